@@ -1,0 +1,122 @@
+package main
+
+// The three datasets and how each is written, changed and checked.
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"path/filepath"
+)
+
+// genInfo describes one generated version of a dataset.
+type genInfo struct {
+	Bytes int64
+	Files int
+	Edits string // for v2: what changed relative to v1
+}
+
+// dataset knows how to write v1 of some data under a root directory, how
+// to turn it into v2 in place, and what the v2 tree must hash to.
+type dataset struct {
+	name  string // short id: table, small, big
+	title string
+	// top-level entries (relative to a root) holding the data
+	paths []string
+	// peers run on it (the big file is only a memory check for dx)
+	withPeers bool
+	genV1     func(root string) (genInfo, error)
+	applyV2   func(root string) (genInfo, error) // nil: no second version
+	// expectV2 returns sha256 of every v2 file, keyed by slash path
+	expectV2 func() (map[string][32]byte, error)
+}
+
+func tableDataset(seed uint64, size int64) *dataset {
+	const rel = "table.csv"
+	return &dataset{
+		name:      "table",
+		title:     fmt.Sprintf("Table: one CSV file, %s, ~100-byte rows", human(size)),
+		paths:     []string{rel},
+		withPeers: true,
+		genV1: func(root string) (genInfo, error) {
+			var st TableStats
+			err := writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
+				st, err = WriteTable(w, seed, size, false)
+				return err
+			})
+			return genInfo{Bytes: st.Bytes, Files: 1, Edits: fmt.Sprintf("%d rows", st.Rows)}, err
+		},
+		applyV2: func(root string) (genInfo, error) {
+			var st TableStats
+			err := writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
+				st, err = WriteTable(w, seed, size, true)
+				return err
+			})
+			return genInfo{Bytes: st.Bytes, Files: 1, Edits: fmt.Sprintf(
+				"%d rows: %d appended, %d updated (amount+note), %d deleted (of %d v1 rows)",
+				st.Rows, st.Appended, st.Updated, st.Deleted, st.BaseRows)}, err
+		},
+		expectV2: func() (map[string][32]byte, error) {
+			sum, err := hashStream(func(w io.Writer) error {
+				_, err := WriteTable(w, seed, size, true)
+				return err
+			})
+			return map[string][32]byte{rel: sum}, err
+		},
+	}
+}
+
+func smallDataset(seed uint64, files int) *dataset {
+	spec := SmallSpec{Seed: seed, Files: files}
+	return &dataset{
+		name:      "small",
+		title:     fmt.Sprintf("Small files: %d files of 1–50 KiB, half text, half binary", files),
+		paths:     []string{"files"},
+		withPeers: true,
+		genV1: func(root string) (genInfo, error) {
+			st, err := spec.WriteSmall(root)
+			return genInfo{Bytes: st.Bytes, Files: st.Files}, err
+		},
+		applyV2: func(root string) (genInfo, error) {
+			st, err := spec.ApplySmallV2(root)
+			return genInfo{Bytes: st.Bytes, Files: st.Files,
+				Edits: fmt.Sprintf("%d files changed (small edit inside), %d added", st.Changed, st.Added)}, err
+		},
+		expectV2: func() (map[string][32]byte, error) {
+			m := map[string][32]byte{}
+			_, err := spec.eachSmall(true, func(_ int, rel string, data []byte) error {
+				m[filepath.ToSlash(rel)] = sha256.Sum256(data)
+				return nil
+			})
+			return m, err
+		},
+	}
+}
+
+func bigDataset(seed uint64, size int64) *dataset {
+	const rel = "big.dat"
+	return &dataset{
+		name:  "big",
+		title: fmt.Sprintf("Big file: one %s file, mixed text/binary (peak-RSS check)", human(size)),
+		paths: []string{rel},
+		genV1: func(root string) (genInfo, error) {
+			err := writeStream(filepath.Join(root, rel), func(w io.Writer) error {
+				return WriteBig(w, seed, size)
+			})
+			return genInfo{Bytes: size, Files: 1}, err
+		},
+	}
+}
+
+// human formats a byte count with binary units.
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

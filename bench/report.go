@@ -1,0 +1,347 @@
+package main
+
+// Results, target evaluation and the Markdown report.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Report is everything one run measured; it is written as JSON as is.
+type Report struct {
+	Machine        Machine          `json:"machine"`
+	Command        []string         `json:"command"`
+	DX             string           `json:"dx"`
+	DXVersion      string           `json:"dx_version,omitempty"`
+	Scale          float64          `json:"scale"`
+	Seed           uint64           `json:"seed"`
+	SkipBig        bool             `json:"skip_big"`
+	CacheDrop      string           `json:"cache_drop"`
+	CachesDropped  bool             `json:"caches_dropped"`
+	Peers          []PeerInfo       `json:"peers"`
+	Datasets       []*DatasetResult `json:"datasets"`
+	Targets        []Target         `json:"targets"`
+	Summary        string           `json:"summary"`
+	Started        string           `json:"started"`
+	Finished       string           `json:"finished"`
+	ElapsedSeconds float64          `json:"elapsed_seconds"`
+	Complete       bool             `json:"complete"`
+	Interrupted    bool             `json:"interrupted,omitempty"`
+}
+
+// DatasetResult holds one dataset's description and one Result per tool.
+type DatasetResult struct {
+	Name    string    `json:"name"`
+	Title   string    `json:"title"`
+	V1Bytes int64     `json:"v1_bytes"`
+	V1Files int       `json:"v1_files"`
+	V1Desc  string    `json:"v1_desc,omitempty"`
+	V2Bytes int64     `json:"v2_bytes,omitempty"`
+	V2Files int       `json:"v2_files,omitempty"`
+	V2Desc  string    `json:"v2_desc,omitempty"`
+	Results []*Result `json:"results"`
+	Notes   []string  `json:"notes,omitempty"`
+}
+
+func (d *DatasetResult) result(tool string) *Result {
+	for _, r := range d.Results {
+		if r.Tool == tool {
+			return r
+		}
+	}
+	return nil
+}
+
+// Result is one tool's numbers on one dataset. Nil pointers were not
+// measured (JSON null, "—" in Markdown). MB/s is 10^6 bytes of input per
+// wall-clock second; RSS is the process's ru_maxrss.
+type Result struct {
+	Tool             string   `json:"tool"`
+	Version          string   `json:"version,omitempty"`
+	Status           string   `json:"status"` // ok, failed, wrong checkout, not installed
+	Error            string   `json:"error,omitempty"`
+	FirstSeconds     *float64 `json:"first_seconds"`
+	FirstMBps        *float64 `json:"first_mb_per_s"`
+	FirstStoredBytes *int64   `json:"first_stored_bytes"`
+	FirstRSSKiB      *int64   `json:"first_peak_rss_kib"`
+	RecommitSeconds  *float64 `json:"nochange_recommit_seconds"`
+	RecommitRatio    *float64 `json:"nochange_recommit_ratio"`
+	SecondSeconds    *float64 `json:"second_commit_seconds"`
+	GrowthBytes      *int64   `json:"second_growth_bytes"`
+	GrowthPct        *float64 `json:"second_growth_pct"`
+	CheckoutSeconds  *float64 `json:"checkout_seconds"`
+	CheckoutMBps     *float64 `json:"checkout_mb_per_s"`
+	CheckoutRSSKiB   *int64   `json:"checkout_peak_rss_kib"`
+	PeakRSSKiB       *int64   `json:"peak_rss_kib"`
+	Verify           string   `json:"checkout_verify,omitempty"`
+	CachesDropped    bool     `json:"caches_dropped"`
+	Notes            []string `json:"notes,omitempty"`
+}
+
+// Target is one evaluated performance target.
+type Target struct {
+	Target  string `json:"target"`
+	Dataset string `json:"dataset"`
+	Result  string `json:"result"` // PASS, FAIL, N/A, SKIPPED
+	Detail  string `json:"detail"`
+}
+
+const (
+	targetCeilingFrac = 0.70
+	targetGrowthPct   = 15.0
+	targetRecommit    = 0.05
+	targetRSSMiB      = 300.0
+)
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// evaluate fills Targets and Summary from the datasets measured so far.
+func (rep *Report) evaluate() {
+	rep.Targets = nil
+	add := func(target, ds, result, format string, args ...any) {
+		rep.Targets = append(rep.Targets, Target{target, ds, result, fmt.Sprintf(format, args...)})
+	}
+	dxFailed := func(d *DatasetResult) string {
+		if r := d.result("dx"); r != nil && r.Error != "" {
+			return "dx failed: " + r.Error
+		}
+		return "not measured"
+	}
+	for _, d := range rep.Datasets {
+		dx, ceil := d.result("dx"), d.result("ceiling")
+		if dx == nil {
+			continue
+		}
+		// 1a. first commit >= 70% of the ceiling
+		const t1 = "first commit ≥ 70% of ceiling MB/s"
+		switch {
+		case dx.FirstMBps == nil:
+			add(t1, d.Name, "FAIL", "%s", dxFailed(d))
+		case ceil != nil && ceil.Error != "":
+			add(t1, d.Name, "FAIL", "ceiling failed: %s", ceil.Error)
+		case ceil == nil || ceil.FirstMBps == nil:
+			add(t1, d.Name, "N/A", "ceiling not measured")
+		default:
+			f := *dx.FirstMBps / *ceil.FirstMBps
+			add(t1, d.Name, passFail(f >= targetCeilingFrac), "dx %.1f MB/s = %.0f%% of ceiling %.1f MB/s",
+				*dx.FirstMBps, 100*f, *ceil.FirstMBps)
+		}
+		// 1b. faster than every peer measured
+		if d.Name != "big" {
+			const t = "first commit faster than every peer"
+			var faster, slower, measured []string
+			for _, r := range d.Results {
+				if r.Tool == "dx" || r.Tool == "ceiling" || r.FirstMBps == nil {
+					continue
+				}
+				s := fmt.Sprintf("%s %.1f", r.Tool, *r.FirstMBps)
+				measured = append(measured, s)
+				if dx.FirstMBps != nil && *dx.FirstMBps > *r.FirstMBps {
+					faster = append(faster, s)
+				} else {
+					slower = append(slower, s)
+				}
+			}
+			switch {
+			case dx.FirstMBps == nil:
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			case len(measured) == 0:
+				add(t, d.Name, "N/A", "no peer measured")
+			default:
+				add(t, d.Name, passFail(len(slower) == 0), "dx %.1f MB/s vs %s MB/s", *dx.FirstMBps, strings.Join(measured, ", "))
+			}
+		}
+		// 2. growth of the second version
+		if d.Name != "big" {
+			const t = "second-version growth ≤ 15% of first stored size"
+			if dx.GrowthPct == nil {
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			} else {
+				add(t, d.Name, passFail(*dx.GrowthPct <= targetGrowthPct), "grew %s = %.2f%% of %s",
+					human(*dx.GrowthBytes), *dx.GrowthPct, human(*dx.FirstStoredBytes))
+			}
+		}
+		// 3. no-change re-commit
+		const t3 = "no-change re-commit ≤ 5% of first commit time"
+		if dx.RecommitRatio == nil {
+			add(t3, d.Name, "FAIL", "%s", dxFailed(d))
+		} else {
+			add(t3, d.Name, passFail(*dx.RecommitRatio <= targetRecommit), "%.2fs = %.1f%% of %.2fs",
+				*dx.RecommitSeconds, 100*(*dx.RecommitRatio), *dx.FirstSeconds)
+		}
+		// correctness of checkout (not a performance target, but gates them)
+		if d.Name != "big" {
+			const t = "checkout restores v2 byte-for-byte"
+			switch {
+			case dx.Verify == "OK":
+				add(t, d.Name, "PASS", "sha256 of every file matches freshly generated v2")
+			case dx.Verify != "":
+				add(t, d.Name, "FAIL", "%s", strings.TrimPrefix(dx.Verify, "FAIL: "))
+			default:
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			}
+		}
+		// 4. peak RSS on the big file
+		if d.Name == "big" {
+			t := "peak RSS ≤ 300 MiB committing the 4 GiB file"
+			if rep.Scale != 1 {
+				t += fmt.Sprintf(" (scaled: %s)", human(d.V1Bytes))
+			}
+			if dx.FirstRSSKiB == nil {
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			} else {
+				mib := float64(*dx.FirstRSSKiB) / 1024
+				add(t, d.Name, passFail(mib <= targetRSSMiB), "first commit peak RSS %.0f MiB", mib)
+			}
+		}
+	}
+	if rep.SkipBig {
+		add("peak RSS ≤ 300 MiB committing the 4 GiB file", "big", "SKIPPED", "-skip-big")
+	}
+	counts := map[string]int{}
+	for _, t := range rep.Targets {
+		counts[t.Result]++
+	}
+	var parts []string
+	for _, k := range []string{"PASS", "FAIL", "N/A", "SKIPPED"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	rep.Summary = strings.Join(parts, ", ")
+	if rep.Summary == "" {
+		rep.Summary = "nothing evaluated"
+	}
+}
+
+func fmtF(p *float64, prec int) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.*f", prec, *p)
+}
+
+func fmtMiB(p *int64, div float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", float64(*p)/div)
+}
+
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// Markdown renders the report.
+func (rep *Report) Markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := rep.Machine
+	p("# dx benchmark results\n\n")
+	if !rep.Complete {
+		if rep.Interrupted {
+			p("> **Incomplete: the run was interrupted.**\n\n")
+		} else {
+			p("> **Partial results: the run is still in progress.**\n\n")
+		}
+	}
+	p("- Date: %s (run took %.0f s)\n", m.Date, rep.ElapsedSeconds)
+	p("- Machine: %d CPUs, %s, %s RAM, Linux %s\n", m.NProc, orDash(m.CPUModel), orDash(m.MemTotal), orDash(m.Kernel))
+	p("- Go: %s\n", m.GoVersion)
+	dxv := rep.DX
+	if rep.DXVersion != "" {
+		dxv += " (" + rep.DXVersion + ")"
+	}
+	p("- dx: `%s`\n", dxv)
+	p("- Scale: %g (seed %d)\n", rep.Scale, rep.Seed)
+	p("- Page cache dropped before timed runs: %s\n", rep.CacheDrop)
+	var peers []string
+	for _, pi := range rep.Peers {
+		if pi.Installed {
+			peers = append(peers, fmt.Sprintf("%s (%s)", pi.Name, pi.Version))
+		} else {
+			peers = append(peers, pi.Name+": not installed")
+		}
+	}
+	if len(peers) == 0 {
+		peers = []string{"none requested"}
+	}
+	p("- Peers: %s\n", strings.Join(peers, "; "))
+	p("- Command: `%s`\n\n", strings.Join(rep.Command, " "))
+
+	p("MB/s is 10⁶ bytes of input per wall-clock second. Stored size is the total size of the repository " +
+		"(`.dx/`, the restic/borg repo, or `.git/`) after the first commit. Growth is how much it grew with " +
+		"the second version, as a percentage of the first stored size. The no-change re-commit (peers: re-run of " +
+		"the same backup) follows the first commit immediately. Peak RSS is the largest `ru_maxrss` of the " +
+		"tool's processes over all its runs on the dataset. The ceiling row is `dx debug ceiling` (read + chunk + " +
+		"hash + compress on all cores, no storing); its stored size is what it would store.\n\n")
+
+	for _, d := range rep.Datasets {
+		p("## %s\n\n", d.Title)
+		p("- v1: %s in %d files", human(d.V1Bytes), d.V1Files)
+		if d.V1Desc != "" {
+			p(" (%s)", d.V1Desc)
+		}
+		p("\n")
+		if d.V2Bytes > 0 {
+			p("- v2: %s in %d files: %s\n", human(d.V2Bytes), d.V2Files, d.V2Desc)
+		}
+		p("\n| tool | first MB/s | first s | first stored MiB | no-change re-commit s | second-commit s | growth %% | checkout MB/s | peak RSS MiB | status |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		for _, r := range d.Results {
+			status := r.Status
+			if r.Error != "" {
+				status += ": " + r.Error
+			}
+			if r.Verify != "" {
+				status += "; checkout verify " + r.Verify
+			}
+			for _, n := range r.Notes {
+				status += "; " + n
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool,
+				fmtF(r.FirstMBps, 1), fmtF(r.FirstSeconds, 2), fmtMiB(r.FirstStoredBytes, 1<<20),
+				fmtF(r.RecommitSeconds, 2), fmtF(r.SecondSeconds, 2), fmtF(r.GrowthPct, 2),
+				fmtF(r.CheckoutMBps, 1), fmtMiB(r.PeakRSSKiB, 1024), mdEscape(status))
+		}
+		p("\n")
+		if dx := d.result("dx"); dx != nil && (dx.FirstRSSKiB != nil || dx.CheckoutRSSKiB != nil) {
+			p("dx peak RSS: first commit %s MiB, checkout %s MiB.\n\n", fmtMiB(dx.FirstRSSKiB, 1024), fmtMiB(dx.CheckoutRSSKiB, 1024))
+		}
+		for _, n := range d.Notes {
+			p("%s\n\n", n)
+		}
+	}
+
+	p("## Targets\n\n")
+	if len(rep.Targets) == 0 {
+		p("Nothing evaluated.\n")
+		return b.String()
+	}
+	p("| target | dataset | result | detail |\n|---|---|---|---|\n")
+	for _, t := range rep.Targets {
+		res := t.Result
+		if res == "PASS" || res == "FAIL" {
+			res = "**" + res + "**"
+		}
+		p("| %s | %s | %s | %s |\n", t.Target, t.Dataset, res, mdEscape(t.Detail))
+	}
+	p("\nSummary: %s.\n", rep.Summary)
+	if rep.Scale != 1 {
+		p("\nThe targets are stated for scale 1.0; this run used scale %g, so treat them as indicative only.\n", rep.Scale)
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
