@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/internal/pack"
+)
+
+// FsckReport is what Fsck found. Problems make the store invalid; Notes are
+// harmless leftovers (for example packs of an interrupted commit) that gc
+// removes.
+type FsckReport struct {
+	Packs     int      `json:"packs"`
+	Objects   int      `json:"objects"`
+	Reachable int      `json:"reachable"`
+	Problems  []string `json:"problems"`
+	Notes     []string `json:"notes"`
+}
+
+// OK reports whether no problems were found.
+func (r *FsckReport) OK() bool { return len(r.Problems) == 0 }
+
+func (r *FsckReport) problem(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Fsck checks the store: every pack's footer and checksum, that the index
+// agrees with the packs, and that everything reachable from refs (and extra
+// roots) exists and decodes. With full, every pack is hashed whole and
+// every reachable chunk is read and verified.
+func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckReport, error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, err
+	}
+	rep := &FsckReport{}
+	recs, err := s.packRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, tmps, err := s.packFiles()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tmps {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("leftover temporary file %s (gc removes it)", t))
+	}
+	footers := map[dag.ID]map[dag.ID]pack.Entry{}
+	for _, id := range sortedIDs(files) {
+		if _, ok := recs[id]; !ok {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("pack %s is not indexed (left by an interrupted write; gc removes it)", id.Short()))
+			continue
+		}
+		rep.Packs++
+		entries, err := s.checkPackFile(id, full)
+		if err != nil {
+			rep.problem("pack %s: %v", id.Short(), err)
+			continue
+		}
+		m := make(map[dag.ID]pack.Entry, len(entries))
+		for _, e := range entries {
+			m[e.ID] = e
+		}
+		footers[id] = m
+	}
+	for id := range recs {
+		if _, ok := files[id]; !ok {
+			rep.problem("pack %s is indexed but its file is missing", id.Short())
+		}
+	}
+	// Every index entry must match its pack's footer.
+	err = s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{pfxObject}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var id dag.ID
+			copy(id[:], it.Item().Key()[1:])
+			rep.Objects++
+			err := it.Item().Value(func(v []byte) error {
+				loc, err := decodeLoc(v)
+				if err != nil {
+					rep.problem("index entry %s: %v", id.Short(), err)
+					return nil
+				}
+				ft, ok := footers[loc.Pack]
+				if !ok {
+					if _, rec := recs[loc.Pack]; !rec {
+						rep.problem("object %s: its pack %s is not recorded", id.Short(), loc.Pack.Short())
+					}
+					return nil
+				}
+				e, ok := ft[id]
+				if !ok || e.Offset != loc.Offset || e.Stored != loc.Stored || e.Raw != loc.Raw || e.Kind != loc.Kind || e.Codec != loc.Codec {
+					rep.problem("object %s: index disagrees with pack %s", id.Short(), loc.Pack.Short())
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	roots, err := s.RefRoots(ctx, extra...)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	h, err := s.Head(ctx)
+	if err != nil {
+		rep.problem("HEAD: %v", err)
+	} else if !h.Detached() {
+		if err := ValidRefName(h.Ref); err != nil {
+			rep.problem("HEAD: %v", err)
+		}
+	}
+	err = s.Walk(ctx, roots, WalkOptions{OnMissing: func(id dag.ID, kind dag.Kind, err error) {
+		rep.problem("reachable %s %s: %v", kind, id.Short(), err)
+	}}, func(id dag.ID, kind dag.Kind) error {
+		rep.Reachable++
+		if full && kind == dag.KindChunk {
+			if _, err := s.Get(ctx, kind, id); err != nil {
+				rep.problem("chunk %s: %v", id.Short(), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	// The stat cache must never name a missing file.
+	sc, err := s.LoadStatCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for p, e := range sc {
+		if ok, err := s.Has(ctx, e.File); err != nil || !ok {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("stat cache entry %s names a missing file (ignored; gc drops it)", p))
+		}
+	}
+	sort.Strings(rep.Problems)
+	return rep, nil
+}
+
+func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, error) {
+	f, err := os.Open(s.packPath(id))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	entries, _, err := pack.ReadIndex(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	if full {
+		got, err := pack.PackID(f)
+		if err != nil {
+			return nil, err
+		}
+		if got != id {
+			return nil, fmt.Errorf("content hash is %s, not its name: %w", got.Short(), ErrCorrupt)
+		}
+	}
+	return entries, nil
+}
+
+// packRecords returns the recorded packs.
+func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) {
+	out := map[dag.ID]packRecord{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{pfxPack}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var id dag.ID
+			copy(id[:], it.Item().Key()[1:])
+			err := it.Item().Value(func(v []byte) error {
+				r, err := decodePackRecord(v)
+				out[id] = r
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pack records: %w", err)
+	}
+	return out, nil
+}
+
+// packFiles lists pack files on disk and leftover temporary files.
+func (s *Store) packFiles() (map[dag.ID]int64, []string, error) {
+	out := map[dag.ID]int64{}
+	ents, err := os.ReadDir(filepath.Join(s.dir, packsDir))
+	if err != nil {
+		return nil, nil, fmt.Errorf("list packs: %w", err)
+	}
+	var tmps []string
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".pack")
+		id, err := dag.ParseID(name)
+		if !ok || err != nil {
+			tmps = append(tmps, filepath.Join(packsDir, e.Name()))
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil, nil, err
+		}
+		out[id] = info.Size()
+	}
+	tents, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	for _, e := range tents {
+		tmps = append(tmps, filepath.Join(tmpDir, e.Name()))
+	}
+	return out, tmps, nil
+}
+
+func sortedIDs[V any](m map[dag.ID]V) []dag.ID {
+	ids := make([]dag.ID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].Compare(ids[j]) < 0 })
+	return ids
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/internal/pack"
+)
+
+// GCOptions configure GC.
+type GCOptions struct {
+	// DryRun reports what would be removed and changes nothing.
+	DryRun bool
+	// ExtraRoots are kept alive besides refs and HEAD (e.g. a merge in
+	// progress).
+	ExtraRoots []dag.ID
+	// RepackBelow: a pack whose live fraction of stored bytes falls below
+	// this is rewritten with only its live objects. Zero means 0.8.
+	RepackBelow float64
+}
+
+// GCReport says what GC removed (or would remove).
+type GCReport struct {
+	Reachable      int   `json:"reachable_objects"`
+	Unreachable    int   `json:"unreachable_objects"`
+	FreedBytes     int64 `json:"freed_bytes"`
+	PacksDeleted   int   `json:"packs_deleted"`
+	PacksRewritten int   `json:"packs_rewritten"`
+	OrphansRemoved int   `json:"orphan_files_removed"`
+	StatDropped    int   `json:"stat_entries_dropped"`
+	DryRun         bool  `json:"dry_run"`
+}
+
+// GC removes every object not reachable from refs, HEAD and the extra
+// roots, and files left by interrupted writes. It is crash-safe: new packs
+// are written and indexed before old ones are deleted, so an interrupted GC
+// leaves a valid store and can simply be run again.
+func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
+	if o.RepackBelow == 0 {
+		o.RepackBelow = 0.8
+	}
+	if err := s.Flush(ctx); err != nil {
+		return nil, err
+	}
+	rep := &GCReport{DryRun: o.DryRun}
+	roots, err := s.RefRoots(ctx, o.ExtraRoots...)
+	if err != nil {
+		return nil, err
+	}
+	live := map[dag.ID]struct{}{}
+	if err := s.Walk(ctx, roots, WalkOptions{Visited: live}, func(dag.ID, dag.Kind) error { return nil }); err != nil {
+		return nil, fmt.Errorf("gc: mark: %w (refusing to collect from a store with missing objects; run dx fsck)", err)
+	}
+	rep.Reachable = len(live)
+
+	// Sweep: group index entries by pack.
+	type packUse struct {
+		liveBytes, deadBytes int64
+		dead                 []dag.ID
+		live                 []pack.Entry
+	}
+	use := map[dag.ID]*packUse{}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxObject}, PrefetchValues: true, PrefetchSize: 100})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var id dag.ID
+			copy(id[:], it.Item().Key()[1:])
+			var loc Location
+			if err := it.Item().Value(func(v []byte) error {
+				var err error
+				loc, err = decodeLoc(v)
+				return err
+			}); err != nil {
+				return err
+			}
+			u := use[loc.Pack]
+			if u == nil {
+				u = &packUse{}
+				use[loc.Pack] = u
+			}
+			if _, ok := live[id]; ok {
+				u.liveBytes += int64(loc.Stored)
+				u.live = append(u.live, pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw})
+			} else {
+				u.deadBytes += int64(loc.Stored)
+				u.dead = append(u.dead, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gc: sweep: %w", err)
+	}
+	recs, err := s.packRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, tmps, err := s.packFiles()
+	if err != nil {
+		return nil, err
+	}
+	for _, packID := range sortedIDs(use) {
+		u := use[packID]
+		rep.Unreachable += len(u.dead)
+		if len(u.dead) == 0 {
+			continue
+		}
+		total := u.liveBytes + u.deadBytes
+		if len(u.live) > 0 && float64(u.liveBytes) >= o.RepackBelow*float64(total) {
+			continue // not worth rewriting yet; dead objects stay indexed
+		}
+		rep.FreedBytes += u.deadBytes
+		if len(u.live) == 0 {
+			rep.PacksDeleted++
+		} else {
+			rep.PacksRewritten++
+		}
+		if o.DryRun {
+			continue
+		}
+		if len(u.live) > 0 {
+			if err := s.rewritePack(ctx, packID, recs[packID].Meta, u.live); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.deleteKeys(ctx, u.dead); err != nil {
+			return nil, err
+		}
+		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(packID)) }); err != nil {
+			return nil, fmt.Errorf("gc: %w", err)
+		}
+		s.closePack(packID)
+		if err := os.Remove(s.packPath(packID)); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("gc: %w", err)
+		}
+	}
+	// Packs recorded but holding no index entries, and files without records.
+	for id, rec := range recs {
+		if _, ok := use[id]; !ok {
+			rep.PacksDeleted++
+			rep.FreedBytes += int64(rec.Size)
+			if !o.DryRun {
+				if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(id)) }); err != nil {
+					return nil, fmt.Errorf("gc: %w", err)
+				}
+				s.closePack(id)
+				os.Remove(s.packPath(id))
+			}
+		}
+	}
+	for id, size := range files {
+		if _, ok := recs[id]; !ok {
+			rep.OrphansRemoved++
+			rep.FreedBytes += size
+			if !o.DryRun {
+				os.Remove(s.packPath(id))
+			}
+		}
+	}
+	for _, t := range tmps {
+		rep.OrphansRemoved++
+		if !o.DryRun {
+			os.Remove(filepath.Join(s.dir, t))
+		}
+	}
+	// Drop stat cache entries that name collected files.
+	sc, err := s.LoadStatCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var drop []string
+	for p, e := range sc {
+		if _, ok := live[e.File]; !ok {
+			if has, _ := s.Has(ctx, e.File); !has || !o.DryRun {
+				// A file that is no longer reachable may still be indexed in
+				// a pack kept for its live neighbours; it is safe either way
+				// to forget it.
+				drop = append(drop, p)
+			}
+		}
+	}
+	rep.StatDropped = len(drop)
+	if !o.DryRun && len(drop) > 0 {
+		if err := s.UpdateStatCache(ctx, nil, drop); err != nil {
+			return nil, err
+		}
+	}
+	if !o.DryRun {
+		if err := s.db.RunValueLogGC(0.5); err != nil && err != badger.ErrNoRewrite {
+			_ = err // value log GC is an optimisation
+		}
+	}
+	return rep, nil
+}
+
+// rewritePack copies the live objects of a pack into a new pack and moves
+// their index entries to it.
+func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []pack.Entry) error {
+	f, err := s.packFile(old)
+	if err != nil {
+		return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := &sink{s: s, meta: meta}
+	for _, e := range live {
+		stored, err := pack.ReadBlob(f, e)
+		if err != nil {
+			k.discard()
+			return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
+		}
+		if err := k.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw)); err != nil {
+			k.discard()
+			return err
+		}
+	}
+	return k.finish()
+}
+
+func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, id := range ids {
+		if err := wb.Delete(objKey(id)); err != nil {
+			return fmt.Errorf("gc: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("gc: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) closePack(id dag.ID) {
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	if f, ok := s.files[id]; ok {
+		f.Close()
+		delete(s.files, id)
+	}
+}

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+)
+
+// StatEntry caches what a worktree file looked like when its content was
+// last hashed. It is used only while every field still matches and the file
+// was not modified within RacyWindow of when the entry was recorded (git's
+// racy-clean rule: such a file is hashed again).
+type StatEntry struct {
+	Size     int64
+	MtimeNs  int64
+	CtimeNs  int64
+	Inode    uint64
+	Mode     dag.Mode
+	File     dag.ID
+	Recorded int64 // unix ns when the entry was recorded
+}
+
+// RacyWindowNs: a file whose mtime is this close to (or after) the moment
+// its entry was recorded may have changed within the filesystem's timestamp
+// granularity, so its entry is not trusted.
+const RacyWindowNs = int64(20e6)
+
+// Trusted reports whether the entry can stand for the file's content.
+func (e StatEntry) Trusted() bool { return e.MtimeNs < e.Recorded-RacyWindowNs }
+
+// Matches reports whether a fresh lstat result equals the cached one.
+func (e StatEntry) Matches(o StatEntry) bool {
+	return e.Size == o.Size && e.MtimeNs == o.MtimeNs && e.CtimeNs == o.CtimeNs && e.Inode == o.Inode && e.Mode == o.Mode
+}
+
+func statKey(path string) []byte { return append([]byte{pfxStat}, path...) }
+
+func (e StatEntry) encode() []byte {
+	b := make([]byte, 0, 80)
+	b = binary.AppendVarint(b, e.Size)
+	b = binary.AppendVarint(b, e.MtimeNs)
+	b = binary.AppendVarint(b, e.CtimeNs)
+	b = binary.AppendUvarint(b, e.Inode)
+	b = append(b, byte(e.Mode))
+	b = append(b, e.File[:]...)
+	return binary.AppendVarint(b, e.Recorded)
+}
+
+func decodeStat(b []byte) (StatEntry, error) {
+	var e StatEntry
+	var n int
+	read := func(signed bool) int64 {
+		if n < 0 {
+			return 0
+		}
+		var v int64
+		var k int
+		if signed {
+			v, k = binary.Varint(b)
+		} else {
+			var u uint64
+			u, k = binary.Uvarint(b)
+			v = int64(u)
+		}
+		if k <= 0 {
+			n = -1
+			return 0
+		}
+		b = b[k:]
+		return v
+	}
+	e.Size = read(true)
+	e.MtimeNs = read(true)
+	e.CtimeNs = read(true)
+	e.Inode = uint64(read(false))
+	if n < 0 || len(b) < 1+dag.IDSize {
+		return e, fmt.Errorf("stat entry: %w", ErrCorrupt)
+	}
+	e.Mode = dag.Mode(b[0])
+	copy(e.File[:], b[1:])
+	b = b[1+dag.IDSize:]
+	e.Recorded = read(true)
+	if n < 0 {
+		return e, fmt.Errorf("stat entry: %w", ErrCorrupt)
+	}
+	return e, nil
+}
+
+// StatCache is a read snapshot of the stat cache, loaded once per operation.
+type StatCache map[string]StatEntry
+
+// LoadStatCache reads every stat entry.
+func (s *Store) LoadStatCache(ctx context.Context) (StatCache, error) {
+	out := StatCache{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{pfxStat}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			path := string(it.Item().Key()[1:])
+			err := it.Item().Value(func(v []byte) error {
+				e, err := decodeStat(v)
+				if err == nil {
+					out[path] = e
+				}
+				return nil // a bad entry is only a cache miss
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load stat cache: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateStatCache sets and deletes stat entries. Every File named must be
+// stored already (Flush first): the cache never points at missing objects.
+func (s *Store) UpdateStatCache(ctx context.Context, set map[string]StatEntry, del []string) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for p, e := range set {
+		if err := wb.Set(statKey(p), e.encode()); err != nil {
+			return fmt.Errorf("stat cache: %w", err)
+		}
+	}
+	for _, p := range del {
+		if err := wb.Delete(statKey(p)); err != nil {
+			return fmt.Errorf("stat cache: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("stat cache: %w", err)
+	}
+	return nil
+}
+
+// ClearStatCache drops every entry (used by fsck --repair and tests).
+func (s *Store) ClearStatCache(ctx context.Context) error {
+	err := s.db.DropPrefix([]byte{pfxStat})
+	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("stat cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/internal/pack"
+)
+
+// Errors returned by the store. They are wrapped with the operation's name.
+var (
+	// ErrNotFound: no object, ref or stat entry of that name.
+	ErrNotFound = errors.New("not found")
+	// ErrCorrupt: stored bytes fail verification (hash, decoding, pack checksum).
+	ErrCorrupt = errors.New("integrity error")
+	// ErrLocked: another process holds the store and did not release it in time.
+	ErrLocked = errors.New("repository is locked by another dx process")
+	// ErrRefChanged: a compare-and-swap lost because the ref moved.
+	ErrRefChanged = errors.New("ref changed concurrently")
+	// ErrNotStore: the directory is not a dx store.
+	ErrNotStore = errors.New("not a dx repository")
+	// ErrAmbiguous: an abbreviated ID matches several objects.
+	ErrAmbiguous = errors.New("ambiguous object id")
+)
+
+// Options configure Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// store. Zero means 30 seconds.
+	LockTimeout time.Duration
+	// PackSize is the size at which a pack is finished. Zero means 32 MiB.
+	PackSize int64
+	// Workers is the number of ingest workers. Zero means GOMAXPROCS.
+	Workers int
+}
+
+// Validate checks the options.
+func (o Options) Validate() error {
+	if o.LockTimeout < 0 || o.PackSize < 0 || o.Workers < 0 {
+		return errors.New("store: negative option")
+	}
+	if o.PackSize != 0 && o.PackSize < 1<<16 {
+		return errors.New("store: pack size below 64 KiB")
+	}
+	return nil
+}
+
+// Store is an open `.dx` directory. It is safe for concurrent use by the
+// goroutines of one process.
+type Store struct {
+	dir   string
+	db    *badger.DB
+	opts  Options
+	comp  *pack.Compressor
+	stats Stats
+
+	mu      sync.Mutex // guards pending and the sinks
+	pending map[dag.ID]pendingObj
+	data    *sink
+	meta    *sink
+
+	filesMu sync.Mutex
+	files   map[dag.ID]*os.File // open pack files for reading
+}
+
+// Stats counts the store's work since Open. Fields are updated atomically.
+type Stats struct {
+	ObjectsRead     atomic.Int64
+	BytesRead       atomic.Int64 // raw bytes returned by Get
+	ChunksWritten   atomic.Int64
+	DataBytesStored atomic.Int64 // stored (compressed) bytes of new chunks
+	DataBytesRaw    atomic.Int64
+	MetaWritten     atomic.Int64
+	MetaBytesStored atomic.Int64
+	MetaBytesRaw    atomic.Int64
+	PacksWritten    atomic.Int64
+}
+
+// Snapshot returns the counters as a plain map (for --stats output).
+func (s *Stats) Snapshot() map[string]int64 {
+	return map[string]int64{
+		"objects_read":      s.ObjectsRead.Load(),
+		"bytes_read":        s.BytesRead.Load(),
+		"chunks_written":    s.ChunksWritten.Load(),
+		"data_bytes_stored": s.DataBytesStored.Load(),
+		"data_bytes_raw":    s.DataBytesRaw.Load(),
+		"meta_written":      s.MetaWritten.Load(),
+		"meta_bytes_stored": s.MetaBytesStored.Load(),
+		"meta_bytes_raw":    s.MetaBytesRaw.Load(),
+		"packs_written":     s.PacksWritten.Load(),
+	}
+}
+
+const (
+	packsDir = "packs"
+	indexDir = "index"
+	tmpDir   = "tmp"
+	// formatFile marks a directory as a dx store and records its version.
+	formatFile    = "FORMAT"
+	formatContent = "dx store v1\n"
+)
+
+// Init creates a new store in dir (the `.dx` directory). It fails if one
+// exists already.
+func Init(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, formatFile)); err == nil {
+		return fmt.Errorf("store: %s already holds a dx store", dir)
+	}
+	for _, d := range []string{dir, filepath.Join(dir, packsDir), filepath.Join(dir, tmpDir), filepath.Join(dir, indexDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("store init: %w", err)
+		}
+	}
+	// FORMAT is written last: a crash leaves a directory that is not a store.
+	if err := writeFileSync(filepath.Join(dir, formatFile), []byte(formatContent)); err != nil {
+		return fmt.Errorf("store init: %w", err)
+	}
+	return nil
+}
+
+// IsStore reports whether dir holds a dx store.
+func IsStore(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, formatFile))
+	return err == nil && string(b) == formatContent
+}
+
+// Open opens the store in dir, waiting up to LockTimeout for another dx
+// process to release it.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 30 * time.Second
+	}
+	if opts.PackSize == 0 {
+		opts.PackSize = 32 << 20
+	}
+	b, err := os.ReadFile(filepath.Join(dir, formatFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("store open %s: %w", dir, ErrNotStore)
+		}
+		return nil, fmt.Errorf("store open: %w", err)
+	}
+	if string(b) != formatContent {
+		return nil, fmt.Errorf("store open %s: unknown store format %q", dir, strings.TrimSpace(string(b)))
+	}
+	bopts := badger.DefaultOptions(filepath.Join(dir, indexDir)).
+		WithLogger(nil).
+		WithSyncWrites(true).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(1 << 10).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).
+		WithCompactL0OnClose(false).
+		WithDetectConflicts(true)
+	deadline := time.Now().Add(opts.LockTimeout)
+	var db *badger.DB
+	for {
+		db, err = badger.Open(bopts)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("store open index: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("store open: waited %s: %w", opts.LockTimeout, ErrLocked)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	s := &Store{
+		dir:     dir,
+		db:      db,
+		opts:    opts,
+		comp:    pack.NewCompressor(),
+		pending: map[dag.ID]pendingObj{},
+		files:   map[dag.ID]*os.File{},
+	}
+	s.data = &sink{s: s, meta: false}
+	s.meta = &sink{s: s, meta: true}
+	return s, nil
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Stats returns the store's counters.
+func (s *Store) Stats() *Stats { return &s.stats }
+
+// Close flushes pending objects and releases the store. Objects written but
+// not flushed by an earlier Flush are flushed here.
+func (s *Store) Close() error {
+	ferr := s.Flush(context.Background())
+	s.filesMu.Lock()
+	for id, f := range s.files {
+		f.Close()
+		delete(s.files, id)
+	}
+	s.filesMu.Unlock()
+	cerr := s.db.Close()
+	return errors.Join(ferr, cerr)
+}
+
+// Abandon releases the store without flushing pending objects (their
+// temporary pack files are removed). Used when an operation fails.
+func (s *Store) Abandon() error {
+	s.mu.Lock()
+	s.data.discard()
+	s.meta.discard()
+	s.pending = map[dag.ID]pendingObj{}
+	s.mu.Unlock()
+	s.filesMu.Lock()
+	for id, f := range s.files {
+		f.Close()
+		delete(s.files, id)
+	}
+	s.filesMu.Unlock()
+	return s.db.Close()
+}
+
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
