@@ -162,7 +162,7 @@ func ValidName(name string) error {
 	}
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
-		case '/', 0, '\\':
+		case '/', 0:
 			return fmt.Errorf("name %q contains %q", name, name[i])
 		}
 	}

@@ -1,0 +1,98 @@
+package repo
+
+import (
+	"context"
+	"sort"
+
+	"github.com/dxdata/dx/dag"
+)
+
+// ChangeKind classifies one file-level difference.
+type ChangeKind string
+
+// Change kinds.
+const (
+	Added    ChangeKind = "added"
+	Deleted  ChangeKind = "deleted"
+	Modified ChangeKind = "modified"
+	Renamed  ChangeKind = "renamed"
+)
+
+// Change is one file-level difference between two trees.
+type Change struct {
+	Kind    ChangeKind     `json:"kind"`
+	Path    string         `json:"path"`
+	From    string         `json:"from,omitempty"` // renames: the old path
+	Old     *dag.TreeEntry `json:"-"`
+	New     *dag.TreeEntry `json:"-"`
+	OldSize uint64         `json:"old_size"`
+	NewSize uint64         `json:"new_size"`
+	OldID   string         `json:"old_id,omitempty"`
+	NewID   string         `json:"new_id,omitempty"`
+}
+
+// diffChanges compares two trees (zero ID: empty) and pairs deletions with
+// additions of the same content and mode as renames.
+func diffChanges(ctx context.Context, g dag.Getter, a, b dag.ID) ([]Change, error) {
+	var out []Change
+	err := dag.DiffTrees(ctx, g, a, b, func(p string, x, y *dag.TreeEntry) error {
+		c := Change{Path: p, Old: x, New: y}
+		switch {
+		case x == nil:
+			c.Kind = Added
+		case y == nil:
+			c.Kind = Deleted
+		default:
+			c.Kind = Modified
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pairRenames(out), nil
+}
+
+func pairRenames(cs []Change) []Change {
+	type key struct {
+		id   dag.ID
+		mode dag.Mode
+	}
+	deleted := map[key][]int{}
+	for i, c := range cs {
+		if c.Kind == Deleted && c.Old.Size > 0 {
+			k := key{c.Old.ID, c.Old.Mode}
+			deleted[k] = append(deleted[k], i)
+		}
+	}
+	drop := map[int]bool{}
+	for i := range cs {
+		c := &cs[i]
+		if c.Kind != Added {
+			continue
+		}
+		k := key{c.New.ID, c.New.Mode}
+		if idx := deleted[k]; len(idx) > 0 {
+			j := idx[0]
+			deleted[k] = idx[1:]
+			c.Kind, c.From, c.Old = Renamed, cs[j].Path, cs[j].Old
+			drop[j] = true
+		}
+	}
+	out := cs[:0:0]
+	for i, c := range cs {
+		if drop[i] {
+			continue
+		}
+		if c.Old != nil {
+			c.OldSize, c.OldID = c.Old.Size, c.Old.ID.String()
+		}
+		if c.New != nil {
+			c.NewSize, c.NewID = c.New.Size, c.New.ID.String()
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}

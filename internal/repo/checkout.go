@@ -1,0 +1,437 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// CheckoutOptions configure Checkout.
+type CheckoutOptions struct {
+	// Force overwrites local changes to the paths the checkout touches
+	// (and, for a whole checkout, restores every tracked file).
+	Force bool
+	// Paths, if set, restores only these paths from the revision and
+	// leaves HEAD where it is.
+	Paths []string
+}
+
+// LocalChangesError lists the paths whose local changes a checkout would
+// overwrite. It wraps ErrLocalChanges.
+type LocalChangesError struct{ Paths []string }
+
+func (e *LocalChangesError) Error() string {
+	const show = 10
+	p := e.Paths
+	more := ""
+	if len(p) > show {
+		more = fmt.Sprintf(" and %d more", len(p)-show)
+		p = p[:show]
+	}
+	return fmt.Sprintf("local changes to %s%s would be overwritten (commit them, or use --force to discard them)", strings.Join(p, ", "), more)
+}
+
+func (e *LocalChangesError) Unwrap() error { return ErrLocalChanges }
+
+// CheckoutResult says what a checkout did.
+type CheckoutResult struct {
+	Target   dag.ID `json:"target"`
+	Branch   string `json:"branch,omitempty"`
+	Written  int    `json:"files_written"`
+	Removed  int    `json:"files_removed"`
+	Bytes    int64  `json:"bytes_written"`
+	Detached bool   `json:"detached"`
+}
+
+type planStep struct {
+	path  string
+	entry *dag.TreeEntry // nil: remove
+}
+
+// Checkout makes the worktree match a revision and moves HEAD to it (a
+// branch name makes HEAD follow that branch; anything else detaches it).
+// Local changes that the checkout does not touch are kept; those it would
+// overwrite make it refuse, unless Force.
+func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*CheckoutResult, error) {
+	target, err := r.Resolve(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	headID, head, _, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	headTree := treeOf(head)
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.cacheHashed(ctx, snap); err != nil {
+		return nil, err
+	}
+	// Two diffs, each costing what changed: HEAD→target and HEAD→worktree.
+	toTarget := map[string]*dag.TreeEntry{}
+	if err := dag.DiffTrees(ctx, r.Store, headTree, target.Commit.Tree, func(p string, _, b *dag.TreeEntry) error {
+		toTarget[p] = b
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	type local struct{ head, wt *dag.TreeEntry }
+	locals := map[string]local{}
+	if err := dag.DiffTrees(ctx, snap.getter, headTree, emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
+		locals[p] = local{a, b}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	selected := func(p string) bool {
+		if len(o.Paths) == 0 {
+			return true
+		}
+		for _, s := range o.Paths {
+			if s == "" || p == s || strings.HasPrefix(p, s+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	var plan []planStep
+	var conflicts []string
+	seen := map[string]bool{}
+	for p, t := range toTarget {
+		if !selected(p) {
+			continue
+		}
+		seen[p] = true
+		if l, changed := locals[p]; changed {
+			if sameEntry(l.wt, t) {
+				continue // already as the target wants it
+			}
+			if !o.Force {
+				conflicts = append(conflicts, p)
+				continue
+			}
+		}
+		plan = append(plan, planStep{p, t})
+	}
+	for p, l := range locals {
+		if seen[p] || !selected(p) {
+			continue
+		}
+		// A local change the checkout does not touch. For a path checkout
+		// of a revision other than HEAD, the path's content comes from the
+		// target; restore only with Force.
+		if l.head == nil {
+			continue // untracked file: never touched
+		}
+		if len(o.Paths) > 0 || o.Force {
+			if !o.Force {
+				conflicts = append(conflicts, p)
+				continue
+			}
+			plan = append(plan, planStep{p, l.head})
+		}
+	}
+	// A file to be written where an untracked file or directory stands in
+	// the way of one of its parent directories.
+	if !o.Force {
+		for _, s := range plan {
+			if s.entry == nil {
+				continue
+			}
+			for dir := path.Dir(s.path); dir != "."; dir = path.Dir(dir) {
+				if l, ok := locals[dir]; ok && l.head == nil && l.wt != nil {
+					conflicts = append(conflicts, dir)
+				}
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		sort.Strings(conflicts)
+		return nil, &LocalChangesError{Paths: dedupe(conflicts)}
+	}
+	res := &CheckoutResult{Target: target.ID}
+	if err := r.apply(ctx, plan, o.Force, res); err != nil {
+		return nil, err
+	}
+	if len(o.Paths) > 0 {
+		return res, nil
+	}
+	var newHead *store.Head
+	if target.Branch != "" {
+		newHead = &store.Head{Ref: "refs/heads/" + target.Branch}
+		res.Branch = target.Branch
+	} else {
+		newHead = &store.Head{ID: target.ID}
+		res.Detached = true
+	}
+	_ = headID
+	if err := r.Store.Transaction(ctx, nil, newHead, "checkout: moving to "+rev); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func sameEntry(a, b *dag.TreeEntry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.Mode == b.Mode
+}
+
+func dedupe(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// apply carries out a checkout plan inside the worktree: removals first,
+// then writes. Every write goes through an os.Root of the worktree and
+// checks that no parent is a symlink, so nothing is written outside the
+// worktree or through a link, whatever the tree says.
+func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *CheckoutResult) error {
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
+	var writes []planStep
+	var total int64
+	dirs := map[string]bool{}
+	for _, s := range plan {
+		if err := checkPath(s.path); err != nil {
+			return err
+		}
+		if s.entry != nil {
+			writes = append(writes, s)
+			total += int64(s.entry.Size)
+			continue
+		}
+		if err := root.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", s.path, err)
+		}
+		res.Removed++
+		dirs[path.Dir(s.path)] = true
+	}
+	// Prune directories emptied by removals (deepest first).
+	var ds []string
+	for d := range dirs {
+		for ; d != "."; d = path.Dir(d) {
+			ds = append(ds, d)
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return len(ds[i]) > len(ds[j]) })
+	for _, d := range ds {
+		_ = root.Remove(d) // fails harmlessly when not empty
+	}
+	bar := r.opts.Progress.Start("checking out", total, true)
+	defer bar.Done()
+	startNs := r.opts.Now().UnixNano()
+	var mu sync.Mutex
+	cached := map[string]store.StatEntry{}
+	jobs := make(chan planStep)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				st, n, err := r.writeEntry(ctx, root, s.path, *s.entry, force, bar)
+				if err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					cancel()
+					continue
+				}
+				st.Recorded = startNs
+				mu.Lock()
+				cached[s.path] = st
+				res.Written++
+				res.Bytes += n
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, s := range writes {
+		select {
+		case jobs <- s:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	var removed []string
+	for _, s := range plan {
+		if s.entry == nil {
+			removed = append(removed, s.path)
+		}
+	}
+	// Record what was written, even after an error, so a retry is cheap.
+	if err := r.Store.UpdateStatCache(ctx, cached, removed); err != nil {
+		return err
+	}
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return nil
+}
+
+// checkPath rejects a path that could escape the worktree; tree decoding
+// already guarantees this, so failing here means a bug or a hostile store.
+func checkPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p {
+		return fmt.Errorf("refusing unsafe path %q: %w", p, store.ErrCorrupt)
+	}
+	for _, c := range strings.Split(p, "/") {
+		if err := dag.ValidName(c); err != nil || c == DirName {
+			return fmt.Errorf("refusing unsafe path %q: %w", p, store.ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// prepareParents creates the parent directories of p, refusing to go
+// through a symlink and (with force) replacing files that stand in the way.
+func prepareParents(root *os.Root, p string, force bool) error {
+	parts := strings.Split(p, "/")
+	cur := ""
+	for _, c := range parts[:len(parts)-1] {
+		if cur == "" {
+			cur = c
+		} else {
+			cur += "/" + c
+		}
+		fi, err := root.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := root.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("mkdir %s: %w", cur, err)
+			}
+			// Another writer may have raced us; re-check what is there.
+			if fi, err = root.Lstat(cur); err != nil {
+				return err
+			}
+			if !fi.IsDir() {
+				return fmt.Errorf("refusing to write %s: %s is not a directory", p, cur)
+			}
+		case err != nil:
+			return err
+		case fi.IsDir():
+		case force:
+			if err := root.Remove(cur); err != nil {
+				return fmt.Errorf("replace %s: %w", cur, err)
+			}
+			if err := root.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("refusing to write %s through the symlink %s", p, cur)
+		default:
+			return fmt.Errorf("refusing to write %s: %s is a file", p, cur)
+		}
+	}
+	return nil
+}
+
+var tmpSeq struct {
+	sync.Mutex
+	n int
+}
+
+func tmpName(p string) string {
+	tmpSeq.Lock()
+	tmpSeq.n++
+	n := tmpSeq.n
+	tmpSeq.Unlock()
+	return fmt.Sprintf("%s/.dx-tmp-%d-%d", path.Dir(p), os.Getpid(), n)
+}
+
+// writeEntry writes one file or symlink at p (atomically, by rename) and
+// returns its stat entry.
+func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
+	if err := prepareParents(root, p, force); err != nil {
+		return store.StatEntry{}, 0, err
+	}
+	if fi, err := root.Lstat(p); err == nil && fi.IsDir() {
+		if !force {
+			return store.StatEntry{}, 0, fmt.Errorf("refusing to replace directory %s with a file", p)
+		}
+		if err := root.RemoveAll(p); err != nil {
+			return store.StatEntry{}, 0, err
+		}
+	}
+	tmp := tmpName(p)
+	var n int64
+	switch e.Mode {
+	case dag.ModeSymlink:
+		target, err := r.Store.ReadAll(ctx, e.ID, 64<<10)
+		if err != nil {
+			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
+		}
+		if err := root.Symlink(string(target), tmp); err != nil {
+			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
+		}
+		n = int64(len(target))
+	case dag.ModeFile, dag.ModeExec:
+		perm := os.FileMode(0o644)
+		if e.Mode == dag.ModeExec {
+			perm = 0o755
+		}
+		f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+		if err != nil {
+			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
+		}
+		n, err = r.Store.CopyFile(ctx, e.ID, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+		if err == nil && n != int64(e.Size) {
+			err = fmt.Errorf("content has %d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
+		}
+		if err == nil {
+			err = f.Chmod(perm) // umask may have narrowed it
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			root.Remove(tmp)
+			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
+		}
+	default:
+		return store.StatEntry{}, 0, fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
+	}
+	if err := root.Rename(tmp, p); err != nil {
+		root.Remove(tmp)
+		return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
+	}
+	fi, err := root.Lstat(p)
+	if err != nil {
+		return store.StatEntry{}, 0, err
+	}
+	st := statEntry(fi, e.Mode)
+	st.File = e.ID
+	return st, n, nil
+}

@@ -1,0 +1,252 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// CommitOptions configure Commit.
+type CommitOptions struct {
+	Message string
+	// Paths, if set, commit only these paths (files or directories) from
+	// the worktree; everything else is taken from HEAD.
+	Paths      []string
+	AllowEmpty bool
+	Meta       map[string]string
+	// ExtraParents are added after HEAD (merge commits).
+	ExtraParents []dag.ID
+}
+
+// CommitResult describes a new commit.
+type CommitResult struct {
+	ID        dag.ID   `json:"id"`
+	Branch    string   `json:"branch,omitempty"`
+	Changes   []Change `json:"changes"`
+	FilesRead int      `json:"files_read"`
+	BytesRead int64    `json:"bytes_read"`
+	Stats     map[string]int64
+}
+
+// Commit records the worktree (or the given paths of it) as a new commit on
+// the current branch. Write order: chunks and objects to packs, packs to
+// the index, the stat cache, and last the branch ref by compare-and-swap.
+func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
+	if strings.TrimSpace(o.Message) == "" {
+		return nil, errors.New("commit: empty message (use -m)")
+	}
+	headID, head, h, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := r.takeSnapshot(ctx, store.IngestStore, o.Paths, "committing")
+	if err != nil {
+		return nil, err
+	}
+	tree := snap.tree
+	if len(o.Paths) > 0 {
+		tree, err = r.commitPaths(ctx, treeOf(head), snap, o.Paths)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(snap.root.children) == 0 && len(o.Paths) == 0 {
+		tree, err = emptyTree(ctx, r.Store)
+		if err != nil {
+			return nil, err
+		}
+	}
+	changes, err := diffChanges(ctx, r.Store, treeOf(head), tree)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 && !o.AllowEmpty && len(o.ExtraParents) == 0 && head != nil {
+		// Still remember what was hashed, so the next run is fast.
+		if err := r.Store.UpdateStatCache(ctx, snap.hashed, nil); err != nil {
+			return nil, err
+		}
+		return nil, ErrNothingToCommit
+	}
+	c := &dag.Commit{Tree: tree, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: o.Message, Meta: o.Meta, Generation: 1}
+	if head != nil {
+		c.Parents = append(c.Parents, headID)
+		c.Generation = head.Generation + 1
+	}
+	for _, p := range o.ExtraParents {
+		pc, err := dag.LoadCommit(ctx, r.Store, p)
+		if err != nil {
+			return nil, err
+		}
+		c.Parents = append(c.Parents, p)
+		c.Generation = max(c.Generation, pc.Generation+1)
+	}
+	enc, err := c.Encode()
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.Store.Put(ctx, dag.KindCommit, enc)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Store.Flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.Store.UpdateStatCache(ctx, snap.hashed, nil); err != nil {
+		return nil, err
+	}
+	res := &CommitResult{ID: id, Changes: changes, FilesRead: snap.ingestN, BytesRead: snap.ingestB}
+	if h.Detached() {
+		err = r.Store.Transaction(ctx, nil, &store.Head{ID: id}, "commit: "+firstLine(o.Message))
+	} else {
+		res.Branch = strings.TrimPrefix(h.Ref, "refs/heads/")
+		err = r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: headID, New: id}}, nil, "commit: "+firstLine(o.Message))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func emptyTree(ctx context.Context, p dag.Putter) (dag.ID, error) {
+	id, _, err := dag.NewTreeBuilder(ctx, p).Finish()
+	return id, err
+}
+
+// commitPaths replaces the given paths of HEAD's tree with what the
+// worktree snapshot holds for them (removing those that are gone).
+func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot, paths []string) (dag.ID, error) {
+	edits := map[string]*dag.TreeEntry{}
+	for _, p := range paths {
+		inHead := false
+		if !headTree.IsZero() {
+			if _, err := dag.LookupPath(ctx, r.Store, headTree, p); err == nil {
+				inHead = true
+			} else if !errors.Is(err, dag.ErrNotFound) {
+				return dag.ZeroID, err
+			}
+		}
+		n := findNode(snap.root, p)
+		if n == nil && !inHead {
+			return dag.ZeroID, fmt.Errorf("%s: %w", p, ErrPathspec)
+		}
+		if n == nil {
+			edits[p] = nil
+			continue
+		}
+		edits[p] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
+	}
+	if headTree.IsZero() {
+		var err error
+		if headTree, err = emptyTree(ctx, r.Store); err != nil {
+			return dag.ZeroID, err
+		}
+	}
+	return editTree(ctx, r.Store, r.Store, headTree, edits)
+}
+
+func findNode(root *wtNode, p string) *wtNode {
+	if p == "" {
+		return root
+	}
+	n := root
+	for _, name := range strings.Split(p, "/") {
+		var next *wtNode
+		for _, c := range n.children {
+			if c.name == name {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+// editTree returns root with entries at the given paths replaced (nil:
+// removed). Directories left empty are removed. Cost: the directories on
+// the edited paths.
+func editTree(ctx context.Context, g dag.Getter, p dag.Putter, root dag.ID, edits map[string]*dag.TreeEntry) (dag.ID, error) {
+	id, _, _, err := editDir(ctx, g, p, root, edits)
+	return id, err
+}
+
+func editDir(ctx context.Context, g dag.Getter, p dag.Putter, dir dag.ID, edits map[string]*dag.TreeEntry) (dag.ID, uint64, int, error) {
+	if e, ok := edits[""]; ok {
+		if e == nil {
+			return dag.ZeroID, 0, 0, nil
+		}
+		return e.ID, e.Size, 1, nil
+	}
+	var entries []dag.TreeEntry
+	if !dir.IsZero() {
+		var err error
+		if entries, err = dag.ReadTree(ctx, g, dir); err != nil {
+			return dag.ZeroID, 0, 0, err
+		}
+	}
+	// Group edits by first component.
+	sub := map[string]map[string]*dag.TreeEntry{}
+	for path, e := range edits {
+		first, rest, _ := strings.Cut(path, "/")
+		if sub[first] == nil {
+			sub[first] = map[string]*dag.TreeEntry{}
+		}
+		sub[first][rest] = e
+	}
+	byName := map[string]dag.TreeEntry{}
+	for _, e := range entries {
+		byName[e.Name] = e
+	}
+	for name, es := range sub {
+		cur, exists := byName[name]
+		if e, direct := es[""]; direct && len(es) == 1 {
+			if e == nil {
+				delete(byName, name)
+			} else {
+				ne := *e
+				ne.Name = name
+				byName[name] = ne
+			}
+			continue
+		}
+		var base dag.ID
+		if exists && cur.Mode == dag.ModeDir {
+			base = cur.ID
+		}
+		id, size, n, err := editDir(ctx, g, p, base, es)
+		if err != nil {
+			return dag.ZeroID, 0, 0, err
+		}
+		if n == 0 {
+			delete(byName, name)
+		} else {
+			byName[name] = dag.TreeEntry{Name: name, Mode: dag.ModeDir, ID: id, Size: size}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tb := dag.NewTreeBuilder(ctx, p)
+	for _, n := range names {
+		if err := tb.Add(byName[n]); err != nil {
+			return dag.ZeroID, 0, 0, err
+		}
+	}
+	id, size, err := tb.Finish()
+	return id, size, len(names), err
+}

@@ -1,0 +1,239 @@
+package repo
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// LogEntry is one commit in a log.
+type LogEntry struct {
+	ID      dag.ID            `json:"id"`
+	Parents []dag.ID          `json:"parents"`
+	Author  string            `json:"author"`
+	Time    time.Time         `json:"time"`
+	Message string            `json:"message"`
+	Meta    map[string]string `json:"meta,omitempty"`
+	Refs    []string          `json:"refs,omitempty"`
+	Tree    dag.ID            `json:"tree"`
+}
+
+// Log lists commits reachable from the revisions (HEAD when none), newest
+// first (by generation, then time), each once. limit ≤ 0 means all.
+func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, error) {
+	if len(revs) == 0 {
+		revs = []string{"HEAD"}
+	}
+	decor, err := r.decorations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := &commitQueue{}
+	seen := map[dag.ID]bool{}
+	for _, rev := range revs {
+		res, err := r.Resolve(ctx, rev)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[res.ID] {
+			seen[res.ID] = true
+			heap.Push(q, queued{res.ID, res.Commit})
+		}
+	}
+	var out []LogEntry
+	for q.Len() > 0 && (limit <= 0 || len(out) < limit) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		it := heap.Pop(q).(queued)
+		c := it.c
+		out = append(out, LogEntry{ID: it.id, Parents: c.Parents, Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[it.id], Tree: c.Tree})
+		for _, p := range c.Parents {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pc, err := dag.LoadCommit(ctx, r.Store, p)
+			if err != nil {
+				return nil, err
+			}
+			heap.Push(q, queued{p, pc})
+		}
+	}
+	return out, nil
+}
+
+type queued struct {
+	id dag.ID
+	c  *dag.Commit
+}
+
+// commitQueue pops the highest generation first (children before parents),
+// newest first among equals.
+type commitQueue []queued
+
+func (q commitQueue) Len() int { return len(q) }
+func (q commitQueue) Less(i, j int) bool {
+	if q[i].c.Generation != q[j].c.Generation {
+		return q[i].c.Generation > q[j].c.Generation
+	}
+	if !q[i].c.Time.Equal(q[j].c.Time) {
+		return q[i].c.Time.After(q[j].c.Time)
+	}
+	return q[i].id.Compare(q[j].id) < 0
+}
+func (q commitQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *commitQueue) Push(x any)   { *q = append(*q, x.(queued)) }
+func (q *commitQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// decorations maps commits to the short names of refs pointing at them.
+func (r *Repo) decorations(ctx context.Context) (map[dag.ID][]string, error) {
+	refs, names, err := r.Store.Refs(ctx, "refs/")
+	if err != nil {
+		return nil, err
+	}
+	out := map[dag.ID][]string{}
+	headID, h, err := r.Store.ResolveHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !headID.IsZero() {
+		if h.Detached() {
+			out[headID] = append(out[headID], "HEAD")
+		} else {
+			out[headID] = append(out[headID], "HEAD -> "+ShortRef(h.Ref))
+		}
+	}
+	for _, n := range names {
+		if !h.Detached() && n == h.Ref {
+			continue
+		}
+		if strings.HasPrefix(n, "refs/models/") {
+			continue
+		}
+		out[refs[n]] = append(out[refs[n]], ShortRef(n))
+	}
+	return out, nil
+}
+
+// ShortRef strips refs/heads/ and turns refs/tags/x into "tag: x".
+func ShortRef(n string) string {
+	switch {
+	case strings.HasPrefix(n, "refs/heads/"):
+		return strings.TrimPrefix(n, "refs/heads/")
+	case strings.HasPrefix(n, "refs/tags/"):
+		return "tag: " + strings.TrimPrefix(n, "refs/tags/")
+	case strings.HasPrefix(n, "refs/remotes/"):
+		return strings.TrimPrefix(n, "refs/remotes/")
+	}
+	return n
+}
+
+// ShowResult is a commit and its changes against its first parent.
+type ShowResult struct {
+	LogEntry
+	Changes []Change `json:"changes"`
+}
+
+// Show returns a commit and what it changed.
+func (r *Repo) Show(ctx context.Context, rev string) (*ShowResult, error) {
+	res, err := r.Resolve(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	decor, err := r.decorations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := res.Commit
+	var parentTree dag.ID
+	if len(c.Parents) > 0 {
+		pc, err := dag.LoadCommit(ctx, r.Store, c.Parents[0])
+		if err != nil {
+			return nil, err
+		}
+		parentTree = pc.Tree
+	}
+	ch, err := diffChanges(ctx, r.Store, parentTree, c.Tree)
+	if err != nil {
+		return nil, err
+	}
+	return &ShowResult{
+		LogEntry: LogEntry{ID: res.ID, Parents: c.Parents, Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[res.ID], Tree: c.Tree},
+		Changes:  ch,
+	}, nil
+}
+
+// Diff compares two revisions. With one revision, the worktree is the new
+// side; with none, HEAD against the worktree.
+func (r *Repo) Diff(ctx context.Context, revs []string) ([]Change, error) {
+	if len(revs) > 2 {
+		return nil, fmt.Errorf("diff takes at most two revisions")
+	}
+	if len(revs) == 2 {
+		a, err := r.Resolve(ctx, revs[0])
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.Resolve(ctx, revs[1])
+		if err != nil {
+			return nil, err
+		}
+		return diffChanges(ctx, r.Store, a.Commit.Tree, b.Commit.Tree)
+	}
+	var base dag.ID
+	if len(revs) == 1 {
+		a, err := r.Resolve(ctx, revs[0])
+		if err != nil {
+			return nil, err
+		}
+		base = a.Commit.Tree
+	} else {
+		_, head, _, err := r.headCommit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		base = treeOf(head)
+	}
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.cacheHashed(ctx, snap); err != nil {
+		return nil, err
+	}
+	return diffChanges(ctx, snap.getter, base, emptyToZero(snap))
+}
+
+// Cat streams the file at REV:PATH to w.
+func (r *Repo) Cat(ctx context.Context, spec string, w io.Writer) error {
+	if !strings.Contains(spec, ":") {
+		return fmt.Errorf("cat: %q: expected REV:PATH", spec)
+	}
+	_, p, e, err := r.ResolveTreePath(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if e.Mode == dag.ModeDir {
+		return fmt.Errorf("cat: %s is a directory", p)
+	}
+	n, err := r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{})
+	if err != nil {
+		return fmt.Errorf("cat %s: %w", p, err)
+	}
+	if n != int64(e.Size) {
+		return fmt.Errorf("cat %s: %d bytes, tree says %d: %w", p, n, e.Size, store.ErrCorrupt)
+	}
+	return nil
+}

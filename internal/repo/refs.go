@@ -1,0 +1,202 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// RefInfo is one branch or tag.
+type RefInfo struct {
+	Name    string `json:"name"`
+	ID      dag.ID `json:"id"`
+	Current bool   `json:"current,omitempty"`
+	Subject string `json:"subject"`
+}
+
+func validShortName(kind, name string) error {
+	if name == "" {
+		return fmt.Errorf("empty %s name: %w", kind, ErrBadName)
+	}
+	for _, c := range strings.Split(name, "/") {
+		if err := store.ValidRefComponent(c); err != nil {
+			return fmt.Errorf("%s name %q: %v: %w", kind, name, err, ErrBadName)
+		}
+	}
+	return nil
+}
+
+// Branches lists branches.
+func (r *Repo) Branches(ctx context.Context) ([]RefInfo, error) {
+	return r.listRefs(ctx, "refs/heads/")
+}
+
+// Tags lists tags.
+func (r *Repo) Tags(ctx context.Context) ([]RefInfo, error) {
+	return r.listRefs(ctx, "refs/tags/")
+}
+
+func (r *Repo) listRefs(ctx context.Context, prefix string) ([]RefInfo, error) {
+	refs, names, err := r.Store.Refs(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.Store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []RefInfo
+	for _, n := range names {
+		ri := RefInfo{Name: strings.TrimPrefix(n, prefix), ID: refs[n], Current: !h.Detached() && h.Ref == n}
+		if c, err := dag.LoadCommit(ctx, r.Store, refs[n]); err == nil {
+			ri.Subject = firstLine(c.Message)
+		}
+		out = append(out, ri)
+	}
+	return out, nil
+}
+
+// CreateBranch creates a branch at rev (HEAD when empty).
+func (r *Repo) CreateBranch(ctx context.Context, name, rev string) (dag.ID, error) {
+	return r.createRef(ctx, "branch", "refs/heads/", name, rev)
+}
+
+// CreateTag creates a tag at rev (HEAD when empty).
+func (r *Repo) CreateTag(ctx context.Context, name, rev string) (dag.ID, error) {
+	return r.createRef(ctx, "tag", "refs/tags/", name, rev)
+}
+
+func (r *Repo) createRef(ctx context.Context, kind, prefix, name, rev string) (dag.ID, error) {
+	if err := validShortName(kind, name); err != nil {
+		return dag.ZeroID, err
+	}
+	if rev == "" {
+		rev = "HEAD"
+	}
+	res, err := r.Resolve(ctx, rev)
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	err = r.Store.Transaction(ctx, []store.RefUpdate{{Name: prefix + name, New: res.ID}}, nil, kind+": created from "+rev)
+	if errors.Is(err, store.ErrRefChanged) {
+		return dag.ZeroID, fmt.Errorf("%s %s: %w", kind, name, ErrExists)
+	}
+	return res.ID, err
+}
+
+// DeleteBranch deletes a branch. Unless force, it refuses to delete the
+// current branch or one whose commits are not reachable from HEAD.
+func (r *Repo) DeleteBranch(ctx context.Context, name string, force bool) (dag.ID, error) {
+	ref := "refs/heads/" + name
+	id, err := r.Store.Ref(ctx, ref)
+	if err != nil {
+		return dag.ZeroID, fmt.Errorf("branch %s: %w", name, err)
+	}
+	headID, h, err := r.Store.ResolveHead(ctx)
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	if !h.Detached() && h.Ref == ref {
+		return dag.ZeroID, fmt.Errorf("cannot delete the current branch %s (check out another first)", name)
+	}
+	if !force {
+		merged := false
+		if !headID.IsZero() {
+			if merged, err = r.IsAncestor(ctx, id, headID); err != nil {
+				return dag.ZeroID, err
+			}
+		}
+		if !merged {
+			return dag.ZeroID, fmt.Errorf("branch %s is not merged into HEAD; its commits would become unreachable (use -D to delete it anyway)", name)
+		}
+	}
+	return id, r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: id}}, nil, "branch: deleted")
+}
+
+// RenameBranch renames a branch (and HEAD with it, if current).
+func (r *Repo) RenameBranch(ctx context.Context, old, new string) error {
+	if err := validShortName("branch", new); err != nil {
+		return err
+	}
+	oref, nref := "refs/heads/"+old, "refs/heads/"+new
+	id, err := r.Store.Ref(ctx, oref)
+	if err != nil {
+		return fmt.Errorf("branch %s: %w", old, err)
+	}
+	h, err := r.Store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	var nh *store.Head
+	if !h.Detached() && h.Ref == oref {
+		nh = &store.Head{Ref: nref}
+	}
+	err = r.Store.Transaction(ctx, []store.RefUpdate{{Name: oref, Old: id}, {Name: nref, New: id}}, nh, "branch: renamed "+old+" to "+new)
+	if errors.Is(err, store.ErrRefChanged) {
+		return fmt.Errorf("branch %s: %w", new, ErrExists)
+	}
+	return err
+}
+
+// DeleteTag deletes a tag.
+func (r *Repo) DeleteTag(ctx context.Context, name string) (dag.ID, error) {
+	ref := "refs/tags/" + name
+	id, err := r.Store.Ref(ctx, ref)
+	if err != nil {
+		return dag.ZeroID, fmt.Errorf("tag %s: %w", name, err)
+	}
+	return id, r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: id}}, nil, "tag: deleted")
+}
+
+// IsAncestor reports whether a is b or an ancestor of b, pruning the walk
+// by generation numbers.
+func (r *Repo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	ac, err := dag.LoadCommit(ctx, r.Store, a)
+	if err != nil {
+		return false, err
+	}
+	seen := map[dag.ID]bool{b: true}
+	stack := []dag.ID{b}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		c, err := dag.LoadCommit(ctx, r.Store, id)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range c.Parents {
+			if p == a {
+				return true, nil
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pc, err := dag.LoadCommit(ctx, r.Store, p)
+			if err != nil {
+				return false, err
+			}
+			if pc.Generation > ac.Generation {
+				stack = append(stack, p)
+			}
+		}
+	}
+	return false, nil
+}
+
+// Fsck checks the store.
+func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
+	return r.Store.Fsck(ctx, full)
+}
+
+// GC collects unreachable objects (or, with dryRun, reports them).
+func (r *Repo) GC(ctx context.Context, dryRun bool) (*store.GCReport, error) {
+	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun})
+}

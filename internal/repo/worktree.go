@@ -1,0 +1,339 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	gitignore "github.com/sabhiram/go-gitignore"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// IgnoreFile is the gitignore-syntax file at the worktree root.
+const IgnoreFile = ".dxignore"
+
+// wtNode is one scanned worktree entry.
+type wtNode struct {
+	name     string
+	path     string // slash-separated, relative to the root
+	mode     dag.Mode
+	st       store.StatEntry
+	id       dag.ID // File or Tree ID once known
+	known    bool
+	size     uint64
+	children []*wtNode // directories, sorted by name
+}
+
+type scanner struct {
+	root   string
+	ignore *gitignore.GitIgnore
+	cache  store.StatCache
+	// only, if non-empty, limits the scan to these paths and what is
+	// beneath them (directories on the way are scanned for them only).
+	only []string
+}
+
+func newScanner(root string, cache store.StatCache, only []string) (*scanner, error) {
+	sc := &scanner{root: root, cache: cache, only: only}
+	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
+	}
+	sc.ignore = ig
+	return sc, nil
+}
+
+func (sc *scanner) ignored(p string, dir bool) bool {
+	if sc.ignore == nil {
+		return false
+	}
+	if dir {
+		return sc.ignore.MatchesPath(p + "/")
+	}
+	return sc.ignore.MatchesPath(p)
+}
+
+// wanted reports whether p is selected by `only`, and whether it is merely a
+// directory on the way to a selected path.
+func (sc *scanner) wanted(p string) (in, above bool) {
+	if len(sc.only) == 0 {
+		return true, false
+	}
+	for _, o := range sc.only {
+		if o == "" || p == o || strings.HasPrefix(p, o+"/") {
+			return true, false
+		}
+		if strings.HasPrefix(o, p+"/") {
+			above = true
+		}
+	}
+	return false, above
+}
+
+func statEntry(fi os.FileInfo, mode dag.Mode) store.StatEntry {
+	e := store.StatEntry{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano(), Mode: mode}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		e.Inode = st.Ino
+		e.CtimeNs = st.Ctim.Sec*1e9 + st.Ctim.Nsec
+	}
+	return e
+}
+
+func modeOf(fi os.FileInfo) (dag.Mode, bool) {
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		if m&0o111 != 0 {
+			return dag.ModeExec, true
+		}
+		return dag.ModeFile, true
+	case m.IsDir():
+		return dag.ModeDir, true
+	case m&fs.ModeSymlink != 0:
+		return dag.ModeSymlink, true
+	}
+	return 0, false // sockets, devices, pipes are not versioned
+}
+
+// scan reads the worktree below the root into a tree of wtNodes. Empty
+// directories are left out, as git does.
+func (sc *scanner) scan(ctx context.Context) (*wtNode, error) {
+	root := &wtNode{mode: dag.ModeDir}
+	if err := sc.scanDir(ctx, root); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := filepath.Join(sc.root, filepath.FromSlash(d.path))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
+	}
+	for _, de := range ents {
+		name := de.Name()
+		if name == DirName || strings.HasPrefix(name, ".dx-tmp-") {
+			continue // the store, and checkout's temporary files
+		}
+		p := name
+		if d.path != "" {
+			p = d.path + "/" + name
+		}
+		in, above := sc.wanted(p)
+		if !in && !above {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // vanished while scanning
+			}
+			return fmt.Errorf("scan %s: %w", p, err)
+		}
+		mode, ok := modeOf(fi)
+		if !ok {
+			continue
+		}
+		if !in && mode != dag.ModeDir {
+			continue
+		}
+		if sc.ignored(p, mode == dag.ModeDir) {
+			continue
+		}
+		if err := dag.ValidName(name); err != nil {
+			return fmt.Errorf("cannot version %q: %v", p, err)
+		}
+		n := &wtNode{name: name, path: p, mode: mode}
+		if mode == dag.ModeDir {
+			if err := sc.scanDir(ctx, n); err != nil {
+				return err
+			}
+			if len(n.children) == 0 {
+				continue
+			}
+		} else {
+			n.st = statEntry(fi, mode)
+			n.size = uint64(fi.Size())
+			if c, ok := sc.cache[p]; ok && c.Matches(n.st) && c.Trusted() {
+				n.id, n.known = c.File, true
+			}
+		}
+		d.children = append(d.children, n)
+	}
+	return nil
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// overlay is a Putter that keeps tree nodes in memory (and serves them to
+// Get), falling back to the store for everything else. It lets status diff
+// a worktree snapshot against a commit without writing anything.
+type overlay struct {
+	mu   sync.Mutex
+	objs map[dag.ID][]byte
+	base dag.Getter
+}
+
+func newOverlay(base dag.Getter) *overlay { return &overlay{objs: map[dag.ID][]byte{}, base: base} }
+
+func (o *overlay) Put(_ context.Context, k dag.Kind, b []byte) (dag.ID, error) {
+	id := dag.Hash(k, b)
+	if k == dag.KindTree {
+		o.mu.Lock()
+		o.objs[id] = append([]byte(nil), b...)
+		o.mu.Unlock()
+	}
+	return id, nil
+}
+
+func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error) {
+	o.mu.Lock()
+	b, ok := o.objs[id]
+	o.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	return o.base.Get(ctx, k, id)
+}
+
+// snapshot is the worktree turned into a tree.
+type snapshot struct {
+	tree    dag.ID
+	getter  dag.Getter                 // reads the snapshot's trees
+	hashed  map[string]store.StatEntry // files whose content was read, for the stat cache
+	root    *wtNode
+	ingestN int   // files read
+	ingestB int64 // bytes read
+}
+
+// takeSnapshot scans the worktree and builds its tree. With store set to
+// IngestStore, new chunks and all objects are written; with IngestHash,
+// nothing is written and tree nodes live in an overlay.
+func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string) (*snapshot, error) {
+	cache, err := r.Store.LoadStatCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := newScanner(r.Root, cache, only)
+	if err != nil {
+		return nil, err
+	}
+	startNs := r.opts.Now().UnixNano()
+	root, err := sc.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Files whose content must be read.
+	var todo []*wtNode
+	var total int64
+	var walk func(n *wtNode)
+	walk = func(n *wtNode) {
+		for _, c := range n.children {
+			switch {
+			case c.mode == dag.ModeDir:
+				walk(c)
+			case c.known:
+				// A cached File must still be stored (gc may have taken it).
+				if mode == store.IngestStore {
+					if ok, err := r.Store.Has(ctx, c.id); err != nil || !ok {
+						c.known = false
+						todo = append(todo, c)
+						total += int64(c.size)
+					}
+				}
+			default:
+				todo = append(todo, c)
+				total += int64(c.size)
+			}
+		}
+	}
+	walk(root)
+
+	var putter dag.Putter = r.Store
+	var getter dag.Getter = r.Store
+	if mode != store.IngestStore {
+		ov := newOverlay(r.Store)
+		putter, getter = ov, ov
+	}
+	files := make([]store.IngestFile, len(todo))
+	for i, n := range todo {
+		full := filepath.Join(r.Root, filepath.FromSlash(n.path))
+		files[i] = store.IngestFile{Path: n.path}
+		if n.mode == dag.ModeSymlink {
+			files[i].Open = func() (io.ReadCloser, error) {
+				t, err := os.Readlink(full)
+				if err != nil {
+					return nil, err
+				}
+				return io.NopCloser(strings.NewReader(t)), nil
+			}
+		} else {
+			files[i].Open = func() (io.ReadCloser, error) { return os.Open(full) }
+		}
+	}
+	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root, ingestN: len(todo), ingestB: total}
+	if len(files) > 0 {
+		bar := r.opts.Progress.Start(label, total, true)
+		res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add})
+		bar.Done()
+		if err != nil {
+			return nil, err
+		}
+		for i, n := range todo {
+			n.id, n.known = res[i].ID, true
+			if n.mode == dag.ModeSymlink {
+				n.size = res[i].Size
+			}
+			// Cache only what was read whole and unchanged.
+			if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
+				e := n.st
+				e.File = n.id
+				e.Recorded = startNs
+				snap.hashed[n.path] = e
+			}
+		}
+	}
+	// Build trees bottom-up.
+	var build func(n *wtNode) error
+	build = func(n *wtNode) error {
+		tb := dag.NewTreeBuilder(ctx, putter)
+		for _, c := range n.children {
+			if c.mode == dag.ModeDir {
+				if err := build(c); err != nil {
+					return err
+				}
+			}
+			if err := tb.Add(dag.TreeEntry{Name: c.name, Mode: c.mode, ID: c.id, Size: c.size}); err != nil {
+				return err
+			}
+		}
+		id, size, err := tb.Finish()
+		if err != nil {
+			return err
+		}
+		n.id, n.size, n.known = id, size, true
+		return nil
+	}
+	if err := build(root); err != nil {
+		return nil, err
+	}
+	snap.tree = root.id
+	return snap, nil
+}
