@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxdata/dx/internal/progress"
+	"github.com/dxdata/dx/internal/repo"
+)
+
+// app holds the global flags and output streams of one invocation.
+type app struct {
+	stdout, stderr io.Writer
+	dir            string
+	quiet          bool
+	stats          bool
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "dx",
+		Short:         "dx versions data like git versions code",
+		Long:          "dx versions datasets: content-defined chunks, a Merkle DAG of commits, branches, tags and diffs.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.dir, "directory", "C", ".", "run as if dx was started in this directory")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors; no progress")
+	pf.BoolVar(&a.stats, "stats", false, "print the store's work counters as JSON on stderr at exit")
+	_ = pf.MarkHidden("stats")
+	root.AddCommand(
+		a.initCmd(), a.statusCmd(), a.commitCmd(), a.logCmd(), a.showCmd(), a.checkoutCmd(),
+		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.debugCmd(),
+	)
+	return root
+}
+
+// args wraps a cobra positional-args validator so its errors are usage errors.
+func args(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := v(cmd, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// withRepo opens the repository for one command and closes it after,
+// printing store counters when --stats is set.
+func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
+	r, err := repo.Open(ctx, a.dir, repo.Options{Progress: progress.ForStderr(a.quiet)})
+	if err != nil {
+		return err
+	}
+	ferr := fn(r)
+	var cerr error
+	if ferr != nil {
+		cerr = r.Store.Abandon()
+	} else {
+		cerr = r.Close()
+	}
+	if a.stats {
+		b, _ := json.Marshal(r.Store.Stats().Snapshot())
+		fmt.Fprintln(a.stderr, string(b))
+	}
+	if ferr != nil {
+		return ferr
+	}
+	return cerr
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) printf(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stdout, format, args...)
+	}
+}
+
+func cwd() string {
+	d, _ := os.Getwd()
+	return d
+}
