@@ -1,0 +1,49 @@
+# dx — see README.md. Every target works on a fresh machine with Go installed.
+GO       ?= go
+BIN      := bin/dx
+FUZZTIME ?= 4s
+# Fuzz targets as package:Name pairs.
+FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
+        ./store/internal/pack:FuzzDecodeIndex ./store/internal/pack:FuzzReadIndex ./store/chunker:FuzzChunker
+
+.PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dx
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# The whole suite as CI runs it: vet, unit and end-to-end tests (which build
+# and drive the real dx binary), and a short run of every fuzz target.
+test: vet build
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+fuzz-short:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) >/tmp/dx-fuzz.log 2>&1 || { cat /tmp/dx-fuzz.log; exit 1; }; \
+	done
+
+fuzz:
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=60s
+
+# Full benchmark (1 GiB table, 20,000 files, 4 GiB file, peers); writes bench/RESULTS.md.
+bench: build
+	bash bench/install-peers.sh || true
+	$(GO) run ./bench -dx $(BIN) -out bench/RESULTS.md -json bench/results.json
+
+# A 2% scale run of the harness, for checking it works.
+bench-smoke: build
+	$(GO) run ./bench -dx $(BIN) -scale 0.02 -skip-big -out /tmp/dx-bench-smoke.md -json /tmp/dx-bench-smoke.json
+
+demo: build
+	bash scripts/demo.sh $(BIN)
+
+clean:
+	rm -rf bin

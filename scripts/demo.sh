@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make demo: a short story on generated data in a temporary directory,
+# on the embedded default (a local repository; no server needed).
+set -euo pipefail
+DX=$(cd "$(dirname "${1:-bin/dx}")" && pwd)/$(basename "${1:-bin/dx}")
+work=$(mktemp -d "${TMPDIR:-/tmp}/dx-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export DX_AUTHOR="Demo <demo@example.com>"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+say()  { printf '\n# %s\n' "$*"; }
+
+say "Generate a dataset: a 200,000-row users table and some images."
+mkdir -p data images
+awk 'BEGIN { srand(7); print "id,name,city,score";
+  for (i = 1; i <= 200000; i++) printf "%d,user%d,city%d,%.3f\n", i, i, i % 97, rand() * 100 }' > data/users.csv
+for i in $(seq 1 20); do head -c 65536 /dev/urandom > "images/img$i.bin"; done
+ls -la data images | head -5
+
+step "$DX" init
+step "$DX" commit -m "Import users and images"
+step "$DX" status
+
+say "Branch, change the data, commit."
+step "$DX" branch cleanup
+step "$DX" checkout cleanup
+awk -F, 'NR == 1 || $1 % 1000 != 0' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
+printf '%d,user%d,city1,50.000\n' 200001 200001 >> data/users.csv
+rm images/img3.bin
+mv images/img4.bin images/renamed.bin
+step "$DX" status
+step "$DX" commit -m "Drop every 1000th user, add one, tidy images"
+
+say "What changed between the branches?"
+step "$DX" diff --stat main cleanup
+step "$DX" log --oneline --graph cleanup
+
+say "Go back to main: the worktree is restored exactly."
+step "$DX" checkout main
+step wc -l data/users.csv
+printf "\n\033[1m$ dx cat cleanup:data/users.csv | tail -n 2\033[0m\n"
+"$DX" cat cleanup:data/users.csv | tail -n 2
+
+step "$DX" tag v1 main
+step "$DX" log --graph --oneline main cleanup
+step "$DX" fsck
+say "Done: the repository lived in $work (removed on exit)."
