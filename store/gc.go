@@ -202,25 +202,28 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 // rewritePack copies the live objects of a pack into a new pack and moves
 // their index entries to it.
 func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []pack.Entry) error {
-	f, err := s.packFile(old)
+	f, release, err := s.packFile(old)
 	if err != nil {
 		return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 	}
+	defer release()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	k := &sink{s: s, meta: meta}
 	for _, e := range live {
 		stored, err := pack.ReadBlob(f, e)
+		if err == nil {
+			err = k.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw))
+		}
 		if err != nil {
 			k.discard()
+			s.mu.Unlock()
 			return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 		}
-		if err := k.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw)); err != nil {
-			k.discard()
-			return err
-		}
 	}
-	return k.finish()
+	s.enqueue(k.rotate())
+	s.mu.Unlock()
+	s.barrier()
+	return s.finishErr()
 }
 
 func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
@@ -240,8 +243,7 @@ func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
 func (s *Store) closePack(id dag.ID) {
 	s.filesMu.Lock()
 	defer s.filesMu.Unlock()
-	if f, ok := s.files[id]; ok {
-		f.Close()
-		delete(s.files, id)
+	if h, ok := s.files[id]; ok {
+		s.evictLocked(id, h)
 	}
 }

@@ -69,9 +69,10 @@ func decodeLoc(b []byte) (Location, error) {
 	return l, nil
 }
 
-// pendingObj is an object written to a pack that is not yet finished.
+// pendingObj is an object written to a pack that is not yet indexed. Its
+// temporary pack file stays open until the object is indexed.
 type pendingObj struct {
-	sink  *sink
+	f     *os.File
 	entry pack.Entry
 }
 
@@ -84,8 +85,22 @@ type sink struct {
 	tmp  string
 }
 
-// add appends one stored object; the caller holds s.mu.
+// packJob is a full pack on its way to the finisher, or (done != nil) a
+// barrier that is closed once every job queued before it is complete.
+type packJob struct {
+	meta bool
+	f    *os.File
+	w    *pack.Writer
+	tmp  string
+	done chan struct{}
+}
+
+// add appends one stored object; the caller holds s.mu. A full pack is
+// handed to the finisher and writing goes on in a new one.
 func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, raw int) error {
+	if err := k.s.finishErr(); err != nil {
+		return err
+	}
 	if k.w == nil {
 		f, err := os.CreateTemp(filepath.Join(k.s.dir, tmpDir), "pack-*.tmp")
 		if err != nil {
@@ -103,64 +118,122 @@ func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, ra
 	if err != nil {
 		return fmt.Errorf("store: pack add: %w", err)
 	}
-	k.s.pending[id] = pendingObj{sink: k, entry: e}
+	k.s.pmu.Lock()
+	k.s.pending[id] = pendingObj{f: k.f, entry: e}
+	k.s.pmu.Unlock()
 	if k.w.Size() >= k.s.opts.PackSize {
-		return k.finish()
+		if k.meta {
+			// Data before metadata: metadata is never indexed before
+			// the chunks it names (the finisher works in queue order).
+			k.s.enqueue(k.s.data.rotate())
+		}
+		k.s.enqueue(k.rotate())
 	}
 	return nil
 }
 
-// finish completes the pack: footer, fsync, rename, then index entries. The
+// rotate takes the open pack off the sink; nil if there is none. The
 // caller holds s.mu.
-func (k *sink) finish() error {
+func (k *sink) rotate() *packJob {
 	if k.w == nil {
 		return nil
 	}
-	w, f, tmp := k.w, k.f, k.tmp
+	j := &packJob{meta: k.meta, f: k.f, w: k.w, tmp: k.tmp}
 	k.w, k.f, k.tmp = nil, nil, ""
-	id, _, err := w.Finish()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	final := filepath.Join(k.s.dir, packsDir, id.String()+".pack")
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err == nil {
-		err = syncDir(filepath.Join(k.s.dir, packsDir))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		k.dropPending(w.Entries())
-		return fmt.Errorf("store: finish pack: %w", err)
-	}
-	if err := k.s.indexPack(id, k.meta, w.Entries(), w.Size()); err != nil {
-		k.dropPending(w.Entries())
-		return err
-	}
-	k.dropPending(w.Entries())
-	k.s.stats.PacksWritten.Add(1)
-	return nil
+	return j
 }
 
-func (k *sink) dropPending(es []pack.Entry) {
-	for _, e := range es {
-		if p, ok := k.s.pending[e.ID]; ok && p.sink == k {
-			delete(k.s.pending, e.ID)
-		}
-	}
-}
-
+// discard drops the open pack and its pending objects. The caller holds
+// s.mu.
 func (k *sink) discard() {
 	if k.w == nil {
 		return
 	}
+	k.s.dropPending(k.w.Entries())
 	k.f.Close()
 	os.Remove(k.tmp)
 	k.w, k.f, k.tmp = nil, nil, ""
+}
+
+// enqueue hands a job to the finisher, waiting while its queue is full
+// (which bounds the unfinished packs). nil is ignored.
+func (s *Store) enqueue(j *packJob) {
+	if j != nil {
+		s.jobs <- j
+	}
+}
+
+// finisher completes packs in queue order, off the writers' path: the
+// fsync of a full pack overlaps with filling the next one.
+func (s *Store) finisher() {
+	defer close(s.finished)
+	for j := range s.jobs {
+		if j.done != nil {
+			close(j.done)
+			continue
+		}
+		if s.finishErr() != nil {
+			// After a failure nothing more is indexed: later packs may
+			// name objects of the failed one.
+			s.dropPending(j.w.Entries())
+			j.f.Close()
+			os.Remove(j.tmp)
+			continue
+		}
+		if err := s.completePack(j); err != nil {
+			s.errMu.Lock()
+			s.ferr = err
+			s.errMu.Unlock()
+		}
+	}
+}
+
+func (s *Store) finishErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.ferr
+}
+
+// completePack writes the footer, fsyncs, renames the pack into place,
+// indexes it, and only then forgets its pending objects and closes it.
+func (s *Store) completePack(j *packJob) error {
+	id, _, err := j.w.Finish()
+	if err == nil {
+		err = j.f.Sync()
+	}
+	final := s.packPath(id)
+	if err == nil {
+		err = os.Rename(j.tmp, final)
+	}
+	if err == nil {
+		err = syncDir(filepath.Join(s.dir, packsDir))
+	}
+	if err == nil {
+		err = s.indexPack(id, j.meta, j.w.Entries(), j.w.Size())
+	}
+	s.dropPending(j.w.Entries())
+	j.f.Close()
+	if err != nil {
+		os.Remove(j.tmp)
+		return fmt.Errorf("store: finish pack: %w", err)
+	}
+	s.stats.PacksWritten.Add(1)
+	return nil
+}
+
+func (s *Store) dropPending(es []pack.Entry) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	for _, e := range es {
+		delete(s.pending, e.ID)
+	}
+}
+
+// barrier waits until every job queued so far is complete.
+func (s *Store) barrier() {
+	done := make(chan struct{})
+	s.jobs <- &packJob{done: done}
+	<-done
 }
 
 // indexPack records a finished pack and then its entries in badger. The
@@ -219,21 +292,28 @@ func decodePackRecord(b []byte) (packRecord, error) {
 // Flush finishes the open packs and indexes them. After Flush returns,
 // every object Put so far is durable and visible to other processes.
 func (s *Store) Flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("store: flush after close")
+	}
+	return s.flush()
+}
+
+func (s *Store) flush() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	// Data before metadata: a metadata object is never indexed before the
 	// chunks it names.
-	if err := s.data.finish(); err != nil {
-		return err
-	}
-	return s.meta.finish()
+	s.enqueue(s.data.rotate())
+	s.enqueue(s.meta.rotate())
+	s.mu.Unlock()
+	s.barrier()
+	return s.finishErr()
 }
 
 // Has reports whether the object is stored (or pending in this process).
 func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
-	s.mu.Lock()
+	s.pmu.Lock()
 	_, ok := s.pending[id]
-	s.mu.Unlock()
+	s.pmu.Unlock()
 	if ok {
 		return true, nil
 	}
@@ -270,7 +350,10 @@ func (s *Store) putHashed(ctx context.Context, id dag.ID, kind dag.Kind, data []
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.pending[id]; ok {
+	s.pmu.Lock()
+	_, ok := s.pending[id]
+	s.pmu.Unlock()
+	if ok {
 		return false, nil
 	}
 	k := s.data
@@ -327,28 +410,31 @@ func (s *Store) GetInto(ctx context.Context, kind dag.Kind, id dag.ID, buf []byt
 func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) ([]byte, error) {
 	var stored []byte
 	var e pack.Entry
-	s.mu.Lock()
+	s.pmu.Lock()
 	p, pend := s.pending[id]
 	if pend {
+		// Under pmu: the finisher closes the file only after dropping
+		// the object from pending.
 		e = p.entry
 		var err error
-		stored, err = pack.ReadBlob(p.sink.f, e)
-		s.mu.Unlock()
+		stored, err = pack.ReadBlob(p.f, e)
+		s.pmu.Unlock()
 		if err != nil {
 			return nil, fmt.Errorf("object %s: %w", id.Short(), err)
 		}
 	} else {
-		s.mu.Unlock()
+		s.pmu.Unlock()
 		loc, err := s.Locate(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		e = pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw}
-		f, err := s.packFile(loc.Pack)
+		f, release, err := s.packFile(loc.Pack)
 		if err != nil {
 			return nil, fmt.Errorf("object %s: %w", id.Short(), err)
 		}
 		stored, err = pack.ReadBlob(f, e)
+		release()
 		if err != nil {
 			return nil, fmt.Errorf("object %s in pack %s: %v: %w", id.Short(), loc.Pack.Short(), err, ErrCorrupt)
 		}
@@ -372,28 +458,66 @@ func (s *Store) packPath(id dag.ID) string {
 	return filepath.Join(s.dir, packsDir, id.String()+".pack")
 }
 
-func (s *Store) packFile(id dag.ID) (*os.File, error) {
+// packHandle is an open pack file shared by readers. An evicted handle is
+// closed when its last reader releases it, never under a reader.
+type packHandle struct {
+	f       *os.File
+	refs    int
+	evicted bool
+}
+
+// maxOpenPacks bounds the pack files kept open for reading.
+const maxOpenPacks = 256
+
+// packFile opens (or reuses) a pack for reading. Call release when done.
+func (s *Store) packFile(id dag.ID) (f *os.File, release func(), err error) {
 	s.filesMu.Lock()
 	defer s.filesMu.Unlock()
-	if f, ok := s.files[id]; ok {
-		return f, nil
-	}
-	if len(s.files) >= 256 {
-		for k, f := range s.files {
-			f.Close()
-			delete(s.files, k)
-			break
+	h, ok := s.files[id]
+	if !ok {
+		if len(s.files) >= maxOpenPacks {
+			for k, old := range s.files {
+				s.evictLocked(k, old)
+				break
+			}
 		}
-	}
-	f, err := os.Open(s.packPath(id))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("pack %s is missing: %w", id.Short(), ErrCorrupt)
+		of, err := os.Open(s.packPath(id))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil, fmt.Errorf("pack %s is missing: %w", id.Short(), ErrCorrupt)
+			}
+			return nil, nil, err
 		}
-		return nil, err
+		h = &packHandle{f: of}
+		s.files[id] = h
 	}
-	s.files[id] = f
-	return f, nil
+	h.refs++
+	return h.f, func() {
+		s.filesMu.Lock()
+		defer s.filesMu.Unlock()
+		h.refs--
+		if h.evicted && h.refs == 0 {
+			h.f.Close()
+		}
+	}, nil
+}
+
+// evictLocked drops a handle from the cache, closing it now if unused.
+func (s *Store) evictLocked(id dag.ID, h *packHandle) {
+	delete(s.files, id)
+	h.evicted = true
+	if h.refs == 0 {
+		h.f.Close()
+	}
+}
+
+// closePacks evicts every cached pack handle.
+func (s *Store) closePacks() {
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	for id, h := range s.files {
+		s.evictLocked(id, h)
+	}
 }
 
 // ResolvePrefix finds the unique object whose hex ID starts with prefix (at

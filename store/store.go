@@ -64,13 +64,22 @@ type Store struct {
 	comp  *pack.Compressor
 	stats Stats
 
-	mu      sync.Mutex // guards pending and the sinks
+	mu   sync.Mutex // guards the sinks; taken before pmu
+	data *sink
+	meta *sink
+
+	pmu     sync.Mutex // guards pending
 	pending map[dag.ID]pendingObj
-	data    *sink
-	meta    *sink
+
+	jobs     chan *packJob // to the finisher
+	finished chan struct{} // closed when the finisher exits
+	errMu    sync.Mutex
+	ferr     error // first pack-finishing failure; sticks
+	stopOnce sync.Once
+	closed   atomic.Bool
 
 	filesMu sync.Mutex
-	files   map[dag.ID]*os.File // open pack files for reading
+	files   map[dag.ID]*packHandle // open pack files for reading
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -190,13 +199,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		}
 	}
 	s := &Store{
-		dir:     dir,
-		db:      db,
-		opts:    opts,
-		comp:    pack.NewCompressor(),
-		pending: map[dag.ID]pendingObj{},
-		files:   map[dag.ID]*os.File{},
+		dir:      dir,
+		db:       db,
+		opts:     opts,
+		comp:     pack.NewCompressor(),
+		pending:  map[dag.ID]pendingObj{},
+		files:    map[dag.ID]*packHandle{},
+		jobs:     make(chan *packJob, 2),
+		finished: make(chan struct{}),
 	}
+	go s.finisher()
 	s.data = &sink{s: s, meta: false}
 	s.meta = &sink{s: s, meta: true}
 	return s, nil
@@ -211,31 +223,37 @@ func (s *Store) Stats() *Stats { return &s.stats }
 // Close flushes pending objects and releases the store. Objects written but
 // not flushed by an earlier Flush are flushed here.
 func (s *Store) Close() error {
-	ferr := s.Flush(context.Background())
-	s.filesMu.Lock()
-	for id, f := range s.files {
-		f.Close()
-		delete(s.files, id)
+	if s.closed.Swap(true) {
+		return nil
 	}
-	s.filesMu.Unlock()
+	ferr := s.flush()
+	s.stopFinisher()
+	s.closePacks()
 	cerr := s.db.Close()
 	return errors.Join(ferr, cerr)
+}
+
+// stopFinisher lets the finisher complete the queued packs and exit.
+func (s *Store) stopFinisher() {
+	s.stopOnce.Do(func() {
+		close(s.jobs)
+		<-s.finished
+	})
 }
 
 // Abandon releases the store without flushing pending objects (their
 // temporary pack files are removed). Used when an operation fails.
 func (s *Store) Abandon() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
 	s.mu.Lock()
 	s.data.discard()
 	s.meta.discard()
-	s.pending = map[dag.ID]pendingObj{}
 	s.mu.Unlock()
-	s.filesMu.Lock()
-	for id, f := range s.files {
-		f.Close()
-		delete(s.files, id)
-	}
-	s.filesMu.Unlock()
+	// Packs already queued are complete and consistent; they are indexed.
+	s.stopFinisher()
+	s.closePacks()
 	return s.db.Close()
 }
 

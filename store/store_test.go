@@ -1,0 +1,383 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+)
+
+func newStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), ".dx")
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+func reopen(t *testing.T, s *Store, dir string) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	return s2
+}
+
+func randData(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// commitFile ingests data as one file, wraps it in a tree and a commit and
+// points ref at it. It returns the commit ID.
+func commitFile(t *testing.T, s *Store, ref string, name string, data []byte, parent dag.ID) dag.ID {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.Ingest(ctx, []IngestFile{{Path: name, Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}}}, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := dag.NewTreeBuilder(ctx, s)
+	if err := tb.Add(dag.TreeEntry{Name: name, Mode: dag.ModeFile, ID: res[0].ID, Size: res[0].Size}); err != nil {
+		t.Fatal(err)
+	}
+	tree, _, err := tb.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &dag.Commit{Tree: tree, Generation: 1, Author: "t", Message: name, Time: time.Unix(1700000000, 0).UTC()}
+	if !parent.IsZero() {
+		c.Parents = []dag.ID{parent}
+		c.Generation = 2
+	}
+	enc, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.Put(ctx, dag.KindCommit, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Transaction(ctx, []RefUpdate{{Name: ref, Old: parent, New: id}}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func readFile(t *testing.T, s *Store, id dag.ID) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := s.CopyFile(context.Background(), id, &buf, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestPutGetAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	objs := map[dag.ID][]byte{}
+	for i := 0; i < 50; i++ {
+		b := randData(uint64(i), i*1000)
+		if i%2 == 0 {
+			b = []byte(strings.Repeat("row,", i*100))
+		}
+		id, err := s.Put(ctx, dag.KindChunk, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[id] = b
+		// Readable before the pack is finished.
+		got, err := s.Get(ctx, dag.KindChunk, id)
+		if err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("pending get %d: %v", i, err)
+		}
+	}
+	s = reopen(t, s, dir)
+	for id, b := range objs {
+		got, err := s.Get(ctx, dag.KindChunk, id)
+		if err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("get %s after reopen: %v", id.Short(), err)
+		}
+		if _, err := s.Get(ctx, dag.KindTree, id); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("get with wrong kind: %v", err)
+		}
+	}
+	missing := dag.Hash(dag.KindChunk, []byte("never stored"))
+	if _, err := s.Get(ctx, dag.KindChunk, missing); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing object: %v", err)
+	}
+}
+
+func TestDedup(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	data := randData(1, 2<<20)
+	files := []IngestFile{}
+	for _, name := range []string{"a.bin", "b.bin", "c.bin"} {
+		files = append(files, IngestFile{Path: name, Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}})
+	}
+	res, err := s.Ingest(ctx, files, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].ID != res[1].ID || res[1].ID != res[2].ID {
+		t.Fatal("identical files got different IDs")
+	}
+	raw := s.Stats().DataBytesRaw.Load()
+	if raw != int64(len(data)) {
+		t.Fatalf("stored %d raw chunk bytes for 3 copies of %d", raw, len(data))
+	}
+	if !bytes.Equal(readFile(t, s, res[0].ID), data) {
+		t.Fatal("content does not round trip")
+	}
+	// Hash mode stores nothing and agrees on the ID.
+	before := s.Stats().ChunksWritten.Load()
+	other := randData(2, 1<<20)
+	hres, err := s.Ingest(ctx, []IngestFile{{Path: "x", Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(other)), nil
+	}}}, IngestOptions{Mode: IngestHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stats().ChunksWritten.Load() != before {
+		t.Fatal("hash mode stored chunks")
+	}
+	if ok, _ := s.Has(ctx, hres[0].ID); ok {
+		t.Fatal("hash mode stored the file node")
+	}
+}
+
+func TestTransactionCAS(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	c1 := commitFile(t, s, "refs/heads/main", "a", []byte("one"), dag.ZeroID)
+	c2 := commitFile(t, s, "refs/heads/main", "a", []byte("two"), c1)
+	other := dag.Hash(dag.KindCommit, []byte("not stored"))
+
+	tests := []struct {
+		name    string
+		updates []RefUpdate
+		want    error
+	}{
+		{"create existing", []RefUpdate{{Name: "refs/heads/main", Old: dag.ZeroID, New: c1}}, ErrRefChanged},
+		{"stale old", []RefUpdate{{Name: "refs/heads/main", Old: c1, New: c1}}, ErrRefChanged},
+		{"target not stored", []RefUpdate{{Name: "refs/heads/x", New: other}}, ErrNotFound},
+		{"bad name", []RefUpdate{{Name: "refs/heads/a..b", New: c1}}, nil},
+		// The first update would succeed; the second fails; nothing applies.
+		{"all or nothing", []RefUpdate{
+			{Name: "refs/heads/new", Old: dag.ZeroID, New: c1},
+			{Name: "refs/heads/main", Old: c1, New: c1},
+		}, ErrRefChanged},
+	}
+	for _, tt := range tests {
+		err := s.Transaction(ctx, tt.updates, nil, tt.name)
+		if err == nil {
+			t.Fatalf("%s: accepted", tt.name)
+		}
+		if tt.want != nil && !errors.Is(err, tt.want) {
+			t.Fatalf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if id, err := s.Ref(ctx, "refs/heads/main"); err != nil || id != c2 {
+		t.Fatalf("main = %s, %v; want %s", id.Short(), err, c2.Short())
+	}
+	if _, err := s.Ref(ctx, "refs/heads/new"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("refs/heads/new exists after a failed transaction: %v", err)
+	}
+	log, err := s.Reflog(ctx, "refs/heads/main")
+	if err != nil || len(log) != 2 {
+		t.Fatalf("reflog: %v, %d entries", err, len(log))
+	}
+	// Delete with the right old value.
+	if err := s.Transaction(ctx, []RefUpdate{{Name: "refs/heads/main", Old: c2}}, nil, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ref(ctx, "refs/heads/main"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted ref: %v", err)
+	}
+}
+
+func TestFsckFindsDamage(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := randData(3, 3<<20)
+	commitFile(t, s, "refs/heads/main", "f", data, dag.ZeroID)
+	rep, err := s.Fsck(ctx, true)
+	if err != nil || !rep.OK() {
+		t.Fatalf("fresh store: %v %v", err, rep.Problems)
+	}
+	if rep.Reachable == 0 || rep.Packs < 2 {
+		t.Fatalf("fsck saw %d packs, %d reachable", rep.Packs, rep.Reachable)
+	}
+	s = reopen(t, s, dir)
+	packs, _ := filepath.Glob(filepath.Join(dir, packsDir, "*.pack"))
+	// Flip a byte in the middle of the largest (data) pack.
+	var big string
+	var bigSize int64
+	for _, p := range packs {
+		if st, _ := os.Stat(p); st.Size() > bigSize {
+			big, bigSize = p, st.Size()
+		}
+	}
+	b, _ := os.ReadFile(big)
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(big, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.Fsck(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() {
+		t.Fatal("full fsck missed a flipped byte in a data pack")
+	}
+	// A missing pack is found even by the quick check.
+	if err := os.Remove(big); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, dir)
+	rep, err = s.Fsck(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() {
+		t.Fatal("fsck missed a deleted pack")
+	}
+}
+
+func TestGCKeepsReachable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	keep := randData(4, 1<<20)
+	drop := randData(5, 1<<20)
+	c1 := commitFile(t, s, "refs/heads/main", "keep", keep, dag.ZeroID)
+	commitFile(t, s, "refs/heads/tmp", "drop", drop, dag.ZeroID)
+	tmp, _ := s.Ref(ctx, "refs/heads/tmp")
+	if err := s.Transaction(ctx, []RefUpdate{{Name: "refs/heads/tmp", Old: tmp}}, nil, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	dry, err := s.GC(ctx, GCOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Unreachable == 0 {
+		t.Fatal("dry run found nothing to collect")
+	}
+	if ok, _ := s.Has(ctx, tmp); !ok {
+		t.Fatal("dry run removed an object")
+	}
+	rep, err := s.GC(ctx, GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unreachable != dry.Unreachable || rep.FreedBytes < 1<<19 {
+		t.Fatalf("gc: %+v (dry run said %+v)", rep, dry)
+	}
+	if ok, _ := s.Has(ctx, tmp); ok {
+		t.Fatal("unreachable commit survived gc")
+	}
+	fr, err := s.Fsck(ctx, true)
+	if err != nil || !fr.OK() {
+		t.Fatalf("fsck after gc: %v %v", err, fr.Problems)
+	}
+	c, err := s.Get(ctx, dag.KindCommit, c1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := dag.DecodeCommit(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dag.LookupPath(ctx, s, cm.Tree, "keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, s, e.ID), keep) {
+		t.Fatal("kept file changed by gc")
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	_, dir := newStore(t)
+	_, err := Open(context.Background(), dir, Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	if _, err := Open(context.Background(), t.TempDir(), Options{}); !errors.Is(err, ErrNotStore) {
+		t.Fatalf("open of a plain directory: %v", err)
+	}
+}
+
+// TestManyPacksParallelRead reads through more packs than the open-file
+// cache holds from several goroutines: eviction must never close a file
+// under a reader.
+func TestManyPacksParallelRead(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), ".dx")
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir, Options{PackSize: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []dag.ID
+	for i := 0; i < maxOpenPacks+60; i++ {
+		id, err := s.Put(ctx, dag.KindChunk, randData(uint64(i), 70<<10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errc := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for r := 0; r < 5; r++ {
+				for _, id := range ids {
+					if _, err := s.Get(ctx, dag.KindChunk, id); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
