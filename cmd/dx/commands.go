@@ -260,13 +260,23 @@ func (a *app) checkoutCmd() *cobra.Command {
 }
 
 func (a *app) logCmd() *cobra.Command {
-	var oneline, graph, asJSON bool
+	var oneline, graph, asJSON, all bool
 	var limit int
 	c := &cobra.Command{
 		Use:   "log [REV...]",
 		Short: "Show commit history",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				if all {
+					revs, err := r.AllRevs(cmd.Context())
+					if err != nil {
+						return err
+					}
+					args = append(args, revs...)
+					if len(args) == 0 {
+						return nil // no commits yet
+					}
+				}
 				entries, err := r.Log(cmd.Context(), args, limit)
 				if err != nil {
 					return err
@@ -293,6 +303,7 @@ func (a *app) logCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&oneline, "oneline", false, "one line per commit")
 	c.Flags().BoolVar(&graph, "graph", false, "draw the commit graph")
+	c.Flags().BoolVar(&all, "all", false, "start from every branch, tag and HEAD")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	c.Flags().IntVarP(&limit, "max-count", "n", 0, "show at most N commits")
 	return c

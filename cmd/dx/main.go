@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -39,6 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	pprof.StopCPUProfile() // no-op unless --cpuprofile started one
 	if err == nil {
 		return exitOK
 	}
@@ -69,8 +71,6 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged):
 		return exitConflict
-	case errors.Is(err, repo.ErrNothingToCommit):
-		return exitError
 	}
 	return exitError
 }

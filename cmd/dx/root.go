@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +23,7 @@ type app struct {
 	dir            string
 	quiet          bool
 	stats          bool
+	cpuprofile     string
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -35,6 +40,19 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors; no progress")
 	pf.BoolVar(&a.stats, "stats", false, "print the store's work counters as JSON on stderr at exit")
 	_ = pf.MarkHidden("stats")
+	pf.StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
+	_ = pf.MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.cpuprofile == "" {
+			return nil
+		}
+		f, err := os.Create(a.cpuprofile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+
 	root.AddCommand(
 		a.initCmd(), a.statusCmd(), a.commitCmd(), a.logCmd(), a.showCmd(), a.checkoutCmd(),
 		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.debugCmd(),
@@ -55,7 +73,15 @@ func args(v cobra.PositionalArgs) cobra.PositionalArgs {
 // withRepo opens the repository for one command and closes it after,
 // printing store counters when --stats is set.
 func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
-	r, err := repo.Open(ctx, a.dir, repo.Options{Progress: progress.ForStderr(a.quiet)})
+	opts := repo.Options{Progress: progress.ForStderr(a.quiet)}
+	if v := os.Getenv("DX_DATE"); v != "" {
+		t, err := parseDate(v)
+		if err != nil {
+			return err
+		}
+		opts.Now = func() time.Time { return t }
+	}
+	r, err := repo.Open(ctx, a.dir, opts)
 	if err != nil {
 		return err
 	}
@@ -79,6 +105,7 @@ func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -91,4 +118,21 @@ func (a *app) printf(format string, args ...any) {
 func cwd() string {
 	d, _ := os.Getwd()
 	return d
+}
+
+// parseDate reads DX_DATE, which pins the time of new commits (like git's
+// GIT_COMMITTER_DATE) for reproducible IDs: RFC 3339 or @unix-seconds.
+func parseDate(v string) (time.Time, error) {
+	if strings.HasPrefix(v, "@") {
+		n, err := strconv.ParseInt(v[1:], 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("DX_DATE %q: want RFC 3339 or @unix-seconds", v)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("DX_DATE %q: want RFC 3339 or @unix-seconds", v)
+	}
+	return t, nil
 }

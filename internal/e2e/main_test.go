@@ -50,6 +50,7 @@ type result struct {
 type repoDir struct {
 	t   *testing.T
 	dir string
+	env []string // extra environment for every run
 }
 
 func newRepo(t *testing.T) *repoDir {
@@ -64,14 +65,19 @@ func (r *repoDir) path(p string) string { return filepath.Join(r.dir, filepath.F
 // run runs dx in the worktree and returns whatever happened.
 func (r *repoDir) run(args ...string) result {
 	r.t.Helper()
-	return runDx(r.t, r.dir, nil, args...)
+	return runDxEnv(r.t, r.dir, nil, r.env, args...)
 }
 
 func runDx(t *testing.T, dir string, stdin io.Reader, args ...string) result {
 	t.Helper()
+	return runDxEnv(t, dir, stdin, nil, args...)
+}
+
+func runDxEnv(t *testing.T, dir string, stdin io.Reader, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(dxBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DX_AUTHOR=Test <test@example.com>")
+	cmd.Env = append(append(os.Environ(), "DX_AUTHOR=Test <test@example.com>"), env...)
 	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -26,6 +26,19 @@ type LogEntry struct {
 
 // Log lists commits reachable from the revisions (HEAD when none), newest
 // first (by generation, then time), each once. limit ≤ 0 means all.
+// AllRevs names every ref (full names) and HEAD, if it points at a commit:
+// the starting points of log --all.
+func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
+	_, names, err := r.Store.Refs(ctx, "refs/")
+	if err != nil {
+		return nil, err
+	}
+	if id, _, err := r.Store.ResolveHead(ctx); err == nil && !id.IsZero() {
+		names = append(names, "HEAD")
+	}
+	return names, nil
+}
+
 func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, error) {
 	if len(revs) == 0 {
 		revs = []string{"HEAD"}
@@ -53,7 +66,7 @@ func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, e
 		}
 		it := heap.Pop(q).(queued)
 		c := it.c
-		out = append(out, LogEntry{ID: it.id, Parents: c.Parents, Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[it.id], Tree: c.Tree})
+		out = append(out, LogEntry{ID: it.id, Parents: append([]dag.ID{}, c.Parents...), Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[it.id], Tree: c.Tree})
 		for _, p := range c.Parents {
 			if seen[p] {
 				continue
