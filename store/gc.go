@@ -58,6 +58,31 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	}
 	rep.Reachable = len(live)
 
+	// Drop stat cache entries that name unreachable files before anything
+	// is deleted: a crash part way must not leave the cache naming a
+	// missing file, which commit would trust.
+	sc, err := s.LoadStatCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var drop []string
+	for p, e := range sc {
+		if _, ok := live[e.File]; !ok {
+			if has, _ := s.Has(ctx, e.File); !has || !o.DryRun {
+				// A file that is no longer reachable may still be indexed in
+				// a pack kept for its live neighbours; it is safe either way
+				// to forget it.
+				drop = append(drop, p)
+			}
+		}
+	}
+	rep.StatDropped = len(drop)
+	if !o.DryRun && len(drop) > 0 {
+		if err := s.UpdateStatCache(ctx, nil, drop); err != nil {
+			return nil, err
+		}
+	}
+
 	// Sweep: group index entries by pack.
 	type packUse struct {
 		liveBytes, deadBytes int64
@@ -167,28 +192,6 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		rep.OrphansRemoved++
 		if !o.DryRun {
 			os.Remove(filepath.Join(s.dir, t))
-		}
-	}
-	// Drop stat cache entries that name collected files.
-	sc, err := s.LoadStatCache(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var drop []string
-	for p, e := range sc {
-		if _, ok := live[e.File]; !ok {
-			if has, _ := s.Has(ctx, e.File); !has || !o.DryRun {
-				// A file that is no longer reachable may still be indexed in
-				// a pack kept for its live neighbours; it is safe either way
-				// to forget it.
-				drop = append(drop, p)
-			}
-		}
-	}
-	rep.StatDropped = len(drop)
-	if !o.DryRun && len(drop) > 0 {
-		if err := s.UpdateStatCache(ctx, nil, drop); err != nil {
-			return nil, err
 		}
 	}
 	if !o.DryRun {

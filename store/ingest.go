@@ -1,12 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -45,7 +43,8 @@ func (m IngestMode) String() string {
 
 // IngestFile names one file to ingest.
 type IngestFile struct {
-	Path string // for error messages, and opened when Open is nil
+	Path string // opened when Open is nil
+	Name string // for messages and for choosing the cut mode; default Path
 	// Open, if set, supplies the content instead of os.Open(Path).
 	Open func() (io.ReadCloser, error)
 }
@@ -209,26 +208,22 @@ func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc) {
 // file chunks one file, hands its chunks to the workers and builds its File
 // object from their results in order.
 func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile) (IngestResult, error) {
+	name := f.Name
+	if name == "" {
+		name = f.Path
+	}
 	var rc io.ReadCloser
 	var err error
 	if f.Open != nil {
 		rc, err = f.Open()
 	} else {
-		rc, err = os.Open(f.Path)
+		rc, err = openRead(f.Path)
 	}
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("read %s: %w", f.Path, err)
+		return IngestResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
-	head := make([]byte, 8192)
-	n, err := io.ReadFull(rc, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return IngestResult{}, fmt.Errorf("read %s: %w", f.Path, err)
-	}
-	head = head[:n]
-	if err := ck.ResetMode(io.MultiReader(bytes.NewReader(head), rc), chunker.Sniff(f.Path, head)); err != nil {
-		return IngestResult{}, err
-	}
+	ck.ResetSniff(rc, name)
 
 	var putter dag.Putter = hashPutter{}
 	if p.o.Mode == IngestStore {
@@ -280,7 +275,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile) 
 		}
 		if err != nil {
 			p.bufs.Put(bp)
-			readErr = fmt.Errorf("read %s: %w", f.Path, err)
+			readErr = fmt.Errorf("read %s: %w", name, err)
 			break
 		}
 		*bp = b
@@ -305,7 +300,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile) 
 	}
 	id, size, err := fb.Finish()
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("ingest %s: %w", f.Path, err)
+		return IngestResult{}, fmt.Errorf("ingest %s: %w", name, err)
 	}
 	return IngestResult{ID: id, Size: size}, nil
 }

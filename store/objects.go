@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -69,29 +71,29 @@ func decodeLoc(b []byte) (Location, error) {
 	return l, nil
 }
 
-// pendingObj is an object written to a pack that is not yet indexed. Its
-// temporary pack file stays open until the object is indexed.
+// pendingObj is an object added to a pack that is not yet indexed; stored
+// is its bytes in the pack's memory buffer.
 type pendingObj struct {
-	f     *os.File
-	entry pack.Entry
+	stored []byte
+	entry  pack.Entry
 }
 
-// sink is the pack currently being written for data or for metadata.
+// sink is the pack currently being built for data or for metadata. Packs
+// are built in memory and written whole by the finisher, so writers never
+// wait on the file system.
 type sink struct {
 	s    *Store
 	meta bool
-	f    *os.File
+	buf  *alignedBuf
 	w    *pack.Writer
-	tmp  string
 }
 
 // packJob is a full pack on its way to the finisher, or (done != nil) a
 // barrier that is closed once every job queued before it is complete.
 type packJob struct {
 	meta bool
-	f    *os.File
+	buf  *alignedBuf
 	w    *pack.Writer
-	tmp  string
 	done chan struct{}
 }
 
@@ -102,24 +104,19 @@ func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, ra
 		return err
 	}
 	if k.w == nil {
-		f, err := os.CreateTemp(filepath.Join(k.s.dir, tmpDir), "pack-*.tmp")
+		k.buf = k.s.getBuf(k.meta)
+		w, err := pack.NewWriter(k.buf)
 		if err != nil {
 			return fmt.Errorf("store: new pack: %w", err)
 		}
-		w, err := pack.NewWriter(f)
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return fmt.Errorf("store: new pack: %w", err)
-		}
-		k.f, k.w, k.tmp = f, w, f.Name()
+		k.w = w
 	}
 	e, err := k.w.Add(id, kind, codec, stored, raw)
 	if err != nil {
 		return fmt.Errorf("store: pack add: %w", err)
 	}
 	k.s.pmu.Lock()
-	k.s.pending[id] = pendingObj{f: k.f, entry: e}
+	k.s.pending[id] = pendingObj{stored: k.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e}
 	k.s.pmu.Unlock()
 	if k.w.Size() >= k.s.opts.PackSize {
 		if k.meta {
@@ -138,8 +135,8 @@ func (k *sink) rotate() *packJob {
 	if k.w == nil {
 		return nil
 	}
-	j := &packJob{meta: k.meta, f: k.f, w: k.w, tmp: k.tmp}
-	k.w, k.f, k.tmp = nil, nil, ""
+	j := &packJob{meta: k.meta, buf: k.buf, w: k.w}
+	k.w, k.buf = nil, nil
 	return j
 }
 
@@ -150,21 +147,19 @@ func (k *sink) discard() {
 		return
 	}
 	k.s.dropPending(k.w.Entries())
-	k.f.Close()
-	os.Remove(k.tmp)
-	k.w, k.f, k.tmp = nil, nil, ""
+	k.s.putBuf(k.buf)
+	k.w, k.buf = nil, nil
 }
 
 // enqueue hands a job to the finisher, waiting while its queue is full
-// (which bounds the unfinished packs). nil is ignored.
+// (which bounds the packs held in memory). nil is ignored.
 func (s *Store) enqueue(j *packJob) {
 	if j != nil {
 		s.jobs <- j
 	}
 }
 
-// finisher completes packs in queue order, off the writers' path: the
-// fsync of a full pack overlaps with filling the next one.
+// finisher completes packs in queue order, off the writers' path.
 func (s *Store) finisher() {
 	defer close(s.finished)
 	for j := range s.jobs {
@@ -176,8 +171,7 @@ func (s *Store) finisher() {
 			// After a failure nothing more is indexed: later packs may
 			// name objects of the failed one.
 			s.dropPending(j.w.Entries())
-			j.f.Close()
-			os.Remove(j.tmp)
+			s.putBuf(j.buf)
 			continue
 		}
 		if err := s.completePack(j); err != nil {
@@ -194,16 +188,20 @@ func (s *Store) finishErr() error {
 	return s.ferr
 }
 
-// completePack writes the footer, fsyncs, renames the pack into place,
-// indexes it, and only then forgets its pending objects and closes it.
+// completePack writes the footer, writes the pack to a temporary file,
+// fsyncs it, renames it into place, indexes it, and only then forgets its
+// pending objects.
 func (s *Store) completePack(j *packJob) error {
+	defer s.putBuf(j.buf)
 	id, _, err := j.w.Finish()
-	if err == nil {
-		err = j.f.Sync()
+	if err != nil {
+		s.dropPending(j.w.Entries())
+		return fmt.Errorf("store: finish pack: %w", err)
 	}
+	tmp, err := writeFileDirect(filepath.Join(s.dir, tmpDir), j.buf)
 	final := s.packPath(id)
 	if err == nil {
-		err = os.Rename(j.tmp, final)
+		err = os.Rename(tmp, final)
 	}
 	if err == nil {
 		err = syncDir(filepath.Join(s.dir, packsDir))
@@ -212,9 +210,10 @@ func (s *Store) completePack(j *packJob) error {
 		err = s.indexPack(id, j.meta, j.w.Entries(), j.w.Size())
 	}
 	s.dropPending(j.w.Entries())
-	j.f.Close()
 	if err != nil {
-		os.Remove(j.tmp)
+		if tmp != "" {
+			os.Remove(tmp)
+		}
 		return fmt.Errorf("store: finish pack: %w", err)
 	}
 	s.stats.PacksWritten.Add(1)
@@ -226,6 +225,31 @@ func (s *Store) dropPending(es []pack.Entry) {
 	defer s.pmu.Unlock()
 	for _, e := range es {
 		delete(s.pending, e.ID)
+	}
+}
+
+// getBuf returns an empty pack buffer: a recycled one for data packs.
+func (s *Store) getBuf(meta bool) *alignedBuf {
+	if !meta {
+		select {
+		case b := <-s.bufs:
+			return b
+		default:
+		}
+		return newAlignedBuf(int(s.opts.PackSize) + 1<<20)
+	}
+	return newAlignedBuf(1 << 20)
+}
+
+// putBuf recycles a buffer once nothing refers to it.
+func (s *Store) putBuf(b *alignedBuf) {
+	if b == nil || cap(b.b) < int(s.opts.PackSize) {
+		return
+	}
+	b.reset()
+	select {
+	case s.bufs <- b:
+	default:
 	}
 }
 
@@ -330,6 +354,49 @@ func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
 	return true, nil
 }
 
+// HasMany is Has for many IDs at once, in parallel read transactions.
+func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
+	out := make([]bool, len(ids))
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(ids) + workers - 1) / workers
+	if per < 512 {
+		per = 512
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, (len(ids)+per-1)/per)
+	for w := 0; w*per < len(ids); w++ {
+		lo, hi := w*per, min((w+1)*per, len(ids))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = s.db.View(func(txn *badger.Txn) error {
+				for i := lo; i < hi; i++ {
+					if i%1024 == 0 && ctx.Err() != nil {
+						return ctx.Err()
+					}
+					_, err := txn.Get(objKey(ids[i]))
+					switch {
+					case err == nil:
+						out[i] = true
+					case errors.Is(err, badger.ErrKeyNotFound):
+						s.pmu.Lock()
+						_, out[i] = s.pending[ids[i]]
+						s.pmu.Unlock()
+					default:
+						return err
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("store has: %w", err)
+	}
+	return out, nil
+}
+
 // Put stores an object and returns its ID; an object already stored is not
 // written again.
 func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, error) {
@@ -413,15 +480,11 @@ func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) (
 	s.pmu.Lock()
 	p, pend := s.pending[id]
 	if pend {
-		// Under pmu: the finisher closes the file only after dropping
-		// the object from pending.
+		// Copied under pmu: the buffer is recycled once the object
+		// leaves pending.
 		e = p.entry
-		var err error
-		stored, err = pack.ReadBlob(p.f, e)
+		stored = append([]byte(nil), p.stored...)
 		s.pmu.Unlock()
-		if err != nil {
-			return nil, fmt.Errorf("object %s: %w", id.Short(), err)
-		}
 	} else {
 		s.pmu.Unlock()
 		loc, err := s.Locate(ctx, id)

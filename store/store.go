@@ -38,7 +38,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// store. Zero means 30 seconds.
 	LockTimeout time.Duration
-	// PackSize is the size at which a pack is finished. Zero means 32 MiB.
+	// PackSize is the size at which a pack is finished. Zero means 16 MiB.
+	// Packs are built in memory, so this bounds memory too.
 	PackSize int64
 	// Workers is the number of ingest workers. Zero means GOMAXPROCS.
 	Workers int
@@ -71,8 +72,9 @@ type Store struct {
 	pmu     sync.Mutex // guards pending
 	pending map[dag.ID]pendingObj
 
-	jobs     chan *packJob // to the finisher
-	finished chan struct{} // closed when the finisher exits
+	jobs     chan *packJob    // to the finisher
+	bufs     chan *alignedBuf // recycled data pack buffers
+	finished chan struct{}    // closed when the finisher exits
 	errMu    sync.Mutex
 	ferr     error // first pack-finishing failure; sticks
 	stopOnce sync.Once
@@ -153,7 +155,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		opts.LockTimeout = 30 * time.Second
 	}
 	if opts.PackSize == 0 {
-		opts.PackSize = 32 << 20
+		opts.PackSize = 16 << 20
 	}
 	b, err := os.ReadFile(filepath.Join(dir, formatFile))
 	if err != nil {
@@ -205,7 +207,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		comp:     pack.NewCompressor(),
 		pending:  map[dag.ID]pendingObj{},
 		files:    map[dag.ID]*packHandle{},
-		jobs:     make(chan *packJob, 2),
+		jobs:     make(chan *packJob, 1),
+		bufs:     make(chan *alignedBuf, 2),
 		finished: make(chan struct{}),
 	}
 	go s.finisher()

@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -123,6 +125,15 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
 	}
+	// Select, then lstat in parallel: on big directories the system
+	// calls dominate a scan.
+	type cand struct {
+		name, path string
+		in         bool
+		fi         os.FileInfo
+		err        error
+	}
+	cands := make([]cand, 0, len(ents))
 	for _, de := range ents {
 		name := de.Name()
 		if name == DirName || strings.HasPrefix(name, ".dx-tmp-") {
@@ -136,7 +147,14 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		if !in && !above {
 			continue
 		}
-		fi, err := os.Lstat(filepath.Join(dir, name))
+		cands = append(cands, cand{name: name, path: p, in: in})
+	}
+	parallel(len(cands), 256, func(i int) {
+		c := &cands[i]
+		c.fi, c.err = os.Lstat(filepath.Join(dir, c.name))
+	})
+	for i := range cands {
+		name, p, in, fi, err := cands[i].name, cands[i].path, cands[i].in, cands[i].fi, cands[i].err
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // vanished while scanning
@@ -174,6 +192,36 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		d.children = append(d.children, n)
 	}
 	return nil
+}
+
+// parallel calls fn(0..n-1) on all cores when n is at least threshold, else in
+// order on this goroutine.
+func parallel(n, threshold int, fn func(i int)) {
+	w := runtime.GOMAXPROCS(0)
+	if n < threshold || w < 2 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(64)) - 64
+				if i >= n {
+					return
+				}
+				for j := i; j < min(i+64, n); j++ {
+					fn(j)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func displayPath(p string) string {
@@ -243,7 +291,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		return nil, err
 	}
 	// Files whose content must be read.
-	var todo []*wtNode
+	var todo, cached []*wtNode
 	var total int64
 	var walk func(n *wtNode)
 	walk = func(n *wtNode) {
@@ -252,14 +300,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			case c.mode == dag.ModeDir:
 				walk(c)
 			case c.known:
-				// A cached File must still be stored (gc may have taken it).
-				if mode == store.IngestStore {
-					if ok, err := r.Store.Has(ctx, c.id); err != nil || !ok {
-						c.known = false
-						todo = append(todo, c)
-						total += int64(c.size)
-					}
-				}
+				cached = append(cached, c)
 			default:
 				todo = append(todo, c)
 				total += int64(c.size)
@@ -267,6 +308,25 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		}
 	}
 	walk(root)
+	if mode == store.IngestStore && len(cached) > 0 {
+		// A cached File must still be stored: a commit must never name
+		// a missing object, whatever happened to the store since.
+		ids := make([]dag.ID, len(cached))
+		for i, c := range cached {
+			ids[i] = c.id
+		}
+		have, err := r.Store.HasMany(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range cached {
+			if !have[i] {
+				c.known = false
+				todo = append(todo, c)
+				total += int64(c.size)
+			}
+		}
+	}
 
 	var putter dag.Putter = r.Store
 	var getter dag.Getter = r.Store
@@ -277,7 +337,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	files := make([]store.IngestFile, len(todo))
 	for i, n := range todo {
 		full := filepath.Join(r.Root, filepath.FromSlash(n.path))
-		files[i] = store.IngestFile{Path: n.path}
+		files[i] = store.IngestFile{Path: full, Name: n.path}
 		if n.mode == dag.ModeSymlink {
 			files[i].Open = func() (io.ReadCloser, error) {
 				t, err := os.Readlink(full)
@@ -286,8 +346,6 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 				}
 				return io.NopCloser(strings.NewReader(t)), nil
 			}
-		} else {
-			files[i].Open = func() (io.ReadCloser, error) { return os.Open(full) }
 		}
 	}
 	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root, ingestN: len(todo), ingestB: total}

@@ -162,6 +162,23 @@ func (c *Chunker) ResetMode(r io.Reader, m Mode) error {
 	return nil
 }
 
+// SniffSize is how many leading bytes ResetSniff shows to Sniff.
+const SniffSize = 8192
+
+// ResetSniff is Reset with the cut mode chosen by Sniff from name and the
+// first bytes of r, read into the chunker's own buffer (no extra copy). A
+// read error is returned by the first Next.
+func (c *Chunker) ResetSniff(r io.Reader, name string) Mode {
+	c.Reset(r)
+	c.fill()
+	head := c.buf[c.start:c.end]
+	if len(head) > SniffSize {
+		head = head[:SniffSize]
+	}
+	c.o.Mode = Sniff(name, head)
+	return c.o.Mode
+}
+
 // Options returns the options in use.
 func (c *Chunker) Options() Options { return c.o }
 

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// rawFile reads a regular file through plain system calls. os.File costs
+// four fcntl calls and a failing epoll registration per open, which for
+// many small files is more than reading them; ingest opens every file once.
+type rawFile struct {
+	fd   int
+	path string
+}
+
+// openRead opens a file for ingest. O_NONBLOCK makes a file swapped for a
+// FIFO after the scan fail instead of blocking; O_NOATIME is used where
+// permitted.
+func openRead(path string) (io.ReadCloser, error) {
+	const flags = syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK
+	fd, err := syscall.Open(path, flags|syscall.O_NOATIME, 0)
+	if err == syscall.EPERM {
+		fd, err = syscall.Open(path, flags, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &rawFile{fd: fd, path: path}, nil
+}
+
+func (f *rawFile) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := syscall.Read(f.fd, p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &os.PathError{Op: "read", Path: f.path, Err: err}
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (f *rawFile) Close() error {
+	if f.fd < 0 {
+		return os.ErrClosed
+	}
+	err := syscall.Close(f.fd)
+	f.fd = -1
+	return err
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package store
+
+import (
+	"io"
+	"os"
+)
+
+func openRead(path string) (io.ReadCloser, error) { return os.Open(path) }
