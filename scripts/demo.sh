@@ -8,6 +8,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 export DX_AUTHOR="Demo <demo@example.com>"
 
+dx() { "$DX" "$@"; }
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 say()  { printf '\n# %s\n' "$*"; }
 
@@ -18,31 +19,31 @@ awk 'BEGIN { srand(7); print "id,name,city,score";
 for i in $(seq 1 20); do head -c 65536 /dev/urandom > "images/img$i.bin"; done
 ls -la data images | head -5
 
-step "$DX" init
-step "$DX" commit -m "Import users and images"
-step "$DX" status
+step dx init
+step dx commit -m "Import users and images"
+step dx status
 
 say "Branch, change the data, commit."
-step "$DX" branch cleanup
-step "$DX" checkout cleanup
+step dx branch cleanup
+step dx checkout cleanup
 awk -F, 'NR == 1 || $1 % 1000 != 0' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
 printf '%d,user%d,city1,50.000\n' 200001 200001 >> data/users.csv
 rm images/img3.bin
 mv images/img4.bin images/renamed.bin
-step "$DX" status
-step "$DX" commit -m "Drop every 1000th user, add one, tidy images"
+step dx status
+step dx commit -m "Drop every 1000th user, add one, tidy images"
 
 say "What changed between the branches?"
-step "$DX" diff --stat main cleanup
-step "$DX" log --oneline --graph cleanup
+step dx diff --stat main cleanup
+step dx log --oneline --graph cleanup
 
 say "Go back to main: the worktree is restored exactly."
-step "$DX" checkout main
+step dx checkout main
 step wc -l data/users.csv
 printf "\n\033[1m$ dx cat cleanup:data/users.csv | tail -n 2\033[0m\n"
 "$DX" cat cleanup:data/users.csv | tail -n 2
 
-step "$DX" tag v1 main
-step "$DX" log --graph --oneline main cleanup
-step "$DX" fsck
+step dx tag v1 main
+step dx log --graph --oneline main cleanup
+step dx fsck
 say "Done: the repository lived in $work (removed on exit)."

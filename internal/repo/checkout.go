@@ -71,7 +71,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		return nil, err
 	}
 	headTree := treeOf(head)
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning")
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
 	if err != nil {
 		return nil, err
 	}

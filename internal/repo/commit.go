@@ -44,7 +44,7 @@ func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, err
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestStore, o.Paths, "committing")
+	snap, err := r.takeSnapshot(ctx, store.IngestStore, o.Paths, "committing", treeOf(head))
 	if err != nil {
 		return nil, err
 	}
@@ -160,17 +160,12 @@ func findNode(root *wtNode, p string) *wtNode {
 	}
 	n := root
 	for _, name := range strings.Split(p, "/") {
-		var next *wtNode
-		for _, c := range n.children {
-			if c.name == name {
-				next = c
-				break
-			}
-		}
-		if next == nil {
+		// Children are in tree order (sorted by name).
+		i := sort.Search(len(n.children), func(i int) bool { return n.children[i].name >= name })
+		if i == len(n.children) || n.children[i].name != name {
 			return nil
 		}
-		n = next
+		n = n.children[i]
 	}
 	return n
 }

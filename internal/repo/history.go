@@ -219,7 +219,7 @@ func (r *Repo) Diff(ctx context.Context, revs []string) ([]Change, error) {
 		}
 		base = treeOf(head)
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning")
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
 	if err != nil {
 		return nil, err
 	}

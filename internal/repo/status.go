@@ -30,7 +30,7 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning")
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
 	if err != nil {
 		return nil, err
 	}

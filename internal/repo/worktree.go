@@ -26,27 +26,28 @@ const IgnoreFile = ".dxignore"
 
 // wtNode is one scanned worktree entry.
 type wtNode struct {
-	name     string
-	path     string // slash-separated, relative to the root
-	mode     dag.Mode
-	st       store.StatEntry
-	id       dag.ID // File or Tree ID once known
-	known    bool
-	size     uint64
-	children []*wtNode // directories, sorted by name
+	name  string
+	path  string // slash-separated, relative to the root
+	mode  dag.Mode
+	st    store.StatEntry
+	id    dag.ID // File or Tree ID once known
+	known bool
+	// fromCache: id came from the stat cache, not from reading the file.
+	fromCache bool
+	size      uint64
+	children  []*wtNode // directories, sorted by name
 }
 
 type scanner struct {
 	root   string
 	ignore *gitignore.GitIgnore
-	cache  store.StatCache
 	// only, if non-empty, limits the scan to these paths and what is
 	// beneath them (directories on the way are scanned for them only).
 	only []string
 }
 
-func newScanner(root string, cache store.StatCache, only []string) (*scanner, error) {
-	sc := &scanner{root: root, cache: cache, only: only}
+func newScanner(root string, only []string) (*scanner, error) {
+	sc := &scanner{root: root, only: only}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
@@ -185,9 +186,6 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		} else {
 			n.st = statEntry(fi, mode)
 			n.size = uint64(fi.Size())
-			if c, ok := sc.cache[p]; ok && c.Matches(n.st) && c.Trusted() {
-				n.id, n.known = c.File, true
-			}
 		}
 		d.children = append(d.children, n)
 	}
@@ -274,59 +272,58 @@ type snapshot struct {
 
 // takeSnapshot scans the worktree and builds its tree. With store set to
 // IngestStore, new chunks and all objects are written; with IngestHash,
-// nothing is written and tree nodes live in an overlay.
-func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string) (*snapshot, error) {
-	cache, err := r.Store.LoadStatCache(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := newScanner(r.Root, cache, only)
+// nothing is written and tree nodes live in an overlay. base is the tree
+// the snapshot will be compared with (HEAD's; zero for none): in store
+// mode, files taken from the stat cache that differ from base are checked
+// to be stored, so a commit never names a missing object, at a cost that
+// follows the change.
+func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string, base dag.ID) (*snapshot, error) {
+	sc, err := newScanner(r.Root, only)
 	if err != nil {
 		return nil, err
 	}
 	// Wall clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
 	startNs := time.Now().UnixNano()
+	// Load the stat cache while the worktree is scanned.
+	var cache store.StatCache
+	cacheErr := make(chan error, 1)
+	go func() {
+		var err error
+		cache, err = r.Store.LoadStatCache(ctx)
+		cacheErr <- err
+	}()
 	root, err := sc.scan(ctx)
+	if cerr := <-cacheErr; err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, err
 	}
+	var match func(n *wtNode)
+	match = func(n *wtNode) {
+		for _, c := range n.children {
+			if c.mode == dag.ModeDir {
+				match(c)
+			} else if e, ok := cache[c.path]; ok && e.Matches(c.st) && e.Trusted() {
+				c.id, c.known, c.fromCache = e.File, true, true
+			}
+		}
+	}
+	match(root)
 	// Files whose content must be read.
-	var todo, cached []*wtNode
-	var total int64
+	var todo []*wtNode
 	var walk func(n *wtNode)
 	walk = func(n *wtNode) {
 		for _, c := range n.children {
 			switch {
 			case c.mode == dag.ModeDir:
 				walk(c)
-			case c.known:
-				cached = append(cached, c)
-			default:
+			case !c.known:
 				todo = append(todo, c)
-				total += int64(c.size)
 			}
 		}
 	}
 	walk(root)
-	if mode == store.IngestStore && len(cached) > 0 {
-		// A cached File must still be stored: a commit must never name
-		// a missing object, whatever happened to the store since.
-		ids := make([]dag.ID, len(cached))
-		for i, c := range cached {
-			ids[i] = c.id
-		}
-		have, err := r.Store.HasMany(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for i, c := range cached {
-			if !have[i] {
-				c.known = false
-				todo = append(todo, c)
-				total += int64(c.size)
-			}
-		}
-	}
 
 	var putter dag.Putter = r.Store
 	var getter dag.Getter = r.Store
@@ -334,8 +331,68 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		ov := newOverlay(r.Store)
 		putter, getter = ov, ov
 	}
-	files := make([]store.IngestFile, len(todo))
-	for i, n := range todo {
+	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root}
+	if err := r.ingestNodes(ctx, mode, todo, label, startNs, snap); err != nil {
+		return nil, err
+	}
+	if err := buildTrees(ctx, putter, root); err != nil {
+		return nil, err
+	}
+	if mode == store.IngestStore {
+		// Cached files that differ from base: are they stored? (Those
+		// equal to base are: base is reachable.) Normally they all are;
+		// any that are not are read again and the trees rebuilt.
+		var check []*wtNode
+		err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, _, y *dag.TreeEntry) error {
+			if y == nil || y.Mode == dag.ModeDir {
+				return nil
+			}
+			if n := findNode(root, p); n != nil && n.fromCache {
+				check = append(check, n)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]dag.ID, len(check))
+		for i, n := range check {
+			ids[i] = n.id
+		}
+		have, err := r.Store.HasMany(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var missing []*wtNode
+		for i, n := range check {
+			if !have[i] {
+				n.known, n.fromCache = false, false
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			if err := r.ingestNodes(ctx, mode, missing, label, startNs, snap); err != nil {
+				return nil, err
+			}
+			if err := buildTrees(ctx, putter, root); err != nil {
+				return nil, err
+			}
+		}
+	}
+	snap.tree = root.id
+	return snap, nil
+}
+
+// ingestNodes reads the files of nodes into the store (or only hashes them)
+// and records what was read for the stat cache.
+func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*wtNode, label string, startNs int64, snap *snapshot) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	var total int64
+	files := make([]store.IngestFile, len(nodes))
+	for i, n := range nodes {
+		total += int64(n.size)
 		full := filepath.Join(r.Root, filepath.FromSlash(n.path))
 		files[i] = store.IngestFile{Path: full, Name: n.path}
 		if n.mode == dag.ModeSymlink {
@@ -348,52 +405,48 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			}
 		}
 	}
-	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root, ingestN: len(todo), ingestB: total}
-	if len(files) > 0 {
-		bar := r.opts.Progress.Start(label, total, true)
-		res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add})
-		bar.Done()
-		if err != nil {
-			return nil, err
+	snap.ingestN += len(nodes)
+	snap.ingestB += total
+	bar := r.opts.Progress.Start(label, total, true)
+	res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add})
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		n.id, n.known = res[i].ID, true
+		if n.mode == dag.ModeSymlink {
+			n.size = res[i].Size
 		}
-		for i, n := range todo {
-			n.id, n.known = res[i].ID, true
-			if n.mode == dag.ModeSymlink {
-				n.size = res[i].Size
-			}
-			// Cache only what was read whole and unchanged.
-			if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
-				e := n.st
-				e.File = n.id
-				e.Recorded = startNs
-				snap.hashed[n.path] = e
-			}
+		// Cache only what was read whole and unchanged.
+		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
+			e := n.st
+			e.File = n.id
+			e.Recorded = startNs
+			snap.hashed[n.path] = e
 		}
 	}
-	// Build trees bottom-up.
-	var build func(n *wtNode) error
-	build = func(n *wtNode) error {
-		tb := dag.NewTreeBuilder(ctx, putter)
-		for _, c := range n.children {
-			if c.mode == dag.ModeDir {
-				if err := build(c); err != nil {
-					return err
-				}
-			}
-			if err := tb.Add(dag.TreeEntry{Name: c.name, Mode: c.mode, ID: c.id, Size: c.size}); err != nil {
+	return nil
+}
+
+// buildTrees builds the tree objects of n and everything below it,
+// bottom-up.
+func buildTrees(ctx context.Context, putter dag.Putter, n *wtNode) error {
+	tb := dag.NewTreeBuilder(ctx, putter)
+	for _, c := range n.children {
+		if c.mode == dag.ModeDir {
+			if err := buildTrees(ctx, putter, c); err != nil {
 				return err
 			}
 		}
-		id, size, err := tb.Finish()
-		if err != nil {
+		if err := tb.Add(dag.TreeEntry{Name: c.name, Mode: c.mode, ID: c.id, Size: c.size}); err != nil {
 			return err
 		}
-		n.id, n.size, n.known = id, size, true
-		return nil
 	}
-	if err := build(root); err != nil {
-		return nil, err
+	id, size, err := tb.Finish()
+	if err != nil {
+		return err
 	}
-	snap.tree = root.id
-	return snap, nil
+	n.id, n.size, n.known = id, size, true
+	return nil
 }
