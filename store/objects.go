@@ -413,7 +413,13 @@ func (s *Store) putHashed(ctx context.Context, id dag.ID, kind dag.Kind, data []
 		return false, err
 	}
 	if stored == nil {
-		stored, codec = s.comp.Compress(nil, data)
+		if len(data) < 128 {
+			// Tiny objects (the File node of a one-chunk file) do not
+			// compress; skip the attempt.
+			stored, codec = data, pack.CodecRaw
+		} else {
+			stored, codec = s.comp.Compress(nil, data)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

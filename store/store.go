@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/internal/pack"
@@ -180,7 +181,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		WithIndexCacheSize(16 << 20).
 		WithNumCompactors(2).
 		WithCompactL0OnClose(false).
-		WithDetectConflicts(true)
+		WithDetectConflicts(true).
+		// Keys are random IDs and values small: compression saves little
+		// and costs every lookup a block decode.
+		WithCompression(options.None)
 	deadline := time.Now().Add(opts.LockTimeout)
 	var db *badger.DB
 	for {
