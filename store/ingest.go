@@ -311,6 +311,3 @@ type hashPutter struct{}
 func (hashPutter) Put(_ context.Context, k dag.Kind, b []byte) (dag.ID, error) {
 	return dag.Hash(k, b), nil
 }
-
-// HashPutter returns a Putter that only computes IDs.
-func HashPutter() dag.Putter { return hashPutter{} }

@@ -36,22 +36,27 @@ type Change struct {
 func diffChanges(ctx context.Context, g dag.Getter, a, b dag.ID) ([]Change, error) {
 	var out []Change
 	err := dag.DiffTrees(ctx, g, a, b, func(p string, x, y *dag.TreeEntry) error {
-		c := Change{Path: p, Old: x, New: y}
-		switch {
-		case x == nil:
-			c.Kind = Added
-		case y == nil:
-			c.Kind = Deleted
-		default:
-			c.Kind = Modified
-		}
-		out = append(out, c)
+		out = append(out, changeOf(p, x, y))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return pairRenames(out), nil
+}
+
+// changeOf classifies one file-level difference reported by dag.DiffTrees.
+func changeOf(p string, x, y *dag.TreeEntry) Change {
+	c := Change{Path: p, Old: x, New: y}
+	switch {
+	case x == nil:
+		c.Kind = Added
+	case y == nil:
+		c.Kind = Deleted
+	default:
+		c.Kind = Modified
+	}
+	return c
 }
 
 func pairRenames(cs []Change) []Change {

@@ -61,9 +61,12 @@ func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 			return nil, err
 		}
 	}
-	changes, err := diffChanges(ctx, r.Store, treeOf(head), tree)
-	if err != nil {
-		return nil, err
+	changes := snap.diff
+	if changes == nil || tree != snap.tree || snap.diffBase != treeOf(head) {
+		// The snapshot's diff does not apply (path commit, rebuilt trees).
+		if changes, err = diffChanges(ctx, r.Store, treeOf(head), tree); err != nil {
+			return nil, err
+		}
 	}
 	if len(changes) == 0 && !o.AllowEmpty && len(o.ExtraParents) == 0 && head != nil {
 		// Still remember what was hashed, so the next run is fast.

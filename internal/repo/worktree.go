@@ -262,12 +262,16 @@ func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error
 
 // snapshot is the worktree turned into a tree.
 type snapshot struct {
-	tree    dag.ID
-	getter  dag.Getter                 // reads the snapshot's trees
-	hashed  map[string]store.StatEntry // files whose content was read, for the stat cache
-	root    *wtNode
-	ingestN int   // files read
-	ingestB int64 // bytes read
+	tree   dag.ID
+	getter dag.Getter                 // reads the snapshot's trees
+	hashed map[string]store.StatEntry // files whose content was read, for the stat cache
+	root   *wtNode
+	// diff is base → tree as changes, when takeSnapshot computed it
+	// (store mode); nil otherwise.
+	diff     []Change
+	diffBase dag.ID
+	ingestN  int   // files read
+	ingestB  int64 // bytes read
 }
 
 // takeSnapshot scans the worktree and builds its tree. With store set to
@@ -343,7 +347,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		// equal to base are: base is reachable.) Normally they all are;
 		// any that are not are read again and the trees rebuilt.
 		var check []*wtNode
-		err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, _, y *dag.TreeEntry) error {
+		var diff []Change
+		err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, x, y *dag.TreeEntry) error {
+			diff = append(diff, changeOf(p, x, y))
 			if y == nil || y.Mode == dag.ModeDir {
 				return nil
 			}
@@ -370,7 +376,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 				missing = append(missing, n)
 			}
 		}
-		if len(missing) > 0 {
+		if len(missing) == 0 {
+			snap.diff, snap.diffBase = pairRenames(diff), base
+		} else {
 			if err := r.ingestNodes(ctx, mode, missing, label, startNs, snap); err != nil {
 				return nil, err
 			}

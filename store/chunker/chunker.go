@@ -150,18 +150,6 @@ func (c *Chunker) Reset(r io.Reader) {
 	c.quoted = false
 }
 
-// ResetMode is Reset with a new cut mode; the buffer is kept.
-func (c *Chunker) ResetMode(r io.Reader, m Mode) error {
-	o := c.o
-	o.Mode = m
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	c.o.Mode = m
-	c.Reset(r)
-	return nil
-}
-
 // SniffSize is how many leading bytes ResetSniff shows to Sniff.
 const SniffSize = 8192
 

@@ -262,14 +262,11 @@ func TestResetReuse(t *testing.T) {
 	if !bytes.Equal(drain(), a) {
 		t.Fatal("first stream")
 	}
-	if err := c.ResetMode(bytes.NewReader(b), CSV); err != nil {
-		t.Fatal(err)
+	if m := c.ResetSniff(bytes.NewReader(b), "t.csv"); m != CSV {
+		t.Fatalf("sniffed %v, want csv", m)
 	}
 	if !bytes.Equal(drain(), b) {
 		t.Fatal("second stream")
-	}
-	if err := c.ResetMode(nil, Mode(9)); err == nil {
-		t.Fatal("bad mode accepted")
 	}
 }
 
