@@ -117,9 +117,9 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		fwg.Add(1)
 		go func() {
 			defer fwg.Done()
-			ck, _ := chunker.New(eofReader{}, copts)
+			rd := newFileReader(copts)
 			for idx := range next {
-				r, err := p.file(ctx, ck, files[idx])
+				r, err := p.file(ctx, rd, files[idx])
 				if err != nil {
 					cancel(err)
 					continue
@@ -205,9 +205,30 @@ func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc) {
 	}
 }
 
+// fileReader is what one reader goroutine reuses from file to file: with
+// many small files, allocating these per file cost page faults and GC work.
+type fileReader struct {
+	ck        *chunker.Chunker
+	results   chan chunkDone // drained completely by the end of each file
+	total     chan int
+	collected chan error
+	pending   map[int]dag.ChunkRef
+}
+
+func newFileReader(copts chunker.Options) *fileReader {
+	ck, _ := chunker.New(eofReader{}, copts)
+	return &fileReader{
+		ck:        ck,
+		results:   make(chan chunkDone, 64),
+		total:     make(chan int, 1),
+		collected: make(chan error, 1),
+		pending:   map[int]dag.ChunkRef{},
+	}
+}
+
 // file chunks one file, hands its chunks to the workers and builds its File
 // object from their results in order.
-func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile) (IngestResult, error) {
+func (p *pipeline) file(ctx context.Context, rd *fileReader, f IngestFile) (IngestResult, error) {
 	name := f.Name
 	if name == "" {
 		name = f.Path
@@ -223,18 +244,18 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile) 
 		return IngestResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
+	ck := rd.ck
 	ck.ResetSniff(rc, name)
 
 	var putter dag.Putter = hashPutter{}
 	if p.o.Mode == IngestStore {
 		putter = p.s
 	}
-	results := make(chan chunkDone, 64)
-	totalCh := make(chan int, 1)
-	collected := make(chan error, 1)
+	results, totalCh, collected := rd.results, rd.total, rd.collected
 	fb := dag.NewFileBuilder(ctx, putter)
 	go func() {
-		pendingRes := map[int]dag.ChunkRef{}
+		pendingRes := rd.pending
+		clear(pendingRes)
 		nextSeq, got, want := 0, 0, -1
 		tc := totalCh
 		var cerr error

@@ -228,6 +228,12 @@ func (s *Store) dropPending(es []pack.Entry) {
 	}
 }
 
+// maxDataBufs is how many data pack buffers can be in use at once: the open
+// pack, one queued, one being finished and one waiting to be queued. The
+// recycle channel holds that many, so after warm-up no data pack buffer is
+// allocated (fresh buffers cost a page fault every 4 KiB).
+const maxDataBufs = 4
+
 // getBuf returns an empty pack buffer: a recycled one for data packs.
 func (s *Store) getBuf(meta bool) *alignedBuf {
 	if !meta {

@@ -96,18 +96,21 @@ type StatCache map[string]StatEntry
 
 // LoadStatCache reads every stat entry.
 func (s *Store) LoadStatCache(ctx context.Context) (StatCache, error) {
-	out := StatCache{}
+	type kv struct {
+		path string
+		e    StatEntry
+	}
+	var all []kv
 	err := s.db.View(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions
 		o.Prefix = []byte{pfxStat}
 		it := txn.NewIterator(o)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			path := string(it.Item().Key()[1:])
-			err := it.Item().Value(func(v []byte) error {
-				e, err := decodeStat(v)
-				if err == nil {
-					out[path] = e
+			item := it.Item()
+			err := item.Value(func(v []byte) error {
+				if e, err := decodeStat(v); err == nil {
+					all = append(all, kv{string(item.Key()[1:]), e})
 				}
 				return nil // a bad entry is only a cache miss
 			})
@@ -120,7 +123,76 @@ func (s *Store) LoadStatCache(ctx context.Context) (StatCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load stat cache: %w", err)
 	}
+	// Sized once: growing the map entry by entry cost more than reading.
+	out := make(StatCache, len(all))
+	for _, x := range all {
+		out[x.path] = x.e
+	}
 	return out, nil
+}
+
+// LookupStats finds the stat entries of paths, which must be sorted
+// bytewise ascending, and calls fn with the index of each path found. It
+// walks the cache in key order alongside paths, stepping over short gaps
+// and seeking over long ones, so its cost follows len(paths) and nothing is
+// held in memory. Entries that fail to decode are skipped (a cache miss).
+func (s *Store) LookupStats(ctx context.Context, paths []string, fn func(i int, e StatEntry)) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{pfxStat}
+		o.PrefetchValues = false
+		it := txn.NewIterator(o)
+		defer it.Close()
+		key := make([]byte, 0, 256)
+		seek := func(p string) {
+			key = append(append(key[:0], pfxStat), p...)
+			it.Seek(key)
+		}
+		seek(paths[0])
+		for i := 0; i < len(paths) && it.Valid(); {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			k := it.Item().Key()[1:]
+			switch {
+			case string(k) < paths[i]: // (compared without copying)
+				// Behind: step a few entries, then seek.
+				stepped := false
+				for n := 0; n < 8; n++ {
+					it.Next()
+					if !it.Valid() || string(it.Item().Key()[1:]) >= paths[i] {
+						stepped = true
+						break
+					}
+				}
+				if !stepped {
+					seek(paths[i])
+				}
+			case string(k) > paths[i]:
+				i++ // not cached
+			default:
+				err := it.Item().Value(func(v []byte) error {
+					if e, err := decodeStat(v); err == nil {
+						fn(i, e)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				i++
+				it.Next()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read stat cache: %w", err)
+	}
+	return nil
 }
 
 // UpdateStatCache sets and deletes stat entries. Every File named must be

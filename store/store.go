@@ -74,7 +74,7 @@ type Store struct {
 	pending map[dag.ID]pendingObj
 
 	jobs     chan *packJob    // to the finisher
-	bufs     chan *alignedBuf // recycled data pack buffers
+	bufs     chan *alignedBuf // recycled data pack buffers (at most maxDataBufs exist)
 	finished chan struct{}    // closed when the finisher exits
 	errMu    sync.Mutex
 	ferr     error // first pack-finishing failure; sticks
@@ -212,7 +212,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		pending:  map[dag.ID]pendingObj{},
 		files:    map[dag.ID]*packHandle{},
 		jobs:     make(chan *packJob, 1),
-		bufs:     make(chan *alignedBuf, 2),
+		bufs:     make(chan *alignedBuf, maxDataBufs),
 		finished: make(chan struct{}),
 	}
 	go s.finisher()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,10 +45,11 @@ type scanner struct {
 	// only, if non-empty, limits the scan to these paths and what is
 	// beneath them (directories on the way are scanned for them only).
 	only []string
+	sem  chan struct{} // slots for directories scanned in parallel
 }
 
 func newScanner(root string, only []string) (*scanner, error) {
-	sc := &scanner{root: root, only: only}
+	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
@@ -117,75 +119,89 @@ func (sc *scanner) scan(ctx context.Context) (*wtNode, error) {
 	return root, nil
 }
 
+// dirEntry is one directory entry as readDir saw it.
+type dirEntry struct {
+	name string
+	mode dag.Mode
+	ok   bool // a kind dx versions
+	st   store.StatEntry
+	err  error
+}
+
+// scanDir reads directory d and, in parallel where a slot is free, the
+// directories below it. Children keep name order; the first error in that
+// order is returned.
 func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	dir := filepath.Join(sc.root, filepath.FromSlash(d.path))
-	ents, err := os.ReadDir(dir)
+	sub := func(name string) string {
+		if d.path == "" {
+			return name
+		}
+		return d.path + "/" + name
+	}
+	ents, err := readDir(dir, func(name string) bool {
+		if name == DirName || strings.HasPrefix(name, ".dx-tmp-") {
+			return false // the store, and checkout's temporary files
+		}
+		in, above := sc.wanted(sub(name))
+		return in || above
+	})
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
 	}
-	// Select, then lstat in parallel: on big directories the system
-	// calls dominate a scan.
-	type cand struct {
-		name, path string
-		in         bool
-		fi         os.FileInfo
-		err        error
+	nodes := make([]*wtNode, len(ents))
+	errs := make([]error, len(ents))
+	var wg sync.WaitGroup
+	for i := range ents {
+		e := &ents[i]
+		p := sub(e.name)
+		if e.err != nil {
+			if !errors.Is(e.err, fs.ErrNotExist) { // else: vanished while scanning
+				errs[i] = fmt.Errorf("scan %s: %w", p, e.err)
+			}
+			continue
+		}
+		if !e.ok {
+			continue
+		}
+		if in, _ := sc.wanted(p); !in && e.mode != dag.ModeDir {
+			continue
+		}
+		if sc.ignored(p, e.mode == dag.ModeDir) {
+			continue
+		}
+		if err := dag.ValidName(e.name); err != nil {
+			errs[i] = fmt.Errorf("cannot version %q: %v", p, err)
+			continue
+		}
+		n := &wtNode{name: e.name, path: p, mode: e.mode}
+		nodes[i] = n
+		if e.mode != dag.ModeDir {
+			n.st = e.st
+			n.size = uint64(e.st.Size)
+			continue
+		}
+		select {
+		case sc.sem <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer func() { <-sc.sem; wg.Done() }()
+				errs[i] = sc.scanDir(ctx, n)
+			}()
+		default:
+			errs[i] = sc.scanDir(ctx, n)
+		}
 	}
-	cands := make([]cand, 0, len(ents))
-	for _, de := range ents {
-		name := de.Name()
-		if name == DirName || strings.HasPrefix(name, ".dx-tmp-") {
-			continue // the store, and checkout's temporary files
+	wg.Wait()
+	for i, n := range nodes {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		p := name
-		if d.path != "" {
-			p = d.path + "/" + name
-		}
-		in, above := sc.wanted(p)
-		if !in && !above {
+		if n == nil || (n.mode == dag.ModeDir && len(n.children) == 0) {
 			continue
-		}
-		cands = append(cands, cand{name: name, path: p, in: in})
-	}
-	parallel(len(cands), 256, func(i int) {
-		c := &cands[i]
-		c.fi, c.err = os.Lstat(filepath.Join(dir, c.name))
-	})
-	for i := range cands {
-		name, p, in, fi, err := cands[i].name, cands[i].path, cands[i].in, cands[i].fi, cands[i].err
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // vanished while scanning
-			}
-			return fmt.Errorf("scan %s: %w", p, err)
-		}
-		mode, ok := modeOf(fi)
-		if !ok {
-			continue
-		}
-		if !in && mode != dag.ModeDir {
-			continue
-		}
-		if sc.ignored(p, mode == dag.ModeDir) {
-			continue
-		}
-		if err := dag.ValidName(name); err != nil {
-			return fmt.Errorf("cannot version %q: %v", p, err)
-		}
-		n := &wtNode{name: name, path: p, mode: mode}
-		if mode == dag.ModeDir {
-			if err := sc.scanDir(ctx, n); err != nil {
-				return err
-			}
-			if len(n.children) == 0 {
-				continue
-			}
-		} else {
-			n.st = statEntry(fi, mode)
-			n.size = uint64(fi.Size())
 		}
 		d.children = append(d.children, n)
 	}
@@ -288,32 +304,37 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	}
 	// Wall clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
 	startNs := time.Now().UnixNano()
-	// Load the stat cache while the worktree is scanned.
-	var cache store.StatCache
-	cacheErr := make(chan error, 1)
-	go func() {
-		var err error
-		cache, err = r.Store.LoadStatCache(ctx)
-		cacheErr <- err
-	}()
 	root, err := sc.scan(ctx)
-	if cerr := <-cacheErr; err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return nil, err
 	}
-	var match func(n *wtNode)
-	match = func(n *wtNode) {
+	// Match files against the stat cache in path order: a merge walk, so
+	// nothing the size of the cache is built in memory.
+	var files []*wtNode
+	var collect func(n *wtNode)
+	collect = func(n *wtNode) {
 		for _, c := range n.children {
 			if c.mode == dag.ModeDir {
-				match(c)
-			} else if e, ok := cache[c.path]; ok && e.Matches(c.st) && e.Trusted() {
-				c.id, c.known, c.fromCache = e.File, true, true
+				collect(c)
+			} else {
+				files = append(files, c)
 			}
 		}
 	}
-	match(root)
+	collect(root)
+	slices.SortFunc(files, func(a, b *wtNode) int { return strings.Compare(a.path, b.path) })
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
+	err = r.Store.LookupStats(ctx, paths, func(i int, e store.StatEntry) {
+		if c := files[i]; e.Matches(c.st) && e.Trusted() {
+			c.id, c.known, c.fromCache = e.File, true, true
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 	// Files whose content must be read.
 	var todo []*wtNode
 	var walk func(n *wtNode)

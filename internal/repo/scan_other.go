@@ -1,0 +1,33 @@
+//go:build !unix
+
+package repo
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// readDir lists dir sorted by name and lstats every name keep accepts.
+func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	ents := make([]dirEntry, 0, len(des))
+	for _, de := range des {
+		if keep(de.Name()) {
+			ents = append(ents, dirEntry{name: de.Name()})
+		}
+	}
+	parallel(len(ents), 256, func(i int) {
+		e := &ents[i]
+		fi, err := os.Lstat(filepath.Join(dir, e.name))
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.mode, e.ok = modeOf(fi)
+		e.st = statEntry(fi, e.mode)
+	})
+	return ents, nil
+}
