@@ -319,6 +319,18 @@ func decodePackRecord(b []byte) (packRecord, error) {
 	return r, nil
 }
 
+// SealData hands the open data pack to the finisher without waiting for
+// it, so that it is written while the caller goes on (with metadata, say).
+// Later chunks start a new pack.
+func (s *Store) SealData() {
+	if s.closed.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enqueue(s.data.rotate())
+}
+
 // Flush finishes the open packs and indexes them. After Flush returns,
 // every object Put so far is durable and visible to other processes.
 func (s *Store) Flush(ctx context.Context) error {

@@ -360,6 +360,11 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if err := r.ingestNodes(ctx, mode, todo, label, startNs, snap); err != nil {
 		return nil, err
 	}
+	if mode == store.IngestStore {
+		// No more chunks: the last data pack is written while the trees
+		// are built.
+		r.Store.SealData()
+	}
 	if err := buildTrees(ctx, putter, root); err != nil {
 		return nil, err
 	}
@@ -369,18 +374,37 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		// any that are not are read again and the trees rebuilt.
 		var check []*wtNode
 		var diff []Change
-		err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, x, y *dag.TreeEntry) error {
-			diff = append(diff, changeOf(p, x, y))
-			if y == nil || y.Mode == dag.ModeDir {
+		if base.IsZero() {
+			// Everything is added: list it from the scan rather than
+			// reading the new trees back.
+			var add func(n *wtNode)
+			add = func(n *wtNode) {
+				for _, c := range n.children {
+					if c.mode == dag.ModeDir {
+						add(c)
+						continue
+					}
+					diff = append(diff, changeOf(c.path, nil, &dag.TreeEntry{Name: c.name, Mode: c.mode, ID: c.id, Size: c.size}))
+					if c.fromCache {
+						check = append(check, c)
+					}
+				}
+			}
+			add(root)
+		} else {
+			err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, x, y *dag.TreeEntry) error {
+				diff = append(diff, changeOf(p, x, y))
+				if y == nil || y.Mode == dag.ModeDir {
+					return nil
+				}
+				if n := findNode(root, p); n != nil && n.fromCache {
+					check = append(check, n)
+				}
 				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
-			if n := findNode(root, p); n != nil && n.fromCache {
-				check = append(check, n)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
 		ids := make([]dag.ID, len(check))
 		for i, n := range check {
@@ -461,13 +485,36 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 // buildTrees builds the tree objects of n and everything below it,
 // bottom-up.
 func buildTrees(ctx context.Context, putter dag.Putter, n *wtNode) error {
+	return buildTreesPar(ctx, putter, n, make(chan struct{}, 2*runtime.GOMAXPROCS(0)))
+}
+
+// buildTreesPar builds subdirectories in parallel while sem has a slot.
+func buildTreesPar(ctx context.Context, putter dag.Putter, n *wtNode, sem chan struct{}) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(n.children))
+	for i, c := range n.children {
+		if c.mode != dag.ModeDir {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				errs[i] = buildTreesPar(ctx, putter, c, sem)
+			}()
+		default:
+			errs[i] = buildTreesPar(ctx, putter, c, sem)
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	tb := dag.NewTreeBuilder(ctx, putter)
 	for _, c := range n.children {
-		if c.mode == dag.ModeDir {
-			if err := buildTrees(ctx, putter, c); err != nil {
-				return err
-			}
-		}
 		if err := tb.Add(dag.TreeEntry{Name: c.name, Mode: c.mode, ID: c.id, Size: c.size}); err != nil {
 			return err
 		}
