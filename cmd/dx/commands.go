@@ -405,18 +405,45 @@ func sizeChange(c repo.Change) string {
 }
 
 func (a *app) diffCmd() *cobra.Command {
-	var stat, asJSON, nameOnly bool
+	var stat, asJSON, nameOnly, rows bool
+	var format string
 	c := &cobra.Command{
-		Use:   "diff [REV [REV]]",
-		Short: "Show file-level differences: added, removed, modified, renamed",
-		Long:  "With two revisions, compare them; with one, compare it with the worktree; with none, HEAD with the worktree.",
-		Args:  args(cobra.MaximumNArgs(2)),
+		Use:   "diff [REV [REV]] [-- PATH...]",
+		Short: "Show differences: files added, removed, modified, renamed; with --rows, table rows",
+		Long: "With two revisions, compare them; with one, compare it with the worktree; with none, HEAD with the worktree.\n" +
+			"--rows compares the tables named in .dxattributes row by row (added, removed and changed rows, by key),\n" +
+			"reading only the chunks that differ.",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			revs, pathArgs := args, []string(nil)
+			if at := cmd.ArgsLenAtDash(); at >= 0 {
+				revs, pathArgs = args[:at], args[at:]
+			}
+			if len(revs) > 2 {
+				return usageError{errors.New("diff takes at most two revisions (put paths after --)")}
+			}
+			if format != "" && !rows {
+				return usageError{errors.New("--format needs --rows")}
+			}
+			if format != "" && format != "csv" && format != "jsonl" {
+				return usageError{fmt.Errorf("unknown --format %q (csv or jsonl)", format)}
+			}
 			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
-				cs, err := r.Diff(cmd.Context(), args)
+				paths, err := a.relPaths(r, pathArgs)
 				if err != nil {
 					return err
 				}
+				if rows {
+					tds, err := r.DiffRows(cmd.Context(), repo.RowDiffOptions{Revs: revs, Paths: paths})
+					if err != nil {
+						return err
+					}
+					return printRowDiffs(a, tds, asJSON, format)
+				}
+				cs, err := r.Diff(cmd.Context(), revs)
+				if err != nil {
+					return err
+				}
+				cs = filterChanges(cs, paths)
 				switch {
 				case asJSON:
 					if cs == nil {
@@ -439,7 +466,25 @@ func (a *app) diffCmd() *cobra.Command {
 	c.Flags().BoolVar(&stat, "stat", false, "show sizes per file and a summary")
 	c.Flags().BoolVar(&nameOnly, "name-only", false, "show only paths")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&rows, "rows", false, "compare tables row by row (see .dxattributes)")
+	c.Flags().StringVar(&format, "format", "", "with --rows: write changed rows as csv or jsonl")
 	return c
+}
+
+func filterChanges(cs []repo.Change, paths []string) []repo.Change {
+	if len(paths) == 0 {
+		return cs
+	}
+	out := cs[:0:0]
+	for _, c := range cs {
+		for _, p := range paths {
+			if p == "" || c.Path == p || strings.HasPrefix(c.Path, p+"/") || c.From == p {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func (a *app) catCmd() *cobra.Command {

@@ -191,42 +191,11 @@ func (r *Repo) Show(ctx context.Context, rev string) (*ShowResult, error) {
 // Diff compares two revisions. With one revision, the worktree is the new
 // side; with none, HEAD against the worktree.
 func (r *Repo) Diff(ctx context.Context, revs []string) ([]Change, error) {
-	if len(revs) > 2 {
-		return nil, fmt.Errorf("diff takes at most two revisions")
-	}
-	if len(revs) == 2 {
-		a, err := r.Resolve(ctx, revs[0])
-		if err != nil {
-			return nil, err
-		}
-		b, err := r.Resolve(ctx, revs[1])
-		if err != nil {
-			return nil, err
-		}
-		return diffChanges(ctx, r.Store, a.Commit.Tree, b.Commit.Tree)
-	}
-	var base dag.ID
-	if len(revs) == 1 {
-		a, err := r.Resolve(ctx, revs[0])
-		if err != nil {
-			return nil, err
-		}
-		base = a.Commit.Tree
-	} else {
-		_, head, _, err := r.headCommit(ctx)
-		if err != nil {
-			return nil, err
-		}
-		base = treeOf(head)
-	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	s, err := r.diffSides(ctx, revs)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.cacheHashed(ctx, snap); err != nil {
-		return nil, err
-	}
-	return diffChanges(ctx, snap.getter, base, emptyToZero(snap))
+	return diffChanges(ctx, s.getter, s.old, s.new)
 }
 
 // Cat streams the file at REV:PATH to w.

@@ -247,7 +247,7 @@ func (c *Chunker) cut(data []byte) int {
 		if i := bytes.LastIndexByte(data[c.o.Min:p], '\n'); i >= 0 {
 			return c.o.Min + i + 1
 		}
-		return p
+		return limit // no line end in range: see below
 	case CSV:
 		quoted := c.quoted
 		if bytes.Count(data[:p], quote)&1 == 1 {
@@ -259,7 +259,11 @@ func (c *Chunker) cut(data []byte) int {
 		if q := lastRowEnd(data[:p], c.quoted, c.o.Min); q >= 0 {
 			return q + 1
 		}
-		return p
+		// No row end in range: cut at the limit. In the line modes a
+		// chunk then ends mid-row only if it is Max bytes long (or ends
+		// the file), which lets the row diff trust every other boundary
+		// without reading the chunks around it.
+		return limit
 	}
 	return p
 }

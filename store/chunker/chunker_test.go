@@ -366,6 +366,65 @@ func TestGearGolden(t *testing.T) {
 	}
 }
 
+// checkRowAligned: in the line modes, a chunk that is neither Max bytes
+// long nor the last ends at a row end (for CSV, outside quotes). The row
+// diff trusts such boundaries without reading around them.
+func checkRowAligned(t *testing.T, chunks [][]byte, o Options) {
+	t.Helper()
+	if o.Mode == Binary {
+		return
+	}
+	quoted := false
+	for i, c := range chunks {
+		if bytes.Count(c, quote)&1 == 1 {
+			quoted = !quoted
+		}
+		if i == len(chunks)-1 || len(c) == o.Max {
+			continue
+		}
+		if c[len(c)-1] != '\n' {
+			t.Fatalf("%v: chunk %d (%d bytes < max %d) does not end at a line end", o.Mode, i, len(c), o.Max)
+		}
+		if o.Mode == CSV && quoted {
+			t.Fatalf("csv: chunk %d (%d bytes < max %d) ends inside quotes", i, len(c), o.Max)
+		}
+	}
+}
+
+// TestLongLinesCutOnlyAtMax: lines longer than the chunk range force cuts
+// mid-line, and those chunks are exactly Max bytes long.
+func TestLongLinesCutOnlyAtMax(t *testing.T) {
+	var b bytes.Buffer
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := 0; i < 300; i++ {
+		n := 10 + r.IntN(3*small().Max) // many lines longer than Max
+		line := make([]byte, n)
+		for j := range line {
+			line[j] = 'a' + byte(r.IntN(26))
+			if j%97 == 5 && r.IntN(4) == 0 {
+				line[j] = '"'
+			}
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	for _, m := range []Mode{Lines, CSV} {
+		o := small()
+		o.Mode = m
+		chunks := chunkAll(t, bytes.NewReader(b.Bytes()), o)
+		checkRowAligned(t, chunks, o)
+		atMax := 0
+		for _, c := range chunks {
+			if len(c) == o.Max {
+				atMax++
+			}
+		}
+		if atMax == 0 {
+			t.Fatalf("%v: no forced cut; the input is too easy", m)
+		}
+	}
+}
+
 func FuzzChunker(f *testing.F) {
 	f.Add([]byte("a,b\n\"x\ny\",2\n"), uint8(2), uint16(0))
 	f.Add(randBytes(1, 5000), uint8(0), uint16(3))
@@ -377,6 +436,7 @@ func FuzzChunker(f *testing.F) {
 			t.Fatal("reassembly mismatch")
 		}
 		checkBounds(t, chunks, o)
+		checkRowAligned(t, chunks, o)
 		// Same input, different read pattern: same boundaries.
 		again := chunkAll(t, bytes.NewReader(data), o)
 		if len(again) != len(chunks) {

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"strings"
+
+	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+)
+
+// tableDiffJSON is one file of `dx diff --rows --json`.
+type tableDiffJSON struct {
+	Path       string                `json:"path"`
+	From       string                `json:"from,omitempty"`
+	Change     string                `json:"change"`
+	Table      bool                  `json:"table"`
+	Format     string                `json:"format,omitempty"`
+	Key        []string              `json:"key,omitempty"`
+	OldColumns []string              `json:"old_columns,omitempty"`
+	NewColumns []string              `json:"new_columns,omitempty"`
+	Added      int                   `json:"added"`
+	Removed    int                   `json:"removed"`
+	Changed    int                   `json:"changed"`
+	Rows       []table.RowChangeJSON `json:"rows,omitempty"`
+	Stats      *merge.DiffStats      `json:"stats,omitempty"`
+}
+
+func counts(d *merge.RowDiff) (added, removed, changed int) {
+	if d == nil {
+		return
+	}
+	for _, c := range d.Changes {
+		switch c.Kind {
+		case merge.RowAdded:
+			added++
+		case merge.RowRemoved:
+			removed++
+		default:
+			changed++
+		}
+	}
+	return
+}
+
+func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) error {
+	switch {
+	case format == "jsonl":
+		for _, td := range tds {
+			if td.Rows != nil {
+				if err := td.Spec.WriteJSONL(a.stdout, td.Change.Path, td.Rows); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case format == "csv":
+		w := table.NewCSVWriter(a.stdout)
+		for _, td := range tds {
+			if td.Rows != nil {
+				if err := w.Write(td.Change.Path, td.Spec, td.Rows); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case asJSON:
+		out := []tableDiffJSON{}
+		for _, td := range tds {
+			j := tableDiffJSON{Path: td.Change.Path, From: td.Change.From, Change: string(td.Change.Kind), Table: td.Table}
+			if td.Rows != nil {
+				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
+				j.OldColumns, j.NewColumns = td.Rows.OldHeader.Cols, td.Rows.NewHeader.Cols
+				j.Added, j.Removed, j.Changed = counts(td.Rows)
+				j.Rows = []table.RowChangeJSON{}
+				for _, c := range td.Rows.Changes {
+					rc := td.Spec.ChangeJSON("", c)
+					j.Rows = append(j.Rows, rc)
+				}
+				st := td.Rows.Stats
+				j.Stats = &st
+			}
+			out = append(out, j)
+		}
+		return a.printJSON(out)
+	}
+	for _, td := range tds {
+		name := td.Change.Path
+		if td.Change.Kind == repo.Renamed {
+			name = td.Change.From + " -> " + td.Change.Path
+		}
+		if td.Rows == nil {
+			fmt.Fprintf(a.stdout, "%s: %s (not a table)\n", name, td.Change.Kind)
+			continue
+		}
+		ad, rm, ch := counts(td.Rows)
+		st := td.Rows.Stats
+		fmt.Fprintf(a.stdout, "%s (%s): %d added, %d removed, %d changed rows; read %s of %s\n",
+			name, td.Spec, ad, rm, ch, humanBytes(st.BytesRead), humanBytes(st.BytesTotal))
+		for _, c := range td.Rows.Changes {
+			key := td.Spec.ShowKey(c.Key)
+			if key != "" {
+				key += "  "
+			}
+			switch c.Kind {
+			case merge.RowAdded:
+				fmt.Fprintf(a.stdout, "+ %s%s\n", key, rowText(td.Spec, c.New))
+			case merge.RowRemoved:
+				fmt.Fprintf(a.stdout, "- %s%s\n", key, rowText(td.Spec, c.Old))
+			default:
+				var parts []string
+				for _, col := range c.Columns {
+					ov, oldOK := c.Old.Value(col)
+					nv, newOK := c.New.Value(col)
+					jsonl := td.Spec.Format == table.JSONL
+					switch {
+					case !oldOK:
+						parts = append(parts, fmt.Sprintf("%s: (none) → %s", col, show(nv, jsonl)))
+					case !newOK:
+						parts = append(parts, fmt.Sprintf("%s: %s → (none)", col, show(ov, jsonl)))
+					default:
+						parts = append(parts, fmt.Sprintf("%s: %s → %s", col, show(ov, jsonl), show(nv, jsonl)))
+					}
+				}
+				fmt.Fprintf(a.stdout, "~ %s%s\n", key, strings.Join(parts, "; "))
+			}
+		}
+	}
+	return nil
+}
+
+// rowText is a row as one CSV line (JSONL rows as their JSON object).
+func rowText(s table.Spec, r *merge.Row) string {
+	if s.Format == table.JSONL {
+		b, _ := table.OrderedRow{Cols: r.Cols, Vals: r.Vals, JSON: true}.MarshalJSON()
+		return string(b)
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(r.Vals)
+	w.Flush()
+	// One row, one line: line ends inside fields are shown escaped.
+	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "\n", `\n`)
+}
+
+// show is one value for people: JSON as it is, text quoted when it would
+// otherwise be ambiguous.
+func show(v string, isJSON bool) string {
+	if isJSON {
+		return v
+	}
+	if v == "" || strings.ContainsAny(v, " ,\"\n\t") {
+		return fmt.Sprintf("%q", v)
+	}
+	return v
+}

@@ -1,0 +1,129 @@
+package table
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	gitignore "github.com/sabhiram/go-gitignore"
+)
+
+// AttributesFile is the gitattributes-style file at the worktree root that
+// says which files are tables:
+//
+//	# pattern        attributes
+//	*.csv            table=csv key=id
+//	events/*.jsonl   table=jsonl key=event_id
+//	sales.tsv        table=tsv key=date,region
+//	raw/**           -table
+//
+// Patterns follow .gitignore rules. For each attribute the last matching
+// line wins; "-table" unsets it. Without a key, rows are matched by their
+// whole content.
+const AttributesFile = ".dxattributes"
+
+// Spec says how to read one table.
+type Spec struct {
+	Format Format
+	Key    []string // key columns; empty: whole-row identity
+}
+
+func (s Spec) String() string {
+	if len(s.Key) == 0 {
+		return string(s.Format)
+	}
+	return fmt.Sprintf("%s key=%s", s.Format, strings.Join(s.Key, ","))
+}
+
+type rule struct {
+	m     *gitignore.GitIgnore
+	table *string // nil: not mentioned; "": unset
+	key   *[]string
+}
+
+// Attributes are the parsed rules of an attributes file.
+type Attributes struct{ rules []rule }
+
+// ParseAttributes reads an attributes file; name is used in errors.
+func ParseAttributes(r io.Reader, name string) (*Attributes, error) {
+	a := &Attributes{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\uFEFF")
+		}
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		if len(fields) < 2 {
+			return nil, fmt.Errorf("%s:%d: expected a pattern and attributes", name, line)
+		}
+		rl := rule{m: gitignore.CompileIgnoreLines(fields[0])}
+		for _, f := range fields[1:] {
+			k, v, hasV := strings.Cut(f, "=")
+			switch {
+			case k == "table" && hasV:
+				if _, err := ParseFormat(v); err != nil {
+					return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+				}
+				rl.table = &v
+			case k == "-table" && !hasV:
+				empty := ""
+				rl.table = &empty
+			case k == "table":
+				return nil, fmt.Errorf("%s:%d: table needs a format: table=csv, table=tsv or table=jsonl", name, line)
+			case k == "key" && hasV:
+				var cols []string
+				for _, c := range strings.Split(v, ",") {
+					if c = strings.TrimSpace(c); c == "" {
+						return nil, fmt.Errorf("%s:%d: empty key column in %q", name, line, f)
+					}
+					cols = append(cols, c)
+				}
+				rl.key = &cols
+			case k == "-key" && !hasV:
+				none := []string{}
+				rl.key = &none
+			default:
+				return nil, fmt.Errorf("%s:%d: unknown attribute %q (known: table=FORMAT, key=COL[,COL…], -table, -key)", name, line, f)
+			}
+		}
+		a.rules = append(a.rules, rl)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, nil
+}
+
+// Table reports whether path (slash-separated, relative to the root) is a
+// table and how to read it.
+func (a *Attributes) Table(path string) (Spec, bool) {
+	if a == nil {
+		return Spec{}, false
+	}
+	var table string
+	var key []string
+	for _, r := range a.rules {
+		if !r.m.MatchesPath(path) {
+			continue
+		}
+		if r.table != nil {
+			table = *r.table
+		}
+		if r.key != nil {
+			key = *r.key
+		}
+	}
+	if table == "" {
+		return Spec{}, false
+	}
+	f, _ := ParseFormat(table)
+	return Spec{Format: f, Key: key}, true
+}

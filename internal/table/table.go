@@ -1,0 +1,314 @@
+// Package table reads tabular files (CSV, TSV, JSONL) for the row-level
+// diff and merge: which files are tables (.dxattributes), their headers,
+// their rows and keys. It implements merge.Table.
+package table
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// Format is a table file format.
+type Format string
+
+// Formats.
+const (
+	CSV   Format = "csv"
+	TSV   Format = "tsv"
+	JSONL Format = "jsonl"
+)
+
+// ParseFormat checks a format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case CSV, TSV, JSONL:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown table format %q (known: csv, tsv, jsonl)", s)
+}
+
+// keySep joins the parts of a composite key; it cannot occur in CSV text
+// that a person typed, and it is escaped in JSON.
+const keySep = "\x1f"
+
+var bom = []byte("\uFEFF")
+
+// Reader reads tables of one Spec. It implements merge.Table.
+type Reader struct {
+	spec Spec
+}
+
+// New returns a Reader for spec.
+func New(spec Spec) *Reader { return &Reader{spec: spec} }
+
+var _ merge.Table = (*Reader)(nil)
+
+// Keyed implements merge.Table.
+func (r *Reader) Keyed() bool { return len(r.spec.Key) > 0 }
+
+// Quoted implements merge.Table.
+func (r *Reader) Quoted() bool { return r.spec.Format == CSV }
+
+// Spec returns the reader's spec.
+func (r *Reader) Spec() Spec { return r.spec }
+
+// Header implements merge.Table.
+func (r *Reader) Header(first []byte, atEOF bool) (merge.Header, int, error) {
+	n := 0
+	if bytes.HasPrefix(first, bom) {
+		n = len(bom)
+	}
+	if r.spec.Format == JSONL {
+		return merge.Header{}, n, nil
+	}
+	body := first[n:]
+	if len(body) == 0 {
+		return merge.Header{}, n, nil // empty table
+	}
+	end := headerEnd(body, r.spec.Format == CSV)
+	if end < 0 {
+		if !atEOF {
+			return merge.Header{}, 0, merge.ErrMisaligned
+		}
+		end = len(body)
+	}
+	var cols []string
+	if r.spec.Format == CSV {
+		cr := csv.NewReader(bytes.NewReader(body[:end]))
+		rec, err := cr.Read()
+		if err != nil {
+			return merge.Header{}, 0, csvErr(err)
+		}
+		cols = rec
+	} else {
+		cols = strings.Split(strings.TrimSuffix(strings.TrimSuffix(string(body[:end]), "\n"), "\r"), "\t")
+	}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c] {
+			return merge.Header{}, 0, &merge.LineError{Line: 1, Err: fmt.Errorf("column %q appears twice in the header", c)}
+		}
+		seen[c] = true
+	}
+	for _, k := range r.spec.Key {
+		if !seen[k] {
+			return merge.Header{}, 0, &merge.LineError{Line: 1, Err: fmt.Errorf("key column %q is not in the header (%s)", k, strings.Join(cols, ", "))}
+		}
+	}
+	return merge.Header{Cols: cols}, n + end, nil
+}
+
+// headerEnd returns the length of the first row including its '\n', or -1.
+func headerEnd(b []byte, quoted bool) int {
+	in := false
+	for i, c := range b {
+		switch {
+		case c == '"' && quoted:
+			in = !in
+		case c == '\n' && !in:
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// Parse implements merge.Table.
+func (r *Reader) Parse(h merge.Header, data []byte, atEOF bool, fn func(merge.Row) error) error {
+	if !atEOF && len(data) > 0 && data[len(data)-1] != '\n' {
+		return merge.ErrMisaligned
+	}
+	switch r.spec.Format {
+	case CSV:
+		return r.parseCSV(h, data, atEOF, fn)
+	case TSV:
+		idx := r.keyIndexes(h.Cols)
+		return r.parseLines(data, func(line []byte, n int) error { return r.tsvRow(h, idx, line, n, fn) })
+	default:
+		return r.parseLines(data, func(line []byte, n int) error { return r.jsonRow(line, n, fn) })
+	}
+}
+
+func (r *Reader) keyIndexes(cols []string) []int {
+	idx := make([]int, len(r.spec.Key))
+	for i, k := range r.spec.Key {
+		idx[i] = slices.Index(cols, k)
+	}
+	return idx
+}
+
+func joinKey(vals []string, idx []int) string {
+	if len(idx) == 1 {
+		return vals[idx[0]]
+	}
+	var b strings.Builder
+	for i, j := range idx {
+		if i > 0 {
+			b.WriteString(keySep)
+		}
+		b.WriteString(vals[j])
+	}
+	return b.String()
+}
+
+func wholeKey(vals []string) string { return strings.Join(vals, keySep) }
+
+func (r *Reader) parseCSV(h merge.Header, data []byte, atEOF bool, fn func(merge.Row) error) error {
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = len(h.Cols)
+	if len(h.Cols) == 0 {
+		cr.FieldsPerRecord = -1
+	}
+	idx := r.keyIndexes(h.Cols)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if !atEOF {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) {
+					// A quoted field may go on past these bytes.
+					return fmt.Errorf("%w: %v", merge.ErrMisaligned, err)
+				}
+			}
+			return csvErr(err)
+		}
+		line, _ := cr.FieldPos(0)
+		row := merge.Row{Cols: h.Cols, Vals: rec, Line: line}
+		if len(idx) > 0 {
+			row.Key = joinKey(rec, idx)
+		} else {
+			row.Key = wholeKey(rec)
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
+// csvErr turns encoding/csv's errors into "line N: what".
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			return &merge.LineError{Line: pe.StartLine, Err: errors.New("wrong number of fields (the header has a different count)")}
+		}
+		return &merge.LineError{Line: pe.StartLine, Err: pe.Err}
+	}
+	return err
+}
+
+// parseLines calls fn for every non-empty line of data (CRLF or LF).
+func (r *Reader) parseLines(data []byte, fn func(line []byte, n int) error) error {
+	n := 0
+	for len(data) > 0 {
+		n++
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i], data[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(line, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) tsvRow(h merge.Header, idx []int, line []byte, n int, fn func(merge.Row) error) error {
+	vals := strings.Split(string(line), "\t")
+	if len(h.Cols) > 0 && len(vals) != len(h.Cols) {
+		return &merge.LineError{Line: n, Err: fmt.Errorf("%d fields, the header has %d", len(vals), len(h.Cols))}
+	}
+	row := merge.Row{Cols: h.Cols, Vals: vals, Line: n}
+	if len(idx) > 0 {
+		row.Key = joinKey(vals, idx)
+	} else {
+		row.Key = wholeKey(vals)
+	}
+	return fn(row)
+}
+
+func (r *Reader) jsonRow(line []byte, n int, fn func(merge.Row) error) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(line, &obj); err != nil {
+		return &merge.LineError{Line: n, Err: fmt.Errorf("not a JSON object: %v", err)}
+	}
+	if obj == nil {
+		return &merge.LineError{Line: n, Err: errors.New("not a JSON object: null")}
+	}
+	cols := make([]string, 0, len(obj))
+	for k := range obj {
+		cols = append(cols, k)
+	}
+	slices.Sort(cols)
+	vals := make([]string, len(cols))
+	for i, c := range cols {
+		v, err := canonicalJSON(obj[c])
+		if err != nil {
+			return &merge.LineError{Line: n, Err: fmt.Errorf("field %q: %v", c, err)}
+		}
+		vals[i] = v
+	}
+	row := merge.Row{Cols: cols, Vals: vals, Line: n}
+	if r.Keyed() {
+		parts := make([]string, len(r.spec.Key))
+		for i, k := range r.spec.Key {
+			j := slices.Index(cols, k)
+			if j < 0 {
+				return &merge.LineError{Line: n, Err: fmt.Errorf("no key field %q", k)}
+			}
+			parts[i] = jsonText(vals[j])
+		}
+		row.Key = strings.Join(parts, keySep)
+	} else {
+		var b strings.Builder
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(keySep)
+			}
+			b.WriteString(c)
+			b.WriteByte('=')
+			b.WriteString(vals[i])
+		}
+		row.Key = b.String()
+	}
+	return fn(row)
+}
+
+// canonicalJSON returns one spelling of a JSON value: compact, object keys
+// sorted, numbers as written.
+func canonicalJSON(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return "", err
+		}
+		var b bytes.Buffer
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(false)
+		if err := e.Encode(v); err != nil {
+			return "", err
+		}
+		return strings.TrimSuffix(b.String(), "\n"), nil
+	}
+	return string(raw), nil
+}

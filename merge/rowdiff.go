@@ -1,0 +1,600 @@
+package merge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+)
+
+// Source is one version of a table file: its chunks in order and a way to
+// read one. Chunk may be called from several goroutines.
+type Source interface {
+	Chunks() []dag.ChunkRef
+	Chunk(ctx context.Context, i int) ([]byte, error)
+}
+
+// RowKind says how a row changed.
+type RowKind string
+
+// Row change kinds.
+const (
+	RowAdded   RowKind = "added"
+	RowRemoved RowKind = "removed"
+	RowChanged RowKind = "changed"
+)
+
+// RowChange is one row that differs. Old is nil for an added row, New for
+// a removed one. Columns lists the changed columns of a changed row.
+type RowChange struct {
+	Kind    RowKind
+	Key     string
+	Old     *Row
+	New     *Row
+	Columns []string
+}
+
+// DiffStats count the work a row diff did.
+type DiffStats struct {
+	BytesTotal  int64 `json:"bytes_total"`  // both versions' sizes
+	BytesRead   int64 `json:"bytes_read"`   // chunk bytes read (both sides)
+	BytesParsed int64 `json:"bytes_parsed"` // bytes handed to the parser
+	Chunks      int   `json:"chunks"`       // chunks in both versions
+	ChunksRead  int   `json:"chunks_read"`
+	FullParse   bool  `json:"full_parse"` // chunk boundaries could not be trusted
+}
+
+// RowDiff is the row-level difference of two versions of a table.
+type RowDiff struct {
+	OldHeader, NewHeader Header
+	Changes              []RowChange // removed (old order), then changed and added (new order)
+	Stats                DiffStats
+}
+
+// DiffOptions tell DiffRows what it may assume about chunk boundaries.
+type DiffOptions struct {
+	// Aligned: the files were cut only at row ends, except after a chunk
+	// of exactly MaxChunk bytes (the chunker found no row end in range).
+	// Without it both files are parsed whole.
+	Aligned  bool
+	MaxChunk int
+}
+
+// DiffRows compares two versions of a table by rows. Chunks present in
+// both versions hold the same rows and are not read: only the runs of
+// chunks that differ are read and parsed (widened where a boundary may
+// not be a row boundary), and rows equal at the start and end of paired
+// runs are skipped without parsing. The cost follows the change.
+func DiffRows(ctx context.Context, t Table, a, b Source, o DiffOptions) (*RowDiff, error) {
+	d := &differ{t: t, o: o}
+	d.sides[0] = newSide(a)
+	d.sides[1] = newSide(b)
+	d.match()
+	if !o.Aligned {
+		d.markAll()
+	}
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d.widen()
+		if err := d.headers(ctx); err != nil {
+			return nil, err
+		}
+		res, err := d.run(ctx)
+		if errors.Is(err, errWiden) {
+			continue // some run was widened; try again
+		}
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+var errWiden = errors.New("widen")
+
+type side struct {
+	src     Source
+	chunks  []dag.ChunkRef
+	offs    []int64 // offset of each chunk
+	size    int64
+	dirty   []bool
+	partner []int // index of the same chunk on the other side, or -1
+	header  Header
+	hdrLen  int
+	cache   map[int][]byte // chunks read for the header
+}
+
+func newSide(src Source) *side {
+	cs := src.Chunks()
+	s := &side{src: src, chunks: cs, offs: make([]int64, len(cs)), dirty: make([]bool, len(cs)), partner: make([]int, len(cs)), cache: map[int][]byte{}}
+	for i, c := range cs {
+		s.offs[i] = s.size
+		s.size += int64(c.Len)
+		s.partner[i] = -1
+	}
+	return s
+}
+
+type differ struct {
+	t     Table
+	o     DiffOptions
+	sides [2]*side
+	mu    sync.Mutex
+	stats DiffStats
+}
+
+// match pairs equal chunks of the two sides (the k-th occurrence of an ID
+// on one side with its k-th on the other) and marks the rest dirty.
+func (d *differ) match() {
+	a, b := d.sides[0], d.sides[1]
+	occ := map[dag.ID][]int{}
+	for i, c := range b.chunks {
+		occ[c.ID] = append(occ[c.ID], i)
+	}
+	for i, c := range a.chunks {
+		if js := occ[c.ID]; len(js) > 0 {
+			a.partner[i], b.partner[js[0]] = js[0], i
+			occ[c.ID] = js[1:]
+		}
+	}
+	for _, s := range d.sides {
+		for i := range s.chunks {
+			s.dirty[i] = s.partner[i] < 0
+		}
+	}
+}
+
+func (d *differ) markAll() {
+	for _, s := range d.sides {
+		for i := range s.dirty {
+			s.dirty[i] = true
+		}
+	}
+}
+
+// trusted reports whether the boundary after chunk i of s is a row boundary.
+func (d *differ) trusted(s *side, i int) bool {
+	return d.o.Aligned && (d.o.MaxChunk <= 0 || int(s.chunks[i].Len) < d.o.MaxChunk)
+}
+
+// mark makes chunk i of side k dirty, and its partner on the other side,
+// so that the rows of a shared chunk are parsed on both sides or neither.
+func (d *differ) mark(k, i int) bool {
+	s := d.sides[k]
+	if s.dirty[i] {
+		return false
+	}
+	s.dirty[i] = true
+	if j := s.partner[i]; j >= 0 {
+		d.sides[1-k].dirty[j] = true
+	}
+	return true
+}
+
+// widen grows dirty runs over boundaries that may not be row boundaries,
+// until every run starts and ends at one.
+func (d *differ) widen() {
+	for changed := true; changed; {
+		changed = false
+		for k, s := range d.sides {
+			for i := range s.dirty {
+				if !s.dirty[i] {
+					continue
+				}
+				if i > 0 && !s.dirty[i-1] && !d.trusted(s, i-1) {
+					changed = d.mark(k, i-1) || changed
+				}
+				if i+1 < len(s.dirty) && !s.dirty[i+1] && !d.trusted(s, i) {
+					changed = d.mark(k, i+1) || changed
+				}
+			}
+		}
+	}
+}
+
+func (d *differ) read(ctx context.Context, s *side, i int) ([]byte, error) {
+	if b, ok := s.cache[i]; ok {
+		return b, nil
+	}
+	b, err := s.src.Chunk(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != int(s.chunks[i].Len) {
+		return nil, fmt.Errorf("chunk %d: %d bytes, expected %d", i, len(b), s.chunks[i].Len)
+	}
+	d.mu.Lock()
+	d.stats.BytesRead += int64(len(b))
+	d.stats.ChunksRead++
+	d.mu.Unlock()
+	return b, nil
+}
+
+// headers parses both sides' headers from their first chunks. If they
+// differ, every row must be compared by column name: both sides are
+// parsed whole.
+func (d *differ) headers(ctx context.Context) error {
+	for k, s := range d.sides {
+		if len(s.chunks) == 0 {
+			s.header, s.hdrLen = Header{}, 0
+			continue
+		}
+		var buf []byte
+		for i := 0; i < len(s.chunks); i++ {
+			b, err := d.read(ctx, s, i)
+			if err != nil {
+				return err
+			}
+			s.cache[i] = b
+			buf = append(buf, b...)
+			h, n, err := d.t.Header(buf, i == len(s.chunks)-1)
+			if errors.Is(err, ErrMisaligned) {
+				continue
+			}
+			if err != nil {
+				return sideErr(k, err)
+			}
+			// A header longer than the first chunk ends in a chunk cut
+			// off mid-row, so widen keeps it in the first run.
+			s.header, s.hdrLen = h, n
+			break
+		}
+	}
+	if !slices.Equal(d.sides[0].header.Cols, d.sides[1].header.Cols) {
+		d.markAll()
+	}
+	return nil
+}
+
+// absLine makes the line of a LineError count from the start of the file,
+// given the file offset where the parsed bytes began. It reads the chunks
+// before that offset: errors are rare, and only they pay for this.
+func (d *differ) absLine(ctx context.Context, k int, off int64, err error) error {
+	var le *LineError
+	if !errors.As(err, &le) || off == 0 {
+		return err
+	}
+	s := d.sides[k]
+	lines := 0
+	for i := 0; i < len(s.chunks) && s.offs[i] < off; i++ {
+		b, rerr := s.src.Chunk(ctx, i)
+		if rerr != nil {
+			return err
+		}
+		if end := s.offs[i] + int64(len(b)); end > off {
+			b = b[:off-s.offs[i]]
+		}
+		lines += bytes.Count(b, []byte{'\n'})
+	}
+	return &LineError{Line: le.Line + lines, Err: le.Err}
+}
+
+func sideErr(k int, err error) error {
+	if k == 0 {
+		return fmt.Errorf("old version: %w", err)
+	}
+	return fmt.Errorf("new version: %w", err)
+}
+
+// span is a run of dirty chunks [from, to) on one side.
+type span struct{ from, to int }
+
+func runs(s *side) []span {
+	var out []span
+	for i := 0; i < len(s.dirty); {
+		if !s.dirty[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s.dirty) && s.dirty[j] {
+			j++
+		}
+		out = append(out, span{i, j})
+		i = j
+	}
+	return out
+}
+
+// unit is work for one goroutine: a run on each side that belong together
+// (the same clean chunk before both), or a lone run.
+type unit struct {
+	r [2]*span
+	// parsed rows, in order
+	rows [2][]Row
+	err  error
+}
+
+func (d *differ) units() []*unit {
+	a, b := d.sides[0], d.sides[1]
+	ra, rb := runs(a), runs(b)
+	// A run on b is found by the clean chunk just before it.
+	byPrev := map[int]int{} // index of b's chunk before the run (-1: start) → run
+	for i := range rb {
+		byPrev[rb[i].from-1] = i
+	}
+	used := make([]bool, len(rb))
+	var out []*unit
+	for i := range ra {
+		u := &unit{}
+		u.r[0] = &ra[i]
+		prevB := -1
+		if ra[i].from > 0 {
+			prevB = a.partner[ra[i].from-1] // clean, so it has a partner
+		}
+		if j, ok := byPrev[prevB]; ok && !used[j] && (prevB >= 0 || ra[i].from == 0) {
+			u.r[1] = &rb[j]
+			used[j] = true
+		}
+		out = append(out, u)
+	}
+	for j := range rb {
+		if !used[j] {
+			out = append(out, &unit{r: [2]*span{nil, &rb[j]}})
+		}
+	}
+	return out
+}
+
+// run reads and parses every unit and compares the rows.
+func (d *differ) run(ctx context.Context) (*RowDiff, error) {
+	d.stats.BytesParsed = 0
+	us := d.units()
+	var wg sync.WaitGroup
+	next := make(chan *unit)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range next {
+				u.err = d.doUnit(ctx, u)
+			}
+		}()
+	}
+	for _, u := range us {
+		next <- u
+	}
+	close(next)
+	wg.Wait()
+	widened := false
+	for _, u := range us {
+		if u.err == nil {
+			continue
+		}
+		var mis misaligned
+		if errors.As(u.err, &mis) {
+			// The run ends inside a row: take in the next chunk.
+			if mis.next < len(d.sides[mis.side].dirty) {
+				d.mark(mis.side, mis.next)
+				widened = true
+				continue
+			}
+			return nil, sideErr(mis.side, mis.err)
+		}
+		return nil, u.err
+	}
+	if widened {
+		return nil, errWiden
+	}
+	return d.compare(us)
+}
+
+type misaligned struct {
+	side, next int
+	err        error
+}
+
+func (m misaligned) Error() string { return m.err.Error() }
+
+func (d *differ) doUnit(ctx context.Context, u *unit) error {
+	var data [2][]byte
+	for k, r := range u.r {
+		if r == nil {
+			continue
+		}
+		s := d.sides[k]
+		size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - s.offs[r.from]
+		buf := make([]byte, 0, size)
+		for i := r.from; i < r.to; i++ {
+			b, err := d.read(ctx, s, i)
+			if err != nil {
+				return sideErr(k, err)
+			}
+			buf = append(buf, b...)
+		}
+		if r.from == 0 {
+			buf = buf[s.hdrLen:]
+		}
+		data[k] = buf
+	}
+	// Rows equal at the start and at the end of paired runs are the same
+	// rows on both sides: skip them unparsed.
+	var start [2]int64 // file offset of data[k]
+	for k, r := range u.r {
+		if r != nil {
+			start[k] = d.sides[k].offs[r.from]
+			if r.from == 0 {
+				start[k] += int64(d.sides[k].hdrLen)
+			}
+		}
+	}
+	if u.r[0] != nil && u.r[1] != nil {
+		var cut int
+		data[0], data[1], cut = trimCommon(data[0], data[1], d.t.Quoted())
+		start[0] += int64(cut)
+		start[1] += int64(cut)
+	}
+	for k, r := range u.r {
+		if r == nil {
+			continue
+		}
+		s := d.sides[k]
+		atEOF := r.to == len(s.chunks)
+		d.mu.Lock()
+		d.stats.BytesParsed += int64(len(data[k]))
+		d.mu.Unlock()
+		var rows []Row
+		err := d.t.Parse(s.header, data[k], atEOF, func(row Row) error {
+			rows = append(rows, row)
+			return nil
+		})
+		if errors.Is(err, ErrMisaligned) {
+			return misaligned{side: k, next: r.to, err: err}
+		}
+		if err != nil {
+			return sideErr(k, d.absLine(ctx, k, start[k], err))
+		}
+		u.rows[k] = rows
+	}
+	return nil
+}
+
+// trimCommon drops the rows the two byte runs share at their start and at
+// their end. Cuts are made only at row starts: after a '\n' (outside
+// quotes when fields may be quoted; both runs start and end at row
+// boundaries, so the parity of the quotes before or after a point tells).
+func trimCommon(a, b []byte, quoted bool) (ta, tb []byte, cut int) {
+	n := min(len(a), len(b))
+	p := 0
+	for p < n && a[p] == b[p] {
+		p++
+	}
+	cut = bytes.LastIndexByte(a[:p], '\n') + 1
+	for quoted && cut > 0 && bytes.Count(a[:cut], quote)%2 == 1 {
+		cut = bytes.LastIndexByte(a[:cut-1], '\n') + 1
+	}
+	a, b = a[cut:], b[cut:]
+	n = min(len(a), len(b))
+	q := 0
+	for q < n && a[len(a)-1-q] == b[len(b)-1-q] {
+		q++
+	}
+	rowStart := func(x []byte, q int) bool { i := len(x) - q; return i == 0 || x[i-1] == '\n' }
+	for q > 0 {
+		if rowStart(a, q) && rowStart(b, q) && (!quoted || bytes.Count(a[len(a)-q:], quote)%2 == 0) {
+			return a[:len(a)-q], b[:len(b)-q], cut
+		}
+		// The next candidate starts just after the suffix's next '\n'
+		// (the byte before it is then common to both sides).
+		i := bytes.IndexByte(a[len(a)-q:], '\n')
+		if i < 0 {
+			break
+		}
+		q -= i + 1
+	}
+	return a, b, cut
+}
+
+var quote = []byte{'"'}
+
+// compare matches the parsed rows by key.
+func (d *differ) compare(us []*unit) (*RowDiff, error) {
+	res := &RowDiff{OldHeader: d.sides[0].header, NewHeader: d.sides[1].header}
+	keyed := d.t.Keyed()
+	type ref struct{ u, i int }
+	var old map[string]ref
+	oldCount := map[string]int{}
+	if keyed {
+		old = map[string]ref{}
+	}
+	for ui, u := range us {
+		for i := range u.rows[0] {
+			r := &u.rows[0][i]
+			if keyed {
+				if _, dup := old[r.Key]; dup {
+					return nil, sideErr(0, fmt.Errorf("duplicate key %s", showKey(r.Key)))
+				}
+				old[r.Key] = ref{ui, i}
+			} else {
+				oldCount[r.Key]++
+			}
+		}
+	}
+	seenNew := map[string]bool{}
+	var changed, added []RowChange
+	for _, u := range us {
+		for i := range u.rows[1] {
+			r := &u.rows[1][i]
+			if keyed {
+				if seenNew[r.Key] {
+					return nil, sideErr(1, fmt.Errorf("duplicate key %s", showKey(r.Key)))
+				}
+				seenNew[r.Key] = true
+				o, ok := old[r.Key]
+				if !ok {
+					added = append(added, RowChange{Kind: RowAdded, Key: r.Key, New: r})
+					continue
+				}
+				or := &us[o.u].rows[0][o.i]
+				delete(old, r.Key)
+				if cols := changedColumns(or, r); len(cols) > 0 {
+					changed = append(changed, RowChange{Kind: RowChanged, Key: r.Key, Old: or, New: r, Columns: cols})
+				}
+				continue
+			}
+			if oldCount[r.Key] > 0 {
+				oldCount[r.Key]--
+				continue
+			}
+			added = append(added, RowChange{Kind: RowAdded, Key: r.Key, New: r})
+		}
+	}
+	for _, u := range us {
+		for i := range u.rows[0] {
+			r := &u.rows[0][i]
+			if keyed {
+				if _, ok := old[r.Key]; ok {
+					res.Changes = append(res.Changes, RowChange{Kind: RowRemoved, Key: r.Key, Old: r})
+				}
+				continue
+			}
+			if oldCount[r.Key] > 0 {
+				oldCount[r.Key]--
+				res.Changes = append(res.Changes, RowChange{Kind: RowRemoved, Key: r.Key, Old: r})
+			}
+		}
+	}
+	res.Changes = append(append(res.Changes, changed...), added...)
+	d.stats.BytesTotal = d.sides[0].size + d.sides[1].size
+	d.stats.Chunks = len(d.sides[0].chunks) + len(d.sides[1].chunks)
+	res.Stats = d.stats
+	res.Stats.FullParse = !d.o.Aligned
+	return res, nil
+}
+
+// changedColumns lists, in the new row's column order, the columns whose
+// values differ, then the columns only the old row has.
+func changedColumns(o, n *Row) []string {
+	if slices.Equal(o.Cols, n.Cols) {
+		var out []string
+		for i := range n.Vals {
+			if o.Vals[i] != n.Vals[i] {
+				out = append(out, n.Cols[i])
+			}
+		}
+		return out
+	}
+	var out []string
+	for i, c := range n.Cols {
+		if v, ok := o.Value(c); !ok || v != n.Vals[i] {
+			out = append(out, c)
+		}
+	}
+	for _, c := range o.Cols {
+		if _, ok := n.Value(c); !ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func showKey(k string) string {
+	return fmt.Sprintf("%q", bytes.ReplaceAll([]byte(k), []byte{0x1f}, []byte{','}))
+}

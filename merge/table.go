@@ -1,0 +1,66 @@
+package merge
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Row is one parsed table row.
+type Row struct {
+	// Key identifies the row: the key columns' values, or the whole row
+	// for a table without a key.
+	Key  string
+	Cols []string // column names (shared between rows of one header)
+	Vals []string // one value per column: text for CSV/TSV, JSON for JSONL
+	Line int      // 1-based physical line, counted from the start of the parsed bytes
+}
+
+// Value returns the value of column c and whether the row has it.
+func (r *Row) Value(c string) (string, bool) {
+	for i, n := range r.Cols {
+		if n == c {
+			return r.Vals[i], true
+		}
+	}
+	return "", false
+}
+
+// Header is what a table file declares before its rows.
+type Header struct {
+	Cols []string // CSV/TSV column names; nil for JSONL
+}
+
+// Table reads one tabular format with a fixed key. Implementations live
+// with the formats (internal/table); merge only needs this much.
+type Table interface {
+	// Header parses the header at the start of a file from its first
+	// bytes and returns it with the number of bytes it takes (a byte
+	// order mark included). atEOF says first is the whole file. It
+	// returns ErrMisaligned when first ends inside the header.
+	Header(first []byte, atEOF bool) (Header, int, error)
+	// Parse calls fn for every row in data, which starts at a row
+	// boundary. atEOF says data ends the file. Unless atEOF, data must
+	// end at a row boundary too: if it does not, or a row is cut short,
+	// Parse returns an error wrapping ErrMisaligned.
+	Parse(h Header, data []byte, atEOF bool, fn func(Row) error) error
+	// Keyed reports whether rows are matched by key columns (else by
+	// their whole content).
+	Keyed() bool
+	// Quoted reports whether a newline may occur inside a row (CSV), so
+	// that only some line ends are row boundaries.
+	Quoted() bool
+}
+
+// ErrMisaligned: parsed bytes do not end at a row boundary.
+var ErrMisaligned = errors.New("bytes do not end at a row boundary")
+
+// LineError is a parse error at a line. Parsers count lines from the start
+// of the bytes they were given; DiffRows makes the line absolute (counting
+// from the start of the file) before returning it.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
