@@ -188,6 +188,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	deadline := time.Now().Add(opts.LockTimeout)
 	var db *badger.DB
 	for {
+		if err := dropEmptyValueLogs(bopts.Dir); err != nil {
+			return nil, fmt.Errorf("store open index: %w", err)
+		}
 		db, err = badger.Open(bopts)
 		if err == nil {
 			break

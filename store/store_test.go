@@ -381,3 +381,35 @@ func TestManyPacksParallelRead(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAfterCrashLeftEmptyValueLog: a crash just after badger created a
+// value-log file leaves it empty, which badger alone refuses to open.
+func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := randData(11, 300<<10)
+	id := commitFile(t, s, "refs/heads/main", "a.bin", data, dag.ZeroID)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"000007.vlog", "000999.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, indexDir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatalf("open after an empty value log was left: %v", err)
+	}
+	defer s2.Close()
+	c, err := dag.LoadCommit(ctx, s2, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tree.IsZero() {
+		t.Fatal("commit lost")
+	}
+	if rep, err := s2.Fsck(ctx, true); err != nil || !rep.OK() {
+		t.Fatalf("fsck: %+v %v", rep, err)
+	}
+}

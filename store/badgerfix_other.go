@@ -1,0 +1,5 @@
+//go:build !unix
+
+package store
+
+func dropEmptyValueLogs(dir string) error { return nil }
