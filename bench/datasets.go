@@ -14,6 +14,8 @@ type genInfo struct {
 	Bytes int64
 	Files int
 	Edits string // for v2: what changed relative to v1
+	// Rows edited, for tables: what a row diff must report.
+	RowsAdded, RowsChanged, RowsRemoved int64
 }
 
 // dataset knows how to write v1 of some data under a root directory, how
@@ -29,15 +31,19 @@ type dataset struct {
 	applyV2   func(root string) (genInfo, error) // nil: no second version
 	// expectV2 returns sha256 of every v2 file, keyed by slash path
 	expectV2 func() (map[string][32]byte, error)
+	// attributes, if set, is written to .dxattributes before dx's first
+	// commit: the row diff is then measured between the two versions.
+	attributes string
 }
 
 func tableDataset(seed uint64, size int64) *dataset {
 	const rel = "table.csv"
 	return &dataset{
-		name:      "table",
-		title:     fmt.Sprintf("Table: one CSV file, %s, ~100-byte rows", human(size)),
-		paths:     []string{rel},
-		withPeers: true,
+		name:       "table",
+		title:      fmt.Sprintf("Table: one CSV file, %s, ~100-byte rows", human(size)),
+		paths:      []string{rel},
+		withPeers:  true,
+		attributes: "*.csv table=csv key=id\n",
 		genV1: func(root string) (genInfo, error) {
 			var st TableStats
 			err := writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
@@ -54,7 +60,8 @@ func tableDataset(seed uint64, size int64) *dataset {
 			})
 			return genInfo{Bytes: st.Bytes, Files: 1, Edits: fmt.Sprintf(
 				"%d rows: %d appended, %d updated (amount+note), %d deleted (of %d v1 rows)",
-				st.Rows, st.Appended, st.Updated, st.Deleted, st.BaseRows)}, err
+				st.Rows, st.Appended, st.Updated, st.Deleted, st.BaseRows),
+				RowsAdded: st.Appended, RowsChanged: st.Updated, RowsRemoved: st.Deleted}, err
 		},
 		expectV2: func() (map[string][32]byte, error) {
 			sum, err := hashStream(func(w io.Writer) error {

@@ -354,6 +354,11 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if r := b.rn.run(repo, nil, b.cfg.dx, "init"); r.Err != nil {
 		fail(res, "dx init: %s", r.errLine())
 	}
+	if ds.attributes != "" {
+		if err := os.WriteFile(filepath.Join(repo, ".dxattributes"), []byte(ds.attributes), 0o644); err != nil {
+			fail(res, "%v", err)
+		}
+	}
 	v1, err := b.gen(ds.name+" v1 into the dx worktree", func() (genInfo, error) { return ds.genV1(repo) })
 	if err != nil {
 		fail(res, "generating v1: %v", err)
@@ -448,6 +453,10 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	res.PeakRSSKiB = new(max(*res.PeakRSSKiB, r.MaxRSSKiB))
 	logf("  dx second commit: %.2fs, store grew %s = %.2f%% of first", r.Seconds, human(after-before), *res.GrowthPct)
 
+	if ds.attributes != "" {
+		res.RowDiff = b.rowDiff(repo, v2)
+	}
+
 	// Checkout into an emptied worktree.
 	if err := clearWorktree(repo, ".dx"); err != nil {
 		fail(res, "emptying worktree: %v", err)
@@ -510,4 +519,53 @@ func parseCeiling(out string) (ceilingJSON, error) {
 		return cj, nil
 	}
 	return cj, errors.New("no JSON line in output: " + firstLine(out))
+}
+
+// rowDiff times `dx diff --rows` between the two commits and checks its
+// counts against what the generator did.
+func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
+	// Timed: every changed row written out (and discarded).
+	r, _ := b.timed(repo, "diff", "--rows", "--format", "jsonl", "HEAD~1", "HEAD")
+	if r.Err != nil {
+		logf("  dx row diff FAILED: %s", r.errLine())
+		return nil
+	}
+	seconds := r.Seconds
+	// Counts and bytes read, from the summary.
+	r = b.rn.run(repo, nil, b.cfg.dx, "diff", "--rows", "--stat", "--json", "HEAD~1", "HEAD")
+	if r.Err != nil {
+		logf("  dx row diff --stat FAILED: %s", r.errLine())
+		return nil
+	}
+	var files []struct {
+		Table   bool  `json:"table"`
+		Added   int64 `json:"added"`
+		Removed int64 `json:"removed"`
+		Changed int64 `json:"changed"`
+		Stats   struct {
+			BytesTotal  int64 `json:"bytes_total"`
+			BytesRead   int64 `json:"bytes_read"`
+			BytesParsed int64 `json:"bytes_parsed"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &files); err != nil {
+		logf("  dx row diff: bad JSON: %v", err)
+		return nil
+	}
+	rd := &RowDiffResult{Seconds: seconds, Expected: fmt.Sprintf("+%d −%d ~%d", v2.RowsAdded, v2.RowsRemoved, v2.RowsChanged)}
+	for _, f := range files {
+		if !f.Table {
+			continue
+		}
+		rd.Added += f.Added
+		rd.Removed += f.Removed
+		rd.Changed += f.Changed
+		rd.BytesTotal += f.Stats.BytesTotal
+		rd.BytesRead += f.Stats.BytesRead
+		rd.BytesParsed += f.Stats.BytesParsed
+	}
+	rd.Correct = rd.Added == v2.RowsAdded && rd.Removed == v2.RowsRemoved && rd.Changed == v2.RowsChanged
+	logf("  dx row diff: %.2fs, read %s of %s, parsed %s; +%d −%d ~%d (expected %s)", rd.Seconds,
+		human(rd.BytesRead), human(rd.BytesTotal), human(rd.BytesParsed), rd.Added, rd.Removed, rd.Changed, rd.Expected)
+	return rd
 }

@@ -13,10 +13,11 @@ import (
 )
 
 // Source is one version of a table file: its chunks in order and a way to
-// read one. Chunk may be called from several goroutines.
+// read one. AppendChunk appends chunk i's bytes to dst; it may be called
+// from several goroutines.
 type Source interface {
 	Chunks() []dag.ChunkRef
-	Chunk(ctx context.Context, i int) ([]byte, error)
+	AppendChunk(ctx context.Context, i int, dst []byte) ([]byte, error)
 }
 
 // RowKind says how a row changed.
@@ -199,22 +200,24 @@ func (d *differ) widen() {
 	}
 }
 
-func (d *differ) read(ctx context.Context, s *side, i int) ([]byte, error) {
+// read appends chunk i of s to dst.
+func (d *differ) read(ctx context.Context, s *side, i int, dst []byte) ([]byte, error) {
 	if b, ok := s.cache[i]; ok {
-		return b, nil
+		return append(dst, b...), nil
 	}
-	b, err := s.src.Chunk(ctx, i)
+	n := len(dst)
+	out, err := s.src.AppendChunk(ctx, i, dst)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) != int(s.chunks[i].Len) {
-		return nil, fmt.Errorf("chunk %d: %d bytes, expected %d", i, len(b), s.chunks[i].Len)
+	if len(out)-n != int(s.chunks[i].Len) {
+		return nil, fmt.Errorf("chunk %d: %d bytes, expected %d", i, len(out)-n, s.chunks[i].Len)
 	}
 	d.mu.Lock()
-	d.stats.BytesRead += int64(len(b))
+	d.stats.BytesRead += int64(len(out) - n)
 	d.stats.ChunksRead++
 	d.mu.Unlock()
-	return b, nil
+	return out, nil
 }
 
 // headers parses both sides' headers from their first chunks. If they
@@ -228,12 +231,12 @@ func (d *differ) headers(ctx context.Context) error {
 		}
 		var buf []byte
 		for i := 0; i < len(s.chunks); i++ {
-			b, err := d.read(ctx, s, i)
-			if err != nil {
+			n := len(buf)
+			var err error
+			if buf, err = d.read(ctx, s, i, buf); err != nil {
 				return err
 			}
-			s.cache[i] = b
-			buf = append(buf, b...)
+			s.cache[i] = buf[n:len(buf):len(buf)]
 			h, n, err := d.t.Header(buf, i == len(s.chunks)-1)
 			if errors.Is(err, ErrMisaligned) {
 				continue
@@ -264,7 +267,7 @@ func (d *differ) absLine(ctx context.Context, k int, off int64, err error) error
 	s := d.sides[k]
 	lines := 0
 	for i := 0; i < len(s.chunks) && s.offs[i] < off; i++ {
-		b, rerr := s.src.Chunk(ctx, i)
+		b, rerr := d.read(ctx, s, i, nil)
 		if rerr != nil {
 			return err
 		}
@@ -403,11 +406,10 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 		size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - s.offs[r.from]
 		buf := make([]byte, 0, size)
 		for i := r.from; i < r.to; i++ {
-			b, err := d.read(ctx, s, i)
-			if err != nil {
+			var err error
+			if buf, err = d.read(ctx, s, i, buf); err != nil {
 				return sideErr(k, err)
 			}
-			buf = append(buf, b...)
 		}
 		if r.from == 0 {
 			buf = buf[s.hdrLen:]

@@ -46,9 +46,9 @@ func chunked(t testing.TB, data []byte, o chunker.Options) *memSource {
 }
 
 func (s *memSource) Chunks() []dag.ChunkRef { return s.refs }
-func (s *memSource) Chunk(_ context.Context, i int) ([]byte, error) {
+func (s *memSource) AppendChunk(_ context.Context, i int, dst []byte) ([]byte, error) {
 	s.reads++
-	return s.chunks[i], nil
+	return append(dst, s.chunks[i]...), nil
 }
 
 // genTable is a table as ordered rows of values; row 0 is never a header.
@@ -294,8 +294,7 @@ func TestDiffRowsCostFollowsChange(t *testing.T) {
 	after := base.clone()
 	after.rows[30000][1] += "!"
 	e := encoding{format: table.CSV}
-	co := chunker.DefaultOptions()
-	co.Mode = chunker.CSV
+	co := chunker.DefaultOptions().ForMode(chunker.CSV)
 	a, b := chunked(t, base.encode(e), co), chunked(t, after.encode(e), co)
 	d, err := merge.DiffRows(context.Background(), table.New(table.Spec{Format: table.CSV, Key: []string{"id"}}), a, b, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
 	if err != nil {

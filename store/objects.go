@@ -495,7 +495,12 @@ func (s *Store) Get(ctx context.Context, kind dag.Kind, id dag.ID) ([]byte, erro
 
 // GetInto is Get that may reuse buf's storage for the result.
 func (s *Store) GetInto(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) ([]byte, error) {
-	return s.get(ctx, kind, id, buf)
+	return s.get(ctx, kind, id, buf[:0])
+}
+
+// AppendObject appends the verified raw bytes of an object to dst.
+func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst []byte) ([]byte, error) {
+	return s.get(ctx, kind, id, dst)
 }
 
 func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) ([]byte, error) {
@@ -529,16 +534,18 @@ func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) (
 	if e.Kind != kind {
 		return nil, fmt.Errorf("object %s is a %s, not a %s: %w", id.Short(), e.Kind, kind, ErrCorrupt)
 	}
-	raw, err := pack.Decompress(buf[:0], stored, e.Codec, int(e.Raw))
+	base := len(buf)
+	out, err := pack.Decompress(buf, stored, e.Codec, int(e.Raw))
 	if err != nil {
 		return nil, fmt.Errorf("object %s: %v: %w", id.Short(), err, ErrCorrupt)
 	}
+	raw := out[base:]
 	if dag.Hash(kind, raw) != id {
 		return nil, fmt.Errorf("object %s: content does not match its id: %w", id.Short(), ErrCorrupt)
 	}
 	s.stats.ObjectsRead.Add(1)
 	s.stats.BytesRead.Add(int64(len(raw)))
-	return raw, nil
+	return out, nil
 }
 
 func (s *Store) packPath(id dag.ID) string {

@@ -437,7 +437,7 @@ func (a *app) diffCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					return printRowDiffs(a, tds, asJSON, format)
+					return printRowDiffs(a, tds, asJSON, stat, format)
 				}
 				cs, err := r.Diff(cmd.Context(), revs)
 				if err != nil {
@@ -463,7 +463,7 @@ func (a *app) diffCmd() *cobra.Command {
 			})
 		},
 	}
-	c.Flags().BoolVar(&stat, "stat", false, "show sizes per file and a summary")
+	c.Flags().BoolVar(&stat, "stat", false, "show sizes per file and a summary (with --rows: counts per table, no rows)")
 	c.Flags().BoolVar(&nameOnly, "name-only", false, "show only paths")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	c.Flags().BoolVar(&rows, "rows", false, "compare tables row by row (see .dxattributes)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"strings"
@@ -44,7 +45,7 @@ func counts(d *merge.RowDiff) (added, removed, changed int) {
 	return
 }
 
-func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) error {
+func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format string) error {
 	switch {
 	case format == "jsonl":
 		for _, td := range tds {
@@ -73,10 +74,11 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) err
 				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
 				j.OldColumns, j.NewColumns = td.Rows.OldHeader.Cols, td.Rows.NewHeader.Cols
 				j.Added, j.Removed, j.Changed = counts(td.Rows)
-				j.Rows = []table.RowChangeJSON{}
-				for _, c := range td.Rows.Changes {
-					rc := td.Spec.ChangeJSON("", c)
-					j.Rows = append(j.Rows, rc)
+				if !stat {
+					j.Rows = []table.RowChangeJSON{}
+					for _, c := range td.Rows.Changes {
+						j.Rows = append(j.Rows, td.Spec.ChangeJSON("", c))
+					}
 				}
 				st := td.Rows.Stats
 				j.Stats = &st
@@ -85,19 +87,23 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) err
 		}
 		return a.printJSON(out)
 	}
+	out := bufio.NewWriterSize(a.stdout, 256<<10)
 	for _, td := range tds {
 		name := td.Change.Path
 		if td.Change.Kind == repo.Renamed {
 			name = td.Change.From + " -> " + td.Change.Path
 		}
 		if td.Rows == nil {
-			fmt.Fprintf(a.stdout, "%s: %s (not a table)\n", name, td.Change.Kind)
+			fmt.Fprintf(out, "%s: %s (not a table)\n", name, td.Change.Kind)
 			continue
 		}
 		ad, rm, ch := counts(td.Rows)
 		st := td.Rows.Stats
-		fmt.Fprintf(a.stdout, "%s (%s): %d added, %d removed, %d changed rows; read %s of %s\n",
+		fmt.Fprintf(out, "%s (%s): %d added, %d removed, %d changed rows; read %s of %s\n",
 			name, td.Spec, ad, rm, ch, humanBytes(st.BytesRead), humanBytes(st.BytesTotal))
+		if stat {
+			continue
+		}
 		for _, c := range td.Rows.Changes {
 			key := td.Spec.ShowKey(c.Key)
 			if key != "" {
@@ -105,9 +111,9 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) err
 			}
 			switch c.Kind {
 			case merge.RowAdded:
-				fmt.Fprintf(a.stdout, "+ %s%s\n", key, rowText(td.Spec, c.New))
+				fmt.Fprintf(out, "+ %s%s\n", key, rowText(td.Spec, c.New))
 			case merge.RowRemoved:
-				fmt.Fprintf(a.stdout, "- %s%s\n", key, rowText(td.Spec, c.Old))
+				fmt.Fprintf(out, "- %s%s\n", key, rowText(td.Spec, c.Old))
 			default:
 				var parts []string
 				for _, col := range c.Columns {
@@ -123,11 +129,11 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON bool, format string) err
 						parts = append(parts, fmt.Sprintf("%s: %s → %s", col, show(ov, jsonl), show(nv, jsonl)))
 					}
 				}
-				fmt.Fprintf(a.stdout, "~ %s%s\n", key, strings.Join(parts, "; "))
+				fmt.Fprintf(out, "~ %s%s\n", key, strings.Join(parts, "; "))
 			}
 		}
 	}
-	return nil
+	return out.Flush()
 }
 
 // rowText is a row as one CSV line (JSONL rows as their JSON object).

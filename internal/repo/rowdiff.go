@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -184,7 +185,9 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 		}
 	}
 	t := table.New(spec)
-	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().Max}
+	// Both sides aligned means both were cut in a line mode, whose chunks
+	// are at most the text Max.
+	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
 	for _, src := range srcs {
 		ok, err := src.rowAligned(ctx, spec.Format)
 		if err != nil {
@@ -199,21 +202,21 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 type chunkSource struct {
 	name   string
 	chunks []dag.ChunkRef
-	read   func(ctx context.Context, i int) ([]byte, error)
+	read   func(ctx context.Context, i int, dst []byte) ([]byte, error)
 	close  func()
 	once   sync.Once
-	first  []byte
+	first  []byte // chunk 0, read once (sniffing the mode, then the header)
 	ferr   error
 }
 
 func (s *chunkSource) Chunks() []dag.ChunkRef { return s.chunks }
 
-func (s *chunkSource) Chunk(ctx context.Context, i int) ([]byte, error) {
+func (s *chunkSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]byte, error) {
 	if i == 0 {
-		s.once.Do(func() { s.first, s.ferr = s.read(ctx, 0) })
-		return s.first, s.ferr
+		s.once.Do(func() { s.first, s.ferr = s.read(ctx, 0, nil) })
+		return append(dst, s.first...), s.ferr
 	}
-	return s.read(ctx, i)
+	return s.read(ctx, i, dst)
 }
 
 // rowAligned reports whether the file was cut only at row ends (see
@@ -223,7 +226,7 @@ func (s *chunkSource) rowAligned(ctx context.Context, f table.Format) (bool, err
 	if len(s.chunks) <= 1 {
 		return true, nil
 	}
-	head, err := s.Chunk(ctx, 0)
+	head, err := s.AppendChunk(ctx, 0, nil)
 	if err != nil {
 		return false, err
 	}
@@ -248,8 +251,8 @@ func storeSource(ctx context.Context, st *store.Store, id dag.ID, name string) (
 	if err != nil {
 		return nil, err
 	}
-	src.read = func(ctx context.Context, i int) ([]byte, error) {
-		return st.Get(ctx, dag.KindChunk, src.chunks[i].ID)
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		return st.AppendObject(ctx, dag.KindChunk, src.chunks[i].ID, dst)
 	}
 	return src, nil
 }
@@ -288,12 +291,13 @@ func worktreeSource(ctx context.Context, path, name string) (*chunkSource, error
 		offs = append(offs, off)
 		off += int64(len(b))
 	}
-	src.read = func(ctx context.Context, i int) ([]byte, error) {
-		b := make([]byte, src.chunks[i].Len)
-		if _, err := f.ReadAt(b, offs[i]); err != nil {
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		n := len(dst)
+		dst = slices.Grow(dst, int(src.chunks[i].Len))[:n+int(src.chunks[i].Len)]
+		if _, err := f.ReadAt(dst[n:], offs[i]); err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		return b, nil
+		return dst, nil
 	}
 	return src, nil
 }

@@ -1,11 +1,12 @@
 package table
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dxdata/dx/merge"
 )
@@ -20,35 +21,75 @@ type OrderedRow struct {
 }
 
 // MarshalJSON implements json.Marshaler.
-func (r OrderedRow) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+func (r OrderedRow) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
+
+func (r OrderedRow) appendJSON(b []byte) []byte {
+	b = append(b, '{')
 	for i, c := range r.Cols {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, _ := marshal(c)
-		b.Write(k)
-		b.WriteByte(':')
+		b = appendJSONString(b, c)
+		b = append(b, ':')
 		if r.JSON {
-			b.WriteString(r.Vals[i])
+			b = append(b, r.Vals[i]...)
 		} else {
-			v, _ := marshal(r.Vals[i])
-			b.Write(v)
+			b = appendJSONString(b, r.Vals[i])
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}')
 }
 
-func marshal(s string) ([]byte, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(s); err != nil {
-		return nil, err
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// with HTML escaping off (invalid UTF-8 becomes U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // RowChangeJSON is one changed row in JSON output.
@@ -92,16 +133,60 @@ func (s Spec) ChangeJSON(path string, c merge.RowChange) RowChangeJSON {
 	return RowChangeJSON{Path: path, Change: string(c.Kind), Key: s.KeyParts(c.Key), Old: s.row(c.Old), New: s.row(c.New), Columns: c.Columns}
 }
 
+// AppendJSONL appends one changed row as a line of JSON (the fields of
+// RowChangeJSON, written without reflection: deltas can be millions of
+// rows).
+func (s Spec) AppendJSONL(b []byte, path string, c merge.RowChange) []byte {
+	b = append(b, '{')
+	if path != "" {
+		b = append(b, `"path":`...)
+		b = appendJSONString(b, path)
+		b = append(b, ',')
+	}
+	b = append(b, `"change":`...)
+	b = appendJSONString(b, string(c.Kind))
+	if parts := s.KeyParts(c.Key); parts != nil {
+		b = append(b, `,"key":[`...)
+		for i, p := range parts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, p)
+		}
+		b = append(b, ']')
+	}
+	if c.Old != nil {
+		b = append(b, `,"old":`...)
+		b = s.row(c.Old).appendJSON(b)
+	}
+	if c.New != nil {
+		b = append(b, `,"new":`...)
+		b = s.row(c.New).appendJSON(b)
+	}
+	if len(c.Columns) > 0 {
+		b = append(b, `,"columns":[`...)
+		for i, col := range c.Columns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, col)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}', '\n')
+}
+
 // WriteJSONL writes one JSON object per changed row.
 func (s Spec) WriteJSONL(w io.Writer, path string, d *merge.RowDiff) error {
-	e := json.NewEncoder(w)
-	e.SetEscapeHTML(false)
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var line []byte
 	for _, c := range d.Changes {
-		if err := e.Encode(s.ChangeJSON(path, c)); err != nil {
+		line = s.AppendJSONL(line[:0], path, c)
+		if _, err := bw.Write(line); err != nil {
 			return err
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 // CSVWriter writes row changes as CSV: _path and _change columns, then the
@@ -113,7 +198,7 @@ type CSVWriter struct {
 	cols []string
 }
 
-// NewCSVWriter returns a CSVWriter on w.
+// NewCSVWriter returns a CSVWriter on w (csv.Writer buffers).
 func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
 
 // Write writes the changes of one table read as s.

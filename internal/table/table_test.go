@@ -1,7 +1,10 @@
 package table
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -160,5 +163,27 @@ func TestMisaligned(t *testing.T) {
 	}
 	if err := r.Parse(h, []byte("1,x\n2,y"), true, nop); err != nil {
 		t.Fatalf("at EOF: %v", err)
+	}
+}
+
+// TestAppendJSONString matches encoding/json (HTML escaping off).
+func TestAppendJSONString(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "Zürich", "\"", "\\", "\n", "\r", "\t", "\x00", "\x1f", "\x7f", "<>&", "\u2028", "\u2029", "\xff", "\xe2\x82", "😀", " "}
+	for i := 0; i < 5000; i++ {
+		var b strings.Builder
+		for n := r.IntN(8); n > 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		var want bytes.Buffer
+		e := json.NewEncoder(&want)
+		e.SetEscapeHTML(false)
+		if err := e.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(appendJSONString(nil, s)); got != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("%q: got %s want %s", s, got, want.String())
+		}
 	}
 }

@@ -54,6 +54,20 @@ func (m Mode) String() string {
 type Options struct {
 	Min, Avg, Max int
 	Mode          Mode
+	// TextMin, TextAvg and TextMax, if set, replace Min, Avg and Max
+	// when ResetSniff picks a line mode: smaller chunks for tables make
+	// a scattered row update touch (and a row diff read) fewer bytes.
+	TextMin, TextAvg, TextMax int
+}
+
+// ForMode returns the options a stream in mode m is cut with.
+func (o Options) ForMode(m Mode) Options {
+	o.Mode = m
+	if m != Binary && o.TextAvg != 0 {
+		o.Min, o.Avg, o.Max = o.TextMin, o.TextAvg, o.TextMax
+	}
+	o.TextMin, o.TextAvg, o.TextMax = 0, 0, 0
+	return o
 }
 
 // Size limits for Validate.
@@ -62,11 +76,14 @@ const (
 	MaxMax = 64 << 20
 )
 
-// DefaultOptions are 16 KiB / 64 KiB / 256 KiB in Binary mode. Small
-// chunks keep the store growth of a scattered 0.01% update far below the
-// 1–2 MiB chunks of restic and borg; 64 KiB keeps the index small.
+// DefaultOptions are 16 KiB / 64 KiB / 256 KiB in Binary mode, and
+// 8 KiB / 32 KiB / 128 KiB for line-oriented text. Small chunks keep the
+// store growth of a scattered 0.01% update far below the 1–2 MiB chunks of
+// restic and borg; the smaller text chunks halve what a row diff reads
+// after scattered updates, for twice the (small) index of a table.
 func DefaultOptions() Options {
-	return Options{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Mode: Binary}
+	return Options{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Mode: Binary,
+		TextMin: 8 << 10, TextAvg: 32 << 10, TextMax: 128 << 10}
 }
 
 // Validate checks the bounds: MinMin ≤ Min < Avg < Max ≤ MaxMax and Avg a
@@ -86,13 +103,23 @@ func (o Options) Validate() error {
 	case o.Mode > CSV:
 		return fmt.Errorf("chunker: unknown mode %d", o.Mode)
 	}
+	if o.TextAvg != 0 || o.TextMin != 0 || o.TextMax != 0 {
+		t := Options{Min: o.TextMin, Avg: o.TextAvg, Max: o.TextMax}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("text sizes: %w", err)
+		}
+		if t.Max > o.Max {
+			return fmt.Errorf("chunker: text max size %d above max %d", t.Max, o.Max)
+		}
+	}
 	return nil
 }
 
 // Chunker reads a stream and returns its chunks in order. Not safe for
 // concurrent use; Reset reuses its buffer for the next stream.
 type Chunker struct {
-	o            Options
+	o            Options // in use
+	base         Options // as given to New
 	maskS, maskL uint64
 	r            io.Reader
 	buf          []byte
@@ -107,8 +134,8 @@ func New(r io.Reader, o Options) (*Chunker, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Chunker{buf: make([]byte, bufSize(o))}
-	c.setOptions(o)
+	c := &Chunker{buf: make([]byte, bufSize(o)), base: o}
+	c.setOptions(o.ForMode(o.Mode))
 	c.Reset(r)
 	return c, nil
 }
@@ -163,8 +190,9 @@ func (c *Chunker) ResetSniff(r io.Reader, name string) Mode {
 	if len(head) > SniffSize {
 		head = head[:SniffSize]
 	}
-	c.o.Mode = Sniff(name, head)
-	return c.o.Mode
+	m := Sniff(name, head)
+	c.setOptions(c.base.ForMode(m))
+	return m
 }
 
 // Options returns the options in use.
