@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -402,17 +403,12 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 		if r == nil {
 			continue
 		}
-		s := d.sides[k]
-		size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - s.offs[r.from]
-		buf := make([]byte, 0, size)
-		for i := r.from; i < r.to; i++ {
-			var err error
-			if buf, err = d.read(ctx, s, i, buf); err != nil {
-				return sideErr(k, err)
-			}
+		buf, err := d.readRun(ctx, d.sides[k], *r)
+		if err != nil {
+			return sideErr(k, err)
 		}
 		if r.from == 0 {
-			buf = buf[s.hdrLen:]
+			buf = buf[d.sides[k].hdrLen:]
 		}
 		data[k] = buf
 	}
@@ -442,20 +438,150 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 		d.mu.Lock()
 		d.stats.BytesParsed += int64(len(data[k]))
 		d.mu.Unlock()
-		var rows []Row
-		err := d.t.Parse(s.header, data[k], atEOF, func(row Row) error {
-			rows = append(rows, row)
-			return nil
-		})
+		rows, err := d.parse(ctx, k, s, data[k], start[k], atEOF)
 		if errors.Is(err, ErrMisaligned) {
 			return misaligned{side: k, next: r.to, err: err}
 		}
 		if err != nil {
-			return sideErr(k, d.absLine(ctx, k, start[k], err))
+			return err
 		}
 		u.rows[k] = rows
 	}
 	return nil
+}
+
+// parallelBytes: runs and parses bigger than this are split over cores.
+const parallelBytes = 1 << 20
+
+// readRun reads the chunks of a run into one buffer, decompressing each
+// straight into its place, in parallel for long runs.
+func (d *differ) readRun(ctx context.Context, s *side, r span) ([]byte, error) {
+	base := s.offs[r.from]
+	size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - base
+	buf := make([]byte, size)
+	n := r.to - r.from
+	workers := 1
+	if size >= parallelBytes {
+		workers = min(runtime.GOMAXPROCS(0), n)
+	}
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := r.from + int(next.Add(1)-1)
+				if i >= r.to || errs[w] != nil {
+					return
+				}
+				o := s.offs[i] - base
+				end := o + int64(s.chunks[i].Len)
+				slot := buf[o:o:end]
+				out, err := d.read(ctx, s, i, slot)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if len(out) > 0 && &out[0] != &buf[o] {
+					copy(buf[o:end], out) // the source did not fill the slot in place
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// parse parses data (starting at file offset off) into rows, splitting big
+// runs at row boundaries and parsing the pieces in parallel.
+func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int64, atEOF bool) ([]Row, error) {
+	pieces := [][]byte{data}
+	if len(data) >= 2*parallelBytes {
+		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, d.t.Quoted())
+	}
+	rows := make([][]Row, len(pieces))
+	errs := make([]error, len(pieces))
+	var wg sync.WaitGroup
+	pieceOff := off
+	for i, p := range pieces {
+		wg.Add(1)
+		go func(i int, p []byte, off int64) {
+			defer wg.Done()
+			out := make([]Row, 0, bytes.Count(p, []byte{'\n'})+1)
+			err := d.t.Parse(s.header, p, atEOF && i == len(pieces)-1, func(row Row) error {
+				out = append(out, row)
+				return nil
+			})
+			if err != nil && !errors.Is(err, ErrMisaligned) {
+				err = sideErr(k, d.absLine(ctx, k, off, err))
+			}
+			rows[i], errs[i] = out, err
+		}(i, p, pieceOff)
+		pieceOff += int64(len(p))
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(rows) == 1 {
+		return rows[0], nil
+	}
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	out := make([]Row, 0, n)
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+// splitRows cuts data into about n pieces, each ending at a row end: a
+// '\n', outside quotes when fields may be quoted (data starts at a row
+// boundary, so the parity of the quotes before a point tells).
+func splitRows(data []byte, n int, quoted bool) [][]byte {
+	target := len(data) / n
+	var out [][]byte
+	start := 0
+	for len(out) < n-1 {
+		p := start + target
+		if p >= len(data) {
+			break
+		}
+		quotes := 0
+		if quoted {
+			quotes = bytes.Count(data[start:p], quote)
+		}
+		cut := -1
+		for p < len(data) {
+			i := bytes.IndexByte(data[p:], '\n')
+			if i < 0 {
+				break
+			}
+			if quoted {
+				quotes += bytes.Count(data[p:p+i], quote)
+			}
+			if quotes%2 == 0 {
+				cut = p + i + 1
+				break
+			}
+			p += i + 1
+		}
+		if cut < 0 || cut >= len(data) {
+			break
+		}
+		out = append(out, data[start:cut])
+		start = cut
+	}
+	return append(out, data[start:])
 }
 
 // trimCommon drops the rows the two byte runs share at their start and at
@@ -504,7 +630,11 @@ func (d *differ) compare(us []*unit) (*RowDiff, error) {
 	var old map[string]ref
 	oldCount := map[string]int{}
 	if keyed {
-		old = map[string]ref{}
+		n := 0
+		for _, u := range us {
+			n += len(u.rows[0])
+		}
+		old = make(map[string]ref, n)
 	}
 	for ui, u := range us {
 		for i := range u.rows[0] {
@@ -519,8 +649,13 @@ func (d *differ) compare(us []*unit) (*RowDiff, error) {
 			}
 		}
 	}
-	seenNew := map[string]bool{}
-	var changed, added []RowChange
+	nNew := 0
+	for _, u := range us {
+		nNew += len(u.rows[1])
+	}
+	seenNew := make(map[string]bool, nNew)
+	var changed []RowChange
+	added := make([]RowChange, 0, nNew)
 	for _, u := range us {
 		for i := range u.rows[1] {
 			r := &u.rows[1][i]
@@ -563,7 +698,8 @@ func (d *differ) compare(us []*unit) (*RowDiff, error) {
 			}
 		}
 	}
-	res.Changes = append(append(res.Changes, changed...), added...)
+	all := make([]RowChange, 0, len(res.Changes)+len(changed)+len(added))
+	res.Changes = append(append(append(all, res.Changes...), changed...), added...)
 	d.stats.BytesTotal = d.sides[0].size + d.sides[1].size
 	d.stats.Chunks = len(d.sides[0].chunks) + len(d.sides[1].chunks)
 	res.Stats = d.stats

@@ -340,3 +340,63 @@ func TestDiffRowsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffRowsBigRuns: long runs of new chunks are read and parsed in
+// pieces, in parallel; the result is the same.
+func TestDiffRowsBigRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	base := genRows(r, 5000)
+	after := base.clone()
+	next := 0
+	want := map[string]merge.RowKind{}
+	for i := 0; i < 60000; i++ { // appended: several MiB
+		next++
+		row := []string{fmt.Sprintf("new%07d", next), randValue(r), fmt.Sprint(r.IntN(1000)), randValue(r)}
+		after.rows = append(after.rows, row)
+		want[row[0]] = merge.RowAdded
+	}
+	after.rows[10][3] += "?"
+	want[after.rows[10][0]] = merge.RowChanged
+	co := chunker.DefaultOptions().ForMode(chunker.CSV)
+	for _, e := range []encoding{{format: table.CSV}, {format: table.JSONL, crlf: true}} {
+		if e.format == table.JSONL {
+			co = co.ForMode(chunker.Lines)
+		}
+		a, b := chunked(t, base.encode(e), co), chunked(t, after.encode(e), co)
+		d, err := merge.DiffRows(context.Background(), table.New(table.Spec{Format: e.format, Key: []string{"id"}}), a, b, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Stats.BytesParsed < 4<<20 {
+			t.Fatalf("%s: parsed only %d bytes; the run is too small to be split", e.format, d.Stats.BytesParsed)
+		}
+		if g := got(t, d); diffKinds(g, want) != "" {
+			t.Fatalf("%s:\n%s", e.format, diffKinds(g, want))
+		}
+		// Added rows come in file order.
+		last := ""
+		for _, c := range d.Changes {
+			if c.Kind == merge.RowAdded {
+				if c.Key <= last {
+					t.Fatalf("%s: added rows out of order: %q after %q", e.format, c.Key, last)
+				}
+				last = c.Key
+			}
+		}
+	}
+}
+
+func TestSplitRows(t *testing.T) {
+	data := []byte("a,\"x\ny\"\nb,c\nd,\"e\n\n\"\nf,g\n")
+	for n := 1; n <= 8; n++ {
+		pieces := merge.SplitRowsForTest(data, n, true)
+		if !bytes.Equal(bytes.Join(pieces, nil), data) {
+			t.Fatalf("n=%d: pieces do not rejoin", n)
+		}
+		for _, p := range pieces {
+			if len(p) == 0 || p[len(p)-1] != '\n' || bytes.Count(p, []byte{'"'})%2 != 0 {
+				t.Fatalf("n=%d: piece %q does not end at a row end", n, p)
+			}
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package merge
+
+// SplitRowsForTest exposes splitRows to the external tests.
+var SplitRowsForTest = splitRows
