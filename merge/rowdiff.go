@@ -56,6 +56,9 @@ type RowDiff struct {
 	OldHeader, NewHeader Header
 	Changes              []RowChange // removed (old order), then changed and added (new order)
 	Stats                DiffStats
+
+	d  *differ // how the chunks of the two versions correspond (for merges)
+	us []*unit
 }
 
 // DiffOptions tell DiffRows what it may assume about chunk boundaries.
@@ -387,7 +390,12 @@ func (d *differ) run(ctx context.Context) (*RowDiff, error) {
 	if widened {
 		return nil, errWiden
 	}
-	return d.compare(us)
+	res, err := d.compare(us)
+	if err != nil {
+		return nil, err
+	}
+	res.d, res.us = d, us
+	return res, nil
 }
 
 type misaligned struct {
@@ -514,6 +522,8 @@ func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int
 			defer wg.Done()
 			out := make([]Row, 0, bytes.Count(p, []byte{'\n'})+1)
 			err := d.t.Parse(s.header, p, atEOF && i == len(pieces)-1, func(row Row) error {
+				row.Off += off
+				row.End += off
 				out = append(out, row)
 				return nil
 			})

@@ -13,6 +13,9 @@ type Row struct {
 	Cols []string // column names (shared between rows of one header)
 	Vals []string // one value per column: text for CSV/TSV, JSON for JSONL
 	Line int      // 1-based physical line, counted from the start of the parsed bytes
+	// Off and End are the row's byte range, its line end included: from
+	// Parse, relative to the bytes parsed; from DiffRows, in the file.
+	Off, End int64
 }
 
 // Value returns the value of column c and whether the row has it.
@@ -49,6 +52,9 @@ type Table interface {
 	// Quoted reports whether a newline may occur inside a row (CSV), so
 	// that only some line ends are row boundaries.
 	Quoted() bool
+	// AppendRow appends r written for a file with header h (columns by
+	// name; missing ones empty), ended by eol.
+	AppendRow(dst []byte, h Header, r *Row, eol string) []byte
 }
 
 // ErrMisaligned: parsed bytes do not end at a row boundary.

@@ -130,9 +130,13 @@ func (r *Reader) Parse(h merge.Header, data []byte, atEOF bool, fn func(merge.Ro
 		return r.parseCSV(h, data, atEOF, fn)
 	case TSV:
 		idx := r.keyIndexes(h.Cols)
-		return r.parseLines(data, func(line []byte, n int) error { return r.tsvRow(h, idx, line, n, fn) })
+		return r.parseLines(data, func(line []byte, n int, off, end int64) error {
+			return r.tsvRow(h, idx, line, n, func(row merge.Row) error { row.Off, row.End = off, end; return fn(row) })
+		})
 	default:
-		return r.parseLines(data, func(line []byte, n int) error { return r.jsonRow(line, n, fn) })
+		return r.parseLines(data, func(line []byte, n int, off, end int64) error {
+			return r.jsonRow(line, n, func(row merge.Row) error { row.Off, row.End = off, end; return fn(row) })
+		})
 	}
 }
 
@@ -168,6 +172,7 @@ func (r *Reader) parseCSV(h merge.Header, data []byte, atEOF bool, fn func(merge
 	}
 	idx := r.keyIndexes(h.Cols)
 	for {
+		off := cr.InputOffset()
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
@@ -183,7 +188,7 @@ func (r *Reader) parseCSV(h merge.Header, data []byte, atEOF bool, fn func(merge
 			return csvErr(err)
 		}
 		line, _ := cr.FieldPos(0)
-		row := merge.Row{Cols: h.Cols, Vals: rec, Line: line}
+		row := merge.Row{Cols: h.Cols, Vals: rec, Line: line, Off: off, End: cr.InputOffset()}
 		if len(idx) > 0 {
 			row.Key = joinKey(rec, idx)
 		} else {
@@ -208,22 +213,24 @@ func csvErr(err error) error {
 }
 
 // parseLines calls fn for every non-empty line of data (CRLF or LF).
-func (r *Reader) parseLines(data []byte, fn func(line []byte, n int) error) error {
+func (r *Reader) parseLines(data []byte, fn func(line []byte, n int, off, end int64) error) error {
 	n := 0
-	for len(data) > 0 {
+	pos := 0
+	for pos < len(data) {
 		n++
-		i := bytes.IndexByte(data, '\n')
+		start := pos
+		i := bytes.IndexByte(data[pos:], '\n')
 		var line []byte
 		if i < 0 {
-			line, data = data, nil
+			line, pos = data[pos:], len(data)
 		} else {
-			line, data = data[:i], data[i+1:]
+			line, pos = data[pos:pos+i], pos+i+1
 		}
 		line = bytes.TrimSuffix(line, []byte{'\r'})
 		if len(line) == 0 {
 			continue
 		}
-		if err := fn(line, n); err != nil {
+		if err := fn(line, n, int64(start), int64(pos)); err != nil {
 			return err
 		}
 	}
@@ -311,4 +318,42 @@ func canonicalJSON(raw json.RawMessage) (string, error) {
 		return strings.TrimSuffix(b.String(), "\n"), nil
 	}
 	return string(raw), nil
+}
+
+// AppendRow implements merge.Table.
+func (r *Reader) AppendRow(dst []byte, h merge.Header, row *merge.Row, eol string) []byte {
+	switch r.spec.Format {
+	case JSONL:
+		dst = OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: true}.appendJSON(dst)
+	case TSV:
+		for i, c := range h.Cols {
+			if i > 0 {
+				dst = append(dst, '\t')
+			}
+			v, _ := row.Value(c)
+			dst = append(dst, v...)
+		}
+	default:
+		for i, c := range h.Cols {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			v, _ := row.Value(c)
+			dst = appendCSVField(dst, v)
+		}
+	}
+	return append(dst, eol...)
+}
+
+// appendCSVField quotes a field when it must be (as encoding/csv does).
+func appendCSVField(dst []byte, v string) []byte {
+	if v == "" || !strings.ContainsAny(v, ",\"\r\n") && v[0] != ' ' && v[0] != '\t' {
+		if v == `\.` {
+			return append(dst, `"\."`...)
+		}
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, strings.ReplaceAll(v, `"`, `""`)...)
+	return append(dst, '"')
 }
