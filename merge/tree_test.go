@@ -75,20 +75,20 @@ func mkTree(t *testing.T, objs memObjects, files map[string]string) dag.ID {
 func TestMergeTrees(t *testing.T) {
 	base := map[string]string{"a.txt": "a", "b.txt": "b", "c.txt": "c", "d/e.txt": "e", "t.csv": "table", "r.txt": "rename me", "s.txt": "ours renames me"}
 	ours := map[string]string{
-		"a.txt": "a-ours", // ours only
-		"b.txt": "b-both", // both alike
-		"c.txt": "c-ours", // both differently: conflict
-		"d/e.txt": "e-ours", // modify/delete
-		"t.csv": "table-ours", // both: table merge
-		"r.txt": "rename me, edited by ours", // theirs renames it
+		"a.txt":        "a-ours",                    // ours only
+		"b.txt":        "b-both",                    // both alike
+		"c.txt":        "c-ours",                    // both differently: conflict
+		"d/e.txt":      "e-ours",                    // modify/delete
+		"t.csv":        "table-ours",                // both: table merge
+		"r.txt":        "rename me, edited by ours", // theirs renames it
 		"new-ours.txt": "n",
-		"s2.txt": "ours renames me", // ours renamed s.txt
+		"s2.txt":       "ours renames me", // ours renamed s.txt
 	}
 	theirs := map[string]string{
 		"a.txt": "a", "b.txt": "b-both", "c.txt": "c-theirs",
-		"t.csv": "table-theirs",
-		"r2.txt": "rename me",
-		"s.txt": "ours renames me, edited by theirs",
+		"t.csv":   "table-theirs",
+		"r2.txt":  "rename me",
+		"s.txt":   "ours renames me, edited by theirs",
 		"add.txt": "theirs only",
 	}
 	objs := memObjects{}
@@ -132,7 +132,7 @@ func TestMergeTrees(t *testing.T) {
 	want := map[string]string{
 		"t.csv":   "table-ours",
 		"r.txt":   "<removed>",
-		"r2.txt":  "rename me, edited by ours", // ours' edit, under theirs' new name
+		"r2.txt":  "rename me, edited by ours",         // ours' edit, under theirs' new name
 		"s2.txt":  "ours renames me, edited by theirs", // theirs' edit, under ours' new name
 		"add.txt": "theirs only",
 	}
