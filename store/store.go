@@ -134,7 +134,7 @@ func Init(dir string) error {
 		}
 	}
 	// FORMAT is written last: a crash leaves a directory that is not a store.
-	if err := writeFileSync(filepath.Join(dir, formatFile), []byte(formatContent)); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, formatFile), []byte(formatContent)); err != nil {
 		return fmt.Errorf("store init: %w", err)
 	}
 	return nil
@@ -267,7 +267,9 @@ func (s *Store) Abandon() error {
 	return s.db.Close()
 }
 
-func writeFileSync(path string, b []byte) error {
+// WriteFileAtomic writes a small file durably: a temporary file, fsync,
+// rename over path, fsync of the directory.
+func WriteFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {

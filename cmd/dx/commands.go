@@ -84,6 +84,13 @@ func (a *app) statusCmd() *cobra.Command {
 					if st.Head == "" {
 						fmt.Fprintln(a.stdout, "No commits yet")
 					}
+					if m := st.Merge; m != nil {
+						fmt.Fprintf(a.stdout, "Merging %s (%s); unresolved conflicts:\n", m.Rev, m.Theirs.Short())
+						for _, p := range m.Conflicts {
+							fmt.Fprintf(a.stdout, "  %s\n", p)
+						}
+						fmt.Fprintln(a.stdout, "  (resolve, then dx merge --continue; or dx merge --abort)")
+					}
 					if st.Clean() {
 						fmt.Fprintln(a.stdout, "nothing to commit, working tree clean")
 						return nil
@@ -209,14 +216,17 @@ func humanBytes(n int64) string {
 }
 
 func (a *app) checkoutCmd() *cobra.Command {
-	var force, asJSON bool
+	var force, asJSON, ours, theirs bool
 	c := &cobra.Command{
-		Use:   "checkout [--force] REV [-- PATH...]",
+		Use:   "checkout [--force] REV [-- PATH...] | --ours|--theirs PATH...",
 		Short: "Switch the worktree to a revision, or restore paths from it",
 		Long: "Switch the worktree to a branch, tag or commit. Local changes the switch would overwrite make it\n" +
 			"refuse (naming them) unless --force. With '-- PATH...', restore only those paths and leave HEAD.",
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ours || theirs {
+				return a.checkoutSide(cmd, ours, theirs, args)
+			}
 			rev := args[0]
 			var paths []string
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
@@ -254,6 +264,8 @@ func (a *app) checkoutCmd() *cobra.Command {
 			})
 		},
 	}
+	c.Flags().BoolVar(&ours, "ours", false, "during a merge: restore PATH... as HEAD has it")
+	c.Flags().BoolVar(&theirs, "theirs", false, "during a merge: restore PATH... as the merged revision has it")
 	c.Flags().BoolVarP(&force, "force", "f", false, "discard local changes that would be overwritten")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c

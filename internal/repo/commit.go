@@ -37,6 +37,15 @@ type CommitResult struct {
 // the current branch. Write order: chunks and objects to packs, packs to
 // the index, the stat cache, and last the branch ref by compare-and-swap.
 func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
+	if st, err := r.LoadMergeState(); err != nil {
+		return nil, err
+	} else if st != nil {
+		return nil, ErrMergeInProgress
+	}
+	return r.commit(ctx, o)
+}
+
+func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
 	if strings.TrimSpace(o.Message) == "" {
 		return nil, errors.New("commit: empty message (use -m)")
 	}

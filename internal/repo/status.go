@@ -18,6 +18,8 @@ type Status struct {
 	// hashed (files whose stat cache entry did not match).
 	FilesRead int   `json:"files_read"`
 	BytesRead int64 `json:"bytes_read"`
+	// Merge is the merge in progress, if one stopped on conflicts.
+	Merge *MergeState `json:"merge,omitempty"`
 }
 
 // Clean reports whether the worktree matches HEAD.
@@ -35,6 +37,9 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	st := &Status{Detached: h.Detached(), FilesRead: snap.ingestN, BytesRead: snap.ingestB}
+	if st.Merge, err = r.LoadMergeState(); err != nil {
+		return nil, err
+	}
 	if !h.Detached() {
 		st.Branch = strings.TrimPrefix(h.Ref, "refs/heads/")
 	}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/merge"
+)
+
+// errConflicts makes dx exit non-zero after printing the conflicts.
+var errConflicts = errors.New("automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')")
+
+func (a *app) mergeCmd() *cobra.Command {
+	var msg string
+	var cont, abort, asJSON bool
+	c := &cobra.Command{
+		Use:   "merge REV | --continue | --abort",
+		Short: "Merge a branch or revision into HEAD (tables row by row)",
+		Long: "Fast-forward when HEAD is behind; otherwise a three-way merge from the lowest common ancestor:\n" +
+			"a path changed on one side takes that side; a table (see .dxattributes) changed on both sides merges\n" +
+			"row by row by key; the same key changed differently on both sides, a non-table file changed on both,\n" +
+			"or an incompatible header change is a conflict. On conflicts nothing is committed: resolve them\n" +
+			"(dx checkout --ours|--theirs PATH, or by editing; tables get a PATH.conflicts.csv report), then\n" +
+			"dx merge --continue, or dx merge --abort to go back to where you were.",
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			switch {
+			case cont && abort:
+				return usageError{errors.New("--continue and --abort exclude each other")}
+			case (cont || abort) && len(args) > 0:
+				return usageError{errors.New("--continue and --abort take no revision")}
+			case !cont && !abort && len(args) == 0:
+				return usageError{errors.New("usage: dx merge REV | --continue | --abort")}
+			}
+			return a.withRepo(ctx, func(r *repo.Repo) error {
+				switch {
+				case cont:
+					res, err := r.MergeContinue(ctx)
+					if err != nil {
+						return err
+					}
+					if asJSON {
+						return a.printJSON(res)
+					}
+					a.printf("[%s] merge committed\n", res.ID.Short())
+					return nil
+				case abort:
+					if err := r.MergeAbort(ctx); err != nil {
+						return err
+					}
+					a.printf("Merge aborted; the worktree is back at HEAD\n")
+					return nil
+				}
+				res, err := r.Merge(ctx, repo.MergeOptions{Rev: args[0], Message: msg})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := a.printJSON(mergeJSON(res)); err != nil {
+						return err
+					}
+				} else {
+					printMerge(a, args[0], res)
+				}
+				if len(res.Conflicts) > 0 {
+					return errConflicts
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVarP(&msg, "message", "m", "", "message of the merge commit")
+	c.Flags().BoolVar(&cont, "continue", false, "commit a merge whose conflicts are resolved")
+	c.Flags().BoolVar(&abort, "abort", false, "give up a merge and restore the worktree")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return c
+}
+
+type conflictJSON struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	Keys int    `json:"keys,omitempty"`
+}
+
+type mergeResultJSON struct {
+	*repo.MergeResult
+	Conflicts []conflictJSON `json:"conflicts"`
+}
+
+func mergeJSON(res *repo.MergeResult) mergeResultJSON {
+	out := mergeResultJSON{MergeResult: res, Conflicts: []conflictJSON{}}
+	if out.Changes == nil {
+		out.Changes = []repo.Change{}
+	}
+	for _, c := range res.Conflicts {
+		out.Conflicts = append(out.Conflicts, conflictJSON{Path: c.Path, Kind: string(c.Kind), Keys: len(c.Rows)})
+	}
+	return out
+}
+
+func printMerge(a *app, rev string, res *repo.MergeResult) {
+	switch {
+	case res.UpToDate:
+		a.printf("Already up to date.\n")
+		return
+	case res.FastForward:
+		a.printf("Fast-forward to %s (%d written, %d removed)\n", res.Commit.Short(), res.Written, res.Removed)
+		printChanges(a, res.Changes, true)
+		return
+	}
+	for _, t := range res.Tables {
+		a.printf("Merged table %s by rows: %d added, %d changed, %d removed from %s", t.Path, t.Added, t.Changed, t.Removed, rev)
+		if t.Conflicts > 0 {
+			a.printf("; %d keys conflict", t.Conflicts)
+		}
+		a.printf("\n")
+	}
+	if len(res.Conflicts) == 0 {
+		a.printf("Merge commit %s (base %s; %d written, %d removed)\n", res.Commit.Short(), res.Base.Short(), res.Written, res.Removed)
+		printChanges(a, res.Changes, true)
+		return
+	}
+	fmt.Fprintf(a.stdout, "Conflicts (nothing committed):\n")
+	for _, c := range res.Conflicts {
+		detail := describeConflict(c)
+		fmt.Fprintf(a.stdout, "  %-14s %s%s\n", string(c.Kind)+":", c.Path, detail)
+	}
+	for _, p := range res.Reports {
+		fmt.Fprintf(a.stdout, "  report: %s\n", p)
+	}
+}
+
+func describeConflict(c merge.PathConflict) string {
+	switch c.Kind {
+	case merge.ConflictRows:
+		keys := make([]string, 0, 5)
+		for i, rc := range c.Rows {
+			if i == 5 {
+				keys = append(keys, "…")
+				break
+			}
+			keys = append(keys, strings.ReplaceAll(rc.Key, "\x1f", ","))
+		}
+		return fmt.Sprintf(" (%d keys: %s)", len(c.Rows), strings.Join(keys, " "))
+	case merge.ConflictModifyDelete:
+		if c.Ours == nil {
+			return " (removed on ours, changed on theirs)"
+		}
+		return " (changed on ours, removed on theirs)"
+	}
+	return ""
+}
+
+// checkoutSide restores paths from one side of the merge in progress.
+func (a *app) checkoutSide(cmd *cobra.Command, ours, theirs bool, paths []string) error {
+	if ours && theirs {
+		return usageError{errors.New("--ours and --theirs exclude each other")}
+	}
+	return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+		st, err := r.LoadMergeState()
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return fmt.Errorf("checkout --ours/--theirs: %w", repo.ErrNoMerge)
+		}
+		rel, err := a.relPaths(r, paths)
+		if err != nil {
+			return err
+		}
+		side, name := st.Ours, "ours"
+		if theirs {
+			side, name = st.Theirs, "theirs"
+		}
+		res, err := r.Checkout(cmd.Context(), side.String(), repo.CheckoutOptions{Force: true, Paths: rel})
+		if err != nil {
+			return err
+		}
+		a.printf("Restored %d files from %s (%s)\n", res.Written, name, side.Short())
+		return nil
+	})
+}

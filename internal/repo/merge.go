@@ -1,0 +1,554 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/store/chunker"
+)
+
+// ErrMergeInProgress: a merge stopped on conflicts and is not finished.
+var ErrMergeInProgress = errors.New("a merge is in progress (finish it with dx merge --continue, or dx merge --abort)")
+
+// ErrNoMerge: --continue or --abort without a merge in progress.
+var ErrNoMerge = errors.New("no merge in progress")
+
+// mergeStateFile, in the store directory, records a merge stopped on
+// conflicts.
+const mergeStateFile = "MERGE_STATE"
+
+// MergeState is a merge stopped on conflicts.
+type MergeState struct {
+	Rev       string   `json:"rev"`
+	Ours      dag.ID   `json:"ours"`
+	Theirs    dag.ID   `json:"theirs"`
+	Base      dag.ID   `json:"base"`
+	Message   string   `json:"message"`
+	Conflicts []string `json:"conflicts"`
+	// Created lists files the merge wrote that HEAD does not have, and
+	// Reports the conflict reports: --abort removes them.
+	Created []string `json:"created,omitempty"`
+	Reports []string `json:"reports,omitempty"`
+}
+
+// MergeOptions configure Merge.
+type MergeOptions struct {
+	Rev     string
+	Message string // default "Merge REV into BRANCH"
+}
+
+// TableMerged describes a table merged row by row.
+type TableMerged struct {
+	Path      string `json:"path"`
+	Added     int    `json:"added"`
+	Changed   int    `json:"changed"`
+	Removed   int    `json:"removed"`
+	Conflicts int    `json:"conflicts"`
+}
+
+// MergeResult says what a merge did.
+type MergeResult struct {
+	UpToDate    bool                 `json:"up_to_date"`
+	FastForward bool                 `json:"fast_forward"`
+	Commit      dag.ID               `json:"commit"`
+	Base        dag.ID               `json:"base"`
+	Theirs      dag.ID               `json:"theirs"`
+	Changes     []Change             `json:"changes"` // HEAD before → after
+	Tables      []TableMerged        `json:"tables,omitempty"`
+	Conflicts   []merge.PathConflict `json:"-"`
+	Reports     []string             `json:"reports,omitempty"`
+	Written     int                  `json:"written"`
+	Removed     int                  `json:"removed"`
+}
+
+func (r *Repo) statePath() string { return filepath.Join(r.Root, DirName, mergeStateFile) }
+
+// LoadMergeState returns the merge in progress, or nil.
+func (r *Repo) LoadMergeState() (*MergeState, error) {
+	b, err := os.ReadFile(r.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st MergeState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", mergeStateFile, err)
+	}
+	return &st, nil
+}
+
+func (r *Repo) saveMergeState(st *MergeState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return store.WriteFileAtomic(r.statePath(), b)
+}
+
+// Merge merges a revision into HEAD: nothing when it is already
+// contained, a fast-forward when HEAD is behind, else a three-way merge
+// from their lowest common ancestor, committed with two parents. Tables
+// changed on both sides merge row by row by key. On conflicts nothing is
+// committed: the worktree holds everything that merged, conflicting
+// tables get a report of each conflicting key next to them, and the
+// merge state waits for --continue or --abort.
+func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
+	if st, err := r.LoadMergeState(); err != nil {
+		return nil, err
+	} else if st != nil {
+		return nil, ErrMergeInProgress
+	}
+	theirs, err := r.Resolve(ctx, o.Rev)
+	if err != nil {
+		return nil, err
+	}
+	headID, head, h, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	status, err := r.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !status.Clean() {
+		paths := make([]string, 0, 3)
+		for i, c := range status.Changes {
+			if i == 3 {
+				paths = append(paths, fmt.Sprintf("and %d more", len(status.Changes)-3))
+				break
+			}
+			paths = append(paths, c.Path)
+		}
+		return nil, fmt.Errorf("merge: the worktree has changes (%s); commit your changes first: %w", strings.Join(paths, ", "), ErrLocalChanges)
+	}
+	res := &MergeResult{Theirs: theirs.ID}
+	base := dag.ZeroID
+	if head != nil {
+		if base, err = merge.Base(ctx, r.Store, headID, theirs.ID); err != nil {
+			return nil, err
+		}
+	}
+	res.Base = base
+	switch {
+	case head != nil && base == theirs.ID:
+		res.UpToDate, res.Commit = true, headID
+		return res, nil
+	case head == nil || base == headID:
+		// Fast-forward: the worktree, then the ref.
+		res.FastForward, res.Commit = true, theirs.ID
+		if err := r.moveTo(ctx, h, headID, treeOf(head), theirs.ID, theirs.Commit.Tree, "merge "+o.Rev+": fast-forward", res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	attrs, err := r.worktreeAttributes()
+	if err != nil {
+		return nil, err
+	}
+	var tables []TableMerged
+	fm := func(ctx context.Context, p string, b, ours, th *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
+		spec, ok := attrs.Table(p)
+		if !ok || len(spec.Key) == 0 {
+			return nil, nil, false, nil
+		}
+		e, rm, err := r.mergeTable(ctx, p, spec, b, ours, th)
+		if errors.Is(err, merge.ErrHeaderConflict) {
+			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
+		}
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
+		}
+		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts)})
+		if len(rm.Conflicts) > 0 {
+			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rm.Conflicts, Merged: e}, true, nil
+		}
+		return e, nil, true, nil
+	}
+	baseTree := dag.ZeroID
+	if !base.IsZero() {
+		bc, err := dag.LoadCommit(ctx, r.Store, base)
+		if err != nil {
+			return nil, err
+		}
+		baseTree = bc.Tree
+	}
+	tm, err := merge.MergeTrees(ctx, r.Store, baseTree, head.Tree, theirs.Commit.Tree, fm)
+	if err != nil {
+		return nil, err
+	}
+	res.Tables, res.Conflicts = tables, tm.Conflicts
+	for _, c := range tm.Conflicts {
+		if c.Merged != nil {
+			tm.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
+		}
+	}
+	tree, err := editTree(ctx, r.Store, r.Store, head.Tree, tm.Edits)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Store.Flush(ctx); err != nil {
+		return nil, err
+	}
+	msg := o.Message
+	if msg == "" {
+		into := "HEAD"
+		if !h.Detached() {
+			into = strings.TrimPrefix(h.Ref, "refs/heads/")
+		}
+		msg = fmt.Sprintf("Merge %s into %s", o.Rev, into)
+	}
+	if len(tm.Conflicts) == 0 {
+		c := &dag.Commit{Tree: tree, Parents: []dag.ID{headID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
+			Generation: max(head.Generation, theirs.Commit.Generation) + 1}
+		enc, err := c.Encode()
+		if err != nil {
+			return nil, err
+		}
+		id, err := r.Store.Put(ctx, dag.KindCommit, enc)
+		if err != nil {
+			return nil, err
+		}
+		res.Commit = id
+		if err := r.moveTo(ctx, h, headID, head.Tree, id, tree, "merge "+o.Rev, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	// Conflicts: the worktree gets what merged; HEAD stays.
+	st := &MergeState{Rev: o.Rev, Ours: headID, Theirs: theirs.ID, Base: base, Message: msg}
+	changes, err := diffChanges(ctx, r.Store, head.Tree, tree)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if c.Old == nil && c.New != nil {
+			st.Created = append(st.Created, c.Path)
+		}
+	}
+	for _, c := range tm.Conflicts {
+		st.Conflicts = append(st.Conflicts, c.Path)
+	}
+	// The state first: a crash after it leaves a merge to --abort.
+	if err := r.saveMergeState(st); err != nil {
+		return nil, err
+	}
+	if err := r.updateWorktree(ctx, head.Tree, tree, res); err != nil {
+		return nil, err
+	}
+	for _, c := range tm.Conflicts {
+		if c.Kind != merge.ConflictRows {
+			continue
+		}
+		spec, _ := attrs.Table(c.Path)
+		p, err := r.writeConflictReport(c, spec)
+		if err != nil {
+			return nil, err
+		}
+		st.Reports = append(st.Reports, p)
+	}
+	res.Reports = st.Reports
+	res.Changes = changes
+	if err := r.saveMergeState(st); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (r *Repo) worktreeAttributes() (*table.Attributes, error) {
+	b, err := os.ReadFile(filepath.Join(r.Root, table.AttributesFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return table.ParseAttributes(bytes.NewReader(b), table.AttributesFile)
+}
+
+// moveTo updates the worktree from tree `from` to `to` and then points
+// HEAD's branch (or a detached HEAD) at commit id, if it is still old.
+func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID, id, to dag.ID, why string, res *MergeResult) error {
+	changes, err := diffChanges(ctx, r.Store, from, to)
+	if err != nil {
+		return err
+	}
+	res.Changes = changes
+	if h.Detached() {
+		if err := r.Store.Transaction(ctx, nil, &store.Head{ID: id}, why); err != nil {
+			return err
+		}
+	} else if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: old, New: id}}, nil, why); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	return r.updateWorktree(ctx, from, to, res)
+}
+
+// updateWorktree writes the difference between two trees into a worktree
+// that matches the first.
+func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, res *MergeResult) error {
+	var plan []planStep
+	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, _, b *dag.TreeEntry) error {
+		plan = append(plan, planStep{p, b})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var cr CheckoutResult
+	if err := r.apply(ctx, plan, true, &cr); err != nil {
+		return err
+	}
+	res.Written, res.Removed = cr.Written, cr.Removed
+	return nil
+}
+
+// mergeTable merges one table both sides changed and stores the result.
+func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, error) {
+	var srcs [3]*chunkSource
+	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
+		if e == nil {
+			srcs[i] = &chunkSource{name: p}
+			continue
+		}
+		src, err := storeSource(ctx, r.Store, e.ID, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		srcs[i] = src
+	}
+	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
+	for _, s := range srcs {
+		ok, err := s.rowAligned(ctx, spec.Format)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Aligned = o.Aligned && ok
+	}
+	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rm.Unchanged {
+		if rm.OnTheirs {
+			return theirs, rm, nil
+		}
+		return ours, rm, nil
+	}
+	mode := chunker.Lines
+	if spec.Format == table.CSV {
+		mode = chunker.CSV
+	}
+	copts := chunker.DefaultOptions().ForMode(mode)
+	fb := dag.NewFileBuilder(ctx, r.Store)
+	for _, pc := range rm.Pieces {
+		if pc.Chunk != nil {
+			if err := fb.Add(*pc.Chunk); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		ck, err := chunker.New(bytes.NewReader(pc.Data), copts)
+		if err != nil {
+			return nil, nil, err
+		}
+		for {
+			c, err := ck.Next(nil)
+			if err != nil {
+				break
+			}
+			id, err := r.Store.Put(ctx, dag.KindChunk, c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	id, size, err := fb.Finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	mode2 := ours.Mode
+	if rm.OnTheirs {
+		mode2 = theirs.Mode
+	}
+	return &dag.TreeEntry{Name: filepath.Base(p), Mode: mode2, ID: id, Size: size}, rm, nil
+}
+
+// conflictReportPath is where the report of a table's conflicts goes.
+func conflictReportPath(p string, f table.Format) string {
+	if f == table.JSONL {
+		return p + ".conflicts.jsonl"
+	}
+	return p + ".conflicts.csv"
+}
+
+// writeConflictReport writes, next to a table, each conflicting key with
+// its base, ours and theirs rows.
+func (r *Repo) writeConflictReport(c merge.PathConflict, spec table.Spec) (string, error) {
+	rp := conflictReportPath(c.Path, spec.Format)
+	var b bytes.Buffer
+	sides := []struct {
+		name string
+		row  func(rc merge.RowConflict) *merge.Row
+	}{
+		{"base", func(rc merge.RowConflict) *merge.Row { return rc.Base }},
+		{"ours", func(rc merge.RowConflict) *merge.Row { return rc.Ours }},
+		{"theirs", func(rc merge.RowConflict) *merge.Row { return rc.Theirs }},
+	}
+	if spec.Format == table.JSONL {
+		for _, rc := range c.Rows {
+			line := map[string]any{"key": spec.KeyParts(rc.Key)}
+			for _, s := range sides {
+				if row := s.row(rc); row != nil {
+					line[s.name] = table.OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: true}
+				} else {
+					line[s.name] = nil
+				}
+			}
+			enc, err := json.Marshal(line)
+			if err != nil {
+				return "", err
+			}
+			b.Write(enc)
+			b.WriteByte('\n')
+		}
+	} else {
+		var cols []string
+		seen := map[string]bool{}
+		for _, rc := range c.Rows {
+			for _, s := range sides {
+				if row := s.row(rc); row != nil {
+					for _, col := range row.Cols {
+						if !seen[col] {
+							seen[col] = true
+							cols = append(cols, col)
+						}
+					}
+				}
+			}
+		}
+		w := csv.NewWriter(&b)
+		w.Write(append([]string{"_key", "_side"}, cols...))
+		for _, rc := range c.Rows {
+			for _, s := range sides {
+				rec := []string{strings.Join(spec.KeyParts(rc.Key), ","), s.name}
+				row := s.row(rc)
+				if row == nil {
+					rec[1] += " (absent)"
+				}
+				for _, col := range cols {
+					v := ""
+					if row != nil {
+						v, _ = row.Value(col)
+					}
+					rec = append(rec, v)
+				}
+				w.Write(rec)
+			}
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return "", err
+		}
+	}
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	if err := root.WriteFile(rp, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("write %s: %w", rp, err)
+	}
+	return rp, nil
+}
+
+// MergeContinue commits a merge that stopped on conflicts, once they are
+// resolved in the worktree: the whole worktree (without the conflict
+// reports) becomes the merge commit.
+func (r *Repo) MergeContinue(ctx context.Context) (*CommitResult, error) {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, ErrNoMerge
+	}
+	headID, _, _, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if headID != st.Ours {
+		return nil, fmt.Errorf("merge --continue: HEAD moved since the merge started (was %s, now %s); use --abort", st.Ours.Short(), headID.Short())
+	}
+	for _, p := range st.Reports {
+		if err := os.Remove(filepath.Join(r.Root, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	res, err := r.commit(ctx, CommitOptions{Message: st.Message, ExtraParents: []dag.ID{st.Theirs}, AllowEmpty: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(r.statePath()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// MergeAbort puts the worktree back as it was before the merge (HEAD's
+// files; files the merge created and its reports removed) and forgets
+// the merge.
+func (r *Repo) MergeAbort(ctx context.Context) error {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return ErrNoMerge
+	}
+	_, head, _, err := r.headCommit(ctx)
+	if err != nil {
+		return err
+	}
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	if err != nil {
+		return err
+	}
+	remove := map[string]bool{}
+	for _, p := range append(append([]string(nil), st.Created...), st.Reports...) {
+		remove[p] = true
+	}
+	var plan []planStep
+	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
+		switch {
+		case a != nil:
+			plan = append(plan, planStep{p, a}) // back to HEAD's
+		case remove[p]:
+			plan = append(plan, planStep{p, nil}) // the merge made it
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
+	var cr CheckoutResult
+	if err := r.apply(ctx, plan, true, &cr); err != nil {
+		return err
+	}
+	return os.Remove(r.statePath())
+}
