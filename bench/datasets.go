@@ -34,6 +34,11 @@ type dataset struct {
 	// attributes, if set, is written to .dxattributes before dx's first
 	// commit: the row diff is then measured between the two versions.
 	attributes string
+	// For the merge measurement (tables): write v1 with the updates of
+	// branch one and/or two into root, and hash v1 with both applied.
+	writeBranches func(root string, one, two bool) (TableStats, error)
+	hashMerged    func() ([32]byte, error)
+	tablePath     string
 }
 
 func tableDataset(seed uint64, size int64) *dataset {
@@ -44,6 +49,20 @@ func tableDataset(seed uint64, size int64) *dataset {
 		paths:      []string{rel},
 		withPeers:  true,
 		attributes: "*.csv table=csv key=id\n",
+		tablePath:  rel,
+		writeBranches: func(root string, one, two bool) (st TableStats, err error) {
+			err = writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
+				st, err = WriteTableBranches(w, seed, size, one, two)
+				return err
+			})
+			return st, err
+		},
+		hashMerged: func() ([32]byte, error) {
+			return hashStream(func(w io.Writer) error {
+				_, err := WriteTableBranches(w, seed, size, true, true)
+				return err
+			})
+		},
 		genV1: func(root string) (genInfo, error) {
 			var st TableStats
 			err := writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {

@@ -43,6 +43,7 @@ const (
 	keySmallPick  = 0x94d049bb133111eb
 	keySmallEdit  = 0x2545f4914f6cdd1d
 	keyBig        = 0x5851f42d4c957f2d
+	keyBranchSel  = 0x3c6ef372fe94f82b
 )
 
 var (
@@ -157,8 +158,10 @@ func (g *rowGen) draw(id int64) rowVals {
 }
 
 // editVals replaces amount and note with values from a per-id edit stream.
-func (g *rowGen) editVals(id int64, v *rowVals) {
-	g.editPCG.Seed(g.seed^keyEditValues, uint64(id))
+func (g *rowGen) editVals(id int64, v *rowVals) { g.editValsKey(id, keyEditValues, v) }
+
+func (g *rowGen) editValsKey(id int64, key uint64, v *rowVals) {
+	g.editPCG.Seed(g.seed^key, uint64(id))
 	e := g.edit
 	v.cents = e.IntN(5000000)
 	v.noteN = 2 + e.IntN(5)
@@ -312,6 +315,51 @@ func WriteTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, er
 		}
 	}
 	st.MaxID = id
+	return st, nil
+}
+
+// branchEdit says which of two branches updates row id: 1 or 2 (each
+// about 0.01% of rows, scattered, disjoint), or 0.
+func branchEdit(seed uint64, id int64) int {
+	switch mix(seed^keyBranchSel^mix(uint64(id))) % tableUpdateMod {
+	case 1:
+		return 1
+	case 2:
+		return 2
+	}
+	return 0
+}
+
+// WriteTableBranches streams v1 of the table with the updates of branch 1
+// and/or branch 2 applied (amount and note; different values per branch).
+// With both, it is what merging the two branches must give.
+func WriteTableBranches(w io.Writer, seed uint64, target int64, one, two bool) (TableStats, error) {
+	var st TableStats
+	g := newRowGen(seed)
+	buf := make([]byte, 0, 512)
+	if _, err := io.WriteString(w, tableHeader); err != nil {
+		return st, err
+	}
+	v1Bytes := int64(len(tableHeader))
+	st.Bytes = v1Bytes
+	var id int64
+	for v1Bytes < target || id == 0 {
+		id++
+		v := g.draw(id)
+		buf = appendRow(buf[:0], id, &v)
+		v1Bytes += int64(len(buf))
+		if b := branchEdit(seed, id); b == 1 && one || b == 2 && two {
+			g.editValsKey(id, keyEditValues^uint64(b), &v)
+			buf = appendRow(buf[:0], id, &v)
+			st.Updated++
+		}
+		if _, err := w.Write(buf); err != nil {
+			return st, err
+		}
+		st.Rows++
+		st.Bytes += int64(len(buf))
+	}
+	st.BaseRows, st.MaxID = id, id
 	return st, nil
 }
 

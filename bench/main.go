@@ -477,7 +477,79 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if res.Verify != "OK" {
 		res.Status = "wrong checkout"
 	}
+	if ds.writeBranches != nil {
+		res.Merge = b.merge(ds, repo)
+	}
 	return
+}
+
+// merge makes two branches off v1 that each update a disjoint ~0.01% of
+// the rows, times merging one into the other, and checks the result
+// byte for byte.
+func (b *bench) merge(ds *dataset, repo string) *MergeResult {
+	m := &MergeResult{}
+	step := func(args ...string) bool {
+		if r := b.rn.run(repo, nil, b.cfg.dx, args...); r.Err != nil {
+			m.Error = fmt.Sprintf("dx %s: %s", strings.Join(args, " "), r.errLine())
+			logf("  dx merge FAILED: %s", m.Error)
+			return false
+		}
+		return true
+	}
+	if !step("branch", "merge-a", "HEAD~1") || !step("branch", "merge-b", "HEAD~1") || !step("checkout", "--quiet", "--force", "merge-a") {
+		return m
+	}
+	st, err := ds.writeBranches(repo, true, false)
+	if err != nil {
+		m.Error = err.Error()
+		return m
+	}
+	m.RowsOurs = st.Updated
+	if !step("commit", "--quiet", "-m", "branch a") || !step("checkout", "--quiet", "merge-b") {
+		return m
+	}
+	if st, err = ds.writeBranches(repo, false, true); err != nil {
+		m.Error = err.Error()
+		return m
+	}
+	m.RowsTheirs = st.Updated
+	if !step("commit", "--quiet", "-m", "branch b") || !step("checkout", "--quiet", "merge-a") {
+		return m
+	}
+	r, _ := b.timed(repo, "merge", "--json", "merge-b")
+	if r.Err != nil {
+		m.Error = "dx merge: " + r.errLine()
+		logf("  dx merge FAILED: %s", m.Error)
+		return m
+	}
+	m.Seconds, m.PeakRSSKiB = r.Seconds, r.MaxRSSKiB
+	var out struct {
+		Tables []struct {
+			Added, Changed, Removed int64
+		}
+		Conflicts []any
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		m.Error = "dx merge --json: " + err.Error()
+		return m
+	}
+	for _, t := range out.Tables {
+		m.Applied += t.Added + t.Changed + t.Removed
+	}
+	m.Conflicts = len(out.Conflicts)
+	want, err := ds.hashMerged()
+	if err != nil {
+		m.Error = err.Error()
+		return m
+	}
+	got, err := hashFile(filepath.Join(repo, ds.tablePath), make([]byte, 1<<20))
+	if err != nil {
+		m.Error = err.Error()
+		return m
+	}
+	m.Correct = got == want && m.Applied == m.RowsTheirs
+	logf("  dx merge: %.2fs, %d rows applied (branches %d + %d), %d conflicts, result exact: %v", m.Seconds, m.Applied, m.RowsOurs, m.RowsTheirs, m.Conflicts, m.Correct)
+	return m
 }
 
 func (b *bench) verify(ds *dataset, repo string) string {
