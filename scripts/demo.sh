@@ -20,6 +20,9 @@ for i in $(seq 1 20); do head -c 65536 /dev/urandom > "images/img$i.bin"; done
 ls -la data images | head -5
 
 step dx init
+say "Tell dx that users.csv is a table keyed by id (row-level diff and merge)."
+printf 'data/*.csv table=csv key=id\n' > .dxattributes
+step cat .dxattributes
 step dx commit -m "Import users and images"
 step dx status
 
@@ -33,8 +36,11 @@ mv images/img4.bin images/renamed.bin
 step dx status
 step dx commit -m "Drop every 1000th user, add one, tidy images"
 
-say "What changed between the branches?"
+say "What changed between the branches? Files, then rows (only the chunks that differ are read)."
 step dx diff --stat main cleanup
+step dx diff --rows --stat main cleanup
+printf "\n\033[1m$ dx diff --rows main cleanup | head -n 6\033[0m\n"
+"$DX" diff --rows main cleanup | head -n 6
 step dx log --oneline --graph cleanup
 
 say "Go back to main: the worktree is restored exactly."
@@ -43,6 +49,11 @@ step wc -l data/users.csv
 printf "\n\033[1m$ dx cat cleanup:data/users.csv | tail -n 2\033[0m\n"
 "$DX" cat cleanup:data/users.csv | tail -n 2
 
+say "Meanwhile main changes other rows; merging cleanup merges the table row by row."
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 % 5000 == 1 { $4 = "99.999" } { print }' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
+step dx commit -m "Rescore every 5000th user"
+step dx merge cleanup
+step dx diff --rows --stat HEAD~1 HEAD
 step dx tag v1 main
 step dx log --graph --oneline main cleanup
 step dx fsck
