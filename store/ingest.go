@@ -109,7 +109,11 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	results := make([]IngestResult, len(files))
 	next := make(chan int)
 	var fwg sync.WaitGroup
-	readers := w + 1
+	// Many readers: with cold caches and small files, reads wait on the
+	// disk; more of them in flight keep the workers busy (measured on the
+	// 20,000-file benchmark: ~10% faster commits with 12 than with 3 on
+	// 2 cores). Each holds a chunker buffer, so the count is capped.
+	readers := min(4*w+4, 32)
 	if readers > len(files) {
 		readers = len(files)
 	}
