@@ -1,12 +1,14 @@
 package repo
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -55,6 +57,10 @@ type CheckoutResult struct {
 type planStep struct {
 	path  string
 	entry *dag.TreeEntry // nil: remove
+	// old, if set, is what the worktree file holds now (it matched the
+	// tree the plan starts from): chunks the new content shares with it
+	// are copied from the file instead of decompressed from the store.
+	old *dag.TreeEntry
 }
 
 // Checkout makes the worktree match a revision and moves HEAD to it (a
@@ -80,8 +86,9 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 	}
 	// Two diffs, each costing what changed: HEAD→target and HEAD→worktree.
 	toTarget := map[string]*dag.TreeEntry{}
-	if err := dag.DiffTrees(ctx, r.Store, headTree, target.Commit.Tree, func(p string, _, b *dag.TreeEntry) error {
-		toTarget[p] = b
+	fromHead := map[string]*dag.TreeEntry{}
+	if err := dag.DiffTrees(ctx, r.Store, headTree, target.Commit.Tree, func(p string, a, b *dag.TreeEntry) error {
+		toTarget[p], fromHead[p] = b, a
 		return nil
 	}); err != nil {
 		return nil, err
@@ -113,6 +120,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 			continue
 		}
 		seen[p] = true
+		var old *dag.TreeEntry
 		if l, changed := locals[p]; changed {
 			if sameEntry(l.wt, t) {
 				continue // already as the target wants it
@@ -121,8 +129,10 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 				conflicts = append(conflicts, p)
 				continue
 			}
+		} else {
+			old = fromHead[p] // the file is as HEAD has it
 		}
-		plan = append(plan, planStep{p, t})
+		plan = append(plan, planStep{p, t, old})
 	}
 	for p, l := range locals {
 		if seen[p] || !selected(p) {
@@ -139,7 +149,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 				conflicts = append(conflicts, p)
 				continue
 			}
-			plan = append(plan, planStep{p, l.head})
+			plan = append(plan, planStep{p, l.head, nil})
 		}
 	}
 	// A file to be written where an untracked file or directory stands in
@@ -257,7 +267,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 				if ctx.Err() != nil {
 					continue
 				}
-				st, n, err := r.writeEntry(ctx, root, s.path, *s.entry, force, bar)
+				st, n, err := r.writeEntry(ctx, root, s.path, *s.entry, s.old, force, bar)
 				if err != nil {
 					select {
 					case errc <- err:
@@ -373,7 +383,7 @@ func tmpName(p string) string {
 
 // writeEntry writes one file or symlink at p (atomically, by rename) and
 // returns its stat entry.
-func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
+func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, old *dag.TreeEntry, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
 	if err := prepareParents(root, p, force); err != nil {
 		return store.StatEntry{}, 0, err
 	}
@@ -406,7 +416,11 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 		if err != nil {
 			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
 		}
-		n, err = r.Store.CopyFile(ctx, e.ID, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+		if old != nil && old.Mode.IsFile() {
+			n, err = r.patchFile(ctx, root, p, old.ID, e.ID, f, bar)
+		} else {
+			n, err = r.Store.CopyFile(ctx, e.ID, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+		}
 		if err == nil && n != int64(e.Size) {
 			err = fmt.Errorf("content has %d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
 		}
@@ -434,4 +448,61 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 	st := statEntry(fi, e.Mode)
 	st.File = e.ID
 	return st, n, nil
+}
+
+// patchFile writes File id to f, taking every chunk it shares with the
+// worktree file p (believed to hold File old) from that file, verified by
+// its hash, and the rest from the store. A new version of a big table then
+// costs reading and hashing the old file, not decompressing all of it.
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, p string, old, id dag.ID, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+	var oldChunks, chunks []dag.ChunkRef
+	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
+		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
+	}
+	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
+		return 0, err
+	}
+	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
+		return 0, err
+	}
+	at := make(map[dag.ID]int64, len(oldChunks))
+	var off int64
+	for _, c := range oldChunks {
+		if _, ok := at[c.ID]; !ok {
+			at[c.ID] = off
+		}
+		off += int64(c.Len)
+	}
+	src, err := root.Open(p)
+	if err != nil {
+		return r.Store.CopyFile(ctx, id, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+	}
+	defer src.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	var n int64
+	for _, c := range chunks {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var b []byte
+		if o, ok := at[c.ID]; ok {
+			buf = slices.Grow(buf[:0], int(c.Len))[:c.Len]
+			if _, err := src.ReadAt(buf, o); err == nil && dag.Hash(dag.KindChunk, buf) == c.ID {
+				b = buf
+			}
+		}
+		if b == nil { // not in the old file, or the file changed
+			if buf, err = r.Store.GetInto(ctx, dag.KindChunk, c.ID, buf); err != nil {
+				return n, err
+			}
+			b = buf
+		}
+		if _, err := w.Write(b); err != nil {
+			return n, err
+		}
+		n += int64(len(b))
+		bar.Add(int64(len(b)))
+	}
+	return n, w.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -299,8 +300,8 @@ func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID
 // that matches the first.
 func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, res *MergeResult) error {
 	var plan []planStep
-	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, _, b *dag.TreeEntry) error {
-		plan = append(plan, planStep{p, b})
+	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, a, b *dag.TreeEntry) error {
+		plan = append(plan, planStep{p, b, a}) // the worktree matches `from`
 		return nil
 	})
 	if err != nil {
@@ -350,34 +351,11 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 	if spec.Format == table.CSV {
 		mode = chunker.CSV
 	}
-	copts := chunker.DefaultOptions().ForMode(mode)
-	fb := dag.NewFileBuilder(ctx, r.Store)
-	for _, pc := range rm.Pieces {
-		if pc.Chunk != nil {
-			if err := fb.Add(*pc.Chunk); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		ck, err := chunker.New(bytes.NewReader(pc.Data), copts)
-		if err != nil {
-			return nil, nil, err
-		}
-		for {
-			c, err := ck.Next(nil)
-			if err != nil {
-				break
-			}
-			id, err := r.Store.Put(ctx, dag.KindChunk, c)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
-				return nil, nil, err
-			}
-		}
+	ck, err := chunker.New(nil, chunker.DefaultOptions().ForMode(mode))
+	if err != nil {
+		return nil, nil, err
 	}
-	id, size, err := fb.Finish()
+	id, size, err := r.storeMerged(ctx, rm.Pieces, ck)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -386,6 +364,91 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 		mode2 = theirs.Mode
 	}
 	return &dag.TreeEntry{Name: filepath.Base(p), Mode: mode2, ID: id, Size: size}, rm, nil
+}
+
+// storeMerged stores a merged file given as pieces, chunked exactly as
+// ingesting its bytes would chunk them (so that the worktree file hashes
+// to the same File). Unchanged chunks are kept as they are; from the start
+// of each run of new bytes (a chunk boundary of the original, so a cut
+// point) the chunker runs on, through the original chunks that follow,
+// until one of its cuts falls where an original chunk ends: from there on
+// the original cuts are the cuts. So only a chunk or two beyond each
+// change is read back.
+func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, ck *chunker.Chunker) (dag.ID, uint64, error) {
+	fb := dag.NewFileBuilder(ctx, r.Store)
+	for i := 0; i < len(pieces); {
+		if pieces[i].Chunk != nil {
+			if err := fb.Add(*pieces[i].Chunk); err != nil {
+				return dag.ZeroID, 0, err
+			}
+			i++
+			continue
+		}
+		pr := &pieceReader{ctx: ctx, st: r.Store, pieces: pieces, next: i, ends: map[int64]int{}}
+		ck.SetLazy(true)
+		ck.Reset(pr)
+		var pos int64
+		next := len(pieces)
+		for {
+			c, err := ck.Next(nil)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return dag.ZeroID, 0, err
+			}
+			id, err := r.Store.Put(ctx, dag.KindChunk, c)
+			if err != nil {
+				return dag.ZeroID, 0, err
+			}
+			if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
+				return dag.ZeroID, 0, err
+			}
+			pos += int64(len(c))
+			if j, ok := pr.ends[pos]; ok {
+				next = j // back on the original cuts
+				break
+			}
+		}
+		i = next
+	}
+	return fb.Finish()
+}
+
+// pieceReader reads pieces from one on: new bytes as they are, original
+// chunks from the store, noting where each original chunk ends.
+type pieceReader struct {
+	ctx    context.Context
+	st     *store.Store
+	pieces []merge.Piece
+	next   int
+	cur    []byte
+	off    int64
+	ends   map[int64]int // offset where an original chunk ends → index of the piece after it
+}
+
+func (p *pieceReader) Read(b []byte) (int, error) {
+	for len(p.cur) == 0 {
+		if p.next == len(p.pieces) {
+			return 0, io.EOF
+		}
+		pc := p.pieces[p.next]
+		p.next++
+		if pc.Chunk == nil {
+			p.cur = pc.Data
+			continue
+		}
+		data, err := p.st.Get(p.ctx, dag.KindChunk, pc.Chunk.ID)
+		if err != nil {
+			return 0, err
+		}
+		p.cur = data
+		p.ends[p.off+int64(len(data))] = p.next
+	}
+	n := copy(b, p.cur)
+	p.cur = p.cur[n:]
+	p.off += int64(n)
+	return n, nil
 }
 
 // conflictReportPath is where the report of a table's conflicts goes.
@@ -536,9 +599,9 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
 		switch {
 		case a != nil:
-			plan = append(plan, planStep{p, a}) // back to HEAD's
+			plan = append(plan, planStep{p, a, nil}) // back to HEAD's
 		case remove[p]:
-			plan = append(plan, planStep{p, nil}) // the merge made it
+			plan = append(plan, planStep{p, nil, nil}) // the merge made it
 		}
 		return nil
 	})

@@ -127,7 +127,13 @@ type Chunker struct {
 	eof          bool // r is exhausted
 	err          error
 	quoted       bool // CSV: inside a quoted field at buf[start]
+	lazy         bool // read only as far as the next cut needs
 }
+
+// SetLazy makes the chunker read no further ahead than deciding the next
+// cut needs (Max bytes), instead of filling its whole buffer: for readers
+// where every byte read costs (decompressing a stored chunk, say).
+func (c *Chunker) SetLazy(lazy bool) { c.lazy = lazy }
 
 // New returns a Chunker reading r.
 func New(r io.Reader, o Options) (*Chunker, error) {
@@ -208,7 +214,7 @@ func (c *Chunker) fill() {
 		c.start = 0
 	}
 	empty := 0
-	for c.end < len(c.buf) {
+	for c.end < len(c.buf) && !(c.lazy && c.end-c.start >= c.o.Max) {
 		n, err := c.r.Read(c.buf[c.end:])
 		c.end += n
 		if err != nil {

@@ -477,3 +477,36 @@ func BenchmarkChunker(b *testing.B) {
 		})
 	}
 }
+
+// TestLazySameCuts: a lazy chunker cuts exactly where an eager one does.
+func TestLazySameCuts(t *testing.T) {
+	for _, m := range []Mode{Binary, Lines, CSV} {
+		data := csvTable(9, 20000)
+		if m == Binary {
+			data = randBytes(9, 3<<20)
+		}
+		o := small()
+		o.Mode = m
+		eager := chunkAll(t, bytes.NewReader(data), o)
+		c, err := New(iotest.OneByteReader(bytes.NewReader(data)), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetLazy(true)
+		for i := 0; ; i++ {
+			b, err := c.Next(nil)
+			if err == io.EOF {
+				if i != len(eager) {
+					t.Fatalf("%v: %d chunks, want %d", m, i, len(eager))
+				}
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, eager[i]) {
+				t.Fatalf("%v: chunk %d differs", m, i)
+			}
+		}
+	}
+}
