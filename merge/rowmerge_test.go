@@ -324,3 +324,41 @@ func TestMergeRowsAddedColumn(t *testing.T) {
 		t.Fatalf("header conflict: %v", err)
 	}
 }
+
+// TestMergeRowsEdgeTables: both sides added the table (no base); one side
+// emptied it; an empty base.
+func TestMergeRowsEdgeTables(t *testing.T) {
+	co := chunker.Options{Min: 64, Avg: 128, Max: 256, Mode: chunker.CSV}
+	spec := table.Spec{Format: table.CSV, Key: []string{"id"}}
+	tests := []struct {
+		name               string
+		base, ours, theirs string
+		want               string
+		conflicts          []string
+	}{
+		{"add/add alike rows", "", "id,v\n1,a\n", "id,v\n1,a\n2,b\n", "id,v\n1,a\n2,b\n", nil},
+		{"add/add different", "", "id,v\n1,a\n", "id,v\n1,b\n", "id,v\n1,a\n", []string{"1"}},
+		{"header-only base", "id,v\n", "id,v\n1,a\n", "id,v\n2,b\n", "id,v\n1,a\n2,b\n", nil},
+		{"ours emptied, theirs untouched rows", "id,v\n1,a\n2,b\n", "id,v\n", "id,v\n1,a\n2,b\n3,c\n", "id,v\n3,c\n", nil},
+		{"crlf kept", "id,v\r\n1,a\r\n", "id,v\r\n1,a\r\n2,b\r\n", "id,v\r\n1,A\r\n", "id,v\r\n1,A\r\n2,b\r\n", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, o, th := chunked(t, []byte(tc.base), co), chunked(t, []byte(tc.ours), co), chunked(t, []byte(tc.theirs), co)
+			m, err := merge.MergeRows(context.Background(), table.New(spec), b, o, th, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, c := range m.Conflicts {
+				keys = append(keys, c.Key)
+			}
+			if !slices.Equal(keys, tc.conflicts) {
+				t.Fatalf("conflicts %v, want %v", keys, tc.conflicts)
+			}
+			if got := string(assemble(t, m, b, o, th)); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
