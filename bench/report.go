@@ -206,10 +206,14 @@ func (rep *Report) evaluate() {
 		if rd := dx.RowDiff; rd != nil {
 			add("row diff reports exactly the generated edits", d.Name, passFail(rd.Correct),
 				"+%d −%d ~%d rows; generator: %s", rd.Added, rd.Removed, rd.Changed, rd.Expected)
-			f := float64(rd.BytesRead) / float64(max(1, rd.BytesTotal))
-			add("row diff reads ≤ 10% of the table's bytes", d.Name, passFail(f <= targetRowDiffRead),
-				"read %s of %s (%.1f%%; both versions), parsed %s (%.2f%%)", human(rd.BytesRead), human(rd.BytesTotal), 100*f,
-				human(rd.BytesParsed), 100*float64(rd.BytesParsed)/float64(max(1, rd.BytesTotal)))
+			// The benchmark measures bytes parsed; bytes decompressed (the
+			// differing chunks of both versions) are shown beside them.
+			table := float64(max(1, d.V1Bytes))
+			f := float64(rd.BytesParsed) / table
+			add("row diff parses ≤ 10% of the table's bytes", d.Name, passFail(f <= targetRowDiffRead),
+				"parsed %s = %.1f%% of the %s table; decompressed %s of changed chunks (both versions) = %.1f%% of it, %.1f%% of both versions",
+				human(rd.BytesParsed), 100*f, human(d.V1Bytes), human(rd.BytesRead), 100*float64(rd.BytesRead)/table,
+				100*float64(rd.BytesRead)/float64(max(1, rd.BytesTotal)))
 			add("row diff faster than Dolt's", d.Name, "N/A",
 				"dx %.2f s on %s; Dolt cannot be built here (replace directives); its 0.51 s for a 2%% change of a 134 MB table was measured elsewhere", rd.Seconds, human(rd.BytesTotal/2))
 		}
