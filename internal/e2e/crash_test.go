@@ -74,3 +74,69 @@ func TestCrashDuringCommit(t *testing.T) {
 	}
 	_ = os.Getpid
 }
+
+// TestCrashDuringMerge kills `dx merge` (a row-level table merge) at random
+// moments: fsck stays clean, the merge state (if any) aborts cleanly or the
+// worktree is restored with a forced checkout, and the merge then gives the
+// same result as an uninterrupted one.
+func TestCrashDuringMerge(t *testing.T) {
+	r := newRepo(t)
+	text, rows := genCSV(9, 120000)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("t.csv", text)
+	r.ok("commit", "-m", "base")
+	r.ok("branch", "theirs")
+	edit := func(prefix string, every, rem int) { // every even: disjoint sides
+		var b strings.Builder
+		b.WriteString("id,name,amount,note\n")
+		for i := 0; i < 120000; i++ {
+			rec := rows[fmt.Sprint(i)]
+			if i%every == rem {
+				rec = append([]string(nil), rec...)
+				rec[1] = prefix + rec[1]
+			}
+			b.WriteString(csvLine(rec))
+		}
+		r.write("t.csv", b.String())
+	}
+	edit("ours-", 998, 0)
+	r.ok("commit", "-m", "ours")
+	oursID := strings.Fields(r.ok("log", "--oneline", "-n", "1"))[0]
+	r.ok("checkout", "theirs")
+	edit("theirs-", 1010, 1)
+	r.ok("commit", "-m", "theirs")
+	// An uninterrupted merge, for reference.
+	r.ok("checkout", "--force", oursID)
+	start := time.Now()
+	r.ok("merge", "theirs")
+	full := time.Since(start)
+	want := manifest(t, r.dir)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for round := 1; round <= 12; round++ {
+		r.ok("checkout", "--force", oursID)
+		cmd := exec.Command(dxBin, "merge", "theirs")
+		cmd.Dir = r.dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(full) * 3 / 2)))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if res := r.run("fsck"); res.code != 0 {
+			t.Fatalf("round %d: fsck after a killed merge:\n%s%s", round, res.stdout, res.stderr)
+		}
+		if st := r.ok("status"); strings.Contains(st, "Merging") {
+			r.ok("merge", "--abort")
+		}
+		r.ok("checkout", "--force", "HEAD")
+		if st := r.ok("status", "--short"); st != "" {
+			t.Fatalf("round %d: worktree not restored: %q", round, st)
+		}
+	}
+	r.ok("checkout", "--force", oursID)
+	r.ok("merge", "theirs")
+	if d := diffManifests(want, manifest(t, r.dir)); len(d) > 0 {
+		t.Fatalf("merge after crashes differs:\n%s", strings.Join(d, "\n"))
+	}
+	r.ok("fsck", "--full")
+}
