@@ -268,8 +268,50 @@ func tableEdit(seed uint64, id int64) int {
 // stream, updates ~0.01% of rows (amount and note), deletes ~0.005%, and
 // appends ceil(2% of N) new rows with ids N+1...
 func WriteTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, error) {
-	var st TableStats
+	var edit func(g *rowGen, id int64, v *rowVals, st *TableStats) bool
+	if v2 {
+		edit = func(g *rowGen, id int64, v *rowVals, st *TableStats) bool {
+			switch tableEdit(seed, id) {
+			case 1:
+				g.editVals(id, v)
+				st.Updated++
+			case 2:
+				st.Deleted++
+				return false
+			}
+			return true
+		}
+	}
 	g := newRowGen(seed)
+	st, err := writeTableRows(w, g, target, edit)
+	if err != nil || !v2 {
+		return st, err
+	}
+	// Appended rows continue the same stream of values.
+	buf := make([]byte, 0, 512)
+	id := st.BaseRows
+	n := int64(math.Ceil(float64(id) * tableAppendFrac))
+	for i := int64(0); i < n; i++ {
+		id++
+		v := g.draw(id)
+		buf = appendRow(buf[:0], id, &v)
+		if _, err := w.Write(buf); err != nil {
+			return st, err
+		}
+		st.Rows++
+		st.Appended++
+		st.Bytes += int64(len(buf))
+	}
+	st.MaxID = id
+	return st, nil
+}
+
+// writeTableRows streams the header and the v1 rows 1..N drawn from g (N:
+// the first row count whose v1 size reaches target), passing each row
+// through edit (nil: none), which may change it (and count that in st) or
+// drop it (false).
+func writeTableRows(w io.Writer, g *rowGen, target int64, edit func(g *rowGen, id int64, v *rowVals, st *TableStats) bool) (TableStats, error) {
+	var st TableStats
 	buf := make([]byte, 0, 512)
 	if _, err := io.WriteString(w, tableHeader); err != nil {
 		return st, err
@@ -282,16 +324,11 @@ func WriteTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, er
 		v := g.draw(id)
 		buf = appendRow(buf[:0], id, &v)
 		v1Bytes += int64(len(buf))
-		if v2 {
-			switch tableEdit(seed, id) {
-			case 1:
-				g.editVals(id, &v)
-				buf = appendRow(buf[:0], id, &v)
-				st.Updated++
-			case 2:
-				st.Deleted++
+		if edit != nil {
+			if !edit(g, id, &v, &st) {
 				continue
 			}
+			buf = appendRow(buf[:0], id, &v)
 		}
 		if _, err := w.Write(buf); err != nil {
 			return st, err
@@ -299,22 +336,7 @@ func WriteTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, er
 		st.Rows++
 		st.Bytes += int64(len(buf))
 	}
-	st.BaseRows = id
-	if v2 {
-		n := int64(math.Ceil(float64(id) * tableAppendFrac))
-		for i := int64(0); i < n; i++ {
-			id++
-			v := g.draw(id)
-			buf = appendRow(buf[:0], id, &v)
-			if _, err := w.Write(buf); err != nil {
-				return st, err
-			}
-			st.Rows++
-			st.Appended++
-			st.Bytes += int64(len(buf))
-		}
-	}
-	st.MaxID = id
+	st.BaseRows, st.MaxID = id, id
 	return st, nil
 }
 
@@ -334,33 +356,13 @@ func branchEdit(seed uint64, id int64) int {
 // and/or branch 2 applied (amount and note; different values per branch).
 // With both, it is what merging the two branches must give.
 func WriteTableBranches(w io.Writer, seed uint64, target int64, one, two bool) (TableStats, error) {
-	var st TableStats
-	g := newRowGen(seed)
-	buf := make([]byte, 0, 512)
-	if _, err := io.WriteString(w, tableHeader); err != nil {
-		return st, err
-	}
-	v1Bytes := int64(len(tableHeader))
-	st.Bytes = v1Bytes
-	var id int64
-	for v1Bytes < target || id == 0 {
-		id++
-		v := g.draw(id)
-		buf = appendRow(buf[:0], id, &v)
-		v1Bytes += int64(len(buf))
+	return writeTableRows(w, newRowGen(seed), target, func(g *rowGen, id int64, v *rowVals, st *TableStats) bool {
 		if b := branchEdit(seed, id); b == 1 && one || b == 2 && two {
-			g.editValsKey(id, keyEditValues^uint64(b), &v)
-			buf = appendRow(buf[:0], id, &v)
+			g.editValsKey(id, keyEditValues^uint64(b), v)
 			st.Updated++
 		}
-		if _, err := w.Write(buf); err != nil {
-			return st, err
-		}
-		st.Rows++
-		st.Bytes += int64(len(buf))
-	}
-	st.BaseRows, st.MaxID = id, id
-	return st, nil
+		return true
+	})
 }
 
 // ---------------------------------------------------------------- binary helpers
