@@ -29,12 +29,12 @@ step dx status
 say "Branch, change the data, commit."
 step dx branch cleanup
 step dx checkout cleanup
-awk -F, 'NR == 1 || $1 % 1000 != 0' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
+awk -F, 'NR == 1 || $1 % 40000 != 0' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
 printf '%d,user%d,city1,50.000\n' 200001 200001 >> data/users.csv
 rm images/img3.bin
 mv images/img4.bin images/renamed.bin
 step dx status
-step dx commit -m "Drop every 1000th user, add one, tidy images"
+step dx commit -m "Drop every 40000th user, add one, tidy images"
 
 say "What changed between the branches? Files, then rows (only the chunks that differ are read)."
 step dx diff --stat main cleanup
