@@ -6,7 +6,7 @@ FUZZTIME ?= 4s
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
         ./store/internal/pack:FuzzDecodeIndex ./store/internal/pack:FuzzReadIndex ./store/chunker:FuzzChunker
 
-.PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean
+.PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean minio
 
 all: build
 
@@ -19,10 +19,16 @@ vet:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The whole suite as CI runs it: vet, unit and end-to-end tests (which build
-# and drive the real dx binary), and a short run of every fuzz target.
-test: vet build
-	$(GO) test -count=1 -timeout 20m ./...
+# and drive the real dx binary), and a short run of every fuzz target. Tests
+# that need S3 start the pinned MinIO that scripts/minio.sh builds (once,
+# cached outside the work tree); here they fail rather than skip without it.
+test: vet build minio
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-short
+
+# Build (once) the pinned MinIO server the tests use.
+minio:
+	bash scripts/minio.sh install
 
 fuzz-short:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
