@@ -83,7 +83,7 @@ func DiffRows(ctx context.Context, t Table, a, b Source, o DiffOptions) (*RowDif
 	if !o.Aligned {
 		d.markAll()
 	}
-	for attempt := 0; ; attempt++ {
+	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -319,23 +319,15 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, res *MergeRe
 func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, error) {
 	var srcs [3]*chunkSource
 	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
-		if e == nil {
-			srcs[i] = &chunkSource{name: p}
-			continue
-		}
-		src, err := storeSource(ctx, r.Store, e.ID, p)
+		src, err := r.entrySource(ctx, e, p)
 		if err != nil {
 			return nil, nil, err
 		}
 		srcs[i] = src
 	}
-	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
-	for _, s := range srcs {
-		ok, err := s.rowAligned(ctx, spec.Format)
-		if err != nil {
-			return nil, nil, err
-		}
-		o.Aligned = o.Aligned && ok
+	o, err := diffOptions(ctx, spec.Format, srcs[:]...)
+	if err != nil {
+		return nil, nil, err
 	}
 	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
 	if err != nil {

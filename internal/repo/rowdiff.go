@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,14 +135,11 @@ func (r *Repo) diffSides(ctx context.Context, revs []string) (*diffSides, error)
 
 // attributes reads .dxattributes from the new side.
 func (r *Repo) attributes(ctx context.Context, s *diffSides) (*table.Attributes, error) {
-	var data []byte
 	if s.worktree {
-		b, err := os.ReadFile(filepath.Join(r.Root, table.AttributesFile))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		data = b
-	} else if !s.new.IsZero() {
+		return r.worktreeAttributes()
+	}
+	var data []byte
+	if !s.new.IsZero() {
 		e, err := dag.LookupPath(ctx, r.Store, s.new, table.AttributesFile)
 		switch {
 		case errors.Is(err, dag.ErrNotFound):
@@ -177,25 +173,40 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 			defer src.close()
 			srcs[k] = src
 		default:
-			src, err := storeSource(ctx, r.Store, e.ID, name)
+			src, err := r.entrySource(ctx, e, name)
 			if err != nil {
 				return nil, err
 			}
 			srcs[k] = src
 		}
 	}
-	t := table.New(spec)
-	// Both sides aligned means both were cut in a line mode, whose chunks
-	// are at most the text Max.
+	o, err := diffOptions(ctx, spec.Format, srcs[:]...)
+	if err != nil {
+		return nil, err
+	}
+	return merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
+}
+
+// entrySource is the chunks of a stored file entry; nil: an empty side.
+func (r *Repo) entrySource(ctx context.Context, e *dag.TreeEntry, name string) (*chunkSource, error) {
+	if e == nil {
+		return &chunkSource{name: name}, nil
+	}
+	return storeSource(ctx, r.Store, e.ID, name)
+}
+
+// diffOptions says whether every version was cut only at row ends; if
+// so, in a line mode, whose chunks are at most the line-mode Max.
+func diffOptions(ctx context.Context, f table.Format, srcs ...*chunkSource) (merge.DiffOptions, error) {
 	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
 	for _, src := range srcs {
-		ok, err := src.rowAligned(ctx, spec.Format)
+		ok, err := src.rowAligned(ctx, f)
 		if err != nil {
-			return nil, err
+			return o, err
 		}
 		o.Aligned = o.Aligned && ok
 	}
-	return merge.DiffRows(ctx, t, srcs[0], srcs[1], o)
+	return o, nil
 }
 
 // chunkSource is a merge.Source over a stored File or a worktree file.
