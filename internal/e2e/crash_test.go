@@ -140,3 +140,21 @@ func TestCrashDuringMerge(t *testing.T) {
 	}
 	r.ok("fsck", "--full")
 }
+
+// TestStaleTempFilesRemoved: a temporary file a killed checkout left is
+// removed by the next command that scans the worktree, never versioned.
+func TestStaleTempFilesRemoved(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "a\n")
+	r.ok("commit", "-m", "a")
+	r.write(".dx-tmp-999-1", "")
+	r.write("sub/.dx-tmp-999-2", "partial")
+	if st := r.ok("status", "--short"); st != "" {
+		t.Fatalf("status: %q", st)
+	}
+	for _, p := range []string{".dx-tmp-999-1", "sub/.dx-tmp-999-2"} {
+		if _, err := os.Stat(r.path(p)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", p, err)
+		}
+	}
+}

@@ -373,12 +373,16 @@ var tmpSeq struct {
 	n int
 }
 
+// tmpPrefix starts the names of checkout's temporary files. A scan removes
+// any it finds (left by a killed process) and never versions them.
+const tmpPrefix = ".dx-tmp-"
+
 func tmpName(p string) string {
 	tmpSeq.Lock()
 	tmpSeq.n++
 	n := tmpSeq.n
 	tmpSeq.Unlock()
-	return fmt.Sprintf("%s/.dx-tmp-%d-%d", path.Dir(p), os.Getpid(), n)
+	return fmt.Sprintf("%s/%s%d-%d", path.Dir(p), tmpPrefix, os.Getpid(), n)
 }
 
 // writeEntry writes one file or symlink at p (atomically, by rename) and

@@ -143,8 +143,14 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		return d.path + "/" + name
 	}
 	ents, err := readDir(dir, func(name string) bool {
-		if name == DirName || strings.HasPrefix(name, ".dx-tmp-") {
-			return false // the store, and checkout's temporary files
+		if name == DirName {
+			return false // the store
+		}
+		if strings.HasPrefix(name, tmpPrefix) {
+			// A temporary file of a checkout that was killed: every dx
+			// command holds the repository alone, so none is live.
+			os.Remove(filepath.Join(dir, name))
+			return false
 		}
 		in, above := sc.wanted(sub(name))
 		return in || above
