@@ -5,7 +5,7 @@
 // Nouns:
 //   - Store: one repository's `.dx/` directory, held by one process at a time.
 //   - Pack: an immutable file of compressed objects with a footer index
-//     (see store/internal/pack). Data chunks and metadata go to separate packs.
+//     (see store/pack). Data chunks and metadata go to separate packs.
 //   - Index: badger keys mapping every object ID to its pack and offset.
 //   - Ref: a name (refs/heads/main, refs/tags/v1, …) pointing at an object.
 //     HEAD is a ref that may be symbolic ("ref: refs/heads/main").

@@ -12,7 +12,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/pack"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // FsckReport is what Fsck found. Problems make the store invalid; Notes are

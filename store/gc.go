@@ -9,7 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/pack"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // GCOptions configure GC.

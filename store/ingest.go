@@ -11,7 +11,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/chunker"
-	"github.com/dxdata/dx/store/internal/pack"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // IngestMode says what the ingest pipeline does with each chunk.

@@ -77,70 +77,16 @@ func (s *Store) Walk(ctx context.Context, roots []Root, o WalkOptions, fn func(i
 			}
 			continue
 		}
-		var children []Root
-		switch r.Kind {
-		case dag.KindCommit:
-			c, err := dag.DecodeCommit(b)
-			if err != nil {
-				if err := fail(r, err); err != nil {
-					return err
-				}
-				continue
-			}
-			children = append(children, Root{c.Tree, dag.KindTree})
-			if !o.SkipCommitParents {
-				for _, p := range c.Parents {
-					children = append(children, Root{p, dag.KindCommit})
-				}
-			}
-		case dag.KindTree:
-			n, err := dag.DecodeTreeNode(b)
-			if err != nil {
-				if err := fail(r, err); err != nil {
-					return err
-				}
-				continue
-			}
-			for _, c := range n.Children {
-				children = append(children, Root{c.ID, dag.KindTree})
-			}
-			for _, e := range n.Entries {
-				children = append(children, Root{e.ID, e.Mode.ObjectKind()})
-			}
-		case dag.KindFile:
-			n, err := dag.DecodeFileNode(b)
-			if err != nil {
-				if err := fail(r, err); err != nil {
-					return err
-				}
-				continue
-			}
-			for _, c := range n.Children {
-				children = append(children, Root{c.ID, dag.KindFile})
-			}
-			for _, c := range n.Chunks {
-				children = append(children, Root{c.ID, dag.KindChunk})
-			}
-		case dag.KindModel:
-			m, err := dag.DecodeModel(b)
-			if err != nil {
-				if err := fail(r, err); err != nil {
-					return err
-				}
-				continue
-			}
-			children = append(children, Root{m.Artifact, m.ArtifactKind})
-			for _, d := range m.Data {
-				children = append(children, Root{d.Commit, dag.KindCommit})
-			}
-			if !m.Previous.IsZero() {
-				children = append(children, Root{m.Previous, dag.KindModel})
-			}
-		default:
-			if err := fail(r, fmt.Errorf("object %s: unknown kind %s: %w", r.ID.Short(), r.Kind, ErrCorrupt)); err != nil {
+		links, err := dag.Links(r.Kind, b, !o.SkipCommitParents)
+		if err != nil {
+			if err := fail(r, fmt.Errorf("object %s: %w", r.ID.Short(), err)); err != nil {
 				return err
 			}
 			continue
+		}
+		children := make([]Root, len(links))
+		for i, l := range links {
+			children[i] = Root{l.ID, l.Kind}
 		}
 		if err := fn(r.ID, r.Kind); err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/pack"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // Errors returned by the store. They are wrapped with the operation's name.
