@@ -4,7 +4,7 @@ BIN      := bin/dx
 FUZZTIME ?= 4s
 # Fuzz targets as package:Name pairs.
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
-        ./store/internal/pack:FuzzDecodeIndex ./store/internal/pack:FuzzReadIndex ./store/chunker:FuzzChunker
+        ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker
 
 .PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean minio
 
