@@ -294,3 +294,46 @@ func FileNodes(ctx context.Context, g Getter, id ID, fn func(id ID, n *FileNode)
 	}
 	return nil
 }
+
+// IsAncestor reports whether commit a is b or an ancestor of b. The walk
+// back from b never goes below a's generation, so it costs the commits
+// between them, not the whole history.
+func IsAncestor(ctx context.Context, g Getter, a, b ID) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	ac, err := LoadCommit(ctx, g, a)
+	if err != nil {
+		return false, err
+	}
+	seen := map[ID]bool{b: true}
+	stack := []ID{b}
+	for len(stack) > 0 {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		c, err := LoadCommit(ctx, g, id)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range c.Parents {
+			if p == a {
+				return true, nil
+			}
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pc, err := LoadCommit(ctx, g, p)
+			if err != nil {
+				return false, err
+			}
+			if pc.Generation > ac.Generation {
+				stack = append(stack, p)
+			}
+		}
+	}
+	return false, nil
+}

@@ -513,9 +513,9 @@ func (a *app) catCmd() *cobra.Command {
 }
 
 func (a *app) branchCmd() *cobra.Command {
-	var del, forceDel, rename, asJSON bool
+	var del, forceDel, rename, asJSON, remotes bool
 	c := &cobra.Command{
-		Use:   "branch [NAME [START]] | -d NAME | -m OLD NEW",
+		Use:   "branch [NAME [START]] | -d NAME | -m OLD NEW | -r",
 		Short: "List, create, delete or rename branches",
 		Args:  args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -549,6 +549,12 @@ func (a *app) branchCmd() *cobra.Command {
 						return err
 					}
 					a.printf("Created branch %s at %s\n", args[0], id.Short())
+				case remotes:
+					bs, err := r.RemoteBranches(ctx)
+					if err != nil {
+						return err
+					}
+					return a.printRefs(bs, asJSON, false)
 				default:
 					bs, err := r.Branches(ctx)
 					if err != nil {
@@ -563,6 +569,7 @@ func (a *app) branchCmd() *cobra.Command {
 	c.Flags().BoolVarP(&del, "delete", "d", false, "delete a branch merged into HEAD")
 	c.Flags().BoolVarP(&forceDel, "force-delete", "D", false, "delete a branch even if unmerged")
 	c.Flags().BoolVarP(&rename, "move", "m", false, "rename a branch")
+	c.Flags().BoolVarP(&remotes, "remotes", "r", false, "list remote-tracking branches (REMOTE/BRANCH)")
 	c.Flags().BoolVar(&asJSON, "json", false, "list as JSON")
 	return c
 }

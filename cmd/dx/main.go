@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
 )
 
@@ -69,7 +70,8 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged):
+	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
+		errors.Is(err, remote.ErrNonFastForward):
 		return exitConflict
 	}
 	return exitError

@@ -35,6 +35,11 @@ func (r *Repo) Branches(ctx context.Context) ([]RefInfo, error) {
 	return r.listRefs(ctx, "refs/heads/")
 }
 
+// RemoteBranches lists remote-tracking branches as REMOTE/BRANCH.
+func (r *Repo) RemoteBranches(ctx context.Context) ([]RefInfo, error) {
+	return r.listRefs(ctx, "refs/remotes/")
+}
+
 // Tags lists tags.
 func (r *Repo) Tags(ctx context.Context) ([]RefInfo, error) {
 	return r.listRefs(ctx, "refs/tags/")
@@ -152,43 +157,9 @@ func (r *Repo) DeleteTag(ctx context.Context, name string) (dag.ID, error) {
 	return id, r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: id}}, nil, "tag: deleted")
 }
 
-// IsAncestor reports whether a is b or an ancestor of b, pruning the walk
-// by generation numbers.
+// IsAncestor reports whether a is b or an ancestor of b.
 func (r *Repo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
-	if a == b {
-		return true, nil
-	}
-	ac, err := dag.LoadCommit(ctx, r.Store, a)
-	if err != nil {
-		return false, err
-	}
-	seen := map[dag.ID]bool{b: true}
-	stack := []dag.ID{b}
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		c, err := dag.LoadCommit(ctx, r.Store, id)
-		if err != nil {
-			return false, err
-		}
-		for _, p := range c.Parents {
-			if p == a {
-				return true, nil
-			}
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			pc, err := dag.LoadCommit(ctx, r.Store, p)
-			if err != nil {
-				return false, err
-			}
-			if pc.Generation > ac.Generation {
-				stack = append(stack, p)
-			}
-		}
-	}
-	return false, nil
+	return dag.IsAncestor(ctx, r.Store, a, b)
 }
 
 // Fsck checks the store.

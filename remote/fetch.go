@@ -1,0 +1,350 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// FetchResult counts what a fetch received.
+type FetchResult struct {
+	Objects   int   `json:"objects"`    // objects stored locally
+	Chunks    int   `json:"chunks"`     // of which data chunks
+	Bytes     int64 `json:"bytes"`      // stored bytes of those objects
+	BytesRead int64 `json:"bytes_read"` // bytes downloaded (ranges may span a little more)
+	Requests  int64 `json:"requests"`   // ranged GETs
+}
+
+// Range planning: needed objects of one pack closer than the gap are read
+// with one GET; a range is never longer than maxRange unless one object
+// is.
+const (
+	metaGap  = 1 << 20
+	dataGap  = 256 << 10
+	maxRange = 16 << 20
+)
+
+// Fetch downloads every object reachable from roots that the local store
+// lacks: metadata first, level by level, then the chunks with coalesced
+// ranged GETs in parallel. Every object is decompressed and hashed before
+// it is kept. Nothing becomes part of the local store until everything
+// arrived and verified; on any error the store is left as it was.
+func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []dag.Link, o Options) (*FetchResult, error) {
+	o = o.withDefaults()
+	f := &fetcher{st: st, be: be, ix: ix, o: o, stage: st.NewStaging(), res: &FetchResult{}}
+	ok := false
+	defer func() {
+		if !ok {
+			f.stage.Abort()
+		}
+	}()
+	if err := f.metadata(ctx, roots); err != nil {
+		return nil, err
+	}
+	if err := f.data(ctx); err != nil {
+		return nil, err
+	}
+	if err := f.stage.Commit(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	f.res.BytesRead = f.read.Load()
+	f.res.Requests = f.reqs.Load()
+	return f.res, nil
+}
+
+type fetcher struct {
+	st     *store.Store
+	be     Backend
+	ix     *Index
+	o      Options
+	stage  *store.Staging
+	res    *FetchResult
+	mu     sync.Mutex
+	chunks []dag.ID
+	read   atomic.Int64
+	reqs   atomic.Int64
+}
+
+// want is an object to fetch and who named it (for messages).
+type want struct {
+	l   dag.Link
+	by  dag.ID
+	loc Loc
+}
+
+// metadata fetches the metadata objects reachable from roots, collecting
+// the chunks they name.
+func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
+	seen := map[dag.ID]bool{}
+	got := map[dag.ID]store.Stored{} // verified, fetched ahead in a range
+	gotRaw := map[dag.ID][]byte{}
+	var frontier []want
+	for _, r := range roots {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			frontier = append(frontier, want{l: r})
+		}
+	}
+	frontier, err := f.notLocal(ctx, frontier)
+	if err != nil {
+		return err
+	}
+	for len(frontier) > 0 {
+		// Download what was not fetched ahead.
+		var need []want
+		for _, w := range frontier {
+			if _, ok := got[w.l.ID]; !ok {
+				need = append(need, w)
+			}
+		}
+		if err := f.locate(need); err != nil {
+			return err
+		}
+		var mu sync.Mutex
+		err := f.download(ctx, need, metaGap, true, func(o store.Stored, raw []byte, _ bool) error {
+			if !o.Kind.IsMeta() {
+				return nil
+			}
+			mu.Lock()
+			got[o.ID], gotRaw[o.ID] = o, raw
+			mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var next []want
+		for _, w := range frontier {
+			o, ok := got[w.l.ID]
+			if !ok || o.Kind != w.l.Kind {
+				return fmt.Errorf("%s: object %s (a %s named by %s) did not arrive: %w", f.be, w.l.ID.Short(), w.l.Kind, w.by.Short(), ErrIntegrity)
+			}
+			links, err := dag.Links(o.Kind, gotRaw[o.ID], true)
+			if err != nil {
+				return fmt.Errorf("%s: object %s: %w", f.be, o.ID.Short(), err)
+			}
+			if err := f.stage.Add(o); err != nil {
+				return err
+			}
+			f.res.Objects++
+			f.res.Bytes += int64(len(o.Stored))
+			delete(got, o.ID)
+			delete(gotRaw, o.ID)
+			for _, l := range links {
+				if !seen[l.ID] {
+					seen[l.ID] = true
+					next = append(next, want{l: l, by: o.ID})
+				}
+			}
+		}
+		next, err = f.notLocal(ctx, next)
+		if err != nil {
+			return err
+		}
+		frontier = frontier[:0]
+		for _, w := range next {
+			if w.l.Kind == dag.KindChunk {
+				f.chunks = append(f.chunks, w.l.ID)
+			} else {
+				frontier = append(frontier, w)
+			}
+		}
+	}
+	return nil
+}
+
+// notLocal drops the objects the local store has. The local store holds
+// everything an object it has names, so the walk stops there.
+func (f *fetcher) notLocal(ctx context.Context, ws []want) ([]want, error) {
+	ids := make([]dag.ID, len(ws))
+	for i, w := range ws {
+		ids[i] = w.l.ID
+	}
+	has, err := f.st.HasMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := ws[:0]
+	for i, w := range ws {
+		if !has[i] {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// locate fills in where the remote holds each object.
+func (f *fetcher) locate(ws []want) error {
+	for i := range ws {
+		loc, ok := f.ix.Lookup(ws[i].l.ID)
+		if !ok {
+			w := ws[i]
+			by := ""
+			if !w.by.IsZero() {
+				by = " named by " + w.by.Short()
+			}
+			return fmt.Errorf("%s: the remote does not hold %s %s%s (a damaged remote): %w", f.be, w.l.Kind, w.l.ID.Short(), by, ErrIntegrity)
+		}
+		ws[i].loc = loc
+	}
+	return nil
+}
+
+// data fetches the chunks the metadata named.
+func (f *fetcher) data(ctx context.Context) error {
+	ws := make([]want, len(f.chunks))
+	for i, id := range f.chunks {
+		ws[i] = want{l: dag.Link{ID: id, Kind: dag.KindChunk}}
+	}
+	if err := f.locate(ws); err != nil {
+		return err
+	}
+	var total int64
+	for _, w := range ws {
+		total += int64(w.loc.Entry.Stored)
+	}
+	bar := f.o.Progress.Start("fetch", total, true)
+	defer bar.Done()
+	var mu sync.Mutex
+	return f.download(ctx, ws, dataGap, false, func(o store.Stored, _ []byte, needed bool) error {
+		if !needed {
+			return nil
+		}
+		bar.Add(int64(len(o.Stored)))
+		if err := f.stage.Add(o); err != nil {
+			return err
+		}
+		mu.Lock()
+		f.res.Objects++
+		f.res.Chunks++
+		f.res.Bytes += int64(len(o.Stored))
+		mu.Unlock()
+		return nil
+	})
+}
+
+// span is one ranged GET: a run of one pack's entries.
+type span struct {
+	pack    dag.ID
+	off, n  int64
+	entries []pack.Entry // every entry inside the range, in order
+	needed  map[dag.ID]bool
+}
+
+// plan groups the wanted objects by pack and coalesces them into ranges.
+func (f *fetcher) plan(ws []want, gap int64) []span {
+	byPack := map[dag.ID][]pack.Entry{}
+	for _, w := range ws {
+		byPack[w.loc.Pack] = append(byPack[w.loc.Pack], w.loc.Entry)
+	}
+	var out []span
+	for p, es := range byPack {
+		slices.SortFunc(es, func(a, b pack.Entry) int { return int(int64(a.Offset) - int64(b.Offset)) })
+		all := f.ix.packEntries(p)
+		var cur *span
+		for _, e := range es {
+			start, end := int64(e.Offset), int64(e.Offset)+int64(e.Stored)
+			if cur != nil && start-(cur.off+cur.n) <= gap && end-cur.off <= maxRange {
+				cur.n = end - cur.off
+				cur.needed[e.ID] = true
+				continue
+			}
+			out = append(out, span{pack: p, off: start, n: end - start, needed: map[dag.ID]bool{e.ID: true}})
+			cur = &out[len(out)-1]
+		}
+		for i := range out {
+			s := &out[i]
+			if s.pack != p {
+				continue
+			}
+			lo, _ := slices.BinarySearchFunc(all, s.off, func(e pack.Entry, off int64) int { return int(int64(e.Offset) - off) })
+			for j := lo; j < len(all) && int64(all[j].Offset) < s.off+s.n; j++ {
+				s.entries = append(s.entries, all[j])
+			}
+		}
+	}
+	// Largest first keeps the workers busy to the end.
+	slices.SortFunc(out, func(a, b span) int { return int(b.n - a.n) })
+	return out
+}
+
+// download reads the ranges covering ws with Parallel GETs, verifies every
+// object inside them, and calls fn for each (needed says whether it was
+// asked for, or merely lay inside the range). With all set, objects that
+// lie in the range but were not asked for are verified and passed on too.
+func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, fn func(o store.Stored, raw []byte, needed bool) error) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	spans := f.plan(ws, gap)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.o.Parallel)
+	for _, s := range spans {
+		g.Go(func() error {
+			buf, err := f.getRange(gctx, s)
+			if err != nil {
+				return err
+			}
+			var scratch []byte
+			for _, e := range s.entries {
+				needed := s.needed[e.ID]
+				if !needed && !all {
+					continue
+				}
+				stored := buf[int64(e.Offset)-s.off : int64(e.Offset)-s.off+int64(e.Stored)]
+				raw, err := pack.Decompress(scratch[:0], stored, e.Codec, int(e.Raw))
+				if err == nil && dag.Hash(e.Kind, raw) != e.ID {
+					err = fmt.Errorf("content does not match its id")
+				}
+				if err != nil {
+					if !needed {
+						continue // not ours to judge; a later fetch asks for it
+					}
+					return fmt.Errorf("%s: object %s in %s: %v: %w", f.be, e.ID.Short(), packKey(s.pack), err, ErrIntegrity)
+				}
+				scratch = raw
+				o := store.Stored{ID: e.ID, Kind: e.Kind, Codec: e.Codec, Raw: e.Raw, Stored: stored}
+				var keep []byte
+				if e.Kind.IsMeta() {
+					keep = append([]byte(nil), raw...)
+					o.Stored = append([]byte(nil), stored...)
+				}
+				if err := fn(o, keep, needed); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// getRange reads one span whole.
+func (f *fetcher) getRange(ctx context.Context, s span) ([]byte, error) {
+	rc, err := f.be.GetRange(ctx, packKey(s.pack), s.off, s.n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+	}
+	defer rc.Close()
+	buf := make([]byte, s.n)
+	n, err := io.ReadFull(rc, buf)
+	f.read.Add(int64(n))
+	f.reqs.Add(1)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return nil, fmt.Errorf("%s: %s is shorter than its index says: %w", f.be, packKey(s.pack), ErrIntegrity)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+	}
+	return buf, nil
+}

@@ -1,0 +1,179 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// Keys of the remote layout (see DESIGN.md, "Remotes").
+const (
+	packsPrefix  = "packs/"
+	indexPrefix  = "index/"
+	refsPrefix   = "refs/"
+	eventsPrefix = "events/"
+	formatKey    = "FORMAT"
+	formatValue  = "dx remote v1\n"
+)
+
+func packKey(id dag.ID) string  { return packsPrefix + id.String() + ".pack" }
+func indexKey(id dag.ID) string { return indexPrefix + id.String() + ".idx" }
+
+// Loc says where on the remote an object is.
+type Loc struct {
+	Pack  dag.ID
+	Entry pack.Entry
+}
+
+// Index is what a remote holds: the union of its pack indexes. The
+// indexes are immutable, so each is downloaded once and cached in a local
+// directory; the cache is reconciled with the remote's listing on every
+// Load, so an index the remote no longer has is never trusted.
+//
+// Invariant kept by Push: an object in the index has every object it names
+// in the index too (data packs are indexed before metadata packs, and
+// metadata packs children first). A walk may therefore stop at any object
+// the remote has.
+type Index struct {
+	dir   string
+	mu    sync.RWMutex
+	objs  map[dag.ID]Loc
+	packs map[dag.ID][]pack.Entry // pack → its entries by offset
+}
+
+// LoadIndex lists the remote's indexes, downloads the ones not cached in
+// dir (created if missing), drops cached ones the remote no longer has,
+// and returns the union.
+func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("remote index cache: %w", err)
+	}
+	listed, err := be.List(ctx, indexPrefix)
+	if err != nil {
+		return nil, err
+	}
+	want := map[dag.ID]bool{}
+	for _, o := range listed {
+		name, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, indexPrefix), ".idx")
+		id, err := dag.ParseID(name)
+		if !ok || err != nil {
+			continue // not ours; ignore
+		}
+		want[id] = true
+	}
+	cached, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("remote index cache: %w", err)
+	}
+	have := map[dag.ID]bool{}
+	for _, e := range cached {
+		name, ok := strings.CutSuffix(e.Name(), ".idx")
+		id, err := dag.ParseID(name)
+		if !ok || err != nil || !want[id] {
+			os.Remove(filepath.Join(dir, e.Name()))
+			continue
+		}
+		have[id] = true
+	}
+	ix := &Index{dir: dir, objs: map[dag.ID]Loc{}, packs: map[dag.ID][]pack.Entry{}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for id := range want {
+		g.Go(func() error {
+			var b []byte
+			var err error
+			if have[id] {
+				b, err = os.ReadFile(filepath.Join(dir, id.String()+".idx"))
+			} else {
+				b, _, err = be.Get(gctx, indexKey(id))
+				if err != nil {
+					return fmt.Errorf("%s: %s: %w", be, indexKey(id), err)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("remote index cache: %w", err)
+			}
+			entries, err := pack.DecodeIndex(b)
+			if err != nil {
+				os.Remove(filepath.Join(dir, id.String()+".idx"))
+				return fmt.Errorf("%s: %s: %v: %w", be, indexKey(id), err, ErrIntegrity)
+			}
+			if !have[id] {
+				if err := store.WriteFileAtomic(filepath.Join(dir, id.String()+".idx"), b); err != nil {
+					return fmt.Errorf("remote index cache: %w", err)
+				}
+			}
+			ix.add(id, entries)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (ix *Index) add(packID dag.ID, entries []pack.Entry) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, e := range entries {
+		if _, ok := ix.objs[e.ID]; !ok {
+			ix.objs[e.ID] = Loc{Pack: packID, Entry: e}
+		}
+	}
+	ix.packs[packID] = entries
+}
+
+// packEntries returns a pack's entries in offset order.
+func (ix *Index) packEntries(packID dag.ID) []pack.Entry {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.packs[packID]
+}
+
+// record adds a pack this process uploaded (with its index) to the index
+// and its cache.
+func (ix *Index) record(packID dag.ID, footer []byte, entries []pack.Entry) error {
+	if err := store.WriteFileAtomic(filepath.Join(ix.dir, packID.String()+".idx"), footer); err != nil {
+		return fmt.Errorf("remote index cache: %w", err)
+	}
+	ix.add(packID, entries)
+	return nil
+}
+
+// Has reports whether the remote holds the object.
+func (ix *Index) Has(id dag.ID) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	_, ok := ix.objs[id]
+	return ok
+}
+
+// Lookup returns where the remote holds the object.
+func (ix *Index) Lookup(id dag.ID) (Loc, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	l, ok := ix.objs[id]
+	return l, ok
+}
+
+// Len is the number of objects the remote holds.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.objs)
+}
+
+// errNotOnRemote is returned when a remote ref names an object no remote
+// index holds: the remote is damaged, or was written by something else.
+var errNotOnRemote = errors.New("object not on remote")

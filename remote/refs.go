@@ -1,0 +1,90 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// Ref is a ref on the remote: its value and the tag a Swap must name.
+type Ref struct {
+	Name string `json:"name"` // refs/heads/main
+	ID   dag.ID `json:"id"`
+	Tag  string `json:"-"`
+}
+
+func encodeRef(id dag.ID) []byte { return []byte(id.String() + "\n") }
+
+func decodeRef(be Backend, name string, b []byte) (dag.ID, error) {
+	id, err := dag.ParseID(strings.TrimSpace(string(b)))
+	if err != nil {
+		return id, fmt.Errorf("%s: %s: not a commit id: %w", be, name, ErrIntegrity)
+	}
+	return id, nil
+}
+
+// ListRefs reads every ref under refs/ (heads, tags, models).
+func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
+	objs, err := be.List(ctx, refsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, o := range objs {
+		if store.ValidRefName(o.Key) == nil {
+			names = append(names, o.Key)
+		}
+	}
+	out := make([]Ref, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, n := range names {
+		g.Go(func() error {
+			b, tag, err := be.Get(gctx, n)
+			if errors.Is(err, ErrNotExist) {
+				return nil // deleted since the listing
+			}
+			if err != nil {
+				return err
+			}
+			id, err := decodeRef(be, n, b)
+			if err != nil {
+				return err
+			}
+			out[i] = Ref{Name: n, ID: id, Tag: tag}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	refs := out[:0]
+	for _, r := range out {
+		if r.Name != "" {
+			refs = append(refs, r)
+		}
+	}
+	return refs, nil
+}
+
+// readRef reads one remote ref; a missing one is the zero Ref.
+func readRef(ctx context.Context, be Backend, name string) (Ref, error) {
+	b, tag, err := be.Get(ctx, name)
+	if errors.Is(err, ErrNotExist) {
+		return Ref{Name: name}, nil
+	}
+	if err != nil {
+		return Ref{}, err
+	}
+	id, err := decodeRef(be, name, b)
+	if err != nil {
+		return Ref{}, err
+	}
+	return Ref{Name: name, ID: id, Tag: tag}, nil
+}
