@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -75,34 +76,134 @@ type fetcher struct {
 	reqs   atomic.Int64
 }
 
-// want is an object to fetch and who named it (for messages).
+// want is an object to fetch, who named it (for messages), and for a
+// sparse fetch which part of it is wanted.
 type want struct {
-	l   dag.Link
-	by  dag.ID
-	loc Loc
+	l     dag.Link
+	by    dag.ID
+	loc   Loc
+	class uint8
+	path  string // of a tree, for classPartial
 }
 
-// metadata fetches the metadata objects reachable from roots, collecting
-// the chunks they name.
-func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
-	seen := map[dag.ID]bool{}
-	got := map[dag.ID]store.Stored{} // verified, fetched ahead in a range
-	gotRaw := map[dag.ID][]byte{}
-	var frontier []want
-	for _, r := range roots {
-		if !seen[r.ID] {
-			seen[r.ID] = true
-			frontier = append(frontier, want{l: r})
+// What a sparse fetch wants below an object.
+const (
+	classAll     uint8 = iota // everything
+	classPartial              // a directory above a sparse path: decide per entry
+	classTrees                // directories only (outside the sparse paths)
+)
+
+// classify says what a fetch limited to Options.Paths wants of path p.
+func (f *fetcher) classify(p string) uint8 {
+	if len(f.o.Paths) == 0 {
+		return classAll
+	}
+	for _, s := range f.o.Paths {
+		if s == "" || p == s || strings.HasPrefix(p, s+"/") {
+			return classAll
 		}
 	}
-	frontier, err := f.notLocal(ctx, frontier)
+	for _, s := range f.o.Paths {
+		if p == "" || strings.HasPrefix(s, p+"/") {
+			return classPartial
+		}
+	}
+	return classTrees
+}
+
+type seenKey struct {
+	id    dag.ID
+	class uint8
+	path  string
+}
+
+// children lists what w's object names that the fetch wants.
+func (f *fetcher) children(w want, raw []byte) ([]want, error) {
+	var out []want
+	if w.l.Kind != dag.KindTree || w.class == classAll {
+		links, err := dag.Links(w.l.Kind, raw, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range links {
+			c := want{l: l, by: w.l.ID, class: classAll}
+			switch w.l.Kind {
+			case dag.KindCommit:
+				if l.Kind == dag.KindTree {
+					c.class = f.classify("")
+				}
+			case dag.KindTree, dag.KindFile, dag.KindModel:
+				c.class = classAll
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	n, err := dag.DecodeTreeNode(raw)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for _, c := range n.Children {
+		out = append(out, want{l: dag.Link{ID: c.ID, Kind: dag.KindTree}, by: w.l.ID, class: w.class, path: w.path})
+	}
+	for _, e := range n.Entries {
+		class, p := classTrees, ""
+		if w.class == classPartial {
+			p = e.Name
+			if w.path != "" {
+				p = w.path + "/" + e.Name
+			}
+			class = f.classify(p)
+		}
+		if e.Mode != dag.ModeDir && class != classAll {
+			continue // file content outside the sparse paths
+		}
+		if class != classPartial {
+			p = ""
+		}
+		out = append(out, want{l: dag.Link{ID: e.ID, Kind: e.Mode.ObjectKind()}, by: w.l.ID, class: class, path: p})
+	}
+	return out, nil
+}
+
+// metadata fetches the metadata objects reachable from roots (for a sparse
+// fetch: every tree, and file nodes under the sparse paths), collecting
+// the chunks they name. With Options.Complete it also walks through
+// metadata the local store has (a sparse store may lack what they name).
+func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
+	seen := map[seenKey]bool{}
+	visit := func(w want) bool {
+		if seen[seenKey{id: w.l.ID, class: classAll}] {
+			return false
+		}
+		k := seenKey{id: w.l.ID, class: w.class, path: w.path}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	got := map[dag.ID]store.Stored{} // verified, fetched ahead in a range
+	gotRaw := map[dag.ID][]byte{}
+	raws := map[dag.ID][]byte{} // trees fetched, for expanding again in another class
+	staged := map[dag.ID]bool{}
+	var frontier []want
+	for _, r := range roots {
+		// A commit's class does not matter (its tree is classified);
+		// classAll keeps one visit per commit.
+		w := want{l: r, class: classAll}
+		if visit(w) {
+			frontier = append(frontier, w)
+		}
 	}
 	for len(frontier) > 0 {
+		local, remote, err := f.split(ctx, frontier, raws)
+		if err != nil {
+			return err
+		}
 		// Download what was not fetched ahead.
 		var need []want
-		for _, w := range frontier {
+		for _, w := range remote {
 			if _, ok := got[w.l.ID]; !ok {
 				need = append(need, w)
 			}
@@ -111,7 +212,7 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 			return err
 		}
 		var mu sync.Mutex
-		err := f.download(ctx, need, metaGap, true, func(o store.Stored, raw []byte, _ bool) error {
+		err = f.download(ctx, need, metaGap, true, func(o store.Stored, raw []byte, _ bool) error {
 			if !o.Kind.IsMeta() {
 				return nil
 			}
@@ -124,43 +225,113 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 			return err
 		}
 		var next []want
-		for _, w := range frontier {
+		expand := func(w want, raw []byte) error {
+			cs, err := f.children(w, raw)
+			if err != nil {
+				return fmt.Errorf("%s: object %s: %w", f.be, w.l.ID.Short(), err)
+			}
+			for _, c := range cs {
+				if visit(c) {
+					next = append(next, c)
+				}
+			}
+			return nil
+		}
+		for _, w := range remote {
+			if raw, ok := raws[w.l.ID]; ok && staged[w.l.ID] {
+				if err := expand(w, raw); err != nil {
+					return err
+				}
+				continue
+			}
 			o, ok := got[w.l.ID]
 			if !ok || o.Kind != w.l.Kind {
 				return fmt.Errorf("%s: object %s (a %s named by %s) did not arrive: %w", f.be, w.l.ID.Short(), w.l.Kind, w.by.Short(), ErrIntegrity)
 			}
-			links, err := dag.Links(o.Kind, gotRaw[o.ID], true)
-			if err != nil {
-				return fmt.Errorf("%s: object %s: %w", f.be, o.ID.Short(), err)
+			raw := gotRaw[o.ID]
+			if !staged[o.ID] {
+				if err := f.stage.Add(o); err != nil {
+					return err
+				}
+				staged[o.ID] = true
+				f.res.Objects++
+				f.res.Bytes += int64(len(o.Stored))
 			}
-			if err := f.stage.Add(o); err != nil {
-				return err
+			if o.Kind == dag.KindTree && len(f.o.Paths) > 0 {
+				raws[o.ID] = raw
 			}
-			f.res.Objects++
-			f.res.Bytes += int64(len(o.Stored))
 			delete(got, o.ID)
 			delete(gotRaw, o.ID)
-			for _, l := range links {
-				if !seen[l.ID] {
-					seen[l.ID] = true
-					next = append(next, want{l: l, by: o.ID})
-				}
+			if err := expand(w, raw); err != nil {
+				return err
 			}
 		}
-		next, err = f.notLocal(ctx, next)
-		if err != nil {
-			return err
+		for _, lw := range local {
+			if err := expand(lw.w, lw.raw); err != nil {
+				return err
+			}
 		}
 		frontier = frontier[:0]
+		var chunks []want
 		for _, w := range next {
 			if w.l.Kind == dag.KindChunk {
-				f.chunks = append(f.chunks, w.l.ID)
+				chunks = append(chunks, w)
 			} else {
 				frontier = append(frontier, w)
 			}
 		}
+		chunks, err = f.notLocal(ctx, chunks)
+		if err != nil {
+			return err
+		}
+		for _, w := range chunks {
+			f.chunks = append(f.chunks, w.l.ID)
+		}
 	}
 	return nil
+}
+
+type localObj struct {
+	w   want
+	raw []byte
+}
+
+// split separates the frontier into objects the local store has and those
+// to download. Without Options.Complete, local objects are dropped: the
+// store holds everything they name. With it, they are read to be walked
+// through.
+func (f *fetcher) split(ctx context.Context, ws []want, fetched map[dag.ID][]byte) ([]localObj, []want, error) {
+	var ask []want
+	var remote []want
+	for _, w := range ws {
+		if _, ok := fetched[w.l.ID]; ok {
+			remote = append(remote, w) // fetched by this run: expand again
+		} else {
+			ask = append(ask, w)
+		}
+	}
+	ids := make([]dag.ID, len(ask))
+	for i, w := range ask {
+		ids[i] = w.l.ID
+	}
+	has, err := f.st.HasMany(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var local []localObj
+	for i, w := range ask {
+		switch {
+		case !has[i]:
+			remote = append(remote, w)
+		case f.o.Complete:
+			raw, err := f.st.Get(ctx, w.l.Kind, w.l.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			local = append(local, localObj{w, raw})
+		}
+	}
+	return local, remote, nil
 }
 
 // notLocal drops the objects the local store has. The local store holds

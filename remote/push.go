@@ -35,6 +35,12 @@ type Options struct {
 	Parallel int
 	// PackSize is the target size of pack objects; default 32 MiB.
 	PackSize int64
+	// Paths limits a fetch to file content under these paths (every
+	// commit and tree still comes): a sparse fetch.
+	Paths []string
+	// Complete makes a fetch walk through metadata the local store has
+	// instead of stopping there: needed when the store is sparse.
+	Complete bool
 }
 
 func (o Options) withDefaults() Options {

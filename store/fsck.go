@@ -19,11 +19,13 @@ import (
 // harmless leftovers (for example packs of an interrupted commit) that gc
 // removes.
 type FsckReport struct {
-	Packs     int      `json:"packs"`
-	Objects   int      `json:"objects"`
-	Reachable int      `json:"reachable"`
-	Problems  []string `json:"problems"`
-	Notes     []string `json:"notes"`
+	Packs     int `json:"packs"`
+	Objects   int `json:"objects"`
+	Reachable int `json:"reachable"`
+	// Absent counts file nodes and chunks a partial store never fetched.
+	Absent   int      `json:"absent,omitempty"`
+	Problems []string `json:"problems"`
+	Notes    []string `json:"notes"`
 }
 
 // OK reports whether no problems were found.
@@ -127,6 +129,10 @@ func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckRepo
 		}
 	}
 	err = s.Walk(ctx, roots, WalkOptions{OnMissing: func(id dag.ID, kind dag.Kind, err error) {
+		if s.absentOK(kind, err) {
+			rep.Absent++
+			return
+		}
 		rep.problem("reachable %s %s: %v", kind, id.Short(), err)
 	}}, func(id dag.ID, kind dag.Kind) error {
 		rep.Reachable++
@@ -152,6 +158,12 @@ func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckRepo
 	}
 	sort.Strings(rep.Problems)
 	return rep, nil
+}
+
+// absentOK reports whether a missing object is expected: file content a
+// partial store did not fetch.
+func (s *Store) absentOK(kind dag.Kind, err error) bool {
+	return s.opts.Partial && (kind == dag.KindFile || kind == dag.KindChunk) && errors.Is(err, ErrNotFound)
 }
 
 func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, error) {

@@ -53,7 +53,22 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		return nil, err
 	}
 	live := map[dag.ID]struct{}{}
-	if err := s.Walk(ctx, roots, WalkOptions{Visited: live}, func(dag.ID, dag.Kind) error { return nil }); err != nil {
+	var absent error
+	wo := WalkOptions{Visited: live}
+	if s.opts.Partial {
+		// File content a partial store never fetched is expected to be
+		// absent; anything else missing still stops the collection.
+		wo.OnMissing = func(id dag.ID, kind dag.Kind, err error) {
+			if !s.absentOK(kind, err) && absent == nil {
+				absent = fmt.Errorf("%s %s: %w", kind, id.Short(), err)
+			}
+		}
+	}
+	err = s.Walk(ctx, roots, wo, func(dag.ID, dag.Kind) error { return nil })
+	if err == nil {
+		err = absent
+	}
+	if err != nil {
 		return nil, fmt.Errorf("gc: mark: %w (refusing to collect from a store with missing objects; run dx fsck)", err)
 	}
 	rep.Reachable = len(live)

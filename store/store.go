@@ -44,6 +44,11 @@ type Options struct {
 	PackSize int64
 	// Workers is the number of ingest workers. Zero means GOMAXPROCS.
 	Workers int
+	// Partial says the store may lack file content that its commits name
+	// (a sparse repository fetched only some paths): fsck counts absent
+	// file nodes and chunks as not fetched rather than as problems, and gc
+	// marks through them.
+	Partial bool
 }
 
 // Validate checks the options.

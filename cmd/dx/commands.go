@@ -664,7 +664,11 @@ func (a *app) fsckCmd() *cobra.Command {
 							fmt.Fprintln(a.stdout, "note: "+n)
 						}
 					}
-					a.printf("checked %d packs, %d objects (%d reachable): %s\n", rep.Packs, rep.Objects, rep.Reachable, map[bool]string{true: "ok", false: "PROBLEMS FOUND"}[rep.OK()])
+					absent := ""
+					if rep.Absent > 0 {
+						absent = fmt.Sprintf("; %d not fetched (sparse repository)", rep.Absent)
+					}
+					a.printf("checked %d packs, %d objects (%d reachable%s): %s\n", rep.Packs, rep.Objects, rep.Reachable, absent, map[bool]string{true: "ok", false: "PROBLEMS FOUND"}[rep.OK()])
 				}
 				if !rep.OK() {
 					return fmt.Errorf("fsck found %d problems", len(rep.Problems))

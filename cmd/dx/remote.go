@@ -206,10 +206,14 @@ func printFetch(a *app, res *repo.FetchResult, d time.Duration) {
 
 func (a *app) pullCmd() *cobra.Command {
 	var asJSON bool
+	var paths []string
 	c := &cobra.Command{
-		Use:   "pull [REMOTE]",
+		Use:   "pull [REMOTE] [--path P]…",
 		Short: "Fetch, then merge the remote's copy of the current branch",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Long: "Fetch, then merge the remote's copy of the current branch (fast-forward when possible).\n" +
+			"--path P makes the repository sparse, or widens it: only file content under the sparse\n" +
+			"paths is fetched and checked out; everything outside them stays as HEAD has it.",
+		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withRepo(ctx, func(r *repo.Repo) error {
@@ -218,7 +222,7 @@ func (a *app) pullCmd() *cobra.Command {
 					name = args[0]
 				}
 				start := time.Now()
-				res, err := r.Pull(ctx, name)
+				res, err := r.Pull(ctx, name, paths)
 				if res == nil {
 					return err
 				}
@@ -243,6 +247,7 @@ func (a *app) pullCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().StringArrayVar(&paths, "path", nil, "fetch and check out only this path (repeatable; makes the repository sparse)")
 	return c
 }
 
@@ -257,8 +262,9 @@ func (a *app) cloneCmd() *cobra.Command {
 	var cfg remote.Config
 	var branch string
 	var asJSON bool
+	var paths []string
 	c := &cobra.Command{
-		Use:   "clone URL [DIR]",
+		Use:   "clone URL [DIR] [--path P]…",
 		Short: "Create a repository from a remote and check out a branch",
 		Args:  args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -275,7 +281,7 @@ func (a *app) cloneCmd() *cobra.Command {
 				dir = defaultCloneDir(n.URL)
 			}
 			start := time.Now()
-			r, res, err := repo.Clone(ctx, cfg, dir, repo.CloneOptions{Branch: branch}, repo.Options{Progress: progress.ForStderr(a.quiet)})
+			r, res, err := repo.Clone(ctx, cfg, dir, repo.CloneOptions{Branch: branch, Paths: paths}, repo.Options{Progress: progress.ForStderr(a.quiet)})
 			if err != nil {
 				return err
 			}
@@ -289,6 +295,7 @@ func (a *app) cloneCmd() *cobra.Command {
 	}
 	remoteFlags(c, &cfg)
 	c.Flags().StringVarP(&branch, "branch", "b", "", "branch to check out (default main)")
+	c.Flags().StringArrayVar(&paths, "path", nil, "a sparse clone: fetch and check out only this path (repeatable)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
 }

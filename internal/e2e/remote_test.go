@@ -562,3 +562,81 @@ func TestPushServerKilled(t *testing.T) {
 		t.Fatalf("clone differs: %v", d)
 	}
 }
+
+// TestSparsePull: clone --path fetches only the content under the path;
+// status is clean, a commit there keeps everything else, pull --path widens
+// the repository, and a full clone sees every change.
+func TestSparsePull(t *testing.T) {
+	rs := fileRemote(t)
+	a := rs.repo(t)
+	writeBytes(t, a.path("images/cats/c1.bin"), randomBytes(20, 300<<10))
+	writeBytes(t, a.path("images/cats/c2.bin"), randomBytes(21, 300<<10))
+	writeBytes(t, a.path("images/dogs/d1.bin"), randomBytes(22, 2<<20))
+	writeBytes(t, a.path("images/dogs/d2.bin"), randomBytes(23, 2<<20))
+	a.write("labels.csv", "id,label\n1,cat\n2,dog\n")
+	a.ok("commit", "-m", "v1")
+	a.ok("push")
+
+	dir := filepath.Join(t.TempDir(), "sparse")
+	res := runDxEnv(t, t.TempDir(), nil, nil, "clone", rs.url, dir, "--path", "images/cats", "--json")
+	if res.code != 0 {
+		t.Fatalf("sparse clone: %s", res.stderr)
+	}
+	var fr map[string]any
+	if err := json.Unmarshal([]byte(res.stdout), &fr); err != nil {
+		t.Fatal(err)
+	}
+	if got := int64(fr["bytes"].(float64)); got > 1<<20 {
+		t.Fatalf("a sparse clone of 600 KiB of cats fetched %d bytes", got)
+	}
+	s := &repoDir{t: t, dir: dir}
+	m := manifest(t, dir)
+	for p := range m {
+		if !strings.HasPrefix(p, "images/cats") && p != "images" {
+			t.Fatalf("sparse clone checked out %s", p)
+		}
+	}
+	if _, ok := m["images/cats/c1.bin"]; !ok {
+		t.Fatalf("sparse clone lacks images/cats/c1.bin: %v", m)
+	}
+	if out := s.ok("status"); !strings.Contains(out, "clean") {
+		t.Fatalf("status of a sparse clone: %s", out)
+	}
+	if out := s.ok("fsck"); !strings.Contains(out, "ok") {
+		t.Fatalf("fsck of a sparse clone: %s", out)
+	}
+	// Work inside the sparse path; everything else stays as it was.
+	writeBytes(t, s.path("images/cats/c3.bin"), randomBytes(24, 100<<10))
+	if err := os.Remove(s.path("images/cats/c2.bin")); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("commit", "-m", "cats only")
+	s.fails("outside the sparse paths", "commit", "-m", "x", "labels.csv")
+	s.ok("push")
+	s.ok("gc")
+	s.ok("fsck")
+
+	// Widen: the dogs come in as HEAD has them.
+	s.ok("pull", "--path", "images/dogs")
+	if _, err := os.Stat(s.path("images/dogs/d2.bin")); err != nil {
+		t.Fatal("pull --path did not check out the new path")
+	}
+	if out := s.ok("status"); !strings.Contains(out, "clean") {
+		t.Fatalf("status after widening: %s", out)
+	}
+	// The full repository sees the sparse commit, with nothing lost.
+	a.ok("pull")
+	want := map[string]bool{"images/cats/c1.bin": true, "images/cats/c3.bin": true, "images/dogs/d1.bin": true, "images/dogs/d2.bin": true, "labels.csv": true}
+	got := manifest(t, a.dir)
+	for p := range want {
+		if _, ok := got[p]; !ok {
+			t.Fatalf("full repository lacks %s after the sparse commit: %v", p, got)
+		}
+	}
+	if _, ok := got["images/cats/c2.bin"]; ok {
+		t.Fatal("the sparse commit's removal did not arrive")
+	}
+	a.ok("fsck")
+	// A full repository refuses --path.
+	a.fails("not sparse", "pull", "--path", "images")
+}

@@ -223,6 +223,14 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 	var writes []planStep
 	var total int64
 	dirs := map[string]bool{}
+	kept := plan[:0]
+	for _, s := range plan {
+		// A sparse worktree holds its sparse paths only.
+		if r.inSparse(s.path) {
+			kept = append(kept, s)
+		}
+	}
+	plan = kept
 	for _, s := range plan {
 		if err := checkPath(s.path); err != nil {
 			return err

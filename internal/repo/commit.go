@@ -49,6 +49,9 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if strings.TrimSpace(o.Message) == "" {
 		return nil, errors.New("commit: empty message (use -m)")
 	}
+	if err := r.checkSparsePaths(o.Paths); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
 	headID, head, h, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 			return nil, err
 		}
 	}
-	if len(snap.root.children) == 0 && len(o.Paths) == 0 {
+	if len(snap.root.children) == 0 && len(o.Paths) == 0 && !snap.grafted {
 		tree, err = emptyTree(ctx, r.Store)
 		if err != nil {
 			return nil, err

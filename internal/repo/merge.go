@@ -167,6 +167,9 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		if !ok || len(spec.Key) == 0 {
 			return nil, nil, false, nil
 		}
+		if !r.inSparse(p) {
+			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
+		}
 		e, rm, err := r.mergeTable(ctx, p, spec, b, ours, th)
 		if errors.Is(err, merge.ErrHeaderConflict) {
 			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil

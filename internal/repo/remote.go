@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -301,6 +303,12 @@ type FetchResult struct {
 // become refs/remotes/NAME/BRANCH; tags and models the local repository
 // lacks are created (existing ones that differ are kept and reported).
 func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, error) {
+	return r.fetch(ctx, remoteName, r.sparse)
+}
+
+// fetch fetches file content only under paths when paths is non-nil (a
+// sparse repository, or one becoming sparse).
+func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*FetchResult, error) {
 	name, be, ix, err := r.connect(ctx, remoteName)
 	if err != nil {
 		return nil, err
@@ -322,7 +330,16 @@ func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, erro
 		}
 		roots = append(roots, dag.Link{ID: rf.ID, Kind: kind})
 	}
-	fr, err := remote.Fetch(ctx, r.Store, be, ix, roots, r.transferOptions())
+	to := r.transferOptions()
+	if paths != nil {
+		to.Paths = paths
+		if len(paths) == 0 {
+			to.Paths = []string{"\x00"} // sparse with nothing: trees only
+		}
+		// A sparse store may lack what its objects name: walk through.
+		to.Complete = r.sparse != nil
+	}
+	fr, err := remote.Fetch(ctx, r.Store, be, ix, roots, to)
 	if err != nil {
 		return nil, err
 	}
@@ -380,8 +397,9 @@ type PullResult struct {
 }
 
 // Pull fetches and then merges the remote's copy of the current branch
-// (fast-forward when possible).
-func (r *Repo) Pull(ctx context.Context, remoteName string) (*PullResult, error) {
+// (fast-forward when possible). Paths make (or widen) a sparse
+// repository: only file content under them is fetched and checked out.
+func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*PullResult, error) {
 	h, err := r.Store.Head(ctx)
 	if err != nil {
 		return nil, err
@@ -389,9 +407,44 @@ func (r *Repo) Pull(ctx context.Context, remoteName string) (*PullResult, error)
 	if h.Detached() {
 		return nil, errors.New("pull: HEAD is detached; check out a branch first")
 	}
-	fr, err := r.Fetch(ctx, remoteName)
+	headID, _, _, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err
+	}
+	want := r.sparse
+	var added []string
+	if len(paths) > 0 {
+		if paths, err = cleanPaths(paths); err != nil {
+			return nil, fmt.Errorf("pull --path: %w", err)
+		}
+		if r.sparse == nil && !headID.IsZero() {
+			return nil, errors.New("pull --path: this repository is not sparse (it has all its data); --path starts a sparse one (dx clone --path P, or dx init then dx pull --path P)")
+		}
+		for _, p := range paths {
+			if r.sparse != nil && withinAny(p, r.sparse) {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(p))); err == nil && !headID.IsZero() {
+				return nil, fmt.Errorf("pull --path %s: %s exists in the worktree outside the sparse paths; move it away first", p, p)
+			}
+			added = append(added, p)
+		}
+		want = append(slices.Clone(r.sparse), added...)
+	}
+	fr, err := r.fetch(ctx, remoteName, want)
+	if err != nil {
+		return nil, err
+	}
+	if len(added) > 0 {
+		if _, err := r.addSparse(added); err != nil {
+			return nil, err
+		}
+		if !headID.IsZero() {
+			// The new paths come into the worktree as HEAD has them.
+			if _, err := r.Checkout(ctx, "HEAD", CheckoutOptions{Paths: added, Force: true}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	branch := strings.TrimPrefix(h.Ref, "refs/heads/")
 	track := "refs/remotes/" + fr.Remote + "/" + branch
@@ -427,7 +480,24 @@ func (r *Repo) checkoutNewBranch(ctx context.Context, rev, ref string, id dag.ID
 
 // CloneOptions configure Clone.
 type CloneOptions struct {
-	Branch string // default: main, else the first branch
+	Branch string   // default: main, else the first branch
+	Paths  []string // a sparse clone: file content only under these paths
+}
+
+// cleanPaths checks repository-relative paths given by a user.
+func cleanPaths(ps []string) ([]string, error) {
+	var out []string
+	for _, p := range ps {
+		c := path.Clean(strings.TrimSuffix(filepath.ToSlash(p), "/"))
+		if c == "." {
+			c = ""
+		}
+		if strings.HasPrefix(c, "/") || c == ".." || strings.HasPrefix(c, "../") || c == DirName || strings.HasPrefix(c, DirName+"/") {
+			return nil, fmt.Errorf("%q: want a path inside the repository: %w", p, ErrPathspec)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Clone creates a repository in dir from a remote (named origin) and
@@ -474,6 +544,15 @@ func Clone(ctx context.Context, c remote.Config, dir string, co CloneOptions, o 
 	}
 	if err = r.AddRemote("origin", c); err != nil {
 		return nil, nil, err
+	}
+	if len(co.Paths) > 0 {
+		ps, err := cleanPaths(co.Paths)
+		if err != nil {
+			return nil, nil, fmt.Errorf("clone --path: %w", err)
+		}
+		if _, err = r.addSparse(ps); err != nil {
+			return nil, nil, err
+		}
 	}
 	res, err = r.Fetch(ctx, "origin")
 	if err != nil {

@@ -40,9 +40,10 @@ type Options struct {
 
 // Repo is an open repository: a worktree root and its store.
 type Repo struct {
-	Root  string // absolute worktree root
-	Store *store.Store
-	opts  Options
+	Root   string // absolute worktree root
+	Store  *store.Store
+	opts   Options
+	sparse []string // nil: a full repository (see sparse.go)
 }
 
 // Init creates a repository in dir (created if missing).
@@ -88,6 +89,13 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	sparse, err := loadSparse(root)
+	if err != nil {
+		return nil, err
+	}
+	if sparse != nil {
+		o.Store.Partial = true
+	}
 	st, err := store.Open(ctx, filepath.Join(root, DirName), o.Store)
 	if err != nil {
 		return nil, err
@@ -101,7 +109,7 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 	if o.Author == "" {
 		o.Author = defaultAuthor()
 	}
-	return &Repo{Root: root, Store: st, opts: o}, nil
+	return &Repo{Root: root, Store: st, opts: o, sparse: sparse}, nil
 }
 
 // Close flushes and releases the store.

@@ -77,7 +77,7 @@ func (r *Repo) cacheHashed(ctx context.Context, snap *snapshot) error {
 // emptyToZero maps a snapshot of an empty worktree to the zero ID, which
 // DiffTrees reads as an empty tree.
 func emptyToZero(s *snapshot) dag.ID {
-	if len(s.root.children) == 0 {
+	if len(s.root.children) == 0 && !s.grafted {
 		return dag.ZeroID
 	}
 	return s.tree

@@ -294,6 +294,9 @@ type snapshot struct {
 	diffBase dag.ID
 	ingestN  int   // files read
 	ingestB  int64 // bytes read
+	// grafted: a sparse worktree's snapshot, whose tree is HEAD's with
+	// the sparse paths replaced (root holds only those).
+	grafted bool
 }
 
 // takeSnapshot scans the worktree and builds its tree. With store set to
@@ -304,6 +307,12 @@ type snapshot struct {
 // to be stored, so a commit never names a missing object, at a cost that
 // follows the change.
 func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string, base dag.ID) (*snapshot, error) {
+	// A sparse worktree holds its sparse paths only; the rest of the tree
+	// is grafted from HEAD.
+	grafting := r.sparse != nil && len(only) == 0
+	if grafting {
+		only = r.sparse
+	}
 	sc, err := newScanner(r.Root, only)
 	if err != nil {
 		return nil, err
@@ -374,6 +383,12 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if err := buildTrees(ctx, putter, root); err != nil {
 		return nil, err
 	}
+	top := root.id
+	if grafting {
+		if top, err = r.graft(ctx, getter, putter, root); err != nil {
+			return nil, err
+		}
+	}
 	if mode == store.IngestStore {
 		// Cached files that differ from base: are they stored? (Those
 		// equal to base are: base is reachable.) Normally they all are;
@@ -398,7 +413,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			}
 			add(root)
 		} else {
-			err := dag.DiffTrees(ctx, getter, base, root.id, func(p string, x, y *dag.TreeEntry) error {
+			err := dag.DiffTrees(ctx, getter, base, top, func(p string, x, y *dag.TreeEntry) error {
 				diff = append(diff, changeOf(p, x, y))
 				if y == nil || y.Mode == dag.ModeDir {
 					return nil
@@ -436,9 +451,15 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			if err := buildTrees(ctx, putter, root); err != nil {
 				return nil, err
 			}
+			top = root.id
+			if grafting {
+				if top, err = r.graft(ctx, getter, putter, root); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
-	snap.tree = root.id
+	snap.tree, snap.grafted = top, grafting
 	return snap, nil
 }
 
