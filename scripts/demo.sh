@@ -4,7 +4,8 @@
 set -euo pipefail
 DX=$(cd "$(dirname "${1:-bin/dx}")" && pwd)/$(basename "${1:-bin/dx}")
 work=$(mktemp -d "${TMPDIR:-/tmp}/dx-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+team=$(mktemp -d "${TMPDIR:-/tmp}/dx-demo-team.XXXXXX")
+trap 'rm -rf "$work" "$team"' EXIT
 cd "$work"
 export DX_AUTHOR="Demo <demo@example.com>"
 
@@ -57,4 +58,24 @@ step dx diff --rows --stat HEAD~1 HEAD
 step dx tag v1 main
 step dx log --graph --oneline main cleanup
 step dx fsck
-say "Done: the repository lived in $work (removed on exit)."
+
+say "Share it: push to a directory remote (an S3 bucket works the same way), clone it elsewhere."
+step dx remote add origin "file://$team/remote"
+step dx push --all
+cd "$team"
+step dx clone "file://$team/remote" copy
+cd copy
+step dx log --oneline -n 3
+say "A teammate fixes a row and pushes; only the changed chunk travels."
+sed -i 's/^7,user7,/7,USER7,/' data/users.csv
+step dx commit -m "Fix user 7"
+step dx push
+cd "$work"
+step dx pull
+step dx diff --rows HEAD~1 HEAD
+say "A sparse clone fetches only the content under a path."
+cd "$team"
+step dx clone "file://$team/remote" images-only --path images
+step ls images-only
+step dx -C images-only fsck
+say "Done: the repositories lived in $work and $team (removed on exit)."
