@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -42,22 +43,24 @@ const (
 func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []dag.Link, o Options) (*FetchResult, error) {
 	o = o.withDefaults()
 	f := &fetcher{st: st, be: be, ix: ix, o: o, stage: st.NewStaging(), res: &FetchResult{}}
-	ok := false
-	defer func() {
-		if !ok {
-			f.stage.Abort()
-		}
-	}()
 	if err := f.metadata(ctx, roots); err != nil {
+		f.stage.Abort()
 		return nil, err
 	}
 	if err := f.data(ctx); err != nil {
+		if errors.Is(err, ErrIntegrity) {
+			f.stage.Abort()
+		} else {
+			// Interrupted (network, server, Ctrl-C): keep the verified
+			// chunks so that a retry does not download them again.
+			_ = f.stage.CommitData(context.WithoutCancel(ctx))
+		}
 		return nil, err
 	}
 	if err := f.stage.Commit(ctx); err != nil {
+		f.stage.Abort()
 		return nil, err
 	}
-	ok = true
 	f.res.BytesRead = f.read.Load()
 	f.res.Requests = f.reqs.Load()
 	return f.res, nil

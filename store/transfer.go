@@ -214,6 +214,35 @@ func (st *Staging) Commit(ctx context.Context) error {
 	return nil
 }
 
+// CommitData keeps the data chunks staged so far and drops the rest: after
+// an interrupted transfer, verified chunks need not travel again (chunks
+// name nothing, so no invariant depends on what else arrived). The
+// staging is finished either way.
+func (st *Staging) CommitData(ctx context.Context) error {
+	st.mu.Lock()
+	if st.meta != nil {
+		st.meta.f.Close()
+		os.Remove(st.meta.f.Name())
+		st.meta = nil
+	}
+	var keep []*stagedPack
+	for _, p := range st.closed {
+		if p.meta {
+			os.Remove(p.f.Name())
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	st.closed = keep
+	err := st.err
+	st.mu.Unlock()
+	if err != nil {
+		st.Abort()
+		return err
+	}
+	return st.Commit(ctx)
+}
+
 // Abort drops everything staged.
 func (st *Staging) Abort() {
 	st.mu.Lock()

@@ -1,0 +1,175 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// flaky passes calls through to a real backend but fails ranged reads
+// after the first few, as a dropped connection would.
+type flaky struct {
+	Backend
+	okRanges int64
+	ranges   atomic.Int64
+	read     atomic.Int64
+}
+
+var errDropped = errors.New("connection reset by peer")
+
+func (f *flaky) GetRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if f.okRanges >= 0 && f.ranges.Add(1) > f.okRanges {
+		return nil, errDropped
+	}
+	f.read.Add(n)
+	return f.Backend.GetRange(ctx, key, off, n)
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := store.Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// commitRandomFile stores a commit of one file of n random chunks.
+func commitRandomFile(t *testing.T, st *store.Store, n int) dag.ID {
+	t.Helper()
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	fb := dag.NewFileBuilder(ctx, st)
+	buf := make([]byte, 64<<10)
+	for i := 0; i < n; i++ {
+		for j := range buf {
+			buf[j] = byte(r.Uint32())
+		}
+		id, err := st.Put(ctx, dag.KindChunk, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(buf))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file, size, err := fb.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := dag.NewTreeBuilder(ctx, st)
+	if err := tb.Add(dag.TreeEntry{Name: "data.bin", Mode: dag.ModeFile, ID: file, Size: size}); err != nil {
+		t.Fatal(err)
+	}
+	tree, _, err := tb.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "t", Time: time.Unix(1, 0), Message: "m"}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.Put(ctx, dag.KindCommit, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestFetchResumes: a fetch cut off part way keeps the chunks it verified
+// (and nothing else: no metadata, so no ref can name a partial commit); the
+// retry downloads only the rest.
+func TestFetchResumes(t *testing.T) {
+	ctx := context.Background()
+	src := openStore(t)
+	commit := commitRandomFile(t, src, 96) // 6 MiB of incompressible chunks
+	be, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "remote")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := LoadIndex(ctx, be, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{PackSize: 1 << 20, Parallel: 1}
+	if _, err := Push(ctx, src, be, ix, []Update{{Name: "refs/heads/main", New: commit, Kind: dag.KindCommit}}, opts); err != nil {
+		t.Fatal(err)
+	}
+
+	dst := openStore(t)
+	cache := t.TempDir()
+	ix, err = LoadIndex(ctx, be, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Metadata takes a range or two; then three data ranges succeed.
+	cut := &flaky{Backend: be, okRanges: 5}
+	if _, err := Fetch(ctx, dst, cut, ix, []dag.Link{{ID: commit, Kind: dag.KindCommit}}, opts); !errors.Is(err, errDropped) {
+		t.Fatalf("cut-off fetch: %v, want the dropped connection", err)
+	}
+	if ok, _ := dst.Has(ctx, commit); ok {
+		t.Fatal("the commit was kept although its data did not all arrive")
+	}
+	firstRead := cut.read.Load()
+	kept := dst.Stats().Snapshot()["packs_written"]
+	if kept == 0 {
+		t.Fatal("the verified chunks of the cut-off fetch were not kept")
+	}
+	rep, err := dst.Fsck(ctx, true)
+	if err != nil || !rep.OK() {
+		t.Fatalf("fsck after a cut-off fetch: %v %v", err, rep.Problems)
+	}
+
+	again := &flaky{Backend: be, okRanges: -1}
+	res, err := Fetch(ctx, dst, again, ix, []dag.Link{{ID: commit, Kind: dag.KindCommit}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int64(96 * (64<<10 + 100))
+	t.Logf("cut-off fetch read %d bytes; the retry read %d (%d chunks) of about %d", firstRead, again.read.Load(), res.Chunks, total)
+	if res.Chunks >= 96 || again.read.Load() >= total {
+		t.Fatalf("the retry fetched %d chunks again", res.Chunks)
+	}
+	rep, err = dst.Fsck(ctx, true, commit)
+	if err != nil || !rep.OK() {
+		t.Fatalf("fsck after the retry: %v %v", err, rep.Problems)
+	}
+	var out countWriter
+	if _, err := dst.CopyFile(ctx, fileOf(t, dst, commit), &out, store.CopyOptions{}); err != nil || out.n != 96*64<<10 {
+		t.Fatalf("read back %d bytes: %v", out.n, err)
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(b []byte) (int, error) { c.n += int64(len(b)); return len(b), nil }
+
+func fileOf(t *testing.T, st *store.Store, commit dag.ID) dag.ID {
+	t.Helper()
+	ctx := context.Background()
+	c, err := dag.LoadCommit(ctx, st, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dag.LookupPath(ctx, st, c.Tree, "data.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
