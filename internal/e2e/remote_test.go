@@ -612,6 +612,7 @@ func TestSparsePull(t *testing.T) {
 	}
 	s.ok("commit", "-m", "cats only")
 	s.fails("outside the sparse paths", "commit", "-m", "x", "labels.csv")
+	s.fails("outside the sparse paths", "checkout", "HEAD", "--", "labels.csv")
 	s.ok("push")
 	s.ok("gc")
 	s.ok("fsck")

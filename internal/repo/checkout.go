@@ -68,6 +68,9 @@ type planStep struct {
 // Local changes that the checkout does not touch are kept; those it would
 // overwrite make it refuse, unless Force.
 func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*CheckoutResult, error) {
+	if err := r.checkSparsePaths(o.Paths); err != nil {
+		return nil, fmt.Errorf("checkout: %w", err)
+	}
 	target, err := r.Resolve(ctx, rev)
 	if err != nil {
 		return nil, err
