@@ -39,14 +39,15 @@ fuzz-short:
 fuzz:
 	$(MAKE) --no-print-directory fuzz-short FUZZTIME=60s
 
-# Full benchmark (1 GiB table, 20,000 files, 4 GiB file, peers); writes bench/RESULTS.md.
-bench: build
+# Full benchmark (1 GiB table, 20,000 files, 4 GiB file, peers, and push and
+# clone against the pinned MinIO); writes bench/RESULTS.md.
+bench: build minio
 	bash bench/install-peers.sh || true
-	$(GO) run ./bench -dx $(BIN) -out bench/RESULTS.md -json bench/results.json
+	$(GO) run ./bench -dx $(BIN) -minio $$(bash scripts/minio.sh path) -out bench/RESULTS.md -json bench/results.json
 
 # A 2% scale run of the harness, for checking it works.
-bench-smoke: build
-	$(GO) run ./bench -dx $(BIN) -scale 0.02 -skip-big -out /tmp/dx-bench-smoke.md -json /tmp/dx-bench-smoke.json
+bench-smoke: build minio
+	$(GO) run ./bench -dx $(BIN) -minio $$(bash scripts/minio.sh path) -scale 0.02 -skip-big -out /tmp/dx-bench-smoke.md -json /tmp/dx-bench-smoke.json
 
 demo: build
 	bash scripts/demo.sh $(BIN)

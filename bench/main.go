@@ -45,6 +45,8 @@ type config struct {
 	only     map[string]bool
 	mkTemp   bool
 	datasets []*dataset
+	remote   string // yes, no, only
+	minio    string
 }
 
 func main() {
@@ -63,6 +65,8 @@ func main() {
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Hour, "limit for any one command")
 	flag.BoolVar(&c.verbose, "v", false, "log every command run")
 	flag.StringVar(&only, "only", "", "comma-separated datasets to run (table,small,big; default all)")
+	flag.StringVar(&c.remote, "remote", "yes", "the remote benchmark against a local MinIO: yes, no, or only (skip the local measurements)")
+	flag.StringVar(&c.minio, "minio", "", "MinIO server binary for the remote benchmark (default $DX_MINIO_BIN, else `bash scripts/minio.sh path`)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: go run ./bench -dx PATH [flags]\n\nflags:\n")
 		flag.PrintDefaults()
@@ -77,6 +81,9 @@ func main() {
 	}
 	if c.scale <= 0 {
 		fatalf("-scale must be > 0")
+	}
+	if c.remote != "yes" && c.remote != "no" && c.remote != "only" {
+		fatalf("-remote must be yes, no or only")
 	}
 	if c.drop != 0 && c.drop != 1 && c.drop != 2 && c.drop != 3 {
 		fatalf("-drop-caches must be 0, 1, 2 or 3")
@@ -194,11 +201,14 @@ func run(ctx context.Context, c *config) int {
 	}
 
 	for _, ds := range c.datasets {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || c.remote == "only" {
 			break
 		}
 		b.runDataset(ctx, ds)
 		b.writeReports(false)
+	}
+	if ctx.Err() == nil {
+		b.runRemote(ctx)
 	}
 	b.rep.Interrupted = ctx.Err() != nil
 	b.writeReports(true)

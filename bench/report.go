@@ -20,6 +20,7 @@ type Report struct {
 	CachesDropped  bool             `json:"caches_dropped"`
 	Peers          []PeerInfo       `json:"peers"`
 	Datasets       []*DatasetResult `json:"datasets"`
+	Remote         *RemoteReport    `json:"remote,omitempty"`
 	Targets        []Target         `json:"targets"`
 	Summary        string           `json:"summary"`
 	Started        string           `json:"started"`
@@ -104,6 +105,74 @@ type MergeResult struct {
 	Correct    bool    `json:"correct"` // the merged table is byte-identical to both edits applied
 	PeakRSSKiB int64   `json:"peak_rss_kib"`
 	Error      string  `json:"error,omitempty"`
+}
+
+// RemoteReport is the remote benchmark: dx against a local MinIO, beside
+// the aws CLI and restic's S3 backend on the same server.
+type RemoteReport struct {
+	Status   string          `json:"status"` // ok, skipped, failed (the server)
+	Error    string          `json:"error,omitempty"`
+	MinIO    string          `json:"minio,omitempty"`    // server binary
+	Endpoint string          `json:"endpoint,omitempty"` // http://127.0.0.1:PORT
+	AWS      PeerInfo        `json:"aws_cli"`
+	Restic   PeerInfo        `json:"restic"`
+	Datasets []*RemoteResult `json:"datasets"`
+}
+
+// RemoteResult is one dataset's remote numbers, one row per tool (dx,
+// aws, restic).
+type RemoteResult struct {
+	Dataset string              `json:"dataset"`
+	Title   string              `json:"title"`
+	V1Bytes int64               `json:"v1_bytes"`
+	V1Files int                 `json:"v1_files"`
+	V2Bytes int64               `json:"v2_bytes,omitempty"`
+	V2Files int                 `json:"v2_files,omitempty"`
+	V2Desc  string              `json:"v2_desc,omitempty"`
+	Results []*RemoteToolResult `json:"results"`
+}
+
+func (d *RemoteResult) result(tool string) *RemoteToolResult {
+	for _, r := range d.Results {
+		if r.Tool == tool {
+			return r
+		}
+	}
+	return nil
+}
+
+// RemoteToolResult is one tool on one dataset against MinIO. MB/s is
+// 10^6 bytes of the dataset's raw v1 bytes per wall-clock second,
+// whatever the tool actually sends. "Push" is dx push of v1, aws s3 cp
+// up, restic backup of v1; "clone" is dx clone, aws s3 cp down;
+// "incremental" is dx push of v2 after v1, restic backup of v2 after v1.
+type RemoteToolResult struct {
+	Tool             string    `json:"tool"`
+	Version          string    `json:"version,omitempty"`
+	Status           string    `json:"status"` // ok, failed, wrong clone, wrong pull, not installed, not requested
+	Error            string    `json:"error,omitempty"`
+	SetupSeconds     *float64  `json:"setup_seconds"` // restic init
+	PushSeconds      *float64  `json:"push_seconds"`
+	PushMBps         *float64  `json:"push_mb_per_s"`
+	PushBytesSent    *int64    `json:"push_bytes_sent"`   // as dx reports it
+	PushRemoteBytes  *int64    `json:"push_remote_bytes"` // object bytes under the tool's prefix afterwards
+	CloneSeconds     *float64  `json:"clone_seconds"`
+	CloneMBps        *float64  `json:"clone_mb_per_s"`
+	CloneBytesRead   *int64    `json:"clone_bytes_read"`
+	CloneRequests    *int64    `json:"clone_requests"`
+	CloneVerify      string    `json:"clone_verify,omitempty"`
+	IncrSeconds      *float64  `json:"incremental_seconds"`
+	IncrBytesSent    *int64    `json:"incremental_bytes_sent"`          // as dx reports it
+	IncrRemoteGrowth *int64    `json:"incremental_remote_growth_bytes"` // growth of the tool's prefix
+	IncrLocalGrowth  *int64    `json:"incremental_local_growth_bytes"`  // growth of .dx/ committing v2
+	PullSeconds      *float64  `json:"pull_seconds"`
+	PullBytesRead    *int64    `json:"pull_bytes_read"`
+	PullVerify       string    `json:"pull_verify,omitempty"`
+	PeakRSSKiB       *int64    `json:"peak_rss_kib"`
+	Push             *pushJSON `json:"push,omitempty"`             // dx push --json of v1
+	Incr             *pushJSON `json:"incremental_push,omitempty"` // and of v2
+	CachesDropped    bool      `json:"caches_dropped"`
+	Notes            []string  `json:"notes,omitempty"`
 }
 
 // Reference figures for Dolt, which cannot be built here (its module has
@@ -264,6 +333,7 @@ func (rep *Report) evaluate() {
 	if rep.SkipBig {
 		add("peak RSS ≤ 300 MiB committing the 4 GiB file", "big", "SKIPPED", "-skip-big")
 	}
+	rep.evaluateRemote(add)
 	counts := map[string]int{}
 	for _, t := range rep.Targets {
 		counts[t.Result]++
@@ -391,6 +461,8 @@ func (rep *Report) Markdown() string {
 		}
 	}
 
+	rep.remoteMarkdown(p)
+
 	p("## Targets\n\n")
 	if len(rep.Targets) == 0 {
 		p("Nothing evaluated.\n")
@@ -416,4 +488,180 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// Remote targets.
+const (
+	targetRemotePush  = "remote: dx push ≥ aws CLI upload MB/s"
+	targetRemoteClone = "remote: dx clone ≥ aws CLI download MB/s"
+	targetRemoteIncr  = "remote: incremental push faster than restic's"
+)
+
+// evaluateRemote adds the targets of the remote benchmark.
+func (rep *Report) evaluateRemote(add func(target, ds, result, format string, args ...any)) {
+	rr := rep.Remote
+	if rr == nil {
+		return
+	}
+	if len(rr.Datasets) == 0 && rr.Status != "ok" {
+		res := "SKIPPED"
+		if rr.Status == "failed" {
+			res = "FAIL"
+		}
+		for _, t := range []string{targetRemotePush, targetRemoteClone, targetRemoteIncr} {
+			add(t, "—", res, "%s", rr.Error)
+		}
+		return
+	}
+	peerMissing := func(r *RemoteToolResult, what string) string {
+		switch {
+		case r == nil:
+			return what + " not measured"
+		case r.Status == "not installed" || r.Status == "not requested":
+			return what + " " + r.Status
+		case r.Error != "":
+			return what + " failed: " + r.Error
+		}
+		return what + " not measured"
+	}
+	for _, d := range rr.Datasets {
+		dx, aws, restic := d.result("dx"), d.result("aws"), d.result("restic")
+		dxFailed := "not measured"
+		if dx.Error != "" {
+			dxFailed = "dx failed: " + dx.Error
+		}
+		switch {
+		case dx.PushMBps == nil:
+			add(targetRemotePush, d.Dataset, "FAIL", "%s", dxFailed)
+		case aws == nil || aws.PushMBps == nil:
+			add(targetRemotePush, d.Dataset, "N/A", "dx %.1f MB/s; %s", *dx.PushMBps, peerMissing(aws, "aws CLI"))
+		default:
+			add(targetRemotePush, d.Dataset, passFail(*dx.PushMBps >= *aws.PushMBps),
+				"dx %.1f MB/s (%.2f s, sent %s) vs aws s3 cp %.1f MB/s (%.2f s, %s); MB/s of the %s of raw data",
+				*dx.PushMBps, *dx.PushSeconds, human(fromPtr(dx.PushBytesSent)), *aws.PushMBps, *aws.PushSeconds,
+				human(fromPtr(aws.PushRemoteBytes)), human(d.V1Bytes))
+		}
+		switch {
+		case dx.CloneMBps == nil:
+			add(targetRemoteClone, d.Dataset, "FAIL", "%s", dxFailed)
+		case aws == nil || aws.CloneMBps == nil:
+			add(targetRemoteClone, d.Dataset, "N/A", "dx %.1f MB/s; %s", *dx.CloneMBps, peerMissing(aws, "aws CLI"))
+		default:
+			add(targetRemoteClone, d.Dataset, passFail(*dx.CloneMBps >= *aws.CloneMBps),
+				"dx %.1f MB/s (%.2f s, received %s) vs aws s3 cp %.1f MB/s (%.2f s); MB/s of the %s of raw data",
+				*dx.CloneMBps, *dx.CloneSeconds, human(fromPtr(dx.CloneBytesRead)), *aws.CloneMBps, *aws.CloneSeconds, human(d.V1Bytes))
+		}
+		switch {
+		case dx.IncrSeconds == nil:
+			add(targetRemoteIncr, d.Dataset, "FAIL", "%s", dxFailed)
+		case restic == nil || restic.IncrSeconds == nil:
+			add(targetRemoteIncr, d.Dataset, "N/A", "dx %.2f s; %s", *dx.IncrSeconds, peerMissing(restic, "restic"))
+		default:
+			add(targetRemoteIncr, d.Dataset, passFail(*dx.IncrSeconds < *restic.IncrSeconds),
+				"dx %.2f s, sent %s (committing v2 grew .dx by %s) vs restic backup %.2f s (repository grew %s)",
+				*dx.IncrSeconds, human(fromPtr(dx.IncrBytesSent)), human(fromPtr(dx.IncrLocalGrowth)),
+				*restic.IncrSeconds, human(fromPtr(restic.IncrRemoteGrowth)))
+		}
+		// Correctness, which gates the numbers above.
+		for _, c := range []struct{ t, v string }{
+			{"remote: clone restores v1 byte-for-byte", dx.CloneVerify},
+			{"remote: pull brings the clone to v2 byte-for-byte", dx.PullVerify},
+		} {
+			switch {
+			case c.v == "OK":
+				add(c.t, d.Dataset, "PASS", "sha256 of every file matches the pushed worktree")
+			case c.v != "":
+				add(c.t, d.Dataset, "FAIL", "%s", strings.TrimPrefix(c.v, "FAIL: "))
+			default:
+				add(c.t, d.Dataset, "FAIL", "%s", dxFailed)
+			}
+		}
+	}
+}
+
+func fmtBytesMiB(p *int64) string { return fmtMiB(p, 1<<20) }
+
+// remoteMarkdown renders the remote benchmark.
+func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
+	rr := rep.Remote
+	if rr == nil {
+		return
+	}
+	p("## Remote: push and clone against a local MinIO (S3)\n\n")
+	if rr.Status != "ok" {
+		p("%s: %s\n\n", rr.Status, rr.Error)
+		if len(rr.Datasets) == 0 {
+			return
+		}
+	}
+	peer := func(pi PeerInfo) string {
+		switch {
+		case pi.Installed:
+			return pi.Version
+		case strings.HasPrefix(pi.Missing, "not requested"):
+			return pi.Missing
+		}
+		return "not installed (" + pi.Missing + ")"
+	}
+	p("- Server: MinIO `%s` at %s, started for this run on this machine (it shares the CPUs and the disk with the tools)\n", rr.MinIO, rr.Endpoint)
+	p("- aws CLI: %s, default settings\n", peer(rr.AWS))
+	p("- restic: %s\n\n", peer(rr.Restic))
+	p("Per dataset, in a fresh dx repository: v1 is generated and committed (not timed); `dx push` of v1 to an empty " +
+		"prefix; `dx clone` of it into a new directory, checked file by file against the worktree; `aws s3 cp --recursive` " +
+		"of the same v1 files up to another bucket and back down into a new directory; restic `init` and `backup` of v1 " +
+		"to its S3 repository. Then v2 is applied and committed (not timed); `dx push` of it (incremental), `dx pull` of it " +
+		"into the clone (checked file by file), and restic `backup` of v2. The page cache is dropped before every timed " +
+		"command as above. Push and clone MB/s are 10⁶ bytes of the dataset's raw v1 bytes per wall-clock second, " +
+		"for every tool, whatever it actually sends (dx sends compressed, deduplicated packs; the aws CLI the files as they are). " +
+		"Sent is what dx reports as bytes sent; on remote is the size of the objects under the tool's prefix after the full push; " +
+		"remote growth is how much that grew with the incremental push (restic: with the v2 backup).\n\n")
+	for _, d := range rr.Datasets {
+		p("### %s\n\n", d.Title)
+		p("- v1: %s in %d files\n", human(d.V1Bytes), d.V1Files)
+		if d.V2Bytes > 0 {
+			p("- v2: %s in %d files: %s\n", human(d.V2Bytes), d.V2Files, d.V2Desc)
+		}
+		p("\n| tool | push s | push MB/s | sent MiB | on remote MiB | clone s | clone MB/s | received MiB | incremental s | incremental sent MiB | remote growth MiB | pull s | peak RSS MiB | status |\n")
+		p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		for _, r := range d.Results {
+			status := r.Status
+			if r.Error != "" {
+				status += ": " + r.Error
+			}
+			if r.SetupSeconds != nil {
+				status += fmt.Sprintf("; init %.2f s", *r.SetupSeconds)
+			}
+			if r.CloneVerify != "" {
+				status += "; clone verify " + r.CloneVerify
+			}
+			if r.PullVerify != "" {
+				status += "; pull verify " + r.PullVerify
+			}
+			for _, n := range r.Notes {
+				status += "; " + n
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool,
+				fmtF(r.PushSeconds, 2), fmtF(r.PushMBps, 1), fmtBytesMiB(r.PushBytesSent), fmtBytesMiB(r.PushRemoteBytes),
+				fmtF(r.CloneSeconds, 2), fmtF(r.CloneMBps, 1), fmtBytesMiB(r.CloneBytesRead),
+				fmtF(r.IncrSeconds, 2), fmtBytesMiB(r.IncrBytesSent), fmtBytesMiB(r.IncrRemoteGrowth),
+				fmtF(r.PullSeconds, 2), fmtMiB(r.PeakRSSKiB, 1024), mdEscape(status))
+		}
+		p("\n")
+		if dx := d.result("dx"); dx != nil && dx.Push != nil {
+			pj := dx.Push
+			p("dx push of v1: %d objects (%d chunks) in %d packs, chunk data %s + metadata %s, %s sent.",
+				pj.Objects, pj.Chunks, pj.Packs, human(pj.DataBytes), human(pj.MetaBytes), human(pj.BytesSent))
+			if dx.CloneRequests != nil {
+				p(" dx clone: %s received in %d ranged GETs.", human(fromPtr(dx.CloneBytesRead)), *dx.CloneRequests)
+			}
+			if ij := dx.Incr; ij != nil {
+				p(" Incremental push of v2: %d objects (%d chunks) in %d packs, chunk data %s + metadata %s, %s sent; committing v2 grew `.dx/` by %s.",
+					ij.Objects, ij.Chunks, ij.Packs, human(ij.DataBytes), human(ij.MetaBytes), human(ij.BytesSent), human(fromPtr(dx.IncrLocalGrowth)))
+			}
+			if dx.PullBytesRead != nil {
+				p(" dx pull of v2 into the clone: %s received.", human(*dx.PullBytesRead))
+			}
+			p("\n\n")
+		}
+	}
 }

@@ -85,6 +85,10 @@ type runner struct {
 	ctx     context.Context
 	timeout time.Duration
 	verbose bool
+	// baseEnv is the environment commands start from; nil: os.Environ().
+	baseEnv []string
+	// outMax is how much of the end of stdout is kept; 0: 64 KiB.
+	outMax int
 }
 
 // run executes name args in dir with env added to the environment and
@@ -94,9 +98,17 @@ func (rn *runner) run(dir string, env []string, name string, args ...string) run
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	base := rn.baseEnv
+	if base == nil {
+		base = os.Environ()
+	}
+	cmd.Env = append(append([]string(nil), base...), env...)
 	cmd.Stdin = nil
-	out, errb := &tailBuffer{max: 64 << 10}, &tailBuffer{max: 64 << 10}
+	outMax := rn.outMax
+	if outMax <= 0 {
+		outMax = 64 << 10
+	}
+	out, errb := &tailBuffer{max: outMax}, &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, errb
 	cmd.WaitDelay = 10 * time.Second
 	if rn.verbose {

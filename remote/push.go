@@ -139,7 +139,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	}
 	// 3. Upload: data, then metadata.
 	bar := o.Progress.Start("push", chunkBytes, true)
-	up := &uploader{st: st, be: be, ix: ix, o: o, res: res, bar: bar}
+	up := &uploader{st: st, be: be, ix: ix, o: o, res: res, bar: bar, free: make(chan *bytes.Buffer, o.Parallel+2)}
 	err = up.packs(ctx, chunks, false)
 	if err == nil {
 		err = up.packs(ctx, meta, true)
@@ -297,11 +297,32 @@ type uploader struct {
 	bar    progress.Bar
 	sent   atomic.Int64
 	npacks atomic.Int64
+	free   chan *bytes.Buffer
 }
 
 type builtPack struct {
 	buf *bytes.Buffer
 	w   *pack.Writer
+}
+
+// getBuf returns a pack buffer: a recycled one when there is one, so that
+// a long push holds a fixed number of pack buffers instead of leaving a
+// trail of them to the garbage collector.
+func (u *uploader) getBuf() *bytes.Buffer {
+	select {
+	case b := <-u.free:
+		b.Reset()
+		return b
+	default:
+		return bytes.NewBuffer(make([]byte, 0, u.o.PackSize+1<<20))
+	}
+}
+
+func (u *uploader) putBuf(b *bytes.Buffer) {
+	select {
+	case u.free <- b:
+	default:
+	}
 }
 
 // packs uploads ids in packs of about PackSize. Data packs go up in
@@ -320,7 +341,9 @@ func (u *uploader) packs(ctx context.Context, ids []dag.ID, meta bool) error {
 	for range workers {
 		g.Go(func() error {
 			for p := range queue {
-				if err := u.upload(gctx, p, meta); err != nil {
+				err := u.upload(gctx, p, meta)
+				u.putBuf(p.buf)
+				if err != nil {
 					return err
 				}
 			}
@@ -348,7 +371,7 @@ func (u *uploader) packs(ctx context.Context, ids []dag.ID, meta bool) error {
 				return err
 			}
 			if cur == nil {
-				buf := bytes.NewBuffer(make([]byte, 0, u.o.PackSize+1<<20))
+				buf := u.getBuf()
 				w, err := pack.NewWriter(buf)
 				if err != nil {
 					return err

@@ -287,7 +287,10 @@ func (a *app) cloneCmd() *cobra.Command {
 			}
 			defer r.Close()
 			if asJSON {
-				return a.printJSON(res)
+				return a.printJSON(struct {
+					*repo.FetchResult
+					Seconds float64 `json:"seconds"`
+				}{res, time.Since(start).Seconds()})
 			}
 			a.printf("Cloned %s into %s: %d objects, %s received in %.1fs\n", args[0], dir, res.Objects, humanBytes(res.BytesRead), time.Since(start).Seconds())
 			return r.Close()

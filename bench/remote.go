@@ -1,0 +1,638 @@
+package main
+
+// The remote benchmark (issue 4): dx push, clone, incremental push and
+// pull against a local MinIO, beside `aws s3 cp --recursive` of the same
+// bytes and restic with its S3 backend, all in the same run against the
+// same server.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Buckets of the remote benchmark: one per tool, a prefix per dataset.
+const (
+	dxBucket     = "dx-bench"
+	awsBucket    = "aws-bench"
+	resticBucket = "restic-bench"
+)
+
+// awsPeer is the aws CLI, the baseline of the remote benchmark only.
+var awsPeer = &peer{name: "aws", bins: []string{"aws"}, version: []string{"aws", "--version"}}
+
+// ---------------------------------------------------------------- MinIO
+
+// minioServer is a MinIO started for the benchmark on 127.0.0.1 (the way
+// internal/s3test starts it for the tests).
+type minioServer struct {
+	host           string // 127.0.0.1:PORT
+	access, secret string
+	cmd            *exec.Cmd
+	done           chan struct{}
+	log            *os.File
+	client         *minio.Client
+}
+
+// findMinio returns the MinIO binary: -minio, else $DX_MINIO_BIN, else
+// where scripts/minio.sh caches it.
+func findMinio(flagValue string) (string, error) {
+	bin := flagValue
+	if bin == "" {
+		bin = os.Getenv("DX_MINIO_BIN")
+	}
+	if bin == "" {
+		out, err := exec.Command("bash", "scripts/minio.sh", "path").Output()
+		if err != nil {
+			return "", fmt.Errorf("bash scripts/minio.sh path: %v (run the bench from the repository root, or pass -minio)", err)
+		}
+		bin = strings.TrimSpace(string(out))
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("MinIO not installed (%v); build it with `make minio` (bash scripts/minio.sh install)", err)
+	}
+	return filepath.Abs(bin)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startMinio runs bin with its data and log under dir and waits until it
+// answers its health check.
+func startMinio(ctx context.Context, bin, dir string) (*minioServer, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	console, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &minioServer{
+		host:   fmt.Sprintf("127.0.0.1:%d", port),
+		access: "dxbench",
+		secret: "dxbench-secret-key",
+		done:   make(chan struct{}),
+	}
+	if s.log, err = os.Create(filepath.Join(dir, "minio.log")); err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command(bin, "server", "--quiet", "--address", s.host,
+		"--console-address", fmt.Sprintf("127.0.0.1:%d", console), filepath.Join(dir, "data"))
+	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.access, "MINIO_ROOT_PASSWORD="+s.secret,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	// Its own process group: a Ctrl-C of the bench reaches it only
+	// through stop, after the commands using it have ended.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		s.log.Close()
+		return nil, err
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(hctx, http.MethodGet, "http://"+s.host+"/minio/health/live", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(s.log.Name())
+			s.log.Close()
+			return nil, fmt.Errorf("MinIO exited at start: %s", firstLine(string(log)))
+		case <-hctx.Done():
+			s.stop()
+			return nil, errors.New("MinIO not healthy after 30 s")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	s.client, err = minio.New(s.host, &minio.Options{Creds: credentials.NewStaticV4(s.access, s.secret, "")})
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// stop sends SIGTERM to the server's process group and waits for it to
+// exit; after 10 s it kills it.
+func (s *minioServer) stop() {
+	select {
+	case <-s.done:
+	default:
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.done
+		}
+	}
+	s.log.Close()
+}
+
+func (s *minioServer) endpoint() string { return "http://" + s.host }
+
+func (s *minioServer) makeBucket(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.client.MakeBucket(ctx, name, minio.MakeBucketOptions{}); err != nil {
+		return fmt.Errorf("make bucket %s: %v", name, err)
+	}
+	return nil
+}
+
+// size sums the sizes of the objects under prefix in bucket.
+func (s *minioServer) size(ctx context.Context, bucket, prefix string) (bytes int64, objects int, err error) {
+	for o := range s.client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return 0, 0, o.Err
+		}
+		bytes += o.Size
+		objects++
+	}
+	return bytes, objects, nil
+}
+
+// remoteEnviron is the environment every command of the remote benchmark
+// starts from: ours without AWS_* and RESTIC_* variables, plus the
+// server's credentials, and AWS config files that do not exist, so the
+// aws CLI runs with its defaults whatever this machine's ~/.aws holds.
+func remoteEnviron(s *minioServer, dir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "RESTIC_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env,
+		"AWS_ACCESS_KEY_ID="+s.access,
+		"AWS_SECRET_ACCESS_KEY="+s.secret,
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "no-aws-credentials"),
+	)
+}
+
+// ---------------------------------------------------------------- run
+
+// runRemote runs the remote benchmark on the datasets that have a second
+// version (the table and the small files).
+func (b *bench) runRemote(ctx context.Context) {
+	rr := &RemoteReport{Status: "ok"}
+	b.rep.Remote = rr
+	logf("=== remote: push, clone and incremental push against a local MinIO")
+	if b.cfg.remote == "no" {
+		rr.Status, rr.Error = "skipped", "-remote no"
+		logf("  skipped (-remote no)")
+		return
+	}
+	rr.AWS = detectPeer(awsPeer)
+	rr.Restic = PeerInfo{Name: "restic", Missing: "not requested (-peers)"}
+	for _, p := range b.rep.Peers {
+		if p.Name == "restic" {
+			rr.Restic = p
+		}
+	}
+	for _, p := range []PeerInfo{rr.AWS, rr.Restic} {
+		if p.Installed {
+			logf("  %s: %s", p.Name, p.Version)
+		} else {
+			logf("  %s: not installed (%s)", p.Name, p.Missing)
+		}
+	}
+	bin, err := findMinio(b.cfg.minio)
+	if err != nil {
+		rr.Status, rr.Error = "skipped", err.Error()
+		logf("  skipped: %v", err)
+		return
+	}
+	rr.MinIO = bin
+	root := filepath.Join(b.cfg.dir, "dxbench-remote")
+	os.RemoveAll(root)
+	defer b.cleanup(root)
+	srv, err := startMinio(ctx, bin, filepath.Join(root, "minio"))
+	if err != nil {
+		rr.Status, rr.Error = "failed", "starting MinIO: "+err.Error()
+		logf("  FAILED: %s", rr.Error)
+		return
+	}
+	defer func() {
+		logf("  stopping MinIO")
+		srv.stop()
+	}()
+	rr.Endpoint = srv.endpoint()
+	logf("  MinIO %s at %s", bin, rr.Endpoint)
+	for _, bucket := range []string{dxBucket, awsBucket, resticBucket} {
+		if err := srv.makeBucket(ctx, bucket); err != nil {
+			rr.Status, rr.Error = "failed", err.Error()
+			logf("  FAILED: %s", rr.Error)
+			return
+		}
+	}
+	for _, ds := range b.cfg.datasets {
+		if ds.applyV2 == nil || !ds.withPeers {
+			continue // the big file: a memory check only
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		rd := &RemoteResult{Dataset: ds.name, Title: ds.title}
+		rr.Datasets = append(rr.Datasets, rd)
+		b.remoteDataset(ctx, srv, ds, rd, filepath.Join(root, ds.name))
+		b.cleanup(filepath.Join(root, ds.name))
+		b.writeReports(false)
+	}
+}
+
+// remoteDataset measures dx, the aws CLI and restic on one dataset: v1 is
+// generated and committed (untimed), pushed, cloned, copied up and down
+// with the aws CLI and backed up by restic; then v2 is applied and
+// committed (untimed), pushed, pulled into the clone and backed up.
+func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset, rd *RemoteResult, dir string) {
+	logf("--- remote on %s", ds.name)
+	// Whole JSON outputs: dx pull --json lists every file it changed.
+	rn := &runner{ctx: ctx, timeout: b.cfg.timeout, verbose: b.cfg.verbose, baseEnv: remoteEnviron(srv, dir), outMax: 64 << 20}
+	src := filepath.Join(dir, "src") // the dx repository; its worktree is the data
+	clone := filepath.Join(dir, "clone")
+	awsDown := filepath.Join(dir, "aws-download")
+	ep := srv.endpoint()
+
+	dx := &RemoteToolResult{Tool: "dx", Version: b.rep.DXVersion, Status: "ok"}
+	aws := &RemoteToolResult{Tool: "aws", Version: b.rep.Remote.AWS.Version, Status: "ok"}
+	restic := &RemoteToolResult{Tool: "restic", Version: b.rep.Remote.Restic.Version, Status: "ok"}
+	rd.Results = []*RemoteToolResult{dx, aws, restic}
+	// A wrong clone or pull shows in dx's status once every step has run
+	// (the incremental push is measured all the same).
+	defer func() {
+		switch {
+		case dx.Status != "ok":
+		case dx.CloneVerify != "" && dx.CloneVerify != "OK":
+			dx.Status = "wrong clone"
+		case dx.PullVerify != "" && dx.PullVerify != "OK":
+			dx.Status = "wrong pull"
+		}
+	}()
+	if !b.rep.Remote.AWS.Installed {
+		aws.Status = "not installed"
+	}
+	if !b.rep.Remote.Restic.Installed {
+		restic.Status = "not installed"
+		if strings.HasPrefix(b.rep.Remote.Restic.Missing, "not requested") {
+			restic.Status = "not requested"
+		}
+	}
+	fail := func(r *RemoteToolResult, format string, args ...any) {
+		r.Status = "failed"
+		r.Error = fmt.Sprintf(format, args...)
+		logf("  %s FAILED: %s", r.Tool, r.Error)
+	}
+	failAll := func(format string, args ...any) {
+		for _, r := range rd.Results {
+			if r.Status == "ok" {
+				fail(r, format, args...)
+			}
+		}
+	}
+	ok := func(r *RemoteToolResult) bool { return r.Status == "ok" && ctx.Err() == nil }
+	rss := func(r *RemoteToolResult, kib int64) {
+		if r.PeakRSSKiB == nil || kib > *r.PeakRSSKiB {
+			r.PeakRSSKiB = new(kib)
+		}
+	}
+	// timed drops caches, then runs one command.
+	timed := func(r *RemoteToolResult, what, cwd string, args ...string) (runResult, bool) {
+		dropped := b.drop.drop()
+		logf("  %s %s ...", r.Tool, what)
+		res := rn.run(cwd, nil, args[0], args[1:]...)
+		if res.Err != nil {
+			logf("  %s %s: %s (%.1fs)", r.Tool, what, res.errLine(), res.Seconds)
+		} else {
+			logf("  %s %s: %.2fs, peak RSS %.0f MiB", r.Tool, what, res.Seconds, float64(res.MaxRSSKiB)/1024)
+		}
+		rss(r, res.MaxRSSKiB)
+		return res, dropped
+	}
+	remoteSize := func(bucket, prefix string) *int64 {
+		n, _, err := srv.size(ctx, bucket, prefix)
+		if err != nil {
+			logf("  listing s3://%s/%s: %v", bucket, prefix, err)
+			return nil
+		}
+		return new(n)
+	}
+
+	// v1 in a dx repository, committed (not part of the remote numbers).
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		failAll("%v", err)
+		return
+	}
+	if r := rn.run(src, nil, b.cfg.dx, "init"); r.Err != nil {
+		fail(dx, "dx init: %s", r.errLine())
+	}
+	if ds.attributes != "" {
+		if err := os.WriteFile(filepath.Join(src, ".dxattributes"), []byte(ds.attributes), 0o644); err != nil {
+			fail(dx, "%v", err)
+		}
+	}
+	v1, err := b.gen(ds.name+" v1 for the remote benchmark", func() (genInfo, error) { return ds.genV1(src) })
+	if err != nil {
+		failAll("generating v1: %v", err)
+		return
+	}
+	rd.V1Bytes, rd.V1Files = v1.Bytes, v1.Files
+	if ok(dx) {
+		logf("  dx commit v1 (untimed) ...")
+		if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", "v1"); r.Err != nil {
+			fail(dx, "dx commit v1: %s", r.errLine())
+		}
+	}
+	want1, err := hashTree(src, ".dx")
+	if err != nil {
+		failAll("hashing v1: %v", err)
+		return
+	}
+
+	// dx: full push of v1 to a fresh prefix, then clone it.
+	dxURL := "s3://" + dxBucket + "/" + ds.name
+	if ok(dx) {
+		if r := rn.run(src, nil, b.cfg.dx, "remote", "add", "origin", dxURL, "--endpoint", ep, "--path-style"); r.Err != nil {
+			fail(dx, "dx remote add: %s", r.errLine())
+		}
+	}
+	if ok(dx) {
+		r, dropped := timed(dx, "push (full, v1)", src, b.cfg.dx, "-q", "push", "--json")
+		dx.CachesDropped = dropped
+		var pj pushJSON
+		if r.Err != nil {
+			fail(dx, "dx push: %s", r.errLine())
+		} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
+			fail(dx, "dx push --json: %v: %s", err, firstLine(r.Stdout))
+		} else {
+			dx.PushSeconds = new(r.Seconds)
+			dx.PushMBps = new(mbps(v1.Bytes, r.Seconds))
+			dx.PushBytesSent = new(pj.BytesSent)
+			dx.PushRemoteBytes = remoteSize(dxBucket, ds.name+"/")
+			dx.Push = &pj
+			logf("  dx push: %.1f MB/s of data, sent %s (%d objects in %d packs)", *dx.PushMBps, human(pj.BytesSent), pj.Objects, pj.Packs)
+		}
+	}
+	if ok(dx) {
+		r, _ := timed(dx, "clone", dir, b.cfg.dx, "-q", "clone", dxURL, clone, "--endpoint", ep, "--path-style", "--json")
+		var cj cloneJSON
+		if r.Err != nil {
+			fail(dx, "dx clone: %s", r.errLine())
+		} else if err := json.Unmarshal([]byte(r.Stdout), &cj); err != nil {
+			fail(dx, "dx clone --json: %v: %s", err, firstLine(r.Stdout))
+		} else {
+			dx.CloneSeconds = new(r.Seconds)
+			dx.CloneMBps = new(mbps(v1.Bytes, r.Seconds))
+			dx.CloneBytesRead = new(cj.BytesRead)
+			dx.CloneRequests = new(cj.Requests)
+			dx.CloneVerify = verifyTree(want1, clone, ".dx")
+			logf("  dx clone: %.1f MB/s of data, received %s in %d requests; verify: %s", *dx.CloneMBps, human(cj.BytesRead), cj.Requests, dx.CloneVerify)
+		}
+	}
+	// aws CLI: the same v1 bytes up and down.
+	awsURL := "s3://" + awsBucket + "/" + ds.name + "/"
+	if ok(aws) {
+		r, dropped := timed(aws, "s3 cp --recursive (upload)", src,
+			"aws", "--endpoint-url", ep, "s3", "cp", "--recursive", "--only-show-errors", "--exclude", ".dx*", src, awsURL)
+		aws.CachesDropped = dropped
+		if r.Err != nil {
+			fail(aws, "aws s3 cp (upload): %s", r.errLine())
+		} else {
+			aws.PushSeconds = new(r.Seconds)
+			aws.PushMBps = new(mbps(v1.Bytes, r.Seconds))
+			aws.PushRemoteBytes = remoteSize(awsBucket, ds.name+"/")
+			logf("  aws upload: %.1f MB/s", *aws.PushMBps)
+			if aws.PushRemoteBytes != nil && *aws.PushRemoteBytes != v1.Bytes {
+				fail(aws, "uploaded %d bytes, v1 is %d", *aws.PushRemoteBytes, v1.Bytes)
+			}
+		}
+	}
+	if ok(aws) {
+		r, _ := timed(aws, "s3 cp --recursive (download)", dir,
+			"aws", "--endpoint-url", ep, "s3", "cp", "--recursive", "--only-show-errors", awsURL, awsDown)
+		if r.Err != nil {
+			fail(aws, "aws s3 cp (download): %s", r.errLine())
+		} else {
+			aws.CloneSeconds = new(r.Seconds)
+			aws.CloneMBps = new(mbps(v1.Bytes, r.Seconds))
+			logf("  aws download: %.1f MB/s", *aws.CloneMBps)
+			if n, err := dirSize(awsDown); err != nil || n != v1.Bytes {
+				fail(aws, "downloaded %d bytes (%v), v1 is %d", n, err, v1.Bytes)
+			}
+		}
+	}
+	b.cleanup(awsDown)
+
+	// restic: init, then back up v1 into its S3 repository.
+	resticRepo := "s3:" + ep + "/" + resticBucket + "/" + ds.name
+	resticEnv := []string{"RESTIC_PASSWORD=bench", "RESTIC_CACHE_DIR=" + filepath.Join(dir, "restic-cache"), "RESTIC_PROGRESS_FPS=0.01"}
+	resticRun := func(what string, args ...string) (runResult, bool) {
+		rn := *rn
+		rn.baseEnv = append(append([]string(nil), rn.baseEnv...), resticEnv...)
+		dropped := b.drop.drop()
+		logf("  restic %s ...", what)
+		r := rn.run(src, nil, "restic", append([]string{"-r", resticRepo}, args...)...)
+		if r.Err != nil {
+			logf("  restic %s: %s (%.1fs)", what, r.errLine(), r.Seconds)
+		} else {
+			logf("  restic %s: %.2fs, peak RSS %.0f MiB", what, r.Seconds, float64(r.MaxRSSKiB)/1024)
+		}
+		rss(restic, r.MaxRSSKiB)
+		return r, dropped
+	}
+	if ok(restic) {
+		r, _ := resticRun("init", "init", "--quiet")
+		if r.Err != nil {
+			fail(restic, "restic init: %s", r.errLine())
+		} else {
+			restic.SetupSeconds = new(r.Seconds)
+		}
+	}
+	if ok(restic) {
+		r, dropped := resticRun("backup v1", append([]string{"backup", "--json", "--tag", "v1"}, ds.paths...)...)
+		restic.CachesDropped = dropped
+		if r.Err != nil {
+			fail(restic, "restic backup v1: %s", r.errLine())
+		} else {
+			restic.PushSeconds = new(r.Seconds)
+			restic.PushMBps = new(mbps(v1.Bytes, r.Seconds))
+			restic.PushRemoteBytes = remoteSize(resticBucket, ds.name+"/")
+			logf("  restic backup v1: %.1f MB/s", *restic.PushMBps)
+		}
+	}
+
+	// v2, committed (untimed); the incremental push, pull and backup.
+	var dxBefore int64
+	if ok(dx) {
+		if dxBefore, err = dirSize(filepath.Join(src, ".dx")); err != nil {
+			fail(dx, "sizing .dx: %v", err)
+		}
+	}
+	v2, err := b.gen(ds.name+" v2 in place", func() (genInfo, error) { return ds.applyV2(src) })
+	if err != nil {
+		failAll("generating v2: %v", err)
+		return
+	}
+	rd.V2Bytes, rd.V2Files, rd.V2Desc = v2.Bytes, v2.Files, v2.Edits
+	if ok(dx) {
+		logf("  dx commit v2 (untimed) ...")
+		if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", "v2"); r.Err != nil {
+			fail(dx, "dx commit v2: %s", r.errLine())
+		} else if after, err := dirSize(filepath.Join(src, ".dx")); err == nil {
+			dx.IncrLocalGrowth = new(after - dxBefore)
+		}
+	}
+	if ok(dx) {
+		remoteBefore := remoteSize(dxBucket, ds.name+"/")
+		r, _ := timed(dx, "push (incremental, v2)", src, b.cfg.dx, "-q", "push", "--json")
+		var pj pushJSON
+		if r.Err != nil {
+			fail(dx, "dx incremental push: %s", r.errLine())
+		} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
+			fail(dx, "dx push --json: %v: %s", err, firstLine(r.Stdout))
+		} else {
+			dx.IncrSeconds = new(r.Seconds)
+			dx.IncrBytesSent = new(pj.BytesSent)
+			dx.Incr = &pj
+			if after := remoteSize(dxBucket, ds.name+"/"); after != nil && remoteBefore != nil {
+				dx.IncrRemoteGrowth = new(*after - *remoteBefore)
+			}
+			logf("  dx incremental push: %.2fs, sent %s (%d objects in %d packs); local store grew %s",
+				r.Seconds, human(pj.BytesSent), pj.Objects, pj.Packs, human(fromPtr(dx.IncrLocalGrowth)))
+		}
+	}
+	if ok(dx) && dx.CloneVerify == "OK" {
+		want2, err := hashTree(src, ".dx")
+		if err != nil {
+			fail(dx, "hashing v2: %v", err)
+		} else {
+			r, _ := timed(dx, "pull (v2 into the clone)", clone, b.cfg.dx, "-q", "pull", "--json")
+			var pj struct {
+				Fetch cloneJSON `json:"fetch"`
+			}
+			if r.Err != nil {
+				fail(dx, "dx pull: %s", r.errLine())
+			} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
+				fail(dx, "dx pull --json: %v: %s", err, firstLine(r.Stdout))
+			} else {
+				dx.PullSeconds = new(r.Seconds)
+				dx.PullBytesRead = new(pj.Fetch.BytesRead)
+				dx.PullVerify = verifyTree(want2, clone, ".dx")
+				logf("  dx pull: %.2fs, received %s in %d requests; verify: %s", r.Seconds, human(pj.Fetch.BytesRead), pj.Fetch.Requests, dx.PullVerify)
+			}
+		}
+	}
+	b.cleanup(clone)
+	if ok(restic) {
+		remoteBefore := remoteSize(resticBucket, ds.name+"/")
+		r, _ := resticRun("backup v2", append([]string{"backup", "--json", "--tag", "v2"}, ds.paths...)...)
+		if r.Err != nil {
+			fail(restic, "restic backup v2: %s", r.errLine())
+		} else {
+			restic.IncrSeconds = new(r.Seconds)
+			if after := remoteSize(resticBucket, ds.name+"/"); after != nil && remoteBefore != nil {
+				restic.IncrRemoteGrowth = new(*after - *remoteBefore)
+			}
+			if s, ok := resticSummary(r.Stdout); ok {
+				restic.Notes = append(restic.Notes, fmt.Sprintf("v2 backup: restic reports data_added %s", human(s.DataAdded)))
+			}
+			logf("  restic backup v2: %.2fs, repository grew %s", r.Seconds, human(fromPtr(restic.IncrRemoteGrowth)))
+		}
+	}
+}
+
+// pushJSON is `dx push --json`.
+type pushJSON struct {
+	Objects   int     `json:"objects"`
+	Chunks    int     `json:"chunks"`
+	Packs     int     `json:"packs"`
+	DataBytes int64   `json:"data_bytes"`
+	MetaBytes int64   `json:"meta_bytes"`
+	BytesSent int64   `json:"bytes_sent"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// cloneJSON is `dx clone --json` (and the fetch part of `dx pull --json`).
+type cloneJSON struct {
+	Objects   int   `json:"objects"`
+	Chunks    int   `json:"chunks"`
+	Bytes     int64 `json:"bytes"`
+	BytesRead int64 `json:"bytes_read"`
+	Requests  int64 `json:"requests"`
+}
+
+// resticSummary finds the summary message of `restic backup --json`.
+func resticSummary(out string) (s struct {
+	DataAdded int64 `json:"data_added"`
+}, ok bool) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, `"summary"`) {
+			continue
+		}
+		var m struct {
+			MessageType string `json:"message_type"`
+			DataAdded   int64  `json:"data_added"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.MessageType == "summary" {
+			s.DataAdded, ok = m.DataAdded, true
+		}
+	}
+	return s, ok
+}
+
+// verifyTree compares the files under root (top-level names starting with
+// skipPrefix left out) with want: "OK" or "FAIL: …".
+func verifyTree(want map[string][32]byte, root, skipPrefix string) string {
+	got, err := hashTree(root, skipPrefix)
+	if err != nil {
+		return "FAIL: " + err.Error()
+	}
+	if d := compareTrees(want, got); d != "" {
+		return "FAIL: " + d
+	}
+	return "OK"
+}
+
+func fromPtr[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
