@@ -143,8 +143,10 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		return d.path + "/" + name
 	}
 	ents, err := readDir(dir, func(name string) bool {
-		if name == DirName {
-			return false // the store
+		if name == DirName || name == ".git" {
+			// The store, and git's (dx often lives inside a git checkout
+			// of the code; git's store is not data).
+			return false
 		}
 		if strings.HasPrefix(name, tmpPrefix) {
 			// A temporary file of a checkout that was killed: every dx
@@ -470,10 +472,36 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 		return nil
 	}
 	var total int64
+	for _, n := range nodes {
+		total += int64(n.size)
+	}
+	snap.ingestN += len(nodes)
+	snap.ingestB += total
+	res, err := r.ingestFiles(ctx, r.Root, mode, nodes, label)
+	if err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		// Cache only what was read whole and unchanged.
+		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
+			e := n.st
+			e.File = n.id
+			e.Recorded = startNs
+			snap.hashed[n.path] = e
+		}
+	}
+	return nil
+}
+
+// ingestFiles reads the scanned files (paths relative to base) into the
+// store (or only hashes them) and sets their ids; symlinks are stored as
+// their target.
+func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*wtNode, label string) ([]store.IngestResult, error) {
+	var total int64
 	files := make([]store.IngestFile, len(nodes))
 	for i, n := range nodes {
 		total += int64(n.size)
-		full := filepath.Join(r.Root, filepath.FromSlash(n.path))
+		full := filepath.Join(base, filepath.FromSlash(n.path))
 		files[i] = store.IngestFile{Path: full, Name: n.path}
 		if n.mode == dag.ModeSymlink {
 			files[i].Open = func() (io.ReadCloser, error) {
@@ -485,28 +513,19 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 			}
 		}
 	}
-	snap.ingestN += len(nodes)
-	snap.ingestB += total
 	bar := r.opts.Progress.Start(label, total, true)
 	res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add})
 	bar.Done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, n := range nodes {
 		n.id, n.known = res[i].ID, true
 		if n.mode == dag.ModeSymlink {
 			n.size = res[i].Size
 		}
-		// Cache only what was read whole and unchanged.
-		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
-			e := n.st
-			e.File = n.id
-			e.Recorded = startNs
-			snap.hashed[n.path] = e
-		}
 	}
-	return nil
+	return res, nil
 }
 
 // buildTrees builds the tree objects of n and everything below it,

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxdata/dx/internal/repo"
+)
+
+func (a *app) modelCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "model",
+		Short: "Register model versions against the data that trained them",
+	}
+	var o repo.RegisterOptions
+	var params, metrics []string
+	var asJSON bool
+	register := &cobra.Command{
+		Use:   "register NAME --artifact PATH --data REV[:PATH]… [--param k=v]… [--metric k=v]…",
+		Short: "Store a model artifact and record a new version of the model",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if o.Artifact == "" {
+				return usageError{errors.New("--artifact PATH is required")}
+			}
+			var err error
+			if o.Params, err = keyValues("--param", params); err != nil {
+				return err
+			}
+			if o.Metrics, err = keyValues("--metric", metrics); err != nil {
+				return err
+			}
+			o.Name, o.Dir = args[0], cwd()
+			return a.withRepo(ctx, func(r *repo.Repo) error {
+				mv, err := r.RegisterModel(ctx, o)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return a.printJSON(mv)
+				}
+				a.printf("Registered %s@%d (%s), trained on %s\n", mv.Name, mv.Version, mv.ID.Short(), describeData(mv.Data))
+				return nil
+			})
+		},
+	}
+	register.Flags().StringVar(&o.Artifact, "artifact", "", "the model file or directory")
+	register.Flags().StringArrayVar(&o.Data, "data", nil, "data it was trained on: REV or REV:PATH (repeatable)")
+	register.Flags().StringArrayVar(&params, "param", nil, "a training parameter k=v (repeatable)")
+	register.Flags().StringArrayVar(&metrics, "metric", nil, "a metric k=v (repeatable)")
+	register.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+
+	var listJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List models and their latest versions",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				ms, err := r.Models(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if listJSON {
+					if ms == nil {
+						ms = []*repo.ModelVersion{}
+					}
+					return a.printJSON(ms)
+				}
+				for _, m := range ms {
+					fmt.Fprintf(a.stdout, "%s@%d\t%s\t%s\n", m.Name, m.Version, m.Time, describeData(m.Data))
+				}
+				return nil
+			})
+		},
+	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print as JSON")
+
+	var showJSON bool
+	show := &cobra.Command{
+		Use:   "show NAME[@VERSION]",
+		Short: "Show a model version",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				mv, err := r.Model(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if showJSON {
+					return a.printJSON(mv)
+				}
+				printModel(a, mv)
+				return nil
+			})
+		},
+	}
+	show.Flags().BoolVar(&showJSON, "json", false, "print as JSON")
+
+	var logJSON bool
+	logc := &cobra.Command{
+		Use:   "log NAME",
+		Short: "List a model's versions, newest first",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				ms, err := r.ModelLog(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if logJSON {
+					return a.printJSON(ms)
+				}
+				for _, m := range ms {
+					fmt.Fprintf(a.stdout, "%s@%d %s %s  %s\n", m.Name, m.Version, m.ID.Short(), m.Time, describeData(m.Data))
+				}
+				return nil
+			})
+		},
+	}
+	logc.Flags().BoolVar(&logJSON, "json", false, "print as JSON")
+
+	checkout := &cobra.Command{
+		Use:   "checkout NAME[@VERSION] DIR",
+		Short: "Write a model version's artifact into DIR",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				mv, n, err := r.ModelCheckout(cmd.Context(), args[0], args[1])
+				if err != nil {
+					return err
+				}
+				a.printf("Wrote %s@%d into %s (%d files)\n", mv.Name, mv.Version, args[1], n)
+				return nil
+			})
+		},
+	}
+	c.AddCommand(register, list, show, logc, checkout)
+	return c
+}
+
+func (a *app) lineageCmd() *cobra.Command {
+	var asJSON bool
+	var limit int
+	c := &cobra.Command{
+		Use:   "lineage MODEL[@VERSION] | REV | PATH | REV:PATH",
+		Short: "What data trained a model, or which models used some data",
+		Long: "dx lineage MODEL[@VERSION] lists the data commits (and paths) the version was trained on,\n" +
+			"with their history. dx lineage REV, PATH or REV:PATH lists every model version trained on\n" +
+			"data containing it: a data commit with REV in its history, whose data covers PATH.",
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			arg := args[0]
+			return a.withRepo(ctx, func(r *repo.Repo) error {
+				if _, err := r.Model(ctx, arg); err == nil {
+					l, err := r.ModelLineage(ctx, arg, limit)
+					if err != nil {
+						return err
+					}
+					if asJSON {
+						return a.printJSON(l)
+					}
+					fmt.Fprintf(a.stdout, "%s@%d was trained on:\n", l.Model.Name, l.Model.Version)
+					for _, d := range l.Data {
+						fmt.Fprintf(a.stdout, "  %s\n", describeData([]repo.ModelData{d.ModelData}))
+						for _, e := range d.Log {
+							fmt.Fprintf(a.stdout, "    %s %s\n", e.ID.Short(), firstLine(e.Message))
+						}
+					}
+					return nil
+				} else if !errors.Is(err, repo.ErrUnknownModel) {
+					return err
+				}
+				rev, p := arg, ""
+				if before, after, ok := strings.Cut(arg, ":"); ok {
+					rev, p = before, after
+				} else if _, err := r.Resolve(ctx, arg); err != nil {
+					if !errors.Is(err, repo.ErrUnknownRevision) {
+						return err
+					}
+					rel, err := r.Rel(cwd(), arg)
+					if err != nil {
+						return fmt.Errorf("lineage: %q is not a model, a revision or a path: %w", arg, err)
+					}
+					rev, p = "", rel
+				}
+				ms, err := r.ModelsUsing(ctx, rev, p)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if ms == nil {
+						ms = []*repo.ModelVersion{}
+					}
+					return a.printJSON(ms)
+				}
+				if len(ms) == 0 {
+					a.printf("No model version was trained on data containing %s\n", arg)
+				}
+				for _, m := range ms {
+					fmt.Fprintf(a.stdout, "%s@%d %s  %s\n", m.Name, m.Version, m.Time, describeData(m.Data))
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().IntVarP(&limit, "max-count", "n", 10, "history shown per data commit")
+	return c
+}
+
+func keyValues(flag string, kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("%s %q: want key=value", flag, kv)}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func describeData(ds []repo.ModelData) string {
+	var parts []string
+	for _, d := range ds {
+		if len(d.Paths) == 0 {
+			parts = append(parts, d.Commit.Short())
+			continue
+		}
+		for _, p := range d.Paths {
+			parts = append(parts, d.Commit.Short()+":"+p)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printModel(a *app, m *repo.ModelVersion) {
+	fmt.Fprintf(a.stdout, "model    %s@%d (%s)\n", m.Name, m.Version, m.ID)
+	fmt.Fprintf(a.stdout, "time     %s\n", m.Time)
+	fmt.Fprintf(a.stdout, "artifact %s (%s)\n", m.Artifact.Short(), humanBytes(int64(m.Size)))
+	fmt.Fprintf(a.stdout, "data     %s\n", describeData(m.Data))
+	if m.CodeRev != "" {
+		dirty := ""
+		if m.Dirty {
+			dirty = " (with uncommitted changes)"
+		}
+		fmt.Fprintf(a.stdout, "code     %s%s\n", m.CodeRev, dirty)
+	}
+	for _, kv := range []struct {
+		name string
+		m    map[string]string
+	}{{"param", m.Params}, {"metric", m.Metrics}} {
+		keys := make([]string, 0, len(kv.m))
+		for k := range kv.m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(a.stdout, "%-8s %s=%s\n", kv.name, k, kv.m[k])
+		}
+	}
+	if m.Previous != "" {
+		fmt.Fprintf(a.stdout, "previous %s\n", m.Previous[:12])
+	}
+}
