@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -467,4 +468,59 @@ func (r *Repo) dataContains(ctx context.Context, d ModelData, commit dag.ID, p s
 		return true, nil
 	}
 	return dag.IsAncestor(ctx, r.Store, commit, d.Commit)
+}
+
+// ModelDelta is what changed in a model version's data since it was
+// trained: for each data commit (and its paths), the file changes and, for
+// tables, the added, changed (old and new) and removed rows up to To.
+type ModelDelta struct {
+	Model *ModelVersion `json:"model"`
+	To    dag.ID        `json:"to"`
+	Data  []DataDelta   `json:"data"`
+}
+
+// DataDelta is the delta of one data commit of a model.
+type DataDelta struct {
+	From   dag.ID      `json:"from"`
+	Paths  []string    `json:"paths,omitempty"`
+	Tables []TableDiff `json:"-"`
+}
+
+// Delta computes what changed in a model version's data between its
+// training commits and rev (HEAD when empty). Like the row diff it reads
+// only the chunks that differ, so it costs what changed. It is a library
+// call: front ends print it, and subscribers can compute the same delta.
+func (r *Repo) Delta(ctx context.Context, spec, rev string) (*ModelDelta, error) {
+	mv, err := r.Model(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if rev == "" {
+		rev = "HEAD"
+	}
+	to, err := r.Resolve(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	out := &ModelDelta{Model: mv, To: to.ID}
+	for _, d := range mv.Data {
+		tds, err := r.DiffRows(ctx, RowDiffOptions{Revs: []string{d.Commit.String(), to.ID.String()}, Paths: d.Paths})
+		if err != nil {
+			return nil, fmt.Errorf("delta of %s since %s: %w", spec, d.Commit.Short(), err)
+		}
+		out.Data = append(out.Data, DataDelta{From: d.Commit, Paths: d.Paths, Tables: tds})
+	}
+	return out, nil
+}
+
+// WriteFile writes the content of a file entry to w.
+func (r *Repo) WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error {
+	n, err := r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{})
+	if err != nil {
+		return err
+	}
+	if n != int64(e.Size) {
+		return fmt.Errorf("%d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
+	}
+	return nil
 }
