@@ -9,19 +9,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/dxdata/dx/internal/minioproc"
 )
 
 // Buckets of the remote benchmark: one per tool, a prefix per dataset.
@@ -36,138 +32,48 @@ var awsPeer = &peer{name: "aws", bins: []string{"aws"}, version: []string{"aws",
 
 // ---------------------------------------------------------------- MinIO
 
-// minioServer is a MinIO started for the benchmark on 127.0.0.1 (the way
-// internal/s3test starts it for the tests).
+// minioServer is the pinned MinIO (internal/minioproc) with a client for
+// sizing what the tools stored.
 type minioServer struct {
-	host           string // 127.0.0.1:PORT
-	access, secret string
-	cmd            *exec.Cmd
-	done           chan struct{}
-	log            *os.File
-	client         *minio.Client
+	*minioproc.Server
+	client *minio.Client
 }
 
 // findMinio returns the MinIO binary: -minio, else $DX_MINIO_BIN, else
 // where scripts/minio.sh caches it.
 func findMinio(flagValue string) (string, error) {
-	bin := flagValue
-	if bin == "" {
-		bin = os.Getenv("DX_MINIO_BIN")
-	}
-	if bin == "" {
-		out, err := exec.Command("bash", "scripts/minio.sh", "path").Output()
-		if err != nil {
-			return "", fmt.Errorf("bash scripts/minio.sh path: %v (run the bench from the repository root, or pass -minio)", err)
+	if flagValue != "" {
+		if _, err := os.Stat(flagValue); err != nil {
+			return "", fmt.Errorf("MinIO not installed (%v); build it with `make minio`", err)
 		}
-		bin = strings.TrimSpace(string(out))
+		return filepath.Abs(flagValue)
 	}
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("MinIO not installed (%v); build it with `make minio` (bash scripts/minio.sh install)", err)
-	}
-	return filepath.Abs(bin)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return minioproc.Binary()
 }
 
 // startMinio runs bin with its data and log under dir and waits until it
 // answers its health check.
 func startMinio(ctx context.Context, bin, dir string) (*minioServer, error) {
-	port, err := freePort()
+	s, err := minioproc.Start(ctx, bin, dir, "dxbench", "dxbench-secret-key")
 	if err != nil {
 		return nil, err
 	}
-	console, err := freePort()
+	c, err := s.Client()
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	s := &minioServer{
-		host:   fmt.Sprintf("127.0.0.1:%d", port),
-		access: "dxbench",
-		secret: "dxbench-secret-key",
-		done:   make(chan struct{}),
-	}
-	if s.log, err = os.Create(filepath.Join(dir, "minio.log")); err != nil {
-		return nil, err
-	}
-	s.cmd = exec.Command(bin, "server", "--quiet", "--address", s.host,
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", console), filepath.Join(dir, "data"))
-	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.access, "MINIO_ROOT_PASSWORD="+s.secret,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	// Its own process group: a Ctrl-C of the bench reaches it only
-	// through stop, after the commands using it have ended.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		s.log.Close()
-		return nil, err
-	}
-	go func() { s.cmd.Wait(); close(s.done) }()
-
-	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(hctx, http.MethodGet, "http://"+s.host+"/minio/health/live", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-s.done:
-			log, _ := os.ReadFile(s.log.Name())
-			s.log.Close()
-			return nil, fmt.Errorf("MinIO exited at start: %s", firstLine(string(log)))
-		case <-hctx.Done():
-			s.stop()
-			return nil, errors.New("MinIO not healthy after 30 s")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	s.client, err = minio.New(s.host, &minio.Options{Creds: credentials.NewStaticV4(s.access, s.secret, "")})
-	if err != nil {
-		s.stop()
-		return nil, err
-	}
-	return s, nil
+	return &minioServer{Server: s, client: c}, nil
 }
 
-// stop sends SIGTERM to the server's process group and waits for it to
-// exit; after 10 s it kills it.
-func (s *minioServer) stop() {
-	select {
-	case <-s.done:
-	default:
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
-	}
-	s.log.Close()
-}
+func (s *minioServer) stop() { s.Close() }
 
-func (s *minioServer) endpoint() string { return "http://" + s.host }
+func (s *minioServer) endpoint() string { return "http://" + s.Endpoint }
 
 func (s *minioServer) makeBucket(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.client.MakeBucket(ctx, name, minio.MakeBucketOptions{}); err != nil {
-		return fmt.Errorf("make bucket %s: %v", name, err)
-	}
-	return nil
+	return s.MakeBucket(ctx, name)
 }
 
 // size sums the sizes of the objects under prefix in bucket.
@@ -194,8 +100,8 @@ func remoteEnviron(s *minioServer, dir string) []string {
 		}
 	}
 	return append(env,
-		"AWS_ACCESS_KEY_ID="+s.access,
-		"AWS_SECRET_ACCESS_KEY="+s.secret,
+		"AWS_ACCESS_KEY_ID="+s.AccessKey,
+		"AWS_SECRET_ACCESS_KEY="+s.SecretKey,
 		"AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "no-aws-config"),

@@ -39,7 +39,9 @@ const (
 // lacks: metadata first, level by level, then the chunks with coalesced
 // ranged GETs in parallel. Every object is decompressed and hashed before
 // it is kept. Nothing becomes part of the local store until everything
-// arrived and verified; on any error the store is left as it was.
+// arrived and verified; on an integrity error the store is left as it
+// was, and on an interruption only the verified chunks are kept (they
+// name nothing; a retry need not download them again).
 func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []dag.Link, o Options) (*FetchResult, error) {
 	o = o.withDefaults()
 	f := &fetcher{st: st, be: be, ix: ix, o: o, stage: st.NewStaging(), res: &FetchResult{}}
