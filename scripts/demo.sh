@@ -3,6 +3,7 @@
 # on the embedded default (a local repository; no server needed).
 set -euo pipefail
 DX=$(cd "$(dirname "${1:-bin/dx}")" && pwd)/$(basename "${1:-bin/dx}")
+src=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/dx-demo.XXXXXX")
 team=$(mktemp -d "${TMPDIR:-/tmp}/dx-demo-team.XXXXXX")
 trap 'rm -rf "$work" "$team"' EXIT
@@ -53,7 +54,27 @@ printf "\n\033[1m$ dx cat cleanup:data/users.csv | tail -n 2\033[0m\n"
 say "Meanwhile main changes other rows; merging cleanup merges the table row by row."
 awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 % 5000 == 1 { $4 = "99.999" } { print }' data/users.csv > data/users.tmp && mv data/users.tmp data/users.csv
 step dx commit -m "Rescore every 5000th user"
+
+say "Train a model on main's users (examples/catstats: per-city count, sum and mean of score) and register it."
+(cd "$src" && go build -o "$team/catstats" ./examples/catstats)
+printf '\n\033[1m$ catstats train data/users.csv city score 3 > model-v1.json\033[0m\n'
+"$team/catstats" train data/users.csv city score 3 > "$team/model-v1.json"
+step dx model register city-stats --artifact "$team/model-v1.json" --data HEAD:data/users.csv --param value=score
+say "New data arrives on the cleanup branch and is merged."
 step dx merge cleanup
+say "What changed in the model's data since it was trained? Only the changed chunks are read."
+step dx delta city-stats --stat
+step dx delta city-stats --out "$team/delta"
+say "Retrain on the delta only, then check it against retraining from scratch on all the data."
+printf '\n\033[1m$ catstats update model-v1.json delta/rows/data/users.csv.jsonl > model-v2.json\033[0m\n'
+"$team/catstats" update "$team/model-v1.json" "$team/delta/rows/data/users.csv.jsonl" > "$team/model-v2.json"
+"$team/catstats" train data/users.csv city score 3 > "$team/model-scratch.json"
+printf '\n\033[1m$ cmp model-v2.json model-scratch.json\033[0m\n'
+cmp "$team/model-v2.json" "$team/model-scratch.json" && echo "identical: the delta-trained model equals the one trained from scratch"
+step dx model register city-stats --artifact "$team/model-v2.json" --data HEAD:data/users.csv --param value=score
+step dx model log city-stats
+step dx lineage city-stats@2
+step dx lineage data/users.csv
 step dx diff --rows --stat HEAD~1 HEAD
 step dx tag v1 main
 step dx log --graph --oneline main cleanup
@@ -66,6 +87,7 @@ cd "$team"
 step dx clone "file://$team/remote" copy
 cd copy
 step dx log --oneline -n 3
+step dx model list
 say "A teammate fixes a row and pushes; only the changed chunk travels."
 sed -i 's/^7,user7,/7,USER7,/' data/users.csv
 step dx commit -m "Fix user 7"
