@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,4 +158,81 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 			t.Errorf("%s left behind: %v", p, err)
 		}
 	}
+}
+
+// TestCrashDuringPushAndPull kills `dx push` and `dx pull` with SIGKILL at
+// random moments. After each kill the local store is valid, the remote
+// indexes only packs it holds and its branch names only what it has, and
+// in the end a retried push and pull complete and round-trip.
+func TestCrashDuringPushAndPull(t *testing.T) {
+	rs := fileRemote(t)
+	a := rs.repo(t)
+	rng := rand.New(rand.NewPCG(8, 8))
+	gen := func(round int) {
+		for i := 0; i < 4; i++ {
+			writeBytes(t, a.path(fmt.Sprintf("blobs/r%02d-%d.bin", round, i)), randomBytes(uint64(round*10+i), 3<<20))
+		}
+	}
+	gen(0)
+	a.ok("commit", "-m", "base")
+	a.ok("push")
+	b := rs.clone(t)
+	remoteOK := func(round int) {
+		idx, _ := filepath.Glob(filepath.Join(rs.dir, "index", "*.idx"))
+		for _, p := range idx {
+			id := strings.TrimSuffix(filepath.Base(p), ".idx")
+			if _, err := os.Stat(filepath.Join(rs.dir, "packs", id+".pack")); err != nil {
+				t.Fatalf("round %d: the remote indexes pack %s it does not hold", round, id)
+			}
+		}
+	}
+	kill := func(r *repoDir, full time.Duration, args ...string) time.Duration {
+		cmd := exec.Command(dxBin, args...)
+		cmd.Dir = r.dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(rng.Int64N(int64(full) * 3 / 2))
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		return delay
+	}
+	// Time one push of a round's data, to spread the kills over it.
+	gen(99)
+	a.ok("commit", "-m", "timing")
+	start := time.Now()
+	a.ok("push")
+	pushTime := time.Since(start)
+	// Pushes killed part way.
+	const rounds = 8
+	for round := 1; round <= rounds; round++ {
+		gen(round)
+		a.ok("commit", "-m", fmt.Sprintf("round %d", round))
+		delay := kill(a, pushTime, "push")
+		if res := a.run("fsck"); res.code != 0 {
+			t.Fatalf("round %d (push killed after %s): fsck: %s%s", round, delay, res.stdout, res.stderr)
+		}
+		remoteOK(round)
+	}
+	a.ok("push")
+	remoteOK(rounds + 1)
+	// Pulls killed part way; a killed pull may leave the worktree part
+	// updated, which checkout --force HEAD puts back, as after a killed
+	// checkout.
+	start = time.Now()
+	rs.clone(t)
+	pullTime := time.Since(start)
+	for round := 1; round <= rounds; round++ {
+		delay := kill(b, pullTime, "pull")
+		if res := b.run("fsck"); res.code != 0 {
+			t.Fatalf("round %d (pull killed after %s): fsck: %s%s", round, delay, res.stdout, res.stderr)
+		}
+		b.ok("checkout", "--force", "HEAD")
+	}
+	b.ok("pull")
+	if d := diffManifests(manifest(t, a.dir), manifest(t, b.dir)); len(d) > 0 {
+		t.Fatalf("pull after crashes differs: %v", d)
+	}
+	b.ok("fsck", "--full")
 }

@@ -75,7 +75,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 	if err != nil {
 		return nil, err
 	}
-	headID, head, _, err := r.headCommit(ctx)
+	headID, head, head0, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +181,10 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		return res, nil
 	}
 	var newHead *store.Head
+	if (rev == "HEAD" || rev == "@") && !head0.Detached() {
+		// Checking out HEAD restores the worktree and stays on the branch.
+		target.Branch = strings.TrimPrefix(head0.Ref, "refs/heads/")
+	}
 	if target.Branch != "" {
 		newHead = &store.Head{Ref: "refs/heads/" + target.Branch}
 		res.Branch = target.Branch
