@@ -589,15 +589,7 @@ func (b *bench) delta(repo string) *DeltaResult {
 		dl.Error = "dx delta --stat: " + r.errLine()
 		return dl
 	}
-	var files []struct {
-		Table   bool  `json:"table"`
-		Changed int64 `json:"changed"`
-		Stats   struct {
-			BytesTotal  int64 `json:"bytes_total"`
-			BytesRead   int64 `json:"bytes_read"`
-			BytesParsed int64 `json:"bytes_parsed"`
-		} `json:"stats"`
-	}
+	var files []rowDiffFile
 	if err := json.Unmarshal([]byte(r.Stdout), &files); err != nil {
 		dl.Error = "dx delta --json: " + err.Error()
 		return dl
@@ -655,6 +647,20 @@ func parseCeiling(out string) (ceilingJSON, error) {
 	return cj, errors.New("no JSON line in output: " + firstLine(out))
 }
 
+// rowDiffFile is one file of `dx diff --rows --stat --json` (and of
+// `dx delta --stat --json`).
+type rowDiffFile struct {
+	Table   bool  `json:"table"`
+	Added   int64 `json:"added"`
+	Removed int64 `json:"removed"`
+	Changed int64 `json:"changed"`
+	Stats   struct {
+		BytesTotal  int64 `json:"bytes_total"`
+		BytesRead   int64 `json:"bytes_read"`
+		BytesParsed int64 `json:"bytes_parsed"`
+	} `json:"stats"`
+}
+
 // rowDiff times `dx diff --rows` between the two commits and checks its
 // counts against what the generator did.
 func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
@@ -671,17 +677,7 @@ func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
 		logf("  dx row diff --stat FAILED: %s", r.errLine())
 		return nil
 	}
-	var files []struct {
-		Table   bool  `json:"table"`
-		Added   int64 `json:"added"`
-		Removed int64 `json:"removed"`
-		Changed int64 `json:"changed"`
-		Stats   struct {
-			BytesTotal  int64 `json:"bytes_total"`
-			BytesRead   int64 `json:"bytes_read"`
-			BytesParsed int64 `json:"bytes_parsed"`
-		} `json:"stats"`
-	}
+	var files []rowDiffFile
 	if err := json.Unmarshal([]byte(r.Stdout), &files); err != nil {
 		logf("  dx row diff: bad JSON: %v", err)
 		return nil

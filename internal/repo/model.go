@@ -192,19 +192,7 @@ func (r *Repo) storeArtifact(ctx context.Context, p string, dir bool) (dag.ID, e
 	if err != nil {
 		return dag.ZeroID, err
 	}
-	var files []*wtNode
-	var collect func(n *wtNode)
-	collect = func(n *wtNode) {
-		for _, c := range n.children {
-			if c.mode == dag.ModeDir {
-				collect(c)
-			} else {
-				files = append(files, c)
-			}
-		}
-	}
-	collect(root)
-	if _, err := r.ingestFiles(ctx, base, store.IngestStore, files, "storing model"); err != nil {
+	if _, err := r.ingestFiles(ctx, base, store.IngestStore, fileNodes(root), "storing model"); err != nil {
 		return dag.ZeroID, err
 	}
 	if err := buildTrees(ctx, r.Store, root); err != nil {

@@ -327,18 +327,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	}
 	// Match files against the stat cache in path order: a merge walk, so
 	// nothing the size of the cache is built in memory.
-	var files []*wtNode
-	var collect func(n *wtNode)
-	collect = func(n *wtNode) {
-		for _, c := range n.children {
-			if c.mode == dag.ModeDir {
-				collect(c)
-			} else {
-				files = append(files, c)
-			}
-		}
-	}
-	collect(root)
+	files := fileNodes(root)
 	slices.SortFunc(files, func(a, b *wtNode) int { return strings.Compare(a.path, b.path) })
 	paths := make([]string, len(files))
 	for i, f := range files {
@@ -463,6 +452,23 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	}
 	snap.tree, snap.grafted = top, grafting
 	return snap, nil
+}
+
+// fileNodes lists the files (not directories) beneath n.
+func fileNodes(n *wtNode) []*wtNode {
+	var files []*wtNode
+	var collect func(n *wtNode)
+	collect = func(n *wtNode) {
+		for _, c := range n.children {
+			if c.mode == dag.ModeDir {
+				collect(c)
+			} else {
+				files = append(files, c)
+			}
+		}
+	}
+	collect(n)
+	return files
 }
 
 // ingestNodes reads the files of nodes into the store (or only hashes them)
