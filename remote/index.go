@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -173,7 +172,3 @@ func (ix *Index) Len() int {
 	defer ix.mu.RUnlock()
 	return len(ix.objs)
 }
-
-// errNotOnRemote is returned when a remote ref names an object no remote
-// index holds: the remote is damaged, or was written by something else.
-var errNotOnRemote = errors.New("object not on remote")

@@ -156,7 +156,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	}
 	for _, i := range todo {
 		u := updates[i]
-		tag, err := be.Swap(ctx, u.Name, olds[i].Tag, encodeRef(u.New))
+		_, err := be.Swap(ctx, u.Name, olds[i].Tag, encodeRef(u.New))
 		res.BytesSent += int64(len(encodeRef(u.New)))
 		if errors.Is(err, ErrPrecondition) {
 			res.Refs[i].Status = "rejected"
@@ -166,7 +166,6 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 		if err != nil {
 			return res, err
 		}
-		_ = tag
 		ev := Event{Ref: u.Name, Old: olds[i].ID, New: u.New, Time: time.Now().UTC()}
 		if n, err := putEvent(ctx, be, ev); err == nil {
 			res.BytesSent += n

@@ -164,6 +164,11 @@ func (r *Repo) connect(ctx context.Context, name string) (string, remote.Backend
 	if err != nil {
 		return "", nil, nil, err
 	}
+	// Wrong credentials, a missing bucket or a silent endpoint: one clear
+	// line now, before any work.
+	if err := remote.Check(ctx, be); err != nil {
+		return "", nil, nil, err
+	}
 	ix, err := remote.LoadIndex(ctx, be, filepath.Join(r.remoteCache(name), "index"))
 	if err != nil {
 		return "", nil, nil, err
@@ -333,9 +338,6 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 	to := r.transferOptions()
 	if paths != nil {
 		to.Paths = paths
-		if len(paths) == 0 {
-			to.Paths = []string{"\x00"} // sparse with nothing: trees only
-		}
 		// A sparse store may lack what its objects name: walk through.
 		to.Complete = r.sparse != nil
 	}

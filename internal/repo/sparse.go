@@ -37,7 +37,7 @@ func loadSparse(root string) ([]string, error) {
 		return nil, fmt.Errorf("sparse paths: %w", err)
 	}
 	var st sparseState
-	if err := json.Unmarshal(b, &st); err != nil || st.Paths == nil {
+	if err := json.Unmarshal(b, &st); err != nil || len(st.Paths) == 0 {
 		return nil, fmt.Errorf("sparse paths: %s is damaged", sparsePath(root))
 	}
 	return st.Paths, nil
