@@ -225,8 +225,10 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 		return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 	}
 	defer release()
-	s.mu.Lock()
+	// A sink of its own: the rewritten pack holds only these objects.
 	k := &sink{s: s, meta: meta}
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for _, e := range live {
 		stored, err := pack.ReadBlob(f, e)
 		if err == nil {
@@ -234,12 +236,10 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 		}
 		if err != nil {
 			k.discard()
-			s.mu.Unlock()
 			return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 		}
 	}
 	s.enqueue(k.rotate())
-	s.mu.Unlock()
 	s.barrier()
 	return s.finishErr()
 }
@@ -252,7 +252,9 @@ func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
 			return fmt.Errorf("gc: %w", err)
 		}
 	}
-	if err := wb.Flush(); err != nil {
+	err := wb.Flush()
+	s.objGen.Add(1) // even after a failure: some keys may be gone
+	if err != nil {
 		return fmt.Errorf("gc: %w", err)
 	}
 	return nil

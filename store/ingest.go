@@ -90,7 +90,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	p := &pipeline{s: s, o: o, copts: copts, jobs: make(chan *chunkJob, 4*w)}
+	p := &pipeline{s: s, o: o, copts: copts, jobs: make(chan *chunkJob, 4*w), cancel: cancel}
 	if s != nil {
 		p.comp = s.comp
 	} else {
@@ -103,45 +103,48 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.work(ctx, cancel)
+			p.work(ctx, cancel, i)
 		}()
 	}
 	results := make([]IngestResult, len(files))
-	next := make(chan int)
-	var fwg sync.WaitGroup
-	// Many readers: with cold caches and small files, reads wait on the
-	// disk; more of them in flight keep the workers busy (measured on the
-	// 20,000-file benchmark: ~10% faster commits with 12 than with 3 on
-	// 2 cores). Each holds a chunker buffer, so the count is capped.
+	var next atomic.Int64 // the index of the next file to read
+	var fwg, cwg sync.WaitGroup
+	// Readers open and chunk files and hand the chunks on; they do not
+	// wait for a file's chunks to be compressed before reading the next
+	// one (a collector per file builds its File object). So reads keep
+	// going while the workers compress, which matters with cold caches:
+	// when readers waited, reading and compressing hardly overlapped.
+	// Each reader holds a chunker buffer, so the count is capped; the
+	// files in flight are capped by the pool of collector states.
 	readers := min(4*w+4, 32)
 	if readers > len(files) {
 		readers = len(files)
+	}
+	p.states = make(chan *fileState, 4*readers)
+	for i := 0; i < cap(p.states); i++ {
+		p.states <- newFileState()
 	}
 	for i := 0; i < readers; i++ {
 		fwg.Add(1)
 		go func() {
 			defer fwg.Done()
-			rd := newFileReader(copts)
-			for idx := range next {
-				r, err := p.file(ctx, rd, files[idx])
-				if err != nil {
-					cancel(err)
-					continue
+			ck, _ := chunker.New(eofReader{}, copts)
+			// Files are taken by an atomic counter rather than from
+			// a feeding goroutine: with the workers busy, that
+			// goroutine waited for a CPU and the readers for it.
+			for ctx.Err() == nil {
+				idx := int(next.Add(1) - 1)
+				if idx >= len(files) {
+					return
 				}
-				results[idx] = r
+				if err := p.file(ctx, ck, files[idx], &results[idx], &cwg); err != nil {
+					cancel(err)
+				}
 			}
 		}()
 	}
-feed:
-	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
 	fwg.Wait()
+	cwg.Wait()
 	close(p.jobs)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
@@ -155,12 +158,17 @@ type eofReader struct{}
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 type pipeline struct {
-	s     *Store
-	o     IngestOptions
-	copts chunker.Options
-	comp  *pack.Compressor
-	jobs  chan *chunkJob
-	bufs  sync.Pool
+	s      *Store
+	o      IngestOptions
+	copts  chunker.Options
+	comp   *pack.Compressor
+	cancel context.CancelCauseFunc
+	jobs   chan *chunkJob
+	bufs   sync.Pool
+	// states holds the idle per-file collector states; taking one
+	// bounds the files in flight.
+	states chan *fileState
+	stored atomic.Int64 // bytes of the chunks handed to the workers
 }
 
 type chunkJob struct {
@@ -176,10 +184,16 @@ type chunkDone struct {
 }
 
 // work hashes, compresses and stores chunks until the job queue closes.
-func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc) {
+func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc, worker int) {
 	var cbuf []byte
 	for j := range p.jobs {
 		data := *j.data
+		// Each worker writes to a data pack of its own, once there is
+		// enough data to fill several: a small commit makes one pack.
+		sink := 0
+		if p.o.Mode == IngestStore && p.stored.Add(int64(len(data))) > 2*p.s.opts.PackSize {
+			sink = worker
+		}
 		d := chunkDone{seq: j.seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
 		if ctx.Err() == nil {
 			switch p.o.Mode {
@@ -189,7 +203,7 @@ func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc) {
 				if d.err == nil && !has {
 					var codec pack.Codec
 					cbuf, codec = p.comp.Compress(cbuf[:0], data)
-					_, d.err = p.s.putHashed(ctx, d.ref.ID, dag.KindChunk, data, cbuf, codec)
+					_, d.err = p.s.putNew(sink, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
 				}
 			case IngestCompressOnly:
 				cbuf, _ = p.comp.Compress(cbuf[:0], data)
@@ -209,30 +223,28 @@ func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc) {
 	}
 }
 
-// fileReader is what one reader goroutine reuses from file to file: with
-// many small files, allocating these per file cost page faults and GC work.
-type fileReader struct {
-	ck        *chunker.Chunker
-	results   chan chunkDone // drained completely by the end of each file
-	total     chan int
-	collected chan error
-	pending   map[int]dag.ChunkRef
+// fileState is what the collector of one file in flight uses; states are
+// recycled from file to file (allocating them per file cost page faults and
+// GC work with many small files).
+type fileState struct {
+	results chan chunkDone // drained completely by the end of each file
+	total   chan int
+	pending map[int]dag.ChunkRef
 }
 
-func newFileReader(copts chunker.Options) *fileReader {
-	ck, _ := chunker.New(eofReader{}, copts)
-	return &fileReader{
-		ck:        ck,
-		results:   make(chan chunkDone, 64),
-		total:     make(chan int, 1),
-		collected: make(chan error, 1),
-		pending:   map[int]dag.ChunkRef{},
+func newFileState() *fileState {
+	return &fileState{
+		results: make(chan chunkDone, 64),
+		total:   make(chan int, 1),
+		pending: map[int]dag.ChunkRef{},
 	}
 }
 
-// file chunks one file, hands its chunks to the workers and builds its File
-// object from their results in order.
-func (p *pipeline) file(ctx context.Context, rd *fileReader, f IngestFile) (IngestResult, error) {
+// file chunks one file and hands its chunks to the workers; a collector
+// goroutine (counted in cwg) builds its File object from their results in
+// order and stores it in *out. An error in reading is returned; one in
+// building the File cancels the ingest.
+func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, out *IngestResult, cwg *sync.WaitGroup) error {
 	name := f.Name
 	if name == "" {
 		name = f.Path
@@ -245,50 +257,23 @@ func (p *pipeline) file(ctx context.Context, rd *fileReader, f IngestFile) (Inge
 		rc, err = openRead(f.Path)
 	}
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("read %s: %w", name, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
-	ck := rd.ck
+	var st *fileState
+	select {
+	case st = <-p.states:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 	ck.ResetSniff(rc, name)
 
 	var putter dag.Putter = hashPutter{}
 	if p.o.Mode == IngestStore {
 		putter = p.s
 	}
-	results, totalCh, collected := rd.results, rd.total, rd.collected
-	fb := dag.NewFileBuilder(ctx, putter)
-	go func() {
-		pendingRes := rd.pending
-		clear(pendingRes)
-		nextSeq, got, want := 0, 0, -1
-		tc := totalCh
-		var cerr error
-		for want < 0 || got < want {
-			select {
-			case want = <-tc:
-				tc = nil
-				continue
-			case d := <-results:
-				got++
-				if d.err != nil && cerr == nil {
-					cerr = d.err
-				}
-				pendingRes[d.seq] = d.ref
-			}
-			for {
-				r, ok := pendingRes[nextSeq]
-				if !ok {
-					break
-				}
-				delete(pendingRes, nextSeq)
-				nextSeq++
-				if cerr == nil {
-					cerr = fb.Add(r)
-				}
-			}
-		}
-		collected <- cerr
-	}()
+	cwg.Add(1)
+	go p.collect(ctx, st, dag.NewFileBuilder(ctx, putter), name, out, cwg)
 	seq := 0
 	var readErr error
 	for {
@@ -305,7 +290,7 @@ func (p *pipeline) file(ctx context.Context, rd *fileReader, f IngestFile) (Inge
 		}
 		*bp = b
 		select {
-		case p.jobs <- &chunkJob{data: bp, seq: seq, out: results}:
+		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results}:
 			seq++
 		case <-ctx.Done():
 			p.bufs.Put(bp)
@@ -315,19 +300,61 @@ func (p *pipeline) file(ctx context.Context, rd *fileReader, f IngestFile) (Inge
 			break
 		}
 	}
-	totalCh <- seq
-	cerr := <-collected
-	if readErr != nil {
-		return IngestResult{}, readErr
+	// The collector waits for exactly the chunks handed on, even after an
+	// error, so no worker is left sending to it.
+	st.total <- seq
+	return readErr
+}
+
+// collect receives the chunk results of one file, adds them to fb in order
+// and finishes the File object into *out. It recycles st when done.
+func (p *pipeline) collect(ctx context.Context, st *fileState, fb *dag.FileBuilder, name string, out *IngestResult, cwg *sync.WaitGroup) {
+	defer cwg.Done()
+	pending := st.pending
+	clear(pending)
+	nextSeq, got, want := 0, 0, -1
+	tc := st.total
+	var cerr error
+	for want < 0 || got < want {
+		select {
+		case want = <-tc:
+			tc = nil
+			continue
+		case d := <-st.results:
+			got++
+			if d.err != nil && cerr == nil {
+				cerr = d.err
+			}
+			pending[d.seq] = d.ref
+		}
+		for {
+			r, ok := pending[nextSeq]
+			if !ok {
+				break
+			}
+			delete(pending, nextSeq)
+			nextSeq++
+			if cerr == nil {
+				cerr = fb.Add(r)
+			}
+		}
 	}
+	p.states <- st
 	if cerr != nil {
-		return IngestResult{}, cerr
+		// A worker's error has cancelled the ingest already (the first
+		// cause sticks); one from fb.Add has not.
+		p.cancel(cerr)
+		return
+	}
+	if ctx.Err() != nil {
+		return // a read error, say: the reader reports it
 	}
 	id, size, err := fb.Finish()
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("ingest %s: %w", name, err)
+		p.cancel(fmt.Errorf("ingest %s: %w", name, err))
+		return
 	}
-	return IngestResult{ID: id, Size: size}, nil
+	*out = IngestResult{ID: id, Size: size}
 }
 
 // hashPutter computes IDs and stores nothing.

@@ -76,12 +76,16 @@ func decodeLoc(b []byte) (Location, error) {
 type pendingObj struct {
 	stored []byte
 	entry  pack.Entry
+	// reserved: a writer has claimed the id and is adding the object;
+	// stored and entry are not set yet.
+	reserved bool
 }
 
 // sink is the pack currently being built for data or for metadata. Packs
 // are built in memory and written whole by the finisher, so writers never
 // wait on the file system.
 type sink struct {
+	mu   sync.Mutex // guards the fields below
 	s    *Store
 	meta bool
 	buf  *alignedBuf
@@ -97,7 +101,7 @@ type packJob struct {
 	done chan struct{}
 }
 
-// add appends one stored object; the caller holds s.mu. A full pack is
+// add appends one stored object; the caller holds k.mu. A full pack is
 // handed to the finisher and writing goes on in a new one.
 func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, raw int) error {
 	if err := k.s.finishErr(); err != nil {
@@ -122,15 +126,19 @@ func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, ra
 		if k.meta {
 			// Data before metadata: metadata is never indexed before
 			// the chunks it names (the finisher works in queue order).
-			k.s.enqueue(k.s.data.rotate())
+			k.s.lockData()
+			k.s.enqueueData()
+			k.s.enqueue(k.rotate())
+			k.s.unlockData()
+		} else {
+			k.s.enqueue(k.rotate())
 		}
-		k.s.enqueue(k.rotate())
 	}
 	return nil
 }
 
 // rotate takes the open pack off the sink; nil if there is none. The
-// caller holds s.mu.
+// caller holds k.mu.
 func (k *sink) rotate() *packJob {
 	if k.w == nil {
 		return nil
@@ -141,7 +149,7 @@ func (k *sink) rotate() *packJob {
 }
 
 // discard drops the open pack and its pending objects. The caller holds
-// s.mu.
+// k.mu.
 func (k *sink) discard() {
 	if k.w == nil {
 		return
@@ -149,6 +157,27 @@ func (k *sink) discard() {
 	k.s.dropPending(k.w.Entries())
 	k.s.putBuf(k.buf)
 	k.w, k.buf = nil, nil
+}
+
+// lockData takes the locks of every data sink, in order.
+func (s *Store) lockData() {
+	for _, d := range s.data {
+		d.mu.Lock()
+	}
+}
+
+func (s *Store) unlockData() {
+	for _, d := range s.data {
+		d.mu.Unlock()
+	}
+}
+
+// enqueueData hands every open data pack to the finisher; the caller holds
+// the data sinks' locks.
+func (s *Store) enqueueData() {
+	for _, d := range s.data {
+		s.enqueue(d.rotate())
+	}
 }
 
 // enqueue hands a job to the finisher, waiting while its queue is full
@@ -228,11 +257,11 @@ func (s *Store) dropPending(es []pack.Entry) {
 	}
 }
 
-// maxDataBufs is how many data pack buffers can be in use at once: the open
-// pack, one queued, one being finished and one waiting to be queued. The
-// recycle channel holds that many, so after warm-up no data pack buffer is
-// allocated (fresh buffers cost a page fault every 4 KiB).
-const maxDataBufs = 4
+// maxDataSinks caps the number of data packs open at once (one per CPU up
+// to this). Data pack buffers in use are at most one per sink, one queued,
+// one being finished and one waiting to be queued; the recycle channel
+// holds that many, so after warm-up no data pack buffer is allocated.
+const maxDataSinks = 4
 
 // getBuf returns an empty pack buffer: a recycled one for data packs.
 func (s *Store) getBuf(meta bool) *alignedBuf {
@@ -242,20 +271,37 @@ func (s *Store) getBuf(meta bool) *alignedBuf {
 			return b
 		default:
 		}
-		return newAlignedBuf(int(s.opts.PackSize) + 1<<20)
+		return newHugeBuf(int(s.opts.PackSize) + 1<<20)
 	}
 	return newAlignedBuf(1 << 20)
 }
 
-// putBuf recycles a buffer once nothing refers to it.
+// putBuf recycles a data pack buffer once nothing refers to it, or frees
+// it.
 func (s *Store) putBuf(b *alignedBuf) {
-	if b == nil || cap(b.b) < int(s.opts.PackSize) {
+	if b == nil {
 		return
 	}
-	b.reset()
+	if b.reset(); cap(b.b) < int(s.opts.PackSize) {
+		b.free()
+		return
+	}
 	select {
 	case s.bufs <- b:
 	default:
+		b.free()
+	}
+}
+
+// freeBufs releases the recycled pack buffers (when the store closes).
+func (s *Store) freeBufs() {
+	for {
+		select {
+		case b := <-s.bufs:
+			b.free()
+		default:
+			return
+		}
 	}
 }
 
@@ -286,6 +332,7 @@ func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("store: index pack: %w", err)
 	}
+	s.objGen.Add(1)
 	return nil
 }
 
@@ -326,9 +373,9 @@ func (s *Store) SealData() {
 	if s.closed.Load() {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.enqueue(s.data.rotate())
+	s.lockData()
+	defer s.unlockData()
+	s.enqueueData()
 }
 
 // Flush finishes the open packs and indexes them. After Flush returns,
@@ -341,12 +388,14 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 func (s *Store) flush() error {
-	s.mu.Lock()
+	s.meta.mu.Lock()
+	s.lockData()
 	// Data before metadata: a metadata object is never indexed before the
 	// chunks it names.
-	s.enqueue(s.data.rotate())
+	s.enqueueData()
 	s.enqueue(s.meta.rotate())
-	s.mu.Unlock()
+	s.unlockData()
+	s.meta.mu.Unlock()
 	s.barrier()
 	return s.finishErr()
 }
@@ -359,7 +408,10 @@ func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
 	if ok {
 		return true, nil
 	}
-	err := s.db.View(func(txn *badger.Txn) error {
+	// After the pending check: an object indexed and then dropped from
+	// pending has moved the generation on, so a stale transaction is
+	// not used to look for it.
+	err := s.viewObjects(func(txn *badger.Txn) error {
 		_, err := txn.Get(objKey(id))
 		return err
 	})
@@ -370,6 +422,53 @@ func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
 		return false, fmt.Errorf("store has: %w", err)
 	}
 	return true, nil
+}
+
+// readTxn is a read transaction kept for object lookups, valid while the
+// object index is at generation gen.
+type readTxn struct {
+	txn *badger.Txn
+	gen uint64
+}
+
+// viewObjects runs fn in a read transaction that sees every object indexed
+// so far. Transactions are reused while the object index is unchanged:
+// opening one costs a round trip to badger's watermark goroutine, which
+// with one lookup per chunk was a tenth of a small-files commit.
+func (s *Store) viewObjects(fn func(txn *badger.Txn) error) error {
+	gen := s.objGen.Load()
+	var rt *readTxn
+	select {
+	case rt = <-s.rtxns:
+		if rt.gen != gen {
+			rt.txn.Discard()
+			rt = nil
+		}
+	default:
+	}
+	if rt == nil {
+		rt = &readTxn{txn: s.db.NewTransaction(false), gen: gen}
+	}
+	err := fn(rt.txn)
+	select {
+	case s.rtxns <- rt:
+	default:
+		rt.txn.Discard()
+	}
+	return err
+}
+
+// dropReadTxns discards the kept read transactions (before closing the
+// index).
+func (s *Store) dropReadTxns() {
+	for {
+		select {
+		case rt := <-s.rtxns:
+			rt.txn.Discard()
+		default:
+			return
+		}
+	}
 }
 
 // HasMany is Has for many IDs at once, in parallel read transactions.
@@ -419,51 +518,79 @@ func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 // written again.
 func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, error) {
 	id := dag.Hash(kind, data)
-	_, err := s.putHashed(ctx, id, kind, data, nil, 0)
+	if ok, err := s.Has(ctx, id); err != nil || ok {
+		return id, err
+	}
+	var stored []byte
+	codec := pack.CodecRaw
+	if len(data) < 128 {
+		// Tiny objects (the File node of a one-chunk file) do not
+		// compress; skip the attempt.
+		stored = data
+	} else {
+		stored, codec = s.comp.Compress(nil, data)
+	}
+	_, err := s.putNew(int(s.nextSink.Add(1)), id, kind, len(data), stored, codec)
 	return id, err
 }
 
-// putHashed stores data under a precomputed id. When stored is non-nil it is
-// the already-compressed form with its codec. It reports whether the object
-// was new.
-func (s *Store) putHashed(ctx context.Context, id dag.ID, kind dag.Kind, data []byte, stored []byte, codec pack.Codec) (bool, error) {
-	if ok, err := s.Has(ctx, id); err != nil || ok {
-		return false, err
-	}
-	if stored == nil {
-		if len(data) < 128 {
-			// Tiny objects (the File node of a one-chunk file) do not
-			// compress; skip the attempt.
-			stored, codec = data, pack.CodecRaw
-		} else {
-			stored, codec = s.comp.Compress(nil, data)
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// putNew adds an object the caller found missing (with Has) in its stored
+// form, unless another writer has added it since; it reports whether the
+// object was added. Data objects go to data sink sink modulo their
+// number: concurrent writers that pass different values do not wait on
+// each other.
+func (s *Store) putNew(sink int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) (bool, error) {
+	// Claim the id, so that no other writer adds it to another pack.
 	s.pmu.Lock()
-	_, ok := s.pending[id]
-	s.pmu.Unlock()
-	if ok {
+	if _, ok := s.pending[id]; ok {
+		s.pmu.Unlock()
 		return false, nil
 	}
-	k := s.data
-	if kind.IsMeta() {
-		k = s.meta
+	s.pending[id] = pendingObj{reserved: true}
+	s.pmu.Unlock()
+	k := s.meta
+	if !kind.IsMeta() {
+		k = s.data[uint(sink)%uint(len(s.data))]
 	}
-	if err := k.add(id, kind, codec, stored, len(data)); err != nil {
+	k.mu.Lock()
+	err := k.add(id, kind, codec, stored, raw)
+	k.mu.Unlock()
+	if err != nil {
+		s.pmu.Lock()
+		if p := s.pending[id]; p.reserved {
+			delete(s.pending, id)
+		}
+		s.pmu.Unlock()
 		return false, err
 	}
 	if kind.IsMeta() {
 		s.stats.MetaWritten.Add(1)
 		s.stats.MetaBytesStored.Add(int64(len(stored)))
-		s.stats.MetaBytesRaw.Add(int64(len(data)))
+		s.stats.MetaBytesRaw.Add(int64(raw))
 	} else {
 		s.stats.ChunksWritten.Add(1)
 		s.stats.DataBytesStored.Add(int64(len(stored)))
-		s.stats.DataBytesRaw.Add(int64(len(data)))
+		s.stats.DataBytesRaw.Add(int64(raw))
 	}
 	return true, nil
+}
+
+// pendingGet returns the pending object id, waiting out a writer's claim
+// on it. It reports false if id is not pending. The stored bytes are a
+// copy: the pack buffer is recycled once the object leaves pending.
+func (s *Store) pendingGet(id dag.ID) (pendingObj, bool) {
+	for {
+		s.pmu.Lock()
+		p, ok := s.pending[id]
+		if ok && !p.reserved {
+			p.stored = append([]byte(nil), p.stored...)
+		}
+		s.pmu.Unlock()
+		if !ok || !p.reserved {
+			return p, ok
+		}
+		runtime.Gosched() // the claim is held for one copy into a buffer
+	}
 }
 
 // Locate returns where an object is stored.
@@ -506,16 +633,9 @@ func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst 
 func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) ([]byte, error) {
 	var stored []byte
 	var e pack.Entry
-	s.pmu.Lock()
-	p, pend := s.pending[id]
-	if pend {
-		// Copied under pmu: the buffer is recycled once the object
-		// leaves pending.
-		e = p.entry
-		stored = append([]byte(nil), p.stored...)
-		s.pmu.Unlock()
+	if p, pend := s.pendingGet(id); pend {
+		e, stored = p.entry, p.stored
 	} else {
-		s.pmu.Unlock()
 		loc, err := s.Locate(ctx, id)
 		if err != nil {
 			return nil, err

@@ -14,11 +14,35 @@ const alignment = 4096
 // alignedBuf is a growable byte buffer whose start is aligned for direct
 // I/O. It is an io.Writer. Growth past its capacity loses the alignment;
 // writeFileDirect then copies.
-type alignedBuf struct{ b []byte }
+type alignedBuf struct {
+	b []byte
+	// For a buffer from mapHuge: base is its aligned memory (b starts
+	// there again on reset, even if b grew elsewhere) and mapping what
+	// free releases. Both nil for a buffer on the Go heap.
+	base, mapping []byte
+}
 
 func newAlignedBuf(capacity int) *alignedBuf {
 	return &alignedBuf{b: alignedSlice(capacity)[:0]}
 }
+
+// newHugeBuf is newAlignedBuf for a large buffer that lives long (a data
+// pack buffer, recycled): it is mapped outside the Go heap in huge pages
+// where the system allows, and must be released with free.
+func newHugeBuf(capacity int) *alignedBuf {
+	if b, m := mapHuge(capacity); b != nil {
+		return &alignedBuf{b: b[:0], base: b, mapping: m}
+	}
+	return newAlignedBuf(capacity)
+}
+
+// free releases a mapped buffer's memory; nothing may use it after.
+func (a *alignedBuf) free() {
+	unmapHuge(a.mapping)
+	a.b, a.base, a.mapping = nil, nil, nil
+}
+
+func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 func alignedSlice(n int) []byte {
 	raw := make([]byte, n+alignment)
@@ -34,7 +58,13 @@ func (a *alignedBuf) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (a *alignedBuf) reset() { a.b = a.b[:0] }
+func (a *alignedBuf) reset() {
+	if a.base != nil {
+		a.b = a.base[:0]
+		return
+	}
+	a.b = a.b[:0]
+}
 
 func isAligned(b []byte) bool {
 	return cap(b) > 0 && uintptr(unsafe.Pointer(&b[:1][0]))%alignment == 0

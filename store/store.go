@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,15 +72,19 @@ type Store struct {
 	comp  *pack.Compressor
 	stats Stats
 
-	mu   sync.Mutex // guards the sinks; taken before pmu
-	data *sink
-	meta *sink
+	// Each sink has its own lock, so chunk writers and metadata writers
+	// do not wait on each other; and there are several data sinks, so
+	// that the ingest workers do not either. Locks are taken meta first,
+	// then the data sinks in order, then pmu.
+	data     []*sink
+	meta     *sink
+	nextSink atomic.Uint32 // spreads Put's data objects over the sinks
 
 	pmu     sync.Mutex // guards pending
 	pending map[dag.ID]pendingObj
 
 	jobs     chan *packJob    // to the finisher
-	bufs     chan *alignedBuf // recycled data pack buffers (at most maxDataBufs exist)
+	bufs     chan *alignedBuf // recycled data pack buffers
 	finished chan struct{}    // closed when the finisher exits
 	errMu    sync.Mutex
 	ferr     error // first pack-finishing failure; sticks
@@ -88,6 +93,11 @@ type Store struct {
 
 	filesMu sync.Mutex
 	files   map[dag.ID]*packHandle // open pack files for reading
+
+	// objGen counts changes to the object index; read transactions kept
+	// for Has (rtxns) are used only while their generation is current.
+	objGen atomic.Uint64
+	rtxns  chan *readTxn
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -220,11 +230,14 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		pending:  map[dag.ID]pendingObj{},
 		files:    map[dag.ID]*packHandle{},
 		jobs:     make(chan *packJob, 1),
-		bufs:     make(chan *alignedBuf, maxDataBufs),
+		bufs:     make(chan *alignedBuf, maxDataSinks+3),
 		finished: make(chan struct{}),
+		rtxns:    make(chan *readTxn, 64),
 	}
 	go s.finisher()
-	s.data = &sink{s: s, meta: false}
+	for range min(runtime.GOMAXPROCS(0), maxDataSinks) {
+		s.data = append(s.data, &sink{s: s})
+	}
 	s.meta = &sink{s: s, meta: true}
 	return s, nil
 }
@@ -244,6 +257,8 @@ func (s *Store) Close() error {
 	ferr := s.flush()
 	s.stopFinisher()
 	s.closePacks()
+	s.dropReadTxns()
+	s.freeBufs()
 	cerr := s.db.Close()
 	return errors.Join(ferr, cerr)
 }
@@ -262,13 +277,19 @@ func (s *Store) Abandon() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.mu.Lock()
-	s.data.discard()
+	s.meta.mu.Lock()
+	s.lockData()
+	for _, d := range s.data {
+		d.discard()
+	}
 	s.meta.discard()
-	s.mu.Unlock()
+	s.unlockData()
+	s.meta.mu.Unlock()
 	// Packs already queued are complete and consistent; they are indexed.
 	s.stopFinisher()
 	s.closePacks()
+	s.dropReadTxns()
+	s.freeBufs()
 	return s.db.Close()
 }
 

@@ -27,13 +27,9 @@ type Stored struct {
 // for copying it to another store as is. The bytes are those of the local
 // pack, which was verified when it was written; receivers verify again.
 func (s *Store) ReadStored(ctx context.Context, id dag.ID) (Stored, error) {
-	s.pmu.Lock()
-	if p, ok := s.pending[id]; ok {
-		out := Stored{ID: id, Kind: p.entry.Kind, Codec: p.entry.Codec, Raw: p.entry.Raw, Stored: append([]byte(nil), p.stored...)}
-		s.pmu.Unlock()
-		return out, nil
+	if p, ok := s.pendingGet(id); ok {
+		return Stored{ID: id, Kind: p.entry.Kind, Codec: p.entry.Codec, Raw: p.entry.Raw, Stored: p.stored}, nil
 	}
-	s.pmu.Unlock()
 	loc, err := s.Locate(ctx, id)
 	if err != nil {
 		return Stored{}, err

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+func mapHuge(n int) (b, mapping []byte) { return nil, nil }
+
+func unmapHuge(mapping []byte) {}
