@@ -175,6 +175,10 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(packID)) }); err != nil {
 			return nil, fmt.Errorf("gc: %w", err)
 		}
+		// The index no longer names the pack, durably, before it goes.
+		if err := s.syncIndex(); err != nil {
+			return nil, err
+		}
 		s.closePack(packID)
 		if err := os.Remove(s.packPath(packID)); err != nil && !os.IsNotExist(err) {
 			return nil, fmt.Errorf("gc: %w", err)
@@ -188,6 +192,9 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 			if !o.DryRun {
 				if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(id)) }); err != nil {
 					return nil, fmt.Errorf("gc: %w", err)
+				}
+				if err := s.syncIndex(); err != nil {
+					return nil, err
 				}
 				s.closePack(id)
 				os.Remove(s.packPath(id))

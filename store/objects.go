@@ -336,6 +336,14 @@ func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64
 	return nil
 }
 
+// syncIndex makes every index write so far durable.
+func (s *Store) syncIndex() error {
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("store: sync index: %w", err)
+	}
+	return nil
+}
+
 type packRecord struct {
 	Meta  bool
 	Count uint32

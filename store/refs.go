@@ -209,6 +209,10 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
+	// Everything indexed before the refs that name it.
+	if err := s.syncIndex(); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	err := s.db.Update(func(txn *badger.Txn) error {
 		for _, u := range updates {
@@ -264,7 +268,10 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 	if errors.Is(err, badger.ErrConflict) {
 		return fmt.Errorf("ref update: %w", ErrRefChanged)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.syncIndex() // a ref that moved stays moved
 }
 
 func appendLog(txn *badger.Txn, name string, e ReflogEntry) error {

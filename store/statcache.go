@@ -195,12 +195,23 @@ func (s *Store) LookupStats(ctx context.Context, paths []string, fn func(i int, 
 	return nil
 }
 
-// UpdateStatCache sets and deletes stat entries. Every File named must be
-// stored already (Flush first): the cache never points at missing objects.
+// UpdateStatCache flushes the store, then sets and deletes stat entries:
+// the Files they name are stored first.
 func (s *Store) UpdateStatCache(ctx context.Context, set map[string]StatEntry, del []string) error {
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
+	return s.WriteStatCache(ctx, set, del)
+}
+
+// WriteStatCache sets and deletes stat entries without flushing first, so
+// that a commit writes them while its packs are flushed. An entry may then
+// name a File that a crash leaves unstored; that is safe because the cache
+// only stands for a file's content, never for the object: a snapshot
+// checks that the cached Files it commits, other than HEAD's, are stored
+// (and reads those that are not), and fsck notes such entries, which gc
+// drops.
+func (s *Store) WriteStatCache(ctx context.Context, set map[string]StatEntry, del []string) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for p, e := range set {

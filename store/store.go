@@ -185,7 +185,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	bopts := badger.DefaultOptions(filepath.Join(dir, indexDir)).
 		WithLogger(nil).
-		WithSyncWrites(true).
+		// Writes are not synced one by one: syncIndex makes them
+		// durable where the write order needs it (before a ref moves,
+		// before a pack file is deleted). Index entries lost to a power
+		// failure before that only make packs orphans, which gc removes.
+		WithSyncWrites(false).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).

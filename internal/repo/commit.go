@@ -104,14 +104,18 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, err
 	}
+	// The stat cache is written while the packs are flushed (see
+	// store.WriteStatCache); both are done before the ref moves.
+	scDone := make(chan error, 1)
+	go func() { scDone <- r.Store.WriteStatCache(ctx, snap.hashed, nil) }()
 	id, err := r.Store.Put(ctx, dag.KindCommit, enc)
+	if err == nil {
+		err = r.Store.Flush(ctx)
+	}
+	if scErr := <-scDone; err == nil {
+		err = scErr
+	}
 	if err != nil {
-		return nil, err
-	}
-	if err := r.Store.Flush(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.Store.UpdateStatCache(ctx, snap.hashed, nil); err != nil {
 		return nil, err
 	}
 	res := &CommitResult{ID: id, Changes: changes, FilesRead: snap.ingestN, BytesRead: snap.ingestB}
