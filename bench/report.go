@@ -434,7 +434,8 @@ func (rep *Report) Markdown() string {
 		"the second version, as a percentage of the first stored size. The no-change re-commit (peers: re-run of " +
 		"the same backup) follows the first commit immediately. Peak RSS is the largest `ru_maxrss` of the " +
 		"tool's processes over all its runs on the dataset. The ceiling row is `dx debug ceiling` (read + chunk + " +
-		"hash + compress on all cores, no storing); its stored size is what it would store.\n\n")
+		"hash + compress on all cores, no storing), timed like the rest by the wall clock of the whole command " +
+		"(its status notes the time of the ingest alone); its stored size is what it would store.\n\n")
 
 	for _, d := range rep.Datasets {
 		p("## %s\n\n", d.Title)

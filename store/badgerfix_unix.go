@@ -10,12 +10,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dropEmptyValueLogs removes zero-length value-log files from badger's
-// directory before it is opened. A crash between badger creating a value
-// log and writing its header leaves such a file, and badger v4 then
-// refuses to open the database ("Open existing file: …: Create a new
-// file": it reports its own new-file status as an error). An empty file
-// holds no data. The files are removed only while badger's directory lock
+// dropEmptyValueLogs removes zero-length value-log and memtable-log files
+// (.vlog, .mem) from badger's directory before it is opened. A crash
+// between badger creating such a file and sizing it leaves it empty, and
+// badger v4 then refuses to open the database ("Open existing file: …:
+// Create a new file", or "while opening memtables … Create a new file": it
+// reports its own new-file status as an error). An empty file holds no
+// data. The files are removed only while badger's directory lock
 // is free and held by us, so never under a running process.
 func dropEmptyValueLogs(dir string) error {
 	d, err := os.Open(dir)
@@ -35,7 +36,7 @@ func dropEmptyValueLogs(dir string) error {
 	}
 	removed := false
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".vlog") {
+		if !strings.HasSuffix(e.Name(), ".vlog") && !strings.HasSuffix(e.Name(), ".mem") {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {

@@ -383,7 +383,8 @@ func TestManyPacksParallelRead(t *testing.T) {
 }
 
 // TestOpenAfterCrashLeftEmptyValueLog: a crash just after badger created a
-// value-log file leaves it empty, which badger alone refuses to open.
+// value-log or memtable-log file leaves it empty, which badger alone
+// refuses to open (the crash test met the memtable case).
 func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
@@ -392,7 +393,7 @@ func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"000007.vlog", "000999.vlog"} {
+	for _, name := range []string{"000007.vlog", "000999.vlog", "00099.mem"} {
 		if err := os.WriteFile(filepath.Join(dir, indexDir, name), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -85,7 +85,7 @@ func pairRenames(cs []Change) []Change {
 			drop[j] = true
 		}
 	}
-	out := cs[:0:0]
+	out := make([]Change, 0, len(cs)-len(drop))
 	for i, c := range cs {
 		if drop[i] {
 			continue
@@ -98,6 +98,8 @@ func pairRenames(cs []Change) []Change {
 		}
 		out = append(out, c)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Path < out[j].Path }) {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	}
 	return out
 }

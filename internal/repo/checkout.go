@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -266,7 +267,6 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 	}
 	bar := r.opts.Progress.Start("checking out", total, true)
 	defer bar.Done()
-	startNs := r.opts.Now().UnixNano()
 	var mu sync.Mutex
 	cached := map[string]store.StatEntry{}
 	jobs := make(chan planStep)
@@ -291,7 +291,6 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 					cancel()
 					continue
 				}
-				st.Recorded = startNs
 				mu.Lock()
 				cached[s.path] = st
 				res.Written++
@@ -314,6 +313,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 			removed = append(removed, s.path)
 		}
 	}
+	settleRacy(cached)
 	// Record what was written, even after an error, so a retry is cheap.
 	if err := r.Store.UpdateStatCache(ctx, cached, removed); err != nil {
 		return err
@@ -324,6 +324,39 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 	default:
 	}
 	return nil
+}
+
+// settleMin is the size of just-written files above which settleRacy waits
+// out the racy window rather than leave them to be read again.
+const settleMin = 32 << 20
+
+// settleRacy sets when the stat entries of files just written were
+// recorded. An entry is trusted only if its file's mtime is older than
+// that by the racy window (store.RacyWindowNs), and a file written a moment
+// ago is not: the next command would read it all again to be sure of it
+// (a second for a 1 GiB table). So when that is a lot of bytes, it waits
+// the rest of the window first, ~20 ms at most. Wall clock, not opts.Now:
+// DX_DATE pins commit times, not the racy-clean rule.
+func settleRacy(entries map[string]store.StatEntry) {
+	var racy int64
+	var latest int64
+	now := time.Now().UnixNano()
+	for _, e := range entries {
+		if e.MtimeNs >= now-store.RacyWindowNs && e.Mode.IsFile() {
+			racy += e.Size
+			latest = max(latest, e.MtimeNs)
+		}
+	}
+	if racy >= settleMin {
+		if wait := time.Duration(latest + store.RacyWindowNs + 1e6 - now); wait > 0 && wait <= 2*time.Duration(store.RacyWindowNs) {
+			time.Sleep(wait)
+		}
+		now = time.Now().UnixNano()
+	}
+	for p, e := range entries {
+		e.Recorded = now
+		entries[p] = e
+	}
 }
 
 // checkPath rejects a path that could escape the worktree; tree decoding

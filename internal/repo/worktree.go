@@ -389,6 +389,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		if base.IsZero() {
 			// Everything is added: list it from the scan rather than
 			// reading the new trees back.
+			diff = make([]Change, 0, len(files))
 			var add func(n *wtNode)
 			add = func(n *wtNode) {
 				for _, c := range n.children {
