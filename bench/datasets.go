@@ -42,24 +42,47 @@ type dataset struct {
 }
 
 func tableDataset(seed uint64, size int64) *dataset {
+	ds := newTableDataset(seed, size, 0)
+	ds.name, ds.withPeers = "table", true
+	ds.title = fmt.Sprintf("Table: one CSV file, %s, ~100-byte rows", human(size))
+	return ds
+}
+
+// doltBranchRows is how many rows each branch of the Dolt-scale merge
+// updates, as in Dolt's reference figure.
+const doltBranchRows = 200
+
+// doltDataset is the table at the size of Dolt's reference figures (a
+// 134 MB table; theirs has 2M rows of ~67 bytes, this one ~1.2M of ~110),
+// so that dx's row diff and merge are compared with them at the same
+// scale: the same 2% change between v1 and v2, and ~200 disjoint row
+// updates on each of the two merged branches. dx only, no remote.
+func doltDataset(seed uint64, size int64) *dataset {
+	rows := max(1, size/110)
+	ds := newTableDataset(seed, size, uint64(max(3, rows/doltBranchRows)))
+	ds.name = "dolt"
+	ds.title = fmt.Sprintf("Dolt scale: one CSV file, %s, ~100-byte rows (Dolt's reference table is 134 MB)", human(size))
+	return ds
+}
+
+// newTableDataset is a CSV table of size bytes whose merge branches each
+// update 1 in branchMod rows (0: 0.01%).
+func newTableDataset(seed uint64, size int64, branchMod uint64) *dataset {
 	const rel = "table.csv"
 	return &dataset{
-		name:       "table",
-		title:      fmt.Sprintf("Table: one CSV file, %s, ~100-byte rows", human(size)),
 		paths:      []string{rel},
-		withPeers:  true,
 		attributes: "*.csv table=csv key=id\n",
 		tablePath:  rel,
 		writeBranches: func(root string, one, two bool) (st TableStats, err error) {
 			err = writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
-				st, err = WriteTableBranches(w, seed, size, one, two)
+				st, err = WriteTableBranches(w, seed, size, branchMod, one, two)
 				return err
 			})
 			return st, err
 		},
 		hashMerged: func() ([32]byte, error) {
 			return hashStream(func(w io.Writer) error {
-				_, err := WriteTableBranches(w, seed, size, true, true)
+				_, err := WriteTableBranches(w, seed, size, branchMod, true, true)
 				return err
 			})
 		},

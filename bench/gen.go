@@ -341,9 +341,9 @@ func writeTableRows(w io.Writer, g *rowGen, target int64, edit func(g *rowGen, i
 }
 
 // branchEdit says which of two branches updates row id: 1 or 2 (each
-// about 0.01% of rows, scattered, disjoint), or 0.
-func branchEdit(seed uint64, id int64) int {
-	switch mix(seed^keyBranchSel^mix(uint64(id))) % tableUpdateMod {
+// about 1 in mod rows, scattered, disjoint), or 0.
+func branchEdit(seed uint64, id int64, mod uint64) int {
+	switch mix(seed^keyBranchSel^mix(uint64(id))) % mod {
 	case 1:
 		return 1
 	case 2:
@@ -353,11 +353,15 @@ func branchEdit(seed uint64, id int64) int {
 }
 
 // WriteTableBranches streams v1 of the table with the updates of branch 1
-// and/or branch 2 applied (amount and note; different values per branch).
-// With both, it is what merging the two branches must give.
-func WriteTableBranches(w io.Writer, seed uint64, target int64, one, two bool) (TableStats, error) {
+// and/or branch 2 applied (amount and note; different values per branch),
+// each to about 1 in mod rows (0: tableUpdateMod, 0.01%). With both, it is
+// what merging the two branches must give.
+func WriteTableBranches(w io.Writer, seed uint64, target int64, mod uint64, one, two bool) (TableStats, error) {
+	if mod == 0 {
+		mod = tableUpdateMod
+	}
 	return writeTableRows(w, newRowGen(seed), target, func(g *rowGen, id int64, v *rowVals, st *TableStats) bool {
-		if b := branchEdit(seed, id); b == 1 && one || b == 2 && two {
+		if b := branchEdit(seed, id, mod); b == 1 && one || b == 2 && two {
 			g.editValsKey(id, keyEditValues^uint64(b), v)
 			st.Updated++
 		}

@@ -64,7 +64,7 @@ func main() {
 	flag.IntVar(&c.drop, "drop-caches", 1, "value written to /proc/sys/vm/drop_caches before each timed run (0 = don't drop)")
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Hour, "limit for any one command")
 	flag.BoolVar(&c.verbose, "v", false, "log every command run")
-	flag.StringVar(&only, "only", "", "comma-separated datasets to run (table,small,big; default all)")
+	flag.StringVar(&only, "only", "", "comma-separated datasets to run (table,dolt,small,big; default all)")
 	flag.StringVar(&c.remote, "remote", "yes", "the remote benchmark against a local MinIO: yes, no, or only (skip the local measurements)")
 	flag.StringVar(&c.minio, "minio", "", "MinIO server binary for the remote benchmark (default $DX_MINIO_BIN, else `bash scripts/minio.sh path`)")
 	flag.Usage = func() {
@@ -108,7 +108,7 @@ func main() {
 		c.only = map[string]bool{}
 		for _, d := range strings.Split(only, ",") {
 			d = strings.TrimSpace(d)
-			if d != "table" && d != "small" && d != "big" {
+			if d != "table" && d != "dolt" && d != "small" && d != "big" {
 				fatalf("-only: unknown dataset %q", d)
 			}
 			c.only[d] = true
@@ -176,7 +176,7 @@ func run(ctx context.Context, c *config) int {
 	m := b.rep.Machine
 	logf("dx bench: scale %g, work dir %s (%s free), %d CPUs, %s RAM", c.scale, c.dir, m.WorkFS, m.NProc, m.MemTotal)
 
-	want := []*dataset{tableDataset(c.seed, tableSize), smallDataset(c.seed, smallFiles)}
+	want := []*dataset{tableDataset(c.seed, tableSize), doltDataset(c.seed, int64(134e6*c.scale)), smallDataset(c.seed, smallFiles)}
 	if !c.skipBig {
 		want = append(want, bigDataset(c.seed, bigSize))
 	}
