@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
 )
 
 func newStore(t *testing.T) (*Store, string) {
@@ -412,5 +415,92 @@ func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
 	}
 	if rep, err := s2.Fsck(ctx, true); err != nil || !rep.OK() {
 		t.Fatalf("fsck: %+v %v", rep, err)
+	}
+}
+
+// TestMetaNeverIndexedBeforeItsData: metadata packs are finished early
+// (earlyMetaPack) while the data packs their objects name are still open,
+// and handed on only after them; so in the order packs are indexed, no
+// File object comes before a chunk it names. Writers run concurrently, as
+// in an ingest.
+func TestMetaNeverIndexedBeforeItsData(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), ".dx")
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir, Options{PackSize: 1 << 20}) // above earlyMetaPack
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mu sync.Mutex
+	indexed := map[dag.ID]bool{}
+	var metaPacks int
+	var bad []string
+	s.indexed = func(meta bool, entries []pack.Entry) {
+		mu.Lock()
+		defer mu.Unlock()
+		if meta {
+			metaPacks++
+		}
+		for _, e := range entries {
+			if e.Kind == dag.KindFile {
+				b, err := s.Get(ctx, dag.KindFile, e.ID)
+				if err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				n, err := dag.DecodeFileNode(b)
+				if err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				for _, c := range n.Chunks {
+					if !indexed[c.ID] {
+						bad = append(bad, fmt.Sprintf("file %s indexed before its chunk %s", e.ID.Short(), c.ID.Short()))
+					}
+				}
+			}
+		}
+		for _, e := range entries {
+			indexed[e.ID] = true
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4000 {
+				data := randData(uint64(w*100000+i), 2000)
+				id, err := s.Put(ctx, dag.KindChunk, data)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				fb := dag.NewFileBuilder(ctx, s)
+				if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(data))}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, _, err := fb.Finish(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d violations, first: %s", len(bad), bad[0])
+	}
+	if metaPacks < 2 {
+		t.Fatalf("%d metadata packs: none was finished early", metaPacks)
 	}
 }
