@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -55,13 +56,23 @@ func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 	if !t.Keyed() {
 		return nil, errors.New("a table without a key column cannot be merged row by row")
 	}
-	dO, err := DiffRows(ctx, t, base, ours, o)
-	if err != nil {
-		return nil, fmt.Errorf("ours: %w", err)
+	// The two diffs at once: each is mostly reads of a few scattered
+	// chunks, so together they keep the cores busier.
+	var dO, dT *RowDiff
+	var errO, errT error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dT, errT = DiffRows(ctx, t, base, theirs, o)
+	}()
+	dO, errO = DiffRows(ctx, t, base, ours, o)
+	wg.Wait()
+	if errO != nil {
+		return nil, fmt.Errorf("ours: %w", errO)
 	}
-	dT, err := DiffRows(ctx, t, base, theirs, o)
-	if err != nil {
-		return nil, fmt.Errorf("theirs: %w", err)
+	if errT != nil {
+		return nil, fmt.Errorf("theirs: %w", errT)
 	}
 	hb, ho, ht := dO.OldHeader.Cols, dO.NewHeader.Cols, dT.NewHeader.Cols
 	onTheirs := false

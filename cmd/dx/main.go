@@ -42,6 +42,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	pprof.StopCPUProfile() // no-op unless --cpuprofile started one
+	if app.memprofile != "" {
+		if f, err := os.Create(app.memprofile); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if err == nil {
 		return exitOK
 	}

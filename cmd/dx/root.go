@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type app struct {
 	quiet          bool
 	stats          bool
 	cpuprofile     string
+	memprofile     string
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -42,7 +44,12 @@ func (a *app) rootCmd() *cobra.Command {
 	_ = pf.MarkHidden("stats")
 	pf.StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	_ = pf.MarkHidden("cpuprofile")
+	pf.StringVar(&a.memprofile, "memprofile", "", "write an allocation profile to this file at exit")
+	_ = pf.MarkHidden("memprofile")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.memprofile != "" {
+			runtime.MemProfileRate = 64 << 10
+		}
 		if a.cpuprofile == "" {
 			return nil
 		}

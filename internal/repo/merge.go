@@ -11,8 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
@@ -346,11 +349,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 	if spec.Format == table.CSV {
 		mode = chunker.CSV
 	}
-	ck, err := chunker.New(nil, chunker.DefaultOptions().ForMode(mode))
-	if err != nil {
-		return nil, nil, err
-	}
-	id, size, err := r.storeMerged(ctx, rm.Pieces, ck)
+	id, size, err := r.storeMerged(ctx, rm.Pieces, chunker.DefaultOptions().ForMode(mode))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -368,8 +367,48 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 // point) the chunker runs on, through the original chunks that follow,
 // until one of its cuts falls where an original chunk ends: from there on
 // the original cuts are the cuts. So only a chunk or two beyond each
-// change is read back.
-func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, ck *chunker.Chunker) (dag.ID, uint64, error) {
+// change is read back. The runs are cut on all cores; a run that reaches
+// past the start of the next one (two changes a chunk apart) makes that
+// one's work unused, as cutting them in order would have.
+func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, copts chunker.Options) (dag.ID, uint64, error) {
+	type region struct {
+		chunks []dag.ChunkRef
+		next   int // the piece after the region
+		err    error
+	}
+	regions := map[int]*region{}
+	var starts []int
+	for i, pc := range pieces {
+		if pc.Chunk == nil && (i == 0 || pieces[i-1].Chunk != nil) {
+			starts = append(starts, i)
+			regions[i] = &region{}
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(starts)) {
+		ck, err := chunker.New(nil, copts)
+		if err != nil {
+			return dag.ZeroID, 0, err
+		}
+		ck.SetLazy(true)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(starts) || ctx.Err() != nil {
+					return
+				}
+				reg := regions[starts[k]]
+				reg.chunks, reg.next, reg.err = r.cutRegion(ctx, pieces, starts[k], ck)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return dag.ZeroID, 0, err
+	}
 	fb := dag.NewFileBuilder(ctx, r.Store)
 	for i := 0; i < len(pieces); {
 		if pieces[i].Chunk != nil {
@@ -379,35 +418,46 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, ck *chunke
 			i++
 			continue
 		}
-		pr := &pieceReader{ctx: ctx, st: r.Store, pieces: pieces, next: i, ends: map[int64]int{}}
-		ck.SetLazy(true)
-		ck.Reset(pr)
-		var pos int64
-		next := len(pieces)
-		for {
-			c, err := ck.Next(nil)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+		reg := regions[i] // i follows an original chunk: a region starts here
+		if reg.err != nil {
+			return dag.ZeroID, 0, reg.err
+		}
+		for _, c := range reg.chunks {
+			if err := fb.Add(c); err != nil {
 				return dag.ZeroID, 0, err
-			}
-			id, err := r.Store.Put(ctx, dag.KindChunk, c)
-			if err != nil {
-				return dag.ZeroID, 0, err
-			}
-			if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
-				return dag.ZeroID, 0, err
-			}
-			pos += int64(len(c))
-			if j, ok := pr.ends[pos]; ok {
-				next = j // back on the original cuts
-				break
 			}
 		}
-		i = next
+		i = reg.next
 	}
 	return fb.Finish()
+}
+
+// cutRegion chunks and stores the pieces from start on until a cut falls
+// where an original chunk ends; it returns the chunks and the index of the
+// piece after that chunk (len(pieces) at the end).
+func (r *Repo) cutRegion(ctx context.Context, pieces []merge.Piece, start int, ck *chunker.Chunker) ([]dag.ChunkRef, int, error) {
+	pr := &pieceReader{ctx: ctx, st: r.Store, pieces: pieces, next: start, ends: map[int64]int{}}
+	ck.Reset(pr)
+	var out []dag.ChunkRef
+	var pos int64
+	for {
+		c, err := ck.Next(nil)
+		if err == io.EOF {
+			return out, len(pieces), nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		id, err := r.Store.Put(ctx, dag.KindChunk, c)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, dag.ChunkRef{ID: id, Len: uint32(len(c))})
+		pos += int64(len(c))
+		if j, ok := pr.ends[pos]; ok {
+			return out, j, nil // back on the original cuts
+		}
+	}
 }
 
 // pieceReader reads pieces from one on: new bytes as they are, original
