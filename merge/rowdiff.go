@@ -133,6 +133,11 @@ type differ struct {
 	sides [2]*side
 	mu    sync.Mutex
 	stats DiffStats
+	// bufs recycles the buffers runs are read into (*[]byte): rows are
+	// parsed into strings of their own, so a run's buffer is free once
+	// its unit is parsed, and fresh memory costs a page fault every
+	// 4 KiB (on the machines measured, more than decoding the bytes).
+	bufs sync.Pool
 }
 
 // match pairs equal chunks of the two sides (the k-th occurrence of an ID
@@ -415,6 +420,7 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 		if err != nil {
 			return sideErr(k, err)
 		}
+		defer d.bufs.Put(&buf)
 		if r.from == 0 {
 			buf = buf[d.sides[k].hdrLen:]
 		}
@@ -466,7 +472,12 @@ const parallelBytes = 1 << 20
 func (d *differ) readRun(ctx context.Context, s *side, r span) ([]byte, error) {
 	base := s.offs[r.from]
 	size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - base
-	buf := make([]byte, size)
+	var buf []byte
+	if bp, _ := d.bufs.Get().(*[]byte); bp != nil && int64(cap(*bp)) >= size {
+		buf = (*bp)[:size]
+	} else {
+		buf = make([]byte, size)
+	}
 	n := r.to - r.from
 	workers := 1
 	if size >= parallelBytes {

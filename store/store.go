@@ -83,6 +83,8 @@ type Store struct {
 	deferMu  sync.Mutex      // guards deferred; taken after the sinks' locks
 	deferred []*deferredMeta // early metadata packs waiting for data packs
 
+	storedBufs sync.Pool // of *[]byte: buffers objects' stored bytes are read into
+
 	// indexed, if set (by tests), is called by the finisher after each
 	// pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)

@@ -440,8 +440,10 @@ func (r *Repo) cutRegion(ctx context.Context, pieces []merge.Piece, start int, c
 	ck.Reset(pr)
 	var out []dag.ChunkRef
 	var pos int64
+	var cbuf []byte // Put keeps no reference to a chunk's bytes
 	for {
-		c, err := ck.Next(nil)
+		c, err := ck.Next(cbuf[:0])
+		cbuf = c
 		if err == io.EOF {
 			return out, len(pieces), nil
 		}
@@ -468,6 +470,7 @@ type pieceReader struct {
 	pieces []merge.Piece
 	next   int
 	cur    []byte
+	buf    []byte // what cur's original chunks are read into
 	off    int64
 	ends   map[int64]int // offset where an original chunk ends → index of the piece after it
 }
@@ -483,11 +486,12 @@ func (p *pieceReader) Read(b []byte) (int, error) {
 			p.cur = pc.Data
 			continue
 		}
-		data, err := p.st.Get(p.ctx, dag.KindChunk, pc.Chunk.ID)
+		// One buffer, reused: cur is empty again before the next read.
+		data, err := p.st.GetInto(p.ctx, dag.KindChunk, pc.Chunk.ID, p.buf)
 		if err != nil {
 			return 0, err
 		}
-		p.cur = data
+		p.cur, p.buf = data, data[:0]
 		p.ends[p.off+int64(len(data))] = p.next
 	}
 	n := copy(b, p.cur)

@@ -324,10 +324,20 @@ func ReadIndex(r io.ReaderAt, size int64) ([]Entry, []byte, error) {
 
 // ReadBlob reads the stored bytes of e.
 func ReadBlob(r io.ReaderAt, e Entry) ([]byte, error) {
+	return ReadBlobInto(r, e, nil)
+}
+
+// ReadBlobInto is ReadBlob that reads into buf's storage when it is big
+// enough.
+func ReadBlobInto(r io.ReaderAt, e Entry, buf []byte) ([]byte, error) {
 	if e.Stored > MaxBlob {
 		return nil, corrupt("object %s: %d stored bytes", e.ID.Short(), e.Stored)
 	}
-	b := make([]byte, e.Stored)
+	b := buf[:0]
+	if cap(b) < int(e.Stored) {
+		b = make([]byte, e.Stored)
+	}
+	b = b[:e.Stored]
 	if _, err := r.ReadAt(b, int64(e.Offset)); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, corrupt("object %s: pack truncated", e.ID.Short())
