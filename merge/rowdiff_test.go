@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -22,7 +23,7 @@ import (
 type memSource struct {
 	chunks [][]byte
 	refs   []dag.ChunkRef
-	reads  int
+	reads  atomic.Int64 // AppendChunk is called concurrently
 }
 
 func chunked(t testing.TB, data []byte, o chunker.Options) *memSource {
@@ -47,7 +48,7 @@ func chunked(t testing.TB, data []byte, o chunker.Options) *memSource {
 
 func (s *memSource) Chunks() []dag.ChunkRef { return s.refs }
 func (s *memSource) AppendChunk(_ context.Context, i int, dst []byte) ([]byte, error) {
-	s.reads++
+	s.reads.Add(1)
 	return append(dst, s.chunks[i]...), nil
 }
 
@@ -304,7 +305,7 @@ func TestDiffRowsCostFollowsChange(t *testing.T) {
 		t.Fatalf("changes: %+v", d.Changes)
 	}
 	// The first chunk of each side (headers) and the changed chunk of each.
-	if d.Stats.ChunksRead > 4 || a.reads+b.reads > 4 {
+	if d.Stats.ChunksRead > 4 || a.reads.Load()+b.reads.Load() > 4 {
 		t.Fatalf("read %d chunks (%d of %d bytes) for one changed row", d.Stats.ChunksRead, d.Stats.BytesRead, d.Stats.BytesTotal)
 	}
 	if d.Stats.BytesParsed > 16<<10 { // one row (some rows are a few KiB), not a chunk
