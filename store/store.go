@@ -204,8 +204,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// 16 MiB, closing after a 20,000-file commit took 0.1 s).
 		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
+		// Level-0 tables are compacted only when there are 8: with
+		// the small memtables a big commit leaves several, and
+		// compacting two at the next open made that command's close wait
+		// for it (~0.1 s after a 20,000-file commit).
+		WithNumLevelZeroTables(8).
+		WithNumLevelZeroTablesStall(16).
 		WithValueLogFileSize(64 << 20).
 		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).

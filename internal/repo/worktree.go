@@ -154,6 +154,9 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 			os.Remove(filepath.Join(dir, name))
 			return false
 		}
+		if len(sc.only) == 0 {
+			return true // (without building the path)
+		}
 		in, above := sc.wanted(sub(name))
 		return in || above
 	})
@@ -175,8 +178,10 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 		if !e.ok {
 			continue
 		}
-		if in, _ := sc.wanted(p); !in && e.mode != dag.ModeDir {
-			continue
+		if len(sc.only) > 0 {
+			if in, _ := sc.wanted(p); !in && e.mode != dag.ModeDir {
+				continue
+			}
 		}
 		if sc.ignored(p, e.mode == dag.ModeDir) {
 			continue
