@@ -489,10 +489,7 @@ func (s *Store) flush() error {
 
 // Has reports whether the object is stored (or pending in this process).
 func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
-	s.pmu.Lock()
-	_, ok := s.pending[id]
-	s.pmu.Unlock()
-	if ok {
+	if s.isPending(id) {
 		return true, nil
 	}
 	// After the pending check: an object indexed and then dropped from
@@ -583,9 +580,7 @@ func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 					case err == nil:
 						out[i] = true
 					case errors.Is(err, badger.ErrKeyNotFound):
-						s.pmu.Lock()
-						_, out[i] = s.pending[ids[i]]
-						s.pmu.Unlock()
+						out[i] = s.isPending(ids[i])
 					default:
 						return err
 					}
@@ -628,13 +623,23 @@ func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, er
 // each other.
 func (s *Store) putNew(sink int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) (bool, error) {
 	// Claim the id, so that no other writer adds it to another pack.
-	s.pmu.Lock()
-	if _, ok := s.pending[id]; ok {
+	// Another writer's claim is waited out (it fails, or the object is
+	// in its pack): the caller goes on to write objects that name this
+	// one, which must not go into a pack handed on before it.
+	for {
+		s.pmu.Lock()
+		p, ok := s.pending[id]
+		if !ok {
+			s.pending[id] = pendingObj{reserved: true}
+			s.pmu.Unlock()
+			break
+		}
 		s.pmu.Unlock()
-		return false, nil
+		if !p.reserved {
+			return false, nil
+		}
+		runtime.Gosched() // the claim is held for one copy into a buffer
 	}
-	s.pending[id] = pendingObj{reserved: true}
-	s.pmu.Unlock()
 	k := s.meta
 	if !kind.IsMeta() {
 		k = s.data[uint(sink)%uint(len(s.data))]
@@ -660,6 +665,21 @@ func (s *Store) putNew(sink int, id dag.ID, kind dag.Kind, raw int, stored []byt
 		s.stats.DataBytesRaw.Add(int64(raw))
 	}
 	return true, nil
+}
+
+// isPending reports whether id is pending, waiting out a writer's claim
+// on it: a claimed object is not in a pack yet, and whoever asks may go on
+// to write objects that name it (see putNew).
+func (s *Store) isPending(id dag.ID) bool {
+	for {
+		s.pmu.Lock()
+		p, ok := s.pending[id]
+		s.pmu.Unlock()
+		if !ok || !p.reserved {
+			return ok
+		}
+		runtime.Gosched()
+	}
 }
 
 // pendingGet returns the pending object id, waiting out a writer's claim

@@ -422,7 +422,7 @@ func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
 // (earlyMetaPack) while the data packs their objects name are still open,
 // and handed on only after them; so in the order packs are indexed, no
 // File object comes before a chunk it names. Writers run concurrently, as
-// in an ingest.
+// in an ingest, some putting the same chunks at once.
 func TestMetaNeverIndexedBeforeItsData(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), ".dx")
@@ -472,8 +472,10 @@ func TestMetaNeverIndexedBeforeItsData(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 4000 {
-				data := randData(uint64(w*100000+i), 2000)
+			for i := range 8000 {
+				// Writers 0 and 2 (and 1 and 3) put the same chunks,
+				// racing to claim them.
+				data := randData(uint64(w%2*100000+i), 2000)
 				id, err := s.Put(ctx, dag.KindChunk, data)
 				if err != nil {
 					t.Error(err)
