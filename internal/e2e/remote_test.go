@@ -641,3 +641,42 @@ func TestSparsePull(t *testing.T) {
 	// A full repository refuses --path.
 	a.fails("not sparse", "pull", "--path", "images")
 }
+
+// TestSparseRowDiff: a sparse clone gets the table attributes wherever
+// its paths are, so tables inside them diff row by row, between commits and
+// against the worktree; a table outside them gives a one-line error naming
+// the remedy.
+func TestSparseRowDiff(t *testing.T) {
+	rs := fileRemote(t)
+	a := rs.repo(t)
+	a.write(".dxattributes", "*.csv table=csv key=id\n")
+	a.write("in/x.csv", "id,v\n1,a\n2,b\n")
+	a.write("out/y.csv", "id,v\n1,a\n2,b\n")
+	a.ok("commit", "-m", "one")
+	a.write("in/x.csv", "id,v\n1,a\n2,c\n")
+	a.write("out/y.csv", "id,v\n1,z\n2,b\n")
+	a.ok("commit", "-m", "two")
+	a.ok("push")
+
+	dir := filepath.Join(t.TempDir(), "sparse")
+	if res := runDxEnv(t, t.TempDir(), nil, nil, "clone", rs.url, dir, "--path", "in"); res.code != 0 {
+		t.Fatalf("sparse clone: %s", res.stderr)
+	}
+	s := &repoDir{t: t, dir: dir}
+	if _, err := os.Stat(s.path(".dxattributes")); !os.IsNotExist(err) {
+		t.Fatalf(".dxattributes checked out outside the sparse paths: %v", err)
+	}
+	out := s.ok("diff", "--rows", "--format", "jsonl", "HEAD~1", "HEAD", "--", "in/x.csv")
+	if !strings.Contains(out, `"2"`) || !strings.Contains(out, `"c"`) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("row diff of in/x.csv between commits: %q", out)
+	}
+	s.write("in/x.csv", "id,v\n1,a\n2,c\n3,new\n")
+	out = s.ok("diff", "--rows", "--format", "jsonl")
+	if !strings.Contains(out, `"3"`) || !strings.Contains(out, `"new"`) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("row diff of the sparse worktree: %q", out)
+	}
+	s.fails("dx pull --path out/y.csv", "diff", "--rows", "HEAD~1", "HEAD", "--", "out/y.csv")
+	if out := s.ok("fsck"); !strings.Contains(out, "ok") {
+		t.Fatalf("fsck: %s", out)
+	}
+}

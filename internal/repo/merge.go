@@ -160,7 +160,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		}
 		return res, nil
 	}
-	attrs, err := r.worktreeAttributes()
+	attrs, err := r.worktreeAttributes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,15 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	return res, nil
 }
 
-func (r *Repo) worktreeAttributes() (*table.Attributes, error) {
+func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error) {
+	if r.sparse != nil && !withinAny(table.AttributesFile, r.sparse) {
+		// Outside the sparse paths, the worktree is HEAD.
+		_, head, _, err := r.headCommit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return r.treeAttributes(ctx, treeOf(head))
+	}
 	b, err := os.ReadFile(filepath.Join(r.Root, table.AttributesFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err

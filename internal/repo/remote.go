@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
 )
@@ -337,7 +338,9 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 	}
 	to := r.transferOptions()
 	if paths != nil {
-		to.Paths = paths
+		// The table attributes come too, wherever the sparse paths
+		// are: row diffs and merges of the tables need them.
+		to.Paths = append(slices.Clone(paths), table.AttributesFile)
 		// A sparse store may lack what its objects name: walk through.
 		to.Complete = r.sparse != nil
 	}

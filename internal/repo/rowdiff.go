@@ -136,11 +136,16 @@ func (r *Repo) diffSides(ctx context.Context, revs []string) (*diffSides, error)
 // attributes reads .dxattributes from the new side.
 func (r *Repo) attributes(ctx context.Context, s *diffSides) (*table.Attributes, error) {
 	if s.worktree {
-		return r.worktreeAttributes()
+		return r.worktreeAttributes(ctx)
 	}
+	return r.treeAttributes(ctx, s.new)
+}
+
+// treeAttributes reads .dxattributes from a tree (none from the zero one).
+func (r *Repo) treeAttributes(ctx context.Context, tree dag.ID) (*table.Attributes, error) {
 	var data []byte
-	if !s.new.IsZero() {
-		e, err := dag.LookupPath(ctx, r.Store, s.new, table.AttributesFile)
+	if !tree.IsZero() {
+		e, err := dag.LookupPath(ctx, r.Store, tree, table.AttributesFile)
 		switch {
 		case errors.Is(err, dag.ErrNotFound):
 		case err != nil:
@@ -161,6 +166,9 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 		name := c.Path
 		if k == 0 && c.From != "" {
 			name = c.From
+		}
+		if r.sparse != nil && e != nil && !withinAny(name, r.sparse) {
+			return nil, fmt.Errorf("outside this sparse repository's paths, its content was not fetched (dx pull --path %s)", name)
 		}
 		switch {
 		case e == nil || !e.Mode.IsFile():
