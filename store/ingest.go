@@ -103,7 +103,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.work(ctx, cancel, i)
+			p.work(ctx, i)
 		}()
 	}
 	results := make([]IngestResult, len(files))
@@ -185,7 +185,7 @@ type chunkDone struct {
 }
 
 // work hashes, compresses and stores chunks until the job queue closes.
-func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc, worker int) {
+func (p *pipeline) work(ctx context.Context, worker int) {
 	var cbuf []byte
 	for j := range p.jobs {
 		data := *j.data
@@ -218,7 +218,7 @@ func (p *pipeline) work(ctx context.Context, cancel context.CancelCauseFunc, wor
 		}
 		p.bufs.Put(j.data)
 		if d.err != nil {
-			cancel(d.err)
+			p.cancel(d.err)
 		}
 		j.out <- d
 	}
