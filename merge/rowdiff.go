@@ -321,7 +321,10 @@ type unit struct {
 	r [2]*span
 	// parsed rows, in order
 	rows [2][]Row
-	err  error
+	// mid is, per side, the file range parsed: of paired runs, the
+	// rows between those equal at the start and at the end.
+	mid [2][2]int64
+	err error
 }
 
 func (d *differ) units() []*unit {
@@ -442,6 +445,9 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 		data[0], data[1], cut = trimCommon(data[0], data[1], d.t.Quoted())
 		start[0] += int64(cut)
 		start[1] += int64(cut)
+	}
+	for k := range u.r {
+		u.mid[k] = [2]int64{start[k], start[k] + int64(len(data[k]))}
 	}
 	for k, r := range u.r {
 		if r == nil {

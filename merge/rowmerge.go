@@ -2,12 +2,15 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -53,6 +56,12 @@ var ErrHeaderConflict = errors.New("both sides changed the header differently")
 // conflict; the result keeps the built-on side's version of it. Cost:
 // two row diffs and the rewritten chunks, so it follows the change.
 func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions) (*RowMerge, error) {
+	return mergeRows(ctx, t, base, ours, theirs, o, 0)
+}
+
+// mergeRows is MergeRows; tests set misplace to shift where rows are
+// looked for, so that the check of what is found there is exercised.
+func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, misplace int64) (*RowMerge, error) {
 	if !t.Keyed() {
 		return nil, errors.New("a table without a key column cannot be merged row by row")
 	}
@@ -126,7 +135,7 @@ func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		}
 		return res, nil
 	}
-	if err := rewrite(ctx, t, prim, apply, o, res); err != nil {
+	if err := rewrite(ctx, t, prim, apply, o, misplace, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -173,29 +182,46 @@ func sameOutcome(a, b *RowChange) bool {
 }
 
 // rewrite builds the merged file on the new side of prim (base → P) with
-// the changes apply (from base → X) written in.
-func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o DiffOptions, res *RowMerge) error {
+// the changes apply (from base → X) written in. Each changed or removed
+// row is looked for where the diff base → P says it is (prim.locate);
+// found there, it is replaced in place, and its chunks are read but not
+// parsed. A run holding a row not found that way is parsed, and its rows
+// are matched by key.
+func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o DiffOptions, misplace int64, res *RowMerge) error {
 	d := prim.d
 	b, p := d.sides[0], d.sides[1]
 	byKey := make(map[string]*RowChange, len(apply))
 	var added []*RowChange
 	mark := make([]bool, len(p.chunks))
+	parse := make([]bool, len(p.chunks)) // the chunk's rows are found by key
 	whole := !o.Aligned
+	locate := o.Aligned && slices.Equal(b.header.Cols, p.header.Cols)
+	var edits []edit
 	for _, c := range apply {
 		if c.Kind == RowAdded {
 			added = append(added, c)
 			continue
 		}
 		byKey[c.Key] = c
+		if locate {
+			if off, end, ok := prim.locate(c.Old); ok {
+				off, end = min(off+misplace, p.size), min(end+misplace, p.size)
+				edits = append(edits, edit{off: off, end: end, c: c})
+				for j := chunkAt(p, off); j >= 0 && j < len(p.chunks) && p.offs[j] < end; j++ {
+					mark[j] = true
+				}
+				continue
+			}
+		}
 		// Where is the row in P? Its base chunk, if P kept it, else the
 		// run of P that replaced the run of base holding it.
-		cb := sort.Search(len(b.offs), func(i int) bool { return b.offs[i] > c.Old.Off }) - 1
+		cb := chunkAt(b, c.Old.Off)
 		if cb < 0 {
 			whole = true
 			continue
 		}
 		if j := b.partner[cb]; j >= 0 {
-			mark[j] = true // P kept the chunk
+			mark[j], parse[j] = true, true // P kept the chunk
 			continue
 		}
 		found := false
@@ -203,7 +229,7 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 			if u.r[0] != nil && u.r[0].from <= cb && cb < u.r[0].to {
 				if u.r[1] != nil {
 					for j := u.r[1].from; j < u.r[1].to; j++ {
-						mark[j] = true
+						mark[j], parse[j] = true, true
 					}
 					found = true
 				}
@@ -219,7 +245,7 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 	}
 	if whole {
 		for i := range mark {
-			mark[i] = true
+			mark[i], parse[i] = true, true
 		}
 	}
 	// Runs start and end at row boundaries.
@@ -247,9 +273,9 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 			eol = "\r\n"
 		}
 	}
-	found := map[string]bool{}
+	slices.SortFunc(edits, func(a, b edit) int { return cmp.Compare(a.off, b.off) })
+	var runs []*rewriteRun
 	var pieces []Piece
-	var parsed int64
 	for i := 0; i < len(p.chunks); {
 		if !mark[i] {
 			c := p.chunks[i]
@@ -261,50 +287,58 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 		for j < len(p.chunks) && mark[j] {
 			j++
 		}
-		data, err := d.readRun(ctx, p, span{i, j})
-		if err != nil {
-			return err
+		rr := &rewriteRun{span: span{i, j}, piece: len(pieces)}
+		lo, hi := p.offs[i], p.offs[j-1]+int64(p.chunks[j-1].Len)
+		k := sort.Search(len(edits), func(k int) bool { return edits[k].off >= lo })
+		for ; k < len(edits) && edits[k].off < hi; k++ {
+			rr.edits = append(rr.edits, edits[k])
 		}
-		parsed += int64(len(data))
-		out := make([]byte, 0, len(data)+len(data)/8)
-		body := data
-		if i == 0 {
-			out = append(out, data[:p.hdrLen]...)
-			body = data[p.hdrLen:]
-		}
-		last := j == len(p.chunks)
-		err = t.Parse(p.header, body, last, func(r Row) error {
-			c, ok := byKey[r.Key]
-			if !ok {
-				out = append(out, body[r.Off:r.End]...)
-				return nil
-			}
-			if found[r.Key] {
-				return fmt.Errorf("duplicate key %s", showKey(r.Key))
-			}
-			found[r.Key] = true
-			if c.Kind == RowRemoved {
-				res.Removed++
-				return nil
-			}
-			res.Changed++
-			out = t.AppendRow(out, res.Header, c.New, eol)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("merging: %w", err)
-		}
-		if last && len(added) > 0 {
-			if len(out) > 0 && out[len(out)-1] != '\n' {
-				out = append(out, eol...)
-			}
-			for _, c := range added {
-				out = t.AppendRow(out, res.Header, c.New, eol)
-				res.Added++
-			}
-		}
-		pieces = append(pieces, Piece{Data: out})
+		rr.parse = slices.Contains(parse[i:j], true)
+		runs = append(runs, rr)
+		pieces = append(pieces, Piece{})
 		i = j
+	}
+	// The runs are independent: read and rewrite them on all cores.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(runs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(runs) || ctx.Err() != nil {
+					return
+				}
+				rr := runs[k]
+				last := rr.to == len(p.chunks)
+				rr.err = rr.do(ctx, t, d, p, byKey, res.Header, eol, last, added)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	found := map[string]bool{}
+	var parsed int64
+	for _, rr := range runs {
+		if rr.err != nil {
+			return fmt.Errorf("merging: %w", rr.err)
+		}
+		for _, k := range rr.found {
+			if found[k] {
+				return fmt.Errorf("merging: duplicate key %s", showKey(k))
+			}
+			found[k] = true
+		}
+		res.Changed += rr.changed
+		res.Removed += rr.removed
+		parsed += rr.parsed
+		pieces[rr.piece] = Piece{Data: rr.out}
+	}
+	if len(p.chunks) > 0 && len(added) > 0 {
+		res.Added += len(added)
 	}
 	if len(p.chunks) == 0 {
 		// An empty table on the built-on side: the header and the rows.
@@ -323,7 +357,7 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 			if !whole {
 				// The row was not where the chunk maps said: rewrite all.
 				res.Added, res.Changed, res.Removed = 0, 0, 0
-				return rewrite(ctx, t, prim, apply, DiffOptions{}, res)
+				return rewrite(ctx, t, prim, apply, DiffOptions{}, 0, res)
 			}
 			return fmt.Errorf("merging: the row with key %s is not in the version merged into", showKey(k))
 		}
@@ -331,4 +365,181 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 	res.Pieces = pieces
 	res.Stats = addStats(res.Stats, DiffStats{BytesParsed: parsed})
 	return nil
+}
+
+// edit is a row of the built-on side, at [off, end) in its file, that the
+// change c replaces (or removes).
+type edit struct {
+	off, end int64
+	c        *RowChange
+}
+
+// rewriteRun is a run of chunks of the built-on side that the merge
+// rewrites, and what it made of them.
+type rewriteRun struct {
+	span
+	piece int    // index of its piece
+	edits []edit // rows located in it, by offset
+	parse bool   // find its rows by key: some row was not located
+
+	out              []byte
+	found            []string // keys replaced or removed
+	changed, removed int
+	parsed           int64
+	err              error
+}
+
+// do reads the run and writes it out with the changes in. Located rows
+// are checked to be what the change expects (one whole row with its key
+// and old values) before they are replaced; if one is not, the run is
+// parsed after all.
+func (rr *rewriteRun) do(ctx context.Context, t Table, d *differ, p *side, byKey map[string]*RowChange, h Header, eol string, last bool, added []*RowChange) error {
+	data, err := d.readRun(ctx, p, rr.span)
+	if err != nil {
+		return err
+	}
+	defer d.bufs.Put(&data)
+	base := p.offs[rr.from]
+	out := make([]byte, 0, len(data)+len(data)/8)
+	if !rr.parse {
+		ok := true
+		for _, e := range rr.edits {
+			row := data[e.off-base : e.end-base]
+			rr.parsed += int64(len(row))
+			if !isRow(t, p.header, row, e.c.Old, last && e.end-base == int64(len(data))) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			pos := int64(0)
+			for _, e := range rr.edits {
+				out = append(out, data[pos:e.off-base]...)
+				pos = e.end - base
+				rr.found = append(rr.found, e.c.Key)
+				if e.c.Kind == RowRemoved {
+					rr.removed++
+					continue
+				}
+				rr.changed++
+				out = t.AppendRow(out, h, e.c.New, eol)
+			}
+			out = append(out, data[pos:]...)
+			rr.out = appendAdded(t, out, h, eol, last, added)
+			return nil
+		}
+	}
+	rr.found, rr.changed, rr.removed = rr.found[:0], 0, 0
+	body := data
+	if rr.from == 0 {
+		out = append(out, data[:p.hdrLen]...)
+		body = data[p.hdrLen:]
+	}
+	rr.parsed += int64(len(body))
+	err = t.Parse(p.header, body, last, func(r Row) error {
+		c, ok := byKey[r.Key]
+		if !ok {
+			out = append(out, body[r.Off:r.End]...)
+			return nil
+		}
+		rr.found = append(rr.found, r.Key)
+		if c.Kind == RowRemoved {
+			rr.removed++
+			return nil
+		}
+		rr.changed++
+		out = t.AppendRow(out, h, c.New, eol)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rr.out = appendAdded(t, out, h, eol, last, added)
+	return nil
+}
+
+// appendAdded appends the rows added by the other side after the last
+// run of the file.
+func appendAdded(t Table, out []byte, h Header, eol string, last bool, added []*RowChange) []byte {
+	if !last || len(added) == 0 {
+		return out
+	}
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, eol...)
+	}
+	for _, c := range added {
+		out = t.AppendRow(out, h, c.New, eol)
+	}
+	return out
+}
+
+// isRow reports whether b is exactly one row, the same as want.
+func isRow(t Table, h Header, b []byte, want *Row, atEOF bool) bool {
+	n := 0
+	ok := false
+	err := t.Parse(h, b, atEOF, func(r Row) error {
+		n++
+		ok = r.Key == want.Key && r.End == int64(len(b)) && len(changedColumns(want, &r)) == 0
+		return nil
+	})
+	return err == nil && n == 1 && ok
+}
+
+// chunkAt is the index of the chunk of s holding file offset off, or -1.
+func chunkAt(s *side, off int64) int {
+	if off < 0 || off >= s.size {
+		return -1
+	}
+	return sort.Search(len(s.offs), func(i int) bool { return s.offs[i] > off }) - 1
+}
+
+// locate finds, without reading anything, where the new version holds a
+// row of the old one: in a chunk the two versions share, at the same
+// offset; in a run of changed chunks, among the rows equal at its start
+// or its end (skipped unparsed) or among the rows parsed. It returns the
+// row's byte range in the new version's file; ok is false when the diff
+// cannot tell. The caller checks the bytes there.
+func (rd *RowDiff) locate(old *Row) (off, end int64, ok bool) {
+	d := rd.d
+	b, p := d.sides[0], d.sides[1]
+	n := old.End - old.Off
+	cb, ce := chunkAt(b, old.Off), chunkAt(b, old.End-1)
+	if cb < 0 || ce < 0 {
+		return 0, 0, false
+	}
+	if j := b.partner[cb]; j >= 0 && !b.dirty[cb] {
+		// A chunk both versions hold, not read by the diff.
+		for k := cb + 1; k <= ce; k++ {
+			if b.dirty[k] || b.partner[k] != j+(k-cb) {
+				return 0, 0, false
+			}
+		}
+		off = p.offs[j] + old.Off - b.offs[cb]
+		return off, off + n, true
+	}
+	for _, u := range rd.us {
+		r := u.r[0]
+		if r == nil || cb < r.from || cb >= r.to {
+			continue
+		}
+		if u.r[1] == nil || ce >= r.to {
+			return 0, 0, false
+		}
+		m0, m1 := u.mid[0], u.mid[1]
+		switch {
+		case old.End <= m0[0]:
+			off = old.Off - m0[0] + m1[0]
+			return off, off + n, true
+		case old.Off >= m0[1]:
+			off = old.Off - m0[1] + m1[1]
+			return off, off + n, true
+		}
+		for i := range u.rows[1] {
+			if row := &u.rows[1][i]; row.Key == old.Key {
+				return row.Off, row.End, true
+			}
+		}
+		return 0, 0, false
+	}
+	return 0, 0, false
 }

@@ -185,6 +185,23 @@ func TestMergeRowsProperty(t *testing.T) {
 							t.Fatalf("round %d: key %s: got %q, want %q", round, k, g, w)
 						}
 					}
+					if aligned {
+						checkLocated(t, e, co, base, ours, theirs, m)
+						// Rows not where they were looked for are found by
+						// parsing: the same file.
+						b, o, th := chunked(t, base.encode(e), co), chunked(t, ours.encode(e), co), chunked(t, theirs.encode(e), co)
+						tab := table.New(table.Spec{Format: e.format, Key: []string{"id"}})
+						m2, err := merge.MergeRowsMisplacedForTest(context.Background(), tab, b, o, th, merge.DiffOptions{Aligned: true, MaxChunk: co.Max}, 1)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got := assemble(t, m2, b, o, th); !bytes.Equal(got, out) {
+							t.Fatalf("round %d: with rows misplaced, the merge differs", round)
+						}
+						if m.Changed+m.Removed > 0 && m2.Stats.BytesParsed <= m.Stats.BytesParsed {
+							t.Errorf("round %d: with rows misplaced, the merge parsed %d bytes, no more than the %d of the merge that found them", round, m2.Stats.BytesParsed, m.Stats.BytesParsed)
+						}
+					}
 					// The built-on side keeps its unchanged chunks.
 					if aligned && n == 1 && len(m.Pieces) > 1 {
 						kept := 0
@@ -200,6 +217,44 @@ func TestMergeRowsProperty(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// checkLocated: the rows theirs changed or removed are found in ours
+// where the diffs say they are, so that merging parses nothing but those
+// rows beyond what the two row diffs parsed.
+func checkLocated(t *testing.T, e encoding, co chunker.Options, base, ours, theirs *genTable, m *merge.RowMerge) {
+	t.Helper()
+	b, o, th := chunked(t, base.encode(e), co), chunked(t, ours.encode(e), co), chunked(t, theirs.encode(e), co)
+	tab := table.New(table.Spec{Format: e.format, Key: []string{"id"}})
+	opts := merge.DiffOptions{Aligned: true, MaxChunk: co.Max}
+	dO, err := merge.DiffRows(context.Background(), tab, b, o, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dT, err := merge.DiffRows(context.Background(), tab, b, th, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bytes of those rows in ours (where a last row without a line
+	// end got one).
+	data := ours.encode(e)
+	h, n, err := tab.Header(data, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int64{}
+	if err := tab.Parse(h, data[n:], true, func(r merge.Row) error { size[r.Key] = r.End - r.Off; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	for _, c := range dT.Changes {
+		if c.Old != nil {
+			rows += size[c.Key]
+		}
+	}
+	if got, want := m.Stats.BytesParsed-dO.Stats.BytesParsed-dT.Stats.BytesParsed, rows; got != want {
+		t.Errorf("the merge parsed %d bytes beyond the diffs, want %d (the rows theirs changed or removed, as ours holds them: found without parsing their chunks)", got, want)
 	}
 }
 

@@ -489,7 +489,7 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 	default:
 		return store.StatEntry{}, 0, fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
 	}
-	if err := root.Rename(tmp, p); err != nil {
+	if err := replaceFile(root, tmp, p); err != nil {
 		root.Remove(tmp)
 		return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
 	}
