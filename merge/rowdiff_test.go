@@ -313,6 +313,50 @@ func TestDiffRowsCostFollowsChange(t *testing.T) {
 	}
 }
 
+// TestDiffRowsPairsEqualRows: of two rows changed far apart in one chunk,
+// only those two are parsed, not the rows between them; the rows between
+// may even have moved.
+func TestDiffRowsPairsEqualRows(t *testing.T) {
+	const rowLen, n = 32, 100000
+	var base bytes.Buffer
+	base.WriteString("id,v\n")
+	for i := range n {
+		fmt.Fprintf(&base, "k%07d,%s\n", i, strings.Repeat("v", rowLen-11))
+	}
+	co := chunker.DefaultOptions().ForMode(chunker.CSV)
+	a := chunked(t, base.Bytes(), co)
+	// Rows 5 after the start and 5 before the end of a middle chunk.
+	var off int64
+	first, last := -1, -1
+	for i, c := range a.refs {
+		if i == len(a.refs)/2 {
+			first, last = int(off-5)/rowLen+5, int(off-5+int64(c.Len))/rowLen-5
+			break
+		}
+		off += int64(c.Len)
+	}
+	for _, moved := range []bool{false, true} {
+		rows := strings.SplitAfter(base.String(), "\n")[1 : n+1]
+		rows[first] = strings.Replace(rows[first], "vvv", "www", 1)
+		rows[last] = strings.Replace(rows[last], "vvv", "xyz", 1)
+		if moved { // two rows between them swap places
+			rows[first+10], rows[first+20] = rows[first+20], rows[first+10]
+		}
+		b := chunked(t, []byte("id,v\n"+strings.Join(rows, "")), co)
+		d, err := merge.DiffRows(context.Background(), table.New(table.Spec{Format: table.CSV, Key: []string{"id"}}), a, b, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Changes) != 2 || d.Changes[0].Kind != merge.RowChanged || d.Changes[1].Kind != merge.RowChanged {
+			t.Fatalf("moved=%v: changes %+v, want rows %d and %d changed", moved, d.Changes, first, last)
+		}
+		want := int64(4 * rowLen) // the two rows, old and new: moved rows pair too
+		if d.Stats.BytesParsed > want {
+			t.Fatalf("moved=%v: parsed %d bytes for two changed rows %d rows apart, want %d", moved, d.Stats.BytesParsed, last-first, want)
+		}
+	}
+}
+
 func TestDiffRowsErrors(t *testing.T) {
 	co := chunker.Options{Min: 64, Avg: 128, Max: 256, Mode: chunker.CSV}
 	spec := table.Spec{Format: table.CSV}

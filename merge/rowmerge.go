@@ -496,7 +496,7 @@ func chunkAt(s *side, off int64) int {
 // locate finds, without reading anything, where the new version holds a
 // row of the old one: in a chunk the two versions share, at the same
 // offset; in a run of changed chunks, among the rows equal at its start
-// or its end (skipped unparsed) or among the rows parsed. It returns the
+// or its end or in between (skipped unparsed) or among the rows parsed. It returns the
 // row's byte range in the new version's file; ok is false when the diff
 // cannot tell. The caller checks the bytes there.
 func (rd *RowDiff) locate(old *Row) (off, end int64, ok bool) {
@@ -532,6 +532,10 @@ func (rd *RowDiff) locate(old *Row) (off, end int64, ok bool) {
 			return off, off + n, true
 		case old.Off >= m0[1]:
 			off = old.Off - m0[1] + m1[1]
+			return off, off + n, true
+		}
+		if i, found := slices.BinarySearchFunc(u.same, old.Off, func(x pair, off int64) int { return cmp.Compare(x.a, off) }); found {
+			off = u.same[i].b
 			return off, off + n, true
 		}
 		for i := range u.rows[1] {
