@@ -23,6 +23,29 @@ type Source interface {
 	AppendChunk(ctx context.Context, i int, dst []byte) ([]byte, error)
 }
 
+// Prefetcher is a Source that can be told which chunks will be read, so
+// that it can start reading them all at once.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, chunks []int)
+}
+
+// prefetch tells a side's source which of its chunks are dirty.
+func (s *side) prefetch(ctx context.Context) {
+	pf, ok := s.src.(Prefetcher)
+	if !ok {
+		return
+	}
+	var idx []int
+	for i, dirty := range s.dirty {
+		if dirty {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) > 0 {
+		pf.Prefetch(ctx, idx)
+	}
+}
+
 // RowKind says how a row changed.
 type RowKind string
 
@@ -92,6 +115,9 @@ func DiffRows(ctx context.Context, t Table, a, b Source, o DiffOptions) (*RowDif
 		d.widen()
 		if err := d.headers(ctx); err != nil {
 			return nil, err
+		}
+		for _, s := range d.sides {
+			s.prefetch(ctx)
 		}
 		res, err := d.run(ctx)
 		if errors.Is(err, errWiden) {

@@ -27,6 +27,7 @@ type RowConflict struct {
 // store.
 type Piece struct {
 	Chunk *dag.ChunkRef
+	Off   int64 // where Chunk is in the file of the side built on
 	Data  []byte
 }
 
@@ -130,8 +131,9 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 	sort.Slice(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].Key < res.Conflicts[j].Key })
 	if len(apply) == 0 {
 		res.Unchanged = true
-		for _, c := range prim.d.sides[1].chunks {
-			res.Pieces = append(res.Pieces, Piece{Chunk: &c})
+		p := prim.d.sides[1]
+		for i, c := range p.chunks {
+			res.Pieces = append(res.Pieces, Piece{Chunk: &c, Off: p.offs[i]})
 		}
 		return res, nil
 	}
@@ -273,13 +275,22 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 			eol = "\r\n"
 		}
 	}
+	if pf, ok := p.src.(Prefetcher); ok {
+		var idx []int
+		for i, m := range mark {
+			if m {
+				idx = append(idx, i)
+			}
+		}
+		pf.Prefetch(ctx, idx)
+	}
 	slices.SortFunc(edits, func(a, b edit) int { return cmp.Compare(a.off, b.off) })
 	var runs []*rewriteRun
 	var pieces []Piece
 	for i := 0; i < len(p.chunks); {
 		if !mark[i] {
 			c := p.chunks[i]
-			pieces = append(pieces, Piece{Chunk: &c})
+			pieces = append(pieces, Piece{Chunk: &c, Off: p.offs[i]})
 			i++
 			continue
 		}

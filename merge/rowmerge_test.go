@@ -16,7 +16,9 @@ import (
 	"github.com/dxdata/dx/store/chunker"
 )
 
-// assemble writes the merged file out of its pieces.
+// assemble writes the merged file out of its pieces (srcs: base, ours,
+// theirs), checking that each unchanged chunk is where its piece says in
+// the file of the side built on.
 func assemble(t *testing.T, m *merge.RowMerge, srcs ...*memSource) []byte {
 	t.Helper()
 	byID := map[dag.ID][]byte{}
@@ -25,12 +27,20 @@ func assemble(t *testing.T, m *merge.RowMerge, srcs ...*memSource) []byte {
 			byID[r.ID] = s.chunks[i]
 		}
 	}
+	on := srcs[1]
+	if m.OnTheirs {
+		on = srcs[2]
+	}
+	onFile := bytes.Join(on.chunks, nil)
 	var out []byte
 	for _, p := range m.Pieces {
 		if p.Chunk != nil {
 			b, ok := byID[p.Chunk.ID]
 			if !ok {
 				t.Fatalf("piece names an unknown chunk")
+			}
+			if p.Off+int64(len(b)) > int64(len(onFile)) || !bytes.Equal(onFile[p.Off:p.Off+int64(len(b))], b) {
+				t.Fatalf("a piece's chunk is not at its offset %d in the side built on", p.Off)
 			}
 			out = append(out, b...)
 		} else {

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dxdata/dx/dag"
 )
 
@@ -166,4 +168,41 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	}
 	l.b = append(l.b, p...)
 	return len(p), nil
+}
+
+// Prefetch tells the system that the objects ids will be read soon, so
+// that the reads of their packs are issued together, ahead, and overlap:
+// read one by one from a cold cache, each waits for the disk in turn.
+// Objects not found are skipped (reading them will say so).
+func (s *Store) Prefetch(ctx context.Context, ids []dag.ID) {
+	type span struct{ off, n int64 }
+	byPack := map[dag.ID][]span{}
+	_ = s.viewObjects(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			it, err := txn.Get(objKey(id))
+			if err != nil {
+				continue
+			}
+			_ = it.Value(func(v []byte) error {
+				if loc, err := decodeLoc(v); err == nil {
+					byPack[loc.Pack] = append(byPack[loc.Pack], span{int64(loc.Offset), int64(loc.Stored)})
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	for p, spans := range byPack {
+		f, release, err := s.packFile(p)
+		if err != nil {
+			continue
+		}
+		for _, sp := range spans {
+			willNeed(f, sp.off, sp.n)
+		}
+		release()
+	}
 }

@@ -62,6 +62,9 @@ type planStep struct {
 	// tree the plan starts from): chunks the new content shares with it
 	// are copied from the file instead of decompressed from the store.
 	old *dag.TreeEntry
+	// pre, if set, names a temporary file in the worktree that holds the
+	// new entry already: it is renamed into place.
+	pre string
 }
 
 // Checkout makes the worktree match a revision and moves HEAD to it (a
@@ -136,7 +139,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		} else {
 			old = fromHead[p] // the file is as HEAD has it
 		}
-		plan = append(plan, planStep{p, t, old})
+		plan = append(plan, planStep{path: p, entry: t, old: old})
 	}
 	for p, l := range locals {
 		if seen[p] || !selected(p) {
@@ -153,7 +156,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 				conflicts = append(conflicts, p)
 				continue
 			}
-			plan = append(plan, planStep{p, l.head, nil})
+			plan = append(plan, planStep{path: p, entry: l.head})
 		}
 	}
 	// A file to be written where an untracked file or directory stands in
@@ -282,7 +285,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, force bool, res *Chec
 				if ctx.Err() != nil {
 					continue
 				}
-				st, n, err := r.writeEntry(ctx, root, s.path, *s.entry, s.old, force, bar)
+				st, n, err := r.writeEntry(ctx, root, s.path, *s.entry, s.old, s.pre, force, bar)
 				if err != nil {
 					select {
 					case errc <- err:
@@ -435,7 +438,7 @@ func tmpName(p string) string {
 
 // writeEntry writes one file or symlink at p (atomically, by rename) and
 // returns its stat entry.
-func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, old *dag.TreeEntry, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
+func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, old *dag.TreeEntry, pre string, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
 	if err := prepareParents(root, p, force); err != nil {
 		return store.StatEntry{}, 0, err
 	}
@@ -449,8 +452,11 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 	}
 	tmp := tmpName(p)
 	var n int64
-	switch e.Mode {
-	case dag.ModeSymlink:
+	switch {
+	case pre != "":
+		tmp, n = pre, int64(e.Size)
+		bar.Add(n)
+	case e.Mode == dag.ModeSymlink:
 		target, err := r.Store.ReadAll(ctx, e.ID, 64<<10)
 		if err != nil {
 			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
@@ -459,7 +465,7 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
 		}
 		n = int64(len(target))
-	case dag.ModeFile, dag.ModeExec:
+	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
 		perm := os.FileMode(0o644)
 		if e.Mode == dag.ModeExec {
 			perm = 0o755

@@ -155,7 +155,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	case head == nil || base == headID:
 		// Fast-forward: the worktree, then the ref.
 		res.FastForward, res.Commit = true, theirs.ID
-		if err := r.moveTo(ctx, h, headID, treeOf(head), theirs.ID, theirs.Commit.Tree, "merge "+o.Rev+": fast-forward", res); err != nil {
+		if err := r.moveTo(ctx, h, headID, treeOf(head), theirs.ID, theirs.Commit.Tree, "merge "+o.Rev+": fast-forward", nil, res); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -165,6 +165,10 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		return nil, err
 	}
 	var tables []TableMerged
+	// Merged tables written ahead into temporary worktree files: the
+	// worktree update renames them into place. Those left are removed.
+	pre := prewritten{}
+	defer pre.remove(r.Root)
 	fm := func(ctx context.Context, p string, b, ours, th *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
 		spec, ok := attrs.Table(p)
 		if !ok || len(spec.Key) == 0 {
@@ -173,7 +177,10 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		if !r.inSparse(p) {
 			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
 		}
-		e, rm, err := r.mergeTable(ctx, p, spec, b, ours, th)
+		e, rm, tmp, err := r.mergeTable(ctx, p, spec, b, ours, th)
+		if tmp != "" {
+			pre[p] = prewrittenFile{tmp: tmp, id: e.ID}
+		}
 		if errors.Is(err, merge.ErrHeaderConflict) {
 			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
 		}
@@ -231,7 +238,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 			return nil, err
 		}
 		res.Commit = id
-		if err := r.moveTo(ctx, h, headID, head.Tree, id, tree, "merge "+o.Rev, res); err != nil {
+		if err := r.moveTo(ctx, h, headID, head.Tree, id, tree, "merge "+o.Rev, pre, res); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -254,7 +261,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	if err := r.saveMergeState(st); err != nil {
 		return nil, err
 	}
-	if err := r.updateWorktree(ctx, head.Tree, tree, res); err != nil {
+	if err := r.updateWorktree(ctx, head.Tree, tree, pre, res); err != nil {
 		return nil, err
 	}
 	for _, c := range tm.Conflicts {
@@ -294,7 +301,7 @@ func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error
 
 // moveTo updates the worktree from tree `from` to `to` and then points
 // HEAD's branch (or a detached HEAD) at commit id, if it is still old.
-func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID, id, to dag.ID, why string, res *MergeResult) error {
+func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID, id, to dag.ID, why string, pre prewritten, res *MergeResult) error {
 	changes, err := diffChanges(ctx, r.Store, from, to)
 	if err != nil {
 		return err
@@ -307,15 +314,19 @@ func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID
 	} else if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: old, New: id}}, nil, why); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
-	return r.updateWorktree(ctx, from, to, res)
+	return r.updateWorktree(ctx, from, to, pre, res)
 }
 
 // updateWorktree writes the difference between two trees into a worktree
-// that matches the first.
-func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, res *MergeResult) error {
+// that matches the first; files in pre are written already.
+func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, res *MergeResult) error {
 	var plan []planStep
 	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, a, b *dag.TreeEntry) error {
-		plan = append(plan, planStep{p, b, a}) // the worktree matches `from`
+		st := planStep{path: p, entry: b, old: a} // the worktree matches `from`
+		if f, ok := pre[p]; ok && b != nil && b.ID == f.id {
+			st.pre = f.tmp
+		}
+		plan = append(plan, st)
 		return nil
 	})
 	if err != nil {
@@ -330,42 +341,78 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, res *MergeRe
 }
 
 // mergeTable merges one table both sides changed and stores the result.
-func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, error) {
+// When it is built on ours, whose worktree file is trusted to hold ours,
+// the merged file is also written ahead, beside it, into a temporary file
+// whose name is returned.
+func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, string, error) {
 	var srcs [3]*chunkSource
 	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
 		src, err := r.entrySource(ctx, e, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		srcs[i] = src
 	}
+	// Ours is checked out: its chunks are read from the worktree file.
+	var wt *checkedOut
+	if ours != nil && ours.Mode.IsFile() {
+		wt = openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), ours.Size)
+		defer wt.Close()
+		srcs[1].backedBy(wt)
+	}
 	o, err := diffOptions(ctx, spec.Format, srcs[:]...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if rm.Unchanged {
 		if rm.OnTheirs {
-			return theirs, rm, nil
+			return theirs, rm, "", nil
 		}
-		return ours, rm, nil
+		return ours, rm, "", nil
 	}
 	mode := chunker.Lines
 	if spec.Format == table.CSV {
 		mode = chunker.CSV
 	}
-	id, size, err := r.storeMerged(ctx, rm.Pieces, chunker.DefaultOptions().ForMode(mode))
-	if err != nil {
-		return nil, nil, err
+	read := func(ctx context.Context, pc merge.Piece, buf []byte) ([]byte, error) {
+		if !rm.OnTheirs { // the pieces' chunks are ours'
+			if out, ok := wt.appendChunk(*pc.Chunk, pc.Off, buf[:0]); ok {
+				return out, nil
+			}
+		}
+		return r.Store.GetInto(ctx, dag.KindChunk, pc.Chunk.ID, buf)
 	}
 	mode2 := ours.Mode
 	if rm.OnTheirs {
 		mode2 = theirs.Mode
 	}
-	return &dag.TreeEntry{Name: filepath.Base(p), Mode: mode2, ID: id, Size: size}, rm, nil
+	// The worktree file, written while the same bytes are stored.
+	var tmp string
+	var perr error
+	var wg sync.WaitGroup
+	if !rm.OnTheirs && r.inSparse(p) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt)
+		}()
+	}
+	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode))
+	wg.Wait()
+	if err == nil {
+		err = perr
+	}
+	if err != nil {
+		if tmp != "" {
+			prewritten{p: {tmp: tmp}}.remove(r.Root)
+		}
+		return nil, nil, "", err
+	}
+	return &dag.TreeEntry{Name: filepath.Base(p), Mode: mode2, ID: id, Size: size}, rm, tmp, nil
 }
 
 // storeMerged stores a merged file given as pieces, chunked exactly as
@@ -378,7 +425,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 // change is read back. The runs are cut on all cores; a run that reaches
 // past the start of the next one (two changes a chunk apart) makes that
 // one's work unused, as cutting them in order would have.
-func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, copts chunker.Options) (dag.ID, uint64, error) {
+func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read pieceRead, copts chunker.Options) (dag.ID, uint64, error) {
 	type region struct {
 		chunks []dag.ChunkRef
 		next   int // the piece after the region
@@ -400,6 +447,10 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, copts chun
 			return dag.ZeroID, 0, err
 		}
 		ck.SetLazy(true)
+		// One reader and buffers per worker: chunks are at most Max bytes,
+		// so they are never regrown (fresh memory costs a page fault every
+		// 4 KiB, more than reading the chunk).
+		cu := &cutter{ck: ck, pr: pieceReader{ctx: ctx, read: read, pieces: pieces, ends: map[int64]int{}, buf: make([]byte, 0, ck.Options().Max)}, cbuf: make([]byte, 0, ck.Options().Max)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -409,7 +460,7 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, copts chun
 					return
 				}
 				reg := regions[starts[k]]
-				reg.chunks, reg.next, reg.err = r.cutRegion(ctx, pieces, starts[k], ck)
+				reg.chunks, reg.next, reg.err = r.cutRegion(ctx, starts[k], cu)
 			}
 		}()
 	}
@@ -443,17 +494,18 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, copts chun
 // cutRegion chunks and stores the pieces from start on until a cut falls
 // where an original chunk ends; it returns the chunks and the index of the
 // piece after that chunk (len(pieces) at the end).
-func (r *Repo) cutRegion(ctx context.Context, pieces []merge.Piece, start int, ck *chunker.Chunker) ([]dag.ChunkRef, int, error) {
-	pr := &pieceReader{ctx: ctx, st: r.Store, pieces: pieces, next: start, ends: map[int64]int{}}
+func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.ChunkRef, int, error) {
+	pr, ck := &cu.pr, cu.ck
+	pr.next, pr.cur, pr.off = start, nil, 0
+	clear(pr.ends)
 	ck.Reset(pr)
 	var out []dag.ChunkRef
 	var pos int64
-	var cbuf []byte // Put keeps no reference to a chunk's bytes
 	for {
-		c, err := ck.Next(cbuf[:0])
-		cbuf = c
+		c, err := ck.Next(cu.cbuf[:0])
+		cu.cbuf = c // Put keeps no reference to a chunk's bytes
 		if err == io.EOF {
-			return out, len(pieces), nil
+			return out, len(pr.pieces), nil
 		}
 		if err != nil {
 			return nil, 0, err
@@ -470,11 +522,21 @@ func (r *Repo) cutRegion(ctx context.Context, pieces []merge.Piece, start int, c
 	}
 }
 
+// cutter is what one worker of storeMerged cuts regions with.
+type cutter struct {
+	ck   *chunker.Chunker
+	pr   pieceReader
+	cbuf []byte
+}
+
+// pieceRead reads the chunk of a piece into buf (reused).
+type pieceRead func(ctx context.Context, pc merge.Piece, buf []byte) ([]byte, error)
+
 // pieceReader reads pieces from one on: new bytes as they are, original
-// chunks from the store, noting where each original chunk ends.
+// chunks with read, noting where each original chunk ends.
 type pieceReader struct {
 	ctx    context.Context
-	st     *store.Store
+	read   pieceRead
 	pieces []merge.Piece
 	next   int
 	cur    []byte
@@ -495,7 +557,7 @@ func (p *pieceReader) Read(b []byte) (int, error) {
 			continue
 		}
 		// One buffer, reused: cur is empty again before the next read.
-		data, err := p.st.GetInto(p.ctx, dag.KindChunk, pc.Chunk.ID, p.buf)
+		data, err := p.read(p.ctx, pc, p.buf)
 		if err != nil {
 			return 0, err
 		}
@@ -656,9 +718,9 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
 		switch {
 		case a != nil:
-			plan = append(plan, planStep{p, a, nil}) // back to HEAD's
+			plan = append(plan, planStep{path: p, entry: a}) // back to HEAD's
 		case remove[p]:
-			plan = append(plan, planStep{p, nil, nil}) // the merge made it
+			plan = append(plan, planStep{path: p}) // the merge made it
 		}
 		return nil
 	})

@@ -226,6 +226,15 @@ type chunkSource struct {
 	once   sync.Once
 	first  []byte // chunk 0, read once (sniffing the mode, then the header)
 	ferr   error
+	// prefetch, if set, starts reading the chunks idx (see merge.Prefetcher).
+	prefetch func(ctx context.Context, idx []int)
+}
+
+// Prefetch implements merge.Prefetcher.
+func (s *chunkSource) Prefetch(ctx context.Context, idx []int) {
+	if s.prefetch != nil {
+		s.prefetch(ctx, idx)
+	}
 }
 
 func (s *chunkSource) Chunks() []dag.ChunkRef { return s.chunks }
@@ -272,6 +281,13 @@ func storeSource(ctx context.Context, st *store.Store, id dag.ID, name string) (
 	}
 	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
 		return st.AppendObject(ctx, dag.KindChunk, src.chunks[i].ID, dst)
+	}
+	src.prefetch = func(ctx context.Context, idx []int) {
+		ids := make([]dag.ID, len(idx))
+		for k, i := range idx {
+			ids[k] = src.chunks[i].ID
+		}
+		st.Prefetch(ctx, ids)
 	}
 	return src, nil
 }

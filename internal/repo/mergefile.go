@@ -1,0 +1,202 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/merge"
+	"github.com/dxdata/dx/store"
+)
+
+// checkedOut is a worktree file believed to hold a stored File: a merge
+// checks that the worktree is clean first. Reading a chunk of it costs a
+// read from the page cache and the hash that checks it, where the store
+// would also decompress it; a chunk that does not match is read from the
+// store instead.
+type checkedOut struct {
+	f *os.File
+}
+
+// openCheckedOut opens the worktree file at path if its size is the
+// File's; else it returns nil (and the store is read).
+func openCheckedOut(path string, size uint64) *checkedOut {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || uint64(fi.Size()) != size {
+		f.Close()
+		return nil
+	}
+	// The merge reads scattered chunks of it, then (writing the merged
+	// file ahead) all of it: have it read in meanwhile.
+	go willRead(f, int64(size))
+	return &checkedOut{f: f}
+}
+
+func (w *checkedOut) Close() {
+	if w != nil {
+		w.f.Close()
+	}
+}
+
+// appendChunk appends chunk c, at offset off of the file, to dst if the
+// bytes there are c's; ok is false if they are not (dst is then as given).
+func (w *checkedOut) appendChunk(c dag.ChunkRef, off int64, dst []byte) (out []byte, ok bool) {
+	if w == nil {
+		return dst, false
+	}
+	n := len(dst)
+	out = slices.Grow(dst, int(c.Len))[:n+int(c.Len)]
+	if _, err := w.f.ReadAt(out[n:], off); err != nil || dag.Hash(dag.KindChunk, out[n:]) != c.ID {
+		return out[:n], false
+	}
+	return out, true
+}
+
+// backedBy makes src, a stored File's chunks, read them from w where w
+// holds them.
+func (src *chunkSource) backedBy(w *checkedOut) {
+	if w == nil {
+		return
+	}
+	offs := make([]int64, len(src.chunks))
+	var off int64
+	for i, c := range src.chunks {
+		offs[i] = off
+		off += int64(c.Len)
+	}
+	fromStore := src.read
+	src.prefetch = nil // the whole file is read ahead (openCheckedOut)
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		if out, ok := w.appendChunk(src.chunks[i], offs[i], dst); ok {
+			return out, nil
+		}
+		return fromStore(ctx, i, dst)
+	}
+}
+
+// unchanged reports whether the open file still has the stat entry e.
+func (w *checkedOut) unchanged(e store.StatEntry) bool {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return false
+	}
+	mode, ok := modeOf(fi)
+	return ok && e.Matches(statEntry(fi, mode))
+}
+
+// prewriteMerged writes a merged table, built on ours, into a temporary
+// file beside its worktree file p, which holds ours (w): the runs of
+// ours' chunks it keeps are copied from p within the kernel, the new
+// bytes written. Done while the merge stores the same bytes, it leaves the
+// worktree update a rename. The name of the file is returned, "" if p was
+// not trusted to hold ours (the worktree update then writes p as usual).
+func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours dag.ID, pieces []merge.Piece, w *checkedOut) (string, error) {
+	var e store.StatEntry
+	found := false
+	if err := r.Store.LookupStats(ctx, []string{p}, func(_ int, se store.StatEntry) { e, found = se, true }); err != nil {
+		return "", err
+	}
+	if w == nil || !found || e.File != ours || !e.Trusted() || !w.unchanged(e) {
+		return "", nil
+	}
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	perm := os.FileMode(0o644)
+	if mode == dag.ModeExec {
+		perm = 0o755
+	}
+	tmp := tmpName(p)
+	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return "", err
+	}
+	err = writePieces(ctx, f, w.f, pieces)
+	if err == nil {
+		err = f.Chmod(perm) // umask may have narrowed it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !w.unchanged(e) {
+		err = errChangedUnderneath
+	}
+	if err != nil {
+		root.Remove(tmp)
+		if errors.Is(err, errChangedUnderneath) {
+			return "", nil
+		}
+		return "", fmt.Errorf("%s: %w", p, err)
+	}
+	return tmp, nil
+}
+
+var errChangedUnderneath = errors.New("the worktree file changed while it was copied")
+
+// writePieces writes the pieces to dst: new bytes as they are, runs of
+// chunks contiguous in src copied from it.
+func writePieces(ctx context.Context, dst, src *os.File, pieces []merge.Piece) error {
+	for i := 0; i < len(pieces); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pc := pieces[i]
+		if pc.Chunk == nil {
+			if _, err := dst.Write(pc.Data); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		off, end := pc.Off, pc.Off+int64(pc.Chunk.Len)
+		for i++; i < len(pieces) && pieces[i].Chunk != nil && pieces[i].Off == end; i++ {
+			end += int64(pieces[i].Chunk.Len)
+		}
+		if err := copyRange(dst, src, off, end-off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyRangeFallback copies n bytes of src from off to dst's offset through
+// a buffer.
+func copyRangeFallback(dst, src *os.File, off, n int64) error {
+	got, err := io.Copy(dst, io.NewSectionReader(src, off, n))
+	if err == nil && got != n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// prewritten lists merged files written ahead, by worktree path.
+type prewritten map[string]prewrittenFile
+
+type prewrittenFile struct {
+	tmp string // temporary file beside the path, relative to the root
+	id  dag.ID // the File it holds
+}
+
+// remove removes the temporary files not renamed into place.
+func (pw prewritten) remove(root string) {
+	if len(pw) == 0 {
+		return
+	}
+	rt, err := os.OpenRoot(root)
+	if err != nil {
+		return
+	}
+	defer rt.Close()
+	for _, f := range pw {
+		_ = rt.Remove(f.tmp) // gone once renamed into place
+	}
+}
