@@ -28,6 +28,8 @@ type RowConflict struct {
 type Piece struct {
 	Chunk *dag.ChunkRef
 	Off   int64 // where Chunk is in the file of the side built on
+	// Other: Chunk is the other side's, at Off in its file.
+	Other bool
 	Data  []byte
 }
 
@@ -38,6 +40,9 @@ type RowMerge struct {
 	Conflicts []RowConflict
 	// Applied counts the other side's row changes written into the result.
 	Added, Changed, Removed int
+	// Taken counts those of them that came in runs of the other side's
+	// chunks taken whole (neither rewritten nor stored again).
+	Taken int
 	// Unchanged is set when the result is the side it was built on.
 	Unchanged bool
 	// OnTheirs: the result was built on theirs (only theirs changed the
@@ -57,12 +62,19 @@ var ErrHeaderConflict = errors.New("both sides changed the header differently")
 // conflict; the result keeps the built-on side's version of it. Cost:
 // two row diffs and the rewritten chunks, so it follows the change.
 func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions) (*RowMerge, error) {
-	return mergeRows(ctx, t, base, ours, theirs, o, 0)
+	return mergeRows(ctx, t, base, ours, theirs, o, testSettings{})
 }
 
-// mergeRows is MergeRows; tests set misplace to shift where rows are
-// looked for, so that the check of what is found there is exercised.
-func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, misplace int64) (*RowMerge, error) {
+// testSettings holds what tests change in mergeRows: misplace shifts where rows
+// are looked for, so that the check of what is found there is exercised;
+// noTakes takes no runs whole.
+type testSettings struct {
+	misplace int64
+	noTakes  bool
+}
+
+// mergeRows is MergeRows.
+func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, tst testSettings) (*RowMerge, error) {
 	if !t.Keyed() {
 		return nil, errors.New("a table without a key column cannot be merged row by row")
 	}
@@ -137,10 +149,183 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		}
 		return res, nil
 	}
-	if err := rewrite(ctx, t, prim, apply, o, misplace, res); err != nil {
-		return nil, err
+	var takes []*take
+	if !onTheirs && o.Aligned && !tst.noTakes {
+		takes = findTakes(prim, other, apply)
+	}
+	stats := res.Stats
+	for {
+		taken := map[*RowChange]bool{}
+		for _, tk := range takes {
+			for _, c := range tk.changes {
+				taken[c] = true
+			}
+		}
+		rest := make([]*RowChange, 0, len(apply))
+		for _, c := range apply {
+			if !taken[c] {
+				rest = append(rest, c)
+			}
+		}
+		res.Added, res.Changed, res.Removed, res.Stats = 0, 0, 0, stats
+		if err := rewrite(ctx, t, prim, rest, o, tst.misplace, res); err != nil {
+			return nil, err
+		}
+		left := placeTakes(res, prim, other, takes)
+		if len(left) == len(takes) {
+			break
+		}
+		takes = left // some run around a take was rewritten: apply its changes there
+	}
+	for _, tk := range takes {
+		res.Taken += len(tk.changes)
+		for _, c := range tk.changes {
+			switch c.Kind {
+			case RowAdded:
+				res.Added++
+			case RowChanged:
+				res.Changed++
+			case RowRemoved:
+				res.Removed++
+			}
+		}
 	}
 	return res, nil
+}
+
+// take is a run of the other side's chunks that goes into the merged file
+// as it is, in place of the base chunks it replaced, which the built-on
+// side kept: every row change of the run is to be applied, and the built-on
+// side changed nothing in or next to it. Its rows need no rewriting and its
+// chunks no storing. The row diffs still read it: they find the changes
+// both sides made to a key, wherever the rows went.
+type take struct {
+	u       *unit // of the diff base → other side
+	from    int   // first chunk of the built-on side it replaces
+	n       int   // how many
+	changes []*RowChange
+}
+
+// findTakes lists the runs of the other side that can be taken whole.
+func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
+	od := other.d
+	ob, os := od.sides[0], od.sides[1]
+	pb := prim.d.sides[0] // base, as the diff base → built-on side saw it
+	// Which unit of the other diff holds each of its chunks, on each side.
+	unitOf := [2][]int{make([]int, len(ob.chunks)), make([]int, len(os.chunks))}
+	for k := range unitOf {
+		for i := range unitOf[k] {
+			unitOf[k][i] = -1
+		}
+	}
+	for ui, u := range other.us {
+		for k, r := range u.r {
+			if r != nil {
+				for i := r.from; i < r.to; i++ {
+					unitOf[k][i] = ui
+				}
+			}
+		}
+	}
+	applied := make(map[*RowChange]bool, len(apply))
+	for _, c := range apply {
+		applied[c] = true
+	}
+	changes := make([][]*RowChange, len(other.us))
+	bad := make([]bool, len(other.us))
+	for i := range other.Changes {
+		c := &other.Changes[i]
+		var units []int
+		if c.Old != nil {
+			if k := chunkAt(ob, c.Old.Off); k >= 0 && unitOf[0][k] >= 0 {
+				units = append(units, unitOf[0][k])
+			}
+		}
+		if c.New != nil {
+			if k := chunkAt(os, c.New.Off); k >= 0 && unitOf[1][k] >= 0 {
+				units = append(units, unitOf[1][k])
+			}
+		}
+		for _, ui := range units {
+			if !applied[c] {
+				bad[ui] = true // a conflict, or an outcome both sides reached
+			}
+			if !slices.Contains(changes[ui], c) {
+				changes[ui] = append(changes[ui], c)
+			}
+		}
+	}
+	// Base chunks next to which the built-on side inserted chunks.
+	insertedAt := map[int]bool{}
+	for _, u := range prim.us {
+		if u.r[0] == nil && u.r[1] != nil && u.r[1].from > 0 {
+			if j := prim.d.sides[1].partner[u.r[1].from-1]; j >= 0 {
+				insertedAt[j+1] = true
+			}
+		}
+	}
+	var out []*take
+	for ui, u := range other.us {
+		a, b := u.r[0], u.r[1]
+		if bad[ui] || len(changes[ui]) == 0 || a == nil || b == nil || a.from < 1 || a.to >= len(pb.chunks) ||
+			b.from < 1 || b.to >= len(os.chunks) || os.partner[b.from-1] != a.from-1 || os.partner[b.to] != a.to {
+			continue // (the run replaces base chunks between the same two)
+		}
+		// The built-on side kept the base chunks from the one before the
+		// run to the one after it, in order, and inserted nothing there.
+		j := pb.partner[a.from-1] + 1
+		ok := j > 0
+		for k := a.from - 1; ok && k <= a.to; k++ {
+			ok = !pb.dirty[k] && pb.partner[k] == j+(k-a.from) && (k == a.from-1 || !insertedAt[k])
+		}
+		if ok {
+			out = append(out, &take{u: u, from: j, n: a.to - a.from, changes: changes[ui]})
+		}
+	}
+	return out
+}
+
+// placeTakes puts the takes into the merged file, where the built-on
+// side's chunks they replace were kept as they were; it returns the takes
+// placed (fewer if a rewritten run reached into some).
+func placeTakes(res *RowMerge, prim, other *RowDiff, takes []*take) []*take {
+	if len(takes) == 0 {
+		return nil
+	}
+	p, os := prim.d.sides[1], other.d.sides[1]
+	at := make(map[int64]*take, len(takes)) // by the offset of the first chunk replaced
+	for _, tk := range takes {
+		at[p.offs[tk.from]] = tk
+	}
+	var placed []*take
+	pieces := make([]Piece, 0, len(res.Pieces))
+	for i := 0; i < len(res.Pieces); {
+		pc := res.Pieces[i]
+		tk := at[pc.Off]
+		if pc.Chunk == nil || tk == nil || i+tk.n > len(res.Pieces) {
+			pieces = append(pieces, pc)
+			i++
+			continue
+		}
+		whole := true
+		for k := 0; k < tk.n && whole; k++ {
+			q := res.Pieces[i+k]
+			whole = q.Chunk != nil && q.Off == p.offs[tk.from+k]
+		}
+		if !whole {
+			pieces = append(pieces, pc)
+			i++
+			continue
+		}
+		for k := tk.u.r[1].from; k < tk.u.r[1].to; k++ {
+			c := os.chunks[k]
+			pieces = append(pieces, Piece{Chunk: &c, Off: os.offs[k], Other: true})
+		}
+		placed = append(placed, tk)
+		i += tk.n
+	}
+	res.Pieces = pieces
+	return placed
 }
 
 func addStats(a, b DiffStats) DiffStats {

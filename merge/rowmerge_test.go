@@ -27,11 +27,11 @@ func assemble(t *testing.T, m *merge.RowMerge, srcs ...*memSource) []byte {
 			byID[r.ID] = s.chunks[i]
 		}
 	}
-	on := srcs[1]
+	on, other := srcs[1], srcs[2]
 	if m.OnTheirs {
-		on = srcs[2]
+		on, other = other, on
 	}
-	onFile := bytes.Join(on.chunks, nil)
+	onFile, otherFile := bytes.Join(on.chunks, nil), bytes.Join(other.chunks, nil)
 	var out []byte
 	for _, p := range m.Pieces {
 		if p.Chunk != nil {
@@ -39,8 +39,12 @@ func assemble(t *testing.T, m *merge.RowMerge, srcs ...*memSource) []byte {
 			if !ok {
 				t.Fatalf("piece names an unknown chunk")
 			}
-			if p.Off+int64(len(b)) > int64(len(onFile)) || !bytes.Equal(onFile[p.Off:p.Off+int64(len(b))], b) {
-				t.Fatalf("a piece's chunk is not at its offset %d in the side built on", p.Off)
+			file := onFile
+			if p.Other {
+				file = otherFile
+			}
+			if p.Off+int64(len(b)) > int64(len(file)) || !bytes.Equal(file[p.Off:p.Off+int64(len(b))], b) {
+				t.Fatalf("a piece's chunk is not at its offset %d in its side (other: %v)", p.Off, p.Other)
 			}
 			out = append(out, b...)
 		} else {
@@ -166,6 +170,7 @@ func TestMergeRowsProperty(t *testing.T) {
 				if e.format == table.JSONL {
 					co.Mode = chunker.Lines
 				}
+				takes := 0
 				for round := 0; round < 10; round++ {
 					base := genRows(r, 300+r.IntN(700))
 					taken := map[string]bool{}
@@ -196,21 +201,33 @@ func TestMergeRowsProperty(t *testing.T) {
 						}
 					}
 					if aligned {
-						checkLocated(t, e, co, base, ours, theirs, m)
-						// Rows not where they were looked for are found by
-						// parsing: the same file.
 						b, o, th := chunked(t, base.encode(e), co), chunked(t, ours.encode(e), co), chunked(t, theirs.encode(e), co)
 						tab := table.New(table.Spec{Format: e.format, Key: []string{"id"}})
-						m2, err := merge.MergeRowsMisplacedForTest(context.Background(), tab, b, o, th, merge.DiffOptions{Aligned: true, MaxChunk: co.Max}, 1)
+						opts := merge.DiffOptions{Aligned: true, MaxChunk: co.Max}
+						// Without taking runs whole: the rows written are
+						// found where the diffs say, and only they parsed.
+						mr, err := merge.MergeRowsForTest(context.Background(), tab, b, o, th, opts, 0, true)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if got := assemble(t, m2, b, o, th); !bytes.Equal(got, out) {
+						checkLocated(t, e, co, base, ours, theirs, mr)
+						outR := assemble(t, mr, b, o, th)
+						if got := wantRows(applyEdits(base, both, append(oo, ot...))); !sameRows(t, e, outR, got) {
+							t.Fatalf("round %d: without taking runs whole, the merge differs", round)
+						}
+						// Rows not where they were looked for are found by
+						// parsing: the same file.
+						m2, err := merge.MergeRowsForTest(context.Background(), tab, b, o, th, opts, 1, true)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got := assemble(t, m2, b, o, th); !bytes.Equal(got, outR) {
 							t.Fatalf("round %d: with rows misplaced, the merge differs", round)
 						}
-						if m.Changed+m.Removed > 0 && m2.Stats.BytesParsed <= m.Stats.BytesParsed {
-							t.Errorf("round %d: with rows misplaced, the merge parsed %d bytes, no more than the %d of the merge that found them", round, m2.Stats.BytesParsed, m.Stats.BytesParsed)
+						if mr.Changed+mr.Removed > 0 && m2.Stats.BytesParsed <= mr.Stats.BytesParsed {
+							t.Errorf("round %d: with rows misplaced, the merge parsed %d bytes, no more than the %d of the merge that found them", round, m2.Stats.BytesParsed, mr.Stats.BytesParsed)
 						}
+						takes += m.Taken
 					}
 					// The built-on side keeps its unchanged chunks.
 					if aligned && n == 1 && len(m.Pieces) > 1 {
@@ -225,9 +242,29 @@ func TestMergeRowsProperty(t *testing.T) {
 						}
 					}
 				}
+				// Disjoint edits of a few rows leave runs of theirs' chunks
+				// that go into the result whole.
+				if aligned && takes == 0 {
+					t.Errorf("no run of theirs taken whole in 10 merges")
+				}
 			})
 		}
 	}
+}
+
+// sameRows reports whether a merged file holds exactly the rows want.
+func sameRows(t *testing.T, e encoding, out []byte, want map[string][]string) bool {
+	t.Helper()
+	_, got := rowsOf(t, table.Spec{Format: e.format, Key: []string{"id"}}, out)
+	if len(got) != len(want) {
+		return false
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !sameVals(g, w, e.format) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkLocated: the rows theirs changed or removed are found in ours

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -42,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	pprof.StopCPUProfile() // no-op unless --cpuprofile started one
+	trace.Stop()           // no-op unless --trace started one
 	if app.memprofile != "" {
 		if f, err := os.Create(app.memprofile); err == nil {
 			_ = pprof.Lookup("allocs").WriteTo(f, 0)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type app struct {
 	stats          bool
 	cpuprofile     string
 	memprofile     string
+	trace          string
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -46,9 +48,20 @@ func (a *app) rootCmd() *cobra.Command {
 	_ = pf.MarkHidden("cpuprofile")
 	pf.StringVar(&a.memprofile, "memprofile", "", "write an allocation profile to this file at exit")
 	_ = pf.MarkHidden("memprofile")
+	pf.StringVar(&a.trace, "trace", "", "write an execution trace to this file (go tool trace)")
+	_ = pf.MarkHidden("trace")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if a.memprofile != "" {
 			runtime.MemProfileRate = 64 << 10
+		}
+		if a.trace != "" {
+			f, err := os.Create(a.trace)
+			if err != nil {
+				return err
+			}
+			if err := trace.Start(f); err != nil {
+				return err
+			}
 		}
 		if a.cpuprofile == "" {
 			return nil

@@ -379,7 +379,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 		mode = chunker.CSV
 	}
 	read := func(ctx context.Context, pc merge.Piece, buf []byte) ([]byte, error) {
-		if !rm.OnTheirs { // the pieces' chunks are ours'
+		if !rm.OnTheirs && !pc.Other { // the chunk is ours'
 			if out, ok := wt.appendChunk(*pc.Chunk, pc.Off, buf[:0]); ok {
 				return out, nil
 			}
@@ -398,7 +398,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt)
+			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt, read)
 		}()
 	}
 	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode))

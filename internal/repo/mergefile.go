@@ -97,7 +97,7 @@ func (w *checkedOut) unchanged(e store.StatEntry) bool {
 // bytes written. Done while the merge stores the same bytes, it leaves the
 // worktree update a rename. The name of the file is returned, "" if p was
 // not trusted to hold ours (the worktree update then writes p as usual).
-func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours dag.ID, pieces []merge.Piece, w *checkedOut) (string, error) {
+func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours dag.ID, pieces []merge.Piece, w *checkedOut, read pieceRead) (string, error) {
 	var e store.StatEntry
 	found := false
 	if err := r.Store.LookupStats(ctx, []string{p}, func(_ int, se store.StatEntry) { e, found = se, true }); err != nil {
@@ -120,7 +120,7 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 	if err != nil {
 		return "", err
 	}
-	err = writePieces(ctx, f, w.f, pieces)
+	err = writePieces(ctx, f, w.f, pieces, read)
 	if err == nil {
 		err = f.Chmod(perm) // umask may have narrowed it
 	}
@@ -142,23 +142,33 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 
 var errChangedUnderneath = errors.New("the worktree file changed while it was copied")
 
-// writePieces writes the pieces to dst: new bytes as they are, runs of
-// chunks contiguous in src copied from it.
-func writePieces(ctx context.Context, dst, src *os.File, pieces []merge.Piece) error {
+// writePieces writes the pieces to dst: new bytes as they are, the other
+// side's chunks read with read, runs of chunks contiguous in src (the
+// built-on side's file) copied from it.
+func writePieces(ctx context.Context, dst, src *os.File, pieces []merge.Piece, read pieceRead) error {
+	var buf []byte
 	for i := 0; i < len(pieces); {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		pc := pieces[i]
-		if pc.Chunk == nil {
-			if _, err := dst.Write(pc.Data); err != nil {
+		if pc.Chunk == nil || pc.Other {
+			data := pc.Data
+			if pc.Chunk != nil {
+				var err error
+				if buf, err = read(ctx, pc, buf); err != nil {
+					return err
+				}
+				data = buf
+			}
+			if _, err := dst.Write(data); err != nil {
 				return err
 			}
 			i++
 			continue
 		}
 		off, end := pc.Off, pc.Off+int64(pc.Chunk.Len)
-		for i++; i < len(pieces) && pieces[i].Chunk != nil && pieces[i].Off == end; i++ {
+		for i++; i < len(pieces) && pieces[i].Chunk != nil && !pieces[i].Other && pieces[i].Off == end; i++ {
 			end += int64(pieces[i].Chunk.Len)
 		}
 		if err := copyRange(dst, src, off, end-off); err != nil {

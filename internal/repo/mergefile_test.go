@@ -90,7 +90,7 @@ func TestPrewriteMerged(t *testing.T) {
 			}
 			w := openCheckedOut(path, uint64(len(old)))
 			defer w.Close()
-			tmp, err := r.prewriteMerged(ctx, "t.csv", dag.ModeFile, ours, pieces, w)
+			tmp, err := r.prewriteMerged(ctx, "t.csv", dag.ModeFile, ours, pieces, w, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
