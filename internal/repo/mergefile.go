@@ -19,7 +19,8 @@ import (
 // would also decompress it; a chunk that does not match is read from the
 // store instead.
 type checkedOut struct {
-	f *os.File
+	f     *os.File
+	ahead chan struct{} // closed when the readahead requests are made
 }
 
 // openCheckedOut opens the worktree file at path if its size is the
@@ -35,12 +36,17 @@ func openCheckedOut(path string, size uint64) *checkedOut {
 	}
 	// The merge reads scattered chunks of it, then (writing the merged
 	// file ahead) all of it: have it read in meanwhile.
-	go willRead(f, int64(size))
-	return &checkedOut{f: f}
+	w := &checkedOut{f: f, ahead: make(chan struct{})}
+	go func() {
+		defer close(w.ahead)
+		willRead(f, int64(size))
+	}()
+	return w
 }
 
 func (w *checkedOut) Close() {
 	if w != nil {
+		<-w.ahead
 		w.f.Close()
 	}
 }
