@@ -195,9 +195,8 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 
 // take is a run of the other side's chunks that goes into the merged file
 // as it is, in place of the base chunks it replaced, which the built-on
-// side kept: every row change of the run is to be applied, and the built-on
-// side changed nothing in or next to it. Its rows need no rewriting and its
-// chunks no storing. The row diffs still read it: they find the changes
+// side kept as they were: every row change of the run is to be applied.
+// Its rows need no rewriting and its chunks no storing. The row diffs still read it: they find the changes
 // both sides made to a key, wherever the rows went.
 type take struct {
 	u       *unit // of the diff base → other side
@@ -255,15 +254,6 @@ func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
 			}
 		}
 	}
-	// Base chunks next to which the built-on side inserted chunks.
-	insertedAt := map[int]bool{}
-	for _, u := range prim.us {
-		if u.r[0] == nil && u.r[1] != nil && u.r[1].from > 0 {
-			if j := prim.d.sides[1].partner[u.r[1].from-1]; j >= 0 {
-				insertedAt[j+1] = true
-			}
-		}
-	}
 	var out []*take
 	for ui, u := range other.us {
 		a, b := u.r[0], u.r[1]
@@ -271,12 +261,13 @@ func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
 			b.from < 1 || b.to >= len(os.chunks) || os.partner[b.from-1] != a.from-1 || os.partner[b.to] != a.to {
 			continue // (the run replaces base chunks between the same two)
 		}
-		// The built-on side kept the base chunks from the one before the
-		// run to the one after it, in order, and inserted nothing there.
-		j := pb.partner[a.from-1] + 1
-		ok := j > 0
-		for k := a.from - 1; ok && k <= a.to; k++ {
-			ok = !pb.dirty[k] && pb.partner[k] == j+(k-a.from) && (k == a.from-1 || !insertedAt[k])
+		// The built-on side kept the base chunks the run replaces, in
+		// order: their ends are cuts there too, whatever it changed
+		// around them.
+		j := pb.partner[a.from]
+		ok := j >= 0
+		for k := a.from; ok && k < a.to; k++ {
+			ok = !pb.dirty[k] && pb.partner[k] == j+(k-a.from)
 		}
 		if ok {
 			out = append(out, &take{u: u, from: j, n: a.to - a.from, changes: changes[ui]})
