@@ -29,20 +29,24 @@ type Prefetcher interface {
 	Prefetch(ctx context.Context, chunks []int)
 }
 
-// prefetch tells a side's source which of its chunks are dirty.
-func (s *side) prefetch(ctx context.Context) {
-	pf, ok := s.src.(Prefetcher)
-	if !ok {
-		return
-	}
-	var idx []int
-	for i, dirty := range s.dirty {
-		if dirty {
-			idx = append(idx, i)
+// prefetch tells the sides' sources which of their chunks the units read.
+func (d *differ) prefetch(ctx context.Context, us []*unit) {
+	for k, s := range d.sides {
+		pf, ok := s.src.(Prefetcher)
+		if !ok {
+			continue
 		}
-	}
-	if len(idx) > 0 {
-		pf.Prefetch(ctx, idx)
+		var idx []int
+		for _, u := range us {
+			if r := u.r[k]; r != nil {
+				for i := r.from; i < r.to; i++ {
+					idx = append(idx, i)
+				}
+			}
+		}
+		if len(idx) > 0 {
+			pf.Prefetch(ctx, idx)
+		}
 	}
 }
 
@@ -101,7 +105,15 @@ type DiffOptions struct {
 // not be a row boundary), and rows equal at the start and end of paired
 // runs are skipped without parsing. The cost follows the change.
 func DiffRows(ctx context.Context, t Table, a, b Source, o DiffOptions) (*RowDiff, error) {
-	d := &differ{t: t, o: o, seed: maphash.MakeSeed()}
+	return diffRows(ctx, t, a, b, o, nil)
+}
+
+// diffRows is DiffRows; with only set, it reads and compares only the runs
+// of changed chunks whose chunks of a, [from, to), only accepts (and the
+// runs of b that replace none of a's): the result lists the changes in
+// those alone.
+func diffRows(ctx context.Context, t Table, a, b Source, o DiffOptions, only func(from, to int) bool) (*RowDiff, error) {
+	d := &differ{t: t, o: o, seed: maphash.MakeSeed(), only: only}
 	d.sides[0] = newSide(a)
 	d.sides[1] = newSide(b)
 	d.match()
@@ -115,9 +127,6 @@ func DiffRows(ctx context.Context, t Table, a, b Source, o DiffOptions) (*RowDif
 		d.widen()
 		if err := d.headers(ctx); err != nil {
 			return nil, err
-		}
-		for _, s := range d.sides {
-			s.prefetch(ctx)
 		}
 		res, err := d.run(ctx)
 		if errors.Is(err, errWiden) {
@@ -167,6 +176,7 @@ type differ struct {
 	// 4 KiB (on the machines measured, more than decoding the bytes).
 	bufs sync.Pool
 	seed maphash.Seed
+	only func(from, to int) bool // see diffRows
 }
 
 // match pairs equal chunks of the two sides (the k-th occurrence of an ID
@@ -394,6 +404,16 @@ func (d *differ) units() []*unit {
 func (d *differ) run(ctx context.Context) (*RowDiff, error) {
 	d.stats.BytesParsed = 0
 	us := d.units()
+	todo := us
+	if d.only != nil {
+		todo = nil
+		for _, u := range us {
+			if u.r[0] == nil || d.only(u.r[0].from, u.r[0].to) {
+				todo = append(todo, u)
+			}
+		}
+	}
+	d.prefetch(ctx, todo)
 	var wg sync.WaitGroup
 	next := make(chan *unit)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -405,7 +425,7 @@ func (d *differ) run(ctx context.Context) (*RowDiff, error) {
 			}
 		}()
 	}
-	for _, u := range us {
+	for _, u := range todo {
 		next <- u
 	}
 	close(next)

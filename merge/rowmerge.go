@@ -67,10 +67,10 @@ func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 
 // testSettings holds what tests change in mergeRows: misplace shifts where rows
 // are looked for, so that the check of what is found there is exercised;
-// noTakes takes no runs whole.
+// plain takes no runs whole and diffs both sides in full.
 type testSettings struct {
 	misplace int64
-	noTakes  bool
+	plain    bool // no runs taken whole, both sides diffed in full
 }
 
 // mergeRows is MergeRows.
@@ -78,23 +78,9 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 	if !t.Keyed() {
 		return nil, errors.New("a table without a key column cannot be merged row by row")
 	}
-	// The two diffs at once: each is mostly reads of a few scattered
-	// chunks, so together they keep the cores busier.
-	var dO, dT *RowDiff
-	var errO, errT error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		dT, errT = DiffRows(ctx, t, base, theirs, o)
-	}()
-	dO, errO = DiffRows(ctx, t, base, ours, o)
-	wg.Wait()
-	if errO != nil {
-		return nil, fmt.Errorf("ours: %w", errO)
-	}
-	if errT != nil {
-		return nil, fmt.Errorf("theirs: %w", errT)
+	dO, dT, err := mergeDiffs(ctx, t, base, ours, theirs, o, !tst.plain)
+	if err != nil {
+		return nil, err
 	}
 	hb, ho, ht := dO.OldHeader.Cols, dO.NewHeader.Cols, dT.NewHeader.Cols
 	onTheirs := false
@@ -150,7 +136,7 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		return res, nil
 	}
 	var takes []*take
-	if !onTheirs && o.Aligned && !tst.noTakes {
+	if !onTheirs && o.Aligned && !tst.plain {
 		takes = findTakes(prim, other, apply)
 	}
 	stats := res.Stats
@@ -317,6 +303,34 @@ func placeTakes(res *RowMerge, prim, other *RowDiff, takes []*take) []*take {
 	}
 	res.Pieces = pieces
 	return placed
+}
+
+// mergeDiffs diffs base against each side. When theirs only changed or
+// removed rows, in place, under the same header, ours' changes matter only
+// where theirs changed something: a key theirs changed is in one of those
+// base chunks, and ours changed it only by changing that chunk. So ours is
+// diffed there alone, unless that shows it adding or removing rows (a row
+// ours moved would look removed) or changing the header: then everywhere.
+func mergeDiffs(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, inPart bool) (dO, dT *RowDiff, err error) {
+	if dT, err = DiffRows(ctx, t, base, theirs, o); err != nil {
+		return nil, nil, fmt.Errorf("theirs: %w", err)
+	}
+	partial := inPart && o.Aligned && slices.Equal(dT.OldHeader.Cols, dT.NewHeader.Cols) &&
+		!slices.ContainsFunc(dT.Changes, func(c RowChange) bool { return c.Kind == RowAdded })
+	if partial {
+		touched := dT.d.sides[0].dirty // base chunks theirs changed (or read around a change)
+		dO, err = diffRows(ctx, t, base, ours, o, func(from, to int) bool {
+			return slices.Contains(touched[from:to], true)
+		})
+		if err == nil && slices.Equal(dO.OldHeader.Cols, dO.NewHeader.Cols) &&
+			!slices.ContainsFunc(dO.Changes, func(c RowChange) bool { return c.Kind != RowChanged }) {
+			return dO, dT, nil
+		}
+	}
+	if dO, err = DiffRows(ctx, t, base, ours, o); err != nil {
+		return nil, nil, fmt.Errorf("ours: %w", err)
+	}
+	return dO, dT, nil
 }
 
 func addStats(a, b DiffStats) DiffStats {

@@ -103,12 +103,16 @@ func applyEdits(g *genTable, es editSet, order []string) *genTable {
 }
 
 // randEdits makes n edits on keys picked from pool (updates, deletes) and
-// new keys with the given prefix (inserts).
-func randEdits(r *rand.Rand, g *genTable, n int, prefix string, taken map[string]bool) (editSet, []string) {
+// new keys with the given prefix (inserts, unless !inserts).
+func randEdits(r *rand.Rand, g *genTable, n int, prefix string, taken map[string]bool, inserts bool) (editSet, []string) {
 	es := editSet{}
 	var order []string
 	for len(es) < n {
-		switch r.IntN(3) {
+		kind := r.IntN(3)
+		if !inserts {
+			kind = 1 + r.IntN(2)
+		}
+		switch kind {
 		case 0:
 			k := fmt.Sprintf("%s%05d", prefix, len(order))
 			es[k] = []string{k, randValue(r), fmt.Sprint(r.IntN(1000)), randValue(r)}
@@ -175,8 +179,10 @@ func TestMergeRowsProperty(t *testing.T) {
 					base := genRows(r, 300+r.IntN(700))
 					taken := map[string]bool{}
 					n := []int{1, 5, 40}[round%3]
-					eo, oo := randEdits(r, base, n, "o", taken)
-					et, ot := randEdits(r, base, n, "t", taken)
+					eo, oo := randEdits(r, base, n, "o", taken, true)
+					// Theirs only updates and deletes in half the rounds:
+					// ours is then diffed only where theirs changed.
+					et, ot := randEdits(r, base, n, "t", taken, round%2 == 1)
 					ours, theirs := applyEdits(base, eo, oo), applyEdits(base, et, ot)
 					m, out := mergeOf(t, e, co, base, ours, theirs, aligned)
 					if len(m.Conflicts) != 0 {
@@ -462,5 +468,44 @@ func TestMergeRowsEdgeTables(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMergeRowsMovedRow: ours moves a row, unchanged, to the end; theirs
+// changes it. No conflict: the row ends where ours put it, with theirs'
+// values (the diff of ours only where theirs changed would see the row
+// removed, so ours is diffed in full).
+func TestMergeRowsMovedRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	base := genRows(r, 3000)
+	ours := base.clone()
+	k := 1500
+	moved := ours.rows[k]
+	ours.rows = append(append(ours.rows[:k:k], ours.rows[k+1:]...), moved)
+	theirs := base.clone()
+	theirs.rows[k] = slices.Clone(theirs.rows[k])
+	theirs.rows[k][2] = "changed"
+	e := encoding{name: "csv", format: table.CSV}
+	co := chunker.Options{Min: 256, Avg: 1024, Max: 4096, Mode: chunker.CSV}
+	m, out := mergeOf(t, e, co, base, ours, theirs, true)
+	if len(m.Conflicts) != 0 || m.Changed != 1 {
+		t.Fatalf("conflicts %v, %d rows changed; want none and 1", m.Conflicts, m.Changed)
+	}
+	want := ours.clone()
+	want.rows[len(want.rows)-1] = theirs.rows[k]
+	if !sameRows(t, e, out, wantRows(want)) {
+		t.Fatalf("merged rows differ from ours with theirs' change")
+	}
+	tab := table.New(table.Spec{Format: table.CSV, Key: []string{"id"}})
+	h, n, err := tab.Header(out, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	if err := tab.Parse(h, out[n:], true, func(r merge.Row) error { last = r.Key; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if last != moved[0] {
+		t.Fatalf("the last row is %q, want the moved row %q", last, moved[0])
 	}
 }
