@@ -28,16 +28,3 @@ func copyRange(dst, src *os.File, off, n int64) error {
 	}
 	return nil
 }
-
-// willRead tells the kernel that f's first n bytes will be read soon, so
-// that it reads them ahead while the caller computes. One call starts at
-// most the device's readahead window (read_ahead_kb, often 128 KiB): the
-// range is given in steps.
-func willRead(f *os.File, n int64) {
-	const step = 4 << 20
-	for off := int64(0); off < n; off += step {
-		if unix.Fadvise(int(f.Fd()), off, min(step, n-off), unix.FADV_WILLNEED) != nil {
-			return
-		}
-	}
-}

@@ -345,25 +345,39 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritt
 // the merged file is also written ahead, beside it, into a temporary file
 // whose name is returned.
 func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, string, error) {
-	var srcs [3]*chunkSource
-	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
-		src, err := r.entrySource(ctx, e, p)
-		if err != nil {
-			return nil, nil, "", err
-		}
-		srcs[i] = src
-	}
 	// Ours is checked out: its chunks are read from the worktree file.
 	var wt *checkedOut
 	if ours != nil && ours.Mode.IsFile() {
 		wt = openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), ours.Size)
 		defer wt.Close()
-		srcs[1].backedBy(wt)
 	}
-	o, err := diffOptions(ctx, spec.Format, srcs[:]...)
-	if err != nil {
+	// The three versions' chunk lists and first chunks, at once (each is
+	// a few reads, cold at first).
+	var srcs [3]*chunkSource
+	var aligned [3]bool
+	var errs [3]error
+	var swg sync.WaitGroup
+	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			src, err := r.entrySource(ctx, e, p)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if i == 1 {
+				src.backedBy(wt)
+			}
+			srcs[i] = src
+			aligned[i], errs[i] = src.rowAligned(ctx, spec.Format)
+		}()
+	}
+	swg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, nil, "", err
 	}
+	o := diffOptionsOf(aligned[:]...)
 	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
 	if err != nil {
 		return nil, nil, "", err

@@ -19,8 +19,7 @@ import (
 // would also decompress it; a chunk that does not match is read from the
 // store instead.
 type checkedOut struct {
-	f     *os.File
-	ahead chan struct{} // closed when the readahead requests are made
+	f *os.File
 }
 
 // openCheckedOut opens the worktree file at path if its size is the
@@ -34,19 +33,11 @@ func openCheckedOut(path string, size uint64) *checkedOut {
 		f.Close()
 		return nil
 	}
-	// The merge reads scattered chunks of it, then (writing the merged
-	// file ahead) all of it: have it read in meanwhile.
-	w := &checkedOut{f: f, ahead: make(chan struct{})}
-	go func() {
-		defer close(w.ahead)
-		willRead(f, int64(size))
-	}()
-	return w
+	return &checkedOut{f: f}
 }
 
 func (w *checkedOut) Close() {
 	if w != nil {
-		<-w.ahead
 		w.f.Close()
 	}
 }

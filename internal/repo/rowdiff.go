@@ -206,15 +206,21 @@ func (r *Repo) entrySource(ctx context.Context, e *dag.TreeEntry, name string) (
 // diffOptions says whether every version was cut only at row ends; if
 // so, in a line mode, whose chunks are at most the line-mode Max.
 func diffOptions(ctx context.Context, f table.Format, srcs ...*chunkSource) (merge.DiffOptions, error) {
-	o := merge.DiffOptions{Aligned: true, MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
-	for _, src := range srcs {
+	aligned := make([]bool, len(srcs))
+	for i, src := range srcs {
 		ok, err := src.rowAligned(ctx, f)
 		if err != nil {
-			return o, err
+			return merge.DiffOptions{}, err
 		}
-		o.Aligned = o.Aligned && ok
+		aligned[i] = ok
 	}
-	return o, nil
+	return diffOptionsOf(aligned...), nil
+}
+
+// diffOptionsOf are the diff options for versions that were (or were not)
+// each cut only at row ends.
+func diffOptionsOf(aligned ...bool) merge.DiffOptions {
+	return merge.DiffOptions{Aligned: !slices.Contains(aligned, false), MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
 }
 
 // chunkSource is a merge.Source over a stored File or a worktree file.
