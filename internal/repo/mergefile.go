@@ -69,7 +69,7 @@ func (src *chunkSource) backedBy(w *checkedOut) {
 		off += int64(c.Len)
 	}
 	fromStore := src.read
-	src.prefetch = nil // the whole file is read ahead (openCheckedOut)
+	src.prefetch = nil // its chunks come from the file, not the packs
 	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
 		if out, ok := w.appendChunk(src.chunks[i], offs[i], dst); ok {
 			return out, nil
