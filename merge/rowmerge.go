@@ -192,6 +192,15 @@ type take struct {
 }
 
 // findTakes lists the runs of the other side that can be taken whole.
+// The merged file then has the other side's cuts in the run and the
+// built-on side's around it, as a fresh chunking of its bytes would,
+// since a cut depends on the bytes before it (and the row end after). The
+// exception is the chunker's rare fallback, a cut moved back to an earlier
+// row end when no row ends between the hash's cut point and the largest
+// chunk size: it depends on bytes up to that size ahead, which may differ
+// across a boundary. Then the merged File is still the merged bytes, but
+// cut differently from a commit of them (the same holds at the start of
+// every run storeMerged re-cuts).
 func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
 	od := other.d
 	ob, os := od.sides[0], od.sides[1]
