@@ -28,6 +28,7 @@ const (
 	pfxLog    = 'l' // l<name>\x00<seq> → reflog entry
 	pfxLogSeq = 'L' // L<name> → last seq
 	pfxStat   = 's' // s<path> → stat entry
+	pfxTrees  = 'T' // T → tree cache (TreeCache)
 )
 
 func objKey(id dag.ID) []byte  { return append([]byte{pfxObject}, id[:]...) }

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	gitignore "github.com/sabhiram/go-gitignore"
+
+	"github.com/zeebo/blake3"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -368,6 +371,10 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		putter, getter = ov, ov
 	}
 	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root}
+	// Every file known from the stat cache: the tree cache may have the
+	// root tree of exactly these files.
+	whole := r.sparse == nil && len(only) == 0
+	cached := whole && len(todo) == 0 && r.cachedTrees(ctx, root, files)
 	if err := r.ingestNodes(ctx, mode, todo, label, startNs, snap); err != nil {
 		return nil, err
 	}
@@ -376,8 +383,13 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		// are built.
 		r.Store.SealData()
 	}
-	if err := buildTrees(ctx, putter, root); err != nil {
-		return nil, err
+	if !cached {
+		if err := buildTrees(ctx, putter, root); err != nil {
+			return nil, err
+		}
+		if whole {
+			r.saveTreeCache(ctx, root, files)
+		}
 	}
 	top := root.id
 	if grafting {
@@ -448,6 +460,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			if err := buildTrees(ctx, putter, root); err != nil {
 				return nil, err
 			}
+			if whole {
+				r.saveTreeCache(ctx, root, files)
+			}
 			top = root.id
 			if grafting {
 				if top, err = r.graft(ctx, getter, putter, root); err != nil {
@@ -458,6 +473,43 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	}
 	snap.tree, snap.grafted = top, grafting
 	return snap, nil
+}
+
+// treeFingerprint identifies a worktree by its files (path order): their
+// paths, modes, File IDs and sizes, which make its trees.
+func treeFingerprint(files []*wtNode) [32]byte {
+	h := blake3.New()
+	var b []byte
+	for _, f := range files {
+		b = append(append(b[:0], f.path...), 0, byte(f.mode))
+		b = append(binary.AppendUvarint(append(b, f.id[:]...), f.size), 0)
+		h.Write(b)
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// cachedTrees gives root the tree the tree cache recorded for exactly
+// these files, all known, if that tree is in the store (a status builds
+// its trees aside, and whoever takes the snapshot may read them). It
+// reports whether it did (a miss or an error: the trees are built).
+func (r *Repo) cachedTrees(ctx context.Context, root *wtNode, files []*wtNode) bool {
+	tc, ok, err := r.Store.LoadTreeCache(ctx)
+	if err != nil || !ok || tc.Fingerprint != treeFingerprint(files) {
+		return false
+	}
+	if has, err := r.Store.Has(ctx, tc.Root); err != nil || !has {
+		return false
+	}
+	root.id, root.size, root.known = tc.Root, tc.Size, true
+	return true
+}
+
+// saveTreeCache records root's tree for its files (failing is a miss
+// later, not an error now).
+func (r *Repo) saveTreeCache(ctx context.Context, root *wtNode, files []*wtNode) {
+	_ = r.Store.SaveTreeCache(ctx, store.TreeCache{Fingerprint: treeFingerprint(files), Root: root.id, Size: root.size})
 }
 
 // fileNodes lists the files (not directories) beneath n.
