@@ -107,7 +107,7 @@ type MergeResult struct {
 	// WarmSeconds is the same merge again, from the same state, with the
 	// page cache as the first left it (0 if not measured).
 	WarmSeconds float64 `json:"warm_seconds,omitempty"`
-	Error      string  `json:"error,omitempty"`
+	Error       string  `json:"error,omitempty"`
 	// Delta is `dx delta` of a model registered on the table's first
 	// version, up to branch b (its ~0.01% update).
 	Delta *DeltaResult `json:"delta,omitempty"`

@@ -53,15 +53,7 @@ func TestPrewriteMerged(t *testing.T) {
 		}, ahead: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if _, err := Init(ctx, dir); err != nil {
-				t.Fatal(err)
-			}
-			r, err := Open(ctx, dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r, dir := newTestRepo(t)
 			path := filepath.Join(dir, "t.csv")
 			if err := os.WriteFile(path, old, 0o644); err != nil {
 				t.Fatal(err)

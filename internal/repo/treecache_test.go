@@ -16,15 +16,7 @@ import (
 // tree is stored; any change of a file misses.
 func TestTreeCache(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if _, err := Init(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, dir := newTestRepo(t)
 	write := func(p, data string) {
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
