@@ -616,19 +616,11 @@ type pair struct{ a, b int64 }
 // '\n' are the last row.
 func rowEnds(data []byte, quoted, atEOF bool) (ends []int, ok bool) {
 	ends = make([]int, 0, len(data)/64+1)
-	quotes, p := 0, 0
-	for p < len(data) {
-		i := bytes.IndexByte(data[p:], '\n')
-		if i < 0 {
+	for p, quotes := 0, 0; ; {
+		if p, quotes = nextRowEnd(data, p, quotes, quoted); p < 0 {
 			break
 		}
-		if quoted {
-			quotes += bytes.Count(data[p:p+i], quote)
-		}
-		p += i + 1
-		if quotes%2 == 0 {
-			ends = append(ends, p)
-		}
+		ends = append(ends, p)
 	}
 	last := 0
 	if len(ends) > 0 {
@@ -744,6 +736,27 @@ func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int
 	return out, nil
 }
 
+// nextRowEnd returns the offset just past the first '\n' at or after p that
+// ends a row: outside quotes when fields may be quoted, quotes being the
+// count of quotes before p since a row boundary. It returns that count up
+// to the offset too, and -1 when no row ends in data[p:].
+func nextRowEnd(data []byte, p, quotes int, quoted bool) (int, int) {
+	for p < len(data) {
+		i := bytes.IndexByte(data[p:], '\n')
+		if i < 0 {
+			break
+		}
+		if quoted {
+			quotes += bytes.Count(data[p:p+i], quote)
+		}
+		p += i + 1
+		if quotes%2 == 0 {
+			return p, quotes
+		}
+	}
+	return -1, quotes
+}
+
 // splitRows cuts data into about n pieces, each ending at a row end: a
 // '\n', outside quotes when fields may be quoted (data starts at a row
 // boundary, so the parity of the quotes before a point tells).
@@ -760,21 +773,7 @@ func splitRows(data []byte, n int, quoted bool) [][]byte {
 		if quoted {
 			quotes = bytes.Count(data[start:p], quote)
 		}
-		cut := -1
-		for p < len(data) {
-			i := bytes.IndexByte(data[p:], '\n')
-			if i < 0 {
-				break
-			}
-			if quoted {
-				quotes += bytes.Count(data[p:p+i], quote)
-			}
-			if quotes%2 == 0 {
-				cut = p + i + 1
-				break
-			}
-			p += i + 1
-		}
+		cut, _ := nextRowEnd(data, p, quotes, quoted)
 		if cut < 0 || cut >= len(data) {
 			break
 		}
