@@ -445,7 +445,9 @@ func (a *app) diffCmd() *cobra.Command {
 					return err
 				}
 				if rows {
-					tds, err := r.DiffRows(cmd.Context(), repo.RowDiffOptions{Revs: revs, Paths: paths})
+					// A listing shows tables outside a sparse repository's
+					// paths as not fetched; exported rows must be complete.
+					tds, err := r.DiffRows(cmd.Context(), repo.RowDiffOptions{Revs: revs, Paths: paths, Unfetched: format == ""})
 					if err != nil {
 						return err
 					}

@@ -26,6 +26,9 @@ type tableDiffJSON struct {
 	Changed    int                   `json:"changed"`
 	Rows       []table.RowChangeJSON `json:"rows,omitempty"`
 	Stats      *merge.DiffStats      `json:"stats,omitempty"`
+	// NotFetched: outside a sparse repository's paths, the table's
+	// content was not fetched; its rows are not compared.
+	NotFetched bool `json:"not_fetched,omitempty"`
 }
 
 func counts(d *merge.RowDiff) (added, removed, changed int) {
@@ -69,7 +72,10 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 	case asJSON:
 		out := []tableDiffJSON{}
 		for _, td := range tds {
-			j := tableDiffJSON{Path: td.Change.Path, From: td.Change.From, Change: string(td.Change.Kind), Table: td.Table}
+			j := tableDiffJSON{Path: td.Change.Path, From: td.Change.From, Change: string(td.Change.Kind), Table: td.Table, NotFetched: td.NotFetched}
+			if td.NotFetched {
+				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
+			}
 			if td.Rows != nil {
 				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
 				j.OldColumns, j.NewColumns = td.Rows.OldHeader.Cols, td.Rows.NewHeader.Cols
@@ -92,6 +98,10 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 		name := td.Change.Path
 		if td.Change.Kind == repo.Renamed {
 			name = td.Change.From + " -> " + td.Change.Path
+		}
+		if td.NotFetched {
+			fmt.Fprintf(out, "%s (%s): %s; rows not compared: outside the sparse paths, not fetched (dx pull --path %s)\n", name, td.Spec, td.Change.Kind, td.Change.Path)
+			continue
 		}
 		if td.Rows == nil {
 			fmt.Fprintf(out, "%s: %s (not a table)\n", name, td.Change.Kind)

@@ -644,8 +644,8 @@ func TestSparsePull(t *testing.T) {
 
 // TestSparseRowDiff: a sparse clone gets the table attributes wherever
 // its paths are, so tables inside them diff row by row, between commits and
-// against the worktree; a table outside them gives a one-line error naming
-// the remedy.
+// against the worktree; a table outside them is listed as not fetched, and
+// stops an export of rows with a one-line error naming the remedy.
 func TestSparseRowDiff(t *testing.T) {
 	rs := fileRemote(t)
 	a := rs.repo(t)
@@ -675,7 +675,26 @@ func TestSparseRowDiff(t *testing.T) {
 	if !strings.Contains(out, `"3"`) || !strings.Contains(out, `"new"`) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Fatalf("row diff of the sparse worktree: %q", out)
 	}
-	s.fails("dx pull --path out/y.csv", "diff", "--rows", "HEAD~1", "HEAD", "--", "out/y.csv")
+	// Rows written out must be complete: a table outside the paths stops
+	// the export; a listing shows it as not fetched.
+	s.fails("dx pull --path out/y.csv", "diff", "--rows", "--format", "jsonl", "HEAD~1", "HEAD", "--", "out/y.csv")
+	out = s.ok("diff", "--rows", "HEAD~1", "HEAD")
+	if !strings.Contains(out, "in/x.csv (csv key=id): 0 added, 0 removed, 1 changed rows") ||
+		!strings.Contains(out, "out/y.csv (csv key=id): modified; rows not compared: outside the sparse paths, not fetched (dx pull --path out/y.csv)") {
+		t.Fatalf("row diff listing in a sparse clone:\n%s", out)
+	}
+	var list []struct {
+		Path       string
+		Changed    int
+		NotFetched bool `json:"not_fetched"`
+	}
+	if err := json.Unmarshal([]byte(s.ok("diff", "--rows", "--json", "HEAD~1", "HEAD")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Path != "in/x.csv" || list[0].Changed != 1 || list[0].NotFetched ||
+		list[1].Path != "out/y.csv" || !list[1].NotFetched {
+		t.Fatalf("row diff --json in a sparse clone: %+v", list)
+	}
 	if out := s.ok("fsck"); !strings.Contains(out, "ok") {
 		t.Fatalf("fsck: %s", out)
 	}

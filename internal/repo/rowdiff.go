@@ -26,13 +26,20 @@ type TableDiff struct {
 	Change Change
 	Table  bool
 	Spec   table.Spec
-	Rows   *merge.RowDiff // nil unless Table
+	Rows   *merge.RowDiff // nil unless Table (and fetched)
+	// NotFetched: a table outside a sparse repository's paths, whose
+	// content was not fetched; listed only with RowDiffOptions.Unfetched.
+	NotFetched bool
 }
 
 // RowDiffOptions select what DiffRows compares.
 type RowDiffOptions struct {
 	Revs  []string // as for Diff: two revisions, one (against the worktree) or none (HEAD against the worktree)
 	Paths []string // repository paths to limit the diff to (a directory covers what is below it)
+	// Unfetched lists a changed table outside a sparse repository's paths
+	// as NotFetched, without rows, instead of failing (a listing may; a
+	// delta or a row export must not leave rows out).
+	Unfetched bool
 }
 
 // DiffRows compares two versions file by file and, for every changed table,
@@ -62,6 +69,11 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 			continue
 		}
 		td.Table, td.Spec = true, spec
+		if o.Unfetched && !r.fetched(c) {
+			td.NotFetched = true
+			out = append(out, td)
+			continue
+		}
 		rd, err := r.diffTable(ctx, sides, c, spec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Path, err)
@@ -73,6 +85,20 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 }
 
 func isFileMode(e *dag.TreeEntry) bool { return e != nil && e.Mode.IsFile() }
+
+// fetched reports whether the content of both sides of a change is here:
+// in a sparse repository, only within its paths.
+func (r *Repo) fetched(c Change) bool {
+	if r.sparse == nil {
+		return true
+	}
+	for _, p := range []string{c.From, c.Path} {
+		if p != "" && !withinAny(p, r.sparse) {
+			return false
+		}
+	}
+	return true
+}
 
 func underAny(p string, roots []string) bool {
 	if len(roots) == 0 {
