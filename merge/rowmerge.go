@@ -182,8 +182,9 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 // take is a run of the other side's chunks that goes into the merged file
 // as it is, in place of the base chunks it replaced, which the built-on
 // side kept as they were: every row change of the run is to be applied.
-// Its rows need no rewriting and its chunks no storing. The row diffs still read it: they find the changes
-// both sides made to a key, wherever the rows went.
+// Its rows need no rewriting and its chunks no storing. The row diffs
+// still read it: they find the changes both sides made to a key, wherever
+// the rows went.
 type take struct {
 	u       *unit // of the diff base → other side
 	from    int   // first chunk of the built-on side it replaces

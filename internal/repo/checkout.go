@@ -436,6 +436,33 @@ func tmpName(p string) string {
 	return fmt.Sprintf("%s/%s%d-%d", path.Dir(p), tmpPrefix, os.Getpid(), n)
 }
 
+// writeTemp writes a regular file (mode: ModeFile or ModeExec) under a
+// temporary name beside p, with fill, and returns that name; on an error
+// nothing is left.
+func writeTemp(root *os.Root, p string, mode dag.Mode, fill func(f *os.File) error) (string, error) {
+	perm := os.FileMode(0o644)
+	if mode == dag.ModeExec {
+		perm = 0o755
+	}
+	tmp := tmpName(p)
+	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return "", err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Chmod(perm) // umask may have narrowed it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
 // writeEntry writes one file or symlink at p (atomically, by rename) and
 // returns its stat entry.
 func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.TreeEntry, old *dag.TreeEntry, pre string, force bool, bar interface{ Add(int64) }) (store.StatEntry, int64, error) {
@@ -466,30 +493,20 @@ func (r *Repo) writeEntry(ctx context.Context, root *os.Root, p string, e dag.Tr
 		}
 		n = int64(len(target))
 	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
-		perm := os.FileMode(0o644)
-		if e.Mode == dag.ModeExec {
-			perm = 0o755
-		}
-		f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+		var err error
+		tmp, err = writeTemp(root, p, e.Mode, func(f *os.File) error {
+			var err error
+			if old != nil && old.Mode.IsFile() {
+				n, err = r.patchFile(ctx, root, p, old.ID, e.ID, f, bar)
+			} else {
+				n, err = r.Store.CopyFile(ctx, e.ID, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+			}
+			if err == nil && n != int64(e.Size) {
+				err = fmt.Errorf("content has %d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
+			}
+			return err
+		})
 		if err != nil {
-			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
-		}
-		if old != nil && old.Mode.IsFile() {
-			n, err = r.patchFile(ctx, root, p, old.ID, e.ID, f, bar)
-		} else {
-			n, err = r.Store.CopyFile(ctx, e.ID, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
-		}
-		if err == nil && n != int64(e.Size) {
-			err = fmt.Errorf("content has %d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
-		}
-		if err == nil {
-			err = f.Chmod(perm) // umask may have narrowed it
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			root.Remove(tmp)
 			return store.StatEntry{}, 0, fmt.Errorf("%s: %w", p, err)
 		}
 	default:

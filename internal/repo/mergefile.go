@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,36 +107,16 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 		return "", err
 	}
 	defer root.Close()
-	perm := os.FileMode(0o644)
-	if mode == dag.ModeExec {
-		perm = 0o755
-	}
-	tmp := tmpName(p)
-	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	tmp, err := writeTemp(root, p, mode, func(f *os.File) error { return writePieces(ctx, f, w.f, pieces, read) })
 	if err != nil {
-		return "", err
-	}
-	err = writePieces(ctx, f, w.f, pieces, read)
-	if err == nil {
-		err = f.Chmod(perm) // umask may have narrowed it
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && !w.unchanged(e) {
-		err = errChangedUnderneath
-	}
-	if err != nil {
-		root.Remove(tmp)
-		if errors.Is(err, errChangedUnderneath) {
-			return "", nil
-		}
 		return "", fmt.Errorf("%s: %w", p, err)
+	}
+	if !w.unchanged(e) { // changed while it was copied
+		root.Remove(tmp)
+		return "", nil
 	}
 	return tmp, nil
 }
-
-var errChangedUnderneath = errors.New("the worktree file changed while it was copied")
 
 // writePieces writes the pieces to dst: new bytes as they are, the other
 // side's chunks read with read, runs of chunks contiguous in src (the
