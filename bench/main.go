@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -346,6 +347,27 @@ func (b *bench) timed(repo string, args ...string) (runResult, bool) {
 	return r, dropped
 }
 
+// shortRun: a command timed under this many seconds is run three times
+// and its median taken (as hyperfine would): at well under a second,
+// process start-up, the final sync and the machine's neighbours move a
+// single figure by 10% or more.
+const shortRun = 3.0
+
+// median runs again twice more and returns the run with the median time,
+// and a note of all three times. A failed run is returned as it is.
+func (b *bench) median(first runResult, again func() (runResult, bool)) (runResult, string) {
+	runs := []runResult{first}
+	for range 2 {
+		r, _ := again()
+		if r.Err != nil {
+			return r, ""
+		}
+		runs = append(runs, r)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Seconds < runs[j].Seconds })
+	return runs[1], fmt.Sprintf("median of 3 runs: %.2f, %.2f, %.2f s", runs[0].Seconds, runs[1].Seconds, runs[2].Seconds)
+}
+
 // measureDX runs the dx sequence on ds in a fresh repo: init, v1, ceiling,
 // first commit, no-change re-commit, v2 + second commit, checkout + verify.
 func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, ceil *Result) {
@@ -379,6 +401,13 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 
 	// Ceiling.
 	r, dropped := b.timed(repo, append([]string{"debug", "ceiling"}, ds.paths...)...)
+	if r.Err == nil && r.Seconds < shortRun {
+		var note string
+		r, note = b.median(r, func() (runResult, bool) {
+			return b.timed(repo, append([]string{"debug", "ceiling"}, ds.paths...)...)
+		})
+		ceil.Notes = append(ceil.Notes, note)
+	}
 	ceil.CachesDropped = dropped
 	if r.Err != nil {
 		fail(ceil, "dx debug ceiling: %s", r.errLine())
@@ -410,6 +439,24 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if r.Err != nil {
 		fail(res, "first commit: %s", r.errLine())
 		return
+	}
+	if r.Seconds < shortRun {
+		// Again into a fresh store each time.
+		var note string
+		r, note = b.median(r, func() (runResult, bool) {
+			if err := os.RemoveAll(dxDir); err != nil {
+				return runResult{Err: err}, false
+			}
+			if r := b.rn.run(repo, nil, b.cfg.dx, "init"); r.Err != nil {
+				return r, false
+			}
+			return b.timed(repo, "commit", "--quiet", "-m", "v1")
+		})
+		if r.Err != nil {
+			fail(res, "first commit, repeated: %s", r.errLine())
+			return
+		}
+		res.Notes = append(res.Notes, note)
 	}
 	stored, err := dirSize(dxDir)
 	if err != nil {
@@ -528,7 +575,7 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 		return m
 	}
 	m.RowsTheirs = st.Updated
-	if !step("commit", "--quiet", "-m", "branch b") || !step("checkout", "--quiet", "merge-a") || !step("branch", "merge-warm", "merge-a") {
+	if !step("commit", "--quiet", "-m", "branch b") || !step("checkout", "--quiet", "merge-a") || !step("branch", "merge-warm", "merge-a") || !step("branch", "merge-into", "merge-a") {
 		return m
 	}
 	r, _ := b.timed(repo, "merge", "--json", "merge-b")
@@ -538,20 +585,10 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 		return m
 	}
 	m.Seconds, m.PeakRSSKiB = r.Seconds, r.MaxRSSKiB
-	var out struct {
-		Tables []struct {
-			Added, Changed, Removed int64
-		}
-		Conflicts []any
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+	if m.Applied, m.Conflicts, err = mergeApplied(r.Stdout); err != nil {
 		m.Error = "dx merge --json: " + err.Error()
 		return m
 	}
-	for _, t := range out.Tables {
-		m.Applied += t.Added + t.Changed + t.Removed
-	}
-	m.Conflicts = len(out.Conflicts)
 	want, err := ds.hashMerged()
 	if err != nil {
 		m.Error = err.Error()
@@ -564,6 +601,7 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 	}
 	m.Correct = got == want && m.Applied == m.RowsTheirs
 	logf("  dx merge: %.2fs, %d rows applied (branches %d + %d), %d conflicts, result exact: %v", m.Seconds, m.Applied, m.RowsOurs, m.RowsTheirs, m.Conflicts, m.Correct)
+	m.Into = b.mergeInto(repo)
 	// The same merge again from the same state (a copy of merge-a from
 	// before it), the page cache left warm.
 	if step("checkout", "--quiet", "merge-warm") {
@@ -575,6 +613,56 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 	}
 	m.Delta = b.delta(repo)
 	return m
+}
+
+// mergeApplied reads `dx merge --json`: the rows applied to the tables,
+// and the conflicts.
+func mergeApplied(stdout string) (applied int64, conflicts int, err error) {
+	var out struct {
+		Tables []struct {
+			Added, Changed, Removed int64
+		}
+		Conflicts []any
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		return 0, 0, err
+	}
+	for _, t := range out.Tables {
+		applied += t.Added + t.Changed + t.Removed
+	}
+	return applied, len(out.Conflicts), nil
+}
+
+// mergeInto times the same merge into merge-into, a copy of merge-a from
+// before it that is not checked out, and checks that it makes the tree
+// the merge in the worktree made.
+func (b *bench) mergeInto(repo string) *MergeIntoResult {
+	in := &MergeIntoResult{}
+	r, _ := b.timed(repo, "merge", "--json", "--into", "merge-into", "merge-b")
+	if r.Err != nil {
+		in.Error = "dx merge --into: " + r.errLine()
+		logf("  dx merge --into FAILED: %s", in.Error)
+		return in
+	}
+	in.Seconds, in.PeakRSSKiB = r.Seconds, r.MaxRSSKiB
+	var err error
+	if in.Applied, _, err = mergeApplied(r.Stdout); err != nil {
+		in.Error = "dx merge --into --json: " + err.Error()
+		return in
+	}
+	d := b.rn.run(repo, nil, b.cfg.dx, "diff", "--json", "merge-into", "merge-a")
+	if d.Err != nil {
+		in.Error = "dx diff: " + d.errLine()
+		return in
+	}
+	var changes []any
+	if err := json.Unmarshal([]byte(d.Stdout), &changes); err != nil {
+		in.Error = "dx diff --json: " + err.Error()
+		return in
+	}
+	in.Correct = len(changes) == 0
+	logf("  dx merge --into: %.2fs, %d rows applied, same tree as the merge in the worktree: %v", in.Seconds, in.Applied, in.Correct)
+	return in
 }
 
 // delta registers a model trained on the table's first version (merge-b's

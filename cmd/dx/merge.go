@@ -15,17 +15,20 @@ import (
 var errConflicts = errors.New("automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')")
 
 func (a *app) mergeCmd() *cobra.Command {
-	var msg string
+	var msg, into string
 	var cont, abort, asJSON bool
 	c := &cobra.Command{
-		Use:   "merge REV | --continue | --abort",
-		Short: "Merge a branch or revision into HEAD (tables row by row)",
+		Use:   "merge [--into BRANCH] REV | --continue | --abort",
+		Short: "Merge a branch or revision into HEAD or another branch (tables row by row)",
 		Long: "Fast-forward when HEAD is behind; otherwise a three-way merge from the lowest common ancestor:\n" +
 			"a path changed on one side takes that side; a table (see .dxattributes) changed on both sides merges\n" +
 			"row by row by key; the same key changed differently on both sides, a non-table file changed on both,\n" +
 			"or an incompatible header change is a conflict. On conflicts nothing is committed: resolve them\n" +
 			"(dx checkout --ours|--theirs PATH, or by editing; tables get a PATH.conflicts.csv report), then\n" +
-			"dx merge --continue, or dx merge --abort to go back to where you were.",
+			"dx merge --continue, or dx merge --abort to go back to where you were.\n" +
+			"With --into BRANCH the merge goes into a branch that is not checked out, in the store alone (like a\n" +
+			"lakeFS merge): the worktree is neither read nor written, the branch moves only if nobody moved it\n" +
+			"meanwhile, and a conflict stops the merge with nothing written.",
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -34,6 +37,8 @@ func (a *app) mergeCmd() *cobra.Command {
 				return usageError{errors.New("--continue and --abort exclude each other")}
 			case (cont || abort) && len(args) > 0:
 				return usageError{errors.New("--continue and --abort take no revision")}
+			case (cont || abort) && into != "":
+				return usageError{errors.New("--into merges in one step: it has nothing to continue or abort")}
 			case !cont && !abort && len(args) == 0:
 				return usageError{errors.New("usage: dx merge REV | --continue | --abort")}
 			}
@@ -56,8 +61,8 @@ func (a *app) mergeCmd() *cobra.Command {
 					a.printf("Merge aborted; the worktree is back at HEAD\n")
 					return nil
 				}
-				res, err := r.Merge(ctx, repo.MergeOptions{Rev: args[0], Message: msg})
-				if err != nil {
+				res, err := r.Merge(ctx, repo.MergeOptions{Rev: args[0], Message: msg, Into: into})
+				if err != nil && !(errors.Is(err, repo.ErrMergeConflicts) && res != nil) {
 					return err
 				}
 				if asJSON {
@@ -65,7 +70,10 @@ func (a *app) mergeCmd() *cobra.Command {
 						return err
 					}
 				} else {
-					printMerge(a, args[0], res)
+					printMerge(a, args[0], into, res)
+				}
+				if err != nil {
+					return err
 				}
 				if len(res.Conflicts) > 0 {
 					return errConflicts
@@ -77,6 +85,7 @@ func (a *app) mergeCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "message of the merge commit")
 	c.Flags().BoolVar(&cont, "continue", false, "commit a merge whose conflicts are resolved")
 	c.Flags().BoolVar(&abort, "abort", false, "give up a merge and restore the worktree")
+	c.Flags().StringVar(&into, "into", "", "merge into this `BRANCH` (not the one checked out) in the store alone, leaving the worktree as it is; conflicts stop it with nothing written")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
 }
@@ -103,13 +112,21 @@ func mergeJSON(res *repo.MergeResult) mergeResultJSON {
 	return out
 }
 
-func printMerge(a *app, rev string, res *repo.MergeResult) {
+func printMerge(a *app, rev, into string, res *repo.MergeResult) {
+	on := ""
+	if into != "" {
+		on = " on " + into
+	}
 	switch {
 	case res.UpToDate:
 		a.printf("Already up to date.\n")
 		return
 	case res.FastForward:
-		a.printf("Fast-forward to %s (%d written, %d removed)\n", res.Commit.Short(), res.Written, res.Removed)
+		if into != "" {
+			a.printf("Fast-forward %s to %s\n", into, res.Commit.Short())
+		} else {
+			a.printf("Fast-forward to %s (%d written, %d removed)\n", res.Commit.Short(), res.Written, res.Removed)
+		}
 		printChanges(a, res.Changes, true)
 		return
 	}
@@ -121,11 +138,15 @@ func printMerge(a *app, rev string, res *repo.MergeResult) {
 		a.printf("\n")
 	}
 	if len(res.Conflicts) == 0 {
-		a.printf("Merge commit %s (base %s; %d written, %d removed)\n", res.Commit.Short(), res.Base.Short(), res.Written, res.Removed)
+		if into != "" {
+			a.printf("Merge commit %s%s (base %s)\n", res.Commit.Short(), on, res.Base.Short())
+		} else {
+			a.printf("Merge commit %s (base %s; %d written, %d removed)\n", res.Commit.Short(), res.Base.Short(), res.Written, res.Removed)
+		}
 		printChanges(a, res.Changes, true)
 		return
 	}
-	fmt.Fprintf(a.stdout, "Conflicts (nothing committed):\n")
+	fmt.Fprintf(a.stdout, "Conflicts%s (nothing committed):\n", on)
 	for _, c := range res.Conflicts {
 		detail := describeConflict(c)
 		fmt.Fprintf(a.stdout, "  %-14s %s%s\n", string(c.Kind)+":", c.Path, detail)

@@ -236,7 +236,7 @@ func (a *app) pullCmd() *cobra.Command {
 				} else {
 					printFetch(a, res.Fetch, time.Since(start))
 					if res.Merge != nil {
-						printMerge(a, "remote", res.Merge)
+						printMerge(a, "remote", "", res.Merge)
 					}
 				}
 				if err == nil && res.Merge != nil && len(res.Merge.Conflicts) > 0 {

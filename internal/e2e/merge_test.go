@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -71,6 +72,57 @@ func tableEdits(r *rand.Rand, order []string, rows map[string][]string, pool []s
 	return ord, out
 }
 
+// mergeCase is a keyed CSV table (id, name, amount, note) and two sides'
+// random disjoint edits to it.
+type mergeCase struct {
+	header       []string
+	text         string
+	rows         map[string][]string
+	ordO, ordT   []string
+	rowsO, rowsT map[string][]string
+}
+
+// newMergeCase generates n rows, then edits on each side: updates and
+// deletes of its half of pool random keys, and inserts.
+func newMergeCase(genSeed, editSeed uint64, n, pool, edits int) *mergeCase {
+	mc := &mergeCase{header: []string{"id", "name", "amount", "note"}}
+	mc.text, mc.rows = genCSV(genSeed, n)
+	var order []string
+	for i := 0; i < n; i++ {
+		order = append(order, fmt.Sprint(i))
+	}
+	rnd := rand.New(rand.NewPCG(editSeed, editSeed))
+	var poolO, poolT []string
+	for i, p := range rnd.Perm(n)[:pool] {
+		if i%2 == 0 {
+			poolO = append(poolO, fmt.Sprint(p))
+		} else {
+			poolT = append(poolT, fmt.Sprint(p))
+		}
+	}
+	mc.ordO, mc.rowsO = tableEdits(rnd, order, mc.rows, poolO, "o", edits)
+	mc.ordT, mc.rowsT = tableEdits(rnd, order, mc.rows, poolT, "t", edits)
+	return mc
+}
+
+// want is the table with both sides' edits.
+func (mc *mergeCase) want() map[string][]string {
+	want := maps.Clone(mc.rows)
+	for _, side := range []map[string][]string{mc.rowsO, mc.rowsT} {
+		for id := range mc.rows {
+			if _, ok := side[id]; !ok {
+				delete(want, id)
+			}
+		}
+		for id, rec := range side {
+			if old, ok := mc.rows[id]; !ok || !slices.Equal(old, rec) {
+				want[id] = rec
+			}
+		}
+	}
+	return want
+}
+
 // TestMergeBranches: two branches make random disjoint edits to a keyed
 // table (and one renames a file the other edits); the merge equals both
 // change sets applied, row for row; it is a commit with two parents.
@@ -87,41 +139,24 @@ func TestMergeBranches(t *testing.T) {
 
 func testMergeBranches(t *testing.T, settled bool) {
 	r := newRepo(t)
-	text, rows := genCSV(3, 20000)
-	header := []string{"id", "name", "amount", "note"}
-	var order []string
-	for i := 0; i < 20000; i++ {
-		order = append(order, fmt.Sprint(i))
-	}
+	mc := newMergeCase(3, 4, 20000, 400, 150)
+	header := mc.header
 	r.write(".dxattributes", "*.csv table=csv key=id\n")
-	r.write("t.csv", text)
+	r.write("t.csv", mc.text)
 	r.write("docs/r.txt", "rename me\n")
 	r.write("keep.txt", "same\n")
 	r.ok("commit", "-m", "base")
 	r.ok("branch", "feature")
 
-	rnd := rand.New(rand.NewPCG(4, 4))
-	perm := rnd.Perm(20000)
-	var poolO, poolT []string
-	for i, p := range perm[:400] {
-		if i%2 == 0 {
-			poolO = append(poolO, fmt.Sprint(p))
-		} else {
-			poolT = append(poolT, fmt.Sprint(p))
-		}
-	}
-	ordO, rowsO := tableEdits(rnd, order, rows, poolO, "o", 150)
-	ordT, rowsT := tableEdits(rnd, order, rows, poolT, "t", 150)
-
 	// main: its edits, and the text file renamed.
-	r.write("t.csv", csvTableText(header, ordO, rowsO))
+	r.write("t.csv", csvTableText(header, mc.ordO, mc.rowsO))
 	if err := os.Rename(r.path("docs/r.txt"), r.path("docs/r2.txt")); err != nil {
 		t.Fatal(err)
 	}
 	r.ok("commit", "-m", "ours")
 	// feature: its edits, and the text file edited.
 	r.ok("checkout", "feature")
-	r.write("t.csv", csvTableText(header, ordT, rowsT))
+	r.write("t.csv", csvTableText(header, mc.ordT, mc.rowsT))
 	r.write("docs/r.txt", "rename me\nedited on feature\n")
 	r.ok("commit", "-m", "theirs")
 	r.ok("checkout", "main")
@@ -146,20 +181,7 @@ func testMergeBranches(t *testing.T, settled bool) {
 	if res.FastForward || len(res.Conflicts) != 0 || len(res.Tables) != 1 {
 		t.Fatalf("merge result %+v", res)
 	}
-	// Expected: base with both change sets.
-	want := maps.Clone(rows)
-	for _, side := range []map[string][]string{rowsO, rowsT} {
-		for id := range rows {
-			if _, ok := side[id]; !ok {
-				delete(want, id)
-			}
-		}
-		for id, rec := range side {
-			if old, ok := rows[id]; !ok || !slices.Equal(old, rec) {
-				want[id] = rec
-			}
-		}
-	}
+	want := mc.want()
 	gotHeader, got := readCSVRows(t, r.path("t.csv"))
 	if !slices.Equal(gotHeader, header) {
 		t.Fatalf("header %q", gotHeader)
@@ -336,4 +358,140 @@ func TestMergeBadInput(t *testing.T) {
 	if strings.Join(keys, ",") != "1,2" {
 		t.Fatalf("table changed: %v", keys)
 	}
+}
+
+// TestMergeInto: dx merge --into BRANCH merges into a branch that is not
+// checked out, in the store alone: the result is the tree a merge in the
+// worktree makes, the worktree (with its uncommitted changes) and HEAD
+// are untouched, and a conflict writes nothing.
+func TestMergeInto(t *testing.T) {
+	r := newRepo(t)
+	mc := newMergeCase(5, 5, 5000, 200, 60)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("t.csv", mc.text)
+	r.write("notes.txt", "base\n")
+	r.ok("commit", "-m", "base")
+	r.ok("branch", "feature")
+	r.ok("branch", "work")
+	r.write("t.csv", csvTableText(mc.header, mc.ordO, mc.rowsO))
+	r.ok("commit", "-m", "ours")
+	r.ok("checkout", "feature")
+	r.write("t.csv", csvTableText(mc.header, mc.ordT, mc.rowsT))
+	r.write("theirs.txt", "new on feature\n")
+	r.ok("commit", "-m", "theirs")
+	r.ok("branch", "main2", "main") // for the same merge in a worktree
+	// Work elsewhere, with uncommitted changes.
+	r.ok("checkout", "work")
+	r.write("notes.txt", "uncommitted\n")
+	before := manifest(t, r.dir)
+	headLog := r.ok("log", "--oneline")
+
+	var res struct {
+		FastForward bool `json:"fast_forward"`
+		Commit      string
+		Tables      []struct {
+			Path           string
+			Added, Changed int
+			Removed        int
+			Conflicts      int
+		}
+		Conflicts []any
+	}
+	if err := json.Unmarshal([]byte(r.ok("merge", "--json", "--into", "main", "feature")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.FastForward || len(res.Conflicts) != 0 || len(res.Tables) != 1 || res.Tables[0].Path != "t.csv" {
+		t.Fatalf("merge result %+v", res)
+	}
+	if d := diffManifests(before, manifest(t, r.dir)); len(d) != 0 {
+		t.Fatalf("merge --into touched the worktree: %v", d)
+	}
+	if got := r.ok("log", "--oneline"); got != headLog {
+		t.Fatalf("HEAD moved:\n%s", got)
+	}
+	if st := r.ok("status", "--short"); !strings.Contains(st, "notes.txt") || strings.Contains(st, "Merging") {
+		t.Fatalf("status: %q", st)
+	}
+	var show struct {
+		ID      string
+		Parents []string
+		Message string
+	}
+	if err := json.Unmarshal([]byte(r.ok("show", "--json", "main")), &show); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(show.ID, res.Commit) && !strings.HasPrefix(res.Commit, show.ID) || len(show.Parents) != 2 || show.Message != "Merge feature into main" {
+		t.Fatalf("main after the merge: %+v (merge said %s)", show, res.Commit)
+	}
+	// The merged table: both change sets, row for row.
+	want := mc.want()
+	out := filepath.Join(t.TempDir(), "merged.csv")
+	if err := os.WriteFile(out, []byte(r.ok("cat", "main:t.csv")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, got := readCSVRows(t, out)
+	if len(got) != len(want) {
+		t.Fatalf("merged table has %d rows, want %d", len(got), len(want))
+	}
+	for id, rec := range want {
+		if !slices.Equal(got[id], rec) {
+			t.Fatalf("row %s: got %q, want %q", id, got[id], rec)
+		}
+	}
+	if got := r.ok("cat", "main:theirs.txt"); got != "new on feature\n" {
+		t.Fatalf("theirs.txt on main: %q", got)
+	}
+	// The same merge in a worktree makes the same tree, File for File.
+	r.ok("checkout", "--force", "main2")
+	r.ok("merge", "feature")
+	if d := r.ok("diff", "--json", "main", "main2"); strings.Contains(d, "path") {
+		t.Fatalf("merge --into and merge differ: %s", d)
+	}
+	r.ok("fsck")
+
+	// Again: up to date; the other way: a fast-forward.
+	if got := r.ok("merge", "--into", "main", "feature"); !strings.Contains(got, "Already up to date") {
+		t.Fatalf("second merge: %q", got)
+	}
+	r.ok("checkout", "work")
+	if got := r.ok("merge", "--into", "feature", "main"); !strings.Contains(got, "Fast-forward feature to") {
+		t.Fatalf("fast-forward: %q", got)
+	}
+	if a, b := r.ok("log", "--oneline", "-n", "1", "feature"), r.ok("log", "--oneline", "-n", "1", "main"); a != b {
+		t.Fatalf("feature %q, main %q", a, b)
+	}
+
+	// Refused: the branch checked out, a branch that does not exist.
+	r.fails("work is checked out here; run dx merge main", "merge", "--into", "work", "main")
+	r.fails("no such branch", "merge", "--into", "nope", "main")
+	r.fails("--into merges in one step", "merge", "--into", "main", "--abort")
+
+	// A conflict: listed, nothing written, no merge in progress.
+	r.ok("branch", "c1", "main")
+	r.ok("branch", "c2", "main")
+	r.ok("checkout", "--force", "c1")
+	r.write("notes.txt", "c1\n")
+	r.ok("commit", "-m", "c1")
+	r.ok("checkout", "c2")
+	r.write("notes.txt", "c2\n")
+	r.ok("commit", "-m", "c2")
+	r.ok("checkout", "work")
+	c1 := r.ok("log", "--oneline", "-n", "1", "c1")
+	before = manifest(t, r.dir)
+	cres := r.run("merge", "--into", "c1", "c2")
+	checkFailure(t, cres, "merge --into c1: conflicts in 1 paths; nothing was written", []string{"merge", "--into", "c1", "c2"})
+	if !strings.Contains(cres.stdout, "notes.txt") || !strings.Contains(cres.stdout, "Conflicts on c1") {
+		t.Fatalf("conflict listing: %q", cres.stdout)
+	}
+	if got := r.ok("log", "--oneline", "-n", "1", "c1"); got != c1 {
+		t.Fatalf("c1 moved: %q", got)
+	}
+	if d := diffManifests(before, manifest(t, r.dir)); len(d) != 0 {
+		t.Fatalf("a conflicting merge --into touched the worktree: %v", d)
+	}
+	if st := r.ok("status"); strings.Contains(st, "Merging") {
+		t.Fatalf("status after a conflicting merge --into: %s", st)
+	}
+	r.ok("merge", "--into", "c1", "main") // nothing in progress blocks the next one
+	r.ok("fsck")
 }

@@ -52,7 +52,15 @@ type MergeState struct {
 type MergeOptions struct {
 	Rev     string
 	Message string // default "Merge REV into BRANCH"
+	// Into names a branch, not the one checked out, to merge Rev into
+	// instead of HEAD: the worktree is not touched, and a conflict stops
+	// the merge with nothing written.
+	Into string
 }
+
+// ErrMergeConflicts: a merge into a branch that is not checked out met
+// conflicts, and wrote nothing.
+var ErrMergeConflicts = errors.New("conflicts")
 
 // TableMerged describes a table merged row by row.
 type TableMerged struct {
@@ -112,6 +120,9 @@ func (r *Repo) saveMergeState(st *MergeState) error {
 // tables get a report of each conflicting key next to them, and the
 // merge state waits for --continue or --abort.
 func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) {
+	if o.Into != "" {
+		return r.mergeInto(ctx, o)
+	}
 	if st, err := r.LoadMergeState(); err != nil {
 		return nil, err
 	} else if st != nil {
@@ -164,54 +175,11 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	var tables []TableMerged
 	// Merged tables written ahead into temporary worktree files: the
 	// worktree update renames them into place. Those left are removed.
 	pre := prewritten{}
 	defer pre.remove(r.Root)
-	fm := func(ctx context.Context, p string, b, ours, th *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
-		spec, ok := attrs.Table(p)
-		if !ok || len(spec.Key) == 0 {
-			return nil, nil, false, nil
-		}
-		if !r.inSparse(p) {
-			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
-		}
-		e, rm, tmp, err := r.mergeTable(ctx, p, spec, b, ours, th)
-		if tmp != "" {
-			pre[p] = prewrittenFile{tmp: tmp, id: e.ID}
-		}
-		if errors.Is(err, merge.ErrHeaderConflict) {
-			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
-		}
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
-		}
-		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts)})
-		if len(rm.Conflicts) > 0 {
-			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rm.Conflicts, Merged: e}, true, nil
-		}
-		return e, nil, true, nil
-	}
-	baseTree := dag.ZeroID
-	if !base.IsZero() {
-		bc, err := dag.LoadCommit(ctx, r.Store, base)
-		if err != nil {
-			return nil, err
-		}
-		baseTree = bc.Tree
-	}
-	tm, err := merge.MergeTrees(ctx, r.Store, baseTree, head.Tree, theirs.Commit.Tree, fm)
-	if err != nil {
-		return nil, err
-	}
-	res.Tables, res.Conflicts = tables, tm.Conflicts
-	for _, c := range tm.Conflicts {
-		if c.Merged != nil {
-			tm.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
-		}
-	}
-	tree, err := editTree(ctx, r.Store, r.Store, head.Tree, tm.Edits)
+	tree, tm, err := r.threeWay(ctx, attrs, base, head.Tree, theirs.Commit.Tree, pre, res)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +251,150 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	return res, nil
 }
 
+// threeWay merges tree theirs into tree ours from commit base: the merged
+// tree (stored, with ours' side of each conflicting table's rows) and the
+// tree merge with its conflicts; res gets the tables merged by rows and
+// the conflicts. With pre non-nil, ours is checked out: its tables are
+// read from the worktree where it holds them, and merged tables are
+// written ahead beside them into pre.
+func (r *Repo) threeWay(ctx context.Context, attrs *table.Attributes, base, ours, theirs dag.ID, pre prewritten, res *MergeResult) (dag.ID, *merge.TreeMerge, error) {
+	var tables []TableMerged
+	fm := func(ctx context.Context, p string, b, o, th *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
+		spec, ok := attrs.Table(p)
+		if !ok || len(spec.Key) == 0 {
+			return nil, nil, false, nil
+		}
+		if !r.inSparse(p) {
+			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
+		}
+		e, rm, tmp, err := r.mergeTable(ctx, p, spec, b, o, th, pre != nil)
+		if tmp != "" {
+			pre[p] = prewrittenFile{tmp: tmp, id: e.ID}
+		}
+		if errors.Is(err, merge.ErrHeaderConflict) {
+			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
+		}
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
+		}
+		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts)})
+		if len(rm.Conflicts) > 0 {
+			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rm.Conflicts, Merged: e}, true, nil
+		}
+		return e, nil, true, nil
+	}
+	baseTree := dag.ZeroID
+	if !base.IsZero() {
+		bc, err := dag.LoadCommit(ctx, r.Store, base)
+		if err != nil {
+			return dag.ZeroID, nil, err
+		}
+		baseTree = bc.Tree
+	}
+	tm, err := merge.MergeTrees(ctx, r.Store, baseTree, ours, theirs, fm)
+	if err != nil {
+		return dag.ZeroID, nil, err
+	}
+	res.Tables, res.Conflicts = tables, tm.Conflicts
+	for _, c := range tm.Conflicts {
+		if c.Merged != nil {
+			tm.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
+		}
+	}
+	tree, err := editTree(ctx, r.Store, r.Store, ours, tm.Edits)
+	if err != nil {
+		return dag.ZeroID, nil, err
+	}
+	return tree, tm, nil
+}
+
+// mergeInto merges o.Rev into the branch o.Into, which is not checked
+// out, as lakeFS merges branches: in the store alone. It reads nothing
+// from the worktree and writes nothing to it, nor to the index or the
+// merge state; the branch moves by compare-and-swap, so a commit to it
+// meanwhile makes the merge fail rather than be lost. On conflicts
+// nothing is stored and the result lists them, with ErrMergeConflicts:
+// they are resolved by checking the branch out and merging there.
+func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, error) {
+	ref := "refs/heads/" + o.Into
+	if err := store.ValidRefName(ref); err != nil {
+		return nil, fmt.Errorf("merge --into %s: %w", o.Into, err)
+	}
+	oursID, err := r.Store.Ref(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("merge --into %s: no such branch: %w", o.Into, ErrUnknownRevision)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if h, err := r.Store.Head(ctx); err != nil {
+		return nil, err
+	} else if !h.Detached() && h.Ref == ref {
+		return nil, fmt.Errorf("merge --into %s: %s is checked out here; run dx merge %s", o.Into, o.Into, o.Rev)
+	}
+	theirs, err := r.Resolve(ctx, o.Rev)
+	if err != nil {
+		return nil, err
+	}
+	ours, err := dag.LoadCommit(ctx, r.Store, oursID)
+	if err != nil {
+		return nil, err
+	}
+	base, err := merge.Base(ctx, r.Store, oursID, theirs.ID)
+	if err != nil {
+		return nil, err
+	}
+	res := &MergeResult{Theirs: theirs.ID, Base: base, Commit: oursID}
+	why, to := "merge "+o.Rev, theirs.Commit.Tree
+	switch {
+	case base == theirs.ID:
+		res.UpToDate = true
+		return res, nil
+	case base == oursID:
+		res.FastForward, res.Commit = true, theirs.ID
+		why += ": fast-forward"
+	default:
+		attrs, err := r.treeAttributes(ctx, ours.Tree)
+		if err != nil {
+			return nil, err
+		}
+		tree, tm, err := r.threeWay(ctx, attrs, base, ours.Tree, theirs.Commit.Tree, nil, res)
+		if err != nil {
+			return nil, err
+		}
+		if len(tm.Conflicts) > 0 {
+			// The merged objects are left unreferenced, for gc.
+			return res, fmt.Errorf("merge --into %s: %w in %d paths; nothing was written (to resolve them, check out %s and run dx merge %s)", o.Into, ErrMergeConflicts, len(tm.Conflicts), o.Into, o.Rev)
+		}
+		if err := r.Store.Flush(ctx); err != nil {
+			return nil, err
+		}
+		msg := o.Message
+		if msg == "" {
+			msg = fmt.Sprintf("Merge %s into %s", o.Rev, o.Into)
+		}
+		c := &dag.Commit{Tree: tree, Parents: []dag.ID{oursID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
+			Generation: max(ours.Generation, theirs.Commit.Generation) + 1}
+		enc, err := c.Encode()
+		if err != nil {
+			return nil, err
+		}
+		if res.Commit, err = r.Store.Put(ctx, dag.KindCommit, enc); err != nil {
+			return nil, err
+		}
+		to = tree
+	}
+	changes, err := diffChanges(ctx, r.Store, ours.Tree, to)
+	if err != nil {
+		return nil, err
+	}
+	res.Changes = changes
+	if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: oursID, New: res.Commit}}, nil, why); err != nil {
+		return nil, fmt.Errorf("merge --into %s: %w", o.Into, err)
+	}
+	return res, nil
+}
+
 func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error) {
 	if r.sparse != nil && !withinAny(table.AttributesFile, r.sparse) {
 		// Outside the sparse paths, the worktree is HEAD.
@@ -341,13 +453,13 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritt
 }
 
 // mergeTable merges one table both sides changed and stores the result.
-// When it is built on ours, whose worktree file is trusted to hold ours,
-// the merged file is also written ahead, beside it, into a temporary file
-// whose name is returned.
-func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.RowMerge, string, error) {
+// When ours is checked out, the result is built on it and the worktree
+// file is trusted to hold ours, the merged file is also written ahead,
+// beside it, into a temporary file whose name is returned.
+func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry, checkedOutOurs bool) (*dag.TreeEntry, *merge.RowMerge, string, error) {
 	// Ours is checked out: its chunks are read from the worktree file.
 	var wt *checkedOut
-	if ours != nil && ours.Mode.IsFile() {
+	if checkedOutOurs && ours != nil && ours.Mode.IsFile() {
 		wt = openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), ours.Size)
 		defer wt.Close()
 	}
@@ -408,7 +520,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 	var tmp string
 	var perr error
 	var wg sync.WaitGroup
-	if !rm.OnTheirs && r.inSparse(p) {
+	if checkedOutOurs && !rm.OnTheirs && r.inSparse(p) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
