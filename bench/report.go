@@ -123,6 +123,7 @@ type MergeIntoResult struct {
 	Applied    int64   `json:"rows_applied"`
 	// Correct: the merged tree is the one the merge in the worktree made.
 	Correct bool   `json:"correct"`
+	Note    string `json:"note,omitempty"` // the runs, when it took a median
 	Error   string `json:"error,omitempty"`
 }
 
@@ -341,8 +342,8 @@ func (rep *Report) evaluate() {
 			// The like-for-like dx merge is --into, in the store alone; the
 			// merge in a worktree also writes the merged table out.
 			if in := m.Into; in != nil {
-				detail := fmt.Sprintf("dx merge --into %.2f s (%d + %d rows, page cache dropped, in the store alone as Dolt's; same tree as the merge in the worktree: %v); the merge in the worktree, which also writes the whole table file anew, %.2f s (%.2f s warm)",
-					in.Seconds, m.RowsOurs, m.RowsTheirs, in.Correct, m.Seconds, m.WarmSeconds)
+				detail := fmt.Sprintf("dx merge --into %.2f s (%s; %d + %d rows, page cache dropped, in the store alone as Dolt's; same tree as the merge in the worktree: %v); the merge in the worktree, which also writes the whole table file anew, %.2f s (%.2f s warm)",
+					in.Seconds, in.Note, m.RowsOurs, m.RowsTheirs, in.Correct, m.Seconds, m.WarmSeconds)
 				if in.Error != "" {
 					detail = in.Error
 				}

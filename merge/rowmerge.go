@@ -609,7 +609,7 @@ func (rr *rewriteRun) do(ctx context.Context, t Table, d *differ, p *side, byKey
 	if err != nil {
 		return err
 	}
-	defer d.bufs.Put(&data)
+	defer d.putBuf(data)
 	base := p.offs[rr.from]
 	out := make([]byte, 0, len(data)+len(data)/8)
 	if !rr.parse {

@@ -201,8 +201,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		WithSyncWrites(false).
 		// Small memtables are flushed to tables in the background while
 		// a big commit goes on, leaving little to flush on close (with
-		// 16 MiB, closing after a 20,000-file commit took 0.1 s).
-		WithMemTableSize(4 << 20).
+		// 16 MiB, closing after a 20,000-file commit took 0.1 s). And
+		// every open creates a memtable file of twice this size and
+		// touches it through a mapping: the kernel's read-ahead then
+		// fills pages of the sparse file (see the value log below).
+		WithMemTableSize(1 << 20).
 		WithNumMemtables(2).
 		// Level-0 tables are compacted only when there are 8: with
 		// the small memtables a big commit leaves several, and
@@ -210,7 +213,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// for it (~0.1 s after a 20,000-file commit).
 		WithNumLevelZeroTables(8).
 		WithNumLevelZeroTablesStall(16).
-		WithValueLogFileSize(64 << 20).
+		// Every open also creates a value log file (twice this size,
+		// mapped), for values over the threshold: dx stores none (its
+		// values are a few dozen bytes), so the smallest size allowed.
+		// With this and 1 MiB memtables, against 64 and 4 MiB, a warm
+		// `dx log -n 1` took 44 ms instead of 47.6, and a cold merge
+		// --into of the dolt dataset 0.20 s instead of 0.23.
+		WithValueLogFileSize(1 << 20).
 		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(16 << 20).

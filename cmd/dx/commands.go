@@ -420,8 +420,9 @@ func (a *app) diffCmd() *cobra.Command {
 	var stat, asJSON, nameOnly, rows bool
 	var format string
 	c := &cobra.Command{
-		Use:   "diff [REV [REV]] [-- PATH...]",
-		Short: "Show differences: files added, removed, modified, renamed; with --rows, table rows",
+		Annotations: bigHeap,
+		Use:         "diff [REV [REV]] [-- PATH...]",
+		Short:       "Show differences: files added, removed, modified, renamed; with --rows, table rows",
 		Long: "With two revisions, compare them; with one, compare it with the worktree; with none, HEAD with the worktree.\n" +
 			"--rows compares the tables named in .dxattributes row by row (added, removed and changed rows, by key),\n" +
 			"reading only the chunks that differ.",

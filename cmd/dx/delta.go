@@ -38,8 +38,9 @@ func (a *app) deltaCmd() *cobra.Command {
 	var out, format string
 	var asJSON, stat bool
 	c := &cobra.Command{
-		Use:   "delta MODEL[@VERSION] [REV] [--out DIR] [--format csv|jsonl]",
-		Short: "What changed in a model's data since it was trained (rows and files)",
+		Annotations: bigHeap,
+		Use:         "delta MODEL[@VERSION] [REV] [--out DIR] [--format csv|jsonl]",
+		Short:       "What changed in a model's data since it was trained (rows and files)",
 		Long: "Compares the data a model version was trained on with REV (default HEAD), limited to\n" +
 			"the model's data paths: per table the added, changed (old and new values) and removed\n" +
 			"rows, per tree the added, changed and removed files. It reads only the chunks that\n" +

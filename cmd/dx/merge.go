@@ -18,8 +18,9 @@ func (a *app) mergeCmd() *cobra.Command {
 	var msg, into string
 	var cont, abort, asJSON bool
 	c := &cobra.Command{
-		Use:   "merge [--into BRANCH] REV | --continue | --abort",
-		Short: "Merge a branch or revision into HEAD or another branch (tables row by row)",
+		Annotations: bigHeap,
+		Use:         "merge [--into BRANCH] REV | --continue | --abort",
+		Short:       "Merge a branch or revision into HEAD or another branch (tables row by row)",
 		Long: "Fast-forward when HEAD is behind; otherwise a three-way merge from the lowest common ancestor:\n" +
 			"a path changed on one side takes that side; a table (see .dxattributes) changed on both sides merges\n" +
 			"row by row by key; the same key changed differently on both sides, a non-table file changed on both,\n" +

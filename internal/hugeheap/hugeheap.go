@@ -1,0 +1,30 @@
+// Package hugeheap backs the first part of the Go heap with transparent
+// huge pages.
+//
+// On the virtual machines dx is measured on, a process's first touch of a
+// 4 KiB page costs ~14 µs (the host backs guest memory lazily), so a
+// command that builds a 16 MiB heap spends ~60 ms in page faults: a third
+// of a row merge of a 134 MB table. The same memory in 2 MiB huge pages
+// faults 512 times less often. Linux gives huge pages to anonymous memory
+// advised MADV_HUGEPAGE (the usual setting, "madvise"), and the Go
+// runtime advises none of its heap, so Grow does: it grows the heap by
+// one big allocation, advises its range, and frees it with a GC (cheap
+// while the heap is small); the runtime hands out the lowest free pages
+// first, so the allocations that follow land there.
+package hugeheap
+
+import "runtime"
+
+// Grow backs the next n bytes of Go heap with huge pages, where the system
+// allows it; elsewhere it does nothing. Call it once, early, in a command
+// that will allocate several MiB; a small command would pay ~1 ms for it.
+func Grow(n int) {
+	if n <= 0 || !supported {
+		return
+	}
+	b := make([]byte, n)
+	advise(b)
+	runtime.KeepAlive(b)
+	b = nil
+	runtime.GC()
+}
