@@ -60,9 +60,10 @@ func (a *app) initCmd() *cobra.Command {
 func (a *app) statusCmd() *cobra.Command {
 	var asJSON, short bool
 	c := &cobra.Command{
-		Use:   "status",
-		Short: "Show what changed in the worktree since HEAD",
-		Args:  args(cobra.NoArgs),
+		Annotations: bigHeap,
+		Use:         "status",
+		Short:       "Show what changed in the worktree since HEAD",
+		Args:        args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
 				st, err := r.Status(cmd.Context())
@@ -144,8 +145,9 @@ func (a *app) commitCmd() *cobra.Command {
 	var msg string
 	var allowEmpty, asJSON bool
 	c := &cobra.Command{
-		Use:   "commit -m MESSAGE [PATH...]",
-		Short: "Record the worktree (or the given paths) as a new commit",
+		Annotations: bigHeap,
+		Use:         "commit -m MESSAGE [PATH...]",
+		Short:       "Record the worktree (or the given paths) as a new commit",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if msg == "" {
 				return usageError{errors.New("commit needs a message: -m MESSAGE")}
@@ -218,8 +220,9 @@ func humanBytes(n int64) string {
 func (a *app) checkoutCmd() *cobra.Command {
 	var force, asJSON, ours, theirs bool
 	c := &cobra.Command{
-		Use:   "checkout [--force] REV [-- PATH...] | --ours|--theirs PATH...",
-		Short: "Switch the worktree to a revision, or restore paths from it",
+		Annotations: bigHeap,
+		Use:         "checkout [--force] REV [-- PATH...] | --ours|--theirs PATH...",
+		Short:       "Switch the worktree to a revision, or restore paths from it",
 		Long: "Switch the worktree to a branch, tag or commit. Local changes the switch would overwrite make it\n" +
 			"refuse (naming them) unless --force. With '-- PATH...', restore only those paths and leave HEAD.",
 		Args: args(cobra.MinimumNArgs(1)),

@@ -85,11 +85,14 @@ func (a *app) rootCmd() *cobra.Command {
 	return root
 }
 
-// Commands annotated bigHeap (row diffs and merges) build heaps of
-// several MiB in a fraction of a second: their first bigHeapBytes of heap
-// are backed by huge pages (see internal/hugeheap). A cold merge of two
-// branches of a 134 MB table took 0.21 s instead of 0.23, with 1,600 page
-// faults instead of 4,500; a small command would pay ~2 ms for it.
+// Commands annotated bigHeap (those that scan the worktree, row diffs and
+// merges) build heaps of several MiB in a fraction of a second: their
+// first bigHeapBytes of heap are backed by huge pages (see
+// internal/hugeheap). Measured with a cold page cache: a merge of two
+// branches of a 134 MB table took 0.21 s instead of 0.23 (1,700 page
+// faults instead of 4,500), a no-change commit of 20,000 files 0.165 s
+// instead of 0.18 (1,700 instead of 3,200). A small command (log, branch)
+// would pay ~2 ms for it.
 var bigHeap = map[string]string{heapAnnotation: "big"}
 
 const (
