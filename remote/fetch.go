@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/hugeheap"
 	"github.com/dxdata/dx/store"
 	"github.com/dxdata/dx/store/pack"
 )
@@ -463,15 +464,17 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 		return nil
 	}
 	spans := f.plan(ws, gap)
+	bufs := newRangeBufs(f.o.Parallel)
+	defer bufs.release()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(f.o.Parallel)
 	for _, s := range spans {
 		g.Go(func() error {
-			buf, err := f.getRange(gctx, s)
-			if err != nil {
+			buf, scratch := bufs.get(s.n)
+			defer func() { bufs.put(buf, scratch) }()
+			if err := f.getRange(gctx, s, buf); err != nil {
 				return err
 			}
-			var scratch []byte
 			for _, e := range s.entries {
 				needed := s.needed[e.ID]
 				if !needed && !all {
@@ -488,7 +491,7 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 					}
 					return fmt.Errorf("%s: object %s in %s: %v: %w", f.be, e.ID.Short(), packKey(s.pack), err, ErrIntegrity)
 				}
-				scratch = raw
+				scratch = raw[:0]
 				o := store.Stored{ID: e.ID, Kind: e.Kind, Codec: e.Codec, Raw: e.Raw, Stored: stored}
 				var keep []byte
 				if e.Kind.IsMeta() {
@@ -505,22 +508,70 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 	return g.Wait()
 }
 
-// getRange reads one span whole.
-func (f *fetcher) getRange(ctx context.Context, s span) ([]byte, error) {
+// rangeBufs recycles the buffers ranges are read into, and the buffers
+// their objects are decompressed into to be verified, one pair per
+// concurrent GET: fresh memory costs a page fault every 4 KiB (~14 µs on
+// the machines measured, where a clone of a 1 GiB table downloaded 324
+// MiB into fresh 16 MiB buffers). Range buffers are mapped in huge pages
+// where the system allows. An object's bytes are staged (copied) before
+// its range buffer goes back.
+type rangeBufs struct {
+	mu       sync.Mutex
+	idle     [][2][]byte
+	mappings [][]byte
+}
+
+func newRangeBufs(n int) *rangeBufs { return &rangeBufs{idle: make([][2][]byte, 0, n)} }
+
+// get returns a range buffer of length n and a decompression buffer.
+func (r *rangeBufs) get(n int64) (buf, scratch []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, p := range r.idle {
+		if int64(cap(p[0])) >= n {
+			r.idle = slices.Delete(r.idle, i, i+1)
+			return p[0][:n], p[1]
+		}
+	}
+	size := max(n, maxRange)
+	if b, m := hugeheap.Map(int(size)); b != nil {
+		r.mappings = append(r.mappings, m)
+		return b[:n], nil
+	}
+	return make([]byte, n, size), nil
+}
+
+func (r *rangeBufs) put(buf, scratch []byte) {
+	r.mu.Lock()
+	r.idle = append(r.idle, [2][]byte{buf[:0], scratch[:0]})
+	r.mu.Unlock()
+}
+
+// release unmaps the mapped buffers; none may be used after.
+func (r *rangeBufs) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.mappings {
+		hugeheap.Unmap(m)
+	}
+	r.mappings, r.idle = nil, nil
+}
+
+// getRange reads one span whole into buf (len s.n).
+func (f *fetcher) getRange(ctx context.Context, s span, buf []byte) error {
 	rc, err := f.be.GetRange(ctx, packKey(s.pack), s.off, s.n)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
 	}
 	defer rc.Close()
-	buf := make([]byte, s.n)
 	n, err := io.ReadFull(rc, buf)
 	f.read.Add(int64(n))
 	f.reqs.Add(1)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		return nil, fmt.Errorf("%s: %s is shorter than its index says: %w", f.be, packKey(s.pack), ErrIntegrity)
+		return fmt.Errorf("%s: %s is shorter than its index says: %w", f.be, packKey(s.pack), ErrIntegrity)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
 	}
-	return buf, nil
+	return nil
 }

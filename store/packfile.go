@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"github.com/dxdata/dx/internal/hugeheap"
 )
 
 // alignment of buffers and lengths for direct I/O.
@@ -16,7 +18,7 @@ const alignment = 4096
 // writeFileDirect then copies.
 type alignedBuf struct {
 	b []byte
-	// For a buffer from mapHuge: base is its aligned memory (b starts
+	// For a buffer from hugeheap.Map: base is its aligned memory (b starts
 	// there again on reset, even if b grew elsewhere) and mapping what
 	// free releases. Both nil for a buffer on the Go heap.
 	base, mapping []byte
@@ -30,7 +32,7 @@ func newAlignedBuf(capacity int) *alignedBuf {
 // pack buffer, recycled): it is mapped outside the Go heap in huge pages
 // where the system allows, and must be released with free.
 func newHugeBuf(capacity int) *alignedBuf {
-	if b, m := mapHuge(capacity); b != nil {
+	if b, m := hugeheap.Map(capacity); b != nil {
 		return &alignedBuf{b: b[:0], base: b, mapping: m}
 	}
 	return newAlignedBuf(capacity)
@@ -38,11 +40,9 @@ func newHugeBuf(capacity int) *alignedBuf {
 
 // free releases a mapped buffer's memory; nothing may use it after.
 func (a *alignedBuf) free() {
-	unmapHuge(a.mapping)
+	hugeheap.Unmap(a.mapping)
 	a.b, a.base, a.mapping = nil, nil, nil
 }
-
-func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 func alignedSlice(n int) []byte {
 	raw := make([]byte, n+alignment)

@@ -160,9 +160,10 @@ func pushJSON(res *remote.PushResult, d time.Duration) any {
 func (a *app) fetchCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "fetch [REMOTE]",
-		Short: "Download a remote's branches, tags and models (only the data missing here)",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Annotations: bigHeap,
+		Use:         "fetch [REMOTE]",
+		Short:       "Download a remote's branches, tags and models (only the data missing here)",
+		Args:        args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withRepo(ctx, func(r *repo.Repo) error {
@@ -265,9 +266,10 @@ func (a *app) cloneCmd() *cobra.Command {
 	var asJSON bool
 	var paths []string
 	c := &cobra.Command{
-		Use:   "clone URL [DIR] [--path P]…",
-		Short: "Create a repository from a remote and check out a branch",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Annotations: bigHeap,
+		Use:         "clone URL [DIR] [--path P]…",
+		Short:       "Create a repository from a remote and check out a branch",
+		Args:        args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg.URL = args[0]

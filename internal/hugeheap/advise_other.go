@@ -5,3 +5,9 @@ package hugeheap
 const supported = false
 
 func advise([]byte) {}
+
+// Map returns nil: the caller allocates on the Go heap.
+func Map(n int) (b, mapping []byte) { return nil, nil }
+
+// Unmap does nothing.
+func Unmap(mapping []byte) {}

@@ -1,5 +1,6 @@
-// Package hugeheap backs the first part of the Go heap with transparent
-// huge pages.
+// Package hugeheap gives big, short-lived allocations transparent huge
+// pages: Map for buffers outside the Go heap, Grow for the first part of
+// the Go heap.
 //
 // On the virtual machines dx is measured on, a process's first touch of a
 // 4 KiB page costs ~14 µs (the host backs guest memory lazily), so a

@@ -174,7 +174,7 @@ func (s *Server) start(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(hctx, http.MethodGet, "http://"+s.Endpoint+"/minio/health/live", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && s.iamReady(hctx) {
 				return nil
 			}
 		}
@@ -188,6 +188,19 @@ func (s *Server) start(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// iamReady says whether the server answers a request signed with an
+// unknown key as such. Live is not enough: IAM loads after, and until then
+// such a request fails with XMinioIAMNotInitialized instead of access
+// denied (a test of bad credentials met it).
+func (s *Server) iamReady(ctx context.Context) bool {
+	cl, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4("dx-iam-probe", "dx-iam-probe-secret", "")})
+	if err != nil {
+		return false
+	}
+	_, err = cl.ListBuckets(ctx)
+	return err != nil && !strings.Contains(err.Error(), "IAM")
 }
 
 // signal signals the current process group and waits for the process to

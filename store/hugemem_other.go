@@ -1,7 +1,0 @@
-//go:build !linux
-
-package store
-
-func mapHuge(n int) (b, mapping []byte) { return nil, nil }
-
-func unmapHuge(mapping []byte) {}
