@@ -788,7 +788,7 @@ func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
 	}
 	seconds := r.Seconds
 	// Counts and bytes read, from the summary.
-	r = b.rn.run(repo, nil, b.cfg.dx, "diff", "--rows", "--stat", "--json", "HEAD~1", "HEAD")
+	r = b.rn.run(repo, nil, b.cfg.dx, "--stats", "diff", "--rows", "--stat", "--json", "HEAD~1", "HEAD")
 	if r.Err != nil {
 		logf("  dx row diff --stat FAILED: %s", r.errLine())
 		return nil
@@ -810,9 +810,20 @@ func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
 		rd.BytesRead += f.Stats.BytesRead
 		rd.BytesParsed += f.Stats.BytesParsed
 	}
+	// What it read from the store: --stats' counters, the last line of
+	// stderr.
+	var st struct {
+		Stored int64 `json:"stored_bytes_read"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &st); err != nil {
+		logf("  dx row diff --stats: bad JSON: %v", err)
+		return nil
+	}
+	rd.StoredRead = st.Stored
 	rd.Correct = rd.Added == v2.RowsAdded && rd.Removed == v2.RowsRemoved && rd.Changed == v2.RowsChanged
-	logf("  dx row diff: %.2fs, read %s of %s, parsed %s; +%d −%d ~%d (expected %s)", rd.Seconds,
-		human(rd.BytesRead), human(rd.BytesTotal), human(rd.BytesParsed), rd.Added, rd.Removed, rd.Changed, rd.Expected)
+	logf("  dx row diff: %.2fs, read %s of %s (%s from the store), parsed %s; +%d −%d ~%d (expected %s)", rd.Seconds,
+		human(rd.BytesRead), human(rd.BytesTotal), human(rd.StoredRead), human(rd.BytesParsed), rd.Added, rd.Removed, rd.Changed, rd.Expected)
 	return rd
 }
 

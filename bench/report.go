@@ -87,11 +87,14 @@ type RowDiffResult struct {
 	BytesTotal  int64   `json:"bytes_total"` // both versions
 	BytesRead   int64   `json:"bytes_read"`
 	BytesParsed int64   `json:"bytes_parsed"`
-	Added       int64   `json:"added"`
-	Changed     int64   `json:"changed"`
-	Removed     int64   `json:"removed"`
-	Expected    string  `json:"expected"` // what the generator did
-	Correct     bool    `json:"correct"`
+	// StoredRead is what it read from the store's packs: the stored
+	// (compressed) bytes of every object it got, metadata included.
+	StoredRead int64  `json:"stored_bytes_read"`
+	Added      int64  `json:"added"`
+	Changed    int64  `json:"changed"`
+	Removed    int64  `json:"removed"`
+	Expected   string `json:"expected"` // what the generator did
+	Correct    bool   `json:"correct"`
 }
 
 // MergeResult is `dx merge` of two branches that each updated a disjoint
@@ -313,6 +316,8 @@ func (rep *Report) evaluate() {
 				"parsed %s = %.1f%% of the %s table; decompressed %s of changed chunks (both versions) = %.1f%% of it, %.1f%% of both versions",
 				human(rd.BytesParsed), 100*f, human(d.V1Bytes), human(rd.BytesRead), 100*float64(rd.BytesRead)/table,
 				100*float64(rd.BytesRead)/float64(max(1, rd.BytesTotal)))
+			add("row diff reads ≤ 10% of the table's bytes from the store", d.Name, passFail(float64(rd.StoredRead)/table <= targetRowDiffRead),
+				"read %s (compressed, metadata included) = %.1f%% of the %s table", human(rd.StoredRead), 100*float64(rd.StoredRead)/table, human(d.V1Bytes))
 			if d.Name == "dolt" {
 				add("row diff faster than Dolt's", d.Name, passFail(rd.Seconds < doltDiffSeconds),
 					"dx %.2f s vs Dolt %.2f s for the row diff of a 2%% change of a table this size (Dolt's measured elsewhere: it cannot be built here)", rd.Seconds, doltDiffSeconds)

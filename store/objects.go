@@ -767,6 +767,7 @@ func (s *Store) get(ctx context.Context, kind dag.Kind, id dag.ID, buf []byte) (
 			return nil, fmt.Errorf("object %s in pack %s: %v: %w", id.Short(), loc.Pack.Short(), err, ErrCorrupt)
 		}
 		*sb = stored[:0]
+		s.stats.StoredBytesRead.Add(int64(len(stored)))
 	}
 	if e.Kind != kind {
 		return nil, fmt.Errorf("object %s is a %s, not a %s: %w", id.Short(), e.Kind, kind, ErrCorrupt)

@@ -113,6 +113,7 @@ type Store struct {
 type Stats struct {
 	ObjectsRead     atomic.Int64
 	BytesRead       atomic.Int64 // raw bytes returned by Get
+	StoredBytesRead atomic.Int64 // stored (compressed) bytes Get read from packs
 	ChunksWritten   atomic.Int64
 	DataBytesStored atomic.Int64 // stored (compressed) bytes of new chunks
 	DataBytesRaw    atomic.Int64
@@ -127,6 +128,7 @@ func (s *Stats) Snapshot() map[string]int64 {
 	return map[string]int64{
 		"objects_read":      s.ObjectsRead.Load(),
 		"bytes_read":        s.BytesRead.Load(),
+		"stored_bytes_read": s.StoredBytesRead.Load(),
 		"chunks_written":    s.ChunksWritten.Load(),
 		"data_bytes_stored": s.DataBytesStored.Load(),
 		"data_bytes_raw":    s.DataBytesRaw.Load(),
