@@ -23,9 +23,6 @@ func Grow(n int) {
 	if n <= 0 || !supported {
 		return
 	}
-	b := make([]byte, n)
-	advise(b)
-	runtime.KeepAlive(b)
-	b = nil
+	advise(make([]byte, n)) // garbage once advised
 	runtime.GC()
 }

@@ -195,13 +195,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		msg = fmt.Sprintf("Merge %s into %s", o.Rev, into)
 	}
 	if len(tm.Conflicts) == 0 {
-		c := &dag.Commit{Tree: tree, Parents: []dag.ID{headID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
-			Generation: max(head.Generation, theirs.Commit.Generation) + 1}
-		enc, err := c.Encode()
-		if err != nil {
-			return nil, err
-		}
-		id, err := r.Store.Put(ctx, dag.KindCommit, enc)
+		id, err := r.putMergeCommit(ctx, tree, headID, head, theirs, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -373,13 +367,7 @@ func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, err
 		if msg == "" {
 			msg = fmt.Sprintf("Merge %s into %s", o.Rev, o.Into)
 		}
-		c := &dag.Commit{Tree: tree, Parents: []dag.ID{oursID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
-			Generation: max(ours.Generation, theirs.Commit.Generation) + 1}
-		enc, err := c.Encode()
-		if err != nil {
-			return nil, err
-		}
-		if res.Commit, err = r.Store.Put(ctx, dag.KindCommit, enc); err != nil {
+		if res.Commit, err = r.putMergeCommit(ctx, tree, oursID, ours, theirs, msg); err != nil {
 			return nil, err
 		}
 		to = tree
@@ -393,6 +381,18 @@ func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, err
 		return nil, fmt.Errorf("merge --into %s: %w", o.Into, err)
 	}
 	return res, nil
+}
+
+// putMergeCommit stores the commit of a merge of theirs into ours (its
+// two parents) with the merged tree.
+func (r *Repo) putMergeCommit(ctx context.Context, tree, oursID dag.ID, ours *dag.Commit, theirs Resolved, msg string) (dag.ID, error) {
+	c := &dag.Commit{Tree: tree, Parents: []dag.ID{oursID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
+		Generation: max(ours.Generation, theirs.Commit.Generation) + 1}
+	enc, err := c.Encode()
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	return r.Store.Put(ctx, dag.KindCommit, enc)
 }
 
 func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error) {
