@@ -213,7 +213,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// the small memtables a big commit leaves several, and
 		// compacting two at the next open made that command's close wait
 		// for it (~0.1 s after a 20,000-file commit).
-		WithNumLevelZeroTables(8).
+		WithNumLevelZeroTables(level0Tables).
 		WithNumLevelZeroTablesStall(16).
 		// Every open also creates a value log file (twice this size,
 		// mapped), for values over the threshold: dx stores none (its
@@ -293,8 +293,49 @@ func (s *Store) Close() error {
 	s.closePacks()
 	s.dropReadTxns()
 	s.freeBufs()
-	cerr := s.db.Close()
+	cerr := errors.Join(s.compactLevel0(), s.db.Close())
 	return errors.Join(ferr, cerr)
+}
+
+// level0Tables is the number of level-0 index tables at which badger
+// compacts them in the background, and level0Compact the number at which
+// Close does. badger's compactors start only after a random delay of up
+// to a second, which a short command (branch, tag, merge) never reaches,
+// and each such command's close turns its writes into one more level-0
+// table. Left alone, level 0 grew by a table a command, and every open and
+// close paid for each: after 100 such commands a warm `dx log -n 1` took
+// 60–80 ms instead of 30. (Flatten compacts a lone level 0 only once it
+// has more than level0Tables tables.)
+const (
+	level0Tables  = 8
+	level0Compact = level0Tables + 1
+)
+
+// compactLevel0 compacts level 0 of the index into the level below when it
+// has level0Compact tables or more, and that level is the only other one:
+// then it rewrites only that level, at most a few MiB: badger keeps one
+// level below 0 until the index passes 10 MiB (about 100,000 chunks).
+// Measured on the index of a 134 MB table (0.5 MiB), the command that
+// compacts takes ~15 ms longer (33 ms for 103 tables). Bigger indexes are
+// compacted in the background by the commands that run long enough, those
+// that write much.
+func (s *Store) compactLevel0() error {
+	var l0, below int
+	for _, l := range s.db.Levels() {
+		switch {
+		case l.Level == 0:
+			l0 = l.NumTables
+		case l.NumTables > 0:
+			below++
+		}
+	}
+	if l0 < level0Compact || below > 1 {
+		return nil
+	}
+	if err := s.db.Flatten(1); err != nil {
+		return fmt.Errorf("store close: compact index: %w", err)
+	}
+	return nil
 }
 
 // stopFinisher lets the finisher complete the queued packs and exit.
