@@ -47,6 +47,8 @@ type IngestFile struct {
 	Name string // for messages and for choosing the cut mode; default Path
 	// Open, if set, supplies the content instead of os.Open(Path).
 	Open func() (io.ReadCloser, error)
+	// Keys, if set, records the key range of each chunk (IngestStore).
+	Keys *ChunkKeys
 }
 
 // IngestResult is the File built from one input.
@@ -149,6 +151,10 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	close(p.jobs)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
+		p.ranges.cancel()
+		return nil, err
+	}
+	if err := p.ranges.flush(); err != nil {
 		return nil, err
 	}
 	return results, nil
@@ -170,12 +176,14 @@ type pipeline struct {
 	// bounds the files in flight.
 	states chan *fileState
 	stored atomic.Int64 // bytes of the chunks handed to the workers
+	ranges keyRangeWriter
 }
 
 type chunkJob struct {
 	data *[]byte
 	seq  int
 	out  chan<- chunkDone
+	keys *ChunkKeys // of the file, if its key ranges are recorded
 }
 
 type chunkDone struct {
@@ -205,6 +213,11 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 					var codec pack.Codec
 					cbuf, codec = p.comp.Compress(cbuf[:0], data)
 					_, d.err = p.s.putNew(sink, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
+				}
+				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
+					if lo, hi, ok := k.Range(data, j.seq == 0); ok {
+						d.err = p.ranges.add(p.s, k.Tag, j.seq == 0, d.ref.ID, lo, hi)
+					}
 				}
 			case IngestCompressOnly:
 				cbuf, _ = p.comp.Compress(cbuf[:0], data)
@@ -291,7 +304,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 		}
 		*bp = b
 		select {
-		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results}:
+		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results, keys: f.Keys}:
 			seq++
 		case <-ctx.Done():
 			p.bufs.Put(bp)

@@ -533,3 +533,58 @@ func TestIndexLevel0StaysBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestRecordsKeyRanges: a file ingested with ChunkKeys has the range
+// of every chunk recorded under its tag (the first chunk apart), found
+// after a reopen; other tags and unknown chunks have none.
+func TestIngestRecordsKeyRanges(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	data := randData(9, 600<<10)
+	tag := [8]byte{1, 2, 3}
+	keys := &ChunkKeys{Tag: tag, Range: func(chunk []byte, first bool) (string, string, bool) {
+		if len(chunk) < 2 {
+			return "", "", false
+		}
+		return fmt.Sprint(first, chunk[0]), fmt.Sprint(chunk[len(chunk)-1]), true
+	}}
+	res, err := s.Ingest(ctx, []IngestFile{{Path: "f", Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}, Keys: keys}}, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, dir)
+	var refs []KeyRangeRef
+	var want []string
+	off := 0
+	err = dag.WalkFile(ctx, s, res[0].ID, func(c dag.ChunkRef) error {
+		chunk := data[off : off+int(c.Len)]
+		refs = append(refs, KeyRangeRef{ID: c.ID, First: off == 0})
+		lo, hi, _ := keys.Range(chunk, off == 0)
+		want = append(want, lo+".."+hi)
+		off += int(c.Len)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) < 3 {
+		t.Fatalf("%d chunks", len(refs))
+	}
+	lo, hi, ok, err := s.KeyRanges(ctx, tag, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range refs {
+		if !ok[i] || lo[i]+".."+hi[i] != want[i] {
+			t.Errorf("chunk %d: %q..%q (%v), want %s", i, lo[i], hi[i], ok[i], want[i])
+		}
+	}
+	refs[1].First = true // recorded as not first
+	_, _, ok, err = s.KeyRanges(ctx, [8]byte{9}, refs[:1])
+	_, _, ok2, err2 := s.KeyRanges(ctx, tag, refs[1:2])
+	if err != nil || err2 != nil || ok[0] || ok2[0] {
+		t.Errorf("ranges found under another tag (%v) or for a chunk not first (%v): %v %v", ok[0], ok2[0], err, err2)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/dxdata/dx/internal/table"
 	"io"
 	"io/fs"
 	"os"
@@ -563,10 +564,18 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*wtNode, label string) ([]store.IngestResult, error) {
 	var total int64
 	files := make([]store.IngestFile, len(nodes))
+	// Stored tables record their chunks' key ranges, for merges.
+	var attrs *table.Attributes
+	if mode == store.IngestStore && base == r.Root {
+		attrs, _ = r.worktreeAttributes(ctx) // unreadable: no ranges (status says why)
+	}
 	for i, n := range nodes {
 		total += int64(n.size)
 		full := filepath.Join(base, filepath.FromSlash(n.path))
 		files[i] = store.IngestFile{Path: full, Name: n.path}
+		if n.mode == dag.ModeFile || n.mode == dag.ModeExec {
+			files[i].Keys = chunkKeys(attrs, n.path, full)
+		}
 		if n.mode == dag.ModeSymlink {
 			files[i].Open = func() (io.ReadCloser, error) {
 				t, err := os.Readlink(full)

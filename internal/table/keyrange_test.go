@@ -1,0 +1,168 @@
+package table
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// parsedRange parses a whole file and returns the least and greatest key of
+// the rows starting in [from, to).
+func parsedRange(t *testing.T, r *Reader, file string, from, to int) (merge.KeyRange, bool) {
+	t.Helper()
+	h, n, err := r.Header([]byte(file), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kr merge.KeyRange
+	seen := false
+	err = r.Parse(h, []byte(file[n:]), true, func(row merge.Row) error {
+		if off := n + int(row.Off); off < from || off >= to {
+			return nil
+		}
+		if !seen || merge.CompareKeys(row.Key, kr.Lo) < 0 {
+			kr.Lo = row.Key
+		}
+		if !seen || merge.CompareKeys(row.Key, kr.Hi) > 0 {
+			kr.Hi = row.Key
+		}
+		seen = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr, seen
+}
+
+func TestChunkKeys(t *testing.T) {
+	cases := []struct {
+		name   string
+		spec   Spec
+		file   string
+		cuts   []int // chunk boundaries (row ends)
+		want   []string
+		giveUp []bool // the chunk's range is not known
+	}{
+		{"csv", Spec{CSV, []string{"id"}}, "id,v\n3,a\n10,b\n9,c\n", []int{9}, []string{"3..3", "9..10"}, nil},
+		{"csv second key column, quoted others", Spec{CSV, []string{"k"}}, "a,k,b\nx,7,\"q,\nr\"\ny,2,z\n", nil, []string{"2..7"}, nil},
+		{"crlf, bom, empty lines", Spec{CSV, []string{"id"}}, "\uFEFFid,v\r\n\r\nb,1\r\na,2\r\n\n", nil, []string{"a..b"}, nil},
+		{"last line without newline", Spec{CSV, []string{"v"}}, "id,v\n1,x\n2,y", nil, []string{"x..y"}, nil},
+		{"composite", Spec{TSV, []string{"a", "b"}}, "a\tb\tc\n1\tz\tq\n1\ty\tq\n", nil, []string{"1\x1fy..1\x1fz"}, nil},
+		{"quoted key gives up", Spec{CSV, []string{"id"}}, "id,v\n\"1\",a\n2,b\n", []int{11}, []string{"", "2..2"}, []bool{true, false}},
+		{"header only", Spec{CSV, []string{"id"}}, "id,v\n", nil, nil, []bool{true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := New(c.spec)
+			h, _, err := r.Header([]byte(c.file), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rangeOf, ok := r.ChunkKeys(h)
+			if !ok {
+				t.Fatal("no key ranges for a keyed CSV/TSV table")
+			}
+			bounds := append(append([]int{0}, c.cuts...), len(c.file))
+			for i := 0; i+1 < len(bounds); i++ {
+				got, ok := rangeOf([]byte(c.file[bounds[i]:bounds[i+1]]), i == 0)
+				if c.giveUp != nil && c.giveUp[i] {
+					if ok {
+						t.Errorf("chunk %d: got %q, want no range", i, got)
+					}
+					continue
+				}
+				if !ok {
+					t.Fatalf("chunk %d: no range", i)
+				}
+				if s := got.Lo + ".." + got.Hi; s != c.want[i] {
+					t.Errorf("chunk %d: %q, want %q", i, s, c.want[i])
+				}
+			}
+		})
+	}
+	if _, _, ok := New(Spec{JSONL, []string{"id"}}).ChunkKeys(merge.Header{}); ok {
+		t.Error("key ranges for JSONL")
+	}
+	if _, _, ok := New(Spec{Format: CSV}).ChunkKeys(merge.Header{Cols: []string{"a"}}); ok {
+		t.Error("key ranges without a key")
+	}
+}
+
+// TestChunkKeysMatchParse: on generated CSV (quoted fields with commas,
+// quotes and newlines, CRLF, numeric and text keys) cut at random row
+// ends, every chunk's range is exactly the least and greatest key Parse
+// finds in it, or not known.
+func TestChunkKeysMatchParse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	field := func() string {
+		switch rng.IntN(6) {
+		case 0:
+			return `"a,b"`
+		case 1:
+			return "\"x\ny\""
+		case 2:
+			return `"q""q"`
+		case 3:
+			return ""
+		}
+		return fmt.Sprintf("w%d", rng.IntN(100))
+	}
+	known := 0
+	for iter := 0; iter < 200; iter++ {
+		keyCol := rng.IntN(3)
+		var sb strings.Builder
+		sb.WriteString("c0,c1,c2\n")
+		eol := "\n"
+		if iter%3 == 0 {
+			eol = "\r\n"
+		}
+		var ends []int
+		for i := 0; i < 30; i++ {
+			vals := []string{field(), field(), field()}
+			if rng.IntN(2) == 0 {
+				vals[keyCol] = fmt.Sprint(rng.IntN(1000))
+			} else {
+				vals[keyCol] = fmt.Sprintf("k%d", rng.IntN(1000))
+			}
+			if rng.IntN(20) == 0 {
+				vals[keyCol] = `"quoted"`
+			}
+			sb.WriteString(strings.Join(vals, ",") + eol)
+			ends = append(ends, sb.Len())
+		}
+		file := sb.String()
+		spec := Spec{CSV, []string{fmt.Sprintf("c%d", keyCol)}}
+		r := New(spec)
+		h, _, err := r.Header([]byte(file), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rangeOf, _ := r.ChunkKeys(h)
+		from := 0
+		for from < len(file) {
+			to := len(file)
+			for _, e := range ends {
+				if e > from && rng.IntN(4) == 0 {
+					to = e
+					break
+				}
+			}
+			got, ok := rangeOf([]byte(file[from:to]), from == 0)
+			want, wok := parsedRange(t, r, file, from, to)
+			if ok {
+				known++
+				if !wok || got != want {
+					t.Fatalf("file %d [%d,%d): range %q..%q, parsed %q..%q (%v)", iter, from, to, got.Lo, got.Hi, want.Lo, want.Hi, wok)
+				}
+			}
+			from = to
+		}
+	}
+	if known < 100 {
+		t.Fatalf("only %d chunks got a range", known)
+	}
+}

@@ -1,0 +1,94 @@
+package merge
+
+import (
+	"bytes"
+	"context"
+)
+
+// KeyRange is the least and greatest key (in CompareKeys order) of the
+// rows that start in a chunk of a table file. A merge uses them to tell,
+// without reading the chunks, that two changes cannot touch the same key.
+type KeyRange struct{ Lo, Hi string }
+
+// KeyRanger is a Source that knows the key ranges of some of its chunks.
+type KeyRanger interface {
+	// KeyRanges returns the key range of each chunk idx[k] of the file,
+	// whose header is h, in out[k], and ok[k] false where it is not known.
+	KeyRanges(ctx context.Context, h Header, idx []int) (out []KeyRange, ok []bool, err error)
+}
+
+// CompareKeys is the order of key ranges: keys that are decimal integers
+// written canonically (digits only, no leading zero), by value, before all
+// others, bytewise. Row numbers and IDs, the usual keys, then make narrow
+// ranges over a file sorted by them (bytewise, "99" and "100" would be
+// apart). Any total order would be correct; a range only ever widens.
+func CompareKeys(a, b string) int {
+	na, nb := isCanonicalInt(a), isCanonicalInt(b)
+	switch {
+	case na && nb:
+		if len(a) != len(b) {
+			if len(a) < len(b) {
+				return -1
+			}
+			return 1
+		}
+	case na:
+		return -1
+	case nb:
+		return 1
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// CompareKeyBytes is CompareKeys on keys held as bytes.
+func CompareKeyBytes(a, b []byte) int {
+	na, nb := isCanonicalInt(a), isCanonicalInt(b)
+	switch {
+	case na && nb:
+		if len(a) != len(b) {
+			if len(a) < len(b) {
+				return -1
+			}
+			return 1
+		}
+	case na:
+		return -1
+	case nb:
+		return 1
+	}
+	return bytes.Compare(a, b)
+}
+
+func isCanonicalInt[S string | []byte](s S) bool {
+	if len(s) == 0 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// overlaps reports whether two key ranges share a key.
+func (r KeyRange) overlaps(o KeyRange) bool {
+	return CompareKeys(r.Lo, o.Hi) <= 0 && CompareKeys(o.Lo, r.Hi) <= 0
+}
+
+// union is the least range holding both.
+func (r KeyRange) union(o KeyRange) KeyRange {
+	if CompareKeys(o.Lo, r.Lo) < 0 {
+		r.Lo = o.Lo
+	}
+	if CompareKeys(o.Hi, r.Hi) > 0 {
+		r.Hi = o.Hi
+	}
+	return r
+}
