@@ -2,7 +2,9 @@ package merge
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"strings"
 )
 
 // KeyRange is the least and greatest key (in CompareKeys order) of the
@@ -23,46 +25,33 @@ type KeyRanger interface {
 // ranges over a file sorted by them (bytewise, "99" and "100" would be
 // apart). Any total order would be correct; a range only ever widens.
 func CompareKeys(a, b string) int {
-	na, nb := isCanonicalInt(a), isCanonicalInt(b)
-	switch {
-	case na && nb:
-		if len(a) != len(b) {
-			if len(a) < len(b) {
-				return -1
-			}
-			return 1
-		}
-	case na:
-		return -1
-	case nb:
-		return 1
+	if c, ok := compareClass(a, b); ok {
+		return c
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }
 
 // CompareKeyBytes is CompareKeys on keys held as bytes.
 func CompareKeyBytes(a, b []byte) int {
-	na, nb := isCanonicalInt(a), isCanonicalInt(b)
-	switch {
-	case na && nb:
-		if len(a) != len(b) {
-			if len(a) < len(b) {
-				return -1
-			}
-			return 1
-		}
-	case na:
-		return -1
-	case nb:
-		return 1
+	if c, ok := compareClass(a, b); ok {
+		return c
 	}
 	return bytes.Compare(a, b)
+}
+
+// compareClass orders a and b when their classes or lengths tell; false:
+// compare them bytewise.
+func compareClass[S string | []byte](a, b S) (int, bool) {
+	na, nb := isCanonicalInt(a), isCanonicalInt(b)
+	switch {
+	case na && nb && len(a) != len(b):
+		return cmp.Compare(len(a), len(b)), true
+	case na && !nb:
+		return -1, true
+	case nb && !na:
+		return 1, true
+	}
+	return 0, false
 }
 
 func isCanonicalInt[S string | []byte](s S) bool {
