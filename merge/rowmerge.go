@@ -43,6 +43,11 @@ type RowMerge struct {
 	// Taken counts those of them that came in runs of the other side's
 	// chunks taken whole (neither rewritten nor stored again).
 	Taken int
+	// Unread counts the runs of the other side's changed chunks taken
+	// whole without reading them: key ranges showed that no key in them
+	// was changed by the side built on. Their row changes are in the
+	// result but not in the counts above.
+	Unread int
 	// Unchanged is set when the result is the side it was built on.
 	Unchanged bool
 	// OnTheirs: the result was built on theirs (only theirs changed the
@@ -71,6 +76,7 @@ func MergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 type testSettings struct {
 	misplace int64
 	plain    bool // no runs taken whole, both sides diffed in full
+	noRanges bool // key ranges not used (also: a blind run could not be placed)
 }
 
 // mergeRows is MergeRows.
@@ -78,7 +84,7 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 	if !t.Keyed() {
 		return nil, errors.New("a table without a key column cannot be merged row by row")
 	}
-	dO, dT, err := mergeDiffs(ctx, t, base, ours, theirs, o, !tst.plain)
+	dO, dT, blind, err := mergeDiffs(ctx, t, base, ours, theirs, o, !tst.plain, !tst.noRanges)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +133,7 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		}
 	}
 	sort.Slice(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].Key < res.Conflicts[j].Key })
-	if len(apply) == 0 {
+	if len(apply) == 0 && len(blind) == 0 {
 		res.Unchanged = true
 		p := prim.d.sides[1]
 		for i, c := range p.chunks {
@@ -138,6 +144,16 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 	var takes []*take
 	if !onTheirs && o.Aligned && !tst.plain {
 		takes = findTakes(prim, other, apply)
+	}
+	for _, u := range other.us { // (blind: onTheirs is false, headers being equal)
+		if r := u.r[0]; r != nil && blind[*r] {
+			j, ok := takeable(prim.d.sides[0], other.d.sides[1], u)
+			if !ok { // (not expected: rangedDiffs checked it)
+				tst.noRanges = true
+				return mergeRows(ctx, t, base, ours, theirs, o, tst)
+			}
+			takes = append(takes, &take{u: u, from: j, n: r.to - r.from, blind: true})
+		}
 	}
 	stats := res.Stats
 	for {
@@ -161,9 +177,17 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		if len(left) == len(takes) {
 			break
 		}
+		if slices.ContainsFunc(takes, func(tk *take) bool { return tk.blind && !slices.Contains(left, tk) }) {
+			// Its changes are not known, to be written in elsewhere.
+			tst.noRanges = true
+			return mergeRows(ctx, t, base, ours, theirs, o, tst)
+		}
 		takes = left // some run around a take was rewritten: apply its changes there
 	}
 	for _, tk := range takes {
+		if tk.blind {
+			res.Unread++
+		}
 		res.Taken += len(tk.changes)
 		for _, c := range tk.changes {
 			switch c.Kind {
@@ -190,6 +214,8 @@ type take struct {
 	from    int   // first chunk of the built-on side it replaces
 	n       int   // how many
 	changes []*RowChange
+	// blind: taken unread (see rangedDiffs); its changes are not known.
+	blind bool
 }
 
 // findTakes lists the runs of the other side that can be taken whole.
@@ -252,24 +278,34 @@ func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
 	}
 	var out []*take
 	for ui, u := range other.us {
-		a, b := u.r[0], u.r[1]
-		if bad[ui] || len(changes[ui]) == 0 || a == nil || b == nil || a.from < 1 || a.to >= len(pb.chunks) ||
-			b.from < 1 || b.to >= len(os.chunks) || os.partner[b.from-1] != a.from-1 || os.partner[b.to] != a.to {
-			continue // (the run replaces base chunks between the same two)
+		if bad[ui] || len(changes[ui]) == 0 {
+			continue
 		}
-		// The built-on side kept the base chunks the run replaces, in
-		// order: their ends are cuts there too, whatever it changed
-		// around them.
-		j := pb.partner[a.from]
-		ok := j >= 0
-		for k := a.from; ok && k < a.to; k++ {
-			ok = !pb.dirty[k] && pb.partner[k] == j+(k-a.from)
-		}
-		if ok {
-			out = append(out, &take{u: u, from: j, n: a.to - a.from, changes: changes[ui]})
+		if j, ok := takeable(pb, os, u); ok {
+			out = append(out, &take{u: u, from: j, n: u.r[0].to - u.r[0].from, changes: changes[ui]})
 		}
 	}
 	return out
+}
+
+// takeable reports whether unit u of the diff base → other side can be
+// taken whole into a file built on the side whose diff from the base saw
+// the base as pb, and at which chunk of that side the base chunks it
+// replaces start.
+func takeable(pb, os *side, u *unit) (int, bool) {
+	a, b := u.r[0], u.r[1]
+	if a == nil || b == nil || a.from < 1 || a.to >= len(pb.chunks) ||
+		b.from < 1 || b.to >= len(os.chunks) || os.partner[b.from-1] != a.from-1 || os.partner[b.to] != a.to {
+		return 0, false // (the run replaces base chunks between the same two)
+	}
+	// The built-on side kept the base chunks the run replaces, in order:
+	// their ends are cuts there too, whatever it changed around them.
+	j := pb.partner[a.from]
+	ok := j >= 0
+	for k := a.from; ok && k < a.to; k++ {
+		ok = !pb.dirty[k] && pb.partner[k] == j+(k-a.from)
+	}
+	return j, ok
 }
 
 // placeTakes puts the takes into the merged file, where the built-on
@@ -321,7 +357,20 @@ func placeTakes(res *RowMerge, prim, other *RowDiff, takes []*take) []*take {
 // base chunks, and ours changed it only by changing that chunk. So ours is
 // diffed there alone, unless that shows it adding or removing rows (a row
 // ours moved would look removed) or changing the header: then everywhere.
-func mergeDiffs(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, inPart bool) (dO, dT *RowDiff, err error) {
+//
+// With key ranges (see rangedDiffs), theirs too is diffed only in part,
+// and blind lists the base runs of its units taken unread.
+func mergeDiffs(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, inPart, ranged bool) (dO, dT *RowDiff, blind map[span]bool, err error) {
+	if inPart && ranged && o.Aligned {
+		if dO, dT, blind, err = rangedDiffs(ctx, t, base, ours, theirs, o); err != nil || blind != nil {
+			return dO, dT, blind, err
+		}
+	}
+	dO, dT, err = mergeDiffsUnranged(ctx, t, base, ours, theirs, o, inPart)
+	return dO, dT, nil, err
+}
+
+func mergeDiffsUnranged(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, inPart bool) (dO, dT *RowDiff, err error) {
 	if dT, err = DiffRows(ctx, t, base, theirs, o); err != nil {
 		return nil, nil, fmt.Errorf("theirs: %w", err)
 	}

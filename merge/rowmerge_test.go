@@ -135,6 +135,19 @@ func randEdits(r *rand.Rand, g *genTable, n int, prefix string, taken map[string
 	return es, order
 }
 
+// bothApplied returns the rows of base with two disjoint edit sets
+// applied, and the union of the sets.
+func bothApplied(base *genTable, eo editSet, oo []string, et editSet, ot []string) (map[string][]string, editSet) {
+	both := editSet{}
+	for k, v := range eo {
+		both[k] = v
+	}
+	for k, v := range et {
+		both[k] = v
+	}
+	return wantRows(applyEdits(base, both, append(oo, ot...))), both
+}
+
 func wantRows(g *genTable) map[string][]string {
 	out := map[string][]string{}
 	for _, r := range g.rows {
@@ -188,14 +201,7 @@ func TestMergeRowsProperty(t *testing.T) {
 					if len(m.Conflicts) != 0 {
 						t.Fatalf("round %d: %d conflicts on disjoint edits", round, len(m.Conflicts))
 					}
-					both := editSet{}
-					for k, v := range eo {
-						both[k] = v
-					}
-					for k, v := range et {
-						both[k] = v
-					}
-					want := wantRows(applyEdits(base, both, append(oo, ot...)))
+					want, both := bothApplied(base, eo, oo, et, ot)
 					_, got := rowsOf(t, table.Spec{Format: e.format, Key: []string{"id"}}, out)
 					if len(got) != len(want) {
 						t.Fatalf("round %d: %d rows, want %d", round, len(got), len(want))

@@ -99,9 +99,24 @@ type keyRangeWriter struct {
 	n  int
 }
 
-func (w *keyRangeWriter) add(s *Store, tag [8]byte, first bool, id dag.ID, lo, hi string) error {
+func encodeKeyRange(lo, hi string) []byte {
 	v := binary.AppendUvarint(make([]byte, 0, 2+len(lo)+len(hi)), uint64(len(lo)))
-	v = append(append(v, lo...), hi...)
+	return append(append(v, lo...), hi...)
+}
+
+// RecordKeyRange records one chunk's key range under tag (see ChunkKeys).
+func (s *Store) RecordKeyRange(tag [8]byte, first bool, id dag.ID, lo, hi string) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(keyRangeKey(tag, first, id), encodeKeyRange(lo, hi))
+	})
+	if err != nil {
+		return fmt.Errorf("record key range: %w", err)
+	}
+	return nil
+}
+
+func (w *keyRangeWriter) add(s *Store, tag [8]byte, first bool, id dag.ID, lo, hi string) error {
+	v := encodeKeyRange(lo, hi)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.wb == nil {

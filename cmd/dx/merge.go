@@ -133,6 +133,9 @@ func printMerge(a *app, rev, into string, res *repo.MergeResult) {
 	}
 	for _, t := range res.Tables {
 		a.printf("Merged table %s by rows: %d added, %d changed, %d removed from %s", t.Path, t.Added, t.Changed, t.Removed, rev)
+		if t.UnreadRuns > 0 {
+			a.printf(", and %d more changed runs of chunks taken whole, unread (no key in them changed here)", t.UnreadRuns)
+		}
 		if t.Conflicts > 0 {
 			a.printf("; %d keys conflict", t.Conflicts)
 		}

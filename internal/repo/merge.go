@@ -69,6 +69,10 @@ type TableMerged struct {
 	Changed   int    `json:"changed"`
 	Removed   int    `json:"removed"`
 	Conflicts int    `json:"conflicts"`
+	// UnreadRuns counts the runs of changed chunks taken whole from the
+	// merged revision without reading them, their rows not counted above:
+	// their key ranges showed no key changed on both sides.
+	UnreadRuns int `json:"unread_runs"`
 }
 
 // MergeResult says what a merge did.
@@ -271,7 +275,7 @@ func (r *Repo) threeWay(ctx context.Context, attrs *table.Attributes, base, ours
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
 		}
-		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts)})
+		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts), UnreadRuns: rm.Unread})
 		if len(rm.Conflicts) > 0 {
 			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rm.Conflicts, Merged: e}, true, nil
 		}
@@ -481,6 +485,9 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 			if i == 1 {
 				src.backedBy(wt)
 			}
+			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+				return keyRanges(ctx, r.Store, spec, src, h, idx)
+			}
 			srcs[i] = src
 			aligned[i], errs[i] = src.rowAligned(ctx, spec.Format)
 		}()
@@ -527,7 +534,14 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt, read)
 		}()
 	}
-	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode))
+	var keys *store.ChunkKeys // the new chunks' key ranges, for later merges
+	if tag, rangeOf, ok := table.New(spec).ChunkKeys(rm.Header); ok {
+		keys = &store.ChunkKeys{Tag: tag, Range: func(c []byte, first bool) (string, string, bool) {
+			kr, ok := rangeOf(c, first)
+			return kr.Lo, kr.Hi, ok
+		}}
+	}
+	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode), keys)
 	wg.Wait()
 	if err == nil {
 		err = perr
@@ -551,7 +565,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 // change is read back. The runs are cut on all cores; a run that reaches
 // past the start of the next one (two changes a chunk apart) makes that
 // one's work unused, as cutting them in order would have.
-func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read pieceRead, copts chunker.Options) (dag.ID, uint64, error) {
+func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read pieceRead, copts chunker.Options, keys *store.ChunkKeys) (dag.ID, uint64, error) {
 	type region struct {
 		chunks []dag.ChunkRef
 		next   int // the piece after the region
@@ -576,7 +590,7 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read piece
 		// One reader and buffers per worker: chunks are at most Max bytes,
 		// so they are never regrown (fresh memory costs a page fault every
 		// 4 KiB, more than reading the chunk).
-		cu := &cutter{ck: ck, pr: pieceReader{ctx: ctx, read: read, pieces: pieces, ends: map[int64]int{}, buf: make([]byte, 0, ck.Options().Max)}, cbuf: make([]byte, 0, ck.Options().Max)}
+		cu := &cutter{keys: keys, ck: ck, pr: pieceReader{ctx: ctx, read: read, pieces: pieces, ends: map[int64]int{}, buf: make([]byte, 0, ck.Options().Max)}, cbuf: make([]byte, 0, ck.Options().Max)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -640,6 +654,14 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 		if err != nil {
 			return nil, 0, err
 		}
+		if k := cu.keys; k != nil {
+			first := start == 0 && len(out) == 0
+			if lo, hi, ok := k.Range(c, first); ok {
+				if err := r.Store.RecordKeyRange(k.Tag, first, id, lo, hi); err != nil {
+					return nil, 0, err
+				}
+			}
+		}
 		out = append(out, dag.ChunkRef{ID: id, Len: uint32(len(c))})
 		pos += int64(len(c))
 		if j, ok := pr.ends[pos]; ok {
@@ -650,6 +672,7 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 
 // cutter is what one worker of storeMerged cuts regions with.
 type cutter struct {
+	keys *store.ChunkKeys // records the key ranges of the chunks cut, if set
 	ck   *chunker.Chunker
 	pr   pieceReader
 	cbuf []byte

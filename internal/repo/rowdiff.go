@@ -260,6 +260,16 @@ type chunkSource struct {
 	ferr   error
 	// prefetch, if set, starts reading the chunks idx (see merge.Prefetcher).
 	prefetch func(ctx context.Context, idx []int)
+	// ranges, if set, looks up chunks' key ranges (see merge.KeyRanger).
+	ranges func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error)
+}
+
+// KeyRanges implements merge.KeyRanger.
+func (s *chunkSource) KeyRanges(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+	if s.ranges == nil {
+		return make([]merge.KeyRange, len(idx)), make([]bool, len(idx)), nil
+	}
+	return s.ranges(ctx, h, idx)
 }
 
 // Prefetch implements merge.Prefetcher.

@@ -1,0 +1,175 @@
+package merge
+
+import (
+	"context"
+	"slices"
+	"sort"
+)
+
+// A merge with key ranges. Where theirs changed a run of chunks that ours
+// kept, and no key in that run (before or after the change) is in the key
+// range of any run ours changed, no key can have been changed by both: the
+// run goes into the merged file as it is, unread ("blind"). Only the runs
+// whose ranges meet a run of the other side are diffed. Over a table kept
+// sorted by its key, scattered changes then cost the chunks where both
+// sides changed nearby rows, not every chunk either side changed.
+
+// plan is the units a diff of a and b starts with, found without reading.
+func plan(a, b Source, o DiffOptions) *differ {
+	d := &differ{o: o}
+	d.sides[0], d.sides[1] = newSide(a), newSide(b)
+	d.match()
+	d.widen()
+	return d
+}
+
+// unitRanges returns the key range of each unit of d (the union of its
+// chunks' ranges on both sides); ok[k] is false where some chunk's is not
+// known.
+func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]KeyRange, []bool, error) {
+	var got [2]map[int]KeyRange
+	for k, s := range d.sides {
+		kr, isKR := s.src.(KeyRanger)
+		if !isKR {
+			return nil, make([]bool, len(us)), nil
+		}
+		var idx []int
+		for _, u := range us {
+			if r := u.r[k]; r != nil {
+				for i := r.from; i < r.to; i++ {
+					idx = append(idx, i)
+				}
+			}
+		}
+		out, ok, err := kr.KeyRanges(ctx, h, idx)
+		if err != nil {
+			return nil, nil, err
+		}
+		got[k] = make(map[int]KeyRange, len(idx))
+		for j, i := range idx {
+			if ok[j] {
+				got[k][i] = out[j]
+			}
+		}
+	}
+	ranges, known := make([]KeyRange, len(us)), make([]bool, len(us))
+	for ui, u := range us {
+		first, ok := true, true
+		for k, r := range u.r {
+			if r == nil {
+				continue
+			}
+			for i := r.from; ok && i < r.to; i++ {
+				var c KeyRange
+				if c, ok = got[k][i]; ok {
+					if first {
+						ranges[ui], first = c, false
+					} else {
+						ranges[ui] = ranges[ui].union(c)
+					}
+				}
+			}
+		}
+		known[ui] = ok && !first
+	}
+	return ranges, known, nil
+}
+
+// rangeSet answers whether a key range meets any of a set.
+type rangeSet struct {
+	los   []string // sorted
+	maxHi []string // maxHi[i]: the greatest Hi of the ranges los[:i+1] start
+}
+
+func newRangeSet(rs []KeyRange) *rangeSet {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b KeyRange) int { return CompareKeys(a.Lo, b.Lo) })
+	s := &rangeSet{}
+	for i, r := range rs {
+		s.los = append(s.los, r.Lo)
+		if i == 0 || CompareKeys(r.Hi, s.maxHi[i-1]) > 0 {
+			s.maxHi = append(s.maxHi, r.Hi)
+		} else {
+			s.maxHi = append(s.maxHi, s.maxHi[i-1])
+		}
+	}
+	return s
+}
+
+func (s *rangeSet) meets(r KeyRange) bool {
+	n := sort.Search(len(s.los), func(i int) bool { return CompareKeys(s.los[i], r.Hi) > 0 })
+	return n > 0 && CompareKeys(s.maxHi[n-1], r.Lo) >= 0
+}
+
+// rangedDiffs diffs base against each side where the key ranges say it
+// matters (see above) and returns the base runs of theirs' units taken
+// blind; nil when ranges do not help (not known everywhere, headers not
+// all the same, or no run to take blind): the caller diffs as usual.
+func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions) (dO, dT *RowDiff, blind map[span]bool, err error) {
+	var h Header
+	for i, src := range []Source{base, ours, theirs} {
+		if _, ok := src.(KeyRanger); !ok || len(src.Chunks()) == 0 {
+			return nil, nil, nil, nil
+		}
+		first, err := src.AppendChunk(ctx, 0, nil)
+		if err != nil {
+			return nil, nil, nil, nil // the diffs will say
+		}
+		hi, _, err := t.Header(first, len(src.Chunks()) == 1)
+		if err != nil || (i > 0 && !slices.Equal(hi.Cols, h.Cols)) {
+			return nil, nil, nil, nil
+		}
+		h = hi
+	}
+	pO, pT := plan(base, ours, o), plan(base, theirs, o)
+	uO, uT := pO.units(), pT.units()
+	rO, kO, err := unitRanges(ctx, pO, uO, h)
+	if err != nil || slices.Contains(kO, false) {
+		return nil, nil, nil, err
+	}
+	rT, kT, err := unitRanges(ctx, pT, uT, h)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ourSet := newRangeSet(rO)
+	blind = map[span]bool{}
+	var diffed []KeyRange
+	touched := make([]bool, len(pT.sides[0].chunks)) // base chunks at or next to a diffed run of theirs
+	anyUnknown := false
+	for ui, u := range uT {
+		if _, ok := takeable(pO.sides[0], pT.sides[1], u); ok && kT[ui] && !ourSet.meets(rT[ui]) {
+			blind[*u.r[0]] = true
+			continue
+		}
+		if !kT[ui] {
+			anyUnknown = true
+		}
+		diffed = append(diffed, rT[ui])
+		if r := u.r[0]; r != nil {
+			for i := max(r.from-1, 0); i < min(r.to+1, len(touched)); i++ {
+				touched[i] = true
+			}
+		}
+	}
+	if len(blind) == 0 {
+		return nil, nil, nil, nil
+	}
+	if dT, err = diffRows(ctx, t, base, theirs, o, func(from, to int) bool { return !blind[span{from, to}] }); err != nil {
+		return nil, nil, nil, err
+	}
+	theirSet := newRangeSet(diffed)
+	oursRange := make(map[span]KeyRange, len(uO))
+	for ui, u := range uO {
+		if u.r[0] != nil {
+			oursRange[*u.r[0]] = rO[ui]
+		}
+	}
+	dO, err = diffRows(ctx, t, base, ours, o, func(from, to int) bool {
+		r, ok := oursRange[span{from, to}]
+		return anyUnknown || !ok || slices.Contains(touched[from:to], true) || theirSet.meets(r)
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return dO, dT, blind, nil
+}

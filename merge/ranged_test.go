@@ -1,0 +1,183 @@
+package merge_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+	"github.com/dxdata/dx/store/chunker"
+)
+
+// rangedSource is a memSource that knows its chunks' key ranges, computed
+// by the function commits record them with; hide(i) hides chunk i's.
+type rangedSource struct {
+	*memSource
+	spec table.Spec
+	hide func(i int) bool
+}
+
+func (s *rangedSource) KeyRanges(_ context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+	out, ok := make([]merge.KeyRange, len(idx)), make([]bool, len(idx))
+	_, rangeOf, keyed := table.New(s.spec).ChunkKeys(h)
+	for k, i := range idx {
+		if keyed && (s.hide == nil || !s.hide(i)) {
+			out[k], ok[k] = rangeOf(s.chunks[i], i == 0)
+		}
+	}
+	return out, ok, nil
+}
+
+var rangedChunking = chunker.Options{Min: 256, Avg: 1024, Max: 4096, Mode: chunker.CSV}
+
+// rangedMerge merges with key ranges known (but for the chunks hide says)
+// and checks the result against the same merge without them: the same
+// rows, the same conflicts. It returns the merge and its rows.
+func rangedMerge(t *testing.T, base, ours, theirs *genTable, hide func(i int) bool) (*merge.RowMerge, map[string][]string) {
+	t.Helper()
+	e := encoding{format: table.CSV}
+	spec := table.Spec{Format: table.CSV, Key: []string{"id"}}
+	srcs := make([]*rangedSource, 3)
+	for i, g := range []*genTable{base, ours, theirs} {
+		srcs[i] = &rangedSource{memSource: chunked(t, g.encode(e), rangedChunking), spec: spec, hide: hide}
+	}
+	o := merge.DiffOptions{Aligned: true, MaxChunk: rangedChunking.Max}
+	m, err := merge.MergeRows(context.Background(), table.New(spec), srcs[0], srcs[1], srcs[2], o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got := rowsOf(t, spec, assemble(t, m, srcs[0].memSource, srcs[1].memSource, srcs[2].memSource))
+	b, ou, th := srcs[0].memSource, srcs[1].memSource, srcs[2].memSource
+	plain, err := merge.MergeRows(context.Background(), table.New(spec), b, ou, th, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := rowsOf(t, spec, assemble(t, plain, b, ou, th))
+	if len(got) != len(want) {
+		t.Fatalf("with key ranges %d rows, without %d", len(got), len(want))
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !slices.Equal(g, w) {
+			t.Fatalf("key %s: with key ranges %q, without %q", k, g, w)
+		}
+	}
+	var ck, pk []string
+	for _, c := range m.Conflicts {
+		ck = append(ck, c.Key)
+	}
+	for _, c := range plain.Conflicts {
+		pk = append(pk, c.Key)
+	}
+	if !slices.Equal(ck, pk) {
+		t.Fatalf("conflicts with key ranges %q, without %q", ck, pk)
+	}
+	return m, got
+}
+
+// TestMergeRowsRanged: disjoint random edits on a table sorted by its key
+// merge, with key ranges, to both change sets applied, row for row, as
+// without them; most of theirs' changed runs are taken unread. With some
+// ranges not known, the same.
+func TestMergeRowsRanged(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 13))
+	unread := 0
+	for round := 0; round < 12; round++ {
+		base := genRows(r, 1500+r.IntN(1500))
+		taken := map[string]bool{}
+		n := []int{3, 10, 40}[round%3]
+		eo, oo := randEdits(r, base, n, "o", taken, round%2 == 0)
+		et, ot := randEdits(r, base, n, "t", taken, round%4 < 2)
+		ours, theirs := applyEdits(base, eo, oo), applyEdits(base, et, ot)
+		var hide func(int) bool
+		if round%3 == 2 {
+			hide = func(i int) bool { return i%7 == 3 }
+		}
+		m, got := rangedMerge(t, base, ours, theirs, hide)
+		if len(m.Conflicts) != 0 {
+			t.Fatalf("round %d: %d conflicts on disjoint edits", round, len(m.Conflicts))
+		}
+		want, _ := bothApplied(base, eo, oo, et, ot)
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d rows, want %d", round, len(got), len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || !sameVals(g, w, table.CSV) {
+				t.Fatalf("round %d: key %s: got %q, want %q", round, k, g, w)
+			}
+		}
+		unread += m.Unread
+	}
+	if unread == 0 {
+		t.Fatal("no run of theirs taken unread in 12 merges")
+	}
+}
+
+// TestMergeRowsRangedSameKey: the two sides touch the same key in places
+// far apart (a row theirs moved, a key both added): key ranges find it,
+// as the full diffs do.
+func TestMergeRowsRangedSameKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	base := genRows(r, 3000)
+	for _, row := range base.rows {
+		for i, v := range row {
+			if len(v) > 100 {
+				// No row longer than a chunk: a chunk cut inside a row,
+				// and the next, have no known range, and a merge then
+				// reads every run.
+				row[i] = "short"
+			}
+		}
+	}
+	row := func(k, v string) []string { return []string{k, "x", v, "y"} }
+	at := func(g *genTable, i int, rows ...[]string) *genTable {
+		out := g.clone()
+		out.rows = slices.Insert(out.rows, i, rows...)
+		return out
+	}
+	del := func(g *genTable, k string) *genTable {
+		out := g.clone()
+		out.rows = slices.DeleteFunc(out.rows, func(r []string) bool { return r[0] == k })
+		return out
+	}
+	set := func(g *genTable, k, v string) *genTable {
+		out := g.clone()
+		for _, r := range out.rows {
+			if r[0] == k {
+				r[2] = v
+			}
+		}
+		return out
+	}
+	moved := base.rows[100][0]
+	cases := []struct {
+		name         string
+		ours, theirs *genTable
+		conflicts    []string
+	}{
+		{"theirs moves a row ours changed", set(base, moved, "ours"), at(del(base, moved), 2500, row(moved, "theirs")), []string{moved}},
+		{"theirs moves a row, ours changes another", set(base, base.rows[2000][0], "ours"), at(del(base, moved), 2500, row(moved, "theirs")), nil},
+		{"both add a key, differently", at(base, 2800, row("k0000100x", "ours")), at(base, 200, row("k0000100x", "theirs")), []string{"k0000100x"}},
+		{"both add a key, the same", at(set(base, base.rows[20][0], "o"), 2800, row("k0000100x", "same")), at(base, 200, row("k0000100x", "same")), nil},
+	}
+	far := base.rows[2950][0] // past the rows the cases insert among
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Theirs also changes a row far from the rest: a run to take
+			// unread.
+			m, _ := rangedMerge(t, base, c.ours, set(c.theirs, far, "far"), nil)
+			if m.Unread == 0 {
+				t.Error("no run taken unread")
+			}
+			var keys []string
+			for _, cf := range m.Conflicts {
+				keys = append(keys, cf.Key)
+			}
+			if !slices.Equal(keys, c.conflicts) {
+				t.Fatalf("conflicts %q, want %q", keys, c.conflicts)
+			}
+		})
+	}
+}
+
