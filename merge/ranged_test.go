@@ -180,4 +180,3 @@ func TestMergeRowsRangedSameKey(t *testing.T) {
 		})
 	}
 }
-
