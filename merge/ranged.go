@@ -9,10 +9,13 @@ import (
 // A merge with key ranges. Where theirs changed a run of chunks that ours
 // kept, and no key in that run (before or after the change) is in the key
 // range of any run ours changed, no key can have been changed by both: the
-// run goes into the merged file as it is, unread ("blind"). Only the runs
-// whose ranges meet a run of the other side are diffed. Over a table kept
-// sorted by its key, scattered changes then cost the chunks where both
-// sides changed nearby rows, not every chunk either side changed.
+// run goes into the merged file as it is, unread ("blind"). Only theirs'
+// runs whose ranges meet a run of ours are diffed, and then only ours'
+// runs holding a key those changed (or where their changes are written
+// in). Over a table kept sorted by its key, scattered changes then cost
+// the chunks where both sides changed nearby rows, not every chunk either
+// side changed. (A range must hold every key of its chunk's rows: a wider
+// one costs reads, never correctness.)
 
 // plan is the units a diff of a and b starts with, found without reading.
 func plan(a, b Source, o DiffOptions) *differ {
@@ -133,20 +136,14 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	}
 	ourSet := newRangeSet(rO)
 	blind = map[span]bool{}
-	var diffed []KeyRange
-	touched := make([]bool, len(pT.sides[0].chunks)) // base chunks at or next to a diffed run of theirs
-	anyUnknown := false
+	touched := make([]bool, len(pT.sides[0].chunks)) // base chunks in a diffed run of theirs
 	for ui, u := range uT {
 		if _, ok := takeable(pO.sides[0], pT.sides[1], u); ok && kT[ui] && !ourSet.meets(rT[ui]) {
 			blind[*u.r[0]] = true
 			continue
 		}
-		if !kT[ui] {
-			anyUnknown = true
-		}
-		diffed = append(diffed, rT[ui])
 		if r := u.r[0]; r != nil {
-			for i := max(r.from-1, 0); i < min(r.to+1, len(touched)); i++ {
+			for i := r.from; i < r.to; i++ {
 				touched[i] = true
 			}
 		}
@@ -157,7 +154,14 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	if dT, err = diffRows(ctx, t, base, theirs, o, func(from, to int) bool { return !blind[span{from, to}] }); err != nil {
 		return nil, nil, nil, err
 	}
-	theirSet := newRangeSet(diffed)
+	// Ours is diffed where theirs' diff found a key changed (a key ours
+	// changed too is in one of its runs), and where the changes theirs'
+	// diff found are written into ours' chunks.
+	keys := make([]string, 0, 2*len(dT.Changes))
+	for _, c := range dT.Changes {
+		keys = append(keys, c.Key)
+	}
+	slices.SortFunc(keys, CompareKeys)
 	oursRange := make(map[span]KeyRange, len(uO))
 	for ui, u := range uO {
 		if u.r[0] != nil {
@@ -166,7 +170,11 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	}
 	dO, err = diffRows(ctx, t, base, ours, o, func(from, to int) bool {
 		r, ok := oursRange[span{from, to}]
-		return anyUnknown || !ok || slices.Contains(touched[from:to], true) || theirSet.meets(r)
+		if !ok || slices.Contains(touched[from:to], true) {
+			return true
+		}
+		i, _ := slices.BinarySearchFunc(keys, r.Lo, CompareKeys)
+		return i < len(keys) && CompareKeys(keys[i], r.Hi) <= 0
 	})
 	if err != nil {
 		return nil, nil, nil, err
