@@ -184,6 +184,11 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 			return nil, fmt.Errorf("gc: %w", err)
 		}
 	}
+	if !o.DryRun {
+		if err := s.dropKeyRanges(live); err != nil {
+			return nil, err
+		}
+	}
 	// Packs recorded but holding no index entries, and files without records.
 	for id, rec := range recs {
 		if _, ok := use[id]; !ok {

@@ -149,3 +149,38 @@ func (w *keyRangeWriter) cancel() {
 		w.wb = nil
 	}
 }
+
+// dropKeyRanges deletes the key ranges of chunks not in live.
+func (s *Store) dropKeyRanges(live map[dag.ID]struct{}) error {
+	var dead [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxKeyRange}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != 1+8+1+dag.IDSize {
+				continue
+			}
+			var id dag.ID
+			copy(id[:], k[1+8+1:])
+			if _, ok := live[id]; !ok {
+				dead = append(dead, it.Item().KeyCopy(nil))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("gc: key ranges: %w", err)
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range dead {
+		if err := wb.Delete(k); err != nil {
+			return fmt.Errorf("gc: key ranges: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("gc: key ranges: %w", err)
+	}
+	return nil
+}

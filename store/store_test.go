@@ -588,3 +588,52 @@ func TestIngestRecordsKeyRanges(t *testing.T) {
 		t.Errorf("ranges found under another tag (%v) or for a chunk not first (%v): %v %v", ok[0], ok2[0], err, err2)
 	}
 }
+
+// TestGCDropsDeadKeyRanges: gc deletes the key ranges of the chunks it
+// removes and keeps those of the chunks it keeps.
+func TestGCDropsDeadKeyRanges(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	c1 := commitFile(t, s, "refs/heads/main", "keep", randData(6, 300<<10), dag.ZeroID)
+	c2 := commitFile(t, s, "refs/heads/tmp", "drop", randData(7, 300<<10), dag.ZeroID)
+	tag := [8]byte{7}
+	firstChunk := func(commit dag.ID, name string) KeyRangeRef {
+		b, err := s.Get(ctx, dag.KindCommit, commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm, err := dag.DecodeCommit(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := dag.LookupPath(ctx, s, cm.Tree, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref KeyRangeRef
+		err = dag.WalkFile(ctx, s, e.ID, func(c dag.ChunkRef) error {
+			if ref.ID.IsZero() {
+				ref = KeyRangeRef{ID: c.ID}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordKeyRange(tag, false, ref.ID, "a", "b"); err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	keep, drop := firstChunk(c1, "keep"), firstChunk(c2, "drop")
+	if err := s.Transaction(ctx, []RefUpdate{{Name: "refs/heads/tmp", Old: c2}}, nil, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GC(ctx, GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, ok, err := s.KeyRanges(ctx, tag, []KeyRangeRef{keep, drop})
+	if err != nil || !ok[0] || ok[1] {
+		t.Fatalf("after gc: live chunk's range kept %v, dead chunk's kept %v (%v)", ok[0], ok[1], err)
+	}
+}
