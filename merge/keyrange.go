@@ -33,8 +33,22 @@ func CompareKeys(a, b string) int {
 
 // CompareKeyBytes is CompareKeys on keys held as bytes.
 func CompareKeyBytes(a, b []byte) int {
-	if c, ok := compareClass(a, b); ok {
-		return c
+	return CompareClassedKeys(a, IntKey(a), b, IntKey(b))
+}
+
+// IntKey reports whether a key is in the first class of CompareKeys.
+func IntKey(b []byte) bool { return isCanonicalInt(b) }
+
+// CompareClassedKeys is CompareKeyBytes given each key's IntKey (for
+// callers comparing one key with many).
+func CompareClassedKeys(a []byte, aInt bool, b []byte, bInt bool) int {
+	switch {
+	case aInt && bInt && len(a) != len(b):
+		return cmp.Compare(len(a), len(b))
+	case aInt && !bInt:
+		return -1
+	case bInt && !aInt:
+		return 1
 	}
 	return bytes.Compare(a, b)
 }

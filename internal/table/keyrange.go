@@ -50,15 +50,18 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 			b = b[end:]
 		}
 		var lo, hi []byte
+		var loInt, hiInt bool
 		seen := false
 		vals := make([][]byte, need)
 		var joined []byte
+		// Without a quote in the chunk, every row is one line.
+		q := quoted && bytes.IndexByte(b, '"') >= 0
 		for len(b) > 0 {
 			if b[0] == '\n' || (b[0] == '\r' && len(b) > 1 && b[1] == '\n') {
 				b = b[bytes.IndexByte(b, '\n')+1:] // an empty line: no row (csv skips it, and parseLines)
 				continue
 			}
-			rest, ok := rowKeys(b, sep, quoted, vals)
+			rest, ok := rowKeys(b, sep, q, vals)
 			if !ok {
 				return merge.KeyRange{}, false
 			}
@@ -74,13 +77,15 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 				}
 				key = joined
 			}
+			kInt := merge.IntKey(key)
 			switch {
 			case !seen:
 				lo, hi, seen = slices.Clone(key), slices.Clone(key), true
-			case merge.CompareKeyBytes(key, lo) < 0:
-				lo = append(lo[:0], key...)
-			case merge.CompareKeyBytes(key, hi) > 0:
-				hi = append(hi[:0], key...)
+				loInt, hiInt = kInt, kInt
+			case merge.CompareClassedKeys(key, kInt, hi, hiInt) > 0: // first: rows sorted by key ascend
+				hi, hiInt = append(hi[:0], key...), kInt
+			case merge.CompareClassedKeys(key, kInt, lo, loInt) < 0:
+				lo, loInt = append(lo[:0], key...), kInt
 			}
 		}
 		return merge.KeyRange{Lo: string(lo), Hi: string(hi)}, seen
@@ -98,7 +103,7 @@ func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bo
 	}
 	if !quoted || bytes.IndexByte(line, '"') < 0 {
 		// The usual row: one line, no quotes.
-		line = bytes.TrimSuffix(line, []byte{'\r'})
+		line = trimCR(line)
 		for f := range vals {
 			i := bytes.IndexByte(line, sep)
 			if i < 0 {
@@ -125,7 +130,7 @@ func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bo
 		}
 		v := b[p:end]
 		if end == len(b) || b[end] == '\n' {
-			v = bytes.TrimSuffix(v, []byte{'\r'})
+			v = trimCR(v)
 			if f < len(vals)-1 {
 				return nil, false // too few fields
 			}
@@ -158,4 +163,13 @@ func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bo
 		}
 		p += i + 1
 	}
+}
+
+// trimCR drops a final '\r' (bytes.TrimSuffix costs a call to compare one
+// byte, a quarter of the time here).
+func trimCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
 }
