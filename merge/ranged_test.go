@@ -2,6 +2,9 @@ package merge_test
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -30,6 +33,13 @@ func (s *rangedSource) KeyRanges(_ context.Context, h merge.Header, idx []int) (
 	return out, ok, nil
 }
 
+// More rounds, another seed: go test ./merge -run RangedMatchesPlain
+// -args -ranged.rounds 1000 -ranged.seed 5.
+var (
+	rangedSeed   = flag.Uint64("ranged.seed", 77, "seed of TestMergeRowsRangedMatchesPlain")
+	rangedRounds = flag.Int("ranged.rounds", 40, "rounds of TestMergeRowsRangedMatchesPlain")
+)
+
 var rangedChunking = chunker.Options{Min: 256, Avg: 1024, Max: 4096, Mode: chunker.CSV}
 
 // rangedMerge merges with key ranges known (but for the chunks hide says)
@@ -48,13 +58,13 @@ func rangedMerge(t *testing.T, base, ours, theirs *genTable, hide func(i int) bo
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, got := rowsOf(t, spec, assemble(t, m, srcs[0].memSource, srcs[1].memSource, srcs[2].memSource))
 	b, ou, th := srcs[0].memSource, srcs[1].memSource, srcs[2].memSource
 	plain, err := merge.MergeRows(context.Background(), table.New(spec), b, ou, th, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, want := rowsOf(t, spec, assemble(t, plain, b, ou, th))
+	_, want := rowsOf(t, spec, assemble(t, plain, b, ou, th)) // (first: a fault without ranges too is not theirs)
+	_, got := rowsOf(t, spec, assemble(t, m, srcs[0].memSource, srcs[1].memSource, srcs[2].memSource))
 	if len(got) != len(want) {
 		t.Fatalf("with key ranges %d rows, without %d", len(got), len(want))
 	}
@@ -178,5 +188,105 @@ func TestMergeRowsRangedSameKey(t *testing.T) {
 				t.Fatalf("conflicts %q, want %q", keys, c.conflicts)
 			}
 		})
+	}
+}
+
+// TestMergeRowsRangedMatchesPlain: on a sorted table, both sides make
+// random edits, overlapping or not: updates, deletes, inserts of new keys
+// anywhere (now and then the same key on both sides), rows moved
+// elsewhere, changed or not. The merge with key ranges gives the rows and
+// conflicts the merge without them gives.
+func TestMergeRowsRangedMatchesPlain(t *testing.T) {
+	r := rand.New(rand.NewPCG(*rangedSeed, 1))
+	short := func(g *genTable) {
+		for _, row := range g.rows {
+			for i, v := range row {
+				if len(v) > 100 {
+					row[i] = "short"
+				}
+			}
+		}
+	}
+	edit := func(g *genTable, n int, shared []string) *genTable {
+		out := g.clone()
+		for i := 0; i < n; i++ {
+			switch op := r.IntN(10); {
+			case op < 4: // update
+				row := out.rows[r.IntN(len(out.rows))]
+				row[2] = fmt.Sprint(r.IntN(1e6))
+			case op < 5: // delete
+				j := r.IntN(len(out.rows))
+				out.rows = slices.Delete(out.rows, j, j+1)
+			case op < 7: // insert a new key (or a shared one) anywhere
+				k := fmt.Sprintf("k%07dn%d", r.IntN(3000), r.IntN(1e6))
+				v := fmt.Sprint(r.IntN(3))
+				if r.IntN(3) == 0 {
+					k = shared[r.IntN(len(shared))]
+				}
+				if !slices.ContainsFunc(out.rows, func(row []string) bool { return row[0] == k }) {
+					out.rows = slices.Insert(out.rows, r.IntN(len(out.rows)+1), []string{k, "x", v, "y"})
+				}
+			default: // move a row elsewhere, changed or not
+				j := r.IntN(len(out.rows))
+				row := out.rows[j]
+				out.rows = slices.Delete(out.rows, j, j+1)
+				if r.IntN(2) == 0 {
+					row[2] = "moved"
+				}
+				out.rows = slices.Insert(out.rows, r.IntN(len(out.rows)+1), row)
+			}
+		}
+		return out
+	}
+	unread := 0
+	for round := 0; round < *rangedRounds; round++ {
+		base := genRows(r, 2000)
+		short(base)
+		shared := []string{"k0000500s", "k0001500s", "k0002500s"}
+		ours := edit(base, 1+r.IntN(12), shared)
+		theirs := edit(base, 1+r.IntN(12), shared)
+		m, got := rangedMerge(t, base, ours, theirs, nil)
+		unread += m.Unread
+		// Key by key: the side that changed it, the value both agree on,
+		// or (a conflict) ours'.
+		b, o, th := wantRows(base), wantRows(ours), wantRows(theirs)
+		want := map[string][]string{}
+		var conflicts []string
+		for _, k := range slices.Concat(slices.Collect(maps.Keys(b)), slices.Collect(maps.Keys(o)), slices.Collect(maps.Keys(th))) {
+			bv, bok := b[k]
+			ov, ook := o[k]
+			tv, tok := th[k]
+			oChanged := ook != bok || !slices.Equal(ov, bv)
+			tChanged := tok != bok || !slices.Equal(tv, bv)
+			v, ok := ov, ook
+			if tChanged && !oChanged {
+				v, ok = tv, tok
+			}
+			if oChanged && tChanged && (ook != tok || !slices.Equal(ov, tv)) && !slices.Contains(conflicts, k) {
+				conflicts = append(conflicts, k)
+			}
+			if ok {
+				want[k] = v
+			}
+		}
+		slices.Sort(conflicts)
+		var gotConflicts []string
+		for _, c := range m.Conflicts {
+			gotConflicts = append(gotConflicts, c.Key)
+		}
+		if !slices.Equal(gotConflicts, conflicts) {
+			t.Fatalf("round %d: conflicts %q, want %q", round, gotConflicts, conflicts)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d rows, want %d", round, len(got), len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || !slices.Equal(g, w) {
+				t.Fatalf("round %d: key %s: %q, want %q", round, k, g, w)
+			}
+		}
+	}
+	if unread == 0 {
+		t.Fatalf("no run taken unread in %d merges", *rangedRounds)
 	}
 }

@@ -142,8 +142,9 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		return res, nil
 	}
 	var takes []*take
+	var links map[*unit][]*unit
 	if !onTheirs && o.Aligned && !tst.plain {
-		takes = findTakes(prim, other, apply)
+		takes, links = findTakes(prim, other, apply)
 	}
 	for _, u := range other.us { // (blind: onTheirs is false, headers being equal)
 		if r := u.r[0]; r != nil && blind[*r] {
@@ -173,7 +174,7 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		if err := rewrite(ctx, t, prim, rest, o, tst.misplace, res); err != nil {
 			return nil, err
 		}
-		left := placeTakes(res, prim, other, takes)
+		left := closeTakes(placeTakes(res, prim, other, takes), links)
 		if len(left) == len(takes) {
 			break
 		}
@@ -228,7 +229,12 @@ type take struct {
 // across a boundary. Then the merged File is still the merged bytes, but
 // cut differently from a commit of them (the same holds at the start of
 // every run storeMerged re-cuts).
-func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
+//
+// A row the other side moved from one run to another (changed or not)
+// links the two: taking one and not the other would leave the row twice
+// in the result, or not at all. links lists each unit's linked units, and
+// only takes whose linked units are all taken are returned (closeTakes).
+func findTakes(prim, other *RowDiff, apply []*RowChange) ([]*take, map[*unit][]*unit) {
 	od := other.d
 	ob, os := od.sides[0], od.sides[1]
 	pb := prim.d.sides[0] // base, as the diff base → built-on side saw it
@@ -285,7 +291,53 @@ func findTakes(prim, other *RowDiff, apply []*RowChange) []*take {
 			out = append(out, &take{u: u, from: j, n: u.r[0].to - u.r[0].from, changes: changes[ui]})
 		}
 	}
-	return out
+	links := movedBetween(other.us)
+	return closeTakes(out, links), links
+}
+
+// movedBetween links the units of a diff between which a row moved: its
+// key is among the rows parsed on the old side of one and on the new side
+// of another.
+func movedBetween(us []*unit) map[*unit][]*unit {
+	oldAt := map[string]*unit{}
+	for _, u := range us {
+		for i := range u.rows[0] {
+			oldAt[u.rows[0][i].Key] = u
+		}
+	}
+	links := map[*unit][]*unit{}
+	for _, u := range us {
+		for i := range u.rows[1] {
+			if v := oldAt[u.rows[1][i].Key]; v != nil && v != u {
+				if !slices.Contains(links[u], v) {
+					links[u] = append(links[u], v)
+					links[v] = append(links[v], u)
+				}
+			}
+		}
+	}
+	return links
+}
+
+// closeTakes drops the takes of units linked to a unit not taken, until
+// none is left to drop.
+func closeTakes(takes []*take, links map[*unit][]*unit) []*take {
+	for {
+		in := make(map[*unit]bool, len(takes))
+		for _, tk := range takes {
+			in[tk.u] = true
+		}
+		kept := make([]*take, 0, len(takes))
+		for _, tk := range takes {
+			if !slices.ContainsFunc(links[tk.u], func(v *unit) bool { return !in[v] }) {
+				kept = append(kept, tk)
+			}
+		}
+		if len(kept) == len(takes) {
+			return takes
+		}
+		takes = kept
+	}
 }
 
 // takeable reports whether unit u of the diff base → other side can be
