@@ -15,7 +15,8 @@ type KeyRange struct{ Lo, Hi string }
 // KeyRanger is a Source that knows the key ranges of some of its chunks.
 type KeyRanger interface {
 	// KeyRanges returns the key range of each chunk idx[k] of the file,
-	// whose header is h, in out[k], and ok[k] false where it is not known.
+	// whose header is h, in out[k], and ok[k] false where it is not known
+	// (the source may then learn it if the chunk is read).
 	KeyRanges(ctx context.Context, h Header, idx []int) (out []KeyRange, ok []bool, err error)
 }
 

@@ -126,12 +126,14 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	}
 	pO, pT := plan(base, ours, o), plan(base, theirs, o)
 	uO, uT := pO.units(), pT.units()
+	// Both sides' ranges, even when some of ours' are not known: a source
+	// may learn the missing ones as they are read (see KeyRanger).
 	rO, kO, err := unitRanges(ctx, pO, uO, h)
-	if err != nil || slices.Contains(kO, false) {
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	rT, kT, err := unitRanges(ctx, pT, uT, h)
-	if err != nil {
+	if err != nil || slices.Contains(kO, false) {
 		return nil, nil, nil, err
 	}
 	ourSet := newRangeSet(rO)

@@ -115,6 +115,24 @@ func (s *Store) RecordKeyRange(tag [8]byte, first bool, id dag.ID, lo, hi string
 	return nil
 }
 
+// KeyRangeEntry is one chunk's key range, to record.
+type KeyRangeEntry struct {
+	KeyRangeRef
+	Lo, Hi string
+}
+
+// RecordKeyRanges records chunks' key ranges under tag, in one batch.
+func (s *Store) RecordKeyRanges(tag [8]byte, entries []KeyRangeEntry) error {
+	var w keyRangeWriter
+	for _, e := range entries {
+		if err := w.add(s, tag, e.First, e.ID, e.Lo, e.Hi); err != nil {
+			w.cancel()
+			return err
+		}
+	}
+	return w.flush()
+}
+
 func (w *keyRangeWriter) add(s *Store, tag [8]byte, first bool, id dag.ID, lo, hi string) error {
 	v := encodeKeyRange(lo, hi)
 	w.mu.Lock()

@@ -16,7 +16,23 @@ import (
 // The chunks the merge itself wrote have ranges too: the next merge on
 // top of it takes runs unread again.
 func TestMergeKeyRanges(t *testing.T) {
-	r := newRepo(t)
+	testMergeKeyRanges(t, newRepo(t), nil)
+}
+
+// TestMergeKeyRangesLearnt: a clone has no key ranges (they are not
+// transferred); its first merge reads the chunks and records them, and the
+// next takes runs unread.
+func TestMergeKeyRangesLearnt(t *testing.T) {
+	rs := fileRemote(t)
+	testMergeKeyRanges(t, rs.repo(t), func(r *repoDir) *repoDir {
+		r.ok("push", "--all")
+		return rs.clone(t)
+	})
+}
+
+// testMergeKeyRanges builds the branches in r; with clone set, it merges
+// in the repository clone(r) returns.
+func testMergeKeyRanges(t *testing.T, r *repoDir, clone func(*repoDir) *repoDir) {
 	const n = 40000
 	header := []string{"id", "name", "amount"}
 	rows := map[string][]string{}
@@ -50,6 +66,12 @@ func TestMergeKeyRanges(t *testing.T) {
 	r.ok("commit", "-m", "theirs")
 	r.ok("branch", "b2")
 	r.ok("checkout", "main")
+	if clone != nil {
+		r = clone(r)
+		for _, b := range []string{"b", "b2"} {
+			r.ok("branch", b, "origin/"+b)
+		}
+	}
 
 	merge := func(into, rev string) (changed, unread int) {
 		t.Helper()
@@ -69,6 +91,13 @@ func TestMergeKeyRanges(t *testing.T) {
 		return res.Tables[0].Changed, res.Tables[0].UnreadRuns
 	}
 	r.ok("branch", "m", "main")
+	if clone != nil {
+		if _, unread := merge("m", "b"); unread != 0 {
+			t.Fatalf("first merge in the clone: %d runs unread, with no key ranges", unread)
+		}
+		r.ok("branch", "-D", "m")
+		r.ok("branch", "m", "main")
+	}
 	changed, unread := merge("m", "b")
 	if unread == 0 || changed >= len(theirsIDs) {
 		t.Fatalf("merge: %d rows changed, %d runs unread; want most of the %d taken unread", changed, unread, len(theirsIDs))

@@ -2,8 +2,10 @@ package repo
 
 import (
 	"context"
+	"github.com/dxdata/dx/dag"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
@@ -48,9 +50,10 @@ func chunkKeys(attrs *table.Attributes, path, full string) *store.ChunkKeys {
 }
 
 // keyRanges looks up the recorded key ranges of chunks idx of src, a
-// version of a table of spec whose header is h.
+// version of a table of spec whose header is h; those not found, src's
+// learner (if set) computes as they are read.
 func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunkSource, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
-	tag, _, ok := table.New(spec).ChunkKeys(h)
+	tag, rangeOf, ok := table.New(spec).ChunkKeys(h)
 	if !ok {
 		return make([]merge.KeyRange, len(idx)), make([]bool, len(idx)), nil
 	}
@@ -65,6 +68,96 @@ func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunk
 	out := make([]merge.KeyRange, len(idx))
 	for k := range out {
 		out[k] = merge.KeyRange{Lo: lo[k], Hi: hi[k]}
+		if !found[k] && src.learner != nil {
+			src.learner.want(tag, rangeOf, refs[k])
+		}
 	}
 	return out, found, nil
 }
+
+// rangeLearner computes the key ranges of chunks that were looked up and
+// not found (fetched from a remote, or committed by a dx that did not
+// record them) when a merge reads them, and records them at the end: the
+// next merge over them finds them.
+type rangeLearner struct {
+	mu      sync.Mutex
+	tag     [8]byte
+	rangeOf func(chunk []byte, first bool) (merge.KeyRange, bool)
+	wanted  map[store.KeyRangeRef]bool
+	learnt  []store.KeyRangeEntry
+	read    int // chunks the merge read
+}
+
+func (l *rangeLearner) want(tag [8]byte, rangeOf func([]byte, bool) (merge.KeyRange, bool), ref store.KeyRangeRef) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.wanted == nil {
+		l.tag, l.rangeOf, l.wanted = tag, rangeOf, map[store.KeyRangeRef]bool{}
+	}
+	if tag == l.tag { // (one header per merge: always)
+		l.wanted[ref] = true
+	}
+}
+
+// saw is told of every chunk read.
+func (l *rangeLearner) saw(ref store.KeyRangeRef, chunk []byte) {
+	l.mu.Lock()
+	l.read++
+	want := l.wanted[ref]
+	delete(l.wanted, ref)
+	rangeOf := l.rangeOf
+	l.mu.Unlock()
+	if !want {
+		return
+	}
+	if kr, ok := rangeOf(chunk, ref.First); ok {
+		l.mu.Lock()
+		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, Lo: kr.Lo, Hi: kr.Hi})
+		l.mu.Unlock()
+	}
+}
+
+// learn makes src tell l of the chunks it reads.
+func (src *chunkSource) learn(l *rangeLearner) {
+	src.learner = l
+	inner := src.read
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		out, err := inner(ctx, i, dst)
+		if err == nil {
+			l.saw(store.KeyRangeRef{ID: src.chunks[i].ID, First: i == 0}, out[len(dst):])
+		}
+		return out, err
+	}
+}
+
+// record writes what l learnt (the first chunks, read before the lookup,
+// from srcs). The chunks still wanted, which the merge did not read (ours'
+// changed runs away from theirs' changes, say), it reads now, as many as
+// the merge read and more: a merge after a clone reads them once, and the
+// next can take runs unread.
+func (l *rangeLearner) record(ctx context.Context, st *store.Store, srcs ...*chunkSource) error {
+	for _, s := range srcs {
+		if s != nil && len(s.chunks) > 0 && s.first != nil {
+			l.saw(store.KeyRangeRef{ID: s.chunks[0].ID, First: true}, s.first)
+		}
+	}
+	budget := 2*l.read + learnMin
+	var buf []byte
+	for ref := range l.wanted {
+		if budget--; budget < 0 {
+			break
+		}
+		var err error
+		if buf, err = st.AppendObject(ctx, dag.KindChunk, ref.ID, buf[:0]); err != nil {
+			continue // not here (a sparse clone), or unreadable: fsck says
+		}
+		l.saw(ref, buf)
+	}
+	if len(l.learnt) == 0 {
+		return nil
+	}
+	return st.RecordKeyRanges(l.tag, l.learnt)
+}
+
+// learnMin is the least number of chunks record reads to learn ranges.
+const learnMin = 256

@@ -471,6 +471,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 	// a few reads, cold at first).
 	var srcs [3]*chunkSource
 	var aligned [3]bool
+	learner := &rangeLearner{}
 	var errs [3]error
 	var swg sync.WaitGroup
 	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
@@ -488,6 +489,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
 				return keyRanges(ctx, r.Store, spec, src, h, idx)
 			}
+			src.learn(learner)
 			srcs[i] = src
 			aligned[i], errs[i] = src.rowAligned(ctx, spec.Format)
 		}()
@@ -499,6 +501,9 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 	o := diffOptionsOf(aligned[:]...)
 	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
 	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := learner.record(ctx, r.Store, srcs[:]...); err != nil {
 		return nil, nil, "", err
 	}
 	if rm.Unchanged {

@@ -262,6 +262,8 @@ type chunkSource struct {
 	prefetch func(ctx context.Context, idx []int)
 	// ranges, if set, looks up chunks' key ranges (see merge.KeyRanger).
 	ranges func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error)
+	// learner, if set, computes the ranges not found as chunks are read.
+	learner *rangeLearner
 }
 
 // KeyRanges implements merge.KeyRanger.
