@@ -7,7 +7,8 @@ BIN      := bin/dx
 FUZZTIME ?= 20000x
 # Fuzz targets as package:Name pairs.
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
-        ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker
+        ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker \
+        ./internal/table:FuzzChunkKeys
 
 .PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean minio
 

@@ -166,3 +166,59 @@ func TestChunkKeysMatchParse(t *testing.T) {
 		t.Fatalf("only %d chunks got a range", known)
 	}
 }
+
+// FuzzChunkKeys: for any table Parse accepts whole, and any cut of it into
+// chunks at row ends, a chunk's range, when known, holds the key of every
+// row starting in it (a range that missed one could let a merge take a
+// run unread that it had to read).
+func FuzzChunkKeys(f *testing.F) {
+	f.Add([]byte("id,v\n3,a\n10,\"b\nc\"\n9,c\n"), uint64(1), false)
+	f.Add([]byte("\uFEFFa\tid\r\nx\t7\r\n\r\ny\t2\n"), uint64(2), true)
+	f.Add([]byte("k,id\n\"q,\"\"\",1\n2,\"x\"\n"), uint64(3), false)
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64, tsv bool) {
+		spec := Spec{CSV, []string{"id"}}
+		if tsv {
+			spec.Format = TSV
+		}
+		r := New(spec)
+		h, n, err := r.Header(data, true)
+		if err != nil {
+			return
+		}
+		_, rangeOf, ok := r.ChunkKeys(h)
+		if !ok {
+			return
+		}
+		type row struct {
+			off int
+			key string
+		}
+		var rows []row
+		if err := r.Parse(h, data[n:], true, func(rw merge.Row) error {
+			rows = append(rows, row{n + int(rw.Off), rw.Key})
+			return nil
+		}); err != nil {
+			return
+		}
+		// Cut at row starts picked by seed.
+		cuts := []int{0}
+		for i, rw := range rows {
+			if rw.off > 0 && (seed>>(uint(i)%64))&1 == 1 {
+				cuts = append(cuts, rw.off)
+			}
+		}
+		cuts = append(cuts, len(data))
+		for c := 0; c+1 < len(cuts); c++ {
+			from, to := cuts[c], cuts[c+1]
+			kr, ok := rangeOf(data[from:to], from == 0)
+			if !ok {
+				continue
+			}
+			for _, rw := range rows {
+				if rw.off >= from && rw.off < to && (merge.CompareKeys(rw.key, kr.Lo) < 0 || merge.CompareKeys(rw.key, kr.Hi) > 0) {
+					t.Fatalf("chunk [%d,%d) range %q..%q misses key %q of the row at %d", from, to, kr.Lo, kr.Hi, rw.key, rw.off)
+				}
+			}
+		}
+	})
+}
