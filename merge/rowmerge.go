@@ -115,9 +115,11 @@ func mergeRows(ctx context.Context, t Table, base, ours, theirs Source, o DiffOp
 		case !both:
 			apply = append(apply, c)
 		case sameOutcome(p, c):
-		case p.Kind == RowChanged && len(baseColumns(p, hb)) == 0:
+		case p.Kind == RowChanged && len(hb) > 0 && len(baseColumns(p, hb)) == 0:
 			// The built-on side only filled in columns it added to the
 			// header: the other side's change (or removal) goes on top.
+			// (A JSONL table has no header: any field changed on both
+			// sides is a conflict.)
 			if c.Kind == RowRemoved {
 				apply = append(apply, c)
 				break

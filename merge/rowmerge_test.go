@@ -353,9 +353,18 @@ func jsonQuote(s string) string {
 // TestMergeRowsConflicts: overlapping edits with different values conflict,
 // exactly on those keys; identical edits do not.
 func TestMergeRowsConflicts(t *testing.T) {
+	for _, f := range []table.Format{table.CSV, table.JSONL} {
+		t.Run(string(f), func(t *testing.T) { testMergeRowsConflicts(t, f) })
+	}
+}
+
+func testMergeRowsConflicts(t *testing.T, f table.Format) {
 	r := rand.New(rand.NewPCG(31, 1))
-	e := encoding{format: table.CSV}
+	e := encoding{format: f}
 	co := chunker.Options{Min: 256, Avg: 1024, Max: 4096, Mode: chunker.CSV}
+	if f == table.JSONL {
+		co.Mode = chunker.Lines
+	}
 	base := genRows(r, 800)
 	ours, theirs := base.clone(), base.clone()
 	wantConflicts := []string{}
@@ -372,6 +381,9 @@ func TestMergeRowsConflicts(t *testing.T) {
 			wantConflicts = append(wantConflicts, row[0])
 		case i%97 == 20: // both remove
 			ours.rows[i], theirs.rows[i] = nil, nil
+		case i%97 == 30: // both change, different columns
+			ours.rows[i][1], theirs.rows[i][2] = "ours", "333"
+			wantConflicts = append(wantConflicts, row[0])
 		}
 	}
 	compact := func(g *genTable) {
@@ -399,7 +411,7 @@ func TestMergeRowsConflicts(t *testing.T) {
 		}
 	}
 	// The result keeps ours for conflicting keys and has no duplicates.
-	_, rows := rowsOf(t, table.Spec{Format: table.CSV, Key: []string{"id"}}, out)
+	_, rows := rowsOf(t, table.Spec{Format: f, Key: []string{"id"}}, out)
 	if _, ok := rows["n1"]; !ok {
 		t.Error("the key both sides added alike is missing")
 	}
