@@ -46,18 +46,22 @@ var rangedChunking = chunker.Options{Min: 256, Avg: 1024, Max: 4096, Mode: chunk
 // and checks the result against the same merge without them: the same
 // rows, the same conflicts. It returns the merge and its rows.
 func rangedMerge(t *testing.T, base, ours, theirs *genTable, hide func(i int) bool) (*merge.RowMerge, map[string][]string) {
-	return rangedMergeOpts(t, base, ours, theirs, hide, true)
+	return rangedMergeOpts(t, base, ours, theirs, hide, true, table.CSV)
 }
 
-// rangedMergeOpts is rangedMerge; !aligned: the files' chunk boundaries
-// are not trusted (both merges parse them whole).
-func rangedMergeOpts(t *testing.T, base, ours, theirs *genTable, hide func(i int) bool, aligned bool) (*merge.RowMerge, map[string][]string) {
+// rangedMergeOpts is rangedMerge in a format; !aligned: the files' chunk
+// boundaries are not trusted (both merges parse them whole).
+func rangedMergeOpts(t *testing.T, base, ours, theirs *genTable, hide func(i int) bool, aligned bool, f table.Format) (*merge.RowMerge, map[string][]string) {
 	t.Helper()
-	e := encoding{format: table.CSV}
-	spec := table.Spec{Format: table.CSV, Key: []string{"id"}}
+	e := encoding{format: f}
+	spec := table.Spec{Format: f, Key: []string{"id"}}
+	co := rangedChunking
+	if f == table.JSONL {
+		co.Mode = chunker.Lines
+	}
 	srcs := make([]*rangedSource, 3)
 	for i, g := range []*genTable{base, ours, theirs} {
-		srcs[i] = &rangedSource{memSource: chunked(t, g.encode(e), rangedChunking), spec: spec, hide: hide}
+		srcs[i] = &rangedSource{memSource: chunked(t, g.encode(e), co), spec: spec, hide: hide}
 	}
 	o := merge.DiffOptions{Aligned: aligned, MaxChunk: rangedChunking.Max}
 	m, err := merge.MergeRows(context.Background(), table.New(spec), srcs[0], srcs[1], srcs[2], o)
@@ -237,7 +241,7 @@ func TestMergeRowsRangedMatchesPlain(t *testing.T) {
 				row := out.rows[j]
 				out.rows = slices.Delete(out.rows, j, j+1)
 				if r.IntN(2) == 0 {
-					row[2] = "moved"
+					row[2] = "424242" // (a number: JSONL writes it as one)
 				}
 				out.rows = slices.Insert(out.rows, r.IntN(len(out.rows)+1), row)
 			}
@@ -251,8 +255,13 @@ func TestMergeRowsRangedMatchesPlain(t *testing.T) {
 		shared := []string{"k0000500s", "k0001500s", "k0002500s"}
 		ours := edit(base, 1+r.IntN(12), shared)
 		theirs := edit(base, 1+r.IntN(12), shared)
-		// Now and then with chunk boundaries not trusted: parsed whole.
-		m, got := rangedMergeOpts(t, base, ours, theirs, nil, round%5 != 4)
+		// Now and then with chunk boundaries not trusted (parsed whole),
+		// or as JSONL (its values are JSON: rows compared by key).
+		f := table.CSV
+		if round%3 == 2 {
+			f = table.JSONL
+		}
+		m, got := rangedMergeOpts(t, base, ours, theirs, nil, round%5 != 4, f)
 		unread += m.Unread
 		// Key by key: the side that changed it, the value both agree on,
 		// or (a conflict) ours'.
@@ -282,13 +291,16 @@ func TestMergeRowsRangedMatchesPlain(t *testing.T) {
 			gotConflicts = append(gotConflicts, c.Key)
 		}
 		if !slices.Equal(gotConflicts, conflicts) {
-			t.Fatalf("round %d: conflicts %q, want %q", round, gotConflicts, conflicts)
+			for _, k := range conflicts {
+				t.Logf("%s: base %q ours %q theirs %q", k, b[k], o[k], th[k])
+			}
+			t.Fatalf("round %d (%s): conflicts %q, want %q", round, f, gotConflicts, conflicts)
 		}
 		if len(got) != len(want) {
 			t.Fatalf("round %d: %d rows, want %d", round, len(got), len(want))
 		}
 		for k, w := range want {
-			if g, ok := got[k]; !ok || !slices.Equal(g, w) {
+			if g, ok := got[k]; !ok || !sameVals(g, w, f) {
 				t.Fatalf("round %d: key %s: %q, want %q", round, k, g, w)
 			}
 		}

@@ -11,24 +11,33 @@ import (
 )
 
 // ChunkKeys returns what a chunk's key range depends on beyond its bytes
-// (the format and the key columns' places in header h), as a tag, and the
-// function computing it: the least and greatest key, in merge.CompareKeys
-// order, of the rows starting in a chunk (first: the chunk starts the file,
-// so it starts with the header). The function gives up (false) on what it
-// does not read exactly as Parse does: a quoted key field, a row with too
-// few fields, a JSONL table (its keys are canonical JSON). ok is false for
-// a table without a key.
+// (the format and the key columns: their places in header h, or their
+// names in JSONL), as a tag, and the function computing it: the least and
+// greatest key, in merge.CompareKeys order, of the rows starting in a
+// chunk (first: the chunk starts the file, so it starts with the header).
+// The function gives up (false) on what it does not read exactly as
+// Parse does: a quoted key field, a row with too few fields; in JSONL a
+// key field that is an object or array, holds an escape or appears twice,
+// a field name with an escape. ok is false for a table without a key.
 func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []byte, first bool) (merge.KeyRange, bool), ok bool) {
-	if !r.Keyed() || r.spec.Format == JSONL {
-		return tag, nil, false
-	}
-	idx := r.keyIndexes(h.Cols)
-	if slices.Contains(idx, -1) {
+	if !r.Keyed() {
 		return tag, nil, false
 	}
 	th := blake3.New()
 	th.WriteString("dx chunk key range v1\x00")
 	th.WriteString(string(r.spec.Format))
+	if r.spec.Format == JSONL {
+		for _, k := range r.spec.Key {
+			th.Write(binary.AppendUvarint([]byte{0}, uint64(len(k))))
+			th.WriteString(k)
+		}
+		copy(tag[:], th.Sum(nil))
+		return tag, r.jsonChunkKeys, true
+	}
+	idx := r.keyIndexes(h.Cols)
+	if slices.Contains(idx, -1) {
+		return tag, nil, false
+	}
 	for _, i := range idx {
 		th.Write(binary.AppendUvarint([]byte{0}, uint64(i)))
 	}
@@ -49,11 +58,9 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 			}
 			b = b[end:]
 		}
-		var lo, hi []byte
-		var loInt, hiInt bool
-		seen := false
+		var kt keyTracker
 		vals := make([][]byte, need)
-		var joined []byte
+		parts := make([][]byte, len(idx))
 		// Without a quote in the chunk, every row is one line.
 		q := quoted && bytes.IndexByte(b, '"') >= 0
 		for len(b) > 0 {
@@ -66,30 +73,195 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 				return merge.KeyRange{}, false
 			}
 			b = rest
-			key := vals[idx[0]]
-			if len(idx) > 1 {
-				joined = joined[:0]
-				for i, j := range idx {
-					if i > 0 {
-						joined = append(joined, keySep...)
-					}
-					joined = append(joined, vals[j]...)
-				}
-				key = joined
+			for i, j := range idx {
+				parts[i] = vals[j]
 			}
-			kInt := merge.IntKey(key)
+			kt.add(parts)
+		}
+		return kt.result()
+	}, true
+}
+
+// keyTracker keeps the least and greatest key seen.
+type keyTracker struct {
+	lo, hi       []byte
+	loInt, hiInt bool
+	seen         bool
+	joined       []byte
+}
+
+// add sees the key made of parts.
+func (kt *keyTracker) add(parts [][]byte) {
+	key := parts[0]
+	if len(parts) > 1 {
+		kt.joined = kt.joined[:0]
+		for i, p := range parts {
+			if i > 0 {
+				kt.joined = append(kt.joined, keySep...)
+			}
+			kt.joined = append(kt.joined, p...)
+		}
+		key = kt.joined
+	}
+	kInt := merge.IntKey(key)
+	switch {
+	case !kt.seen:
+		kt.lo, kt.hi, kt.seen = slices.Clone(key), slices.Clone(key), true
+		kt.loInt, kt.hiInt = kInt, kInt
+	case merge.CompareClassedKeys(key, kInt, kt.hi, kt.hiInt) > 0: // first: rows sorted by key ascend
+		kt.hi, kt.hiInt = append(kt.hi[:0], key...), kInt
+	case merge.CompareClassedKeys(key, kInt, kt.lo, kt.loInt) < 0:
+		kt.lo, kt.loInt = append(kt.lo[:0], key...), kInt
+	}
+}
+
+func (kt *keyTracker) result() (merge.KeyRange, bool) {
+	return merge.KeyRange{Lo: string(kt.lo), Hi: string(kt.hi)}, kt.seen
+}
+
+// jsonChunkKeys is ChunkKeys' function for JSONL: a row is a line.
+func (r *Reader) jsonChunkKeys(chunk []byte, first bool) (merge.KeyRange, bool) {
+	b := chunk
+	if first {
+		b = bytes.TrimPrefix(b, bom)
+	}
+	var kt keyTracker
+	parts := make([][]byte, len(r.spec.Key))
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = trimCR(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !jsonKeys(line, r.spec.Key, parts) {
+			return merge.KeyRange{}, false
+		}
+		kt.add(parts)
+	}
+	return kt.result()
+}
+
+// jsonKeys finds the key fields of a JSON object on one line, as Parse
+// keys them: a string's text, any other value as written. It fails on an
+// escape in a field name or a key string, on a key field that is an
+// object or array, missing or given twice, and on what is not an object.
+func jsonKeys(line []byte, names []string, parts [][]byte) bool {
+	clear(parts)
+	p := skipSpace(line, 0)
+	if p >= len(line) || line[p] != '{' {
+		return false
+	}
+	p = skipSpace(line, p+1)
+	if p < len(line) && line[p] == '}' {
+		return false // no key field
+	}
+	for {
+		if p >= len(line) || line[p] != '"' {
+			return false
+		}
+		end := bytes.IndexByte(line[p+1:], '"')
+		if end < 0 {
+			return false
+		}
+		name := line[p+1 : p+1+end]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			return false
+		}
+		p = skipSpace(line, p+2+end)
+		if p >= len(line) || line[p] != ':' {
+			return false
+		}
+		p = skipSpace(line, p+1)
+		k := slices.Index(names, string(name))
+		vEnd, ok := skipValue(line, p)
+		if !ok {
+			return false
+		}
+		if k >= 0 {
+			v := line[p:vEnd]
 			switch {
-			case !seen:
-				lo, hi, seen = slices.Clone(key), slices.Clone(key), true
-				loInt, hiInt = kInt, kInt
-			case merge.CompareClassedKeys(key, kInt, hi, hiInt) > 0: // first: rows sorted by key ascend
-				hi, hiInt = append(hi[:0], key...), kInt
-			case merge.CompareClassedKeys(key, kInt, lo, loInt) < 0:
-				lo, loInt = append(lo[:0], key...), kInt
+			case parts[k] != nil || len(v) == 0 || v[0] == '{' || v[0] == '[':
+				return false
+			case v[0] == '"':
+				v = v[1 : len(v)-1]
+				if bytes.IndexByte(v, '\\') >= 0 {
+					return false
+				}
+			}
+			parts[k] = v
+		}
+		p = skipSpace(line, vEnd)
+		if p >= len(line) {
+			return false
+		}
+		if line[p] == '}' {
+			if skipSpace(line, p+1) != len(line) {
+				return false
+			}
+			break
+		}
+		if line[p] != ',' {
+			return false
+		}
+		p = skipSpace(line, p+1)
+	}
+	for _, v := range parts {
+		if v == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(b []byte, p int) int {
+	for p < len(b) && (b[p] == ' ' || b[p] == '\t' || b[p] == '\r' || b[p] == '\n') {
+		p++
+	}
+	return p
+}
+
+// skipValue returns the end of the JSON value at p: a string, an object or
+// array (brackets counted outside strings), or a literal or number.
+func skipValue(b []byte, p int) (int, bool) {
+	if p >= len(b) {
+		return 0, false
+	}
+	depth := 0
+	for i := p; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return 0, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i, i > p
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return i, i > p
 			}
 		}
-		return merge.KeyRange{Lo: string(lo), Hi: string(hi)}, seen
-	}, true
+	}
+	return len(b), depth == 0 && len(b) > p
 }
 
 // rowKeys reads the first len(vals) fields of the row at the start of b

@@ -54,6 +54,12 @@ func TestChunkKeys(t *testing.T) {
 		{"composite", Spec{TSV, []string{"a", "b"}}, "a\tb\tc\n1\tz\tq\n1\ty\tq\n", nil, []string{"1\x1fy..1\x1fz"}, nil},
 		{"quoted key gives up", Spec{CSV, []string{"id"}}, "id,v\n\"1\",a\n2,b\n", []int{11}, []string{"", "2..2"}, []bool{true, false}},
 		{"header only", Spec{CSV, []string{"id"}}, "id,v\n", nil, nil, []bool{true}},
+		{"jsonl", Spec{JSONL, []string{"id"}}, "{\"id\":3,\"v\":\"a\"}\n{\"v\": {\"id\": 99, \"s\": \"}\\\"\"}, \"id\" : 10}\r\n\n{\"id\":\"9\"}", nil, []string{"3..10"}, nil},
+		{"jsonl composite", Spec{JSONL, []string{"a", "b"}}, "{\"b\":\"y\",\"a\":1}\n{\"a\":1,\"b\":\"x\"}\n", nil, []string{"1\x1fx..1\x1fy"}, nil},
+		{"jsonl key given twice", Spec{JSONL, []string{"id"}}, "{\"id\":1,\"id\":2}\n", nil, nil, []bool{true}},
+		{"jsonl escaped key", Spec{JSONL, []string{"id"}}, "{\"id\":\"a\\u0041\"}\n", nil, nil, []bool{true}},
+		{"jsonl object key", Spec{JSONL, []string{"id"}}, "{\"id\":{\"x\":1}}\n", nil, nil, []bool{true}},
+		{"jsonl no key", Spec{JSONL, []string{"id"}}, "{\"v\":1}\n", nil, nil, []bool{true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,9 +89,6 @@ func TestChunkKeys(t *testing.T) {
 				}
 			}
 		})
-	}
-	if _, _, ok := New(Spec{JSONL, []string{"id"}}).ChunkKeys(merge.Header{}); ok {
-		t.Error("key ranges for JSONL")
 	}
 	if _, _, ok := New(Spec{Format: CSV}).ChunkKeys(merge.Header{Cols: []string{"a"}}); ok {
 		t.Error("key ranges without a key")
@@ -172,14 +175,12 @@ func TestChunkKeysMatchParse(t *testing.T) {
 // row starting in it (a range that missed one could let a merge take a
 // run unread that it had to read).
 func FuzzChunkKeys(f *testing.F) {
-	f.Add([]byte("id,v\n3,a\n10,\"b\nc\"\n9,c\n"), uint64(1), false)
-	f.Add([]byte("\uFEFFa\tid\r\nx\t7\r\n\r\ny\t2\n"), uint64(2), true)
-	f.Add([]byte("k,id\n\"q,\"\"\",1\n2,\"x\"\n"), uint64(3), false)
-	f.Fuzz(func(t *testing.T, data []byte, seed uint64, tsv bool) {
-		spec := Spec{CSV, []string{"id"}}
-		if tsv {
-			spec.Format = TSV
-		}
+	f.Add([]byte("id,v\n3,a\n10,\"b\nc\"\n9,c\n"), uint64(1), uint8(0))
+	f.Add([]byte("\uFEFFa\tid\r\nx\t7\r\n\r\ny\t2\n"), uint64(2), uint8(1))
+	f.Add([]byte("k,id\n\"q,\"\"\",1\n2,\"x\"\n"), uint64(3), uint8(0))
+	f.Add([]byte("{\"id\":3}\n{\"v\":[1,{\"id\":2}],\"id\":\"x\"}\n"), uint64(4), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64, format uint8) {
+		spec := Spec{[]Format{CSV, TSV, JSONL}[format%3], []string{"id"}}
 		r := New(spec)
 		h, n, err := r.Header(data, true)
 		if err != nil {
