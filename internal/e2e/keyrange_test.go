@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -132,4 +133,47 @@ func testMergeKeyRanges(t *testing.T, r *repoDir, clone func(*repoDir) *repoDir)
 		t.Fatal("second merge: no run taken unread (the chunks the first merge wrote have no key ranges?)")
 	}
 	check("m", append(oursIDs, more...)...)
+}
+
+// TestMergeKeyRangesJSONL: a JSONL table sorted by its key merges taking
+// runs unread too, and the result has both change sets.
+func TestMergeKeyRangesJSONL(t *testing.T) {
+	r := newRepo(t)
+	text := func(updated ...int) string {
+		var b strings.Builder
+		for i := 1; i <= 40000; i++ {
+			v := fmt.Sprintf("%q", fmt.Sprintf("row %d with some text", i))
+			if slices.Contains(updated, i) {
+				v = `"updated"`
+			}
+			fmt.Fprintf(&b, "{\"id\":%d,\"v\":%s,\"n\":{\"id\":\"x\"}}\n", i, v)
+		}
+		return b.String()
+	}
+	ours, theirs := []int{1000, 15000, 30000}, []int{8000, 22000, 37000}
+	r.write(".dxattributes", "*.jsonl table=jsonl key=id\n")
+	r.write("t.jsonl", text())
+	r.ok("commit", "-m", "base")
+	r.ok("branch", "b")
+	r.write("t.jsonl", text(ours...))
+	r.ok("commit", "-m", "ours")
+	r.ok("checkout", "b")
+	r.write("t.jsonl", text(theirs...))
+	r.ok("commit", "-m", "theirs")
+	r.ok("checkout", "main")
+	r.ok("branch", "m", "main")
+	var res struct {
+		Tables []struct {
+			UnreadRuns int `json:"unread_runs"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.ok("merge", "--json", "--into", "m", "b")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tables) != 1 || res.Tables[0].UnreadRuns == 0 {
+		t.Fatalf("merge: %+v; want runs taken unread", res)
+	}
+	if got, want := r.ok("cat", "m:t.jsonl"), text(append(ours, theirs...)...); got != want {
+		t.Fatal("the merged table is not both change sets applied")
+	}
 }

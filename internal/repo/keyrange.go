@@ -14,14 +14,14 @@ import (
 )
 
 // chunkKeys returns what makes the ingest of the table file at path (full,
-// on disk) record its chunks' key ranges, or nil: not a keyed CSV/TSV
-// table, or a header that cannot be read from its first bytes.
+// on disk) record its chunks' key ranges, or nil: not a keyed table, or a
+// header that cannot be read from its first bytes.
 func chunkKeys(attrs *table.Attributes, path, full string) *store.ChunkKeys {
 	if attrs == nil {
 		return nil
 	}
 	spec, ok := attrs.Table(path)
-	if !ok || len(spec.Key) == 0 || spec.Format == table.JSONL {
+	if !ok || len(spec.Key) == 0 {
 		return nil
 	}
 	f, err := os.Open(full)
