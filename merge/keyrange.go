@@ -26,44 +26,33 @@ type KeyRanger interface {
 // ranges over a file sorted by them (bytewise, "99" and "100" would be
 // apart). Any total order would be correct; a range only ever widens.
 func CompareKeys(a, b string) int {
-	if c, ok := compareClass(a, b); ok {
+	if c, ok := classOrder(isCanonicalInt(a), isCanonicalInt(b), len(a), len(b)); ok {
 		return c
 	}
 	return strings.Compare(a, b)
 }
 
-// CompareKeyBytes is CompareKeys on keys held as bytes.
-func CompareKeyBytes(a, b []byte) int {
-	return CompareClassedKeys(a, IntKey(a), b, IntKey(b))
-}
-
 // IntKey reports whether a key is in the first class of CompareKeys.
 func IntKey(b []byte) bool { return isCanonicalInt(b) }
 
-// CompareClassedKeys is CompareKeyBytes given each key's IntKey (for
-// callers comparing one key with many).
+// CompareClassedKeys is CompareKeys on keys held as bytes, given each
+// key's IntKey (for callers comparing one key with many).
 func CompareClassedKeys(a []byte, aInt bool, b []byte, bInt bool) int {
-	switch {
-	case aInt && bInt && len(a) != len(b):
-		return cmp.Compare(len(a), len(b))
-	case aInt && !bInt:
-		return -1
-	case bInt && !aInt:
-		return 1
+	if c, ok := classOrder(aInt, bInt, len(a), len(b)); ok {
+		return c
 	}
 	return bytes.Compare(a, b)
 }
 
-// compareClass orders a and b when their classes or lengths tell; false:
-// compare them bytewise.
-func compareClass[S string | []byte](a, b S) (int, bool) {
-	na, nb := isCanonicalInt(a), isCanonicalInt(b)
+// classOrder orders two keys when their classes (integer or not) or, for
+// two integers, their lengths tell; false: compare them bytewise.
+func classOrder(aInt, bInt bool, la, lb int) (int, bool) {
 	switch {
-	case na && nb && len(a) != len(b):
-		return cmp.Compare(len(a), len(b)), true
-	case na && !nb:
+	case aInt && bInt && la != lb:
+		return cmp.Compare(la, lb), true
+	case aInt && !bInt:
 		return -1, true
-	case nb && !na:
+	case bInt && !aInt:
 		return 1, true
 	}
 	return 0, false
@@ -79,11 +68,6 @@ func isCanonicalInt[S string | []byte](s S) bool {
 		}
 	}
 	return true
-}
-
-// overlaps reports whether two key ranges share a key.
-func (r KeyRange) overlaps(o KeyRange) bool {
-	return CompareKeys(r.Lo, o.Hi) <= 0 && CompareKeys(o.Lo, r.Hi) <= 0
 }
 
 // union is the least range holding both.

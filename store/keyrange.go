@@ -104,17 +104,6 @@ func encodeKeyRange(lo, hi string) []byte {
 	return append(append(v, lo...), hi...)
 }
 
-// RecordKeyRange records one chunk's key range under tag (see ChunkKeys).
-func (s *Store) RecordKeyRange(tag [8]byte, first bool, id dag.ID, lo, hi string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(keyRangeKey(tag, first, id), encodeKeyRange(lo, hi))
-	})
-	if err != nil {
-		return fmt.Errorf("record key range: %w", err)
-	}
-	return nil
-}
-
 // KeyRangeEntry is one chunk's key range, to record.
 type KeyRangeEntry struct {
 	KeyRangeRef

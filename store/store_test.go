@@ -620,7 +620,7 @@ func TestGCDropsDeadKeyRanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordKeyRange(tag, false, ref.ID, "a", "b"); err != nil {
+		if err := s.RecordKeyRanges(tag, []KeyRangeEntry{{KeyRangeRef: ref, Lo: "a", Hi: "b"}}); err != nil {
 			t.Fatal(err)
 		}
 		return ref
