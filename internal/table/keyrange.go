@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/zeebo/blake3"
 
@@ -17,8 +18,8 @@ import (
 // chunk (first: the chunk starts the file, so it starts with the header).
 // The function gives up (false) on what it does not read exactly as
 // Parse does: a quoted key field, a row with too few fields; in JSONL a
-// key field that is an object or array, holds an escape or appears twice,
-// a field name with an escape. ok is false for a table without a key.
+// key field that is an object or array, holds an escape or bad UTF-8 or
+// appears twice, a field name with an escape or bad UTF-8. ok is false for a table without a key.
 func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []byte, first bool) (merge.KeyRange, bool), ok bool) {
 	if !r.Keyed() {
 		return tag, nil, false
@@ -148,7 +149,7 @@ func (r *Reader) jsonChunkKeys(chunk []byte, first bool) (merge.KeyRange, bool) 
 
 // jsonKeys finds the key fields of a JSON object on one line, as Parse
 // keys them: a string's text, any other value as written. It fails on an
-// escape in a field name or a key string, on a key field that is an
+// escape or bad UTF-8 in a field name or a key string, on a key field that is an
 // object or array, missing or given twice, and on what is not an object.
 func jsonKeys(line []byte, names []string, parts [][]byte) bool {
 	clear(parts)
@@ -169,8 +170,8 @@ func jsonKeys(line []byte, names []string, parts [][]byte) bool {
 			return false
 		}
 		name := line[p+1 : p+1+end]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			return false
+		if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			return false // Parse unescapes, and spells bad UTF-8 as U+FFFD
 		}
 		p = skipSpace(line, p+2+end)
 		if p >= len(line) || line[p] != ':' {
@@ -189,7 +190,7 @@ func jsonKeys(line []byte, names []string, parts [][]byte) bool {
 				return false
 			case v[0] == '"':
 				v = v[1 : len(v)-1]
-				if bytes.IndexByte(v, '\\') >= 0 {
+				if bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
 					return false
 				}
 			}

@@ -179,6 +179,7 @@ func FuzzChunkKeys(f *testing.F) {
 	f.Add([]byte("\uFEFFa\tid\r\nx\t7\r\n\r\ny\t2\n"), uint64(2), uint8(1))
 	f.Add([]byte("k,id\n\"q,\"\"\",1\n2,\"x\"\n"), uint64(3), uint8(0))
 	f.Add([]byte("{\"id\":3}\n{\"v\":[1,{\"id\":2}],\"id\":\"x\"}\n"), uint64(4), uint8(2))
+	f.Add([]byte("{\"id\":\"\x90\"}\n{\"\xff\":1,\"id\":2}\n"), uint64(5), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64, format uint8) {
 		spec := Spec{[]Format{CSV, TSV, JSONL}[format%3], []string{"id"}}
 		r := New(spec)
