@@ -311,21 +311,24 @@ func TestGCKeepsReachable(t *testing.T) {
 	if err != nil || !fr.OK() {
 		t.Fatalf("fsck after gc: %v %v", err, fr.Problems)
 	}
-	c, err := s.Get(ctx, dag.KindCommit, c1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := dag.DecodeCommit(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := dag.LookupPath(ctx, s, cm.Tree, "keep")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(readFile(t, s, e.ID), keep) {
+	if !bytes.Equal(readFile(t, s, entryAt(t, s, c1, "keep").ID), keep) {
 		t.Fatal("kept file changed by gc")
 	}
+}
+
+// entryAt returns the entry of path in the tree of commit.
+func entryAt(t *testing.T, s *Store, commit dag.ID, path string) dag.TreeEntry {
+	t.Helper()
+	ctx := context.Background()
+	cm, err := dag.LoadCommit(ctx, s, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dag.LookupPath(ctx, s, cm.Tree, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func TestOpenLocked(t *testing.T) {
@@ -598,20 +601,8 @@ func TestGCDropsDeadKeyRanges(t *testing.T) {
 	c2 := commitFile(t, s, "refs/heads/tmp", "drop", randData(7, 300<<10), dag.ZeroID)
 	tag := [8]byte{7}
 	firstChunk := func(commit dag.ID, name string) KeyRangeRef {
-		b, err := s.Get(ctx, dag.KindCommit, commit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cm, err := dag.DecodeCommit(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := dag.LookupPath(ctx, s, cm.Tree, name)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var ref KeyRangeRef
-		err = dag.WalkFile(ctx, s, e.ID, func(c dag.ChunkRef) error {
+		err := dag.WalkFile(ctx, s, entryAt(t, s, commit, name).ID, func(c dag.ChunkRef) error {
 			if ref.ID.IsZero() {
 				ref = KeyRangeRef{ID: c.ID}
 			}
