@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"unicode/utf8"
 )
 
 // FormatVersion is the leading byte of every encoded metadata object.
@@ -143,30 +142,6 @@ func (d *dec) done() error {
 		d.fail("%d trailing bytes", len(d.b))
 	}
 	return d.err
-}
-
-// ValidName reports why name cannot be a tree entry name, or nil. Names are
-// single path components: non-empty, valid UTF-8, no '/', no NUL, not "." or
-// "..", at most MaxNameLen bytes. Names starting with ".dx" are reserved only
-// at the porcelain level, not here.
-func ValidName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty name")
-	case name == "." || name == "..":
-		return fmt.Errorf("name %q is not allowed", name)
-	case len(name) > MaxNameLen:
-		return fmt.Errorf("name longer than %d bytes", MaxNameLen)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("name %q is not valid UTF-8", name)
-	}
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '/', 0:
-			return fmt.Errorf("name %q contains %q", name, name[i])
-		}
-	}
-	return nil
 }
 
 // metaMap encodes a string map in sorted key order.

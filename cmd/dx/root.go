@@ -113,7 +113,7 @@ func args(v cobra.PositionalArgs) cobra.PositionalArgs {
 // withRepo opens the repository for one command and closes it after,
 // printing store counters when --stats is set.
 func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
-	opts := repo.Options{Progress: progress.ForStderr(a.quiet)}
+	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn}
 	if v := os.Getenv("DX_DATE"); v != "" {
 		t, err := parseDate(v)
 		if err != nil {
@@ -140,6 +140,13 @@ func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
 		return ferr
 	}
 	return cerr
+}
+
+// warn prints a warning on stderr, unless quiet.
+func (a *app) warn(msg string) {
+	if !a.quiet {
+		fmt.Fprintln(a.stderr, "dx: warning: "+oneLine(msg))
+	}
 }
 
 func (a *app) printJSON(v any) error {

@@ -143,20 +143,36 @@ func TestCrashDuringMerge(t *testing.T) {
 }
 
 // TestStaleTempFilesRemoved: a temporary file a killed checkout left is
-// removed by the next command that scans the worktree, never versioned.
+// removed by the next command that scans the worktree, never versioned;
+// a user's file with a name like dx's temporaries (another repository's
+// id, or none) is data, kept and versioned.
 func TestStaleTempFilesRemoved(t *testing.T) {
 	r := newRepo(t)
 	r.write("a.txt", "a\n")
 	r.ok("commit", "-m", "a")
-	r.write(".dx-tmp-999-1", "")
-	r.write("sub/.dx-tmp-999-2", "partial")
-	if st := r.ok("status", "--short"); st != "" {
+	id, err := os.ReadFile(r.path(".dx/REPO_ID"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := ".dx-tmp-" + strings.TrimSpace(string(id)) + "-"
+	r.write(prefix+"999-1", "")
+	r.write("sub/"+prefix+"999-2", "partial")
+	r.write(".dx-tmp-notes.txt", "notes\n")
+	r.write("sub/.dx-tmp-0123456789abcdef-1-1", "someone else's\n")
+	if st := r.ok("status", "--short"); st != "A .dx-tmp-notes.txt\nA sub/.dx-tmp-0123456789abcdef-1-1\n" {
 		t.Fatalf("status: %q", st)
 	}
-	for _, p := range []string{".dx-tmp-999-1", "sub/.dx-tmp-999-2"} {
+	for _, p := range []string{prefix + "999-1", "sub/" + prefix + "999-2"} {
 		if _, err := os.Stat(r.path(p)); !os.IsNotExist(err) {
 			t.Errorf("%s left behind: %v", p, err)
 		}
+	}
+	r.ok("commit", "-m", "notes")
+	if got := r.ok("cat", "HEAD:.dx-tmp-notes.txt"); got != "notes\n" {
+		t.Fatalf("committed notes = %q", got)
+	}
+	if b, err := os.ReadFile(r.path(".dx-tmp-notes.txt")); err != nil || string(b) != "notes\n" {
+		t.Fatalf("user file .dx-tmp-notes.txt: %q, %v", b, err)
 	}
 }
 

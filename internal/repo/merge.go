@@ -227,7 +227,12 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	if err := r.saveMergeState(st); err != nil {
 		return nil, err
 	}
-	if err := r.updateWorktree(ctx, head.Tree, tree, pre, res); err != nil {
+	if err := r.updateWorktree(ctx, head.Tree, tree, pre, updateOptions{}, res); err != nil {
+		if j, jerr := r.loadJournal(); jerr == nil && j == nil {
+			// Refused or failed before the first change: no merge
+			// is in progress after all.
+			_ = os.Remove(r.statePath())
+		}
 		return nil, err
 	}
 	for _, c := range tm.Conflicts {
@@ -415,30 +420,35 @@ func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error
 	return table.ParseAttributes(bytes.NewReader(b), table.AttributesFile)
 }
 
-// moveTo updates the worktree from tree `from` to `to` and then points
-// HEAD's branch (or a detached HEAD) at commit id, if it is still old.
+// moveTo points HEAD's branch (or a detached HEAD) at commit id, if it
+// is still old, and updates the worktree from tree `from` to `to`: the
+// new files are written first, the ref moves, then the files move into
+// place (see apply).
 func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID, id, to dag.ID, why string, pre prewritten, res *MergeResult) error {
 	changes, err := diffChanges(ctx, r.Store, from, to)
 	if err != nil {
 		return err
 	}
 	res.Changes = changes
-	if h.Detached() {
-		if err := r.Store.Transaction(ctx, nil, &store.Head{ID: id}, why); err != nil {
-			return err
+	uo := updateOptions{IfHead: id, MoveRefs: func(ctx context.Context) error {
+		if h.Detached() {
+			return r.Store.Transaction(ctx, nil, &store.Head{ID: id}, why)
 		}
-	} else if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: old, New: id}}, nil, why); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	return r.updateWorktree(ctx, from, to, pre, res)
+		if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: old, New: id}}, nil, why); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		return nil
+	}}
+	return r.updateWorktree(ctx, from, to, pre, uo, res)
 }
 
 // updateWorktree writes the difference between two trees into a worktree
-// that matches the first; files in pre are written already.
-func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, res *MergeResult) error {
+// that matches the first; files in pre are written already. Untracked
+// and ignored files in the way make it refuse before any write.
+func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, uo updateOptions, res *MergeResult) error {
 	var plan []planStep
 	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, a, b *dag.TreeEntry) error {
-		st := planStep{path: p, entry: b, old: a} // the worktree matches `from`
+		st := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches `from`
 		if f, ok := pre[p]; ok && b != nil && b.ID == f.id {
 			st.pre = f.tmp
 		}
@@ -449,7 +459,7 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritt
 		return err
 	}
 	var cr CheckoutResult
-	if err := r.apply(ctx, plan, true, &cr); err != nil {
+	if err := r.apply(ctx, plan, uo, &cr); err != nil {
 		return err
 	}
 	res.Written, res.Removed = cr.Written, cr.Removed
@@ -884,7 +894,7 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	}
 	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
 	var cr CheckoutResult
-	if err := r.apply(ctx, plan, true, &cr); err != nil {
+	if err := r.apply(ctx, plan, updateOptions{Force: true}, &cr); err != nil {
 		return err
 	}
 	return os.Remove(r.statePath())

@@ -107,7 +107,7 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 		return "", err
 	}
 	defer root.Close()
-	tmp, err := writeTemp(root, p, mode, func(f *os.File) error { return writePieces(ctx, f, w.f, pieces, read) })
+	tmp, err := writeTemp(root, r.tmpName(p), mode, func(f *os.File) error { return writePieces(ctx, f, w.f, pieces, read) })
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}

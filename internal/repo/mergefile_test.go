@@ -100,7 +100,7 @@ func TestPrewriteMerged(t *testing.T) {
 			es, _ := os.ReadDir(dir)
 			n := 0
 			for _, e := range es {
-				if strings.HasPrefix(e.Name(), tmpPrefix) {
+				if strings.HasPrefix(e.Name(), tmpMarker) {
 					n++
 				}
 			}

@@ -463,7 +463,7 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 	res := &PullResult{Fetch: fr}
 	if _, err := r.Store.Ref(ctx, h.Ref); errors.Is(err, store.ErrNotFound) {
 		// An unborn branch starts at the remote's.
-		if err := r.checkoutNewBranch(ctx, track, h.Ref, theirs); err != nil {
+		if err := r.checkoutNewBranch(ctx, track, h.Ref); err != nil {
 			return nil, err
 		}
 		res.Merge = &MergeResult{FastForward: true, Commit: theirs, Theirs: theirs}
@@ -476,11 +476,9 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 
 // checkoutNewBranch writes rev into an empty worktree and makes HEAD the
 // new branch ref at id.
-func (r *Repo) checkoutNewBranch(ctx context.Context, rev, ref string, id dag.ID) error {
-	if _, err := r.Checkout(ctx, rev, CheckoutOptions{}); err != nil {
-		return err
-	}
-	return r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, New: id}}, &store.Head{Ref: ref}, "pull: created from "+rev)
+func (r *Repo) checkoutNewBranch(ctx context.Context, rev, ref string) error {
+	_, err := r.Checkout(ctx, rev, CheckoutOptions{NewBranch: ref})
+	return err
 }
 
 // CloneOptions configure Clone.
@@ -580,11 +578,11 @@ func Clone(ctx context.Context, c remote.Config, dir string, co CloneOptions, o 
 			b = strings.TrimPrefix(names[0], "refs/remotes/origin/")
 		}
 	}
-	id, ok := branches["refs/remotes/origin/"+b]
+	_, ok := branches["refs/remotes/origin/"+b]
 	if !ok {
 		return nil, nil, fmt.Errorf("clone: remote has no branch %s", b)
 	}
-	if err = r.checkoutNewBranch(ctx, "refs/remotes/origin/"+b, "refs/heads/"+b, id); err != nil {
+	if err = r.checkoutNewBranch(ctx, "refs/remotes/origin/"+b, "refs/heads/"+b); err != nil {
 		return nil, nil, err
 	}
 	return r, res, nil

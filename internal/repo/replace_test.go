@@ -23,7 +23,7 @@ func TestReplaceFile(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := os.WriteFile(filepath.Join(dir, "d", tmpPrefix+"1"), []byte("new"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "d", tmpMarker+"1"), []byte("new"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			root, err := os.OpenRoot(dir)
@@ -31,7 +31,7 @@ func TestReplaceFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer root.Close()
-			if err := replaceFile(root, "d/"+tmpPrefix+"1", "d/f"); err != nil {
+			if err := replaceFile(root, "d/"+tmpMarker+"1", "d/f"); err != nil {
 				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(filepath.Join(dir, "d", "f")); err != nil || string(b) != "new" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxdata/dx/dag"
@@ -36,6 +37,9 @@ type Options struct {
 	Author string
 	// Now returns the current time (tests pin it); default time.Now.
 	Now func() time.Time
+	// Warn reports something the user should know that is not an error
+	// (a file left out of a scan); default: nothing.
+	Warn func(string)
 }
 
 // Repo is an open repository: a worktree root and its store.
@@ -43,7 +47,9 @@ type Repo struct {
 	Root   string // absolute worktree root
 	Store  *store.Store
 	opts   Options
-	sparse []string // nil: a full repository (see sparse.go)
+	sparse []string     // nil: a full repository (see sparse.go)
+	id     string       // the repository's random id (see tmpfile.go)
+	tmpSeq atomic.Int64 // numbers temporary files
 }
 
 // Init creates a repository in dir (created if missing).
@@ -60,6 +66,9 @@ func Init(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("init: %s is already a dx repository: %w", abs, ErrExists)
 	}
 	if err := store.Init(sd); err != nil {
+		return "", fmt.Errorf("init: %w", err)
+	}
+	if _, err := loadID(sd); err != nil {
 		return "", fmt.Errorf("init: %w", err)
 	}
 	return abs, nil
@@ -109,8 +118,18 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 	if o.Author == "" {
 		o.Author = defaultAuthor()
 	}
-	return &Repo{Root: root, Store: st, opts: o, sparse: sparse}, nil
+	if o.Warn == nil {
+		o.Warn = func(string) {}
+	}
+	id, err := loadID(filepath.Join(root, DirName))
+	if err != nil {
+		st.Abandon()
+		return nil, err
+	}
+	return &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id}, nil
 }
+
+func (r *Repo) warn(msg string) { r.opts.Warn(msg) }
 
 // Close flushes and releases the store.
 func (r *Repo) Close() error { return r.Store.Close() }

@@ -72,3 +72,11 @@ func modeOfUnix(m uint32) (dag.Mode, bool) {
 	}
 	return 0, false
 }
+
+// inodeOf is a file's inode number (0 where the system has none).
+func inodeOf(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*unix.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
+}

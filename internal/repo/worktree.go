@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	gitignore "github.com/sabhiram/go-gitignore"
 
@@ -46,14 +47,20 @@ type wtNode struct {
 type scanner struct {
 	root   string
 	ignore *gitignore.GitIgnore
+	// tmpPrefix starts the names of this repository's temporary files,
+	// which a scan removes (see tmpfile.go).
+	tmpPrefix string
+	// warn reports a file the scan cannot version and leaves out.
+	warn func(string)
 	// only, if non-empty, limits the scan to these paths and what is
 	// beneath them (directories on the way are scanned for them only).
 	only []string
 	sem  chan struct{} // slots for directories scanned in parallel
 }
 
-func newScanner(root string, only []string) (*scanner, error) {
-	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+func (r *Repo) newScanner(root string, only []string) (*scanner, error) {
+	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0)),
+		tmpPrefix: r.tmpPrefix(), warn: r.warn}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
@@ -152,9 +159,10 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 			// of the code; git's store is not data).
 			return false
 		}
-		if strings.HasPrefix(name, tmpPrefix) {
-			// A temporary file of a checkout that was killed: every dx
-			// command holds the repository alone, so none is live.
+		if strings.HasPrefix(name, sc.tmpPrefix) {
+			// A temporary file of this repository's killed command: every
+			// dx command that writes holds the repository alone, so none
+			// is live.
 			os.Remove(filepath.Join(dir, name))
 			return false
 		}
@@ -188,6 +196,15 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 			}
 		}
 		if sc.ignored(p, e.mode == dag.ModeDir) {
+			continue
+		}
+		if !utf8.ValidString(e.name) {
+			// Tree names are UTF-8: the file is left out, not the tree.
+			sc.warn(fmt.Sprintf("%q: not versioned: its name is not valid UTF-8", p))
+			continue
+		}
+		if dag.ReservedName(e.name) {
+			sc.warn(fmt.Sprintf("%s: not versioned: a file system may read its name as .git or .dx", p))
 			continue
 		}
 		if err := dag.ValidName(e.name); err != nil {
@@ -324,7 +341,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if grafting {
 		only = r.sparse
 	}
-	sc, err := newScanner(r.Root, only)
+	sc, err := r.newScanner(r.Root, only)
 	if err != nil {
 		return nil, err
 	}

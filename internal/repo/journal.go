@@ -1,0 +1,160 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// ErrIncompleteUpdate: a worktree update (checkout, merge, pull) was
+// interrupted and could not be finished; the worktree is part old, part
+// new.
+var ErrIncompleteUpdate = errors.New("an interrupted checkout could not be finished")
+
+// journalFile, in the store directory, records a worktree update whose
+// new files are all written (as temporaries) and about to be moved into
+// place. It is written, durably, before the first change to a worktree
+// file, and removed once the update is done: the next command that opens
+// the repository finds it only if the update was interrupted, and
+// finishes it (or, for a merge whose ref never moved, undoes it). So a
+// killed checkout or merge never leaves a worktree that a status would
+// show as the user's own edits.
+const journalFile = "WORKTREE_UPDATE"
+
+// journal is a worktree update in progress.
+type journal struct {
+	// Removes lists the files to remove, before the renames.
+	Removes []string `json:"removes,omitempty"`
+	// Renames move each temporary into place.
+	Renames []journalRename `json:"renames,omitempty"`
+	// Force: files and directories in the way of a rename are replaced.
+	Force bool `json:"force,omitempty"`
+	// IfHead, if set, is the commit HEAD must resolve to for the update
+	// to go ahead: a merge moves its ref after writing the journal and
+	// before the files move, so an update interrupted before the ref
+	// moved is undone.
+	IfHead dag.ID `json:"if_head,omitzero"`
+	// Head and Refs move once the files are in place (a checkout).
+	Head *store.Head       `json:"head,omitempty"`
+	Refs []store.RefUpdate `json:"refs,omitempty"`
+	Why  string            `json:"why,omitempty"`
+}
+
+// journalRename moves Tmp (a file whose inode is Inode) to Path. A
+// rename swaps the two names and then removes the temporary name, which
+// then holds the old file: the inode tells the two apart.
+type journalRename struct {
+	Tmp   string `json:"tmp"`
+	Path  string `json:"path"`
+	Inode uint64 `json:"inode"`
+}
+
+func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
+
+func (r *Repo) saveJournal(j *journal) error {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return store.WriteFileAtomic(r.journalPath(), b)
+}
+
+func (r *Repo) dropJournal() error {
+	if err := os.Remove(r.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (r *Repo) loadJournal() (*journal, error) {
+	b, err := os.ReadFile(r.journalPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var j journal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", journalFile, err, store.ErrCorrupt)
+	}
+	for _, p := range j.Removes {
+		if err := checkPath(p); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+	}
+	for _, rn := range j.Renames {
+		if err := checkPath(rn.Path); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+		if err := checkTmpPath(rn.Tmp); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+	}
+	return &j, nil
+}
+
+// finishUpdate finishes (or undoes) a worktree update a killed command
+// left; every command that writes calls it when it opens the repository.
+func (r *Repo) finishUpdate(ctx context.Context) error {
+	j, err := r.loadJournal()
+	if err != nil || j == nil {
+		return err
+	}
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if !j.IfHead.IsZero() {
+		id, _, err := r.Store.ResolveHead(ctx)
+		if err != nil {
+			return err
+		}
+		if id != j.IfHead {
+			// The merge's ref never moved: its files are not wanted.
+			for _, rn := range j.Renames {
+				if fi, err := root.Lstat(rn.Tmp); err == nil && inodeOf(fi) == rn.Inode {
+					root.Remove(rn.Tmp)
+				}
+			}
+			return r.dropJournal()
+		}
+	}
+	if _, err := r.runJournal(ctx, root, j); err != nil {
+		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
+	}
+	if err := r.moveRefsAfter(ctx, j, true); err != nil {
+		return fmt.Errorf("%w: %v", ErrIncompleteUpdate, err)
+	}
+	return r.dropJournal()
+}
+
+// moveRefsAfter moves the refs and HEAD a checkout moves once its files
+// are in place. Replaying, refs already moved are left alone.
+func (r *Repo) moveRefsAfter(ctx context.Context, j *journal, replay bool) error {
+	if j.Head == nil && len(j.Refs) == 0 {
+		return nil
+	}
+	refs := j.Refs
+	if replay {
+		refs = nil
+		for _, u := range j.Refs {
+			cur, err := r.Store.Ref(ctx, u.Name)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if cur != u.New {
+				refs = append(refs, u)
+			}
+		}
+	}
+	return r.Store.Transaction(ctx, refs, j.Head, j.Why)
+}

@@ -1,0 +1,135 @@
+package repo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// stageEntry writes the new file or symlink of f.step under a temporary
+// name (or takes the one written ahead) and records its name and inode.
+// The temporary goes beside its path when the path's directory exists,
+// else in the nearest directory above that does: renamed into place,
+// later, once the files in the way are gone.
+func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, bar interface{ Add(int64) }) error {
+	p, e := f.step.path, *f.step.entry
+	tmp := path.Join(stagingDir(root, p), path.Base(r.tmpName(p)))
+	switch {
+	case f.step.pre != "":
+		tmp, f.n = f.step.pre, int64(e.Size)
+		bar.Add(f.n)
+	case e.Mode == dag.ModeSymlink:
+		target, err := r.Store.ReadAll(ctx, e.ID, 64<<10)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if err := root.Symlink(string(target), tmp); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		f.n = int64(len(target))
+	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
+		old := f.step.old
+		_, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
+			var err error
+			if old != nil && old.Mode.IsFile() {
+				f.n, err = r.patchFile(ctx, root, p, old.ID, e.ID, w, bar)
+			} else {
+				f.n, err = r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{Sparse: true, Progress: bar.Add})
+			}
+			if err == nil && f.n != int64(e.Size) {
+				err = fmt.Errorf("content has %d bytes, tree says %d: %w", f.n, e.Size, store.ErrCorrupt)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	default:
+		return fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
+	}
+	f.tmp = tmp
+	fi, err := root.Lstat(tmp)
+	if err != nil {
+		return err
+	}
+	f.inode = inodeOf(fi)
+	return nil
+}
+
+// stagingDir is the directory a temporary for p goes in: p's own, or the
+// nearest above it that is a directory now (not a file or a symlink that
+// the update replaces).
+func stagingDir(root *os.Root, p string) string {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if fi, err := root.Lstat(d); err == nil && fi.IsDir() {
+			return d
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	return "."
+}
+
+// patchFile writes File id to f, taking every chunk it shares with the
+// worktree file p (believed to hold File old) from that file, verified by
+// its hash, and the rest from the store. A new version of a big table then
+// costs reading and hashing the old file, not decompressing all of it.
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, p string, old, id dag.ID, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+	var oldChunks, chunks []dag.ChunkRef
+	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
+		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
+	}
+	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
+		return 0, err
+	}
+	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
+		return 0, err
+	}
+	at := make(map[dag.ID]int64, len(oldChunks))
+	var off int64
+	for _, c := range oldChunks {
+		if _, ok := at[c.ID]; !ok {
+			at[c.ID] = off
+		}
+		off += int64(c.Len)
+	}
+	src, err := root.Open(p)
+	if err != nil {
+		return r.Store.CopyFile(ctx, id, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+	}
+	defer src.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	var n int64
+	for _, c := range chunks {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var b []byte
+		if o, ok := at[c.ID]; ok {
+			buf = slices.Grow(buf[:0], int(c.Len))[:c.Len]
+			if _, err := src.ReadAt(buf, o); err == nil && dag.Hash(dag.KindChunk, buf) == c.ID {
+				b = buf
+			}
+		}
+		if b == nil { // not in the old file, or the file changed
+			if buf, err = r.Store.GetInto(ctx, dag.KindChunk, c.ID, buf); err != nil {
+				return n, err
+			}
+			b = buf
+		}
+		if _, err := w.Write(b); err != nil {
+			return n, err
+		}
+		n += int64(len(b))
+		bar.Add(int64(len(b)))
+	}
+	return n, w.Flush()
+}

@@ -1,0 +1,94 @@
+package repo
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// Temporary worktree files (a checkout's new content before its rename
+// into place) are named .dx-tmp-<repository id>-<pid>-<n>, beside the file
+// they replace. A scan removes those of its own repository, left by a
+// killed command, and nothing else: a user's file named .dx-tmp-notes is
+// data like any other.
+const tmpMarker = ".dx-tmp-"
+
+// idFile, in the store directory, holds the repository's random id.
+const idFile = "REPO_ID"
+
+// loadID returns the repository's id, creating it on first use (a
+// repository made by an older dx has none).
+func loadID(storeDir string) (string, error) {
+	p := filepath.Join(storeDir, idFile)
+	b, err := os.ReadFile(p)
+	if err == nil {
+		if id := strings.TrimSpace(string(b)); validID(id) {
+			return id, nil
+		}
+		return "", fmt.Errorf("%s: not a repository id: %w", p, store.ErrCorrupt)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	var raw [8]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(raw[:])
+	// Unwritable (a full disk): this command's temporaries, if it makes
+	// any, are then left for the user to see rather than removed.
+	_ = store.WriteFileAtomic(p, []byte(id+"\n"))
+	return id, nil
+}
+
+func validID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// tmpPrefix starts the names of this repository's temporary files.
+func (r *Repo) tmpPrefix() string { return tmpMarker + r.id + "-" }
+
+// tmpName returns a fresh temporary name beside p (both relative to the
+// root).
+func (r *Repo) tmpName(p string) string {
+	n := r.tmpSeq.Add(1)
+	return path.Join(path.Dir(p), fmt.Sprintf("%s%d-%d", r.tmpPrefix(), os.Getpid(), n))
+}
+
+// writeTemp writes a regular file (mode: ModeFile or ModeExec) named tmp,
+// with fill, and returns tmp; on an error nothing is left.
+func writeTemp(root *os.Root, tmp string, mode dag.Mode, fill func(f *os.File) error) (string, error) {
+	perm := os.FileMode(0o644)
+	if mode == dag.ModeExec {
+		perm = 0o755
+	}
+	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return "", err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Chmod(perm) // umask may have narrowed it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}

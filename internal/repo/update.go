@@ -1,0 +1,359 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// planStep is one path of a worktree update.
+type planStep struct {
+	path  string
+	entry *dag.TreeEntry // nil: remove
+	// old, if set, is what the worktree file holds now (it matched the
+	// tree the plan starts from): chunks the new content shares with it
+	// are copied from the file instead of decompressed from the store.
+	old *dag.TreeEntry
+	// tracked: the tree the worktree is updated from has this path, so
+	// a file there is the user's only if it differs (which the caller
+	// has checked); an untracked file there is in the way.
+	tracked bool
+	// pre, if set, names a temporary file in the worktree that holds the
+	// new entry already: it is renamed into place.
+	pre string
+}
+
+// updateOptions say how apply carries out a plan.
+type updateOptions struct {
+	// Force replaces untracked files and directories that stand in the
+	// way; without it they make the update refuse before any write.
+	Force bool
+	// MoveRefs, if set, moves the refs before the files move (a merge
+	// moves its branch to the merge commit, which HEAD then resolves to:
+	// IfHead). It runs once every new file is written and the journal is
+	// durable; if it fails, the update is undone.
+	MoveRefs func(ctx context.Context) error
+	IfHead   dag.ID
+	// Head and Refs move once the files are in place (a checkout).
+	Head *store.Head
+	Refs []store.RefUpdate
+	Why  string
+}
+
+// staged is a new file written under a temporary name.
+type staged struct {
+	step  planStep
+	tmp   string
+	inode uint64
+	n     int64 // bytes written
+}
+
+// apply carries out a worktree update in three steps, so that a refusal
+// or an error leaves the worktree as it was, and a crash leaves it
+// before or after, never in between:
+//  1. every refusal is decided (files in the way, files that cannot be
+//     replaced) before the first write;
+//  2. every new file is written under a temporary name beside its path,
+//     and the journal listing the moves is made durable;
+//  3. files are removed and the temporaries renamed into place; then
+//     the journal is removed. A killed command's journal is finished
+//     by the next (finishUpdate).
+//
+// Every write goes through an os.Root of the worktree and checks that no
+// parent is a symlink, so nothing is written outside the worktree or
+// through a link, whatever the tree says.
+func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res *CheckoutResult) error {
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	kept := plan[:0]
+	for _, s := range plan {
+		// A sparse worktree holds its sparse paths only.
+		if r.inSparse(s.path) {
+			kept = append(kept, s)
+		}
+	}
+	plan = kept
+	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
+	for _, s := range plan {
+		if err := checkPath(s.path); err != nil {
+			return err
+		}
+	}
+	if err := checkObstacles(r.Root, plan, o.Force); err != nil {
+		return err
+	}
+	files, err := r.stage(ctx, root, plan)
+	if err != nil {
+		return err
+	}
+	j := &journal{Force: o.Force, IfHead: o.IfHead, Head: o.Head, Refs: o.Refs, Why: o.Why}
+	for _, s := range plan {
+		if s.entry == nil {
+			j.Removes = append(j.Removes, s.path)
+		}
+	}
+	for _, f := range files {
+		j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode})
+	}
+	undo := func() {
+		for _, f := range files {
+			root.Remove(f.tmp)
+		}
+	}
+	if err := r.saveJournal(j); err != nil {
+		undo()
+		return err
+	}
+	if o.MoveRefs != nil {
+		if err := o.MoveRefs(ctx); err != nil {
+			undo()
+			return errors.Join(err, r.dropJournal())
+		}
+	}
+	cached, err := r.runJournal(ctx, root, j)
+	for _, f := range files {
+		if e, ok := cached[f.step.path]; ok {
+			e.File = f.step.entry.ID
+			cached[f.step.path] = e
+			res.Written++
+			res.Bytes += f.n
+		}
+	}
+	res.Removed += len(j.Removes)
+	settleRacy(cached)
+	// Record what was written, even after an error, so a retry is cheap.
+	if serr := r.Store.UpdateStatCache(ctx, cached, j.Removes); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v (run the command again to finish it)", ErrIncompleteUpdate, err)
+	}
+	if err := r.moveRefsAfter(ctx, j, false); err != nil {
+		return err
+	}
+	return r.dropJournal()
+}
+
+// stage writes the new files of a plan under temporary names, on 4
+// workers; on an error it removes what it wrote.
+func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]staged, error) {
+	var files []staged
+	var total int64
+	for _, s := range plan {
+		if s.entry != nil {
+			files = append(files, staged{step: s})
+			total += int64(s.entry.Size)
+		}
+	}
+	bar := r.opts.Progress.Start("checking out", total, true)
+	defer bar.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					continue
+				}
+				f := &files[i]
+				if errs[i] = r.stageEntry(ctx, root, f, bar); errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := firstError(ctx, errs); err != nil {
+		for _, f := range files {
+			if f.tmp != "" && f.tmp != f.step.pre {
+				root.Remove(f.tmp)
+			}
+		}
+		return nil, err
+	}
+	return files, nil
+}
+
+// firstError returns the first error that is not the cancellation that
+// another error caused.
+func firstError(ctx context.Context, errs []error) error {
+	var first error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case !errors.Is(err, context.Canceled):
+			return err
+		case first == nil:
+			first = err
+		}
+	}
+	return first
+}
+
+// runJournal carries out a journal's removals and renames. It may run
+// again over a journal it half carried out (after a crash): a removal of
+// a file that is gone, or a rename whose temporary is gone, is done. It
+// returns the stat entries of the files it put in place.
+func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal) (map[string]store.StatEntry, error) {
+	dirs := map[string]bool{}
+	for _, p := range j.Removes {
+		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
+			continue // gone already (a directory here is the new tree's)
+		}
+		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("remove %s: %w", p, err)
+		}
+		dirs[path.Dir(p)] = true
+	}
+	// Prune directories emptied by removals (deepest first).
+	var ds []string
+	for d := range dirs {
+		for ; d != "."; d = path.Dir(d) {
+			ds = append(ds, d)
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return len(ds[i]) > len(ds[j]) })
+	for _, d := range ds {
+		_ = root.Remove(d) // fails harmlessly when not empty
+	}
+	cached := map[string]store.StatEntry{}
+	made := map[string]bool{} // directories known to be in place
+	for _, rn := range j.Renames {
+		if err := ctx.Err(); err != nil {
+			return cached, err
+		}
+		fi, err := root.Lstat(rn.Tmp)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // moved into place already
+		}
+		if err != nil {
+			return cached, err
+		}
+		if inodeOf(fi) != rn.Inode {
+			// The old file, swapped out by a rename that was then
+			// interrupted before removing it.
+			if err := root.Remove(rn.Tmp); err != nil {
+				return cached, err
+			}
+			continue
+		}
+		if err := prepareParents(root, rn.Path, j.Force, made); err != nil {
+			return cached, err
+		}
+		if fi, err := root.Lstat(rn.Path); err == nil && fi.IsDir() {
+			if !j.Force {
+				return cached, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
+			}
+			if err := root.RemoveAll(rn.Path); err != nil {
+				return cached, err
+			}
+		}
+		if err := replaceFile(root, rn.Tmp, rn.Path); err != nil {
+			return cached, fmt.Errorf("%s: %w", rn.Path, err)
+		}
+		fi, err = root.Lstat(rn.Path)
+		if err != nil {
+			return cached, err
+		}
+		mode, _ := modeOf(fi)
+		cached[rn.Path] = statEntry(fi, mode)
+	}
+	return cached, nil
+}
+
+// checkPath rejects a path that could escape the worktree; tree decoding
+// already guarantees this, so failing here means a bug or a hostile store.
+func checkPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p {
+		return fmt.Errorf("refusing unsafe path %q: %w", p, store.ErrCorrupt)
+	}
+	for _, c := range strings.Split(p, "/") {
+		if err := dag.ValidName(c); err != nil {
+			return fmt.Errorf("refusing unsafe path %q: %w", p, store.ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// checkTmpPath rejects a journal's temporary name that is not one of
+// dx's, in a safe directory.
+func checkTmpPath(p string) error {
+	dir, name := path.Split(p)
+	if !strings.HasPrefix(name, tmpMarker) || strings.Contains(name, "/") {
+		return fmt.Errorf("refusing temporary path %q: %w", p, store.ErrCorrupt)
+	}
+	if dir != "" {
+		return checkPath(strings.TrimSuffix(dir, "/"))
+	}
+	return nil
+}
+
+// prepareParents creates the parent directories of p, refusing to go
+// through a symlink and (with force) replacing files that stand in the
+// way. made remembers directories already checked.
+func prepareParents(root *os.Root, p string, force bool, made map[string]bool) error {
+	parts := strings.Split(p, "/")
+	cur := ""
+	for _, c := range parts[:len(parts)-1] {
+		if cur == "" {
+			cur = c
+		} else {
+			cur += "/" + c
+		}
+		if made[cur] {
+			continue
+		}
+		fi, err := root.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := root.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("mkdir %s: %w", cur, err)
+			}
+			// Another writer may have raced us; re-check what is there.
+			if fi, err = root.Lstat(cur); err != nil {
+				return err
+			}
+			if !fi.IsDir() {
+				return fmt.Errorf("refusing to write %s: %s is not a directory", p, cur)
+			}
+		case err != nil:
+			return err
+		case fi.IsDir():
+		case force:
+			if err := root.Remove(cur); err != nil {
+				return fmt.Errorf("replace %s: %w", cur, err)
+			}
+			if err := root.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("refusing to write %s through the symlink %s", p, cur)
+		default:
+			return fmt.Errorf("refusing to write %s: %s is a file", p, cur)
+		}
+		made[cur] = true
+	}
+	return nil
+}
