@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,7 @@ func (a *app) statusCmd() *cobra.Command {
 					}
 					fmt.Fprintln(a.stdout, "Changes:")
 				}
-				printChanges(a, st.Changes, short)
+				printChanges(a.stdout, st.Changes, short)
 				return nil
 			})
 		},
@@ -127,16 +128,17 @@ func changeLetter(k repo.ChangeKind) string {
 	return "M"
 }
 
-func printChanges(a *app, cs []repo.Change, short bool) {
+// printChanges lists changes, one a line.
+func printChanges(w io.Writer, cs []repo.Change, short bool) {
 	for _, c := range cs {
 		name := c.Path
 		if c.Kind == repo.Renamed {
 			name = c.From + " -> " + c.Path
 		}
 		if short {
-			fmt.Fprintf(a.stdout, "%s %s\n", changeLetter(c.Kind), name)
+			fmt.Fprintf(w, "%s %s\n", changeLetter(c.Kind), name)
 		} else {
-			fmt.Fprintf(a.stdout, "  %-9s %s\n", string(c.Kind)+":", name)
+			fmt.Fprintf(w, "  %-9s %s\n", string(c.Kind)+":", name)
 		}
 	}
 }
@@ -475,7 +477,7 @@ func (a *app) diffCmd() *cobra.Command {
 						fmt.Fprintln(a.stdout, c.Path)
 					}
 				default:
-					printChanges(a, cs, true)
+					printChanges(a.stdout, cs, true)
 				}
 				return nil
 			})

@@ -128,7 +128,7 @@ func printMerge(a *app, rev, into string, res *repo.MergeResult) {
 		} else {
 			a.printf("Fast-forward to %s (%d written, %d removed)\n", res.Commit.Short(), res.Written, res.Removed)
 		}
-		printChanges(a, res.Changes, true)
+		printChanges(a.info(), res.Changes, true)
 		return
 	}
 	for _, t := range res.Tables {
@@ -147,7 +147,7 @@ func printMerge(a *app, rev, into string, res *repo.MergeResult) {
 		} else {
 			a.printf("Merge commit %s (base %s; %d written, %d removed)\n", res.Commit.Short(), res.Base.Short(), res.Written, res.Removed)
 		}
-		printChanges(a, res.Changes, true)
+		printChanges(a.info(), res.Changes, true)
 		return
 	}
 	fmt.Fprintf(a.stdout, "Conflicts%s (nothing committed):\n", on)
