@@ -53,7 +53,7 @@ func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckRepo
 		return nil, err
 	}
 	for _, t := range tmps {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("leftover temporary file %s (gc removes it)", t))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("leftover temporary file %s (gc removes it)", t.path))
 	}
 	footers := map[dag.ID]map[dag.ID]pack.Entry{}
 	for _, id := range sortedIDs(files) {
@@ -220,33 +220,45 @@ func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) 
 	return out, nil
 }
 
-// packFiles lists pack files on disk and leftover temporary files.
-func (s *Store) packFiles() (map[dag.ID]int64, []string, error) {
+// leftover is a file in the packs or temporary directory that is not a
+// pack: what an interrupted write leaves behind.
+type leftover struct {
+	path string // relative to the store directory
+	size int64
+}
+
+// packFiles lists pack files on disk, with their sizes, and leftover
+// temporary files.
+func (s *Store) packFiles() (map[dag.ID]int64, []leftover, error) {
 	out := map[dag.ID]int64{}
 	ents, err := os.ReadDir(filepath.Join(s.dir, packsDir))
 	if err != nil {
 		return nil, nil, fmt.Errorf("list packs: %w", err)
 	}
-	var tmps []string
+	var tmps []leftover
 	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil {
+			return nil, nil, fmt.Errorf("list packs: %w", err)
+		}
 		name, ok := strings.CutSuffix(e.Name(), ".pack")
 		id, err := dag.ParseID(name)
 		if !ok || err != nil {
-			tmps = append(tmps, filepath.Join(packsDir, e.Name()))
+			tmps = append(tmps, leftover{filepath.Join(packsDir, e.Name()), info.Size()})
 			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			return nil, nil, err
 		}
 		out[id] = info.Size()
 	}
 	tents, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list temporary files: %w", err)
 	}
 	for _, e := range tents {
-		tmps = append(tmps, filepath.Join(tmpDir, e.Name()))
+		info, err := e.Info()
+		if err != nil {
+			return nil, nil, fmt.Errorf("list temporary files: %w", err)
+		}
+		tmps = append(tmps, leftover{filepath.Join(tmpDir, e.Name()), info.Size()})
 	}
 	return out, tmps, nil
 }

@@ -26,8 +26,10 @@ type GCOptions struct {
 
 // GCReport says what GC removed (or would remove).
 type GCReport struct {
-	Reachable      int   `json:"reachable_objects"`
-	Unreachable    int   `json:"unreachable_objects"`
+	Reachable   int `json:"reachable_objects"`
+	Unreachable int `json:"unreachable_objects"`
+	// FreedBytes is the size of the pack and leftover files removed, less
+	// the size of the packs their live objects are rewritten into.
 	FreedBytes     int64 `json:"freed_bytes"`
 	PacksDeleted   int   `json:"packs_deleted"`
 	PacksRewritten int   `json:"packs_rewritten"`
@@ -155,12 +157,16 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		if len(u.live) > 0 && float64(u.liveBytes) >= o.RepackBelow*float64(total) {
 			continue // not worth rewriting yet; dead objects stay indexed
 		}
-		rep.FreedBytes += u.deadBytes
+		// Freed is what leaves the disk: the whole file, less the pack
+		// its live objects are rewritten into.
+		freed := files[packID]
 		if len(u.live) == 0 {
 			rep.PacksDeleted++
 		} else {
 			rep.PacksRewritten++
+			freed -= pack.Size(u.live)
 		}
+		rep.FreedBytes += max(freed, 0)
 		if o.DryRun {
 			continue
 		}
@@ -190,10 +196,10 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		}
 	}
 	// Packs recorded but holding no index entries, and files without records.
-	for id, rec := range recs {
+	for id := range recs {
 		if _, ok := use[id]; !ok {
 			rep.PacksDeleted++
-			rep.FreedBytes += int64(rec.Size)
+			rep.FreedBytes += files[id]
 			if !o.DryRun {
 				if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(id)) }); err != nil {
 					return nil, fmt.Errorf("gc: %w", err)
@@ -217,8 +223,9 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	}
 	for _, t := range tmps {
 		rep.OrphansRemoved++
+		rep.FreedBytes += t.size
 		if !o.DryRun {
-			os.Remove(filepath.Join(s.dir, t))
+			os.Remove(filepath.Join(s.dir, t.path))
 		}
 	}
 	if !o.DryRun {

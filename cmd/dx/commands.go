@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func (a *app) initCmd() *cobra.Command {
 }
 
 func (a *app) statusCmd() *cobra.Command {
-	var asJSON, short bool
+	var asJSON, short, nul bool
 	c := &cobra.Command{
 		Annotations: bigHeap,
 		Use:         "status",
@@ -76,6 +77,10 @@ func (a *app) statusCmd() *cobra.Command {
 					}
 					return a.printJSON(st)
 				}
+				if nul {
+					printChangesNUL(a.stdout, st.Changes)
+					return nil
+				}
 				if !short {
 					if st.Detached {
 						fmt.Fprintf(a.stdout, "HEAD detached at %s\n", shortID(st.Head))
@@ -88,7 +93,7 @@ func (a *app) statusCmd() *cobra.Command {
 					if m := st.Merge; m != nil {
 						fmt.Fprintf(a.stdout, "Merging %s (%s); unresolved conflicts:\n", m.Rev, m.Theirs.Short())
 						for _, p := range m.Conflicts {
-							fmt.Fprintf(a.stdout, "  %s\n", p)
+							fmt.Fprintf(a.stdout, "  %s\n", quotePath(p))
 						}
 						fmt.Fprintln(a.stdout, "  (resolve, then dx merge --continue; or dx merge --abort)")
 					}
@@ -98,13 +103,14 @@ func (a *app) statusCmd() *cobra.Command {
 					}
 					fmt.Fprintln(a.stdout, "Changes:")
 				}
-				printChanges(a, st.Changes, short)
+				printChanges(a.stdout, st.Changes, short)
 				return nil
 			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	c.Flags().BoolVarP(&short, "short", "s", false, "one line per change")
+	c.Flags().BoolVarP(&nul, "null", "z", false, "like --short, but paths unquoted and each entry ended by a NUL byte")
 	return c
 }
 
@@ -127,16 +133,38 @@ func changeLetter(k repo.ChangeKind) string {
 	return "M"
 }
 
-func printChanges(a *app, cs []repo.Change, short bool) {
+// printChangesNUL lists changes as status -z does, for programs: a
+// letter, a space and the path, unquoted and ended by a NUL byte; a
+// rename's source follows as one more NUL-ended field (git's order).
+func printChangesNUL(w io.Writer, cs []repo.Change) {
 	for _, c := range cs {
-		name := c.Path
+		fmt.Fprintf(w, "%s %s\x00", changeLetter(c.Kind), c.Path)
 		if c.Kind == repo.Renamed {
-			name = c.From + " -> " + c.Path
+			fmt.Fprintf(w, "%s\x00", c.From)
 		}
-		if short {
-			fmt.Fprintf(a.stdout, "%s %s\n", changeLetter(c.Kind), name)
+	}
+}
+
+// printNames lists the changed paths, one a line and quoted, or with nul
+// unquoted and each ended by a NUL byte.
+func printNames(w io.Writer, cs []repo.Change, nul bool) {
+	for _, c := range cs {
+		if nul {
+			fmt.Fprintf(w, "%s\x00", c.Path)
 		} else {
-			fmt.Fprintf(a.stdout, "  %-9s %s\n", string(c.Kind)+":", name)
+			fmt.Fprintln(w, quotePath(c.Path))
+		}
+	}
+}
+
+// printChanges lists changes, one a line.
+func printChanges(w io.Writer, cs []repo.Change, short bool) {
+	for _, c := range cs {
+		name := changeName(c, " -> ")
+		if short {
+			fmt.Fprintf(w, "%s %s\n", changeLetter(c.Kind), name)
+		} else {
+			fmt.Fprintf(w, "  %-9s %s\n", string(c.Kind)+":", name)
 		}
 	}
 }
@@ -400,12 +428,7 @@ func printStat(a *app, cs []repo.Change) {
 	fmt.Fprintf(a.stdout, " %d files changed, %s -> %s\n", len(cs), humanBytes(before), humanBytes(after))
 }
 
-func displayName(c repo.Change) string {
-	if c.Kind == repo.Renamed {
-		return c.From + " => " + c.Path
-	}
-	return c.Path
-}
+func displayName(c repo.Change) string { return changeName(c, " => ") }
 
 func sizeChange(c repo.Change) string {
 	switch c.Kind {
@@ -420,7 +443,7 @@ func sizeChange(c repo.Change) string {
 }
 
 func (a *app) diffCmd() *cobra.Command {
-	var stat, asJSON, nameOnly, rows bool
+	var stat, asJSON, nameOnly, rows, nul bool
 	var format string
 	c := &cobra.Command{
 		Annotations: bigHeap,
@@ -436,6 +459,9 @@ func (a *app) diffCmd() *cobra.Command {
 			}
 			if len(revs) > 2 {
 				return usageError{errors.New("diff takes at most two revisions (put paths after --)")}
+			}
+			if nul && (!nameOnly || rows) {
+				return usageError{errors.New("-z needs --name-only (and no --rows)")}
 			}
 			if format != "" && !rows {
 				return usageError{errors.New("--format needs --rows")}
@@ -471,11 +497,9 @@ func (a *app) diffCmd() *cobra.Command {
 				case stat:
 					printStat(a, cs)
 				case nameOnly:
-					for _, c := range cs {
-						fmt.Fprintln(a.stdout, c.Path)
-					}
+					printNames(a.stdout, cs, nul)
 				default:
-					printChanges(a, cs, true)
+					printChanges(a.stdout, cs, true)
 				}
 				return nil
 			})
@@ -483,6 +507,7 @@ func (a *app) diffCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&stat, "stat", false, "show sizes per file and a summary (with --rows: counts per table, no rows)")
 	c.Flags().BoolVar(&nameOnly, "name-only", false, "show only paths")
+	c.Flags().BoolVarP(&nul, "null", "z", false, "with --name-only: paths unquoted, each ended by a NUL byte")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	c.Flags().BoolVar(&rows, "rows", false, "compare tables row by row (see .dxattributes)")
 	c.Flags().StringVar(&format, "format", "", "with --rows: write changed rows as csv or jsonl")

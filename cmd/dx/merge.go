@@ -128,11 +128,11 @@ func printMerge(a *app, rev, into string, res *repo.MergeResult) {
 		} else {
 			a.printf("Fast-forward to %s (%d written, %d removed)\n", res.Commit.Short(), res.Written, res.Removed)
 		}
-		printChanges(a, res.Changes, true)
+		printChanges(a.info(), res.Changes, true)
 		return
 	}
 	for _, t := range res.Tables {
-		a.printf("Merged table %s by rows: %d added, %d changed, %d removed from %s", t.Path, t.Added, t.Changed, t.Removed, rev)
+		a.printf("Merged table %s by rows: %d added, %d changed, %d removed from %s", quotePath(t.Path), t.Added, t.Changed, t.Removed, rev)
 		if t.UnreadRuns > 0 {
 			a.printf(", and %d more changed runs of chunks taken whole, unread (no key in them changed here)", t.UnreadRuns)
 		}
@@ -147,16 +147,16 @@ func printMerge(a *app, rev, into string, res *repo.MergeResult) {
 		} else {
 			a.printf("Merge commit %s (base %s; %d written, %d removed)\n", res.Commit.Short(), res.Base.Short(), res.Written, res.Removed)
 		}
-		printChanges(a, res.Changes, true)
+		printChanges(a.info(), res.Changes, true)
 		return
 	}
 	fmt.Fprintf(a.stdout, "Conflicts%s (nothing committed):\n", on)
 	for _, c := range res.Conflicts {
 		detail := describeConflict(c)
-		fmt.Fprintf(a.stdout, "  %-14s %s%s\n", string(c.Kind)+":", c.Path, detail)
+		fmt.Fprintf(a.stdout, "  %-14s %s%s\n", string(c.Kind)+":", quotePath(c.Path), detail)
 	}
 	for _, p := range res.Reports {
-		fmt.Fprintf(a.stdout, "  report: %s\n", p)
+		fmt.Fprintf(a.stdout, "  report: %s\n", quotePath(p))
 	}
 }
 

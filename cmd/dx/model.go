@@ -238,7 +238,7 @@ func describeData(ds []repo.ModelData) string {
 			continue
 		}
 		for _, p := range d.Paths {
-			parts = append(parts, d.Commit.Short()+":"+p)
+			parts = append(parts, d.Commit.Short()+":"+quotePath(p))
 		}
 	}
 	return strings.Join(parts, ", ")

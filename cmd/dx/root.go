@@ -156,10 +156,19 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func (a *app) printf(format string, args ...any) {
-	if !a.quiet {
-		fmt.Fprintf(a.stdout, format, args...)
+// info is where a command says what it did: stdout, or nowhere with
+// --quiet. What is itself the result (a listing, a diff, a file's content,
+// merge conflicts) goes to a.stdout whatever the flag.
+func (a *app) info() io.Writer {
+	if a.quiet {
+		return io.Discard
 	}
+	return a.stdout
+}
+
+// printf prints to info.
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.info(), format, args...)
 }
 
 func cwd() string {

@@ -95,12 +95,9 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 	}
 	out := bufio.NewWriterSize(a.stdout, 256<<10)
 	for _, td := range tds {
-		name := td.Change.Path
-		if td.Change.Kind == repo.Renamed {
-			name = td.Change.From + " -> " + td.Change.Path
-		}
+		name := changeName(td.Change, " -> ")
 		if td.NotFetched {
-			fmt.Fprintf(out, "%s (%s): %s; rows not compared: outside the sparse paths, not fetched (dx pull --path %s)\n", name, td.Spec, td.Change.Kind, td.Change.Path)
+			fmt.Fprintf(out, "%s (%s): %s; rows not compared: outside the sparse paths, not fetched (dx pull --path %s)\n", name, td.Spec, td.Change.Kind, quotePath(td.Change.Path))
 			continue
 		}
 		if td.Rows == nil {

@@ -176,6 +176,20 @@ func (w *Writer) Finish() (dag.ID, []byte, error) {
 	return id, footer, nil
 }
 
+// Size is the length of the pack a Writer makes of these objects, added
+// in this order: header, stored bytes, footer and trailer. Only their
+// stored lengths and IDs count; their offsets are recomputed.
+func Size(objects []Entry) int64 {
+	laid := make([]Entry, len(objects))
+	off := uint64(HeaderSize)
+	for i, e := range objects {
+		laid[i] = e
+		laid[i].Offset = off
+		off += uint64(e.Stored)
+	}
+	return int64(off) + int64(len(EncodeIndex(laid))) + TrailerSize
+}
+
 // EncodeIndex encodes entries as a pack footer.
 func EncodeIndex(entries []Entry) []byte {
 	b := make([]byte, 0, len(footerMagic)+binary.MaxVarintLen64+len(entries)*(dag.IDSize+2+12))

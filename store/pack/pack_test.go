@@ -104,6 +104,25 @@ func TestEmptyPack(t *testing.T) {
 	}
 }
 
+// TestSize: the size computed for some objects of a pack, with their old
+// offsets, is the length of the pack written from those objects alone.
+func TestSize(t *testing.T) {
+	objs := testObjects()
+	_, _, entries := buildPack(t, objs)
+	for _, keep := range [][]int{nil, {0}, {1, 3, 4}, {0, 1, 2, 3, 4}} {
+		var sub []obj
+		var subEntries []Entry
+		for _, i := range keep {
+			sub = append(sub, objs[i])
+			subEntries = append(subEntries, entries[i])
+		}
+		b, _, _ := buildPack(t, sub)
+		if got := Size(subEntries); got != int64(len(b)) {
+			t.Errorf("Size of objects %v = %d, pack has %d bytes", keep, got, len(b))
+		}
+	}
+}
+
 // TestGoldenPackID pins the format: the same objects must give the same
 // pack bytes, hence the same ID, forever.
 func TestGoldenPackID(t *testing.T) {
