@@ -19,7 +19,6 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/s3test"
-	"github.com/dxdata/dx/store/pack"
 )
 
 // remoteSetup is where a test's remote lives and how dx reaches it.
@@ -348,35 +347,16 @@ func TestCorruptRemotePack(t *testing.T) {
 // cloned, and nothing is written outside (or left inside) the target.
 func TestCloneRefusesHostileTree(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "remote")
-	var buf bytes.Buffer
-	w, err := pack.NewWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	add := func(kind dag.Kind, b []byte) dag.ID {
-		id := dag.Hash(kind, b)
-		if _, err := w.Add(id, kind, pack.CodecRaw, b, len(b)); err != nil {
+	craftRemote(t, dir, func(add func(dag.Kind, []byte) dag.ID) dag.ID {
+		chunk := add(dag.KindChunk, []byte("pwned\n"))
+		file := add(dag.KindFile, (&dag.FileNode{Chunks: []dag.ChunkRef{{ID: chunk, Len: 6}}}).Encode())
+		tree := add(dag.KindTree, rawTreeNode("../x", dag.ModeFile, file))
+		cb, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "evil", Time: time.Unix(0, 0), Message: "evil"}).Encode()
+		if err != nil {
 			t.Fatal(err)
 		}
-		return id
-	}
-	chunk := add(dag.KindChunk, []byte("pwned\n"))
-	file := add(dag.KindFile, (&dag.FileNode{Chunks: []dag.ChunkRef{{ID: chunk, Len: 6}}}).Encode())
-	tree := add(dag.KindTree, rawTreeNode("../x", dag.ModeFile, file))
-	cb, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "evil", Time: time.Unix(0, 0), Message: "evil"}).Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	commit := add(dag.KindCommit, cb)
-	pid, footer, err := w.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeBytes(t, filepath.Join(dir, "packs", pid.String()+".pack"), buf.Bytes())
-	writeBytes(t, filepath.Join(dir, "index", pid.String()+".idx"), footer)
-	writeBytes(t, filepath.Join(dir, "refs", "heads", "main"), []byte(commit.String()+"\n"))
-	writeBytes(t, filepath.Join(dir, "FORMAT"), []byte("dx remote v1\n"))
-
+		return add(dag.KindCommit, cb)
+	})
 	parent := t.TempDir()
 	target := filepath.Join(parent, "clone")
 	res := runDx(t, parent, nil, "clone", "file://"+dir, target)

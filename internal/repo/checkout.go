@@ -46,6 +46,14 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 	if err != nil {
 		return nil, err
 	}
+	if r.incomplete != nil && o.Force && len(o.Paths) == 0 {
+		// A forced checkout rewrites every file: the interrupted update
+		// is given up.
+		if err := r.discardUpdate(); err != nil {
+			return nil, err
+		}
+		r.incomplete = nil
+	}
 	_, head, head0, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err

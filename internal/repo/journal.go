@@ -120,12 +120,7 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		}
 		if id != j.IfHead {
 			// The merge's ref never moved: its files are not wanted.
-			for _, rn := range j.Renames {
-				if fi, err := root.Lstat(rn.Tmp); err == nil && inodeOf(fi) == rn.Inode {
-					root.Remove(rn.Tmp)
-				}
-			}
-			return r.dropJournal()
+			return r.undoJournal(root, j)
 		}
 	}
 	if _, err := r.runJournal(ctx, root, j); err != nil {
@@ -135,6 +130,35 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrIncompleteUpdate, err)
 	}
 	return r.dropJournal()
+}
+
+// undoJournal removes the new files of a journal not yet moved into
+// place, and the journal.
+func (r *Repo) undoJournal(root *os.Root, j *journal) error {
+	for _, rn := range j.Renames {
+		if fi, err := root.Lstat(rn.Tmp); err == nil && inodeOf(fi) == rn.Inode {
+			root.Remove(rn.Tmp)
+		}
+	}
+	return r.dropJournal()
+}
+
+// discardUpdate gives up an interrupted worktree update that could not
+// be finished.
+func (r *Repo) discardUpdate() error {
+	j, err := r.loadJournal()
+	if err != nil {
+		return r.dropJournal() // unreadable: its temporaries go with the next scan
+	}
+	if j == nil {
+		return nil
+	}
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return r.undoJournal(root, j)
 }
 
 // moveRefsAfter moves the refs and HEAD a checkout moves once its files

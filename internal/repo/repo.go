@@ -50,6 +50,9 @@ type Repo struct {
 	sparse []string     // nil: a full repository (see sparse.go)
 	id     string       // the repository's random id (see tmpfile.go)
 	tmpSeq atomic.Int64 // numbers temporary files
+	// incomplete, if set, says why an interrupted worktree update could
+	// not be finished (see journal.go).
+	incomplete error
 }
 
 // Init creates a repository in dir (created if missing).
@@ -126,7 +129,11 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 		st.Abandon()
 		return nil, err
 	}
-	return &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id}, nil
+	r := &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id}
+	// A worktree update a killed command left is finished first; one that
+	// cannot be stops every command that reads or writes the worktree.
+	r.incomplete = r.finishUpdate(ctx)
+	return r, nil
 }
 
 func (r *Repo) warn(msg string) { r.opts.Warn(msg) }

@@ -335,6 +335,9 @@ type snapshot struct {
 // to be stored, so a commit never names a missing object, at a cost that
 // follows the change.
 func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string, base dag.ID) (*snapshot, error) {
+	if r.incomplete != nil {
+		return nil, r.incomplete
+	}
 	// A sparse worktree holds its sparse paths only; the rest of the tree
 	// is grafted from HEAD.
 	grafting := r.sparse != nil && len(only) == 0
