@@ -32,7 +32,7 @@ const (
 	exitOK       = 0
 	exitError    = 1
 	exitUsage    = 2
-	exitConflict = 3 // refused: local changes, non-fast-forward, locked
+	exitConflict = 3 // refused: local changes, files in the way or immutable, non-fast-forward, locked
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -78,7 +78,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
+	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
 		errors.Is(err, remote.ErrNonFastForward):
 		return exitConflict
 	}
