@@ -128,7 +128,7 @@ func (st *Staging) Bytes() int64 {
 }
 
 func (st *Staging) newPack(meta bool) (*stagedPack, error) {
-	f, err := os.CreateTemp(filepath.Join(st.s.dir, tmpDir), "staged-*.tmp")
+	f, err := createTemp(filepath.Join(st.s.dir, tmpDir), "staged-*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("store: stage: %w", noSpace(err))
 	}

@@ -52,7 +52,7 @@ func Init(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := os.MkdirAll(abs, 0o777); err != nil {
 		return "", fmt.Errorf("init: %w", err)
 	}
 	sd := filepath.Join(abs, DirName)
