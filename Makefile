@@ -29,7 +29,7 @@ vet:
 # that need S3 start the pinned MinIO that scripts/minio.sh builds (once,
 # cached outside the work tree); here they fail rather than skip without it.
 test: vet build minio
-	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 $(GO) test -count=1 -timeout 20m ./...
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Build (once) the pinned MinIO server the tests use.

@@ -54,7 +54,7 @@ type Index struct {
 // dir (created if missing), drops cached ones the remote no longer has,
 // and returns the union.
 func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("remote index cache: %w", err)
 	}
 	listed, err := be.List(ctx, indexPrefix)

@@ -19,5 +19,21 @@
 // any point leaves only unreferenced packs or index entries, which gc removes;
 // no ref ever names an object that is not durably stored.
 //
+// Access: a store is opened ReadWrite by one process at a time, or
+// ReadOnly by any number of readers, which write nothing (not even caches)
+// and so work on a full disk. A ReadOnly open still writes when the index
+// must first be recovered from a writer's crash.
+//
+// Free space: badger writes its memtables, value log and tables through
+// mappings of sparse files, where a full disk kills the process instead of
+// failing a write; so a writer keeps a reserve free for the index (a
+// memtable file of twice the memtable size for each memtable it may hold,
+// a value log file of twice its size, one level-0 table, a compaction as
+// big as the index directory, and a MiB of margin). Opening for writing,
+// and each pack or staged object, fails with ErrNoSpace before it would eat
+// into the reserve; ENOSPC and EDQUOT from other writes are ErrNoSpace too.
+// The reserve holds against dx's own writes only, not against another
+// program filling the disk meanwhile.
+//
 // store knows nothing of branches' meaning, of worktrees or of the network.
 package store

@@ -46,6 +46,9 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	if o.RepackBelow == 0 {
 		o.RepackBelow = 0.8
 	}
+	if err := s.writable("gc"); err != nil && !o.DryRun {
+		return nil, err
+	}
 	if err := s.Flush(ctx); err != nil {
 		return nil, err
 	}

@@ -110,8 +110,12 @@ type KeyRangeEntry struct {
 	Lo, Hi string
 }
 
-// RecordKeyRanges records chunks' key ranges under tag, in one batch.
+// RecordKeyRanges records chunks' key ranges under tag, in one batch. On a
+// read-only store it records nothing.
 func (s *Store) RecordKeyRanges(tag [8]byte, entries []KeyRangeEntry) error {
+	if s.readOnly {
+		return nil
+	}
 	var w keyRangeWriter
 	for _, e := range entries {
 		if err := w.add(s, tag, e.First, e.ID, e.Lo, e.Hi); err != nil {

@@ -109,6 +109,9 @@ type packJob struct {
 // add appends one stored object; the caller holds k.mu. A full pack is
 // handed to the finisher and writing goes on in a new one.
 func (k *sink) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, raw int) error {
+	if err := k.s.writable("store: add object"); err != nil {
+		return err
+	}
 	if err := k.s.finishErr(); err != nil {
 		return err
 	}
@@ -304,7 +307,11 @@ func (s *Store) completePack(j *packJob) error {
 		s.dropPending(j.w.Entries())
 		return fmt.Errorf("store: finish pack: %w", err)
 	}
-	tmp, err := writeFileDirect(filepath.Join(s.dir, tmpDir), j.buf)
+	err = s.space.claim(int64(len(j.buf.b)))
+	var tmp string
+	if err == nil {
+		tmp, err = writeFileDirect(filepath.Join(s.dir, tmpDir), j.buf)
+	}
 	final := s.packPath(id)
 	if err == nil {
 		err = os.Rename(tmp, final)
@@ -323,7 +330,7 @@ func (s *Store) completePack(j *packJob) error {
 		if tmp != "" {
 			os.Remove(tmp)
 		}
-		return fmt.Errorf("store: finish pack: %w", err)
+		return fmt.Errorf("store: finish pack: %w", noSpace(err))
 	}
 	s.stats.PacksWritten.Add(1)
 	return nil
@@ -928,3 +935,12 @@ func toLower(s string) string {
 
 var _ dag.Getter = (*Store)(nil)
 var _ dag.Putter = (*Store)(nil)
+
+// writable fails with ErrReadOnly, naming op, if the store was opened
+// read-only.
+func (s *Store) writable(op string) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", op, ErrReadOnly)
+	}
+	return nil
+}

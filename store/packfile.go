@@ -76,7 +76,7 @@ func isAligned(b []byte) bool {
 // into the page cache costs more CPU than compressing the data did. The
 // last block is padded for the write and the file truncated after.
 func writeFileDirect(dir string, buf *alignedBuf) (string, error) {
-	f, err := os.CreateTemp(dir, "pack-*.tmp")
+	f, err := createTemp(dir, "pack-*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("new pack file: %w", err)
 	}

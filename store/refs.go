@@ -194,6 +194,9 @@ func (s *Store) ResolveHead(ctx context.Context) (dag.ID, Head, error) {
 // ErrRefChanged. head, if non-nil, replaces HEAD. Every object a ref is set
 // to must already be stored (Flush first).
 func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head, message string) error {
+	if err := s.writable("store: move refs"); err != nil {
+		return err
+	}
 	for _, u := range updates {
 		if err := ValidRefName(u.Name); err != nil {
 			return err
@@ -269,7 +272,7 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 		return fmt.Errorf("ref update: %w", ErrRefChanged)
 	}
 	if err != nil {
-		return err
+		return noSpace(err)
 	}
 	return s.syncIndex() // a ref that moved stays moved
 }

@@ -211,7 +211,11 @@ func (s *Store) UpdateStatCache(ctx context.Context, set map[string]StatEntry, d
 // checks that the cached Files it commits, other than HEAD's, are stored
 // (and reads those that are not), and fsck notes such entries, which gc
 // drops.
+// On a read-only store it writes nothing.
 func (s *Store) WriteStatCache(ctx context.Context, set map[string]StatEntry, del []string) error {
+	if s.readOnly {
+		return nil
+	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for p, e := range set {
@@ -225,7 +229,7 @@ func (s *Store) WriteStatCache(ctx context.Context, set map[string]StatEntry, de
 		}
 	}
 	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("stat cache: %w", err)
+		return fmt.Errorf("stat cache: %w", noSpace(err))
 	}
 	return nil
 }
@@ -283,7 +287,11 @@ func (s *Store) LoadTreeCache(ctx context.Context) (tc TreeCache, ok bool, err e
 }
 
 // SaveTreeCache replaces the tree cache. Not synced: lost, it is a miss.
+// On a read-only store it writes nothing.
 func (s *Store) SaveTreeCache(ctx context.Context, tc TreeCache) error {
+	if s.readOnly {
+		return nil
+	}
 	v := append(append(tc.Fingerprint[:0:0], tc.Fingerprint[:]...), tc.Root[:]...)
 	v = binary.AppendUvarint(v, tc.Size)
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte{pfxTrees}, v) }); err != nil {

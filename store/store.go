@@ -33,7 +33,42 @@ var (
 	ErrNotStore = errors.New("not a dx repository")
 	// ErrAmbiguous: an abbreviated ID matches several objects.
 	ErrAmbiguous = errors.New("ambiguous object id")
+	// ErrNoSpace: the file system holding the store is full, or would keep
+	// less free space than the index's reserve (see doc.go) after the write.
+	// Nothing was half-written: free space and run the operation again.
+	ErrNoSpace = errors.New("no space left on device")
+	// ErrReadOnly: a write to a store opened ReadOnly.
+	ErrReadOnly = errors.New("store opened read-only")
 )
+
+// Access says what the opener of a store will do with it.
+type Access uint8
+
+const (
+	// ReadWrite: any operation. Open fails with ErrNoSpace when the file
+	// system lacks the index's reserve.
+	ReadWrite Access = iota
+	// ReadOnly: reads only; writes fail with ErrReadOnly and caches (stat,
+	// tree, key ranges) are not updated. Readers share the store with each
+	// other and need no free space, except to recover the index after a
+	// writer crashed (then Open writes, as ReadWrite would).
+	ReadOnly
+	// ReadCaching: reads, and updates caches. Opened ReadWrite when the
+	// file system has the index's reserve, else ReadOnly.
+	ReadCaching
+)
+
+func (a Access) String() string {
+	switch a {
+	case ReadWrite:
+		return "read-write"
+	case ReadOnly:
+		return "read-only"
+	case ReadCaching:
+		return "read-caching"
+	}
+	return fmt.Sprintf("Access(%d)", uint8(a))
+}
 
 // Options configure Open.
 type Options struct {
@@ -50,12 +85,17 @@ type Options struct {
 	// file nodes and chunks as not fetched rather than as problems, and gc
 	// marks through them.
 	Partial bool
+	// Access is what the opener will do; the zero value is ReadWrite.
+	Access Access
 }
 
 // Validate checks the options.
 func (o Options) Validate() error {
 	if o.LockTimeout < 0 || o.PackSize < 0 || o.Workers < 0 {
 		return errors.New("store: negative option")
+	}
+	if o.Access > ReadCaching {
+		return fmt.Errorf("store: unknown access %s", o.Access)
 	}
 	if o.PackSize != 0 && o.PackSize < 1<<16 {
 		return errors.New("store: pack size below 64 KiB")
@@ -69,8 +109,13 @@ type Store struct {
 	dir   string
 	db    *badger.DB
 	opts  Options
-	comp  *pack.Compressor
-	stats Stats
+	space *spaceGuard
+	// readOnly: the store was opened ReadOnly (or ReadCaching on a full
+	// file system); badger itself may still be writable, when the open
+	// had to recover the index.
+	readOnly bool
+	comp     *pack.Compressor
+	stats    Stats
 
 	// Each sink has its own lock, so chunk writers and metadata writers
 	// do not wait on each other; and there are several data sinks, so
@@ -155,7 +200,7 @@ func Init(dir string) error {
 		return fmt.Errorf("store: %s already holds a dx store", dir)
 	}
 	for _, d := range []string{dir, filepath.Join(dir, packsDir), filepath.Join(dir, tmpDir), filepath.Join(dir, indexDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, dirMode); err != nil {
 			return fmt.Errorf("store init: %w", err)
 		}
 	}
@@ -194,7 +239,37 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if string(b) != formatContent {
 		return nil, fmt.Errorf("store open %s: unknown store format %q", dir, strings.TrimSpace(string(b)))
 	}
-	bopts := badger.DefaultOptions(filepath.Join(dir, indexDir)).
+	bopts := indexOptions(filepath.Join(dir, indexDir))
+	space := newSpaceGuard(dir, bopts)
+	db, readOnly, err := openIndex(ctx, bopts, opts, space)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:      dir,
+		db:       db,
+		opts:     opts,
+		space:    space,
+		readOnly: readOnly,
+		comp:     pack.NewCompressor(),
+		pending:  map[dag.ID]pendingObj{},
+		files:    map[dag.ID]*packHandle{},
+		jobs:     make(chan *packJob, 1),
+		bufs:     make(chan *alignedBuf, maxDataSinks+3),
+		finished: make(chan struct{}),
+		rtxns:    make(chan *readTxn, 64),
+	}
+	go s.finisher()
+	for range min(runtime.GOMAXPROCS(0), maxDataSinks) {
+		s.data = append(s.data, &sink{s: s})
+	}
+	s.meta = &sink{s: s, meta: true}
+	return s, nil
+}
+
+// indexOptions are the badger options of the index in dir.
+func indexOptions(dir string) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithLogger(nil).
 		// Writes are not synced one by one: syncIndex makes them
 		// durable where the write order needs it (before a ref moves,
@@ -234,21 +309,50 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// badger's expvar metrics cost every lookup a sync.Map update
 		// (~2% of a row merge's CPU); dx reads none of them.
 		WithMetricsEnabled(false)
-	deadline := time.Now().Add(opts.LockTimeout)
-	var db *badger.DB
+}
+
+// openIndex opens badger as opts.Access asks, and reports whether the
+// store is to be read-only. A ReadOnly open falls back to a writable one
+// when badger cannot open read-only: it must first replay the memtables
+// of a writer that crashed (ErrTruncateNeeded), or create the index of a
+// store never written (no MANIFEST). A writable open needs the index's
+// reserve of free space.
+func openIndex(ctx context.Context, bopts badger.Options, opts Options, space *spaceGuard) (*badger.DB, bool, error) {
+	switch opts.Access {
+	case ReadOnly:
+		db, err := openBadger(ctx, bopts.WithReadOnly(true), opts.LockTimeout)
+		if err == nil || errors.Is(err, ErrLocked) || ctx.Err() != nil {
+			return db, true, err
+		}
+	case ReadCaching:
+		if err := space.claim(0); errors.Is(err, ErrNoSpace) {
+			return openIndex(ctx, bopts, Options{Access: ReadOnly, LockTimeout: opts.LockTimeout}, space)
+		}
+	}
+	if err := space.claim(0); err != nil {
+		return nil, false, fmt.Errorf("store open: %w", err)
+	}
+	db, err := openBadger(ctx, bopts, opts.LockTimeout)
+	return db, opts.Access == ReadOnly, err
+}
+
+// openBadger opens badger, waiting up to timeout for another process to
+// release its directory lock.
+func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration) (*badger.DB, error) {
+	deadline := time.Now().Add(timeout)
 	for {
 		if err := dropEmptyValueLogs(bopts.Dir); err != nil {
-			return nil, fmt.Errorf("store open index: %w", err)
+			return nil, fmt.Errorf("store open index: %w", noSpace(err))
 		}
-		db, err = badger.Open(bopts)
+		db, err := badger.Open(bopts)
 		if err == nil {
-			break
+			return db, nil
 		}
 		if !strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("store open index: %w", err)
+			return nil, fmt.Errorf("store open index: %w", noSpace(err))
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("store open: waited %s: %w", opts.LockTimeout, ErrLocked)
+			return nil, fmt.Errorf("store open: waited %s: %w", timeout, ErrLocked)
 		}
 		select {
 		case <-ctx.Done():
@@ -256,25 +360,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	s := &Store{
-		dir:      dir,
-		db:       db,
-		opts:     opts,
-		comp:     pack.NewCompressor(),
-		pending:  map[dag.ID]pendingObj{},
-		files:    map[dag.ID]*packHandle{},
-		jobs:     make(chan *packJob, 1),
-		bufs:     make(chan *alignedBuf, maxDataSinks+3),
-		finished: make(chan struct{}),
-		rtxns:    make(chan *readTxn, 64),
-	}
-	go s.finisher()
-	for range min(runtime.GOMAXPROCS(0), maxDataSinks) {
-		s.data = append(s.data, &sink{s: s})
-	}
-	s.meta = &sink{s: s, meta: true}
-	return s, nil
 }
+
+// ReadOnly reports whether the store refuses writes (opened ReadOnly, or
+// ReadCaching on a full file system).
+func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
@@ -294,7 +384,7 @@ func (s *Store) Close() error {
 	s.dropReadTxns()
 	s.freeBufs()
 	cerr := errors.Join(s.compactLevel0(), s.db.Close())
-	return errors.Join(ferr, cerr)
+	return noSpace(errors.Join(ferr, cerr))
 }
 
 // level0Tables is the number of level-0 index tables at which badger
@@ -329,7 +419,7 @@ func (s *Store) compactLevel0() error {
 			below++
 		}
 	}
-	if l0 < level0Compact || below > 1 {
+	if l0 < level0Compact || below > 1 || s.db.Opts().ReadOnly {
 		return nil
 	}
 	if err := s.db.Flatten(1); err != nil {
@@ -366,14 +456,18 @@ func (s *Store) Abandon() error {
 	s.closePacks()
 	s.dropReadTxns()
 	s.freeBufs()
-	return s.db.Close()
+	return noSpace(s.db.Close())
 }
 
 // WriteFileAtomic writes a small file durably: a temporary file, fsync,
 // rename over path, fsync of the directory.
 func WriteFileAtomic(path string, b []byte) error {
+	return noSpace(writeFileAtomic(path, b))
+}
+
+func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fileMode)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ type stagedPack struct {
 
 // NewStaging starts receiving objects.
 func (s *Store) NewStaging() *Staging {
-	return &Staging{s: s, seen: map[dag.ID]struct{}{}}
+	return &Staging{s: s, seen: map[dag.ID]struct{}{}, err: s.writable("store: stage")}
 }
 
 // Add stages one object whose content the caller has verified against its
@@ -87,6 +87,10 @@ func (st *Staging) Add(o Stored) error {
 	}
 	if _, ok := st.seen[o.ID]; ok {
 		return nil
+	}
+	if err := st.s.space.claim(int64(len(o.Stored))); err != nil {
+		st.err = fmt.Errorf("store: stage: %w", err)
+		return st.err
 	}
 	p := &st.data
 	if o.Kind.IsMeta() {
@@ -101,7 +105,7 @@ func (st *Staging) Add(o Stored) error {
 		*p = sp
 	}
 	if _, err := (*p).w.Add(o.ID, o.Kind, o.Codec, o.Stored, int(o.Raw)); err != nil {
-		st.err = fmt.Errorf("store: stage %s: %w", o.ID.Short(), err)
+		st.err = fmt.Errorf("store: stage %s: %w", o.ID.Short(), noSpace(err))
 		return st.err
 	}
 	st.seen[o.ID] = struct{}{}
@@ -124,9 +128,9 @@ func (st *Staging) Bytes() int64 {
 }
 
 func (st *Staging) newPack(meta bool) (*stagedPack, error) {
-	f, err := os.CreateTemp(filepath.Join(st.s.dir, tmpDir), "staged-*.tmp")
+	f, err := createTemp(filepath.Join(st.s.dir, tmpDir), "staged-*.tmp")
 	if err != nil {
-		return nil, fmt.Errorf("store: stage: %w", err)
+		return nil, fmt.Errorf("store: stage: %w", noSpace(err))
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	w, err := pack.NewWriter(bw)
@@ -153,7 +157,7 @@ func (st *Staging) seal(p *stagedPack) error {
 	}
 	if err != nil {
 		os.Remove(p.f.Name())
-		return fmt.Errorf("store: stage pack: %w", err)
+		return fmt.Errorf("store: stage pack: %w", noSpace(err))
 	}
 	p.id, p.entries, p.size = id, p.w.Entries(), p.w.Size()
 	st.closed = append(st.closed, p)

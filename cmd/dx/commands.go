@@ -13,6 +13,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/store"
 )
 
 func (a *app) base() string {
@@ -66,7 +67,7 @@ func (a *app) statusCmd() *cobra.Command {
 		Short:       "Show what changed in the worktree since HEAD",
 		Args:        args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.openRepo(cmd.Context(), store.ReadCaching, func(r *repo.Repo) error {
 				st, err := r.Status(cmd.Context())
 				if err != nil {
 					return err
@@ -309,7 +310,7 @@ func (a *app) logCmd() *cobra.Command {
 		Use:   "log [REV...]",
 		Short: "Show commit history",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				if all {
 					revs, err := r.AllRevs(cmd.Context())
 					if err != nil {
@@ -388,7 +389,7 @@ func (a *app) showCmd() *cobra.Command {
 			if len(args) == 1 {
 				rev = args[0]
 			}
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				res, err := r.Show(cmd.Context(), rev)
 				if err != nil {
 					return err
@@ -469,7 +470,7 @@ func (a *app) diffCmd() *cobra.Command {
 			if format != "" && format != "csv" && format != "jsonl" {
 				return usageError{fmt.Errorf("unknown --format %q (csv or jsonl)", format)}
 			}
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.openRepo(cmd.Context(), store.ReadCaching, func(r *repo.Repo) error {
 				paths, err := a.relPaths(r, pathArgs)
 				if err != nil {
 					return err
@@ -536,7 +537,7 @@ func (a *app) catCmd() *cobra.Command {
 		Short: "Write a file's content at a revision to stdout",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				return r.Cat(cmd.Context(), args[0], a.stdout)
 			})
 		},
@@ -551,7 +552,11 @@ func (a *app) branchCmd() *cobra.Command {
 		Args:  args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withRepo(ctx, func(r *repo.Repo) error {
+			access := store.ReadOnly
+			if del || forceDel || rename || len(args) > 0 {
+				access = store.ReadWrite
+			}
+			return a.openRepo(ctx, access, func(r *repo.Repo) error {
 				switch {
 				case del || forceDel:
 					if len(args) != 1 {
@@ -633,7 +638,11 @@ func (a *app) tagCmd() *cobra.Command {
 		Args:  args(cobra.MaximumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withRepo(ctx, func(r *repo.Repo) error {
+			access := store.ReadOnly
+			if del || len(args) > 0 {
+				access = store.ReadWrite
+			}
+			return a.openRepo(ctx, access, func(r *repo.Repo) error {
 				switch {
 				case del:
 					if len(args) != 1 {
@@ -677,7 +686,7 @@ func (a *app) fsckCmd() *cobra.Command {
 		Short: "Verify the store: packs, index, and everything reachable from refs",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				rep, err := r.Fsck(cmd.Context(), full)
 				if err != nil {
 					return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/store"
 )
 
 // deltaFileJSON is one changed path of delta.json.
@@ -58,7 +59,7 @@ func (a *app) deltaCmd() *cobra.Command {
 			if len(args) == 2 {
 				rev = args[1]
 			}
-			return a.withRepo(ctx, func(r *repo.Repo) error {
+			return a.openRepo(ctx, store.ReadCaching, func(r *repo.Repo) error {
 				d, err := r.Delta(ctx, args[0], rev)
 				if err != nil {
 					return err

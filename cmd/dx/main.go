@@ -67,6 +67,8 @@ func message(err error) string {
 		return "not a dx repository (or any parent directory); run 'dx init' first"
 	case errors.Is(err, store.ErrLocked):
 		return "the repository is locked by another dx process; try again when it finishes"
+	case errors.Is(err, store.ErrNoSpace):
+		return "no space left on device; nothing was lost: free some space and run the command again"
 	case errors.Is(err, context.Canceled):
 		return "interrupted; nothing was lost, run the command again"
 	}

@@ -61,7 +61,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "List models and their latest versions",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				ms, err := r.Models(cmd.Context())
 				if err != nil {
 					return err
@@ -87,7 +87,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "Show a model version",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				mv, err := r.Model(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -108,7 +108,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "List a model's versions, newest first",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				ms, err := r.ModelLog(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -157,7 +157,7 @@ func (a *app) lineageCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			arg := args[0]
-			return a.withRepo(ctx, func(r *repo.Repo) error {
+			return a.withRepoRead(ctx, func(r *repo.Repo) error {
 				if _, err := r.Model(ctx, arg); err == nil {
 					l, err := r.ModelLineage(ctx, arg, limit)
 					if err != nil {

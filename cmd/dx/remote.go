@@ -48,7 +48,7 @@ func (a *app) remoteCmd() *cobra.Command {
 		Short:   "List remotes",
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
 				rs, err := r.Remotes()
 				if err != nil {
 					return err

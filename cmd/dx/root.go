@@ -18,6 +18,7 @@ import (
 	"github.com/dxdata/dx/internal/hugeheap"
 	"github.com/dxdata/dx/internal/progress"
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/store"
 )
 
 // app holds the global flags and output streams of one invocation.
@@ -110,10 +111,21 @@ func args(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// withRepo opens the repository for one command and closes it after,
-// printing store counters when --stats is set.
+// withRepo opens the repository for a command that writes to it.
 func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
-	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn}
+	return a.openRepo(ctx, store.ReadWrite, fn)
+}
+
+// withRepoRead opens the repository for a command that only reads it: such
+// commands share it and work on a full disk.
+func (a *app) withRepoRead(ctx context.Context, fn func(r *repo.Repo) error) error {
+	return a.openRepo(ctx, store.ReadOnly, fn)
+}
+
+// openRepo opens the repository for one command and closes it after,
+// printing store counters when --stats is set.
+func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo.Repo) error) error {
+	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn, Store: store.Options{Access: access}}
 	if v := os.Getenv("DX_DATE"); v != "" {
 		t, err := parseDate(v)
 		if err != nil {

@@ -61,7 +61,7 @@ func Init(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := os.MkdirAll(abs, 0o777); err != nil {
 		return "", fmt.Errorf("init: %w", err)
 	}
 	sd := filepath.Join(abs, DirName)
@@ -131,8 +131,15 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 	}
 	r := &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id}
 	// A worktree update a killed command left is finished first; one that
-	// cannot be stops every command that reads or writes the worktree.
-	r.incomplete = r.finishUpdate(ctx)
+	// cannot be stops every command that reads or writes the worktree. A
+	// reader leaves it to the next writer.
+	if st.ReadOnly() {
+		if j, err := r.loadJournal(); err != nil || j != nil {
+			r.incomplete = fmt.Errorf("%w: it is finished by the next dx command that can write (the store is open read-only)", ErrIncompleteUpdate)
+		}
+	} else {
+		r.incomplete = r.finishUpdate(ctx)
+	}
 	return r, nil
 }
 
