@@ -92,11 +92,7 @@ func (a *app) statusCmd() *cobra.Command {
 						fmt.Fprintln(a.stdout, "No commits yet")
 					}
 					if m := st.Merge; m != nil {
-						fmt.Fprintf(a.stdout, "Merging %s (%s); unresolved conflicts:\n", m.Rev, m.Theirs.Short())
-						for _, p := range m.Conflicts {
-							fmt.Fprintf(a.stdout, "  %s\n", quotePath(p))
-						}
-						fmt.Fprintln(a.stdout, "  (resolve, then dx merge --continue; or dx merge --abort)")
+						printMergeState(a.stdout, m)
 					}
 					if st.Clean() {
 						fmt.Fprintln(a.stdout, "nothing to commit, working tree clean")

@@ -80,7 +80,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
+	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, repo.ErrUnresolved), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
 		errors.Is(err, remote.ErrNonFastForward):
 		return exitConflict
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,23 +18,45 @@ var errConflicts = errors.New("automatic merge failed; fix the conflicts, then r
 
 func (a *app) mergeCmd() *cobra.Command {
 	var msg, into string
-	var cont, abort, asJSON bool
+	var cont, abort, resolved, asJSON bool
 	c := &cobra.Command{
 		Annotations: bigHeap,
-		Use:         "merge [--into BRANCH] REV | --continue | --abort",
+		Use:         "merge [--into BRANCH] REV | --resolved PATH... | --continue | --abort",
 		Short:       "Merge a branch or revision into HEAD or another branch (tables row by row)",
 		Long: "Fast-forward when HEAD is behind; otherwise a three-way merge from the lowest common ancestor:\n" +
 			"a path changed on one side takes that side; a table (see .dxattributes) changed on both sides merges\n" +
 			"row by row by key; the same key changed differently on both sides, a non-table file changed on both,\n" +
 			"or an incompatible header change is a conflict. On conflicts nothing is committed: resolve them\n" +
-			"(dx checkout --ours|--theirs PATH, or by editing; tables get a PATH.conflicts.csv report), then\n" +
-			"dx merge --continue, or dx merge --abort to go back to where you were.\n" +
+			"(dx checkout --ours|--theirs PATH takes a side; or edit the file, tables with the help of their\n" +
+			"PATH.conflicts.csv report, and mark it with dx merge --resolved PATH), then dx merge --continue,\n" +
+			"which refuses while a conflict is unresolved, or dx merge --abort to go back to where you were.\n" +
 			"With --into BRANCH the merge goes into a branch that is not checked out, in the store alone (like a\n" +
 			"lakeFS merge): the worktree is neither read nor written, the branch moves only if nobody moved it\n" +
 			"meanwhile, and a conflict stops the merge with nothing written.",
-		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if resolved {
+				if cont || abort || into != "" || len(args) == 0 {
+					return usageError{errors.New("usage: dx merge --resolved PATH...")}
+				}
+				return a.withRepo(ctx, func(r *repo.Repo) error {
+					rel, err := a.relPaths(r, args)
+					if err != nil {
+						return err
+					}
+					marked, err := r.MarkResolved(rel)
+					if err != nil {
+						return fmt.Errorf("merge --resolved: %w", err)
+					}
+					for _, p := range marked {
+						a.printf("resolved: %s\n", quotePath(p))
+					}
+					return nil
+				})
+			}
+			if len(args) > 1 {
+				return usageError{errors.New("merge takes one revision")}
+			}
 			switch {
 			case cont && abort:
 				return usageError{errors.New("--continue and --abort exclude each other")}
@@ -86,6 +110,7 @@ func (a *app) mergeCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "message of the merge commit")
 	c.Flags().BoolVar(&cont, "continue", false, "commit a merge whose conflicts are resolved")
 	c.Flags().BoolVar(&abort, "abort", false, "give up a merge and restore the worktree")
+	c.Flags().BoolVar(&resolved, "resolved", false, "mark the conflicts at PATH... resolved, as the worktree now holds them")
 	c.Flags().StringVar(&into, "into", "", "merge into this `BRANCH` (not the one checked out) in the store alone, leaving the worktree as it is; conflicts stop it with nothing written")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
@@ -181,32 +206,45 @@ func describeConflict(c merge.PathConflict) string {
 	return ""
 }
 
+// printMergeState lists the conflicts of the merge in progress, resolved
+// or not, and what to do next.
+func printMergeState(w io.Writer, m *repo.MergeState) {
+	un := m.Unresolved()
+	fmt.Fprintf(w, "Merging %s (%s); %d of %d conflicts unresolved:\n", m.Rev, m.Theirs.Short(), len(un), len(m.Conflicts))
+	for _, p := range m.Conflicts {
+		mark := "unresolved"
+		if !slices.Contains(un, p) {
+			mark = "resolved"
+		}
+		fmt.Fprintf(w, "  %-11s %s\n", mark+":", quotePath(p))
+	}
+	if len(un) > 0 {
+		fmt.Fprintln(w, "  (take a side with dx checkout --ours|--theirs PATH, or edit and dx merge --resolved PATH;")
+		fmt.Fprintln(w, "   then dx merge --continue, or dx merge --abort)")
+	} else {
+		fmt.Fprintln(w, "  (all resolved: dx merge --continue, or dx merge --abort)")
+	}
+}
+
 // checkoutSide restores paths from one side of the merge in progress.
 func (a *app) checkoutSide(cmd *cobra.Command, ours, theirs bool, paths []string) error {
 	if ours && theirs {
 		return usageError{errors.New("--ours and --theirs exclude each other")}
 	}
 	return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
-		st, err := r.LoadMergeState()
-		if err != nil {
-			return err
-		}
-		if st == nil {
-			return fmt.Errorf("checkout --ours/--theirs: %w", repo.ErrNoMerge)
-		}
 		rel, err := a.relPaths(r, paths)
 		if err != nil {
 			return err
 		}
-		side, name := st.Ours, "ours"
-		if theirs {
-			side, name = st.Theirs, "theirs"
-		}
-		res, err := r.Checkout(cmd.Context(), side.String(), repo.CheckoutOptions{Force: true, Paths: rel})
+		res, err := r.ResolveWithSide(cmd.Context(), theirs, rel)
 		if err != nil {
-			return err
+			return fmt.Errorf("checkout --ours/--theirs: %w", err)
 		}
-		a.printf("Restored %d files from %s (%s)\n", res.Written, name, side.Short())
+		name := "ours"
+		if theirs {
+			name = "theirs"
+		}
+		a.printf("Restored %d files from %s (%s), marked resolved\n", res.Written, name, res.Target.Short())
 		return nil
 	})
 }

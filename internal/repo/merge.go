@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,30 +22,6 @@ import (
 	"github.com/dxdata/dx/store"
 	"github.com/dxdata/dx/store/chunker"
 )
-
-// ErrMergeInProgress: a merge stopped on conflicts and is not finished.
-var ErrMergeInProgress = errors.New("a merge is in progress (finish it with dx merge --continue, or dx merge --abort)")
-
-// ErrNoMerge: --continue or --abort without a merge in progress.
-var ErrNoMerge = errors.New("no merge in progress")
-
-// mergeStateFile, in the store directory, records a merge stopped on
-// conflicts.
-const mergeStateFile = "MERGE_STATE"
-
-// MergeState is a merge stopped on conflicts.
-type MergeState struct {
-	Rev       string   `json:"rev"`
-	Ours      dag.ID   `json:"ours"`
-	Theirs    dag.ID   `json:"theirs"`
-	Base      dag.ID   `json:"base"`
-	Message   string   `json:"message"`
-	Conflicts []string `json:"conflicts"`
-	// Created lists files the merge wrote that HEAD does not have, and
-	// Reports the conflict reports: --abort removes them.
-	Created []string `json:"created,omitempty"`
-	Reports []string `json:"reports,omitempty"`
-}
 
 // MergeOptions configure Merge.
 type MergeOptions struct {
@@ -88,32 +63,6 @@ type MergeResult struct {
 	Reports     []string             `json:"reports,omitempty"`
 	Written     int                  `json:"written"`
 	Removed     int                  `json:"removed"`
-}
-
-func (r *Repo) statePath() string { return filepath.Join(r.Root, DirName, mergeStateFile) }
-
-// LoadMergeState returns the merge in progress, or nil.
-func (r *Repo) LoadMergeState() (*MergeState, error) {
-	b, err := os.ReadFile(r.statePath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var st MergeState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", mergeStateFile, err)
-	}
-	return &st, nil
-}
-
-func (r *Repo) saveMergeState(st *MergeState) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.WriteFileAtomic(r.statePath(), b)
 }
 
 // Merge merges a revision into HEAD: nothing when it is already
@@ -210,7 +159,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		return res, nil
 	}
 	// Conflicts: the worktree gets what merged; HEAD stays.
-	st := &MergeState{Rev: o.Rev, Ours: headID, Theirs: theirs.ID, Base: base, Message: msg}
+	st := &MergeState{Rev: o.Rev, Ours: headID, Theirs: theirs.ID, Base: base, Message: msg, Tree: tree}
 	changes, err := diffChanges(ctx, r.Store, head.Tree, tree)
 	if err != nil {
 		return nil, err
@@ -823,79 +772,3 @@ func (r *Repo) writeConflictReport(c merge.PathConflict, spec table.Spec) (strin
 	return rp, nil
 }
 
-// MergeContinue commits a merge that stopped on conflicts, once they are
-// resolved in the worktree: the whole worktree (without the conflict
-// reports) becomes the merge commit.
-func (r *Repo) MergeContinue(ctx context.Context) (*CommitResult, error) {
-	st, err := r.LoadMergeState()
-	if err != nil {
-		return nil, err
-	}
-	if st == nil {
-		return nil, ErrNoMerge
-	}
-	headID, _, _, err := r.headCommit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if headID != st.Ours {
-		return nil, fmt.Errorf("merge --continue: HEAD moved since the merge started (was %s, now %s); use --abort", st.Ours.Short(), headID.Short())
-	}
-	for _, p := range st.Reports {
-		if err := os.Remove(filepath.Join(r.Root, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-	}
-	res, err := r.commit(ctx, CommitOptions{Message: st.Message, ExtraParents: []dag.ID{st.Theirs}, AllowEmpty: true})
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(r.statePath()); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// MergeAbort puts the worktree back as it was before the merge (HEAD's
-// files; files the merge created and its reports removed) and forgets
-// the merge.
-func (r *Repo) MergeAbort(ctx context.Context) error {
-	st, err := r.LoadMergeState()
-	if err != nil {
-		return err
-	}
-	if st == nil {
-		return ErrNoMerge
-	}
-	_, head, _, err := r.headCommit(ctx)
-	if err != nil {
-		return err
-	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
-	if err != nil {
-		return err
-	}
-	remove := map[string]bool{}
-	for _, p := range append(append([]string(nil), st.Created...), st.Reports...) {
-		remove[p] = true
-	}
-	var plan []planStep
-	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
-		switch {
-		case a != nil:
-			plan = append(plan, planStep{path: p, entry: a}) // back to HEAD's
-		case remove[p]:
-			plan = append(plan, planStep{path: p}) // the merge made it
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
-	var cr CheckoutResult
-	if err := r.apply(ctx, plan, updateOptions{Force: true}, &cr); err != nil {
-		return err
-	}
-	return os.Remove(r.statePath())
-}

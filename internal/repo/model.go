@@ -184,7 +184,7 @@ func (r *Repo) storeArtifact(ctx context.Context, p string, dir bool) (dag.ID, e
 	if !dir {
 		base, only = filepath.Dir(p), []string{filepath.Base(p)}
 	}
-	sc, err := r.newScanner(base, only)
+	sc, err := r.newScanner(ctx, base, only)
 	if err != nil {
 		return dag.ZeroID, err
 	}

@@ -56,9 +56,18 @@ type scanner struct {
 	// beneath them (directories on the way are scanned for them only).
 	only []string
 	sem  chan struct{} // slots for directories scanned in parallel
+	// tracked reports whether a path is in a tree the worktree is
+	// versioned against (HEAD's, and during a merge its result): an
+	// ignored path there is still scanned, as git keeps tracked files
+	// tracked. Nil: nothing is.
+	tracked func(p string, dir bool) bool
+	// skip lists paths left out (a merge's conflict reports).
+	skip map[string]bool
 }
 
-func (r *Repo) newScanner(root string, only []string) (*scanner, error) {
+// newScanner makes a scanner of the directory root: the worktree's root,
+// or a model artifact's directory (nothing there is tracked).
+func (r *Repo) newScanner(ctx context.Context, root string, only []string) (*scanner, error) {
 	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0)),
 		tmpPrefix: r.tmpPrefix(), warn: r.warn}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
@@ -66,17 +75,54 @@ func (r *Repo) newScanner(root string, only []string) (*scanner, error) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
 	}
 	sc.ignore = ig
+	if root != r.Root {
+		return sc, nil
+	}
+	_, head, _, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var trees []dag.ID
+	if head != nil {
+		trees = append(trees, head.Tree)
+	}
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		if !st.Tree.IsZero() {
+			trees = append(trees, st.Tree)
+		}
+		sc.skip = map[string]bool{}
+		for _, p := range st.Reports {
+			sc.skip[p] = true
+		}
+	}
+	if ig != nil && len(trees) > 0 {
+		sc.tracked = func(p string, dir bool) bool {
+			for _, t := range trees {
+				if e, err := dag.LookupPath(ctx, r.Store, t, p); err == nil && (e.Mode == dag.ModeDir) == dir {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	return sc, nil
 }
 
+// ignored reports whether p is left out by .dxignore: it matches, and it
+// is not tracked.
 func (sc *scanner) ignored(p string, dir bool) bool {
 	if sc.ignore == nil {
 		return false
 	}
+	q := p
 	if dir {
-		return sc.ignore.MatchesPath(p + "/")
+		q += "/"
 	}
-	return sc.ignore.MatchesPath(p)
+	return sc.ignore.MatchesPath(q) && (sc.tracked == nil || !sc.tracked(p, dir))
 }
 
 // wanted reports whether p is selected by `only`, and whether it is merely a
@@ -195,7 +241,7 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 				continue
 			}
 		}
-		if sc.ignored(p, e.mode == dag.ModeDir) {
+		if sc.skip[p] || sc.ignored(p, e.mode == dag.ModeDir) {
 			continue
 		}
 		if !utf8.ValidString(e.name) {
@@ -344,7 +390,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if grafting {
 		only = r.sparse
 	}
-	sc, err := r.newScanner(r.Root, only)
+	sc, err := r.newScanner(ctx, r.Root, only)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,270 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// ErrMergeInProgress: a merge stopped on conflicts and is not finished.
+var ErrMergeInProgress = errors.New("a merge is in progress (finish it with dx merge --continue, or dx merge --abort)")
+
+// ErrNoMerge: --continue or --abort without a merge in progress.
+var ErrNoMerge = errors.New("no merge in progress")
+
+// ErrUnresolved: --continue while conflicts are not marked resolved.
+var ErrUnresolved = errors.New("unresolved conflicts")
+
+// UnresolvedError lists the conflicts --continue found unresolved. It
+// wraps ErrUnresolved.
+type UnresolvedError struct{ Paths []string }
+
+func (e *UnresolvedError) Error() string {
+	return fmt.Sprintf("%s in %s: take a side with dx checkout --ours|--theirs PATH, or edit the file and run dx merge --resolved PATH; nothing was committed", ErrUnresolved, listPaths(e.Paths))
+}
+
+func (e *UnresolvedError) Unwrap() error { return ErrUnresolved }
+
+// mergeStateFile, in the store directory, records a merge stopped on
+// conflicts.
+const mergeStateFile = "MERGE_STATE"
+
+// MergeState is a merge stopped on conflicts.
+type MergeState struct {
+	Rev     string `json:"rev"`
+	Ours    dag.ID `json:"ours"`
+	Theirs  dag.ID `json:"theirs"`
+	Base    dag.ID `json:"base"`
+	Message string `json:"message"`
+	// Tree is the merge's result, with ours' side of each conflict: the
+	// paths it holds stay versioned even where .dxignore matches them.
+	Tree      dag.ID   `json:"tree,omitzero"`
+	Conflicts []string `json:"conflicts"`
+	// Resolved lists the conflicts marked resolved (dx checkout --ours or
+	// --theirs, dx merge --resolved); --continue waits for all of them.
+	Resolved []string `json:"resolved,omitempty"`
+	// Created lists files the merge wrote that HEAD does not have, and
+	// Reports the conflict reports: --abort removes them. Reports are
+	// never versioned, and are removed once the merge is committed.
+	Created []string `json:"created,omitempty"`
+	Reports []string `json:"reports,omitempty"`
+}
+
+// Unresolved lists the conflicts not marked resolved.
+func (st *MergeState) Unresolved() []string {
+	var out []string
+	for _, c := range st.Conflicts {
+		if !slices.Contains(st.Resolved, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *Repo) statePath() string { return filepath.Join(r.Root, DirName, mergeStateFile) }
+
+// LoadMergeState returns the merge in progress, or nil.
+func (r *Repo) LoadMergeState() (*MergeState, error) {
+	b, err := os.ReadFile(r.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st MergeState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", mergeStateFile, err)
+	}
+	return &st, nil
+}
+
+func (r *Repo) saveMergeState(st *MergeState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return store.WriteFileAtomic(r.statePath(), b)
+}
+
+// MarkResolved marks the conflicts at or below the given paths resolved
+// (the worktree holds what the user wants there) and returns them. A
+// path that names no conflict is an error.
+func (r *Repo) MarkResolved(paths []string) ([]string, error) {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, ErrNoMerge
+	}
+	var marked []string
+	for _, p := range paths {
+		n := 0
+		for _, c := range st.Conflicts {
+			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
+				marked = append(marked, c)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: not a conflict of the merge in progress: %w", displayPath(p), ErrPathspec)
+		}
+	}
+	st.Resolved = append(st.Resolved, marked...)
+	sort.Strings(st.Resolved)
+	st.Resolved = dedupe(st.Resolved)
+	if err := r.saveMergeState(st); err != nil {
+		return nil, err
+	}
+	return sortedUnique(marked), nil
+}
+
+// ResolveWithSide takes one side's version (ours: HEAD's; else theirs')
+// of the given paths of the merge in progress into the worktree, and
+// marks their conflicts resolved.
+func (r *Repo) ResolveWithSide(ctx context.Context, theirs bool, paths []string) (*CheckoutResult, error) {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, ErrNoMerge
+	}
+	side := st.Ours
+	if theirs {
+		side = st.Theirs
+	}
+	res, err := r.Checkout(ctx, side.String(), CheckoutOptions{Force: true, Paths: paths})
+	if err != nil {
+		return nil, err
+	}
+	var conflicted []string
+	for _, p := range paths {
+		for _, c := range st.Conflicts {
+			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
+				conflicted = append(conflicted, p)
+				break
+			}
+		}
+	}
+	if len(conflicted) > 0 {
+		if _, err := r.MarkResolved(conflicted); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// MergeContinue commits a merge that stopped on conflicts, once every
+// conflict is marked resolved: the whole worktree (without the conflict
+// reports, which are then removed) becomes the merge commit.
+func (r *Repo) MergeContinue(ctx context.Context) (*CommitResult, error) {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, ErrNoMerge
+	}
+	headID, _, _, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var res *CommitResult
+	if c, err := dag.LoadCommit(ctx, r.Store, headID); err == nil && slices.Equal(c.Parents, []dag.ID{st.Ours, st.Theirs}) {
+		// Committed already, by a --continue killed before it removed the
+		// state: only the cleanup is left.
+		res = &CommitResult{ID: headID}
+	} else {
+		if headID != st.Ours {
+			return nil, fmt.Errorf("merge --continue: HEAD moved since the merge started (was %s, now %s); use --abort", st.Ours.Short(), headID.Short())
+		}
+		if un := st.Unresolved(); len(un) > 0 {
+			return nil, &UnresolvedError{Paths: un}
+		}
+		if res, err = r.commit(ctx, CommitOptions{Message: st.Message, ExtraParents: []dag.ID{st.Theirs}, AllowEmpty: true}); err != nil {
+			return nil, err
+		}
+	}
+	// Committed: the reports and the state go.
+	if err := r.removeReports(st); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(r.statePath()); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// removeReports removes a merge's conflict reports (scans leave them out).
+func (r *Repo) removeReports(st *MergeState) error {
+	root, err := os.OpenRoot(r.Root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, p := range st.Reports {
+		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// MergeAbort puts the worktree back as it was before the merge (HEAD's
+// files; files the merge created and its reports removed) and forgets
+// the merge.
+func (r *Repo) MergeAbort(ctx context.Context) error {
+	st, err := r.LoadMergeState()
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return ErrNoMerge
+	}
+	_, head, _, err := r.headCommit(ctx)
+	if err != nil {
+		return err
+	}
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	if err != nil {
+		return err
+	}
+	remove := map[string]bool{}
+	for _, p := range append(append([]string(nil), st.Created...), st.Reports...) {
+		remove[p] = true
+	}
+	var plan []planStep
+	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
+		switch {
+		case a != nil:
+			plan = append(plan, planStep{path: p, entry: a}) // back to HEAD's
+		case remove[p]:
+			plan = append(plan, planStep{path: p}) // the merge made it
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
+	var cr CheckoutResult
+	if err := r.apply(ctx, plan, updateOptions{Force: true}, &cr); err != nil {
+		return err
+	}
+	if err := r.removeReports(st); err != nil {
+		return err
+	}
+	return os.Remove(r.statePath())
+}
