@@ -771,4 +771,3 @@ func (r *Repo) writeConflictReport(c merge.PathConflict, spec table.Spec) (strin
 	}
 	return rp, nil
 }
-
