@@ -2,10 +2,8 @@ package repo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -58,32 +56,14 @@ type journalRename struct {
 
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
 
-func (r *Repo) saveJournal(j *journal) error {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
-	return store.WriteFileAtomic(r.journalPath(), b)
-}
+func (r *Repo) saveJournal(j *journal) error { return saveStateFile(r.journalPath(), j) }
 
-func (r *Repo) dropJournal() error {
-	if err := os.Remove(r.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+func (r *Repo) dropJournal() error { return dropStateFile(r.journalPath()) }
 
 func (r *Repo) loadJournal() (*journal, error) {
-	b, err := os.ReadFile(r.journalPath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var j journal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", journalFile, err, store.ErrCorrupt)
+	if found, err := loadStateFile(r.journalPath(), &j); !found || err != nil {
+		return nil, err
 	}
 	for _, p := range j.Removes {
 		if err := checkPath(p); err != nil {

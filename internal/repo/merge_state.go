@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -75,27 +74,14 @@ func (r *Repo) statePath() string { return filepath.Join(r.Root, DirName, mergeS
 
 // LoadMergeState returns the merge in progress, or nil.
 func (r *Repo) LoadMergeState() (*MergeState, error) {
-	b, err := os.ReadFile(r.statePath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var st MergeState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", mergeStateFile, err)
+	if found, err := loadStateFile(r.statePath(), &st); !found || err != nil {
+		return nil, err
 	}
 	return &st, nil
 }
 
-func (r *Repo) saveMergeState(st *MergeState) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.WriteFileAtomic(r.statePath(), b)
-}
+func (r *Repo) saveMergeState(st *MergeState) error { return saveStateFile(r.statePath(), st) }
 
 // MarkResolved marks the conflicts at or below the given paths resolved
 // (the worktree holds what the user wants there) and returns them. A
