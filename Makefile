@@ -8,7 +8,7 @@ FUZZTIME ?= 20000x
 # Fuzz targets as package:Name pairs.
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
         ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker \
-        ./internal/table:FuzzChunkKeys
+        ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows
 
 .PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean minio
 

@@ -328,12 +328,23 @@ func (d *differ) absLine(ctx context.Context, k int, off int64, err error) error
 	return &LineError{Line: le.Line + lines, Err: le.Err}
 }
 
-func sideErr(k int, err error) error {
-	if k == 0 {
-		return fmt.Errorf("old version: %w", err)
-	}
-	return fmt.Errorf("new version: %w", err)
+func sideErr(k int, err error) error { return &SideError{Side: k, Err: err} }
+
+// SideError is an error reading one version of a diff: Side 0 the old,
+// 1 the new.
+type SideError struct {
+	Side int
+	Err  error
 }
+
+func (e *SideError) Error() string {
+	if e.Side == 0 {
+		return "old version: " + e.Err.Error()
+	}
+	return "new version: " + e.Err.Error()
+}
+
+func (e *SideError) Unwrap() error { return e.Err }
 
 // span is a run of dirty chunks [from, to) on one side.
 type span struct{ from, to int }
@@ -866,7 +877,7 @@ func (d *differ) compare(us []*unit) (*RowDiff, error) {
 			r := &u.rows[0][i]
 			if keyed {
 				if _, dup := old[r.Key]; dup {
-					return nil, sideErr(0, fmt.Errorf("duplicate key %s", showKey(r.Key)))
+					return nil, sideErr(0, &DuplicateKeyError{Key: r.Key})
 				}
 				old[r.Key] = ref{ui, i}
 			} else {
@@ -886,7 +897,7 @@ func (d *differ) compare(us []*unit) (*RowDiff, error) {
 			r := &u.rows[1][i]
 			if keyed {
 				if seenNew[r.Key] {
-					return nil, sideErr(1, fmt.Errorf("duplicate key %s", showKey(r.Key)))
+					return nil, sideErr(1, &DuplicateKeyError{Key: r.Key})
 				}
 				seenNew[r.Key] = true
 				o, ok := old[r.Key]

@@ -642,7 +642,7 @@ func rewrite(ctx context.Context, t Table, prim *RowDiff, apply []*RowChange, o 
 		}
 		for _, k := range rr.found {
 			if found[k] {
-				return fmt.Errorf("merging: duplicate key %s", showKey(k))
+				return fmt.Errorf("merging: %w", &DuplicateKeyError{Key: k})
 			}
 			found[k] = true
 		}

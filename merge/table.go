@@ -70,3 +70,19 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
+
+// Is makes every LineError an ErrInvalidRows.
+func (e *LineError) Is(target error) bool { return target == ErrInvalidRows }
+
+// ErrInvalidRows: a version of a table is not a table under its spec
+// (a row does not parse, a key is missing or repeated). LineError and
+// DuplicateKeyError are ErrInvalidRows.
+var ErrInvalidRows = errors.New("not a valid table")
+
+// DuplicateKeyError: two rows of one version have the same key.
+type DuplicateKeyError struct{ Key string }
+
+func (e *DuplicateKeyError) Error() string { return "duplicate key " + showKey(e.Key) }
+
+// Is makes every DuplicateKeyError an ErrInvalidRows.
+func (e *DuplicateKeyError) Is(target error) bool { return target == ErrInvalidRows }

@@ -259,6 +259,9 @@ func (r *Reader) jsonRow(line []byte, n int, fn func(merge.Row) error) error {
 	if obj == nil {
 		return &merge.LineError{Line: n, Err: errors.New("not a JSON object: null")}
 	}
+	if members(line) != len(obj) {
+		return &merge.LineError{Line: n, Err: fmt.Errorf("field %q appears twice", repeatedField(line))}
+	}
 	cols := make([]string, 0, len(obj))
 	for k := range obj {
 		cols = append(cols, k)
@@ -296,6 +299,58 @@ func (r *Reader) jsonRow(line []byte, n int, fn func(merge.Row) error) error {
 		row.Key = b.String()
 	}
 	return fn(row)
+}
+
+// members counts the members of the JSON object on line (valid JSON): the
+// colons outside strings at depth one. json.Unmarshal keeps the last of a
+// repeated field and drops the others without a word.
+func members(line []byte) int {
+	n, depth := 0, 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			for i++; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ':':
+			if depth == 1 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// repeatedField names the first field of the JSON object on line that
+// appears twice.
+func repeatedField(line []byte) string {
+	d := json.NewDecoder(bytes.NewReader(line))
+	seen := map[string]bool{}
+	if _, err := d.Token(); err != nil { // {
+		return ""
+	}
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // canonicalJSON returns one spelling of a JSON value: compact, object keys

@@ -1,0 +1,26 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalid: a version of a table breaks a rule of its spec.
+var ErrInvalid = errors.New("not a valid table")
+
+// Violation is the first broken rule found in a version of a table.
+type Violation struct {
+	Path string
+	Line int // 1-based; 0: the file as a whole
+	Msg  string
+}
+
+func (v *Violation) Error() string {
+	if v.Line == 0 {
+		return fmt.Sprintf("%s: %s", v.Path, v.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", v.Path, v.Line, v.Msg)
+}
+
+// Unwrap makes a Violation an ErrInvalid.
+func (v *Violation) Unwrap() error { return ErrInvalid }
