@@ -67,7 +67,9 @@ func errnoName(e syscall.Errno) string {
 
 // Report is what happened in one run.
 type Report struct {
-	Calls int `json:"calls"` // calls of the class the command entered
+	Calls int `json:"calls"` // calls of the plan's class the command entered
+	// Counts has the calls of every class (up to the fault).
+	Counts map[Class]int `json:"counts"`
 	// Fired: the fault was injected; Call describes the call it hit, as
 	// "renameat2(/w/t.csv.tmp, /w/t.csv)".
 	Fired bool   `json:"fired"`

@@ -84,7 +84,7 @@ func Run(plan Plan, argv []string, dir string, env []string) (Report, error) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		return Report{}, fmt.Errorf("faultinject: set options: %w", err)
 	}
-	t := &tracer{plan: plan, pid: pid, seen: map[int]bool{pid: true}, failing: map[int]bool{}}
+	t := &tracer{plan: plan, pid: pid, rep: Report{Counts: map[Class]int{}}, seen: map[int]bool{pid: true}, failing: map[int]bool{}}
 	return t.loop()
 }
 
@@ -158,7 +158,12 @@ func (t *tracer) syscallStop(tid int) {
 		}
 		return
 	}
-	if info.Op != opEntry || classOf[info.Nr] != t.plan.Class || !t.onFile(tid, info) {
+	class, ok := classOf[info.Nr]
+	if info.Op != opEntry || !ok || !t.onFile(tid, info) {
+		return
+	}
+	t.rep.Counts[class]++
+	if class != t.plan.Class {
 		return
 	}
 	t.rep.Calls++

@@ -104,7 +104,7 @@ func renamed(t *testing.T, dir string) int {
 func TestCountsAcrossThreads(t *testing.T) {
 	for _, c := range []Class{Write, Fsync, Rename} {
 		rep, dir, out := runChild(t, Plan{Class: c})
-		if rep.Calls != threads*perThread || rep.Fired || rep.Exit != 0 || out != "" {
+		if rep.Calls != threads*perThread || rep.Counts[c] != rep.Calls || rep.Fired || rep.Exit != 0 || out != "" {
 			t.Errorf("%s: %+v %q", c, rep, out)
 		}
 		if n := renamed(t, dir); n != threads*perThread {
