@@ -233,8 +233,13 @@ func faultTracer(t *testing.T) string {
 	return self
 }
 
-// runFaulted runs args in r under plan.
-func runFaulted(t *testing.T, self string, r *repoDir, plan faultinject.Plan, args []string) (faultinject.Report, string) {
+// faultHang is how long a faulted command may run: past it, dx is sent
+// SIGQUIT (its goroutines go to the output) and the fault counts as a hang.
+const faultHang = 60 * time.Second
+
+// runFaulted runs args in r under plan; hung is set when dx had to be
+// stopped.
+func runFaulted(t *testing.T, self string, r *repoDir, plan faultinject.Plan, args []string) (rep faultinject.Report, out string, hung bool) {
 	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	cmd, err := faultinject.Command(self, plan, report, append([]string{dxBin}, args...)...)
@@ -243,15 +248,31 @@ func runFaulted(t *testing.T, self string, r *repoDir, plan faultinject.Plan, ar
 	}
 	cmd.Dir = r.dir
 	cmd.Env = append(append(cmd.Env, "DX_AUTHOR=Test <test@example.com>"), r.env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("tracer for dx %v under %v: %v\n%s", args, plan, err, out)
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	rep, err := faultinject.ReadReport(report)
+	timer := time.AfterFunc(faultHang, func() {
+		hung = true
+		// The tracer's one child is dx; the tracer passes SIGQUIT on.
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		for _, f := range strings.Fields(string(kids)) {
+			var pid int
+			fmt.Sscan(f, &pid)
+			syscall.Kill(pid, syscall.SIGQUIT)
+		}
+	})
+	err = cmd.Wait()
+	timer.Stop()
+	if err != nil {
+		t.Fatalf("tracer for dx %v under %v: %v\n%s", args, plan, err, buf.String())
+	}
+	rep, err = faultinject.ReadReport(report)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep, string(out)
+	return rep, buf.String(), hung
 }
 
 // runScenario injects the scenario's faults and reports every one after
@@ -274,7 +295,7 @@ func runScenario(t *testing.T, self string, sc faultScenario, long bool) {
 	if before.equal(after) && sc.args[0] != "gc" {
 		t.Fatalf("dx %v changes nothing: the scenario tests nothing", sc.args)
 	}
-	count, _ := runFaulted(t, self, copyRepo(t, tmpl), faultinject.Plan{Class: faultinject.Write}, sc.args)
+	count, _, _ := runFaulted(t, self, copyRepo(t, tmpl), faultinject.Plan{Class: faultinject.Write}, sc.args)
 	var plans []faultinject.Plan
 	for _, class := range faultinject.Classes {
 		plans = append(plans, faultPlans(class, count.Counts[class], long)...)
@@ -331,11 +352,14 @@ var tmpName = regexp.MustCompile(`(\.dx-tmp-|pack-)[0-9]+(-[0-9]+)?`)
 func checkFault(t *testing.T, self string, tmpl *repoDir, sc faultScenario, plan faultinject.Plan, refCode int, before, after faultView, long bool) string {
 	t.Helper()
 	r := copyRepo(t, tmpl)
-	rep, out := runFaulted(t, self, r, plan, sc.args)
+	rep, out, hung := runFaulted(t, self, r, plan, sc.args)
 	at := tmpName.ReplaceAllString(strings.ReplaceAll(rep.Call, r.dir+"/", ""), "$1*")
 	what := fmt.Sprintf("at %s (exit %d)", at, rep.Exit)
 	if !rep.Fired {
 		what = fmt.Sprintf("not fired, %d calls (exit %d)", rep.Calls, rep.Exit)
+	}
+	if hung {
+		return fmt.Sprintf("%s: dx hung for %s; SIGQUIT gave:\n%s", what, faultHang, out)
 	}
 	if res := r.run("fsck"); res.code != 0 {
 		return fmt.Sprintf("%s: fsck exits %d: %s%s", what, res.code, res.stdout, res.stderr)
