@@ -331,16 +331,16 @@ func runScenario(t *testing.T, self string, sc faultScenario, long bool) {
 // FAULT) instead of failing, unless DX_FAULT_STRICT=1; the long run fails.
 // Take a scenario off as soon as its fix lands.
 var knownFaulty = map[string]string{
-	"commit":         "an fsync of the index MANIFEST that fails leaves a store fsck rejects, and commit exits 0",
-	"checkout":       "a kill at a worktree rename leaves files of both commits",
-	"merge-ff":       "a kill at a worktree rename leaves HEAD moved and the old files, shown as changes",
-	"merge-3way":     "a kill or failure after the merge commit leaves HEAD moved and pre-merge files, shown as changes",
-	"merge-conflict": "a kill before the conflict state is complete leaves a merge in progress without its files",
+	"commit":         "an fsync of the index MANIFEST failed with EIO: commit exits 0, fsck then fails (file does not exist for table N)",
+	"checkout":       "a kill or failure at a worktree write, rename or unlink: HEAD stays, the worktree is part switched",
+	"merge-ff":       "a kill or failure at a worktree write, rename or unlink: HEAD moved, old files shown as changes",
+	"merge-3way":     "a kill or failure at a worktree write, rename or unlink after the merge commit: HEAD moved, pre-merge files shown as changes; EIO at an unlink once hung",
+	"merge-conflict": "a kill or failure before MERGE_STATE is written leaves merged files without a merge; once it is, before the files are, a merge without its files",
 	"merge-continue": "the conflict report is removed before the commit; a kill at MERGE_STATE's removal leaves HEAD moved and the merge in progress",
-	"merge-abort":    "a kill or failure part way leaves the merge state and the worktree part restored",
-	"pull-ff":        "a kill or failure at a worktree rename leaves HEAD moved and the old files, shown as changes",
+	"merge-abort":    "a kill or failure part way leaves the merge in progress and the worktree part restored, or MERGE_STATE after a full restore",
+	"pull-ff":        "as merge-ff",
 	"pull-merge":     "as merge-3way",
-	"gc":             "an fsync of the index MANIFEST that fails leaves a store fsck rejects",
+	"gc":             "an fsync of the index MANIFEST failed with EIO: gc exits 0, fsck then fails",
 }
 
 // tmpName matches the random part of temporary names, which a report
