@@ -10,7 +10,7 @@ FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit
         ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker \
         ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows
 
-.PHONY: all build test unit e2e fuzz fuzz-short bench bench-smoke demo vet clean minio
+.PHONY: all build test unit e2e fuzz fuzz-short fault bench bench-smoke demo vet clean minio
 
 all: build
 
@@ -28,8 +28,10 @@ vet:
 # and drive the real dx binary), and a short run of every fuzz target. Tests
 # that need S3 start the pinned MinIO that scripts/minio.sh builds (once,
 # cached outside the work tree); here they fail rather than skip without it.
+# The fault-injection tests (internal/e2e/fault_test.go) need ptrace on
+# linux/amd64, and here fail rather than skip without it.
 test: vet build minio
-	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 $(GO) test -count=1 -timeout 20m ./...
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Build (once) the pinned MinIO server the tests use.
@@ -44,6 +46,11 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) --no-print-directory fuzz-short FUZZTIME=500000x
+
+# Every write, fsync, rename and unlink of every fault scenario, killed and
+# failed (make test runs a sample); failures known on main fail here too.
+fault:
+	DX_REQUIRE_FAULT=1 DX_FAULT_LONG=1 $(GO) test -count=1 -timeout 60m -run '^TestFaults$$' -v ./internal/e2e
 
 # Full benchmark (1 GiB table, 20,000 files, 4 GiB file, peers, and push and
 # clone against the pinned MinIO); writes bench/RESULTS.md.

@@ -16,11 +16,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/dxdata/dx/internal/faultinject"
 )
 
 var dxBin string
 
 func TestMain(m *testing.M) {
+	// The fault tests re-execute this binary as their tracer.
+	faultinject.RunIfTracer()
 	dir, err := os.MkdirTemp("", "dx-e2e-bin")
 	if err != nil {
 		panic(err)
