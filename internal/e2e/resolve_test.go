@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/dxdata/dx/internal/faultinject"
 )
 
 // conflictOnF makes f conflict between main (O) and x (T), and starts
@@ -128,7 +130,6 @@ func TestTrackedStaysTracked(t *testing.T) {
 // is durable leaves the conflict reports and the merge in progress; run
 // again, it commits and removes them.
 func TestContinueKilledKeepsReports(t *testing.T) {
-	strace := requireStrace(t)
 	r := newRepo(t)
 	r.write(".dxattributes", "*.csv table=csv key=id\n")
 	r.write("t.csv", "id,v\n1,a\n2,b\n")
@@ -145,7 +146,7 @@ func TestContinueKilledKeepsReports(t *testing.T) {
 	}
 	r.ok("merge", "--resolved", "t.csv")
 	head := r.ok("log", "--oneline", "-n", "1")
-	if !r.runKilled(strace, "fsync", 1, "merge", "--continue") {
+	if !r.runKilled(faultinject.Fsync, 1, "merge", "--continue") {
 		t.Fatal("--continue made no fsync")
 	}
 	if h := r.ok("log", "--oneline", "-n", "1"); h != head {
