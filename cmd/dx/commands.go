@@ -168,10 +168,10 @@ func printChanges(w io.Writer, cs []repo.Change, short bool) {
 
 func (a *app) commitCmd() *cobra.Command {
 	var msg string
-	var allowEmpty, asJSON bool
+	var allowEmpty, noVerify, asJSON bool
 	c := &cobra.Command{
 		Annotations: bigHeap,
-		Use:         "commit -m MESSAGE [PATH...]",
+		Use:         "commit -m MESSAGE [--no-verify] [PATH...]",
 		Short:       "Record the worktree (or the given paths) as a new commit",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if msg == "" {
@@ -183,7 +183,7 @@ func (a *app) commitCmd() *cobra.Command {
 					return err
 				}
 				start := time.Now()
-				res, err := r.Commit(cmd.Context(), repo.CommitOptions{Message: msg, Paths: paths, AllowEmpty: allowEmpty})
+				res, err := r.Commit(cmd.Context(), repo.CommitOptions{Message: msg, Paths: paths, AllowEmpty: allowEmpty, NoVerify: noVerify})
 				if errors.Is(err, repo.ErrNothingToCommit) {
 					a.printf("nothing to commit, working tree clean\n")
 					return nil
@@ -220,6 +220,7 @@ func (a *app) commitCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&msg, "message", "m", "", "commit message")
 	c.Flags().BoolVar(&allowEmpty, "allow-empty", false, "commit even if nothing changed")
+	c.Flags().BoolVar(&noVerify, "no-verify", false, "store tables without checking that they parse and keep keys unique (the commit records it)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
 }

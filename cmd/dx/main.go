@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
@@ -69,6 +70,8 @@ func message(err error) string {
 		return "the repository is locked by another dx process; try again when it finishes"
 	case errors.Is(err, store.ErrNoSpace):
 		return "no space left on device; nothing was lost: free some space and run the command again"
+	case errors.Is(err, check.ErrInvalid):
+		return err.Error() + " (fix it, or dx commit --no-verify to store it unchecked)"
 	case errors.Is(err, context.Canceled):
 		return "interrupted; nothing was lost, run the command again"
 	}
@@ -80,7 +83,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, repo.ErrUnresolved), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
+	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, repo.ErrUnresolved), errors.Is(err, check.ErrInvalid), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
 		errors.Is(err, remote.ErrNonFastForward):
 		return exitConflict
 	}

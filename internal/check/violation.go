@@ -16,6 +16,9 @@ type Violation struct {
 }
 
 func (v *Violation) Error() string {
+	if v.Path == "" {
+		return v.Msg
+	}
 	if v.Line == 0 {
 		return fmt.Sprintf("%s: %s", v.Path, v.Msg)
 	}

@@ -345,7 +345,7 @@ var knownFaulty = map[string]string{
 
 // tmpName matches the random part of temporary names, which a report
 // spells as *.
-var tmpName = regexp.MustCompile(`(\.dx-tmp-|pack-)[0-9]+(-[0-9]+)?`)
+var tmpName = regexp.MustCompile(`(\.dx-tmp-[0-9a-f]{16}-|pack-)[0-9]+(-[0-9]+)?`)
 
 // checkFault injects one fault in a fresh copy of before and returns what
 // went wrong, if anything.
@@ -510,6 +510,7 @@ var faultScenarios = []faultScenario{
 			b.WriteString(csvLine(rows[fmt.Sprint(i)]))
 		}
 		r.write("t.csv", b.String())
+		r.ok("merge", "--resolved", "t.csv")
 		return r
 	}},
 	{name: "merge-abort", args: []string{"merge", "--abort"}, setup: func(t *testing.T) *repoDir {

@@ -198,7 +198,7 @@ func TestRowDiff(t *testing.T) {
 	// Bad input: one clear line, non-zero exit, nothing changed.
 	r.write("t.csv", out.String()+"z1,bad,row,with,too,many\n")
 	wantLine := fmt.Sprintf("line %d", strings.Count(out.String(), "\n")+1)
-	r.fails("t.csv: new version: "+wantLine+": wrong number of fields", "diff", "--rows")
+	r.fails("t.csv: not a valid csv table (new version: "+wantLine+": wrong number of fields", "diff", "--rows")
 	r.fails("unknown --format", "diff", "--rows", "--format", "xml")
 	r.fails("--format needs --rows", "diff", "--format", "csv")
 	r.write(".dxattributes", "*.csv table=parquet\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -21,6 +22,9 @@ type CommitOptions struct {
 	Meta       map[string]string
 	// ExtraParents are added after HEAD (merge commits).
 	ExtraParents []dag.ID
+	// NoVerify stores tables without checking them (see verify.go); the
+	// commit records that it did.
+	NoVerify bool
 }
 
 // CommitResult describes a new commit.
@@ -30,7 +34,11 @@ type CommitResult struct {
 	Changes   []Change `json:"changes"`
 	FilesRead int      `json:"files_read"`
 	BytesRead int64    `json:"bytes_read"`
-	Stats     map[string]int64
+	// Verified counts what checking its tables read; Unverified: made
+	// with NoVerify.
+	Verified   VerifyStats `json:"verified"`
+	Unverified bool        `json:"unverified,omitempty"`
+	Stats      map[string]int64
 }
 
 // Commit records the worktree (or the given paths of it) as a new commit on
@@ -87,7 +95,18 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 		}
 		return nil, ErrNothingToCommit
 	}
-	c := &dag.Commit{Tree: tree, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: o.Message, Meta: o.Meta, Generation: 1}
+	var verified VerifyStats
+	meta := o.Meta
+	if o.NoVerify {
+		meta = maps.Clone(meta)
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta[unverifiedMeta] = "true"
+	} else if err := r.verifyTables(ctx, treeOf(head), tree, changes, &verified); err != nil {
+		return nil, err
+	}
+	c := &dag.Commit{Tree: tree, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: o.Message, Meta: meta, Generation: 1}
 	if head != nil {
 		c.Parents = append(c.Parents, headID)
 		c.Generation = head.Generation + 1
@@ -118,7 +137,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, err
 	}
-	res := &CommitResult{ID: id, Changes: changes, FilesRead: snap.ingestN, BytesRead: snap.ingestB}
+	res := &CommitResult{ID: id, Changes: changes, FilesRead: snap.ingestN, BytesRead: snap.ingestB, Verified: verified, Unverified: o.NoVerify}
 	if h.Detached() {
 		err = r.Store.Transaction(ctx, nil, &store.Head{ID: id}, "commit: "+firstLine(o.Message))
 	} else {

@@ -126,7 +126,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	}
 	attrs, err := r.worktreeAttributes(ctx)
 	if err != nil {
-		return nil, err
+		attrs = r.noTables(err)
 	}
 	// Merged tables written ahead into temporary worktree files: the
 	// worktree update renames them into place. Those left are removed.
@@ -203,6 +203,13 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	return res, nil
 }
 
+// noTables stands for a .dxattributes that does not parse (committed with
+// --no-verify): a merge then merges every path as a file.
+func (r *Repo) noTables(err error) *table.Attributes {
+	r.warn(fmt.Sprintf("%v; every path merges as a file", err))
+	return nil
+}
+
 // threeWay merges tree theirs into tree ours from commit base: the merged
 // tree (stored, with ours' side of each conflicting table's rows) and the
 // tree merge with its conflicts; res gets the tables merged by rows and
@@ -225,6 +232,12 @@ func (r *Repo) threeWay(ctx context.Context, attrs *table.Attributes, base, ours
 		}
 		if errors.Is(err, merge.ErrHeaderConflict) {
 			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
+		}
+		if errors.Is(err, merge.ErrInvalidRows) {
+			// A version that is not a table (committed with --no-verify)
+			// merges as a file.
+			r.warn(fmt.Sprintf("%s: merged as a file, not by rows: %v", p, err))
+			return nil, nil, false, nil
 		}
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
@@ -308,7 +321,7 @@ func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, err
 	default:
 		attrs, err := r.treeAttributes(ctx, ours.Tree)
 		if err != nil {
-			return nil, err
+			attrs = r.noTables(err)
 		}
 		tree, tm, err := r.threeWay(ctx, attrs, base, ours.Tree, theirs.Commit.Tree, nil, res)
 		if err != nil {

@@ -75,6 +75,9 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 			continue
 		}
 		rd, err := r.diffTable(ctx, sides, c, spec)
+		if errors.Is(err, merge.ErrInvalidRows) {
+			return nil, fmt.Errorf("%s: not a valid %s table (%w); row commands cannot read it, dx diff compares it as a file", c.Path, spec.Format, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Path, err)
 		}

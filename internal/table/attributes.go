@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	gitignore "github.com/sabhiram/go-gitignore"
@@ -60,9 +61,15 @@ func ParseAttributes(r io.Reader, name string) (*Attributes, error) {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
+		if strings.IndexByte(text, 0) >= 0 {
+			return nil, fmt.Errorf("%s:%d: a NUL byte (not a text file?)", name, line)
+		}
 		fields := strings.Fields(text)
 		if len(fields) < 2 {
 			return nil, fmt.Errorf("%s:%d: expected a pattern and attributes", name, line)
+		}
+		if err := checkPattern(fields[0]); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		rl := rule{m: gitignore.CompileIgnoreLines(fields[0])}
 		for _, f := range fields[1:] {
@@ -100,6 +107,17 @@ func ParseAttributes(r io.Reader, name string) (*Attributes, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return a, nil
+}
+
+// checkPattern rejects a pattern that no path could match as written: a
+// bracket expression left open or malformed (the gitignore matcher would
+// silently match nothing).
+func checkPattern(p string) error {
+	glob := strings.TrimPrefix(strings.TrimSuffix(strings.ReplaceAll(p, "**", "*"), "/"), "!")
+	if _, err := path.Match(glob, ""); err != nil {
+		return fmt.Errorf("bad pattern %q: %v", p, err)
+	}
+	return nil
 }
 
 // Table reports whether path (slash-separated, relative to the root) is a

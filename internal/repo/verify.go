@@ -1,0 +1,151 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+)
+
+// unverifiedMeta is the commit metadata key of a commit made with
+// --no-verify: its tables were stored without being checked.
+const unverifiedMeta = "dx.unverified"
+
+// verifyTables checks, before a commit of tree newTree on oldTree, that
+// every table it adds or changes is a table under .dxattributes, and that
+// .dxattributes itself parses when it changed. The cost follows the
+// change (see internal/check); a table whose spec changed is read whole.
+func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, st *VerifyStats) error {
+	attrsChanged := slices.ContainsFunc(changes, func(c Change) bool {
+		return c.Path == table.AttributesFile || c.From == table.AttributesFile
+	})
+	newAttrs, err := r.treeAttributes(ctx, newTree)
+	if err != nil {
+		if !attrsChanged {
+			// Unparsable since an earlier --no-verify: nothing here is a
+			// table until it is fixed.
+			r.warn(fmt.Sprintf("%v; no file is checked as a table", err))
+			return nil
+		}
+		return &check.Violation{Msg: err.Error()}
+	}
+	oldAttrs, err := r.treeAttributes(ctx, oldTree)
+	if err != nil {
+		oldAttrs = nil // its tables are checked whole
+	}
+	checked := map[string]bool{}
+	for _, c := range changes {
+		if c.New == nil || !c.New.Mode.IsFile() {
+			continue
+		}
+		checked[c.Path] = true
+		spec, ok := newAttrs.Table(c.Path)
+		if !ok {
+			continue
+		}
+		from := c.Path
+		if c.From != "" {
+			from = c.From
+		}
+		var old *dag.TreeEntry
+		if oldSpec, ok := oldAttrs.Table(from); ok && sameSpec(oldSpec, spec) && c.Old != nil && c.Old.Mode.IsFile() {
+			old = c.Old
+		}
+		if err := r.verifyTable(ctx, c.Path, spec, old, c.New, st); err != nil {
+			return err
+		}
+	}
+	if !attrsChanged {
+		return nil
+	}
+	// Tables the new .dxattributes declares, or declares otherwise, that
+	// did not change: read whole, once.
+	return dag.WalkTree(ctx, r.Store, newTree, func(p string, e dag.TreeEntry) error {
+		if !e.Mode.IsFile() || checked[p] {
+			return nil
+		}
+		spec, ok := newAttrs.Table(p)
+		if !ok {
+			return nil
+		}
+		if oldSpec, ok := oldAttrs.Table(p); ok && sameSpec(oldSpec, spec) {
+			return nil
+		}
+		return r.verifyTable(ctx, p, spec, nil, &e, st)
+	})
+}
+
+// VerifyStats count what checking the tables of a commit read.
+type VerifyStats struct {
+	Tables    int   `json:"tables_checked"`
+	BytesRead int64 `json:"table_bytes_checked"` // of the new and old versions, uncompressed
+}
+
+// count makes src count the bytes read from it into st.
+func (st *VerifyStats) count(src *chunkSource) {
+	read := src.read
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		out, err := read(ctx, i, dst)
+		if err == nil {
+			atomic.AddInt64(&st.BytesRead, int64(len(out)-len(dst)))
+		}
+		return out, err
+	}
+}
+
+func sameSpec(a, b table.Spec) bool { return a.Format == b.Format && slices.Equal(a.Key, b.Key) }
+
+// verifyTable checks one version of a table, against old if set (a
+// version of the same spec that was checked).
+func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, st *VerifyStats) error {
+	if !r.inSparse(p) {
+		return nil // not here to read: it was checked where it was committed
+	}
+	st.Tables++
+	t := table.New(spec)
+	src, err := r.entrySource(ctx, e, p)
+	if err != nil {
+		return err
+	}
+	// Its chunks were just read from the worktree file: read them there
+	// again (verified by their hashes), not decompressed from the store.
+	wt := openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), e.Size)
+	defer wt.Close()
+	src.backedBy(wt)
+	st.count(src)
+	nv, err := r.checkVersion(ctx, p, spec, src)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		return check.Full(ctx, t, nv)
+	}
+	osrc, err := r.entrySource(ctx, old, p)
+	if err != nil {
+		return err
+	}
+	osrc.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+		return keyRanges(ctx, r.Store, spec, osrc, h, idx)
+	}
+	st.count(osrc)
+	ov, err := r.checkVersion(ctx, p, spec, osrc)
+	if err != nil {
+		return err
+	}
+	return check.Changed(ctx, t, ov, nv)
+}
+
+// checkVersion describes a version of a table for internal/check.
+func (r *Repo) checkVersion(ctx context.Context, p string, spec table.Spec, src *chunkSource) (check.Version, error) {
+	o, err := diffOptions(ctx, spec.Format, src)
+	if err != nil {
+		return check.Version{}, err
+	}
+	return check.Version{Path: p, Source: src, Cut: o}, nil
+}
