@@ -48,3 +48,37 @@ func TestGCKeepsDetachedCommits(t *testing.T) {
 		t.Fatalf("detached commit after gc: %q", got)
 	}
 }
+
+// TestCheckoutSideTakesOnlyConflicts: dx checkout --ours DIR during a
+// merge takes ours' side of the conflicts under DIR only: what merged
+// cleanly there (theirs' edit of d/x) and the user's edits (d/y) stay, and
+// a path that is no conflict is an error that changes nothing.
+func TestCheckoutSideTakesOnlyConflicts(t *testing.T) {
+	r := newRepo(t)
+	r.write("d/x", "x\n")
+	r.write("d/y", "y\n")
+	r.write("d/c", "c\n")
+	r.ok("commit", "-m", "base")
+	r.ok("branch", "side")
+	r.ok("checkout", "side")
+	r.write("d/x", "x theirs\n")
+	r.write("d/c", "c theirs\n")
+	r.ok("commit", "-m", "side")
+	r.ok("checkout", "main")
+	r.write("d/c", "c ours\n")
+	r.ok("commit", "-m", "ours")
+	r.fails("merge failed", "merge", "side")
+	r.write("d/y", "y edited during the merge\n")
+	before := manifest(t, r.dir)
+	r.fails("not a conflict", "checkout", "--theirs", "d/x")
+	if d := diffManifests(before, manifest(t, r.dir)); len(d) > 0 {
+		t.Fatalf("a refused checkout --theirs changed the worktree: %v", d)
+	}
+	r.ok("checkout", "--ours", "d")
+	r.ok("merge", "--continue")
+	for p, want := range map[string]string{"d/x": "x theirs\n", "d/y": "y edited during the merge\n", "d/c": "c ours\n"} {
+		if got := r.ok("cat", "HEAD:"+p); got != want {
+			t.Errorf("merge commit's %s = %q, want %q", p, got, want)
+		}
+	}
+}

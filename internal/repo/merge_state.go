@@ -94,18 +94,9 @@ func (r *Repo) MarkResolved(paths []string) ([]string, error) {
 	if st == nil {
 		return nil, ErrNoMerge
 	}
-	var marked []string
-	for _, p := range paths {
-		n := 0
-		for _, c := range st.Conflicts {
-			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
-				marked = append(marked, c)
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%s: not a conflict of the merge in progress: %w", displayPath(p), ErrPathspec)
-		}
+	marked, err := st.conflictsUnder(paths)
+	if err != nil {
+		return nil, err
 	}
 	st.Resolved = append(st.Resolved, marked...)
 	sort.Strings(st.Resolved)
@@ -113,12 +104,31 @@ func (r *Repo) MarkResolved(paths []string) ([]string, error) {
 	if err := r.saveMergeState(st); err != nil {
 		return nil, err
 	}
-	return sortedUnique(marked), nil
+	return marked, nil
+}
+
+// conflictsUnder lists the conflicts at or below the given paths ("" is
+// the whole worktree). A path that names no conflict is an error.
+func (st *MergeState) conflictsUnder(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		n := 0
+		for _, c := range st.Conflicts {
+			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
+				out = append(out, c)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: not a conflict of the merge in progress: %w", displayPath(p), ErrPathspec)
+		}
+	}
+	return sortedUnique(out), nil
 }
 
 // ResolveWithSide takes one side's version (ours: HEAD's; else theirs')
-// of the given paths of the merge in progress into the worktree, and
-// marks their conflicts resolved.
+// of the conflicts at or below the given paths into the worktree, and
+// marks them resolved. A path that names no conflict is an error.
 func (r *Repo) ResolveWithSide(ctx context.Context, theirs bool, paths []string) (*CheckoutResult, error) {
 	st, err := r.LoadMergeState()
 	if err != nil {
@@ -131,23 +141,18 @@ func (r *Repo) ResolveWithSide(ctx context.Context, theirs bool, paths []string)
 	if theirs {
 		side = st.Theirs
 	}
-	res, err := r.Checkout(ctx, side.String(), CheckoutOptions{Force: true, Paths: paths})
+	// Only the conflicts: what merged cleanly under a directory named
+	// stays as the merge left it (or as the user edited it).
+	conflicts, err := st.conflictsUnder(paths)
 	if err != nil {
 		return nil, err
 	}
-	var conflicted []string
-	for _, p := range paths {
-		for _, c := range st.Conflicts {
-			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
-				conflicted = append(conflicted, p)
-				break
-			}
-		}
+	res, err := r.Checkout(ctx, side.String(), CheckoutOptions{Force: true, Paths: conflicts})
+	if err != nil {
+		return nil, err
 	}
-	if len(conflicted) > 0 {
-		if _, err := r.MarkResolved(conflicted); err != nil {
-			return nil, err
-		}
+	if _, err := r.MarkResolved(conflicts); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
