@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -79,6 +80,23 @@ func TestCheckoutSideTakesOnlyConflicts(t *testing.T) {
 	for p, want := range map[string]string{"d/x": "x theirs\n", "d/y": "y edited during the merge\n", "d/c": "c ours\n"} {
 		if got := r.ok("cat", "HEAD:"+p); got != want {
 			t.Errorf("merge commit's %s = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// TestMergeAbortKeepsOtherEdits: merge --abort puts back what the merge
+// wrote (theirs' d/x, the conflict in d/c) but keeps edits made during
+// the merge to files it did not write, and new files.
+func TestMergeAbortKeepsOtherEdits(t *testing.T) {
+	r := newRepo(t)
+	r.write("other.txt", "tracked\n")
+	conflictOnF(t, r)
+	r.write("other.txt", "edited during the merge\n")
+	r.write("new.txt", "new during the merge\n")
+	r.ok("merge", "--abort")
+	for p, want := range map[string]string{"f": "O\n", "other.txt": "edited during the merge\n", "new.txt": "new during the merge\n"} {
+		if b, err := os.ReadFile(r.path(p)); err != nil || string(b) != want {
+			t.Errorf("after --abort %s = %q (%v), want %q", p, b, err, want)
 		}
 	}
 }

@@ -213,9 +213,10 @@ func (r *Repo) removeReports(st *MergeState) error {
 	return nil
 }
 
-// MergeAbort puts the worktree back as it was before the merge (HEAD's
-// files; files the merge created and its reports removed) and forgets
-// the merge.
+// MergeAbort puts the files the merge wrote back as HEAD has them (files
+// it created and its reports removed) and forgets the merge. Edits made
+// meanwhile to files the merge did not write are kept: the merge started
+// from a clean worktree, so they are the user's.
 func (r *Repo) MergeAbort(ctx context.Context) error {
 	st, err := r.LoadMergeState()
 	if err != nil {
@@ -236,9 +237,15 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	for _, p := range append(append([]string(nil), st.Created...), st.Reports...) {
 		remove[p] = true
 	}
+	wrote, err := r.mergeWrote(ctx, st, treeOf(head))
+	if err != nil {
+		return err
+	}
 	var plan []planStep
 	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
 		switch {
+		case wrote != nil && !wrote(p):
+			// the user's
 		case a != nil:
 			plan = append(plan, planStep{path: p, entry: a}) // back to HEAD's
 		case remove[p]:
@@ -258,4 +265,36 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 		return err
 	}
 	return os.Remove(r.statePath())
+}
+
+// mergeWrote tells the paths a stopped merge wrote into the worktree: its
+// result's changes from HEAD, its conflicts and the files it created. Nil
+// for a merge state without its result tree (written by an older dx):
+// then every path counts.
+func (r *Repo) mergeWrote(ctx context.Context, st *MergeState, headTree dag.ID) (func(string) bool, error) {
+	if st.Tree.IsZero() {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for _, p := range append(append(append([]string(nil), st.Conflicts...), st.Created...), st.Reports...) {
+		set[p] = true
+	}
+	if err := dag.DiffTrees(ctx, r.Store, headTree, st.Tree, func(p string, _, _ *dag.TreeEntry) error {
+		set[p] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return func(p string) bool {
+		for q := p; ; {
+			if set[q] {
+				return true
+			}
+			i := strings.LastIndexByte(q, '/')
+			if i < 0 {
+				return false
+			}
+			q = q[:i]
+		}
+	}, nil
 }
