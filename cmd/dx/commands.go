@@ -278,6 +278,9 @@ func (a *app) checkoutCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if id := res.LeftBehind; !id.IsZero() {
+					a.warn(fmt.Sprintf("left commit %s behind on no branch; 'dx branch NAME %s' keeps it (gc keeps it %d days)", id.Short(), id.Short(), int(repo.DetachedKeep.Hours()/24)))
+				}
 				if asJSON {
 					return a.printJSON(res)
 				}

@@ -126,6 +126,7 @@ func TestModelRegistry(t *testing.T) {
 	r.ok("branch", "-D", "exp")
 	r.ok("gc", "--prune")
 	r.ok("fsck")
+	r.ok("log", "--all", "--oneline") // model refs name models, not commits
 	r.ok("model", "checkout", "exp-model", filepath.Join(t.TempDir(), "exp"))
 	// Models travel with push and clone.
 	r.ok("push", "--all")

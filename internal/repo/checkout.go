@@ -32,6 +32,9 @@ type CheckoutResult struct {
 	Removed  int    `json:"files_removed"`
 	Bytes    int64  `json:"bytes_written"`
 	Detached bool   `json:"detached"`
+	// LeftBehind is the detached HEAD the checkout left, when no branch,
+	// tag or remote branch holds it: gc keeps it DetachedKeep.
+	LeftBehind dag.ID `json:"left_behind,omitzero"`
 }
 
 // Checkout makes the worktree match a revision and moves HEAD to it (a
@@ -54,7 +57,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		}
 		r.incomplete = nil
 	}
-	_, head, head0, err := r.headCommit(ctx)
+	headID, head, head0, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +165,15 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		uo.Why = "checkout: moving to " + rev
 		if o.NewBranch != "" {
 			uo.Why = "pull: created from " + rev
+		}
+	}
+	if len(o.Paths) == 0 && head0.Detached() && headID != target.ID {
+		held, err := r.onSomeRef(ctx, headID)
+		if err != nil {
+			return nil, err
+		}
+		if !held {
+			res.LeftBehind = headID
 		}
 	}
 	if err := r.apply(ctx, plan, uo, res); err != nil {

@@ -26,12 +26,18 @@ type LogEntry struct {
 
 // Log lists commits reachable from the revisions (HEAD when none), newest
 // first (by generation, then time), each once. limit ≤ 0 means all.
-// AllRevs names every ref (full names) and HEAD, if it points at a commit:
-// the starting points of log --all.
+// AllRevs names every ref (full names) but model versions, and HEAD if it
+// points at a commit: the starting points of log --all.
 func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
-	_, names, err := r.Store.Refs(ctx, "refs/")
+	_, all, err := r.Store.Refs(ctx, "refs/")
 	if err != nil {
 		return nil, err
+	}
+	var names []string
+	for _, n := range all {
+		if !strings.HasPrefix(n, "refs/models/") { // model versions, not commits
+			names = append(names, n)
+		}
 	}
 	if id, _, err := r.Store.ResolveHead(ctx); err == nil && !id.IsZero() {
 		names = append(names, "HEAD")

@@ -94,18 +94,9 @@ func (r *Repo) MarkResolved(paths []string) ([]string, error) {
 	if st == nil {
 		return nil, ErrNoMerge
 	}
-	var marked []string
-	for _, p := range paths {
-		n := 0
-		for _, c := range st.Conflicts {
-			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
-				marked = append(marked, c)
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%s: not a conflict of the merge in progress: %w", displayPath(p), ErrPathspec)
-		}
+	marked, err := st.conflictsUnder(paths)
+	if err != nil {
+		return nil, err
 	}
 	st.Resolved = append(st.Resolved, marked...)
 	sort.Strings(st.Resolved)
@@ -113,12 +104,31 @@ func (r *Repo) MarkResolved(paths []string) ([]string, error) {
 	if err := r.saveMergeState(st); err != nil {
 		return nil, err
 	}
-	return sortedUnique(marked), nil
+	return marked, nil
+}
+
+// conflictsUnder lists the conflicts at or below the given paths ("" is
+// the whole worktree). A path that names no conflict is an error.
+func (st *MergeState) conflictsUnder(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		n := 0
+		for _, c := range st.Conflicts {
+			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
+				out = append(out, c)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: not a conflict of the merge in progress: %w", displayPath(p), ErrPathspec)
+		}
+	}
+	return sortedUnique(out), nil
 }
 
 // ResolveWithSide takes one side's version (ours: HEAD's; else theirs')
-// of the given paths of the merge in progress into the worktree, and
-// marks their conflicts resolved.
+// of the conflicts at or below the given paths into the worktree, and
+// marks them resolved. A path that names no conflict is an error.
 func (r *Repo) ResolveWithSide(ctx context.Context, theirs bool, paths []string) (*CheckoutResult, error) {
 	st, err := r.LoadMergeState()
 	if err != nil {
@@ -131,23 +141,18 @@ func (r *Repo) ResolveWithSide(ctx context.Context, theirs bool, paths []string)
 	if theirs {
 		side = st.Theirs
 	}
-	res, err := r.Checkout(ctx, side.String(), CheckoutOptions{Force: true, Paths: paths})
+	// Only the conflicts: what merged cleanly under a directory named
+	// stays as the merge left it (or as the user edited it).
+	conflicts, err := st.conflictsUnder(paths)
 	if err != nil {
 		return nil, err
 	}
-	var conflicted []string
-	for _, p := range paths {
-		for _, c := range st.Conflicts {
-			if p == "" || c == p || strings.HasPrefix(c, p+"/") {
-				conflicted = append(conflicted, p)
-				break
-			}
-		}
+	res, err := r.Checkout(ctx, side.String(), CheckoutOptions{Force: true, Paths: conflicts})
+	if err != nil {
+		return nil, err
 	}
-	if len(conflicted) > 0 {
-		if _, err := r.MarkResolved(conflicted); err != nil {
-			return nil, err
-		}
+	if _, err := r.MarkResolved(conflicts); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -208,9 +213,10 @@ func (r *Repo) removeReports(st *MergeState) error {
 	return nil
 }
 
-// MergeAbort puts the worktree back as it was before the merge (HEAD's
-// files; files the merge created and its reports removed) and forgets
-// the merge.
+// MergeAbort puts the files the merge wrote back as HEAD has them (files
+// it created and its reports removed) and forgets the merge. Edits made
+// meanwhile to files the merge did not write are kept: the merge started
+// from a clean worktree, so they are the user's.
 func (r *Repo) MergeAbort(ctx context.Context) error {
 	st, err := r.LoadMergeState()
 	if err != nil {
@@ -231,9 +237,15 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	for _, p := range append(append([]string(nil), st.Created...), st.Reports...) {
 		remove[p] = true
 	}
+	wrote, err := r.mergeWrote(ctx, st, treeOf(head))
+	if err != nil {
+		return err
+	}
 	var plan []planStep
 	err = dag.DiffTrees(ctx, snap.getter, treeOf(head), emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
 		switch {
+		case wrote != nil && !wrote(p):
+			// the user's
 		case a != nil:
 			plan = append(plan, planStep{path: p, entry: a}) // back to HEAD's
 		case remove[p]:
@@ -253,4 +265,36 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 		return err
 	}
 	return os.Remove(r.statePath())
+}
+
+// mergeWrote tells the paths a stopped merge wrote into the worktree: its
+// result's changes from HEAD, its conflicts and the files it created. Nil
+// for a merge state without its result tree (written by an older dx):
+// then every path counts.
+func (r *Repo) mergeWrote(ctx context.Context, st *MergeState, headTree dag.ID) (func(string) bool, error) {
+	if st.Tree.IsZero() {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for _, p := range append(append(append([]string(nil), st.Conflicts...), st.Created...), st.Reports...) {
+		set[p] = true
+	}
+	if err := dag.DiffTrees(ctx, r.Store, headTree, st.Tree, func(p string, _, _ *dag.TreeEntry) error {
+		set[p] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return func(p string) bool {
+		for q := p; ; {
+			if set[q] {
+				return true
+			}
+			i := strings.LastIndexByte(q, '/')
+			if i < 0 {
+				return false
+			}
+			q = q[:i]
+		}
+	}, nil
 }

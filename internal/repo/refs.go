@@ -166,8 +166,3 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
 func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
 	return r.Store.Fsck(ctx, full)
 }
-
-// GC collects unreachable objects (or, with dryRun, reports them).
-func (r *Repo) GC(ctx context.Context, dryRun bool) (*store.GCReport, error) {
-	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun})
-}
