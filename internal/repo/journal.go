@@ -39,6 +39,11 @@ type journal struct {
 	// before the files move, so an update interrupted before the ref
 	// moved is undone.
 	IfHead dag.ID `json:"if_head,omitzero"`
+	// IfMergeState: the update goes ahead only if a merge state is there
+	// (a merge stopped on conflicts saves it before its files move).
+	IfMergeState bool `json:"if_merge_state,omitempty"`
+	// DropMergeState: the merge state goes once the files are in place.
+	DropMergeState bool `json:"drop_merge_state,omitempty"`
 	// Head and Refs move once the files are in place (a checkout).
 	Head *store.Head       `json:"head,omitempty"`
 	Refs []store.RefUpdate `json:"refs,omitempty"`
@@ -103,10 +108,17 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 			return r.undoJournal(root, j)
 		}
 	}
+	if j.IfMergeState {
+		if st, err := r.LoadMergeState(); err != nil {
+			return err
+		} else if st == nil {
+			return r.undoJournal(root, j) // the merge never stopped
+		}
+	}
 	if _, err := r.runJournal(ctx, root, j); err != nil {
 		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
 	}
-	if err := r.moveRefsAfter(ctx, j, true); err != nil {
+	if err := r.afterMove(ctx, j, true); err != nil {
 		return fmt.Errorf("%w: %v", ErrIncompleteUpdate, err)
 	}
 	return r.dropJournal()
@@ -141,9 +153,15 @@ func (r *Repo) discardUpdate() error {
 	return r.undoJournal(root, j)
 }
 
-// moveRefsAfter moves the refs and HEAD a checkout moves once its files
-// are in place. Replaying, refs already moved are left alone.
-func (r *Repo) moveRefsAfter(ctx context.Context, j *journal, replay bool) error {
+// afterMove does what a journal does once its files are in place: it
+// drops the merge state (--abort) and moves the refs and HEAD (a
+// checkout). Replaying, refs already moved are left alone.
+func (r *Repo) afterMove(ctx context.Context, j *journal, replay bool) error {
+	if j.DropMergeState {
+		if err := dropStateFile(r.statePath()); err != nil {
+			return err
+		}
+	}
 	if j.Head == nil && len(j.Refs) == 0 {
 		return nil
 	}

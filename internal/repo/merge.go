@@ -3,13 +3,12 @@ package repo
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -131,7 +130,11 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	// Merged tables written ahead into temporary worktree files: the
 	// worktree update renames them into place. Those left are removed.
 	pre := prewritten{}
-	defer pre.remove(r.Root)
+	defer func() {
+		if j, err := r.loadJournal(); err == nil && j == nil {
+			pre.remove(r.Root) // else the journal's: the next command moves them
+		}
+	}()
 	tree, tm, err := r.threeWay(ctx, attrs, base, head.Tree, theirs.Commit.Tree, pre, res)
 	if err != nil {
 		return nil, err
@@ -172,35 +175,63 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	for _, c := range tm.Conflicts {
 		st.Conflicts = append(st.Conflicts, c.Path)
 	}
-	// The state first: a crash after it leaves a merge to --abort.
-	if err := r.saveMergeState(st); err != nil {
-		return nil, err
-	}
-	if err := r.updateWorktree(ctx, head.Tree, tree, pre, updateOptions{}, res); err != nil {
-		if j, jerr := r.loadJournal(); jerr == nil && j == nil {
-			// Refused or failed before the first change: no merge
-			// is in progress after all.
-			_ = os.Remove(r.statePath())
-		}
-		return nil, err
-	}
+	// The conflict reports are stored, and written with the merged files:
+	// one worktree update, after which the state is saved, so a crash
+	// leaves the merge stopped on its conflicts or not begun (see apply).
+	var reports []planStep
 	for _, c := range tm.Conflicts {
 		if c.Kind != merge.ConflictRows {
 			continue
 		}
 		spec, _ := attrs.Table(c.Path)
-		p, err := r.writeConflictReport(c, spec)
+		rp, data, err := table.ConflictReport(c, spec)
 		if err != nil {
 			return nil, err
 		}
-		st.Reports = append(st.Reports, p)
+		id, size, err := r.putBytes(ctx, data)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, planStep{path: rp, entry: &dag.TreeEntry{Name: path.Base(rp), Mode: dag.ModeFile, ID: id, Size: size}})
+		st.Reports = append(st.Reports, rp)
+	}
+	if err := r.Store.Flush(ctx); err != nil {
+		return nil, err
+	}
+	uo := updateOptions{IfMergeState: true, BeforeMove: func(context.Context) error { return r.saveMergeState(st) }}
+	if err := r.updateWorktree(ctx, head.Tree, tree, pre, reports, uo, res); err != nil {
+		return nil, err
 	}
 	res.Reports = st.Reports
 	res.Changes = changes
-	if err := r.saveMergeState(st); err != nil {
-		return nil, err
-	}
 	return res, nil
+}
+
+// putBytes stores data as a File, chunked as a commit would chunk it.
+func (r *Repo) putBytes(ctx context.Context, data []byte) (dag.ID, uint64, error) {
+	ck, err := chunker.New(bytes.NewReader(data), chunker.DefaultOptions())
+	if err != nil {
+		return dag.ZeroID, 0, err
+	}
+	fb := dag.NewFileBuilder(ctx, r.Store)
+	var buf []byte
+	for {
+		c, err := ck.Next(buf[:0])
+		if err == io.EOF {
+			return fb.Finish()
+		}
+		if err != nil {
+			return dag.ZeroID, 0, err
+		}
+		buf = c
+		id, err := r.Store.Put(ctx, dag.KindChunk, c)
+		if err != nil {
+			return dag.ZeroID, 0, err
+		}
+		if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
+			return dag.ZeroID, 0, err
+		}
+	}
 }
 
 // noTables stands for a .dxattributes that does not parse (committed with
@@ -392,7 +423,7 @@ func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID
 		return err
 	}
 	res.Changes = changes
-	uo := updateOptions{IfHead: id, MoveRefs: func(ctx context.Context) error {
+	uo := updateOptions{IfHead: id, BeforeMove: func(ctx context.Context) error {
 		if h.Detached() {
 			return r.Store.Transaction(ctx, nil, &store.Head{ID: id}, why)
 		}
@@ -401,13 +432,14 @@ func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID
 		}
 		return nil
 	}}
-	return r.updateWorktree(ctx, from, to, pre, uo, res)
+	return r.updateWorktree(ctx, from, to, pre, nil, uo, res)
 }
 
 // updateWorktree writes the difference between two trees into a worktree
-// that matches the first; files in pre are written already. Untracked
-// and ignored files in the way make it refuse before any write.
-func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, uo updateOptions, res *MergeResult) error {
+// that matches the first, and the extra steps; files in pre are written
+// already. Untracked and ignored files in the way make it refuse before
+// any write.
+func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, extra []planStep, uo updateOptions, res *MergeResult) error {
 	var plan []planStep
 	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, a, b *dag.TreeEntry) error {
 		st := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches `from`
@@ -420,6 +452,7 @@ func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritt
 	if err != nil {
 		return err
 	}
+	plan = append(plan, extra...)
 	var cr CheckoutResult
 	if err := r.apply(ctx, plan, uo, &cr); err != nil {
 		return err
@@ -697,90 +730,3 @@ func (p *pieceReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// conflictReportPath is where the report of a table's conflicts goes.
-func conflictReportPath(p string, f table.Format) string {
-	if f == table.JSONL {
-		return p + ".conflicts.jsonl"
-	}
-	return p + ".conflicts.csv"
-}
-
-// writeConflictReport writes, next to a table, each conflicting key with
-// its base, ours and theirs rows.
-func (r *Repo) writeConflictReport(c merge.PathConflict, spec table.Spec) (string, error) {
-	rp := conflictReportPath(c.Path, spec.Format)
-	var b bytes.Buffer
-	sides := []struct {
-		name string
-		row  func(rc merge.RowConflict) *merge.Row
-	}{
-		{"base", func(rc merge.RowConflict) *merge.Row { return rc.Base }},
-		{"ours", func(rc merge.RowConflict) *merge.Row { return rc.Ours }},
-		{"theirs", func(rc merge.RowConflict) *merge.Row { return rc.Theirs }},
-	}
-	if spec.Format == table.JSONL {
-		for _, rc := range c.Rows {
-			line := map[string]any{"key": spec.KeyParts(rc.Key)}
-			for _, s := range sides {
-				if row := s.row(rc); row != nil {
-					line[s.name] = table.OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: true}
-				} else {
-					line[s.name] = nil
-				}
-			}
-			enc, err := json.Marshal(line)
-			if err != nil {
-				return "", err
-			}
-			b.Write(enc)
-			b.WriteByte('\n')
-		}
-	} else {
-		var cols []string
-		seen := map[string]bool{}
-		for _, rc := range c.Rows {
-			for _, s := range sides {
-				if row := s.row(rc); row != nil {
-					for _, col := range row.Cols {
-						if !seen[col] {
-							seen[col] = true
-							cols = append(cols, col)
-						}
-					}
-				}
-			}
-		}
-		w := csv.NewWriter(&b)
-		w.Write(append([]string{"_key", "_side"}, cols...))
-		for _, rc := range c.Rows {
-			for _, s := range sides {
-				rec := []string{strings.Join(spec.KeyParts(rc.Key), ","), s.name}
-				row := s.row(rc)
-				if row == nil {
-					rec[1] += " (absent)"
-				}
-				for _, col := range cols {
-					v := ""
-					if row != nil {
-						v, _ = row.Value(col)
-					}
-					rec = append(rec, v)
-				}
-				w.Write(rec)
-			}
-		}
-		w.Flush()
-		if err := w.Error(); err != nil {
-			return "", err
-		}
-	}
-	root, err := os.OpenRoot(r.Root)
-	if err != nil {
-		return "", err
-	}
-	defer root.Close()
-	if err := root.WriteFile(rp, b.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("write %s: %w", rp, err)
-	}
-	return rp, nil
-}

@@ -173,7 +173,7 @@ func (r *Repo) MergeContinue(ctx context.Context) (*CommitResult, error) {
 		return nil, err
 	}
 	var res *CommitResult
-	if c, err := dag.LoadCommit(ctx, r.Store, headID); err == nil && slices.Equal(c.Parents, []dag.ID{st.Ours, st.Theirs}) {
+	if r.mergeCommitted(ctx, st, headID) {
 		// Committed already, by a --continue killed before it removed the
 		// state: only the cleanup is left.
 		res = &CommitResult{ID: headID}
@@ -196,6 +196,31 @@ func (r *Repo) MergeContinue(ctx context.Context) (*CommitResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// mergeCommitted reports whether HEAD is the commit of the stopped merge
+// st (a --continue was killed before it removed the state).
+func (r *Repo) mergeCommitted(ctx context.Context, st *MergeState, headID dag.ID) bool {
+	c, err := dag.LoadCommit(ctx, r.Store, headID)
+	return err == nil && slices.Equal(c.Parents, []dag.ID{st.Ours, st.Theirs})
+}
+
+// finishContinue removes what a --continue killed after its commit left:
+// the reports and the state. Every command that writes calls it when it
+// opens the repository.
+func (r *Repo) finishContinue(ctx context.Context) error {
+	st, err := r.LoadMergeState()
+	if err != nil || st == nil {
+		return err
+	}
+	headID, _, err := r.Store.ResolveHead(ctx)
+	if err != nil || !r.mergeCommitted(ctx, st, headID) {
+		return err
+	}
+	if err := r.removeReports(st); err != nil {
+		return err
+	}
+	return dropStateFile(r.statePath())
 }
 
 // removeReports removes a merge's conflict reports (scans leave them out).
@@ -256,15 +281,15 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
+	// The reports (which scans leave out) go too, and the state once the
+	// files are in place, in one journal.
+	for _, p := range st.Reports {
+		if checkPath(p) == nil {
+			plan = append(plan, planStep{path: p})
+		}
+	}
 	var cr CheckoutResult
-	if err := r.apply(ctx, plan, updateOptions{Force: true}, &cr); err != nil {
-		return err
-	}
-	if err := r.removeReports(st); err != nil {
-		return err
-	}
-	return os.Remove(r.statePath())
+	return r.apply(ctx, plan, updateOptions{Force: true, DropMergeState: true}, &cr)
 }
 
 // mergeWrote tells the paths a stopped merge wrote into the worktree: its

@@ -137,8 +137,11 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 		if j, err := r.loadJournal(); err != nil || j != nil {
 			r.incomplete = fmt.Errorf("%w: it is finished by the next dx command that can write (the store is open read-only)", ErrIncompleteUpdate)
 		}
-	} else {
-		r.incomplete = r.finishUpdate(ctx)
+	} else if r.incomplete = r.finishUpdate(ctx); r.incomplete == nil {
+		if err := r.finishContinue(ctx); err != nil {
+			st.Abandon()
+			return nil, err
+		}
 	}
 	return r, nil
 }

@@ -37,12 +37,18 @@ type updateOptions struct {
 	// Force replaces untracked files and directories that stand in the
 	// way; without it they make the update refuse before any write.
 	Force bool
-	// MoveRefs, if set, moves the refs before the files move (a merge
-	// moves its branch to the merge commit, which HEAD then resolves to:
-	// IfHead). It runs once every new file is written and the journal is
-	// durable; if it fails, the update is undone.
-	MoveRefs func(ctx context.Context) error
-	IfHead   dag.ID
+	// BeforeMove, if set, runs once every new file is written and the
+	// journal is durable, before the first file moves; if it fails, the
+	// update is undone. A merge moves its branch there to the merge
+	// commit (IfHead: the update then goes ahead only if HEAD resolves to
+	// it), or saves its stopped state (IfMergeState: only if the state is
+	// there); a crash before it leaves nothing changed.
+	BeforeMove   func(ctx context.Context) error
+	IfHead       dag.ID
+	IfMergeState bool
+	// DropMergeState: the merge state goes once the files are in place
+	// (--abort).
+	DropMergeState bool
 	// Head and Refs move once the files are in place (a checkout).
 	Head *store.Head
 	Refs []store.RefUpdate
@@ -98,7 +104,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	if err != nil {
 		return err
 	}
-	j := &journal{Force: o.Force, IfHead: o.IfHead, Head: o.Head, Refs: o.Refs, Why: o.Why}
+	j := &journal{Force: o.Force, IfHead: o.IfHead, IfMergeState: o.IfMergeState, DropMergeState: o.DropMergeState, Head: o.Head, Refs: o.Refs, Why: o.Why}
 	for _, s := range plan {
 		if s.entry == nil {
 			j.Removes = append(j.Removes, s.path)
@@ -116,8 +122,8 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		undo()
 		return err
 	}
-	if o.MoveRefs != nil {
-		if err := o.MoveRefs(ctx); err != nil {
+	if o.BeforeMove != nil {
+		if err := o.BeforeMove(ctx); err != nil {
 			undo()
 			return errors.Join(err, r.dropJournal())
 		}
@@ -140,7 +146,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	if err != nil {
 		return fmt.Errorf("%w: %v (run the command again to finish it)", ErrIncompleteUpdate, err)
 	}
-	if err := r.moveRefsAfter(ctx, j, false); err != nil {
+	if err := r.afterMove(ctx, j, false); err != nil {
 		return err
 	}
 	return r.dropJournal()
