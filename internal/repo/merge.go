@@ -766,8 +766,28 @@ func (r *Repo) writeConflictReport(c merge.PathConflict, spec table.Spec) (strin
 		return "", err
 	}
 	defer root.Close()
-	if err := root.WriteFile(rp, b.Bytes(), 0o644); err != nil {
+	if err := writeReport(root, rp, b.Bytes()); err != nil {
 		return "", fmt.Errorf("write %s: %w", rp, err)
 	}
 	return rp, nil
+}
+
+// writeReport writes a new file at p in root, replacing what stands there.
+// It never writes through a symlink: the merged tree may put one there
+// (from a remote), pointing at .git/config or .dx, which the root's
+// writer would follow because it stays inside the root.
+func writeReport(root *os.Root, p string, data []byte) error {
+	if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	// O_EXCL: never follows a symlink put there since.
+	f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,0 +1,47 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestConflictReportNeverWritesThroughSymlinks: a remote branch that
+// places a symlink where a table's conflict report goes (pointing at
+// .git/config, inside the repository, where the root-confined writer
+// would follow it) makes a pull that conflicts write its report as a file
+// of its own; the link's target is never written.
+func TestConflictReportNeverWritesThroughSymlinks(t *testing.T) {
+	rs := fileRemote(t)
+	evil := rs.repo(t)
+	evil.write(".dxattributes", "*.csv table=csv key=id\n")
+	evil.write("t.csv", "id,name\n1,a\n2,b\n")
+	evil.ok("commit", "-m", "base")
+	evil.ok("push")
+
+	victim := rs.clone(t)
+	victim.write(".git/config", "[core]\n\tbare = false\n")
+	victim.write("t.csv", "id,name\n1,a\n2,MINE\n")
+	victim.ok("commit", "-m", "mine")
+
+	evil.write("t.csv", "id,name\n1,a\n2,THEIRS\n")
+	if err := os.Symlink(".git/config", evil.path("t.csv.conflicts.csv")); err != nil {
+		t.Fatal(err)
+	}
+	evil.ok("commit", "-m", "theirs")
+	evil.ok("push")
+
+	if res := victim.run("pull"); res.code == 0 {
+		t.Fatalf("a conflicting pull succeeded: %s", res.stdout)
+	}
+	if b, _ := os.ReadFile(victim.path(".git/config")); string(b) != "[core]\n\tbare = false\n" {
+		t.Fatalf("the conflict report was written through a symlink into .git/config:\n%s", b)
+	}
+	fi, err := os.Lstat(victim.path("t.csv.conflicts.csv"))
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the conflict report is not a file of its own: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(victim.dir, "t.csv")); err != nil {
+		t.Fatal(err)
+	}
+}
