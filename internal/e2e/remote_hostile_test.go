@@ -45,3 +45,49 @@ func TestConflictReportNeverWritesThroughSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPullNeverStagesThroughSymlinks: a remote branch first holds a
+// symlink d pointing at .git (inside the repository), then replaces it
+// with a directory d/hooks holding an executable. The pull that turns the
+// link into the directory writes nothing into .git (not even a temporary
+// staged "beside" d/hooks/pre-commit through the link) and leaves the
+// file in place.
+func TestPullNeverStagesThroughSymlinks(t *testing.T) {
+	rs := fileRemote(t)
+	evil := rs.repo(t)
+	if err := os.Symlink(".git", evil.path("d")); err != nil {
+		t.Fatal(err)
+	}
+	evil.write("ok.txt", "ok\n")
+	evil.ok("commit", "-m", "a link to .git")
+	evil.ok("push")
+
+	victim := rs.clone(t)
+	victim.write(".git/hooks/README", "hooks\n")
+
+	os.Remove(evil.path("d"))
+	evil.write("d/hooks/pre-commit", "#!/bin/sh\ntouch pwned\n")
+	os.Chmod(evil.path("d/hooks/pre-commit"), 0o755)
+	evil.ok("commit", "-m", "now a directory")
+	evil.ok("push")
+
+	victim.ok("pull")
+	ents, _ := os.ReadDir(victim.path(".git/hooks"))
+	if len(ents) != 1 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("pull wrote into .git/hooks through the symlink d: %v", names)
+	}
+	if b, err := os.ReadFile(victim.path("d/hooks/pre-commit")); err != nil || string(b) != "#!/bin/sh\ntouch pwned\n" {
+		t.Fatalf("d/hooks/pre-commit not checked out: %q %v", b, err)
+	}
+	if fi, err := os.Lstat(victim.path("d")); err != nil || !fi.IsDir() {
+		t.Fatalf("d is not a directory: %v %v", fi, err)
+	}
+	victim.ok("fsck")
+	if st := victim.ok("status", "--short"); st != "" {
+		t.Fatalf("status after pull: %q", st)
+	}
+}
