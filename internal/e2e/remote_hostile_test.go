@@ -3,7 +3,11 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/dxdata/dx/dag"
 )
 
 // TestConflictReportNeverWritesThroughSymlinks: a remote branch that
@@ -89,5 +93,42 @@ func TestPullNeverStagesThroughSymlinks(t *testing.T) {
 	victim.ok("fsck")
 	if st := victim.ok("status", "--short"); st != "" {
 		t.Fatalf("status after pull: %q", st)
+	}
+}
+
+// TestFetchIgnoresHostileRefNames: a remote's refs whose names hold C1
+// control characters (U+009B is a terminal's CSI) or bytes that are not
+// UTF-8 are not fetched: they never become local refs, nor reach the
+// terminal raw.
+func TestFetchIgnoresHostileRefNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "remote")
+	var commit dag.ID
+	craftRemote(t, dir, func(add func(dag.Kind, []byte) dag.ID) dag.ID {
+		chunk := add(dag.KindChunk, []byte("ok\n"))
+		file := add(dag.KindFile, (&dag.FileNode{Chunks: []dag.ChunkRef{{ID: chunk, Len: 3}}}).Encode())
+		tree := add(dag.KindTree, rawTree(rawEntry{"ok.txt", dag.ModeFile, file, 3}))
+		cb, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "a", Time: time.Unix(0, 0), Message: "ok"}).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		commit = add(dag.KindCommit, cb)
+		return commit
+	})
+	for _, name := range []string{"a\u009b2J\u009b31mX", "b\xff\x9b2J", "c\u0085d"} {
+		writeBytes(t, filepath.Join(dir, "refs", "heads", name), []byte(commit.String()+"\n"))
+		writeBytes(t, filepath.Join(dir, "refs", "tags", name), []byte(commit.String()+"\n"))
+	}
+	r := newRepo(t)
+	r.ok("remote", "add", "origin", "file://"+dir)
+	out := r.ok("fetch")
+	out += r.ok("branch", "-r")
+	out += r.ok("tag")
+	for _, s := range []string{"\u009b", "\xff", "\x9b", "\u0085"} {
+		if strings.Contains(out, s) {
+			t.Fatalf("output holds %q from a remote ref name:\n%q", s, out)
+		}
+	}
+	if b := strings.Fields(r.ok("branch", "-r")); len(b) != 3 || b[0] != "origin/main" {
+		t.Fatalf("remote-tracking branches: %q", b)
 	}
 }
