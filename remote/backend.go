@@ -18,6 +18,9 @@ var (
 	ErrIntegrity = errors.New("integrity check failed")
 	// ErrNonFastForward: a ref update would drop remote commits.
 	ErrNonFastForward = errors.New("non-fast-forward: pull first")
+	// ErrTooLarge: an object is larger than its reader allows (a
+	// damaged or hostile remote).
+	ErrTooLarge = errors.New("object too large")
 )
 
 // ObjectInfo describes one stored object.
@@ -34,8 +37,11 @@ type ObjectInfo struct {
 // are slash-separated, relative to the remote's root (bucket prefix or
 // directory). Implementations are safe for concurrent use.
 type Backend interface {
-	// Get reads a whole (small) object and its tag.
-	Get(ctx context.Context, key string) ([]byte, string, error)
+	// Get reads a whole (small) object and its tag. An object of more
+	// than limit bytes is ErrTooLarge, found having read at most limit+1
+	// of them: what the remote says about a size is never trusted with
+	// memory.
+	Get(ctx context.Context, key string, limit int64) ([]byte, string, error)
 	// GetRange streams n bytes of key from off.
 	GetRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
 	// Put writes an immutable object of the given size. A reader is

@@ -171,7 +171,7 @@ func readRange(ctx context.Context, be Backend, key string, off, n int64) ([]byt
 }
 
 func testMissing(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
-	if _, _, err := be.Get(ctx, "refs/heads/nope"); !errors.Is(err, ErrNotExist) {
+	if _, _, err := be.Get(ctx, "refs/heads/nope", 1<<20); !errors.Is(err, ErrNotExist) {
 		t.Errorf("Get of a missing key: %v, want ErrNotExist", err)
 	}
 	if _, err := be.GetRange(ctx, "packs/nope.pack", 0, 10); !errors.Is(err, ErrNotExist) {
@@ -185,7 +185,7 @@ func testMissing(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 func testPutGet(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	data := randBytes(1, 1000)
 	put(t, ctx, be, "packs/small.pack", data)
-	got, tag, err := be.Get(ctx, "packs/small.pack")
+	got, tag, err := be.Get(ctx, "packs/small.pack", 1<<20)
 	if err != nil || !bytes.Equal(got, data) || tag == "" {
 		t.Fatalf("Get: %d bytes, tag %q, %v", len(got), tag, err)
 	}
@@ -202,8 +202,15 @@ func testPutGet(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	}
 	// An empty object.
 	put(t, ctx, be, "events/empty.json", nil)
-	if got, tag, err := be.Get(ctx, "events/empty.json"); err != nil || len(got) != 0 || tag == "" {
+	if got, tag, err := be.Get(ctx, "events/empty.json", 1<<20); err != nil || len(got) != 0 || tag == "" {
 		t.Errorf("Get of an empty object: %q %q %v", got, tag, err)
+	}
+	// The limit: exactly reached, then passed.
+	if got, _, err := be.Get(ctx, "packs/small.pack", 1000); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("Get with a limit of its size: %d bytes, %v", len(got), err)
+	}
+	if got, _, err := be.Get(ctx, "packs/small.pack", 999); !errors.Is(err, ErrTooLarge) || got != nil {
+		t.Errorf("Get past its limit: %d bytes, %v, want ErrTooLarge", len(got), err)
 	}
 }
 
@@ -214,7 +221,7 @@ func testPutShort(t *testing.T, ctx context.Context, be Backend, _ backendCase) 
 		if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("Put of %d bytes from a %d-byte reader: %v, want ErrUnexpectedEOF", size, len(data), err)
 		}
-		if _, _, err := be.Get(ctx, "packs/short.pack"); !errors.Is(err, ErrNotExist) {
+		if _, _, err := be.Get(ctx, "packs/short.pack", 1<<20); !errors.Is(err, ErrNotExist) {
 			t.Errorf("after a failed Put: %v, want ErrNotExist", err)
 		}
 	}
@@ -298,7 +305,7 @@ func testSwap(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	if _, err := be.Swap(ctx, key, "", []byte("v1 again\n")); !errors.Is(err, ErrPrecondition) {
 		t.Fatalf("second create: %v, want ErrPrecondition", err)
 	}
-	if b, tag, err := be.Get(ctx, key); err != nil || string(b) != "v1\n" || tag != tag1 {
+	if b, tag, err := be.Get(ctx, key, 1<<20); err != nil || string(b) != "v1\n" || tag != tag1 {
 		t.Fatalf("Get after create: %q %q %v (created with tag %q)", b, tag, err, tag1)
 	}
 	tag2, err := be.Swap(ctx, key, tag1, []byte("v2\n"))
@@ -308,7 +315,7 @@ func testSwap(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	if _, err := be.Swap(ctx, key, tag1, []byte("v3\n")); !errors.Is(err, ErrPrecondition) {
 		t.Fatalf("swap with a stale tag: %v, want ErrPrecondition", err)
 	}
-	if b, tag, err := be.Get(ctx, key); err != nil || string(b) != "v2\n" || tag != tag2 {
+	if b, tag, err := be.Get(ctx, key, 1<<20); err != nil || string(b) != "v2\n" || tag != tag2 {
 		t.Fatalf("Get after swaps: %q %q %v", b, tag, err)
 	}
 	// The tag in a listing, where a backend gives one, is the same.
@@ -367,7 +374,7 @@ func testSwapRace(t *testing.T, ctx context.Context, be Backend, _ backendCase) 
 			if winner < 0 {
 				t.Fatal("no writer won")
 			}
-			if b, _, err := be.Get(ctx, key); err != nil || string(b) != fmt.Sprintf("writer %d\n", winner) {
+			if b, _, err := be.Get(ctx, key, 1<<20); err != nil || string(b) != fmt.Sprintf("writer %d\n", winner) {
 				t.Errorf("after the race: %q %v, want writer %d's value", b, err, winner)
 			}
 		})
@@ -379,7 +386,7 @@ func testDelete(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	if err := be.Delete(ctx, "events/del.json"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := be.Get(ctx, "events/del.json"); !errors.Is(err, ErrNotExist) {
+	if _, _, err := be.Get(ctx, "events/del.json", 1<<20); !errors.Is(err, ErrNotExist) {
 		t.Errorf("Get after Delete: %v, want ErrNotExist", err)
 	}
 	if err := be.Delete(ctx, "events/del.json"); err != nil {
@@ -389,7 +396,7 @@ func testDelete(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 
 func testBadKeys(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	for _, key := range []string{"", "/abs", "a/../b", "a//b", "a/", "./a"} {
-		if _, _, err := be.Get(ctx, key); err == nil || errors.Is(err, ErrNotExist) {
+		if _, _, err := be.Get(ctx, key, 1<<20); err == nil || errors.Is(err, ErrNotExist) {
 			t.Errorf("Get(%q): %v, want an invalid-key error", key, err)
 		}
 		if err := be.Put(ctx, key, strings.NewReader("x"), 1); err == nil {
@@ -419,7 +426,7 @@ func TestFileBackend(t *testing.T) {
 		if err := Check(ctx, be); err != nil {
 			t.Errorf("Check of a missing root: %v", err)
 		}
-		if _, _, err := be.Get(ctx, "FORMAT"); !errors.Is(err, ErrNotExist) {
+		if _, _, err := be.Get(ctx, "FORMAT", 1<<20); !errors.Is(err, ErrNotExist) {
 			t.Errorf("Get: %v, want ErrNotExist", err)
 		}
 		if objs, err := be.List(ctx, ""); err != nil || len(objs) != 0 {
@@ -460,7 +467,7 @@ func TestFileBackend(t *testing.T) {
 		if err := os.WriteFile(lock, nil, 0o666); err != nil {
 			t.Fatal(err)
 		}
-		_, tag, _ := be.Get(ctx, "refs/heads/main")
+		_, tag, _ := be.Get(ctx, "refs/heads/main", 1<<20)
 		_, err := be.Swap(ctx, "refs/heads/main", tag, []byte("y\n"))
 		if err == nil || !strings.Contains(err.Error(), lock) || !strings.Contains(err.Error(), "remove") {
 			t.Errorf("Swap with a stale lock: %v", err)
@@ -487,7 +494,7 @@ func TestFileBackend(t *testing.T) {
 		for name, err := range map[string]error{
 			"Check": Check(ctx, be),
 			"Put":   be.Put(ctx, "k", strings.NewReader("x"), 1),
-			"Get":   func() error { _, _, err := be.Get(ctx, "k"); return err }(),
+			"Get":   func() error { _, _, err := be.Get(ctx, "k", 1<<20); return err }(),
 			"List":  func() error { _, err := be.List(ctx, ""); return err }(),
 		} {
 			if err == nil || !strings.Contains(err.Error(), "is not a directory") {
@@ -527,7 +534,7 @@ func TestS3Errors(t *testing.T) {
 	ops := func(be Backend) map[string]error {
 		return map[string]error{
 			"Check": Check(ctx, be),
-			"Get":   func() error { _, _, err := be.Get(ctx, "refs/heads/main"); return err }(),
+			"Get":   func() error { _, _, err := be.Get(ctx, "refs/heads/main", 1<<20); return err }(),
 			"Put":   be.Put(ctx, "packs/x.pack", strings.NewReader("x"), 1),
 			"List":  func() error { _, err := be.List(ctx, "refs/"); return err }(),
 			"Swap":  func() error { _, err := be.Swap(ctx, "refs/heads/main", "", []byte("x")); return err }(),
@@ -613,7 +620,7 @@ func TestS3Errors(t *testing.T) {
 			fn   func() error
 		}{
 			{"Check", func() error { return Check(ctx, be) }},
-			{"Get", func() error { _, _, err := be.Get(ctx, "refs/heads/main"); return err }},
+			{"Get", func() error { _, _, err := be.Get(ctx, "refs/heads/main", 1<<20); return err }},
 		} {
 			start := time.Now()
 			err := op.fn()
@@ -641,7 +648,7 @@ func TestS3Errors(t *testing.T) {
 		s3Env(t, srv)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, _, err := open(t, local).Get(cctx, "refs/heads/main")
+		_, _, err := open(t, local).Get(cctx, "refs/heads/main", 1<<20)
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Get with a canceled context: %v", err)
 		}
@@ -668,7 +675,7 @@ func TestBackendServerRestart(t *testing.T) {
 		t.Errorf("Check of a stopped server: %v", err)
 	}
 	srv.Restart(t)
-	if b, got, err := be.Get(ctx, "refs/heads/main"); err != nil || string(b) != "v1\n" || got != tag {
+	if b, got, err := be.Get(ctx, "refs/heads/main", 1<<20); err != nil || string(b) != "v1\n" || got != tag {
 		t.Errorf("after restart: %q %q %v", b, got, err)
 	}
 }

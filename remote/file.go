@@ -96,14 +96,29 @@ func absent(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR)
 }
 
-func (b *fileBackend) Get(ctx context.Context, key string) ([]byte, string, error) {
+func (b *fileBackend) Get(ctx context.Context, key string, limit int64) ([]byte, string, error) {
 	if err := b.checkKey(key); err != nil {
 		return nil, "", err
 	}
 	if _, err := b.checkRoot(); err != nil {
 		return nil, "", err
 	}
-	data, err := os.ReadFile(b.path(key))
+	f, err := os.Open(b.path(key))
+	if absent(err) {
+		return nil, "", fmt.Errorf("remote %s: %s: %w", b, key, ErrNotExist)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("remote %s: get %s: %w", b, key, err)
+	}
+	defer f.Close()
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	if size > limit {
+		return nil, "", fmt.Errorf("remote %s: get %s: %d bytes, more than %d: %w", b, key, size, limit, ErrTooLarge)
+	}
+	data, err := readLimited(f, limit, size)
 	if absent(err) {
 		return nil, "", fmt.Errorf("remote %s: %s: %w", b, key, ErrNotExist)
 	}
@@ -111,6 +126,23 @@ func (b *fileBackend) Get(ctx context.Context, key string) ([]byte, string, erro
 		return nil, "", fmt.Errorf("remote %s: get %s: %w", b, key, err)
 	}
 	return data, fileTag(data), nil
+}
+
+// readLimited reads r to its end, or fails with ErrTooLarge once it has
+// read more than limit bytes. size, if not negative, is what r is
+// expected to hold (at most limit): the buffer is allocated once.
+func readLimited(r io.Reader, limit, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, max(limit, 0)+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, fmt.Errorf("more than %d bytes: %w", limit, ErrTooLarge)
+	}
+	return buf.Bytes(), nil
 }
 
 func (b *fileBackend) GetRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {

@@ -94,7 +94,7 @@ func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
 			if have[id] {
 				b, err = os.ReadFile(filepath.Join(dir, id.String()+".idx"))
 			} else {
-				b, _, err = be.Get(gctx, indexKey(id))
+				b, _, err = be.Get(gctx, indexKey(id), pack.MaxIndexSize)
 				if err != nil {
 					return fmt.Errorf("%s: %s: %w", be, indexKey(id), err)
 				}

@@ -450,7 +450,7 @@ func (c *countingReader) ReadAt(b []byte, off int64) (int, error) {
 // ensureFormat marks the remote as a dx remote of this format, or checks
 // the mark.
 func ensureFormat(ctx context.Context, be Backend) error {
-	b, _, err := be.Get(ctx, formatKey)
+	b, _, err := be.Get(ctx, formatKey, maxRefSize)
 	if errors.Is(err, ErrNotExist) {
 		_, err = be.Swap(ctx, formatKey, "", []byte(formatValue))
 		if errors.Is(err, ErrPrecondition) {
@@ -497,7 +497,7 @@ func putEvent(ctx context.Context, be Backend, ev Event) (int64, error) {
 
 // CheckFormat checks the remote's format mark, if it has one.
 func CheckFormat(ctx context.Context, be Backend) error {
-	b, _, err := be.Get(ctx, formatKey)
+	b, _, err := be.Get(ctx, formatKey, maxRefSize)
 	if errors.Is(err, ErrNotExist) {
 		return nil
 	}

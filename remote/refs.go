@@ -19,6 +19,10 @@ type Ref struct {
 	Tag  string `json:"-"`
 }
 
+// maxRefSize bounds what is read of a remote ref (a hex id and a newline)
+// or of FORMAT.
+const maxRefSize = 1 << 10
+
 func encodeRef(id dag.ID) []byte { return []byte(id.String() + "\n") }
 
 func decodeRef(be Backend, name string, b []byte) (dag.ID, error) {
@@ -46,7 +50,7 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	g.SetLimit(16)
 	for i, n := range names {
 		g.Go(func() error {
-			b, tag, err := be.Get(gctx, n)
+			b, tag, err := be.Get(gctx, n, maxRefSize)
 			if errors.Is(err, ErrNotExist) {
 				return nil // deleted since the listing
 			}
@@ -75,7 +79,7 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 
 // readRef reads one remote ref; a missing one is the zero Ref.
 func readRef(ctx context.Context, be Backend, name string) (Ref, error) {
-	b, tag, err := be.Get(ctx, name)
+	b, tag, err := be.Get(ctx, name, maxRefSize)
 	if errors.Is(err, ErrNotExist) {
 		return Ref{Name: name}, nil
 	}

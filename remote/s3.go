@@ -154,7 +154,7 @@ func (b *s3Backend) Check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (b *s3Backend) Get(ctx context.Context, key string) ([]byte, string, error) {
+func (b *s3Backend) Get(ctx context.Context, key string, limit int64) ([]byte, string, error) {
 	if err := checkKey(key); err != nil {
 		return nil, "", fmt.Errorf("remote %s: %w", b, err)
 	}
@@ -163,7 +163,13 @@ func (b *s3Backend) Get(ctx context.Context, key string) ([]byte, string, error)
 		return nil, "", b.fail(ctx, "get", key, err)
 	}
 	defer body.Close()
-	data, err := io.ReadAll(body)
+	if info.Size > limit {
+		return nil, "", fmt.Errorf("remote %s: get %s: %d bytes, more than %d: %w", b, key, info.Size, limit, ErrTooLarge)
+	}
+	data, err := readLimited(body, limit, info.Size)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, "", fmt.Errorf("remote %s: get %s: %w", b, key, err)
+	}
 	if err != nil {
 		return nil, "", b.fail(ctx, "get", key, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -41,8 +43,9 @@ type ReflogEntry struct {
 }
 
 // ValidRefName checks a ref name: slash-separated components under refs/,
-// each a valid name that does not start with '.' or '-', no "..", no
-// whitespace or control characters, and none of ~^:?*[ or '\'.
+// each a valid name that does not start with '.' or '-', no "..", valid
+// UTF-8 with no whitespace or control characters (C1 too: names reach
+// terminals), and none of ~^:?*[ or '\'.
 func ValidRefName(name string) error {
 	if !strings.HasPrefix(name, "refs/") {
 		return fmt.Errorf("ref %q must start with refs/", name)
@@ -61,8 +64,12 @@ func ValidRefComponent(c string) error {
 	if c == "" || c[0] == '.' || c[0] == '-' || strings.HasSuffix(c, ".lock") || strings.Contains(c, "..") || c == "HEAD" || c == "@" {
 		return fmt.Errorf("invalid name component %q", c)
 	}
+	if !utf8.ValidString(c) {
+		return fmt.Errorf("name component %q is not valid UTF-8", c)
+	}
 	for _, r := range c {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+		// unicode.IsControl: C0, DEL and C1 (U+009B is a terminal's CSI).
+		if unicode.IsControl(r) || strings.ContainsRune(" ~^:?*[\\", r) {
 			return fmt.Errorf("invalid character %q in %q", r, c)
 		}
 	}

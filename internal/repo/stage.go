@@ -3,11 +3,11 @@ package repo
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -64,17 +64,20 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, bar int
 }
 
 // stagingDir is the directory a temporary for p goes in: p's own, or the
-// nearest above it that is a directory now (not a file or a symlink that
-// the update replaces).
+// deepest above it that is a directory now, as is every directory above
+// it (not a file or a symlink that the update replaces). It is found from
+// the top down: a Root resolves a symlink in the middle of a path when it
+// stays inside the root, so d/hooks, with d a link to .git, is .git/hooks.
 func stagingDir(root *os.Root, p string) string {
-	for d := path.Dir(p); d != "."; d = path.Dir(d) {
-		if fi, err := root.Lstat(d); err == nil && fi.IsDir() {
-			return d
-		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+	dir := "."
+	for c := range strings.SplitSeq(path.Dir(p), "/") {
+		next := path.Join(dir, c)
+		if fi, err := root.Lstat(next); c == "." || err != nil || !fi.IsDir() {
 			break
 		}
+		dir = next
 	}
-	return "."
+	return dir
 }
 
 // patchFile writes File id to f, taking every chunk it shares with the

@@ -36,6 +36,9 @@ const (
 	MaxBlob = 64 << 20
 	// MaxEntries bounds the number of objects in one pack.
 	MaxEntries = 1 << 24
+	// MaxIndexSize bounds the length of an index (a pack's footer): the
+	// magic and count, then MaxEntries entries of at most 67 bytes.
+	MaxIndexSize = MaxEntries*(minEntrySize+30) + 16
 )
 
 var (
@@ -313,7 +316,7 @@ func ReadIndex(r io.ReaderAt, size int64) ([]Entry, []byte, error) {
 	if off < HeaderSize || off > uint64(size) || flen != uint64(size)-TrailerSize-off {
 		return nil, nil, corrupt("trailer: footer at %d+%d in a pack of %d bytes", off, flen, size)
 	}
-	if flen > MaxEntries*(minEntrySize+30)+16 {
+	if flen > MaxIndexSize {
 		return nil, nil, corrupt("footer of %d bytes is too large", flen)
 	}
 	footer := make([]byte, flen)
