@@ -92,28 +92,33 @@ func TestMergeKilledAtEachRename(t *testing.T) {
 	}
 }
 
-// TestCheckoutKilledAtEachRename: likewise for a checkout, which the next
-// command finishes, HEAD included, once its journal is written.
-func TestCheckoutKilledAtEachRename(t *testing.T) {
-	for n := 1; ; n++ {
-		r, _ := mergeFixture(t)
-		r.ok("checkout", "theirs")
-		want := manifest(t, r.dir)
-		r.ok("checkout", "main")
-		before := manifest(t, r.dir)
-		if !r.runKilled(faultinject.Rename, n, "checkout", "theirs") {
-			break
-		}
-		if st := r.ok("status", "--short"); st != "" {
-			t.Fatalf("kill at rename #%d: status shows changes:\n%s", n, st)
-		}
-		got := manifest(t, r.dir)
-		switch br := r.ok("branch"); {
-		case strings.Contains(br, "* theirs") && len(diffManifests(want, got)) == 0:
-		case strings.Contains(br, "* main") && len(diffManifests(before, got)) == 0:
-		default:
-			t.Fatalf("kill at rename #%d: neither before nor after:\n%s\n%s", n, br,
-				strings.Join(append(diffManifests(want, got), diffManifests(before, got)...), "\n"))
+// TestCheckoutKilledAtEachRenameAndUnlink: likewise for a checkout,
+// which the next command finishes, HEAD included, once its journal is
+// written. (A kill between a rename that swaps a file in and the removal
+// of the old one, now under the temporary name, once put the old file
+// back.)
+func TestCheckoutKilledAtEachRenameAndUnlink(t *testing.T) {
+	for _, class := range []faultinject.Class{faultinject.Rename, faultinject.Unlink} {
+		for n := 1; ; n++ {
+			r, _ := mergeFixture(t)
+			r.ok("checkout", "theirs")
+			want := manifest(t, r.dir)
+			r.ok("checkout", "main")
+			before := manifest(t, r.dir)
+			if !r.runKilled(class, n, "checkout", "theirs") {
+				break
+			}
+			if st := r.ok("status", "--short"); st != "" {
+				t.Fatalf("kill at %s #%d: status shows changes:\n%s", class, n, st)
+			}
+			got := manifest(t, r.dir)
+			switch br := r.ok("branch"); {
+			case strings.Contains(br, "* theirs") && len(diffManifests(want, got)) == 0:
+			case strings.Contains(br, "* main") && len(diffManifests(before, got)) == 0:
+			default:
+				t.Fatalf("kill at %s #%d: neither before nor after:\n%s\n%s", class, n, br,
+					strings.Join(append(diffManifests(want, got), diffManifests(before, got)...), "\n"))
+			}
 		}
 	}
 }

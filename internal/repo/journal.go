@@ -98,22 +98,12 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		return err
 	}
 	defer root.Close()
-	if !j.IfHead.IsZero() {
-		id, _, err := r.Store.ResolveHead(ctx)
-		if err != nil {
-			return err
-		}
-		if id != j.IfHead {
-			// The merge's ref never moved: its files are not wanted.
-			return r.undoJournal(root, j)
-		}
-	}
-	if j.IfMergeState {
-		if st, err := r.LoadMergeState(); err != nil {
-			return err
-		} else if st == nil {
-			return r.undoJournal(root, j) // the merge never stopped
-		}
+	if ahead, err := r.goesAhead(ctx, j); err != nil {
+		return err
+	} else if !ahead {
+		// The merge's ref never moved, or it never saved its stopped
+		// state: its files are not wanted.
+		return r.undoJournal(root, j)
 	}
 	if _, err := r.runJournal(ctx, root, j); err != nil {
 		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
@@ -122,6 +112,24 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", ErrIncompleteUpdate, err)
 	}
 	return r.dropJournal()
+}
+
+// goesAhead reports whether a journal's condition holds: HEAD resolves
+// to its IfHead, its merge state is there.
+func (r *Repo) goesAhead(ctx context.Context, j *journal) (bool, error) {
+	if !j.IfHead.IsZero() {
+		id, _, err := r.Store.ResolveHead(ctx)
+		if err != nil || id != j.IfHead {
+			return false, err
+		}
+	}
+	if j.IfMergeState {
+		st, err := r.LoadMergeState()
+		if err != nil || st == nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // undoJournal removes the new files of a journal not yet moved into

@@ -5,6 +5,7 @@ package repo
 import (
 	"os"
 	"slices"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -75,8 +76,8 @@ func modeOfUnix(m uint32) (dag.Mode, bool) {
 
 // inodeOf is a file's inode number (0 where the system has none).
 func inodeOf(fi os.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*unix.Stat_t); ok {
-		return st.Ino
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
 	}
 	return 0
 }

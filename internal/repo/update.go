@@ -119,13 +119,21 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		}
 	}
 	if err := r.saveJournal(j); err != nil {
+		// It may be in place all the same (a failed sync of its
+		// directory): no journal may outlive its temporaries.
 		undo()
-		return err
+		return errors.Join(err, r.dropJournal())
 	}
+	var beforeErr error
 	if o.BeforeMove != nil {
-		if err := o.BeforeMove(ctx); err != nil {
-			undo()
-			return errors.Join(err, r.dropJournal())
+		if beforeErr = o.BeforeMove(ctx); beforeErr != nil {
+			// It may have done its work all the same (a ref moved, a
+			// state written, and then a sync failed): the update goes
+			// ahead exactly when the next command would finish it.
+			if ahead, err := r.goesAhead(ctx, j); err != nil || !ahead {
+				undo()
+				return errors.Join(beforeErr, err, r.dropJournal())
+			}
 		}
 	}
 	cached, err := r.runJournal(ctx, root, j)
@@ -149,7 +157,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	if err := r.afterMove(ctx, j, false); err != nil {
 		return err
 	}
-	return r.dropJournal()
+	return errors.Join(beforeErr, r.dropJournal())
 }
 
 // stage writes the new files of a plan under temporary names, on 4
