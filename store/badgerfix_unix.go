@@ -51,3 +51,17 @@ func dropEmptyValueLogs(dir string) error {
 	}
 	return nil
 }
+
+// repairManifestLocked runs repairManifest while it holds badger's
+// directory lock (false, nil when another process holds it).
+func repairManifestLocked(dir string) (bool, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer d.Close() // releases the lock
+	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return false, nil
+	}
+	return repairManifest(dir)
+}

@@ -340,6 +340,7 @@ func openIndex(ctx context.Context, bopts badger.Options, opts Options, space *s
 // release its directory lock.
 func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration) (*badger.DB, error) {
 	deadline := time.Now().Add(timeout)
+	repaired := false
 	for {
 		if err := dropEmptyValueLogs(bopts.Dir); err != nil {
 			return nil, fmt.Errorf("store open index: %w", noSpace(err))
@@ -347,6 +348,15 @@ func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration
 		db, err := badger.Open(bopts)
 		if err == nil {
 			return db, nil
+		}
+		if strings.Contains(err.Error(), errMissingTable) && !repaired {
+			// A failed fsync left the MANIFEST naming a removed table.
+			if repaired, err = repairManifestLocked(bopts.Dir); err != nil {
+				return nil, fmt.Errorf("store open index: %w", err)
+			}
+			if repaired {
+				continue
+			}
 		}
 		if !strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("store open index: %w", noSpace(err))
