@@ -187,6 +187,9 @@ func checkSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, 
 		data = buf[hdrLen:]
 	}
 	keyed := t.Keyed()
+	if keyed {
+		r.hashes = make([]uint64, 0, r.newlines+1) // at most a row a line
+	}
 	add := func(key []byte) {
 		if keyed {
 			r.keys.add(key)

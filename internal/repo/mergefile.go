@@ -19,6 +19,10 @@ import (
 // store instead.
 type checkedOut struct {
 	f *os.File
+	// trusted: the file is known to hold the File (its stat is the one
+	// recorded when it was read into the store, and is checked again
+	// after): its chunks are read without hashing them.
+	trusted bool
 }
 
 // openCheckedOut opens the worktree file at path if its size is the
@@ -49,7 +53,7 @@ func (w *checkedOut) appendChunk(c dag.ChunkRef, off int64, dst []byte) (out []b
 	}
 	n := len(dst)
 	out = slices.Grow(dst, int(c.Len))[:n+int(c.Len)]
-	if _, err := w.f.ReadAt(out[n:], off); err != nil || dag.Hash(dag.KindChunk, out[n:]) != c.ID {
+	if _, err := w.f.ReadAt(out[n:], off); err != nil || !w.trusted && dag.Hash(dag.KindChunk, out[n:]) != c.ID {
 		return out[:n], false
 	}
 	return out, true

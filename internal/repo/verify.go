@@ -11,6 +11,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
+	"github.com/dxdata/dx/store"
 )
 
 // unverifiedMeta is the commit metadata key of a commit made with
@@ -21,7 +22,9 @@ const unverifiedMeta = "dx.unverified"
 // every table it adds or changes is a table under .dxattributes, and that
 // .dxattributes itself parses when it changed. The cost follows the
 // change (see internal/check); a table whose spec changed is read whole.
-func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, st *VerifyStats) error {
+// statOf, if set, gives the stat a file had when it was read into the
+// store (see verifyTable).
+func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, statOf func(p string) (store.StatEntry, bool), st *VerifyStats) error {
 	attrsChanged := slices.ContainsFunc(changes, func(c Change) bool {
 		return c.Path == table.AttributesFile || c.From == table.AttributesFile
 	})
@@ -57,7 +60,7 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if oldSpec, ok := oldAttrs.Table(from); ok && sameSpec(oldSpec, spec) && c.Old != nil && c.Old.Mode.IsFile() {
 			old = c.Old
 		}
-		if err := r.verifyTable(ctx, c.Path, spec, old, c.New, st); err != nil {
+		if err := r.verifyTable(ctx, c.Path, spec, old, c.New, statOf, st); err != nil {
 			return err
 		}
 	}
@@ -77,7 +80,7 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if oldSpec, ok := oldAttrs.Table(p); ok && sameSpec(oldSpec, spec) {
 			return nil
 		}
-		return r.verifyTable(ctx, p, spec, nil, &e, st)
+		return r.verifyTable(ctx, p, spec, nil, &e, statOf, st)
 	})
 }
 
@@ -103,7 +106,7 @@ func sameSpec(a, b table.Spec) bool { return a.Format == b.Format && slices.Equa
 
 // verifyTable checks one version of a table, against old if set (a
 // version of the same spec that was checked).
-func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, st *VerifyStats) error {
+func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, statOf func(string) (store.StatEntry, bool), st *VerifyStats) (err error) {
 	if !r.inSparse(p) {
 		return nil // not here to read: it was checked where it was committed
 	}
@@ -114,9 +117,24 @@ func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, 
 		return err
 	}
 	// Its chunks were just read from the worktree file: read them there
-	// again (verified by their hashes), not decompressed from the store.
+	// again, not decompressed from the store; without hashing them when
+	// the file's stat is the one it had when it was read (and still is
+	// after: else the check says so), else verified by their hashes.
 	wt := openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), e.Size)
 	defer wt.Close()
+	var was store.StatEntry
+	if wt != nil && statOf != nil {
+		var ok bool
+		was, ok = statOf(p)
+		wt.trusted = ok && wt.unchanged(was)
+	}
+	if wt != nil && wt.trusted {
+		defer func() {
+			if err == nil && !wt.unchanged(was) {
+				err = fmt.Errorf("%s changed while it was committed; commit again", p)
+			}
+		}()
+	}
 	src.backedBy(wt)
 	st.count(src)
 	nv, err := r.checkVersion(ctx, p, spec, src)

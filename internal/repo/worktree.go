@@ -253,6 +253,16 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	return snap, nil
 }
 
+// statOf gives the stat a scanned file had when the snapshot read it (or
+// found it in the stat cache).
+func (s *snapshot) statOf(p string) (store.StatEntry, bool) {
+	n := findNode(s.root, p)
+	if n == nil || n.mode == dag.ModeDir {
+		return store.StatEntry{}, false
+	}
+	return n.st, true
+}
+
 // treeFingerprint identifies a worktree by its files (path order): their
 // paths, modes, File IDs and sizes, which make its trees.
 func treeFingerprint(files []*wtNode) [32]byte {

@@ -28,9 +28,13 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 		sep = ','
 	}
 	idx := r.keyIndexes(h.Cols)
+	need := 0 // fields to find: up to the last key column
+	for _, j := range idx {
+		need = max(need, j+1)
+	}
 	var key []byte
 	want := len(h.Cols) - 1 // separators in a row
-	var fields [][2]int
+	fields := make([][]byte, need)
 	for len(data) > 0 {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -42,27 +46,37 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 		if len(line) == 0 {
 			continue // an empty line is no row (csv and parseLines skip it)
 		}
-		if bytes.Count(line, []byte{sep}) != want {
+		// The key fields, then a count of the separators left.
+		rest, seps := line, 0
+		for f := 0; f < need; f++ {
+			i := bytes.IndexByte(rest, sep)
+			if i < 0 {
+				fields[f], rest = rest, nil
+				if f < need-1 {
+					return false
+				}
+				break
+			}
+			fields[f], rest = rest[:i], rest[i+1:]
+			seps++
+		}
+		if seps+bytes.Count(rest, []byte{sep}) != want {
 			return false
 		}
 		if len(idx) == 0 {
 			fn(nil)
 			continue
 		}
-		fields = fields[:0]
-		start := 0
-		for i := 0; i <= len(line); i++ {
-			if i == len(line) || line[i] == sep {
-				fields = append(fields, [2]int{start, i})
-				start = i + 1
-			}
+		if len(idx) == 1 {
+			fn(fields[idx[0]])
+			continue
 		}
 		key = key[:0]
 		for k, j := range idx {
 			if k > 0 {
 				key = append(key, keySep...)
 			}
-			key = append(key, line[fields[j][0]:fields[j][1]]...)
+			key = append(key, fields[j]...)
 		}
 		fn(key)
 	}
