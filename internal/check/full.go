@@ -93,25 +93,62 @@ func Full(ctx context.Context, t *table.Reader, v Version) error {
 		return violation(v.Path, 0, err)
 	}
 	ss := spans(chunks, v.Cut)
-	res := make([]spanResult, len(ss))
-	seed := maphash.MakeSeed()
+	p := pass{t: t, v: v, h: h, hdrLen: hdrLen, ss: ss, seed: maphash.MakeSeed()}
+	// First without hashing keys: a table in key order (the usual) is
+	// then known unique without holding a hash a row.
+	res, err := p.run(ctx, false)
+	if err != nil {
+		return err
+	}
+	base := 0
+	for i := range res {
+		r := &res[i]
+		if r.err != nil {
+			return violation(v.Path, base+r.hdrLines, r.err)
+		}
+		base += r.newlines
+	}
+	if !t.Keyed() || ascending(res) {
+		return nil
+	}
+	if res, err = p.run(ctx, true); err != nil {
+		return err
+	}
+	return unique(ctx, t, v, h, hdrLen, ss, res, p.seed)
+}
+
+// pass reads and parses every span of a version on all cores.
+type pass struct {
+	t      *table.Reader
+	v      Version
+	h      merge.Header
+	hdrLen int
+	ss     []span
+	seed   maphash.Seed
+}
+
+// run checks the spans (hashing their keys if hash), stopping after the
+// first span with a problem.
+func (p *pass) run(ctx context.Context, hash bool) ([]spanResult, error) {
+	res := make([]spanResult, len(p.ss))
+	nChunks := len(p.v.Source.Chunks())
 	var next atomic.Int64
 	var failed atomic.Int64 // lowest span index with a problem, +1
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(ss)) {
+	for range min(runtime.GOMAXPROCS(0), len(p.ss)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(ss) || ctx.Err() != nil {
+				if i >= len(p.ss) || ctx.Err() != nil {
 					return
 				}
 				if f := failed.Load(); f != 0 && int(f-1) < i {
 					return // a problem earlier: this span cannot be the first
 				}
-				buf, res[i] = checkSpan(ctx, t, v, h, hdrLen, ss[i], len(chunks), seed, buf[:0])
+				buf, res[i] = checkSpan(ctx, p.t, p.v, p.h, p.hdrLen, p.ss[i], nChunks, hash, p.seed, buf[:0])
 				if res[i].err != nil {
 					for {
 						f := failed.Load()
@@ -124,21 +161,7 @@ func Full(ctx context.Context, t *table.Reader, v Version) error {
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	base := 0
-	for i := range res {
-		r := &res[i]
-		if r.err != nil {
-			return violation(v.Path, base+r.hdrLines, r.err)
-		}
-		base += r.newlines
-	}
-	if !t.Keyed() {
-		return nil
-	}
-	return unique(ctx, t, v, h, hdrLen, ss, res, seed)
+	return res, ctx.Err()
 }
 
 // header reads the header from the first chunks.
@@ -171,7 +194,7 @@ func violation(path string, base int, err error) error {
 }
 
 // checkSpan reads and parses one span.
-func checkSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdrLen int, s span, nChunks int, seed maphash.Seed, buf []byte) ([]byte, spanResult) {
+func checkSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdrLen int, s span, nChunks int, hash bool, seed maphash.Seed, buf []byte) ([]byte, spanResult) {
 	var r spanResult
 	for i := s.from; i < s.to; i++ {
 		var err error
@@ -187,13 +210,15 @@ func checkSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, 
 		data = buf[hdrLen:]
 	}
 	keyed := t.Keyed()
-	if keyed {
+	if keyed && hash {
 		r.hashes = make([]uint64, 0, r.newlines+1) // at most a row a line
 	}
 	add := func(key []byte) {
 		if keyed {
 			r.keys.add(key)
-			r.hashes = append(r.hashes, maphash.Bytes(seed, key))
+			if hash {
+				r.hashes = append(r.hashes, maphash.Bytes(seed, key))
+			}
 		}
 	}
 	if t.FastRows(h, data, add) {

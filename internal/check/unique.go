@@ -10,29 +10,30 @@ import (
 	"github.com/dxdata/dx/merge"
 )
 
-// unique checks that no key repeats in a version whose spans all parsed.
-// Keys that ascend from row to row across the file (the usual table, kept
-// in key order) are unique as they are; otherwise the keys' hashes are
-// sorted, and only where two are equal are those spans parsed again to
-// compare the keys themselves.
-func unique(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdrLen int, ss []span, res []spanResult, seed maphash.Seed) error {
-	ascending := true
+// ascending reports whether the keys of the spans ascend from row to row
+// across the file: then none repeats.
+func ascending(res []spanResult) bool {
 	var prev *keyOrder
-	n := 0
 	for i := range res {
 		k := &res[i].keys
-		n += len(res[i].hashes)
 		if k.n == 0 {
 			continue
 		}
 		if !k.ascending || prev != nil && merge.CompareClassedKeys(k.first, k.firstInt, prev.last, prev.lastInt) <= 0 {
-			ascending = false
-			break
+			return false
 		}
 		prev = k
 	}
-	if ascending {
-		return nil
+	return true
+}
+
+// unique checks that no key repeats in a version whose spans all parsed,
+// their keys hashed: the hashes are sorted, and only where two are equal
+// are those spans parsed again to compare the keys themselves.
+func unique(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdrLen int, ss []span, res []spanResult, seed maphash.Seed) error {
+	n := 0
+	for i := range res {
+		n += len(res[i].hashes)
 	}
 	all := make([]uint64, 0, n)
 	for i := range res {
