@@ -105,7 +105,7 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		// state: its files are not wanted.
 		return r.undoJournal(root, j)
 	}
-	if _, err := r.runJournal(ctx, root, j); err != nil {
+	if _, err := r.runJournal(ctx, root, j, true); err != nil {
 		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
 	}
 	if err := r.afterMove(ctx, j, true); err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestReplaceFile: the new file takes the name, over an old file or none,
+// TestReplaceFile: dirHandles.replace: the new file takes the name, over an old file or none,
 // and no temporary name is left behind.
 func TestReplaceFile(t *testing.T) {
 	for _, tc := range []struct {
@@ -31,7 +31,9 @@ func TestReplaceFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer root.Close()
-			if err := replaceFile(root, "d/"+tmpMarker+"1", "d/f"); err != nil {
+			h := newDirHandles(root)
+			defer h.close()
+			if err := h.replace("d/"+tmpMarker+"1", "d/f"); err != nil {
 				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(filepath.Join(dir, "d", "f")); err != nil || string(b) != "new" {

@@ -18,9 +18,9 @@ import (
 // The temporary goes beside its path when the path's directory exists,
 // else in the nearest directory above that does: renamed into place,
 // later, once the files in the way are gone.
-func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, bar interface{ Add(int64) }) error {
+func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
 	p, e := f.step.path, *f.step.entry
-	tmp := path.Join(stagingDir(root, p), path.Base(r.tmpName(p)))
+	tmp := path.Join(stagingDir(root, p, made), path.Base(r.tmpName(p)))
 	switch {
 	case f.step.pre != "":
 		tmp, f.n = f.step.pre, int64(e.Size)
@@ -65,15 +65,24 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, bar int
 
 // stagingDir is the directory a temporary for p goes in: p's own, or the
 // deepest above it that is a directory now, as is every directory above
-// it (not a file or a symlink that the update replaces). It is found from
-// the top down: a Root resolves a symlink in the middle of a path when it
-// stays inside the root, so d/hooks, with d a link to .git, is .git/hooks.
-func stagingDir(root *os.Root, p string) string {
+// it (not a file or a symlink that the update replaces, nor one that does
+// not exist yet: a rename puts the temporary in place once the
+// directories are made, so an update undone leaves no directory behind).
+// It is found from the top down: a Root resolves a symlink in the middle
+// of a path when it stays inside the root, so d/hooks, with d a link to
+// .git, is .git/hooks.
+func stagingDir(root *os.Root, p string, made *madeDirs) string {
 	dir := "."
 	for c := range strings.SplitSeq(path.Dir(p), "/") {
 		next := path.Join(dir, c)
-		if fi, err := root.Lstat(next); c == "." || err != nil || !fi.IsDir() {
+		if c == "." {
 			break
+		}
+		if !made.has(next) {
+			if fi, err := root.Lstat(next); err != nil || !fi.IsDir() {
+				break
+			}
+			made.add(next)
 		}
 		dir = next
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -136,7 +137,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 			}
 		}
 	}
-	cached, err := r.runJournal(ctx, root, j)
+	cached, err := r.runJournal(ctx, root, j, false)
 	for _, f := range files {
 		if e, ok := cached[f.step.path]; ok {
 			e.File = f.step.entry.ID
@@ -176,6 +177,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]sta
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
+	made := &madeDirs{set: map[string]bool{}}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range 4 {
@@ -188,7 +190,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]sta
 					continue
 				}
 				f := &files[i]
-				if errs[i] = r.stageEntry(ctx, root, f, bar); errs[i] != nil {
+				if errs[i] = r.stageEntry(ctx, root, f, made, bar); errs[i] != nil {
 					cancel()
 				}
 			}
@@ -230,7 +232,7 @@ func firstError(ctx context.Context, errs []error) error {
 // again over a journal it half carried out (after a crash): a removal of
 // a file that is gone, or a rename whose temporary is gone, is done. It
 // returns the stat entries of the files it put in place.
-func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal) (map[string]store.StatEntry, error) {
+func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay bool) (map[string]store.StatEntry, error) {
 	dirs := map[string]bool{}
 	for _, p := range j.Removes {
 		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
@@ -252,49 +254,108 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal) (map[s
 	for _, d := range ds {
 		_ = root.Remove(d) // fails harmlessly when not empty
 	}
+	// The renames, on 4 workers: each is a few system calls, and a
+	// checkout of many small files makes thousands.
+	var mu sync.Mutex
 	cached := map[string]store.StatEntry{}
-	made := map[string]bool{} // directories known to be in place
-	for _, rn := range j.Renames {
-		if err := ctx.Err(); err != nil {
-			return cached, err
-		}
-		fi, err := root.Lstat(rn.Tmp)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // moved into place already
-		}
-		if err != nil {
-			return cached, err
-		}
-		if inodeOf(fi) != rn.Inode {
-			// The old file, swapped out by a rename that was then
-			// interrupted before removing it.
-			if err := root.Remove(rn.Tmp); err != nil {
-				return cached, err
+	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
+	handles := newDirHandles(root)
+	defer handles.close()
+	errs := make([]error, len(j.Renames))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(4, len(j.Renames)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(j.Renames) || ctx.Err() != nil {
+					return
+				}
+				st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if ok {
+					mu.Lock()
+					cached[j.Renames[i].Path] = st
+					mu.Unlock()
+				}
 			}
-			continue
-		}
-		if err := prepareParents(root, rn.Path, j.Force, made); err != nil {
-			return cached, err
-		}
-		if fi, err := root.Lstat(rn.Path); err == nil && fi.IsDir() {
-			if !j.Force {
-				return cached, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
-			}
-			if err := root.RemoveAll(rn.Path); err != nil {
-				return cached, err
-			}
-		}
-		if err := replaceFile(root, rn.Tmp, rn.Path); err != nil {
-			return cached, fmt.Errorf("%s: %w", rn.Path, err)
-		}
-		fi, err = root.Lstat(rn.Path)
-		if err != nil {
-			return cached, err
-		}
-		mode, _ := modeOf(fi)
-		cached[rn.Path] = statEntry(fi, mode)
+		}()
 	}
-	return cached, nil
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return cached, err
+	}
+	return cached, ctx.Err()
+}
+
+// fileStat is what a journal's renames need of a path.
+type fileStat struct {
+	exists, dir bool
+	inode       uint64
+	entry       store.StatEntry // for the stat cache
+}
+
+// moveIntoPlace carries out one rename of a journal, and returns the stat
+// entry of the file it put in place (ok false: done already). Replaying a
+// journal, the temporary may be gone (moved) or hold the old file (the
+// rename swapped them and was killed before removing it).
+func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay bool, made *madeDirs) (store.StatEntry, bool, error) {
+	if replay {
+		t, err := h.stat(rn.Tmp)
+		switch {
+		case err != nil:
+			return store.StatEntry{}, false, err
+		case !t.exists:
+			return store.StatEntry{}, false, nil // moved into place already
+		case t.inode != rn.Inode:
+			return store.StatEntry{}, false, h.remove(rn.Tmp)
+		}
+	}
+	if err := prepareParents(root, rn.Path, force, made); err != nil {
+		return store.StatEntry{}, false, err
+	}
+	if t, err := h.stat(rn.Path); err != nil {
+		return store.StatEntry{}, false, err
+	} else if t.dir {
+		if !force {
+			return store.StatEntry{}, false, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
+		}
+		if err := root.RemoveAll(rn.Path); err != nil {
+			return store.StatEntry{}, false, err
+		}
+	}
+	if err := h.replace(rn.Tmp, rn.Path); err != nil {
+		return store.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
+	}
+	t, err := h.stat(rn.Path)
+	if err != nil {
+		return store.StatEntry{}, false, err
+	}
+	return t.entry, true, nil
+}
+
+// madeDirs remembers the directories prepareParents found in place; it is
+// safe for concurrent use.
+type madeDirs struct {
+	mu  sync.Mutex
+	set map[string]bool
+}
+
+func (m *madeDirs) has(d string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.set[d]
+}
+
+func (m *madeDirs) add(d string) {
+	m.mu.Lock()
+	m.set[d] = true
+	m.mu.Unlock()
 }
 
 // checkPath rejects a path that could escape the worktree; tree decoding
@@ -327,7 +388,7 @@ func checkTmpPath(p string) error {
 // prepareParents creates the parent directories of p, refusing to go
 // through a symlink and (with force) replacing files that stand in the
 // way. made remembers directories already checked.
-func prepareParents(root *os.Root, p string, force bool, made map[string]bool) error {
+func prepareParents(root *os.Root, p string, force bool, made *madeDirs) error {
 	parts := strings.Split(p, "/")
 	cur := ""
 	for _, c := range parts[:len(parts)-1] {
@@ -336,7 +397,7 @@ func prepareParents(root *os.Root, p string, force bool, made map[string]bool) e
 		} else {
 			cur += "/" + c
 		}
-		if made[cur] {
+		if made.has(cur) {
 			continue
 		}
 		fi, err := root.Lstat(cur)
@@ -367,7 +428,7 @@ func prepareParents(root *os.Root, p string, force bool, made map[string]bool) e
 		default:
 			return fmt.Errorf("refusing to write %s: %s is a file", p, cur)
 		}
-		made[cur] = true
+		made.add(cur)
 	}
 	return nil
 }

@@ -1,0 +1,125 @@
+package repo
+
+import (
+	"errors"
+	"os"
+	"path"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store"
+)
+
+// dirHandles keeps open the directories a journal's renames work in: each
+// rename then costs a few system calls relative to its directory, where
+// going through the Root walks the path from the top, a call a component.
+// The directories were checked to be real directories (prepareParents,
+// stagingDir) before they are opened here.
+type dirHandles struct {
+	root *os.Root
+	mu   sync.Mutex
+	m    map[string]*os.File
+}
+
+func newDirHandles(root *os.Root) *dirHandles {
+	return &dirHandles{root: root, m: map[string]*os.File{}}
+}
+
+func (h *dirHandles) close() {
+	for _, f := range h.m {
+		f.Close()
+	}
+}
+
+// dir returns the open directory d (relative to the root).
+func (h *dirHandles) dir(d string) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f, ok := h.m[d]; ok {
+		return int(f.Fd()), nil
+	}
+	f, err := h.root.Open(d)
+	if err != nil {
+		return -1, err
+	}
+	h.m[d] = f
+	return int(f.Fd()), nil
+}
+
+// stat is an lstat of p.
+func (h *dirHandles) stat(p string) (fileStat, error) {
+	fd, err := h.dir(path.Dir(p))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fileStat{}, nil
+		}
+		return fileStat{}, err
+	}
+	var st unix.Stat_t
+	for {
+		err = unix.Fstatat(fd, path.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENOTDIR):
+		return fileStat{}, nil
+	case err != nil:
+		return fileStat{}, &os.PathError{Op: "lstat", Path: p, Err: err}
+	}
+	mode, _ := modeOfUnix(st.Mode)
+	return fileStat{exists: true, dir: mode == dag.ModeDir, inode: st.Ino, entry: store.StatEntry{
+		Size:    st.Size,
+		MtimeNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		CtimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
+		Inode:   st.Ino,
+		Mode:    mode,
+	}}, nil
+}
+
+// remove removes the file p.
+func (h *dirHandles) remove(p string) error {
+	fd, err := h.dir(path.Dir(p))
+	if err != nil {
+		return err
+	}
+	if err := unix.Unlinkat(fd, path.Base(p), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return &os.PathError{Op: "remove", Path: p, Err: err}
+	}
+	return nil
+}
+
+// replace moves the freshly written tmp over p. Where p exists it swaps
+// the two names in one step (RENAME_EXCHANGE) and then removes tmp, which
+// holds the old file. The result is as atomic as a rename over p, but ext4
+// does not take it for the replace-by-rename pattern, which makes it
+// allocate and start writing the new file's blocks at once and the next
+// journal commit wait for them (a merge that rewrote a big table then
+// waited in the index's close for the table to reach the disk). Worktree
+// files are not synced (git does not sync them either); the store is.
+func (h *dirHandles) replace(tmp, p string) error {
+	from, err := h.dir(path.Dir(tmp))
+	if err != nil {
+		return err
+	}
+	to, err := h.dir(path.Dir(p))
+	if err != nil {
+		return err
+	}
+	err = unix.Renameat2(from, path.Base(tmp), to, path.Base(p), unix.RENAME_EXCHANGE)
+	switch {
+	case err == nil:
+		return h.remove(tmp)
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
+		// p does not exist, or the file system cannot exchange.
+		if err := unix.Renameat(from, path.Base(tmp), to, path.Base(p)); err != nil {
+			return &os.LinkError{Op: "rename", Old: tmp, New: p, Err: err}
+		}
+		return nil
+	default:
+		return &os.LinkError{Op: "rename", Old: tmp, New: p, Err: err}
+	}
+}

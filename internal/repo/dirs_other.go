@@ -1,0 +1,40 @@
+//go:build !linux
+
+package repo
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// dirHandles does a journal's renames through the Root.
+type dirHandles struct{ root *os.Root }
+
+func newDirHandles(root *os.Root) *dirHandles { return &dirHandles{root: root} }
+
+func (h *dirHandles) close() {}
+
+// stat is an lstat of p.
+func (h *dirHandles) stat(p string) (fileStat, error) {
+	fi, err := h.root.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileStat{}, nil
+	}
+	if err != nil {
+		return fileStat{}, err
+	}
+	mode, _ := modeOf(fi)
+	return fileStat{exists: true, dir: fi.IsDir(), inode: inodeOf(fi), entry: statEntry(fi, mode)}, nil
+}
+
+// remove removes the file p.
+func (h *dirHandles) remove(p string) error {
+	if err := h.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// replace moves the freshly written tmp over p.
+func (h *dirHandles) replace(tmp, p string) error { return h.root.Rename(tmp, p) }
