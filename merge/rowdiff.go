@@ -328,24 +328,6 @@ func (d *differ) absLine(ctx context.Context, k int, off int64, err error) error
 	return &LineError{Line: le.Line + lines, Err: le.Err}
 }
 
-func sideErr(k int, err error) error { return &SideError{Side: k, Err: err} }
-
-// SideError is an error reading one version of a diff: Side 0 the old,
-// 1 the new.
-type SideError struct {
-	Side int
-	Err  error
-}
-
-func (e *SideError) Error() string {
-	if e.Side == 0 {
-		return "old version: " + e.Err.Error()
-	}
-	return "new version: " + e.Err.Error()
-}
-
-func (e *SideError) Unwrap() error { return e.Err }
-
 // span is a run of dirty chunks [from, to) on one side.
 type span struct{ from, to int }
 

@@ -86,3 +86,21 @@ func (e *DuplicateKeyError) Error() string { return "duplicate key " + showKey(e
 
 // Is makes every DuplicateKeyError an ErrInvalidRows.
 func (e *DuplicateKeyError) Is(target error) bool { return target == ErrInvalidRows }
+
+func sideErr(k int, err error) error { return &SideError{Side: k, Err: err} }
+
+// SideError is an error reading one version of a diff: Side 0 the old,
+// 1 the new.
+type SideError struct {
+	Side int
+	Err  error
+}
+
+func (e *SideError) Error() string {
+	if e.Side == 0 {
+		return "old version: " + e.Err.Error()
+	}
+	return "new version: " + e.Err.Error()
+}
+
+func (e *SideError) Unwrap() error { return e.Err }

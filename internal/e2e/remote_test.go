@@ -350,12 +350,7 @@ func TestCloneRefusesHostileTree(t *testing.T) {
 	craftRemote(t, dir, func(add func(dag.Kind, []byte) dag.ID) dag.ID {
 		chunk := add(dag.KindChunk, []byte("pwned\n"))
 		file := add(dag.KindFile, (&dag.FileNode{Chunks: []dag.ChunkRef{{ID: chunk, Len: 6}}}).Encode())
-		tree := add(dag.KindTree, rawTreeNode("../x", dag.ModeFile, file))
-		cb, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "evil", Time: time.Unix(0, 0), Message: "evil"}).Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return add(dag.KindCommit, cb)
+		return evilCommit(t, add, add(dag.KindTree, rawTreeNode("../x", dag.ModeFile, file)))
 	})
 	parent := t.TempDir()
 	target := filepath.Join(parent, "clone")

@@ -64,6 +64,16 @@ func craftRemote(t *testing.T, dir string, build func(add func(dag.Kind, []byte)
 	writeBytes(t, filepath.Join(dir, "FORMAT"), []byte("dx remote v1\n"))
 }
 
+// evilCommit adds a commit of tree with add, as craftRemote's build does.
+func evilCommit(t *testing.T, add func(dag.Kind, []byte) dag.ID, tree dag.ID) dag.ID {
+	t.Helper()
+	cb, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "evil", Time: time.Unix(0, 0), Message: "evil"}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return add(dag.KindCommit, cb)
+}
+
 // reservedVariants are names that git, NTFS or HFS+ read as .git or .dx.
 var reservedVariants = []string{
 	".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", "git~1", "GIT~1",
@@ -95,11 +105,7 @@ func TestCloneRefusesReservedNames(t *testing.T) {
 					if deep {
 						top = add(dag.KindTree, rawTree(rawEntry{"sub", dag.ModeDir, top, 3 * uint64(len(hook))}))
 					}
-					cb, err := (&dag.Commit{Tree: top, Generation: 1, Author: "evil", Time: time.Unix(0, 0), Message: "evil"}).Encode()
-					if err != nil {
-						t.Fatal(err)
-					}
-					return add(dag.KindCommit, cb)
+					return evilCommit(t, add, top)
 				})
 				parent := t.TempDir()
 				target := filepath.Join(parent, "clone")

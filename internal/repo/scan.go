@@ -56,18 +56,11 @@ func (r *Repo) newScanner(ctx context.Context, root string, only []string) (*sca
 	if root != r.Root {
 		return sc, nil
 	}
-	_, head, _, err := r.headCommit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var trees []dag.ID
-	if head != nil {
-		trees = append(trees, head.Tree)
-	}
 	st, err := r.LoadMergeState()
 	if err != nil {
 		return nil, err
 	}
+	var trees []dag.ID
 	if st != nil {
 		if !st.Tree.IsZero() {
 			trees = append(trees, st.Tree)
@@ -77,7 +70,17 @@ func (r *Repo) newScanner(ctx context.Context, root string, only []string) (*sca
 			sc.skip[p] = true
 		}
 	}
-	if ig != nil && len(trees) > 0 {
+	if ig == nil {
+		return sc, nil // nothing ignored: what is tracked does not matter
+	}
+	_, head, _, err := r.headCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if head != nil {
+		trees = append(trees, head.Tree)
+	}
+	if len(trees) > 0 {
 		sc.tracked = func(p string, dir bool) bool {
 			for _, t := range trees {
 				if e, err := dag.LookupPath(ctx, r.Store, t, p); err == nil && (e.Mode == dag.ModeDir) == dir {

@@ -46,6 +46,9 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 			if err == nil && f.n != int64(e.Size) {
 				err = fmt.Errorf("content has %d bytes, tree says %d: %w", f.n, e.Size, store.ErrCorrupt)
 			}
+			if fi, serr := w.Stat(); err == nil && serr == nil {
+				f.inode = inodeOf(fi) // (the open file: no walk from the root)
+			}
 			return err
 		})
 		if err != nil {
@@ -55,11 +58,13 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		return fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
 	}
 	f.tmp = tmp
-	fi, err := root.Lstat(tmp)
-	if err != nil {
-		return err
+	if f.inode == 0 {
+		fi, err := root.Lstat(tmp)
+		if err != nil {
+			return err
+		}
+		f.inode = inodeOf(fi)
 	}
-	f.inode = inodeOf(fi)
 	return nil
 }
 
