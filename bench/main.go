@@ -227,8 +227,8 @@ func (b *bench) dxVersion() string {
 		b.rn.timeout = 10 * time.Second
 		r := b.rn.run(b.cfg.dir, nil, b.cfg.dx, args...)
 		b.rn.timeout = old
-		if r.Err == nil && firstLine(r.Stdout) != "" {
-			return firstLine(r.Stdout)
+		if r.Err == nil && firstOutputLine(r.Stdout) != "" {
+			return firstOutputLine(r.Stdout)
 		}
 	}
 	return ""
@@ -810,7 +810,7 @@ func parseCeiling(out string) (ceilingJSON, error) {
 		}
 		return cj, nil
 	}
-	return cj, errors.New("no JSON line in output: " + firstLine(out))
+	return cj, errors.New("no JSON line in output: " + firstOutputLine(out))
 }
 
 // rowDiffFile is one file of `dx diff --rows --stat --json` (and of

@@ -65,7 +65,7 @@ var peers = []*peer{
 		},
 		ok: func(r runResult) (bool, string) {
 			if r.ExitCode == 1 { // borg: warning, archive was created
-				return true, "borg warning: " + firstLine(r.Stderr)
+				return true, "borg warning: " + firstOutputLine(r.Stderr)
 			}
 			return false, ""
 		},
@@ -143,7 +143,7 @@ func detectPeer(p *peer) PeerInfo {
 		info.Missing = fmt.Sprintf("%s: %v", strings.Join(p.version, " "), err)
 		return info
 	}
-	info.Version = firstLine(string(out))
+	info.Version = firstOutputLine(string(out))
 	return info
 }
 

@@ -302,7 +302,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 		if r.Err != nil {
 			fail(dx, "dx push: %s", r.errLine())
 		} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
-			fail(dx, "dx push --json: %v: %s", err, firstLine(r.Stdout))
+			fail(dx, "dx push --json: %v: %s", err, firstOutputLine(r.Stdout))
 		} else {
 			dx.PushSeconds = new(r.Seconds)
 			dx.PushMBps = new(mbps(v1.Bytes, r.Seconds))
@@ -318,7 +318,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 		if r.Err != nil {
 			fail(dx, "dx clone: %s", r.errLine())
 		} else if err := json.Unmarshal([]byte(r.Stdout), &cj); err != nil {
-			fail(dx, "dx clone --json: %v: %s", err, firstLine(r.Stdout))
+			fail(dx, "dx clone --json: %v: %s", err, firstOutputLine(r.Stdout))
 		} else {
 			dx.CloneSeconds = new(r.Seconds)
 			dx.CloneMBps = new(mbps(v1.Bytes, r.Seconds))
@@ -428,7 +428,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 		if r.Err != nil {
 			fail(dx, "dx incremental push: %s", r.errLine())
 		} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
-			fail(dx, "dx push --json: %v: %s", err, firstLine(r.Stdout))
+			fail(dx, "dx push --json: %v: %s", err, firstOutputLine(r.Stdout))
 		} else {
 			dx.IncrSeconds = new(r.Seconds)
 			dx.IncrBytesSent = new(pj.BytesSent)
@@ -452,7 +452,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 			if r.Err != nil {
 				fail(dx, "dx pull: %s", r.errLine())
 			} else if err := json.Unmarshal([]byte(r.Stdout), &pj); err != nil {
-				fail(dx, "dx pull --json: %v: %s", err, firstLine(r.Stdout))
+				fail(dx, "dx pull --json: %v: %s", err, firstOutputLine(r.Stdout))
 			} else {
 				dx.PullSeconds = new(r.Seconds)
 				dx.PullBytesRead = new(pj.Fetch.BytesRead)

@@ -58,9 +58,9 @@ func (r runResult) errLine() string {
 	if r.Err == nil {
 		return ""
 	}
-	msg := firstLine(r.Stderr)
+	msg := firstOutputLine(r.Stderr)
 	if msg == "" {
-		msg = firstLine(r.Stdout)
+		msg = firstOutputLine(r.Stdout)
 	}
 	if msg == "" {
 		return r.Err.Error()
@@ -68,7 +68,7 @@ func (r runResult) errLine() string {
 	return fmt.Sprintf("%v: %s", r.Err, msg)
 }
 
-func firstLine(s string) string {
+func firstOutputLine(s string) string {
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			if len(l) > 300 {

@@ -2,6 +2,7 @@ package dag
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -80,4 +81,11 @@ func DecodeCommit(b []byte) (*Commit, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Subject is the first line of a commit message, trimmed: what one-line
+// listings and the reflog show.
+func Subject(message string) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(message), "\n")
+	return s
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sort"
+
+	"github.com/dxdata/dx/dag"
 )
 
 // A merge with key ranges. Where theirs changed a run of chunks that ours
@@ -29,8 +31,8 @@ func plan(a, b Source, o DiffOptions) *differ {
 // unitRanges returns the key range of each unit of d (the union of its
 // chunks' ranges on both sides); ok[k] is false where some chunk's is not
 // known.
-func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]KeyRange, []bool, error) {
-	var got [2]map[int]KeyRange
+func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]dag.KeyRange, []bool, error) {
+	var got [2]map[int]dag.KeyRange
 	for k, s := range d.sides {
 		kr, isKR := s.src.(KeyRanger)
 		if !isKR {
@@ -48,14 +50,14 @@ func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]KeyRang
 		if err != nil {
 			return nil, nil, err
 		}
-		got[k] = make(map[int]KeyRange, len(idx))
+		got[k] = make(map[int]dag.KeyRange, len(idx))
 		for j, i := range idx {
 			if ok[j] {
 				got[k][i] = out[j]
 			}
 		}
 	}
-	ranges, known := make([]KeyRange, len(us)), make([]bool, len(us))
+	ranges, known := make([]dag.KeyRange, len(us)), make([]bool, len(us))
 	for ui, u := range us {
 		first, ok := true, true
 		for k, r := range u.r {
@@ -63,12 +65,12 @@ func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]KeyRang
 				continue
 			}
 			for i := r.from; ok && i < r.to; i++ {
-				var c KeyRange
+				var c dag.KeyRange
 				if c, ok = got[k][i]; ok {
 					if first {
 						ranges[ui], first = c, false
 					} else {
-						ranges[ui] = ranges[ui].union(c)
+						ranges[ui] = ranges[ui].Union(c)
 					}
 				}
 			}
@@ -84,13 +86,13 @@ type rangeSet struct {
 	maxHi []string // maxHi[i]: the greatest Hi of the ranges los[:i+1] start
 }
 
-func newRangeSet(rs []KeyRange) *rangeSet {
+func newRangeSet(rs []dag.KeyRange) *rangeSet {
 	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b KeyRange) int { return CompareKeys(a.Lo, b.Lo) })
+	slices.SortFunc(rs, func(a, b dag.KeyRange) int { return dag.CompareKeys(a.Lo, b.Lo) })
 	s := &rangeSet{}
 	for i, r := range rs {
 		s.los = append(s.los, r.Lo)
-		if i == 0 || CompareKeys(r.Hi, s.maxHi[i-1]) > 0 {
+		if i == 0 || dag.CompareKeys(r.Hi, s.maxHi[i-1]) > 0 {
 			s.maxHi = append(s.maxHi, r.Hi)
 		} else {
 			s.maxHi = append(s.maxHi, s.maxHi[i-1])
@@ -99,9 +101,9 @@ func newRangeSet(rs []KeyRange) *rangeSet {
 	return s
 }
 
-func (s *rangeSet) meets(r KeyRange) bool {
-	n := sort.Search(len(s.los), func(i int) bool { return CompareKeys(s.los[i], r.Hi) > 0 })
-	return n > 0 && CompareKeys(s.maxHi[n-1], r.Lo) >= 0
+func (s *rangeSet) meets(r dag.KeyRange) bool {
+	n := sort.Search(len(s.los), func(i int) bool { return dag.CompareKeys(s.los[i], r.Hi) > 0 })
+	return n > 0 && dag.CompareKeys(s.maxHi[n-1], r.Lo) >= 0
 }
 
 // rangedDiffs diffs base against each side where the key ranges say it
@@ -163,8 +165,8 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	for _, c := range dT.Changes {
 		keys = append(keys, c.Key)
 	}
-	slices.SortFunc(keys, CompareKeys)
-	oursRange := make(map[span]KeyRange, len(uO))
+	slices.SortFunc(keys, dag.CompareKeys)
+	oursRange := make(map[span]dag.KeyRange, len(uO))
 	for ui, u := range uO {
 		if u.r[0] != nil {
 			oursRange[*u.r[0]] = rO[ui]
@@ -175,11 +177,19 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 		if !ok || slices.Contains(touched[from:to], true) {
 			return true
 		}
-		i, _ := slices.BinarySearchFunc(keys, r.Lo, CompareKeys)
-		return i < len(keys) && CompareKeys(keys[i], r.Hi) <= 0
+		i, _ := slices.BinarySearchFunc(keys, r.Lo, dag.CompareKeys)
+		return i < len(keys) && dag.CompareKeys(keys[i], r.Hi) <= 0
 	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return dO, dT, blind, nil
+}
+
+// KeyRanger is a Source that knows the key ranges of some of its chunks.
+type KeyRanger interface {
+	// KeyRanges returns the key range of each chunk idx[k] of the file,
+	// whose header is h, in out[k], and ok[k] false where it is not known
+	// (the source may then learn it if the chunk is read).
+	KeyRanges(ctx context.Context, h Header, idx []int) (out []dag.KeyRange, ok []bool, err error)
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 	"github.com/dxdata/dx/store/chunker"
@@ -22,8 +23,8 @@ type rangedSource struct {
 	hide func(i int) bool
 }
 
-func (s *rangedSource) KeyRanges(_ context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
-	out, ok := make([]merge.KeyRange, len(idx)), make([]bool, len(idx))
+func (s *rangedSource) KeyRanges(_ context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
+	out, ok := make([]dag.KeyRange, len(idx)), make([]bool, len(idx))
 	_, rangeOf, keyed := table.New(s.spec).ChunkKeys(h)
 	for k, i := range idx {
 		if keyed && (s.hide == nil || !s.hide(i)) {

@@ -951,6 +951,4 @@ func changedColumns(o, n *Row) []string {
 	return out
 }
 
-func showKey(k string) string {
-	return fmt.Sprintf("%q", bytes.ReplaceAll([]byte(k), []byte{0x1f}, []byte{','}))
-}
+func showKey(k string) string { return fmt.Sprintf("%q", ShowKey(k)) }

@@ -3,12 +3,21 @@ package merge
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
+
+// KeySep joins the values of a composite key's columns in Row.Key: it
+// cannot occur in CSV text that a person typed, and it is escaped in JSON.
+const KeySep = "\x1f"
+
+// ShowKey writes a row key for people: its columns' values joined by
+// commas.
+func ShowKey(key string) string { return strings.ReplaceAll(key, KeySep, ",") }
 
 // Row is one parsed table row.
 type Row struct {
-	// Key identifies the row: the key columns' values, or the whole row
-	// for a table without a key.
+	// Key identifies the row: the key columns' values joined by KeySep,
+	// or the whole row for a table without a key.
 	Key  string
 	Cols []string // column names (shared between rows of one header)
 	Vals []string // one value per column: text for CSV/TSV, JSON for JSONL

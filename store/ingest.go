@@ -215,8 +215,8 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 					_, d.err = p.s.putNew(sink, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
 				}
 				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
-					if lo, hi, ok := k.Range(data, j.seq == 0); ok {
-						d.err = p.ranges.add(p.s, k.Tag, j.seq == 0, d.ref.ID, lo, hi)
+					if r, ok := k.Range(data, j.seq == 0); ok {
+						d.err = p.ranges.add(p.s, k.Tag, j.seq == 0, d.ref.ID, r)
 					}
 				}
 			case IngestCompressOnly:

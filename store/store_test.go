@@ -545,11 +545,11 @@ func TestIngestRecordsKeyRanges(t *testing.T) {
 	s, dir := newStore(t)
 	data := randData(9, 600<<10)
 	tag := [8]byte{1, 2, 3}
-	keys := &ChunkKeys{Tag: tag, Range: func(chunk []byte, first bool) (string, string, bool) {
+	keys := &ChunkKeys{Tag: tag, Range: func(chunk []byte, first bool) (dag.KeyRange, bool) {
 		if len(chunk) < 2 {
-			return "", "", false
+			return dag.KeyRange{}, false
 		}
-		return fmt.Sprint(first, chunk[0]), fmt.Sprint(chunk[len(chunk)-1]), true
+		return dag.KeyRange{Lo: fmt.Sprint(first, chunk[0]), Hi: fmt.Sprint(chunk[len(chunk)-1])}, true
 	}}
 	res, err := s.Ingest(ctx, []IngestFile{{Path: "f", Open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
@@ -564,8 +564,8 @@ func TestIngestRecordsKeyRanges(t *testing.T) {
 	err = dag.WalkFile(ctx, s, res[0].ID, func(c dag.ChunkRef) error {
 		chunk := data[off : off+int(c.Len)]
 		refs = append(refs, KeyRangeRef{ID: c.ID, First: off == 0})
-		lo, hi, _ := keys.Range(chunk, off == 0)
-		want = append(want, lo+".."+hi)
+		kr, _ := keys.Range(chunk, off == 0)
+		want = append(want, kr.Lo+".."+kr.Hi)
 		off += int(c.Len)
 		return nil
 	})
@@ -575,18 +575,18 @@ func TestIngestRecordsKeyRanges(t *testing.T) {
 	if len(refs) < 3 {
 		t.Fatalf("%d chunks", len(refs))
 	}
-	lo, hi, ok, err := s.KeyRanges(ctx, tag, refs)
+	got, ok, err := s.KeyRanges(ctx, tag, refs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range refs {
-		if !ok[i] || lo[i]+".."+hi[i] != want[i] {
-			t.Errorf("chunk %d: %q..%q (%v), want %s", i, lo[i], hi[i], ok[i], want[i])
+		if !ok[i] || got[i].Lo+".."+got[i].Hi != want[i] {
+			t.Errorf("chunk %d: %q..%q (%v), want %s", i, got[i].Lo, got[i].Hi, ok[i], want[i])
 		}
 	}
 	refs[1].First = true // recorded as not first
-	_, _, ok, err = s.KeyRanges(ctx, [8]byte{9}, refs[:1])
-	_, _, ok2, err2 := s.KeyRanges(ctx, tag, refs[1:2])
+	_, ok, err = s.KeyRanges(ctx, [8]byte{9}, refs[:1])
+	_, ok2, err2 := s.KeyRanges(ctx, tag, refs[1:2])
 	if err != nil || err2 != nil || ok[0] || ok2[0] {
 		t.Errorf("ranges found under another tag (%v) or for a chunk not first (%v): %v %v", ok[0], ok2[0], err, err2)
 	}
@@ -611,7 +611,7 @@ func TestGCDropsDeadKeyRanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordKeyRanges(tag, []KeyRangeEntry{{KeyRangeRef: ref, Lo: "a", Hi: "b"}}); err != nil {
+		if err := s.RecordKeyRanges(tag, []KeyRangeEntry{{KeyRangeRef: ref, KeyRange: dag.KeyRange{Lo: "a", Hi: "b"}}}); err != nil {
 			t.Fatal(err)
 		}
 		return ref
@@ -623,7 +623,7 @@ func TestGCDropsDeadKeyRanges(t *testing.T) {
 	if _, err := s.GC(ctx, GCOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, ok, err := s.KeyRanges(ctx, tag, []KeyRangeRef{keep, drop})
+	_, ok, err := s.KeyRanges(ctx, tag, []KeyRangeRef{keep, drop})
 	if err != nil || !ok[0] || ok[1] {
 		t.Fatalf("after gc: live chunk's range kept %v, dead chunk's kept %v (%v)", ok[0], ok[1], err)
 	}

@@ -173,7 +173,7 @@ func formatLogEntry(e repo.LogEntry, oneline bool) string {
 		decor = " (" + strings.Join(e.Refs, ", ") + ")"
 	}
 	if oneline {
-		return fmt.Sprintf("%s%s %s\n", e.ID.Short(), decor, firstLine(e.Message))
+		return fmt.Sprintf("%s%s %s\n", e.ID.Short(), decor, dag.Subject(e.Message))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "commit %s%s\n", e.ID, decor)

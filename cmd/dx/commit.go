@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
 )
 
@@ -56,7 +56,7 @@ func (a *app) commitCmd() *cobra.Command {
 						ren++
 					}
 				}
-				a.printf("[%s %s] %s\n", where, res.ID.Short(), firstLine(msg))
+				a.printf("[%s %s] %s\n", where, res.ID.Short(), dag.Subject(msg))
 				a.printf(" %d added, %d modified, %d deleted, %d renamed; read %s in %d files (%s)\n",
 					added, mod, del, ren, humanBytes(res.BytesRead), res.FilesRead, time.Since(start).Round(time.Millisecond))
 				return nil
@@ -68,11 +68,6 @@ func (a *app) commitCmd() *cobra.Command {
 	c.Flags().BoolVar(&noVerify, "no-verify", false, "store tables without checking that they parse and keep keys unique (the commit records it)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }
 
 func humanBytes(n int64) string {

@@ -194,7 +194,7 @@ func describeConflict(c merge.PathConflict) string {
 				keys = append(keys, "…")
 				break
 			}
-			keys = append(keys, strings.ReplaceAll(rc.Key, "\x1f", ","))
+			keys = append(keys, merge.ShowKey(rc.Key))
 		}
 		return fmt.Sprintf(" (%d keys: %s)", len(c.Rows), strings.Join(keys, " "))
 	case merge.ConflictModifyDelete:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
 )
 
@@ -170,7 +171,7 @@ func (a *app) lineageCmd() *cobra.Command {
 					for _, d := range l.Data {
 						fmt.Fprintf(a.stdout, "  %s\n", describeData([]repo.ModelData{d.ModelData}))
 						for _, e := range d.Log {
-							fmt.Fprintf(a.stdout, "    %s %s\n", e.ID.Short(), firstLine(e.Message))
+							fmt.Fprintf(a.stdout, "    %s %s\n", e.ID.Short(), dag.Subject(e.Message))
 						}
 					}
 					return nil

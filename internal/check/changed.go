@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
@@ -69,7 +70,7 @@ func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, key
 	for k := range keys {
 		sorted = append(sorted, k)
 	}
-	slices.SortFunc(sorted, merge.CompareKeys)
+	slices.SortFunc(sorted, dag.CompareKeys)
 	candidate := make([]bool, len(chunks))
 	for i := range candidate {
 		candidate[i] = true
@@ -87,8 +88,8 @@ func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, key
 			if !known[i] {
 				continue
 			}
-			j := sort.Search(len(sorted), func(j int) bool { return merge.CompareKeys(sorted[j], r.Lo) >= 0 })
-			candidate[i] = j < len(sorted) && merge.CompareKeys(sorted[j], r.Hi) <= 0
+			j := sort.Search(len(sorted), func(j int) bool { return dag.CompareKeys(sorted[j], r.Lo) >= 0 })
+			candidate[i] = j < len(sorted) && dag.CompareKeys(sorted[j], r.Hi) <= 0
 		}
 	}
 	hdrLen := -1

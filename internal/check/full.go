@@ -59,7 +59,7 @@ type spanResult struct {
 	hashes   []uint64 // of the rows' keys, in order
 }
 
-// keyOrder tracks whether keys ascend (in merge.CompareKeys order), and
+// keyOrder tracks whether keys ascend (in dag.CompareKeys order), and
 // the first and last.
 type keyOrder struct {
 	n                 int
@@ -69,12 +69,12 @@ type keyOrder struct {
 }
 
 func (k *keyOrder) add(key []byte) {
-	isInt := merge.IntKey(key)
+	isInt := dag.IntKey(key)
 	switch {
 	case k.n == 0:
 		k.ascending = true
 		k.first, k.firstInt = slices.Clone(key), isInt
-	case k.ascending && merge.CompareClassedKeys(key, isInt, k.last, k.lastInt) <= 0:
+	case k.ascending && dag.CompareClassedKeys(key, isInt, k.last, k.lastInt) <= 0:
 		k.ascending = false
 	}
 	k.last, k.lastInt = append(k.last[:0], key...), isInt

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
@@ -19,7 +20,7 @@ func ascending(res []spanResult) bool {
 		if k.n == 0 {
 			continue
 		}
-		if !k.ascending || prev != nil && merge.CompareClassedKeys(k.first, k.firstInt, prev.last, prev.lastInt) <= 0 {
+		if !k.ascending || prev != nil && dag.CompareClassedKeys(k.first, k.firstInt, prev.last, prev.lastInt) <= 0 {
 			return false
 		}
 		prev = k

@@ -139,20 +139,15 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	}
 	res := &CommitResult{ID: id, Changes: changes, FilesRead: snap.ingestN, BytesRead: snap.ingestB, Verified: verified, Unverified: o.NoVerify}
 	if h.Detached() {
-		err = r.Store.Transaction(ctx, nil, &store.Head{ID: id}, "commit: "+firstLine(o.Message))
+		err = r.Store.Transaction(ctx, nil, &store.Head{ID: id}, "commit: "+dag.Subject(o.Message))
 	} else {
 		res.Branch = strings.TrimPrefix(h.Ref, "refs/heads/")
-		err = r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: headID, New: id}}, nil, "commit: "+firstLine(o.Message))
+		err = r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: headID, New: id}}, nil, "commit: "+dag.Subject(o.Message))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }
 
 func emptyTree(ctx context.Context, p dag.Putter) (dag.ID, error) {

@@ -489,7 +489,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 			if i == 1 {
 				src.backedBy(wt)
 			}
-			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
 				return keyRanges(ctx, r.Store, spec, src, h, idx)
 			}
 			src.learn(learner)
@@ -542,13 +542,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt, read)
 		}()
 	}
-	var keys *store.ChunkKeys // the new chunks' key ranges, for later merges
-	if tag, rangeOf, ok := table.New(spec).ChunkKeys(rm.Header); ok {
-		keys = &store.ChunkKeys{Tag: tag, Range: func(c []byte, first bool) (string, string, bool) {
-			kr, ok := rangeOf(c, first)
-			return kr.Lo, kr.Hi, ok
-		}}
-	}
+	keys := recordKeys(spec, rm.Header) // the new chunks' key ranges, for later merges
 	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode), keys)
 	wg.Wait()
 	if err == nil {

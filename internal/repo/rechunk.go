@@ -114,8 +114,8 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 		}
 		if k := cu.keys; k != nil {
 			first := start == 0 && len(out) == 0
-			if lo, hi, ok := k.Range(c, first); ok {
-				e := store.KeyRangeEntry{KeyRangeRef: store.KeyRangeRef{ID: id, First: first}, Lo: lo, Hi: hi}
+			if kr, ok := k.Range(c, first); ok {
+				e := store.KeyRangeEntry{KeyRangeRef: store.KeyRangeRef{ID: id, First: first}, KeyRange: kr}
 				if err := r.Store.RecordKeyRanges(k.Tag, []store.KeyRangeEntry{e}); err != nil {
 					return nil, 0, err
 				}

@@ -58,7 +58,7 @@ func (r *Repo) listRefs(ctx context.Context, prefix string) ([]RefInfo, error) {
 	for _, n := range names {
 		ri := RefInfo{Name: strings.TrimPrefix(n, prefix), ID: refs[n], Current: !h.Detached() && h.Ref == n}
 		if c, err := dag.LoadCommit(ctx, r.Store, refs[n]); err == nil {
-			ri.Subject = firstLine(c.Message)
+			ri.Subject = dag.Subject(c.Message)
 		}
 		out = append(out, ri)
 	}

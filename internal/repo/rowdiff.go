@@ -264,15 +264,15 @@ type chunkSource struct {
 	// prefetch, if set, starts reading the chunks idx (see merge.Prefetcher).
 	prefetch func(ctx context.Context, idx []int)
 	// ranges, if set, looks up chunks' key ranges (see merge.KeyRanger).
-	ranges func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error)
+	ranges func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error)
 	// learner, if set, computes the ranges not found as chunks are read.
 	learner *rangeLearner
 }
 
 // KeyRanges implements merge.KeyRanger.
-func (s *chunkSource) KeyRanges(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+func (s *chunkSource) KeyRanges(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
 	if s.ranges == nil {
-		return make([]merge.KeyRange, len(idx)), make([]bool, len(idx)), nil
+		return make([]dag.KeyRange, len(idx)), make([]bool, len(idx)), nil
 	}
 	return s.ranges(ctx, h, idx)
 }

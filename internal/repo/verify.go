@@ -148,7 +148,7 @@ func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, 
 	if err != nil {
 		return err
 	}
-	osrc.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+	osrc.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
 		return keyRanges(ctx, r.Store, spec, osrc, h, idx)
 	}
 	st.count(osrc)

@@ -35,9 +35,7 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown table format %q (known: csv, tsv, jsonl)", s)
 }
 
-// keySep joins the parts of a composite key; it cannot occur in CSV text
-// that a person typed, and it is escaped in JSON.
-const keySep = "\x1f"
+const keySep = merge.KeySep
 
 var bom = []byte("\uFEFF")
 

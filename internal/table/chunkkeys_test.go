@@ -6,27 +6,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/merge"
 )
 
 // parsedRange parses a whole file and returns the least and greatest key of
 // the rows starting in [from, to).
-func parsedRange(t *testing.T, r *Reader, file string, from, to int) (merge.KeyRange, bool) {
+func parsedRange(t *testing.T, r *Reader, file string, from, to int) (dag.KeyRange, bool) {
 	t.Helper()
 	h, n, err := r.Header([]byte(file), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kr merge.KeyRange
+	var kr dag.KeyRange
 	seen := false
 	err = r.Parse(h, []byte(file[n:]), true, func(row merge.Row) error {
 		if off := n + int(row.Off); off < from || off >= to {
 			return nil
 		}
-		if !seen || merge.CompareKeys(row.Key, kr.Lo) < 0 {
+		if !seen || dag.CompareKeys(row.Key, kr.Lo) < 0 {
 			kr.Lo = row.Key
 		}
-		if !seen || merge.CompareKeys(row.Key, kr.Hi) > 0 {
+		if !seen || dag.CompareKeys(row.Key, kr.Hi) > 0 {
 			kr.Hi = row.Key
 		}
 		seen = true
@@ -217,7 +218,7 @@ func FuzzChunkKeys(f *testing.F) {
 				continue
 			}
 			for _, rw := range rows {
-				if rw.off >= from && rw.off < to && (merge.CompareKeys(rw.key, kr.Lo) < 0 || merge.CompareKeys(rw.key, kr.Hi) > 0) {
+				if rw.off >= from && rw.off < to && (dag.CompareKeys(rw.key, kr.Lo) < 0 || dag.CompareKeys(rw.key, kr.Hi) > 0) {
 					t.Fatalf("chunk [%d,%d) range %q..%q misses key %q of the row at %d", from, to, kr.Lo, kr.Hi, rw.key, rw.off)
 				}
 			}

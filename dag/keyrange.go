@@ -1,24 +1,17 @@
-package merge
+package dag
 
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"strings"
 )
 
 // KeyRange is the least and greatest key (in CompareKeys order) of the
-// rows that start in a chunk of a table file. A merge uses them to tell,
-// without reading the chunks, that two changes cannot touch the same key.
+// rows that start in a chunk of a table file. It is the one shape of a key
+// range in dx: the store records them, internal/table computes them, and a
+// merge uses them to tell, without reading the chunks, that two changes
+// cannot touch the same key.
 type KeyRange struct{ Lo, Hi string }
-
-// KeyRanger is a Source that knows the key ranges of some of its chunks.
-type KeyRanger interface {
-	// KeyRanges returns the key range of each chunk idx[k] of the file,
-	// whose header is h, in out[k], and ok[k] false where it is not known
-	// (the source may then learn it if the chunk is read).
-	KeyRanges(ctx context.Context, h Header, idx []int) (out []KeyRange, ok []bool, err error)
-}
 
 // CompareKeys is the order of key ranges: keys that are decimal integers
 // written canonically (digits only, no leading zero), by value, before all
@@ -70,8 +63,8 @@ func isCanonicalInt[S string | []byte](s S) bool {
 	return true
 }
 
-// union is the least range holding both.
-func (r KeyRange) union(o KeyRange) KeyRange {
+// Union is the least range holding both.
+func (r KeyRange) Union(o KeyRange) KeyRange {
 	if CompareKeys(o.Lo, r.Lo) < 0 {
 		r.Lo = o.Lo
 	}

@@ -2,10 +2,11 @@ package repo
 
 import (
 	"context"
-	"github.com/dxdata/dx/dag"
 	"io"
 	"os"
 	"sync"
+
+	"github.com/dxdata/dx/dag"
 
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
@@ -34,40 +35,40 @@ func chunkKeys(attrs *table.Attributes, path, full string) *store.ChunkKeys {
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil
 	}
-	t := table.New(spec)
-	h, _, err := t.Header(buf[:n], n < len(buf))
+	h, _, err := table.New(spec).Header(buf[:n], n < len(buf))
 	if err != nil {
 		return nil
 	}
-	tag, rangeOf, ok := t.ChunkKeys(h)
+	return recordKeys(spec, h)
+}
+
+// recordKeys returns what makes an ingest record the key ranges of the
+// chunks of a table of spec whose header is h, or nil: not keyed.
+func recordKeys(spec table.Spec, h merge.Header) *store.ChunkKeys {
+	tag, rangeOf, ok := table.New(spec).ChunkKeys(h)
 	if !ok {
 		return nil
 	}
-	return &store.ChunkKeys{Tag: tag, Range: func(chunk []byte, first bool) (string, string, bool) {
-		kr, ok := rangeOf(chunk, first)
-		return kr.Lo, kr.Hi, ok
-	}}
+	return &store.ChunkKeys{Tag: tag, Range: rangeOf}
 }
 
 // keyRanges looks up the recorded key ranges of chunks idx of src, a
 // version of a table of spec whose header is h; those not found, src's
 // learner (if set) computes as they are read.
-func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunkSource, h merge.Header, idx []int) ([]merge.KeyRange, []bool, error) {
+func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunkSource, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
 	tag, rangeOf, ok := table.New(spec).ChunkKeys(h)
 	if !ok {
-		return make([]merge.KeyRange, len(idx)), make([]bool, len(idx)), nil
+		return make([]dag.KeyRange, len(idx)), make([]bool, len(idx)), nil
 	}
 	refs := make([]store.KeyRangeRef, len(idx))
 	for k, i := range idx {
 		refs[k] = store.KeyRangeRef{ID: src.chunks[i].ID, First: i == 0}
 	}
-	lo, hi, found, err := st.KeyRanges(ctx, tag, refs)
+	out, found, err := st.KeyRanges(ctx, tag, refs)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]merge.KeyRange, len(idx))
 	for k := range out {
-		out[k] = merge.KeyRange{Lo: lo[k], Hi: hi[k]}
 		if !found[k] && src.learner != nil {
 			src.learner.want(tag, rangeOf, refs[k])
 		}
@@ -82,13 +83,13 @@ func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunk
 type rangeLearner struct {
 	mu      sync.Mutex
 	tag     [8]byte
-	rangeOf func(chunk []byte, first bool) (merge.KeyRange, bool)
+	rangeOf func(chunk []byte, first bool) (dag.KeyRange, bool)
 	wanted  map[store.KeyRangeRef]bool
 	learnt  []store.KeyRangeEntry
 	read    int // chunks the merge read
 }
 
-func (l *rangeLearner) want(tag [8]byte, rangeOf func([]byte, bool) (merge.KeyRange, bool), ref store.KeyRangeRef) {
+func (l *rangeLearner) want(tag [8]byte, rangeOf func([]byte, bool) (dag.KeyRange, bool), ref store.KeyRangeRef) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.wanted == nil {
@@ -112,7 +113,7 @@ func (l *rangeLearner) saw(ref store.KeyRangeRef, chunk []byte) {
 	}
 	if kr, ok := rangeOf(chunk, ref.First); ok {
 		l.mu.Lock()
-		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, Lo: kr.Lo, Hi: kr.Hi})
+		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, KeyRange: kr})
 		l.mu.Unlock()
 	}
 }

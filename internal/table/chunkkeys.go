@@ -8,19 +8,20 @@ import (
 
 	"github.com/zeebo/blake3"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/merge"
 )
 
 // ChunkKeys returns what a chunk's key range depends on beyond its bytes
 // (the format and the key columns: their places in header h, or their
 // names in JSONL), as a tag, and the function computing it: the least and
-// greatest key, in merge.CompareKeys order, of the rows starting in a
+// greatest key, in dag.CompareKeys order, of the rows starting in a
 // chunk (first: the chunk starts the file, so it starts with the header).
 // The function gives up (false) on what it does not read exactly as
 // Parse does: a quoted key field, a row with too few fields; in JSONL a
 // key field that is an object or array, holds an escape or bad UTF-8 or
 // appears twice, a field name with an escape or bad UTF-8. ok is false for a table without a key.
-func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []byte, first bool) (merge.KeyRange, bool), ok bool) {
+func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []byte, first bool) (dag.KeyRange, bool), ok bool) {
 	if !r.Keyed() {
 		return tag, nil, false
 	}
@@ -49,13 +50,13 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 		sep = ','
 	}
 	need := slices.Max(idx) + 1
-	return tag, func(chunk []byte, first bool) (merge.KeyRange, bool) {
+	return tag, func(chunk []byte, first bool) (dag.KeyRange, bool) {
 		b := chunk
 		if first {
 			b = bytes.TrimPrefix(b, bom)
 			end := headerEnd(b, quoted)
 			if end < 0 {
-				return merge.KeyRange{}, false
+				return dag.KeyRange{}, false
 			}
 			b = b[end:]
 		}
@@ -71,7 +72,7 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 			}
 			rest, ok := rowKeys(b, sep, q, vals)
 			if !ok {
-				return merge.KeyRange{}, false
+				return dag.KeyRange{}, false
 			}
 			b = rest
 			for i, j := range idx {
@@ -104,24 +105,24 @@ func (kt *keyTracker) add(parts [][]byte) {
 		}
 		key = kt.joined
 	}
-	kInt := merge.IntKey(key)
+	kInt := dag.IntKey(key)
 	switch {
 	case !kt.seen:
 		kt.lo, kt.hi, kt.seen = slices.Clone(key), slices.Clone(key), true
 		kt.loInt, kt.hiInt = kInt, kInt
-	case merge.CompareClassedKeys(key, kInt, kt.hi, kt.hiInt) > 0: // first: rows sorted by key ascend
+	case dag.CompareClassedKeys(key, kInt, kt.hi, kt.hiInt) > 0: // first: rows sorted by key ascend
 		kt.hi, kt.hiInt = append(kt.hi[:0], key...), kInt
-	case merge.CompareClassedKeys(key, kInt, kt.lo, kt.loInt) < 0:
+	case dag.CompareClassedKeys(key, kInt, kt.lo, kt.loInt) < 0:
 		kt.lo, kt.loInt = append(kt.lo[:0], key...), kInt
 	}
 }
 
-func (kt *keyTracker) result() (merge.KeyRange, bool) {
-	return merge.KeyRange{Lo: string(kt.lo), Hi: string(kt.hi)}, kt.seen
+func (kt *keyTracker) result() (dag.KeyRange, bool) {
+	return dag.KeyRange{Lo: string(kt.lo), Hi: string(kt.hi)}, kt.seen
 }
 
 // jsonChunkKeys is ChunkKeys' function for JSONL: a row is a line.
-func (r *Reader) jsonChunkKeys(chunk []byte, first bool) (merge.KeyRange, bool) {
+func (r *Reader) jsonChunkKeys(chunk []byte, first bool) (dag.KeyRange, bool) {
 	b := chunk
 	if first {
 		b = bytes.TrimPrefix(b, bom)
@@ -140,7 +141,7 @@ func (r *Reader) jsonChunkKeys(chunk []byte, first bool) (merge.KeyRange, bool) 
 			continue
 		}
 		if !jsonKeys(line, r.spec.Key, parts) {
-			return merge.KeyRange{}, false
+			return dag.KeyRange{}, false
 		}
 		kt.add(parts)
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/dxdata/dx/dag"
 )
 
-// Chunk key ranges: for the chunks of table files, the least and greatest
-// key of the rows starting in each, recorded when the chunks are ingested.
+// The index of chunk key ranges (dag.KeyRange): for the chunks of table
+// files, the least and greatest key of the rows starting in each, recorded
+// when the chunks are ingested.
 // A merge reads them instead of the chunks to tell that two changes cannot
 // touch the same key. They are derived data, a function of a chunk's
 // bytes and of a tag (the table's format and key columns), kept in the
@@ -27,7 +28,7 @@ type ChunkKeys struct {
 	Tag [8]byte
 	// Range returns the chunk's range; first says it starts the file (and
 	// so the header). False: not known.
-	Range func(chunk []byte, first bool) (lo, hi string, ok bool)
+	Range func(chunk []byte, first bool) (dag.KeyRange, bool)
 }
 
 // KeyRangeRef names a chunk whose key range is wanted.
@@ -49,8 +50,8 @@ func keyRangeKey(tag [8]byte, first bool, id dag.ID) []byte {
 
 // KeyRanges returns the recorded key ranges of chunks under tag; ok[i] is
 // false where none is.
-func (s *Store) KeyRanges(ctx context.Context, tag [8]byte, refs []KeyRangeRef) (lo, hi []string, ok []bool, err error) {
-	lo, hi, ok = make([]string, len(refs)), make([]string, len(refs)), make([]bool, len(refs))
+func (s *Store) KeyRanges(ctx context.Context, tag [8]byte, refs []KeyRangeRef) (ranges []dag.KeyRange, ok []bool, err error) {
+	ranges, ok = make([]dag.KeyRange, len(refs)), make([]bool, len(refs))
 	err = s.db.View(func(txn *badger.Txn) error {
 		for i, r := range refs {
 			if err := ctx.Err(); err != nil {
@@ -68,7 +69,7 @@ func (s *Store) KeyRanges(ctx context.Context, tag [8]byte, refs []KeyRangeRef) 
 				if k <= 0 || uint64(len(v)-k) < n {
 					return nil // malformed: not known
 				}
-				lo[i], hi[i], ok[i] = string(v[k:k+int(n)]), string(v[k+int(n):]), true
+				ranges[i], ok[i] = dag.KeyRange{Lo: string(v[k : k+int(n)]), Hi: string(v[k+int(n):])}, true
 				return nil
 			})
 			if err != nil {
@@ -78,9 +79,9 @@ func (s *Store) KeyRanges(ctx context.Context, tag [8]byte, refs []KeyRangeRef) 
 		return nil
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("key ranges: %w", err)
+		return nil, nil, fmt.Errorf("key ranges: %w", err)
 	}
-	return lo, hi, ok, nil
+	return ranges, ok, nil
 }
 
 // hasKeyRange reports whether a chunk's range is recorded under tag.
@@ -99,15 +100,15 @@ type keyRangeWriter struct {
 	n  int
 }
 
-func encodeKeyRange(lo, hi string) []byte {
-	v := binary.AppendUvarint(make([]byte, 0, 2+len(lo)+len(hi)), uint64(len(lo)))
-	return append(append(v, lo...), hi...)
+func encodeKeyRange(r dag.KeyRange) []byte {
+	v := binary.AppendUvarint(make([]byte, 0, 2+len(r.Lo)+len(r.Hi)), uint64(len(r.Lo)))
+	return append(append(v, r.Lo...), r.Hi...)
 }
 
 // KeyRangeEntry is one chunk's key range, to record.
 type KeyRangeEntry struct {
 	KeyRangeRef
-	Lo, Hi string
+	dag.KeyRange
 }
 
 // RecordKeyRanges records chunks' key ranges under tag, in one batch. On a
@@ -118,7 +119,7 @@ func (s *Store) RecordKeyRanges(tag [8]byte, entries []KeyRangeEntry) error {
 	}
 	var w keyRangeWriter
 	for _, e := range entries {
-		if err := w.add(s, tag, e.First, e.ID, e.Lo, e.Hi); err != nil {
+		if err := w.add(s, tag, e.First, e.ID, e.KeyRange); err != nil {
 			w.cancel()
 			return err
 		}
@@ -126,8 +127,8 @@ func (s *Store) RecordKeyRanges(tag [8]byte, entries []KeyRangeEntry) error {
 	return w.flush()
 }
 
-func (w *keyRangeWriter) add(s *Store, tag [8]byte, first bool, id dag.ID, lo, hi string) error {
-	v := encodeKeyRange(lo, hi)
+func (w *keyRangeWriter) add(s *Store, tag [8]byte, first bool, id dag.ID, r dag.KeyRange) error {
+	v := encodeKeyRange(r)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.wb == nil {
