@@ -1,0 +1,226 @@
+package main
+
+// The performance targets, each evaluated to PASS, FAIL, N/A or SKIPPED.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Reference figures for Dolt, which cannot be built here (its module has
+// replace directives); measured elsewhere on a 2M-row, 134 MB table.
+const (
+	doltDiffSeconds  = 0.51
+	doltMergeSeconds = 0.22
+)
+
+// Target is one evaluated performance target.
+type Target struct {
+	Target  string `json:"target"`
+	Dataset string `json:"dataset"`
+	Result  string `json:"result"` // PASS, FAIL, N/A, SKIPPED
+	Detail  string `json:"detail"`
+}
+
+const (
+	targetRowDiffRead = 0.10
+	targetCeilingFrac = 0.70
+	targetGrowthPct   = 15.0
+	targetRecommit    = 0.05
+	targetRSSMiB      = 300.0
+)
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// evaluate fills Targets and Summary from the datasets measured so far.
+func (rep *Report) evaluate() {
+	rep.Targets = nil
+	add := func(target, ds, result, format string, args ...any) {
+		rep.Targets = append(rep.Targets, Target{target, ds, result, fmt.Sprintf(format, args...)})
+	}
+	dxFailed := func(d *DatasetResult) string {
+		if r := d.result("dx"); r != nil && r.Error != "" {
+			return "dx failed: " + r.Error
+		}
+		return "not measured"
+	}
+	for _, d := range rep.Datasets {
+		dx, ceil := d.result("dx"), d.result("ceiling")
+		if dx == nil {
+			continue
+		}
+		// 1a. first commit >= 70% of the ceiling
+		const t1 = "first commit ≥ 70% of ceiling MB/s"
+		switch {
+		case dx.FirstMBps == nil:
+			add(t1, d.Name, "FAIL", "%s", dxFailed(d))
+		case ceil != nil && ceil.Error != "":
+			add(t1, d.Name, "FAIL", "ceiling failed: %s", ceil.Error)
+		case ceil == nil || ceil.FirstMBps == nil:
+			add(t1, d.Name, "N/A", "ceiling not measured")
+		default:
+			f := *dx.FirstMBps / *ceil.FirstMBps
+			add(t1, d.Name, passFail(f >= targetCeilingFrac), "dx %.1f MB/s = %.0f%% of ceiling %.1f MB/s",
+				*dx.FirstMBps, 100*f, *ceil.FirstMBps)
+		}
+		// 1b. faster than every peer measured
+		if d.Name != "big" && d.Name != "dolt" { // peers do not run on these
+			const t = "first commit faster than every peer"
+			var faster, slower, measured []string
+			for _, r := range d.Results {
+				if r.Tool == "dx" || r.Tool == "ceiling" || r.FirstMBps == nil {
+					continue
+				}
+				s := fmt.Sprintf("%s %.1f", r.Tool, *r.FirstMBps)
+				measured = append(measured, s)
+				if dx.FirstMBps != nil && *dx.FirstMBps > *r.FirstMBps {
+					faster = append(faster, s)
+				} else {
+					slower = append(slower, s)
+				}
+			}
+			switch {
+			case dx.FirstMBps == nil:
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			case len(measured) == 0:
+				add(t, d.Name, "N/A", "no peer measured")
+			default:
+				add(t, d.Name, passFail(len(slower) == 0), "dx %.1f MB/s vs %s MB/s", *dx.FirstMBps, strings.Join(measured, ", "))
+			}
+		}
+		// 2. growth of the second version
+		if d.Name != "big" {
+			const t = "second-version growth ≤ 15% of first stored size"
+			if dx.GrowthPct == nil {
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			} else {
+				add(t, d.Name, passFail(*dx.GrowthPct <= targetGrowthPct), "grew %s = %.2f%% of %s",
+					human(*dx.GrowthBytes), *dx.GrowthPct, human(*dx.FirstStoredBytes))
+			}
+		}
+		// Row diff between the versions (tables).
+		if rd := dx.RowDiff; rd != nil {
+			add("row diff reports exactly the generated edits", d.Name, passFail(rd.Correct),
+				"+%d −%d ~%d rows; generator: %s", rd.Added, rd.Removed, rd.Changed, rd.Expected)
+			// The benchmark measures bytes parsed; bytes decompressed (the
+			// differing chunks of both versions) are shown beside them.
+			table := float64(max(1, d.V1Bytes))
+			f := float64(rd.BytesParsed) / table
+			add("row diff parses ≤ 10% of the table's bytes", d.Name, passFail(f <= targetRowDiffRead),
+				"parsed %s = %.1f%% of the %s table; decompressed %s of changed chunks (both versions) = %.1f%% of it, %.1f%% of both versions",
+				human(rd.BytesParsed), 100*f, human(d.V1Bytes), human(rd.BytesRead), 100*float64(rd.BytesRead)/table,
+				100*float64(rd.BytesRead)/float64(max(1, rd.BytesTotal)))
+			add("row diff reads ≤ 10% of the table's bytes from the store", d.Name, passFail(float64(rd.StoredRead)/table <= targetRowDiffRead),
+				"read %s (compressed, metadata included) = %.1f%% of the %s table", human(rd.StoredRead), 100*float64(rd.StoredRead)/table, human(d.V1Bytes))
+			if d.Name == "dolt" {
+				add("row diff faster than Dolt's", d.Name, passFail(rd.Seconds < doltDiffSeconds),
+					"dx %.2f s vs Dolt %.2f s for the row diff of a 2%% change of a table this size (Dolt's measured elsewhere: it cannot be built here)", rd.Seconds, doltDiffSeconds)
+			} else {
+				add("row diff faster than Dolt's", d.Name, "N/A",
+					"dx %.2f s on %s; Dolt's 0.51 s is for a 134 MB table: compared on the dolt dataset", rd.Seconds, human(rd.BytesTotal/2))
+			}
+		}
+		if m := dx.Merge; m != nil {
+			detail := fmt.Sprintf("%d + %d rows updated on two branches; %d applied, %d conflicts; result byte-identical to both edits applied: %v",
+				m.RowsOurs, m.RowsTheirs, m.Applied, m.Conflicts, m.Correct)
+			if m.Error != "" {
+				detail = m.Error
+			}
+			add("merge of two branches (disjoint row updates) is exact", d.Name, passFail(m.Correct && m.Conflicts == 0), "%s", detail)
+			if dl := m.Delta; dl != nil {
+				f := float64(dl.BytesParsed) / float64(max(1, d.V1Bytes))
+				detail := fmt.Sprintf("%.2f s; %d rows changed; parsed %s = %.1f%% of the %s table (decompressed %s of both versions)",
+					dl.Seconds, dl.Changed, human(dl.BytesParsed), 100*f, human(d.V1Bytes), human(dl.BytesRead))
+				status := passFail(f <= targetRowDiffRead && dl.Changed == m.RowsTheirs)
+				if dl.Error != "" {
+					detail, status = dl.Error, "FAIL"
+				}
+				add("model delta of one branch's update parses ≤ 10% of the table", d.Name, status, "%s", detail)
+			}
+			// Dolt's merge writes no file: its tables live in its store.
+			// The like-for-like dx merge is --into, in the store alone; the
+			// merge in a worktree also writes the merged table out.
+			if in := m.Into; in != nil {
+				detail := fmt.Sprintf("dx merge --into %.2f s (%s; %d + %d rows, page cache dropped, in the store alone as Dolt's; same tree as the merge in the worktree: %v; %.2f s with the page cache warm); the merge in the worktree, which also writes the whole table file anew, %.2f s (%.2f s warm)",
+					in.Seconds, in.Note, m.RowsOurs, m.RowsTheirs, in.Correct, in.WarmSeconds, m.Seconds, m.WarmSeconds)
+				if in.Error != "" {
+					detail = in.Error
+				}
+				if d.Name == "dolt" {
+					add("merge faster than Dolt's", d.Name, passFail(in.Error == "" && in.Correct && in.Seconds < doltMergeSeconds),
+						"%s vs Dolt %.2f s for 200 + 200 rows on a table this size (Dolt's measured elsewhere: it cannot be built here)", detail, doltMergeSeconds)
+				} else {
+					add("merge faster than Dolt's", d.Name, "N/A",
+						"%s on %s; Dolt's %.2f s is for 200+200 row updates on a 134 MB table: compared on the dolt dataset", detail, human(d.V1Bytes), doltMergeSeconds)
+				}
+			}
+
+		}
+		// 3. no-change re-commit (a core-benchmark target: on the small
+		// Dolt-scale table the first commit takes well under a second,
+		// and a process's start-up alone is several percent of it)
+		const t3 = "no-change re-commit ≤ 5% of first commit time"
+		switch {
+		case d.Name == "dolt":
+		case dx.RecommitRatio == nil:
+			add(t3, d.Name, "FAIL", "%s", dxFailed(d))
+		default:
+			add(t3, d.Name, passFail(*dx.RecommitRatio <= targetRecommit), "%.2fs = %.1f%% of %.2fs",
+				*dx.RecommitSeconds, 100*(*dx.RecommitRatio), *dx.FirstSeconds)
+		}
+		// What checking a table costs a first commit (reported: the
+		// check reads every row of a table it has not seen).
+		if dx.UncheckedSeconds != nil && dx.FirstSeconds != nil {
+			add("cost of the table check at first commit (reported)", d.Name, "INFO", "%.2f s checked against %.2f s with --no-verify: +%.1f%%",
+				*dx.FirstSeconds, *dx.UncheckedSeconds, 100*(*dx.FirstSeconds / *dx.UncheckedSeconds - 1))
+		}
+		// correctness of checkout (not a performance target, but gates them)
+		if d.Name != "big" {
+			const t = "checkout restores v2 byte-for-byte"
+			switch {
+			case dx.Verify == "OK":
+				add(t, d.Name, "PASS", "sha256 of every file matches freshly generated v2")
+			case dx.Verify != "":
+				add(t, d.Name, "FAIL", "%s", strings.TrimPrefix(dx.Verify, "FAIL: "))
+			default:
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			}
+		}
+		// 4. peak RSS on the big file
+		if d.Name == "big" {
+			t := "peak RSS ≤ 300 MiB committing the 4 GiB file"
+			if rep.Scale != 1 {
+				t += fmt.Sprintf(" (scaled: %s)", human(d.V1Bytes))
+			}
+			if dx.FirstRSSKiB == nil {
+				add(t, d.Name, "FAIL", "%s", dxFailed(d))
+			} else {
+				mib := float64(*dx.FirstRSSKiB) / 1024
+				add(t, d.Name, passFail(mib <= targetRSSMiB), "first commit peak RSS %.0f MiB", mib)
+			}
+		}
+	}
+	if rep.SkipBig {
+		add("peak RSS ≤ 300 MiB committing the 4 GiB file", "big", "SKIPPED", "-skip-big")
+	}
+	rep.evaluateRemote(add)
+	counts := map[string]int{}
+	for _, t := range rep.Targets {
+		counts[t.Result]++
+	}
+	var parts []string
+	for _, k := range []string{"PASS", "FAIL", "N/A", "SKIPPED"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	rep.Summary = strings.Join(parts, ", ")
+	if rep.Summary == "" {
+		rep.Summary = "nothing evaluated"
+	}
+}

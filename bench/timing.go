@@ -1,0 +1,52 @@
+package main
+
+// Timing dx's commands: the page cache dropped before each, and the
+// median of three for the short ones.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+func mbps(n int64, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return float64(n) / 1e6 / seconds
+}
+
+// timed drops caches, then runs one dx command in repo.
+func (b *bench) timed(repo string, args ...string) (runResult, bool) {
+	dropped := b.drop.drop()
+	logf("  dx %s ...", strings.Join(args, " "))
+	r := b.rn.run(repo, nil, b.cfg.dx, args...)
+	if r.Err != nil {
+		logf("  dx %s: %s (%.1fs)", args[0], r.errLine(), r.Seconds)
+	} else {
+		logf("  dx %s: %.2fs, peak RSS %.0f MiB", args[0], r.Seconds, float64(r.MaxRSSKiB)/1024)
+	}
+	return r, dropped
+}
+
+// shortRun: a ceiling, first commit or merge timed under this many
+// seconds is run three times and its median taken (as hyperfine would):
+// on these virtual machines the same run varies much from one minute to
+// the next, and in a short run start-up and the final sync weigh in too.
+// (Only the 4 GiB file, whose runs are long, is run once.)
+const shortRun = 10.0
+
+// median runs again twice more and returns the run with the median time,
+// and a note of all three times. A failed run is returned as it is.
+func (b *bench) median(first runResult, again func() (runResult, bool)) (runResult, string) {
+	runs := []runResult{first}
+	for range 2 {
+		r, _ := again()
+		if r.Err != nil {
+			return r, ""
+		}
+		runs = append(runs, r)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Seconds < runs[j].Seconds })
+	return runs[1], fmt.Sprintf("median of 3 runs: %.2f, %.2f, %.2f s", runs[0].Seconds, runs[1].Seconds, runs[2].Seconds)
+}
