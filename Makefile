@@ -15,7 +15,7 @@ FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit
 all: build
 
 # A static binary (no cgo): dx needs none, and the dynamic loader alone
-# cost every command ~5 ms of start-up.
+# added to every command's start-up.
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/dx
 

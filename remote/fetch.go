@@ -510,11 +510,11 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 
 // rangeBufs recycles the buffers ranges are read into, and the buffers
 // their objects are decompressed into to be verified, one pair per
-// concurrent GET: fresh memory costs a page fault every 4 KiB (~14 µs on
-// the machines measured, where a clone of a 1 GiB table downloaded 324
-// MiB into fresh 16 MiB buffers). Range buffers are mapped in huge pages
-// where the system allows. An object's bytes are staged (copied) before
-// its range buffer goes back.
+// concurrent GET: fresh memory costs a page fault every 4 KiB, slow on
+// virtual machines whose host backs guest memory lazily, and a clone
+// reads all it downloads into these buffers. Range buffers are mapped in
+// huge pages where the system allows. An object's bytes are staged
+// (copied) before its range buffer goes back.
 type rangeBufs struct {
 	mu       sync.Mutex
 	idle     [][2][]byte

@@ -3,22 +3,23 @@
 // the Go heap.
 //
 // On the virtual machines dx is measured on, a process's first touch of a
-// 4 KiB page costs ~14 µs (the host backs guest memory lazily), so a
-// command that builds a 16 MiB heap spends ~60 ms in page faults: a third
-// of a row merge of a 134 MB table. The same memory in 2 MiB huge pages
-// faults 512 times less often. Linux gives huge pages to anonymous memory
-// advised MADV_HUGEPAGE (the usual setting, "madvise"), and the Go
-// runtime advises none of its heap, so Grow does: it grows the heap by
-// one big allocation, advises its range, and frees it with a GC (cheap
-// while the heap is small); the runtime hands out the lowest free pages
-// first, so the allocations that follow land there.
+// 4 KiB page is slow (the host backs guest memory lazily), so a command
+// that builds a heap of several MiB spends a good part of its run in page
+// faults. The same memory in 2 MiB huge pages faults 512 times less
+// often. Linux gives huge pages to anonymous memory advised MADV_HUGEPAGE
+// (the usual setting, "madvise"), and the Go runtime advises none of its
+// heap, so Grow does: it grows the heap by one big allocation, advises its
+// range, and frees it with a GC (cheap while the heap is small); the
+// runtime hands out the lowest free pages first, so the allocations that
+// follow land there.
 package hugeheap
 
 import "runtime"
 
 // Grow backs the next n bytes of Go heap with huge pages, where the system
 // allows it; elsewhere it does nothing. Call it once, early, in a command
-// that will allocate several MiB; a small command would pay ~1 ms for it.
+// that will allocate several MiB; a small command would pay more for it
+// (an allocation, a system call and a GC) than it saves.
 func Grow(n int) {
 	if n <= 0 || !supported {
 		return

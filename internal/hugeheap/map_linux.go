@@ -9,9 +9,9 @@ import (
 // 2 MiB-aligned and advised for transparent huge pages, and the mapping
 // to pass to Unmap; nil if the system refuses. For big buffers that are
 // reused (pack buffers, download ranges): on the virtual machines
-// measured, a first touch of a 4 KiB page cost ~15 µs (copying a chunk
-// into a fresh buffer ran at ~270 MB/s), while a 2 MiB huge page costs
-// about the same as one small page.
+// measured, a first touch of a 4 KiB page is slow enough that copying
+// into a fresh buffer runs far below memory speed, while a 2 MiB huge
+// page costs about the same as one small page.
 func Map(n int) (b, mapping []byte) {
 	m, err := syscall.Mmap(-1, 0, n+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
