@@ -13,8 +13,16 @@ import (
 	"github.com/dxdata/dx/merge"
 )
 
-// errConflicts makes dx exit non-zero after printing the conflicts.
-var errConflicts = errors.New("automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')")
+// stoppedOnConflicts ends a merge (or pull) that stopped on conflicts in
+// the worktree, once they are printed. Like a merge --into that meets
+// conflicts, it is a repo.ErrMergeConflicts.
+type stoppedOnConflicts struct{}
+
+func (stoppedOnConflicts) Error() string {
+	return "automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')"
+}
+
+func (stoppedOnConflicts) Unwrap() error { return repo.ErrMergeConflicts }
 
 func (a *app) mergeCmd() *cobra.Command {
 	var msg, into string
@@ -101,7 +109,7 @@ func (a *app) mergeCmd() *cobra.Command {
 					return err
 				}
 				if len(res.Conflicts) > 0 {
-					return errConflicts
+					return stoppedOnConflicts{}
 				}
 				return nil
 			})

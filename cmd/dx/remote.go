@@ -242,7 +242,7 @@ func (a *app) pullCmd() *cobra.Command {
 					}
 				}
 				if err == nil && res.Merge != nil && len(res.Merge.Conflicts) > 0 {
-					return errConflicts
+					return stoppedOnConflicts{}
 				}
 				return err
 			})
