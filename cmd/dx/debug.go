@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -58,5 +57,3 @@ func (a *app) debugCmd() *cobra.Command {
 	})
 	return dbg
 }
-
-var _ = os.Stdout

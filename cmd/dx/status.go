@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -60,59 +59,4 @@ func (a *app) statusCmd() *cobra.Command {
 	c.Flags().BoolVarP(&short, "short", "s", false, "one line per change")
 	c.Flags().BoolVarP(&nul, "null", "z", false, "like --short, but paths unquoted and each entry ended by a NUL byte")
 	return c
-}
-
-func shortID(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-func changeLetter(k repo.ChangeKind) string {
-	switch k {
-	case repo.Added:
-		return "A"
-	case repo.Deleted:
-		return "D"
-	case repo.Renamed:
-		return "R"
-	}
-	return "M"
-}
-
-// printChangesNUL lists changes as status -z does, for programs: a
-// letter, a space and the path, unquoted and ended by a NUL byte; a
-// rename's source follows as one more NUL-ended field (git's order).
-func printChangesNUL(w io.Writer, cs []repo.Change) {
-	for _, c := range cs {
-		fmt.Fprintf(w, "%s %s\x00", changeLetter(c.Kind), c.Path)
-		if c.Kind == repo.Renamed {
-			fmt.Fprintf(w, "%s\x00", c.From)
-		}
-	}
-}
-
-// printNames lists the changed paths, one a line and quoted, or with nul
-// unquoted and each ended by a NUL byte.
-func printNames(w io.Writer, cs []repo.Change, nul bool) {
-	for _, c := range cs {
-		if nul {
-			fmt.Fprintf(w, "%s\x00", c.Path)
-		} else {
-			fmt.Fprintln(w, quotePath(c.Path))
-		}
-	}
-}
-
-// printChanges lists changes, one a line.
-func printChanges(w io.Writer, cs []repo.Change, short bool) {
-	for _, c := range cs {
-		name := changeName(c, " -> ")
-		if short {
-			fmt.Fprintf(w, "%s %s\n", changeLetter(c.Kind), name)
-		} else {
-			fmt.Fprintf(w, "  %-9s %s\n", string(c.Kind)+":", name)
-		}
-	}
 }
