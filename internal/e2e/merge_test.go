@@ -263,8 +263,8 @@ func TestMergeConflicts(t *testing.T) {
 	before := manifest(t, r.dir)
 
 	res := r.run("merge", "feature")
-	if res.code == 0 {
-		t.Fatalf("conflicting merge succeeded: %s", res.stdout)
+	if res.code != exitConflicts {
+		t.Fatalf("conflicting merge: exit %d, want %d: %s", res.code, exitConflicts, res.stdout)
 	}
 	for _, want := range []string{"content:", "notes.txt", "rows:", "t.csv (1 keys: 2)", "report: t.csv.conflicts.csv"} {
 		if !strings.Contains(res.stdout, want) {
