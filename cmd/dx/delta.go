@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -35,9 +36,18 @@ type deltaJSON struct {
 	Files   []deltaFileJSON `json:"files"`
 }
 
+// deltaOptions are the arguments and flags of dx delta.
+type deltaOptions struct {
+	model  string // MODEL[@VERSION]
+	rev    string // HEAD when empty
+	out    string // write the delta into this directory
+	format string // rows as csv or jsonl
+	stat   bool   // only count the changes
+	asJSON bool
+}
+
 func (a *app) deltaCmd() *cobra.Command {
-	var out, format string
-	var asJSON, stat bool
+	var o deltaOptions
 	c := &cobra.Command{
 		Annotations: bigHeap,
 		Use:         "delta MODEL[@VERSION] [REV] [--out DIR] [--format csv|jsonl]",
@@ -51,51 +61,56 @@ func (a *app) deltaCmd() *cobra.Command {
 			"model can be retrained on just the changes.",
 		Args: args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if format != "" && format != "csv" && format != "jsonl" {
-				return usageError{fmt.Errorf("--format %q: want csv or jsonl", format)}
+			if o.format != "" && o.format != "csv" && o.format != "jsonl" {
+				return usageError{fmt.Errorf("--format %q: want csv or jsonl", o.format)}
 			}
-			rev := ""
+			o.model = args[0]
 			if len(args) == 2 {
-				rev = args[1]
+				o.rev = args[1]
 			}
-			return a.openRepo(ctx, store.ReadCaching, func(r *repo.Repo) error {
-				d, err := r.Delta(ctx, args[0], rev)
-				if err != nil {
-					return err
-				}
-				if out == "" {
-					var all []repo.TableDiff
-					for _, dd := range d.Data {
-						all = append(all, dd.Tables...)
-					}
-					return printRowDiffs(a, all, asJSON, stat, format)
-				}
-				if format == "" {
-					format = "jsonl"
-				}
-				sum, err := writeDelta(cmd, r, d, out, format)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return a.printJSON(sum)
-				}
-				a.printf("Delta of %s@%d up to %s: %d changed paths written to %s\n", sum.Model, sum.Version, d.To.Short(), len(sum.Files), out)
-				return nil
-			})
+			return a.runDelta(cmd.Context(), o)
 		},
 	}
-	c.Flags().StringVar(&out, "out", "", "write the delta into this directory (created; must be empty)")
-	c.Flags().StringVar(&format, "format", "", "rows as csv or jsonl (default jsonl with --out)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().BoolVar(&stat, "stat", false, "only count the changes")
+	c.Flags().StringVar(&o.out, "out", "", "write the delta into this directory (created; must be empty)")
+	c.Flags().StringVar(&o.format, "format", "", "rows as csv or jsonl (default jsonl with --out)")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&o.stat, "stat", false, "only count the changes")
 	return c
 }
 
+// runDelta prints, or with o.out writes, what changed in a model's data
+// since it was trained.
+func (a *app) runDelta(ctx context.Context, o deltaOptions) error {
+	return a.openRepo(ctx, store.ReadCaching, func(r *repo.Repo) error {
+		d, err := r.Delta(ctx, o.model, o.rev)
+		if err != nil {
+			return err
+		}
+		if o.out == "" {
+			var all []repo.TableDiff
+			for _, dd := range d.Data {
+				all = append(all, dd.Tables...)
+			}
+			return printRowDiffs(a, all, o.asJSON, o.stat, o.format)
+		}
+		format := o.format
+		if format == "" {
+			format = "jsonl"
+		}
+		sum, err := writeDelta(ctx, r, d, o.out, format)
+		if err != nil {
+			return err
+		}
+		if o.asJSON {
+			return a.printJSON(sum)
+		}
+		a.printf("Delta of %s@%d up to %s: %d changed paths written to %s\n", sum.Model, sum.Version, d.To.Short(), len(sum.Files), o.out)
+		return nil
+	})
+}
+
 // writeDelta writes a delta into dir.
-func writeDelta(cmd *cobra.Command, r *repo.Repo, d *repo.ModelDelta, dir, format string) (*deltaJSON, error) {
-	ctx := cmd.Context()
+func writeDelta(ctx context.Context, r *repo.Repo, d *repo.ModelDelta, dir, format string) (*deltaJSON, error) {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("delta --out: %s is not empty: %w", dir, repo.ErrExists)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {

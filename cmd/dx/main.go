@@ -21,19 +21,25 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, stop := cancelOnSignal(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// Exit codes.
+// Exit codes, each documented in the README. A script can tell what to do
+// next from them: fix the worktree (3), resolve conflicts (4), pull (5),
+// wait (6), fix the data (7).
 const (
-	exitOK       = 0
-	exitError    = 1
-	exitUsage    = 2
-	exitConflict = 3 // refused: local changes, files in the way or immutable, non-fast-forward, locked
+	exitOK             = 0
+	exitError          = 1
+	exitUsage          = 2
+	exitWorktree       = 3   // refused because of the worktree: local changes, files in the way, files not writable
+	exitConflicts      = 4   // a merge stopped on conflicts, or --continue found some unresolved
+	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap
+	exitLocked         = 6   // another dx process holds the repository
+	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
+	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -54,13 +60,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	// A command a signal stopped fails however it noticed: the signal is
+	// what the user needs to know.
+	var in interruption
+	if errors.As(context.Cause(ctx), &in) {
+		err = in
+	}
 	fmt.Fprintln(stderr, "dx: "+oneLine(message(err)))
 	return exitCode(err)
+}
+
+// interruption is why a command's context was cancelled: a signal.
+type interruption struct{ signal syscall.Signal }
+
+func (in interruption) Error() string { return "stopped by " + in.signal.String() }
+
+// cancelOnSignal returns a context cancelled, with an interruption as its
+// cause, by the first SIGINT or SIGTERM; later ones are ignored until stop.
+func cancelOnSignal(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-signals; ok {
+			cancel(interruption{s.(syscall.Signal)})
+		}
+	}()
+	return ctx, func() { signal.Stop(signals) }
 }
 
 // message turns an error into what a user reads.
 func message(err error) string {
 	var lc *repo.LocalChangesError
+	var in interruption
 	switch {
 	case errors.As(err, &lc):
 		return lc.Error()
@@ -72,20 +104,34 @@ func message(err error) string {
 		return "no space left on device; nothing was lost: free some space and run the command again"
 	case errors.Is(err, check.ErrInvalid):
 		return err.Error() + " (fix it, or dx commit --no-verify to store it unchecked)"
-	case errors.Is(err, context.Canceled):
+	case errors.As(err, &in):
+		if in.signal == syscall.SIGTERM {
+			return "terminated; nothing was lost, run the command again"
+		}
 		return "interrupted; nothing was lost, run the command again"
 	}
 	return err.Error()
 }
 
+// exitCode is the one place errors become exit codes.
 func exitCode(err error) int {
-	var ue usageError
+	var usage usageError
+	var in interruption
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &usage):
 		return exitUsage
-	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable), errors.Is(err, repo.ErrUnresolved), errors.Is(err, check.ErrInvalid), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrRefChanged),
-		errors.Is(err, remote.ErrNonFastForward):
-		return exitConflict
+	case errors.As(err, &in):
+		return exitSignal + int(in.signal)
+	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable):
+		return exitWorktree
+	case errors.Is(err, repo.ErrMergeConflicts), errors.Is(err, repo.ErrUnresolved):
+		return exitConflicts
+	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged):
+		return exitNotFastForward
+	case errors.Is(err, store.ErrLocked):
+		return exitLocked
+	case errors.Is(err, check.ErrInvalid):
+		return exitInvalidData
 	}
 	return exitError
 }

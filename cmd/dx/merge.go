@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +14,31 @@ import (
 	"github.com/dxdata/dx/merge"
 )
 
-// errConflicts makes dx exit non-zero after printing the conflicts.
-var errConflicts = errors.New("automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')")
+// stoppedOnConflicts ends a merge (or pull) that stopped on conflicts in
+// the worktree, once they are printed. Like a merge --into that meets
+// conflicts, it is a repo.ErrMergeConflicts.
+type stoppedOnConflicts struct{}
+
+func (stoppedOnConflicts) Error() string {
+	return "automatic merge failed; fix the conflicts, then run 'dx merge --continue' (or 'dx merge --abort')"
+}
+
+func (stoppedOnConflicts) Unwrap() error { return repo.ErrMergeConflicts }
+
+// mergeOptions are the arguments and flags of dx merge.
+type mergeOptions struct {
+	rev      string
+	message  string
+	into     string   // merge into this branch, in the store alone
+	resolved bool     // mark paths resolved
+	paths    []string // with resolved
+	cont     bool     // commit the merge in progress
+	abort    bool     // give up the merge in progress
+	asJSON   bool
+}
 
 func (a *app) mergeCmd() *cobra.Command {
-	var msg, into string
-	var cont, abort, resolved, asJSON bool
+	var o mergeOptions
 	c := &cobra.Command{
 		Annotations: bigHeap,
 		Use:         "merge [--into BRANCH] REV | --resolved PATH... | --continue | --abort",
@@ -34,86 +54,96 @@ func (a *app) mergeCmd() *cobra.Command {
 			"lakeFS merge): the worktree is neither read nor written, the branch moves only if nobody moved it\n" +
 			"meanwhile, and a conflict stops the merge with nothing written.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if resolved {
-				if cont || abort || into != "" || len(args) == 0 {
+			if o.resolved {
+				if o.cont || o.abort || o.into != "" || len(args) == 0 {
 					return usageError{errors.New("usage: dx merge --resolved PATH...")}
 				}
-				return a.withRepo(ctx, func(r *repo.Repo) error {
-					rel, err := a.relPaths(r, args)
-					if err != nil {
-						return err
-					}
-					marked, err := r.MarkResolved(rel)
-					if err != nil {
-						return fmt.Errorf("merge --resolved: %w", err)
-					}
-					for _, p := range marked {
-						a.printf("resolved: %s\n", quotePath(p))
-					}
-					return nil
-				})
+				o.paths = args
+				return a.runMerge(cmd.Context(), o)
 			}
 			if len(args) > 1 {
 				return usageError{errors.New("merge takes one revision")}
 			}
 			switch {
-			case cont && abort:
+			case o.cont && o.abort:
 				return usageError{errors.New("--continue and --abort exclude each other")}
-			case (cont || abort) && len(args) > 0:
+			case (o.cont || o.abort) && len(args) > 0:
 				return usageError{errors.New("--continue and --abort take no revision")}
-			case (cont || abort) && into != "":
+			case (o.cont || o.abort) && o.into != "":
 				return usageError{errors.New("--into merges in one step: it has nothing to continue or abort")}
-			case !cont && !abort && len(args) == 0:
+			case !o.cont && !o.abort && len(args) == 0:
 				return usageError{errors.New("usage: dx merge REV | --continue | --abort")}
 			}
-			return a.withRepo(ctx, func(r *repo.Repo) error {
-				switch {
-				case cont:
-					res, err := r.MergeContinue(ctx)
-					if err != nil {
-						return err
-					}
-					if asJSON {
-						return a.printJSON(res)
-					}
-					a.printf("[%s] merge committed\n", res.ID.Short())
-					return nil
-				case abort:
-					if err := r.MergeAbort(ctx); err != nil {
-						return err
-					}
-					a.printf("Merge aborted; the worktree is back at HEAD\n")
-					return nil
-				}
-				res, err := r.Merge(ctx, repo.MergeOptions{Rev: args[0], Message: msg, Into: into})
-				if err != nil && !(errors.Is(err, repo.ErrMergeConflicts) && res != nil) {
-					return err
-				}
-				if asJSON {
-					if err := a.printJSON(mergeJSON(res)); err != nil {
-						return err
-					}
-				} else {
-					printMerge(a, args[0], into, res)
-				}
-				if err != nil {
-					return err
-				}
-				if len(res.Conflicts) > 0 {
-					return errConflicts
-				}
-				return nil
-			})
+			if len(args) == 1 {
+				o.rev = args[0]
+			}
+			return a.runMerge(cmd.Context(), o)
 		},
 	}
-	c.Flags().StringVarP(&msg, "message", "m", "", "message of the merge commit")
-	c.Flags().BoolVar(&cont, "continue", false, "commit a merge whose conflicts are resolved")
-	c.Flags().BoolVar(&abort, "abort", false, "give up a merge and restore the worktree")
-	c.Flags().BoolVar(&resolved, "resolved", false, "mark the conflicts at PATH... resolved, as the worktree now holds them")
-	c.Flags().StringVar(&into, "into", "", "merge into this `BRANCH` (not the one checked out) in the store alone, leaving the worktree as it is; conflicts stop it with nothing written")
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().StringVarP(&o.message, "message", "m", "", "message of the merge commit")
+	c.Flags().BoolVar(&o.cont, "continue", false, "commit a merge whose conflicts are resolved")
+	c.Flags().BoolVar(&o.abort, "abort", false, "give up a merge and restore the worktree")
+	c.Flags().BoolVar(&o.resolved, "resolved", false, "mark the conflicts at PATH... resolved, as the worktree now holds them")
+	c.Flags().StringVar(&o.into, "into", "", "merge into this `BRANCH` (not the one checked out) in the store alone, leaving the worktree as it is; conflicts stop it with nothing written")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print as JSON")
 	return c
+}
+
+// runMerge merges o.rev, or marks paths resolved, or continues or aborts
+// the merge in progress. A merge that stops on conflicts fails once they
+// are printed.
+func (a *app) runMerge(ctx context.Context, o mergeOptions) error {
+	return a.withRepo(ctx, func(r *repo.Repo) error {
+		switch {
+		case o.resolved:
+			rel, err := a.relPaths(r, o.paths)
+			if err != nil {
+				return err
+			}
+			marked, err := r.MarkResolved(rel)
+			if err != nil {
+				return fmt.Errorf("merge --resolved: %w", err)
+			}
+			for _, p := range marked {
+				a.printf("resolved: %s\n", quotePath(p))
+			}
+			return nil
+		case o.cont:
+			res, err := r.MergeContinue(ctx)
+			if err != nil {
+				return err
+			}
+			if o.asJSON {
+				return a.printJSON(res)
+			}
+			a.printf("[%s] merge committed\n", res.ID.Short())
+			return nil
+		case o.abort:
+			if err := r.MergeAbort(ctx); err != nil {
+				return err
+			}
+			a.printf("Merge aborted; the worktree is back at HEAD\n")
+			return nil
+		}
+		res, err := r.Merge(ctx, repo.MergeOptions{Rev: o.rev, Message: o.message, Into: o.into})
+		if err != nil && !(errors.Is(err, repo.ErrMergeConflicts) && res != nil) {
+			return err
+		}
+		if o.asJSON {
+			if err := a.printJSON(mergeJSON(res)); err != nil {
+				return err
+			}
+		} else {
+			printMerge(a, o.rev, o.into, res)
+		}
+		if err != nil {
+			return err
+		}
+		if len(res.Conflicts) > 0 {
+			return stoppedOnConflicts{}
+		}
+		return nil
+	})
 }
 
 type conflictJSON struct {
@@ -224,27 +254,4 @@ func printMergeState(w io.Writer, m *repo.MergeState) {
 	} else {
 		fmt.Fprintln(w, "  (all resolved: dx merge --continue, or dx merge --abort)")
 	}
-}
-
-// checkoutSide restores paths from one side of the merge in progress.
-func (a *app) checkoutSide(cmd *cobra.Command, ours, theirs bool, paths []string) error {
-	if ours && theirs {
-		return usageError{errors.New("--ours and --theirs exclude each other")}
-	}
-	return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
-		rel, err := a.relPaths(r, paths)
-		if err != nil {
-			return err
-		}
-		res, err := r.ResolveWithSide(cmd.Context(), theirs, rel)
-		if err != nil {
-			return fmt.Errorf("checkout --ours/--theirs: %w", err)
-		}
-		name := "ours"
-		if theirs {
-			name = "theirs"
-		}
-		a.printf("Restored %d files from %s (%s), marked resolved\n", res.Written, name, res.Target.Short())
-		return nil
-	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
 )
 
@@ -25,7 +25,6 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "Store a model artifact and record a new version of the model",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			if o.Artifact == "" {
 				return usageError{errors.New("--artifact PATH is required")}
 			}
@@ -37,17 +36,7 @@ func (a *app) modelCmd() *cobra.Command {
 				return err
 			}
 			o.Name, o.Dir = args[0], cwd()
-			return a.withRepo(ctx, func(r *repo.Repo) error {
-				mv, err := r.RegisterModel(ctx, o)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return a.printJSON(mv)
-				}
-				a.printf("Registered %s@%d (%s), trained on %s\n", mv.Name, mv.Version, mv.ID.Short(), describeData(mv.Data))
-				return nil
-			})
+			return a.runModelRegister(cmd.Context(), o, asJSON)
 		},
 	}
 	register.Flags().StringVar(&o.Artifact, "artifact", "", "the model file or directory")
@@ -62,22 +51,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "List models and their latest versions",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
-				ms, err := r.Models(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if listJSON {
-					if ms == nil {
-						ms = []*repo.ModelVersion{}
-					}
-					return a.printJSON(ms)
-				}
-				for _, m := range ms {
-					fmt.Fprintf(a.stdout, "%s@%d\t%s\t%s\n", m.Name, m.Version, m.Time, describeData(m.Data))
-				}
-				return nil
-			})
+			return a.runModelList(cmd.Context(), listJSON)
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print as JSON")
@@ -88,17 +62,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "Show a model version",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
-				mv, err := r.Model(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				if showJSON {
-					return a.printJSON(mv)
-				}
-				printModel(a, mv)
-				return nil
-			})
+			return a.runModelShow(cmd.Context(), args[0], showJSON)
 		},
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print as JSON")
@@ -109,19 +73,7 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "List a model's versions, newest first",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepoRead(cmd.Context(), func(r *repo.Repo) error {
-				ms, err := r.ModelLog(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				if logJSON {
-					return a.printJSON(ms)
-				}
-				for _, m := range ms {
-					fmt.Fprintf(a.stdout, "%s@%d %s %s  %s\n", m.Name, m.Version, m.ID.Short(), m.Time, describeData(m.Data))
-				}
-				return nil
-			})
+			return a.runModelLog(cmd.Context(), args[0], logJSON)
 		},
 	}
 	logc.Flags().BoolVar(&logJSON, "json", false, "print as JSON")
@@ -131,89 +83,90 @@ func (a *app) modelCmd() *cobra.Command {
 		Short: "Write a model version's artifact into DIR",
 		Args:  args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
-				mv, n, err := r.ModelCheckout(cmd.Context(), args[0], args[1])
-				if err != nil {
-					return err
-				}
-				a.printf("Wrote %s@%d into %s (%d files)\n", mv.Name, mv.Version, args[1], n)
-				return nil
-			})
+			return a.runModelCheckout(cmd.Context(), args[0], args[1])
 		},
 	}
 	c.AddCommand(register, list, show, logc, checkout)
 	return c
 }
 
-func (a *app) lineageCmd() *cobra.Command {
-	var asJSON bool
-	var limit int
-	c := &cobra.Command{
-		Use:   "lineage MODEL[@VERSION] | REV | PATH | REV:PATH",
-		Short: "What data trained a model, or which models used some data",
-		Long: "dx lineage MODEL[@VERSION] lists the data commits (and paths) the version was trained on,\n" +
-			"with their history. dx lineage REV, PATH or REV:PATH lists every model version trained on\n" +
-			"data containing it: a data commit with REV in its history, whose data covers PATH.",
-		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			arg := args[0]
-			return a.withRepoRead(ctx, func(r *repo.Repo) error {
-				if _, err := r.Model(ctx, arg); err == nil {
-					l, err := r.ModelLineage(ctx, arg, limit)
-					if err != nil {
-						return err
-					}
-					if asJSON {
-						return a.printJSON(l)
-					}
-					fmt.Fprintf(a.stdout, "%s@%d was trained on:\n", l.Model.Name, l.Model.Version)
-					for _, d := range l.Data {
-						fmt.Fprintf(a.stdout, "  %s\n", describeData([]repo.ModelData{d.ModelData}))
-						for _, e := range d.Log {
-							fmt.Fprintf(a.stdout, "    %s %s\n", e.ID.Short(), dag.Subject(e.Message))
-						}
-					}
-					return nil
-				} else if !errors.Is(err, repo.ErrUnknownModel) {
-					return err
-				}
-				rev, p := arg, ""
-				if before, after, ok := strings.Cut(arg, ":"); ok {
-					rev, p = before, after
-				} else if _, err := r.Resolve(ctx, arg); err != nil {
-					if !errors.Is(err, repo.ErrUnknownRevision) {
-						return err
-					}
-					rel, err := r.Rel(cwd(), arg)
-					if err != nil {
-						return fmt.Errorf("lineage: %q is not a model, a revision or a path: %w", arg, err)
-					}
-					rev, p = "", rel
-				}
-				ms, err := r.ModelsUsing(ctx, rev, p)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if ms == nil {
-						ms = []*repo.ModelVersion{}
-					}
-					return a.printJSON(ms)
-				}
-				if len(ms) == 0 {
-					a.printf("No model version was trained on data containing %s\n", arg)
-				}
-				for _, m := range ms {
-					fmt.Fprintf(a.stdout, "%s@%d %s  %s\n", m.Name, m.Version, m.Time, describeData(m.Data))
-				}
-				return nil
-			})
-		},
-	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().IntVarP(&limit, "max-count", "n", 10, "history shown per data commit")
-	return c
+// runModelRegister stores a model artifact and records a new version.
+func (a *app) runModelRegister(ctx context.Context, o repo.RegisterOptions, asJSON bool) error {
+	return a.withRepo(ctx, func(r *repo.Repo) error {
+		mv, err := r.RegisterModel(ctx, o)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return a.printJSON(mv)
+		}
+		a.printf("Registered %s@%d (%s), trained on %s\n", mv.Name, mv.Version, mv.ID.Short(), describeData(mv.Data))
+		return nil
+	})
+}
+
+// runModelList lists the models and their latest versions.
+func (a *app) runModelList(ctx context.Context, asJSON bool) error {
+	return a.withRepoRead(ctx, func(r *repo.Repo) error {
+		ms, err := r.Models(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			if ms == nil {
+				ms = []*repo.ModelVersion{}
+			}
+			return a.printJSON(ms)
+		}
+		for _, m := range ms {
+			fmt.Fprintf(a.stdout, "%s@%d\t%s\t%s\n", m.Name, m.Version, m.Time, describeData(m.Data))
+		}
+		return nil
+	})
+}
+
+// runModelShow prints the model version NAME[@VERSION].
+func (a *app) runModelShow(ctx context.Context, nameVersion string, asJSON bool) error {
+	return a.withRepoRead(ctx, func(r *repo.Repo) error {
+		mv, err := r.Model(ctx, nameVersion)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return a.printJSON(mv)
+		}
+		printModel(a, mv)
+		return nil
+	})
+}
+
+// runModelLog lists a model's versions, newest first.
+func (a *app) runModelLog(ctx context.Context, name string, asJSON bool) error {
+	return a.withRepoRead(ctx, func(r *repo.Repo) error {
+		ms, err := r.ModelLog(ctx, name)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return a.printJSON(ms)
+		}
+		for _, m := range ms {
+			fmt.Fprintf(a.stdout, "%s@%d %s %s  %s\n", m.Name, m.Version, m.ID.Short(), m.Time, describeData(m.Data))
+		}
+		return nil
+	})
+}
+
+// runModelCheckout writes the artifact of NAME[@VERSION] into dir.
+func (a *app) runModelCheckout(ctx context.Context, nameVersion, dir string) error {
+	return a.withRepo(ctx, func(r *repo.Repo) error {
+		mv, n, err := r.ModelCheckout(ctx, nameVersion, dir)
+		if err != nil {
+			return err
+		}
+		a.printf("Wrote %s@%d into %s (%d files)\n", mv.Name, mv.Version, dir, n)
+		return nil
+	})
 }
 
 func keyValues(flag string, kvs []string) (map[string]string, error) {

@@ -1,24 +1,15 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dxdata/dx/internal/hugeheap"
-	"github.com/dxdata/dx/internal/progress"
-	"github.com/dxdata/dx/internal/repo"
-	"github.com/dxdata/dx/store"
 )
 
 // app holds the global flags and output streams of one invocation.
@@ -89,11 +80,9 @@ func (a *app) rootCmd() *cobra.Command {
 // Commands annotated bigHeap (those that scan the worktree, row diffs and
 // merges) build heaps of several MiB in a fraction of a second: their
 // first bigHeapBytes of heap are backed by huge pages (see
-// internal/hugeheap). Measured with a cold page cache: a merge of two
-// branches of a 134 MB table took 0.21 s instead of 0.23 (1,700 page
-// faults instead of 4,500), a no-change commit of 20,000 files 0.165 s
-// instead of 0.18 (1,700 instead of 3,200). A small command (log, branch)
-// would pay ~2 ms for it.
+// internal/hugeheap), which saves them most of their page faults. A
+// small command (log, branch) would pay more for the huge pages than it
+// saves, so it is not annotated.
 var bigHeap = map[string]string{heapAnnotation: "big"}
 
 const (
@@ -109,98 +98,4 @@ func args(v cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// withRepo opens the repository for a command that writes to it.
-func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
-	return a.openRepo(ctx, store.ReadWrite, fn)
-}
-
-// withRepoRead opens the repository for a command that only reads it: such
-// commands share it and work on a full disk.
-func (a *app) withRepoRead(ctx context.Context, fn func(r *repo.Repo) error) error {
-	return a.openRepo(ctx, store.ReadOnly, fn)
-}
-
-// openRepo opens the repository for one command and closes it after,
-// printing store counters when --stats is set.
-func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo.Repo) error) error {
-	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn, Store: store.Options{Access: access}}
-	if v := os.Getenv("DX_DATE"); v != "" {
-		t, err := parseDate(v)
-		if err != nil {
-			return err
-		}
-		opts.Now = func() time.Time { return t }
-	}
-	r, err := repo.Open(ctx, a.dir, opts)
-	if err != nil {
-		return err
-	}
-	ferr := fn(r)
-	var cerr error
-	if ferr != nil {
-		cerr = r.Store.Abandon()
-	} else {
-		cerr = r.Close()
-	}
-	if a.stats {
-		b, _ := json.Marshal(r.Store.Stats().Snapshot())
-		fmt.Fprintln(a.stderr, string(b))
-	}
-	if ferr != nil {
-		return ferr
-	}
-	return cerr
-}
-
-// warn prints a warning on stderr, unless quiet.
-func (a *app) warn(msg string) {
-	if !a.quiet {
-		fmt.Fprintln(a.stderr, "dx: warning: "+oneLine(msg))
-	}
-}
-
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// info is where a command says what it did: stdout, or nowhere with
-// --quiet. What is itself the result (a listing, a diff, a file's content,
-// merge conflicts) goes to a.stdout whatever the flag.
-func (a *app) info() io.Writer {
-	if a.quiet {
-		return io.Discard
-	}
-	return a.stdout
-}
-
-// printf prints to info.
-func (a *app) printf(format string, args ...any) {
-	fmt.Fprintf(a.info(), format, args...)
-}
-
-func cwd() string {
-	d, _ := os.Getwd()
-	return d
-}
-
-// parseDate reads DX_DATE, which pins the time of new commits (like git's
-// GIT_COMMITTER_DATE) for reproducible IDs: RFC 3339 or @unix-seconds.
-func parseDate(v string) (time.Time, error) {
-	if strings.HasPrefix(v, "@") {
-		n, err := strconv.ParseInt(v[1:], 10, 64)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("DX_DATE %q: want RFC 3339 or @unix-seconds", v)
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("DX_DATE %q: want RFC 3339 or @unix-seconds", v)
-	}
-	return t, nil
 }

@@ -263,8 +263,8 @@ func TestMergeConflicts(t *testing.T) {
 	before := manifest(t, r.dir)
 
 	res := r.run("merge", "feature")
-	if res.code == 0 {
-		t.Fatalf("conflicting merge succeeded: %s", res.stdout)
+	if res.code != exitConflicts {
+		t.Fatalf("conflicting merge: exit %d, want %d: %s", res.code, exitConflicts, res.stdout)
 	}
 	for _, want := range []string{"content:", "notes.txt", "rows:", "t.csv (1 keys: 2)", "report: t.csv.conflicts.csv"} {
 		if !strings.Contains(res.stdout, want) {
@@ -305,8 +305,8 @@ func TestMergeConflicts(t *testing.T) {
 	}
 	r.ok("checkout", "--theirs", "notes.txt")
 	r.write("t.csv", "id,name,amount\n1,a,11\n2,RESOLVED,20\n3,c,33\n")
-	if res := r.fails("unresolved conflicts in t.csv", "merge", "--continue"); res.code != 3 {
-		t.Fatalf("--continue with t.csv unresolved: exit %d, want 3", res.code)
+	if res := r.fails("unresolved conflicts in t.csv", "merge", "--continue"); res.code != exitConflicts {
+		t.Fatalf("--continue with t.csv unresolved: exit %d, want %d", res.code, exitConflicts)
 	}
 	r.ok("merge", "--resolved", "t.csv")
 	r.ok("merge", "--continue")

@@ -45,7 +45,7 @@ func TestQuiet(t *testing.T) {
 	r.write("a.txt", "main\n")
 	quiet("commit", "-m", "main a")
 	res := r.run("-q", "merge", "side")
-	if res.code == 0 || !strings.Contains(res.stdout, "a.txt") {
+	if res.code != exitConflicts || !strings.Contains(res.stdout, "a.txt") {
 		t.Fatalf("dx -q merge with a conflict: exit %d, stdout %q", res.code, res.stdout)
 	}
 }

@@ -14,8 +14,8 @@ func (r *repoDir) refused(want string, args ...string) {
 	before, head := manifest(r.t, r.dir), r.ok("log", "--oneline", "-n", "1")
 	res := r.run(args...)
 	checkFailure(r.t, res, want, args)
-	if res.code != 3 {
-		r.t.Fatalf("dx %s: exit %d, want 3 (refused)", strings.Join(args, " "), res.code)
+	if res.code != exitWorktree {
+		r.t.Fatalf("dx %s: exit %d, want %d (refused)", strings.Join(args, " "), res.code, exitWorktree)
 	}
 	if d := diffManifests(before, manifest(r.t, r.dir)); len(d) > 0 {
 		r.t.Fatalf("dx %s refused but changed the worktree:\n%s", strings.Join(args, " "), strings.Join(d, "\n"))

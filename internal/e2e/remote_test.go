@@ -228,8 +228,8 @@ func TestNonFastForward(t *testing.T) {
 	b.write("from-b.txt", "b\n")
 	b.ok("commit", "-m", "from b")
 	res := b.fails("non-fast-forward: pull first", "push")
-	if res.code != 3 {
-		t.Fatalf("exit %d, want 3", res.code)
+	if res.code != exitNotFastForward {
+		t.Fatalf("exit %d, want %d", res.code, exitNotFastForward)
 	}
 	b.ok("pull")
 	b.ok("push")
@@ -433,7 +433,7 @@ func TestConcurrentPushers(t *testing.T) {
 		for i, res := range results {
 			switch {
 			case res.code == 0:
-			case res.code == 3 && strings.Contains(res.stderr, "non-fast-forward: pull first"):
+			case res.code == exitNotFastForward && strings.Contains(res.stderr, "non-fast-forward: pull first"):
 				losers = append(losers, pending[i])
 			default:
 				t.Fatalf("round %d: push failed otherwise: exit %d: %s", round, res.code, res.stderr)

@@ -26,7 +26,7 @@ func conflictOnF(t *testing.T, r *repoDir) {
 	}
 }
 
-// TestMergeContinueRefusesUnresolved: --continue refuses (exit 3, naming
+// TestMergeContinueRefusesUnresolved: --continue refuses (exit 4, naming
 // the path) while a conflict is not marked resolved, and commits nothing;
 // checkout --theirs, or an edit marked with merge --resolved, resolves.
 func TestMergeContinueRefusesUnresolved(t *testing.T) {
@@ -34,8 +34,8 @@ func TestMergeContinueRefusesUnresolved(t *testing.T) {
 	conflictOnF(t, r)
 	head := r.ok("log", "--oneline", "-n", "1")
 	res := r.fails("unresolved conflicts in f", "merge", "--continue")
-	if res.code != 3 {
-		t.Fatalf("--continue: exit %d, want 3", res.code)
+	if res.code != exitConflicts {
+		t.Fatalf("--continue: exit %d, want %d", res.code, exitConflicts)
 	}
 	if h := r.ok("log", "--oneline", "-n", "1"); h != head {
 		t.Fatalf("--continue committed: %s", h)

@@ -10,7 +10,7 @@ import (
 
 // TestCommitRefusesInvalidTables: a file .dxattributes declares a table
 // that does not parse, lacks its key or repeats a key is refused with
-// path:line: reason and exit 3, nothing committed; so is a broken
+// path:line: reason and exit 7, nothing committed; so is a broken
 // .dxattributes.
 func TestCommitRefusesInvalidTables(t *testing.T) {
 	for _, tc := range []struct {
@@ -37,8 +37,8 @@ func TestCommitRefusesInvalidTables(t *testing.T) {
 			r.write(tc.file, tc.data)
 			head := r.ok("log", "--oneline")
 			res := r.fails(tc.want, "commit", "-m", "bad")
-			if res.code != 3 {
-				t.Fatalf("exit %d, want 3: %s", res.code, res.stderr)
+			if res.code != exitInvalidData {
+				t.Fatalf("exit %d, want %d: %s", res.code, exitInvalidData, res.stderr)
 			}
 			if !strings.Contains(res.stderr, "--no-verify") {
 				t.Errorf("the error does not say how to store it anyway: %s", res.stderr)
@@ -83,7 +83,7 @@ func TestUnverifiedTableHistory(t *testing.T) {
 	r.write("t.csv", "id,v\n1,A\n2,b\n")
 	r.ok("commit", "-m", "side edit")
 	res = r.run("merge", "main")
-	if res.code == 0 || !strings.Contains(res.stdout, "t.csv") {
+	if res.code != exitConflicts || !strings.Contains(res.stdout, "t.csv") {
 		t.Fatalf("merge with an unparsable side: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	r.ok("checkout", "--ours", "t.csv")
@@ -134,8 +134,8 @@ func TestCommitChecksOnlyWhatChanged(t *testing.T) {
 	// An appended row whose key is in an old chunk far above.
 	r.write("t.csv", appended+"17,again,0.00\n")
 	res := r.fails(`t.csv:60004: duplicate key "17"`, "commit", "-m", "dup")
-	if res.code != 3 {
-		t.Fatalf("exit %d", res.code)
+	if res.code != exitInvalidData {
+		t.Fatalf("exit %d, want %d", res.code, exitInvalidData)
 	}
 	// A middle row changed in place is checked, and bad.
 	r.write("t.csv", strings.Replace(appended, "\n30000,name 30000 with some padding text,90000.00\n", "\n30000,broken,\"x\n", 1))

@@ -127,8 +127,8 @@ func TestBranchWorkflow(t *testing.T) {
 	// A local change that the switch would overwrite is refused, by name.
 	r.write("data/a.csv", "local edit\n")
 	res := r.fails("data/a.csv", "checkout", "feature")
-	if res.code != 3 {
-		t.Fatalf("refusal exit code %d, want 3", res.code)
+	if res.code != exitWorktree {
+		t.Fatalf("refusal exit code %d, want %d", res.code, exitWorktree)
 	}
 	if b, _ := os.ReadFile(r.path("data/a.csv")); string(b) != "local edit\n" {
 		t.Fatal("refused checkout still changed the file")
