@@ -70,3 +70,27 @@ func TestLookupStats(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLookupStats looks up every path of a 20,000-file worktree, as
+// status and commit do.
+func BenchmarkLookupStats(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b)
+	paths := make([]string, 20000)
+	set := map[string]StatEntry{}
+	for i := range paths {
+		paths[i] = fmt.Sprintf("d%02d/f%05d.csv", i%50, i)
+		set[paths[i]] = StatEntry{Size: int64(i), MtimeNs: 1, File: dag.Hash(dag.KindFile, []byte(paths[i]))}
+	}
+	slices.Sort(paths)
+	if err := s.UpdateStatCache(ctx, set, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		found := 0
+		if err := s.LookupStats(ctx, paths, func(int, StatEntry) { found++ }); err != nil || found != len(paths) {
+			b.Fatal(found, err)
+		}
+	}
+}
