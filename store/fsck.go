@@ -192,34 +192,6 @@ func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, error) {
 	return entries, nil
 }
 
-// packRecords returns the recorded packs.
-func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) {
-	out := map[dag.ID]packRecord{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte{pfxPack}
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var id dag.ID
-			copy(id[:], it.Item().Key()[1:])
-			err := it.Item().Value(func(v []byte) error {
-				r, err := decodePackRecord(v)
-				out[id] = r
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pack records: %w", err)
-	}
-	return out, nil
-}
-
 // leftover is a file in the packs or temporary directory that is not a
 // pack: what an interrupted write leaves behind.
 type leftover struct {

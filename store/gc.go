@@ -247,22 +247,22 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 		return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 	}
 	defer release()
-	// A sink of its own: the rewritten pack holds only these objects.
-	k := &sink{s: s, meta: meta}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	// A packer of its own: the rewritten pack holds only these objects.
+	p := &packer{store: s, meta: meta}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, e := range live {
 		stored, err := pack.ReadBlob(f, e)
 		if err == nil {
-			err = k.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw))
+			err = p.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw))
 		}
 		if err != nil {
-			k.discard()
+			p.discard()
 			return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 		}
 	}
-	s.enqueue(k.rotate())
-	s.barrier()
+	s.queuePack(p.takePack())
+	s.waitPacksFinished()
 	return s.finishErr()
 }
 
@@ -275,17 +275,9 @@ func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
 		}
 	}
 	err := wb.Flush()
-	s.objGen.Add(1) // even after a failure: some keys may be gone
+	s.indexGen.Add(1) // even after a failure: some keys may be gone
 	if err != nil {
 		return fmt.Errorf("gc: %w", err)
 	}
 	return nil
-}
-
-func (s *Store) closePack(id dag.ID) {
-	s.filesMu.Lock()
-	defer s.filesMu.Unlock()
-	if h, ok := s.files[id]; ok {
-		s.evictLocked(id, h)
-	}
 }

@@ -11,6 +11,11 @@ import (
 	"github.com/dxdata/dx/dag"
 )
 
+const (
+	pfxStat  = 's' // s<path> → stat entry
+	pfxTrees = 'T' // T → tree cache (TreeCache)
+)
+
 // StatEntry caches what a worktree file looked like when its content was
 // last hashed. It is used only while every field still matches and the file
 // was not modified within RacyWindow of when the entry was recorded (git's

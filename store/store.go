@@ -117,41 +117,40 @@ type Store struct {
 	comp     *pack.Compressor
 	stats    Stats
 
-	// Each sink has its own lock, so chunk writers and metadata writers
-	// do not wait on each other; and there are several data sinks, so
-	// that the ingest workers do not either. Locks are taken meta first,
-	// then the data sinks in order, then pmu.
-	data     []*sink
-	meta     *sink
-	nextSink atomic.Uint32 // spreads Put's data objects over the sinks
+	// Packers (packer.go): each has its own lock. Locks are taken
+	// metaPacker first, then the data packers in order, then pendingMu.
+	dataPackers []*packer
+	metaPacker  *packer
+	nextPacker  atomic.Uint32 // spreads Put's data objects over the data packers
 
-	deferMu  sync.Mutex      // guards deferred; taken after the sinks' locks
+	deferMu  sync.Mutex      // guards deferred; taken after the packers' locks
 	deferred []*deferredMeta // early metadata packs waiting for data packs
 
 	storedBufs sync.Pool // of *[]byte: buffers objects' stored bytes are read into
 
-	// indexed, if set (by tests), is called by the finisher after each
-	// pack is indexed, in order.
+	// indexed, if set (by tests), is called by the pack finisher after
+	// each pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)
 
-	pmu     sync.Mutex // guards pending
-	pending map[dag.ID]pendingObj
+	pendingMu sync.Mutex // guards pending
+	pending   map[dag.ID]pendingObj
 
-	jobs     chan *packJob    // to the finisher
-	bufs     chan *alignedBuf // recycled data pack buffers
-	finished chan struct{}    // closed when the finisher exits
-	errMu    sync.Mutex
-	ferr     error // first pack-finishing failure; sticks
-	stopOnce sync.Once
-	closed   atomic.Bool
+	// The pack finisher (pack_finisher.go).
+	finishQueue   chan *packJob
+	finisherDone  chan struct{} // closed when the pack finisher exits
+	finishErrMu   sync.Mutex
+	finishFailure error // first pack-finishing failure; sticks
+	stopOnce      sync.Once
+	packBufs      chan *alignedBuf // recycled data pack buffers (packbufs.go)
+	closed        atomic.Bool
 
-	filesMu sync.Mutex
-	files   map[dag.ID]*packHandle // open pack files for reading
+	packHandlesMu sync.Mutex
+	packHandles   map[dag.ID]*packHandle // open pack files for reading (packcache.go)
 
-	// objGen counts changes to the object index; read transactions kept
-	// for Has (rtxns) are used only while their generation is current.
-	objGen atomic.Uint64
-	rtxns  chan *readTxn
+	// indexGen counts changes to the object index; read transactions kept
+	// for Has (readTxns) are used only while their generation is current.
+	indexGen atomic.Uint64
+	readTxns chan *readTxn
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -246,24 +245,24 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		dir:      dir,
-		db:       db,
-		opts:     opts,
-		space:    space,
-		readOnly: readOnly,
-		comp:     pack.NewCompressor(),
-		pending:  map[dag.ID]pendingObj{},
-		files:    map[dag.ID]*packHandle{},
-		jobs:     make(chan *packJob, 1),
-		bufs:     make(chan *alignedBuf, maxDataSinks+3),
-		finished: make(chan struct{}),
-		rtxns:    make(chan *readTxn, 64),
+		dir:          dir,
+		db:           db,
+		opts:         opts,
+		space:        space,
+		readOnly:     readOnly,
+		comp:         pack.NewCompressor(),
+		pending:      map[dag.ID]pendingObj{},
+		packHandles:  map[dag.ID]*packHandle{},
+		finishQueue:  make(chan *packJob, 1),
+		packBufs:     make(chan *alignedBuf, packBufsKept),
+		finisherDone: make(chan struct{}),
+		readTxns:     make(chan *readTxn, 64),
 	}
-	go s.finisher()
-	for range min(runtime.GOMAXPROCS(0), maxDataSinks) {
-		s.data = append(s.data, &sink{s: s})
+	go s.packFinisher()
+	for range min(runtime.GOMAXPROCS(0), maxDataPackers) {
+		s.dataPackers = append(s.dataPackers, &packer{store: s})
 	}
-	s.meta = &sink{s: s, meta: true}
+	s.metaPacker = &packer{store: s, meta: true}
 	return s, nil
 }
 
@@ -278,8 +277,8 @@ func indexOptions(dir string) badger.Options {
 		WithSyncWrites(false).
 		// Small memtables are flushed to tables in the background while
 		// a big commit goes on, leaving little to flush on close (with
-		// 16 MiB, closing after a 20,000-file commit took 0.1 s). And
-		// every open creates a memtable file of twice this size and
+		// 16 MiB, closing after a commit of many files waited for it).
+		// And every open creates a memtable file of twice this size and
 		// touches it through a mapping: the kernel's read-ahead then
 		// fills pages of the sparse file (see the value log below).
 		WithMemTableSize(1 << 20).
@@ -287,15 +286,15 @@ func indexOptions(dir string) badger.Options {
 		// Level-0 tables are compacted only when there are 8: with
 		// the small memtables a big commit leaves several, and
 		// compacting two at the next open made that command's close wait
-		// for it (~0.1 s after a 20,000-file commit).
+		// for it.
 		WithNumLevelZeroTables(level0Tables).
 		WithNumLevelZeroTablesStall(16).
 		// Every open also creates a value log file (twice this size,
 		// mapped), for values over the threshold: dx stores none (its
-		// values are a few dozen bytes), so the smallest size allowed.
-		// With this and 1 MiB memtables, against 64 and 4 MiB, a warm
-		// `dx log -n 1` took 44 ms instead of 47.6, and a cold merge
-		// --into of the dolt dataset 0.20 s instead of 0.23.
+		// values are a few dozen bytes), so the smallest size allowed:
+		// with this and 1 MiB memtables, against 64 and 4 MiB, short
+		// commands (a warm `dx log -n 1`, a cold merge --into) open and
+		// close faster.
 		WithValueLogFileSize(1 << 20).
 		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).
@@ -307,7 +306,7 @@ func indexOptions(dir string) badger.Options {
 		// and costs every lookup a block decode.
 		WithCompression(options.None).
 		// badger's expvar metrics cost every lookup a sync.Map update
-		// (~2% of a row merge's CPU); dx reads none of them.
+		// (visible in a row merge's profile); dx reads none of them.
 		WithMetricsEnabled(false)
 }
 
@@ -372,6 +371,15 @@ func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration
 	}
 }
 
+// writable fails with ErrReadOnly, naming op, if the store was opened
+// read-only.
+func (s *Store) writable(op string) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", op, ErrReadOnly)
+	}
+	return nil
+}
+
 // ReadOnly reports whether the store refuses writes (opened ReadOnly, or
 // ReadCaching on a full file system).
 func (s *Store) ReadOnly() bool { return s.readOnly }
@@ -389,10 +397,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	ferr := s.flush()
-	s.stopFinisher()
+	s.stopPackFinisher()
 	s.closePacks()
 	s.dropReadTxns()
-	s.freeBufs()
+	s.freePackBufs()
 	cerr := errors.Join(s.compactLevel0(), s.db.Close())
 	return noSpace(errors.Join(ferr, cerr))
 }
@@ -403,8 +411,8 @@ func (s *Store) Close() error {
 // to a second, which a short command (branch, tag, merge) never reaches,
 // and each such command's close turns its writes into one more level-0
 // table. Left alone, level 0 grew by a table a command, and every open and
-// close paid for each: after 100 such commands a warm `dx log -n 1` took
-// 60–80 ms instead of 30. (Flatten compacts a lone level 0 only once it
+// close paid for each, so that short commands grew slower and slower.
+// (Flatten compacts a lone level 0 only once it
 // has more than level0Tables tables.)
 const (
 	level0Tables  = 8
@@ -414,11 +422,10 @@ const (
 // compactLevel0 compacts level 0 of the index into the level below when it
 // has level0Compact tables or more, and that level is the only other one:
 // then it rewrites only that level, at most a few MiB: badger keeps one
-// level below 0 until the index passes 10 MiB (about 100,000 chunks).
-// Measured on the index of a 134 MB table (0.5 MiB), the command that
-// compacts takes ~15 ms longer (33 ms for 103 tables). Bigger indexes are
-// compacted in the background by the commands that run long enough, those
-// that write much.
+// level below 0 until the index passes 10 MiB (about 100,000 chunks), so
+// the command that compacts takes only a little longer. Bigger indexes
+// are compacted in the background by the commands that run long enough,
+// those that write much.
 func (s *Store) compactLevel0() error {
 	var l0, below int
 	for _, l := range s.db.Levels() {
@@ -438,34 +445,26 @@ func (s *Store) compactLevel0() error {
 	return nil
 }
 
-// stopFinisher lets the finisher complete the queued packs and exit.
-func (s *Store) stopFinisher() {
-	s.stopOnce.Do(func() {
-		close(s.jobs)
-		<-s.finished
-	})
-}
-
 // Abandon releases the store without flushing pending objects (their
 // temporary pack files are removed). Used when an operation fails.
 func (s *Store) Abandon() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.meta.mu.Lock()
-	s.lockData()
-	for _, d := range s.data {
-		d.discard()
+	s.metaPacker.mu.Lock()
+	s.lockDataPackers()
+	for _, p := range s.dataPackers {
+		p.discard()
 	}
-	s.meta.discard()
+	s.metaPacker.discard()
 	s.dropDeferred()
-	s.unlockData()
-	s.meta.mu.Unlock()
+	s.unlockDataPackers()
+	s.metaPacker.mu.Unlock()
 	// Packs already queued are complete and consistent; they are indexed.
-	s.stopFinisher()
+	s.stopPackFinisher()
 	s.closePacks()
 	s.dropReadTxns()
-	s.freeBufs()
+	s.freePackBufs()
 	return noSpace(s.db.Close())
 }
 
