@@ -21,7 +21,7 @@ import (
 
 // Errors returned by the store. They are wrapped with the operation's name.
 var (
-	// ErrNotFound: no object, ref or stat entry of that name.
+	// ErrNotFound: no object or ref of that name.
 	ErrNotFound = errors.New("not found")
 	// ErrCorrupt: stored bytes fail verification (hash, decoding, pack checksum).
 	ErrCorrupt = errors.New("integrity error")
@@ -48,8 +48,8 @@ const (
 	// ReadWrite: any operation. Open fails with ErrNoSpace when the file
 	// system lacks the index's reserve.
 	ReadWrite Access = iota
-	// ReadOnly: reads only; writes fail with ErrReadOnly and caches (stat,
-	// tree, key ranges) are not updated. Readers share the store with each
+	// ReadOnly: reads only; writes fail with ErrReadOnly and caches (derived
+	// data, key ranges) are not updated. Readers share the store with each
 	// other and need no free space, except to recover the index after a
 	// writer crashed (then Open writes, as ReadWrite would).
 	ReadOnly
