@@ -85,53 +85,82 @@ func (d Derived) Update(ctx context.Context, fn func(b *DerivedBatch) error) err
 	return noSpace(b.wb.Flush())
 }
 
-// IterateOptions configure Derived.Iterate.
-type IterateOptions struct {
-	// PrefetchValues reads values ahead of the cursor: for a walk that
-	// reads most values. Without it a value is read when asked for.
-	PrefetchValues bool
-}
-
-// Iterate calls fn with a cursor over the table, in one read transaction;
-// fn places it first, with Rewind or Seek. Keys are in bytewise order.
-func (d Derived) Iterate(ctx context.Context, o IterateOptions, fn func(c *DerivedCursor) error) error {
+// Scan calls fn with every key of the table and its value, in bytewise
+// key order, in one read transaction. key and value are valid only during
+// fn.
+func (d Derived) Scan(ctx context.Context, fn func(key, value []byte) error) error {
 	return d.s.db.View(func(txn *badger.Txn) error {
-		bo := badger.DefaultIteratorOptions
-		bo.Prefix = []byte{d.prefix}
-		bo.PrefetchValues = o.PrefetchValues
-		c := &DerivedCursor{it: txn.NewIterator(bo), prefix: d.prefix}
-		defer c.it.Close()
-		return fn(c)
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{d.prefix}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := item.Value(func(v []byte) error { return fn(item.Key()[1:], v) }); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-// DerivedCursor walks a Derived table in key order.
-type DerivedCursor struct {
-	it      *badger.Iterator
-	prefix  byte
-	seekKey []byte // reused by Seek
+// GetSorted looks up keys, which must be sorted bytewise ascending, and
+// calls fn with the index and value of each key that is set (value valid
+// only during fn), in one read transaction. It walks the table in key
+// order alongside keys, stepping over short gaps and seeking over long
+// ones, so its cost follows len(keys) and nothing is held in memory.
+func (d Derived) GetSorted(ctx context.Context, keys []string, fn func(i int, value []byte)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return d.s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{d.prefix}
+		o.PrefetchValues = false
+		it := txn.NewIterator(o)
+		defer it.Close()
+		key := make([]byte, 0, 256)
+		seek := func(k string) {
+			key = append(append(key[:0], d.prefix), k...)
+			it.Seek(key)
+		}
+		seek(keys[0])
+		for i := 0; i < len(keys) && it.Valid(); {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			k := it.Item().Key()[1:]
+			switch {
+			case string(k) < keys[i]: // (compared without copying)
+				// Behind: step a few entries, then seek.
+				stepped := false
+				for n := 0; n < 8; n++ {
+					it.Next()
+					if !it.Valid() || string(it.Item().Key()[1:]) >= keys[i] {
+						stepped = true
+						break
+					}
+				}
+				if !stepped {
+					seek(keys[i])
+				}
+			case string(k) > keys[i]:
+				i++ // not set
+			default:
+				err := it.Item().Value(func(v []byte) error {
+					fn(i, v)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				i++
+				it.Next()
+			}
+		}
+		return nil
+	})
 }
-
-// Rewind moves to the first key.
-func (c *DerivedCursor) Rewind() { c.it.Rewind() }
-
-// Valid reports whether the cursor is at a key.
-func (c *DerivedCursor) Valid() bool { return c.it.Valid() }
-
-// Next moves to the next key.
-func (c *DerivedCursor) Next() { c.it.Next() }
-
-// Seek moves to key, or the first key after it.
-func (c *DerivedCursor) Seek(key string) {
-	c.seekKey = append(append(c.seekKey[:0], c.prefix), key...)
-	c.it.Seek(c.seekKey)
-}
-
-// Key is the current key, valid until the cursor moves.
-func (c *DerivedCursor) Key() []byte { return c.it.Item().Key()[1:] }
-
-// Value calls fn with the current value, valid only during fn.
-func (c *DerivedCursor) Value(fn func(value []byte) error) error { return c.it.Item().Value(fn) }
 
 // Referrer is derived data that names stored objects without keeping them
 // alive: the worktree's stat cache names Files, and must never name one

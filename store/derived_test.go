@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -36,24 +37,22 @@ func TestDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys, values []string
-	err = d.Iterate(ctx, IterateOptions{PrefetchValues: true}, func(c *DerivedCursor) error {
-		for c.Rewind(); c.Valid(); c.Next() {
-			keys = append(keys, string(c.Key()))
-			if err := c.Value(func(v []byte) error { values = append(values, string(v)); return nil }); err != nil {
-				return err
-			}
-		}
-		c.Seek("bb")
-		if !c.Valid() || string(c.Key()) != "c" {
-			t.Errorf("seek bb: not at c")
-		}
+	err = d.Scan(ctx, func(k, v []byte) error {
+		keys, values = append(keys, string(k)), append(values, string(v))
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(keys, []string{"a", "b", "c"}) || !slices.Equal(values, []string{"va", "vb", "vc"}) {
-		t.Fatalf("iterate: keys %q values %q", keys, values)
+		t.Fatalf("scan: keys %q values %q", keys, values)
+	}
+	var found []string
+	err = d.GetSorted(ctx, []string{"0", "a", "bb", "c", "d", "e"}, func(i int, v []byte) {
+		found = append(found, fmt.Sprint(i, " ", string(v)))
+	})
+	if err != nil || !slices.Equal(found, []string{"1 va", "3 vc"}) {
+		t.Fatalf("get sorted: %q, %v", found, err)
 	}
 	var got string
 	if ok, err := d.Get(ctx, "b", func(v []byte) error { got = string(v); return nil }); err != nil || !ok || got != "vb" {

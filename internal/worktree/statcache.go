@@ -9,57 +9,22 @@ import (
 )
 
 // LookupStats finds the stat entries of paths, which must be sorted
-// bytewise ascending, and calls fn with the index of each path found. It
-// walks the cache in key order alongside paths, stepping over short gaps
-// and seeking over long ones, so its cost follows len(paths) and nothing is
-// held in memory. Entries that fail to decode are skipped (a cache miss).
+// bytewise ascending, and calls fn with the index of each path found, in
+// one pass over the cache (store.Derived.GetSorted): its cost follows
+// len(paths) and nothing is held in memory. Entries that fail to decode
+// are skipped (a cache miss).
 func LookupStats(ctx context.Context, ix Index, paths []string, fn func(i int, e StatEntry)) error {
 	if len(paths) == 0 {
 		return nil
 	}
 	cache, err := ix.Derived(prefixStatCache)
-	if err != nil {
-		return fmt.Errorf("read stat cache: %w", err)
+	if err == nil {
+		err = cache.GetSorted(ctx, paths, func(i int, v []byte) {
+			if e, err := decodeStat(v); err == nil {
+				fn(i, e)
+			}
+		})
 	}
-	err = cache.Iterate(ctx, store.IterateOptions{}, func(c *store.DerivedCursor) error {
-		c.Seek(paths[0])
-		for i := 0; i < len(paths) && c.Valid(); {
-			if i%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			k := c.Key()
-			switch {
-			case string(k) < paths[i]: // (compared without copying)
-				// Behind: step a few entries, then seek.
-				stepped := false
-				for n := 0; n < 8; n++ {
-					c.Next()
-					if !c.Valid() || string(c.Key()) >= paths[i] {
-						stepped = true
-						break
-					}
-				}
-				if !stepped {
-					c.Seek(paths[i])
-				}
-			case string(k) > paths[i]:
-				i++ // not cached
-			default:
-				err := c.Value(func(v []byte) error {
-					if e, err := decodeStat(v); err == nil {
-						fn(i, e)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				i++
-				c.Next()
-			}
-		}
-		return nil
-	})
 	if err != nil {
 		return fmt.Errorf("read stat cache: %w", err)
 	}
@@ -120,19 +85,11 @@ func loadStatCache(ctx context.Context, ix Index) ([]cachedStat, error) {
 		return nil, fmt.Errorf("load stat cache: %w", err)
 	}
 	var all []cachedStat
-	err = cache.Iterate(ctx, store.IterateOptions{PrefetchValues: true}, func(c *store.DerivedCursor) error {
-		for c.Rewind(); c.Valid(); c.Next() {
-			err := c.Value(func(v []byte) error {
-				if e, err := decodeStat(v); err == nil {
-					all = append(all, cachedStat{string(c.Key()), e})
-				}
-				return nil // a bad entry is only a cache miss
-			})
-			if err != nil {
-				return err
-			}
+	err = cache.Scan(ctx, func(path, v []byte) error {
+		if e, err := decodeStat(v); err == nil {
+			all = append(all, cachedStat{string(path), e})
 		}
-		return nil
+		return nil // a bad entry is only a cache miss
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load stat cache: %w", err)
