@@ -115,6 +115,7 @@ type Store struct {
 	readOnly bool
 	comp     *pack.Compressor
 	stats    Stats
+	closed   atomic.Bool // by Close or Abandon
 
 	// Packers (packer.go): each has its own lock. Locks are taken
 	// metaPacker first, then the data packers in order, then pendingMu.
@@ -141,7 +142,6 @@ type Store struct {
 	finishFailure error // first pack-finishing failure; sticks
 	stopOnce      sync.Once
 	packBufs      chan *alignedBuf // recycled data pack buffers (packbufs.go)
-	closed        atomic.Bool
 
 	packHandlesMu sync.Mutex
 	packHandles   map[dag.ID]*packHandle // open pack files for reading (packcache.go)
