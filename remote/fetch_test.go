@@ -131,7 +131,7 @@ func TestFetchResumes(t *testing.T) {
 	if kept == 0 {
 		t.Fatal("the verified chunks of the cut-off fetch were not kept")
 	}
-	rep, err := dst.Fsck(ctx, true)
+	rep, err := dst.Fsck(ctx, store.FsckOptions{Full: true})
 	if err != nil || !rep.OK() {
 		t.Fatalf("fsck after a cut-off fetch: %v %v", err, rep.Problems)
 	}
@@ -146,7 +146,7 @@ func TestFetchResumes(t *testing.T) {
 	if res.Chunks >= 96 || again.read.Load() >= total {
 		t.Fatalf("the retry fetched %d chunks again", res.Chunks)
 	}
-	rep, err = dst.Fsck(ctx, true, commit)
+	rep, err = dst.Fsck(ctx, store.FsckOptions{Full: true, ExtraRoots: []dag.ID{commit}})
 	if err != nil || !rep.OK() {
 		t.Fatalf("fsck after the retry: %v %v", err, rep.Problems)
 	}

@@ -43,8 +43,15 @@ func TestReadOnlyWritesNothing(t *testing.T) {
 	if err := r.Transaction(ctx, []RefUpdate{{Name: "refs/heads/x", New: id}}, nil, "t"); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("transaction: %v, want ErrReadOnly", err)
 	}
-	if err := r.UpdateStatCache(ctx, map[string]StatEntry{"f": {Size: 1}}, nil); err != nil {
-		t.Fatalf("stat cache: %v, want it skipped", err)
+	d, err := r.Derived('s')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(ctx, func(b *DerivedBatch) error { return b.Set("f", []byte{1}) }); err != nil {
+		t.Fatalf("derived data: %v, want it skipped", err)
+	}
+	if err := d.Put(ctx, "g", []byte{1}); err != nil {
+		t.Fatalf("derived data: %v, want it skipped", err)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,21 @@
 // Package store is dx's content-addressed storage: the chunk ingest
 // pipeline, immutable pack files, the badger index, refs and their reflog,
-// the stat cache, fsck and gc.
+// fsck and gc.
 //
 // Nouns:
 //   - Store: one repository's `.dx/` directory, held by one process at a time.
 //   - Pack: an immutable file of compressed objects with a footer index
 //     (see store/pack). Data chunks and metadata go to separate packs.
-//   - Index: badger keys mapping every object ID to its pack and offset.
+//   - Index: badger keys mapping every object ID to its pack and offset
+//     (key layout in index.go).
+//   - Packer: builds the pack open for data or for metadata, in memory;
+//     the pack finisher writes, fsyncs and indexes full packs in order.
 //   - Ref: a name (refs/heads/main, refs/tags/v1, …) pointing at an object.
 //     HEAD is a ref that may be symbolic ("ref: refs/heads/main").
-//   - Stat cache: path → (size, mtime, inode, ctime, File ID), so unchanged
-//     files are never read again.
+//   - Derived data: tables of the index under prefixes owned by callers
+//     (the worktree's caches, in internal/worktree), which the store keeps
+//     without reading. A Referrer is derived data that names objects: GC
+//     and Fsck consult the referrers they are given.
 //
 // Write order and durability: objects are appended to a temporary pack file;
 // Flush (or a full pack) writes the footer, fsyncs, renames the file to

@@ -35,11 +35,23 @@ func (r *FsckReport) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 }
 
+// FsckOptions configure Fsck.
+type FsckOptions struct {
+	// Full hashes every pack whole and reads and verifies every reachable
+	// chunk.
+	Full bool
+	// ExtraRoots are checked besides refs and HEAD.
+	ExtraRoots []dag.ID
+	// Referrers are derived data naming objects (the worktree's stat
+	// cache): entries naming a missing object are noted.
+	Referrers []Referrer
+}
+
 // Fsck checks the store: every pack's footer and checksum, that the index
 // agrees with the packs, and that everything reachable from refs (and extra
-// roots) exists and decodes. With full, every pack is hashed whole and
-// every reachable chunk is read and verified.
-func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckReport, error) {
+// roots) exists and decodes.
+func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
+	full := o.Full
 	if err := s.Flush(ctx); err != nil {
 		return nil, err
 	}
@@ -116,7 +128,7 @@ func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckRepo
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %w", err)
 	}
-	roots, err := s.RefRoots(ctx, extra...)
+	roots, err := s.RefRoots(ctx, o.ExtraRoots...)
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %w", err)
 	}
@@ -146,18 +158,23 @@ func (s *Store) Fsck(ctx context.Context, full bool, extra ...dag.ID) (*FsckRepo
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %w", err)
 	}
-	// The stat cache must never name a missing file.
-	sc, err := s.LoadStatCache(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for p, e := range sc {
-		if ok, err := s.Has(ctx, e.File); err != nil || !ok {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("stat cache entry %s names a missing file (ignored; gc drops it)", p))
+	// A referrer (the stat cache) must never name a missing object.
+	for _, r := range o.Referrers {
+		if err := s.noteMissingReferences(ctx, r, rep); err != nil {
+			return nil, err
 		}
 	}
 	sort.Strings(rep.Problems)
 	return rep, nil
+}
+
+// noteMissingReferences notes r's entries that name a missing object.
+func (s *Store) noteMissingReferences(ctx context.Context, r Referrer, rep *FsckReport) error {
+	return r.Referenced(ctx, func(entry string, kind dag.Kind, id dag.ID) {
+		if ok, err := s.Has(ctx, id); err != nil || !ok {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s names a missing %s (ignored; gc drops it)", r.Describe(entry), kind))
+		}
+	})
 }
 
 // absentOK reports whether a missing object is expected: file content a
@@ -190,34 +207,6 @@ func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, error) {
 		}
 	}
 	return entries, nil
-}
-
-// packRecords returns the recorded packs.
-func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) {
-	out := map[dag.ID]packRecord{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte{pfxPack}
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var id dag.ID
-			copy(id[:], it.Item().Key()[1:])
-			err := it.Item().Value(func(v []byte) error {
-				r, err := decodePackRecord(v)
-				out[id] = r
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pack records: %w", err)
-	}
-	return out, nil
 }
 
 // leftover is a file in the packs or temporary directory that is not a

@@ -22,6 +22,10 @@ type GCOptions struct {
 	// RepackBelow: a pack whose live fraction of stored bytes falls below
 	// this is rewritten with only its live objects. Zero means 0.8.
 	RepackBelow float64
+	// Referrers are derived data naming objects (the worktree's stat
+	// cache): their entries naming unreachable objects are dropped
+	// before anything is deleted.
+	Referrers []Referrer
 }
 
 // GCReport says what GC removed (or would remove).
@@ -34,8 +38,10 @@ type GCReport struct {
 	PacksDeleted   int   `json:"packs_deleted"`
 	PacksRewritten int   `json:"packs_rewritten"`
 	OrphansRemoved int   `json:"orphan_files_removed"`
-	StatDropped    int   `json:"stat_entries_dropped"`
-	DryRun         bool  `json:"dry_run"`
+	// ReferrerDropped counts the referrers' entries dropped (stat cache
+	// entries, for the worktree's).
+	ReferrerDropped int  `json:"stat_entries_dropped"`
+	DryRun          bool `json:"dry_run"`
 }
 
 // GC removes every object not reachable from refs, HEAD and the extra
@@ -78,29 +84,15 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	}
 	rep.Reachable = len(live)
 
-	// Drop stat cache entries that name unreachable files before anything
-	// is deleted: a crash part way must not leave the cache naming a
-	// missing file, which commit would trust.
-	sc, err := s.LoadStatCache(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var drop []string
-	for p, e := range sc {
-		if _, ok := live[e.File]; !ok {
-			if has, _ := s.Has(ctx, e.File); !has || !o.DryRun {
-				// A file that is no longer reachable may still be indexed in
-				// a pack kept for its live neighbours; it is safe either way
-				// to forget it.
-				drop = append(drop, p)
-			}
-		}
-	}
-	rep.StatDropped = len(drop)
-	if !o.DryRun && len(drop) > 0 {
-		if err := s.UpdateStatCache(ctx, nil, drop); err != nil {
+	// Drop the referrers' entries that name unreachable objects before
+	// anything is deleted: a crash part way must not leave the stat cache
+	// naming a missing file, which commit would trust.
+	for _, r := range o.Referrers {
+		n, err := s.dropReferences(ctx, r, live, o.DryRun)
+		if err != nil {
 			return nil, err
 		}
+		rep.ReferrerDropped += n
 	}
 
 	// Sweep: group index entries by pack.
@@ -247,22 +239,22 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 		return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 	}
 	defer release()
-	// A sink of its own: the rewritten pack holds only these objects.
-	k := &sink{s: s, meta: meta}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	// A packer of its own: the rewritten pack holds only these objects.
+	p := &packer{store: s, meta: meta}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, e := range live {
 		stored, err := pack.ReadBlob(f, e)
 		if err == nil {
-			err = k.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw))
+			err = p.add(e.ID, e.Kind, e.Codec, stored, int(e.Raw))
 		}
 		if err != nil {
-			k.discard()
+			p.discard()
 			return fmt.Errorf("gc: rewrite %s: %w", old.Short(), err)
 		}
 	}
-	s.enqueue(k.rotate())
-	s.barrier()
+	s.queuePack(p.takePack())
+	s.waitPacksFinished()
 	return s.finishErr()
 }
 
@@ -275,17 +267,35 @@ func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
 		}
 	}
 	err := wb.Flush()
-	s.objGen.Add(1) // even after a failure: some keys may be gone
+	s.indexGen.Add(1) // even after a failure: some keys may be gone
 	if err != nil {
 		return fmt.Errorf("gc: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) closePack(id dag.ID) {
-	s.filesMu.Lock()
-	defer s.filesMu.Unlock()
-	if h, ok := s.files[id]; ok {
-		s.evictLocked(id, h)
+// dropReferences drops r's entries that name objects not in live, and
+// returns how many it dropped (with dryRun, how many name objects not
+// stored, which it would drop).
+func (s *Store) dropReferences(ctx context.Context, r Referrer, live map[dag.ID]struct{}, dryRun bool) (int, error) {
+	var drop []string
+	err := r.Referenced(ctx, func(entry string, _ dag.Kind, id dag.ID) {
+		if _, ok := live[id]; !ok {
+			if has, _ := s.Has(ctx, id); !has || !dryRun {
+				// An object that is no longer reachable may still be
+				// indexed in a pack kept for its live neighbours; it is
+				// safe either way to forget it.
+				drop = append(drop, entry)
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
 	}
+	if !dryRun && len(drop) > 0 {
+		if err := r.Forget(ctx, drop); err != nil {
+			return 0, err
+		}
+	}
+	return len(drop), nil
 }

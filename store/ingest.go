@@ -116,7 +116,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	// one (a collector per file builds its File object), so a slow file
 	// does not hold a reader. (Measured on 20,000 small files, this and
 	// the counter below changed the time by less than the run-to-run
-	// noise; the gains were elsewhere: see sink and newHugeBuf.) Each
+	// noise; the gains were elsewhere: see packer and newHugeBuf.) Each
 	// reader holds a chunker buffer, so the count is capped; the files in
 	// flight are capped by the pool of collector states.
 	readers := min(4*w+4, 32)
@@ -199,9 +199,9 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 		data := *j.data
 		// Each worker writes to a data pack of its own, once there is
 		// enough data to fill several: a small commit makes one pack.
-		sink := 0
+		packerHint := 0
 		if p.o.Mode == IngestStore && p.stored.Add(int64(len(data))) > 2*p.s.opts.PackSize {
-			sink = worker
+			packerHint = worker
 		}
 		d := chunkDone{seq: j.seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
 		if ctx.Err() == nil {
@@ -212,7 +212,7 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 				if d.err == nil && !has {
 					var codec pack.Codec
 					cbuf, codec = p.comp.Compress(cbuf[:0], data)
-					_, d.err = p.s.putNew(sink, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
+					_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
 				}
 				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
 					if r, ok := k.Range(data, j.seq == 0); ok {

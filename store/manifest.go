@@ -153,24 +153,5 @@ func writeManifest(dir string, header []byte, set *pb.ManifestChangeSet) error {
 	binary.BigEndian.PutUint32(lc[4:], crc32.Checksum(rec, crcTable))
 	buf.Write(lc[:])
 	buf.Write(rec)
-	tmp := filepath.Join(dir, manifestRewrite)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fileMode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, manifestName)); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return replaceFile(filepath.Join(dir, manifestRewrite), filepath.Join(dir, manifestName), buf.Bytes())
 }

@@ -52,7 +52,7 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 					close(j.out)
 					continue
 				}
-				b, err := s.GetInto(ctx, dag.KindChunk, j.ref.ID, make([]byte, 0, j.ref.Len))
+				b, err := s.AppendObject(ctx, dag.KindChunk, j.ref.ID, make([]byte, 0, j.ref.Len))
 				if err == nil && len(b) != int(j.ref.Len) {
 					err = fmt.Errorf("chunk %s has %d bytes, file says %d: %w", j.ref.ID.Short(), len(b), j.ref.Len, ErrCorrupt)
 				}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/pack"
@@ -21,7 +20,7 @@ import (
 
 // Errors returned by the store. They are wrapped with the operation's name.
 var (
-	// ErrNotFound: no object, ref or stat entry of that name.
+	// ErrNotFound: no object or ref of that name.
 	ErrNotFound = errors.New("not found")
 	// ErrCorrupt: stored bytes fail verification (hash, decoding, pack checksum).
 	ErrCorrupt = errors.New("integrity error")
@@ -48,8 +47,8 @@ const (
 	// ReadWrite: any operation. Open fails with ErrNoSpace when the file
 	// system lacks the index's reserve.
 	ReadWrite Access = iota
-	// ReadOnly: reads only; writes fail with ErrReadOnly and caches (stat,
-	// tree, key ranges) are not updated. Readers share the store with each
+	// ReadOnly: reads only; writes fail with ErrReadOnly and caches (derived
+	// data, key ranges) are not updated. Readers share the store with each
 	// other and need no free space, except to recover the index after a
 	// writer crashed (then Open writes, as ReadWrite would).
 	ReadOnly
@@ -116,42 +115,41 @@ type Store struct {
 	readOnly bool
 	comp     *pack.Compressor
 	stats    Stats
+	closed   atomic.Bool // by Close or Abandon
 
-	// Each sink has its own lock, so chunk writers and metadata writers
-	// do not wait on each other; and there are several data sinks, so
-	// that the ingest workers do not either. Locks are taken meta first,
-	// then the data sinks in order, then pmu.
-	data     []*sink
-	meta     *sink
-	nextSink atomic.Uint32 // spreads Put's data objects over the sinks
+	// Packers (packer.go): each has its own lock. Locks are taken
+	// metaPacker first, then the data packers in order, then pendingMu.
+	dataPackers []*packer
+	metaPacker  *packer
+	nextPacker  atomic.Uint32 // spreads Put's data objects over the data packers
 
-	deferMu  sync.Mutex      // guards deferred; taken after the sinks' locks
+	deferMu  sync.Mutex      // guards deferred; taken after the packers' locks
 	deferred []*deferredMeta // early metadata packs waiting for data packs
 
 	storedBufs sync.Pool // of *[]byte: buffers objects' stored bytes are read into
 
-	// indexed, if set (by tests), is called by the finisher after each
-	// pack is indexed, in order.
+	// indexed, if set (by tests), is called by the pack finisher after
+	// each pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)
 
-	pmu     sync.Mutex // guards pending
-	pending map[dag.ID]pendingObj
+	pendingMu sync.Mutex // guards pending
+	pending   map[dag.ID]pendingObj
 
-	jobs     chan *packJob    // to the finisher
-	bufs     chan *alignedBuf // recycled data pack buffers
-	finished chan struct{}    // closed when the finisher exits
-	errMu    sync.Mutex
-	ferr     error // first pack-finishing failure; sticks
-	stopOnce sync.Once
-	closed   atomic.Bool
+	// The pack finisher (pack_finisher.go).
+	finishQueue   chan *packJob
+	finisherDone  chan struct{} // closed when the pack finisher exits
+	finishErrMu   sync.Mutex
+	finishFailure error // first pack-finishing failure; sticks
+	stopOnce      sync.Once
+	packBufs      chan *alignedBuf // recycled data pack buffers (packbufs.go)
 
-	filesMu sync.Mutex
-	files   map[dag.ID]*packHandle // open pack files for reading
+	packHandlesMu sync.Mutex
+	packHandles   map[dag.ID]*packHandle // open pack files for reading (packcache.go)
 
-	// objGen counts changes to the object index; read transactions kept
-	// for Has (rtxns) are used only while their generation is current.
-	objGen atomic.Uint64
-	rtxns  chan *readTxn
+	// indexGen counts changes to the object index; read transactions kept
+	// for Has (readTxns) are used only while their generation is current.
+	indexGen atomic.Uint64
+	readTxns chan *readTxn
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -246,130 +244,34 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		dir:      dir,
-		db:       db,
-		opts:     opts,
-		space:    space,
-		readOnly: readOnly,
-		comp:     pack.NewCompressor(),
-		pending:  map[dag.ID]pendingObj{},
-		files:    map[dag.ID]*packHandle{},
-		jobs:     make(chan *packJob, 1),
-		bufs:     make(chan *alignedBuf, maxDataSinks+3),
-		finished: make(chan struct{}),
-		rtxns:    make(chan *readTxn, 64),
+		dir:          dir,
+		db:           db,
+		opts:         opts,
+		space:        space,
+		readOnly:     readOnly,
+		comp:         pack.NewCompressor(),
+		pending:      map[dag.ID]pendingObj{},
+		packHandles:  map[dag.ID]*packHandle{},
+		finishQueue:  make(chan *packJob, 1),
+		packBufs:     make(chan *alignedBuf, packBufsKept),
+		finisherDone: make(chan struct{}),
+		readTxns:     make(chan *readTxn, 64),
 	}
-	go s.finisher()
-	for range min(runtime.GOMAXPROCS(0), maxDataSinks) {
-		s.data = append(s.data, &sink{s: s})
+	go s.packFinisher()
+	for range min(runtime.GOMAXPROCS(0), maxDataPackers) {
+		s.dataPackers = append(s.dataPackers, &packer{store: s})
 	}
-	s.meta = &sink{s: s, meta: true}
+	s.metaPacker = &packer{store: s, meta: true}
 	return s, nil
 }
 
-// indexOptions are the badger options of the index in dir.
-func indexOptions(dir string) badger.Options {
-	return badger.DefaultOptions(dir).
-		WithLogger(nil).
-		// Writes are not synced one by one: syncIndex makes them
-		// durable where the write order needs it (before a ref moves,
-		// before a pack file is deleted). Index entries lost to a power
-		// failure before that only make packs orphans, which gc removes.
-		WithSyncWrites(false).
-		// Small memtables are flushed to tables in the background while
-		// a big commit goes on, leaving little to flush on close (with
-		// 16 MiB, closing after a 20,000-file commit took 0.1 s). And
-		// every open creates a memtable file of twice this size and
-		// touches it through a mapping: the kernel's read-ahead then
-		// fills pages of the sparse file (see the value log below).
-		WithMemTableSize(1 << 20).
-		WithNumMemtables(2).
-		// Level-0 tables are compacted only when there are 8: with
-		// the small memtables a big commit leaves several, and
-		// compacting two at the next open made that command's close wait
-		// for it (~0.1 s after a 20,000-file commit).
-		WithNumLevelZeroTables(level0Tables).
-		WithNumLevelZeroTablesStall(16).
-		// Every open also creates a value log file (twice this size,
-		// mapped), for values over the threshold: dx stores none (its
-		// values are a few dozen bytes), so the smallest size allowed.
-		// With this and 1 MiB memtables, against 64 and 4 MiB, a warm
-		// `dx log -n 1` took 44 ms instead of 47.6, and a cold merge
-		// --into of the dolt dataset 0.20 s instead of 0.23.
-		WithValueLogFileSize(1 << 20).
-		WithValueThreshold(1 << 10).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithNumCompactors(2).
-		WithCompactL0OnClose(false).
-		WithDetectConflicts(true).
-		// Keys are random IDs and values small: compression saves little
-		// and costs every lookup a block decode.
-		WithCompression(options.None).
-		// badger's expvar metrics cost every lookup a sync.Map update
-		// (~2% of a row merge's CPU); dx reads none of them.
-		WithMetricsEnabled(false)
-}
-
-// openIndex opens badger as opts.Access asks, and reports whether the
-// store is to be read-only. A ReadOnly open falls back to a writable one
-// when badger cannot open read-only: it must first replay the memtables
-// of a writer that crashed (ErrTruncateNeeded), or create the index of a
-// store never written (no MANIFEST). A writable open needs the index's
-// reserve of free space.
-func openIndex(ctx context.Context, bopts badger.Options, opts Options, space *spaceGuard) (*badger.DB, bool, error) {
-	switch opts.Access {
-	case ReadOnly:
-		db, err := openBadger(ctx, bopts.WithReadOnly(true), opts.LockTimeout)
-		if err == nil || errors.Is(err, ErrLocked) || ctx.Err() != nil {
-			return db, true, err
-		}
-	case ReadCaching:
-		if err := space.claim(0); errors.Is(err, ErrNoSpace) {
-			return openIndex(ctx, bopts, Options{Access: ReadOnly, LockTimeout: opts.LockTimeout}, space)
-		}
+// writable fails with ErrReadOnly, naming op, if the store was opened
+// read-only.
+func (s *Store) writable(op string) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", op, ErrReadOnly)
 	}
-	if err := space.claim(0); err != nil {
-		return nil, false, fmt.Errorf("store open: %w", err)
-	}
-	db, err := openBadger(ctx, bopts, opts.LockTimeout)
-	return db, opts.Access == ReadOnly, err
-}
-
-// openBadger opens badger, waiting up to timeout for another process to
-// release its directory lock.
-func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration) (*badger.DB, error) {
-	deadline := time.Now().Add(timeout)
-	repaired := false
-	for {
-		if err := dropEmptyValueLogs(bopts.Dir); err != nil {
-			return nil, fmt.Errorf("store open index: %w", noSpace(err))
-		}
-		db, err := badger.Open(bopts)
-		if err == nil {
-			return db, nil
-		}
-		if strings.Contains(err.Error(), errMissingTable) && !repaired {
-			// A failed fsync left the MANIFEST naming a removed table.
-			if repaired, err = repairManifestLocked(bopts.Dir); err != nil {
-				return nil, fmt.Errorf("store open index: %w", err)
-			}
-			if repaired {
-				continue
-			}
-		}
-		if !strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("store open index: %w", noSpace(err))
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("store open: waited %s: %w", timeout, ErrLocked)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return nil
 }
 
 // ReadOnly reports whether the store refuses writes (opened ReadOnly, or
@@ -389,61 +291,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	ferr := s.flush()
-	s.stopFinisher()
+	s.stopPackFinisher()
 	s.closePacks()
 	s.dropReadTxns()
-	s.freeBufs()
+	s.freePackBufs()
 	cerr := errors.Join(s.compactLevel0(), s.db.Close())
 	return noSpace(errors.Join(ferr, cerr))
-}
-
-// level0Tables is the number of level-0 index tables at which badger
-// compacts them in the background, and level0Compact the number at which
-// Close does. badger's compactors start only after a random delay of up
-// to a second, which a short command (branch, tag, merge) never reaches,
-// and each such command's close turns its writes into one more level-0
-// table. Left alone, level 0 grew by a table a command, and every open and
-// close paid for each: after 100 such commands a warm `dx log -n 1` took
-// 60–80 ms instead of 30. (Flatten compacts a lone level 0 only once it
-// has more than level0Tables tables.)
-const (
-	level0Tables  = 8
-	level0Compact = level0Tables + 1
-)
-
-// compactLevel0 compacts level 0 of the index into the level below when it
-// has level0Compact tables or more, and that level is the only other one:
-// then it rewrites only that level, at most a few MiB: badger keeps one
-// level below 0 until the index passes 10 MiB (about 100,000 chunks).
-// Measured on the index of a 134 MB table (0.5 MiB), the command that
-// compacts takes ~15 ms longer (33 ms for 103 tables). Bigger indexes are
-// compacted in the background by the commands that run long enough, those
-// that write much.
-func (s *Store) compactLevel0() error {
-	var l0, below int
-	for _, l := range s.db.Levels() {
-		switch {
-		case l.Level == 0:
-			l0 = l.NumTables
-		case l.NumTables > 0:
-			below++
-		}
-	}
-	if l0 < level0Compact || below > 1 || s.db.Opts().ReadOnly {
-		return nil
-	}
-	if err := s.db.Flatten(1); err != nil {
-		return fmt.Errorf("store close: compact index: %w", err)
-	}
-	return nil
-}
-
-// stopFinisher lets the finisher complete the queued packs and exit.
-func (s *Store) stopFinisher() {
-	s.stopOnce.Do(func() {
-		close(s.jobs)
-		<-s.finished
-	})
 }
 
 // Abandon releases the store without flushing pending objects (their
@@ -452,57 +305,19 @@ func (s *Store) Abandon() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.meta.mu.Lock()
-	s.lockData()
-	for _, d := range s.data {
-		d.discard()
+	s.metaPacker.mu.Lock()
+	s.lockDataPackers()
+	for _, p := range s.dataPackers {
+		p.discard()
 	}
-	s.meta.discard()
+	s.metaPacker.discard()
 	s.dropDeferred()
-	s.unlockData()
-	s.meta.mu.Unlock()
+	s.unlockDataPackers()
+	s.metaPacker.mu.Unlock()
 	// Packs already queued are complete and consistent; they are indexed.
-	s.stopFinisher()
+	s.stopPackFinisher()
 	s.closePacks()
 	s.dropReadTxns()
-	s.freeBufs()
+	s.freePackBufs()
 	return noSpace(s.db.Close())
-}
-
-// WriteFileAtomic writes a small file durably: a temporary file, fsync,
-// rename over path, fsync of the directory.
-func WriteFileAtomic(path string, b []byte) error {
-	return noSpace(writeFileAtomic(path, b))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fileMode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -233,7 +233,7 @@ func TestFsckFindsDamage(t *testing.T) {
 	s, dir := newStore(t)
 	data := randData(3, 3<<20)
 	commitFile(t, s, "refs/heads/main", "f", data, dag.ZeroID)
-	rep, err := s.Fsck(ctx, true)
+	rep, err := s.Fsck(ctx, FsckOptions{Full: true})
 	if err != nil || !rep.OK() {
 		t.Fatalf("fresh store: %v %v", err, rep.Problems)
 	}
@@ -255,7 +255,7 @@ func TestFsckFindsDamage(t *testing.T) {
 	if err := os.WriteFile(big, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = s.Fsck(ctx, true)
+	rep, err = s.Fsck(ctx, FsckOptions{Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestFsckFindsDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = reopen(t, s, dir)
-	rep, err = s.Fsck(ctx, false)
+	rep, err = s.Fsck(ctx, FsckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestGCKeepsReachable(t *testing.T) {
 	if ok, _ := s.Has(ctx, tmp); ok {
 		t.Fatal("unreachable commit survived gc")
 	}
-	fr, err := s.Fsck(ctx, true)
+	fr, err := s.Fsck(ctx, FsckOptions{Full: true})
 	if err != nil || !fr.OK() {
 		t.Fatalf("fsck after gc: %v %v", err, fr.Problems)
 	}
@@ -416,7 +416,7 @@ func TestOpenAfterCrashLeftEmptyValueLog(t *testing.T) {
 	if c.Tree.IsZero() {
 		t.Fatal("commit lost")
 	}
-	if rep, err := s2.Fsck(ctx, true); err != nil || !rep.OK() {
+	if rep, err := s2.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
 		t.Fatalf("fsck: %+v %v", rep, err)
 	}
 }

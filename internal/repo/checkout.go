@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -205,23 +206,23 @@ const settleMin = 32 << 20
 
 // settleRacy sets when the stat entries of files just written were
 // recorded. An entry is trusted only if its file's mtime is older than
-// that by the racy window (store.RacyWindowNs), and a file written a moment
+// that by the racy window (worktree.RacyWindowNs), and a file written a moment
 // ago is not: the next command would read it all again to be sure of it
 // (a second for a 1 GiB table). So when that is a lot of bytes, it waits
 // the rest of the window first, ~20 ms at most. Wall clock, not opts.Now:
 // DX_DATE pins commit times, not the racy-clean rule.
-func settleRacy(entries map[string]store.StatEntry) {
+func settleRacy(entries map[string]worktree.StatEntry) {
 	var racy int64
 	var latest int64
 	now := time.Now().UnixNano()
 	for _, e := range entries {
-		if e.MtimeNs >= now-store.RacyWindowNs && e.Mode.IsFile() {
+		if e.MtimeNs >= now-worktree.RacyWindowNs && e.Mode.IsFile() {
 			racy += e.Size
 			latest = max(latest, e.MtimeNs)
 		}
 	}
 	if racy >= settleMin {
-		if wait := time.Duration(latest + store.RacyWindowNs + 1e6 - now); wait > 0 && wait <= 2*time.Duration(store.RacyWindowNs) {
+		if wait := time.Duration(latest + worktree.RacyWindowNs + 1e6 - now); wait > 0 && wait <= 2*time.Duration(worktree.RacyWindowNs) {
 			time.Sleep(wait)
 		}
 		now = time.Now().UnixNano()

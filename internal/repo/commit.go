@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -90,7 +91,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	}
 	if len(changes) == 0 && !o.AllowEmpty && len(o.ExtraParents) == 0 && head != nil {
 		// Still remember what was hashed, so the next run is fast.
-		if err := r.Store.UpdateStatCache(ctx, snap.hashed, nil); err != nil {
+		if err := worktree.UpdateStatCache(ctx, r.Store, snap.hashed, nil); err != nil {
 			return nil, err
 		}
 		return nil, ErrNothingToCommit
@@ -124,9 +125,9 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 		return nil, err
 	}
 	// The stat cache is written while the packs are flushed (see
-	// store.WriteStatCache); both are done before the ref moves.
+	// worktree.WriteStatCache); both are done before the ref moves.
 	scDone := make(chan error, 1)
-	go func() { scDone <- r.Store.WriteStatCache(ctx, snap.hashed, nil) }()
+	go func() { scDone <- worktree.WriteStatCache(ctx, r.Store, snap.hashed, nil) }()
 	id, err := r.Store.Put(ctx, dag.KindCommit, enc)
 	if err == nil {
 		err = r.Store.Flush(ctx)

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/internal/worktree"
 )
 
 // dirHandles keeps open the directories a journal's renames work in: each
@@ -71,7 +71,7 @@ func (h *dirHandles) stat(p string) (fileStat, error) {
 		return fileStat{}, &os.PathError{Op: "lstat", Path: p, Err: err}
 	}
 	mode, _ := modeOfUnix(st.Mode)
-	return fileStat{exists: true, dir: mode == dag.ModeDir, inode: st.Ino, entry: store.StatEntry{
+	return fileStat{exists: true, dir: mode == dag.ModeDir, inode: st.Ino, entry: worktree.StatEntry{
 		Size:    st.Size,
 		MtimeNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
 		CtimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec,

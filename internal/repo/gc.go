@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -17,13 +18,20 @@ const DetachedKeep = 30 * 24 * time.Hour
 // GC collects unreachable objects (or, with dryRun, reports them). Besides
 // refs and HEAD it keeps a merge in progress (both sides, its base and its
 // result tree) and the commits HEAD's reflog names from the last
-// DetachedKeep.
+// DetachedKeep. Stat cache entries naming Files it collects are dropped
+// first.
 func (r *Repo) GC(ctx context.Context, dryRun bool) (*store.GCReport, error) {
 	keep, err := r.gcKeep(ctx, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun, ExtraRoots: keep})
+	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun, ExtraRoots: keep, Referrers: r.referrers()})
+}
+
+// referrers is what names stored objects from beside the store, for gc and
+// fsck to keep it from naming a missing one: the stat cache.
+func (r *Repo) referrers() []store.Referrer {
+	return []store.Referrer{worktree.StatCacheReferrer{Index: r.Store}}
 }
 
 // gcKeep lists what gc keeps besides refs and HEAD: only stored objects,

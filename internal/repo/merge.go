@@ -525,7 +525,7 @@ func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, our
 				return out, nil
 			}
 		}
-		return r.Store.GetInto(ctx, dag.KindChunk, pc.Chunk.ID, buf)
+		return r.Store.AppendObject(ctx, dag.KindChunk, pc.Chunk.ID, buf[:0])
 	}
 	mode2 := ours.Mode
 	if rm.OnTheirs {

@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/merge"
-	"github.com/dxdata/dx/store"
 )
 
 // checkedOut is a worktree file believed to hold a stored File: a merge
@@ -82,7 +82,7 @@ func (src *chunkSource) backedBy(w *checkedOut) {
 }
 
 // unchanged reports whether the open file still has the stat entry e.
-func (w *checkedOut) unchanged(e store.StatEntry) bool {
+func (w *checkedOut) unchanged(e worktree.StatEntry) bool {
 	fi, err := w.f.Stat()
 	if err != nil {
 		return false
@@ -98,9 +98,9 @@ func (w *checkedOut) unchanged(e store.StatEntry) bool {
 // worktree update a rename. The name of the file is returned, "" if p was
 // not trusted to hold ours (the worktree update then writes p as usual).
 func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours dag.ID, pieces []merge.Piece, w *checkedOut, read pieceRead) (string, error) {
-	var e store.StatEntry
+	var e worktree.StatEntry
 	found := false
-	if err := r.Store.LookupStats(ctx, []string{p}, func(_ int, se store.StatEntry) { e, found = se, true }); err != nil {
+	if err := worktree.LookupStats(ctx, r.Store, []string{p}, func(_ int, se worktree.StatEntry) { e, found = se, true }); err != nil {
 		return "", err
 	}
 	if w == nil || !found || e.File != ours || !e.Trusted() || !w.unchanged(e) {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/merge"
-	"github.com/dxdata/dx/store"
 )
 
 // TestPrewriteMerged: a merged file is written ahead from the worktree
@@ -73,7 +73,7 @@ func TestPrewriteMerged(t *testing.T) {
 				}
 				e := statEntry(fi, dag.ModeFile)
 				e.File, e.Recorded = ours, time.Now().UnixNano()
-				if err := r.Store.UpdateStatCache(ctx, map[string]store.StatEntry{"t.csv": e}, nil); err != nil {
+				if err := worktree.UpdateStatCache(ctx, r.Store, map[string]worktree.StatEntry{"t.csv": e}, nil); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -162,7 +162,7 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
 	return dag.IsAncestor(ctx, r.Store, a, b)
 }
 
-// Fsck checks the store.
+// Fsck checks the store, and that the stat cache names no missing File.
 func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
-	return r.Store.Fsck(ctx, full)
+	return r.Store.Fsck(ctx, store.FsckOptions{Full: full, Referrers: r.referrers()})
 }

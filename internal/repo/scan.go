@@ -17,7 +17,7 @@ import (
 	gitignore "github.com/sabhiram/go-gitignore"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/internal/worktree"
 )
 
 // scanner reads the worktree (or a model artifact's directory) into a tree
@@ -123,8 +123,8 @@ func (sc *scanner) wanted(p string) (in, above bool) {
 	return false, above
 }
 
-func statEntry(fi os.FileInfo, mode dag.Mode) store.StatEntry {
-	e := store.StatEntry{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano(), Mode: mode}
+func statEntry(fi os.FileInfo, mode dag.Mode) worktree.StatEntry {
+	e := worktree.StatEntry{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano(), Mode: mode}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		e.Inode = st.Ino
 		e.CtimeNs = st.Ctim.Sec*1e9 + st.Ctim.Nsec
@@ -162,7 +162,7 @@ type dirEntry struct {
 	name string
 	mode dag.Mode
 	ok   bool // a kind dx versions
-	st   store.StatEntry
+	st   worktree.StatEntry
 	err  error
 }
 

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/internal/worktree"
 )
 
 // readDir lists dir sorted by name and lstats every name keep accepts,
@@ -48,7 +48,7 @@ func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
 			return
 		}
 		e.mode, e.ok = modeOfUnix(st.Mode)
-		e.st = store.StatEntry{
+		e.st = worktree.StatEntry{
 			Size:    st.Size,
 			MtimeNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
 			CtimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec,

@@ -137,7 +137,7 @@ func (r *Repo) patchFile(ctx context.Context, root *os.Root, p string, old, id d
 			}
 		}
 		if b == nil { // not in the old file, or the file changed
-			if buf, err = r.Store.GetInto(ctx, dag.KindChunk, c.ID, buf); err != nil {
+			if buf, err = r.Store.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0]); err != nil {
 				return n, err
 			}
 			b = buf

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -60,7 +61,7 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 // hash mode the Files were not stored, so only entries naming Files the
 // store already holds (unchanged content) are recorded.
 func (r *Repo) cacheHashed(ctx context.Context, snap *snapshot) error {
-	set := map[string]store.StatEntry{}
+	set := map[string]worktree.StatEntry{}
 	for p, e := range snap.hashed {
 		if ok, err := r.Store.Has(ctx, e.File); err != nil {
 			return err
@@ -71,7 +72,7 @@ func (r *Repo) cacheHashed(ctx context.Context, snap *snapshot) error {
 	if len(set) == 0 {
 		return nil
 	}
-	return r.Store.UpdateStatCache(ctx, set, nil)
+	return worktree.UpdateStatCache(ctx, r.Store, set, nil)
 }
 
 // emptyToZero maps a snapshot of an empty worktree to the zero ID, which

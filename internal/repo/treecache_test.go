@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -41,7 +42,7 @@ func TestTreeCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, ok, err := r.Store.LoadTreeCache(ctx)
+	tc, ok, err := worktree.LoadTreeCache(ctx, r.Store)
 	if err != nil || !ok || tc.Root != c.Tree {
 		t.Fatalf("tree cache after a commit: %v %v %v, want root %s", tc, ok, err, c.Tree.Short())
 	}
@@ -66,7 +67,7 @@ func TestTreeCache(t *testing.T) {
 	if err := r.Store.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Store.SaveTreeCache(ctx, store.TreeCache{Fingerprint: tc.Fingerprint, Root: emptyID}); err != nil {
+	if err := worktree.SaveTreeCache(ctx, r.Store, worktree.TreeCache{Fingerprint: tc.Fingerprint, Root: emptyID}); err != nil {
 		t.Fatal(err)
 	}
 	if got := snapTree(store.IngestHash); got != emptyID {
@@ -76,7 +77,7 @@ func TestTreeCache(t *testing.T) {
 	// built aside): it may be read.
 	missing := dag.Hash(dag.KindTree, []byte("not stored"))
 	for _, mode := range []store.IngestMode{store.IngestHash, store.IngestStore} {
-		if err := r.Store.SaveTreeCache(ctx, store.TreeCache{Fingerprint: tc.Fingerprint, Root: missing}); err != nil {
+		if err := worktree.SaveTreeCache(ctx, r.Store, worktree.TreeCache{Fingerprint: tc.Fingerprint, Root: missing}); err != nil {
 			t.Fatal(err)
 		}
 		if got := snapTree(mode); got != c.Tree {
@@ -84,7 +85,7 @@ func TestTreeCache(t *testing.T) {
 		}
 	}
 	// It built the trees and recorded them again.
-	if tc2, ok, _ := r.Store.LoadTreeCache(ctx); !ok || tc2.Root != c.Tree || tc2.Fingerprint != tc.Fingerprint {
+	if tc2, ok, _ := worktree.LoadTreeCache(ctx, r.Store); !ok || tc2.Root != c.Tree || tc2.Fingerprint != tc.Fingerprint {
 		t.Fatalf("tree cache not rebuilt: %v", tc2)
 	}
 	// A changed file, a renamed one: other fingerprints, other trees.

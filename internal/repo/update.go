@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -149,7 +150,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	res.Removed += len(j.Removes)
 	settleRacy(cached)
 	// Record what was written, even after an error, so a retry is cheap.
-	if serr := r.Store.UpdateStatCache(ctx, cached, j.Removes); err == nil {
+	if serr := worktree.UpdateStatCache(ctx, r.Store, cached, j.Removes); err == nil {
 		err = serr
 	}
 	if err != nil {
@@ -232,7 +233,7 @@ func firstError(ctx context.Context, errs []error) error {
 // again over a journal it half carried out (after a crash): a removal of
 // a file that is gone, or a rename whose temporary is gone, is done. It
 // returns the stat entries of the files it put in place.
-func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay bool) (map[string]store.StatEntry, error) {
+func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay bool) (map[string]worktree.StatEntry, error) {
 	dirs := map[string]bool{}
 	for _, p := range j.Removes {
 		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
@@ -257,7 +258,7 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay
 	// The renames, on 4 workers: each is a few system calls, and a
 	// checkout of many small files makes thousands.
 	var mu sync.Mutex
-	cached := map[string]store.StatEntry{}
+	cached := map[string]worktree.StatEntry{}
 	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
 	handles := newDirHandles(root)
 	defer handles.close()
@@ -297,44 +298,44 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay
 type fileStat struct {
 	exists, dir bool
 	inode       uint64
-	entry       store.StatEntry // for the stat cache
+	entry       worktree.StatEntry // for the stat cache
 }
 
 // moveIntoPlace carries out one rename of a journal, and returns the stat
 // entry of the file it put in place (ok false: done already). Replaying a
 // journal, the temporary may be gone (moved) or hold the old file (the
 // rename swapped them and was killed before removing it).
-func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay bool, made *madeDirs) (store.StatEntry, bool, error) {
+func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay bool, made *madeDirs) (worktree.StatEntry, bool, error) {
 	if replay {
 		t, err := h.stat(rn.Tmp)
 		switch {
 		case err != nil:
-			return store.StatEntry{}, false, err
+			return worktree.StatEntry{}, false, err
 		case !t.exists:
-			return store.StatEntry{}, false, nil // moved into place already
+			return worktree.StatEntry{}, false, nil // moved into place already
 		case t.inode != rn.Inode:
-			return store.StatEntry{}, false, h.remove(rn.Tmp)
+			return worktree.StatEntry{}, false, h.remove(rn.Tmp)
 		}
 	}
 	if err := prepareParents(root, rn.Path, force, made); err != nil {
-		return store.StatEntry{}, false, err
+		return worktree.StatEntry{}, false, err
 	}
 	if t, err := h.stat(rn.Path); err != nil {
-		return store.StatEntry{}, false, err
+		return worktree.StatEntry{}, false, err
 	} else if t.dir {
 		if !force {
-			return store.StatEntry{}, false, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
+			return worktree.StatEntry{}, false, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
 		}
 		if err := root.RemoveAll(rn.Path); err != nil {
-			return store.StatEntry{}, false, err
+			return worktree.StatEntry{}, false, err
 		}
 	}
 	if err := h.replace(rn.Tmp, rn.Path); err != nil {
-		return store.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
+		return worktree.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
 	}
 	t, err := h.stat(rn.Path)
 	if err != nil {
-		return store.StatEntry{}, false, err
+		return worktree.StatEntry{}, false, err
 	}
 	return t.entry, true, nil
 }

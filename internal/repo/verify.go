@@ -10,8 +10,8 @@ import (
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/merge"
-	"github.com/dxdata/dx/store"
 )
 
 // unverifiedMeta is the commit metadata key of a commit made with
@@ -24,7 +24,7 @@ const unverifiedMeta = "dx.unverified"
 // change (see internal/check); a table whose spec changed is read whole.
 // statOf, if set, gives the stat a file had when it was read into the
 // store (see verifyTable).
-func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, statOf func(p string) (store.StatEntry, bool), st *VerifyStats) error {
+func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, statOf func(p string) (worktree.StatEntry, bool), st *VerifyStats) error {
 	attrsChanged := slices.ContainsFunc(changes, func(c Change) bool {
 		return c.Path == table.AttributesFile || c.From == table.AttributesFile
 	})
@@ -106,7 +106,7 @@ func sameSpec(a, b table.Spec) bool { return a.Format == b.Format && slices.Equa
 
 // verifyTable checks one version of a table, against old if set (a
 // version of the same spec that was checked).
-func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, statOf func(string) (store.StatEntry, bool), st *VerifyStats) (err error) {
+func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, statOf func(string) (worktree.StatEntry, bool), st *VerifyStats) (err error) {
 	if !r.inSparse(p) {
 		return nil // not here to read: it was checked where it was committed
 	}
@@ -122,7 +122,7 @@ func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, 
 	// after: else the check says so), else verified by their hashes.
 	wt := openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), e.Size)
 	defer wt.Close()
-	var was store.StatEntry
+	var was worktree.StatEntry
 	if wt != nil && statOf != nil {
 		var ok bool
 		was, ok = statOf(p)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -27,7 +28,7 @@ type wtNode struct {
 	name  string
 	path  string // slash-separated, relative to the root
 	mode  dag.Mode
-	st    store.StatEntry
+	st    worktree.StatEntry
 	id    dag.ID // File or Tree ID once known
 	known bool
 	// fromCache: id came from the stat cache, not from reading the file.
@@ -70,8 +71,8 @@ func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error
 // snapshot is the worktree turned into a tree.
 type snapshot struct {
 	tree   dag.ID
-	getter dag.Getter                 // reads the snapshot's trees
-	hashed map[string]store.StatEntry // files whose content was read, for the stat cache
+	getter dag.Getter                    // reads the snapshot's trees
+	hashed map[string]worktree.StatEntry // files whose content was read, for the stat cache
 	root   *wtNode
 	// diff is base → tree as changes, when takeSnapshot computed it
 	// (store mode); nil otherwise.
@@ -119,7 +120,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	for i, f := range files {
 		paths[i] = f.path
 	}
-	err = r.Store.LookupStats(ctx, paths, func(i int, e store.StatEntry) {
+	err = worktree.LookupStats(ctx, r.Store, paths, func(i int, e worktree.StatEntry) {
 		if c := files[i]; e.Matches(c.st) && e.Trusted() {
 			c.id, c.known, c.fromCache = e.File, true, true
 		}
@@ -148,7 +149,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		ov := newOverlay(r.Store)
 		putter, getter = ov, ov
 	}
-	snap := &snapshot{getter: getter, hashed: map[string]store.StatEntry{}, root: root}
+	snap := &snapshot{getter: getter, hashed: map[string]worktree.StatEntry{}, root: root}
 	// Every file known from the stat cache: the tree cache may have the
 	// root tree of exactly these files.
 	whole := r.sparse == nil && len(only) == 0
@@ -255,10 +256,10 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 
 // statOf gives the stat a scanned file had when the snapshot read it (or
 // found it in the stat cache).
-func (s *snapshot) statOf(p string) (store.StatEntry, bool) {
+func (s *snapshot) statOf(p string) (worktree.StatEntry, bool) {
 	n := findNode(s.root, p)
 	if n == nil || n.mode == dag.ModeDir {
-		return store.StatEntry{}, false
+		return worktree.StatEntry{}, false
 	}
 	return n.st, true
 }
@@ -283,7 +284,7 @@ func treeFingerprint(files []*wtNode) [32]byte {
 // its trees aside, and whoever takes the snapshot may read them). It
 // reports whether it did (a miss or an error: the trees are built).
 func (r *Repo) cachedTrees(ctx context.Context, root *wtNode, files []*wtNode) bool {
-	tc, ok, err := r.Store.LoadTreeCache(ctx)
+	tc, ok, err := worktree.LoadTreeCache(ctx, r.Store)
 	if err != nil || !ok || tc.Fingerprint != treeFingerprint(files) {
 		return false
 	}
@@ -297,7 +298,7 @@ func (r *Repo) cachedTrees(ctx context.Context, root *wtNode, files []*wtNode) b
 // saveTreeCache records root's tree for its files (failing is a miss
 // later, not an error now).
 func (r *Repo) saveTreeCache(ctx context.Context, root *wtNode, files []*wtNode) {
-	_ = r.Store.SaveTreeCache(ctx, store.TreeCache{Fingerprint: treeFingerprint(files), Root: root.id, Size: root.size})
+	_ = worktree.SaveTreeCache(ctx, r.Store, worktree.TreeCache{Fingerprint: treeFingerprint(files), Root: root.id, Size: root.size})
 }
 
 // fileNodes lists the files (not directories) beneath n.

@@ -80,10 +80,10 @@ const (
 // chunks keep the store growth of a scattered 0.01% update far below the
 // 1–2 MiB chunks of restic and borg; 64 KiB keeps the index small. (Text
 // sizes of 8/32/128 KiB were measured: a row diff after scattered updates
-// then reads half as much and the second version stores 7.5% instead of
-// 12%, but committing a table is ~15% slower, mostly in zstd's per-call
-// cost, which lost the first-commit lead over borg. Set TextMin, TextAvg
-// and TextMax to choose that trade.)
+// then reads half as much and the second version stores less, but
+// committing a table is slower, mostly in zstd's per-call cost, which lost
+// the first-commit lead over borg. Set TextMin, TextAvg and TextMax to
+// choose that trade.)
 func DefaultOptions() Options {
 	return Options{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Mode: Binary}
 }

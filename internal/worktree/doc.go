@@ -1,0 +1,19 @@
+// Package worktree holds the caches dx keeps of a worktree, beside the
+// content store and apart from it, as git keeps its index apart from its
+// objects.
+//
+// Nouns:
+//   - Stat cache: path → StatEntry (size, mtime, ctime, inode, mode, and
+//     the File its content hashed to), so that an unchanged file is never
+//     read again. An entry stands for the file's content only while the
+//     file still matches it and was not racily modified (RacyWindowNs).
+//   - Tree cache: the root tree a snapshot built, with a fingerprint of
+//     the files it held, so that a snapshot of the same files need not
+//     build its trees again.
+//
+// Both live in the store's index as derived data (store.Derived) under
+// their own key prefixes, reached through Index. Losing either is only a
+// cache miss. The stat cache names Files, so GC and fsck consult it
+// (StatCacheReferrer): gc drops entries naming unreachable Files before it
+// deletes anything, and fsck notes entries naming a missing File.
+package worktree

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
+)
+
+var _ dag.Getter = (*Store)(nil)
+
+// Has reports whether the object is stored (or pending in this process).
+func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
+	if s.isPending(id) {
+		return true, nil
+	}
+	// After the pending check: an object indexed and then dropped from
+	// pending has moved the generation on, so a stale transaction is
+	// not used to look for it.
+	err := s.viewObjects(func(txn *badger.Txn) error {
+		_, err := txn.Get(objKey(id))
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store has: %w", err)
+	}
+	return true, nil
+}
+
+// HasMany is Has for many IDs at once, in parallel read transactions.
+func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
+	out := make([]bool, len(ids))
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(ids) + workers - 1) / workers
+	if per < 512 {
+		per = 512
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, (len(ids)+per-1)/per)
+	for w := 0; w*per < len(ids); w++ {
+		lo, hi := w*per, min((w+1)*per, len(ids))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = s.db.View(func(txn *badger.Txn) error {
+				for i := lo; i < hi; i++ {
+					if i%1024 == 0 && ctx.Err() != nil {
+						return ctx.Err()
+					}
+					_, err := txn.Get(objKey(ids[i]))
+					switch {
+					case err == nil:
+						out[i] = true
+					case errors.Is(err, badger.ErrKeyNotFound):
+						out[i] = s.isPending(ids[i])
+					default:
+						return err
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("store has: %w", err)
+	}
+	return out, nil
+}
+
+// Locate returns where an object is stored.
+func (s *Store) Locate(ctx context.Context, id dag.ID) (Location, error) {
+	var loc Location
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(objKey(id))
+		if err != nil {
+			return err
+		}
+		return it.Value(func(v []byte) error {
+			loc, err = decodeLoc(v)
+			return err
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return loc, fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
+	}
+	if err != nil {
+		return loc, fmt.Errorf("object %s: %w", id.Short(), err)
+	}
+	return loc, nil
+}
+
+// Get returns the verified raw bytes of an object of the given kind.
+func (s *Store) Get(ctx context.Context, kind dag.Kind, id dag.ID) ([]byte, error) {
+	return s.AppendObject(ctx, kind, id, nil)
+}
+
+// AppendObject appends the verified raw bytes of an object of the given
+// kind to dst and returns the extended slice; pass buf[:0] to reuse a
+// buffer's storage.
+func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst []byte) ([]byte, error) {
+	var stored []byte
+	var e pack.Entry
+	if p, pend := s.pendingGet(id); pend {
+		e, stored = p.entry, p.stored
+	} else {
+		loc, err := s.Locate(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		e = pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw}
+		f, release, err := s.packFile(loc.Pack)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: %w", id.Short(), err)
+		}
+		// The stored bytes are needed only until decoded: a recycled
+		// buffer (fresh memory costs a page fault every 4 KiB).
+		sb, _ := s.storedBufs.Get().(*[]byte)
+		if sb == nil {
+			sb = new([]byte)
+		}
+		defer s.storedBufs.Put(sb)
+		stored, err = pack.ReadBlobInto(f, e, *sb)
+		release()
+		if err != nil {
+			return nil, fmt.Errorf("object %s in pack %s: %v: %w", id.Short(), loc.Pack.Short(), err, ErrCorrupt)
+		}
+		*sb = stored[:0]
+		s.stats.StoredBytesRead.Add(int64(len(stored)))
+	}
+	if e.Kind != kind {
+		return nil, fmt.Errorf("object %s is a %s, not a %s: %w", id.Short(), e.Kind, kind, ErrCorrupt)
+	}
+	base := len(dst)
+	out, err := pack.Decompress(dst, stored, e.Codec, int(e.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	raw := out[base:]
+	if dag.Hash(kind, raw) != id {
+		return nil, fmt.Errorf("object %s: content does not match its id: %w", id.Short(), ErrCorrupt)
+	}
+	s.stats.ObjectsRead.Add(1)
+	s.stats.BytesRead.Add(int64(len(raw)))
+	return out, nil
+}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// The index's key layout: the first byte of a badger key says what it is.
+//
+// The store's own prefixes:
+//
+//	o<id>                 → object location (Location)
+//	p<pack id>            → pack record (packRecord)
+//	r<name>               → ref: object id
+//	H                     → HEAD: "ref: <name>" or hex id
+//	l<name>\x00<seq>      → reflog entry
+//	L<name>               → the reflog's last seq
+//	k<tag><first><id>     → a chunk's key range (keyrange_index.go)
+//
+// Prefixes of callers' derived data (Store.Derived), whose keys and values
+// the store never reads:
+//
+//	s<path>               → internal/worktree's stat cache
+//	T                     → internal/worktree's tree cache
+const (
+	pfxObject = 'o'
+	pfxPack   = 'p'
+	pfxRef    = 'r'
+	pfxHead   = 'H'
+	pfxLog    = 'l'
+	pfxLogSeq = 'L'
+)
+
+func objKey(id dag.ID) []byte  { return append([]byte{pfxObject}, id[:]...) }
+func packKey(id dag.ID) []byte { return append([]byte{pfxPack}, id[:]...) }
+
+// Location says where an object is stored.
+type Location struct {
+	Pack   dag.ID
+	Kind   dag.Kind
+	Codec  pack.Codec
+	Offset uint64
+	Stored uint32
+	Raw    uint32
+}
+
+func encodeLoc(l Location) []byte {
+	b := make([]byte, 0, 48)
+	b = append(b, l.Pack[:]...)
+	b = append(b, byte(l.Kind), byte(l.Codec))
+	b = binary.AppendUvarint(b, l.Offset)
+	b = binary.AppendUvarint(b, uint64(l.Stored))
+	b = binary.AppendUvarint(b, uint64(l.Raw))
+	return b
+}
+
+func decodeLoc(b []byte) (Location, error) {
+	var l Location
+	if len(b) < dag.IDSize+2 {
+		return l, fmt.Errorf("index entry too short: %w", ErrCorrupt)
+	}
+	copy(l.Pack[:], b)
+	l.Kind = dag.Kind(b[32])
+	l.Codec = pack.Codec(b[33])
+	r := bytes.NewReader(b[34:])
+	off, err1 := binary.ReadUvarint(r)
+	st, err2 := binary.ReadUvarint(r)
+	raw, err3 := binary.ReadUvarint(r)
+	if err := errors.Join(err1, err2, err3); err != nil || !l.Kind.Valid() || st > 1<<31 || raw > 1<<31 {
+		return l, fmt.Errorf("index entry malformed: %w", ErrCorrupt)
+	}
+	l.Offset, l.Stored, l.Raw = off, uint32(st), uint32(raw)
+	return l, nil
+}
+
+// packRecord is what the index records of a finished pack.
+type packRecord struct {
+	Meta  bool
+	Count uint32
+	Size  uint64
+}
+
+func (r packRecord) encode() []byte {
+	b := []byte{0}
+	if r.Meta {
+		b[0] = 1
+	}
+	b = binary.AppendUvarint(b, uint64(r.Count))
+	return binary.AppendUvarint(b, r.Size)
+}
+
+func decodePackRecord(b []byte) (packRecord, error) {
+	if len(b) < 3 {
+		return packRecord{}, fmt.Errorf("pack record: %w", ErrCorrupt)
+	}
+	r := packRecord{Meta: b[0] == 1}
+	rd := bytes.NewReader(b[1:])
+	c, err1 := binary.ReadUvarint(rd)
+	sz, err2 := binary.ReadUvarint(rd)
+	if err1 != nil || err2 != nil {
+		return packRecord{}, fmt.Errorf("pack record: %w", ErrCorrupt)
+	}
+	r.Count, r.Size = uint32(c), sz
+	return r, nil
+}
+
+// indexPack records a finished pack and then its entries in badger. The
+// pack record is committed first, so an index entry never exists without
+// the record of its pack (a crash in between leaves a recorded pack whose
+// objects are simply written again when needed).
+func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64) error {
+	rec := packRecord{Meta: meta, Count: uint32(len(entries)), Size: uint64(size)}
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(packKey(id), rec.encode()) }); err != nil {
+		return fmt.Errorf("store: index pack: %w", err)
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, e := range entries {
+		loc := Location{Pack: id, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
+		if err := wb.Set(objKey(e.ID), encodeLoc(loc)); err != nil {
+			return fmt.Errorf("store: index pack: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("store: index pack: %w", err)
+	}
+	s.indexGen.Add(1)
+	return nil
+}
+
+// syncIndex makes every index write so far durable.
+func (s *Store) syncIndex() error {
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("store: sync index: %w", err)
+	}
+	return nil
+}
+
+// packRecords returns the recorded packs.
+func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) {
+	out := map[dag.ID]packRecord{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = []byte{pfxPack}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var id dag.ID
+			copy(id[:], it.Item().Key()[1:])
+			err := it.Item().Value(func(v []byte) error {
+				r, err := decodePackRecord(v)
+				out[id] = r
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pack records: %w", err)
+	}
+	return out, nil
+}
+
+// readTxn is a read transaction kept for object lookups, valid while the
+// object index is at generation gen.
+type readTxn struct {
+	txn *badger.Txn
+	gen uint64
+}
+
+// viewObjects runs fn in a read transaction that sees every object indexed
+// so far. Transactions are reused while the object index is unchanged:
+// opening and discarding one each sends to badger's watermark goroutine,
+// and a commit of many small files looks up about two objects per file.
+func (s *Store) viewObjects(fn func(txn *badger.Txn) error) error {
+	gen := s.indexGen.Load()
+	var rt *readTxn
+	select {
+	case rt = <-s.readTxns:
+		if rt.gen != gen {
+			rt.txn.Discard()
+			rt = nil
+		}
+	default:
+	}
+	if rt == nil {
+		rt = &readTxn{txn: s.db.NewTransaction(false), gen: gen}
+	}
+	err := fn(rt.txn)
+	select {
+	case s.readTxns <- rt:
+	default:
+		rt.txn.Discard()
+	}
+	return err
+}
+
+// dropReadTxns discards the kept read transactions (before closing the
+// index).
+func (s *Store) dropReadTxns() {
+	for {
+		select {
+		case rt := <-s.readTxns:
+			rt.txn.Discard()
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// packer builds the pack currently open for data or for metadata. Packs
+// are built in memory and handed whole to the pack finisher
+// (pack_finisher.go), which writes and indexes them, so writers never wait
+// on the file system. The store has one metadata packer and several data
+// packers, each with its own lock, so that chunk writers and metadata
+// writers do not wait on each other, nor the ingest workers on each other.
+type packer struct {
+	mu    sync.Mutex // guards the fields below
+	store *Store
+	meta  bool
+	// For a data packer: the number of packs started (the open one's
+	// sequence number) and of the last one handed to the pack finisher.
+	started, handed atomic.Uint64
+	buf             *alignedBuf
+	w               *pack.Writer
+}
+
+// maxDataPackers caps the number of data packs open at once (one per CPU
+// up to this).
+const maxDataPackers = 4
+
+// add appends one stored object; the caller holds p.mu. A full pack is
+// handed to the pack finisher and writing goes on in a new one.
+func (p *packer) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, raw int) error {
+	s := p.store
+	if err := s.writable("store: add object"); err != nil {
+		return err
+	}
+	if err := s.finishErr(); err != nil {
+		return err
+	}
+	if p.w == nil {
+		p.buf = s.getPackBuf(p.meta)
+		w, err := pack.NewWriter(p.buf)
+		if err != nil {
+			return fmt.Errorf("store: new pack: %w", err)
+		}
+		p.w = w
+		p.started.Add(1)
+	}
+	e, err := p.w.Add(id, kind, codec, stored, raw)
+	if err != nil {
+		return fmt.Errorf("store: pack add: %w", err)
+	}
+	s.pendingMu.Lock()
+	s.pending[id] = pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e}
+	s.pendingMu.Unlock()
+	switch {
+	case p.w.Size() >= s.opts.PackSize && p.meta:
+		// Data before metadata: metadata is never indexed before the
+		// chunks it names (the pack finisher works in queue order).
+		s.lockDataPackers()
+		s.handOffAllData()
+		s.queuePack(p.takePack())
+		s.unlockDataPackers()
+	case p.w.Size() >= s.opts.PackSize:
+		s.handOffData(p)
+	case p == s.metaPacker && p.w.Size() >= earlyMetaPack:
+		s.deferMeta(p.takePack())
+	}
+	return nil
+}
+
+// takePack takes the open pack off the packer; nil if there is none. The
+// caller holds p.mu.
+func (p *packer) takePack() *packJob {
+	if p.w == nil {
+		return nil
+	}
+	j := &packJob{meta: p.meta, buf: p.buf, w: p.w}
+	p.w, p.buf = nil, nil
+	return j
+}
+
+// discard drops the open pack and its pending objects. The caller holds
+// p.mu.
+func (p *packer) discard() {
+	if p.w == nil {
+		return
+	}
+	p.store.dropPending(p.w.Entries())
+	p.store.putPackBuf(p.buf)
+	p.w, p.buf = nil, nil
+}
+
+// lockDataPackers takes the locks of every data packer, in order.
+func (s *Store) lockDataPackers() {
+	for _, p := range s.dataPackers {
+		p.mu.Lock()
+	}
+}
+
+func (s *Store) unlockDataPackers() {
+	for _, p := range s.dataPackers {
+		p.mu.Unlock()
+	}
+}
+
+// handOffData hands a data packer's open pack to the pack finisher, then
+// the deferred metadata packs that were waiting for it. The caller holds
+// p.mu.
+func (s *Store) handOffData(p *packer) {
+	if j := p.takePack(); j != nil {
+		s.queuePack(j)
+		p.handed.Store(p.started.Load())
+	}
+	s.releaseDeferred()
+}
+
+// handOffAllData hands every open data pack to the pack finisher; the
+// caller holds the data packers' locks.
+func (s *Store) handOffAllData() {
+	for _, p := range s.dataPackers {
+		s.handOffData(p)
+	}
+}
+
+// SealData hands the open data pack to the pack finisher without waiting
+// for it, so that it is written while the caller goes on (with metadata,
+// say). Later chunks start a new pack.
+func (s *Store) SealData() {
+	if s.closed.Load() {
+		return
+	}
+	s.lockDataPackers()
+	defer s.unlockDataPackers()
+	s.handOffAllData()
+}
+
+// Flush finishes the open packs and indexes them. After Flush returns,
+// every object Put so far is durable and visible to other processes.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("store: flush after close")
+	}
+	return s.flush()
+}
+
+func (s *Store) flush() error {
+	s.metaPacker.mu.Lock()
+	s.lockDataPackers()
+	// Data before metadata: a metadata object is never indexed before the
+	// chunks it names.
+	s.handOffAllData()
+	s.queuePack(s.metaPacker.takePack())
+	s.unlockDataPackers()
+	s.metaPacker.mu.Unlock()
+	s.waitPacksFinished()
+	return s.finishErr()
+}
+
+// earlyMetaPack is the size at which the metadata pack is finished early,
+// without waiting for the data packs it depends on (see deferMeta): so a
+// commit of many small files indexes their File objects as it goes
+// instead of all at its end.
+const earlyMetaPack = 512 << 10
+
+// deferredMeta is a finished metadata pack waiting for the data packs its
+// objects may name: the open pack of data packer i, numbered need[i], and
+// those before it.
+type deferredMeta struct {
+	job  *packJob
+	need []uint64
+}
+
+// deferMeta hands a metadata pack to the pack finisher once every data
+// pack open now has been handed to it (objects are Put after the chunks
+// they name, so those packs hold every chunk its objects name). The
+// caller holds s.metaPacker.mu.
+func (s *Store) deferMeta(j *packJob) {
+	if j == nil {
+		return
+	}
+	d := &deferredMeta{job: j, need: make([]uint64, len(s.dataPackers))}
+	for i, p := range s.dataPackers {
+		d.need[i] = p.started.Load()
+	}
+	s.deferMu.Lock()
+	s.deferred = append(s.deferred, d)
+	s.deferMu.Unlock()
+	s.releaseDeferred()
+}
+
+// releaseDeferred queues the deferred metadata packs whose data packs
+// have all been handed on, in order.
+func (s *Store) releaseDeferred() {
+	s.deferMu.Lock()
+	defer s.deferMu.Unlock()
+	for len(s.deferred) > 0 {
+		d := s.deferred[0]
+		for i, p := range s.dataPackers {
+			if p.handed.Load() < d.need[i] {
+				return
+			}
+		}
+		s.queuePack(d.job)
+		s.deferred = s.deferred[1:]
+	}
+}
+
+// dropDeferred discards the deferred metadata packs (Abandon).
+func (s *Store) dropDeferred() {
+	s.deferMu.Lock()
+	defer s.deferMu.Unlock()
+	for _, d := range s.deferred {
+		s.dropPending(d.job.w.Entries())
+		s.putPackBuf(d.job.buf)
+	}
+	s.deferred = nil
+}
