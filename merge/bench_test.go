@@ -103,9 +103,9 @@ func BenchmarkMergeRows(b *testing.B) {
 	for i := range dt {
 		dts[i+benchRows/2] = true
 	}
-	bs := chunked(b, base, co)
-	os := chunked(b, benchTable(benchRows, ao, do), co)
-	ts := chunked(b, benchTable(benchRows, shift(at), dts), co)
+	baseSrc := chunked(b, base, co)
+	oursSrc := chunked(b, benchTable(benchRows, ao, do), co)
+	theirsSrc := chunked(b, benchTable(benchRows, shift(at), dts), co)
 	t := table.New(benchSpec)
 	o := merge.DiffOptions{Aligned: true, MaxChunk: co.Max}
 	for _, bc := range []struct {
@@ -115,7 +115,7 @@ func BenchmarkMergeRows(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(3 * len(base)))
 			for b.Loop() {
-				m, err := merge.MergeRowsForTest(context.Background(), t, bs, os, ts, o, 0, bc.plain)
+				m, err := merge.MergeRowsForTest(context.Background(), t, baseSrc, oursSrc, theirsSrc, o, 0, bc.plain)
 				if err != nil {
 					b.Fatal(err)
 				}
