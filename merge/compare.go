@@ -6,7 +6,7 @@ import "slices"
 // for a table without a key) and lists the changes.
 func (d *differ) compare(units []*unit) (*RowDiff, error) {
 	res := &RowDiff{OldHeader: d.sides[0].header, NewHeader: d.sides[1].header}
-	keyed := d.t.Keyed()
+	keyed := d.table.Keyed()
 	type ref struct{ u, i int }
 	var old map[string]ref
 	oldCount := map[string]int{}
@@ -84,7 +84,7 @@ func (d *differ) compare(units []*unit) (*RowDiff, error) {
 	d.stats.BytesTotal = d.sides[0].size + d.sides[1].size
 	d.stats.Chunks = len(d.sides[0].chunks) + len(d.sides[1].chunks)
 	res.Stats = d.stats
-	res.Stats.FullParse = !d.o.Aligned
+	res.Stats.FullParse = !d.opts.Aligned
 	return res, nil
 }
 

@@ -49,13 +49,13 @@ func (s *side) chunkAt(off int64) int {
 // equal chunks, groups the others into units, reads and parses those on
 // all cores and compares the rows by key.
 type differ struct {
-	t     Table
-	o     DiffOptions
-	sides [2]*side
+	table Table
+	opts  DiffOptions
+	sides [2]*side   // the old version, the new
 	mu    sync.Mutex // guards stats
 	stats DiffStats
 	bufs  runBuffers
-	seed  maphash.Seed
+	seed  maphash.Seed            // of the hashes that pair equal rows
 	only  func(from, to int) bool // see diffRows
 }
 
@@ -90,7 +90,7 @@ func (d *differ) markAll() {
 
 // trusted reports whether the boundary after chunk i of s is a row boundary.
 func (d *differ) trusted(s *side, i int) bool {
-	return d.o.Aligned && (d.o.MaxChunk <= 0 || int(s.chunks[i].Len) < d.o.MaxChunk)
+	return d.opts.Aligned && (d.opts.MaxChunk <= 0 || int(s.chunks[i].Len) < d.opts.MaxChunk)
 }
 
 // mark makes chunk i of side k dirty, and its partner on the other side,
@@ -145,7 +145,7 @@ func (d *differ) headers(ctx context.Context) error {
 				return err
 			}
 			s.cache[i] = buf[n:len(buf):len(buf)]
-			h, n, err := d.t.Header(buf, i == len(s.chunks)-1)
+			h, n, err := d.table.Header(buf, i == len(s.chunks)-1)
 			if errors.Is(err, ErrMisaligned) {
 				continue
 			}
@@ -187,7 +187,7 @@ func runs(s *side) []span {
 // unit is work for one goroutine: a run on each side that belong together
 // (the same clean chunk before both), or a lone run.
 type unit struct {
-	r [2]*span
+	r [2]*span // its run on each side; nil: none
 	// parsed rows, in order
 	rows [2][]Row
 	// mid is, per side, the file range parsed: of paired runs, the
@@ -326,7 +326,7 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 	}
 	if u.r[0] != nil && u.r[1] != nil {
 		var cut int
-		data[0], data[1], cut = trimCommon(data[0], data[1], d.t.Quoted())
+		data[0], data[1], cut = trimCommon(data[0], data[1], d.table.Quoted())
 		start[0] += int64(cut)
 		start[1] += int64(cut)
 	}

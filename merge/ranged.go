@@ -21,7 +21,7 @@ import (
 
 // plan is the units a diff of a and b starts with, found without reading.
 func plan(a, b Source, o DiffOptions) *differ {
-	d := &differ{o: o}
+	d := &differ{opts: o}
 	d.sides[0], d.sides[1] = newSide(a), newSide(b)
 	d.match()
 	d.widen()

@@ -46,18 +46,18 @@ func rewrite(ctx context.Context, in mergeInput, host *tableDiff, apply []*RowCh
 		}
 		// Where is the row in H? Its base chunk, if H kept it, else the
 		// run of H that replaced the run of base holding it.
-		cb := baseSide.chunkAt(c.Old.Off)
-		if cb < 0 {
+		baseChunk := baseSide.chunkAt(c.Old.Off)
+		if baseChunk < 0 {
 			whole = true
 			continue
 		}
-		if j := baseSide.partner[cb]; j >= 0 {
+		if j := baseSide.partner[baseChunk]; j >= 0 {
 			mark[j], parse[j] = true, true // H kept the chunk
 			continue
 		}
 		found := false
 		for _, u := range host.units {
-			if u.r[0] != nil && u.r[0].from <= cb && cb < u.r[0].to {
+			if u.r[0] != nil && u.r[0].from <= baseChunk && baseChunk < u.r[0].to {
 				if u.r[1] != nil {
 					for j := u.r[1].from; j < u.r[1].to; j++ {
 						mark[j], parse[j] = true, true
@@ -247,21 +247,21 @@ type rewriter struct {
 // key and old values) before they are replaced; if one is not, the run is
 // parsed after all.
 func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
-	t, p, h, eol, byKey := w.table, w.host, w.header, w.eol, w.byKey
-	last := rr.to == len(p.chunks)
-	data, err := w.differ.readRun(ctx, p, rr.span)
+	t, host, header, eol, byKey := w.table, w.host, w.header, w.eol, w.byKey
+	last := rr.to == len(host.chunks)
+	data, err := w.differ.readRun(ctx, host, rr.span)
 	if err != nil {
 		return err
 	}
 	defer w.differ.bufs.put(data)
-	base := p.offs[rr.from]
+	runOff := host.offs[rr.from] // file offset of data
 	out := make([]byte, 0, len(data)+len(data)/8)
 	if !rr.parse {
 		ok := true
 		for _, e := range rr.edits {
-			row := data[e.off-base : e.end-base]
+			row := data[e.off-runOff : e.end-runOff]
 			rr.parsed += int64(len(row))
-			if !isRow(t, p.header, row, e.c.Old, last && e.end-base == int64(len(data))) {
+			if !isRow(t, host.header, row, e.c.Old, last && e.end-runOff == int64(len(data))) {
 				ok = false
 				break
 			}
@@ -269,15 +269,15 @@ func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
 		if ok {
 			pos := int64(0)
 			for _, e := range rr.edits {
-				out = append(out, data[pos:e.off-base]...)
-				pos = e.end - base
+				out = append(out, data[pos:e.off-runOff]...)
+				pos = e.end - runOff
 				rr.found = append(rr.found, e.c.Key)
 				if e.c.Kind == RowRemoved {
 					rr.removed++
 					continue
 				}
 				rr.changed++
-				out = t.AppendRow(out, h, e.c.New, eol)
+				out = t.AppendRow(out, header, e.c.New, eol)
 			}
 			out = append(out, data[pos:]...)
 			rr.out = w.appendAdded(out, last)
@@ -287,11 +287,11 @@ func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
 	rr.found, rr.changed, rr.removed = rr.found[:0], 0, 0
 	body := data
 	if rr.from == 0 {
-		out = append(out, data[:p.hdrLen]...)
-		body = data[p.hdrLen:]
+		out = append(out, data[:host.hdrLen]...)
+		body = data[host.hdrLen:]
 	}
 	rr.parsed += int64(len(body))
-	err = t.Parse(p.header, body, last, func(r Row) error {
+	err = t.Parse(host.header, body, last, func(r Row) error {
 		c, ok := byKey[r.Key]
 		if !ok {
 			out = append(out, body[r.Off:r.End]...)
@@ -303,7 +303,7 @@ func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
 			return nil
 		}
 		rr.changed++
-		out = t.AppendRow(out, h, c.New, eol)
+		out = t.AppendRow(out, header, c.New, eol)
 		return nil
 	})
 	if err != nil {
@@ -349,35 +349,35 @@ func isRow(t Table, h Header, b []byte, want *Row, atEOF bool) bool {
 func (td *tableDiff) locate(old *Row) (off, end int64, ok bool) {
 	oldSide, newSide := td.differ.sides[0], td.differ.sides[1]
 	n := old.End - old.Off
-	cb, ce := oldSide.chunkAt(old.Off), oldSide.chunkAt(old.End-1)
-	if cb < 0 || ce < 0 {
+	first, last := oldSide.chunkAt(old.Off), oldSide.chunkAt(old.End-1)
+	if first < 0 || last < 0 {
 		return 0, 0, false
 	}
-	if j := oldSide.partner[cb]; j >= 0 && !oldSide.dirty[cb] {
+	if j := oldSide.partner[first]; j >= 0 && !oldSide.dirty[first] {
 		// A chunk both versions hold, not read by the diff.
-		for k := cb + 1; k <= ce; k++ {
-			if oldSide.dirty[k] || oldSide.partner[k] != j+(k-cb) {
+		for k := first + 1; k <= last; k++ {
+			if oldSide.dirty[k] || oldSide.partner[k] != j+(k-first) {
 				return 0, 0, false
 			}
 		}
-		off = newSide.offs[j] + old.Off - oldSide.offs[cb]
+		off = newSide.offs[j] + old.Off - oldSide.offs[first]
 		return off, off + n, true
 	}
 	for _, u := range td.units {
 		r := u.r[0]
-		if r == nil || cb < r.from || cb >= r.to {
+		if r == nil || first < r.from || first >= r.to {
 			continue
 		}
-		if u.r[1] == nil || ce >= r.to {
+		if u.r[1] == nil || last >= r.to {
 			return 0, 0, false
 		}
-		m0, m1 := u.mid[0], u.mid[1]
+		oldMid, newMid := u.mid[0], u.mid[1]
 		switch {
-		case old.End <= m0[0]:
-			off = old.Off - m0[0] + m1[0]
+		case old.End <= oldMid[0]:
+			off = old.Off - oldMid[0] + newMid[0]
 			return off, off + n, true
-		case old.Off >= m0[1]:
-			off = old.Off - m0[1] + m1[1]
+		case old.Off >= oldMid[1]:
+			off = old.Off - oldMid[1] + newMid[1]
 			return off, off + n, true
 		}
 		if i, found := slices.BinarySearchFunc(u.same, old.Off, func(x pair, off int64) int { return cmp.Compare(x.a, off) }); found {

@@ -110,7 +110,7 @@ type tableDiff struct {
 // runs of b that replace none of a's): the result lists the changes in
 // those alone.
 func diffRows(ctx context.Context, t Table, a, b Source, o DiffOptions, only func(from, to int) bool) (*tableDiff, error) {
-	d := &differ{t: t, o: o, seed: maphash.MakeSeed(), only: only}
+	d := &differ{table: t, opts: o, seed: maphash.MakeSeed(), only: only}
 	d.sides[0] = newSide(a)
 	d.sides[1] = newSide(b)
 	d.match()

@@ -138,7 +138,7 @@ type pair struct{ a, b int64 }
 func (d *differ) unmatched(data [2][]byte, start [2]int64, atEOF [2]bool) (spans [2][][2]int, same []pair) {
 	var ends [2][]int
 	for k := range data {
-		e, ok := rowEnds(data[k], d.t.Quoted(), atEOF[k])
+		e, ok := rowEnds(data[k], d.table.Quoted(), atEOF[k])
 		if !ok {
 			return [2][][2]int{}, nil
 		}
@@ -207,7 +207,7 @@ func (d *differ) unmatched(data [2][]byte, start [2]int64, atEOF [2]bool) (spans
 func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int64, atEOF bool) ([]Row, error) {
 	pieces := [][]byte{data}
 	if len(data) >= 2*parallelBytes {
-		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, d.t.Quoted())
+		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, d.table.Quoted())
 	}
 	rows := make([][]Row, len(pieces))
 	errs := make([]error, len(pieces))
@@ -218,7 +218,7 @@ func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int
 		go func(i int, p []byte, off int64) {
 			defer wg.Done()
 			out := make([]Row, 0, bytes.Count(p, []byte{'\n'})+1)
-			err := d.t.Parse(s.header, p, atEOF && i == len(pieces)-1, func(row Row) error {
+			err := d.table.Parse(s.header, p, atEOF && i == len(pieces)-1, func(row Row) error {
 				row.Off += off
 				row.End += off
 				out = append(out, row)
