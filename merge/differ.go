@@ -353,7 +353,7 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 			d.mu.Lock()
 			d.stats.BytesParsed += int64(x[1] - x[0])
 			d.mu.Unlock()
-			rows, err := d.parse(ctx, k, s, data[k][x[0]:x[1]], start[k]+int64(x[0]), atEOF && x[1] == len(data[k]))
+			rows, err := d.parse(ctx, k, data[k][x[0]:x[1]], start[k]+int64(x[0]), atEOF && x[1] == len(data[k]))
 			if errors.Is(err, ErrMisaligned) {
 				return misaligned{side: k, next: r.to, err: err}
 			}

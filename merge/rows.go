@@ -202,9 +202,10 @@ func (d *differ) unmatched(data [2][]byte, start [2]int64, atEOF [2]bool) (spans
 	return spans, same
 }
 
-// parse parses data (starting at file offset off) into rows, splitting big
-// runs at row boundaries and parsing the pieces in parallel.
-func (d *differ) parse(ctx context.Context, k int, s *side, data []byte, off int64, atEOF bool) ([]Row, error) {
+// parse parses data of side k (starting at file offset off) into rows,
+// splitting big runs at row boundaries and parsing the pieces in parallel.
+func (d *differ) parse(ctx context.Context, k int, data []byte, off int64, atEOF bool) ([]Row, error) {
+	s := d.sides[k]
 	pieces := [][]byte{data}
 	if len(data) >= 2*parallelBytes {
 		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, d.table.Quoted())
