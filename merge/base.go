@@ -1,7 +1,3 @@
-// Package merge holds dx's merges: the merge base of two commits, the
-// three-way merge of trees (per path, following renames) and of tables
-// (row by row, by key), and the row diff they stand on. It reads objects
-// through dag's small interfaces and knows nothing of files on disk.
 package merge
 
 import (

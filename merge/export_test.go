@@ -5,9 +5,10 @@ import "context"
 // SplitRowsForTest exposes splitRows to the external tests.
 var SplitRowsForTest = splitRows
 
-// MergeRowsForTest is MergeRows looking for the rows it rewrites misplace
-// bytes off where they are; plain: taking no runs whole and diffing both
-// sides in full.
-func MergeRowsForTest(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, misplace int64, plain bool) (*RowMerge, error) {
-	return mergeRows(ctx, t, base, ours, theirs, o, testSettings{misplace: misplace, plain: plain})
+// MergeRowsForTest is MergeRows under a policy that looks for the rows it
+// rewrites misplace bytes off where they are and, if noShortcuts, takes
+// no runs whole and diffs both sides in full.
+func MergeRowsForTest(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions, misplace int64, noShortcuts bool) (*RowMerge, error) {
+	in := mergeInput{table: t, base: base, ours: ours, theirs: theirs, opts: o}
+	return mergeRows(ctx, in, mergePolicy{misplace: misplace, noShortcuts: noShortcuts})
 }

@@ -21,7 +21,7 @@ import (
 
 // plan is the units a diff of a and b starts with, found without reading.
 func plan(a, b Source, o DiffOptions) *differ {
-	d := &differ{o: o}
+	d := &differ{opts: o}
 	d.sides[0], d.sides[1] = newSide(a), newSide(b)
 	d.match()
 	d.widen()
@@ -31,15 +31,15 @@ func plan(a, b Source, o DiffOptions) *differ {
 // unitRanges returns the key range of each unit of d (the union of its
 // chunks' ranges on both sides); ok[k] is false where some chunk's is not
 // known.
-func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]dag.KeyRange, []bool, error) {
+func unitRanges(ctx context.Context, d *differ, units []*unit, h Header) ([]dag.KeyRange, []bool, error) {
 	var got [2]map[int]dag.KeyRange
 	for k, s := range d.sides {
 		kr, isKR := s.src.(KeyRanger)
 		if !isKR {
-			return nil, make([]bool, len(us)), nil
+			return nil, make([]bool, len(units)), nil
 		}
 		var idx []int
-		for _, u := range us {
+		for _, u := range units {
 			if r := u.r[k]; r != nil {
 				for i := r.from; i < r.to; i++ {
 					idx = append(idx, i)
@@ -57,8 +57,8 @@ func unitRanges(ctx context.Context, d *differ, us []*unit, h Header) ([]dag.Key
 			}
 		}
 	}
-	ranges, known := make([]dag.KeyRange, len(us)), make([]bool, len(us))
-	for ui, u := range us {
+	ranges, known := make([]dag.KeyRange, len(units)), make([]bool, len(units))
+	for ui, u := range units {
 		first, ok := true, true
 		for k, r := range u.r {
 			if r == nil {
@@ -110,9 +110,9 @@ func (s *rangeSet) meets(r dag.KeyRange) bool {
 // matters (see above) and returns the base runs of theirs' units taken
 // blind; nil when ranges do not help (not known everywhere, headers not
 // all the same, or no run to take blind): the caller diffs as usual.
-func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o DiffOptions) (dO, dT *RowDiff, blind map[span]bool, err error) {
+func rangedDiffs(ctx context.Context, in mergeInput) (oursDiff, theirsDiff *tableDiff, blind map[span]bool, err error) {
 	var h Header
-	for i, src := range []Source{base, ours, theirs} {
+	for i, src := range []Source{in.base, in.ours, in.theirs} {
 		if _, ok := src.(KeyRanger); !ok || len(src.Chunks()) == 0 {
 			return nil, nil, nil, nil
 		}
@@ -120,29 +120,29 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 		if err != nil {
 			return nil, nil, nil, nil // the diffs will say
 		}
-		hi, _, err := t.Header(first, len(src.Chunks()) == 1)
+		hi, _, err := in.table.Header(first, len(src.Chunks()) == 1)
 		if err != nil || (i > 0 && !slices.Equal(hi.Cols, h.Cols)) {
 			return nil, nil, nil, nil
 		}
 		h = hi
 	}
-	pO, pT := plan(base, ours, o), plan(base, theirs, o)
-	uO, uT := pO.units(), pT.units()
+	oursPlan, theirsPlan := plan(in.base, in.ours, in.opts), plan(in.base, in.theirs, in.opts)
+	oursUnits, theirsUnits := oursPlan.units(), theirsPlan.units()
 	// Both sides' ranges, even when some of ours' are not known: a source
 	// may learn the missing ones as they are read (see KeyRanger).
-	rO, kO, err := unitRanges(ctx, pO, uO, h)
+	oursRanges, oursKnown, err := unitRanges(ctx, oursPlan, oursUnits, h)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rT, kT, err := unitRanges(ctx, pT, uT, h)
-	if err != nil || slices.Contains(kO, false) {
+	theirsRanges, theirsKnown, err := unitRanges(ctx, theirsPlan, theirsUnits, h)
+	if err != nil || slices.Contains(oursKnown, false) {
 		return nil, nil, nil, err
 	}
-	ourSet := newRangeSet(rO)
+	ourSet := newRangeSet(oursRanges)
 	blind = map[span]bool{}
-	touched := make([]bool, len(pT.sides[0].chunks)) // base chunks in a diffed run of theirs
-	for ui, u := range uT {
-		if _, ok := takeable(pO.sides[0], pT.sides[1], u); ok && kT[ui] && !ourSet.meets(rT[ui]) {
+	touched := make([]bool, len(theirsPlan.sides[0].chunks)) // base chunks in a diffed run of theirs
+	for ui, u := range theirsUnits {
+		if _, ok := takeable(oursPlan.sides[0], theirsPlan.sides[1], u); ok && theirsKnown[ui] && !ourSet.meets(theirsRanges[ui]) {
 			blind[*u.r[0]] = true
 			continue
 		}
@@ -155,24 +155,24 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	if len(blind) == 0 {
 		return nil, nil, nil, nil
 	}
-	if dT, err = diffRows(ctx, t, base, theirs, o, func(from, to int) bool { return !blind[span{from, to}] }); err != nil {
+	if theirsDiff, err = diffRows(ctx, in.table, in.base, in.theirs, in.opts, func(from, to int) bool { return !blind[span{from, to}] }); err != nil {
 		return nil, nil, nil, err
 	}
 	// Ours is diffed where theirs' diff found a key changed (a key ours
 	// changed too is in one of its runs), and where the changes theirs'
 	// diff found are written into ours' chunks.
-	keys := make([]string, 0, 2*len(dT.Changes))
-	for _, c := range dT.Changes {
+	keys := make([]string, 0, 2*len(theirsDiff.Changes))
+	for _, c := range theirsDiff.Changes {
 		keys = append(keys, c.Key)
 	}
 	slices.SortFunc(keys, dag.CompareKeys)
-	oursRange := make(map[span]dag.KeyRange, len(uO))
-	for ui, u := range uO {
+	oursRange := make(map[span]dag.KeyRange, len(oursUnits))
+	for ui, u := range oursUnits {
 		if u.r[0] != nil {
-			oursRange[*u.r[0]] = rO[ui]
+			oursRange[*u.r[0]] = oursRanges[ui]
 		}
 	}
-	dO, err = diffRows(ctx, t, base, ours, o, func(from, to int) bool {
+	oursDiff, err = diffRows(ctx, in.table, in.base, in.ours, in.opts, func(from, to int) bool {
 		r, ok := oursRange[span{from, to}]
 		if !ok || slices.Contains(touched[from:to], true) {
 			return true
@@ -183,7 +183,7 @@ func rangedDiffs(ctx context.Context, t Table, base, ours, theirs Source, o Diff
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return dO, dT, blind, nil
+	return oursDiff, theirsDiff, blind, nil
 }
 
 // KeyRanger is a Source that knows the key ranges of some of its chunks.

@@ -287,11 +287,11 @@ func checkLocated(t *testing.T, e encoding, co chunker.Options, base, ours, thei
 	b, o, th := chunked(t, base.encode(e), co), chunked(t, ours.encode(e), co), chunked(t, theirs.encode(e), co)
 	tab := table.New(table.Spec{Format: e.format, Key: []string{"id"}})
 	opts := merge.DiffOptions{Aligned: true, MaxChunk: co.Max}
-	dO, err := merge.DiffRows(context.Background(), tab, b, o, opts)
+	oursDiff, err := merge.DiffRows(context.Background(), tab, b, o, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dT, err := merge.DiffRows(context.Background(), tab, b, th, opts)
+	theirsDiff, err := merge.DiffRows(context.Background(), tab, b, th, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,12 +307,12 @@ func checkLocated(t *testing.T, e encoding, co chunker.Options, base, ours, thei
 		t.Fatal(err)
 	}
 	var rows int64
-	for _, c := range dT.Changes {
+	for _, c := range theirsDiff.Changes {
 		if c.Old != nil {
 			rows += size[c.Key]
 		}
 	}
-	if got, want := m.Stats.BytesParsed-dO.Stats.BytesParsed-dT.Stats.BytesParsed, rows; got != want {
+	if got, want := m.Stats.BytesParsed-oursDiff.Stats.BytesParsed-theirsDiff.Stats.BytesParsed, rows; got != want {
 		t.Errorf("the merge parsed %d bytes beyond the diffs, want %d (the rows theirs changed or removed, as ours holds them: found without parsing their chunks)", got, want)
 	}
 }
@@ -430,23 +430,23 @@ func TestMergeRowsAddedColumn(t *testing.T) {
 		if swap {
 			o, th = theirs, ours
 		}
-		b, os, ts := chunked(t, []byte(base), co), chunked(t, []byte(o), co), chunked(t, []byte(th), co)
-		m, err := merge.MergeRows(context.Background(), table.New(spec), b, os, ts, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
+		b, oursSrc, theirsSrc := chunked(t, []byte(base), co), chunked(t, []byte(o), co), chunked(t, []byte(th), co)
+		m, err := merge.MergeRows(context.Background(), table.New(spec), b, oursSrc, theirsSrc, merge.DiffOptions{Aligned: true, MaxChunk: co.Max})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(m.Conflicts) != 0 {
 			t.Fatalf("swap=%v: conflicts %+v", swap, m.Conflicts)
 		}
-		out := assemble(t, m, b, os, ts)
+		out := assemble(t, m, b, oursSrc, theirsSrc)
 		want := "id,a,extra\n1,x,e1\n2,CHANGED,e2\n4,new,\n"
 		if string(out) != want {
 			t.Fatalf("swap=%v: got\n%s\nwant\n%s", swap, out, want)
 		}
 	}
 	// Both sides changing the header differently cannot merge.
-	b, os, ts := chunked(t, []byte(base), co), chunked(t, []byte(ours), co), chunked(t, []byte("id,a,other\n1,x,o\n"), co)
-	if _, err := merge.MergeRows(context.Background(), table.New(spec), b, os, ts, merge.DiffOptions{Aligned: true, MaxChunk: co.Max}); err != merge.ErrHeaderConflict {
+	b, oursSrc, theirsSrc := chunked(t, []byte(base), co), chunked(t, []byte(ours), co), chunked(t, []byte("id,a,other\n1,x,o\n"), co)
+	if _, err := merge.MergeRows(context.Background(), table.New(spec), b, oursSrc, theirsSrc, merge.DiffOptions{Aligned: true, MaxChunk: co.Max}); err != merge.ErrHeaderConflict {
 		t.Fatalf("header conflict: %v", err)
 	}
 }

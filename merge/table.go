@@ -14,6 +14,9 @@ const KeySep = "\x1f"
 // commas.
 func ShowKey(key string) string { return strings.ReplaceAll(key, KeySep, ",") }
 
+// showKey is ShowKey quoted, for error messages.
+func showKey(k string) string { return fmt.Sprintf("%q", ShowKey(k)) }
+
 // Row is one parsed table row.
 type Row struct {
 	// Key identifies the row: the key columns' values joined by KeySep,

@@ -13,8 +13,8 @@ func TestPlaceTakes(t *testing.T) {
 	ref := func(b byte) dag.ChunkRef { return dag.ChunkRef{ID: dag.Hash(dag.KindChunk, []byte{b}), Len: 10} }
 	p := &side{chunks: []dag.ChunkRef{ref(0), ref(1), ref(2), ref(3), ref(4), ref(5)}, offs: []int64{0, 10, 20, 30, 40, 50}}
 	o := &side{chunks: []dag.ChunkRef{ref(0), ref(9), ref(8), ref(3), ref(4), ref(7)}, offs: []int64{0, 10, 20, 30, 40, 50}}
-	prim := &RowDiff{d: &differ{sides: [2]*side{nil, p}}}
-	other := &RowDiff{d: &differ{sides: [2]*side{nil, o}}}
+	host := &tableDiff{differ: &differ{sides: [2]*side{nil, p}}}
+	other := &tableDiff{differ: &differ{sides: [2]*side{nil, o}}}
 	kept := func(i int) Piece { c := p.chunks[i]; return Piece{Chunk: &c, Off: p.offs[i]} }
 	t1 := &take{u: &unit{r: [2]*span{nil, {1, 3}}}, from: 1, n: 2} // ours 1-2 → theirs 1-2
 	t2 := &take{u: &unit{r: [2]*span{nil, {5, 6}}}, from: 5, n: 1} // ours 5 → theirs 5
@@ -31,7 +31,7 @@ func TestPlaceTakes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := &RowMerge{Pieces: tc.pieces}
-			placed := placeTakes(res, prim, other, []*take{t1, t2})
+			placed := placeTakes(res, host, other, []*take{t1, t2})
 			if len(placed) != tc.placed {
 				t.Fatalf("%d takes placed, want %d", len(placed), tc.placed)
 			}

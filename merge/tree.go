@@ -44,25 +44,30 @@ type TreeMerge struct {
 	Conflicts []PathConflict
 }
 
+// sideChange is a path one side changed: its entry in the base and now
+// (nil: absent).
 type sideChange struct {
 	base, now *dag.TreeEntry
 }
 
+// sideDiff is what one side changed since the base, path by path, with
+// the renames (a path removed and its content added under another).
 type sideDiff struct {
-	ch      map[string]sideChange
+	changed map[string]sideChange
 	renamed map[string]string // old path → new path (same content)
 	from    map[string]string // new path → old path
 }
 
+// diffSide diffs the tree of base against that of tip.
 func diffSide(ctx context.Context, g dag.Getter, base, tip dag.ID) (*sideDiff, error) {
-	d := &sideDiff{ch: map[string]sideChange{}, renamed: map[string]string{}, from: map[string]string{}}
+	d := &sideDiff{changed: map[string]sideChange{}, renamed: map[string]string{}, from: map[string]string{}}
 	type key struct {
 		id   dag.ID
 		mode dag.Mode
 	}
 	deleted := map[key][]string{}
 	err := dag.DiffTrees(ctx, g, base, tip, func(p string, a, b *dag.TreeEntry) error {
-		d.ch[p] = sideChange{a, b}
+		d.changed[p] = sideChange{a, b}
 		if b == nil && a.Size > 0 {
 			k := key{a.ID, a.Mode}
 			deleted[k] = append(deleted[k], p)
@@ -74,14 +79,14 @@ func diffSide(ctx context.Context, g dag.Getter, base, tip dag.ID) (*sideDiff, e
 	}
 	// Pair additions with deletions of the same content: renames.
 	var added []string
-	for p, c := range d.ch {
+	for p, c := range d.changed {
 		if c.base == nil {
 			added = append(added, p)
 		}
 	}
 	sort.Strings(added)
 	for _, p := range added {
-		c := d.ch[p]
+		c := d.changed[p]
 		k := key{c.now.ID, c.now.Mode}
 		if ps := deleted[k]; len(ps) > 0 {
 			sort.Strings(ps)
@@ -105,11 +110,11 @@ func sameEntry(a, b *dag.TreeEntry) bool {
 // is a conflict. A rename on one side (same content under a new path) and
 // an edit on the other keep both: the edit lands at the new path.
 func MergeTrees(ctx context.Context, g dag.Getter, base, ours, theirs dag.ID, fm FileMerge) (*TreeMerge, error) {
-	dO, err := diffSide(ctx, g, base, ours)
+	oursDiff, err := diffSide(ctx, g, base, ours)
 	if err != nil {
 		return nil, err
 	}
-	dT, err := diffSide(ctx, g, base, theirs)
+	theirsDiff, err := diffSide(ctx, g, base, theirs)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +156,8 @@ func MergeTrees(ctx context.Context, g dag.Getter, base, ours, theirs dag.ID, fm
 		conflict(p, k, b, o, t)
 		return nil
 	}
-	paths := make([]string, 0, len(dT.ch))
-	for p := range dT.ch {
+	paths := make([]string, 0, len(theirsDiff.changed))
+	for p := range theirsDiff.changed {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
@@ -160,31 +165,31 @@ func MergeTrees(ctx context.Context, g dag.Getter, base, ours, theirs dag.ID, fm
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c := dT.ch[p]
+		c := theirsDiff.changed[p]
 		// A rename on theirs: p is the old path (removed), q the new one.
-		if q, ok := dT.renamed[p]; ok {
-			oc, oursChanged := dO.ch[p]
+		if q, ok := theirsDiff.renamed[p]; ok {
+			oc, oursChanged := oursDiff.changed[p]
 			switch {
 			case !oursChanged:
 				res.Edits[p] = nil
-				t := dT.ch[q].now
-				if oq, ok := dO.ch[q]; ok && !sameEntry(oq.now, t) {
+				t := theirsDiff.changed[q].now
+				if oq, ok := oursDiff.changed[q]; ok && !sameEntry(oq.now, t) {
 					conflict(q, ConflictAddAdd, nil, oq.now, t)
 					continue
 				}
 				res.Edits[q] = t
 			case oc.now == nil:
-				if q2, ok := dO.renamed[p]; ok && q2 == q {
+				if q2, ok := oursDiff.renamed[p]; ok && q2 == q {
 					continue // renamed alike
 				} else if ok {
-					conflict(p, ConflictRename, c.base, dO.ch[q2].now, dT.ch[q].now)
+					conflict(p, ConflictRename, c.base, oursDiff.changed[q2].now, theirsDiff.changed[q].now)
 				} else {
-					conflict(p, ConflictRename, c.base, nil, dT.ch[q].now)
+					conflict(p, ConflictRename, c.base, nil, theirsDiff.changed[q].now)
 				}
 			default:
 				// Ours edited the file theirs renamed: the edit, renamed.
 				res.Edits[p] = nil
-				if oq, ok := dO.ch[q]; ok && oq.now != nil && !sameEntry(oq.now, oc.now) {
+				if oq, ok := oursDiff.changed[q]; ok && oq.now != nil && !sameEntry(oq.now, oc.now) {
 					conflict(q, ConflictAddAdd, nil, oq.now, oc.now)
 					continue
 				}
@@ -192,21 +197,21 @@ func MergeTrees(ctx context.Context, g dag.Getter, base, ours, theirs dag.ID, fm
 			}
 			continue
 		}
-		if _, ok := dT.from[p]; ok {
+		if _, ok := theirsDiff.from[p]; ok {
 			continue // the new path of a rename, handled with its old path
 		}
 		// Ours renamed the path theirs changed: theirs' change lands there.
-		if q, ok := dO.renamed[p]; ok {
+		if q, ok := oursDiff.renamed[p]; ok {
 			if c.now == nil {
-				conflict(p, ConflictRename, c.base, dO.ch[q].now, nil)
+				conflict(p, ConflictRename, c.base, oursDiff.changed[q].now, nil)
 				continue
 			}
-			if err := both(q, c.base, dO.ch[q].now, c.now); err != nil {
+			if err := both(q, c.base, oursDiff.changed[q].now, c.now); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if oc, ok := dO.ch[p]; ok {
+		if oc, ok := oursDiff.changed[p]; ok {
 			if err := both(p, c.base, oc.now, c.now); err != nil {
 				return nil, err
 			}
