@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -168,24 +167,6 @@ func (r *Repo) attributes(ctx context.Context, s *diffSides) (*table.Attributes,
 		return r.worktreeAttributes(ctx)
 	}
 	return r.treeAttributes(ctx, s.new)
-}
-
-// treeAttributes reads .dxattributes from a tree (none from the zero one).
-func (r *Repo) treeAttributes(ctx context.Context, tree dag.ID) (*table.Attributes, error) {
-	var data []byte
-	if !tree.IsZero() {
-		e, err := dag.LookupPath(ctx, r.Store, tree, table.AttributesFile)
-		switch {
-		case errors.Is(err, dag.ErrNotFound):
-		case err != nil:
-			return nil, err
-		case e.Mode.IsFile():
-			if data, err = r.Store.ReadAll(ctx, e.ID, 1<<20); err != nil {
-				return nil, fmt.Errorf("%s: %w", table.AttributesFile, err)
-			}
-		}
-	}
-	return table.ParseAttributes(bytes.NewReader(data), table.AttributesFile)
 }
 
 // diffTable row-diffs one changed path.
