@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -36,35 +37,21 @@ type wtNode struct {
 	children  []*wtNode // directories, sorted by name
 }
 
-// overlay is a Putter that keeps tree nodes in memory (and serves them to
-// Get), falling back to the store for everything else. It lets status diff
-// a worktree snapshot against a commit without writing anything.
-type overlay struct {
-	mu   sync.Mutex
-	objs map[dag.ID][]byte
-	base dag.Getter
-}
-
-func newOverlay(base dag.Getter) *overlay { return &overlay{objs: map[dag.ID][]byte{}, base: base} }
-
-func (o *overlay) Put(_ context.Context, k dag.Kind, b []byte) (dag.ID, error) {
-	id := dag.Hash(k, b)
-	if k == dag.KindTree {
-		o.mu.Lock()
-		o.objs[id] = append([]byte(nil), b...)
-		o.mu.Unlock()
+// findNode returns the node at path p below root, or nil.
+func findNode(root *wtNode, p string) *wtNode {
+	if p == "" {
+		return root
 	}
-	return id, nil
-}
-
-func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error) {
-	o.mu.Lock()
-	b, ok := o.objs[id]
-	o.mu.Unlock()
-	if ok {
-		return b, nil
+	n := root
+	for _, name := range strings.Split(p, "/") {
+		// Children are in tree order (sorted by name).
+		i := sort.Search(len(n.children), func(i int) bool { return n.children[i].name >= name })
+		if i == len(n.children) || n.children[i].name != name {
+			return nil
+		}
+		n = n.children[i]
 	}
-	return o.base.Get(ctx, k, id)
+	return n
 }
 
 // snapshot is the worktree turned into a tree.
