@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,4 +136,20 @@ func (r *Repo) checkSparsePaths(paths []string) error {
 		}
 	}
 	return nil
+}
+
+// cleanPaths checks repository-relative paths given by a user.
+func cleanPaths(ps []string) ([]string, error) {
+	var out []string
+	for _, p := range ps {
+		c := path.Clean(strings.TrimSuffix(filepath.ToSlash(p), "/"))
+		if c == "." {
+			c = ""
+		}
+		if strings.HasPrefix(c, "/") || c == ".." || strings.HasPrefix(c, "../") || c == DirName || strings.HasPrefix(c, DirName+"/") {
+			return nil, fmt.Errorf("%q: want a path inside the repository: %w", p, ErrPathspec)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
