@@ -66,11 +66,11 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 		// A sparse store may lack what its objects name: walk through.
 		to.Complete = r.sparse != nil
 	}
-	fr, err := remote.Fetch(ctx, r.Store, be, ix, roots, to)
+	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, to)
 	if err != nil {
 		return nil, err
 	}
-	res := &FetchResult{Remote: name, FetchResult: *fr}
+	res := &FetchResult{Remote: name, FetchResult: *fetched}
 	var ups []store.RefUpdate
 	seen := map[string]bool{}
 	for _, rf := range refs {

@@ -210,14 +210,14 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay
 		dirs[path.Dir(p)] = true
 	}
 	// Prune directories emptied by removals (deepest first).
-	var ds []string
+	var emptied []string
 	for d := range dirs {
 		for ; d != "."; d = path.Dir(d) {
-			ds = append(ds, d)
+			emptied = append(emptied, d)
 		}
 	}
-	sort.Slice(ds, func(i, j int) bool { return len(ds[i]) > len(ds[j]) })
-	for _, d := range ds {
+	sort.Slice(emptied, func(i, j int) bool { return len(emptied[i]) > len(emptied[j]) })
+	for _, d := range emptied {
 		_ = root.Remove(d) // fails harmlessly when not empty
 	}
 	// The renames, on 4 workers: each is a few system calls, and a

@@ -111,9 +111,9 @@ func (l *rangeLearner) saw(ref store.KeyRangeRef, chunk []byte) {
 	if !want {
 		return
 	}
-	if kr, ok := rangeOf(chunk, ref.First); ok {
+	if keyRange, ok := rangeOf(chunk, ref.First); ok {
 		l.mu.Lock()
-		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, KeyRange: kr})
+		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, KeyRange: keyRange})
 		l.mu.Unlock()
 	}
 }

@@ -83,8 +83,8 @@ func (r *Repo) dataContains(ctx context.Context, d ModelData, commit dag.ID, p s
 	if p != "" {
 		if len(d.Paths) > 0 && !withinAny(p, d.Paths) {
 			covered := false
-			for _, dp := range d.Paths {
-				if strings.HasPrefix(dp, p+"/") { // p is a directory holding the data
+			for _, dataPath := range d.Paths {
+				if strings.HasPrefix(dataPath, p+"/") { // p is a directory holding the data
 					covered = true
 				}
 			}
@@ -143,11 +143,11 @@ func (r *Repo) Delta(ctx context.Context, spec, rev string) (*ModelDelta, error)
 	}
 	out := &ModelDelta{Model: mv, To: to.ID}
 	for _, d := range mv.Data {
-		tds, err := r.DiffRows(ctx, RowDiffOptions{Revs: []string{d.Commit.String(), to.ID.String()}, Paths: d.Paths})
+		tables, err := r.DiffRows(ctx, RowDiffOptions{Revs: []string{d.Commit.String(), to.ID.String()}, Paths: d.Paths})
 		if err != nil {
 			return nil, fmt.Errorf("delta of %s since %s: %w", spec, d.Commit.Short(), err)
 		}
-		out.Data = append(out.Data, DataDelta{From: d.Commit, Paths: d.Paths, Tables: tds})
+		out.Data = append(out.Data, DataDelta{From: d.Commit, Paths: d.Paths, Tables: tables})
 	}
 	return out, nil
 }

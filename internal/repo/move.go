@@ -66,10 +66,10 @@ func (r *Repo) updateWorktree(ctx context.Context, u worktreeUpdate, res *MergeR
 		return err
 	}
 	plan = append(plan, u.extra...)
-	var cr CheckoutResult
-	if err := r.apply(ctx, plan, u.opts, &cr); err != nil {
+	var result CheckoutResult
+	if err := r.apply(ctx, plan, u.opts, &result); err != nil {
 		return err
 	}
-	res.Written, res.Removed = cr.Written, cr.Removed
+	res.Written, res.Removed = result.Written, result.Removed
 	return nil
 }

@@ -53,7 +53,7 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 		}
 		want = append(slices.Clone(r.sparse), added...)
 	}
-	fr, err := r.fetch(ctx, remoteName, want)
+	fetched, err := r.fetch(ctx, remoteName, want)
 	if err != nil {
 		return nil, err
 	}
@@ -69,15 +69,15 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 		}
 	}
 	branch := strings.TrimPrefix(h.Ref, "refs/heads/")
-	track := "refs/remotes/" + fr.Remote + "/" + branch
+	track := "refs/remotes/" + fetched.Remote + "/" + branch
 	theirs, err := r.Store.Ref(ctx, track)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("pull: remote %s has no branch %s", fr.Remote, branch)
+		return nil, fmt.Errorf("pull: remote %s has no branch %s", fetched.Remote, branch)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &PullResult{Fetch: fr}
+	res := &PullResult{Fetch: fetched}
 	if _, err := r.Store.Ref(ctx, h.Ref); errors.Is(err, store.ErrNotFound) {
 		// An unborn branch starts at the remote's.
 		if err := r.checkoutNewBranch(ctx, track, h.Ref); err != nil {
@@ -86,8 +86,8 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 		res.Merge = &MergeResult{FastForward: true, Commit: theirs, Theirs: theirs}
 		return res, nil
 	}
-	mr, err := r.Merge(ctx, MergeOptions{Rev: track, Message: fmt.Sprintf("Merge %s/%s into %s", fr.Remote, branch, branch)})
-	res.Merge = mr
+	merged, err := r.Merge(ctx, MergeOptions{Rev: track, Message: fmt.Sprintf("Merge %s/%s into %s", fetched.Remote, branch, branch)})
+	res.Merge = merged
 	return res, err
 }
 

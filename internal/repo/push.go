@@ -81,17 +81,17 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, err
 	}
 	// Remote-tracking refs follow what the remote now holds.
 	var track []store.RefUpdate
-	for _, rr := range res.Refs {
-		if rr.Err != nil || !strings.HasPrefix(rr.Name, "refs/heads/") {
+	for _, pushed := range res.Refs {
+		if pushed.Err != nil || !strings.HasPrefix(pushed.Name, "refs/heads/") {
 			continue
 		}
-		tn := "refs/remotes/" + name + "/" + strings.TrimPrefix(rr.Name, "refs/heads/")
-		cur, err := r.Store.Ref(ctx, tn)
+		tracking := "refs/remotes/" + name + "/" + strings.TrimPrefix(pushed.Name, "refs/heads/")
+		cur, err := r.Store.Ref(ctx, tracking)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return res, err
 		}
-		if cur != rr.New {
-			track = append(track, store.RefUpdate{Name: tn, Old: cur, New: rr.New})
+		if cur != pushed.New {
+			track = append(track, store.RefUpdate{Name: tracking, Old: cur, New: pushed.New})
 		}
 	}
 	if len(track) > 0 {
@@ -104,11 +104,11 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, err
 
 // localRef resolves a branch, tag or model name to its full ref.
 func (r *Repo) localRef(ctx context.Context, n string) (string, dag.ID, error) {
-	cands := []string{n}
+	candidates := []string{n}
 	if !strings.HasPrefix(n, "refs/") {
-		cands = []string{"refs/heads/" + n, "refs/tags/" + n, "refs/models/" + n}
+		candidates = []string{"refs/heads/" + n, "refs/tags/" + n, "refs/models/" + n}
 	}
-	for _, c := range cands {
+	for _, c := range candidates {
 		id, err := r.Store.Ref(ctx, c)
 		if err == nil {
 			return c, id, nil

@@ -56,27 +56,27 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 		if !underAny(c.Path, o.Paths) {
 			continue
 		}
-		td := TableDiff{Change: c}
+		diff := TableDiff{Change: c}
 		spec, ok := attrs.Table(c.Path)
 		if !ok || !isFileMode(c.Old) && !isFileMode(c.New) {
-			out = append(out, td)
+			out = append(out, diff)
 			continue
 		}
-		td.Table, td.Spec = true, spec
+		diff.Table, diff.Spec = true, spec
 		if o.Unfetched && !r.fetched(c) {
-			td.NotFetched = true
-			out = append(out, td)
+			diff.NotFetched = true
+			out = append(out, diff)
 			continue
 		}
-		rd, err := r.diffTable(ctx, sides, c, spec)
+		rows, err := r.diffTable(ctx, sides, c, spec)
 		if errors.Is(err, merge.ErrInvalidRows) {
 			return nil, fmt.Errorf("%s: not a valid %s table (%w); row commands cannot read it, dx diff compares it as a file", c.Path, spec.Format, err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Path, err)
 		}
-		td.Rows = rd
-		out = append(out, td)
+		diff.Rows = rows
+		out = append(out, diff)
 	}
 	return out, nil
 }

@@ -100,7 +100,7 @@ func withinAny(p string, roots []string) bool {
 // graft returns HEAD's tree with the sparse paths replaced by what the
 // snapshot holds for them: the whole worktree as a commit would see it.
 func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNode) (dag.ID, error) {
-	if sp := r.sparse; len(sp) == 1 && sp[0] == "" {
+	if paths := r.sparse; len(paths) == 1 && paths[0] == "" {
 		return root.id, nil
 	}
 	_, head, _, err := r.headCommit(ctx)
@@ -114,13 +114,13 @@ func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNo
 		}
 	}
 	edits := map[string]*dag.TreeEntry{}
-	for _, sp := range r.sparse {
-		if n := findNode(root, sp); n != nil {
-			edits[sp] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
+	for _, within := range r.sparse {
+		if n := findNode(root, within); n != nil {
+			edits[within] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
 			continue
 		}
-		if _, err := dag.LookupPath(ctx, g, base, sp); err == nil {
-			edits[sp] = nil
+		if _, err := dag.LookupPath(ctx, g, base, within); err == nil {
+			edits[within] = nil
 		} else if !errors.Is(err, dag.ErrNotFound) {
 			return dag.ZeroID, err
 		}
