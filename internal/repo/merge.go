@@ -141,7 +141,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		msg = fmt.Sprintf("Merge %s into %s", o.Rev, into)
 	}
 	if len(treeMerge.Conflicts) == 0 {
-		id, err := r.putMergeCommit(ctx, tree, headID, head, theirs, msg)
+		id, err := r.putMergeCommit(ctx, tree, Resolved{ID: headID, Commit: head}, theirs, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -263,9 +263,9 @@ func (r *Repo) threeWay(ctx context.Context, m threeWayMerge, res *MergeResult) 
 
 // putMergeCommit stores the commit of a merge of theirs into ours (its
 // two parents) with the merged tree.
-func (r *Repo) putMergeCommit(ctx context.Context, tree, oursID dag.ID, ours *dag.Commit, theirs Resolved, msg string) (dag.ID, error) {
-	c := &dag.Commit{Tree: tree, Parents: []dag.ID{oursID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
-		Generation: max(ours.Generation, theirs.Commit.Generation) + 1}
+func (r *Repo) putMergeCommit(ctx context.Context, tree dag.ID, ours, theirs Resolved, msg string) (dag.ID, error) {
+	c := &dag.Commit{Tree: tree, Parents: []dag.ID{ours.ID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
+		Generation: max(ours.Commit.Generation, theirs.Commit.Generation) + 1}
 	enc, err := c.Encode()
 	if err != nil {
 		return dag.ZeroID, err

@@ -75,7 +75,7 @@ func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, err
 		if msg == "" {
 			msg = fmt.Sprintf("Merge %s into %s", o.Rev, o.Into)
 		}
-		if res.Commit, err = r.putMergeCommit(ctx, tree, oursID, ours, theirs, msg); err != nil {
+		if res.Commit, err = r.putMergeCommit(ctx, tree, Resolved{ID: oursID, Commit: ours}, theirs, msg); err != nil {
 			return nil, err
 		}
 		to = tree

@@ -90,6 +90,7 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 		}
 		return r.Store.GetInto(ctx, dag.KindChunk, pc.Chunk.ID, buf)
 	}
+	merged := mergedPieces{pieces: rowMerge.Pieces, read: read}
 	fileMode := ours.Mode
 	if rowMerge.OnTheirs {
 		fileMode = theirs.Mode
@@ -102,11 +103,11 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 		prewriting.Add(1)
 		go func() {
 			defer prewriting.Done()
-			tmp, prewriteErr = r.prewriteMerged(ctx, p, fileMode, ours.ID, rowMerge.Pieces, ourFile, read)
+			tmp, prewriteErr = r.prewriteMerged(ctx, p, ours, ourFile, merged)
 		}()
 	}
 	keys := recordKeys(spec, rowMerge.Header) // the new chunks' key ranges, for later merges
-	id, size, err := r.storeMerged(ctx, rowMerge.Pieces, read, chunker.DefaultOptions().ForMode(cutMode), keys)
+	id, size, err := r.storeMerged(ctx, merged, chunker.DefaultOptions().ForMode(cutMode), keys)
 	prewriting.Wait()
 	if err == nil {
 		err = prewriteErr

@@ -7,23 +7,22 @@ import (
 	"os"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/merge"
 	"github.com/dxdata/dx/store"
 )
 
 // prewriteMerged writes a merged table, built on ours, into a temporary
-// file beside its worktree file p, which holds ours (w): the runs of
+// file beside its worktree file p, which holds ours (ourFile): the runs of
 // ours' chunks it keeps are copied from p within the kernel, the new
 // bytes written. Done while the merge stores the same bytes, it leaves the
 // worktree update a rename. The name of the file is returned, "" if p was
 // not trusted to hold ours (the worktree update then writes p as usual).
-func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours dag.ID, pieces []merge.Piece, w *checkedOut, read pieceRead) (string, error) {
+func (r *Repo) prewriteMerged(ctx context.Context, p string, ours *dag.TreeEntry, ourFile *checkedOut, merged mergedPieces) (string, error) {
 	var e store.StatEntry
 	found := false
 	if err := r.Store.LookupStats(ctx, []string{p}, func(_ int, se store.StatEntry) { e, found = se, true }); err != nil {
 		return "", err
 	}
-	if w == nil || !found || e.File != ours || !e.Trusted() || !w.unchanged(e) {
+	if ourFile == nil || !found || e.File != ours.ID || !e.Trusted() || !ourFile.unchanged(e) {
 		return "", nil
 	}
 	root, err := os.OpenRoot(r.Root)
@@ -31,11 +30,11 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 		return "", err
 	}
 	defer root.Close()
-	tmp, err := writeTemp(root, r.tmpName(p), mode, func(f *os.File) error { return writePieces(ctx, f, w.f, pieces, read) })
+	tmp, err := writeTemp(root, r.tmpName(p), ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	if !w.unchanged(e) { // changed while it was copied
+	if !ourFile.unchanged(e) { // changed while it was copied
 		root.Remove(tmp)
 		return "", nil
 	}
@@ -45,7 +44,8 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, mode dag.Mode, ours
 // writePieces writes the pieces to dst: new bytes as they are, the other
 // side's chunks read with read, runs of chunks contiguous in src (the
 // built-on side's file) copied from it.
-func writePieces(ctx context.Context, dst, src *os.File, pieces []merge.Piece, read pieceRead) error {
+func writePieces(ctx context.Context, dst, src *os.File, merged mergedPieces) error {
+	pieces, read := merged.pieces, merged.read
 	var buf []byte
 	for i := 0; i < len(pieces); {
 		if err := ctx.Err(); err != nil {

@@ -23,7 +23,8 @@ import (
 // change is read back. The runs are cut on all cores; a run that reaches
 // past the start of the next one (two changes a chunk apart) makes that
 // one's work unused, as cutting them in order would have.
-func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read pieceRead, copts chunker.Options, keys *store.ChunkKeys) (dag.ID, uint64, error) {
+func (r *Repo) storeMerged(ctx context.Context, merged mergedPieces, copts chunker.Options, keys *store.ChunkKeys) (dag.ID, uint64, error) {
+	pieces, read := merged.pieces, merged.read
 	type region struct {
 		chunks []dag.ChunkRef
 		next   int // the piece after the region
@@ -135,6 +136,12 @@ type cutter struct {
 	ck       *chunker.Chunker
 	reader   pieceReader
 	chunkBuf []byte
+}
+
+// mergedPieces is a merged file as pieces, and what reads their chunks.
+type mergedPieces struct {
+	pieces []merge.Piece
+	read   pieceRead
 }
 
 // pieceRead reads the chunk of a piece into buf (reused).
