@@ -149,6 +149,12 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	return res, nil
 }
 
+// emptyTree stores the empty tree.
+func emptyTree(ctx context.Context, p dag.Putter) (dag.ID, error) {
+	id, _, err := dag.NewTreeBuilder(ctx, p).Finish()
+	return id, err
+}
+
 // commitPaths replaces the given paths of HEAD's tree with what the
 // worktree snapshot holds for them (removing those that are gone).
 func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot, paths []string) (dag.ID, error) {
@@ -178,5 +184,5 @@ func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot,
 			return dag.ZeroID, err
 		}
 	}
-	return editTree(ctx, r.Store, r.Store, headTree, edits)
+	return dag.EditTree(ctx, r.Store, r.Store, headTree, edits)
 }

@@ -1,14 +1,19 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"path"
 	"strings"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
+	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/store/chunker"
 )
 
 // MergeOptions configure Merge.
@@ -254,7 +259,7 @@ func (r *Repo) threeWay(ctx context.Context, m threeWayMerge, res *MergeResult) 
 			treeMerge.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
 		}
 	}
-	tree, err := editTree(ctx, r.Store, r.Store, m.ours, treeMerge.Edits)
+	tree, err := dag.EditTree(ctx, r.Store, r.Store, m.ours, treeMerge.Edits)
 	if err != nil {
 		return dag.ZeroID, nil, err
 	}
@@ -271,4 +276,123 @@ func (r *Repo) putMergeCommit(ctx context.Context, tree dag.ID, ours, theirs Res
 		return dag.ZeroID, err
 	}
 	return r.Store.Put(ctx, dag.KindCommit, enc)
+}
+
+// storeReports stores the conflict report of each table whose rows
+// conflict (written by internal/table), and returns the worktree steps
+// that write them beside their tables and their paths. A merge stopped on
+// conflicts writes them with the merged files, in one worktree update.
+func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, conflicts []merge.PathConflict) ([]planStep, []string, error) {
+	var steps []planStep
+	var paths []string
+	for _, c := range conflicts {
+		if c.Kind != merge.ConflictRows {
+			continue
+		}
+		spec, _ := attrs.Table(c.Path)
+		rp, data, err := table.ConflictReport(c, spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		id, size, err := r.putBytes(ctx, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		steps = append(steps, planStep{path: rp, entry: &dag.TreeEntry{Name: path.Base(rp), Mode: dag.ModeFile, ID: id, Size: size}})
+		paths = append(paths, rp)
+	}
+	return steps, paths, nil
+}
+
+// putBytes stores data as a File, chunked as a commit would chunk it.
+func (r *Repo) putBytes(ctx context.Context, data []byte) (dag.ID, uint64, error) {
+	ck, err := chunker.New(bytes.NewReader(data), chunker.DefaultOptions())
+	if err != nil {
+		return dag.ZeroID, 0, err
+	}
+	fb := dag.NewFileBuilder(ctx, r.Store)
+	var buf []byte
+	for {
+		c, err := ck.Next(buf[:0])
+		if err == io.EOF {
+			return fb.Finish()
+		}
+		if err != nil {
+			return dag.ZeroID, 0, err
+		}
+		buf = c
+		id, err := r.Store.Put(ctx, dag.KindChunk, c)
+		if err != nil {
+			return dag.ZeroID, 0, err
+		}
+		if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(c))}); err != nil {
+			return dag.ZeroID, 0, err
+		}
+	}
+}
+
+// branchMove moves HEAD's branch (or a detached HEAD) from one commit to
+// another, and the worktree with it from the one's tree to the other's.
+type branchMove struct {
+	head     store.Head // names the branch that moves, or is detached
+	from, to dag.ID     // the commits: the branch moves only if still at from
+	// fromTree and toTree are the commits' trees (fromTree: zero for
+	// none); the worktree matches fromTree.
+	fromTree, toTree dag.ID
+	why              string     // the reflog's reason
+	pre              prewritten // files of toTree written ahead (nil: none)
+}
+
+// moveTo carries out a branch move: the new files are written first, the
+// ref moves, then the files move into place (see apply).
+func (r *Repo) moveTo(ctx context.Context, m branchMove, res *MergeResult) error {
+	changes, err := diffChanges(ctx, r.Store, m.fromTree, m.toTree)
+	if err != nil {
+		return err
+	}
+	res.Changes = changes
+	opts := updateOptions{IfHead: m.to, BeforeMove: func(ctx context.Context) error {
+		if m.head.Detached() {
+			return r.Store.Transaction(ctx, nil, &store.Head{ID: m.to}, m.why)
+		}
+		if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: m.head.Ref, Old: m.from, New: m.to}}, nil, m.why); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		return nil
+	}}
+	return r.updateWorktree(ctx, worktreeUpdate{from: m.fromTree, to: m.toTree, pre: m.pre, opts: opts}, res)
+}
+
+// worktreeUpdate takes a worktree from one tree to another.
+type worktreeUpdate struct {
+	from, to dag.ID     // the trees: the worktree matches from
+	pre      prewritten // files of to written ahead (nil: none)
+	extra    []planStep // written too (conflict reports)
+	opts     updateOptions
+}
+
+// updateWorktree writes the difference between two trees into a worktree
+// that matches the first, and the extra steps; files in pre are written
+// already. Untracked and ignored files in the way make it refuse before
+// any write.
+func (r *Repo) updateWorktree(ctx context.Context, u worktreeUpdate, res *MergeResult) error {
+	var plan []planStep
+	err := dag.DiffTrees(ctx, r.Store, u.from, u.to, func(p string, a, b *dag.TreeEntry) error {
+		st := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches u.from
+		if f, ok := u.pre[p]; ok && b != nil && b.ID == f.id {
+			st.pre = f.tmp
+		}
+		plan = append(plan, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	plan = append(plan, u.extra...)
+	var result CheckoutResult
+	if err := r.apply(ctx, plan, u.opts, &result); err != nil {
+		return err
+	}
+	res.Written, res.Removed = result.Written, result.Removed
+	return nil
 }

@@ -125,7 +125,7 @@ func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNo
 			return dag.ZeroID, err
 		}
 	}
-	return editTree(ctx, g, p, base, edits)
+	return dag.EditTree(ctx, g, p, base, edits)
 }
 
 // checkSparsePaths refuses paths outside the sparse paths.
