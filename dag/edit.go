@@ -6,6 +6,12 @@ import (
 	"strings"
 )
 
+// EmptyTree stores the tree of no entries and returns its ID.
+func EmptyTree(ctx context.Context, p Putter) (ID, error) {
+	id, _, err := NewTreeBuilder(ctx, p).Finish()
+	return id, err
+}
+
 // EditTree returns tree root with the entries at the given paths (slash-
 // separated) replaced, or removed where the edit is nil; the path "" is
 // the root itself. Directories left empty are removed. It reads and writes

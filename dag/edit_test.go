@@ -16,7 +16,7 @@ func TestEditTree(t *testing.T) {
 		}
 		return &TreeEntry{Mode: ModeFile, ID: id, Size: uint64(len(s))}
 	}
-	empty, _, err := NewTreeBuilder(ctx, m).Finish()
+	empty, err := EmptyTree(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 		}
 	}
 	if len(snap.root.children) == 0 && len(o.Paths) == 0 && !snap.grafted {
-		tree, err = emptyTree(ctx, r.Store)
+		tree, err = dag.EmptyTree(ctx, r.Store)
 		if err != nil {
 			return nil, err
 		}
@@ -149,12 +149,6 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	return res, nil
 }
 
-// emptyTree stores the empty tree.
-func emptyTree(ctx context.Context, p dag.Putter) (dag.ID, error) {
-	id, _, err := dag.NewTreeBuilder(ctx, p).Finish()
-	return id, err
-}
-
 // commitPaths replaces the given paths of HEAD's tree with what the
 // worktree snapshot holds for them (removing those that are gone).
 func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot, paths []string) (dag.ID, error) {
@@ -180,7 +174,7 @@ func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot,
 	}
 	if headTree.IsZero() {
 		var err error
-		if headTree, err = emptyTree(ctx, r.Store); err != nil {
+		if headTree, err = dag.EmptyTree(ctx, r.Store); err != nil {
 			return dag.ZeroID, err
 		}
 	}

@@ -109,7 +109,7 @@ func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNo
 	}
 	base := treeOf(head)
 	if base.IsZero() {
-		if base, err = emptyTree(ctx, p); err != nil {
+		if base, err = dag.EmptyTree(ctx, p); err != nil {
 			return dag.ZeroID, err
 		}
 	}
