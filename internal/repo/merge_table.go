@@ -57,9 +57,7 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 			if i == 1 {
 				src.backedBy(ourFile)
 			}
-			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
-				return keyRanges(ctx, r.Store, spec, src, h, idx)
-			}
+			src.rangesFrom(r.Store, spec)
 			src.learn(learner)
 			srcs[i] = src
 			aligned[i], errs[i] = src.rowAligned(ctx, spec.Format)

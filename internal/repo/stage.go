@@ -108,7 +108,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		_, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
-				f.n, err = r.patchFile(ctx, root, p, old.ID, e.ID, w, bar)
+				f.n, err = r.patchFile(ctx, root, f.step, w, bar)
 			} else {
 				f.n, err = r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{Sparse: true, Progress: bar.Add})
 			}
@@ -163,11 +163,13 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 	return dir
 }
 
-// patchFile writes File id to f, taking every chunk it shares with the
-// worktree file p (believed to hold File old) from that file, verified by
-// its hash, and the rest from the store. A new version of a big table then
-// costs reading and hashing the old file, not decompressing all of it.
-func (r *Repo) patchFile(ctx context.Context, root *os.Root, p string, old, id dag.ID, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+// patchFile writes the new File of step to f, taking every chunk it
+// shares with the worktree file at step.path (believed to hold step.old)
+// from that file, verified by its hash, and the rest from the store. A new
+// version of a big table then costs reading and hashing the old file, not
+// decompressing all of it.
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+	p, old, id := step.path, step.old.ID, step.entry.ID
 	var oldChunks, chunks []dag.ChunkRef
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }

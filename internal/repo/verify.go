@@ -10,7 +10,6 @@ import (
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
-	"github.com/dxdata/dx/merge"
 	"github.com/dxdata/dx/store"
 )
 
@@ -162,9 +161,7 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	if err != nil {
 		return err
 	}
-	oldSrc.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
-		return keyRanges(ctx, r.Store, spec, oldSrc, h, idx)
-	}
+	oldSrc.rangesFrom(r.Store, spec)
 	run.stats.count(oldSrc)
 	oldVersion, err := r.checkVersion(ctx, p, spec, oldSrc)
 	if err != nil {
