@@ -290,7 +290,7 @@ func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, confli
 			continue
 		}
 		spec, _ := attrs.Table(c.Path)
-		rp, data, err := table.ConflictReport(c, spec)
+		reportPath, data, err := table.ConflictReport(c, spec)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -298,8 +298,8 @@ func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, confli
 		if err != nil {
 			return nil, nil, err
 		}
-		steps = append(steps, planStep{path: rp, entry: &dag.TreeEntry{Name: path.Base(rp), Mode: dag.ModeFile, ID: id, Size: size}})
-		paths = append(paths, rp)
+		steps = append(steps, planStep{path: reportPath, entry: &dag.TreeEntry{Name: path.Base(reportPath), Mode: dag.ModeFile, ID: id, Size: size}})
+		paths = append(paths, reportPath)
 	}
 	return steps, paths, nil
 }
@@ -378,11 +378,11 @@ type worktreeUpdate struct {
 func (r *Repo) updateWorktree(ctx context.Context, u worktreeUpdate, res *MergeResult) error {
 	var plan []planStep
 	err := dag.DiffTrees(ctx, r.Store, u.from, u.to, func(p string, a, b *dag.TreeEntry) error {
-		st := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches u.from
+		step := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches u.from
 		if f, ok := u.pre[p]; ok && b != nil && b.ID == f.id {
-			st.pre = f.tmp
+			step.pre = f.tmp
 		}
-		plan = append(plan, st)
+		plan = append(plan, step)
 		return nil
 	})
 	if err != nil {
