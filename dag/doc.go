@@ -1,7 +1,7 @@
 // Package dag defines dx's object model: content IDs, object kinds, the
 // canonical encoding of every object, strict decoding, the Merkle sequence
 // that splits big files and big directories into shared nodes, and the tree
-// walking and diffing built on top of them.
+// walking, diffing and editing built on top of them.
 //
 // Nouns:
 //   - ID: a 32-byte BLAKE3 digest, keyed per Kind (derive-key mode), so an

@@ -58,7 +58,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		}
 		r.incomplete = nil
 	}
-	headID, head, head0, err := r.headCommit(ctx)
+	headID, head, current, err := r.headCommit(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 	}); err != nil {
 		return nil, err
 	}
-	type local struct{ head, wt *dag.TreeEntry }
+	type local struct{ head, worktree *dag.TreeEntry }
 	locals := map[string]local{}
 	if err := dag.DiffTrees(ctx, snap.getter, headTree, emptyToZero(snap), func(p string, a, b *dag.TreeEntry) error {
 		locals[p] = local{a, b}
@@ -108,7 +108,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		seen[p] = true
 		var old *dag.TreeEntry
 		if l, changed := locals[p]; changed {
-			if sameEntry(l.wt, t) {
+			if sameEntry(l.worktree, t) {
 				continue // already as the target wants it
 			}
 			if !o.Force {
@@ -144,31 +144,31 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		return nil, &LocalChangesError{Paths: dedupe(conflicts)}
 	}
 	res := &CheckoutResult{Target: target.ID}
-	uo := updateOptions{Force: o.Force}
+	update := updateOptions{Force: o.Force}
 	if len(o.Paths) == 0 {
 		// HEAD moves once the files are in place.
-		if (rev == "HEAD" || rev == "@") && !head0.Detached() {
+		if (rev == "HEAD" || rev == "@") && !current.Detached() {
 			// Checking out HEAD restores the worktree and stays on the branch.
-			target.Branch = strings.TrimPrefix(head0.Ref, "refs/heads/")
+			target.Branch = strings.TrimPrefix(current.Ref, "refs/heads/")
 		}
 		switch {
 		case o.NewBranch != "":
-			uo.Head = &store.Head{Ref: o.NewBranch}
-			uo.Refs = []store.RefUpdate{{Name: o.NewBranch, New: target.ID}}
+			update.Head = &store.Head{Ref: o.NewBranch}
+			update.Refs = []store.RefUpdate{{Name: o.NewBranch, New: target.ID}}
 			res.Branch = strings.TrimPrefix(o.NewBranch, "refs/heads/")
 		case target.Branch != "":
-			uo.Head = &store.Head{Ref: "refs/heads/" + target.Branch}
+			update.Head = &store.Head{Ref: "refs/heads/" + target.Branch}
 			res.Branch = target.Branch
 		default:
-			uo.Head = &store.Head{ID: target.ID}
+			update.Head = &store.Head{ID: target.ID}
 			res.Detached = true
 		}
-		uo.Why = "checkout: moving to " + rev
+		update.Why = "checkout: moving to " + rev
 		if o.NewBranch != "" {
-			uo.Why = "pull: created from " + rev
+			update.Why = "pull: created from " + rev
 		}
 	}
-	if len(o.Paths) == 0 && head0.Detached() && headID != target.ID {
+	if len(o.Paths) == 0 && current.Detached() && headID != target.ID {
 		held, err := r.onSomeRef(ctx, headID)
 		if err != nil {
 			return nil, err
@@ -177,7 +177,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 			res.LeftBehind = headID
 		}
 	}
-	if err := r.apply(ctx, plan, uo, res); err != nil {
+	if err := r.apply(ctx, plan, update, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -207,10 +207,10 @@ const settleMin = 32 << 20
 // settleRacy sets when the stat entries of files just written were
 // recorded. An entry is trusted only if its file's mtime is older than
 // that by the racy window (worktree.RacyWindowNs), and a file written a moment
-// ago is not: the next command would read it all again to be sure of it
-// (a second for a 1 GiB table). So when that is a lot of bytes, it waits
-// the rest of the window first, ~20 ms at most. Wall clock, not opts.Now:
-// DX_DATE pins commit times, not the racy-clean rule.
+// ago is not: the next command would read it all again to be sure of it.
+// So when that is a lot of bytes, it waits the rest of the window first
+// (at most twice the window), which costs less than reading them. Wall
+// clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
 func settleRacy(entries map[string]worktree.StatEntry) {
 	var racy int64
 	var latest int64

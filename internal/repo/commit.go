@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
 	"strings"
 
 	"github.com/dxdata/dx/dag"
@@ -77,7 +76,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 		}
 	}
 	if len(snap.root.children) == 0 && len(o.Paths) == 0 && !snap.grafted {
-		tree, err = emptyTree(ctx, r.Store)
+		tree, err = dag.EmptyTree(ctx, r.Store)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +103,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 			meta = map[string]string{}
 		}
 		meta[unverifiedMeta] = "true"
-	} else if err := r.verifyTables(ctx, treeOf(head), tree, changes, snap.statOf, &verified); err != nil {
+	} else if err := r.verifyTables(ctx, treeOf(head), tree, changes, verifyRun{statOf: snap.statOf, stats: &verified}); err != nil {
 		return nil, err
 	}
 	c := &dag.Commit{Tree: tree, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: o.Message, Meta: meta, Generation: 1}
@@ -151,11 +150,6 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	return res, nil
 }
 
-func emptyTree(ctx context.Context, p dag.Putter) (dag.ID, error) {
-	id, _, err := dag.NewTreeBuilder(ctx, p).Finish()
-	return id, err
-}
-
 // commitPaths replaces the given paths of HEAD's tree with what the
 // worktree snapshot holds for them (removing those that are gone).
 func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot, paths []string) (dag.ID, error) {
@@ -181,101 +175,9 @@ func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot,
 	}
 	if headTree.IsZero() {
 		var err error
-		if headTree, err = emptyTree(ctx, r.Store); err != nil {
+		if headTree, err = dag.EmptyTree(ctx, r.Store); err != nil {
 			return dag.ZeroID, err
 		}
 	}
-	return editTree(ctx, r.Store, r.Store, headTree, edits)
-}
-
-func findNode(root *wtNode, p string) *wtNode {
-	if p == "" {
-		return root
-	}
-	n := root
-	for _, name := range strings.Split(p, "/") {
-		// Children are in tree order (sorted by name).
-		i := sort.Search(len(n.children), func(i int) bool { return n.children[i].name >= name })
-		if i == len(n.children) || n.children[i].name != name {
-			return nil
-		}
-		n = n.children[i]
-	}
-	return n
-}
-
-// editTree returns root with entries at the given paths replaced (nil:
-// removed). Directories left empty are removed. Cost: the directories on
-// the edited paths.
-func editTree(ctx context.Context, g dag.Getter, p dag.Putter, root dag.ID, edits map[string]*dag.TreeEntry) (dag.ID, error) {
-	id, _, _, err := editDir(ctx, g, p, root, edits)
-	return id, err
-}
-
-func editDir(ctx context.Context, g dag.Getter, p dag.Putter, dir dag.ID, edits map[string]*dag.TreeEntry) (dag.ID, uint64, int, error) {
-	if e, ok := edits[""]; ok {
-		if e == nil {
-			return dag.ZeroID, 0, 0, nil
-		}
-		return e.ID, e.Size, 1, nil
-	}
-	var entries []dag.TreeEntry
-	if !dir.IsZero() {
-		var err error
-		if entries, err = dag.ReadTree(ctx, g, dir); err != nil {
-			return dag.ZeroID, 0, 0, err
-		}
-	}
-	// Group edits by first component.
-	sub := map[string]map[string]*dag.TreeEntry{}
-	for path, e := range edits {
-		first, rest, _ := strings.Cut(path, "/")
-		if sub[first] == nil {
-			sub[first] = map[string]*dag.TreeEntry{}
-		}
-		sub[first][rest] = e
-	}
-	byName := map[string]dag.TreeEntry{}
-	for _, e := range entries {
-		byName[e.Name] = e
-	}
-	for name, es := range sub {
-		cur, exists := byName[name]
-		if e, direct := es[""]; direct && len(es) == 1 {
-			if e == nil {
-				delete(byName, name)
-			} else {
-				ne := *e
-				ne.Name = name
-				byName[name] = ne
-			}
-			continue
-		}
-		var base dag.ID
-		if exists && cur.Mode == dag.ModeDir {
-			base = cur.ID
-		}
-		id, size, n, err := editDir(ctx, g, p, base, es)
-		if err != nil {
-			return dag.ZeroID, 0, 0, err
-		}
-		if n == 0 {
-			delete(byName, name)
-		} else {
-			byName[name] = dag.TreeEntry{Name: name, Mode: dag.ModeDir, ID: id, Size: size}
-		}
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	tb := dag.NewTreeBuilder(ctx, p)
-	for _, n := range names {
-		if err := tb.Add(byName[n]); err != nil {
-			return dag.ZeroID, 0, 0, err
-		}
-	}
-	id, size, err := tb.Finish()
-	return id, size, len(names), err
+	return dag.EditTree(ctx, r.Store, r.Store, headTree, edits)
 }

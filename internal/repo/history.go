@@ -225,3 +225,15 @@ func (r *Repo) Cat(ctx context.Context, spec string, w io.Writer) error {
 	}
 	return nil
 }
+
+// WriteFile writes the content of a file entry to w.
+func (r *Repo) WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error {
+	n, err := r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{})
+	if err != nil {
+		return err
+	}
+	if n != int64(e.Size) {
+		return fmt.Errorf("%d bytes, tree says %d: %w", n, e.Size, store.ErrCorrupt)
+	}
+	return nil
+}

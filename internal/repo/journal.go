@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -187,4 +193,115 @@ func (r *Repo) afterMove(ctx context.Context, j *journal, replay bool) error {
 		}
 	}
 	return r.Store.Transaction(ctx, refs, j.Head, j.Why)
+}
+
+// runJournal carries out a journal's removals and renames. It may run
+// again over a journal it half carried out (after a crash): a removal of
+// a file that is gone, or a rename whose temporary is gone, is done. It
+// returns the stat entries of the files it put in place.
+func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay bool) (map[string]worktree.StatEntry, error) {
+	dirs := map[string]bool{}
+	for _, p := range j.Removes {
+		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
+			continue // gone already (a directory here is the new tree's)
+		}
+		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("remove %s: %w", p, err)
+		}
+		dirs[path.Dir(p)] = true
+	}
+	// Prune directories emptied by removals (deepest first).
+	var emptied []string
+	for d := range dirs {
+		for ; d != "."; d = path.Dir(d) {
+			emptied = append(emptied, d)
+		}
+	}
+	sort.Slice(emptied, func(i, j int) bool { return len(emptied[i]) > len(emptied[j]) })
+	for _, d := range emptied {
+		_ = root.Remove(d) // fails harmlessly when not empty
+	}
+	// The renames, on 4 workers: each is a few system calls, and a
+	// checkout of many small files makes thousands.
+	var mu sync.Mutex
+	cached := map[string]worktree.StatEntry{}
+	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
+	handles := newDirHandles(root)
+	defer handles.close()
+	errs := make([]error, len(j.Renames))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(4, len(j.Renames)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(j.Renames) || ctx.Err() != nil {
+					return
+				}
+				st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if ok {
+					mu.Lock()
+					cached[j.Renames[i].Path] = st
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return cached, err
+	}
+	return cached, ctx.Err()
+}
+
+// fileStat is what a journal's renames need of a path.
+type fileStat struct {
+	exists, dir bool
+	inode       uint64
+	entry       worktree.StatEntry // for the stat cache
+}
+
+// moveIntoPlace carries out one rename of a journal, and returns the stat
+// entry of the file it put in place (ok false: done already). Replaying a
+// journal, the temporary may be gone (moved) or hold the old file (the
+// rename swapped them and was killed before removing it).
+func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay bool, made *madeDirs) (worktree.StatEntry, bool, error) {
+	if replay {
+		t, err := h.stat(rn.Tmp)
+		switch {
+		case err != nil:
+			return worktree.StatEntry{}, false, err
+		case !t.exists:
+			return worktree.StatEntry{}, false, nil // moved into place already
+		case t.inode != rn.Inode:
+			return worktree.StatEntry{}, false, h.remove(rn.Tmp)
+		}
+	}
+	if err := prepareParents(root, rn.Path, force, made); err != nil {
+		return worktree.StatEntry{}, false, err
+	}
+	if t, err := h.stat(rn.Path); err != nil {
+		return worktree.StatEntry{}, false, err
+	} else if t.dir {
+		if !force {
+			return worktree.StatEntry{}, false, fmt.Errorf("refusing to replace directory %s with a file", rn.Path)
+		}
+		if err := root.RemoveAll(rn.Path); err != nil {
+			return worktree.StatEntry{}, false, err
+		}
+	}
+	if err := h.replace(rn.Tmp, rn.Path); err != nil {
+		return worktree.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
+	}
+	t, err := h.stat(rn.Path)
+	if err != nil {
+		return worktree.StatEntry{}, false, err
+	}
+	return t.entry, true, nil
 }

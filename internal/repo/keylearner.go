@@ -76,6 +76,14 @@ func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunk
 	return out, found, nil
 }
 
+// rangesFrom makes src, a version of a table of spec, look its chunks'
+// key ranges up in st (see keyRanges).
+func (src *chunkSource) rangesFrom(st *store.Store, spec table.Spec) {
+	src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
+		return keyRanges(ctx, st, spec, src, h, idx)
+	}
+}
+
 // rangeLearner computes the key ranges of chunks that were looked up and
 // not found (fetched from a remote, or committed by a dx that did not
 // record them) when a merge reads them, and records them at the end: the
@@ -111,9 +119,9 @@ func (l *rangeLearner) saw(ref store.KeyRangeRef, chunk []byte) {
 	if !want {
 		return
 	}
-	if kr, ok := rangeOf(chunk, ref.First); ok {
+	if keyRange, ok := rangeOf(chunk, ref.First); ok {
 		l.mu.Lock()
-		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, KeyRange: kr})
+		l.learnt = append(l.learnt, store.KeyRangeEntry{KeyRangeRef: ref, KeyRange: keyRange})
 		l.mu.Unlock()
 	}
 }

@@ -6,12 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
@@ -116,7 +112,8 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	case head == nil || base == headID:
 		// Fast-forward: the worktree, then the ref.
 		res.FastForward, res.Commit = true, theirs.ID
-		if err := r.moveTo(ctx, h, headID, treeOf(head), theirs.ID, theirs.Commit.Tree, "merge "+o.Rev+": fast-forward", nil, res); err != nil {
+		move := branchMove{head: h, from: headID, to: theirs.ID, fromTree: treeOf(head), toTree: theirs.Commit.Tree, why: "merge " + o.Rev + ": fast-forward"}
+		if err := r.moveTo(ctx, move, res); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -133,7 +130,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 			pre.remove(r.Root) // else the journal's: the next command moves them
 		}
 	}()
-	tree, tm, err := r.threeWay(ctx, attrs, base, head.Tree, theirs.Commit.Tree, pre, res)
+	tree, treeMerge, err := r.threeWay(ctx, threeWayMerge{attrs: attrs, base: base, ours: head.Tree, theirs: theirs.Commit.Tree, pre: pre}, res)
 	if err != nil {
 		return nil, err
 	}
@@ -148,13 +145,14 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		}
 		msg = fmt.Sprintf("Merge %s into %s", o.Rev, into)
 	}
-	if len(tm.Conflicts) == 0 {
-		id, err := r.putMergeCommit(ctx, tree, headID, head, theirs, msg)
+	if len(treeMerge.Conflicts) == 0 {
+		id, err := r.putMergeCommit(ctx, tree, Resolved{ID: headID, Commit: head}, theirs, msg)
 		if err != nil {
 			return nil, err
 		}
 		res.Commit = id
-		if err := r.moveTo(ctx, h, headID, head.Tree, id, tree, "merge "+o.Rev, pre, res); err != nil {
+		move := branchMove{head: h, from: headID, to: id, fromTree: head.Tree, toTree: tree, why: "merge " + o.Rev, pre: pre}
+		if err := r.moveTo(ctx, move, res); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -170,39 +168,140 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 			st.Created = append(st.Created, c.Path)
 		}
 	}
-	for _, c := range tm.Conflicts {
+	for _, c := range treeMerge.Conflicts {
 		st.Conflicts = append(st.Conflicts, c.Path)
 	}
 	// The conflict reports are stored, and written with the merged files:
 	// one worktree update, after which the state is saved, so a crash
 	// leaves the merge stopped on its conflicts or not begun (see apply).
-	var reports []planStep
-	for _, c := range tm.Conflicts {
-		if c.Kind != merge.ConflictRows {
-			continue
-		}
-		spec, _ := attrs.Table(c.Path)
-		rp, data, err := table.ConflictReport(c, spec)
-		if err != nil {
-			return nil, err
-		}
-		id, size, err := r.putBytes(ctx, data)
-		if err != nil {
-			return nil, err
-		}
-		reports = append(reports, planStep{path: rp, entry: &dag.TreeEntry{Name: path.Base(rp), Mode: dag.ModeFile, ID: id, Size: size}})
-		st.Reports = append(st.Reports, rp)
+	reports, reportPaths, err := r.storeReports(ctx, attrs, treeMerge.Conflicts)
+	if err != nil {
+		return nil, err
 	}
+	st.Reports = reportPaths
 	if err := r.Store.Flush(ctx); err != nil {
 		return nil, err
 	}
-	uo := updateOptions{IfMergeState: true, BeforeMove: func(context.Context) error { return r.saveMergeState(st) }}
-	if err := r.updateWorktree(ctx, head.Tree, tree, pre, reports, uo, res); err != nil {
+	update := worktreeUpdate{from: head.Tree, to: tree, pre: pre, extra: reports,
+		opts: updateOptions{IfMergeState: true, BeforeMove: func(context.Context) error { return r.saveMergeState(st) }}}
+	if err := r.updateWorktree(ctx, update, res); err != nil {
 		return nil, err
 	}
 	res.Reports = st.Reports
 	res.Changes = changes
 	return res, nil
+}
+
+// threeWayMerge is what a three-way merge merges.
+type threeWayMerge struct {
+	attrs        *table.Attributes // which paths are tables
+	base         dag.ID            // the commit merged from (zero: none)
+	ours, theirs dag.ID            // the trees merged
+	// pre, if non-nil, says ours is checked out: its tables are read
+	// from the worktree where it holds them, and merged tables are
+	// written ahead beside them into pre.
+	pre prewritten
+}
+
+// threeWay merges tree m.theirs into tree m.ours from commit m.base: the
+// merged tree (stored, with ours' side of each conflicting table's rows)
+// and the tree merge with its conflicts; res gets the tables merged by
+// rows and the conflicts.
+func (r *Repo) threeWay(ctx context.Context, m threeWayMerge, res *MergeResult) (dag.ID, *merge.TreeMerge, error) {
+	var tables []TableMerged
+	// mergeByRows merges a keyed table both sides changed (see
+	// merge.FileMerge); any other path merges as a file.
+	mergeByRows := func(ctx context.Context, p string, base, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
+		spec, ok := m.attrs.Table(p)
+		if !ok || len(spec.Key) == 0 {
+			return nil, nil, false, nil
+		}
+		if !r.inSparse(p) {
+			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
+		}
+		merged, rowMerge, tmp, err := r.mergeTable(ctx, tableMerge{path: p, spec: spec, base: base, ours: ours, theirs: theirs, checkedOutOurs: m.pre != nil})
+		if tmp != "" {
+			m.pre[p] = prewrittenFile{tmp: tmp, id: merged.ID}
+		}
+		if errors.Is(err, merge.ErrHeaderConflict) {
+			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
+		}
+		if errors.Is(err, merge.ErrInvalidRows) {
+			// A version that is not a table (committed with --no-verify)
+			// merges as a file.
+			r.warn(fmt.Sprintf("%s: merged as a file, not by rows: %v", p, err))
+			return nil, nil, false, nil
+		}
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
+		}
+		tables = append(tables, TableMerged{Path: p, Added: rowMerge.Added, Changed: rowMerge.Changed, Removed: rowMerge.Removed, Conflicts: len(rowMerge.Conflicts), UnreadRuns: rowMerge.Unread})
+		if len(rowMerge.Conflicts) > 0 {
+			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rowMerge.Conflicts, Merged: merged}, true, nil
+		}
+		return merged, nil, true, nil
+	}
+	baseTree := dag.ZeroID
+	if !m.base.IsZero() {
+		baseCommit, err := dag.LoadCommit(ctx, r.Store, m.base)
+		if err != nil {
+			return dag.ZeroID, nil, err
+		}
+		baseTree = baseCommit.Tree
+	}
+	treeMerge, err := merge.MergeTrees(ctx, r.Store, baseTree, m.ours, m.theirs, mergeByRows)
+	if err != nil {
+		return dag.ZeroID, nil, err
+	}
+	res.Tables, res.Conflicts = tables, treeMerge.Conflicts
+	for _, c := range treeMerge.Conflicts {
+		if c.Merged != nil {
+			treeMerge.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
+		}
+	}
+	tree, err := dag.EditTree(ctx, r.Store, r.Store, m.ours, treeMerge.Edits)
+	if err != nil {
+		return dag.ZeroID, nil, err
+	}
+	return tree, treeMerge, nil
+}
+
+// putMergeCommit stores the commit of a merge of theirs into ours (its
+// two parents) with the merged tree.
+func (r *Repo) putMergeCommit(ctx context.Context, tree dag.ID, ours, theirs Resolved, msg string) (dag.ID, error) {
+	c := &dag.Commit{Tree: tree, Parents: []dag.ID{ours.ID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
+		Generation: max(ours.Commit.Generation, theirs.Commit.Generation) + 1}
+	enc, err := c.Encode()
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	return r.Store.Put(ctx, dag.KindCommit, enc)
+}
+
+// storeReports stores the conflict report of each table whose rows
+// conflict (written by internal/table), and returns the worktree steps
+// that write them beside their tables and their paths. A merge stopped on
+// conflicts writes them with the merged files, in one worktree update.
+func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, conflicts []merge.PathConflict) ([]planStep, []string, error) {
+	var steps []planStep
+	var paths []string
+	for _, c := range conflicts {
+		if c.Kind != merge.ConflictRows {
+			continue
+		}
+		spec, _ := attrs.Table(c.Path)
+		reportPath, data, err := table.ConflictReport(c, spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		id, size, err := r.putBytes(ctx, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		steps = append(steps, planStep{path: reportPath, entry: &dag.TreeEntry{Name: path.Base(reportPath), Mode: dag.ModeFile, ID: id, Size: size}})
+		paths = append(paths, reportPath)
+	}
+	return steps, paths, nil
 }
 
 // putBytes stores data as a File, chunked as a commit would chunk it.
@@ -232,327 +331,68 @@ func (r *Repo) putBytes(ctx context.Context, data []byte) (dag.ID, uint64, error
 	}
 }
 
-// noTables stands for a .dxattributes that does not parse (committed with
-// --no-verify): a merge then merges every path as a file.
-func (r *Repo) noTables(err error) *table.Attributes {
-	r.warn(fmt.Sprintf("%v; every path merges as a file", err))
-	return nil
+// branchMove moves HEAD's branch (or a detached HEAD) from one commit to
+// another, and the worktree with it from the one's tree to the other's.
+type branchMove struct {
+	head     store.Head // names the branch that moves, or is detached
+	from, to dag.ID     // the commits: the branch moves only if still at from
+	// fromTree and toTree are the commits' trees (fromTree: zero for
+	// none); the worktree matches fromTree.
+	fromTree, toTree dag.ID
+	why              string     // the reflog's reason
+	pre              prewritten // files of toTree written ahead (nil: none)
 }
 
-// threeWay merges tree theirs into tree ours from commit base: the merged
-// tree (stored, with ours' side of each conflicting table's rows) and the
-// tree merge with its conflicts; res gets the tables merged by rows and
-// the conflicts. With pre non-nil, ours is checked out: its tables are
-// read from the worktree where it holds them, and merged tables are
-// written ahead beside them into pre.
-func (r *Repo) threeWay(ctx context.Context, attrs *table.Attributes, base, ours, theirs dag.ID, pre prewritten, res *MergeResult) (dag.ID, *merge.TreeMerge, error) {
-	var tables []TableMerged
-	fm := func(ctx context.Context, p string, b, o, th *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
-		spec, ok := attrs.Table(p)
-		if !ok || len(spec.Key) == 0 {
-			return nil, nil, false, nil
-		}
-		if !r.inSparse(p) {
-			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
-		}
-		e, rm, tmp, err := r.mergeTable(ctx, p, spec, b, o, th, pre != nil)
-		if tmp != "" {
-			pre[p] = prewrittenFile{tmp: tmp, id: e.ID}
-		}
-		if errors.Is(err, merge.ErrHeaderConflict) {
-			return nil, &merge.PathConflict{Kind: merge.ConflictHeader}, true, nil
-		}
-		if errors.Is(err, merge.ErrInvalidRows) {
-			// A version that is not a table (committed with --no-verify)
-			// merges as a file.
-			r.warn(fmt.Sprintf("%s: merged as a file, not by rows: %v", p, err))
-			return nil, nil, false, nil
-		}
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("merge %s: %w", p, err)
-		}
-		tables = append(tables, TableMerged{Path: p, Added: rm.Added, Changed: rm.Changed, Removed: rm.Removed, Conflicts: len(rm.Conflicts), UnreadRuns: rm.Unread})
-		if len(rm.Conflicts) > 0 {
-			return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: rm.Conflicts, Merged: e}, true, nil
-		}
-		return e, nil, true, nil
-	}
-	baseTree := dag.ZeroID
-	if !base.IsZero() {
-		bc, err := dag.LoadCommit(ctx, r.Store, base)
-		if err != nil {
-			return dag.ZeroID, nil, err
-		}
-		baseTree = bc.Tree
-	}
-	tm, err := merge.MergeTrees(ctx, r.Store, baseTree, ours, theirs, fm)
-	if err != nil {
-		return dag.ZeroID, nil, err
-	}
-	res.Tables, res.Conflicts = tables, tm.Conflicts
-	for _, c := range tm.Conflicts {
-		if c.Merged != nil {
-			tm.Edits[c.Path] = c.Merged // the table, with ours' side of each conflict
-		}
-	}
-	tree, err := editTree(ctx, r.Store, r.Store, ours, tm.Edits)
-	if err != nil {
-		return dag.ZeroID, nil, err
-	}
-	return tree, tm, nil
-}
-
-// mergeInto merges o.Rev into the branch o.Into, which is not checked
-// out, as lakeFS merges branches: in the store alone. It reads nothing
-// from the worktree and writes nothing to it, nor to the index or the
-// merge state; the branch moves by compare-and-swap, so a commit to it
-// meanwhile makes the merge fail rather than be lost. On conflicts
-// nothing is stored and the result lists them, with ErrMergeConflicts:
-// they are resolved by checking the branch out and merging there.
-func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, error) {
-	ref := "refs/heads/" + o.Into
-	if err := store.ValidRefName(ref); err != nil {
-		return nil, fmt.Errorf("merge --into %s: %w", o.Into, err)
-	}
-	oursID, err := r.Store.Ref(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("merge --into %s: no such branch: %w", o.Into, ErrUnknownRevision)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if h, err := r.Store.Head(ctx); err != nil {
-		return nil, err
-	} else if !h.Detached() && h.Ref == ref {
-		return nil, fmt.Errorf("merge --into %s: %s is checked out here; run dx merge %s", o.Into, o.Into, o.Rev)
-	}
-	theirs, err := r.Resolve(ctx, o.Rev)
-	if err != nil {
-		return nil, err
-	}
-	ours, err := dag.LoadCommit(ctx, r.Store, oursID)
-	if err != nil {
-		return nil, err
-	}
-	base, err := merge.Base(ctx, r.Store, oursID, theirs.ID)
-	if err != nil {
-		return nil, err
-	}
-	res := &MergeResult{Theirs: theirs.ID, Base: base, Commit: oursID}
-	why, to := "merge "+o.Rev, theirs.Commit.Tree
-	switch {
-	case base == theirs.ID:
-		res.UpToDate = true
-		return res, nil
-	case base == oursID:
-		res.FastForward, res.Commit = true, theirs.ID
-		why += ": fast-forward"
-	default:
-		attrs, err := r.treeAttributes(ctx, ours.Tree)
-		if err != nil {
-			attrs = r.noTables(err)
-		}
-		tree, tm, err := r.threeWay(ctx, attrs, base, ours.Tree, theirs.Commit.Tree, nil, res)
-		if err != nil {
-			return nil, err
-		}
-		if len(tm.Conflicts) > 0 {
-			// The merged objects are left unreferenced, for gc.
-			return res, fmt.Errorf("merge --into %s: %w in %d paths; nothing was written (to resolve them, check out %s and run dx merge %s)", o.Into, ErrMergeConflicts, len(tm.Conflicts), o.Into, o.Rev)
-		}
-		if err := r.Store.Flush(ctx); err != nil {
-			return nil, err
-		}
-		msg := o.Message
-		if msg == "" {
-			msg = fmt.Sprintf("Merge %s into %s", o.Rev, o.Into)
-		}
-		if res.Commit, err = r.putMergeCommit(ctx, tree, oursID, ours, theirs, msg); err != nil {
-			return nil, err
-		}
-		to = tree
-	}
-	changes, err := diffChanges(ctx, r.Store, ours.Tree, to)
-	if err != nil {
-		return nil, err
-	}
-	res.Changes = changes
-	if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: oursID, New: res.Commit}}, nil, why); err != nil {
-		return nil, fmt.Errorf("merge --into %s: %w", o.Into, err)
-	}
-	return res, nil
-}
-
-// putMergeCommit stores the commit of a merge of theirs into ours (its
-// two parents) with the merged tree.
-func (r *Repo) putMergeCommit(ctx context.Context, tree, oursID dag.ID, ours *dag.Commit, theirs Resolved, msg string) (dag.ID, error) {
-	c := &dag.Commit{Tree: tree, Parents: []dag.ID{oursID, theirs.ID}, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: msg,
-		Generation: max(ours.Generation, theirs.Commit.Generation) + 1}
-	enc, err := c.Encode()
-	if err != nil {
-		return dag.ZeroID, err
-	}
-	return r.Store.Put(ctx, dag.KindCommit, enc)
-}
-
-func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error) {
-	if r.sparse != nil && !withinAny(table.AttributesFile, r.sparse) {
-		// Outside the sparse paths, the worktree is HEAD.
-		_, head, _, err := r.headCommit(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return r.treeAttributes(ctx, treeOf(head))
-	}
-	b, err := os.ReadFile(filepath.Join(r.Root, table.AttributesFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	return table.ParseAttributes(bytes.NewReader(b), table.AttributesFile)
-}
-
-// moveTo points HEAD's branch (or a detached HEAD) at commit id, if it
-// is still old, and updates the worktree from tree `from` to `to`: the
-// new files are written first, the ref moves, then the files move into
-// place (see apply).
-func (r *Repo) moveTo(ctx context.Context, h store.Head, old dag.ID, from dag.ID, id, to dag.ID, why string, pre prewritten, res *MergeResult) error {
-	changes, err := diffChanges(ctx, r.Store, from, to)
+// moveTo carries out a branch move: the new files are written first, the
+// ref moves, then the files move into place (see apply).
+func (r *Repo) moveTo(ctx context.Context, m branchMove, res *MergeResult) error {
+	changes, err := diffChanges(ctx, r.Store, m.fromTree, m.toTree)
 	if err != nil {
 		return err
 	}
 	res.Changes = changes
-	uo := updateOptions{IfHead: id, BeforeMove: func(ctx context.Context) error {
-		if h.Detached() {
-			return r.Store.Transaction(ctx, nil, &store.Head{ID: id}, why)
+	opts := updateOptions{IfHead: m.to, BeforeMove: func(ctx context.Context) error {
+		if m.head.Detached() {
+			return r.Store.Transaction(ctx, nil, &store.Head{ID: m.to}, m.why)
 		}
-		if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: h.Ref, Old: old, New: id}}, nil, why); err != nil {
+		if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: m.head.Ref, Old: m.from, New: m.to}}, nil, m.why); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 		return nil
 	}}
-	return r.updateWorktree(ctx, from, to, pre, nil, uo, res)
+	return r.updateWorktree(ctx, worktreeUpdate{from: m.fromTree, to: m.toTree, pre: m.pre, opts: opts}, res)
+}
+
+// worktreeUpdate takes a worktree from one tree to another.
+type worktreeUpdate struct {
+	from, to dag.ID     // the trees: the worktree matches from
+	pre      prewritten // files of to written ahead (nil: none)
+	extra    []planStep // written too (conflict reports)
+	opts     updateOptions
 }
 
 // updateWorktree writes the difference between two trees into a worktree
 // that matches the first, and the extra steps; files in pre are written
 // already. Untracked and ignored files in the way make it refuse before
 // any write.
-func (r *Repo) updateWorktree(ctx context.Context, from, to dag.ID, pre prewritten, extra []planStep, uo updateOptions, res *MergeResult) error {
+func (r *Repo) updateWorktree(ctx context.Context, u worktreeUpdate, res *MergeResult) error {
 	var plan []planStep
-	err := dag.DiffTrees(ctx, r.Store, from, to, func(p string, a, b *dag.TreeEntry) error {
-		st := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches `from`
-		if f, ok := pre[p]; ok && b != nil && b.ID == f.id {
-			st.pre = f.tmp
+	err := dag.DiffTrees(ctx, r.Store, u.from, u.to, func(p string, a, b *dag.TreeEntry) error {
+		step := planStep{path: p, entry: b, old: a, tracked: a != nil} // the worktree matches u.from
+		if f, ok := u.pre[p]; ok && b != nil && b.ID == f.id {
+			step.pre = f.tmp
 		}
-		plan = append(plan, st)
+		plan = append(plan, step)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	plan = append(plan, extra...)
-	var cr CheckoutResult
-	if err := r.apply(ctx, plan, uo, &cr); err != nil {
+	plan = append(plan, u.extra...)
+	var result CheckoutResult
+	if err := r.apply(ctx, plan, u.opts, &result); err != nil {
 		return err
 	}
-	res.Written, res.Removed = cr.Written, cr.Removed
+	res.Written, res.Removed = result.Written, result.Removed
 	return nil
-}
-
-// mergeTable merges one table both sides changed and stores the result.
-// When ours is checked out, the result is built on it and the worktree
-// file is trusted to hold ours, the merged file is also written ahead,
-// beside it, into a temporary file whose name is returned.
-func (r *Repo) mergeTable(ctx context.Context, p string, spec table.Spec, b, ours, theirs *dag.TreeEntry, checkedOutOurs bool) (*dag.TreeEntry, *merge.RowMerge, string, error) {
-	// Ours is checked out: its chunks are read from the worktree file.
-	var wt *checkedOut
-	if checkedOutOurs && ours != nil && ours.Mode.IsFile() {
-		wt = openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), ours.Size)
-		defer wt.Close()
-	}
-	// The three versions' chunk lists and first chunks, at once (each is
-	// a few reads, cold at first).
-	var srcs [3]*chunkSource
-	var aligned [3]bool
-	learner := &rangeLearner{}
-	var errs [3]error
-	var swg sync.WaitGroup
-	for i, e := range []*dag.TreeEntry{b, ours, theirs} {
-		swg.Add(1)
-		go func() {
-			defer swg.Done()
-			src, err := r.entrySource(ctx, e, p)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if i == 1 {
-				src.backedBy(wt)
-			}
-			src.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
-				return keyRanges(ctx, r.Store, spec, src, h, idx)
-			}
-			src.learn(learner)
-			srcs[i] = src
-			aligned[i], errs[i] = src.rowAligned(ctx, spec.Format)
-		}()
-	}
-	swg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		return nil, nil, "", err
-	}
-	o := diffOptionsOf(aligned[:]...)
-	rm, err := merge.MergeRows(ctx, table.New(spec), srcs[0], srcs[1], srcs[2], o)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if err := learner.record(ctx, r.Store, srcs[:]...); err != nil {
-		return nil, nil, "", err
-	}
-	if rm.Unchanged {
-		if rm.OnTheirs {
-			return theirs, rm, "", nil
-		}
-		return ours, rm, "", nil
-	}
-	mode := chunker.Lines
-	if spec.Format == table.CSV {
-		mode = chunker.CSV
-	}
-	read := func(ctx context.Context, pc merge.Piece, buf []byte) ([]byte, error) {
-		if !rm.OnTheirs && !pc.Other { // the chunk is ours'
-			if out, ok := wt.appendChunk(*pc.Chunk, pc.Off, buf[:0]); ok {
-				return out, nil
-			}
-		}
-		return r.Store.AppendObject(ctx, dag.KindChunk, pc.Chunk.ID, buf[:0])
-	}
-	mode2 := ours.Mode
-	if rm.OnTheirs {
-		mode2 = theirs.Mode
-	}
-	// The worktree file, written while the same bytes are stored.
-	var tmp string
-	var perr error
-	var wg sync.WaitGroup
-	if checkedOutOurs && !rm.OnTheirs && r.inSparse(p) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tmp, perr = r.prewriteMerged(ctx, p, mode2, ours.ID, rm.Pieces, wt, read)
-		}()
-	}
-	keys := recordKeys(spec, rm.Header) // the new chunks' key ranges, for later merges
-	id, size, err := r.storeMerged(ctx, rm.Pieces, read, chunker.DefaultOptions().ForMode(mode), keys)
-	wg.Wait()
-	if err == nil {
-		err = perr
-	}
-	if err != nil {
-		if tmp != "" {
-			prewritten{p: {tmp: tmp}}.remove(r.Root)
-		}
-		return nil, nil, "", err
-	}
-	return &dag.TreeEntry{Name: filepath.Base(p), Mode: mode2, ID: id, Size: size}, rm, tmp, nil
 }

@@ -288,8 +288,8 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 			plan = append(plan, planStep{path: p})
 		}
 	}
-	var cr CheckoutResult
-	return r.apply(ctx, plan, updateOptions{Force: true, DropMergeState: true}, &cr)
+	var result CheckoutResult
+	return r.apply(ctx, plan, updateOptions{Force: true, DropMergeState: true}, &result)
 }
 
 // mergeWrote tells the paths a stopped merge wrote into the worktree: its

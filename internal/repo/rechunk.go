@@ -23,7 +23,8 @@ import (
 // change is read back. The runs are cut on all cores; a run that reaches
 // past the start of the next one (two changes a chunk apart) makes that
 // one's work unused, as cutting them in order would have.
-func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read pieceRead, copts chunker.Options, keys *store.ChunkKeys) (dag.ID, uint64, error) {
+func (r *Repo) storeMerged(ctx context.Context, merged mergedPieces, copts chunker.Options, keys *store.ChunkKeys) (dag.ID, uint64, error) {
+	pieces, read := merged.pieces, merged.read
 	type region struct {
 		chunks []dag.ChunkRef
 		next   int // the piece after the region
@@ -48,7 +49,7 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read piece
 		// One reader and buffers per worker: chunks are at most Max bytes,
 		// so they are never regrown (fresh memory costs a page fault every
 		// 4 KiB, more than reading the chunk).
-		cu := &cutter{keys: keys, ck: ck, pr: pieceReader{ctx: ctx, read: read, pieces: pieces, ends: map[int64]int{}, buf: make([]byte, 0, ck.Options().Max)}, cbuf: make([]byte, 0, ck.Options().Max)}
+		worker := &cutter{keys: keys, ck: ck, reader: pieceReader{ctx: ctx, read: read, pieces: pieces, ends: map[int64]int{}, buf: make([]byte, 0, ck.Options().Max)}, chunkBuf: make([]byte, 0, ck.Options().Max)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -58,7 +59,7 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read piece
 					return
 				}
 				reg := regions[starts[k]]
-				reg.chunks, reg.next, reg.err = r.cutRegion(ctx, starts[k], cu)
+				reg.chunks, reg.next, reg.err = r.cutRegion(ctx, starts[k], worker)
 			}
 		}()
 	}
@@ -92,18 +93,18 @@ func (r *Repo) storeMerged(ctx context.Context, pieces []merge.Piece, read piece
 // cutRegion chunks and stores the pieces from start on until a cut falls
 // where an original chunk ends; it returns the chunks and the index of the
 // piece after that chunk (len(pieces) at the end).
-func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.ChunkRef, int, error) {
-	pr, ck := &cu.pr, cu.ck
-	pr.next, pr.cur, pr.off = start, nil, 0
-	clear(pr.ends)
-	ck.Reset(pr)
+func (r *Repo) cutRegion(ctx context.Context, start int, worker *cutter) ([]dag.ChunkRef, int, error) {
+	reader, ck := &worker.reader, worker.ck
+	reader.next, reader.cur, reader.off = start, nil, 0
+	clear(reader.ends)
+	ck.Reset(reader)
 	var out []dag.ChunkRef
 	var pos int64
 	for {
-		c, err := ck.Next(cu.cbuf[:0])
-		cu.cbuf = c // Put keeps no reference to a chunk's bytes
+		c, err := ck.Next(worker.chunkBuf[:0])
+		worker.chunkBuf = c // Put keeps no reference to a chunk's bytes
 		if err == io.EOF {
-			return out, len(pr.pieces), nil
+			return out, len(reader.pieces), nil
 		}
 		if err != nil {
 			return nil, 0, err
@@ -112,10 +113,10 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 		if err != nil {
 			return nil, 0, err
 		}
-		if k := cu.keys; k != nil {
+		if k := worker.keys; k != nil {
 			first := start == 0 && len(out) == 0
-			if kr, ok := k.Range(c, first); ok {
-				e := store.KeyRangeEntry{KeyRangeRef: store.KeyRangeRef{ID: id, First: first}, KeyRange: kr}
+			if keyRange, ok := k.Range(c, first); ok {
+				e := store.KeyRangeEntry{KeyRangeRef: store.KeyRangeRef{ID: id, First: first}, KeyRange: keyRange}
 				if err := r.Store.RecordKeyRanges(k.Tag, []store.KeyRangeEntry{e}); err != nil {
 					return nil, 0, err
 				}
@@ -123,7 +124,7 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 		}
 		out = append(out, dag.ChunkRef{ID: id, Len: uint32(len(c))})
 		pos += int64(len(c))
-		if j, ok := pr.ends[pos]; ok {
+		if j, ok := reader.ends[pos]; ok {
 			return out, j, nil // back on the original cuts
 		}
 	}
@@ -131,10 +132,16 @@ func (r *Repo) cutRegion(ctx context.Context, start int, cu *cutter) ([]dag.Chun
 
 // cutter is what one worker of storeMerged cuts regions with.
 type cutter struct {
-	keys *store.ChunkKeys // records the key ranges of the chunks cut, if set
-	ck   *chunker.Chunker
-	pr   pieceReader
-	cbuf []byte
+	keys     *store.ChunkKeys // records the key ranges of the chunks cut, if set
+	ck       *chunker.Chunker
+	reader   pieceReader
+	chunkBuf []byte
+}
+
+// mergedPieces is a merged file as pieces, and what reads their chunks.
+type mergedPieces struct {
+	pieces []merge.Piece
+	read   pieceRead
 }
 
 // pieceRead reads the chunk of a piece into buf (reused).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func withinAny(p string, roots []string) bool {
 // graft returns HEAD's tree with the sparse paths replaced by what the
 // snapshot holds for them: the whole worktree as a commit would see it.
 func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNode) (dag.ID, error) {
-	if sp := r.sparse; len(sp) == 1 && sp[0] == "" {
+	if paths := r.sparse; len(paths) == 1 && paths[0] == "" {
 		return root.id, nil
 	}
 	_, head, _, err := r.headCommit(ctx)
@@ -108,23 +109,23 @@ func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNo
 	}
 	base := treeOf(head)
 	if base.IsZero() {
-		if base, err = emptyTree(ctx, p); err != nil {
+		if base, err = dag.EmptyTree(ctx, p); err != nil {
 			return dag.ZeroID, err
 		}
 	}
 	edits := map[string]*dag.TreeEntry{}
-	for _, sp := range r.sparse {
-		if n := findNode(root, sp); n != nil {
-			edits[sp] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
+	for _, within := range r.sparse {
+		if n := findNode(root, within); n != nil {
+			edits[within] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
 			continue
 		}
-		if _, err := dag.LookupPath(ctx, g, base, sp); err == nil {
-			edits[sp] = nil
+		if _, err := dag.LookupPath(ctx, g, base, within); err == nil {
+			edits[within] = nil
 		} else if !errors.Is(err, dag.ErrNotFound) {
 			return dag.ZeroID, err
 		}
 	}
-	return editTree(ctx, g, p, base, edits)
+	return dag.EditTree(ctx, g, p, base, edits)
 }
 
 // checkSparsePaths refuses paths outside the sparse paths.
@@ -135,4 +136,20 @@ func (r *Repo) checkSparsePaths(paths []string) error {
 		}
 	}
 	return nil
+}
+
+// cleanPaths checks repository-relative paths given by a user.
+func cleanPaths(ps []string) ([]string, error) {
+	var out []string
+	for _, p := range ps {
+		c := path.Clean(strings.TrimSuffix(filepath.ToSlash(p), "/"))
+		if c == "." {
+			c = ""
+		}
+		if strings.HasPrefix(c, "/") || c == ".." || strings.HasPrefix(c, "../") || c == DirName || strings.HasPrefix(c, DirName+"/") {
+			return nil, fmt.Errorf("%q: want a path inside the repository: %w", p, ErrPathspec)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

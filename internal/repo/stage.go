@@ -3,15 +3,84 @@ package repo
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
 )
+
+// stage writes the new files of a plan under temporary names, on 4
+// workers; on an error it removes what it wrote.
+func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]staged, error) {
+	var files []staged
+	var total int64
+	for _, s := range plan {
+		if s.entry != nil {
+			files = append(files, staged{step: s})
+			total += int64(s.entry.Size)
+		}
+	}
+	bar := r.opts.Progress.Start("checking out", total, true)
+	defer bar.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(files))
+	made := &madeDirs{set: map[string]bool{}}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					continue
+				}
+				f := &files[i]
+				if errs[i] = r.stageEntry(ctx, root, f, made, bar); errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range files {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := firstError(ctx, errs); err != nil {
+		for _, f := range files {
+			if f.tmp != "" && f.tmp != f.step.pre {
+				root.Remove(f.tmp)
+			}
+		}
+		return nil, err
+	}
+	return files, nil
+}
+
+// firstError returns the first error that is not the cancellation that
+// another error caused.
+func firstError(ctx context.Context, errs []error) error {
+	var first error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case !errors.Is(err, context.Canceled):
+			return err
+		case first == nil:
+			first = err
+		}
+	}
+	return first
+}
 
 // stageEntry writes the new file or symlink of f.step under a temporary
 // name (or takes the one written ahead) and records its name and inode.
@@ -39,7 +108,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		_, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
-				f.n, err = r.patchFile(ctx, root, p, old.ID, e.ID, w, bar)
+				f.n, err = r.patchFile(ctx, root, f.step, w, bar)
 			} else {
 				f.n, err = r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{Sparse: true, Progress: bar.Add})
 			}
@@ -94,11 +163,13 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 	return dir
 }
 
-// patchFile writes File id to f, taking every chunk it shares with the
-// worktree file p (believed to hold File old) from that file, verified by
-// its hash, and the rest from the store. A new version of a big table then
-// costs reading and hashing the old file, not decompressing all of it.
-func (r *Repo) patchFile(ctx context.Context, root *os.Root, p string, old, id dag.ID, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+// patchFile writes the new File of step to f, taking every chunk it
+// shares with the worktree file at step.path (believed to hold step.old)
+// from that file, verified by its hash, and the rest from the store. A new
+// version of a big table then costs reading and hashing the old file, not
+// decompressing all of it.
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+	p, old, id := step.path, step.old.ID, step.entry.ID
 	var oldChunks, chunks []dag.ChunkRef
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }

@@ -11,7 +11,6 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
-	"github.com/dxdata/dx/merge"
 )
 
 // unverifiedMeta is the commit metadata key of a commit made with
@@ -22,9 +21,7 @@ const unverifiedMeta = "dx.unverified"
 // every table it adds or changes is a table under .dxattributes, and that
 // .dxattributes itself parses when it changed. The cost follows the
 // change (see internal/check); a table whose spec changed is read whole.
-// statOf, if set, gives the stat a file had when it was read into the
-// store (see verifyTable).
-func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, statOf func(p string) (worktree.StatEntry, bool), st *VerifyStats) error {
+func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, run verifyRun) error {
 	attrsChanged := slices.ContainsFunc(changes, func(c Change) bool {
 		return c.Path == table.AttributesFile || c.From == table.AttributesFile
 	})
@@ -60,7 +57,7 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if oldSpec, ok := oldAttrs.Table(from); ok && sameSpec(oldSpec, spec) && c.Old != nil && c.Old.Mode.IsFile() {
 			old = c.Old
 		}
-		if err := r.verifyTable(ctx, c.Path, spec, old, c.New, statOf, st); err != nil {
+		if err := r.verifyTable(ctx, run, tableVersion{path: c.Path, spec: spec, old: old, new: c.New}); err != nil {
 			return err
 		}
 	}
@@ -80,7 +77,7 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if oldSpec, ok := oldAttrs.Table(p); ok && sameSpec(oldSpec, spec) {
 			return nil
 		}
-		return r.verifyTable(ctx, p, spec, nil, &e, statOf, st)
+		return r.verifyTable(ctx, run, tableVersion{path: p, spec: spec, new: &e})
 	})
 }
 
@@ -104,15 +101,31 @@ func (st *VerifyStats) count(src *chunkSource) {
 
 func sameSpec(a, b table.Spec) bool { return a.Format == b.Format && slices.Equal(a.Key, b.Key) }
 
-// verifyTable checks one version of a table, against old if set (a
-// version of the same spec that was checked).
-func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, e *dag.TreeEntry, statOf func(string) (worktree.StatEntry, bool), st *VerifyStats) (err error) {
+// verifyRun is what one commit's table check is given and counts.
+type verifyRun struct {
+	// statOf, if set, gives the stat a file had when it was read into
+	// the store (see verifyTable).
+	statOf func(p string) (worktree.StatEntry, bool)
+	stats  *VerifyStats
+}
+
+// tableVersion is a version of a table to check: new, at path, against
+// old if set (a version of the same spec that was checked).
+type tableVersion struct {
+	path     string
+	spec     table.Spec
+	old, new *dag.TreeEntry
+}
+
+// verifyTable checks one version of a table.
+func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (err error) {
+	p, spec := v.path, v.spec
 	if !r.inSparse(p) {
 		return nil // not here to read: it was checked where it was committed
 	}
-	st.Tables++
+	run.stats.Tables++
 	t := table.New(spec)
-	src, err := r.entrySource(ctx, e, p)
+	src, err := r.entrySource(ctx, v.new, p)
 	if err != nil {
 		return err
 	}
@@ -120,43 +133,41 @@ func (r *Repo) verifyTable(ctx context.Context, p string, spec table.Spec, old, 
 	// again, not decompressed from the store; without hashing them when
 	// the file's stat is the one it had when it was read (and still is
 	// after: else the check says so), else verified by their hashes.
-	wt := openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), e.Size)
-	defer wt.Close()
+	file := openCheckedOut(filepath.Join(r.Root, filepath.FromSlash(p)), v.new.Size)
+	defer file.Close()
 	var was worktree.StatEntry
-	if wt != nil && statOf != nil {
+	if file != nil && run.statOf != nil {
 		var ok bool
-		was, ok = statOf(p)
-		wt.trusted = ok && wt.unchanged(was)
+		was, ok = run.statOf(p)
+		file.trusted = ok && file.unchanged(was)
 	}
-	if wt != nil && wt.trusted {
+	if file != nil && file.trusted {
 		defer func() {
-			if err == nil && !wt.unchanged(was) {
+			if err == nil && !file.unchanged(was) {
 				err = fmt.Errorf("%s changed while it was committed; commit again", p)
 			}
 		}()
 	}
-	src.backedBy(wt)
-	st.count(src)
-	nv, err := r.checkVersion(ctx, p, spec, src)
+	src.backedBy(file)
+	run.stats.count(src)
+	newVersion, err := r.checkVersion(ctx, p, spec, src)
 	if err != nil {
 		return err
 	}
-	if old == nil {
-		return check.Full(ctx, t, nv)
+	if v.old == nil {
+		return check.Full(ctx, t, newVersion)
 	}
-	osrc, err := r.entrySource(ctx, old, p)
+	oldSrc, err := r.entrySource(ctx, v.old, p)
 	if err != nil {
 		return err
 	}
-	osrc.ranges = func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error) {
-		return keyRanges(ctx, r.Store, spec, osrc, h, idx)
-	}
-	st.count(osrc)
-	ov, err := r.checkVersion(ctx, p, spec, osrc)
+	oldSrc.rangesFrom(r.Store, spec)
+	run.stats.count(oldSrc)
+	oldVersion, err := r.checkVersion(ctx, p, spec, oldSrc)
 	if err != nil {
 		return err
 	}
-	return check.Changed(ctx, t, ov, nv)
+	return check.Changed(ctx, t, oldVersion, newVersion)
 }
 
 // checkVersion describes a version of a table for internal/check.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,23 @@ func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error
 		return b, nil
 	}
 	return o.base.Get(ctx, k, id)
+}
+
+// findNode returns the node at path p below root, or nil.
+func findNode(root *wtNode, p string) *wtNode {
+	if p == "" {
+		return root
+	}
+	n := root
+	for _, name := range strings.Split(p, "/") {
+		// Children are in tree order (sorted by name).
+		i := sort.Search(len(n.children), func(i int) bool { return n.children[i].name >= name })
+		if i == len(n.children) || n.children[i].name != name {
+			return nil
+		}
+		n = n.children[i]
+	}
+	return n
 }
 
 // snapshot is the worktree turned into a tree.

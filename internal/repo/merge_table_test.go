@@ -82,7 +82,7 @@ func TestPrewriteMerged(t *testing.T) {
 			}
 			w := openCheckedOut(path, uint64(len(old)))
 			defer w.Close()
-			tmp, err := r.prewriteMerged(ctx, "t.csv", dag.ModeFile, ours, pieces, w, nil)
+			tmp, err := r.prewriteMerged(ctx, "t.csv", &dag.TreeEntry{Mode: dag.ModeFile, ID: ours}, w, mergedPieces{pieces: pieces})
 			if err != nil {
 				t.Fatal(err)
 			}

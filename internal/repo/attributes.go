@@ -1,0 +1,57 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/table"
+)
+
+// worktreeAttributes reads the worktree's .dxattributes, which says which
+// files are tables: commit, status, diff and merge ask it.
+func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error) {
+	if r.sparse != nil && !withinAny(table.AttributesFile, r.sparse) {
+		// Outside the sparse paths, the worktree is HEAD.
+		_, head, _, err := r.headCommit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return r.treeAttributes(ctx, treeOf(head))
+	}
+	b, err := os.ReadFile(filepath.Join(r.Root, table.AttributesFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return table.ParseAttributes(bytes.NewReader(b), table.AttributesFile)
+}
+
+// treeAttributes reads .dxattributes from a tree (none from the zero one).
+func (r *Repo) treeAttributes(ctx context.Context, tree dag.ID) (*table.Attributes, error) {
+	var data []byte
+	if !tree.IsZero() {
+		e, err := dag.LookupPath(ctx, r.Store, tree, table.AttributesFile)
+		switch {
+		case errors.Is(err, dag.ErrNotFound):
+		case err != nil:
+			return nil, err
+		case e.Mode.IsFile():
+			if data, err = r.Store.ReadAll(ctx, e.ID, 1<<20); err != nil {
+				return nil, fmt.Errorf("%s: %w", table.AttributesFile, err)
+			}
+		}
+	}
+	return table.ParseAttributes(bytes.NewReader(data), table.AttributesFile)
+}
+
+// noTables stands for a .dxattributes that does not parse (committed with
+// --no-verify): a merge then merges every path as a file.
+func (r *Repo) noTables(err error) *table.Attributes {
+	r.warn(fmt.Sprintf("%v; every path merges as a file", err))
+	return nil
+}
