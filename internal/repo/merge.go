@@ -388,11 +388,34 @@ func (r *Repo) updateWorktree(ctx context.Context, u worktreeUpdate, res *MergeR
 	if err != nil {
 		return err
 	}
-	plan = append(plan, u.extra...)
+	plan = withExtraSteps(plan, u.extra)
 	var result CheckoutResult
 	if err := r.apply(ctx, plan, u.opts, &result); err != nil {
 		return err
 	}
 	res.Written, res.Removed = result.Written, result.Removed
 	return nil
+}
+
+// withExtraSteps adds the extra steps (conflict reports) to a plan. A report
+// whose path the merged tree also writes (theirs added a file by that name)
+// replaces that step: two steps on one path would be renamed into place in
+// any order.
+func withExtraSteps(plan, extra []planStep) []planStep {
+	if len(extra) == 0 {
+		return plan
+	}
+	at := make(map[string]int, len(extra))
+	for i, e := range extra {
+		at[e.path] = i
+	}
+	kept := plan[:0]
+	for _, s := range plan {
+		if i, ok := at[s.path]; ok {
+			extra[i].tracked = extra[i].tracked || s.tracked
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return append(kept, extra...)
 }

@@ -93,9 +93,13 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	}
 	plan = kept
 	sort.Slice(plan, func(i, j int) bool { return plan[i].path < plan[j].path })
-	for _, s := range plan {
+	for i, s := range plan {
 		if err := checkPath(s.path); err != nil {
 			return err
+		}
+		// Renames run in parallel: two steps on one path would race.
+		if i > 0 && plan[i-1].path == s.path {
+			return fmt.Errorf("update: two changes of %s in one plan", s.path)
 		}
 	}
 	if err := checkObstacles(r.Root, plan, o.Force); err != nil {
