@@ -135,7 +135,7 @@ type Store struct {
 	pendingMu sync.Mutex // guards pending
 	pending   map[dag.ID]pendingObj
 
-	// The pack finisher (pack_finisher.go).
+	// The pack finisher (packer.go).
 	finishQueue   chan *packJob
 	finisherDone  chan struct{} // closed when the pack finisher exits
 	finishErrMu   sync.Mutex
