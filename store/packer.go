@@ -15,7 +15,7 @@ import (
 
 // packer builds the pack currently open for data or for metadata. Packs
 // are built in memory and handed whole to the pack finisher
-// (packer.go), which writes and indexes them, so writers never wait
+// (below), which writes and indexes them, so writers never wait
 // on the file system. The store has one metadata packer and several data
 // packers, each with its own lock, so that chunk writers and metadata
 // writers do not wait on each other, nor the ingest workers on each other.
