@@ -21,7 +21,7 @@ import (
 )
 
 // scanner reads the worktree (or a model artifact's directory) into a tree
-// of wtNodes: what is versioned, with what each file's stat says.
+// of worktreeNodes: what is versioned, with what each file's stat says.
 type scanner struct {
 	root   string
 	ignore *gitignore.GitIgnore
@@ -147,10 +147,10 @@ func modeOf(fi os.FileInfo) (dag.Mode, bool) {
 	return 0, false // sockets, devices, pipes are not versioned
 }
 
-// scan reads the worktree below the root into a tree of wtNodes. Empty
+// scan reads the worktree below the root into a tree of worktreeNodes. Empty
 // directories are left out, as git does.
-func (sc *scanner) scan(ctx context.Context) (*wtNode, error) {
-	root := &wtNode{mode: dag.ModeDir}
+func (sc *scanner) scan(ctx context.Context) (*worktreeNode, error) {
+	root := &worktreeNode{mode: dag.ModeDir}
 	if err := sc.scanDir(ctx, root); err != nil {
 		return nil, err
 	}
@@ -162,14 +162,14 @@ type dirEntry struct {
 	name string
 	mode dag.Mode
 	ok   bool // a kind dx versions
-	st   worktree.StatEntry
+	stat worktree.StatEntry
 	err  error
 }
 
 // scanDir reads directory d and, in parallel where a slot is free, the
 // directories below it. Children keep name order; the first error in that
 // order is returned.
-func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
+func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
 	}
-	nodes := make([]*wtNode, len(ents))
+	nodes := make([]*worktreeNode, len(ents))
 	errs := make([]error, len(ents))
 	var wg sync.WaitGroup
 	for i := range ents {
@@ -238,11 +238,11 @@ func (sc *scanner) scanDir(ctx context.Context, d *wtNode) error {
 			errs[i] = fmt.Errorf("cannot version %q: %v", p, err)
 			continue
 		}
-		n := &wtNode{name: e.name, path: p, mode: e.mode}
+		n := &worktreeNode{name: e.name, path: p, mode: e.mode}
 		nodes[i] = n
 		if e.mode != dag.ModeDir {
-			n.st = e.st
-			n.size = uint64(e.st.Size)
+			n.stat = e.stat
+			n.size = uint64(e.stat.Size)
 			continue
 		}
 		select {

@@ -27,7 +27,7 @@ func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
 			return
 		}
 		e.mode, e.ok = modeOf(fi)
-		e.st = statEntry(fi, e.mode)
+		e.stat = statEntry(fi, e.mode)
 	})
 	return ents, nil
 }

@@ -48,7 +48,7 @@ func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
 			return
 		}
 		e.mode, e.ok = modeOfUnix(st.Mode)
-		e.st = worktree.StatEntry{
+		e.stat = worktree.StatEntry{
 			Size:    st.Size,
 			MtimeNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
 			CtimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec,

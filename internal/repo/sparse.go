@@ -99,7 +99,7 @@ func withinAny(p string, roots []string) bool {
 
 // graft returns HEAD's tree with the sparse paths replaced by what the
 // snapshot holds for them: the whole worktree as a commit would see it.
-func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *wtNode) (dag.ID, error) {
+func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *worktreeNode) (dag.ID, error) {
 	if paths := r.sparse; len(paths) == 1 && paths[0] == "" {
 		return root.id, nil
 	}

@@ -24,18 +24,18 @@ import (
 // IgnoreFile is the gitignore-syntax file at the worktree root.
 const IgnoreFile = ".dxignore"
 
-// wtNode is one scanned worktree entry.
-type wtNode struct {
+// worktreeNode is one scanned worktree entry.
+type worktreeNode struct {
 	name  string
 	path  string // slash-separated, relative to the root
 	mode  dag.Mode
-	st    worktree.StatEntry
+	stat  worktree.StatEntry
 	id    dag.ID // File or Tree ID once known
 	known bool
 	// fromCache: id came from the stat cache, not from reading the file.
 	fromCache bool
 	size      uint64
-	children  []*wtNode // directories, sorted by name
+	children  []*worktreeNode // directories, sorted by name
 }
 
 // overlay is a Putter that keeps tree nodes in memory (and serves them to
@@ -70,7 +70,7 @@ func (o *overlay) Get(ctx context.Context, k dag.Kind, id dag.ID) ([]byte, error
 }
 
 // findNode returns the node at path p below root, or nil.
-func findNode(root *wtNode, p string) *wtNode {
+func findNode(root *worktreeNode, p string) *worktreeNode {
 	if p == "" {
 		return root
 	}
@@ -91,7 +91,7 @@ type snapshot struct {
 	tree   dag.ID
 	getter dag.Getter                    // reads the snapshot's trees
 	hashed map[string]worktree.StatEntry // files whose content was read, for the stat cache
-	root   *wtNode
+	root   *worktreeNode
 	// diff is base → tree as changes, when takeSnapshot computed it
 	// (store mode); nil otherwise.
 	diff     []Change
@@ -133,13 +133,13 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	// Match files against the stat cache in path order: a merge walk, so
 	// nothing the size of the cache is built in memory.
 	files := fileNodes(root)
-	slices.SortFunc(files, func(a, b *wtNode) int { return strings.Compare(a.path, b.path) })
+	slices.SortFunc(files, func(a, b *worktreeNode) int { return strings.Compare(a.path, b.path) })
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = f.path
 	}
 	err = worktree.LookupStats(ctx, r.Store, paths, func(i int, e worktree.StatEntry) {
-		if c := files[i]; e.Matches(c.st) && e.Trusted() {
+		if c := files[i]; e.Matches(c.stat) && e.Trusted() {
 			c.id, c.known, c.fromCache = e.File, true, true
 		}
 	})
@@ -147,9 +147,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		return nil, err
 	}
 	// Files whose content must be read.
-	var todo []*wtNode
-	var walk func(n *wtNode)
-	walk = func(n *wtNode) {
+	var todo []*worktreeNode
+	var walk func(n *worktreeNode)
+	walk = func(n *worktreeNode) {
 		for _, c := range n.children {
 			switch {
 			case c.mode == dag.ModeDir:
@@ -198,14 +198,14 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		// Cached files that differ from base: are they stored? (Those
 		// equal to base are: base is reachable.) Normally they all are;
 		// any that are not are read again and the trees rebuilt.
-		var check []*wtNode
+		var check []*worktreeNode
 		var diff []Change
 		if base.IsZero() {
 			// Everything is added: list it from the scan rather than
 			// reading the new trees back.
 			diff = make([]Change, 0, len(files))
-			var add func(n *wtNode)
-			add = func(n *wtNode) {
+			var add func(n *worktreeNode)
+			add = func(n *worktreeNode) {
 				for _, c := range n.children {
 					if c.mode == dag.ModeDir {
 						add(c)
@@ -241,7 +241,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		if err != nil {
 			return nil, err
 		}
-		var missing []*wtNode
+		var missing []*worktreeNode
 		for i, n := range check {
 			if !have[i] {
 				n.known, n.fromCache = false, false
@@ -279,12 +279,12 @@ func (s *snapshot) statOf(p string) (worktree.StatEntry, bool) {
 	if n == nil || n.mode == dag.ModeDir {
 		return worktree.StatEntry{}, false
 	}
-	return n.st, true
+	return n.stat, true
 }
 
 // treeFingerprint identifies a worktree by its files (path order): their
 // paths, modes, File IDs and sizes, which make its trees.
-func treeFingerprint(files []*wtNode) [32]byte {
+func treeFingerprint(files []*worktreeNode) [32]byte {
 	h := blake3.New()
 	var b []byte
 	for _, f := range files {
@@ -301,7 +301,7 @@ func treeFingerprint(files []*wtNode) [32]byte {
 // these files, all known, if that tree is in the store (a status builds
 // its trees aside, and whoever takes the snapshot may read them). It
 // reports whether it did (a miss or an error: the trees are built).
-func (r *Repo) cachedTrees(ctx context.Context, root *wtNode, files []*wtNode) bool {
+func (r *Repo) cachedTrees(ctx context.Context, root *worktreeNode, files []*worktreeNode) bool {
 	tc, ok, err := worktree.LoadTreeCache(ctx, r.Store)
 	if err != nil || !ok || tc.Fingerprint != treeFingerprint(files) {
 		return false
@@ -315,15 +315,15 @@ func (r *Repo) cachedTrees(ctx context.Context, root *wtNode, files []*wtNode) b
 
 // saveTreeCache records root's tree for its files (failing is a miss
 // later, not an error now).
-func (r *Repo) saveTreeCache(ctx context.Context, root *wtNode, files []*wtNode) {
+func (r *Repo) saveTreeCache(ctx context.Context, root *worktreeNode, files []*worktreeNode) {
 	_ = worktree.SaveTreeCache(ctx, r.Store, worktree.TreeCache{Fingerprint: treeFingerprint(files), Root: root.id, Size: root.size})
 }
 
 // fileNodes lists the files (not directories) beneath n.
-func fileNodes(n *wtNode) []*wtNode {
-	var files []*wtNode
-	var collect func(n *wtNode)
-	collect = func(n *wtNode) {
+func fileNodes(n *worktreeNode) []*worktreeNode {
+	var files []*worktreeNode
+	var collect func(n *worktreeNode)
+	collect = func(n *worktreeNode) {
 		for _, c := range n.children {
 			if c.mode == dag.ModeDir {
 				collect(c)
@@ -338,7 +338,7 @@ func fileNodes(n *wtNode) []*wtNode {
 
 // ingestNodes reads the files of nodes into the store (or only hashes them)
 // and records what was read for the stat cache.
-func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*wtNode, label string, startNs int64, snap *snapshot) error {
+func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*worktreeNode, label string, startNs int64, snap *snapshot) error {
 	if len(nodes) == 0 {
 		return nil
 	}
@@ -354,8 +354,8 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 	}
 	for i, n := range nodes {
 		// Cache only what was read whole and unchanged.
-		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.st.Size) {
-			e := n.st
+		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.stat.Size) {
+			e := n.stat
 			e.File = n.id
 			e.Recorded = startNs
 			snap.hashed[n.path] = e
@@ -367,7 +367,7 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 // ingestFiles reads the scanned files (paths relative to base) into the
 // store (or only hashes them) and sets their ids; symlinks are stored as
 // their target.
-func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*wtNode, label string) ([]store.IngestResult, error) {
+func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string) ([]store.IngestResult, error) {
 	var total int64
 	files := make([]store.IngestFile, len(nodes))
 	// Stored tables record their chunks' key ranges, for merges.
@@ -409,12 +409,12 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 
 // buildTrees builds the tree objects of n and everything below it,
 // bottom-up.
-func buildTrees(ctx context.Context, putter dag.Putter, n *wtNode) error {
+func buildTrees(ctx context.Context, putter dag.Putter, n *worktreeNode) error {
 	return buildTreesPar(ctx, putter, n, make(chan struct{}, 2*runtime.GOMAXPROCS(0)))
 }
 
 // buildTreesPar builds subdirectories in parallel while sem has a slot.
-func buildTreesPar(ctx context.Context, putter dag.Putter, n *wtNode, sem chan struct{}) error {
+func buildTreesPar(ctx context.Context, putter dag.Putter, n *worktreeNode, sem chan struct{}) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(n.children))
 	for i, c := range n.children {
