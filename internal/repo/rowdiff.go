@@ -28,11 +28,11 @@ type TableDiff struct {
 
 // RowDiffOptions select what DiffRows compares.
 type RowDiffOptions struct {
-	Revs  []string // as for Diff: two revisions, one (against the worktree) or none (HEAD against the worktree)
+	Revs []string // as for Diff: two revisions, one (against the worktree) or none (HEAD against the worktree)
 	// From and To compare two commits instead of Revs when To is set; a
 	// zero From is the empty tree (every row of To is added).
 	From, To dag.ID
-	Paths []string // repository paths to limit the diff to (a directory covers what is below it)
+	Paths    []string // repository paths to limit the diff to (a directory covers what is below it)
 	// Unfetched lists a changed table outside a sparse repository's paths
 	// as NotFetched, without rows, instead of failing (a listing may; a
 	// delta or a row export must not leave rows out).
