@@ -14,9 +14,9 @@ import (
 // State files (a merge stopped on conflicts, a worktree update under way)
 // are small JSON files in the store directory, written atomically.
 
-// loadStateFile reads the state file at path into v; found is false when
+// LoadStateFile reads the state file at path into v; found is false when
 // there is none.
-func loadStateFile(path string, v any) (found bool, err error) {
+func LoadStateFile(path string, v any) (found bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -30,8 +30,8 @@ func loadStateFile(path string, v any) (found bool, err error) {
 	return true, nil
 }
 
-// saveStateFile writes v as the state file at path, durably.
-func saveStateFile(path string, v any) error {
+// SaveStateFile writes v as the state file at path, durably.
+func SaveStateFile(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

@@ -1,9 +1,7 @@
 package subscribe
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/internal/repo"
 )
 
 // Cursor is what a subscriber remembers of one followed branch.
@@ -40,16 +38,9 @@ func cursorPath(dir, remoteName string) string {
 
 // loadCursors reads the cursors of a remote; a missing file is none.
 func loadCursors(dir, remoteName string) (*cursorFile, error) {
-	c := &cursorFile{path: cursorPath(dir, remoteName), Branches: map[string]Cursor{}}
-	b, err := os.ReadFile(c.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
-	}
-	if err != nil {
+	c := &cursorFile{path: cursorPath(dir, remoteName)}
+	if _, err := repo.LoadStateFile(c.path, c); err != nil {
 		return nil, err
-	}
-	if err := json.Unmarshal(b, c); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", c.path, err, store.ErrCorrupt)
 	}
 	if c.Branches == nil {
 		c.Branches = map[string]Cursor{}
@@ -63,11 +54,7 @@ func (c *cursorFile) save() error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.WriteFileAtomic(c.path, append(b, '\n'))
+	return repo.SaveStateFile(c.path, c)
 }
 
 // remotesWithCursors lists the remotes that have a cursor file in dir.
