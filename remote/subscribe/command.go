@@ -29,7 +29,7 @@ func (s *subscriber) runCommand(ctx context.Context, branch string, old, head da
 		"DX_DELTA="+dir,
 	)
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s..%s: %q: %v: %w", shortOrNothing(old), head.Short(), s.o.Command, err, ErrCommandFailed)
+		return fmt.Errorf("%s..%s: %w: %v", shortOrNothing(old), head.Short(), ErrCommandFailed, err)
 	}
 	return nil
 }
