@@ -308,3 +308,24 @@ func TestSubscribeKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeSignalFinishesStep: SIGTERM while the command runs lets it
+// finish and the cursor move, then dx exits 0.
+func TestSubscribeSignalFinishesStep(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	head := s.pub.head()
+	cmd, stderr := s.start("--exec", s.command("sleep 0.5"))
+	s.waitFor("start", head, 1, 20*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit 0); stderr: %s", err, stderr)
+	}
+	if s.count("done", head) != 1 {
+		t.Fatalf("the command was cut short: %q", s.lines("done"))
+	}
+	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor "+head[:12]) {
+		t.Fatalf("the cursor did not move: %s", st)
+	}
+}
