@@ -38,6 +38,7 @@ func TestExitCode(t *testing.T) {
 		{"followed branch rewritten", wrap(subscribe.ErrRewritten), exitNotFastForward},
 		{"subscriber's command failed", wrap(subscribe.ErrCommandFailed), exitError},
 		{"locked", wrap(store.ErrLocked), exitLocked},
+		{"remote followed by another subscriber", wrap(subscribe.ErrBusy), exitLocked},
 		{"invalid table", wrap(&check.Violation{Path: "t.csv", Line: 3, Msg: "duplicate key"}), exitInvalidData},
 		{"SIGINT", interruption{syscall.SIGINT}, 130},
 		{"SIGTERM", interruption{syscall.SIGTERM}, 143},

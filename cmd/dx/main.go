@@ -38,7 +38,7 @@ const (
 	exitWorktree       = 3   // refused because of the worktree: local changes, files in the way, files not writable
 	exitConflicts      = 4   // a merge stopped on conflicts, or --continue found some unresolved
 	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a followed branch rewritten
-	exitLocked         = 6   // another dx process holds the repository
+	exitLocked         = 6   // another dx process holds the repository, or follows the same remote
 	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
 	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
 )
@@ -130,7 +130,7 @@ func exitCode(err error) int {
 	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged),
 		errors.Is(err, subscribe.ErrRewritten):
 		return exitNotFastForward
-	case errors.Is(err, store.ErrLocked):
+	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy):
 		return exitLocked
 	case errors.Is(err, check.ErrInvalid):
 		return exitInvalidData

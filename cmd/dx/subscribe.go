@@ -23,10 +23,10 @@ type subscribeOptions struct {
 
 func (a *app) subscribeCmd() *cobra.Command {
 	var o subscribeOptions
+	// Not annotated bigHeap: a subscriber is long-lived and mostly idle.
 	c := &cobra.Command{
-		Annotations: bigHeap,
-		Use:         "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--into LOCALBRANCH] | --status",
-		Short:       "Follow branches of a remote: fetch each new head and run CMD on its delta",
+		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--into LOCALBRANCH] | --status",
+		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
 		Long: "Follows branches of a remote by reading their refs every --interval. On a new head it\n" +
 			"fetches only the new objects, moves refs/remotes/REMOTE/BRANCH (and --into's branch),\n" +
 			"writes the delta from the last handled commit (as dx delta --out does) and runs CMD with\n" +

@@ -310,12 +310,17 @@ func TestSubscribeKilled(t *testing.T) {
 }
 
 // TestSubscribeSignalFinishesStep: SIGTERM while the command runs lets it
-// finish and the cursor move, then dx exits 0.
+// finish and the cursor move, then dx exits 0; meanwhile a second
+// subscriber of the remote is refused.
 func TestSubscribeSignalFinishesStep(t *testing.T) {
 	s := newSubscription(t, fileRemote(t))
 	head := s.pub.head()
-	cmd, stderr := s.start("--exec", s.command("sleep 0.5"))
+	cmd, stderr := s.start("--exec", s.command("sleep 1"))
 	s.waitFor("start", head, 1, 20*time.Second)
+	// A second subscriber of the same remote stops at once.
+	if res := s.sub.fails("another dx subscribe follows origin", "subscribe", "origin", "main", "--once", "--exec", "true"); res.code != exitLocked {
+		t.Fatalf("second subscriber: exit %d, want %d", res.code, exitLocked)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

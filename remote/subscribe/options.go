@@ -20,6 +20,9 @@ var (
 	// ErrCommandFailed: the command exited non-zero (or could not start)
 	// and, with Once, was not retried; the cursor did not move.
 	ErrCommandFailed = errors.New("command failed")
+	// ErrBusy: another subscriber follows the same remote from the same
+	// repository.
+	ErrBusy = errors.New("remote followed by another subscriber")
 )
 
 // DefaultInterval is how often a polling subscriber reads the refs.

@@ -47,6 +47,11 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	if err != nil {
 		return err
 	}
+	release, err := lockRemote(o.StateDir, s.remote)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if s.cursors, err = loadCursors(o.StateDir, s.remote); err != nil {
 		return err
 	}
