@@ -24,7 +24,9 @@ func (s *subscriber) step(ctx context.Context, branch string) error {
 	}
 	head := ref.ID
 	if head.IsZero() || head == old {
-		return nil // not there (yet), or nothing new
+		// Not there (yet), or nothing new: an earlier failure (the remote
+		// unreachable) is over.
+		return s.recovered(branch)
 	}
 	dir, err := s.prepare(ctx, branch, old, head)
 	if dir != "" {
@@ -81,4 +83,16 @@ func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.I
 		return err
 	})
 	return dir, err
+}
+
+// recovered clears the failure recorded for branch, if any.
+func (s *subscriber) recovered(branch string) error {
+	delete(s.retryAt, branch)
+	c := s.cursors.Branches[branch]
+	if c.Failures == 0 {
+		return nil
+	}
+	c.Failures, c.LastError = 0, ""
+	s.cursors.Branches[branch] = c
+	return s.cursors.save()
 }

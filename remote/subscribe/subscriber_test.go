@@ -27,6 +27,13 @@ func (f *fakeRepo) OpenRemote(ctx context.Context, name string) (string, remote.
 	return "origin", f.be, nil
 }
 
+// unreachable is a remote whose reads fail.
+type unreachable struct{ remote.Backend }
+
+func (unreachable) Get(ctx context.Context, key string, limit int64) ([]byte, string, error) {
+	return nil, "", errors.New("connection refused")
+}
+
 func (f *fakeRepo) FetchBranch(ctx context.Context, remoteName, branch string, head dag.ID) (*repo.FetchResult, error) {
 	f.fetched = append(f.fetched, head)
 	return &repo.FetchResult{}, nil
@@ -116,6 +123,29 @@ func TestRunMovesCursorOnlyAfterSuccess(t *testing.T) {
 	}
 	if c := f.cursor(); c.Commit != second || c.Failures != 0 || c.LastError != "" {
 		t.Fatalf("after a success: cursor %+v, want %s and no error", c, second.Short())
+	}
+}
+
+func TestRunUnreachableRemoteRecovers(t *testing.T) {
+	f := newFixture(t)
+	first := f.push(1)
+	if err := f.run("true", true); err != nil {
+		t.Fatal(err)
+	}
+	reachable := f.repo.be
+	f.repo.be = unreachable{reachable}
+	if err := f.run("true", true); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("unreachable remote: %v", err)
+	}
+	if c := f.cursor(); c.Commit != first || c.Failures != 1 {
+		t.Fatalf("cursor %+v, want %s with one failure", c, first.Short())
+	}
+	f.repo.be = reachable
+	if err := f.run("true", true); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.cursor(); c.Commit != first || c.Failures != 0 || c.LastError != "" {
+		t.Fatalf("after recovery: cursor %+v, want the failure cleared", c)
 	}
 }
 
