@@ -11,8 +11,9 @@ import (
 	"github.com/dxdata/dx/store"
 )
 
-// State files (a merge stopped on conflicts, a worktree update under way)
-// are small JSON files in the store directory, written atomically.
+// State files (a merge stopped on conflicts, a worktree update under way,
+// a subscriber's cursors) are small JSON files in the store directory,
+// written atomically and durably.
 
 // LoadStateFile reads the state file at path into v; found is false when
 // there is none.
