@@ -229,7 +229,7 @@ func TestSubscribeForcePush(t *testing.T) {
 	other.ok("commit", "-m", "rewrite")
 	other.ok("push", "--force")
 	rewritten := other.head()
-	res := s.sub.fails("origin/main was rewritten on the remote", "subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	res := s.sub.fails("subscribe origin main: rewritten on the remote", "subscribe", "origin", "main", "--once", "--exec", s.command("true"))
 	if res.code != exitNotFastForward {
 		t.Fatalf("exit %d, want %d", res.code, exitNotFastForward)
 	}

@@ -61,7 +61,7 @@ func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.I
 				return err
 			}
 			if !ok && !s.o.AcceptRewrites {
-				return fmt.Errorf("%s/%s was %w: %s does not descend from the last handled commit %s; nothing was run (--accept-rewrites follows it)", s.remote, branch, ErrRewritten, head.Short(), old.Short())
+				return fmt.Errorf("%w: %s does not descend from the last handled commit %s; nothing was run (--accept-rewrites follows it)", ErrRewritten, head.Short(), old.Short())
 			}
 		}
 		if s.o.Into != "" {

@@ -3,6 +3,7 @@ package subscribe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,7 +137,7 @@ func (s *subscriber) failed(branch string, old, head dag.ID, err error) error {
 		// With Once the error is returned, and said by the caller.
 		s.report(ev)
 	}
-	return err
+	return fmt.Errorf("subscribe %s %s: %w", s.remote, branch, err)
 }
 
 // backoff is the wait before attempt n+1 after n failures in a row:
