@@ -334,3 +334,18 @@ func TestSubscribeSignalFinishesStep(t *testing.T) {
 		t.Fatalf("the cursor did not move: %s", st)
 	}
 }
+
+// TestSubscribeIntoCheckedOutBranch: --into refuses to move the branch the
+// worktree has checked out (its files would be left behind), and runs
+// nothing.
+func TestSubscribeIntoCheckedOutBranch(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	s.publish() // the clone's main is behind
+	s.sub.fails("branch main is checked out", "subscribe", "origin", "main", "--once", "--into", "main", "--exec", s.command("true"))
+	if got := s.lines("start"); len(got) != 0 {
+		t.Fatalf("ran: %q", got)
+	}
+	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor none") || !strings.Contains(st, "pending") {
+		t.Fatalf("status: %s", st)
+	}
+}
