@@ -70,6 +70,25 @@ type RowDiff struct {
 	Stats                DiffStats
 }
 
+// Counts returns how many rows d adds, removes and changes (none for a nil
+// RowDiff).
+func (d *RowDiff) Counts() (added, removed, changed int) {
+	if d == nil {
+		return
+	}
+	for _, c := range d.Changes {
+		switch c.Kind {
+		case RowAdded:
+			added++
+		case RowRemoved:
+			removed++
+		default:
+			changed++
+		}
+	}
+	return
+}
+
 // DiffOptions tell DiffRows what it may assume about chunk boundaries.
 type DiffOptions struct {
 	// Aligned: the files were cut only at row ends, except after a chunk

@@ -95,7 +95,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 		if err := store.ValidRefName(u.Name); err != nil {
 			return nil, err
 		}
-		cur, err := readRef(ctx, be, u.Name)
+		cur, err := ReadRef(ctx, be, u.Name)
 		if err != nil {
 			return nil, err
 		}

@@ -77,8 +77,8 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	return refs, nil
 }
 
-// readRef reads one remote ref; a missing one is the zero Ref.
-func readRef(ctx context.Context, be Backend, name string) (Ref, error) {
+// ReadRef reads one remote ref (one GET); a missing one is the zero Ref.
+func ReadRef(ctx context.Context, be Backend, name string) (Ref, error) {
 	b, tag, err := be.Get(ctx, name, maxRefSize)
 	if errors.Is(err, ErrNotExist) {
 		return Ref{Name: name}, nil

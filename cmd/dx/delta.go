@@ -1,40 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxdata/dx/internal/delta"
 	"github.com/dxdata/dx/internal/repo"
-	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/store"
 )
-
-// deltaFileJSON is one changed path of delta.json.
-type deltaFileJSON struct {
-	Path    string `json:"path"`
-	From    string `json:"from,omitempty"`
-	Change  string `json:"change"`
-	Table   bool   `json:"table"`
-	Added   int    `json:"added,omitempty"`
-	Removed int    `json:"removed,omitempty"`
-	Changed int    `json:"changed,omitempty"`
-	Rows    string `json:"rows,omitempty"`    // DIR-relative file of the row changes
-	Content string `json:"content,omitempty"` // DIR-relative copy of the new version
-}
-
-type deltaJSON struct {
-	Model   string          `json:"model"`
-	Version uint64          `json:"version"`
-	From    []string        `json:"from"`
-	To      string          `json:"to"`
-	Files   []deltaFileJSON `json:"files"`
-}
 
 // deltaOptions are the arguments and flags of dx delta.
 type deltaOptions struct {
@@ -93,11 +68,11 @@ func (a *app) runDelta(ctx context.Context, o deltaOptions) error {
 			}
 			return printRowDiffs(a, all, o.asJSON, o.stat, o.format)
 		}
-		format := o.format
-		if format == "" {
-			format = "jsonl"
+		sources := make([]delta.Source, len(d.Data))
+		for i, dd := range d.Data {
+			sources[i] = delta.Source{From: dd.From, Tables: dd.Tables}
 		}
-		sum, err := writeDelta(ctx, r, d, o.out, format)
+		sum, err := delta.Write(ctx, r, sources, d.To, delta.Options{Dir: o.out, Format: o.format, Model: d.Model.Name, Version: d.Model.Version})
 		if err != nil {
 			return err
 		}
@@ -107,67 +82,4 @@ func (a *app) runDelta(ctx context.Context, o deltaOptions) error {
 		a.printf("Delta of %s@%d up to %s: %d changed paths written to %s\n", sum.Model, sum.Version, d.To.Short(), len(sum.Files), o.out)
 		return nil
 	})
-}
-
-// writeDelta writes a delta into dir.
-func writeDelta(ctx context.Context, r *repo.Repo, d *repo.ModelDelta, dir, format string) (*deltaJSON, error) {
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return nil, fmt.Errorf("delta --out: %s is not empty: %w", dir, repo.ErrExists)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	sum := &deltaJSON{Model: d.Model.Name, Version: d.Model.Version, To: d.To.String(), Files: []deltaFileJSON{}}
-	create := func(rel string) (*os.File, error) {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		return os.Create(p)
-	}
-	for _, dd := range d.Data {
-		sum.From = append(sum.From, dd.From.String())
-		for _, td := range dd.Tables {
-			f := deltaFileJSON{Path: td.Change.Path, From: td.Change.From, Change: string(td.Change.Kind), Table: td.Rows != nil}
-			var err error
-			switch {
-			case td.Rows != nil:
-				f.Added, f.Removed, f.Changed = counts(td.Rows)
-				f.Rows = "rows/" + td.Change.Path + "." + format
-				err = writeTo(create, f.Rows, func(w *bufio.Writer) error {
-					if format == "csv" {
-						return table.NewCSVWriter(w).Write(td.Change.Path, td.Spec, td.Rows)
-					}
-					return td.Spec.WriteJSONL(w, td.Change.Path, td.Rows)
-				})
-			case td.Change.New != nil && td.Change.New.Mode.IsFile():
-				f.Content = "files/" + td.Change.Path
-				err = writeTo(create, f.Content, func(w *bufio.Writer) error { return r.WriteFile(ctx, td.Change.New, w) })
-			}
-			if err != nil {
-				return nil, fmt.Errorf("delta --out: %s: %w", td.Change.Path, err)
-			}
-			sum.Files = append(sum.Files, f)
-		}
-	}
-	err := writeTo(create, "delta.json", func(w *bufio.Writer) error {
-		a := &app{stdout: w}
-		return a.printJSON(sum)
-	})
-	return sum, err
-}
-
-func writeTo(create func(string) (*os.File, error), rel string, fn func(w *bufio.Writer) error) error {
-	f, err := create(rel)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 256<<10)
-	err = fn(w)
-	if ferr := w.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
 )
 
@@ -34,7 +35,10 @@ func TestExitCode(t *testing.T) {
 		{"non-fast-forward", wrap(remote.ErrNonFastForward), exitNotFastForward},
 		{"remote compare-and-swap lost", wrap(remote.ErrPrecondition), exitNotFastForward},
 		{"ref moved meanwhile", wrap(store.ErrRefChanged), exitNotFastForward},
+		{"followed branch rewritten", wrap(subscribe.ErrRewritten), exitNotFastForward},
+		{"subscriber's command failed", wrap(subscribe.ErrCommandFailed), exitError},
 		{"locked", wrap(store.ErrLocked), exitLocked},
+		{"remote followed by another subscriber", wrap(subscribe.ErrBusy), exitLocked},
 		{"invalid table", wrap(&check.Violation{Path: "t.csv", Line: 3, Msg: "duplicate key"}), exitInvalidData},
 		{"SIGINT", interruption{syscall.SIGINT}, 130},
 		{"SIGTERM", interruption{syscall.SIGTERM}, 143},

@@ -17,6 +17,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
 )
 
@@ -36,8 +37,8 @@ const (
 	exitUsage          = 2
 	exitWorktree       = 3   // refused because of the worktree: local changes, files in the way, files not writable
 	exitConflicts      = 4   // a merge stopped on conflicts, or --continue found some unresolved
-	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap
-	exitLocked         = 6   // another dx process holds the repository
+	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a followed branch rewritten
+	exitLocked         = 6   // another dx process holds the repository, or follows the same remote
 	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
 	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
 )
@@ -126,9 +127,10 @@ func exitCode(err error) int {
 		return exitWorktree
 	case errors.Is(err, repo.ErrMergeConflicts), errors.Is(err, repo.ErrUnresolved):
 		return exitConflicts
-	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged):
+	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged),
+		errors.Is(err, subscribe.ErrRewritten):
 		return exitNotFastForward
-	case errors.Is(err, store.ErrLocked):
+	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy):
 		return exitLocked
 	case errors.Is(err, check.ErrInvalid):
 		return exitInvalidData

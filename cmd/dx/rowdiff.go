@@ -31,23 +31,6 @@ type tableDiffJSON struct {
 	NotFetched bool `json:"not_fetched,omitempty"`
 }
 
-func counts(d *merge.RowDiff) (added, removed, changed int) {
-	if d == nil {
-		return
-	}
-	for _, c := range d.Changes {
-		switch c.Kind {
-		case merge.RowAdded:
-			added++
-		case merge.RowRemoved:
-			removed++
-		default:
-			changed++
-		}
-	}
-	return
-}
-
 func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format string) error {
 	switch {
 	case format == "jsonl":
@@ -79,7 +62,7 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 			if td.Rows != nil {
 				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
 				j.OldColumns, j.NewColumns = td.Rows.OldHeader.Cols, td.Rows.NewHeader.Cols
-				j.Added, j.Removed, j.Changed = counts(td.Rows)
+				j.Added, j.Removed, j.Changed = td.Rows.Counts()
 				if !stat {
 					j.Rows = []table.RowChangeJSON{}
 					for _, c := range td.Rows.Changes {
@@ -104,7 +87,7 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 			fmt.Fprintf(out, "%s: %s (not a table)\n", name, td.Change.Kind)
 			continue
 		}
-		ad, rm, ch := counts(td.Rows)
+		ad, rm, ch := td.Rows.Counts()
 		st := td.Rows.Stats
 		fmt.Fprintf(out, "%s (%s): %d added, %d removed, %d changed rows; read %s of %s\n",
 			name, td.Spec, ad, rm, ch, humanBytes(st.BytesRead), humanBytes(st.BytesTotal))

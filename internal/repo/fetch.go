@@ -58,15 +58,7 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 		}
 		roots = append(roots, dag.Link{ID: rf.ID, Kind: kind})
 	}
-	to := r.transferOptions()
-	if paths != nil {
-		// The table attributes come too, wherever the sparse paths
-		// are: row diffs and merges of the tables need them.
-		to.Paths = append(slices.Clone(paths), table.AttributesFile)
-		// A sparse store may lack what its objects name: walk through.
-		to.Complete = r.sparse != nil
-	}
-	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, to)
+	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, r.fetchOptions(paths))
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +105,49 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 		if err := r.Store.Transaction(ctx, ups, nil, "fetch "+name); err != nil {
 			return nil, err
 		}
+	}
+	return res, nil
+}
+
+// fetchOptions limit file content to paths when paths is non-nil.
+func (r *Repo) fetchOptions(paths []string) remote.Options {
+	to := r.transferOptions()
+	if paths != nil {
+		// The table attributes come too, wherever the sparse paths
+		// are: row diffs and merges of the tables need them.
+		to.Paths = append(slices.Clone(paths), table.AttributesFile)
+		// A sparse store may lack what its objects name: walk through.
+		to.Complete = r.sparse != nil
+	}
+	return to
+}
+
+// FetchBranch downloads what the local store lacks of the commit head, read
+// from the remote's branch, and moves the remote-tracking ref
+// refs/remotes/REMOTE/BRANCH to it. Unlike Fetch it touches no other ref.
+func (r *Repo) FetchBranch(ctx context.Context, remoteName, branch string, head dag.ID) (*FetchResult, error) {
+	name, be, ix, err := r.connect(ctx, remoteName)
+	if err != nil {
+		return nil, err
+	}
+	if err := remote.CheckFormat(ctx, be); err != nil {
+		return nil, err
+	}
+	fetched, err := remote.Fetch(ctx, r.Store, be, ix, []dag.Link{{ID: head, Kind: dag.KindCommit}}, r.fetchOptions(r.sparse))
+	if err != nil {
+		return nil, err
+	}
+	res := &FetchResult{Remote: name, FetchResult: *fetched}
+	tracking := "refs/remotes/" + name + "/" + branch
+	cur, err := r.Store.Ref(ctx, tracking)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if cur != head {
+		if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: tracking, Old: cur, New: head}}, nil, "fetch "+name); err != nil {
+			return nil, err
+		}
+		res.Refs = []RefChange{{Name: tracking, Old: cur, New: head}}
 	}
 	return res, nil
 }

@@ -67,13 +67,13 @@ type journalRename struct {
 
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
 
-func (r *Repo) saveJournal(j *journal) error { return saveStateFile(r.journalPath(), j) }
+func (r *Repo) saveJournal(j *journal) error { return SaveStateFile(r.journalPath(), j) }
 
 func (r *Repo) dropJournal() error { return dropStateFile(r.journalPath()) }
 
 func (r *Repo) loadJournal() (*journal, error) {
 	var j journal
-	if found, err := loadStateFile(r.journalPath(), &j); !found || err != nil {
+	if found, err := LoadStateFile(r.journalPath(), &j); !found || err != nil {
 		return nil, err
 	}
 	for _, p := range j.Removes {

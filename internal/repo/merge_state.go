@@ -75,13 +75,13 @@ func (r *Repo) statePath() string { return filepath.Join(r.Root, DirName, mergeS
 // LoadMergeState returns the merge in progress, or nil.
 func (r *Repo) LoadMergeState() (*MergeState, error) {
 	var st MergeState
-	if found, err := loadStateFile(r.statePath(), &st); !found || err != nil {
+	if found, err := LoadStateFile(r.statePath(), &st); !found || err != nil {
 		return nil, err
 	}
 	return &st, nil
 }
 
-func (r *Repo) saveMergeState(st *MergeState) error { return saveStateFile(r.statePath(), st) }
+func (r *Repo) saveMergeState(st *MergeState) error { return SaveStateFile(r.statePath(), st) }
 
 // MarkResolved marks the conflicts at or below the given paths resolved
 // (the worktree holds what the user wants there) and returns them. A

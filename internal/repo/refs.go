@@ -93,6 +93,41 @@ func (r *Repo) createRef(ctx context.Context, kind, prefix, name, rev string) (d
 	return res.ID, err
 }
 
+// AdvanceBranch moves the branch name forward to the commit to, creating
+// it if missing, and returns where it was. A branch holding commits that to
+// does not contain is left alone (store.ErrRefChanged), and so is the
+// checked-out branch, whose files would no longer match it.
+func (r *Repo) AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.ID, error) {
+	if err := validShortName("branch", name); err != nil {
+		return dag.ZeroID, err
+	}
+	ref := "refs/heads/" + name
+	cur, err := r.Store.Ref(ctx, ref)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return dag.ZeroID, err
+	}
+	if cur == to {
+		return cur, nil
+	}
+	h, err := r.Store.Head(ctx)
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	if !h.Detached() && h.Ref == ref {
+		return cur, fmt.Errorf("branch %s is checked out; moving it would leave its files behind (check out another branch first)", name)
+	}
+	if !cur.IsZero() {
+		ok, err := r.IsAncestor(ctx, cur, to)
+		if err != nil {
+			return cur, err
+		}
+		if !ok {
+			return cur, fmt.Errorf("branch %s (%s) has commits %s lacks: %w", name, cur.Short(), to.Short(), store.ErrRefChanged)
+		}
+	}
+	return cur, r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: cur, New: to}}, nil, "subscribe: fast-forward")
+}
+
 // DeleteBranch deletes a branch. Unless force, it refuses to delete the
 // current branch or one whose commits are not reachable from HEAD.
 func (r *Repo) DeleteBranch(ctx context.Context, name string, force bool) (dag.ID, error) {

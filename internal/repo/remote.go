@@ -173,6 +173,24 @@ func (r *Repo) connect(ctx context.Context, name string) (string, remote.Backend
 	return name, be, ix, nil
 }
 
+// OpenRemote opens a configured remote's backend ("" means origin, or the
+// only one) and checks that it answers. The backend outlives r: a
+// follower polls it without holding the repository.
+func (r *Repo) OpenRemote(ctx context.Context, name string) (string, remote.Backend, error) {
+	name, c, err := r.remoteNamed(name)
+	if err != nil {
+		return "", nil, err
+	}
+	be, err := remote.Open(ctx, c)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := remote.Check(ctx, be); err != nil {
+		return "", nil, err
+	}
+	return name, be, nil
+}
+
 func (r *Repo) transferOptions() remote.Options {
 	return remote.Options{Progress: r.opts.Progress}
 }

@@ -28,8 +28,11 @@ type TableDiff struct {
 
 // RowDiffOptions select what DiffRows compares.
 type RowDiffOptions struct {
-	Revs  []string // as for Diff: two revisions, one (against the worktree) or none (HEAD against the worktree)
-	Paths []string // repository paths to limit the diff to (a directory covers what is below it)
+	Revs []string // as for Diff: two revisions, one (against the worktree) or none (HEAD against the worktree)
+	// From and To compare two commits instead of Revs when To is set; a
+	// zero From is the empty tree (every row of To is added).
+	From, To dag.ID
+	Paths    []string // repository paths to limit the diff to (a directory covers what is below it)
 	// Unfetched lists a changed table outside a sparse repository's paths
 	// as NotFetched, without rows, instead of failing (a listing may; a
 	// delta or a row export must not leave rows out).
@@ -39,7 +42,13 @@ type RowDiffOptions struct {
 // DiffRows compares two versions file by file and, for every changed table,
 // row by row. Only the chunks that differ between the versions are read.
 func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, error) {
-	sides, err := r.diffSides(ctx, o.Revs)
+	var sides *diffSides
+	var err error
+	if o.To.IsZero() {
+		sides, err = r.diffSides(ctx, o.Revs)
+	} else {
+		sides, err = r.commitSides(ctx, o.From, o.To)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +163,24 @@ func (r *Repo) diffSides(ctx context.Context, revs []string) (*diffSides, error)
 		return &diffSides{old: base, new: emptyToZero(snap), getter: snap.getter, worktree: true}, nil
 	}
 	return nil, fmt.Errorf("diff takes at most two revisions")
+}
+
+// commitSides are the trees of two commits; a zero from is the empty tree.
+func (r *Repo) commitSides(ctx context.Context, from, to dag.ID) (*diffSides, error) {
+	s := &diffSides{getter: r.Store}
+	if !from.IsZero() {
+		c, err := dag.LoadCommit(ctx, r.Store, from)
+		if err != nil {
+			return nil, err
+		}
+		s.old = c.Tree
+	}
+	c, err := dag.LoadCommit(ctx, r.Store, to)
+	if err != nil {
+		return nil, err
+	}
+	s.new = c.Tree
+	return s, nil
 }
 
 // attributes reads .dxattributes from the new side.

@@ -11,12 +11,13 @@ import (
 	"github.com/dxdata/dx/store"
 )
 
-// State files (a merge stopped on conflicts, a worktree update under way)
-// are small JSON files in the store directory, written atomically.
+// State files (a merge stopped on conflicts, a worktree update under way,
+// a subscriber's cursors) are small JSON files in the store directory,
+// written atomically and durably.
 
-// loadStateFile reads the state file at path into v; found is false when
+// LoadStateFile reads the state file at path into v; found is false when
 // there is none.
-func loadStateFile(path string, v any) (found bool, err error) {
+func LoadStateFile(path string, v any) (found bool, err error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -30,8 +31,8 @@ func loadStateFile(path string, v any) (found bool, err error) {
 	return true, nil
 }
 
-// saveStateFile writes v as the state file at path, durably.
-func saveStateFile(path string, v any) error {
+// SaveStateFile writes v as the state file at path, durably.
+func SaveStateFile(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/remote/subscribe"
+	"github.com/dxdata/dx/store"
+)
+
+// subscribeOptions are the arguments and flags of dx subscribe.
+type subscribeOptions struct {
+	follow subscribe.Options
+	status bool
+	asJSON bool
+}
+
+func (a *app) subscribeCmd() *cobra.Command {
+	var o subscribeOptions
+	// Not annotated bigHeap: a subscriber is long-lived and mostly idle.
+	c := &cobra.Command{
+		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--into LOCALBRANCH] | --status",
+		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
+		Long: "Follows branches of a remote by reading their refs every --interval. On a new head it\n" +
+			"fetches only the new objects, moves refs/remotes/REMOTE/BRANCH (and --into's branch),\n" +
+			"writes the delta from the last handled commit (as dx delta --out does) and runs CMD with\n" +
+			"sh -c and DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW, DX_DELTA set. The cursor in\n" +
+			".dx/subscribe moves only once CMD exits 0; a failing CMD is retried with back-off.\n" +
+			"Without a cursor the first delta runs from nothing: CMD sees every row once.\n" +
+			"--status lists each cursor, its last error and whether a new head waits.",
+		Args: args(func(cmd *cobra.Command, args []string) error {
+			if o.status {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.MinimumNArgs(2)(cmd, args)
+		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.status {
+				return a.runSubscribeStatus(cmd.Context(), o.asJSON)
+			}
+			if o.follow.Command == "" {
+				return usageError{fmt.Errorf("subscribe: --exec CMD is required")}
+			}
+			o.follow.Remote, o.follow.Branches = args[0], args[1:]
+			return a.runSubscribe(cmd.Context(), o.follow)
+		},
+	}
+	c.Flags().StringVar(&o.follow.Command, "exec", "", "run CMD (with sh -c) on each new head")
+	c.Flags().BoolVar(&o.follow.Once, "once", false, "handle what is new once, then exit")
+	c.Flags().DurationVar(&o.follow.Interval, "interval", subscribe.DefaultInterval, "how often to read the remote's refs")
+	c.Flags().StringVar(&o.follow.Into, "into", "", "move this local branch forward to each new head too")
+	c.Flags().BoolVar(&o.follow.AcceptRewrites, "accept-rewrites", false, "follow a branch rewritten on the remote (force-pushed)")
+	c.Flags().BoolVar(&o.status, "status", false, "list the cursors, their last errors and what is pending")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "with --status, print as JSON")
+	return c
+}
+
+// runSubscribe follows the remote's branches until a signal (or, with
+// Once, for one pass).
+func (a *app) runSubscribe(ctx context.Context, o subscribe.Options) error {
+	stateDir, err := subscribeDir(a.dir)
+	if err != nil {
+		return err
+	}
+	o.StateDir, o.WorkDir = stateDir, a.dir
+	o.Stdout, o.Stderr = a.stdout, a.stderr
+	o.Report = func(e subscribe.Event) {
+		switch e.Kind {
+		case subscribe.Watching, subscribe.Handled:
+			a.printf("%s\n", e)
+		default:
+			a.warn(e.String())
+		}
+	}
+	return subscribe.Run(ctx, a.subscribeOpener(store.ReadWrite), o)
+}
+
+// runSubscribeStatus prints each cursor and what waits behind it.
+func (a *app) runSubscribeStatus(ctx context.Context, asJSON bool) error {
+	stateDir, err := subscribeDir(a.dir)
+	if err != nil {
+		return err
+	}
+	sts, err := subscribe.Status(ctx, a.subscribeOpener(store.ReadOnly), stateDir)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if sts == nil {
+			sts = []subscribe.BranchStatus{}
+		}
+		return a.printJSON(sts)
+	}
+	for _, st := range sts {
+		line := fmt.Sprintf("%s %s: cursor %s", st.Remote, st.Branch, cursorName(st.Cursor))
+		if !st.Handled.IsZero() {
+			line += " (handled " + st.Handled.Local().Format(time.DateTime) + ")"
+		}
+		switch {
+		case st.HeadError != "":
+			line += "; head unknown: " + st.HeadError
+		case st.Pending:
+			line += "; pending: head " + st.Head.Short()
+		default:
+			line += "; up to date"
+		}
+		if st.LastError != "" {
+			line += fmt.Sprintf("; last error (%d in a row): %s", st.Failures, st.LastError)
+		}
+		fmt.Fprintln(a.stdout, oneLine(line))
+	}
+	return nil
+}
+
+// subscribeOpener opens the repository for each step of a subscriber.
+func (a *app) subscribeOpener(access store.Access) subscribe.Opener {
+	return func(ctx context.Context, fn func(subscribe.Repo) error) error {
+		return a.openRepo(ctx, access, func(r *repo.Repo) error { return fn(r) })
+	}
+}
+
+// subscribeDir is where the subscribers of the repository holding dir
+// keep their cursors.
+func subscribeDir(dir string) (string, error) {
+	root, err := repo.Find(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, repo.DirName, "subscribe"), nil
+}
+
+// cursorName is a cursor's commit, or "none" before the first success.
+func cursorName(id dag.ID) string {
+	if id.IsZero() {
+		return "none"
+	}
+	return id.Short()
+}

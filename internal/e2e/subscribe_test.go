@@ -1,0 +1,351 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// subscription is a publisher pushing versions of a table to a remote and
+// a subscriber following its main branch, with a command that logs each
+// delta it is handed ("OLD NEW" per line) and keeps a copy of its rows.
+type subscription struct {
+	t        *testing.T
+	pub, sub *repoDir
+	log      string // the command's log
+	deltas   string // the command's copies of the deltas, by DX_NEW
+	version  int
+}
+
+func newSubscription(t *testing.T, rs remoteSetup) *subscription {
+	t.Helper()
+	s := &subscription{t: t, pub: rs.repo(t)}
+	s.pub.write(".dxattributes", "*.csv table=csv key=id\n")
+	s.publish()
+	s.sub = rs.clone(t)
+	s.log = filepath.Join(t.TempDir(), "handled.log")
+	s.deltas = t.TempDir()
+	return s
+}
+
+// publish commits and pushes the table's next version and returns its
+// commit id.
+func (s *subscription) publish() string {
+	s.t.Helper()
+	s.version++
+	var b strings.Builder
+	b.WriteString("id,v\n")
+	for id := 1; id <= 100+s.version; id++ {
+		v := fmt.Sprintf("r%d", id)
+		if id%10 == s.version%10 {
+			v += fmt.Sprintf("-v%d", s.version)
+		}
+		fmt.Fprintf(&b, "%d,%s\n", id, v)
+	}
+	s.pub.write("t.csv", b.String())
+	s.pub.ok("commit", "-m", fmt.Sprintf("v%d", s.version))
+	s.pub.ok("push")
+	return s.pub.head()
+}
+
+// command logs "OLD NEW", keeps the delta's rows, then runs extra.
+func (s *subscription) command(extra string) string {
+	return fmt.Sprintf(`echo "start $DX_REMOTE $DX_BRANCH $DX_OLD $DX_NEW" >> %[1]s && cp "$DX_DELTA/rows/t.csv.jsonl" %[2]s/"$DX_NEW".jsonl && %[3]s && echo "done $DX_OLD $DX_NEW" >> %[1]s`,
+		s.log, s.deltas, extra)
+}
+
+// lines returns the command's log lines that start with prefix ("start"
+// or "done"), without it.
+func (s *subscription) lines(prefix string) []string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.log)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if rest, ok := strings.CutPrefix(l, prefix+" "); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// head is the id of the worktree's HEAD commit.
+func (r *repoDir) head() string {
+	r.t.Helper()
+	out := r.ok("log", "-n", "1", "--json")
+	i := strings.Index(out, `"id": "`)
+	if i < 0 {
+		r.t.Fatalf("log --json: no id in %s", out)
+	}
+	return out[i+7 : i+7+64]
+}
+
+// TestSubscribeTwoPushesOneDelta: two pushes landing before the subscriber
+// wakes are one delta, from the last handled commit to the newest head,
+// whose rows are the row diff between the two; on a directory remote and
+// on MinIO.
+func TestSubscribeTwoPushesOneDelta(t *testing.T) {
+	bothRemotes(t, func(t *testing.T, rs remoteSetup) {
+		s := newSubscription(t, rs)
+		v1 := s.pub.head()
+		// No cursor yet: the first delta runs from nothing to v1.
+		s.sub.ok("subscribe", "origin", "main", "--once", "--into", "follow", "--exec", s.command("true"))
+		if got := s.lines("done"); len(got) != 1 || got[0] != " "+v1 {
+			t.Fatalf("first run: log %q, want one delta from nothing to %s", got, v1)
+		}
+		s.publish()
+		v3 := s.publish()
+		s.sub.ok("subscribe", "origin", "main", "--once", "--into", "follow", "--exec", s.command("true"))
+		done := s.lines("done")
+		if len(done) != 2 || done[1] != v1+" "+v3 {
+			t.Fatalf("log %q, want a second delta %s..%s", done, v1, v3)
+		}
+		if got := s.lines("start"); got[1] != "origin main "+v1+" "+v3 {
+			t.Fatalf("DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW: %q", got[1])
+		}
+		rows, err := os.ReadFile(filepath.Join(s.deltas, v3+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := s.sub.ok("diff", "--rows", "--format", "jsonl", v1, v3)
+		if string(rows) != want || want == "" {
+			t.Fatalf("delta rows:\n%s\nwant dx diff --rows:\n%s", rows, want)
+		}
+		// The local branches moved: the remote-tracking ref and --into's.
+		for _, ref := range []string{"refs/remotes/origin/main", "follow"} {
+			if out := s.sub.ok("log", "-n", "1", "--oneline", ref); !strings.Contains(out, "v3") {
+				t.Fatalf("%s: %s, want v3", ref, out)
+			}
+		}
+		// Nothing new: nothing runs.
+		s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+		if got := s.lines("start"); len(got) != 2 {
+			t.Fatalf("ran again with nothing new: %q", got)
+		}
+		if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "up to date") || !strings.Contains(st, v3[:12]) {
+			t.Fatalf("status: %s", st)
+		}
+	})
+}
+
+// TestSubscribeFailingCommand: a failing command leaves the cursor where it
+// was and says so; the next run hands it the same delta; a long-running
+// subscriber retries it with back-off and exits 0 on SIGTERM.
+func TestSubscribeFailingCommand(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	v1 := s.pub.head()
+	s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	v2 := s.publish()
+	res := s.sub.fails("command failed", "subscribe", "origin", "main", "--once", "--exec", s.command("exit 3"))
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1", res.code)
+	}
+	st := s.sub.ok("subscribe", "--status", "--json")
+	for _, want := range []string{`"cursor": "` + v1, `"head": "` + v2, `"pending": true`, `exit status 3`} {
+		if !strings.Contains(st, want) {
+			t.Fatalf("status lacks %s:\n%s", want, st)
+		}
+	}
+	// A subscriber that keeps running retries until the command succeeds
+	// (here: on its second attempt).
+	marker := filepath.Join(t.TempDir(), "failed-once")
+	cmd, stderr := s.start("--interval", "50ms", "--exec", s.command(fmt.Sprintf("if [ ! -e %[1]s ]; then touch %[1]s; exit 4; fi", marker)))
+	s.waitFor("done", v1+" "+v2, 1, 20*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit 0); stderr: %s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "command failed: exit status 4 (attempt 2; retrying in") {
+		t.Fatalf("failures not reported with their retry: %s", stderr)
+	}
+	if got := s.lines("start"); len(got) != 4 { // v1; v2 failing, failing, then succeeding
+		t.Fatalf("runs: %q", got)
+	}
+}
+
+// start runs a long-lived subscriber on main with args.
+func (s *subscription) start(args ...string) (*exec.Cmd, *bytes.Buffer) {
+	s.t.Helper()
+	cmd := exec.Command(dxBin, append([]string{"subscribe", "origin", "main"}, args...)...)
+	cmd.Dir = s.sub.dir
+	cmd.Env = append(os.Environ(), s.sub.env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &stderr
+}
+
+// waitFor waits until the command's log has n lines "prefix … rest".
+func (s *subscription) waitFor(prefix, rest string, n int, limit time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if s.count(prefix, rest) >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("not %d %q lines ending %q in the log after %s: %q", n, prefix, rest, limit, s.lines("start"))
+}
+
+// count is how many of the log's prefix lines end with rest.
+func (s *subscription) count(prefix, rest string) int {
+	n := 0
+	for _, l := range s.lines(prefix) {
+		if strings.HasSuffix(l, rest) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSubscribeForcePush: a head that does not descend from the cursor
+// stops the branch with exit 5 and one line, runs nothing, and
+// --accept-rewrites follows it.
+func TestSubscribeForcePush(t *testing.T) {
+	rs := fileRemote(t)
+	s := newSubscription(t, rs)
+	other := rs.clone(t)
+	s.publish()
+	s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	v2 := s.pub.head()
+	other.write("other.txt", "rewritten\n")
+	other.ok("commit", "-m", "rewrite")
+	other.ok("push", "--force")
+	rewritten := other.head()
+	res := s.sub.fails("subscribe origin main: rewritten on the remote", "subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	if res.code != exitNotFastForward {
+		t.Fatalf("exit %d, want %d", res.code, exitNotFastForward)
+	}
+	if got := s.lines("start"); len(got) != 1 {
+		t.Fatalf("ran on a rewritten branch: %q", got)
+	}
+	s.sub.ok("subscribe", "origin", "main", "--once", "--accept-rewrites", "--exec", s.command("true"))
+	if got := s.lines("done"); got[len(got)-1] != v2+" "+rewritten {
+		t.Fatalf("--accept-rewrites: %q, want %s..%s", got, v2, rewritten)
+	}
+}
+
+// TestSubscribeMissingEvent: the subscriber reads refs, not events: a ref
+// moved without its event (a pusher killed between the two) is seen.
+func TestSubscribeMissingEvent(t *testing.T) {
+	rs := fileRemote(t)
+	s := newSubscription(t, rs)
+	s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	v1 := s.pub.head()
+	v2 := s.publish()
+	if err := os.RemoveAll(filepath.Join(rs.dir, "events")); err != nil {
+		t.Fatal(err)
+	}
+	s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	if got := s.lines("done"); got[len(got)-1] != v1+" "+v2 {
+		t.Fatalf("log %q, want %s..%s", got, v1, v2)
+	}
+}
+
+// TestSubscribeKilled: a subscriber killed (SIGKILL) while its command
+// runs hands the same delta again on restart: every head the cursor moved
+// to was handled at least once, and the handled deltas chain with no gap.
+func TestSubscribeKilled(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	var heads []string
+	for round := 0; round < 3; round++ {
+		head := s.publish()
+		heads = append(heads, head)
+		cmd, _ := s.start("--interval", "50ms", "--exec", s.command("sleep 0.5"))
+		s.waitFor("start", head, 1, 20*time.Second)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		// The killed subscriber's command runs on to its end; the new
+		// subscriber hands the same delta again.
+		cmd, stderr := s.start("--interval", "50ms", "--exec", s.command("sleep 0.5"))
+		s.waitFor("start", head, 2, 20*time.Second)
+		s.waitFor("done", head, 2, 20*time.Second)
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("after SIGINT: %v (want exit 0); stderr: %s", err, stderr)
+		}
+	}
+	// Each handled delta starts where the previous one ended (or repeats
+	// it, run again after the kill).
+	prevOld, prev := "", ""
+	for _, l := range s.lines("done") {
+		old, head, _ := strings.Cut(l, " ")
+		if old == prevOld && head == prev {
+			continue
+		}
+		if old != prev {
+			t.Fatalf("gap: a delta from %q after one ending at %q (log %q)", old, prev, s.lines("done"))
+		}
+		prevOld, prev = old, head
+	}
+	if prev != heads[len(heads)-1] {
+		t.Fatalf("last handled %s, want %s", prev, heads[len(heads)-1])
+	}
+	for _, h := range heads {
+		if n := s.count("start", h); n < 2 {
+			t.Fatalf("head %s started %d times, want its run cut by the kill and run again", h, n)
+		}
+	}
+}
+
+// TestSubscribeSignalFinishesStep: SIGTERM while the command runs lets it
+// finish and the cursor move, then dx exits 0; meanwhile a second
+// subscriber of the remote is refused.
+func TestSubscribeSignalFinishesStep(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	head := s.pub.head()
+	cmd, stderr := s.start("--exec", s.command("sleep 1"))
+	s.waitFor("start", head, 1, 20*time.Second)
+	// A second subscriber of the same remote stops at once.
+	if res := s.sub.fails("another dx subscribe follows origin", "subscribe", "origin", "main", "--once", "--exec", "true"); res.code != exitLocked {
+		t.Fatalf("second subscriber: exit %d, want %d", res.code, exitLocked)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit 0); stderr: %s", err, stderr)
+	}
+	if s.count("done", head) != 1 {
+		t.Fatalf("the command was cut short: %q", s.lines("done"))
+	}
+	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor "+head[:12]) {
+		t.Fatalf("the cursor did not move: %s", st)
+	}
+}
+
+// TestSubscribeIntoCheckedOutBranch: --into refuses to move the branch the
+// worktree has checked out (its files would be left behind), and runs
+// nothing.
+func TestSubscribeIntoCheckedOutBranch(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	s.publish() // the clone's main is behind
+	s.sub.fails("branch main is checked out", "subscribe", "origin", "main", "--once", "--into", "main", "--exec", s.command("true"))
+	if got := s.lines("start"); len(got) != 0 {
+		t.Fatalf("ran: %q", got)
+	}
+	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor none") || !strings.Contains(st, "pending") {
+		t.Fatalf("status: %s", st)
+	}
+}

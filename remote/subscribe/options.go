@@ -1,0 +1,102 @@
+package subscribe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/remote"
+)
+
+// Errors a subscriber reports.
+var (
+	// ErrRewritten: a remote branch's new head does not descend from the
+	// cursor (it was force-pushed); the branch is stopped.
+	ErrRewritten = errors.New("rewritten on the remote")
+	// ErrCommandFailed: the command exited non-zero (or could not start)
+	// and, with Once, was not retried; the cursor did not move.
+	ErrCommandFailed = errors.New("command failed")
+	// ErrBusy: another subscriber follows the same remote from the same
+	// repository.
+	ErrBusy = errors.New("remote followed by another subscriber")
+)
+
+// DefaultInterval is how often a polling subscriber reads the refs.
+const DefaultInterval = time.Second
+
+// maxBackoff bounds the wait before a failed step is retried.
+const maxBackoff = 5 * time.Minute
+
+// Options configure Run.
+type Options struct {
+	Remote   string   // the remote's name; "" means origin, or the only one
+	Branches []string // the remote branches to follow (short names)
+	Command  string   // run by sh -c on each new head
+	// Into moves this local branch forward to each new head too (a
+	// single followed branch only).
+	Into     string
+	Once     bool          // one wake, then return
+	Interval time.Duration // between wakes; DefaultInterval when zero
+	// AcceptRewrites follows a branch whose new head does not descend
+	// from the cursor, handling the delta from the cursor to it.
+	AcceptRewrites bool
+	// StateDir holds the cursors and the deltas in preparation
+	// (.dx/subscribe of the repository).
+	StateDir string
+	WorkDir  string // where the command runs; the current directory when empty
+	// Stdout and Stderr receive the command's output.
+	Stdout, Stderr io.Writer
+	// Report receives what the subscriber does and what fails; nil drops it.
+	Report func(Event)
+}
+
+// Validate checks the options before anything is read.
+func (o *Options) Validate() error {
+	if len(o.Branches) == 0 {
+		return errors.New("subscribe: name at least one branch to follow")
+	}
+	if o.Command == "" {
+		return errors.New("subscribe: --exec CMD is required")
+	}
+	if o.Into != "" && len(o.Branches) != 1 {
+		return errors.New("subscribe: --into follows a single branch")
+	}
+	if o.Interval < 0 {
+		return fmt.Errorf("subscribe: interval %s is negative", o.Interval)
+	}
+	if o.StateDir == "" {
+		return errors.New("subscribe: no state directory")
+	}
+	return nil
+}
+
+// Follower is what a step needs to bring a remote head here.
+type Follower interface {
+	OpenRemote(ctx context.Context, name string) (string, remote.Backend, error)
+	FetchBranch(ctx context.Context, remoteName, branch string, head dag.ID) (*repo.FetchResult, error)
+	AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.ID, error)
+}
+
+// Differ is what a step needs to write a delta.
+type Differ interface {
+	IsAncestor(ctx context.Context, a, b dag.ID) (bool, error)
+	DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.TableDiff, error)
+	WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error
+}
+
+// Repo is the repository, open for writing; *repo.Repo is one.
+type Repo interface {
+	Follower
+	Differ
+}
+
+var _ Repo = (*repo.Repo)(nil)
+
+// Opener opens the repository for writing, calls fn and closes it. The
+// subscriber opens it for each step and never holds it while the command
+// runs.
+type Opener func(ctx context.Context, fn func(Repo) error) error

@@ -1,0 +1,68 @@
+package subscribe
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/remote"
+)
+
+// BranchStatus is one cursor and what waits behind it.
+type BranchStatus struct {
+	Remote    string    `json:"remote"`
+	Branch    string    `json:"branch"`
+	Cursor    dag.ID    `json:"cursor"`
+	Handled   time.Time `json:"handled,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	Failures  int       `json:"failures,omitempty"`
+	// Head is the remote branch's head now; Pending is true when it is
+	// not the cursor (a delta waits to be handled). HeadError says why
+	// the head could not be read.
+	Head      dag.ID `json:"head"`
+	Pending   bool   `json:"pending"`
+	HeadError string `json:"head_error,omitempty"`
+}
+
+// Status lists every cursor kept in stateDir, by remote and branch, with
+// the remote heads read now. A remote that cannot be reached is reported
+// in each of its branches' HeadError.
+func Status(ctx context.Context, open Opener, stateDir string) ([]BranchStatus, error) {
+	names, err := remotesWithCursors(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []BranchStatus
+	for _, name := range names {
+		cursors, err := loadCursors(stateDir, name)
+		if err != nil {
+			return nil, err
+		}
+		var be remote.Backend
+		openErr := open(ctx, func(r Repo) error {
+			var err error
+			_, be, err = r.OpenRemote(ctx, name)
+			return err
+		})
+		branches := make([]string, 0, len(cursors.Branches))
+		for b := range cursors.Branches {
+			branches = append(branches, b)
+		}
+		sort.Strings(branches)
+		for _, b := range branches {
+			c := cursors.Branches[b]
+			st := BranchStatus{Remote: name, Branch: b, Cursor: c.Commit, Handled: c.Handled, LastError: c.LastError, Failures: c.Failures}
+			if openErr != nil {
+				st.HeadError = openErr.Error()
+			} else if ref, err := remote.ReadRef(ctx, be, "refs/heads/"+b); err != nil {
+				st.HeadError = err.Error()
+			} else {
+				st.Head = ref.ID
+				st.Pending = !ref.ID.IsZero() && ref.ID != c.Commit
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}

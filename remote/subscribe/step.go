@@ -1,0 +1,98 @@
+package subscribe
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/delta"
+	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/remote"
+)
+
+// step brings one branch up to its remote head: it reads the head, and if
+// it differs from the cursor fetches it, moves the local refs, writes the
+// delta from the cursor, runs the command and, once that exits 0, moves
+// the cursor. Nothing moves the cursor otherwise.
+func (s *subscriber) step(ctx context.Context, branch string) error {
+	old := s.cursors.Branches[branch].Commit
+	ref, err := remote.ReadRef(ctx, s.be, "refs/heads/"+branch)
+	if err != nil {
+		return s.failed(branch, old, dag.ZeroID, fmt.Errorf("reading %s: %w", branch, err))
+	}
+	head := ref.ID
+	if head.IsZero() || head == old {
+		// Not there (yet), or nothing new: an earlier failure (the remote
+		// unreachable) is over.
+		return s.recovered(branch)
+	}
+	dir, err := s.prepare(ctx, branch, old, head)
+	if dir != "" {
+		defer os.RemoveAll(dir)
+	}
+	if err != nil {
+		return s.failed(branch, old, head, err)
+	}
+	if err := s.runCommand(ctx, branch, old, head, dir); err != nil {
+		return s.failed(branch, old, head, err)
+	}
+	s.cursors.Branches[branch] = Cursor{Commit: head, Handled: time.Now().UTC()}
+	if err := s.cursors.save(); err != nil {
+		return s.failed(branch, old, head, fmt.Errorf("saving the cursor: %w", err))
+	}
+	delete(s.retryAt, branch)
+	s.report(Event{Kind: Handled, Remote: s.remote, Branch: branch, Old: old, New: head})
+	return nil
+}
+
+// prepare fetches head, checks that it descends from old, moves the local
+// branches and writes the delta from old to head into a new directory,
+// which it returns (also on error, to be removed).
+func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.ID) (dir string, err error) {
+	err = s.open(ctx, func(r Repo) error {
+		if _, err := r.FetchBranch(ctx, s.remote, branch, head); err != nil {
+			return err
+		}
+		if !old.IsZero() {
+			ok, err := r.IsAncestor(ctx, old, head)
+			if err != nil {
+				return err
+			}
+			if !ok && !s.o.AcceptRewrites {
+				return fmt.Errorf("%w: %s does not descend from the last handled commit %s; nothing was run (--accept-rewrites follows it)", ErrRewritten, head.Short(), old.Short())
+			}
+		}
+		if s.o.Into != "" {
+			if _, err := r.AdvanceBranch(ctx, s.o.Into, head); err != nil {
+				return fmt.Errorf("--into %s: %w", s.o.Into, err)
+			}
+		}
+		tables, err := r.DiffRows(ctx, repo.RowDiffOptions{From: old, To: head})
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(s.o.StateDir, 0o755); err != nil {
+			return err
+		}
+		if dir, err = os.MkdirTemp(s.o.StateDir, deltaPrefix(s.remote)); err != nil {
+			return err
+		}
+		_, err = delta.Write(ctx, r, []delta.Source{{From: old, Tables: tables}}, head, delta.Options{Dir: dir})
+		return err
+	})
+	return dir, err
+}
+
+// recovered clears the failure recorded for branch, if any.
+func (s *subscriber) recovered(branch string) error {
+	delete(s.retryAt, branch)
+	c := s.cursors.Branches[branch]
+	if c.Failures == 0 {
+		return nil
+	}
+	c.Failures, c.LastError = 0, ""
+	s.cursors.Branches[branch] = c
+	return s.cursors.save()
+}

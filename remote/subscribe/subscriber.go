@@ -1,0 +1,172 @@
+package subscribe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/remote"
+)
+
+// subscriber is one run of Run: the remote it reads, the cursors it keeps
+// and the back-off of each branch.
+type subscriber struct {
+	o       Options
+	open    Opener
+	remote  string // the remote's resolved name
+	be      remote.Backend
+	cursors *cursorFile
+	// retryAt holds, for a branch whose last step failed, when to try
+	// again; stopped holds the branches stopped by a rewrite.
+	retryAt map[string]time.Time
+	stopped map[string]error
+}
+
+// Run follows o.Branches of o.Remote until ctx is cancelled (or, with
+// o.Once, for one wake). A cancelled ctx lets the step under way finish
+// (its fetch, its command and its cursor) and then returns nil. It returns
+// ErrRewritten when every followed branch has stopped, and with o.Once the
+// first error of the wake (a failed command is ErrCommandFailed).
+func Run(ctx context.Context, open Opener, o Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{}}
+	err := open(ctx, func(r Repo) error {
+		var err error
+		s.remote, s.be, err = r.OpenRemote(ctx, o.Remote)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	release, err := lockRemote(o.StateDir, s.remote)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if s.cursors, err = loadCursors(o.StateDir, s.remote); err != nil {
+		return err
+	}
+	removeStaleDeltas(o.StateDir, s.remote)
+	s.report(Event{Kind: Watching, Remote: s.remote, Branch: strings.Join(o.Branches, ", "), Interval: o.Interval})
+	for {
+		first := s.wake(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if o.Once {
+			return first
+		}
+		if len(s.stopped) == len(o.Branches) {
+			return first
+		}
+		if !s.sleep(ctx) {
+			return nil
+		}
+	}
+}
+
+// wake handles each followed branch once, unless it is stopped or waiting
+// out its back-off, and returns the first error met.
+func (s *subscriber) wake(ctx context.Context) error {
+	var first error
+	for _, branch := range s.o.Branches {
+		if ctx.Err() != nil {
+			return first
+		}
+		if s.stopped[branch] != nil || time.Now().Before(s.retryAt[branch]) {
+			continue
+		}
+		// A signal lets the step finish: its command must not be cut
+		// short, nor its cursor left unwritten after a success.
+		err := s.step(context.WithoutCancel(ctx), branch)
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// sleep waits for the next wake: the interval, or sooner a branch's
+// back-off. It returns false when ctx is cancelled.
+func (s *subscriber) sleep(ctx context.Context) bool {
+	wait := s.o.Interval
+	for branch, at := range s.retryAt {
+		if s.stopped[branch] == nil {
+			wait = min(wait, max(time.Until(at), 0))
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// failed records a failed step of branch: its error in the cursor file
+// (the cursor itself stays), its back-off, and a report.
+func (s *subscriber) failed(branch string, old, head dag.ID, err error) error {
+	c := s.cursors.Branches[branch]
+	c.Failures++
+	c.LastError = err.Error()
+	s.cursors.Branches[branch] = c
+	if serr := s.cursors.save(); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	ev := Event{Kind: Failed, Remote: s.remote, Branch: branch, Old: old, New: head, Attempt: c.Failures, Err: err}
+	if errors.Is(err, ErrRewritten) {
+		ev.Kind = Stopped
+		s.stopped[branch] = err
+	} else if !s.o.Once {
+		ev.Retry = backoff(c.Failures)
+		s.retryAt[branch] = time.Now().Add(ev.Retry)
+	}
+	if !s.o.Once {
+		// With Once the error is returned, and said by the caller.
+		s.report(ev)
+	}
+	return fmt.Errorf("subscribe %s %s: %w", s.remote, branch, err)
+}
+
+// backoff is the wait before attempt n+1 after n failures in a row:
+// doubling from a second, at most maxBackoff.
+func backoff(failures int) time.Duration {
+	d := time.Second
+	for i := 1; i < failures && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+func (s *subscriber) report(e Event) {
+	if s.o.Report != nil {
+		s.o.Report(e)
+	}
+}
+
+// deltaPrefix names the directories of a remote's deltas in preparation
+// or in use.
+func deltaPrefix(remoteName string) string { return "delta-" + remoteName + "-" }
+
+// removeStaleDeltas removes the delta directories of remoteName that a
+// killed subscriber left behind.
+func removeStaleDeltas(dir, remoteName string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), deltaPrefix(remoteName)) {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
