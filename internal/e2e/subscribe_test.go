@@ -274,11 +274,11 @@ func TestSubscribeKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
-		// The killed subscriber's command runs on to its end; the new
-		// subscriber hands the same delta again.
+		// The killed subscriber's command dies with it (it never logs
+		// "done"); the new subscriber hands the same delta again.
 		cmd, stderr := s.start("--interval", "50ms", "--exec", s.command("sleep 0.5"))
 		s.waitFor("start", head, 2, 20*time.Second)
-		s.waitFor("done", head, 2, 20*time.Second)
+		s.waitFor("done", head, 1, 20*time.Second)
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
@@ -302,9 +302,13 @@ func TestSubscribeKilled(t *testing.T) {
 	if prev != heads[len(heads)-1] {
 		t.Fatalf("last handled %s, want %s", prev, heads[len(heads)-1])
 	}
+	time.Sleep(time.Second) // longer than a command: a survivor would have logged
 	for _, h := range heads {
 		if n := s.count("start", h); n < 2 {
 			t.Fatalf("head %s started %d times, want its run cut by the kill and run again", h, n)
+		}
+		if n := s.count("done", h); n != 1 {
+			t.Fatalf("head %s done %d times: a killed subscriber's command ran on (log %q)", h, n, s.lines("done"))
 		}
 	}
 }

@@ -28,7 +28,10 @@ func (s *subscriber) runCommand(ctx context.Context, branch string, old, head da
 		"DX_NEW="+head.String(),
 		"DX_DELTA="+dir,
 	)
-	if err := cmd.Run(); err != nil {
+	release := stopWithParent(cmd)
+	err := cmd.Run()
+	release()
+	if err != nil {
 		return fmt.Errorf("%s..%s: %w: %v", shortOrNothing(old), head.Short(), ErrCommandFailed, err)
 	}
 	return nil
