@@ -52,7 +52,11 @@ func (a *app) runUI(ctx context.Context, o uiOptions) error {
 			return err
 		}
 		p := tea.NewProgram(tui.New(ctx, history, tui.Options{}), tea.WithAltScreen(), tea.WithOutput(out), tea.WithContext(ctx))
-		if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		_, err = p.Run()
+		if ctx.Err() != nil {
+			return ctx.Err() // a signal stopped it: main reports which
+		}
+		if err != nil {
 			return fmt.Errorf("ui: %w", err)
 		}
 		return nil

@@ -52,11 +52,12 @@ type Model struct {
 	exhausted bool  // the log has no more commits
 	loading   bool  // a page is being read
 	toEnd     bool  // G was pressed: keep loading and follow the end
-	err       error // the last failed read, shown in place of the detail
+	err       error // why the log could not be read further, shown in the hint line
 
 	cursor, offset int // the selected commit, and the first one on screen
 	details        map[dag.ID]*repo.ShowResult
-	pending        map[dag.ID]bool // Show calls in flight
+	failed         map[dag.ID]error // Show calls that failed, shown in the detail pane
+	pending        map[dag.ID]bool  // Show calls in flight
 	detail         viewport.Model
 	detailFor      dag.ID // the commit the viewport shows
 
@@ -76,10 +77,15 @@ func New(ctx context.Context, history History, opts Options) Model {
 	if opts.Renderer == nil {
 		opts.Renderer = lipgloss.DefaultRenderer()
 	}
+	// The adaptive colours need the terminal's background: ask now, before
+	// bubbletea reads the terminal's input, where the answer would arrive
+	// as keys.
+	opts.Renderer.HasDarkBackground()
+	st := newStyles(opts.Renderer)
 	return Model{
 		ctx: ctx, history: history, opts: opts,
-		keys: newKeyMap(), styles: newStyles(opts.Renderer), help: help.New(),
-		details: map[dag.ID]*repo.ShowResult{}, pending: map[dag.ID]bool{},
+		keys: newKeyMap(), styles: st, help: st.help(),
+		details: map[dag.ID]*repo.ShowResult{}, failed: map[dag.ID]error{}, pending: map[dag.ID]bool{},
 		detail: viewport.New(0, 0),
 		width:  80, height: 24,
 		loading: true,
@@ -148,7 +154,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailMsg:
 		delete(m.pending, msg.id)
 		if msg.err != nil {
-			m.err = msg.err
+			m.failed[msg.id] = msg.err
 		} else {
 			m.details[msg.id] = msg.result
 		}
@@ -188,6 +194,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	page := m.listHeight()
+	m.toEnd = false // any move but G stops following the end
 	switch {
 	case key.Matches(msg, m.keys.Up):
 		m.cursor--
@@ -219,7 +226,7 @@ func (m *Model) follow() tea.Cmd {
 		m.loading = true
 		cmds = append(cmds, m.readPage())
 	}
-	if id, ok := m.selected(); ok && m.details[id] == nil && !m.pending[id] {
+	if id, ok := m.selected(); ok && m.details[id] == nil && m.failed[id] == nil && !m.pending[id] {
 		m.pending[id] = true
 		cmds = append(cmds, m.readDetail(id))
 	}
@@ -256,7 +263,11 @@ func (m *Model) refreshDetail() {
 	}
 	res := m.details[id]
 	if res == nil {
-		m.detail.SetContent(m.styles.dim.Render("loading…"))
+		text := m.styles.dim.Render("loading…")
+		if err := m.failed[id]; err != nil {
+			text = m.styles.deleted.Render("error: " + err.Error())
+		}
+		m.detail.SetContent(text)
 		m.detailFor = dag.ID{}
 		return
 	}

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+)
 
 // styles are the UI's colours, made by one renderer so that NO_COLOR and
 // a terminal without colours turn them all off. Adaptive colours read on
@@ -25,4 +28,16 @@ func newStyles(r *lipgloss.Renderer) styles {
 		added:        r.NewStyle().Foreground(color("#007030", "#98C379")),
 		deleted:      r.NewStyle().Foreground(color("#B00020", "#E06C75")),
 	}
+}
+
+// help is the help bubble drawn with these styles (its defaults would use
+// lipgloss's global renderer, not the Model's).
+func (s styles) help() help.Model {
+	h := help.New()
+	key := s.titleFocused
+	h.Styles = help.Styles{
+		Ellipsis: s.dim, ShortKey: key, ShortDesc: s.dim, ShortSeparator: s.dim,
+		FullKey: key, FullDesc: s.dim, FullSeparator: s.dim,
+	}
+	return h
 }

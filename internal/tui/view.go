@@ -34,7 +34,11 @@ func (m Model) View() string {
 	for len(lines) < m.height-1 {
 		lines = append(lines, "")
 	}
-	lines = append(lines[:m.height-1], m.help.ShortHelpView(m.keys.ShortHelp()))
+	bottom := m.help.ShortHelpView(m.keys.ShortHelp())
+	if m.err != nil && len(m.commits) > 0 {
+		bottom = m.styles.deleted.Render("error: " + m.err.Error())
+	}
+	lines = append(lines[:m.height-1], bottom)
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, m.width, "")
 	}
