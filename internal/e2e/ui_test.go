@@ -4,9 +4,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestUIRefusesWithoutTerminal: dx ui and dx log --tui need a terminal on
@@ -86,8 +88,8 @@ func (p *tmuxPane) waitFor(wants ...string) string {
 }
 
 // TestUIInTerminal drives dx ui in a real terminal: the list and the
-// selected commit's details, moving with j, help, and q leaving the
-// terminal as it was.
+// selected commit's details, moving with j and G, help, a resize, and q
+// leaving the terminal as it was.
 func TestUIInTerminal(t *testing.T) {
 	r := newRepo(t)
 	r.env = []string{"TZ=UTC", "DX_DATE=2026-01-02T03:04:05Z"}
@@ -111,9 +113,44 @@ func TestUIInTerminal(t *testing.T) {
 	p.waitFor("Keys", "closes this help")
 	p.keys("?")
 	p.waitFor("3/3")
+	p.tmux("resize-window", "-x", "100", "-y", "30")
+	title := "── 3/3 ── focus: list (Tab) "
+	screen := p.waitFor(title + strings.Repeat("─", 100-utf8.RuneCountInString(title))) // drawn across the new width
+	if lines := strings.Split(strings.TrimRight(screen, "\n"), "\n"); len(lines) != 30 || !strings.Contains(lines[29], "q quit") {
+		t.Errorf("after the resize to 100x30, %d lines, the last %q", len(lines), lines[len(lines)-1])
+	}
 	p.keys("q")
-	screen := p.waitFor("dx-exited-0")
+	screen = p.waitFor("dx-exited-0")
 	if strings.Contains(screen, "One more customer") {
 		t.Errorf("the UI is still on the screen after q:\n%s", screen)
+	}
+}
+
+// colourCode is an SGR sequence that sets a foreground colour.
+var colourCode = regexp.MustCompile(`\x1b\[(3[0-7]|38;)`)
+
+// TestUIColours: dx log --tui draws in colour on a terminal, and without
+// any under NO_COLOR.
+func TestUIColours(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "a\n")
+	r.ok("commit", "-m", "First commit")
+	for _, c := range []struct {
+		name, env string
+		coloured  bool
+	}{
+		{"colours", "", true},
+		{"NO_COLOR", "NO_COLOR=1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := startTmux(t, r.dir, "env "+c.env+" "+dxBin+" log --tui; echo dx-exited-$?; sleep 600")
+			p.waitFor("First commit", "A a.txt")
+			screen := p.tmux("capture-pane", "-p", "-e") // with the escape sequences
+			if got := colourCode.MatchString(screen); got != c.coloured {
+				t.Errorf("coloured %v, want %v:\n%q", got, c.coloured, screen)
+			}
+			p.keys("q")
+			p.waitFor("dx-exited-0")
+		})
 	}
 }
