@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/internal/tui"
+	"github.com/dxdata/dx/store"
 )
 
 // uiOptions are the arguments and flags of dx ui.
@@ -35,30 +36,44 @@ func (a *app) uiCmd() *cobra.Command {
 }
 
 // runUI runs the terminal UI over the history of o.revs (HEAD when none)
-// until the user quits. It refuses when stdout is not a terminal.
-func (a *app) runUI(ctx context.Context, o uiOptions) error {
+// until the user quits. It refuses when stdout is not a terminal. The
+// repository is open only while the UI reads (see tui.RepoHistory), so
+// that other dx commands can write meanwhile.
+func (a *app) runUI(ctx context.Context, o uiOptions) (err error) {
 	out, ok := a.stdout.(*os.File)
 	if !ok || !term.IsTerminal(int(out.Fd())) {
 		return usageError{errors.New("ui needs a terminal: stdout is not one")}
 	}
 	a.quiet = true // a progress bar would draw over the screen
-	return a.withRepoRead(ctx, func(r *repo.Repo) error {
-		revs, err := logStarts(ctx, r, o.revs, o.all)
-		if err != nil {
-			return err
-		}
-		history, err := tui.RepoHistory(ctx, r, revs)
-		if err != nil {
-			return err
-		}
-		p := tea.NewProgram(tui.New(ctx, history, tui.Options{}), tea.WithAltScreen(), tea.WithOutput(out), tea.WithContext(ctx))
-		_, err = p.Run()
-		if ctx.Err() != nil {
-			return ctx.Err() // a signal stopped it: main reports which
-		}
-		if err != nil {
-			return fmt.Errorf("ui: %w", err)
-		}
-		return nil
-	})
+	opts, err := a.repoOptions(store.ReadOnly)
+	if err != nil {
+		return err
+	}
+	open := func(ctx context.Context) (*repo.Repo, error) { return repo.Open(ctx, a.dir, opts) }
+	r, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	revs, err := logStarts(ctx, r, o.revs, o.all)
+	if err != nil {
+		return errors.Join(err, r.Close())
+	}
+	history, err := tui.NewRepoHistory(ctx, r, open, revs)
+	if err != nil {
+		return err
+	}
+	reads, stopReads := context.WithCancel(ctx)
+	defer func() {
+		stopReads() // reads still running when the user quit are not waited for
+		err = errors.Join(err, history.Close())
+	}()
+	p := tea.NewProgram(tui.New(reads, history, tui.Options{}), tea.WithAltScreen(), tea.WithOutput(out), tea.WithContext(ctx))
+	_, err = p.Run()
+	if ctx.Err() != nil {
+		return ctx.Err() // a signal stopped it: main reports which
+	}
+	if err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	return nil
 }

@@ -88,8 +88,8 @@ func (p *tmuxPane) waitFor(wants ...string) string {
 }
 
 // TestUIInTerminal drives dx ui in a real terminal: the list and the
-// selected commit's details, moving with j and G, help, a resize, and q
-// leaving the terminal as it was.
+// selected commit's details, a commit made meanwhile from outside, moving
+// with j and G, help, a resize, and q leaving the terminal as it was.
 func TestUIInTerminal(t *testing.T) {
 	r := newRepo(t)
 	r.env = []string{"TZ=UTC", "DX_DATE=2026-01-02T03:04:05Z"}
@@ -105,6 +105,14 @@ func TestUIInTerminal(t *testing.T) {
 	p := startTmux(t, r.dir, command)
 	p.waitFor("(HEAD -> main) One more customer", "(tag: v1) Add notes", "Import customers",
 		"M data/customers.csv", "1/3", "q quit")
+	// The UI keeps the repository open only while it reads: a commit from
+	// another terminal goes through, and the UI reads on after it.
+	r.write("late.txt", "late\n")
+	start := time.Now()
+	r.ok("commit", "-m", "Made while the UI is open")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a commit while dx ui is open took %v: it waited for the UI's lock", d)
+	}
 	p.keys("j")
 	p.waitFor("2/3", "A notes.txt")
 	p.keys("G")

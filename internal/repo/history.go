@@ -50,14 +50,16 @@ func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, e
 	if err != nil {
 		return nil, err
 	}
-	return w.Next(ctx, limit)
+	return w.Next(ctx, r, limit)
 }
 
 // LogWalker hands out the commits of a log a page at a time, in the order
 // Log lists them, so that a reader showing the newest commits first need
-// not walk the whole history. It is not safe for concurrent use.
+// not walk the whole history. It holds no store: each page reads through
+// the repository it is given, so a long-lived reader may close the
+// repository between pages and reopen it. It is not safe for concurrent
+// use.
 type LogWalker struct {
-	r     *Repo
 	decor map[dag.ID][]string
 	queue *commitQueue
 	seen  map[dag.ID]bool
@@ -72,7 +74,7 @@ func (r *Repo) WalkLog(ctx context.Context, revs []string) (*LogWalker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &LogWalker{r: r, decor: decor, queue: &commitQueue{}, seen: map[dag.ID]bool{}}
+	w := &LogWalker{decor: decor, queue: &commitQueue{}, seen: map[dag.ID]bool{}}
 	for _, rev := range revs {
 		res, err := r.Resolve(ctx, rev)
 		if err != nil {
@@ -86,9 +88,10 @@ func (r *Repo) WalkLog(ctx context.Context, revs []string) (*LogWalker, error) {
 	return w, nil
 }
 
-// Next returns up to limit more commits (limit ≤ 0: all that are left);
-// fewer than limit, or none, once the history is exhausted.
-func (w *LogWalker) Next(ctx context.Context, limit int) ([]LogEntry, error) {
+// Next returns up to limit more commits (limit ≤ 0: all that are left),
+// read through r, an open of the repository WalkLog was given; fewer than
+// limit, or none, once the history is exhausted.
+func (w *LogWalker) Next(ctx context.Context, r *Repo, limit int) ([]LogEntry, error) {
 	var out []LogEntry
 	for w.queue.Len() > 0 && (limit <= 0 || len(out) < limit) {
 		if err := ctx.Err(); err != nil {
@@ -102,7 +105,7 @@ func (w *LogWalker) Next(ctx context.Context, limit int) ([]LogEntry, error) {
 				continue
 			}
 			w.seen[p] = true
-			pc, err := dag.LoadCommit(ctx, w.r.Store, p)
+			pc, err := dag.LoadCommit(ctx, r.Store, p)
 			if err != nil {
 				return nil, err
 			}

@@ -46,7 +46,7 @@ func TestLogWalkerPagesAsLog(t *testing.T) {
 		}
 		var got []dag.ID
 		for !w.Done() {
-			entries, err := w.Next(ctx, page)
+			entries, err := w.Next(ctx, r, page)
 			if err != nil {
 				t.Fatal(err)
 			}

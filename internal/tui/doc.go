@@ -5,7 +5,7 @@
 // read of the repository runs in a command that returns a message, so the
 // screen never waits on the store.
 //
-// It reads only through the History interface, which *repo.Repo serves
+// It reads only through the History interface, which RepoHistory serves
 // with the calls the CLI uses (repo.LogWalker for dx log, Show for dx
 // show): the UI has no second way to read the store. Nothing below cmd/dx
 // imports this package, so the library never depends on bubbletea.

@@ -27,7 +27,8 @@ import (
 // that commit IDs, and with them the golden screens, never change.
 type testHistory struct {
 	t    *testing.T
-	repo *repo.Repo
+	dir  string
+	repo *repo.Repo // open for writing while the history is made; then nil
 	now  time.Time
 }
 
@@ -38,14 +39,29 @@ func newTestHistory(t *testing.T) *testHistory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &testHistory{t: t, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	h := &testHistory{t: t, dir: dir, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	r, err := repo.Open(ctx, dir, repo.Options{Author: "Ann Example <ann@example.com>", Now: func() time.Time { return h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Close() })
 	h.repo = r
+	t.Cleanup(h.done)
 	return h
+}
+
+// done closes the repository written to, so that readers can open it.
+func (h *testHistory) done() {
+	if h.repo != nil {
+		if err := h.repo.Close(); err != nil {
+			h.t.Error(err)
+		}
+		h.repo = nil
+	}
+}
+
+// open opens the repository for reading, as dx ui does.
+func (h *testHistory) open(ctx context.Context) (*repo.Repo, error) {
+	return repo.Open(ctx, h.dir, repo.Options{Store: store.Options{Access: store.ReadOnly}})
 }
 
 // commit writes files (path → content) and commits them.
@@ -125,14 +141,33 @@ func smallHistory(t *testing.T) *testHistory {
 	return h
 }
 
+// openHistory is the history of h's HEAD as dx ui reads it (closed when
+// the test ends).
+func openHistory(t *testing.T, h *testHistory) *RepoHistory {
+	t.Helper()
+	ctx := context.Background()
+	h.done()
+	r, err := h.open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	history, err := NewRepoHistory(ctx, r, h.open, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := history.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return history
+}
+
 // startUI runs the UI over h headless at 80×24 with colours off.
 func startUI(t *testing.T, h *testHistory, opts Options) *teatest.TestModel {
 	t.Helper()
 	ctx := context.Background()
-	history, err := RepoHistory(ctx, h.repo, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	history := openHistory(t, h)
 	renderer := lipgloss.NewRenderer(io.Discard)
 	renderer.SetColorProfile(termenv.Ascii)
 	opts.Renderer = renderer
