@@ -302,14 +302,14 @@ func TestQuitKeys(t *testing.T) {
 	}
 }
 
-// TestLongHistoryLoadsLazily shows the first screen of a 5,000-commit
+// TestLongHistoryLoadsLazily shows the first screen of a 100,000-commit
 // history after reading one page, and reaches its end with G.
 func TestLongHistoryLoadsLazily(t *testing.T) {
-	const commits = 5000
+	const commits = 100_000
 	h := newTestHistory(t)
 	h.linearHistory(commits)
 	tm := startUI(t, h, Options{})
-	waitFor(t, tm, "Step 5000", "Step 4994")
+	waitFor(t, tm, fmt.Sprintf("Step %d", commits), fmt.Sprintf("Step %d", commits-6))
 	press(tm, "j")
 	waitFor(t, tm, "2/")
 	m, _ := finalScreen(t, tm)
@@ -318,7 +318,7 @@ func TestLongHistoryLoadsLazily(t *testing.T) {
 	}
 
 	tm = startUI(t, h, Options{})
-	waitFor(t, tm, "Step 5000")
+	waitFor(t, tm, fmt.Sprintf("Step %d", commits))
 	press(tm, "G")
 	waitFor(t, tm, fmt.Sprintf("%d/%d ", commits, commits), "Step 1 ")
 	m, _ = finalScreen(t, tm)
