@@ -19,6 +19,7 @@ type logOptions struct {
 	oneline bool
 	graph   bool
 	asJSON  bool
+	tui     bool // browse in the terminal UI instead of printing
 }
 
 func (a *app) logCmd() *cobra.Command {
@@ -28,6 +29,9 @@ func (a *app) logCmd() *cobra.Command {
 		Short: "Show commit history",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.revs = args
+			if o.tui {
+				return a.runUI(cmd.Context(), uiOptions{revs: o.revs, all: o.all})
+			}
 			return a.runLog(cmd.Context(), o)
 		},
 	}
@@ -35,6 +39,7 @@ func (a *app) logCmd() *cobra.Command {
 	c.Flags().BoolVar(&o.graph, "graph", false, "draw the commit graph")
 	c.Flags().BoolVar(&o.all, "all", false, "start from every branch, tag and HEAD")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&o.tui, "tui", false, "browse in the terminal UI (as dx ui)")
 	c.Flags().IntVarP(&o.limit, "max-count", "n", 0, "show at most N commits")
 	return c
 }
@@ -42,16 +47,12 @@ func (a *app) logCmd() *cobra.Command {
 // runLog prints the history of o.revs (HEAD when none).
 func (a *app) runLog(ctx context.Context, o logOptions) error {
 	return a.withRepoRead(ctx, func(r *repo.Repo) error {
-		revs := o.revs
-		if o.all {
-			all, err := r.AllRevs(ctx)
-			if err != nil {
-				return err
-			}
-			revs = append(revs, all...)
-			if len(revs) == 0 {
-				return nil // no commits yet
-			}
+		revs, err := logStarts(ctx, r, o.revs, o.all)
+		if err != nil {
+			return err
+		}
+		if o.all && len(revs) == 0 {
+			return nil // no commits yet
 		}
 		entries, err := r.Log(ctx, revs, o.limit)
 		if err != nil {
@@ -75,6 +76,19 @@ func (a *app) runLog(ctx context.Context, o logOptions) error {
 		}
 		return nil
 	})
+}
+
+// logStarts is where a log of revs starts: with all, every branch, tag and
+// HEAD too (none in a repository without commits).
+func logStarts(ctx context.Context, r *repo.Repo, revs []string, all bool) ([]string, error) {
+	if !all {
+		return revs, nil
+	}
+	refs, err := r.AllRevs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(revs, refs...), nil
 }
 
 // formatLogEntry is a commit as log and show print it: one line, or a

@@ -83,6 +83,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.mergeCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.debugCmd(),
 		a.remoteCmd(), a.pushCmd(), a.fetchCmd(), a.pullCmd(), a.cloneCmd(), a.modelCmd(), a.lineageCmd(), a.deltaCmd(),
 		a.subscribeCmd(),
+		a.uiCmd(),
 	)
 	return root
 }
@@ -124,13 +125,9 @@ func (a *app) withRepoRead(ctx context.Context, fn func(r *repo.Repo) error) err
 // openRepo opens the repository for one command and closes it after,
 // printing store counters when --stats is set.
 func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo.Repo) error) error {
-	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn, Store: store.Options{Access: access}}
-	if v := os.Getenv("DX_DATE"); v != "" {
-		t, err := parseDate(v)
-		if err != nil {
-			return err
-		}
-		opts.Now = func() time.Time { return t }
+	opts, err := a.repoOptions(access)
+	if err != nil {
+		return err
 	}
 	r, err := repo.Open(ctx, a.dir, opts)
 	if err != nil {
@@ -151,6 +148,19 @@ func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo
 		return ferr
 	}
 	return cerr
+}
+
+// repoOptions are the options every command opens the repository with.
+func (a *app) repoOptions(access store.Access) (repo.Options, error) {
+	opts := repo.Options{Progress: progress.ForStderr(a.quiet), Warn: a.warn, Store: store.Options{Access: access}}
+	if v := os.Getenv("DX_DATE"); v != "" {
+		t, err := parseDate(v)
+		if err != nil {
+			return repo.Options{}, err
+		}
+		opts.Now = func() time.Time { return t }
+	}
+	return opts, nil
 }
 
 // parseDate reads DX_DATE, which pins the time of new commits (like git's

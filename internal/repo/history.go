@@ -24,8 +24,6 @@ type LogEntry struct {
 	Tree    dag.ID            `json:"tree"`
 }
 
-// Log lists commits reachable from the revisions (HEAD when none), newest
-// first (by generation, then time), each once. limit ≤ 0 means all.
 // AllRevs names every ref (full names) but model versions, and HEAD if it
 // points at a commit: the starting points of log --all.
 func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
@@ -45,7 +43,30 @@ func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// Log lists commits reachable from the revisions (HEAD when none), newest
+// first (by generation, then time), each once. limit ≤ 0 means all.
 func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, error) {
+	w, err := r.WalkLog(ctx, revs)
+	if err != nil {
+		return nil, err
+	}
+	return w.Next(ctx, r, limit)
+}
+
+// LogWalker hands out the commits of a log a page at a time, in the order
+// Log lists them, so that a reader showing the newest commits first need
+// not walk the whole history. It holds no store: each page reads through
+// the repository it is given, so a long-lived reader may close the
+// repository between pages and reopen it. It is not safe for concurrent
+// use.
+type LogWalker struct {
+	decor map[dag.ID][]string
+	queue *commitQueue
+	seen  map[dag.ID]bool
+}
+
+// WalkLog starts a log of the revisions (HEAD when none); Next pages it.
+func (r *Repo) WalkLog(ctx context.Context, revs []string) (*LogWalker, error) {
 	if len(revs) == 0 {
 		revs = []string{"HEAD"}
 	}
@@ -53,40 +74,49 @@ func (r *Repo) Log(ctx context.Context, revs []string, limit int) ([]LogEntry, e
 	if err != nil {
 		return nil, err
 	}
-	q := &commitQueue{}
-	seen := map[dag.ID]bool{}
+	w := &LogWalker{decor: decor, queue: &commitQueue{}, seen: map[dag.ID]bool{}}
 	for _, rev := range revs {
 		res, err := r.Resolve(ctx, rev)
 		if err != nil {
 			return nil, err
 		}
-		if !seen[res.ID] {
-			seen[res.ID] = true
-			heap.Push(q, queued{res.ID, res.Commit})
+		if !w.seen[res.ID] {
+			w.seen[res.ID] = true
+			heap.Push(w.queue, queued{res.ID, res.Commit})
 		}
 	}
+	return w, nil
+}
+
+// Next returns up to limit more commits (limit ≤ 0: all that are left),
+// read through r, an open of the repository WalkLog was given; fewer than
+// limit, or none, once the history is exhausted.
+func (w *LogWalker) Next(ctx context.Context, r *Repo, limit int) ([]LogEntry, error) {
 	var out []LogEntry
-	for q.Len() > 0 && (limit <= 0 || len(out) < limit) {
+	for w.queue.Len() > 0 && (limit <= 0 || len(out) < limit) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		it := heap.Pop(q).(queued)
+		it := heap.Pop(w.queue).(queued)
 		c := it.c
-		out = append(out, LogEntry{ID: it.id, Parents: append([]dag.ID{}, c.Parents...), Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[it.id], Tree: c.Tree})
+		out = append(out, LogEntry{ID: it.id, Parents: append([]dag.ID{}, c.Parents...), Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: w.decor[it.id], Tree: c.Tree})
 		for _, p := range c.Parents {
-			if seen[p] {
+			if w.seen[p] {
 				continue
 			}
-			seen[p] = true
+			w.seen[p] = true
 			pc, err := dag.LoadCommit(ctx, r.Store, p)
 			if err != nil {
 				return nil, err
 			}
-			heap.Push(q, queued{p, pc})
+			heap.Push(w.queue, queued{p, pc})
 		}
 	}
 	return out, nil
 }
+
+// Done reports whether every commit of the log has been handed out.
+func (w *LogWalker) Done() bool { return w.queue.Len() == 0 }
 
 type queued struct {
 	id dag.ID

@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// TestUIRefusesWithoutTerminal: dx ui and dx log --tui need a terminal on
+// stdout, and say so in one line with exit 2.
+func TestUIRefusesWithoutTerminal(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "a\n")
+	r.ok("commit", "-m", "first")
+	for _, args := range [][]string{{"ui"}, {"log", "--tui"}} {
+		res := r.fails("ui needs a terminal", args...)
+		if res.code != 2 {
+			t.Errorf("dx %s: exit %d, want 2", strings.Join(args, " "), res.code)
+		}
+	}
+}
+
+// tmuxPane is a dx command running in an 80×24 pane of a tmux server of
+// its own (its socket in a temporary directory, so that a user's tmux is
+// never touched).
+type tmuxPane struct {
+	t      *testing.T
+	socket string
+}
+
+// startTmux runs command in a new 80×24 tmux session. make test requires
+// tmux (DX_REQUIRE_TMUX=1); elsewhere the test skips without it.
+func startTmux(t *testing.T, dir, command string) *tmuxPane {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("DX_REQUIRE_TMUX") == "1" {
+			t.Fatalf("tmux is required (DX_REQUIRE_TMUX=1): %v", err)
+		}
+		t.Skipf("tmux is not installed: %v", err)
+	}
+	p := &tmuxPane{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
+	p.tmux("-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", "-c", dir, command)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", p.socket, "kill-server").Run() })
+	return p
+}
+
+func (p *tmuxPane) tmux(args ...string) string {
+	p.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", p.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// keys types keys into the pane, as tmux send-keys names them.
+func (p *tmuxPane) keys(keys ...string) {
+	p.t.Helper()
+	p.tmux(append([]string{"send-keys"}, keys...)...)
+}
+
+// waitFor polls the pane until it shows every one of wants, and returns it.
+func (p *tmuxPane) waitFor(wants ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen := p.tmux("capture-pane", "-p")
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(screen, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the pane never showed %q; it shows:\n%s", missing, screen)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestUIInTerminal drives dx ui in a real terminal: the list and the
+// selected commit's details, a commit made meanwhile from outside, moving
+// with j and G, help, a resize, and q leaving the terminal as it was.
+func TestUIInTerminal(t *testing.T) {
+	r := newRepo(t)
+	r.env = []string{"TZ=UTC", "DX_DATE=2026-01-02T03:04:05Z"}
+	r.write("data/customers.csv", "id,name\n1,Ada\n")
+	r.ok("commit", "-m", "Import customers")
+	r.write("notes.txt", "notes\n")
+	r.ok("commit", "-m", "Add notes")
+	r.ok("tag", "v1")
+	r.write("data/customers.csv", "id,name\n1,Ada\n2,Bob\n")
+	r.ok("commit", "-m", "One more customer")
+
+	command := "env TZ=UTC " + dxBin + " ui; echo dx-exited-$?; sleep 600"
+	p := startTmux(t, r.dir, command)
+	p.waitFor("(HEAD -> main) One more customer", "(tag: v1) Add notes", "Import customers",
+		"M data/customers.csv", "1/3", "q quit")
+	// The UI keeps the repository open only while it reads: a commit from
+	// another terminal goes through, and the UI reads on after it.
+	r.write("late.txt", "late\n")
+	start := time.Now()
+	r.ok("commit", "-m", "Made while the UI is open")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a commit while dx ui is open took %v: it waited for the UI's lock", d)
+	}
+	p.keys("j")
+	p.waitFor("2/3", "A notes.txt")
+	p.keys("G")
+	p.waitFor("3/3", "A data/customers.csv")
+	p.keys("?")
+	p.waitFor("Keys", "closes this help")
+	p.keys("?")
+	p.waitFor("3/3")
+	p.tmux("resize-window", "-x", "100", "-y", "30")
+	title := "── 3/3 ── focus: list (Tab) "
+	screen := p.waitFor(title + strings.Repeat("─", 100-utf8.RuneCountInString(title))) // drawn across the new width
+	if lines := strings.Split(strings.TrimRight(screen, "\n"), "\n"); len(lines) != 30 || !strings.Contains(lines[29], "q quit") {
+		t.Errorf("after the resize to 100x30, %d lines, the last %q", len(lines), lines[len(lines)-1])
+	}
+	p.keys("q")
+	screen = p.waitFor("dx-exited-0")
+	if strings.Contains(screen, "One more customer") {
+		t.Errorf("the UI is still on the screen after q:\n%s", screen)
+	}
+}
+
+// colourCode is an SGR sequence that sets a foreground colour.
+var colourCode = regexp.MustCompile(`\x1b\[(3[0-7]|38;)`)
+
+// TestUIColours: dx log --tui draws in colour on a terminal, and without
+// any under NO_COLOR.
+func TestUIColours(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "a\n")
+	r.ok("commit", "-m", "First commit")
+	for _, c := range []struct {
+		name, env string
+		coloured  bool
+	}{
+		{"colours", "", true},
+		{"NO_COLOR", "NO_COLOR=1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := startTmux(t, r.dir, "env "+c.env+" "+dxBin+" log --tui; echo dx-exited-$?; sleep 600")
+			p.waitFor("First commit", "A a.txt")
+			screen := p.tmux("capture-pane", "-p", "-e") // with the escape sequences
+			if got := colourCode.MatchString(screen); got != c.coloured {
+				t.Errorf("coloured %v, want %v:\n%q", got, c.coloured, screen)
+			}
+			p.keys("q")
+			p.waitFor("dx-exited-0")
+		})
+	}
+}

@@ -1,0 +1,288 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/repo"
+)
+
+// DefaultPageSize is how many commits one read of the log asks for: the
+// first screen needs a few dozen, so a long history is never walked whole
+// before it shows.
+const DefaultPageSize = 200
+
+// Options configure a Model; the zero value is ready to use.
+type Options struct {
+	// PageSize is how many commits one read of the log asks for.
+	PageSize int
+	// Location is the time zone dates are shown in; default time.Local.
+	Location *time.Location
+	// Renderer draws the colours; default lipgloss's, which reads the
+	// terminal and NO_COLOR from stdout.
+	Renderer *lipgloss.Renderer
+}
+
+// pane is which half of the screen the keys move.
+type pane int
+
+const (
+	listPane pane = iota
+	detailPane
+)
+
+// Model is the UI's whole state. It is a value, as bubbletea wants:
+// Update returns the next one.
+type Model struct {
+	ctx     context.Context
+	history History
+	opts    Options
+	keys    keyMap
+	styles  styles
+	help    help.Model
+
+	commits   []repo.LogEntry
+	exhausted bool  // the log has no more commits
+	loading   bool  // a page is being read
+	toEnd     bool  // G was pressed: keep loading and follow the end
+	err       error // why the log could not be read further, shown in the hint line
+
+	cursor, offset int // the selected commit, and the first one on screen
+	details        map[dag.ID]*repo.ShowResult
+	failed         map[dag.ID]error // Show calls that failed, shown in the detail pane
+	pending        map[dag.ID]bool  // Show calls in flight
+	detail         viewport.Model
+	detailFor      dag.ID // the commit the viewport shows
+
+	focus         pane
+	showHelp      bool
+	width, height int
+}
+
+// New is a Model over history; ctx bounds every read it starts.
+func New(ctx context.Context, history History, opts Options) Model {
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Renderer == nil {
+		opts.Renderer = lipgloss.DefaultRenderer()
+	}
+	// The adaptive colours need the terminal's background: ask now, before
+	// bubbletea reads the terminal's input, where the answer would arrive
+	// as keys.
+	opts.Renderer.HasDarkBackground()
+	st := newStyles(opts.Renderer)
+	return Model{
+		ctx: ctx, history: history, opts: opts,
+		keys: newKeyMap(), styles: st, help: st.help(),
+		details: map[dag.ID]*repo.ShowResult{}, failed: map[dag.ID]error{}, pending: map[dag.ID]bool{},
+		detail: viewport.New(0, 0),
+		width:  80, height: 24,
+		loading: true,
+	}
+}
+
+// Loaded is how many commits have been read so far.
+func (m Model) Loaded() int { return len(m.commits) }
+
+// Messages that the commands return.
+type (
+	commitsMsg struct {
+		entries []repo.LogEntry
+		done    bool
+		err     error
+	}
+	detailMsg struct {
+		id     dag.ID
+		result *repo.ShowResult
+		err    error
+	}
+)
+
+// Init reads the first page of the log.
+func (m Model) Init() tea.Cmd { return m.readPage() }
+
+func (m Model) readPage() tea.Cmd {
+	ctx, history, n := m.ctx, m.history, m.opts.PageSize
+	return func() tea.Msg {
+		entries, done, err := history.NextCommits(ctx, n)
+		return commitsMsg{entries: entries, done: done, err: err}
+	}
+}
+
+func (m Model) readDetail(id dag.ID) tea.Cmd {
+	ctx, history := m.ctx, m.history
+	return func() tea.Msg {
+		res, err := history.Show(ctx, id)
+		return detailMsg{id: id, result: res, err: err}
+	}
+}
+
+// Update turns one message into the next state.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		m.layout()
+		return m, m.follow()
+	case commitsMsg:
+		m.loading = false
+		if msg.err != nil {
+			m.err = msg.err
+			m.exhausted = true
+			return m, nil
+		}
+		m.commits = append(m.commits, msg.entries...)
+		m.exhausted = msg.done
+		if m.toEnd {
+			m.cursor = len(m.commits) - 1
+			m.toEnd = !m.exhausted
+		}
+		m.clampOffset()
+		return m, m.follow()
+	case detailMsg:
+		delete(m.pending, msg.id)
+		if msg.err != nil {
+			m.failed[msg.id] = msg.err
+		} else {
+			m.details[msg.id] = msg.result
+		}
+		m.refreshDetail()
+		return m, nil
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// handleKey answers one key press.
+func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = !m.showHelp
+		return m, nil
+	case m.showHelp:
+		if msg.Type == tea.KeyEsc {
+			m.showHelp = false
+		}
+		return m, nil
+	case key.Matches(msg, m.keys.Focus):
+		m.focus = 1 - m.focus
+		return m, nil
+	}
+	if m.focus == detailPane {
+		var cmd tea.Cmd
+		m.detail, cmd = m.detail.Update(msg)
+		if key.Matches(msg, m.keys.Top) {
+			m.detail.GotoTop()
+		} else if key.Matches(msg, m.keys.Bottom) {
+			m.detail.GotoBottom()
+		}
+		return m, cmd
+	}
+	page := m.listHeight()
+	m.toEnd = false // any move but G stops following the end
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.cursor--
+	case key.Matches(msg, m.keys.Down):
+		m.cursor++
+	case key.Matches(msg, m.keys.PageUp):
+		m.cursor -= page
+	case key.Matches(msg, m.keys.PageDown):
+		m.cursor += page
+	case key.Matches(msg, m.keys.Top):
+		m.cursor = 0
+	case key.Matches(msg, m.keys.Bottom):
+		m.cursor = len(m.commits) - 1
+		m.toEnd = !m.exhausted
+	default:
+		return m, nil
+	}
+	m.cursor = max(0, min(m.cursor, len(m.commits)-1))
+	m.clampOffset()
+	return m, m.follow()
+}
+
+// follow starts what the cursor's position needs: the next page when the
+// cursor nears the end of what is loaded, and the selected commit's
+// details. It also points the detail pane at the selected commit.
+func (m *Model) follow() tea.Cmd {
+	var cmds []tea.Cmd
+	if !m.loading && !m.exhausted && (m.toEnd || m.cursor+2*m.listHeight() >= len(m.commits)) {
+		m.loading = true
+		cmds = append(cmds, m.readPage())
+	}
+	if id, ok := m.selected(); ok && m.details[id] == nil && m.failed[id] == nil && !m.pending[id] {
+		m.pending[id] = true
+		cmds = append(cmds, m.readDetail(id))
+	}
+	m.refreshDetail()
+	return tea.Batch(cmds...)
+}
+
+// selected is the commit under the cursor, if any.
+func (m Model) selected() (dag.ID, bool) {
+	if m.cursor < 0 || m.cursor >= len(m.commits) {
+		return dag.ID{}, false
+	}
+	return m.commits[m.cursor].ID, true
+}
+
+// clampOffset scrolls the list so the cursor stays on screen.
+func (m *Model) clampOffset() {
+	h := m.listHeight()
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	m.offset = max(0, min(m.offset, len(m.commits)-h))
+}
+
+// refreshDetail puts the selected commit's details in the viewport,
+// keeping the scroll position while it stays the same commit.
+func (m *Model) refreshDetail() {
+	id, ok := m.selected()
+	if !ok {
+		return
+	}
+	res := m.details[id]
+	if res == nil {
+		text := m.styles.dim.Render("loading…")
+		if err := m.failed[id]; err != nil {
+			text = m.styles.deleted.Render("error: " + err.Error())
+		}
+		m.detail.SetContent(text)
+		m.detailFor = dag.ID{}
+		return
+	}
+	if m.detailFor == id {
+		return
+	}
+	m.detail.SetContent(m.detailText(res))
+	m.detail.GotoTop()
+	m.detailFor = id
+}
+
+// layout sizes the panes to the window.
+func (m *Model) layout() {
+	m.detail.Width = m.width
+	m.detail.Height = m.detailHeight()
+	m.detailFor = dag.ID{} // re-render: the width changed
+	m.clampOffset()
+}
