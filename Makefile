@@ -30,8 +30,10 @@ vet:
 # cached outside the work tree); here they fail rather than skip without it.
 # The fault-injection tests (internal/e2e/fault_test.go) need ptrace on
 # linux/amd64, and here fail rather than skip without it; so does the
-# test of dx ui in a real terminal without tmux.
+# test of dx ui in a real terminal without tmux (scripts/tools.sh installs
+# it from Debian's packages when it is missing).
 test: vet build minio
+	bash scripts/tools.sh
 	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 $(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
