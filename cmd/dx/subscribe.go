@@ -27,7 +27,9 @@ func (a *app) subscribeCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--into LOCALBRANCH] | --status",
 		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
-		Long: "Follows branches of a remote by reading their refs every --interval. On a new head it\n" +
+		Long: "Follows branches of a remote by reading their refs every --interval; on MinIO, bucket\n" +
+			"notifications on the remote's events/ wake it sooner, and the refs are then read at\n" +
+			"least every 30s or --interval, whichever is longer. On a new head it\n" +
 			"fetches only the new objects, moves refs/remotes/REMOTE/BRANCH (and --into's branch),\n" +
 			"writes the delta from the last handled commit (as dx delta --out does) and runs CMD with\n" +
 			"sh -c and DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW, DX_DELTA set. The cursor in\n" +
@@ -72,7 +74,12 @@ func (a *app) runSubscribe(ctx context.Context, o subscribe.Options) error {
 	o.Stdout, o.Stderr = a.stdout, a.stderr
 	o.Report = func(e subscribe.Event) {
 		switch e.Kind {
-		case subscribe.Watching, subscribe.Handled:
+		case subscribe.Watching:
+			// How it wakes is a note on stderr, apart from what it handles.
+			if !a.quiet {
+				fmt.Fprintln(a.stderr, "dx: "+oneLine(e.String()))
+			}
+		case subscribe.Handled:
 			a.printf("%s\n", e)
 		default:
 			a.warn(e.String())

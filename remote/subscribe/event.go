@@ -42,7 +42,8 @@ type Event struct {
 	Remote   string
 	Branch   string
 	Old, New dag.ID
-	Interval time.Duration // Watching
+	Interval time.Duration // Watching: the time between reads of the refs
+	Notified bool          // Watching: bucket notifications wake it too
 	Attempt  int           // Failed: how many times in a row
 	Retry    time.Duration // Failed: the wait before the next attempt (zero: none)
 	Err      error
@@ -52,6 +53,12 @@ type Event struct {
 func (e Event) String() string {
 	switch e.Kind {
 	case Watching:
+		if e.Notified {
+			return fmt.Sprintf("subscribe %s: following %v on bucket notifications, reading its refs at least every %s", e.Remote, e.Branch, e.Interval)
+		}
+		if e.Err != nil {
+			return fmt.Sprintf("subscribe %s: following %v by polling its refs every %s (no bucket notifications: %v)", e.Remote, e.Branch, e.Interval, e.Err)
+		}
 		return fmt.Sprintf("subscribe %s: following %v by polling its refs every %s", e.Remote, e.Branch, e.Interval)
 	case Handled:
 		return fmt.Sprintf("subscribe %s %s: %s..%s handled", e.Remote, e.Branch, shortOrNothing(e.Old), e.New.Short())

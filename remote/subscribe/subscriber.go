@@ -25,6 +25,11 @@ type subscriber struct {
 	// again; stopped holds the branches stopped by a rewrite.
 	retryAt map[string]time.Time
 	stopped map[string]error
+	// wakes, when the remote offers notifications, receives one on news;
+	// period is then the slower time between reads of the refs.
+	wakes     <-chan struct{}
+	period    time.Duration
+	notifyErr error // why notifications are not used, if they were tried
 }
 
 // Run follows o.Branches of o.Remote until ctx is cancelled (or, with
@@ -57,7 +62,11 @@ func Run(ctx context.Context, open Opener, o Options) error {
 		return err
 	}
 	removeStaleDeltas(o.StateDir, s.remote)
-	s.report(Event{Kind: Watching, Remote: s.remote, Branch: strings.Join(o.Branches, ", "), Interval: o.Interval})
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	s.listen(listenCtx)
+	s.report(Event{Kind: Watching, Remote: s.remote, Branch: strings.Join(o.Branches, ", "),
+		Interval: s.period, Notified: s.wakes != nil, Err: s.notifyErr})
 	for {
 		first := s.wake(ctx)
 		if ctx.Err() != nil {
@@ -96,10 +105,10 @@ func (s *subscriber) wake(ctx context.Context) error {
 	return first
 }
 
-// sleep waits for the next wake: the interval, or sooner a branch's
-// back-off. It returns false when ctx is cancelled.
+// sleep waits for the next wake: a notification, the period, or sooner a
+// branch's back-off. It returns false when ctx is cancelled.
 func (s *subscriber) sleep(ctx context.Context) bool {
-	wait := s.o.Interval
+	wait := s.period
 	for branch, at := range s.retryAt {
 		if s.stopped[branch] == nil {
 			wait = min(wait, max(time.Until(at), 0))
@@ -111,6 +120,8 @@ func (s *subscriber) sleep(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	case <-t.C:
+		return true
+	case <-s.wakes: // nil, never ready, when polling
 		return true
 	}
 }
