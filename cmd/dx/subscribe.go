@@ -75,8 +75,9 @@ func (a *app) runSubscribe(ctx context.Context, o subscribe.Options) error {
 	o.Report = func(e subscribe.Event) {
 		switch e.Kind {
 		case subscribe.Watching:
-			// How it wakes is a note on stderr, apart from what it handles.
-			if !a.quiet {
+			// How it wakes is a note on stderr, apart from what it handles;
+			// with --once it wakes once, and an error stays one line.
+			if !a.quiet && !o.Once {
 				fmt.Fprintln(a.stderr, "dx: "+oneLine(e.String()))
 			}
 		case subscribe.Handled:
