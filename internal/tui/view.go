@@ -22,7 +22,9 @@ func (m Model) View() string {
 		return ""
 	}
 	var lines []string
-	if m.showHelp {
+	if m.rows.open && !m.showHelp {
+		lines = append(lines, m.rowsLines()...)
+	} else if m.showHelp {
 		lines = append(lines, m.styles.titleFocused.Render("Keys"), "")
 		lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
 		lines = append(lines, "", m.styles.dim.Render("? or Esc closes this help"))
