@@ -102,7 +102,7 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	page := m.rowsHeight()
 	switch {
 	case msg.String() == "ctrl+c":
-		m.closeRows()
+		m.rows.cancel()
 		return m, tea.Quit
 	case msg.Type == tea.KeyEsc || msg.String() == "q":
 		m.closeRows()

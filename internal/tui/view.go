@@ -37,6 +37,9 @@ func (m Model) View() string {
 		lines = append(lines, "")
 	}
 	bottom := m.help.ShortHelpView(m.keys.ShortHelp())
+	if m.rows.open {
+		bottom = m.styles.dim.Render("j/k move • ←/→ scroll • Esc/q back • g/G first/last • PgDn/PgUp page")
+	}
 	if m.err != nil && len(m.commits) > 0 {
 		bottom = m.styles.deleted.Render("error: " + m.err.Error())
 	}
