@@ -121,7 +121,7 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.rows.top = m.rowCount()
 	case key.Matches(msg, m.keys.Left):
 		m.rows.left = max(0, m.rows.left-scrollColumns)
-	case key.Matches(msg, m.keys.Right):
+	case key.Matches(msg, m.keys.Right) && m.rowCount() > 0: // nothing wide to scroll before the rows are in
 		m.rows.left += scrollColumns
 	}
 	m.rows.top = max(0, min(m.rows.top, m.rowCount()-page))

@@ -125,7 +125,7 @@ func TestRowDiffEscCancels(t *testing.T) {
 	result := make(chan tea.Msg, 1)
 	go func() { result <- diff() }()
 	run(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("l")}) // answered while the diff runs
-	if !strings.Contains(model.View(), "Esc cancels") {
+	if !strings.Contains(model.View(), "loading row diff… (Esc cancels)") {
 		t.Fatalf("no loading screen:\n%s", model.View())
 	}
 	run(tea.KeyMsg{Type: tea.KeyEsc})
