@@ -51,11 +51,29 @@ func startTmux(t *testing.T, dir, command string) *tmuxPane {
 
 func (p *tmuxPane) tmux(args ...string) string {
 	p.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-S", p.socket}, args...)...).CombinedOutput()
+	cmd := exec.Command("tmux", append([]string{"-S", p.socket}, args...)...)
+	cmd.Env = paneEnv()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		p.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// paneEnv is the test's environment without the variables that turn a
+// terminal's colours off (CI runners set CI, which termenv reads as "no
+// terminal"): the tmux server started by the first command hands it to
+// the pane.
+func paneEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "CI", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 // keys types keys into the pane, as tmux send-keys names them.

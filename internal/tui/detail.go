@@ -13,7 +13,7 @@ import (
 
 // detailText is what the detail pane shows for a commit: what dx show
 // prints (header, metadata, message, changed paths with their sizes).
-func (m Model) detailText(res *repo.ShowResult) string {
+func (m *Model) detailText(res *repo.ShowResult) string {
 	s := m.styles
 	var b strings.Builder
 	b.WriteString(s.id.Render("commit " + res.ID.String()))
@@ -44,8 +44,13 @@ func (m Model) detailText(res *repo.ShowResult) string {
 	}
 	b.WriteString("\n")
 	var before, after uint64
-	for _, c := range res.Changes {
-		b.WriteString(m.changeLine(c) + "\n")
+	m.pathsStart = strings.Count(b.String(), "\n")
+	for i, c := range res.Changes {
+		line := m.changeLine(" ", c)
+		if m.focus == detailPane && i == m.pathCursor {
+			line = m.changeLine(">", c) + "  (Enter opens)"
+		}
+		b.WriteString(line + "\n")
 		before += c.OldSize
 		after += c.NewSize
 	}
@@ -53,17 +58,18 @@ func (m Model) detailText(res *repo.ShowResult) string {
 	return b.String()
 }
 
-// changeLine is one changed path: its kind, name and size.
-func (m Model) changeLine(c repo.Change) string {
+// changeLine is one changed path after marker (">" when selected, so
+// that it shows without colours): its kind, name and size.
+func (m Model) changeLine(marker string, c repo.Change) string {
 	switch c.Kind {
 	case repo.Added:
-		return m.styles.added.Render(" A "+displayPath(c.Path)) + "  +" + byteSize(c.NewSize)
+		return m.styles.added.Render(marker+"A "+displayPath(c.Path)) + "  +" + byteSize(c.NewSize)
 	case repo.Deleted:
-		return m.styles.deleted.Render(" D "+displayPath(c.Path)) + "  -" + byteSize(c.OldSize)
+		return m.styles.deleted.Render(marker+"D "+displayPath(c.Path)) + "  -" + byteSize(c.OldSize)
 	case repo.Renamed:
-		return " R " + displayPath(c.From) + " => " + displayPath(c.Path) + "  " + byteSize(c.NewSize)
+		return marker + "R " + displayPath(c.From) + " => " + displayPath(c.Path) + "  " + byteSize(c.NewSize)
 	}
-	return " M " + displayPath(c.Path) + "  " + byteSize(c.OldSize) + " -> " + byteSize(c.NewSize)
+	return marker + "M " + displayPath(c.Path) + "  " + byteSize(c.OldSize) + " -> " + byteSize(c.NewSize)
 }
 
 // displayPath quotes a path that would break the screen: one holding a

@@ -50,7 +50,10 @@ type RepoHistory struct {
 // ErrClosed is returned by a read after Close.
 var ErrClosed = errors.New("tui: history closed")
 
-var _ History = (*RepoHistory)(nil)
+var (
+	_ History   = (*RepoHistory)(nil)
+	_ RowDiffer = (*RepoHistory)(nil)
+)
 
 // NewRepoHistory is the history of revs (HEAD when none) in r, which it
 // takes over (Close closes it); open reopens the repository after an idle
@@ -88,6 +91,26 @@ func (h *RepoHistory) Show(ctx context.Context, id dag.ID) (*repo.ShowResult, er
 	}
 	defer h.release()
 	return r.Show(ctx, id.String())
+}
+
+// DiffRows compares one path of to against from, row by row for a table,
+// with the call dx diff --rows uses.
+func (h *RepoHistory) DiffRows(ctx context.Context, from, to dag.ID, path string) (*repo.TableDiff, error) {
+	r, err := h.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer h.release()
+	diffs, err := r.DiffRows(ctx, repo.RowDiffOptions{From: from, To: to, Paths: []string{path}, Unfetched: true})
+	if err != nil {
+		return nil, err
+	}
+	for i := range diffs {
+		if diffs[i].Change.Path == path {
+			return &diffs[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // Close waits for the reads in progress (cancel their context to hurry

@@ -61,6 +61,12 @@ type Model struct {
 	detail         viewport.Model
 	detailFor      dag.ID // the commit the viewport shows
 
+	pathCursor int    // the changed path selected in the detail pane
+	pathsFor   dag.ID // the commit pathCursor belongs to
+	pathsStart int    // the detail pane's line of the first changed path
+	rows       rowView
+	rowSeq     int // loads of the drill-down started so far
+
 	focus         pane
 	showHelp      bool
 	width, height int
@@ -160,7 +166,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refreshDetail()
 		return m, nil
+	case rowsMsg:
+		m.rowsLoaded(msg)
+		return m, nil
 	case tea.KeyMsg:
+		if m.rows.open {
+			return m.rowsKey(msg)
+		}
 		return m.handleKey(msg)
 	}
 	return m, nil
@@ -181,17 +193,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, m.keys.Focus):
 		m.focus = 1 - m.focus
+		m.refreshDetail()
 		return m, nil
 	}
 	if m.focus == detailPane {
-		var cmd tea.Cmd
-		m.detail, cmd = m.detail.Update(msg)
-		if key.Matches(msg, m.keys.Top) {
-			m.detail.GotoTop()
-		} else if key.Matches(msg, m.keys.Bottom) {
-			m.detail.GotoBottom()
-		}
-		return m, cmd
+		return m.detailKey(msg)
 	}
 	page := m.listHeight()
 	m.toEnd = false // any move but G stops following the end
@@ -271,12 +277,54 @@ func (m *Model) refreshDetail() {
 		m.detailFor = dag.ID{}
 		return
 	}
-	if m.detailFor == id {
-		return
+	if m.pathsFor != id {
+		m.pathsFor, m.pathCursor = id, 0
 	}
+	// Re-rendered each time: the selected path's marker moves with the
+	// cursor and the focus, and one commit's text is short.
 	m.detail.SetContent(m.detailText(res))
-	m.detail.GotoTop()
+	if m.detailFor != id {
+		m.detail.GotoTop()
+	}
 	m.detailFor = id
+}
+
+// detailKey answers a key while the detail pane has the focus: up and
+// down select a changed path (scrolling to it), Enter opens it, and the
+// other keys scroll the pane.
+func (m Model) detailKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	id, _ := m.selected()
+	res := m.details[id]
+	paths := 0
+	if res != nil {
+		paths = len(res.Changes)
+	}
+	switch {
+	case key.Matches(msg, m.keys.Open):
+		return m.openRows()
+	case paths > 0 && (key.Matches(msg, m.keys.Up) || key.Matches(msg, m.keys.Down)):
+		if key.Matches(msg, m.keys.Up) {
+			m.pathCursor = max(0, m.pathCursor-1)
+		} else {
+			m.pathCursor = min(paths-1, m.pathCursor+1)
+		}
+		m.refreshDetail()
+		line := m.pathsStart + m.pathCursor
+		if line < m.detail.YOffset {
+			m.detail.SetYOffset(line)
+		} else if line >= m.detail.YOffset+m.detail.Height {
+			m.detail.SetYOffset(line - m.detail.Height + 1)
+		}
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.detail, cmd = m.detail.Update(msg)
+	if key.Matches(msg, m.keys.Top) {
+		m.detail.GotoTop()
+	} else if key.Matches(msg, m.keys.Bottom) {
+		m.detail.GotoBottom()
+	}
+	return m, cmd
 }
 
 // layout sizes the panes to the window.

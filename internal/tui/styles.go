@@ -9,7 +9,7 @@ import (
 // a terminal without colours turn them all off. Adaptive colours read on
 // light and dark backgrounds alike.
 type styles struct {
-	id, date, author, decoration, selected, title, titleFocused, dim, added, deleted lipgloss.Style
+	id, date, author, decoration, selected, title, titleFocused, dim, added, deleted, changedCell lipgloss.Style
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
@@ -27,6 +27,7 @@ func newStyles(r *lipgloss.Renderer) styles {
 		dim:          r.NewStyle().Foreground(color("#555555", "#9DA5B4")),
 		added:        r.NewStyle().Foreground(color("#007030", "#98C379")),
 		deleted:      r.NewStyle().Foreground(color("#B00020", "#E06C75")),
+		changedCell:  r.NewStyle().Bold(true).Foreground(color("#8A5A00", "#E5C07B")),
 	}
 }
 

@@ -22,7 +22,9 @@ func (m Model) View() string {
 		return ""
 	}
 	var lines []string
-	if m.showHelp {
+	if m.rows.open && !m.showHelp {
+		lines = append(lines, m.rowsLines()...)
+	} else if m.showHelp {
 		lines = append(lines, m.styles.titleFocused.Render("Keys"), "")
 		lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
 		lines = append(lines, "", m.styles.dim.Render("? or Esc closes this help"))
@@ -35,6 +37,9 @@ func (m Model) View() string {
 		lines = append(lines, "")
 	}
 	bottom := m.help.ShortHelpView(m.keys.ShortHelp())
+	if m.rows.open {
+		bottom = m.styles.dim.Render("j/k move • ←/→ scroll • Esc/q back • g/G first/last • PgDn/PgUp page")
+	}
 	if m.err != nil && len(m.commits) > 0 {
 		bottom = m.styles.deleted.Render("error: " + m.err.Error())
 	}
