@@ -48,6 +48,8 @@ type s3Backend struct {
 	core     minio.Core    // client's low-level calls
 	probe    *minio.Client // client with few retries, for Check
 	creds    *credentials.Credentials
+	// transport carries the requests made outside minio-go (Listen's).
+	transport http.RoundTripper
 }
 
 var _ Backend = (*s3Backend)(nil)
@@ -124,14 +126,15 @@ func openS3(c Config, loc location) (*s3Backend, error) {
 		root = loc.prefix + "/"
 	}
 	return &s3Backend{
-		url:      loc.String(),
-		bucket:   loc.bucket,
-		root:     root,
-		endpoint: host,
-		client:   client,
-		core:     minio.Core{Client: client},
-		probe:    probe,
-		creds:    creds,
+		url:       loc.String(),
+		bucket:    loc.bucket,
+		root:      root,
+		endpoint:  host,
+		client:    client,
+		core:      minio.Core{Client: client},
+		probe:     probe,
+		creds:     creds,
+		transport: tr,
 	}, nil
 }
 
@@ -259,19 +262,28 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 }
 
 func (b *s3Backend) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	return b.listAfter(ctx, prefix, "")
+}
+
+// listAfter lists the objects under prefix whose keys sort after after
+// ("" for all of them), sorted by key.
+func (b *s3Backend) listAfter(ctx context.Context, prefix, after string) ([]ObjectInfo, error) {
 	if err := checkPrefix(prefix); err != nil {
 		return nil, fmt.Errorf("remote %s: %w", b, err)
 	}
-	var out []ObjectInfo
+	opts := minio.ListObjectsOptions{Prefix: b.object(prefix), Recursive: true}
 	noOwner := false
-	for o := range b.client.ListObjectsIter(ctx, b.bucket, minio.ListObjectsOptions{
-		Prefix: b.object(prefix), Recursive: true, FetchOwner: &noOwner,
-	}) {
+	opts.FetchOwner = &noOwner
+	if after != "" {
+		opts.StartAfter = b.object(after)
+	}
+	var out []ObjectInfo
+	for o := range b.client.ListObjectsIter(ctx, b.bucket, opts) {
 		if o.Err != nil {
 			return nil, b.fail(ctx, "list", prefix, o.Err)
 		}
 		key, ok := strings.CutPrefix(o.Key, b.root)
-		if !ok || key == "" || strings.HasSuffix(key, "/") { // folder markers
+		if !ok || key == "" || key <= after || strings.HasSuffix(key, "/") { // folder markers
 			continue
 		}
 		out = append(out, ObjectInfo{Key: key, Size: o.Size, Tag: trimTag(o.ETag)})

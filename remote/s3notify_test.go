@@ -3,6 +3,10 @@ package remote
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +62,42 @@ func TestS3Listen(t *testing.T) {
 		}
 	}
 	t.Fatal("not woken after a restart")
+}
+
+// TestS3ListenRefused: a server without bucket notifications is found out
+// at once when it refuses the request (AWS S3 answers with an error), and
+// within notifyDeadAfter when it takes the request but streams nothing (a
+// MinIO with minio/minio#21651); either way Listen returns an error, and
+// the caller polls.
+func TestS3ListenRefused(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"refused", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message></Error>`)
+		}, "MethodNotAllowed"},
+		{"silent", func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}, "streamed nothing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(c.handler)
+			defer srv.Close()
+			isolateAWSEnv(t)
+			t.Setenv("AWS_ACCESS_KEY_ID", "test")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "testtest")
+			ctx := context.Background()
+			be, err := Open(ctx, Config{URL: "s3://bucket/team", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = be.(*s3Backend).Listen(ctx, "events/")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Listen: %v, want an error naming %q", err, c.want)
+			}
+		})
+	}
 }
