@@ -135,6 +135,8 @@ func TestBackend(t *testing.T) {
 				{"SwapRace", testSwapRace},
 				{"Delete", testDelete},
 				{"BadKeys", testBadKeys},
+				{"ListAfter", testListAfter},
+				{"ReadRefIfChanged", testReadRefIfChanged},
 			} {
 				t.Run(tc.name, func(t *testing.T) { tc.fn(t, ctx, be, bc) })
 			}

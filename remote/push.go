@@ -488,11 +488,17 @@ func putEvent(ctx context.Context, be Backend, ev Event) (int64, error) {
 	}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	key := fmt.Sprintf("%s%020d-%s.json", eventsPrefix, ev.Time.UnixNano(), hex.EncodeToString(r[:]))
+	key := fmt.Sprintf("%s-%s.json", EventKeyAt(ev.Time), hex.EncodeToString(r[:]))
 	if err := be.Put(ctx, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		return 0, err
 	}
 	return int64(len(b)), nil
+}
+
+// EventKeyAt is the key every event written at t sorts after (and every
+// event written before t sorts before): events/ and t in nanoseconds.
+func EventKeyAt(t time.Time) string {
+	return fmt.Sprintf("%s%020d", eventsPrefix, t.UnixNano())
 }
 
 // CheckFormat checks the remote's format mark, if it has one.
