@@ -25,11 +25,13 @@ func (a *app) subscribeCmd() *cobra.Command {
 	var o subscribeOptions
 	// Not annotated bigHeap: a subscriber is long-lived and mostly idle.
 	c := &cobra.Command{
-		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--into LOCALBRANCH] | --status",
+		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--refs-interval D] [--into LOCALBRANCH] | --status",
 		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
-		Long: "Follows branches of a remote by reading their refs every --interval; on MinIO, bucket\n" +
-			"notifications on the remote's events/ wake it sooner, and the refs are then read at\n" +
-			"least every 30s or --interval, whichever is longer. On a new head it\n" +
+		Long: "Follows branches of a remote. On MinIO, bucket notifications on the remote's events/\n" +
+			"wake it; elsewhere it lists events/ every --interval (one LIST from the last key seen).\n" +
+			"Events are hints: each wake, and every --refs-interval in any case, it reads the\n" +
+			"followed refs (a conditional GET), so a lost event delays a head but never hides it.\n" +
+			"The start line on stderr says which it uses. On a new head it\n" +
 			"fetches only the new objects, moves refs/remotes/REMOTE/BRANCH (and --into's branch),\n" +
 			"writes the delta from the last handled commit (as dx delta --out does) and runs CMD with\n" +
 			"sh -c and DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW, DX_DELTA set. The cursor in\n" +
@@ -55,7 +57,8 @@ func (a *app) subscribeCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&o.follow.Command, "exec", "", "run CMD (with sh -c) on each new head")
 	c.Flags().BoolVar(&o.follow.Once, "once", false, "handle what is new once, then exit")
-	c.Flags().DurationVar(&o.follow.Interval, "interval", subscribe.DefaultInterval, "how often to read the remote's refs")
+	c.Flags().DurationVar(&o.follow.Interval, "interval", subscribe.DefaultInterval, "how often to list the remote's events/ when it offers no notifications")
+	c.Flags().DurationVar(&o.follow.RefsInterval, "refs-interval", subscribe.DefaultRefsInterval, "the longest time between two reads of the followed refs")
 	c.Flags().StringVar(&o.follow.Into, "into", "", "move this local branch forward to each new head too")
 	c.Flags().BoolVar(&o.follow.AcceptRewrites, "accept-rewrites", false, "follow a branch rewritten on the remote (force-pushed)")
 	c.Flags().BoolVar(&o.status, "status", false, "list the cursors, their last errors and what is pending")

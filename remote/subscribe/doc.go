@@ -7,13 +7,16 @@
 // Its nouns:
 //
 //   - A wake is one pass over the followed branches. The subscriber wakes
-//     at start and then every interval (polling); a branch whose command
-//     failed is also woken by its back-off timer.
+//     at start; then on a bucket notification where the server offers
+//     them (MinIO), else when a poll of the remote's events/ every
+//     interval finds a new event; every refs interval in any case; and
+//     when a failed branch's back-off ends.
 //   - The head is the commit a remote branch names now, read from the
-//     remote's ref (one GET). Refs are the truth; the events/ objects a
-//     push writes are hints only, so a pusher killed between moving a ref
-//     and writing its event, or a pusher with a skewed clock, never hides
-//     a commit.
+//     remote's ref (a conditional GET, answered 304 when it has not
+//     moved). Refs are the truth; the events/ objects a push writes are
+//     hints only, so a pusher killed between moving a ref and writing its
+//     event, or a pusher with a skewed clock, delays a commit by at most
+//     the refs interval and never hides it.
 //   - The cursor is, per remote and branch, the last commit handled: the
 //     command ran on the delta ending there and exited 0. Cursors live in
 //     .dx/subscribe/REMOTE.json, replaced atomically and fsynced, and are

@@ -36,30 +36,52 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
+// Waking is how a subscriber learns of news.
+type Waking int
+
+const (
+	// WakePollRefs: it reads the refs every RefsInterval (a remote that
+	// cannot list its publish log from a key).
+	WakePollRefs Waking = iota
+	// WakePollEvents: it lists the publish log every Interval.
+	WakePollEvents
+	// WakeNotified: the server's bucket notifications wake it.
+	WakeNotified
+)
+
 // Event is one thing a subscriber did or met; front ends print it.
 type Event struct {
 	Kind     EventKind
 	Remote   string
 	Branch   string
 	Old, New dag.ID
-	Interval time.Duration // Watching: the time between reads of the refs
-	Notified bool          // Watching: bucket notifications wake it too
-	Attempt  int           // Failed: how many times in a row
-	Retry    time.Duration // Failed: the wait before the next attempt (zero: none)
-	Err      error
+	Waking   Waking        // Watching: what wakes it
+	Interval time.Duration // Watching: the time between polls
+	// RefsInterval (Watching) is the longest time between reads of the
+	// refs.
+	RefsInterval time.Duration
+	Attempt      int           // Failed: how many times in a row
+	Retry        time.Duration // Failed: the wait before the next attempt (zero: none)
+	Err          error
 }
 
 // String is the event as one line.
 func (e Event) String() string {
 	switch e.Kind {
 	case Watching:
-		if e.Notified {
-			return fmt.Sprintf("subscribe %s: following %v on bucket notifications, reading its refs at least every %s", e.Remote, e.Branch, e.Interval)
+		how := ""
+		switch e.Waking {
+		case WakeNotified:
+			how = fmt.Sprintf("on bucket notifications, reading its refs at least every %s", e.RefsInterval)
+		case WakePollEvents:
+			how = fmt.Sprintf("by polling events/ every %s, reading its refs at least every %s", e.Interval, e.RefsInterval)
+		default:
+			how = fmt.Sprintf("by polling its refs every %s", e.RefsInterval)
 		}
 		if e.Err != nil {
-			return fmt.Sprintf("subscribe %s: following %v by polling its refs every %s (no bucket notifications: %v)", e.Remote, e.Branch, e.Interval, e.Err)
+			how += fmt.Sprintf(" (no bucket notifications: %v)", e.Err)
 		}
-		return fmt.Sprintf("subscribe %s: following %v by polling its refs every %s", e.Remote, e.Branch, e.Interval)
+		return fmt.Sprintf("subscribe %s: following %v %s", e.Remote, e.Branch, how)
 	case Handled:
 		return fmt.Sprintf("subscribe %s %s: %s..%s handled", e.Remote, e.Branch, shortOrNothing(e.Old), e.New.Short())
 	case Failed:

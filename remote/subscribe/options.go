@@ -25,8 +25,13 @@ var (
 	ErrBusy = errors.New("remote followed by another subscriber")
 )
 
-// DefaultInterval is how often a polling subscriber reads the refs.
+// DefaultInterval is how often a polling subscriber lists the remote's
+// publish log (events/).
 const DefaultInterval = time.Second
+
+// DefaultRefsInterval is how often a subscriber reads the followed refs
+// whatever the events say.
+const DefaultRefsInterval = 30 * time.Second
 
 // maxBackoff bounds the wait before a failed step is retried.
 const maxBackoff = 5 * time.Minute
@@ -40,7 +45,11 @@ type Options struct {
 	// single followed branch only).
 	Into     string
 	Once     bool          // one wake, then return
-	Interval time.Duration // between wakes; DefaultInterval when zero
+	Interval time.Duration // between polls of events/; DefaultInterval when zero
+	// RefsInterval is the longest time between two reads of the refs,
+	// which catch a head whose event was lost; DefaultRefsInterval when
+	// zero.
+	RefsInterval time.Duration
 	// AcceptRewrites follows a branch whose new head does not descend
 	// from the cursor, handling the delta from the cursor to it.
 	AcceptRewrites bool
@@ -67,6 +76,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Interval < 0 {
 		return fmt.Errorf("subscribe: interval %s is negative", o.Interval)
+	}
+	if o.RefsInterval < 0 {
+		return fmt.Errorf("subscribe: refs interval %s is negative", o.RefsInterval)
 	}
 	if o.StateDir == "" {
 		return errors.New("subscribe: no state directory")

@@ -18,10 +18,15 @@ import (
 // the cursor. Nothing moves the cursor otherwise.
 func (s *subscriber) step(ctx context.Context, branch string) error {
 	old := s.cursors.Branches[branch].Commit
-	ref, err := remote.ReadRef(ctx, s.be, "refs/heads/"+branch)
+	last, ok := s.refs[branch]
+	if !ok {
+		last = remote.Ref{Name: "refs/heads/" + branch}
+	}
+	ref, err := remote.ReadRefIfChanged(ctx, s.be, last)
 	if err != nil {
 		return s.failed(branch, old, dag.ZeroID, fmt.Errorf("reading %s: %w", branch, err))
 	}
+	s.refs[branch] = ref
 	head := ref.ID
 	if head.IsZero() || head == old {
 		// Not there (yet), or nothing new: an earlier failure (the remote

@@ -25,11 +25,9 @@ type subscriber struct {
 	// again; stopped holds the branches stopped by a rewrite.
 	retryAt map[string]time.Time
 	stopped map[string]error
-	// wakes, when the remote offers notifications, receives one on news;
-	// period is then the slower time between reads of the refs.
-	wakes     <-chan struct{}
-	period    time.Duration
-	notifyErr error // why notifications are not used, if they were tried
+	// refs holds the followed refs as last read, for conditional reads.
+	refs  map[string]remote.Ref
+	waker *waker
 }
 
 // Run follows o.Branches of o.Remote until ctx is cancelled (or, with
@@ -44,7 +42,11 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	if o.Interval == 0 {
 		o.Interval = DefaultInterval
 	}
-	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{}}
+	if o.RefsInterval == 0 {
+		o.RefsInterval = DefaultRefsInterval
+	}
+	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{},
+		refs: map[string]remote.Ref{}}
 	err := open(ctx, func(r Repo) error {
 		var err error
 		s.remote, s.be, err = r.OpenRemote(ctx, o.Remote)
@@ -62,11 +64,10 @@ func Run(ctx context.Context, open Opener, o Options) error {
 		return err
 	}
 	removeStaleDeltas(o.StateDir, s.remote)
-	listenCtx, stopListening := context.WithCancel(ctx)
-	defer stopListening()
-	s.listen(listenCtx)
-	s.report(Event{Kind: Watching, Remote: s.remote, Branch: strings.Join(o.Branches, ", "),
-		Interval: s.period, Notified: s.wakes != nil, Err: s.notifyErr})
+	wakingCtx, stopWaking := context.WithCancel(ctx)
+	defer stopWaking()
+	s.startWaking(wakingCtx)
+	s.report(s.waker.watching(Event{Remote: s.remote, Branch: strings.Join(o.Branches, ", ")}))
 	for {
 		first := s.wake(ctx)
 		if ctx.Err() != nil {
@@ -87,6 +88,7 @@ func Run(ctx context.Context, open Opener, o Options) error {
 // wake handles each followed branch once, unless it is stopped or waiting
 // out its back-off, and returns the first error met.
 func (s *subscriber) wake(ctx context.Context) error {
+	s.waker.woke()
 	var first error
 	for _, branch := range s.o.Branches {
 		if ctx.Err() != nil {
@@ -105,25 +107,16 @@ func (s *subscriber) wake(ctx context.Context) error {
 	return first
 }
 
-// sleep waits for the next wake: a notification, the period, or sooner a
-// branch's back-off. It returns false when ctx is cancelled.
+// sleep waits for the next wake, or sooner a branch's back-off. It
+// returns false when ctx is cancelled.
 func (s *subscriber) sleep(ctx context.Context) bool {
-	wait := s.period
+	var retryAt time.Time
 	for branch, at := range s.retryAt {
-		if s.stopped[branch] == nil {
-			wait = min(wait, max(time.Until(at), 0))
+		if s.stopped[branch] == nil && (retryAt.IsZero() || at.Before(retryAt)) {
+			retryAt = at
 		}
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	case <-s.wakes: // nil, never ready, when polling
-		return true
-	}
+	return s.waker.sleep(ctx, retryAt)
 }
 
 // failed records a failed step of branch: its error in the cursor file

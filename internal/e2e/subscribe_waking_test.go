@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dxdata/dx/internal/s3test"
+)
+
+// stopSubscriber sends SIGTERM and checks the subscriber exits 0.
+func stopSubscriber(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v (want exit 0); stderr: %s", err, stderr)
+	}
+}
+
+// TestSubscribeNotified: on MinIO, a subscriber that neither polls nor
+// reads its refs for an hour handles a push within seconds (only a bucket
+// notification can have woken it), says so at start, and still does
+// after MinIO restarts under it, catching up on a push made before its
+// listener is back.
+func TestSubscribeNotified(t *testing.T) {
+	srv := s3test.Start(t)
+	s := newSubscription(t, s3Remote(t, srv))
+	v1 := s.pub.head()
+	cmd, stderr := s.start("--interval", "1h", "--refs-interval", "1h", "--exec", s.command("true"))
+	s.waitFor("done", " "+v1, 1, 20*time.Second)
+	if !strings.Contains(stderr.String(), "on bucket notifications") {
+		t.Fatalf("start line does not name notifications: %s", stderr)
+	}
+	v2 := s.publish()
+	s.waitFor("done", v1+" "+v2, 1, 20*time.Second)
+
+	// The listener drops with the server and comes back: a push made
+	// before it is back is handled without waiting out the hour.
+	srv.Restart(t)
+	v3 := s.publish()
+	s.waitFor("done", v2+" "+v3, 1, 60*time.Second)
+	stopSubscriber(t, cmd, stderr)
+}
+
+// TestSubscribePollsEvents: where there are no notifications (a directory
+// remote) the subscriber lists events/ every --interval, and a new event
+// wakes it: with its refs read only hourly, the push is handled at once.
+func TestSubscribePollsEvents(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	v1 := s.pub.head()
+	cmd, stderr := s.start("--interval", "50ms", "--refs-interval", "1h", "--exec", s.command("true"))
+	s.waitFor("done", " "+v1, 1, 20*time.Second)
+	if !strings.Contains(stderr.String(), "by polling events/ every 50ms, reading its refs at least every 1h0m0s") {
+		t.Fatalf("start line does not name polling: %s", stderr)
+	}
+	v2 := s.publish()
+	s.waitFor("done", v1+" "+v2, 1, 20*time.Second)
+	stopSubscriber(t, cmd, stderr)
+}
+
+// TestSubscribeEventsAreHints: a running subscriber misses no commit
+// whose event is lost (a pusher killed between its ref and its event) or
+// named by a pusher whose clock runs 10 minutes behind (the event sorts
+// before what the subscriber lists): the refs, read every
+// --refs-interval, bring both. The subscriber is stopped (SIGSTOP) while
+// each push lands and its event is removed or renamed, so that it cannot
+// see the event first.
+func TestSubscribeEventsAreHints(t *testing.T) {
+	rs := fileRemote(t)
+	s := newSubscription(t, rs)
+	v1 := s.pub.head()
+	cmd, stderr := s.start("--interval", "50ms", "--refs-interval", "1s", "--exec", s.command("true"))
+	s.waitFor("done", " "+v1, 1, 20*time.Second)
+	events := filepath.Join(rs.dir, "events")
+	newEvent := func(before map[string]bool) string {
+		t.Helper()
+		ents, err := os.ReadDir(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if !before[e.Name()] {
+				return e.Name()
+			}
+		}
+		t.Fatal("the push wrote no event")
+		return ""
+	}
+	listEvents := func() map[string]bool {
+		ents, _ := os.ReadDir(events)
+		m := map[string]bool{}
+		for _, e := range ents {
+			m[e.Name()] = true
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name  string
+		spoil func(event string)
+	}{
+		{"lost event", func(event string) {
+			if err := os.Remove(filepath.Join(events, event)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"clock 10 minutes behind", func(event string) {
+			stamp, rest, _ := strings.Cut(event, "-")
+			ns, err := strconv.ParseInt(stamp, 10, 64)
+			if err != nil {
+				t.Fatalf("event %s: %v", event, err)
+			}
+			skewed := fmt.Sprintf("%020d-%s", ns-int64(10*time.Minute), rest)
+			if err := os.Rename(filepath.Join(events, event), filepath.Join(events, skewed)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		old := s.pub.head()
+		if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		before := listEvents()
+		head := s.publish()
+		c.spoil(newEvent(before))
+		if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		s.waitFor("done", old+" "+head, 1, 20*time.Second)
+		t.Logf("%s: handled", c.name)
+	}
+	stopSubscriber(t, cmd, stderr)
+}
