@@ -18,6 +18,7 @@ import (
 type subscribeOptions struct {
 	follow subscribe.Options
 	status bool
+	retry  bool
 	asJSON bool
 }
 
@@ -25,7 +26,7 @@ func (a *app) subscribeCmd() *cobra.Command {
 	var o subscribeOptions
 	// Not annotated bigHeap: a subscriber is long-lived and mostly idle.
 	c := &cobra.Command{
-		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--refs-interval D] [--into LOCALBRANCH] | --status",
+		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--refs-interval D] [--into LOCALBRANCH] | --status | --retry [REMOTE [BRANCH...]]",
 		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
 		Long: "Follows branches of a remote. On MinIO, bucket notifications on the remote's events/\n" +
 			"wake it; elsewhere it lists events/ every --interval (one LIST from the last key seen).\n" +
@@ -37,16 +38,27 @@ func (a *app) subscribeCmd() *cobra.Command {
 			"sh -c and DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW, DX_DELTA set. The cursor in\n" +
 			".dx/subscribe moves only once CMD exits 0; a failing CMD is retried with back-off.\n" +
 			"Without a cursor the first delta runs from nothing: CMD sees every row once.\n" +
-			"--status lists each cursor, its last error and whether a new head waits.",
+			"--status lists each cursor, its last error and whether a new head waits.\n" +
+			"--retry re-runs the failed deltas now: a running subscriber of the remote is asked to\n" +
+			"(SIGUSR1); without one, dx handles them once with --exec or the command last used.",
 		Args: args(func(cmd *cobra.Command, args []string) error {
 			if o.status {
 				return cobra.NoArgs(cmd, args)
+			}
+			if o.retry {
+				return nil
 			}
 			return cobra.MinimumNArgs(2)(cmd, args)
 		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.status {
 				return a.runSubscribeStatus(cmd.Context(), o.asJSON)
+			}
+			if o.retry {
+				if len(args) > 0 {
+					o.follow.Remote, o.follow.Branches = args[0], args[1:]
+				}
+				return a.runSubscribeRetry(cmd.Context(), o.follow)
 			}
 			if o.follow.Command == "" {
 				return usageError{fmt.Errorf("subscribe: --exec CMD is required")}
@@ -62,6 +74,7 @@ func (a *app) subscribeCmd() *cobra.Command {
 	c.Flags().StringVar(&o.follow.Into, "into", "", "move this local branch forward to each new head too")
 	c.Flags().BoolVar(&o.follow.AcceptRewrites, "accept-rewrites", false, "follow a branch rewritten on the remote (force-pushed)")
 	c.Flags().BoolVar(&o.status, "status", false, "list the cursors, their last errors and what is pending")
+	c.Flags().BoolVar(&o.retry, "retry", false, "re-run the failed deltas now")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "with --status, print as JSON")
 	return c
 }
@@ -73,6 +86,36 @@ func (a *app) runSubscribe(ctx context.Context, o subscribe.Options) error {
 	if err != nil {
 		return err
 	}
+	o = a.subscribeIO(o, stateDir)
+	retry := make(chan struct{}, 1)
+	stop := notifyRetry(retry)
+	defer stop()
+	o.RetryNow = retry
+	return subscribe.Run(ctx, a.subscribeOpener(store.ReadWrite), o)
+}
+
+// runSubscribeRetry re-runs the failed deltas: through the running
+// subscriber, or here, once.
+func (a *app) runSubscribeRetry(ctx context.Context, o subscribe.Options) error {
+	stateDir, err := subscribeDir(a.dir)
+	if err != nil {
+		return err
+	}
+	o = a.subscribeIO(o, stateDir)
+	// While this process handles the deltas it holds the subscriber's
+	// lock, and another --retry may signal it.
+	stop := notifyRetry(make(chan struct{}, 1))
+	defer stop()
+	pid, err := subscribe.Retry(ctx, a.subscribeOpener(store.ReadWrite), o)
+	if err == nil && pid != 0 {
+		a.printf("asked the running subscriber (pid %d) to retry now\n", pid)
+	}
+	return err
+}
+
+// subscribeIO sets where a subscriber keeps its state, runs its command
+// and reports.
+func (a *app) subscribeIO(o subscribe.Options, stateDir string) subscribe.Options {
 	o.StateDir, o.WorkDir = stateDir, a.dir
 	o.Stdout, o.Stderr = a.stdout, a.stderr
 	o.Report = func(e subscribe.Event) {
@@ -89,7 +132,7 @@ func (a *app) runSubscribe(ctx context.Context, o subscribe.Options) error {
 			a.warn(e.String())
 		}
 	}
-	return subscribe.Run(ctx, a.subscribeOpener(store.ReadWrite), o)
+	return o
 }
 
 // runSubscribeStatus prints each cursor and what waits behind it.
@@ -122,7 +165,11 @@ func (a *app) runSubscribeStatus(ctx context.Context, asJSON bool) error {
 			line += "; up to date"
 		}
 		if st.LastError != "" {
-			line += fmt.Sprintf("; last error (%d in a row): %s", st.Failures, st.LastError)
+			line += fmt.Sprintf("; last error (%d in a row", st.Failures)
+			if !st.FailedHead.IsZero() {
+				line += ", on " + st.FailedHead.Short()
+			}
+			line += "): " + st.LastError
 		}
 		fmt.Fprintln(a.stdout, oneLine(line))
 	}

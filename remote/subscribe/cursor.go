@@ -23,11 +23,15 @@ type Cursor struct {
 	// the command's exit, a fetch that failed, a rewrite.
 	LastError string `json:"last_error,omitempty"`
 	Failures  int    `json:"failures,omitempty"`
+	// FailedHead is the head of the delta that failed last.
+	FailedHead dag.ID `json:"failed_head,omitzero"`
 }
 
 // cursorFile is the cursors of one remote, one file per remote.
 type cursorFile struct {
-	path     string
+	path string
+	// Command is what the last subscriber ran, for a retry without one.
+	Command  string            `json:"command,omitempty"`
 	Branches map[string]Cursor `json:"branches"`
 }
 

@@ -20,6 +20,8 @@ const (
 	Failed
 	// Stopped: a branch stopped (rewritten on the remote).
 	Stopped
+	// Retrying: asked to, the subscriber retries its failed branches now.
+	Retrying
 )
 
 func (k EventKind) String() string {
@@ -32,6 +34,8 @@ func (k EventKind) String() string {
 		return "failed"
 	case Stopped:
 		return "stopped"
+	case Retrying:
+		return "retrying"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -91,6 +95,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("subscribe %s %s: %v (attempt %d)", e.Remote, e.Branch, e.Err, e.Attempt)
 	case Stopped:
 		return fmt.Sprintf("subscribe %s %s: stopped: %v", e.Remote, e.Branch, e.Err)
+	case Retrying:
+		return fmt.Sprintf("subscribe %s: retrying the failed branches now, as asked", e.Remote)
 	}
 	return e.Kind.String()
 }

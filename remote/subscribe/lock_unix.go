@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,5 +31,41 @@ func lockRemote(dir, remoteName string) (release func(), err error) {
 		}
 		return nil, err
 	}
+	// The holder's pid, for signalSubscriber.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
 	return func() { f.Close() }, nil
+}
+
+// signalSubscriber asks the subscriber following remoteName from this
+// repository, if one runs, to retry its failed branches now (SIGUSR1),
+// and returns its pid; 0 when none runs.
+func signalSubscriber(dir, remoteName string) (int, error) {
+	path := filepath.Join(dir, remoteName+".lock")
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
+		return 0, nil // nobody holds it
+	} else if !errors.Is(err, unix.EWOULDBLOCK) {
+		return 0, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: no subscriber pid in it", path)
+	}
+	if err := unix.Kill(pid, unix.SIGUSR1); err != nil {
+		return 0, fmt.Errorf("signalling the subscriber (pid %d): %w", pid, err)
+	}
+	return pid, nil
 }

@@ -59,6 +59,10 @@ type Options struct {
 	WorkDir  string // where the command runs; the current directory when empty
 	// Stdout and Stderr receive the command's output.
 	Stdout, Stderr io.Writer
+	// RetryNow, when it receives, ends the back-off of every failed
+	// branch: they are retried at once (dx subscribe --retry from another
+	// terminal, through SIGUSR1).
+	RetryNow <-chan struct{}
 	// Report receives what the subscriber does and what fails; nil drops it.
 	Report func(Event)
 }

@@ -17,6 +17,8 @@ type BranchStatus struct {
 	Handled   time.Time `json:"handled,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
 	Failures  int       `json:"failures,omitempty"`
+	// FailedHead is the head of the delta that failed last.
+	FailedHead dag.ID `json:"failed_head,omitzero"`
 	// Head is the remote branch's head now; Pending is true when it is
 	// not the cursor (a delta waits to be handled). HeadError says why
 	// the head could not be read.
@@ -52,7 +54,7 @@ func Status(ctx context.Context, open Opener, stateDir string) ([]BranchStatus, 
 		sort.Strings(branches)
 		for _, b := range branches {
 			c := cursors.Branches[b]
-			st := BranchStatus{Remote: name, Branch: b, Cursor: c.Commit, Handled: c.Handled, LastError: c.LastError, Failures: c.Failures}
+			st := BranchStatus{Remote: name, Branch: b, Cursor: c.Commit, Handled: c.Handled, LastError: c.LastError, Failures: c.Failures, FailedHead: c.FailedHead}
 			if openErr != nil {
 				st.HeadError = openErr.Error()
 			} else if ref, err := remote.ReadRef(ctx, be, "refs/heads/"+b); err != nil {

@@ -97,7 +97,7 @@ func (s *subscriber) recovered(branch string) error {
 	if c.Failures == 0 {
 		return nil
 	}
-	c.Failures, c.LastError = 0, ""
+	c.Failures, c.LastError, c.FailedHead = 0, "", dag.ZeroID
 	s.cursors.Branches[branch] = c
 	return s.cursors.save()
 }

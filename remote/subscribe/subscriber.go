@@ -63,6 +63,12 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	if s.cursors, err = loadCursors(o.StateDir, s.remote); err != nil {
 		return err
 	}
+	if s.cursors.Command != o.Command {
+		s.cursors.Command = o.Command
+		if err := s.cursors.save(); err != nil {
+			return err
+		}
+	}
 	removeStaleDeltas(o.StateDir, s.remote)
 	wakingCtx, stopWaking := context.WithCancel(ctx)
 	defer stopWaking()
@@ -116,7 +122,12 @@ func (s *subscriber) sleep(ctx context.Context) bool {
 			retryAt = at
 		}
 	}
-	return s.waker.sleep(ctx, retryAt)
+	woken := s.waker.sleep(ctx, retryAt)
+	if s.waker.takeRetry() {
+		clear(s.retryAt)
+		s.report(Event{Kind: Retrying, Remote: s.remote})
+	}
+	return woken
 }
 
 // failed records a failed step of branch: its error in the cursor file
@@ -125,6 +136,7 @@ func (s *subscriber) failed(branch string, old, head dag.ID, err error) error {
 	c := s.cursors.Branches[branch]
 	c.Failures++
 	c.LastError = err.Error()
+	c.FailedHead = head
 	s.cursors.Branches[branch] = c
 	if serr := s.cursors.save(); serr != nil {
 		err = errors.Join(err, serr)

@@ -47,13 +47,22 @@ type waker struct {
 	interval  time.Duration   // between polls of the publish log
 	refsEvery time.Duration   // between reads of the refs
 	refsRead  time.Time       // the last wake, which read them
+	retryNow  <-chan struct{} // ends every back-off at once
+	retried   bool            // sleep ended on retryNow
+}
+
+// takeRetry says whether the last sleep ended on a request to retry now.
+func (w *waker) takeRetry() bool {
+	r := w.retried
+	w.retried = false
+	return r
 }
 
 // startWaking picks how s wakes: notifications where the remote offers
 // them, else polling its publish log, else (a backend that cannot list
 // from a key) reading the refs every interval.
 func (s *subscriber) startWaking(ctx context.Context) {
-	w := &waker{interval: s.o.Interval, refsEvery: s.o.RefsInterval, seen: map[string]bool{}}
+	w := &waker{interval: s.o.Interval, refsEvery: s.o.RefsInterval, seen: map[string]bool{}, retryNow: s.o.RetryNow}
 	s.waker = w
 	if s.o.Once {
 		return
@@ -113,6 +122,10 @@ func (w *waker) sleep(ctx context.Context, retryAt time.Time) bool {
 			return false
 		case <-w.notes: // nil, never ready, when polling
 			t.Stop()
+			return true
+		case <-w.retryNow:
+			t.Stop()
+			w.retried = true
 			return true
 		case <-t.C:
 		}
