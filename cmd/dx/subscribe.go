@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -113,10 +114,31 @@ func (a *app) runSubscribeRetry(ctx context.Context, o subscribe.Options) error 
 	return err
 }
 
+// subscribeExecCmd is the runner of a subscriber's command (hidden): a
+// process of its own, so that the command outlives a killed subscriber
+// and the restarted one adopts its run instead of running it again.
+func (a *app) subscribeExecCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "subscribe-exec RUN-RECORD",
+		Short:  "Run a subscriber's command on one delta (used by dx subscribe)",
+		Hidden: true,
+		Args:   args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// The command's exit status goes to the run's status file,
+			// which the subscriber reads and reports.
+			_, err := subscribe.ExecRun(cmd.Context(), args[0], a.stdout, a.stderr)
+			return err
+		},
+	}
+}
+
 // subscribeIO sets where a subscriber keeps its state, runs its command
 // and reports.
 func (a *app) subscribeIO(o subscribe.Options, stateDir string) subscribe.Options {
 	o.StateDir, o.WorkDir = stateDir, a.dir
+	if self, err := os.Executable(); err == nil {
+		o.Runner = []string{self, "subscribe-exec"}
+	}
 	o.Stdout, o.Stderr = a.stdout, a.stderr
 	o.Report = func(e subscribe.Event) {
 		switch e.Kind {

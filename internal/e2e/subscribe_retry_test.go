@@ -45,13 +45,7 @@ func TestSubscribeRetry(t *testing.T) {
 	}
 	cmd, stderr := s.start("--interval", "50ms", "--exec", failing)
 	v2 := s.publish()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "(attempt 3; retrying in") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no third failure: %s", stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitText(t, stderr, "(attempt 3; retrying in", 30*time.Second)
 	if err := os.Remove(broken); err != nil {
 		t.Fatal(err)
 	}

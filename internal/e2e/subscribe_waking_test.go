@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +15,7 @@ import (
 )
 
 // stopSubscriber sends SIGTERM and checks the subscriber exits 0.
-func stopSubscriber(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+func stopSubscriber(t *testing.T, cmd *exec.Cmd, stderr *lockedBuffer) {
 	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -30,12 +30,13 @@
 //     Several pushes that land between two wakes, or while the command
 //     runs, are one delta from the cursor to the newest head.
 //
-// Guarantees: per branch, heads are handled in order; the command runs at
-// least once for every head the cursor moves to (a crash or SIGKILL before
-// the cursor is written runs it again on restart, so the command should be
-// idempotent on (branch, new head); on Linux the command's shell dies with
-// the subscriber, so the two runs never overlap); a failing command is retried with
-// back-off and never skipped; a head that does not descend from the cursor
+// Guarantees: per branch, heads are handled in order; the command runs
+// once for every head the cursor moves to, even across a SIGKILL of the
+// subscriber (it runs in a runner process of its own, and a restarted
+// subscriber adopts the run: see run.go), and at least once if the runner
+// itself dies mid-command, so the command should be idempotent on
+// (branch, new head); a failing command is retried with back-off and
+// never skipped; a head that does not descend from the cursor
 // (a force-push) stops the branch with ErrRewritten unless rewrites are
 // accepted.
 //

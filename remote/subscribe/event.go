@@ -22,6 +22,9 @@ const (
 	Stopped
 	// Retrying: asked to, the subscriber retries its failed branches now.
 	Retrying
+	// Waiting: the subscriber waits for a command that a killed
+	// subscriber started, to take its exit status.
+	Waiting
 )
 
 func (k EventKind) String() string {
@@ -36,6 +39,8 @@ func (k EventKind) String() string {
 		return "stopped"
 	case Retrying:
 		return "retrying"
+	case Waiting:
+		return "waiting"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -89,6 +94,9 @@ func (e Event) String() string {
 	case Handled:
 		return fmt.Sprintf("subscribe %s %s: %s..%s handled", e.Remote, e.Branch, shortOrNothing(e.Old), e.New.Short())
 	case Failed:
+		if e.Attempt == 0 {
+			return fmt.Sprintf("subscribe %s %s: %v", e.Remote, e.Branch, e.Err)
+		}
 		if e.Retry > 0 {
 			return fmt.Sprintf("subscribe %s %s: %v (attempt %d; retrying in %s)", e.Remote, e.Branch, e.Err, e.Attempt, e.Retry)
 		}
@@ -97,6 +105,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("subscribe %s %s: stopped: %v", e.Remote, e.Branch, e.Err)
 	case Retrying:
 		return fmt.Sprintf("subscribe %s: retrying the failed branches now, as asked", e.Remote)
+	case Waiting:
+		return fmt.Sprintf("subscribe %s %s: waiting for the command a killed subscriber started on %s..%s", e.Remote, e.Branch, shortOrNothing(e.Old), e.New.Short())
 	}
 	return e.Kind.String()
 }

@@ -3,12 +3,16 @@
 package subscribe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,4 +72,45 @@ func signalSubscriber(dir, remoteName string) (int, error) {
 		return 0, fmt.Errorf("signalling the subscriber (pid %d): %w", pid, err)
 	}
 	return pid, nil
+}
+
+// runLock is a run's lock file, held (flock) by whoever acts on the run.
+type runLock struct{ f *os.File }
+
+// tryLockRun takes the run's lock if nobody holds it; nil if somebody
+// does.
+func tryLockRun(path string) (*runLock, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &runLock{f: f}, nil
+}
+
+// lockRun waits for the run's lock until ctx ends.
+func lockRun(ctx context.Context, path string) (*runLock, error) {
+	for {
+		l, err := tryLockRun(path)
+		if err != nil || l != nil {
+			return l, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// ownProcessGroup starts cmd in a process group of its own: a signal to
+// the subscriber's group (Ctrl-C in its terminal) does not reach it.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }

@@ -57,6 +57,11 @@ type Options struct {
 	// (.dx/subscribe of the repository).
 	StateDir string
 	WorkDir  string // where the command runs; the current directory when empty
+	// Runner is the argv, without the run record's path, of the process
+	// that runs the command (dx subscribe-exec): a process of its own
+	// survives a SIGKILL of the subscriber, and the restarted subscriber
+	// adopts its run. Empty: in this process (tests).
+	Runner []string
 	// Stdout and Stderr receive the command's output.
 	Stdout, Stderr io.Writer
 	// RetryNow, when it receives, ends the back-off of every failed

@@ -40,12 +40,19 @@ func (s *subscriber) step(ctx context.Context, branch string) error {
 	if err != nil {
 		return s.failed(branch, old, head, err)
 	}
+	// The run's files stay until the cursor has moved: a subscriber
+	// killed before then adopts the run on restart.
+	run := runFilesFor(s.o.StateDir, s.remote, branch)
 	if err := s.runCommand(ctx, branch, old, head, dir); err != nil {
+		_ = run.remove()
 		return s.failed(branch, old, head, err)
 	}
 	s.cursors.Branches[branch] = Cursor{Commit: head, Handled: time.Now().UTC()}
 	if err := s.cursors.save(); err != nil {
 		return s.failed(branch, old, head, fmt.Errorf("saving the cursor: %w", err))
+	}
+	if err := run.remove(); err != nil {
+		return s.failed(branch, old, head, err)
 	}
 	delete(s.retryAt, branch)
 	s.report(Event{Kind: Handled, Remote: s.remote, Branch: branch, Old: old, New: head})

@@ -69,6 +69,9 @@ func Run(ctx context.Context, open Opener, o Options) error {
 			return err
 		}
 	}
+	if err := s.adoptRuns(ctx); err != nil {
+		return err
+	}
 	removeStaleDeltas(o.StateDir, s.remote)
 	wakingCtx, stopWaking := context.WithCancel(ctx)
 	defer stopWaking()
