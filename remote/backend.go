@@ -18,6 +18,9 @@ var (
 	ErrIntegrity = errors.New("integrity check failed")
 	// ErrNonFastForward: a ref update would drop remote commits.
 	ErrNonFastForward = errors.New("non-fast-forward: pull first")
+	// ErrUnreachable: the remote's endpoint did not answer (connection
+	// refused, no such host, timed out); it may answer later.
+	ErrUnreachable = errors.New("endpoint unreachable")
 	// ErrTooLarge: an object is larger than its reader allows (a
 	// damaged or hostile remote).
 	ErrTooLarge = errors.New("object too large")

@@ -397,10 +397,17 @@ func (b *s3Backend) fail(ctx context.Context, op, key string, err error) error {
 		return fmt.Errorf("remote %s: %s: %s", b, what, oneLine(msg))
 	}
 	if cause, ok := netCause(err); ok {
-		return fmt.Errorf("remote %s: cannot reach endpoint %s: %s", b, b.endpoint, cause)
+		return fmt.Errorf("remote %s: cannot reach endpoint %s: %w", b, b.endpoint, unreachableError{cause})
 	}
 	return fmt.Errorf("remote %s: %s: %w", b, what, err)
 }
+
+// unreachableError is a network failure, in a few words; it is
+// ErrUnreachable.
+type unreachableError struct{ cause string }
+
+func (e unreachableError) Error() string        { return e.cause }
+func (e unreachableError) Is(target error) bool { return target == ErrUnreachable }
 
 func inRegion(r string) string {
 	if r == "" {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -181,7 +182,13 @@ func TestSubscribeFailingCommand(t *testing.T) {
 // start runs a long-lived subscriber on main with args.
 func (s *subscription) start(args ...string) (*exec.Cmd, *lockedBuffer) {
 	s.t.Helper()
-	cmd := exec.Command(dxBin, append([]string{"subscribe", "origin", "main"}, args...)...)
+	return s.startRemote("origin", args...)
+}
+
+// startRemote runs a long-lived subscriber on main of remote with args.
+func (s *subscription) startRemote(remote string, args ...string) (*exec.Cmd, *lockedBuffer) {
+	s.t.Helper()
+	cmd := exec.Command(dxBin, append([]string{"subscribe", remote, "main"}, args...)...)
 	cmd.Dir = s.sub.dir
 	cmd.Env = append(os.Environ(), s.sub.env...)
 	stderr := &lockedBuffer{}
@@ -397,5 +404,67 @@ func TestSubscribeIntoCheckedOutBranch(t *testing.T) {
 	}
 	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor none") || !strings.Contains(st, "pending") {
 		t.Fatalf("status: %s", st)
+	}
+}
+
+// TestSubscribeQuickPushes: pushes in quick succession, some landing while
+// the command runs, give deltas in order (one per head or one covering
+// several) that lose no row: applied one after the other to nothing, they
+// make the table of the newest head, row for row.
+func TestSubscribeQuickPushes(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	cmd, stderr := s.start("--interval", "50ms", "--exec", s.command("sleep 0.3"))
+	for i := 0; i < 6; i++ {
+		s.publish()
+	}
+	last := s.pub.head()
+	s.waitCursor(last, 30*time.Second)
+	stopSubscriber(t, cmd, stderr)
+
+	table := map[string]string{} // key → the row as JSON
+	prev := ""
+	for _, l := range s.lines("done") {
+		old, head, _ := strings.Cut(l, " ")
+		if old != prev {
+			t.Fatalf("gap: a delta from %q after one ending at %q", old, prev)
+		}
+		prev = head
+		b, err := os.ReadFile(filepath.Join(s.deltas, head+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var c struct {
+				Change string            `json:"change"`
+				Key    []string          `json:"key"`
+				New    map[string]string `json:"new"`
+			}
+			if err := json.Unmarshal([]byte(line), &c); err != nil {
+				t.Fatalf("delta line %q: %v", line, err)
+			}
+			k := strings.Join(c.Key, ",")
+			if c.Change == "removed" {
+				delete(table, k)
+				continue
+			}
+			row, _ := json.Marshal(c.New)
+			table[k] = string(row)
+		}
+	}
+	t.Logf("%d pushes, %d deltas", s.version, len(s.lines("done")))
+	want := map[string]string{}
+	csv := strings.Split(strings.TrimSpace(s.sub.ok("cat", last+":t.csv")), "\n")
+	for _, line := range csv[1:] {
+		id, v, _ := strings.Cut(line, ",")
+		row, _ := json.Marshal(map[string]string{"id": id, "v": v})
+		want[id] = string(row)
+	}
+	if len(table) != len(want) {
+		t.Fatalf("the deltas make %d rows, the newest head has %d", len(table), len(want))
+	}
+	for k, row := range want {
+		if table[k] != row {
+			t.Fatalf("row %s: the deltas make %s, the newest head has %s", k, table[k], row)
+		}
 	}
 }

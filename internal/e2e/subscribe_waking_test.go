@@ -138,3 +138,36 @@ func TestSubscribeEventsAreHints(t *testing.T) {
 	}
 	stopSubscriber(t, cmd, stderr)
 }
+
+// TestSubscribeRemoteErrors: wrong credentials and an unreachable endpoint
+// are one line each: with --once, exit 1 and the cursor unmoved; running,
+// a report with its retry, and the subscriber keeps going.
+func TestSubscribeRemoteErrors(t *testing.T) {
+	srv := s3test.Start(t)
+	rs := s3Remote(t, srv)
+	s := newSubscription(t, rs)
+	good := s.sub.env
+	s.sub.env = []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=wrong-secret", "AWS_REGION=us-east-1"}
+	res := s.sub.fails("access denied", "subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	if res.code != 1 {
+		t.Fatalf("wrong credentials: exit %d, want 1", res.code)
+	}
+	s.sub.env = good
+	s.sub.ok("remote", "add", "down", "s3://"+rs.bkt+"/team/ds", "--endpoint", "http://127.0.0.1:1", "--path-style")
+	res = s.sub.fails("cannot reach endpoint", "subscribe", "down", "main", "--once", "--exec", s.command("true"))
+	if res.code != 1 {
+		t.Fatalf("unreachable endpoint: exit %d, want 1", res.code)
+	}
+	if got := s.lines("start"); len(got) != 0 {
+		t.Fatalf("a command ran: %q", got)
+	}
+	cmd, stderr := s.startRemote("down", "--interval", "50ms", "--exec", s.command("true"))
+	waitText(t, stderr, "cannot reach endpoint 127.0.0.1:1", 60*time.Second)
+	waitText(t, stderr, "retrying in", 60*time.Second)
+	stopSubscriber(t, cmd, stderr)
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if strings.Count(l, "dx:") > 1 {
+			t.Fatalf("a report spans two messages: %q", l)
+		}
+	}
+}

@@ -47,12 +47,7 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	}
 	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{},
 		refs: map[string]remote.Ref{}}
-	err := open(ctx, func(r Repo) error {
-		var err error
-		s.remote, s.be, err = r.OpenRemote(ctx, o.Remote)
-		return err
-	})
-	if err != nil {
+	if ok, err := s.openRemote(ctx); !ok {
 		return err
 	}
 	release, err := lockRemote(o.StateDir, s.remote)
@@ -90,6 +85,34 @@ func Run(ctx context.Context, open Opener, o Options) error {
 		}
 		if !s.sleep(ctx) {
 			return nil
+		}
+	}
+}
+
+// openRemote opens the remote. A long-running subscriber whose remote
+// cannot be reached says so and tries again with back-off, until ctx ends
+// (false, nil); any other error, or one with Once, is returned.
+func (s *subscriber) openRemote(ctx context.Context) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		err := s.open(ctx, func(r Repo) error {
+			var err error
+			s.remote, s.be, err = r.OpenRemote(ctx, s.o.Remote)
+			return err
+		})
+		if err == nil {
+			return true, nil
+		}
+		if s.o.Once || !errors.Is(err, remote.ErrUnreachable) || ctx.Err() != nil {
+			return false, err
+		}
+		wait := backoff(attempt)
+		s.report(Event{Kind: Failed, Remote: s.o.Remote, Branch: strings.Join(s.o.Branches, ", "), Attempt: attempt, Retry: wait, Err: err})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, nil
+		case <-t.C:
 		}
 	}
 }
