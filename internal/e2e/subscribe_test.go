@@ -392,18 +392,40 @@ func TestSubscribeSignalFinishesStep(t *testing.T) {
 	}
 }
 
-// TestSubscribeIntoCheckedOutBranch: --into refuses to move the branch the
-// worktree has checked out (its files would be left behind), and runs
-// nothing.
+// TestSubscribeIntoCheckedOutBranch: --into the branch the worktree has
+// checked out moves its files too when the worktree is clean; with local
+// changes it moves nothing, runs nothing and exits 3.
 func TestSubscribeIntoCheckedOutBranch(t *testing.T) {
 	s := newSubscription(t, fileRemote(t))
-	s.publish() // the clone's main is behind
-	s.sub.fails("branch main is checked out", "subscribe", "origin", "main", "--once", "--into", "main", "--exec", s.command("true"))
-	if got := s.lines("start"); len(got) != 0 {
-		t.Fatalf("ran: %q", got)
+	v2 := s.publish() // the clone's main is behind
+	s.sub.ok("subscribe", "origin", "main", "--once", "--into", "main", "--exec", s.command("true"))
+	if got := s.sub.head(); got != v2 {
+		t.Fatalf("HEAD %s, want %s", got, v2)
 	}
-	if st := s.sub.ok("subscribe", "--status"); !strings.Contains(st, "cursor none") || !strings.Contains(st, "pending") {
-		t.Fatalf("status: %s", st)
+	want := s.pub.ok("cat", "HEAD:t.csv")
+	if got, err := os.ReadFile(filepath.Join(s.sub.dir, "t.csv")); err != nil || string(got) != want {
+		t.Fatalf("the worktree's t.csv was not updated (%v)", err)
+	}
+	if st := s.sub.ok("status", "--json"); strings.Contains(st, "t.csv") {
+		t.Fatalf("status after the update: %s", st)
+	}
+
+	// A worktree with changes is left alone: nothing moves, nothing runs,
+	// exit 3 as for a merge.
+	s.sub.write("t.csv", "id,v\n1,mine\n")
+	s.publish()
+	res := s.sub.fails("the worktree has changes (t.csv)", "subscribe", "origin", "main", "--once", "--into", "main", "--exec", s.command("true"))
+	if res.code != 3 {
+		t.Fatalf("exit %d, want 3", res.code)
+	}
+	if got := s.sub.head(); got != v2 {
+		t.Fatalf("HEAD moved to %s with local changes", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(s.sub.dir, "t.csv")); string(got) != "id,v\n1,mine\n" {
+		t.Fatalf("local change lost: %q", got)
+	}
+	if got := s.lines("start"); len(got) != 1 {
+		t.Fatalf("runs %q, want only the first", got)
 	}
 }
 

@@ -82,20 +82,8 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	status, err := r.Status(ctx)
-	if err != nil {
+	if err := r.requireClean(ctx, "merge:"); err != nil {
 		return nil, err
-	}
-	if !status.Clean() {
-		paths := make([]string, 0, 3)
-		for i, c := range status.Changes {
-			if i == 3 {
-				paths = append(paths, fmt.Sprintf("and %d more", len(status.Changes)-3))
-				break
-			}
-			paths = append(paths, c.Path)
-		}
-		return nil, fmt.Errorf("merge: the worktree has changes (%s); commit your changes first: %w", strings.Join(paths, ", "), ErrLocalChanges)
 	}
 	res := &MergeResult{Theirs: theirs.ID}
 	base := dag.ZeroID
@@ -418,4 +406,25 @@ func withExtraSteps(plan, extra []planStep) []planStep {
 		kept = append(kept, s)
 	}
 	return append(kept, extra...)
+}
+
+// requireClean refuses, with ErrLocalChanges, a worktree that has
+// changes, naming a few; what says who refuses ("merge:").
+func (r *Repo) requireClean(ctx context.Context, what string) error {
+	status, err := r.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if status.Clean() {
+		return nil
+	}
+	paths := make([]string, 0, 3)
+	for i, c := range status.Changes {
+		if i == 3 {
+			paths = append(paths, fmt.Sprintf("and %d more", len(status.Changes)-3))
+			break
+		}
+		paths = append(paths, c.Path)
+	}
+	return fmt.Errorf("%s the worktree has changes (%s); commit your changes first: %w", what, strings.Join(paths, ", "), ErrLocalChanges)
 }

@@ -95,8 +95,9 @@ func (r *Repo) createRef(ctx context.Context, kind, prefix, name, rev string) (d
 
 // AdvanceBranch moves the branch name forward to the commit to, creating
 // it if missing, and returns where it was. A branch holding commits that to
-// does not contain is left alone (store.ErrRefChanged), and so is the
-// checked-out branch, whose files would no longer match it.
+// does not contain is left alone (store.ErrRefChanged). The checked-out
+// branch moves with its files, as a fast-forward merge, when the worktree
+// is clean, and is left alone (ErrLocalChanges) when it is not.
 func (r *Repo) AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.ID, error) {
 	if err := validShortName("branch", name); err != nil {
 		return dag.ZeroID, err
@@ -109,13 +110,6 @@ func (r *Repo) AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.I
 	if cur == to {
 		return cur, nil
 	}
-	h, err := r.Store.Head(ctx)
-	if err != nil {
-		return dag.ZeroID, err
-	}
-	if !h.Detached() && h.Ref == ref {
-		return cur, fmt.Errorf("branch %s is checked out; moving it would leave its files behind (check out another branch first)", name)
-	}
 	if !cur.IsZero() {
 		ok, err := r.IsAncestor(ctx, cur, to)
 		if err != nil {
@@ -125,7 +119,44 @@ func (r *Repo) AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.I
 			return cur, fmt.Errorf("branch %s (%s) has commits %s lacks: %w", name, cur.Short(), to.Short(), store.ErrRefChanged)
 		}
 	}
+	h, err := r.Store.Head(ctx)
+	if err != nil {
+		return dag.ZeroID, err
+	}
+	if !h.Detached() && h.Ref == ref {
+		return cur, r.fastForwardCheckedOut(ctx, h, cur, to)
+	}
 	return cur, r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: cur, New: to}}, nil, "subscribe: fast-forward")
+}
+
+// fastForwardCheckedOut moves the checked-out branch from cur to to, a
+// descendant, and the worktree's files with it, as a fast-forward merge
+// does. A worktree with changes, or a merge in progress, is refused
+// before anything moves.
+func (r *Repo) fastForwardCheckedOut(ctx context.Context, h store.Head, cur, to dag.ID) error {
+	name := strings.TrimPrefix(h.Ref, "refs/heads/")
+	if st, err := r.LoadMergeState(); err != nil {
+		return err
+	} else if st != nil {
+		return fmt.Errorf("branch %s is checked out: %w", name, ErrMergeInProgress)
+	}
+	if err := r.requireClean(ctx, "branch "+name+" is checked out and its files would move, but"); err != nil {
+		return err
+	}
+	var fromTree dag.ID
+	if !cur.IsZero() {
+		c, err := dag.LoadCommit(ctx, r.Store, cur)
+		if err != nil {
+			return err
+		}
+		fromTree = c.Tree
+	}
+	next, err := dag.LoadCommit(ctx, r.Store, to)
+	if err != nil {
+		return err
+	}
+	move := branchMove{head: h, from: cur, to: to, fromTree: fromTree, toTree: next.Tree, why: "subscribe: fast-forward"}
+	return r.moveTo(ctx, move, &MergeResult{})
 }
 
 // DeleteBranch deletes a branch. Unless force, it refuses to delete the
