@@ -88,10 +88,24 @@ step dx clone "file://$team/remote" copy
 cd copy
 step dx log --oneline -n 3
 step dx model list
-say "A teammate fixes a row and pushes; only the changed chunk travels."
+say "In another region, a subscriber follows main: on each new head it fetches only the new data and runs a command on the delta."
+cd "$team"
+step dx clone "file://$team/remote" edge
+cd edge
+react='echo "subscriber: $DX_BRANCH $(echo "$DX_OLD" | cut -c1-12)..$(echo "$DX_NEW" | cut -c1-12): $(wc -l < "$DX_DELTA/rows/data/users.csv.jsonl") rows in the delta" | tee -a ../reactions.log'
+step dx subscribe origin main --once --exec "$react"
+printf '\n\033[1m$ dx subscribe origin main --exec "$react" &\033[0m\n'
+"$DX" subscribe origin main --interval 200ms --exec "$react" &
+subscriber=$!
+sleep 0.5
+cd "$team/copy"
+say "A teammate fixes a row and pushes; only the changed chunk travels, and the subscriber reacts."
 sed -i 's/^7,user7,/7,USER7,/' data/users.csv
 step dx commit -m "Fix user 7"
 step dx push
+for _ in $(seq 1 100); do [ "$(wc -l < "$team/reactions.log")" -ge 2 ] && break; sleep 0.1; done
+kill -TERM "$subscriber"; wait "$subscriber"
+step dx -C "$team/edge" subscribe --status
 cd "$work"
 step dx pull
 step dx diff --rows HEAD~1 HEAD
