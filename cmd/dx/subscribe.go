@@ -72,6 +72,8 @@ func (a *app) subscribeCmd() *cobra.Command {
 	c.Flags().BoolVar(&o.follow.Once, "once", false, "handle what is new once, then exit")
 	c.Flags().DurationVar(&o.follow.Interval, "interval", subscribe.DefaultInterval, "how often to list the remote's events/ when it offers no notifications")
 	c.Flags().DurationVar(&o.follow.RefsInterval, "refs-interval", subscribe.DefaultRefsInterval, "the longest time between two reads of the followed refs")
+	c.Flags().BoolVar(&o.follow.Poll, "poll", false, "list events/ every --interval even where the server offers notifications")
+	c.Flags().StringVar(&o.follow.From, "from", "", "a branch without a cursor starts after this commit: head (only what is pushed next) or a full commit id")
 	c.Flags().StringVar(&o.follow.Into, "into", "", "move this local branch forward to each new head too")
 	c.Flags().BoolVar(&o.follow.AcceptRewrites, "accept-rewrites", false, "follow a branch rewritten on the remote (force-pushed)")
 	c.Flags().BoolVar(&o.status, "status", false, "list the cursors, their last errors and what is pending")

@@ -171,3 +171,36 @@ func TestSubscribeRemoteErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribePollOnMinIO: --poll lists events/ even where MinIO offers
+// notifications, and a push is handled through it (refs read hourly).
+func TestSubscribePollOnMinIO(t *testing.T) {
+	srv := s3test.Start(t)
+	s := newSubscription(t, s3Remote(t, srv))
+	v1 := s.pub.head()
+	cmd, stderr := s.start("--poll", "--interval", "100ms", "--refs-interval", "1h", "--exec", s.command("true"))
+	s.waitFor("done", " "+v1, 1, 20*time.Second)
+	v2 := s.publish()
+	s.waitFor("done", v1+" "+v2, 1, 20*time.Second)
+	stopSubscriber(t, cmd, stderr)
+	if !strings.Contains(stderr.String(), "by polling events/ every 100ms") {
+		t.Fatalf("start line: %s", stderr)
+	}
+}
+
+// TestSubscribeFromHead: --from head starts a branch without a cursor at
+// the remote's head: nothing runs on what is there, only on what comes.
+func TestSubscribeFromHead(t *testing.T) {
+	s := newSubscription(t, fileRemote(t))
+	v1 := s.pub.head()
+	s.sub.ok("subscribe", "origin", "main", "--once", "--from", "head", "--exec", s.command("true"))
+	if got := s.lines("start"); len(got) != 0 {
+		t.Fatalf("ran on what was there: %q", got)
+	}
+	v2 := s.publish()
+	s.sub.ok("subscribe", "origin", "main", "--once", "--from", "head", "--exec", s.command("true"))
+	if got := s.lines("done"); len(got) != 1 || got[0] != v1+" "+v2 {
+		t.Fatalf("log %q, want one delta %s..%s", got, v1, v2)
+	}
+	s.sub.fails("want head or a full commit id", "subscribe", "origin", "main", "--once", "--from", "yesterday", "--exec", "true")
+}

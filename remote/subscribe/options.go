@@ -50,6 +50,13 @@ type Options struct {
 	// which catch a head whose event was lost; DefaultRefsInterval when
 	// zero.
 	RefsInterval time.Duration
+	// Poll lists events/ every Interval even where the server offers
+	// bucket notifications.
+	Poll bool
+	// From starts a branch that has no cursor yet after this commit
+	// rather than from nothing: "head" is the remote's head at start
+	// (only what is pushed next is handled), else a full commit id.
+	From string
 	// AcceptRewrites follows a branch whose new head does not descend
 	// from the cursor, handling the delta from the cursor to it.
 	AcceptRewrites bool
@@ -85,6 +92,11 @@ func (o *Options) Validate() error {
 	}
 	if o.Interval < 0 {
 		return fmt.Errorf("subscribe: interval %s is negative", o.Interval)
+	}
+	if o.From != "" && o.From != "head" {
+		if _, err := dag.ParseID(o.From); err != nil {
+			return fmt.Errorf("subscribe: --from %q: want head or a full commit id", o.From)
+		}
 	}
 	if o.RefsInterval < 0 {
 		return fmt.Errorf("subscribe: refs interval %s is negative", o.RefsInterval)

@@ -67,6 +67,9 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	if err := s.adoptRuns(ctx); err != nil {
 		return err
 	}
+	if err := s.startFrom(ctx); err != nil {
+		return err
+	}
 	removeStaleDeltas(o.StateDir, s.remote)
 	wakingCtx, stopWaking := context.WithCancel(ctx)
 	defer stopWaking()
@@ -115,6 +118,35 @@ func (s *subscriber) openRemote(ctx context.Context) (bool, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// startFrom gives each followed branch without a cursor the cursor
+// o.From names, if any: it then handles only what comes after.
+func (s *subscriber) startFrom(ctx context.Context) error {
+	if s.o.From == "" {
+		return nil
+	}
+	moved := false
+	for _, branch := range s.o.Branches {
+		if _, ok := s.cursors.Branches[branch]; ok {
+			continue
+		}
+		from, err := dag.ParseID(s.o.From)
+		if s.o.From == "head" {
+			var ref remote.Ref
+			ref, err = remote.ReadRef(ctx, s.be, "refs/heads/"+branch)
+			from = ref.ID
+		}
+		if err != nil {
+			return fmt.Errorf("subscribe %s %s: --from %s: %w", s.remote, branch, s.o.From, err)
+		}
+		s.cursors.Branches[branch] = Cursor{Commit: from}
+		moved = true
+	}
+	if !moved {
+		return nil
+	}
+	return s.cursors.save()
 }
 
 // wake handles each followed branch once, unless it is stopped or waiting

@@ -67,7 +67,7 @@ func (s *subscriber) startWaking(ctx context.Context) {
 	if s.o.Once {
 		return
 	}
-	if n, ok := s.be.(notifier); ok {
+	if n, ok := s.be.(notifier); ok && !s.o.Poll {
 		notes, err := n.Listen(ctx, eventsPrefix)
 		if err == nil {
 			w.notes = notes
