@@ -146,6 +146,8 @@ func (b *bench) runRemote(ctx context.Context) {
 	root := filepath.Join(b.cfg.dir, "dxbench-remote")
 	os.RemoveAll(root)
 	defer b.cleanup(root)
+	// The regions benchmark reads the server's request counters.
+	os.Setenv("MINIO_PROMETHEUS_AUTH_TYPE", "public")
 	srv, err := startMinio(ctx, bin, filepath.Join(root, "minio"))
 	if err != nil {
 		rr.Status, rr.Error = "failed", "starting MinIO: "+err.Error()
@@ -460,6 +462,9 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 				logf("  dx pull: %.2fs, received %s in %d requests; verify: %s", r.Seconds, human(pj.Fetch.BytesRead), pj.Fetch.Requests, dx.PullVerify)
 			}
 		}
+	}
+	if ds.name == "table" && ok(dx) && dx.PullVerify == "OK" {
+		b.subscribeBench(ctx, srv, rn, src, clone, ds.tablePath)
 	}
 	b.cleanup(clone)
 	if ok(restic) {

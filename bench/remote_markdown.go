@@ -92,4 +92,5 @@ func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
 			p("\n\n")
 		}
 	}
+	rep.subscribeMarkdown(p)
 }

@@ -12,6 +12,8 @@ type RemoteReport struct {
 	AWS      PeerInfo        `json:"aws_cli"`
 	Restic   PeerInfo        `json:"restic"`
 	Datasets []*RemoteResult `json:"datasets"`
+	// Subscribe is the regions benchmark, run on the table's repositories.
+	Subscribe *SubscribeReport `json:"subscribe,omitempty"`
 }
 
 // RemoteResult is one dataset's remote numbers, one row per tool (dx,

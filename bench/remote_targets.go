@@ -91,4 +91,5 @@ func (rep *Report) evaluateRemote(add func(target, ds, result, format string, ar
 			}
 		}
 	}
+	rep.evaluateSubscribe(add)
 }
