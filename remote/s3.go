@@ -57,8 +57,9 @@ type s3Backend struct {
 
 var _ Backend = (*s3Backend)(nil)
 
-// openS3 builds the S3 client for c. minio.New does no I/O.
-func openS3(c Config, loc location) (*s3Backend, error) {
+// s3Endpoint is the endpoint c reaches: its own, else the environment's,
+// else AWS.
+func s3Endpoint(c Config, loc location) (string, error) {
 	ep := c.Endpoint
 	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
 		if ep != "" {
@@ -67,12 +68,21 @@ func openS3(c Config, loc location) (*s3Backend, error) {
 		if env := strings.TrimSpace(os.Getenv(v)); env != "" {
 			var err error
 			if ep, err = normalizeEndpoint(env); err != nil {
-				return nil, fmt.Errorf("remote %s: $%s: %w", loc, v, err)
+				return "", fmt.Errorf("remote %s: $%s: %w", loc, v, err)
 			}
 		}
 	}
 	if ep == "" {
 		ep = "s3.amazonaws.com"
+	}
+	return ep, nil
+}
+
+// openS3 builds the S3 client for c. minio.New does no I/O.
+func openS3(c Config, loc location) (*s3Backend, error) {
+	ep, err := s3Endpoint(c, loc)
+	if err != nil {
+		return nil, err
 	}
 	host, insecure, explicit := endpointAddr(ep)
 	if !explicit {
