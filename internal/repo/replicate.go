@@ -74,7 +74,11 @@ func Replicate(ctx context.Context, o ReplicateOptions) (*replicate.Result, erro
 func replicaConfig(dir string, s ReplicaSide) (remote.Config, string, error) {
 	if strings.Contains(s.Arg, "://") || strings.HasPrefix(s.Arg, ".") || strings.ContainsRune(s.Arg, '/') ||
 		strings.ContainsRune(s.Arg, filepath.Separator) {
-		c, err := remote.Config{URL: s.Arg, Endpoint: s.Endpoint, Region: s.Region, PathStyle: s.PathStyle}.Normalize()
+		c := remote.Config{URL: s.Arg, Endpoint: s.Endpoint, Region: s.Region}
+		// --path-style names how to reach the S3 sides; a directory
+		// has no buckets.
+		c.PathStyle = s.PathStyle && strings.HasPrefix(strings.ToLower(strings.TrimSpace(s.Arg)), "s3:")
+		c, err := c.Normalize()
 		return c, "", err
 	}
 	if s.Endpoint != "" || s.Region != "" {
