@@ -83,9 +83,9 @@ type Result struct {
 // Replicate copies to dst what the chosen refs of src need that dst
 // lacks, then moves dst's refs (see the package comment for the order
 // and what a crash leaves). A ref that diverged on dst is left as it was
-// and reported, and the error wraps ErrDiverged; the other refs move. A
-// Result is returned with every error that comes after the refs were
-// read.
+// and reported, and the error wraps ErrDiverged; the other refs move.
+// The Result comes with no error or that one; any other error stops the
+// run (rerun it) and comes alone.
 func Replicate(ctx context.Context, src, dst remote.Backend, o Options) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -94,14 +94,11 @@ func Replicate(ctx context.Context, src, dst remote.Backend, o Options) (*Result
 	csrc, cdst := &counting{Backend: src}, &counting{Backend: dst}
 	res := &Result{}
 	err := replicate(ctx, csrc, cdst, o, res)
-	res.Src, res.Dst = csrc.snapshot(), cdst.snapshot()
-	if res.Refs == nil {
+	if err != nil {
 		return nil, err
 	}
-	if err == nil {
-		err = diverged(dst, res.Refs)
-	}
-	return res, err
+	res.Src, res.Dst = csrc.snapshot(), cdst.snapshot()
+	return res, diverged(dst, res.Refs)
 }
 
 func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Result) error {
@@ -213,8 +210,17 @@ func moveRefs(ctx context.Context, dst remote.Backend, refs []RefResult, now fun
 		}
 		_, err := remote.SwapRef(ctx, dst, rr.Name, rr.tag, rr.New)
 		if errors.Is(err, remote.ErrPrecondition) {
-			rr.Status, rr.Reason = Diverged, "it moved on the destination during the replication"
-			continue
+			// A retried request can report a write that landed as
+			// lost: the ref says which.
+			cur, rerr := remote.ReadRef(ctx, dst, rr.Name)
+			if rerr != nil {
+				return rerr
+			}
+			if cur.ID != rr.New {
+				rr.Status, rr.Reason = Diverged, "it moved on the destination during the replication"
+				continue
+			}
+			err = nil
 		}
 		if err != nil {
 			return err

@@ -221,17 +221,25 @@ func TestReplicateCopiesWhatIsNew(t *testing.T) {
 	}
 }
 
+// replicated is a store and two directory remotes, the second a replica
+// of the first, whose main is c1.
+func replicated(t *testing.T) (st *store.Store, a, b remote.Backend, c1 dag.ID) {
+	t.Helper()
+	st = openStore(t)
+	a, b = openDir(t), openDir(t)
+	c1 = commit(t, st, 1, 4, dag.ZeroID)
+	push(t, st, a, "refs/heads/main", c1)
+	if _, err := Replicate(context.Background(), a, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return st, a, b, c1
+}
+
 // TestReplicateDiverged: a destination branch that moved on its own is
 // left as it was, reported, and the other branches still move.
 func TestReplicateDiverged(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	a, b := openDir(t), openDir(t)
-	c1 := commit(t, st, 1, 4, dag.ZeroID)
-	push(t, st, a, "refs/heads/main", c1)
-	if _, err := Replicate(ctx, a, b, Options{}); err != nil {
-		t.Fatal(err)
-	}
+	st, a, b, c1 := replicated(t)
 	other := commit(t, st, 7, 4, c1)
 	push(t, st, b, "refs/heads/main", other) // moved on B on its own
 	push(t, st, a, "refs/heads/main", commit(t, st, 2, 4, c1))
@@ -379,5 +387,50 @@ func TestReplicateInterrupted(t *testing.T) {
 		if len(sizes(t, b, "packs/")) != len(sizes(t, a, "packs/")) {
 			t.Fatalf("after write %d: packs differ", n)
 		}
+	}
+}
+
+// racer moves a ref of its backend the first time an index is written, as
+// another writer would in the middle of a replication.
+type racer struct {
+	remote.Backend
+	once     sync.Once
+	ref      string
+	to       dag.ID
+	swapErrs error
+}
+
+func (r *racer) Put(ctx context.Context, key string, rd io.Reader, size int64) error {
+	if strings.HasPrefix(key, remote.IndexPrefix) {
+		r.once.Do(func() {
+			cur, err := remote.ReadRef(ctx, r.Backend, r.ref)
+			if err == nil {
+				_, err = remote.SwapRef(ctx, r.Backend, r.ref, cur.Tag, r.to)
+			}
+			r.swapErrs = err
+		})
+	}
+	return r.Backend.Put(ctx, key, rd, size)
+}
+
+// TestReplicateLosesRace: a destination ref that moves while the packs
+// are copied is not overwritten: the swap loses and the ref is reported
+// as diverged.
+func TestReplicateLosesRace(t *testing.T) {
+	ctx := context.Background()
+	st, a, b, c1 := replicated(t)
+	other := commit(t, st, 9, 2, c1)
+	push(t, st, b, "refs/heads/other", other)
+	push(t, st, a, "refs/heads/main", commit(t, st, 2, 4, c1))
+	r := &racer{Backend: b, ref: "refs/heads/main", to: other}
+	res, err := Replicate(ctx, a, r, Options{Refs: []string{"main"}})
+	if r.swapErrs != nil {
+		t.Fatal(r.swapErrs)
+	}
+	if !errors.Is(err, ErrDiverged) || res.Refs[0].Status != Diverged {
+		t.Fatalf("err %v, want main diverged", err)
+	}
+	if refs := checkValid(t, b); refs["refs/heads/main"] != other {
+		t.Fatal("the ref that moved meanwhile was overwritten")
 	}
 }
