@@ -190,6 +190,9 @@ func TestReplicateRegions(t *testing.T) {
 	writeBytes(t, w.path("blobs/r.bin"), randomBytes(3, 3<<20))
 	w.ok("commit", "-m", "v1")
 	w.ok("tag", "v1")
+	model := filepath.Join(t.TempDir(), "model.bin")
+	writeBytes(t, model, randomBytes(5, 1<<20))
+	w.ok("model", "register", "churn", "--artifact", model, "--data", "HEAD:data/t.csv")
 	w.ok("push", "a", "--all")
 
 	check := func(what string) {
@@ -209,8 +212,8 @@ func TestReplicateRegions(t *testing.T) {
 		if d := diffManifests(manifest(t, w.dir), manifest(t, c.dir)); len(d) > 0 {
 			t.Fatalf("%s: a clone of B differs: %v", what, d)
 		}
-		if !strings.Contains(c.ok("tag"), "v1") {
-			t.Fatalf("%s: the tag did not travel", what)
+		if !strings.Contains(c.ok("tag"), "v1") || !strings.Contains(c.ok("model", "list"), "churn") {
+			t.Fatalf("%s: the tag or the model did not travel", what)
 		}
 	}
 	check("first run")
@@ -225,23 +228,28 @@ func TestReplicateRegions(t *testing.T) {
 	rep := replicateJSONOf(t, w.ok("replicate", "a", "b", "--all", "--json"))
 	reqs, writes := g.bProxy.reset()
 	t.Logf("nothing new: A %+v; B %d HTTP requests (%+v)", rep.Src, reqs, rep.Dst)
-	if rep.PackBytes != 0 || rep.Src.List != 1 || rep.Src.Get != 2 || rep.Src.Put != 0 ||
-		rep.Dst.List != 0 || rep.Dst.Get != 2 || rep.Dst.Put != 0 {
+	if rep.PackBytes != 0 || rep.Src.List != 1 || rep.Src.Get != 3 || rep.Src.Put != 0 ||
+		rep.Dst.List != 0 || rep.Dst.Get != 3 || rep.Dst.Put != 0 {
 		t.Fatalf("a run with nothing new: %+v", rep)
 	}
 	// On the wire: the opening check (one LIST of at most one key) and
-	// the two GETs.
-	if reqs != 3 || writes != 0 {
+	// a GET per ref (main, v1, churn).
+	if reqs != 4 || writes != 0 {
 		t.Fatalf("a run with nothing new made %d requests (%d writes) to B", reqs, writes)
 	}
 
 	// Region B to a directory, by URLs, outside any repository.
 	dirC := remoteSetup{name: "file", dir: filepath.Join(t.TempDir(), "c")}
 	dirC.url = "file://" + dirC.dir
-	out := runDxEnv(t, t.TempDir(), nil, g.b.env, "replicate", g.b.url, dirC.url, "--all",
+	cacheHome := t.TempDir()
+	out := runDxEnv(t, t.TempDir(), nil, append(g.b.env, "XDG_CACHE_HOME="+cacheHome), "replicate", g.b.url, dirC.url, "--all",
 		"--src-endpoint", "http://"+g.b.srv.Endpoint, "--path-style")
 	if out.code != 0 {
 		t.Fatalf("replicate to a directory: exit %d: %s", out.code, out.stderr)
+	}
+	// The indexes of remotes named by URL are cached for the next run.
+	if idx, _ := filepath.Glob(filepath.Join(cacheHome, "dx", "remotes", "*", "index", "*.idx")); len(idx) == 0 {
+		t.Fatal("no index cached for the URL remotes")
 	}
 	if n, _ := lacking(objectSizes(t, g.b, "packs/"), objectSizes(t, dirC, "packs/")); n != 0 {
 		t.Fatalf("%d packs of B did not reach the directory", n)
@@ -428,4 +436,55 @@ func TestReplicateErrors(t *testing.T) {
 	res := runDxEnv(t, t.TempDir(), nil, srv.Env(), "replicate", "origin", "b")
 	checkFailure(t, res, "not a URL", []string{"replicate"})
 	w.ok("replicate", "origin", "b")
+}
+
+// TestReplicateRefusesDamage: a directory remote as the source whose
+// packs were damaged (a flipped byte, a truncated pack) is refused with
+// one line, and no ref of the destination names what failed.
+func TestReplicateRefusesDamage(t *testing.T) {
+	src := fileRemote(t)
+	dst := s3Remote(t, s3test.Start(t))
+	w := src.repo(t)
+	w.env = dst.env
+	w.ok(append([]string{"remote", "add", "b", dst.url}, dst.flags...)...)
+	w.write("a.txt", "a\n")
+	w.ok("commit", "-m", "base")
+	w.ok("push", "origin")
+	w.ok("replicate", "origin", "b")
+	base := objectSizes(t, src, "packs/")
+	writeBytes(t, w.path("big.bin"), randomBytes(6, 2<<20))
+	w.ok("commit", "-m", "big")
+	w.ok("push", "origin")
+	var newest string
+	for k, n := range objectSizes(t, src, "packs/") {
+		if _, ok := base[k]; !ok && n > 1<<20 {
+			newest = filepath.Join(src.dir, filepath.FromSlash(k))
+		}
+	}
+	raw, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refsBefore := fmt.Sprint(objectSizes(t, dst, "refs/heads/"))
+	damaged := append([]byte(nil), raw...)
+	damaged[len(damaged)/2] ^= 0x40
+	writeBytes(t, newest, damaged)
+	w.exits(exitError, "integrity check failed", "replicate", "origin", "b")
+	writeBytes(t, newest, raw[:len(raw)-100])
+	w.exits(exitError, "its index says", "replicate", "origin", "b")
+	if got := fmt.Sprint(objectSizes(t, dst, "refs/heads/")); got != refsBefore {
+		t.Fatalf("B's refs moved: %s, were %s", got, refsBefore)
+	}
+	c := dst.clone(t)
+	c.ok("fsck")
+	if strings.Contains(c.ok("log", "--oneline"), "big") {
+		t.Fatal("B names the commit whose data failed")
+	}
+	writeBytes(t, newest, raw)
+	w.ok("replicate", "origin", "b")
+	c = dst.clone(t)
+	c.ok("fsck")
+	if d := diffManifests(manifest(t, w.dir), manifest(t, c.dir)); len(d) > 0 {
+		t.Fatalf("a clone of B differs: %v", d)
+	}
 }

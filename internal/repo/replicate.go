@@ -2,6 +2,8 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -79,7 +81,10 @@ func replicaConfig(dir string, s ReplicaSide) (remote.Config, string, error) {
 		// has no buckets.
 		c.PathStyle = s.PathStyle && strings.HasPrefix(strings.ToLower(strings.TrimSpace(s.Arg)), "s3:")
 		c, err := c.Normalize()
-		return c, "", err
+		if err != nil {
+			return c, "", err
+		}
+		return c, urlCache(c), nil
 	}
 	if s.Endpoint != "" || s.Region != "" {
 		return remote.Config{}, "", fmt.Errorf("replicate: remote %s has its own endpoint and region; the flags apply to URLs", s.Arg)
@@ -104,6 +109,25 @@ func replicaConfig(dir string, s ReplicaSide) (remote.Config, string, error) {
 		return remote.Config{}, "", fmt.Errorf("remote index cache: %w", err)
 	}
 	return c, cache, nil
+}
+
+// urlCache is where the pack indexes of a remote named by URL are cached
+// between runs: under the user's cache directory, by the remote's
+// identity. Indexes are immutable and checked against the remote's listing
+// on every load, so a stale cache costs nothing but disk. Empty when there
+// is no cache directory: each run then reads the indexes again.
+func urlCache(c remote.Config) string {
+	id, err := c.Identity()
+	base, cerr := os.UserCacheDir()
+	if err != nil || cerr != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(id))
+	dir := filepath.Join(base, "dx", "remotes", hex.EncodeToString(sum[:12]), "index")
+	if os.MkdirAll(dir, 0o777) != nil {
+		return ""
+	}
+	return dir
 }
 
 // openChecked opens a remote and makes one cheap request, so that wrong
