@@ -76,6 +76,7 @@ func (c *copier) body(ctx context.Context, pp *packPlan) error {
 	}
 	key := remote.PackKey(pp.id)
 	var r io.Reader
+	var k *checked
 	if pp.meta {
 		f, err := os.Open(pp.file)
 		if err != nil {
@@ -93,9 +94,13 @@ func (c *copier) body(ctx context.Context, pp *packPlan) error {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v: %w", c.src, remote.IndexKey(pp.id), err, remote.ErrIntegrity)
 		}
-		r = &streamProgress{r: &checked{r: rc, c: ck, src: c.src, pp: pp}, bar: c.bar}
+		k = &checked{r: rc, c: ck, src: c.src, pp: pp}
+		r = &streamProgress{r: k, bar: c.bar}
 	}
 	if err := c.dst.Put(ctx, key, r, pp.size); err != nil {
+		if k != nil && k.err != nil {
+			return k.err // the source's fault, not the destination's
+		}
 		return err
 	}
 	c.packs.Add(1)

@@ -2,9 +2,7 @@ package replicate
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,40 +200,6 @@ func (p *planner) read(ctx context.Context, pp *packPlan) (err error) {
 		return nil
 	}
 	return fetchChecked(ctx, p.src, pp, c, f)
-}
-
-// fetchChecked streams a source pack through its checker into w.
-func fetchChecked(ctx context.Context, src remote.Backend, pp *packPlan, c *pack.Checker, w io.Writer) error {
-	rc, err := src.GetRange(ctx, remote.PackKey(pp.id), 0, pp.size)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(w, &checked{r: rc, c: c, src: src, pp: pp})
-	return err
-}
-
-// checked passes a pack's bytes on through its checker: a damaged pack
-// ends in an error before its last byte is handed on, and a short one in
-// an error instead of the end.
-type checked struct {
-	r   io.Reader
-	c   *pack.Checker
-	src remote.Backend
-	pp  *packPlan
-}
-
-func (k *checked) Read(b []byte) (int, error) {
-	n, err := k.r.Read(b)
-	if n > 0 {
-		if _, cerr := k.c.Write(b[:n]); cerr != nil {
-			return 0, fmt.Errorf("%s: %v: %w", k.src, cerr, remote.ErrIntegrity)
-		}
-	}
-	if errors.Is(err, io.EOF) && !k.c.Complete() {
-		return n, fmt.Errorf("%s: %s ended early: %w", k.src, remote.PackKey(k.pp.id), remote.ErrIntegrity)
-	}
-	return n, err
 }
 
 // order puts the packs in the order their indexes go up: packs of chunks
