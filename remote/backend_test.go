@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -129,6 +130,7 @@ func TestBackend(t *testing.T) {
 				{"Missing", testMissing},
 				{"PutGet", testPutGet},
 				{"PutShort", testPutShort},
+				{"PutReaderFails", testPutReaderFails},
 				{"PutLarge", testPutLarge},
 				{"List", testList},
 				{"Swap", testSwap},
@@ -225,6 +227,21 @@ func testPutShort(t *testing.T, ctx context.Context, be Backend, _ backendCase) 
 		}
 		if _, _, err := be.Get(ctx, "packs/short.pack", 1<<20); !errors.Is(err, ErrNotExist) {
 			t.Errorf("after a failed Put: %v, want ErrNotExist", err)
+		}
+	}
+}
+
+// testPutReaderFails: a stream that fails part way (a copied pack found
+// damaged) fails the Put, which leaves nothing: replication relies on it.
+func testPutReaderFails(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
+	bad := errors.New("damaged on the way")
+	for _, size := range []int64{100, 12 << 20, 20 << 20} {
+		r := io.MultiReader(bytes.NewReader(randBytes(4, int(size)-1)), iotest.ErrReader(bad))
+		if err := be.Put(ctx, "packs/failed.pack", onlyReader{r}, size); !errors.Is(err, bad) {
+			t.Errorf("Put of %d bytes whose reader fails at the last byte: %v, want its error", size, err)
+		}
+		if _, _, err := be.Get(ctx, "packs/failed.pack", 1<<20); !errors.Is(err, ErrNotExist) {
+			t.Errorf("after a failed Put of %d bytes: %v, want ErrNotExist", size, err)
 		}
 	}
 }

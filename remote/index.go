@@ -150,6 +150,27 @@ func (ix *Index) record(packID dag.ID, footer []byte, entries []pack.Entry) erro
 	return nil
 }
 
+// Packs lists the packs the index covers, in no particular order.
+func (ix *Index) Packs() []dag.ID {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]dag.ID, 0, len(ix.packs))
+	for id := range ix.packs {
+		out = append(out, id)
+	}
+	return out
+}
+
+// PackEntries returns a pack's entries in offset order (nil for a pack the
+// remote does not index). Do not modify.
+func (ix *Index) PackEntries(packID dag.ID) []pack.Entry { return ix.packEntries(packID) }
+
+// Record adds a pack that now is on the remote, with its index (footer),
+// to the index and its cache.
+func (ix *Index) Record(packID dag.ID, footer []byte, entries []pack.Entry) error {
+	return ix.record(packID, footer, entries)
+}
+
 // Has reports whether the remote holds the object.
 func (ix *Index) Has(id dag.ID) bool {
 	ix.mu.RLock()

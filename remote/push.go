@@ -197,7 +197,7 @@ func rejected(res *PushResult) error {
 func fastForward(ctx context.Context, st *store.Store, u Update, old dag.ID) (bool, error) {
 	if u.Kind != dag.KindCommit || isTag(u.Name) {
 		if u.Kind == dag.KindModel {
-			return modelDescends(ctx, st, old, u.New)
+			return ModelDescends(ctx, st, old, u.New)
 		}
 		return false, nil
 	}
@@ -209,14 +209,15 @@ func fastForward(ctx context.Context, st *store.Store, u Update, old dag.ID) (bo
 
 func isTag(name string) bool { return len(name) > 10 && name[:10] == "refs/tags/" }
 
-// modelDescends reports whether model version old is new or one of its
-// previous versions.
-func modelDescends(ctx context.Context, st *store.Store, old, id dag.ID) (bool, error) {
+// ModelDescends reports whether model version old is id or one of its
+// previous versions, reading the versions from g (a version g lacks ends
+// the chain).
+func ModelDescends(ctx context.Context, g dag.Getter, old, id dag.ID) (bool, error) {
 	for !id.IsZero() {
 		if id == old {
 			return true, nil
 		}
-		b, err := st.Get(ctx, dag.KindModel, id)
+		b, err := g.Get(ctx, dag.KindModel, id)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return false, nil

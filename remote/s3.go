@@ -27,6 +27,11 @@ const (
 	// s3PutThreads is how many parts of one Put are in flight at once
 	// (each holds a part-sized buffer).
 	s3PutThreads = 4
+	// s3StreamPartSize and s3StreamThreads shape the Put of a stream (a
+	// pack copied from another remote): smaller parts, fewer in flight, so
+	// that a copy holds a fixed 16 MiB whatever the size of what it copies.
+	s3StreamPartSize = 8 << 20
+	s3StreamThreads  = 2
 	// s3DialTimeout bounds one TCP connect, so that a black-holed endpoint
 	// fails in seconds rather than minio-go's default 30 s per attempt.
 	s3DialTimeout = 5 * time.Second
@@ -54,8 +59,9 @@ type s3Backend struct {
 
 var _ Backend = (*s3Backend)(nil)
 
-// openS3 builds the S3 client for c. minio.New does no I/O.
-func openS3(c Config, loc location) (*s3Backend, error) {
+// s3Endpoint is the endpoint c reaches: its own, else the environment's,
+// else AWS.
+func s3Endpoint(c Config, loc location) (string, error) {
 	ep := c.Endpoint
 	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
 		if ep != "" {
@@ -64,12 +70,21 @@ func openS3(c Config, loc location) (*s3Backend, error) {
 		if env := strings.TrimSpace(os.Getenv(v)); env != "" {
 			var err error
 			if ep, err = normalizeEndpoint(env); err != nil {
-				return nil, fmt.Errorf("remote %s: $%s: %w", loc, v, err)
+				return "", fmt.Errorf("remote %s: $%s: %w", loc, v, err)
 			}
 		}
 	}
 	if ep == "" {
 		ep = "s3.amazonaws.com"
+	}
+	return ep, nil
+}
+
+// openS3 builds the S3 client for c. minio.New does no I/O.
+func openS3(c Config, loc location) (*s3Backend, error) {
+	ep, err := s3Endpoint(c, loc)
+	if err != nil {
+		return nil, err
 	}
 	host, insecure, explicit := endpointAddr(ep)
 	if !explicit {
@@ -216,9 +231,12 @@ func (b *s3Backend) GetRange(ctx context.Context, key string, off, n int64) (io.
 	return body, nil
 }
 
-// Put stores exactly size bytes from r. Up to 16 MiB it is one request
-// (buffered, so it can be retried); above, a multipart upload with up to 4
-// parts in flight. Either way S3 shows the object only when complete.
+// Put stores exactly size bytes from r. From random access (a pack in
+// memory or a file) it is one request up to 16 MiB, above a multipart
+// upload with up to 4 parts in flight. From a stream it is one request up
+// to 8 MiB (buffered, so it can be retried), above a multipart upload of
+// 8 MiB parts, 2 in flight; an error from r aborts the upload. Either way
+// S3 shows the object only when complete.
 func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("remote %s: %w", b, err)
@@ -238,7 +256,7 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 		opts.PartSize = s3PartSize
 		opts.NumThreads = uint(min((size+s3PartSize-1)/s3PartSize, s3PutThreads))
 		opts.DisableMultipart = size <= s3PartSize
-	} else if size <= s3PartSize {
+	} else if size <= s3StreamPartSize {
 		buf := make([]byte, size)
 		if _, err := io.ReadFull(body, buf); err != nil {
 			return fmt.Errorf("remote %s: put %s: %w", b, key, err)
@@ -246,9 +264,9 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 		body = bytes.NewReader(buf)
 		opts.DisableMultipart = true
 	} else {
-		parts := (size + s3PartSize - 1) / s3PartSize
-		opts.PartSize = s3PartSize
-		opts.NumThreads = uint(min(parts, s3PutThreads))
+		parts := (size + s3StreamPartSize - 1) / s3StreamPartSize
+		opts.PartSize = s3StreamPartSize
+		opts.NumThreads = uint(min(parts, s3StreamThreads))
 		opts.ConcurrentStreamParts = true // r need not be seekable
 	}
 	if _, err := b.client.PutObject(ctx, b.bucket, b.object(key), body, size, opts); err != nil {

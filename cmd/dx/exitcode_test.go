@@ -10,6 +10,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/replicate"
 	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
 )
@@ -27,6 +28,7 @@ func TestExitCode(t *testing.T) {
 		{"not a repository", wrap(repo.ErrNotRepo), exitError},
 		{"cancelled without a signal", wrap(context.Canceled), exitError},
 		{"usage", usageError{errors.New("bad flag")}, exitUsage},
+		{"replicate to the same remote", wrap(repo.ErrSameRemote), exitUsage},
 		{"local changes", wrap(repo.ErrLocalChanges), exitWorktree},
 		{"not writable", wrap(repo.ErrNotWritable), exitWorktree},
 		{"merge stopped on conflicts", stoppedOnConflicts{}, exitConflicts},
@@ -36,6 +38,7 @@ func TestExitCode(t *testing.T) {
 		{"remote compare-and-swap lost", wrap(remote.ErrPrecondition), exitNotFastForward},
 		{"ref moved meanwhile", wrap(store.ErrRefChanged), exitNotFastForward},
 		{"followed branch rewritten", wrap(subscribe.ErrRewritten), exitNotFastForward},
+		{"replicated ref diverged", wrap(replicate.ErrDiverged), exitNotFastForward},
 		{"subscriber's command failed", wrap(subscribe.ErrCommandFailed), exitError},
 		{"locked", wrap(store.ErrLocked), exitLocked},
 		{"remote followed by another subscriber", wrap(subscribe.ErrBusy), exitLocked},

@@ -17,6 +17,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/replicate"
 	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
 )
@@ -37,7 +38,7 @@ const (
 	exitUsage          = 2
 	exitWorktree       = 3   // refused because of the worktree: local changes, files in the way, files not writable
 	exitConflicts      = 4   // a merge stopped on conflicts, or --continue found some unresolved
-	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a followed branch rewritten
+	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a followed branch rewritten, a replicated ref diverged
 	exitLocked         = 6   // another dx process holds the repository, or follows the same remote
 	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
 	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
@@ -119,7 +120,7 @@ func exitCode(err error) int {
 	var usage usageError
 	var in interruption
 	switch {
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.Is(err, repo.ErrSameRemote):
 		return exitUsage
 	case errors.As(err, &in):
 		return exitSignal + int(in.signal)
@@ -128,7 +129,7 @@ func exitCode(err error) int {
 	case errors.Is(err, repo.ErrMergeConflicts), errors.Is(err, repo.ErrUnresolved):
 		return exitConflicts
 	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged),
-		errors.Is(err, subscribe.ErrRewritten):
+		errors.Is(err, subscribe.ErrRewritten), errors.Is(err, replicate.ErrDiverged):
 		return exitNotFastForward
 	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy):
 		return exitLocked

@@ -26,9 +26,14 @@ type config struct {
 
 func (r *Repo) configPath() string { return filepath.Join(r.Root, DirName, configFile) }
 
-func (r *Repo) loadConfig() (*config, error) {
+func (r *Repo) loadConfig() (*config, error) { return readConfig(r.Root) }
+
+// readConfig reads the settings of the repository at root; commands that
+// only need a remote's address read them without opening the store.
+func readConfig(root string) (*config, error) {
 	c := &config{}
-	b, err := os.ReadFile(r.configPath())
+	path := filepath.Join(root, DirName, configFile)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -36,7 +41,7 @@ func (r *Repo) loadConfig() (*config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if err := json.Unmarshal(b, c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", r.configPath(), err)
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, nil
 }
@@ -121,8 +126,12 @@ func (r *Repo) RemoveRemote(ctx context.Context, name string) error {
 	return os.RemoveAll(r.remoteCache(name))
 }
 
-func (r *Repo) remoteCache(name string) string {
-	return filepath.Join(r.Root, DirName, "remotes", name)
+func (r *Repo) remoteCache(name string) string { return remoteCacheAt(r.Root, name) }
+
+// remoteCacheAt is where the repository at root caches what it knows of
+// remote name (its pack indexes).
+func remoteCacheAt(root, name string) string {
+	return filepath.Join(root, DirName, "remotes", name)
 }
 
 // remoteNamed resolves a remote name ("" means origin, or the only one).
@@ -157,13 +166,8 @@ func (r *Repo) connect(ctx context.Context, name string) (string, remote.Backend
 	if err != nil {
 		return "", nil, nil, err
 	}
-	be, err := remote.Open(ctx, c)
+	be, err := openChecked(ctx, c)
 	if err != nil {
-		return "", nil, nil, err
-	}
-	// Wrong credentials, a missing bucket or a silent endpoint: one clear
-	// line now, before any work.
-	if err := remote.Check(ctx, be); err != nil {
 		return "", nil, nil, err
 	}
 	ix, err := remote.LoadIndex(ctx, be, filepath.Join(r.remoteCache(name), "index"))
@@ -181,11 +185,8 @@ func (r *Repo) OpenRemote(ctx context.Context, name string) (string, remote.Back
 	if err != nil {
 		return "", nil, err
 	}
-	be, err := remote.Open(ctx, c)
+	be, err := openChecked(ctx, c)
 	if err != nil {
-		return "", nil, err
-	}
-	if err := remote.Check(ctx, be); err != nil {
 		return "", nil, err
 	}
 	return name, be, nil
