@@ -38,6 +38,14 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// printJSONLine writes v to stdout as one line of JSON (a stream of
+// them: one per event).
+func (a *app) printJSONLine(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // humanBytes is a byte count in binary units, one decimal.
 func humanBytes(n int64) string {
 	const unit = 1024

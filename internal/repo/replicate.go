@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/remote/replicate"
+	"github.com/dxdata/dx/remote/wake"
 )
 
 // ErrSameRemote: a replication's source and destination are one remote.
@@ -38,36 +39,54 @@ type ReplicateOptions struct {
 // only reads remote names from the repository's config and keeps their
 // index caches (the ones push keeps).
 func Replicate(ctx context.Context, o ReplicateOptions) (*replicate.Result, error) {
-	srcCfg, srcCache, err := replicaConfig(o.Dir, o.Src)
+	src, dst, opts, err := openReplicas(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	return replicate.Replicate(ctx, src, dst, opts)
+}
+
+// ReplicateWatch replicates as Replicate does, then again each time SRC's
+// refs move, until ctx ends (see replicate.Watch).
+func ReplicateWatch(ctx context.Context, o ReplicateOptions, wo wake.Options, report func(replicate.WatchEvent)) error {
+	src, dst, opts, err := openReplicas(ctx, o)
+	if err != nil {
+		return err
+	}
+	return replicate.Watch(ctx, src, dst, opts, wo, report)
+}
+
+// openReplicas opens and checks both sides of a replication, refusing one
+// remote named twice.
+func openReplicas(ctx context.Context, o ReplicateOptions) (src, dst remote.Backend, opts replicate.Options, err error) {
+	srcCfg, srcCache, err := replicaConfig(o.Dir, o.Src)
+	if err != nil {
+		return nil, nil, opts, err
 	}
 	dstCfg, dstCache, err := replicaConfig(o.Dir, o.Dst)
 	if err != nil {
-		return nil, err
+		return nil, nil, opts, err
 	}
 	srcID, err := srcCfg.Identity()
 	if err != nil {
-		return nil, err
+		return nil, nil, opts, err
 	}
 	dstID, err := dstCfg.Identity()
 	if err != nil {
-		return nil, err
+		return nil, nil, opts, err
 	}
 	if srcID == dstID {
-		return nil, fmt.Errorf("replicate: %s: %w", srcCfg.URL, ErrSameRemote)
+		return nil, nil, opts, fmt.Errorf("replicate: %s: %w", srcCfg.URL, ErrSameRemote)
 	}
-	src, err := openChecked(ctx, srcCfg)
-	if err != nil {
-		return nil, err
+	if src, err = openChecked(ctx, srcCfg); err != nil {
+		return nil, nil, opts, err
 	}
-	dst, err := openChecked(ctx, dstCfg)
-	if err != nil {
-		return nil, err
+	if dst, err = openChecked(ctx, dstCfg); err != nil {
+		return nil, nil, opts, err
 	}
-	opts := o.Options
+	opts = o.Options
 	opts.SrcCache, opts.DstCache = srcCache, dstCache
-	return replicate.Replicate(ctx, src, dst, opts)
+	return src, dst, opts, nil
 }
 
 // replicaConfig resolves one side: a URL (anything with "://", or a path

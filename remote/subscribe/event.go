@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/remote/wake"
 )
 
 // EventKind says what an Event reports.
@@ -45,26 +46,13 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
-// Waking is how a subscriber learns of news.
-type Waking int
-
-const (
-	// WakePollRefs: it reads the refs every RefsInterval (a remote that
-	// cannot list its publish log from a key).
-	WakePollRefs Waking = iota
-	// WakePollEvents: it lists the publish log every Interval.
-	WakePollEvents
-	// WakeNotified: the server's bucket notifications wake it.
-	WakeNotified
-)
-
 // Event is one thing a subscriber did or met; front ends print it.
 type Event struct {
 	Kind     EventKind
 	Remote   string
 	Branch   string
 	Old, New dag.ID
-	Waking   Waking        // Watching: what wakes it
+	Waking   wake.Mode     // Watching: what wakes it
 	Interval time.Duration // Watching: the time between polls
 	// RefsInterval (Watching) is the longest time between reads of the
 	// refs.
@@ -78,18 +66,7 @@ type Event struct {
 func (e Event) String() string {
 	switch e.Kind {
 	case Watching:
-		how := ""
-		switch e.Waking {
-		case WakeNotified:
-			how = fmt.Sprintf("on bucket notifications, reading its refs at least every %s", e.RefsInterval)
-		case WakePollEvents:
-			how = fmt.Sprintf("by polling events/ every %s, reading its refs at least every %s", e.Interval, e.RefsInterval)
-		default:
-			how = fmt.Sprintf("by polling its refs every %s", e.RefsInterval)
-		}
-		if e.Err != nil {
-			how += fmt.Sprintf(" (no bucket notifications: %v)", e.Err)
-		}
+		how := wake.Describe(e.Waking, e.Interval, e.RefsInterval, e.Err)
 		return fmt.Sprintf("subscribe %s: following %v %s", e.Remote, e.Branch, how)
 	case Handled:
 		return fmt.Sprintf("subscribe %s %s: %s..%s handled", e.Remote, e.Branch, shortOrNothing(e.Old), e.New.Short())

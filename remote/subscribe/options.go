@@ -10,6 +10,7 @@ import (
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/wake"
 )
 
 // Errors a subscriber reports.
@@ -27,11 +28,11 @@ var (
 
 // DefaultInterval is how often a polling subscriber lists the remote's
 // publish log (events/).
-const DefaultInterval = time.Second
+const DefaultInterval = wake.DefaultInterval
 
 // DefaultRefsInterval is how often a subscriber reads the followed refs
 // whatever the events say.
-const DefaultRefsInterval = 30 * time.Second
+const DefaultRefsInterval = wake.DefaultRefsInterval
 
 // maxBackoff bounds the wait before a failed step is retried.
 const maxBackoff = 5 * time.Minute

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/wake"
 )
 
 // subscriber is one run of Run: the remote it reads, the cursors it keeps
@@ -27,7 +28,7 @@ type subscriber struct {
 	stopped map[string]error
 	// refs holds the followed refs as last read, for conditional reads.
 	refs  map[string]remote.Ref
-	waker *waker
+	waker *wake.Waker
 }
 
 // Run follows o.Branches of o.Remote until ctx is cancelled (or, with
@@ -38,12 +39,6 @@ type subscriber struct {
 func Run(ctx context.Context, open Opener, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
-	}
-	if o.Interval == 0 {
-		o.Interval = DefaultInterval
-	}
-	if o.RefsInterval == 0 {
-		o.RefsInterval = DefaultRefsInterval
 	}
 	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{},
 		refs: map[string]remote.Ref{}}
@@ -73,8 +68,13 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	removeStaleDeltas(o.StateDir, s.remote)
 	wakingCtx, stopWaking := context.WithCancel(ctx)
 	defer stopWaking()
-	s.startWaking(wakingCtx)
-	s.report(s.waker.watching(Event{Remote: s.remote, Branch: strings.Join(o.Branches, ", ")}))
+	if o.Once {
+		s.waker = &wake.Waker{} // never sleeps
+	} else {
+		s.waker = wake.Start(wakingCtx, s.be, wake.Options{Interval: o.Interval, RefsInterval: o.RefsInterval, Poll: o.Poll, Now: o.RetryNow})
+	}
+	s.report(Event{Kind: Watching, Remote: s.remote, Branch: strings.Join(o.Branches, ", "),
+		Waking: s.waker.Mode(), Interval: s.waker.Interval(), RefsInterval: s.waker.RefsInterval(), Err: s.waker.NotifyErr()})
 	for {
 		first := s.wake(ctx)
 		if ctx.Err() != nil {
@@ -152,7 +152,7 @@ func (s *subscriber) startFrom(ctx context.Context) error {
 // wake handles each followed branch once, unless it is stopped or waiting
 // out its back-off, and returns the first error met.
 func (s *subscriber) wake(ctx context.Context) error {
-	s.waker.woke()
+	s.waker.Woke()
 	var first error
 	for _, branch := range s.o.Branches {
 		if ctx.Err() != nil {
@@ -180,8 +180,8 @@ func (s *subscriber) sleep(ctx context.Context) bool {
 			retryAt = at
 		}
 	}
-	woken := s.waker.sleep(ctx, retryAt)
-	if s.waker.takeRetry() {
+	woken := s.waker.Sleep(ctx, retryAt)
+	if s.waker.ByNow() {
 		clear(s.retryAt)
 		s.report(Event{Kind: Retrying, Remote: s.remote})
 	}
