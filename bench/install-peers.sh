@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peer tools the benchmark compares dx against: restic,
-# borgbackup and git-lfs, and the aws CLI (the baseline of the remote
-# benchmark), from the distribution's packages (apt-get).
+# borgbackup and git-lfs, the aws CLI (the baseline of the remote
+# benchmark) and rclone (the regions benchmark), from the distribution's packages (apt-get).
 #
 # Idempotent: tools already on PATH are skipped quietly. A failure is
 # reported clearly but does not abort the benchmark: `go run ./bench`
@@ -10,9 +10,9 @@
 # Usage: bash bench/install-peers.sh   (as root, or with sudo available)
 set -u
 
-declare -A pkg_for=([restic]=restic [borg]=borgbackup [git-lfs]=git-lfs [aws]=awscli)
+declare -A pkg_for=([restic]=restic [borg]=borgbackup [git-lfs]=git-lfs [aws]=awscli [rclone]=rclone)
 missing=()
-for bin in restic borg git-lfs aws; do
+for bin in restic borg git-lfs aws rclone; do
 	command -v "$bin" >/dev/null 2>&1 || missing+=("${pkg_for[$bin]}")
 done
 # git-lfs is driven through git.
@@ -54,8 +54,8 @@ if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	done
 fi
 
-declare -A version_cmd=([restic]="restic version" [borg]="borg --version" [git-lfs]="git-lfs version" [aws]="aws --version")
-for bin in restic borg git-lfs aws; do
+declare -A version_cmd=([restic]="restic version" [borg]="borg --version" [git-lfs]="git-lfs version" [aws]="aws --version" [rclone]="rclone version")
+for bin in restic borg git-lfs aws rclone; do
 	if command -v "$bin" >/dev/null 2>&1; then
 		echo "install-peers: $bin: $(${version_cmd[$bin]} 2>&1 | head -1 || true)" >&2
 	else

@@ -36,6 +36,7 @@ type SubscribeReport struct {
 	ChangedRows int               `json:"changed_rows_per_push"`
 	Paths       []*LatencyResult  `json:"paths"`
 	Idle        []*IdleSubscriber `json:"idle"`
+	Replicate   *ReplicateBench   `json:"replicate,omitempty"`
 }
 
 // LatencyResult is one waking path: the time from dx push returning to
@@ -128,6 +129,10 @@ func (b *bench) subscribeBench(ctx context.Context, srv *minioServer, rn *runner
 		if lr.Error != "" {
 			logf("  %s FAILED: %s", path.name, lr.Error)
 		}
+	}
+	if ctx.Err() == nil {
+		logf("--- regions: replicating a change to region B (dx replicate, rclone sync, aws s3 sync)")
+		sr.Replicate = b.replicateBench(ctx, srv, rn, src, table, filepath.Join(filepath.Dir(clone), "region-b"), rng)
 	}
 }
 

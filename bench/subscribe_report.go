@@ -10,8 +10,9 @@ import (
 
 // Regions targets (issue 17).
 const (
-	targetNotified = "regions: push → command, notifications, median < 1 s"
-	targetPolled   = "regions: push → command, polling at 1 s, median < 1.5 s"
+	targetNotified  = "regions: push → command, notifications, median < 1 s"
+	targetPolled    = "regions: push → command, polling at 1 s, median < 1.5 s"
+	targetReplicate = "regions: dx replicate of a change sends ≤ 2× the new packs and is faster than rclone and aws"
 )
 
 // subscribeMarkdown writes the regions section.
@@ -46,6 +47,33 @@ func (rep *Report) subscribeMarkdown(p func(format string, args ...any)) {
 			}
 		}
 		p("| %s | %d | %s | %s | %s | %s | %s | %s |\n", l.Waking, len(l.Samples), fmtF(&l.Median, 3), fmtF(&l.P95, 3), fmtF(&l.Max, 3), reqs, cpu, mdEscape(status))
+	}
+	p("\n")
+	rb := sr.Replicate
+	if rb == nil {
+		return
+	}
+	p("Replication of one such change to region B, a second MinIO on this machine, after an untimed first copy of "+
+		"the table's whole remote: `dx replicate` of the remote's URL; `rclone sync` from A to B (both configured as S3 "+
+		"remotes, streamed through this machine); the aws CLI, which reaches one endpoint per command, as `aws s3 sync` "+
+		"from A to a local mirror then from the mirror to B. Bytes: what the tool's bucket on B grew by; the push added "+
+		"%s of packs on A.", human(rb.NewPackBytes))
+	if rb.Error != "" {
+		p(" Failed: %s.", rb.Error)
+	}
+	p("\n\n| tool | s | B grew MiB | status |\n|---|--:|--:|---|\n")
+	for _, r := range rb.Results {
+		status := r.Status
+		if r.Error != "" {
+			status += ": " + r.Error
+		}
+		if r.Version != "" {
+			status += " (" + r.Version + ")"
+		}
+		if r.Reported != nil {
+			status += fmt.Sprintf("; dx reports %s of packs and indexes copied", human(*r.Reported))
+		}
+		p("| %s | %s | %s | %s |\n", r.Tool, fmtF(r.Seconds, 2), fmtBytesMiB(r.BGrowth), mdEscape(status))
 	}
 	p("\n")
 }
@@ -86,5 +114,42 @@ func (rep *Report) evaluateSubscribe(add func(target, ds, result, format string,
 			add(c.target, "table", passFail(l.Median < c.limit), "median %.3f s, p95 %.3f s over %d pushes of a %d-row change",
 				l.Median, l.P95, len(l.Samples), sr.ChangedRows)
 		}
+	}
+	rb := sr.Replicate
+	if rb == nil {
+		return
+	}
+	var dx *ReplicateToolResult
+	var peers []*ReplicateToolResult
+	for _, r := range rb.Results {
+		if r.Tool == "dx" {
+			dx = r
+		} else {
+			peers = append(peers, r)
+		}
+	}
+	switch {
+	case rb.Error != "":
+		add(targetReplicate, "table", "FAIL", "%s", rb.Error)
+	case dx == nil || dx.Seconds == nil:
+		add(targetReplicate, "table", "FAIL", "dx: %s", dx.Error)
+	default:
+		ok := *dx.BGrowth <= 2*rb.NewPackBytes
+		detail := fmt.Sprintf("dx %.2f s, B grew %s (new packs %s)", *dx.Seconds, human(*dx.BGrowth), human(rb.NewPackBytes))
+		measured := 0
+		for _, p := range peers {
+			if p.Seconds == nil {
+				detail += fmt.Sprintf("; %s %s", p.Tool, p.Status)
+				continue
+			}
+			measured++
+			ok = ok && *dx.Seconds < *p.Seconds
+			detail += fmt.Sprintf("; %s %.2f s, B grew %s", p.Tool, *p.Seconds, human(*p.BGrowth))
+		}
+		res := passFail(ok)
+		if ok && measured == 0 {
+			res = "N/A"
+		}
+		add(targetReplicate, "table", res, "%s", detail)
 	}
 }
