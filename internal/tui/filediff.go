@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aymanbagabas/go-udiff"
-
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
 )
@@ -103,18 +101,26 @@ func readFileChange(ctx context.Context, fr FileReader, from, to dag.ID, c repo.
 	}
 	if why == "" {
 		fc := &fileChange{}
-		diff := udiff.Unified("a/"+oldPath, "b/"+c.Path, texts[0], texts[1])
-		for _, l := range strings.Split(strings.TrimSuffix(diff, "\n"), "\n") {
-			switch {
-			case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
-			case strings.HasPrefix(l, "+"):
+		ops := diffLines(splitLines(texts[0]), splitLines(texts[1]))
+		for _, op := range ops {
+			switch op.kind {
+			case '+':
 				fc.added++
-			case strings.HasPrefix(l, "-"):
+			case '-':
 				fc.removed++
 			}
+		}
+		oldName, newName := "a/"+oldPath, "b/"+c.Path
+		if c.Old == nil {
+			oldName = "/dev/null"
+		}
+		if c.New == nil {
+			newName = "/dev/null"
+		}
+		for _, l := range unified(oldName, newName, ops, 3) {
 			fc.lines = append(fc.lines, printable(l))
 		}
-		if diff != "" {
+		if fc.lines != nil {
 			return fc, nil
 		}
 		why = "same text: only the mode or the name changed"

@@ -206,7 +206,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rowsLoaded(msg)
 		return m, nil
 	case tea.KeyMsg:
-		m.status = ""
+		if msg.Type != tea.KeyCtrlC { // the last screen keeps its message
+			m.status = ""
+		}
 		switch {
 		case m.search.typing:
 			return m.promptKey(msg)

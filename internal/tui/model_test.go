@@ -199,6 +199,8 @@ func press(tm *teatest.TestModel, keys ...string) {
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 		case "pgdown":
 			tm.Send(tea.KeyMsg{Type: tea.KeyPgDown})
+		case "enter":
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 		default:
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
 		}
