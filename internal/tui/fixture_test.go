@@ -16,12 +16,12 @@ import (
 // branch, a text file and a binary one changed on either side, and two
 // versions of a model trained on its commits:
 //
-//	*   Merge feature into main (HEAD -> main, tag: v2)   churn@2
-//	|\
-//	| * Swap the logo (feature)
-//	* | Rewrite the notes
-//	|/
-//	*   Import data (origin/main)                         churn@1
+//   - Merge feature into main (HEAD -> main, tag: v2)   churn@2
+//     |\
+//     | * Swap the logo (feature)
+//   - | Rewrite the notes
+//     |/
+//   - Import data (origin/main)                         churn@1
 func branchyHistory(t *testing.T) *testHistory {
 	t.Helper()
 	ctx := context.Background()

@@ -222,6 +222,20 @@ type step struct {
 	wants []string
 }
 
+// screenAfter starts the UI over h, waits for ready (the first commit's
+// details), takes the steps, and returns the last screen.
+func screenAfter(t *testing.T, h *testHistory, ready string, steps []step) string {
+	t.Helper()
+	tm := startUI(t, h, Options{})
+	waitFor(t, tm, ready)
+	for _, s := range steps {
+		press(tm, s.keys...)
+		waitFor(t, tm, s.wants...)
+	}
+	_, screen := quitScreen(t, tm)
+	return screen
+}
+
 func TestScreens(t *testing.T) {
 	h := smallHistory(t)
 	cases := []struct {
@@ -248,14 +262,7 @@ func TestScreens(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tm := startUI(t, h, Options{})
-			waitFor(t, tm, "M notes.txt") // the first commit's details are in
-			for _, s := range c.steps {
-				press(tm, s.keys...)
-				waitFor(t, tm, s.wants...)
-			}
-			_, screen := finalScreen(t, tm)
-			golden.RequireEqual(t, []byte(screen))
+			golden.RequireEqual(t, []byte(screenAfter(t, h, "M notes.txt", c.steps)))
 		})
 	}
 }

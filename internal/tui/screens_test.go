@@ -42,14 +42,7 @@ func TestBranchyScreens(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tm := startUI(t, h, Options{})
-			waitFor(t, tm, "M assets/logo.bin") // the first commit's details are in
-			for _, s := range c.steps {
-				press(tm, s.keys...)
-				waitFor(t, tm, s.wants...)
-			}
-			_, screen := quitScreen(t, tm)
-			golden.RequireEqual(t, []byte(screen))
+			golden.RequireEqual(t, []byte(screenAfter(t, h, "M assets/logo.bin", c.steps)))
 		})
 	}
 }
