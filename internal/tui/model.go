@@ -80,7 +80,10 @@ type Model struct {
 	menu    menu // the branch picker or the models view, when open
 	menuSeq int  // menus opened so far
 	search  search
-	status  string // a one-line message in the hint line, until the next key
+	// pendingJump is a commit to move to once the first page of a new log
+	// is in: a jump that did not find it in the refs shown before.
+	pendingJump dag.ID
+	status      string // a one-line message in the hint line, until the next key
 
 	focus         pane
 	showHelp      bool
@@ -180,6 +183,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.toEnd = !m.exhausted
 		}
 		m.clampOffset()
+		if id := m.pendingJump; !id.IsZero() {
+			m.pendingJump = dag.ID{}
+			next, jump := m.jumpTo(id)
+			cmd := tea.Batch(jump, next.follow())
+			return next, cmd
+		}
 		search := m.pageLoaded()
 		return m, tea.Batch(search, m.follow())
 	case searchMsg:

@@ -116,8 +116,11 @@ func (m Model) pickRef(r RefChoice) (Model, tea.Cmd) {
 	return m.restart(name, []string{r.Ref})
 }
 
+// allRefs names the history of every ref in the title line.
+const allRefs = "all refs"
+
 // showAll shows the history of every ref, merged newest first.
-func (m Model) showAll() (Model, tea.Cmd) { return m.restart("all refs", nil) }
+func (m Model) showAll() (Model, tea.Cmd) { return m.restart(allRefs, nil) }
 
 // restart replaces the list with the log of revs (nil: every ref), read
 // from its start; pages of the old log still in flight are dropped.
@@ -128,6 +131,7 @@ func (m Model) restart(label string, revs []string) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.stopSearch()
+	m.pendingJump = dag.ID{}
 	m.listSeq++
 	m.showing = label
 	m.commits, m.graph = nil, graph{}

@@ -46,3 +46,23 @@ func TestBranchyScreens(t *testing.T) {
 		})
 	}
 }
+
+// TestModelJumpToAnotherBranch: the data commit of a model version that
+// HEAD's history does not hold is found in all refs' history.
+func TestModelJumpToAnotherBranch(t *testing.T) {
+	h := smallHistory(t)
+	h.checkout("experiment")
+	h.commit("Side data", map[string]string{"side.txt": "side\n"}, nil)
+	h.registerModel("side", "HEAD", nil)
+	h.checkout("main")
+	tm := startUI(t, h, Options{})
+	waitFor(t, tm, "M notes.txt")
+	press(tm, "m")
+	waitFor(t, tm, "side@1")
+	press(tm, "enter")
+	waitFor(t, tm, "── all refs ──", "A side.txt")
+	m, screen := quitScreen(t, tm)
+	if id, _ := m.selected(); m.showing != allRefs || m.commits[m.cursor].Message != "Side data" || m.trainedOn[id] == nil {
+		t.Errorf("after the jump, showing %q at %q:\n%s", m.showing, m.commits[m.cursor].Message, screen)
+	}
+}

@@ -163,8 +163,7 @@ func (m *Model) searchStep() tea.Cmd {
 	var first int
 	switch {
 	case s.forward && s.next >= len(m.commits) && m.exhausted, !s.forward && s.next < 0:
-		m.searchDone(-1)
-		return nil
+		return m.searchDone(-1)
 	case s.forward && s.next >= len(m.commits):
 		s.waiting = true
 		if m.loading {
@@ -240,9 +239,11 @@ func (m *Model) pageLoaded() tea.Cmd {
 }
 
 // searchDone ends the search at the commit found, or says there is none.
-func (m *Model) searchDone(found int) {
+// A jump to a commit that is not in the refs shown looks in all refs.
+func (m *Model) searchDone(found int) tea.Cmd {
 	q, forward := m.search.q, m.search.forward
 	m.stopSearch()
+	_, browse := m.history.(RefBrowser)
 	switch {
 	case found >= 0:
 		m.cursor = found
@@ -250,13 +251,19 @@ func (m *Model) searchDone(found int) {
 		if q.jump.IsZero() {
 			m.status = fmt.Sprintf("%q: n next, N previous", q.text)
 		}
+	case !q.jump.IsZero() && browse && m.showing != allRefs:
+		next, cmd := m.restart(allRefs, nil)
+		*m = next
+		m.pendingJump = q.jump
+		return cmd
 	case !q.jump.IsZero():
-		m.status = fmt.Sprintf("commit %s is not in this history: a shows all refs", q.text)
+		m.status = fmt.Sprintf("commit %s is in no ref's history", q.text)
 	case forward:
 		m.status = fmt.Sprintf("no match for %q after this commit", q.text)
 	default:
 		m.status = fmt.Sprintf("no match for %q before this commit", q.text)
 	}
+	return nil
 }
 
 // searchStatus is what the hint line says while a search runs.
