@@ -223,11 +223,12 @@ type step struct {
 }
 
 // screenAfter starts the UI over h, waits for ready (the first commit's
-// details), takes the steps, and returns the last screen.
-func screenAfter(t *testing.T, h *testHistory, ready string, steps []step) string {
+// details, and whatever else loads by itself), takes the steps, and
+// returns the last screen.
+func screenAfter(t *testing.T, h *testHistory, ready []string, steps []step) string {
 	t.Helper()
 	tm := startUI(t, h, Options{})
-	waitFor(t, tm, ready)
+	waitFor(t, tm, ready...)
 	for _, s := range steps {
 		press(tm, s.keys...)
 		waitFor(t, tm, s.wants...)
@@ -262,7 +263,7 @@ func TestScreens(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			golden.RequireEqual(t, []byte(screenAfter(t, h, "M notes.txt", c.steps)))
+			golden.RequireEqual(t, []byte(screenAfter(t, h, []string{"M notes.txt"}, c.steps)))
 		})
 	}
 }

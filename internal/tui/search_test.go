@@ -68,6 +68,7 @@ func TestSearchMatchesIDPrefixAndAuthor(t *testing.T) {
 type blockingHistory struct {
 	*fakeHistory
 	block     bool
+	entered   chan struct{} // closed when Show starts waiting
 	cancelled chan struct{}
 }
 
@@ -75,6 +76,7 @@ func (h *blockingHistory) Show(ctx context.Context, id dag.ID) (*repo.ShowResult
 	if !h.block {
 		return h.fakeHistory.Show(ctx, id)
 	}
+	close(h.entered)
 	<-ctx.Done()
 	close(h.cancelled)
 	return nil, ctx.Err()
@@ -83,7 +85,7 @@ func (h *blockingHistory) Show(ctx context.Context, id dag.ID) (*repo.ShowResult
 // TestSearchEscCancels: a search stuck reading changed paths leaves the
 // screen answering keys, and Esc cancels it.
 func TestSearchEscCancels(t *testing.T) {
-	h := &blockingHistory{fakeHistory: newFakeHistory(100), cancelled: make(chan struct{})}
+	h := &blockingHistory{fakeHistory: newFakeHistory(100), entered: make(chan struct{}), cancelled: make(chan struct{})}
 	m := newTestModel(t, h, 50)
 	h.block = true
 	m = update(t, m, runes("/"), runes("nowhere"))
@@ -94,6 +96,7 @@ func TestSearchEscCancels(t *testing.T) {
 	}
 	answer := make(chan tea.Msg, 1)
 	go func() { answer <- step() }()
+	<-h.entered
 	next, _ = m.Update(runes("j")) // answered while the search runs
 	m = next.(Model)
 	if m.cursor != 1 || !strings.Contains(m.View(), `searching for "nowhere"… 0 commits looked at (Esc cancels)`) {
