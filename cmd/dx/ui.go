@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
@@ -67,7 +68,13 @@ func (a *app) runUI(ctx context.Context, o uiOptions) (err error) {
 		stopReads() // reads still running when the user quit are not waited for
 		err = errors.Join(err, history.Close())
 	}()
-	p := tea.NewProgram(tui.New(reads, history, tui.Options{}), tea.WithAltScreen(), tea.WithOutput(out), tea.WithContext(ctx))
+	showing := strings.Join(o.revs, " ")
+	if o.all {
+		showing = "all refs"
+	}
+	// y writes its OSC 52 clipboard sequence to the terminal, beside the screen.
+	model := tui.New(reads, history, tui.Options{Clipboard: out, Showing: showing})
+	p := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(out), tea.WithContext(ctx))
 	_, err = p.Run()
 	if ctx.Err() != nil {
 		return ctx.Err() // a signal stopped it: main reports which

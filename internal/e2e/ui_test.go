@@ -140,7 +140,7 @@ func TestUIInTerminal(t *testing.T) {
 	p.keys("?")
 	p.waitFor("3/3")
 	p.tmux("resize-window", "-x", "100", "-y", "30")
-	title := "── 3/3 ── focus: list (Tab) "
+	title := "── HEAD ── 3/3 ── focus: list (Tab) "
 	screen := p.waitFor(title + strings.Repeat("─", 100-utf8.RuneCountInString(title))) // drawn across the new width
 	if lines := strings.Split(strings.TrimRight(screen, "\n"), "\n"); len(lines) != 30 || !strings.Contains(lines[29], "q quit") {
 		t.Errorf("after the resize to 100x30, %d lines, the last %q", len(lines), lines[len(lines)-1])
@@ -179,4 +179,88 @@ func TestUIColours(t *testing.T) {
 			p.waitFor("dx-exited-0")
 		})
 	}
+}
+
+// TestUIRefsSearchModelsInTerminal drives the rest of dx ui in a real
+// terminal over a merged branch, a tag, a remote branch and two model
+// versions: the graph and markers, a search by changed path, the branch
+// picker and all refs, the models view and its jump, lineage, a text
+// diff, and y copying through OSC 52 into tmux's clipboard.
+func TestUIRefsSearchModelsInTerminal(t *testing.T) {
+	r := newRepo(t)
+	r.env = []string{"TZ=UTC", "DX_DATE=2026-01-02T03:04:05Z"}
+	r.write("notes.txt", "alpha\nbeta\ngamma\n")
+	r.write("assets/logo.bin", "PNG\x00\x01\x02")
+	r.ok("commit", "-m", "Import data")
+	first := headID(t, r)
+	r.ok("remote", "add", "origin", "file://"+t.TempDir())
+	r.ok("push")
+	art := filepath.Join(t.TempDir(), "model.bin")
+	writeBytes(t, art, []byte("weights v1"))
+	r.ok("model", "register", "churn", "--artifact", art, "--data", "HEAD", "--metric", "auc=0.81")
+	r.ok("branch", "feature")
+	r.write("notes.txt", "alpha\nBETA\ngamma\n")
+	r.ok("commit", "-m", "Rewrite the notes")
+	r.ok("checkout", "feature")
+	r.write("assets/logo.bin", "PNG\x00\x09\x08\x07")
+	r.ok("commit", "-m", "Swap the logo")
+	r.ok("checkout", "main")
+	r.ok("merge", "feature")
+	r.ok("tag", "v2")
+	writeBytes(t, art, []byte("weights v2"))
+	r.ok("model", "register", "churn", "--artifact", art, "--data", "HEAD", "--metric", "auc=0.86")
+
+	p := startTmux(t, r.dir, "env TZ=UTC "+dxBin+" ui; echo dx-exited-$?; sleep 600")
+	p.tmux("set-option", "-g", "set-clipboard", "on")
+	p.waitFor("> *\\  ", "(HEAD -> main, tag: v2) [model: chur", "Models:  churn@2 (trained on it)",
+		"(origin/main) [model: churn@1]", "1/4")
+
+	// A changed path that is in no message finds the commit that changed it.
+	p.keys("/", "notes.txt", "Enter")
+	p.waitFor("2/4", "M notes.txt", `"notes.txt": n next, N previous`)
+	p.keys("/", "nowhere", "Enter")
+	p.waitFor(`no match for "nowhere" after this commit`)
+
+	// Its text diff.
+	p.keys("Tab", "Enter")
+	p.waitFor("notes.txt +1 -1 lines", "-beta", "+BETA")
+	p.keys("Escape") // alone: Esc and the next key together read as Alt+key
+	p.waitFor("focus: detail")
+	p.keys("Tab")
+
+	// The branch picker, a branch's history, then all refs.
+	p.keys("b")
+	p.waitFor("branch   feature", "branch * main", "tag      v2", "remote   origin/main")
+	p.keys("Enter")
+	p.waitFor("── feature ── 1/2 ──", "Swap the logo")
+	p.keys("a")
+	p.waitFor("── all refs ── 1/4 ──")
+
+	// The models view jumps to a version's data commit; l lists the
+	// versions trained on data containing the selected commit.
+	p.keys("m")
+	p.waitFor("churn@2", "churn@1", "auc=0.81")
+	p.keys("j", "Enter")
+	p.waitFor("4/4", "A notes.txt")
+	p.keys("l")
+	p.waitFor("trained on data containing", "churn@2", "churn@1")
+	p.keys("Escape")
+	p.waitFor("── all refs ── 4/4 ──")
+
+	// y puts the commit's id on the clipboard with OSC 52.
+	p.keys("y")
+	p.waitFor("copied: ")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := exec.Command("tmux", "-S", p.socket, "show-buffer").CombinedOutput()
+		if strings.TrimSpace(string(out)) == first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tmux's clipboard holds %q, want the commit id %s", out, first)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.keys("q")
+	p.waitFor("dx-exited-0")
 }

@@ -21,6 +21,9 @@ func (m *Model) detailText(res *repo.ShowResult) string {
 	if len(res.Refs) > 0 {
 		fmt.Fprintf(&b, "Refs:    %s\n", s.decoration.Render(strings.Join(res.Refs, ", ")))
 	}
+	if trained := m.trainedOn[res.ID]; len(trained) > 0 {
+		fmt.Fprintf(&b, "Models:  %s (trained on it)\n", s.model.Render(strings.Join(trained, ", ")))
+	}
 	if len(res.Parents) > 0 {
 		var ps []string
 		for _, p := range res.Parents {

@@ -12,7 +12,9 @@ import (
 
 // History is what the UI reads: the log a page at a time, newest first,
 // and one commit with the files it changed. NextCommits is called by one
-// command at a time; Show may run beside it and beside itself.
+// command at a time (a RefBrowser's Restart may start a new log while a
+// page of the old one is still being read); Show may run beside it and
+// beside itself.
 type History interface {
 	// NextCommits returns up to n more commits of the log, and whether the
 	// log is exhausted after them.
@@ -51,8 +53,11 @@ type RepoHistory struct {
 var ErrClosed = errors.New("tui: history closed")
 
 var (
-	_ History   = (*RepoHistory)(nil)
-	_ RowDiffer = (*RepoHistory)(nil)
+	_ History     = (*RepoHistory)(nil)
+	_ RowDiffer   = (*RepoHistory)(nil)
+	_ RefBrowser  = (*RepoHistory)(nil)
+	_ ModelReader = (*RepoHistory)(nil)
+	_ FileReader  = (*RepoHistory)(nil)
 )
 
 // NewRepoHistory is the history of revs (HEAD when none) in r, which it
@@ -76,41 +81,48 @@ func (h *RepoHistory) NextCommits(ctx context.Context, n int) ([]repo.LogEntry, 
 		return nil, false, err
 	}
 	defer h.release()
-	entries, err := h.walker.Next(ctx, r, n)
+	h.mu.Lock()
+	w := h.walker // Restart may replace it meanwhile: this page reads the old log
+	h.mu.Unlock()
+	entries, err := w.Next(ctx, r, n)
 	if err != nil {
 		return nil, false, err
 	}
-	return entries, h.walker.Done(), nil
+	return entries, w.Done(), nil
+}
+
+// read runs fn on the open repository, opening it if need be.
+func (h *RepoHistory) read(ctx context.Context, fn func(r *repo.Repo) error) error {
+	r, err := h.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer h.release()
+	return fn(r)
 }
 
 // Show reads one commit and its changes.
-func (h *RepoHistory) Show(ctx context.Context, id dag.ID) (*repo.ShowResult, error) {
-	r, err := h.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer h.release()
-	return r.Show(ctx, id.String())
+func (h *RepoHistory) Show(ctx context.Context, id dag.ID) (res *repo.ShowResult, err error) {
+	err = h.read(ctx, func(r *repo.Repo) error {
+		res, err = r.Show(ctx, id.String())
+		return err
+	})
+	return res, err
 }
 
 // DiffRows compares one path of to against from, row by row for a table,
 // with the call dx diff --rows uses.
-func (h *RepoHistory) DiffRows(ctx context.Context, from, to dag.ID, path string) (*repo.TableDiff, error) {
-	r, err := h.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer h.release()
-	diffs, err := r.DiffRows(ctx, repo.RowDiffOptions{From: from, To: to, Paths: []string{path}, Unfetched: true})
-	if err != nil {
-		return nil, err
-	}
-	for i := range diffs {
-		if diffs[i].Change.Path == path {
-			return &diffs[i], nil
+func (h *RepoHistory) DiffRows(ctx context.Context, from, to dag.ID, path string) (diff *repo.TableDiff, err error) {
+	err = h.read(ctx, func(r *repo.Repo) error {
+		diffs, err := r.DiffRows(ctx, repo.RowDiffOptions{From: from, To: to, Paths: []string{path}, Unfetched: true})
+		for i := range diffs {
+			if diffs[i].Change.Path == path {
+				diff = &diffs[i]
+			}
 		}
-	}
-	return nil, nil
+		return err
+	})
+	return diff, err
 }
 
 // Close waits for the reads in progress (cancel their context to hurry

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -28,6 +29,11 @@ type Options struct {
 	// Renderer draws the colours; default lipgloss's, which reads the
 	// terminal and NO_COLOR from stdout.
 	Renderer *lipgloss.Renderer
+	// Clipboard is where y writes the OSC 52 sequence that sets the
+	// terminal's clipboard: the terminal's output. Nil turns y off.
+	Clipboard io.Writer
+	// Showing names the history shown, in the title line; default HEAD.
+	Showing string
 }
 
 // pane is which half of the screen the keys move.
@@ -48,11 +54,15 @@ type Model struct {
 	styles  styles
 	help    help.Model
 
+	showing   string // which refs the list shows
+	listSeq   int    // logs started so far: pages of older ones are dropped
 	commits   []repo.LogEntry
-	exhausted bool  // the log has no more commits
-	loading   bool  // a page is being read
-	toEnd     bool  // G was pressed: keep loading and follow the end
-	err       error // why the log could not be read further, shown in the hint line
+	graph     graph
+	trainedOn map[dag.ID][]string // model versions (NAME@VERSION) by data commit
+	exhausted bool                // the log has no more commits
+	loading   bool                // a page is being read
+	toEnd     bool                // G was pressed: keep loading and follow the end
+	err       error               // why the log could not be read further, shown in the hint line
 
 	cursor, offset int // the selected commit, and the first one on screen
 	details        map[dag.ID]*repo.ShowResult
@@ -66,6 +76,14 @@ type Model struct {
 	pathsStart int    // the detail pane's line of the first changed path
 	rows       rowView
 	rowSeq     int // loads of the drill-down started so far
+
+	menu    menu // the branch picker or the models view, when open
+	menuSeq int  // menus opened so far
+	search  search
+	// pendingJump is a commit to move to once the first page of a new log
+	// is in: a jump that did not find it in the refs shown before.
+	pendingJump dag.ID
+	status      string // a one-line message in the hint line, until the next key
 
 	focus         pane
 	showHelp      bool
@@ -87,9 +105,12 @@ func New(ctx context.Context, history History, opts Options) Model {
 	// bubbletea reads the terminal's input, where the answer would arrive
 	// as keys.
 	opts.Renderer.HasDarkBackground()
+	if opts.Showing == "" {
+		opts.Showing = "HEAD"
+	}
 	st := newStyles(opts.Renderer)
 	return Model{
-		ctx: ctx, history: history, opts: opts,
+		ctx: ctx, history: history, opts: opts, showing: opts.Showing,
 		keys: newKeyMap(), styles: st, help: st.help(),
 		details: map[dag.ID]*repo.ShowResult{}, failed: map[dag.ID]error{}, pending: map[dag.ID]bool{},
 		detail: viewport.New(0, 0),
@@ -104,6 +125,7 @@ func (m Model) Loaded() int { return len(m.commits) }
 // Messages that the commands return.
 type (
 	commitsMsg struct {
+		seq     int // the log the page belongs to
 		entries []repo.LogEntry
 		done    bool
 		err     error
@@ -115,14 +137,15 @@ type (
 	}
 )
 
-// Init reads the first page of the log.
-func (m Model) Init() tea.Cmd { return m.readPage() }
+// Init reads the first page of the log, and the model versions for the
+// markers on the commits they were trained on.
+func (m Model) Init() tea.Cmd { return tea.Batch(m.readPage(), m.readTrained()) }
 
 func (m Model) readPage() tea.Cmd {
-	ctx, history, n := m.ctx, m.history, m.opts.PageSize
+	ctx, history, n, seq := m.ctx, m.history, m.opts.PageSize, m.listSeq
 	return func() tea.Msg {
 		entries, done, err := history.NextCommits(ctx, n)
-		return commitsMsg{entries: entries, done: done, err: err}
+		return commitsMsg{seq: seq, entries: entries, done: done, err: err}
 	}
 }
 
@@ -143,20 +166,42 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, m.follow()
 	case commitsMsg:
+		if msg.seq != m.listSeq {
+			return m, nil // a page of a log the list no longer shows
+		}
 		m.loading = false
 		if msg.err != nil {
 			m.err = msg.err
 			m.exhausted = true
-			return m, nil
+			return m, m.pageLoaded()
 		}
 		m.commits = append(m.commits, msg.entries...)
+		m.graph.add(msg.entries)
 		m.exhausted = msg.done
 		if m.toEnd {
 			m.cursor = len(m.commits) - 1
 			m.toEnd = !m.exhausted
 		}
 		m.clampOffset()
-		return m, m.follow()
+		if id := m.pendingJump; !id.IsZero() {
+			m.pendingJump = dag.ID{}
+			next, jump := m.jumpTo(id)
+			cmd := tea.Batch(jump, next.follow())
+			return next, cmd
+		}
+		search := m.pageLoaded()
+		return m, tea.Batch(search, m.follow())
+	case searchMsg:
+		return m.searchAnswer(msg)
+	case menuMsg:
+		m.menuLoaded(msg)
+		return m, nil
+	case trainedMsg:
+		m.trainedLoaded(msg)
+		return m, nil
+	case copyFailedMsg:
+		m.status = "copy: " + msg.err.Error()
+		return m, nil
 	case detailMsg:
 		delete(m.pending, msg.id)
 		if msg.err != nil {
@@ -170,12 +215,41 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.rowsLoaded(msg)
 		return m, nil
 	case tea.KeyMsg:
-		if m.rows.open {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			return m.eachKey(msg)
+		}
+		if msg.Type != tea.KeyCtrlC { // the last screen keeps its message
+			m.status = ""
+		}
+		switch {
+		case m.search.typing:
+			return m.promptKey(msg)
+		case m.showHelp:
+			return m.handleKey(msg)
+		case key.Matches(msg, m.keys.Help):
+			m.showHelp = true
+			return m, nil
+		case m.menu.kind != noMenu:
+			return m.menuKey(msg)
+		case m.rows.open:
 			return m.rowsKey(msg)
 		}
 		return m.handleKey(msg)
 	}
 	return m, nil
+}
+
+// eachKey answers keys typed faster than the terminal is read, which
+// arrive as one message ("/notes" is / then n, o, t, e, s), one by one.
+func (m Model) eachKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	var next tea.Model = m
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		var cmd tea.Cmd
+		next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return next, tea.Batch(cmds...)
 }
 
 // handleKey answers one key press.
@@ -195,30 +269,36 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.focus = 1 - m.focus
 		m.refreshDetail()
 		return m, nil
+	case msg.Type == tea.KeyEsc && m.search.running:
+		m.stopSearch()
+		m.status = "search cancelled"
+		return m, nil
+	case key.Matches(msg, m.keys.Search):
+		return m.openPrompt()
+	case key.Matches(msg, m.keys.Next):
+		return m.again(true)
+	case key.Matches(msg, m.keys.Prev):
+		return m.again(false)
+	case key.Matches(msg, m.keys.Refs):
+		return m.openRefs()
+	case key.Matches(msg, m.keys.All):
+		return m.showAll()
+	case key.Matches(msg, m.keys.Models):
+		return m.openModels()
+	case key.Matches(msg, m.keys.Lineage):
+		return m.openLineage()
+	case key.Matches(msg, m.keys.Copy):
+		return m.copySelected()
 	}
 	if m.focus == detailPane {
 		return m.detailKey(msg)
 	}
-	page := m.listHeight()
-	m.toEnd = false // any move but G stops following the end
-	switch {
-	case key.Matches(msg, m.keys.Up):
-		m.cursor--
-	case key.Matches(msg, m.keys.Down):
-		m.cursor++
-	case key.Matches(msg, m.keys.PageUp):
-		m.cursor -= page
-	case key.Matches(msg, m.keys.PageDown):
-		m.cursor += page
-	case key.Matches(msg, m.keys.Top):
-		m.cursor = 0
-	case key.Matches(msg, m.keys.Bottom):
-		m.cursor = len(m.commits) - 1
-		m.toEnd = !m.exhausted
-	default:
+	cursor, ok := m.keys.move(msg, m.cursor, m.listHeight(), len(m.commits))
+	if !ok {
 		return m, nil
 	}
-	m.cursor = max(0, min(m.cursor, len(m.commits)-1))
+	m.cursor = cursor
+	m.toEnd = key.Matches(msg, m.keys.Bottom) && !m.exhausted // any move but G stops following the end
 	m.clampOffset()
 	return m, m.follow()
 }

@@ -199,6 +199,8 @@ func press(tm *teatest.TestModel, keys ...string) {
 			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 		case "pgdown":
 			tm.Send(tea.KeyMsg{Type: tea.KeyPgDown})
+		case "enter":
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 		default:
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)})
 		}
@@ -218,6 +220,21 @@ func finalScreen(t *testing.T, tm *teatest.TestModel) (Model, string) {
 type step struct {
 	keys  []string
 	wants []string
+}
+
+// screenAfter starts the UI over h, waits for ready (the first commit's
+// details, and whatever else loads by itself), takes the steps, and
+// returns the last screen.
+func screenAfter(t *testing.T, h *testHistory, ready []string, steps []step) string {
+	t.Helper()
+	tm := startUI(t, h, Options{})
+	waitFor(t, tm, ready...)
+	for _, s := range steps {
+		press(tm, s.keys...)
+		waitFor(t, tm, s.wants...)
+	}
+	_, screen := quitScreen(t, tm)
+	return screen
 }
 
 func TestScreens(t *testing.T) {
@@ -246,14 +263,7 @@ func TestScreens(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tm := startUI(t, h, Options{})
-			waitFor(t, tm, "M notes.txt") // the first commit's details are in
-			for _, s := range c.steps {
-				press(tm, s.keys...)
-				waitFor(t, tm, s.wants...)
-			}
-			_, screen := finalScreen(t, tm)
-			golden.RequireEqual(t, []byte(screen))
+			golden.RequireEqual(t, []byte(screenAfter(t, h, []string{"M notes.txt"}, c.steps)))
 		})
 	}
 }

@@ -33,6 +33,7 @@ type rowView struct {
 	cancel  context.CancelFunc
 	loading bool
 	diff    *repo.TableDiff
+	file    *fileChange // a file that is not a table, read by a FileReader
 	err     error
 	top     int // the first change on screen
 	left    int // columns scrolled to the right
@@ -42,6 +43,7 @@ type rowView struct {
 type rowsMsg struct {
 	seq  int
 	diff *repo.TableDiff
+	file *fileChange
 	err  error
 }
 
@@ -69,9 +71,14 @@ func (m Model) openRows() (Model, tea.Cmd) {
 		return m, nil
 	}
 	seq := m.rowSeq
+	files, _ := m.history.(FileReader)
 	return m, func() tea.Msg {
 		d, err := differ.DiffRows(ctx, from, id, change.Path)
-		return rowsMsg{seq: seq, diff: d, err: err}
+		if err != nil || files == nil || (d != nil && (d.Table || d.NotFetched)) {
+			return rowsMsg{seq: seq, diff: d, err: err}
+		}
+		f, err := readFileChange(ctx, files, from, id, change)
+		return rowsMsg{seq: seq, diff: d, file: f, err: err}
 	}
 }
 
@@ -90,7 +97,7 @@ func (m *Model) rowsLoaded(msg rowsMsg) {
 	}
 	m.rows.loading = false
 	m.rows.cancel()
-	m.rows.diff, m.rows.err = msg.diff, msg.err
+	m.rows.diff, m.rows.file, m.rows.err = msg.diff, msg.file, msg.err
 	if m.rows.diff == nil && m.rows.err == nil {
 		m.rows.diff = &repo.TableDiff{Change: m.rows.change}
 	}
@@ -107,6 +114,8 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case msg.Type == tea.KeyEsc || msg.String() == "q":
 		m.closeRows()
 		return m, nil
+	case key.Matches(msg, m.keys.Copy):
+		return m.copySelected()
 	case key.Matches(msg, m.keys.Up):
 		m.rows.top--
 	case key.Matches(msg, m.keys.Down):
@@ -128,8 +137,12 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// rowCount is how many changed rows the open view has.
+// rowCount is how many changed rows, or lines of a text diff, the open
+// view has.
 func (m Model) rowCount() int {
+	if m.rows.file != nil {
+		return len(m.rows.file.lines)
+	}
 	if m.rows.diff == nil || m.rows.diff.Rows == nil {
 		return 0
 	}
@@ -154,6 +167,14 @@ func (m Model) rowsLines() []string {
 		body = append(body, s.dim.Render("loading row diff… (Esc cancels)"))
 	case v.err != nil:
 		body = append(body, s.deleted.Render("error: "+v.err.Error()))
+	case v.file != nil && v.file.lines == nil:
+		body = m.fileLines(v.change, v.file)
+	case v.file != nil:
+		title += v.file.title()
+		end := min(len(v.file.lines), v.top+m.rowsHeight())
+		for _, l := range v.file.lines[v.top:end] {
+			body = append(body, m.diffLine(l))
+		}
 	case !v.diff.Table:
 		body = m.fileSummary(v.diff.Change)
 	case v.diff.NotFetched:

@@ -9,7 +9,7 @@ import (
 // a terminal without colours turn them all off. Adaptive colours read on
 // light and dark backgrounds alike.
 type styles struct {
-	id, date, author, decoration, selected, title, titleFocused, dim, added, deleted, changedCell lipgloss.Style
+	plain, id, date, author, decoration, model, selected, title, titleFocused, dim, added, deleted, changedCell lipgloss.Style
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
@@ -17,10 +17,12 @@ func newStyles(r *lipgloss.Renderer) styles {
 		return lipgloss.AdaptiveColor{Light: light, Dark: dark}
 	}
 	return styles{
+		plain:        r.NewStyle(),
 		id:           r.NewStyle().Foreground(color("#A05A00", "#E5C07B")),
 		date:         r.NewStyle().Foreground(color("#555555", "#9DA5B4")),
 		author:       r.NewStyle().Foreground(color("#0050A0", "#61AFEF")),
 		decoration:   r.NewStyle().Foreground(color("#007030", "#98C379")).Bold(true),
+		model:        r.NewStyle().Foreground(color("#7A1FA2", "#C678DD")).Bold(true),
 		selected:     r.NewStyle().Reverse(true),
 		title:        r.NewStyle().Foreground(color("#555555", "#9DA5B4")),
 		titleFocused: r.NewStyle().Bold(true),

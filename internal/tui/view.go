@@ -22,13 +22,16 @@ func (m Model) View() string {
 		return ""
 	}
 	var lines []string
-	if m.rows.open && !m.showHelp {
-		lines = append(lines, m.rowsLines()...)
-	} else if m.showHelp {
+	switch {
+	case m.showHelp:
 		lines = append(lines, m.styles.titleFocused.Render("Keys"), "")
 		lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
 		lines = append(lines, "", m.styles.dim.Render("? or Esc closes this help"))
-	} else {
+	case m.menu.kind != noMenu:
+		lines = append(lines, m.menuLines()...)
+	case m.rows.open:
+		lines = append(lines, m.rowsLines()...)
+	default:
 		lines = append(lines, m.listLines()...)
 		lines = append(lines, m.detailTitle())
 		lines = append(lines, strings.Split(m.detail.View(), "\n")...)
@@ -36,18 +39,37 @@ func (m Model) View() string {
 	for len(lines) < m.height-1 {
 		lines = append(lines, "")
 	}
-	bottom := m.help.ShortHelpView(m.keys.ShortHelp())
-	if m.rows.open {
-		bottom = m.styles.dim.Render("j/k move • ←/→ scroll • Esc/q back • g/G first/last • PgDn/PgUp page")
-	}
-	if m.err != nil && len(m.commits) > 0 {
-		bottom = m.styles.deleted.Render("error: " + m.err.Error())
-	}
-	lines = append(lines[:m.height-1], bottom)
+	lines = append(lines[:m.height-1], m.bottomLine())
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, m.width, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// bottomLine is the search prompt while it is typed, else a message
+// (a search's progress or answer, an error), else the keys of what is on
+// screen.
+func (m Model) bottomLine() string {
+	s := m.styles
+	switch {
+	case m.search.typing:
+		return m.promptView()
+	case m.status != "":
+		return s.titleFocused.Render(m.status)
+	case m.search.running:
+		return s.dim.Render(m.searchStatus())
+	case m.err != nil && len(m.commits) > 0:
+		return s.deleted.Render("error: " + m.err.Error())
+	case m.showHelp:
+		return m.help.ShortHelpView(m.keys.ShortHelp())
+	case m.menu.kind == refsMenu:
+		return s.dim.Render("j/k move • Enter show its history • a all refs • Esc/q back")
+	case m.menu.kind == modelsMenu:
+		return s.dim.Render("j/k move • Enter jump to its data commit • Esc/q back")
+	case m.rows.open:
+		return s.dim.Render("j/k move • ←/→ scroll • y copy dx cat • Esc/q back • g/G first/last • PgDn/PgUp")
+	}
+	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 
 // listLines are the visible rows of the commit list, padded to its height.
@@ -62,8 +84,10 @@ func (m Model) listLines() []string {
 	case len(m.commits) == 0:
 		out = append(out, m.styles.dim.Render("no commits yet"))
 	}
-	for i := m.offset; i < len(m.commits) && len(out) < h; i++ {
-		out = append(out, m.commitRow(m.commits[i], i == m.cursor))
+	end := min(len(m.commits), m.offset+h-len(out))
+	graph := m.graph.column(m.offset, end)
+	for i := m.offset; i < end; i++ {
+		out = append(out, m.commitRow(m.commits[i], graph[i-m.offset], i == m.cursor))
 	}
 	for len(out) < h {
 		out = append(out, "")
@@ -72,8 +96,10 @@ func (m Model) listLines() []string {
 }
 
 // commitRow is one commit on one line: a marker on the selected one
-// (visible without colours), short id, date, author, decorations, subject.
-func (m Model) commitRow(e repo.LogEntry, selected bool) string {
+// (visible without colours), its graph cell, short id, date, author, the
+// refs at it, the model versions trained on it, and its subject.
+func (m Model) commitRow(e repo.LogEntry, graph string, selected bool) string {
+	s := m.styles
 	marker := "  "
 	if selected {
 		marker = "> "
@@ -83,19 +109,26 @@ func (m Model) commitRow(e repo.LogEntry, selected bool) string {
 		e.Time.In(m.opts.Location).Format("2006-01-02"),
 		fmt.Sprintf("%-12s", ansi.Truncate(authorName(e.Author), 12, "…")),
 	}
+	var refs, models string
+	if len(e.Refs) > 0 {
+		refs = "(" + strings.Join(e.Refs, ", ") + ") "
+	}
+	if trained := m.trainedOn[e.ID]; len(trained) > 0 {
+		models = "[model: " + strings.Join(trained, ", ") + "] "
+	}
 	subject := dag.Subject(e.Message)
-	if len(e.Refs) > 0 {
-		subject = "(" + strings.Join(e.Refs, ", ") + ") " + subject
-	}
 	if selected {
-		row := marker + strings.Join(plain, " ") + " " + subject
-		return m.styles.selected.Render(ansi.Truncate(row, m.width, "…"))
+		row := marker + graph + strings.Join(plain, " ") + " " + refs + models + subject
+		return s.selected.Render(ansi.Truncate(row, m.width, "…"))
 	}
-	row := marker + m.styles.id.Render(plain[0]) + " " + m.styles.date.Render(plain[1]) + " " + m.styles.author.Render(plain[2]) + " "
-	if len(e.Refs) > 0 {
-		row += m.styles.decoration.Render("("+strings.Join(e.Refs, ", ")+")") + " "
+	row := marker + s.dim.Render(graph) + s.id.Render(plain[0]) + " " + s.date.Render(plain[1]) + " " + s.author.Render(plain[2]) + " "
+	if refs != "" {
+		row += s.decoration.Render(strings.TrimSuffix(refs, " ")) + " "
 	}
-	return ansi.Truncate(row+dag.Subject(e.Message), m.width, "…")
+	if models != "" {
+		row += s.model.Render(strings.TrimSuffix(models, " ")) + " "
+	}
+	return ansi.Truncate(row+subject, m.width, "…")
 }
 
 // authorName is the name part of "Name <email>".
@@ -121,7 +154,7 @@ func (m Model) detailTitle() string {
 		}
 		pos = fmt.Sprintf("%d/%d%s", m.cursor+1, len(m.commits), more)
 	}
-	title := fmt.Sprintf("── %s ── focus: %s (Tab) ", pos, name)
+	title := fmt.Sprintf("── %s ── %s ── focus: %s (Tab) ", displayPath(m.showing), pos, name)
 	title += strings.Repeat("─", max(0, m.width-ansi.StringWidth(title)))
 	if m.focus == detailPane {
 		return m.styles.titleFocused.Render(title)
