@@ -52,6 +52,18 @@ func sampleObjects(t *testing.T) map[string]struct {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := StageMove{Model: "churn", Stage: "production", Version: Hash(KindModel, mb), Seq: 1,
+		Author: "Ada <ada@example.com>", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Message: "auc up"}
+	fb, err := first.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demote := StageMove{Model: "churn", Stage: "production", Previous: Hash(KindStage, fb), Seq: 2,
+		Author: "Bob <bob@example.com>", Time: time.Date(2026, 1, 3, 3, 4, 5, 0, time.UTC)}
+	db, err := demote.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return map[string]struct {
 		kind Kind
 		data []byte
@@ -63,6 +75,8 @@ func sampleObjects(t *testing.T) map[string]struct {
 		"tree-node": {KindTree, itb},
 		"commit":    {KindCommit, cb},
 		"model":     {KindModel, mb},
+		"stage":     {KindStage, fb},
+		"stage-off": {KindStage, db},
 	}
 }
 
@@ -123,6 +137,11 @@ func TestRoundTrip(t *testing.T) {
 			case KindModel:
 				var m *Model
 				if m, err = DecodeModel(o.data); err == nil {
+					again, err = m.Encode()
+				}
+			case KindStage:
+				var m *StageMove
+				if m, err = DecodeStageMove(o.data); err == nil {
 					again, err = m.Encode()
 				}
 			}
@@ -213,6 +232,11 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 		{"commit truncated", objs["commit"].data[:40], decCommit},
 		{"commit trailing", append(objs["commit"].data, 1), decCommit},
 		{"model truncated", objs["model"].data[:len(objs["model"].data)-1], decModel},
+		{"stage truncated", objs["stage"].data[:len(objs["stage"].data)-1], decStage},
+		{"stage trailing", append(objs["stage"].data, 0), decStage},
+		{"stage first move names a previous", rawStageMove(Hash(KindStage, nil), 1), decStage},
+		{"stage later move names none", rawStageMove(ZeroID, 2), decStage},
+		{"stage sequence zero", rawStageMove(ZeroID, 0), decStage},
 		{"empty", nil, decTree},
 	}
 	for _, tc := range cases {
@@ -228,3 +252,19 @@ func decTree(b []byte) error   { _, err := DecodeTreeNode(b); return err }
 func decFile(b []byte) error   { _, err := DecodeFileNode(b); return err }
 func decCommit(b []byte) error { _, err := DecodeCommit(b); return err }
 func decModel(b []byte) error  { _, err := DecodeModel(b); return err }
+func decStage(b []byte) error  { _, err := DecodeStageMove(b); return err }
+
+// rawStageMove hand-encodes a stage move, bypassing the encoder's checks.
+func rawStageMove(previous ID, seq uint64) []byte {
+	e := enc{}
+	e.byte(FormatVersion)
+	e.str("churn")
+	e.str("production")
+	e.id(Hash(KindModel, nil))
+	e.id(previous)
+	e.uvarint(seq)
+	e.str("Ada")
+	e.varint(0)
+	e.str("")
+	return e.b
+}

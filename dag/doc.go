@@ -11,6 +11,8 @@
 //   - Tree: the sorted entries of one directory (a Merkle sequence of TreeNodes).
 //   - Commit: a tree, its parents, author, time, message and metadata.
 //   - Model: a registered model version and the data it was trained on.
+//   - StageMove: one move of a model's stage (production, …) to a version,
+//     or off every version; each names the move before it.
 //
 // dag does no I/O: objects are read through the one-method Getter interface
 // and written through Putter, both declared here and implemented by store.

@@ -78,3 +78,20 @@ func FuzzDecodeModel(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeStageMove(f *testing.F) {
+	seed(f, KindStage)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := DecodeStageMove(b)
+		if err != nil {
+			return
+		}
+		again, err := m.Encode()
+		if err != nil {
+			t.Fatalf("decoded stage move does not encode: %v", err)
+		}
+		if string(again) != string(b) {
+			t.Fatalf("non-canonical encoding accepted")
+		}
+	})
+}

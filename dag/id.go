@@ -30,9 +30,10 @@ const (
 	KindTree    Kind = 3
 	KindCommit  Kind = 4
 	KindModel   Kind = 5
+	KindStage   Kind = 6
 )
 
-var kindNames = [...]string{"invalid", "chunk", "file", "tree", "commit", "model"}
+var kindNames = [...]string{"invalid", "chunk", "file", "tree", "commit", "model", "stage"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -42,7 +43,7 @@ func (k Kind) String() string {
 }
 
 // Valid reports whether k is a known object kind.
-func (k Kind) Valid() bool { return k >= KindChunk && k <= KindModel }
+func (k Kind) Valid() bool { return k >= KindChunk && k <= KindStage }
 
 // IsMeta reports whether objects of this kind are metadata (everything but
 // chunks). Metadata and data go to separate packs.
@@ -64,13 +65,14 @@ var hashContexts = [...]string{
 	KindTree:   "dx v1 tree",
 	KindCommit: "dx v1 commit",
 	KindModel:  "dx v1 model",
+	KindStage:  "dx v1 stage",
 }
 
 // hashers holds one keyed hasher template per kind; Clone is cheap and safe
 // for concurrent use because the template is never written.
 var hashers = func() [len(hashContexts)]*blake3.Hasher {
 	var hs [len(hashContexts)]*blake3.Hasher
-	for k := KindChunk; k <= KindModel; k++ {
+	for k := KindChunk; k <= KindStage; k++ {
 		hs[k] = blake3.NewDeriveKey(hashContexts[k])
 	}
 	return hs

@@ -10,7 +10,8 @@ type Link struct {
 // objects it names, in encoding order: a commit's tree then (when parents
 // is true) its parents; a tree node's children and entries; a file node's
 // children and chunks; a model's artifact, data commits and previous
-// version. A chunk names nothing.
+// version; a stage move's model version and previous move. A chunk names
+// nothing.
 func Links(kind Kind, b []byte, parents bool) ([]Link, error) {
 	var out []Link
 	switch kind {
@@ -61,6 +62,17 @@ func Links(kind Kind, b []byte, parents bool) ([]Link, error) {
 		}
 		if !m.Previous.IsZero() {
 			out = append(out, Link{m.Previous, KindModel})
+		}
+	case KindStage:
+		m, err := DecodeStageMove(b)
+		if err != nil {
+			return nil, err
+		}
+		if !m.Version.IsZero() {
+			out = append(out, Link{m.Version, KindModel})
+		}
+		if !m.Previous.IsZero() {
+			out = append(out, Link{m.Previous, KindStage})
 		}
 	default:
 		return nil, corrupt("object of unknown kind %s", kind)
