@@ -3,7 +3,8 @@
 //
 // A remote holds, under its prefix: packs/<id>.pack (the local pack
 // format), index/<id>.idx (a copy of each pack's footer), refs/heads/…,
-// refs/tags/…, refs/models/… (a commit or model id in hex), FORMAT, and
+// refs/tags/…, refs/models/NAME, refs/stages/NAME/STAGE (a commit, model
+// version or stage move id in hex: RefKind says which), FORMAT, and
 // events/ (a log of ref moves, for subscribers). Packs and indexes are
 // immutable and written before any ref that names their objects; refs move
 // only by compare-and-swap (S3 conditional writes; a lock file and rename

@@ -21,9 +21,9 @@ import (
 
 // Update asks Push to set a remote ref.
 type Update struct {
-	Name  string // full name: refs/heads/main, refs/tags/v1, refs/models/m
+	Name  string // full name: refs/heads/main, refs/tags/v1, refs/models/m, refs/stages/m/production
 	New   dag.ID
-	Kind  dag.Kind // of New: a commit, or a model version for refs/models/
+	Kind  dag.Kind // of New: RefKind(Name)
 	Force bool     // allow a non-fast-forward update
 }
 

@@ -33,7 +33,26 @@ func decodeRef(be Backend, name string, b []byte) (dag.ID, error) {
 	return id, nil
 }
 
-// ListRefs reads every ref under refs/ (heads, tags, models).
+// Namespaces of refs whose values are not commits.
+const (
+	ModelsPrefix = "refs/models/" // refs/models/NAME: a model's latest version
+	StagesPrefix = "refs/stages/" // refs/stages/NAME/STAGE: a stage's latest move
+)
+
+// RefKind is the kind of object a ref of this name points at: a model
+// version under refs/models/, a stage move under refs/stages/, else a
+// commit. Whatever walks from refs (push, fetch, replication) asks here.
+func RefKind(name string) dag.Kind {
+	switch {
+	case strings.HasPrefix(name, ModelsPrefix):
+		return dag.KindModel
+	case strings.HasPrefix(name, StagesPrefix):
+		return dag.KindStage
+	}
+	return dag.KindCommit
+}
+
+// ListRefs reads every ref under refs/ (heads, tags, models, stages).
 func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	objs, err := be.List(ctx, refsPrefix)
 	if err != nil {
