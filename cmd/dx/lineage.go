@@ -21,7 +21,7 @@ type lineageOptions struct {
 func (a *app) lineageCmd() *cobra.Command {
 	var o lineageOptions
 	c := &cobra.Command{
-		Use:   "lineage MODEL[@VERSION] | REV | PATH | REV:PATH",
+		Use:   "lineage MODEL[@VERSION|@STAGE] | REV | PATH | REV:PATH",
 		Short: "What data trained a model, or which models used some data",
 		Long: "dx lineage MODEL[@VERSION] lists the data commits (and paths) the version was trained on,\n" +
 			"with their history. dx lineage REV, PATH or REV:PATH lists every model version trained on\n" +
@@ -49,7 +49,7 @@ func (a *app) runLineage(ctx context.Context, arg string, o lineageOptions) erro
 			if o.asJSON {
 				return a.printJSON(l)
 			}
-			fmt.Fprintf(a.stdout, "%s@%d was trained on:\n", l.Model.Name, l.Model.Version)
+			fmt.Fprintf(a.stdout, "%s@%d%s was trained on:\n", l.Model.Name, l.Model.Version, stageSuffix(l.Model.Stages))
 			for _, d := range l.Data {
 				fmt.Fprintf(a.stdout, "  %s\n", describeData([]repo.ModelData{d.ModelData}))
 				for _, e := range d.Log {
@@ -59,6 +59,10 @@ func (a *app) runLineage(ctx context.Context, arg string, o lineageOptions) erro
 			return nil
 		} else if !errors.Is(err, repo.ErrUnknownModel) {
 			return err
+		} else if name, _, ok := strings.Cut(arg, "@"); ok {
+			if _, merr := r.Model(ctx, name); merr == nil {
+				return err // a model's unknown version or stage
+			}
 		}
 		rev, p := arg, ""
 		if before, after, ok := strings.Cut(arg, ":"); ok {
@@ -87,7 +91,7 @@ func (a *app) runLineage(ctx context.Context, arg string, o lineageOptions) erro
 			a.printf("No model version was trained on data containing %s\n", arg)
 		}
 		for _, m := range ms {
-			fmt.Fprintf(a.stdout, "%s@%d %s  %s\n", m.Name, m.Version, m.Time, describeData(m.Data))
+			fmt.Fprintf(a.stdout, "%s@%d %s  %s%s\n", m.Name, m.Version, m.Time, describeData(m.Data), stageSuffix(m.Stages))
 		}
 		return nil
 	})

@@ -58,7 +58,7 @@ func (a *app) modelCmd() *cobra.Command {
 
 	var showJSON bool
 	show := &cobra.Command{
-		Use:   "show NAME[@VERSION]",
+		Use:   "show NAME[@VERSION|@STAGE]",
 		Short: "Show a model version",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,24 +69,27 @@ func (a *app) modelCmd() *cobra.Command {
 
 	var logJSON bool
 	logc := &cobra.Command{
-		Use:   "log NAME",
-		Short: "List a model's versions, newest first",
+		Use:   "log NAME | NAME@STAGE",
+		Short: "List a model's versions and the moves of its stages, newest first (of one stage with NAME@STAGE)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if name, stage, ok := strings.Cut(args[0], "@"); ok {
+				return a.runModelStageLog(cmd.Context(), name, stage, logJSON)
+			}
 			return a.runModelLog(cmd.Context(), args[0], logJSON)
 		},
 	}
 	logc.Flags().BoolVar(&logJSON, "json", false, "print as JSON")
 
 	checkout := &cobra.Command{
-		Use:   "checkout NAME[@VERSION] DIR",
+		Use:   "checkout NAME[@VERSION|@STAGE] DIR",
 		Short: "Write a model version's artifact into DIR",
 		Args:  args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runModelCheckout(cmd.Context(), args[0], args[1])
 		},
 	}
-	c.AddCommand(register, list, show, logc, checkout)
+	c.AddCommand(register, list, show, logc, checkout, a.modelPromoteCmd(), a.modelDemoteCmd())
 	return c
 }
 
@@ -119,7 +122,7 @@ func (a *app) runModelList(ctx context.Context, asJSON bool) error {
 			return a.printJSON(ms)
 		}
 		for _, m := range ms {
-			fmt.Fprintf(a.stdout, "%s@%d\t%s\t%s\n", m.Name, m.Version, m.Time, describeData(m.Data))
+			fmt.Fprintf(a.stdout, "%s@%d\t%s\t%s%s\n", m.Name, m.Version, m.Time, describeData(m.Data), modelStages(m))
 		}
 		return nil
 	})
@@ -140,19 +143,17 @@ func (a *app) runModelShow(ctx context.Context, nameVersion string, asJSON bool)
 	})
 }
 
-// runModelLog lists a model's versions, newest first.
+// runModelLog lists a model's versions and stage moves, newest first.
 func (a *app) runModelLog(ctx context.Context, name string, asJSON bool) error {
 	return a.withRepoRead(ctx, func(r *repo.Repo) error {
-		ms, err := r.ModelLog(ctx, name)
+		events, err := r.ModelHistory(ctx, name)
 		if err != nil {
 			return err
 		}
 		if asJSON {
-			return a.printJSON(ms)
+			return a.printJSON(events)
 		}
-		for _, m := range ms {
-			fmt.Fprintf(a.stdout, "%s@%d %s %s  %s\n", m.Name, m.Version, m.ID.Short(), m.Time, describeData(m.Data))
-		}
+		printModelHistory(a.stdout, events)
 		return nil
 	})
 }
@@ -226,4 +227,29 @@ func printModel(a *app, m *repo.ModelVersion) {
 	if m.Previous != "" {
 		fmt.Fprintf(a.stdout, "previous %s\n", m.Previous[:12])
 	}
+	if len(m.ModelStages) > 0 {
+		fmt.Fprintf(a.stdout, "stages   %s\n", strings.TrimPrefix(modelStages(m), "\t"))
+	}
+}
+
+// modelStages lists a model's stages and their versions, "this version"
+// for those on m: "\tproduction (this version), staging (churn@3)".
+func modelStages(m *repo.ModelVersion) string {
+	names := make([]string, 0, len(m.ModelStages))
+	for s := range m.ModelStages {
+		names = append(names, s)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, s := range names {
+		where := fmt.Sprintf("%s@%d", m.Name, m.ModelStages[s])
+		if m.ModelStages[s] == m.Version {
+			where = "this version"
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", s, where)
+	}
+	return "\t" + strings.Join(parts, ", ")
 }

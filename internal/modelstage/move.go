@@ -22,15 +22,20 @@ var _ Store = (*store.Store)(nil)
 
 var (
 	// ErrMoved is returned when the stage is not on the version the
-	// caller expected: another promotion won the race. It wraps
-	// store.ErrRefChanged, as does a compare-and-swap of the ref lost to
-	// a concurrent writer.
-	ErrMoved = fmt.Errorf("the stage moved meanwhile: %w", store.ErrRefChanged)
+	// caller expected: another promotion won the race. It is a
+	// store.ErrRefChanged, as is a compare-and-swap of the ref lost to a
+	// concurrent writer.
+	ErrMoved error = movedError{}
 	// ErrNotSet is returned when taking off a stage that names no version.
 	ErrNotSet = errors.New("no such stage")
 	// ErrOtherModel is returned when promoting a version of another model.
 	ErrOtherModel = errors.New("not a version of this model")
 )
+
+type movedError struct{}
+
+func (movedError) Error() string        { return "the stage moved meanwhile" }
+func (movedError) Is(target error) bool { return target == store.ErrRefChanged }
 
 // Request asks Move to put a model's stage on a version, or take it off.
 type Request struct {

@@ -3,10 +3,12 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
@@ -27,9 +29,11 @@ type FetchResult struct {
 	Refs []RefChange `json:"refs"`
 }
 
-// Fetch downloads a remote's branches, tags and models: its branches
-// become refs/remotes/NAME/BRANCH; tags and models the local repository
-// lacks are created (existing ones that differ are kept and reported).
+// Fetch downloads a remote's branches, tags, models and stages: its
+// branches become refs/remotes/NAME/BRANCH; tags, models and stages the
+// local repository lacks are created; models and stages move forward along
+// their chains (versions, moves) when the remote's descend from the local
+// ones; other differences are kept and reported.
 func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, error) {
 	return r.fetch(ctx, remoteName, r.sparse)
 }
@@ -52,11 +56,7 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 	}
 	var roots []dag.Link
 	for _, rf := range refs {
-		kind := dag.KindCommit
-		if strings.HasPrefix(rf.Name, "refs/models/") {
-			kind = dag.KindModel
-		}
-		roots = append(roots, dag.Link{ID: rf.ID, Kind: kind})
+		roots = append(roots, dag.Link{ID: rf.ID, Kind: remote.RefKind(rf.Name)})
 	}
 	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, r.fetchOptions(paths))
 	if err != nil {
@@ -70,7 +70,8 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 		switch {
 		case strings.HasPrefix(rf.Name, "refs/heads/"):
 			local = "refs/remotes/" + name + "/" + strings.TrimPrefix(rf.Name, "refs/heads/")
-		case strings.HasPrefix(rf.Name, "refs/tags/"), strings.HasPrefix(rf.Name, "refs/models/"):
+		case strings.HasPrefix(rf.Name, "refs/tags/"), strings.HasPrefix(rf.Name, remote.ModelsPrefix),
+			strings.HasPrefix(rf.Name, remote.StagesPrefix):
 			local = rf.Name
 		default:
 			continue
@@ -84,8 +85,14 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 			continue
 		}
 		if !cur.IsZero() && !strings.HasPrefix(local, "refs/remotes/") {
-			res.Refs = append(res.Refs, RefChange{Name: local, Old: cur, New: rf.ID, Note: "differs from the remote; kept"})
-			continue
+			note, err := r.keptNote(ctx, local, cur, rf.ID)
+			if err != nil {
+				return nil, err
+			}
+			if note != "" {
+				res.Refs = append(res.Refs, RefChange{Name: local, Old: cur, New: rf.ID, Note: note})
+				continue
+			}
 		}
 		ups = append(ups, store.RefUpdate{Name: local, Old: cur, New: rf.ID})
 		res.Refs = append(res.Refs, RefChange{Name: local, Old: cur, New: rf.ID})
@@ -107,6 +114,23 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 		}
 	}
 	return res, nil
+}
+
+// keptNote says why a fetch keeps local ref name at cur rather than move
+// it to the remote's id, or "" when it moves: a model or stage whose
+// remote chain descends from cur moves forward; tags never move.
+func (r *Repo) keptNote(ctx context.Context, name string, cur, id dag.ID) (string, error) {
+	kind := remote.RefKind(name)
+	if kind != dag.KindModel && kind != dag.KindStage {
+		return "differs from the remote; kept", nil
+	}
+	if ok, err := dag.ChainDescends(ctx, r.Store, kind, cur, id); err != nil || ok {
+		return "", err
+	}
+	if ok, err := dag.ChainDescends(ctx, r.Store, kind, id, cur); err != nil || ok {
+		return "ahead of the remote; kept", err
+	}
+	return "diverged from the remote; kept (push --force, or promote again)", nil
 }
 
 // fetchOptions limit file content to paths when paths is non-nil.
@@ -150,4 +174,84 @@ func (r *Repo) FetchBranch(ctx context.Context, remoteName, branch string, head 
 		res.Refs = []RefChange{{Name: tracking, Old: cur, New: head}}
 	}
 	return res, nil
+}
+
+// RemoteStage is a model's stage as a remote holds it.
+type RemoteStage struct {
+	Remote string       `json:"remote"`
+	Ref    remote.Ref   `json:"ref"`   // the stage's ref there (zero ID: no such stage)
+	Change *StageChange `json:"stage"` // its latest move; nil when the remote has none
+	// Version is the version the stage is on, its artifact fetched; nil
+	// when the remote has no such stage or it was demoted.
+	Version *ModelVersion `json:"version,omitempty"`
+	Fetched *FetchResult  `json:"fetched"`
+}
+
+// FetchStage reads a model's stage from a remote (one GET of its ref),
+// fetches what the local store lacks of it (the moves, the version, its
+// artifact and data commits' metadata) and moves the local stage ref as
+// Fetch does. It touches no other ref. A follower of the stage (dx
+// subscribe --model) polls the ref itself with remote.ReadRef on
+// modelstage.Ref(model, stage) and calls this when it moved.
+func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) (*RemoteStage, error) {
+	if err := modelstage.ValidName(stage); err != nil {
+		return nil, err
+	}
+	name, be, ix, err := r.connect(ctx, remoteName)
+	if err != nil {
+		return nil, err
+	}
+	ref := modelstage.Ref(model, stage)
+	rf, err := remote.ReadRef(ctx, be, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := &RemoteStage{Remote: name, Ref: rf, Fetched: &FetchResult{Remote: name}}
+	if rf.ID.IsZero() {
+		return out, nil
+	}
+	if err := remote.CheckFormat(ctx, be); err != nil {
+		return nil, err
+	}
+	fetched, err := remote.Fetch(ctx, r.Store, be, ix, []dag.Link{{ID: rf.ID, Kind: dag.KindStage}}, r.fetchOptions(r.sparse))
+	if err != nil {
+		return nil, err
+	}
+	out.Fetched.FetchResult = *fetched
+	cur, err := r.Store.Ref(ctx, ref)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if cur != rf.ID {
+		note := ""
+		if !cur.IsZero() {
+			if note, err = r.keptNote(ctx, ref, cur, rf.ID); err != nil {
+				return nil, err
+			}
+		}
+		if note == "" {
+			if err := r.Store.Transaction(ctx, []store.RefUpdate{{Name: ref, Old: cur, New: rf.ID}}, nil, "fetch "+name); err != nil {
+				return nil, err
+			}
+		}
+		out.Fetched.Refs = []RefChange{{Name: ref, Old: cur, New: rf.ID, Note: note}}
+	}
+	e, err := modelstage.Current(ctx, r.Store, rf.ID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Model != model || e.Stage != stage {
+		return nil, fmt.Errorf("%s: %s names a move of %s of %s: %w", name, ref, e.Stage, e.Model, remote.ErrIntegrity)
+	}
+	out.Change = r.stageChange(ctx, e)
+	if !e.Removed() {
+		m, err := r.loadModel(ctx, e.Version)
+		if err != nil {
+			return nil, err
+		}
+		if out.Version, err = r.modelVersion(ctx, e.Version, m); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
 )
 
@@ -24,8 +25,8 @@ type LogEntry struct {
 	Tree    dag.ID            `json:"tree"`
 }
 
-// AllRevs names every ref (full names) but model versions, and HEAD if it
-// points at a commit: the starting points of log --all.
+// AllRevs names every ref (full names) but models and their stages, and
+// HEAD if it points at a commit: the starting points of log --all.
 func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
 	_, all, err := r.Store.Refs(ctx, "refs/")
 	if err != nil {
@@ -33,7 +34,7 @@ func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {
 	}
 	var names []string
 	for _, n := range all {
-		if !strings.HasPrefix(n, "refs/models/") { // model versions, not commits
+		if remote.RefKind(n) == dag.KindCommit { // not model versions or stage moves
 			names = append(names, n)
 		}
 	}
@@ -168,7 +169,7 @@ func (r *Repo) decorations(ctx context.Context) (map[dag.ID][]string, error) {
 		if !h.Detached() && n == h.Ref {
 			continue
 		}
-		if strings.HasPrefix(n, "refs/models/") {
+		if remote.RefKind(n) != dag.KindCommit {
 			continue
 		}
 		out[refs[n]] = append(out[refs[n]], ShortRef(n))

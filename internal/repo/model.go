@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -33,6 +34,12 @@ type ModelVersion struct {
 	Metrics  map[string]string `json:"metrics,omitempty"`
 	Previous string            `json:"previous,omitempty"` // id of the version before
 	Time     string            `json:"time"`
+	// Stages names the stages on this version (production, …).
+	Stages []string `json:"stages,omitempty"`
+	// ModelStages maps every stage of the model to the version it is on;
+	// set by Models and Model (list and show), not in logs.
+	ModelStages map[string]uint64 `json:"model_stages,omitempty"`
+	at          time.Time
 }
 
 // ModelData is the data a model version was trained on.
@@ -53,7 +60,7 @@ func (r *Repo) loadModel(ctx context.Context, id dag.ID) (*dag.Model, error) {
 // modelVersion describes a stored model version for users.
 func (r *Repo) modelVersion(ctx context.Context, id dag.ID, m *dag.Model) (*ModelVersion, error) {
 	mv := &ModelVersion{ID: id, Name: m.Name, Version: m.Version, Artifact: m.Artifact, CodeRev: m.CodeRev,
-		Dirty: m.CodeDirty, Params: m.Params, Metrics: m.Metrics, Time: m.Time.Format("2006-01-02T15:04:05Z")}
+		Dirty: m.CodeDirty, Params: m.Params, Metrics: m.Metrics, Time: m.Time.Format("2006-01-02T15:04:05Z"), at: m.Time}
 	if !m.Previous.IsZero() {
 		mv.Previous = m.Previous.String()
 	}
@@ -80,6 +87,10 @@ func (r *Repo) ModelLog(ctx context.Context, name string) ([]*ModelVersion, erro
 	if err != nil {
 		return nil, err
 	}
+	stages, err := r.Stages(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	var out []*ModelVersion
 	for !id.IsZero() {
 		m, err := r.loadModel(ctx, id)
@@ -90,6 +101,7 @@ func (r *Repo) ModelLog(ctx context.Context, name string) ([]*ModelVersion, erro
 		if err != nil {
 			return nil, err
 		}
+		mv.Stages = stageNames(stages, id)
 		out = append(out, mv)
 		id = m.Previous
 	}
@@ -112,14 +124,29 @@ func (r *Repo) Models(ctx context.Context) ([]*ModelVersion, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := r.fillStages(ctx, mv); err != nil {
+			return nil, err
+		}
 		out = append(out, mv)
 	}
 	return out, nil
 }
 
-// Model resolves NAME or NAME@VERSION.
+// Model resolves NAME (its latest version), NAME@VERSION or NAME@STAGE
+// (the version the stage is on).
 func (r *Repo) Model(ctx context.Context, spec string) (*ModelVersion, error) {
+	mv, err := r.resolveModel(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return mv, r.fillStages(ctx, mv)
+}
+
+func (r *Repo) resolveModel(ctx context.Context, spec string) (*ModelVersion, error) {
 	name, ver, hasVer := strings.Cut(spec, "@")
+	if hasVer && strings.Trim(ver, "0123456789") != "" {
+		return r.stageVersion(ctx, name, ver)
+	}
 	var want uint64
 	if hasVer {
 		v, err := strconv.ParseUint(ver, 10, 64)

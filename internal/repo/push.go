@@ -14,13 +14,13 @@ import (
 // PushOptions configure Push.
 type PushOptions struct {
 	Remote string   // default origin
-	Refs   []string // branches or tags (short or full names); default the current branch
-	All    bool     // every branch, tag and model
+	Refs   []string // branches, tags or models (short or full names); default the current branch
+	All    bool     // every branch, tag, model and stage
 	Force  bool
 	Jobs   int // parallel pack uploads; default 4
 }
 
-// Push sends branches (and tags, models) to a remote.
+// Push sends branches (and tags, models with their stages) to a remote.
 func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, error) {
 	name, be, ix, err := r.connect(ctx, o.Remote)
 	if err != nil {
@@ -28,21 +28,20 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, err
 	}
 	var ups []remote.Update
 	add := func(ref string, id dag.ID) {
-		kind := dag.KindCommit
-		if strings.HasPrefix(ref, "refs/models/") {
-			kind = dag.KindModel
+		ups = append(ups, remote.Update{Name: ref, New: id, Kind: remote.RefKind(ref), Force: o.Force})
+	}
+	addAll := func(prefix string) error {
+		refs, names, err := r.Store.Refs(ctx, prefix)
+		for _, n := range names {
+			add(n, refs[n])
 		}
-		ups = append(ups, remote.Update{Name: ref, New: id, Kind: kind, Force: o.Force})
+		return err
 	}
 	switch {
 	case o.All:
-		for _, prefix := range []string{"refs/heads/", "refs/tags/", "refs/models/"} {
-			refs, names, err := r.Store.Refs(ctx, prefix)
-			if err != nil {
+		for _, prefix := range []string{"refs/heads/", "refs/tags/", remote.ModelsPrefix, remote.StagesPrefix} {
+			if err := addAll(prefix); err != nil {
 				return nil, err
-			}
-			for _, n := range names {
-				add(n, refs[n])
 			}
 		}
 		if len(ups) == 0 {
@@ -71,6 +70,16 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, err
 				return nil, err
 			}
 			add(full, id)
+			if model, ok := strings.CutPrefix(full, remote.ModelsPrefix); ok {
+				// A model goes with its stages.
+				heads, names, err := r.stageRefs(ctx, model)
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range names {
+					add(n, heads[n])
+				}
+			}
 		}
 	}
 	to := r.transferOptions()
