@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/remote/replicate"
@@ -37,6 +38,7 @@ func TestExitCode(t *testing.T) {
 		{"non-fast-forward", wrap(remote.ErrNonFastForward), exitNotFastForward},
 		{"remote compare-and-swap lost", wrap(remote.ErrPrecondition), exitNotFastForward},
 		{"ref moved meanwhile", wrap(store.ErrRefChanged), exitNotFastForward},
+		{"stage not on the expected version", wrap(modelstage.ErrMoved), exitNotFastForward},
 		{"followed branch rewritten", wrap(subscribe.ErrRewritten), exitNotFastForward},
 		{"replicated ref diverged", wrap(replicate.ErrDiverged), exitNotFastForward},
 		{"subscriber's command failed", wrap(subscribe.ErrCommandFailed), exitError},

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/remote/replicate"
@@ -38,7 +39,7 @@ const (
 	exitUsage          = 2
 	exitWorktree       = 3   // refused because of the worktree: local changes, files in the way, files not writable
 	exitConflicts      = 4   // a merge stopped on conflicts, or --continue found some unresolved
-	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a followed branch rewritten, a replicated ref diverged
+	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a stage not on the expected version, a followed branch rewritten, a replicated ref diverged
 	exitLocked         = 6   // another dx process holds the repository, or follows the same remote
 	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
 	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
@@ -129,7 +130,7 @@ func exitCode(err error) int {
 	case errors.Is(err, repo.ErrMergeConflicts), errors.Is(err, repo.ErrUnresolved):
 		return exitConflicts
 	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged),
-		errors.Is(err, subscribe.ErrRewritten), errors.Is(err, replicate.ErrDiverged):
+		errors.Is(err, modelstage.ErrMoved), errors.Is(err, subscribe.ErrRewritten), errors.Is(err, replicate.ErrDiverged):
 		return exitNotFastForward
 	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy):
 		return exitLocked
