@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dxdata/dx/internal/faultinject"
 )
 
 // stageRepo is a repository with one data commit and three versions of
@@ -351,4 +353,43 @@ func TestModelStagesTravel(t *testing.T) {
 		}
 		late.ok("fsck")
 	})
+}
+
+// TestModelPromoteFaults: dx model promote killed at, or failed with
+// ENOSPC/EIO by, each of its writes, fsyncs, renames and unlinks: after
+// each, fsck is clean, the stage is where it was or where it was sent
+// (never elsewhere, its history one move longer at most), and a retry
+// lands it.
+func TestModelPromoteFaults(t *testing.T) {
+	self := faultTracer(t)
+	tmpl := newRepo(t)
+	stageRepo(t, tmpl)
+	tmpl.ok("model", "promote", "churn@1", "production")
+	args := []string{"model", "promote", "churn@2", "production", "--expect", "1"}
+	count, _, _ := runFaulted(t, self, copyRepo(t, tmpl), faultinject.Plan{Class: faultinject.Write}, args)
+	var plans []faultinject.Plan
+	for _, class := range faultinject.Classes {
+		plans = append(plans, faultPlans(class, count.Counts[class], os.Getenv("DX_FAULT_LONG") != "")...)
+	}
+	t.Logf("dx %s: calls %v; %d faults", strings.Join(args, " "), count.Counts, len(plans))
+	for _, plan := range plans {
+		r := copyRepo(t, tmpl)
+		if _, out, hung := runFaulted(t, self, r, plan, args); hung {
+			t.Fatalf("%v: dx hung: %s", plan, out)
+		}
+		if res := r.run("fsck"); res.code != 0 {
+			t.Fatalf("%v: fsck: %s%s", plan, res.stdout, res.stderr)
+		}
+		_, moves := modelLog(t, r, "churn")
+		switch v := stageOf(t, r, "churn@production"); {
+		case v == 1 && len(moves) == 1:
+			r.ok(args...) // the retry
+		case v == 2 && len(moves) == 2:
+		default:
+			t.Fatalf("%v: production on churn@%d with %d moves: neither before nor after", plan, v, len(moves))
+		}
+		if v := stageOf(t, r, "churn@production"); v != 2 {
+			t.Fatalf("%v: after the retry production is on churn@%d", plan, v)
+		}
+	}
 }
