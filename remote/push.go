@@ -109,7 +109,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 		case u.Force:
 			rr.Status = "forced"
 		default:
-			ok, err := fastForward(ctx, st, u, cur.ID)
+			ok, err := forward(ctx, st, u, cur.ID)
 			if err != nil {
 				return nil, err
 			}

@@ -52,6 +52,20 @@ func RefKind(name string) dag.Kind {
 	return dag.KindCommit
 }
 
+// forward is fastForward for every kind of ref: a stage moves forward
+// along its chain of moves (a move we do not have cannot be checked, so
+// it is not a fast-forward).
+func forward(ctx context.Context, st *store.Store, u Update, old dag.ID) (bool, error) {
+	if u.Kind != dag.KindStage {
+		return fastForward(ctx, st, u, old)
+	}
+	ok, err := dag.ChainDescends(ctx, st, dag.KindStage, old, u.New)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return ok, err
+}
+
 // ListRefs reads every ref under refs/ (heads, tags, models, stages).
 func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	objs, err := be.List(ctx, refsPrefix)
