@@ -98,8 +98,8 @@ func (a *app) printStageChange(c *repo.StageChange, asJSON bool) error {
 		return a.printJSON(c)
 	}
 	switch {
-	case c.ID.IsZero():
-		a.printf("%s is on %s@%d already\n", c.Stage, c.Model, c.To)
+	case c.Unchanged:
+		a.printf("%s is on %s@%d already (promoted by %s at %s)\n", c.Stage, c.Model, c.To, oneLine(c.Author), c.Time)
 	case c.Action == "demote":
 		a.printf("Took %s off %s@%d (%s)\n", c.Stage, c.Model, c.From, c.ID.Short())
 	case c.From == 0:

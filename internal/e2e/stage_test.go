@@ -97,6 +97,14 @@ func TestModelStages(t *testing.T) {
 	if out := r.ok("model", "promote", "churn@3", "production"); !strings.Contains(out, "already") {
 		t.Fatalf("promoting the same version: %s", out)
 	}
+	var same struct {
+		Unchanged bool   `json:"unchanged"`
+		Author    string `json:"author"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("model", "promote", "churn@3", "production", "--json")), &same); err != nil ||
+		!same.Unchanged || same.Author != "Bob <bob@example.com>" {
+		t.Fatalf("promoting the same version, --json: %+v %v", same, err)
+	}
 	if v := stageOf(t, r, "churn@production"); v != 3 {
 		t.Fatalf("churn@production = %d, want 3", v)
 	}

@@ -16,17 +16,20 @@ import (
 // StageChange is one move of a model's stage, as shown to users: a
 // promotion from one version to another, or a demotion off a version.
 type StageChange struct {
-	ID      dag.ID `json:"id"` // of the move
-	Model   string `json:"model"`
-	Stage   string `json:"stage"`
-	Action  string `json:"action"`         // "promote" or "demote"
-	From    uint64 `json:"from,omitempty"` // the version before; none when 0
-	To      uint64 `json:"to,omitempty"`   // the version after; none when 0 (a demotion)
-	Version dag.ID `json:"version"`        // the model version after (zero: none)
-	Author  string `json:"author"`
-	Time    string `json:"time"`
-	Message string `json:"message,omitempty"`
-	at      time.Time
+	ID      dag.ID  `json:"id"` // of the move
+	Model   string  `json:"model"`
+	Stage   string  `json:"stage"`
+	Action  string  `json:"action"`            // "promote" or "demote"
+	From    uint64  `json:"from,omitempty"`    // the version before; none when 0
+	To      uint64  `json:"to,omitempty"`      // the version after; none when 0 (a demotion)
+	Version *dag.ID `json:"version,omitempty"` // the model version after; nil: none
+	Author  string  `json:"author"`
+	Time    string  `json:"time"`
+	Message string  `json:"message,omitempty"`
+	// Unchanged is set when a promotion found the stage on the version
+	// already: nothing was written, and this is the move that put it there.
+	Unchanged bool `json:"unchanged,omitempty"`
+	at        time.Time
 }
 
 // PromoteOptions configure Promote.
@@ -82,19 +85,23 @@ func (r *Repo) moveStage(ctx context.Context, model, stage string, version dag.I
 	res, err := modelstage.Move(ctx, r.Store, q)
 	if err != nil {
 		if errors.Is(err, modelstage.ErrNotSet) {
-			return nil, fmt.Errorf("%w: %w", err, ErrUnknownModel)
+			return nil, fmt.Errorf("%s has no stage %s: %w", model, stage, ErrUnknownModel)
 		}
 		return nil, err
 	}
-	if res.Move.IsZero() { // the stage was on this version already
-		return &StageChange{Model: model, Stage: stage, Action: "promote", Version: version,
-			From: r.versionNumber(ctx, version), To: r.versionNumber(ctx, version)}, nil
+	head := res.Move
+	if head.IsZero() { // the stage was on this version already
+		if head, err = r.Store.Ref(ctx, modelstage.Ref(model, stage)); err != nil {
+			return nil, err
+		}
 	}
-	e, err := modelstage.Current(ctx, r.Store, res.Move)
+	e, err := modelstage.Current(ctx, r.Store, head)
 	if err != nil {
 		return nil, err
 	}
-	return r.stageChange(ctx, e), nil
+	c := r.stageChange(ctx, e)
+	c.Unchanged = res.Move.IsZero()
+	return c, nil
 }
 
 // expectedVersion resolves --expect: a version number of the model, or
@@ -215,11 +222,14 @@ func (r *Repo) StageLog(ctx context.Context, model, stage string) ([]*StageChang
 
 // stageChange describes a move for users.
 func (r *Repo) stageChange(ctx context.Context, e *modelstage.Entry) *StageChange {
-	c := &StageChange{ID: e.ID, Model: e.Model, Stage: e.Stage, Action: "promote", Version: e.Version,
+	c := &StageChange{ID: e.ID, Model: e.Model, Stage: e.Stage, Action: "promote",
 		From: r.versionNumber(ctx, e.From), To: r.versionNumber(ctx, e.Version),
 		Author: e.Author, Time: e.Time.Format("2006-01-02T15:04:05Z"), Message: e.Message, at: e.Time}
 	if e.Removed() {
 		c.Action = "demote"
+	} else {
+		v := e.Version
+		c.Version = &v
 	}
 	return c
 }
@@ -258,7 +268,7 @@ func (r *Repo) fillStages(ctx context.Context, mv *ModelVersion) error {
 func stageNames(stages []*StageChange, id dag.ID) []string {
 	var out []string
 	for _, s := range stages {
-		if s.Version == id {
+		if s.Version != nil && *s.Version == id {
 			out = append(out, s.Stage)
 		}
 	}
