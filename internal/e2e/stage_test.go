@@ -360,6 +360,37 @@ func TestModelStagesTravel(t *testing.T) {
 			t.Fatalf("after the forced push: churn@production = %d, want 3", v)
 		}
 		late.ok("fsck")
+
+		// Two edges promote from the same state and push at once: both
+		// are fast-forwards of what they read, and the remote's
+		// compare-and-swap lets one through; the other exits 5.
+		e1, e2 := rs.clone(t), rs.clone(t)
+		e1.ok("model", "promote", "churn@1", "production")
+		e2.ok("model", "promote", "churn@2", "production")
+		results := make([]result, 2)
+		var wg sync.WaitGroup
+		for i, e := range []*repoDir{e1, e2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = e.run("push", "origin", "churn")
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, res := range results {
+			switch res.code {
+			case 0:
+				won++
+			case exitNotFastForward:
+				checkFailure(t, res, "refs/stages/churn/production", nil)
+			default:
+				t.Fatalf("racing push: exit %d: %s", res.code, res.stderr)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d racing pushes of the stage won, want 1: %+v", won, results)
+		}
 	})
 }
 
