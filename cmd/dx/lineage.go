@@ -56,6 +56,13 @@ func (a *app) runLineage(ctx context.Context, arg string, o lineageOptions) erro
 					fmt.Fprintf(a.stdout, "    %s %s\n", e.ID.Short(), dag.Subject(e.Message))
 				}
 			}
+			if len(l.Stages) > 0 {
+				fmt.Fprintf(a.stdout, "stage moves:\n")
+				for _, c := range l.Stages {
+					fmt.Fprint(a.stdout, "  ")
+					printStageMove(a.stdout, c)
+				}
+			}
 			return nil
 		} else if !errors.Is(err, repo.ErrUnknownModel) {
 			return err

@@ -117,6 +117,16 @@ func TestModelStages(t *testing.T) {
 	if lin := r.ok("lineage", "churn@staging"); !strings.HasPrefix(lin, "churn@3 [production, staging] was trained on:") {
 		t.Fatalf("lineage churn@staging:\n%s", lin)
 	}
+	var lin1 struct {
+		Moves []stageMove `json:"stage_moves"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("lineage", "churn@1", "--json")), &lin1); err != nil {
+		t.Fatal(err)
+	}
+	checkMoves(t, lin1.Moves, []stageMove{ // the moves onto and off churn@1
+		{Stage: "production", Action: "promote", From: 1, To: 3, Author: "Bob <bob@example.com>"},
+		{Stage: "production", Action: "promote", From: 0, To: 1, Author: "Alice <alice@example.com>", Message: "first release"},
+	})
 	if lin := r.ok("lineage", "data/t.csv"); !strings.Contains(lin, "churn@3 ") || !strings.Contains(lin, "[production, staging]") {
 		t.Fatalf("lineage of the data does not name the stages:\n%s", lin)
 	}

@@ -10,10 +10,11 @@ import (
 )
 
 // ModelLineage is what a model version was trained on: each data commit
-// (and paths) with its history.
+// (and paths) with its history, and the moves of stages onto or off it.
 type ModelLineage struct {
-	Model *ModelVersion `json:"model"`
-	Data  []DataHistory `json:"data"`
+	Model  *ModelVersion  `json:"model"`
+	Data   []DataHistory  `json:"data"`
+	Stages []*StageChange `json:"stage_moves,omitempty"` // newest first
 }
 
 // DataHistory is one data commit of a model and the commits before it.
@@ -36,6 +37,15 @@ func (r *Repo) ModelLineage(ctx context.Context, spec string, limit int) (*Model
 			return nil, err
 		}
 		out.Data = append(out.Data, DataHistory{ModelData: d, Log: log})
+	}
+	moves, err := r.StageLog(ctx, mv.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range moves {
+		if c.From == mv.Version || c.To == mv.Version {
+			out.Stages = append(out.Stages, c)
+		}
 	}
 	return out, nil
 }
