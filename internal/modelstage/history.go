@@ -2,6 +2,7 @@ package modelstage
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -13,14 +14,31 @@ type Entry struct {
 	From dag.ID // the version the stage was on before; ZeroID: none
 }
 
-// History lists the moves of a stage from head (its ref) back to its
-// first, newest first; at most limit when limit > 0.
-func History(ctx context.Context, g dag.Getter, head dag.ID, limit int) ([]Entry, error) {
+// History lists the moves of the stage whose ref is ref, from head (the
+// ref's value) back to its first, newest first; at most limit when
+// limit > 0. Every move must be one of that stage, its sequence one less
+// than the move after it: anything else under the ref (a hostile
+// remote's) is dag.ErrCorrupt.
+func History(ctx context.Context, g dag.Getter, ref string, head dag.ID, limit int) ([]Entry, error) {
+	model, stage, ok := ParseRef(ref)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a stage ref: %w", ref, ErrBadName)
+	}
+	load := func(id dag.ID, seq uint64) (*dag.StageMove, error) {
+		m, err := dag.LoadStageMove(ctx, g, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: move %s: %w", ref, id.Short(), err)
+		}
+		if m.Model != model || m.Stage != stage || (seq != 0 && m.Seq != seq) {
+			return nil, fmt.Errorf("%s: move %s is move %d of %s of %s: %w", ref, id.Short(), m.Seq, m.Stage, m.Model, dag.ErrCorrupt)
+		}
+		return m, nil
+	}
 	var out []Entry
 	id := head
 	var next *dag.StageMove
 	if !id.IsZero() {
-		m, err := dag.LoadStageMove(ctx, g, id)
+		m, err := load(id, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -33,7 +51,7 @@ func History(ctx context.Context, g dag.Getter, head dag.ID, limit int) ([]Entry
 		e := Entry{ID: id, StageMove: *next}
 		id, next = next.Previous, nil
 		if !id.IsZero() {
-			m, err := dag.LoadStageMove(ctx, g, id)
+			m, err := load(id, e.Seq-1)
 			if err != nil {
 				return nil, err
 			}
@@ -45,9 +63,9 @@ func History(ctx context.Context, g dag.Getter, head dag.ID, limit int) ([]Entry
 }
 
 // Current is a stage's latest move (with the version before it), or nil
-// when the stage has never moved.
-func Current(ctx context.Context, g dag.Getter, head dag.ID) (*Entry, error) {
-	h, err := History(ctx, g, head, 1)
+// when the stage has never moved; ref and head are as for History.
+func Current(ctx context.Context, g dag.Getter, ref string, head dag.ID) (*Entry, error) {
+	h, err := History(ctx, g, ref, head, 1)
 	if err != nil || len(h) == 0 {
 		return nil, err
 	}

@@ -125,7 +125,7 @@ func TestMove(t *testing.T) {
 	if _, err := move(dag.ZeroID, nil); !errors.Is(err, ErrNotSet) {
 		t.Fatalf("demoting twice: %v", err)
 	}
-	h, err := History(ctx, st, head(), 0)
+	h, err := History(ctx, st, Ref("churn", "production"), head(), 0)
 	if err != nil || len(h) != 3 {
 		t.Fatalf("history: %v %v", h, err)
 	}
@@ -138,7 +138,7 @@ func TestMove(t *testing.T) {
 	if h[0].Time.Before(h[1].Time) {
 		t.Errorf("history is not newest first")
 	}
-	if lim, err := History(ctx, st, head(), 1); err != nil || len(lim) != 1 || lim[0].From != v2 {
+	if lim, err := History(ctx, st, Ref("churn", "production"), head(), 1); err != nil || len(lim) != 1 || lim[0].From != v2 {
 		t.Fatalf("limited history: %v %v", lim, err)
 	}
 	ok, err := dag.ChainDescends(ctx, st, dag.KindStage, first, head())
@@ -184,5 +184,38 @@ func TestMoveLosesRace(t *testing.T) {
 	head, _ := st.Ref(ctx, Ref("churn", "production"))
 	if head != winner.Move {
 		t.Fatalf("the winner's move was overwritten")
+	}
+}
+
+// TestHistoryRefusesForeignMoves: a stage ref naming a move of another
+// stage, or a chain whose sequence skips, is corrupt (a hostile remote's
+// refs), not a history to show or build on.
+func TestHistoryRefusesForeignMoves(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	v1 := putModel(t, st, "churn", 1)
+	put := func(m dag.StageMove) dag.ID {
+		t.Helper()
+		b, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := st.Put(ctx, dag.KindStage, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	staging := put(dag.StageMove{Model: "churn", Stage: "staging", Version: v1, Seq: 1, Author: "Eve"})
+	if _, err := History(ctx, st, Ref("churn", "production"), staging, 0); !errors.Is(err, dag.ErrCorrupt) {
+		t.Fatalf("a move of another stage under production: %v", err)
+	}
+	first := put(dag.StageMove{Model: "churn", Stage: "production", Version: v1, Seq: 1, Author: "Eve"})
+	skip := put(dag.StageMove{Model: "churn", Stage: "production", Previous: first, Seq: 3, Author: "Eve"})
+	if _, err := History(ctx, st, Ref("churn", "production"), skip, 0); !errors.Is(err, dag.ErrCorrupt) {
+		t.Fatalf("a chain that skips a move: %v", err)
+	}
+	if _, err := History(ctx, st, "refs/heads/main", first, 0); !errors.Is(err, ErrBadName) {
+		t.Fatalf("a ref that is not a stage's: %v", err)
 	}
 }

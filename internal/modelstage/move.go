@@ -70,7 +70,7 @@ func Move(ctx context.Context, st Store, q Request) (*Result, error) {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	cur, err := Current(ctx, st, head)
+	cur, err := Current(ctx, st, ref, head)
 	if err != nil {
 		return nil, err
 	}

@@ -130,7 +130,7 @@ func (r *Repo) keptNote(ctx context.Context, name string, cur, id dag.ID) (strin
 	if ok, err := dag.ChainDescends(ctx, r.Store, kind, id, cur); err != nil || ok {
 		return "ahead of the remote; kept", err
 	}
-	return "diverged from the remote; kept (push --force, or promote again)", nil
+	return "diverged from the remote; kept (dx push --force replaces the remote's)", nil
 }
 
 // fetchOptions limit file content to paths when paths is non-nil.
@@ -188,9 +188,10 @@ type RemoteStage struct {
 }
 
 // FetchStage reads a model's stage from a remote (one GET of its ref),
-// fetches what the local store lacks of it (the moves, the version, its
-// artifact and data commits' metadata) and moves the local stage ref as
-// Fetch does. It touches no other ref. A follower of the stage (dx
+// fetches what the local store lacks of it (its moves and the versions
+// they name with all they name, as Fetch would: artifacts, and training
+// data within the sparse paths of a sparse repository) and moves the
+// local stage ref as Fetch does. It touches no other ref. A follower of the stage (dx
 // subscribe --model) polls the ref itself with remote.ReadRef on
 // modelstage.Ref(model, stage) and calls this when it moved.
 func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) (*RemoteStage, error) {
@@ -236,12 +237,9 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 		}
 		out.Fetched.Refs = []RefChange{{Name: ref, Old: cur, New: rf.ID, Note: note}}
 	}
-	e, err := modelstage.Current(ctx, r.Store, rf.ID)
+	e, err := modelstage.Current(ctx, r.Store, ref, rf.ID)
 	if err != nil {
-		return nil, err
-	}
-	if e.Model != model || e.Stage != stage {
-		return nil, fmt.Errorf("%s: %s names a move of %s of %s: %w", name, ref, e.Stage, e.Model, remote.ErrIntegrity)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	out.Change = r.stageChange(ctx, e)
 	if !e.Removed() {

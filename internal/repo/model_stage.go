@@ -89,13 +89,13 @@ func (r *Repo) moveStage(ctx context.Context, model, stage string, version dag.I
 		}
 		return nil, err
 	}
-	head := res.Move
+	ref, head := modelstage.Ref(model, stage), res.Move
 	if head.IsZero() { // the stage was on this version already
-		if head, err = r.Store.Ref(ctx, modelstage.Ref(model, stage)); err != nil {
+		if head, err = r.Store.Ref(ctx, ref); err != nil {
 			return nil, err
 		}
 	}
-	e, err := modelstage.Current(ctx, r.Store, head)
+	e, err := modelstage.Current(ctx, r.Store, ref, head)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,8 @@ func (r *Repo) stageVersion(ctx context.Context, name, stage string) (*ModelVers
 	if err := modelstage.ValidName(stage); err != nil {
 		return nil, fmt.Errorf("%s@%s: %w: %w", name, stage, err, ErrUnknownModel)
 	}
-	head, err := r.Store.Ref(ctx, modelstage.Ref(name, stage))
+	ref := modelstage.Ref(name, stage)
+	head, err := r.Store.Ref(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
 		// A stage fetched alone (FetchStage) resolves without its model's ref.
 		if _, err := r.Store.Ref(ctx, modelsPrefix+name); errors.Is(err, store.ErrNotFound) {
@@ -134,7 +135,7 @@ func (r *Repo) stageVersion(ctx context.Context, name, stage string) (*ModelVers
 	} else if err != nil {
 		return nil, err
 	}
-	e, err := modelstage.Current(ctx, r.Store, head)
+	e, err := modelstage.Current(ctx, r.Store, ref, head)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (r *Repo) Stages(ctx context.Context, model string) ([]*StageChange, error)
 	}
 	var out []*StageChange
 	for _, n := range names {
-		e, err := modelstage.Current(ctx, r.Store, heads[n])
+		e, err := modelstage.Current(ctx, r.Store, n, heads[n])
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +205,7 @@ func (r *Repo) StageLog(ctx context.Context, model, stage string) ([]*StageChang
 		if _, s, _ := modelstage.ParseRef(n); stage != "" && s != stage {
 			continue
 		}
-		h, err := modelstage.History(ctx, r.Store, heads[n], 0)
+		h, err := modelstage.History(ctx, r.Store, n, heads[n], 0)
 		if err != nil {
 			return nil, err
 		}
