@@ -6,7 +6,7 @@ BIN      := bin/dx
 # end of the time on a loaded machine (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 # Fuzz targets as package:Name pairs.
-FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel \
+FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel ./dag:FuzzDecodeStageMove \
         ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker \
         ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows
 
