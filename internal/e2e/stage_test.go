@@ -442,3 +442,40 @@ func TestModelPromoteFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenModelStages pins the text and JSON of the model listings with
+// stages, for a fixed history (author and dates pinned, so ids too).
+func TestGoldenModelStages(t *testing.T) {
+	r := newRepo(t)
+	at := func(ts string) { r.env = []string{"TZ=UTC", "DX_DATE=" + ts, "DX_AUTHOR=Ada <ada@example.com>"} }
+	at("2026-01-02T03:04:05Z")
+	r.write("data/t.csv", "id,v\n1,a\n2,b\n")
+	r.ok("commit", "-m", "data")
+	art := filepath.Join(t.TempDir(), "model.bin")
+	for v, ts := range []string{"2026-01-02T04:00:00Z", "2026-01-02T05:00:00Z"} {
+		at(ts)
+		writeBytes(t, art, []byte(fmt.Sprintf("weights v%d", v+1)))
+		r.ok("model", "register", "churn", "--artifact", art, "--data", "HEAD:data/t.csv", "--metric", fmt.Sprintf("auc=0.8%d", v))
+	}
+	at("2026-01-02T06:00:00Z")
+	r.ok("model", "promote", "churn@1", "production", "-m", "first release")
+	at("2026-01-02T07:00:00Z")
+	r.ok("model", "promote", "churn@2", "staging")
+	at("2026-01-02T08:00:00Z")
+	r.ok("model", "promote", "churn@staging", "production", "--expect", "1")
+	at("2026-01-02T09:00:00Z")
+	r.ok("model", "demote", "churn", "staging", "-m", "retired")
+	for _, g := range []struct {
+		name string
+		args []string
+	}{
+		{"model-log.txt", []string{"model", "log", "churn"}},
+		{"model-log.json", []string{"model", "log", "churn", "--json"}},
+		{"model-stage-log.txt", []string{"model", "log", "churn@production"}},
+		{"model-show.txt", []string{"model", "show", "churn@production"}},
+		{"model-list.json", []string{"model", "list", "--json"}},
+		{"lineage-model.txt", []string{"lineage", "churn@1"}},
+	} {
+		check(t, g.name, r.ok(g.args...))
+	}
+}
