@@ -60,6 +60,7 @@ say "Train a model on main's users (examples/catstats: per-city count, sum and m
 printf '\n\033[1m$ catstats train data/users.csv city score 3 > model-v1.json\033[0m\n'
 "$team/catstats" train data/users.csv city score 3 > "$team/model-v1.json"
 step dx model register city-stats --artifact "$team/model-v1.json" --data HEAD:data/users.csv --param value=score
+step dx model promote city-stats@1 production -m "first release"
 say "New data arrives on the cleanup branch and is merged."
 step dx merge cleanup
 say "What changed in the model's data since it was trained? Only the changed chunks are read."
@@ -72,6 +73,9 @@ printf '\n\033[1m$ catstats update model-v1.json delta/rows/data/users.csv.jsonl
 printf '\n\033[1m$ cmp model-v2.json model-scratch.json\033[0m\n'
 cmp "$team/model-v2.json" "$team/model-scratch.json" && echo "identical: the delta-trained model equals the one trained from scratch"
 step dx model register city-stats --artifact "$team/model-v2.json" --data HEAD:data/users.csv --param value=score
+say "Stage it, then promote what staging holds to production, expecting production still on version 1."
+step dx model promote city-stats@2 staging
+step dx model promote city-stats@staging production --expect 1
 step dx model log city-stats
 step dx lineage city-stats@2
 step dx lineage data/users.csv
@@ -88,6 +92,7 @@ step dx clone "file://$team/remote" copy
 cd copy
 step dx log --oneline -n 3
 step dx model list
+step dx model checkout city-stats@production "$team/deployed"
 say "In another region, a subscriber follows main: on each new head it fetches only the new data and runs a command on the delta."
 cd "$team"
 step dx clone "file://$team/remote" edge
