@@ -226,6 +226,17 @@ func TestModelStages(t *testing.T) {
 	if log := r.ok("log", "--all", "--oneline"); strings.Count(log, "\n") != 1 {
 		t.Fatalf("log --all walks stage refs as commits:\n%s", log)
 	}
+	// A promoter whose clock is years behind: the stage's log keeps the
+	// order of its moves, not of their times.
+	r.env = []string{"DX_DATE=2001-01-01T00:00:00Z", "DX_AUTHOR=Carol <carol@example.com>"}
+	r.ok("model", "promote", "churn@1", "production")
+	var prod []stageMove
+	if err := json.Unmarshal([]byte(r.ok("model", "log", "churn@production", "--json")), &prod); err != nil {
+		t.Fatal(err)
+	}
+	if len(prod) != 3 || prod[0].Author != "Carol <carol@example.com>" || prod[0].From != 3 || prod[0].To != 1 {
+		t.Fatalf("the stage's log under a skewed clock: %+v", prod)
+	}
 }
 
 // checkMoves compares moves with want (ids and times set, the rest equal).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -45,7 +44,8 @@ type PromoteOptions struct {
 
 // Promote puts a model's stage on a version, by compare-and-swap of the
 // stage's ref; the move joins the stage's history. Promoting the version
-// the stage is on already writes nothing (the change's ID is zero).
+// the stage is on already writes nothing: the change returned is the move
+// that put it there, marked Unchanged.
 func (r *Repo) Promote(ctx context.Context, o PromoteOptions) (*StageChange, error) {
 	if err := modelstage.ValidName(o.Stage); err != nil {
 		return nil, err
@@ -200,24 +200,39 @@ func (r *Repo) StageLog(ctx context.Context, model, stage string) ([]*StageChang
 	if err != nil {
 		return nil, err
 	}
-	var out []*StageChange
-	for _, n := range names {
-		if _, s, _ := modelstage.ParseRef(n); stage != "" && s != stage {
+	var perStage [][]*StageChange
+	n := 0
+	for _, ref := range names {
+		if _, s, _ := modelstage.ParseRef(ref); stage != "" && s != stage {
 			continue
 		}
-		h, err := modelstage.History(ctx, r.Store, n, heads[n], 0)
+		h, err := modelstage.History(ctx, r.Store, ref, heads[ref], 0)
 		if err != nil {
 			return nil, err
 		}
+		moves := make([]*StageChange, len(h))
 		for i := range h {
-			out = append(out, r.stageChange(ctx, &h[i]))
+			moves[i] = r.stageChange(ctx, &h[i])
 		}
+		perStage = append(perStage, moves)
+		n += len(moves)
 	}
-	if stage != "" && len(out) == 0 {
+	if stage != "" && n == 0 {
 		return nil, fmt.Errorf("%s has no stage %s: %w", model, stage, ErrUnknownModel)
 	}
-	// Newest first across stages (each stage's moves are newest first).
-	sort.SliceStable(out, func(i, j int) bool { return out[i].at.After(out[j].at) })
+	// Newest first across stages, each stage's moves in the order of its
+	// chain whatever clocks their authors had.
+	out := make([]*StageChange, 0, n)
+	for len(out) < n {
+		best := -1
+		for i, moves := range perStage {
+			if len(moves) > 0 && (best < 0 || moves[0].at.After(perStage[best][0].at)) {
+				best = i
+			}
+		}
+		out = append(out, perStage[best][0])
+		perStage[best] = perStage[best][1:]
+	}
 	return out, nil
 }
 
