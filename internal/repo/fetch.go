@@ -219,6 +219,17 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 		return nil, err
 	}
 	out.Fetched.FetchResult = *fetched
+	// Check what the remote's ref names before the local ref takes it.
+	e, err := modelstage.Current(ctx, r.Store, ref, rf.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out.Change = r.stageChange(ctx, e)
+	if !e.Removed() {
+		if out.Version, err = r.stagedVersion(ctx, e); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	cur, err := r.Store.Ref(ctx, ref)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -236,20 +247,6 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 			}
 		}
 		out.Fetched.Refs = []RefChange{{Name: ref, Old: cur, New: rf.ID, Note: note}}
-	}
-	e, err := modelstage.Current(ctx, r.Store, ref, rf.ID)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	out.Change = r.stageChange(ctx, e)
-	if !e.Removed() {
-		m, err := r.loadModel(ctx, e.Version)
-		if err != nil {
-			return nil, err
-		}
-		if out.Version, err = r.modelVersion(ctx, e.Version, m); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }

@@ -146,9 +146,18 @@ func (r *Repo) stageVersion(ctx context.Context, name, stage string) (*ModelVers
 		return nil, fmt.Errorf("%s has no stage %s (demoted from %s@%d at %s): %w", name, stage, name,
 			r.versionNumber(ctx, e.From), e.Time.Format("2006-01-02T15:04:05Z"), ErrUnknownModel)
 	}
+	return r.stagedVersion(ctx, e)
+}
+
+// stagedVersion is the version a move put its stage on, which must be a
+// version of the stage's model (a hostile remote's move may name another).
+func (r *Repo) stagedVersion(ctx context.Context, e *modelstage.Entry) (*ModelVersion, error) {
 	m, err := r.loadModel(ctx, e.Version)
 	if err != nil {
 		return nil, err
+	}
+	if m.Name != e.Model {
+		return nil, fmt.Errorf("stage %s of %s: move %s names %s@%d: %w", e.Stage, e.Model, e.ID.Short(), m.Name, m.Version, dag.ErrCorrupt)
 	}
 	return r.modelVersion(ctx, e.Version, m)
 }
