@@ -490,3 +490,54 @@ func TestGoldenModelStages(t *testing.T) {
 		check(t, g.name, r.ok(g.args...))
 	}
 }
+
+// TestModelStagesReplicate: stages and their history go from region A to
+// region B with dx replicate --all, and with a model named alone; a stage
+// promoted on B on its own is reported diverged (exit 5) and kept.
+func TestModelStagesReplicate(t *testing.T) {
+	g := newRegions(t)
+	w := g.w
+	stageRepo(t, w)
+	w.ok("model", "promote", "churn@1", "production")
+	w.ok("model", "promote", "churn@2", "production")
+	w.ok("push", "a", "--all")
+	rep := replicateJSONOf(t, w.ok("replicate", "a", "b", "--all", "--json"))
+	if !strings.Contains(fmt.Sprint(rep.Refs), "refs/stages/churn/production") {
+		t.Fatalf("replicate --all did not copy the stage: %+v", rep.Refs)
+	}
+	edge := g.b.clone(t)
+	edge.ok("fsck")
+	if v := stageOf(t, edge, "churn@production"); v != 2 {
+		t.Fatalf("region B: churn@production = %d, want 2", v)
+	}
+	_, wMoves := modelLog(t, w, "churn")
+	_, eMoves := modelLog(t, edge, "churn")
+	if fmt.Sprint(wMoves) != fmt.Sprint(eMoves) {
+		t.Fatalf("the history did not replicate:\nA: %+v\nB: %+v", wMoves, eMoves)
+	}
+
+	// A model named alone brings its stages; a promotion is one small pack.
+	w.ok("model", "promote", "churn@3", "production")
+	w.ok("push", "a", "churn")
+	rep = replicateJSONOf(t, w.ok("replicate", "a", "b", "churn", "--json"))
+	if !strings.Contains(fmt.Sprint(rep.Refs), "refs/stages/churn/production") || rep.Packs != 1 {
+		t.Fatalf("replicate churn: %d packs, refs %+v", rep.Packs, rep.Refs)
+	}
+	edge.ok("fetch")
+	if v := stageOf(t, edge, "churn@production"); v != 3 {
+		t.Fatalf("region B after replicate churn: churn@production = %d, want 3", v)
+	}
+
+	// Region B promotes on its own, then A again: B's stage is kept.
+	edge.ok("model", "promote", "churn@1", "production", "-m", "rollback in B")
+	edge.ok("push", "origin", "churn")
+	w.ok("model", "promote", "churn@2", "production")
+	w.ok("push", "a", "churn")
+	res := w.exits(exitNotFastForward, "refs/stages/churn/production", "replicate", "a", "b", "--all")
+	if !strings.Contains(res.stdout, "diverged") {
+		t.Fatalf("the stage is not reported as diverged:\n%s", res.stdout)
+	}
+	if v := stageOf(t, g.b.clone(t), "churn@production"); v != 1 {
+		t.Fatalf("region B's own promotion was overwritten: churn@production = %d", v)
+	}
+}

@@ -10,7 +10,8 @@
 //     into created, fast-forward, up to date or diverged. A destination
 //     ref that moved on its own (its commit is not an ancestor of the
 //     source's; a tag that differs; a model version that is not a
-//     previous version of the source's) is never overwritten.
+//     previous version of the source's; a stage whose latest move is not
+//     one of the source stage's moves) is never overwritten.
 //   - Packs are copied whole, unchanged (same name, same bytes), streamed
 //     from source to destination with bounded buffers and checked on the
 //     way as a fetch checks them: every object decoded and hashed, the

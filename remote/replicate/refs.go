@@ -17,7 +17,8 @@ import (
 const (
 	headsPrefix  = "refs/heads/"
 	tagsPrefix   = "refs/tags/"
-	modelsPrefix = "refs/models/"
+	modelsPrefix = remote.ModelsPrefix
+	stagesPrefix = remote.StagesPrefix // refs/stages/MODEL/STAGE, with their models
 )
 
 // Status says what became of one ref on the destination.
@@ -45,17 +46,9 @@ type RefResult struct {
 	tag  string // the destination ref's tag, for the swap
 }
 
-// kindOf is the kind of object a ref names.
-func kindOf(name string) dag.Kind {
-	if strings.HasPrefix(name, modelsPrefix) {
-		return dag.KindModel
-	}
-	return dag.KindCommit
-}
-
 // selectRefs reads the source refs to replicate: the named ones (a
-// branch, tag or model, short or full), else every branch, and with all
-// every tag and model too.
+// branch, tag or model, short or full; a model with its stages), else
+// every branch, and with all every tag, model and stage too.
 func selectRefs(ctx context.Context, src remote.Backend, names []string, all bool) ([]remote.Ref, error) {
 	if len(names) == 0 {
 		refs, err := remote.ListRefs(ctx, src)
@@ -64,7 +57,8 @@ func selectRefs(ctx context.Context, src remote.Backend, names []string, all boo
 		}
 		var out []remote.Ref
 		for _, r := range refs {
-			if strings.HasPrefix(r.Name, headsPrefix) || all && (strings.HasPrefix(r.Name, tagsPrefix) || strings.HasPrefix(r.Name, modelsPrefix)) {
+			if strings.HasPrefix(r.Name, headsPrefix) || all && (strings.HasPrefix(r.Name, tagsPrefix) ||
+				strings.HasPrefix(r.Name, modelsPrefix) || strings.HasPrefix(r.Name, stagesPrefix)) {
 				out = append(out, r)
 			}
 		}
@@ -91,12 +85,49 @@ func selectRefs(ctx context.Context, src remote.Backend, names []string, all boo
 					out = append(out, r)
 					seen[c] = true
 				}
+				if model, ok := strings.CutPrefix(c, modelsPrefix); ok {
+					stages, err := stageRefs(ctx, src, model)
+					if err != nil {
+						return nil, err
+					}
+					for _, s := range stages {
+						if !seen[s.Name] {
+							out = append(out, s)
+							seen[s.Name] = true
+						}
+					}
+				}
 				found = true
 				break
 			}
 		}
 		if !found {
 			return nil, fmt.Errorf("%s has no branch, tag or model %q: %w", src, n, ErrUnknownRef)
+		}
+	}
+	return out, nil
+}
+
+// stageRefs reads the refs of a model's stages on src: one LIST, a GET
+// each.
+func stageRefs(ctx context.Context, src remote.Backend, model string) ([]remote.Ref, error) {
+	prefix := stagesPrefix + model + "/"
+	objs, err := src.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []remote.Ref
+	for _, o := range objs {
+		stage := strings.TrimPrefix(o.Key, prefix)
+		if strings.Contains(stage, "/") || store.ValidRefName(o.Key) != nil {
+			continue // a stage of a model named MODEL/…, or not a ref
+		}
+		r, err := remote.ReadRef(ctx, src, o.Key)
+		if err != nil {
+			return nil, err
+		}
+		if !r.ID.IsZero() {
+			out = append(out, r)
 		}
 	}
 	return out, nil
@@ -113,7 +144,7 @@ func readDst(ctx context.Context, dst remote.Backend, refs []remote.Ref) ([]RefR
 			if err != nil {
 				return err
 			}
-			rr := RefResult{Name: r.Name, Old: cur.ID, New: r.ID, kind: kindOf(r.Name), tag: cur.Tag}
+			rr := RefResult{Name: r.Name, Old: cur.ID, New: r.ID, kind: remote.RefKind(r.Name), tag: cur.Tag}
 			switch {
 			case cur.ID == r.ID:
 				rr.Status = UpToDate
@@ -139,9 +170,12 @@ func classify(ctx context.Context, srcObjs *objects, rr *RefResult) error {
 	}
 	var ok bool
 	var err error
-	if rr.kind == dag.KindModel {
+	switch {
+	case rr.kind == dag.KindModel:
 		ok, err = remote.ModelDescends(ctx, srcObjs, rr.Old, rr.New)
-	} else if srcObjs.ix.Has(rr.Old) {
+	case rr.kind == dag.KindStage: // a stage's moves form a chain, as a model's versions
+		ok, err = dag.ChainDescends(ctx, srcObjs, dag.KindStage, rr.Old, rr.New)
+	case srcObjs.ix.Has(rr.Old):
 		ok, err = dag.IsAncestor(ctx, srcObjs, rr.Old, rr.New)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
