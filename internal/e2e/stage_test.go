@@ -64,6 +64,17 @@ func modelLog(t *testing.T, r *repoDir, name string) (versions []int, moves []st
 	return versions, moves
 }
 
+// sameStageHistory checks that two repositories hold the same moves of
+// churn's stages (ids, authors, times and all).
+func sameStageHistory(t *testing.T, a, b *repoDir) {
+	t.Helper()
+	_, aMoves := modelLog(t, a, "churn")
+	_, bMoves := modelLog(t, b, "churn")
+	if len(aMoves) == 0 || fmt.Sprint(aMoves) != fmt.Sprint(bMoves) {
+		t.Fatalf("the stages' history did not travel:\n%+v\n%+v", aMoves, bMoves)
+	}
+}
+
 // stageOf is the version NAME@STAGE resolves to, read by dx model show.
 func stageOf(t *testing.T, r *repoDir, spec string) int {
 	t.Helper()
@@ -322,11 +333,7 @@ func TestModelStagesTravel(t *testing.T) {
 		if v := stageOf(t, edge, "churn@production"); v != 2 {
 			t.Fatalf("clone: churn@production = %d, want 2", v)
 		}
-		_, hubMoves := modelLog(t, hub, "churn")
-		_, edgeMoves := modelLog(t, edge, "churn")
-		if fmt.Sprint(hubMoves) != fmt.Sprint(edgeMoves) {
-			t.Fatalf("the history did not travel:\nhub:  %+v\nedge: %+v", hubMoves, edgeMoves)
-		}
+		sameStageHistory(t, hub, edge)
 		out := filepath.Join(t.TempDir(), "m")
 		edge.ok("model", "checkout", "churn@production", out)
 		if b, err := os.ReadFile(filepath.Join(out, "model.bin")); err != nil || string(b) != "v2" {
@@ -510,11 +517,7 @@ func TestModelStagesReplicate(t *testing.T) {
 	if v := stageOf(t, edge, "churn@production"); v != 2 {
 		t.Fatalf("region B: churn@production = %d, want 2", v)
 	}
-	_, wMoves := modelLog(t, w, "churn")
-	_, eMoves := modelLog(t, edge, "churn")
-	if fmt.Sprint(wMoves) != fmt.Sprint(eMoves) {
-		t.Fatalf("the history did not replicate:\nA: %+v\nB: %+v", wMoves, eMoves)
-	}
+	sameStageHistory(t, w, edge)
 
 	// A model named alone brings its stages; a promotion is one small pack.
 	w.ok("model", "promote", "churn@3", "production")
