@@ -27,7 +27,7 @@ func (a *app) subscribeCmd() *cobra.Command {
 	var o subscribeOptions
 	// Not annotated bigHeap: a subscriber is long-lived and mostly idle.
 	c := &cobra.Command{
-		Use:   "subscribe REMOTE BRANCH... --exec CMD [--once] [--interval D] [--refs-interval D] [--into LOCALBRANCH] | --status | --retry [REMOTE [BRANCH...]]",
+		Use:   "subscribe REMOTE [BRANCH...] [--model NAME@STAGE]... --exec CMD [--once] [--interval D] [--refs-interval D] [--into LOCALBRANCH] | --status | --retry [REMOTE [BRANCH...]]",
 		Short: "Follow branches of a remote: fetch each new head and run CMD on its delta",
 		Long: "Follows branches of a remote. On MinIO, bucket notifications on the remote's events/\n" +
 			"wake it; elsewhere it lists events/ every --interval (one LIST from the last key seen).\n" +
@@ -39,6 +39,10 @@ func (a *app) subscribeCmd() *cobra.Command {
 			"sh -c and DX_REMOTE, DX_BRANCH, DX_OLD, DX_NEW, DX_DELTA set. The cursor in\n" +
 			".dx/subscribe moves only once CMD exits 0; a failing CMD is retried with back-off.\n" +
 			"Without a cursor the first delta runs from nothing: CMD sees every row once.\n" +
+			"--model NAME@STAGE follows a model's stage the same way: on each move (dx model promote\n" +
+			"or demote, pushed or replicated there) the version it is on is fetched, its artifact\n" +
+			"checked out into DX_MODEL_DIR, and CMD runs with DX_MODEL, DX_STAGE, DX_MODEL_VERSION\n" +
+			"and DX_MODEL_ID (all empty but the names after a demotion).\n" +
 			"--status lists each cursor, its last error and whether a new head waits.\n" +
 			"--retry re-runs the failed deltas now: a running subscriber of the remote is asked to\n" +
 			"(SIGUSR1); without one, dx handles them once with --exec or the command last used.",
@@ -48,6 +52,9 @@ func (a *app) subscribeCmd() *cobra.Command {
 			}
 			if o.retry {
 				return nil
+			}
+			if len(o.follow.Models) > 0 {
+				return cobra.MinimumNArgs(1)(cmd, args)
 			}
 			return cobra.MinimumNArgs(2)(cmd, args)
 		}),
@@ -72,6 +79,7 @@ func (a *app) subscribeCmd() *cobra.Command {
 	c.Flags().BoolVar(&o.follow.Once, "once", false, "handle what is new once, then exit")
 	c.Flags().DurationVar(&o.follow.Interval, "interval", subscribe.DefaultInterval, "how often to list the remote's events/ when it offers no notifications")
 	c.Flags().DurationVar(&o.follow.RefsInterval, "refs-interval", subscribe.DefaultRefsInterval, "the longest time between two reads of the followed refs")
+	c.Flags().StringArrayVar(&o.follow.Models, "model", nil, "follow a model's stage NAME@STAGE: CMD runs on each move with DX_MODEL_DIR (the artifact checked out), DX_MODEL, DX_STAGE, DX_MODEL_VERSION")
 	c.Flags().BoolVar(&o.follow.Poll, "poll", false, "list events/ every --interval even where the server offers notifications")
 	c.Flags().StringVar(&o.follow.From, "from", "", "a branch without a cursor starts after this commit: head (only what is pushed next) or a full commit id")
 	c.Flags().StringVar(&o.follow.Into, "into", "", "move this local branch forward to each new head too")

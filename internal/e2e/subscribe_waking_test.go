@@ -204,3 +204,76 @@ func TestSubscribeFromHead(t *testing.T) {
 	}
 	s.sub.fails("want head or a full commit id", "subscribe", "origin", "main", "--once", "--from", "yesterday", "--exec", "true")
 }
+
+// TestSubscribeModelStage: --model NAME@STAGE runs the command once per
+// move of the stage, with the version it is on checked out into
+// DX_MODEL_DIR; on MinIO, through a notification (refs read hourly); a
+// demotion runs it with no version.
+func TestSubscribeModelStage(t *testing.T) {
+	srv := s3test.Start(t)
+	rs := s3Remote(t, srv)
+	pub := rs.repo(t)
+	pub.write("data/t.csv", "id,v\n1,a\n")
+	pub.ok("commit", "-m", "data")
+	art := filepath.Join(t.TempDir(), "model.bin")
+	register := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(art, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pub.ok("model", "register", "churn", "--artifact", art, "--data", "HEAD:data")
+	}
+	register("weights v1")
+	pub.ok("model", "promote", "churn@1", "production")
+	pub.ok("push", "--all")
+	edge := rs.clone(t)
+	log := filepath.Join(t.TempDir(), "deployed.log")
+	command := `echo "$DX_MODEL $DX_STAGE v$DX_MODEL_VERSION $([ -z "$DX_MODEL_DIR" ] || cat "$DX_MODEL_DIR"/*)" >> ` + log
+	lines := func() []string {
+		b, _ := os.ReadFile(log)
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	edge.ok("subscribe", "origin", "--model", "churn@production", "--once", "--exec", command)
+	if got := lines(); len(got) != 1 || got[0] != "churn production v1 weights v1" {
+		t.Fatalf("first run: %q", got)
+	}
+	edge.ok("subscribe", "origin", "--model", "churn@production", "--once", "--exec", command)
+	if got := lines(); len(got) != 1 {
+		t.Fatalf("ran again with the stage unmoved: %q", got)
+	}
+
+	cmd := exec.Command(dxBin, "subscribe", "origin", "--model", "churn@production", "--refs-interval", "1h", "--exec", command)
+	cmd.Dir, cmd.Env = edge.dir, append(os.Environ(), edge.env...)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitText(t, stderr, "on bucket notifications", 30*time.Second)
+	register("weights v2")
+	pub.ok("model", "promote", "churn@2", "production")
+	pub.ok("push", "--all")
+	wait := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for len(lines()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d runs, want %d: %q; stderr %s", len(lines()), n, lines(), stderr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait(2)
+	pub.ok("model", "promote", "--remove", "churn", "production")
+	pub.ok("push", "--all")
+	wait(3)
+	stopSubscriber(t, cmd, stderr)
+	if got := lines(); got[1] != "churn production v2 weights v2" || strings.TrimSpace(got[2]) != "churn production v" {
+		t.Fatalf("runs: %q", got)
+	}
+	if st := edge.ok("subscribe", "--status"); !strings.Contains(st, "model:churn@production") || !strings.Contains(st, "up to date") {
+		t.Fatalf("status: %s", st)
+	}
+	edge.fails("a version never moves", "subscribe", "origin", "--model", "churn@2", "--once", "--exec", "true")
+}

@@ -41,7 +41,10 @@ const maxBackoff = 5 * time.Minute
 type Options struct {
 	Remote   string   // the remote's name; "" means origin, or the only one
 	Branches []string // the remote branches to follow (short names)
-	Command  string   // run by sh -c on each new head
+	// Models are model stages to follow, NAME@STAGE: the command runs
+	// on each move with the artifact checked out.
+	Models  []string
+	Command string // run by sh -c on each new head
 	// Into moves this local branch forward to each new head too (a
 	// single followed branch only).
 	Into     string
@@ -82,13 +85,18 @@ type Options struct {
 
 // Validate checks the options before anything is read.
 func (o *Options) Validate() error {
-	if len(o.Branches) == 0 {
-		return errors.New("subscribe: name at least one branch to follow")
+	if len(o.Branches)+len(o.Models) == 0 {
+		return errors.New("subscribe: name at least one branch or --model NAME@STAGE to follow")
+	}
+	for _, m := range o.Models {
+		if err := checkModelSpec(m); err != nil {
+			return err
+		}
 	}
 	if o.Command == "" {
 		return errors.New("subscribe: --exec CMD is required")
 	}
-	if o.Into != "" && len(o.Branches) != 1 {
+	if o.Into != "" && (len(o.Branches) != 1 || len(o.Models) > 0) {
 		return errors.New("subscribe: --into follows a single branch")
 	}
 	if o.Interval < 0 {
@@ -122,10 +130,17 @@ type Differ interface {
 	WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error
 }
 
+// ModelFollower is what a step needs to follow a model's stage.
+type ModelFollower interface {
+	FetchStage(ctx context.Context, remoteName, model, stage string) (*repo.RemoteStage, error)
+	ModelCheckout(ctx context.Context, spec, dir string) (*repo.ModelVersion, int, error)
+}
+
 // Repo is the repository, open for writing; *repo.Repo is one.
 type Repo interface {
 	Follower
 	Differ
+	ModelFollower
 }
 
 var _ Repo = (*repo.Repo)(nil)

@@ -100,17 +100,17 @@ func (f runFiles) readStatus() (int, bool, error) {
 	return code, true, nil
 }
 
-// runCommand runs the command on the delta in dir through a runner, with
-// DX_REMOTE, DX_BRANCH, DX_OLD (empty for a first delta), DX_NEW and
-// DX_DELTA in its environment, and waits for it. It leaves the run's
+// runCommand runs the command on what dir holds (a delta, or a model's
+// artifact) through a runner, with DX_REMOTE, DX_OLD (empty for a first
+// run), DX_NEW and env in its environment, and waits for it. It leaves the run's
 // files for the caller to remove once the cursor has moved.
-func (s *subscriber) runCommand(ctx context.Context, branch string, old, head dag.ID, dir string) error {
+func (s *subscriber) runCommand(ctx context.Context, branch string, old, head dag.ID, dir string, env []string) error {
 	oldText := ""
 	if !old.IsZero() {
 		oldText = old.String()
 	}
 	rec := runRecord{Branch: branch, Old: old, New: head, Delta: dir, Command: s.o.Command, WorkDir: s.o.WorkDir,
-		Env: []string{"DX_REMOTE=" + s.remote, "DX_BRANCH=" + branch, "DX_OLD=" + oldText, "DX_NEW=" + head.String(), "DX_DELTA=" + dir}}
+		Env: append([]string{"DX_REMOTE=" + s.remote, "DX_OLD=" + oldText, "DX_NEW=" + head.String()}, env...)}
 	files := runFilesFor(s.o.StateDir, s.remote, branch)
 	if err := files.remove(); err != nil {
 		return err

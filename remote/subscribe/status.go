@@ -57,7 +57,7 @@ func Status(ctx context.Context, open Opener, stateDir string) ([]BranchStatus, 
 			st := BranchStatus{Remote: name, Branch: b, Cursor: c.Commit, Handled: c.Handled, LastError: c.LastError, Failures: c.Failures, FailedHead: c.FailedHead}
 			if openErr != nil {
 				st.HeadError = openErr.Error()
-			} else if ref, err := remote.ReadRef(ctx, be, "refs/heads/"+b); err != nil {
+			} else if ref, err := remote.ReadRef(ctx, be, refOf(b)); err != nil {
 				st.HeadError = err.Error()
 			} else {
 				st.Head = ref.ID

@@ -20,7 +20,7 @@ func (s *subscriber) step(ctx context.Context, branch string) error {
 	old := s.cursors.Branches[branch].Commit
 	last, ok := s.refs[branch]
 	if !ok {
-		last = remote.Ref{Name: "refs/heads/" + branch}
+		last = remote.Ref{Name: refOf(branch)}
 	}
 	ref, err := remote.ReadRefIfChanged(ctx, s.be, last)
 	if err != nil {
@@ -33,7 +33,14 @@ func (s *subscriber) step(ctx context.Context, branch string) error {
 		// unreachable) is over.
 		return s.recovered(branch)
 	}
-	dir, err := s.prepare(ctx, branch, old, head)
+	var dir string
+	var env []string
+	if _, _, isModel := parseModelKey(branch); isModel {
+		dir, env, err = s.prepareModel(ctx, branch, head)
+	} else {
+		dir, err = s.prepare(ctx, branch, old, head)
+		env = []string{"DX_BRANCH=" + branch, "DX_DELTA=" + dir}
+	}
 	if dir != "" {
 		defer os.RemoveAll(dir)
 	}
@@ -43,7 +50,7 @@ func (s *subscriber) step(ctx context.Context, branch string) error {
 	// The run's files stay until the cursor has moved: a subscriber
 	// killed before then adopts the run on restart.
 	run := runFilesFor(s.o.StateDir, s.remote, branch)
-	if err := s.runCommand(ctx, branch, old, head, dir); err != nil {
+	if err := s.runCommand(ctx, branch, old, head, dir, env); err != nil {
 		_ = run.remove()
 		return s.failed(branch, old, head, err)
 	}
@@ -85,10 +92,7 @@ func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.I
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(s.o.StateDir, 0o755); err != nil {
-			return err
-		}
-		if dir, err = os.MkdirTemp(s.o.StateDir, deltaPrefix(s.remote)); err != nil {
+		if dir, err = s.runDir(); err != nil {
 			return err
 		}
 		_, err = delta.Write(ctx, r, []delta.Source{{From: old, Tables: tables}}, head, delta.Options{Dir: dir})

@@ -40,6 +40,11 @@ func Run(ctx context.Context, open Opener, o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	// A followed stage is one more key of the followed branches.
+	for _, m := range o.Models {
+		o.Branches = append(o.Branches, ModelKey(m))
+	}
+	o.Models = nil
 	s := &subscriber{o: o, open: open, retryAt: map[string]time.Time{}, stopped: map[string]error{},
 		refs: map[string]remote.Ref{}}
 	if ok, err := s.openRemote(ctx); !ok {
@@ -134,7 +139,7 @@ func (s *subscriber) startFrom(ctx context.Context) error {
 		from, err := dag.ParseID(s.o.From)
 		if s.o.From == "head" {
 			var ref remote.Ref
-			ref, err = remote.ReadRef(ctx, s.be, "refs/heads/"+branch)
+			ref, err = remote.ReadRef(ctx, s.be, refOf(branch))
 			from = ref.ID
 		}
 		if err != nil {
@@ -233,6 +238,16 @@ func (s *subscriber) report(e Event) {
 // deltaPrefix names the directories of a remote's deltas in preparation
 // or in use.
 func deltaPrefix(remoteName string) string { return "delta-" + remoteName + "-" }
+
+// runDir makes the directory a run's command is handed (its delta or
+// artifact), removed after the run; a subscriber killed meanwhile leaves
+// it to removeStaleDeltas.
+func (s *subscriber) runDir() (string, error) {
+	if err := os.MkdirAll(s.o.StateDir, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(s.o.StateDir, deltaPrefix(s.remote))
+}
 
 // removeStaleDeltas removes the delta directories of remoteName that a
 // killed subscriber left behind.

@@ -53,6 +53,15 @@ func (f *fakeRepo) DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.
 
 func (f *fakeRepo) WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error { return nil }
 
+// The fake follows no model: the e2e tests do.
+func (f *fakeRepo) FetchStage(ctx context.Context, remoteName, model, stage string) (*repo.RemoteStage, error) {
+	return nil, errors.New("no models here")
+}
+
+func (f *fakeRepo) ModelCheckout(ctx context.Context, spec, dir string) (*repo.ModelVersion, int, error) {
+	return nil, 0, errors.New("no models here")
+}
+
 // fixture is a directory remote, a fake repository and a state directory.
 type fixture struct {
 	t     *testing.T
