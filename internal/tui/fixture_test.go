@@ -14,7 +14,7 @@ import (
 
 // branchyHistory is a history with a branch merged back, a tag, a remote
 // branch, a text file and a binary one changed on either side, and two
-// versions of a model trained on its commits:
+// versions of a model trained on its commits, the first in production:
 //
 //   - Merge feature into main (HEAD -> main, tag: v2)   churn@2
 //     |\
@@ -51,6 +51,9 @@ func branchyHistory(t *testing.T) *testHistory {
 	}
 	h.registerModel("churn", first.String(), map[string]string{"auc": "0.81"})
 	h.registerModel("churn", "HEAD", map[string]string{"auc": "0.86", "loss": "0.31"})
+	if _, err := h.repo.Promote(ctx, repo.PromoteOptions{Spec: "churn@1", Stage: "production"}); err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 

@@ -122,8 +122,8 @@ func (m Model) openLineage() (Model, tea.Cmd) {
 }
 
 // modelLines are the models view's lines: name@version, date, the data
-// commit (and how many more), the paths trained on, and the metrics.
-// dx has no stages for model versions, so there are none to show.
+// commit (and how many more), the paths trained on, the metrics, and the
+// stages the version is on.
 func (m Model) modelLines(versions []*repo.ModelVersion) []string {
 	lines := make([]string, len(versions))
 	for i, mv := range versions {
@@ -139,6 +139,9 @@ func (m Model) modelLines(versions []*repo.ModelVersion) []string {
 		}
 		lines[i] = fmt.Sprintf("%s %s %s  %s", m.styles.decoration.Render(fmt.Sprintf("%-14s", modelName(mv))),
 			m.styles.date.Render(strings.SplitN(mv.Time, "T", 2)[0]), data, keyValues(mv.Metrics))
+		if len(mv.Stages) > 0 {
+			lines[i] += "  " + m.styles.decoration.Render("["+strings.Join(mv.Stages, ",")+"]")
+		}
 	}
 	return lines
 }
