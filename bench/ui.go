@@ -298,6 +298,15 @@ func (b *bench) uiBigDiff(ctx context.Context, repo string, rows int64) *UIBigDi
 		}
 	}
 	logf("  a table of %d rows (%s), v2 updating every row, committed", rows, human(res.TableBytes))
+	// The same diff written out by the CLI, for comparison: what the
+	// diff itself costs, apart from the UI.
+	b.drop.drop()
+	if r := b.rn.run(repo, nil, b.cfg.dx, "diff", "--rows", "--format", "jsonl", "HEAD~1", "HEAD"); r.Err == nil {
+		res.CLISeconds, res.CLIPeakRSSKiB = r.Seconds, r.MaxRSSKiB
+		logf("  dx diff --rows --format jsonl of it: %.2fs, peak RSS %.0f MiB", r.Seconds, float64(r.MaxRSSKiB)/1024)
+	} else {
+		logf("  dx diff --rows of it: %s", r.errLine())
+	}
 	p, _, _, err := b.uiPane(ctx, repo, showsAll("(HEAD -> main) v2", "M "+path, "── HEAD ── 1/", "q quit"))
 	if err != nil {
 		return fail("%v", err)

@@ -66,9 +66,13 @@ type UIBigDiffResult struct {
 	ToEndError         string  `json:"to_end_error,omitempty"`
 	// VmHWM of the dx process at the first screen, and after the end of
 	// the diff was on screen.
-	FirstScreenRSSKiB int64  `json:"first_screen_peak_rss_kib"`
-	PeakRSSKiB        int64  `json:"peak_rss_kib"`
-	Error             string `json:"error,omitempty"`
+	FirstScreenRSSKiB int64 `json:"first_screen_peak_rss_kib"`
+	// CLISeconds and CLIPeakRSSKiB: dx diff --rows --format jsonl of the
+	// same two commits (output discarded), for comparison.
+	CLISeconds    float64 `json:"cli_diff_seconds"`
+	CLIPeakRSSKiB int64   `json:"cli_diff_peak_rss_kib"`
+	PeakRSSKiB    int64   `json:"peak_rss_kib"`
+	Error         string  `json:"error,omitempty"`
 }
 
 // uiMarkdown writes the terminal UI section.
@@ -106,6 +110,8 @@ func (rep *Report) uiMarkdown(p func(format string, args ...any)) {
 			secs(d.EnterToRowsSeconds), mdEscape(okOr(d.Error, fmt.Sprintf("%d changed rows", d.DiffRows))))
 		p("| then G to its last row | once | %s | peak RSS (VmHWM) %.0f MiB; %.0f MiB at the first screen |\n",
 			secs(d.ToEndSeconds), float64(d.PeakRSSKiB)/1024, float64(d.FirstScreenRSSKiB)/1024)
+		p("| for comparison: `dx diff --rows --format jsonl` of the same diff, output discarded | once | %s | peak RSS %.0f MiB |\n",
+			secs(d.CLISeconds), float64(d.CLIPeakRSSKiB)/1024)
 	}
 	p("\n")
 }
@@ -176,8 +182,8 @@ func (rep *Report) evaluateUI(add func(target, ds, result, format string, args .
 			add(targetUIBigDiffRSS, "ui", "FAIL", "%s", d.Error)
 		} else {
 			mib := float64(d.PeakRSSKiB) / 1024
-			add(targetUIBigDiffRSS, "ui", passFail(mib < 200), "VmHWM %.0f MiB over a %d-row diff (%s table): Enter → first rows %.2f s, G → last row %.2f s; %.0f MiB at the first screen; the drill-down holds every row of the diff",
-				mib, d.DiffRows, human(d.TableBytes), d.EnterToRowsSeconds, d.ToEndSeconds, float64(d.FirstScreenRSSKiB)/1024)
+			add(targetUIBigDiffRSS, "ui", passFail(mib < 200), "VmHWM %.0f MiB over a %d-row diff (%s table): Enter → first rows %.2f s, G → last row %.2f s; %.0f MiB at the first screen; the drill-down holds every row of the diff (dx diff --rows of it: %.2f s, peak RSS %.0f MiB)",
+				mib, d.DiffRows, human(d.TableBytes), d.EnterToRowsSeconds, d.ToEndSeconds, float64(d.FirstScreenRSSKiB)/1024, d.CLISeconds, float64(d.CLIPeakRSSKiB)/1024)
 		}
 	}
 }
