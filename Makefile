@@ -59,6 +59,7 @@ fault:
 # clone against the pinned MinIO); writes bench/RESULTS.md.
 bench: build minio
 	bash bench/install-peers.sh || true
+	bash scripts/tools.sh
 	$(GO) run ./bench -dx $(BIN) -minio $$(bash scripts/minio.sh path) -out bench/RESULTS.md -json bench/results.json
 
 # A 2% scale run of the harness, for checking it works.

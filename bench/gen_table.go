@@ -236,3 +236,28 @@ func WriteTableBranches(w io.Writer, seed uint64, target int64, mod uint64, one,
 		return true
 	})
 }
+
+// WriteTableAllUpdated streams a table of exactly rows rows (ids 1..rows)
+// drawn as v1 of the table is; with v2 every row is updated (amount and
+// note), so that the row diff of the two versions changes every row.
+func WriteTableAllUpdated(w io.Writer, seed uint64, rows int64, v2 bool) (TableStats, error) {
+	g := newRowGen(seed)
+	st := TableStats{Rows: rows, BaseRows: rows, MaxID: rows, Bytes: int64(len(tableHeader))}
+	if _, err := io.WriteString(w, tableHeader); err != nil {
+		return st, err
+	}
+	buf := make([]byte, 0, 512)
+	for id := int64(1); id <= rows; id++ {
+		v := g.draw(id)
+		if v2 {
+			g.editVals(id, &v)
+			st.Updated++
+		}
+		buf = appendRow(buf[:0], id, &v)
+		if _, err := w.Write(buf); err != nil {
+			return st, err
+		}
+		st.Bytes += int64(len(buf))
+	}
+	return st, nil
+}

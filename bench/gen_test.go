@@ -149,6 +149,33 @@ func TestTableV2Edits(t *testing.T) {
 		n, updated, deleted, appended, s1.Bytes, s2.Bytes)
 }
 
+// TestTableAllUpdated: the table of the UI's big row diff has exactly
+// the rows asked for, and v2 changes the amount or note of every one of
+// them, nothing else, keeping the ids.
+func TestTableAllUpdated(t *testing.T) {
+	const rows = 5000
+	var versions [2][]byte
+	for i, v2 := range []bool{false, true} {
+		var b bytes.Buffer
+		st, err := WriteTableAllUpdated(&b, 7, rows, v2)
+		if err != nil || st.Bytes != int64(b.Len()) || st.Rows != rows {
+			t.Fatalf("v2 %v: %+v for %d bytes, %v", v2, st, b.Len(), err)
+		}
+		versions[i] = b.Bytes()
+	}
+	r1, ids := parseTable(t, versions[0])
+	r2, ids2 := parseTable(t, versions[1])
+	if len(ids) != rows || len(ids2) != rows || ids[rows-1] != rows {
+		t.Fatalf("%d and %d rows, want ids 1..%d", len(ids), len(ids2), rows)
+	}
+	for id, row := range r1 {
+		f1, f2 := strings.Split(row, ","), strings.Split(r2[id], ",")
+		if strings.Join(f1[:4], ",") != strings.Join(f2[:4], ",") || f1[5] != f2[5] || f1[4] == f2[4] && f1[6] == f2[6] {
+			t.Fatalf("row %d not updated in amount or note alone:\n%s\n%s", id, row, r2[id])
+		}
+	}
+}
+
 func treeHashes(t *testing.T, root string) map[string][32]byte {
 	t.Helper()
 	m := map[string][32]byte{}

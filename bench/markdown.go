@@ -123,6 +123,7 @@ func (rep *Report) Markdown() string {
 		}
 	}
 
+	rep.uiMarkdown(p)
 	rep.remoteMarkdown(p)
 
 	p("## Targets\n\n")

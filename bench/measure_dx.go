@@ -151,6 +151,9 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if ds.attributes != "" {
 		res.RowDiff = b.rowDiff(repo, v2)
 	}
+	if ds.name == "table" && b.uiSelected() {
+		b.uiTable(b.rn.ctx, repo, ds.tablePath)
+	}
 
 	// Checkout into an emptied worktree.
 	if err := clearWorktree(repo, ".dx"); err != nil {

@@ -23,6 +23,7 @@ type Report struct {
 	Peers          []PeerInfo       `json:"peers"`
 	Datasets       []*DatasetResult `json:"datasets"`
 	Remote         *RemoteReport    `json:"remote,omitempty"`
+	UI             *UIReport        `json:"ui,omitempty"`
 	Targets        []Target         `json:"targets"`
 	Summary        string           `json:"summary"`
 	Started        string           `json:"started"`

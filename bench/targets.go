@@ -208,6 +208,7 @@ func (rep *Report) evaluate() {
 	if rep.SkipBig {
 		add("peak RSS ≤ 300 MiB committing the 4 GiB file", "big", "SKIPPED", "-skip-big")
 	}
+	rep.evaluateUI(add)
 	rep.evaluateRemote(add)
 	counts := map[string]int{}
 	for _, t := range rep.Targets {

@@ -24,6 +24,7 @@ func (a *app) debugCmd() *cobra.Command {
 			return a.runCeiling(cmd.Context(), args)
 		},
 	})
+	dbg.AddCommand(a.debugHistoryCmd())
 	return dbg
 }
 

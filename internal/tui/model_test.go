@@ -17,8 +17,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
-	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/internal/synthhistory"
 	"github.com/dxdata/dx/store"
 )
 
@@ -82,36 +82,14 @@ func (h *testHistory) commit(message string, files map[string]string, meta map[s
 	}
 }
 
-// linearHistory makes n empty commits "Step 1" … "Step n" on main, each
-// a second after the last, written straight to the store (through
-// Repo.Commit they would take a worktree scan and a flush each).
+// linearHistory makes n commits "Step 1" … "Step n" on main, each a
+// second after the last, written straight to the store as dx debug
+// history writes them (through Repo.Commit they would take a worktree
+// scan and a flush each).
 func (h *testHistory) linearHistory(n int) {
 	h.t.Helper()
-	ctx := context.Background()
-	st := h.repo.Store
-	tree, err := dag.EmptyTree(ctx, st)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var parent dag.ID
-	for i := range n {
-		c := &dag.Commit{Tree: tree, Generation: uint64(i + 1), Author: "Ann Example <ann@example.com>",
-			Time: h.now.Add(time.Duration(i) * time.Second), Message: fmt.Sprintf("Step %d", i+1)}
-		if i > 0 {
-			c.Parents = []dag.ID{parent}
-		}
-		enc, err := c.Encode()
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if parent, err = st.Put(ctx, dag.KindCommit, enc); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	if err := st.Flush(ctx); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := st.Transaction(ctx, []store.RefUpdate{{Name: "refs/heads/main", New: parent}}, nil, "test history"); err != nil {
+	o := synthhistory.Options{Commits: n, Author: "Ann Example <ann@example.com>", Start: h.now}
+	if _, err := synthhistory.Append(context.Background(), h.repo.Store, o); err != nil {
 		h.t.Fatal(err)
 	}
 }
