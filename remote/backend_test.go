@@ -235,7 +235,8 @@ func testPutShort(t *testing.T, ctx context.Context, be Backend, _ backendCase) 
 // damaged) fails the Put, which leaves nothing: replication relies on it.
 func testPutReaderFails(t *testing.T, ctx context.Context, be Backend, _ backendCase) {
 	bad := errors.New("damaged on the way")
-	for _, size := range []int64{100, 12 << 20, 20 << 20} {
+	// In memory, one streamed PUT, and multipart (over s3StreamSingleMax).
+	for _, size := range []int64{100, 12 << 20, 20 << 20, s3StreamSingleMax + 1<<20} {
 		r := io.MultiReader(bytes.NewReader(randBytes(4, int(size)-1)), iotest.ErrReader(bad))
 		if err := be.Put(ctx, "packs/failed.pack", onlyReader{r}, size); !errors.Is(err, bad) {
 			t.Errorf("Put of %d bytes whose reader fails at the last byte: %v, want its error", size, err)

@@ -32,6 +32,11 @@ const (
 	// that a copy holds a fixed 16 MiB whatever the size of what it copies.
 	s3StreamPartSize = 8 << 20
 	s3StreamThreads  = 2
+	// s3StreamSingleMax is the largest stream sent as one PUT, streamed
+	// with a chunked signature and held nowhere: one request instead of a
+	// multipart upload's parts, initiation and completion. It cannot be
+	// retried mid-way; the caller's rerun takes it again.
+	s3StreamSingleMax = 64 << 20
 	// s3DialTimeout bounds one TCP connect, so that a black-holed endpoint
 	// fails in seconds rather than minio-go's default 30 s per attempt.
 	s3DialTimeout = 5 * time.Second
@@ -244,7 +249,10 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 	if size < 0 {
 		return fmt.Errorf("remote %s: put %s: negative size %d", b, key, size)
 	}
-	body := io.Reader(&exactReader{r: r, left: size, size: size})
+	// A stream's own failure (a copied pack found damaged) is what the
+	// Put failed of, whatever minio-go or net/http wrap it in.
+	src := &readErr{r: r}
+	body := io.Reader(&exactReader{r: src, left: size, size: size})
 	var opts minio.PutObjectOptions
 	if _, ok := r.(interface {
 		io.ReaderAt
@@ -263,6 +271,8 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 		}
 		body = bytes.NewReader(buf)
 		opts.DisableMultipart = true
+	} else if size <= s3StreamSingleMax {
+		opts.DisableMultipart = true
 	} else {
 		parts := (size + s3StreamPartSize - 1) / s3StreamPartSize
 		opts.PartSize = s3StreamPartSize
@@ -273,6 +283,9 @@ func (b *s3Backend) Put(ctx context.Context, key string, r io.Reader, size int64
 		var short *shortBodyError
 		if errors.As(err, &short) {
 			return fmt.Errorf("remote %s: put %s: %w", b, key, short)
+		}
+		if src.err != nil {
+			return fmt.Errorf("remote %s: put %s: %w", b, key, src.err)
 		}
 		return b.fail(ctx, "put", key, err)
 	}
@@ -418,6 +431,20 @@ func (b *s3Backend) fail(ctx context.Context, op, key string, err error) error {
 		return fmt.Errorf("remote %s: cannot reach endpoint %s: %w", b, b.endpoint, unreachableError{cause})
 	}
 	return fmt.Errorf("remote %s: %s: %w", b, what, err)
+}
+
+// readErr passes r on and keeps its first error other than io.EOF.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // unreachableError is a network failure, in a few words; it is

@@ -36,7 +36,8 @@ type s3Proxy struct {
 	requests  int
 	writes    int
 	completed map[string]int // object path → completed writes
-	// uploads counts multipart uploads begun and not completed.
+	// uploads counts pack uploads begun and not completed: multipart
+	// uploads, and single PUTs of a pack whose body is on its way.
 	uploads   int
 	onRequest func(n int)
 }
@@ -76,12 +77,21 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 		if r.Method == http.MethodPut || r.Method == http.MethodPost || r.Method == http.MethodDelete {
 			p.writes++
 		}
+		singlePack := r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/packs/") && !r.URL.Query().Has("uploadId")
+		if singlePack {
+			p.uploads++
+		}
 		hook := p.onRequest
 		p.mu.Unlock()
 		if hook != nil {
 			hook(n)
 		}
 		rp.ServeHTTP(w, r)
+		if singlePack {
+			p.mu.Lock()
+			p.uploads--
+			p.mu.Unlock()
+		}
 	}))
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
