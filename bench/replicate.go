@@ -16,6 +16,10 @@ import (
 	"path/filepath"
 )
 
+// replicateRounds is how many changes each tool copies (the median is
+// reported).
+const replicateRounds = 3
+
 // rclonePeer is rclone, a peer of the regions benchmark only.
 var rclonePeer = &peer{name: "rclone", bins: []string{"rclone"}, version: []string{"rclone", "version"}}
 
@@ -28,13 +32,14 @@ type ReplicateBench struct {
 
 // ReplicateToolResult is one tool's copy of the change.
 type ReplicateToolResult struct {
-	Tool     string   `json:"tool"`
-	Version  string   `json:"version,omitempty"`
-	Status   string   `json:"status"`
-	Seconds  *float64 `json:"seconds"`
-	BGrowth  *int64   `json:"b_growth_bytes"` // what the tool's bucket on B grew by
-	Reported *int64   `json:"reported_bytes"` // dx: pack and index bytes it copied
-	Error    string   `json:"error,omitempty"`
+	Tool     string    `json:"tool"`
+	Version  string    `json:"version,omitempty"`
+	Status   string    `json:"status"`
+	Seconds  *float64  `json:"seconds"` // the median copy of one change
+	Samples  []float64 `json:"samples_seconds"`
+	BGrowth  *int64    `json:"b_growth_bytes"` // what the tool's bucket on B grew by, over every change
+	Reported *int64    `json:"reported_bytes"` // dx: pack and index bytes it copied
+	Error    string    `json:"error,omitempty"`
 }
 
 // replicateBench copies the table's remote (dxBucket/table/ on srvA) to a
@@ -120,45 +125,59 @@ func (b *bench) replicateBench(ctx context.Context, srvA *minioServer, rn *runne
 			rb.Results[i].Status, rb.Results[i].Error = "failed", "first copy: "+r.errLine()
 		}
 	}
-	// The change, pushed to A.
-	packsBefore, _, err := srvA.size(ctx, dxBucket, prefix+"/packs/")
-	if err == nil {
-		err = editRows(filepath.Join(src, table), max(1, int(fileSize(filepath.Join(src, table))/110/10000)), rng)
-	}
-	if err == nil {
-		if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", "regions: replicated change"); r.Err != nil {
-			err = fmt.Errorf("commit: %s", r.errLine())
-		} else if r := rn.run(src, nil, b.cfg.dx, "-q", "push"); r.Err != nil {
-			err = fmt.Errorf("push: %s", r.errLine())
+	// Three changes, each pushed to A and copied by every tool: the
+	// median time of each, and what B grew by over the three.
+	samples := make([][]float64, len(tools))
+	growth := make([]int64, len(tools))
+	reported := make([]int64, len(tools))
+	for round := 0; round < replicateRounds && ctx.Err() == nil; round++ {
+		packsBefore, _, err := srvA.size(ctx, dxBucket, prefix+"/packs/")
+		if err == nil {
+			err = editRows(filepath.Join(src, table), max(1, int(fileSize(filepath.Join(src, table))/110/10000)), rng)
+		}
+		if err == nil {
+			if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", fmt.Sprintf("regions: replicated change %d", round)); r.Err != nil {
+				err = fmt.Errorf("commit: %s", r.errLine())
+			} else if r := rn.run(src, nil, b.cfg.dx, "-q", "push"); r.Err != nil {
+				err = fmt.Errorf("push: %s", r.errLine())
+			}
+		}
+		packsAfter, _, serr := srvA.size(ctx, dxBucket, prefix+"/packs/")
+		if err == nil {
+			err = serr
+		}
+		if err != nil {
+			rb.Error = err.Error()
+			return rb
+		}
+		rb.NewPackBytes += packsAfter - packsBefore
+		for i, t := range tools {
+			tr := rb.Results[i]
+			if tr.Status != "ok" || ctx.Err() != nil {
+				continue
+			}
+			before, _, _ := srvB.size(ctx, buckets[t.name], prefix+"/")
+			r, rep := t.copy()
+			if r.Err != nil {
+				tr.Status, tr.Error = "failed", r.errLine()
+				continue
+			}
+			after, _, _ := srvB.size(ctx, buckets[t.name], prefix+"/")
+			samples[i] = append(samples[i], r.Seconds)
+			growth[i] += after - before
+			reported[i] += rep
+			logf("  %s: change %d copied in %.2fs, region B grew %s (the new packs: %s)", t.name, round+1, r.Seconds, human(after-before), human(packsAfter-packsBefore))
 		}
 	}
-	packsAfter, _, serr := srvA.size(ctx, dxBucket, prefix+"/packs/")
-	if err == nil {
-		err = serr
-	}
-	if err != nil {
-		rb.Error = err.Error()
-		return rb
-	}
-	rb.NewPackBytes = packsAfter - packsBefore
-	for i, t := range tools {
-		tr := rb.Results[i]
-		if tr.Status != "ok" || ctx.Err() != nil {
+	for i, tr := range rb.Results {
+		if tr.Status != "ok" || len(samples[i]) == 0 {
 			continue
 		}
-		before, _, _ := srvB.size(ctx, buckets[t.name], prefix+"/")
-		logf("  %s: copy of the change to region B ...", t.name)
-		r, reported := t.copy()
-		if r.Err != nil {
-			tr.Status, tr.Error = "failed", r.errLine()
-			continue
+		tr.Samples = samples[i]
+		tr.Seconds, tr.BGrowth = new(quantile(samples[i], 0.5)), new(growth[i])
+		if reported[i] >= 0 && tools[i].peer == nil {
+			tr.Reported = new(reported[i])
 		}
-		after, _, _ := srvB.size(ctx, buckets[t.name], prefix+"/")
-		tr.Seconds, tr.BGrowth = new(r.Seconds), new(after-before)
-		if reported >= 0 {
-			tr.Reported = new(reported)
-		}
-		logf("  %s: %.2fs, region B grew %s (the new packs: %s)", t.name, r.Seconds, human(after-before), human(rb.NewPackBytes))
 	}
 	return rb
 }

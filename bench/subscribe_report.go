@@ -53,15 +53,16 @@ func (rep *Report) subscribeMarkdown(p func(format string, args ...any)) {
 	if rb == nil {
 		return
 	}
-	p("Replication of one such change to region B, a second MinIO on this machine, after an untimed first copy of "+
+	p("Replication of %d such changes to region B, one at a time, a second MinIO on this machine, after an untimed first copy of ", replicateRounds)
+	p(
 		"the table's whole remote: `dx replicate` of the remote's URL; `rclone sync` from A to B (both configured as S3 "+
-		"remotes, streamed through this machine); the aws CLI, which reaches one endpoint per command, as `aws s3 sync` "+
-		"from A to a local mirror then from the mirror to B. Bytes: what the tool's bucket on B grew by; the push added "+
-		"%s of packs on A.", human(rb.NewPackBytes))
+			"remotes, streamed through this machine); the aws CLI, which reaches one endpoint per command, as `aws s3 sync` "+
+			"from A to a local mirror then from the mirror to B. Time: the median copy of one change; bytes: what the tool's bucket on B grew by "+
+			"over the %d; the pushes added %s of packs on A.", replicateRounds, human(rb.NewPackBytes))
 	if rb.Error != "" {
 		p(" Failed: %s.", rb.Error)
 	}
-	p("\n\n| tool | s | B grew MiB | status |\n|---|--:|--:|---|\n")
+	p("\n\n| tool | median s | runs | B grew MiB | status |\n|---|--:|---|--:|---|\n")
 	for _, r := range rb.Results {
 		status := r.Status
 		if r.Error != "" {
@@ -73,7 +74,11 @@ func (rep *Report) subscribeMarkdown(p func(format string, args ...any)) {
 		if r.Reported != nil {
 			status += fmt.Sprintf("; dx reports %s of packs and indexes copied", human(*r.Reported))
 		}
-		p("| %s | %s | %s | %s |\n", r.Tool, fmtF(r.Seconds, 2), fmtBytesMiB(r.BGrowth), mdEscape(status))
+		runs := make([]string, len(r.Samples))
+		for i, x := range r.Samples {
+			runs[i] = fmt.Sprintf("%.2f", x)
+		}
+		p("| %s | %s | %s | %s | %s |\n", r.Tool, fmtF(r.Seconds, 2), strings.Join(runs, ", "), fmtBytesMiB(r.BGrowth), mdEscape(status))
 	}
 	p("\n")
 }
@@ -135,7 +140,7 @@ func (rep *Report) evaluateSubscribe(add func(target, ds, result, format string,
 		add(targetReplicate, "table", "FAIL", "dx: %s", dx.Error)
 	default:
 		ok := *dx.BGrowth <= 2*rb.NewPackBytes
-		detail := fmt.Sprintf("dx %.2f s, B grew %s (new packs %s)", *dx.Seconds, human(*dx.BGrowth), human(rb.NewPackBytes))
+		detail := fmt.Sprintf("medians of %d changes: dx %.2f s, B grew %s (new packs %s)", replicateRounds, *dx.Seconds, human(*dx.BGrowth), human(rb.NewPackBytes))
 		measured := 0
 		for _, p := range peers {
 			if p.Seconds == nil {
