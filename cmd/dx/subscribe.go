@@ -43,7 +43,7 @@ func (a *app) subscribeCmd() *cobra.Command {
 			"or demote, pushed or replicated there) the version it is on is fetched, its artifact\n" +
 			"checked out into DX_MODEL_DIR, and CMD runs with DX_MODEL, DX_STAGE, DX_MODEL_VERSION\n" +
 			"and DX_MODEL_ID (all empty but the names after a demotion).\n" +
-			"--status lists each cursor, its last error and whether a new head waits.\n" +
+			"--status lists each cursor, its last error and the commits that wait (when fetched).\n" +
 			"--retry re-runs the failed deltas now: a running subscriber of the remote is asked to\n" +
 			"(SIGUSR1); without one, dx handles them once with --exec or the command last used.",
 		Args: args(func(cmd *cobra.Command, args []string) error {
@@ -191,6 +191,12 @@ func (a *app) runSubscribeStatus(ctx context.Context, asJSON bool) error {
 		switch {
 		case st.HeadError != "":
 			line += "; head unknown: " + st.HeadError
+		case st.Pending && len(st.PendingCommits) > 0:
+			more := ""
+			if st.MorePending {
+				more = "+"
+			}
+			line += fmt.Sprintf("; pending: %d%s commits to head %s", len(st.PendingCommits), more, st.Head.Short())
 		case st.Pending:
 			line += "; pending: head " + st.Head.Short()
 		default:
@@ -204,6 +210,9 @@ func (a *app) runSubscribeStatus(ctx context.Context, asJSON bool) error {
 			line += "): " + st.LastError
 		}
 		fmt.Fprintln(a.stdout, oneLine(line))
+		for _, pc := range st.PendingCommits {
+			fmt.Fprintln(a.stdout, "  "+pc.ID.Short()+" "+oneLine(pc.Subject))
+		}
 	}
 	return nil
 }

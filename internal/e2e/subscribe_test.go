@@ -155,7 +155,7 @@ func TestSubscribeFailingCommand(t *testing.T) {
 		t.Fatalf("exit %d, want 1", res.code)
 	}
 	st := s.sub.ok("subscribe", "--status", "--json")
-	for _, want := range []string{`"cursor": "` + v1, `"head": "` + v2, `"pending": true`, `exit status 3`} {
+	for _, want := range []string{`"cursor": "` + v1, `"head": "` + v2, `"pending": true`, `exit status 3`, `"pending_commits": [`, `"id": "` + v2} {
 		if !strings.Contains(st, want) {
 			t.Fatalf("status lacks %s:\n%s", want, st)
 		}

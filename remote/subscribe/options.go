@@ -123,8 +123,10 @@ type Follower interface {
 	AdvanceBranch(ctx context.Context, name string, to dag.ID) (dag.ID, error)
 }
 
-// Differ is what a step needs to write a delta.
+// Differ is what a step needs to write a delta (and --status to list
+// what waits).
 type Differ interface {
+	Log(ctx context.Context, revs []string, limit int) ([]repo.LogEntry, error)
 	IsAncestor(ctx context.Context, a, b dag.ID) (bool, error)
 	DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.TableDiff, error)
 	WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error

@@ -25,6 +25,40 @@ type BranchStatus struct {
 	Head      dag.ID `json:"head"`
 	Pending   bool   `json:"pending"`
 	HeadError string `json:"head_error,omitempty"`
+	// PendingCommits are the commits from the head back to the cursor,
+	// newest first, at most maxPendingShown, when this repository holds
+	// them (a step fetched them); MorePending says there are more.
+	PendingCommits []PendingCommit `json:"pending_commits,omitempty"`
+	MorePending    bool            `json:"more_pending,omitempty"`
+}
+
+// PendingCommit is one commit waiting to be handled.
+type PendingCommit struct {
+	ID      dag.ID `json:"id"`
+	Subject string `json:"subject"`
+}
+
+// maxPendingShown bounds the pending commits --status lists.
+const maxPendingShown = 20
+
+// pendingCommits lists the commits from head back to cursor, when the
+// repository holds head; none otherwise.
+func pendingCommits(ctx context.Context, r Repo, head, cursor dag.ID) ([]PendingCommit, bool) {
+	log, err := r.Log(ctx, []string{head.String()}, maxPendingShown+1)
+	if err != nil {
+		return nil, false // not fetched here yet
+	}
+	var out []PendingCommit
+	for _, e := range log {
+		if e.ID == cursor {
+			return out, false
+		}
+		if len(out) == maxPendingShown {
+			return out, true
+		}
+		out = append(out, PendingCommit{ID: e.ID, Subject: dag.Subject(e.Message)})
+	}
+	return out, false
 }
 
 // Status lists every cursor kept in stateDir, by remote and branch, with
@@ -62,6 +96,12 @@ func Status(ctx context.Context, open Opener, stateDir string) ([]BranchStatus, 
 			} else {
 				st.Head = ref.ID
 				st.Pending = !ref.ID.IsZero() && ref.ID != c.Commit
+			}
+			if _, _, isModel := parseModelKey(b); st.Pending && !isModel {
+				_ = open(ctx, func(r Repo) error {
+					st.PendingCommits, st.MorePending = pendingCommits(ctx, r, st.Head, c.Commit)
+					return nil
+				})
 			}
 			out = append(out, st)
 		}

@@ -53,6 +53,10 @@ func (f *fakeRepo) DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.
 
 func (f *fakeRepo) WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error { return nil }
 
+func (f *fakeRepo) Log(ctx context.Context, revs []string, limit int) ([]repo.LogEntry, error) {
+	return nil, errors.New("no log here")
+}
+
 // The fake follows no model: the e2e tests do.
 func (f *fakeRepo) FetchStage(ctx context.Context, remoteName, model, stage string) (*repo.RemoteStage, error) {
 	return nil, errors.New("no models here")
