@@ -90,38 +90,12 @@ func (b *bench) subscribeBench(ctx context.Context, srv *minioServer, rn *runner
 		lr := &LatencyResult{Waking: path.name}
 		sr.Paths = append(sr.Paths, lr)
 		args := append([]string{"subscribe", "origin", "main", "--from", "head", "--exec", command}, path.args...)
-		sub, err := startSubscriber(ctx, b.cfg.dx, clone, rn.baseEnv, args)
+		sub, err := startBackground(ctx, b.cfg.dx, clone, rn.baseEnv, args, "following")
 		if err != nil {
 			lr.Error = err.Error()
 			continue
 		}
-		for i := 0; i < subscribePushes && ctx.Err() == nil; i++ {
-			if err := editRows(filepath.Join(src, table), sr.ChangedRows, rng); err != nil {
-				lr.Error = err.Error()
-				break
-			}
-			if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", fmt.Sprintf("regions %s %d", path.name, i)); r.Err != nil {
-				lr.Error = "commit: " + r.errLine()
-				break
-			}
-			before := countLines(starts)
-			if r := rn.run(src, nil, b.cfg.dx, "-q", "push"); r.Err != nil {
-				lr.Error = "push: " + r.errLine()
-				break
-			}
-			pushed := time.Now()
-			started, err := waitStart(ctx, starts, before, 60*time.Second)
-			if err != nil {
-				lr.Error = err.Error()
-				break
-			}
-			lr.Samples = append(lr.Samples, started.Sub(pushed).Seconds())
-		}
-		if len(lr.Samples) > 0 {
-			lr.Median, lr.P95, lr.Max = quantile(lr.Samples, 0.5), quantile(lr.Samples, 0.95), quantile(lr.Samples, 1)
-			logf("  %s: push returned → command started: median %.3fs, p95 %.3fs, max %.3fs over %d pushes",
-				path.name, lr.Median, lr.P95, lr.Max, len(lr.Samples))
-		}
+		b.timePushes(ctx, rn, src, table, starts, sr.ChangedRows, rng, lr)
 		idle := &IdleSubscriber{Waking: path.name}
 		sr.Idle = append(sr.Idle, idle)
 		b.idleCost(ctx, srv, sub, idle)
@@ -131,9 +105,98 @@ func (b *bench) subscribeBench(ctx context.Context, srv *minioServer, rn *runner
 		}
 	}
 	if ctx.Err() == nil {
+		lr := &LatencyResult{Waking: "to region B through replicate --watch (notifications on both)"}
+		sr.Paths = append(sr.Paths, lr)
+		b.throughRegionB(ctx, srv, rn, src, clone, table, command, starts, sr.ChangedRows, rng, lr)
+	}
+	if ctx.Err() == nil {
 		logf("--- regions: replicating a change to region B (dx replicate, rclone sync, aws s3 sync)")
 		sr.Replicate = b.replicateBench(ctx, srv, rn, src, table, filepath.Join(filepath.Dir(clone), "region-b"), rng)
 	}
+}
+
+// timePushes makes subscribePushes changes of n rows to the table, each
+// committed and pushed, and times each from the push returning to the
+// command's next start in its log.
+func (b *bench) timePushes(ctx context.Context, rn *runner, src, table, starts string, n int, rng *rand.Rand, lr *LatencyResult) {
+	for i := 0; i < subscribePushes && ctx.Err() == nil; i++ {
+		if err := editRows(filepath.Join(src, table), n, rng); err != nil {
+			lr.Error = err.Error()
+			break
+		}
+		if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", fmt.Sprintf("regions %s %d", lr.Waking, i)); r.Err != nil {
+			lr.Error = "commit: " + r.errLine()
+			break
+		}
+		before := countLines(starts)
+		if r := rn.run(src, nil, b.cfg.dx, "-q", "push"); r.Err != nil {
+			lr.Error = "push: " + r.errLine()
+			break
+		}
+		pushed := time.Now()
+		started, err := waitStart(ctx, starts, before, 60*time.Second)
+		if err != nil {
+			lr.Error = err.Error()
+			break
+		}
+		lr.Samples = append(lr.Samples, started.Sub(pushed).Seconds())
+	}
+	if len(lr.Samples) > 0 {
+		lr.Median, lr.P95, lr.Max = quantile(lr.Samples, 0.5), quantile(lr.Samples, 0.95), quantile(lr.Samples, 1)
+		logf("  %s: push returned → command started: median %.3fs, p95 %.3fs, max %.3fs over %d pushes",
+			lr.Waking, lr.Median, lr.P95, lr.Max, len(lr.Samples))
+	}
+}
+
+// throughRegionB times pushes to A reaching a subscriber of region B (a
+// second MinIO) through dx replicate --watch, both woken by
+// notifications: the whole path from one region to the other.
+func (b *bench) throughRegionB(ctx context.Context, srvA *minioServer, rn *runner, src, clone, table, command, starts string, n int, rng *rand.Rand, lr *LatencyResult) {
+	fail := func(err error) {
+		lr.Error = err.Error()
+		logf("  %s FAILED: %s", lr.Waking, lr.Error)
+	}
+	bin, err := findMinio(b.cfg.minio)
+	if err != nil {
+		fail(err)
+		return
+	}
+	dir := filepath.Join(filepath.Dir(clone), "follow-b")
+	srvB, err := startMinio(ctx, bin, filepath.Join(dir, "minio"))
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer srvB.stop()
+	const bucket = "dx-follow-b"
+	if err := srvB.makeBucket(ctx, bucket); err != nil {
+		fail(err)
+		return
+	}
+	a, bURL := "s3://"+dxBucket+"/table", "s3://"+bucket+"/table"
+	sides := []string{"--src-endpoint", srvA.endpoint(), "--dst-endpoint", srvB.endpoint(), "--path-style"}
+	logf("  region B: first copy of the table's remote (untimed) ...")
+	if r := rn.run(dir, nil, b.cfg.dx, append([]string{"replicate", a, bURL}, sides...)...); r.Err != nil {
+		fail(fmt.Errorf("first replicate: %s", r.errLine()))
+		return
+	}
+	if r := rn.run(clone, nil, b.cfg.dx, "remote", "add", "regionb", bURL, "--endpoint", srvB.endpoint(), "--path-style"); r.Err != nil {
+		fail(fmt.Errorf("remote add: %s", r.errLine()))
+		return
+	}
+	watch, err := startBackground(ctx, b.cfg.dx, dir, rn.baseEnv, append([]string{"replicate", a, bURL, "--watch"}, sides...), "watching")
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer watch.stop()
+	sub, err := startBackground(ctx, b.cfg.dx, clone, rn.baseEnv, []string{"subscribe", "regionb", "main", "--from", "head", "--exec", command}, "following")
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer sub.stop()
+	b.timePushes(ctx, rn, src, table, starts, n, rng, lr)
 }
 
 // idleCost watches a running subscriber for subscribeIdle: the server's
@@ -184,11 +247,16 @@ type subscriber struct {
 	cmd *exec.Cmd
 }
 
-func startSubscriber(ctx context.Context, dx, dir string, env []string, args []string) (*subscriber, error) {
+// startBackground starts dx with args in dir and waits until its output
+// holds ready (its start line).
+func startBackground(ctx context.Context, dx, dir string, env []string, args []string, ready string) (*subscriber, error) {
 	cmd := exec.CommandContext(ctx, dx, args...)
 	cmd.Dir = dir
 	cmd.Env = env
-	log, err := os.Create(filepath.Join(dir, "..", "subscriber.log"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	log, err := os.CreateTemp(filepath.Dir(dir), "background-*.log")
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +267,7 @@ func startSubscriber(ctx context.Context, dx, dir string, env []string, args []s
 	// Up once it has said how it wakes.
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, _ := os.ReadFile(log.Name()); strings.Contains(string(b), "following") {
+		if b, _ := os.ReadFile(log.Name()); strings.Contains(string(b), ready) {
 			return &subscriber{cmd: cmd}, nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -207,7 +275,7 @@ func startSubscriber(ctx context.Context, dx, dir string, env []string, args []s
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	b, _ := os.ReadFile(log.Name())
-	return nil, fmt.Errorf("the subscriber did not start: %s", firstOutputLine(string(b)))
+	return nil, fmt.Errorf("dx %s did not start: %s", args[0], firstOutputLine(string(b)))
 }
 
 func (s *subscriber) stop() {
