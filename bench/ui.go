@@ -185,23 +185,31 @@ func (b *bench) uiTable(ctx context.Context, repo, path string) {
 			return
 		}
 		res.FirstScreen = append(res.FirstScreen, d.Seconds())
-		enter, diff, err := b.openDiff(p, path)
+		t := time.Now()
+		enter, _, err := b.openDiff(p, path)
+		var all time.Duration
+		var diff diffScreen
+		if err == nil {
+			all, diff, err = diffDone(p, path, t)
+		}
 		p.close()
 		if err != nil {
 			res.Error = err.Error()
 			return
 		}
 		res.EnterToRows = append(res.EnterToRows, enter.Seconds())
+		res.EnterToAll = append(res.EnterToAll, all.Seconds())
 		res.DiffRows = diff.total
 	}
-	res.FirstScreenMedian, res.EnterToRowsMedian = median(res.FirstScreen), median(res.EnterToRows)
-	logf("  dx ui, the table's history: first screen %s (median %.3fs); Enter → first of %d diff rows %s (median %.3fs)",
-		seconds(res.FirstScreen), res.FirstScreenMedian, res.DiffRows, seconds(res.EnterToRows), res.EnterToRowsMedian)
+	res.FirstScreenMedian, res.EnterToRowsMedian, res.EnterToAllMedian = median(res.FirstScreen), median(res.EnterToRows), median(res.EnterToAll)
+	logf("  dx ui, the table's history: first screen %s (median %.3fs); Enter → first diff rows %s (median %.3fs), → all %d %s (median %.3fs)",
+		seconds(res.FirstScreen), res.FirstScreenMedian, seconds(res.EnterToRows), res.EnterToRowsMedian, res.DiffRows, seconds(res.EnterToAll), res.EnterToAllMedian)
 }
 
-// diffTitle is the drill-down's title once its rows are in: the counts
-// and the rows on screen out of all.
-var diffTitle = regexp.MustCompile(`── (.+) \+(\d+) -(\d+) ~(\d+) rows (\d+)-(\d+)/(\d+) `)
+// diffTitle is the drill-down's title once rows are in: the counts
+// and the rows on screen out of all found so far, with a + while the
+// diff still runs.
+var diffTitle = regexp.MustCompile(`── (.+) \+(\d+) -(\d+) ~(\d+) rows (\d+)-(\d+)/(\d+)(\+?) `)
 
 // diffRe is a changed row of the drill-down.
 var diffRe = regexp.MustCompile(`(?m)^[-~+] \S`)
@@ -209,6 +217,7 @@ var diffRe = regexp.MustCompile(`(?m)^[-~+] \S`)
 // diffScreen is what a drill-down shows of its row diff.
 type diffScreen struct {
 	first, last, total int64
+	more               bool // the diff is still running
 }
 
 func readDiffScreen(path, screen string) (diffScreen, bool) {
@@ -220,6 +229,7 @@ func readDiffScreen(path, screen string) (diffScreen, bool) {
 	d.first, _ = strconv.ParseInt(m[5], 10, 64)
 	d.last, _ = strconv.ParseInt(m[6], 10, 64)
 	d.total, _ = strconv.ParseInt(m[7], 10, 64)
+	d.more = m[8] == "+"
 	return d, true
 }
 
@@ -255,6 +265,20 @@ func (b *bench) openDiff(p *tmuxPane, path string) (time.Duration, diffScreen, e
 	})
 	if err != nil {
 		return 0, diff, fmt.Errorf("Enter on %s: %w", path, err)
+	}
+	return d, diff, nil
+}
+
+// diffDone waits, from t, for the drill-down on path to show that its
+// diff has found every row.
+func diffDone(p *tmuxPane, path string, t time.Time) (time.Duration, diffScreen, error) {
+	var diff diffScreen
+	d, _, err := p.waitFor(t, uiDiffLimit, func(s string) (ok bool) {
+		diff, ok = readDiffScreen(path, s)
+		return ok && !diff.more
+	})
+	if err != nil {
+		return 0, diff, fmt.Errorf("the diff of %s did not end: %w", path, err)
 	}
 	return d, diff, nil
 }
@@ -319,19 +343,24 @@ func (b *bench) uiBigDiff(ctx context.Context, repo string, rows int64) *UIBigDi
 	if res.FirstScreenRSSKiB, err = peakRSSKiB(pid); err != nil {
 		return fail("%v", err)
 	}
-	enter, diff, err := b.openDiff(p, path)
+	t := time.Now()
+	enter, _, err := b.openDiff(p, path)
 	if err != nil {
 		return fail("%v", err)
 	}
-	res.EnterToRowsSeconds, res.DiffRows = enter.Seconds(), diff.total
+	all, diff, err := diffDone(p, path, t)
+	if err != nil {
+		return fail("%v", err)
+	}
+	res.EnterToRowsSeconds, res.EnterToAllSeconds, res.DiffRows = enter.Seconds(), all.Seconds(), diff.total
 	if res.ToEndSeconds, res.ToEndError = toEnd(p, fmt.Sprintf("-%d/%d ", diff.total, diff.total)); res.ToEndError != "" {
 		return fail("G: %s", res.ToEndError)
 	}
 	if res.PeakRSSKiB, err = peakRSSKiB(pid); err != nil {
 		return fail("%v", err)
 	}
-	logf("  dx ui, a %d-row diff: Enter → first rows %.2fs, G → last row %.2fs; peak RSS %.0f MiB (%.0f MiB at the first screen)",
-		diff.total, res.EnterToRowsSeconds, res.ToEndSeconds, float64(res.PeakRSSKiB)/1024, float64(res.FirstScreenRSSKiB)/1024)
+	logf("  dx ui, a %d-row diff: Enter → first rows %.2fs, → all %.2fs, G → last row %.2fs; peak RSS %.0f MiB (%.0f MiB at the first screen)",
+		diff.total, res.EnterToRowsSeconds, res.EnterToAllSeconds, res.ToEndSeconds, float64(res.PeakRSSKiB)/1024, float64(res.FirstScreenRSSKiB)/1024)
 	return res
 }
 

@@ -14,12 +14,13 @@ func TestReadDiffScreen(t *testing.T) {
 		want               diffScreen
 		ok                 bool
 	}{
-		{"loaded", "table.csv", loaded, diffScreen{1, 6, 6}, true},
+		{"loaded", "table.csv", loaded, diffScreen{1, 6, 6, false}, true},
 		{"loading", "table.csv", "── table.csv ───\n\nloading row diff… (Esc cancels)\n", diffScreen{}, false},
 		{"another path", "other.csv", loaded, diffScreen{}, false},
 		{"no row yet", "table.csv", "── table.csv +0 -0 ~1 rows 1-1/1 ─\n  key: id\n", diffScreen{}, false},
 		{"scrolled to the end", "table.csv", "── table.csv +0 -0 ~1000000 rows 999980-1000000/1000000 ─\n~ 1000000: 1000000,[a → b]\n",
-			diffScreen{999980, 1000000, 1000000}, true},
+			diffScreen{999980, 1000000, 1000000, false}, true},
+		{"still running", "table.csv", "── table.csv +0 -0 ~4000 rows 1-21/4000+ ─\n~ 1: 1,[a → b]\n", diffScreen{1, 21, 4000, true}, true},
 	} {
 		got, ok := readDiffScreen(c.path, c.screen)
 		if ok != c.ok || got != c.want {

@@ -12,3 +12,7 @@ func MergeRowsForTest(ctx context.Context, t Table, base, ours, theirs Source, o
 	in := mergeInput{table: t, base: base, ours: ours, theirs: theirs, opts: o}
 	return mergeRows(ctx, in, mergePolicy{misplace: misplace, noShortcuts: noShortcuts})
 }
+
+// SetStreamWindows makes a stream read windows of first bytes, doubling
+// up to max, instead of the defaults.
+func SetStreamWindows(s *RowStream, first, max int) { s.first, s.window = first, max }

@@ -37,9 +37,18 @@ func (d *differ) read(ctx context.Context, s *side, i int, dst []byte) ([]byte, 
 // straight into its place, in parallel for long runs. The caller gives
 // the buffer back to d.bufs once done with it.
 func (d *differ) readRun(ctx context.Context, s *side, r span) ([]byte, error) {
-	base := s.offs[r.from]
-	size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - base
+	size := s.offs[r.to-1] + int64(s.chunks[r.to-1].Len) - s.offs[r.from]
 	buf := d.bufs.get(size)
+	if err := d.readInto(ctx, s, r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// readInto reads the chunks of run r into buf, which holds exactly them.
+func (d *differ) readInto(ctx context.Context, s *side, r span, buf []byte) error {
+	base := s.offs[r.from]
+	size := int64(len(buf))
 	n := r.to - r.from
 	workers := 1
 	if size >= parallelBytes {
@@ -72,10 +81,7 @@ func (d *differ) readRun(ctx context.Context, s *side, r span) ([]byte, error) {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return buf, nil
+	return errors.Join(errs...)
 }
 
 // prefetch tells the sides' sources which of their chunks the units read.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -46,6 +47,10 @@ func (a *app) runUI(ctx context.Context, o uiOptions) (err error) {
 		return usageError{errors.New("ui needs a terminal: stdout is not one")}
 	}
 	a.quiet = true // a progress bar would draw over the screen
+	// A row diff's drill-down holds its index and offsets, free of
+	// pointers and so cheap for the collector to mark, for as long as it
+	// is open: a lower target keeps the peak memory near what it holds.
+	debug.SetGCPercent(50)
 	opts, err := a.repoOptions(store.ReadOnly)
 	if err != nil {
 		return err

@@ -52,11 +52,7 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 	if err != nil {
 		return nil, err
 	}
-	changes, err := diffChanges(ctx, sides.getter, sides.old, sides.new)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := r.attributes(ctx, sides)
+	changes, attrs, err := r.changesOf(ctx, sides)
 	if err != nil {
 		return nil, err
 	}
@@ -65,29 +61,42 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 		if !underAny(c.Path, o.Paths) {
 			continue
 		}
-		diff := TableDiff{Change: c}
-		spec, ok := attrs.Table(c.Path)
-		if !ok || !isFileMode(c.Old) && !isFileMode(c.New) {
+		diff := r.tableDiffOf(c, attrs)
+		if !diff.Table || diff.NotFetched && o.Unfetched {
 			out = append(out, diff)
 			continue
 		}
-		diff.Table, diff.Spec = true, spec
-		if o.Unfetched && !r.fetched(c) {
-			diff.NotFetched = true
-			out = append(out, diff)
-			continue
-		}
-		rows, err := r.diffTable(ctx, sides, c, spec)
-		if errors.Is(err, merge.ErrInvalidRows) {
-			return nil, fmt.Errorf("%s: not a valid %s table (%w); row commands cannot read it, dx diff compares it as a file", c.Path, spec.Format, err)
-		}
+		diff.NotFetched = false // read anyway: diffTable says it was not fetched
+		rows, err := r.diffTable(ctx, sides, c, diff.Spec)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Path, err)
+			return nil, tableError(c.Path, diff.Spec, err)
 		}
 		diff.Rows = rows
 		out = append(out, diff)
 	}
 	return out, nil
+}
+
+// tableDiffOf is a change without its rows: whether it is a table (a
+// file on either side that .dxattributes makes one), how to read it, and
+// whether its content is outside a sparse repository's paths.
+func (r *Repo) tableDiffOf(c Change, attrs *table.Attributes) TableDiff {
+	d := TableDiff{Change: c}
+	spec, ok := attrs.Table(c.Path)
+	if !ok || !isFileMode(c.Old) && !isFileMode(c.New) {
+		return d
+	}
+	d.Table, d.Spec, d.NotFetched = true, spec, !r.fetched(c)
+	return d
+}
+
+// tableError is err of a row diff of the table at path, said the way
+// every row command says it.
+func tableError(path string, spec table.Spec, err error) error {
+	if errors.Is(err, merge.ErrInvalidRows) {
+		return fmt.Errorf("%s: not a valid %s table (%w); row commands cannot read it, dx diff compares it as a file", path, spec.Format, err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 func isFileMode(e *dag.TreeEntry) bool { return e != nil && e.Mode.IsFile() }
@@ -183,6 +192,20 @@ func (r *Repo) commitSides(ctx context.Context, from, to dag.ID) (*diffSides, er
 	return s, nil
 }
 
+// changesOf lists the changed paths between two sides, with the new
+// side's attributes, which say which are tables.
+func (r *Repo) changesOf(ctx context.Context, s *diffSides) ([]Change, *table.Attributes, error) {
+	changes, err := diffChanges(ctx, s.getter, s.old, s.new)
+	if err != nil {
+		return nil, nil, err
+	}
+	attrs, err := r.attributes(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return changes, attrs, nil
+}
+
 // attributes reads .dxattributes from the new side.
 func (r *Repo) attributes(ctx context.Context, s *diffSides) (*table.Attributes, error) {
 	if s.worktree {
@@ -193,14 +216,36 @@ func (r *Repo) attributes(ctx context.Context, s *diffSides) (*table.Attributes,
 
 // diffTable row-diffs one changed path.
 func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table.Spec) (*merge.RowDiff, error) {
-	var srcs [2]*chunkSource
+	srcs, o, closeSrcs, err := r.tableSources(ctx, s, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSrcs()
+	return merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
+}
+
+// tableSources are the two versions of a changed table, as a row diff
+// reads them, and what it may assume of their chunks; close releases
+// them.
+func (r *Repo) tableSources(ctx context.Context, s *diffSides, c Change, spec table.Spec) (srcs [2]*chunkSource, o merge.DiffOptions, close func(), err error) {
+	var closers []func()
+	close = func() {
+		for _, f := range closers {
+			f()
+		}
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
 	for k, e := range []*dag.TreeEntry{c.Old, c.New} {
 		name := c.Path
 		if k == 0 && c.From != "" {
 			name = c.From
 		}
 		if r.sparse != nil && e != nil && !withinAny(name, r.sparse) {
-			return nil, fmt.Errorf("outside this sparse repository's paths, its content was not fetched (dx pull --path %s)", name)
+			return srcs, o, close, fmt.Errorf("outside this sparse repository's paths, its content was not fetched (dx pull --path %s)", name)
 		}
 		switch {
 		case e == nil || !e.Mode.IsFile():
@@ -208,21 +253,18 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 		case k == 1 && s.worktree:
 			src, err := worktreeSource(ctx, filepath.Join(r.Root, filepath.FromSlash(c.Path)), name)
 			if err != nil {
-				return nil, err
+				return srcs, o, close, err
 			}
-			defer src.close()
+			closers = append(closers, src.close)
 			srcs[k] = src
 		default:
 			src, err := r.entrySource(ctx, e, name)
 			if err != nil {
-				return nil, err
+				return srcs, o, close, err
 			}
 			srcs[k] = src
 		}
 	}
-	o, err := diffOptions(ctx, spec.Format, srcs[:]...)
-	if err != nil {
-		return nil, err
-	}
-	return merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
+	o, err = diffOptions(ctx, spec.Format, srcs[:]...)
+	return srcs, o, close, err
 }

@@ -17,15 +17,9 @@ import (
 // data starts at a row boundary and ends at one (or at the end of the
 // file).
 func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool {
-	if r.spec.Format == JSONL || len(h.Cols) == 0 {
+	sep, ok := r.fastSep(h, data)
+	if !ok {
 		return false
-	}
-	sep := byte('\t')
-	if r.spec.Format == CSV {
-		if bytes.IndexByte(data, '"') >= 0 {
-			return false
-		}
-		sep = ','
 	}
 	idx := r.keyIndexes(h.Cols)
 	need := 0 // fields to find: up to the last key column
@@ -36,13 +30,8 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 	want := len(h.Cols) - 1 // separators in a row
 	fields := make([][]byte, need)
 	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = trimCR(line)
+		var line []byte
+		line, data = nextLine(data)
 		if len(line) == 0 {
 			continue // an empty line is no row (csv and parseLines skip it)
 		}
@@ -81,4 +70,62 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 		fn(key)
 	}
 	return true
+}
+
+// FastFields reads the rows of data as Parse would, in FastRows' common
+// case only (CSV or TSV with a header; for CSV no quote anywhere in data),
+// calling fn with each row's fields, which are valid only during the
+// call. It reports false at once, having called fn for no row, for
+// anything else, or after some rows for a row whose field count is not
+// the header's: Parse must then read data.
+func (r *Reader) FastFields(h merge.Header, data []byte, fn func(fields [][]byte)) bool {
+	sep, ok := r.fastSep(h, data)
+	if !ok {
+		return false
+	}
+	fields := make([][]byte, len(h.Cols))
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		if len(line) == 0 {
+			continue // an empty line is no row (csv and parseLines skip it)
+		}
+		for f := range fields {
+			i := bytes.IndexByte(line, sep)
+			if i < 0 {
+				if f != len(fields)-1 {
+					return false
+				}
+				fields[f], line = line, nil
+				break
+			}
+			if f == len(fields)-1 {
+				return false // a separator too many
+			}
+			fields[f], line = line[:i], line[i+1:]
+		}
+		fn(fields)
+	}
+	return true
+}
+
+// fastSep is the field separator of the fast paths, if they can read
+// data: CSV or TSV with a header, for CSV without a quote.
+func (r *Reader) fastSep(h merge.Header, data []byte) (byte, bool) {
+	switch {
+	case r.spec.Format == JSONL || len(h.Cols) == 0:
+		return 0, false
+	case r.spec.Format == TSV:
+		return '\t', true
+	}
+	return ',', bytes.IndexByte(data, '"') < 0
+}
+
+// nextLine splits the first line off data, without its line end.
+func nextLine(data []byte) (line, rest []byte) {
+	line = data
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		line, rest = data[:i], data[i+1:]
+	}
+	return trimCR(line), rest
 }

@@ -274,6 +274,10 @@ func equal(a, b []string) bool {
 	return true
 }
 
+// JSONText turns a JSON value as a JSONL row holds it (canonical JSON)
+// into its text: a string's text; other values stay JSON.
+func JSONText(v string) string { return jsonText(v) }
+
 // jsonText turns a JSON string value into its text; other values stay JSON.
 func jsonText(v string) string {
 	if strings.HasPrefix(v, `"`) {

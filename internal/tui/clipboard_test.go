@@ -51,7 +51,7 @@ func TestCopyWritesOSC52(t *testing.T) {
 		press(tm, s.keys...)
 		want := "\x1b]52;c;" + b64(s.text) + "\a"
 		got := ""
-		for deadline := time.Now().Add(10 * time.Second); got == "" && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(waitLimit); got == "" && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
 			got = term.take()
 		}

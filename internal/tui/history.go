@@ -110,19 +110,36 @@ func (h *RepoHistory) Show(ctx context.Context, id dag.ID) (res *repo.ShowResult
 	return res, err
 }
 
-// DiffRows compares one path of to against from, row by row for a table,
-// with the call dx diff --rows uses.
-func (h *RepoHistory) DiffRows(ctx context.Context, from, to dag.ID, path string) (diff *repo.TableDiff, err error) {
-	err = h.read(ctx, func(r *repo.Repo) error {
-		diffs, err := r.DiffRows(ctx, repo.RowDiffOptions{From: from, To: to, Paths: []string{path}, Unfetched: true})
-		for i := range diffs {
-			if diffs[i].Change.Path == path {
-				diff = &diffs[i]
-			}
-		}
-		return err
-	})
-	return diff, err
+// StreamRows opens the change of one path from from to to and, for a
+// table, its row diff as a stream (repo.Repo.StreamRows). The repository
+// stays open until the stream is closed.
+func (h *RepoHistory) StreamRows(ctx context.Context, from, to dag.ID, path string) (repo.TableDiff, RowStream, error) {
+	r, err := h.acquire(ctx)
+	if err != nil {
+		return repo.TableDiff{}, nil, err
+	}
+	s, err := r.StreamRows(ctx, from, to, path)
+	if err != nil {
+		h.release()
+		return repo.TableDiff{}, nil, err
+	}
+	if !s.Table || s.NotFetched {
+		s.Close()
+		h.release()
+		return s.TableDiff, nil, nil
+	}
+	return s.TableDiff, &heldStream{TableStream: s, release: h.release}, nil
+}
+
+// heldStream is a stream that holds its repository open until closed.
+type heldStream struct {
+	*repo.TableStream
+	release func()
+}
+
+func (s *heldStream) Close() {
+	s.TableStream.Close()
+	s.release()
 }
 
 // Close waits for the reads in progress (cancel their context to hurry

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/store"
@@ -12,7 +11,9 @@ import (
 
 // TestRepoHistoryLetsWritersIn: once its reads have been idle for
 // IdleClose, RepoHistory holds no lock on the repository, and its next read
-// opens it again.
+// opens it again. The writer waits for the idle close as a command from
+// another terminal does, with a lock timeout no loaded machine reaches: a
+// RepoHistory that kept the lock would still hold it then.
 func TestRepoHistoryLetsWritersIn(t *testing.T) {
 	ctx := context.Background()
 	h := smallHistory(t)
@@ -21,8 +22,7 @@ func TestRepoHistoryLetsWritersIn(t *testing.T) {
 	if err != nil || len(entries) != 2 || done {
 		t.Fatalf("first page: %d entries, done %v, %v", len(entries), done, err)
 	}
-	time.Sleep(IdleClose + 200*time.Millisecond)
-	writer, err := repo.Open(ctx, h.dir, repo.Options{Store: store.Options{LockTimeout: time.Second}})
+	writer, err := repo.Open(ctx, h.dir, repo.Options{Store: store.Options{LockTimeout: waitLimit}})
 	if err != nil {
 		t.Fatalf("a writer cannot open the repository the idle UI reads: %v", err)
 	}

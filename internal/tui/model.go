@@ -164,6 +164,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
 		m.layout()
+		if m.rows.open {
+			m.rows.top = max(0, min(m.rows.top, m.rowCount()-m.rowsHeight()))
+			m.loadPage()
+		}
 		return m, m.follow()
 	case commitsMsg:
 		if msg.seq != m.listSeq {
@@ -211,9 +215,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.refreshDetail()
 		return m, nil
-	case rowsMsg:
-		m.rowsLoaded(msg)
-		return m, nil
+	case rowsOpenedMsg:
+		return m, m.rowsOpened(msg)
+	case streamMsg:
+		return m, m.streamed(msg)
 	case tea.KeyMsg:
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			return m.eachKey(msg)

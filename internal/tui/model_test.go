@@ -153,6 +153,11 @@ func startUI(t *testing.T, h *testHistory, opts Options) *teatest.TestModel {
 	return teatest.NewTestModel(t, New(ctx, history, opts), teatest.WithInitialTermSize(80, 24))
 }
 
+// waitLimit bounds every wait of these tests for the UI: a safety net for
+// a UI that never gets there, not a timing, so a loaded machine never
+// trips it.
+const waitLimit = 2 * time.Minute
+
 // waitFor waits until the screen has shown every one of wants.
 func waitFor(t *testing.T, tm *teatest.TestModel, wants ...string) {
 	t.Helper()
@@ -163,7 +168,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, wants ...string) {
 			}
 		}
 		return true
-	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+	}, teatest.WithDuration(waitLimit), teatest.WithCheckInterval(5*time.Millisecond))
 }
 
 func press(tm *teatest.TestModel, keys ...string) {
@@ -189,7 +194,7 @@ func press(tm *teatest.TestModel, keys ...string) {
 func finalScreen(t *testing.T, tm *teatest.TestModel) (Model, string) {
 	t.Helper()
 	press(tm, "q")
-	m := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(waitLimit)).(Model)
 	return m, m.View()
 }
 
@@ -285,7 +290,7 @@ func TestQuitKeys(t *testing.T) {
 			tm := startUI(t, smallHistory(t), Options{})
 			waitFor(t, tm, "M notes.txt")
 			press(tm, k)
-			tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+			tm.WaitFinished(t, teatest.WithFinalTimeout(waitLimit))
 		})
 	}
 }

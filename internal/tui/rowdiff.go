@@ -14,14 +14,6 @@ import (
 	"github.com/dxdata/dx/merge"
 )
 
-// RowDiffer is what the row-diff drill-down reads: one changed path of a
-// commit against its parent (a zero from is the empty tree), compared row
-// by row when it is a table. A History that also implements it gets the
-// drill-down; it must stop when ctx is cancelled.
-type RowDiffer interface {
-	DiffRows(ctx context.Context, from, to dag.ID, path string) (*repo.TableDiff, error)
-}
-
 // scrollColumns is how far one left or right key scrolls a wide row.
 const scrollColumns = 8
 
@@ -31,24 +23,23 @@ type rowView struct {
 	seq     int // which load the view waits for: older answers are dropped
 	change  repo.Change
 	cancel  context.CancelFunc
-	loading bool
+	loading bool // the change, or the table's row diff, is still being read
 	diff    *repo.TableDiff
-	file    *fileChange // a file that is not a table, read by a FileReader
-	err     error
-	top     int // the first change on screen
-	left    int // columns scrolled to the right
+	stream  RowStream   // a table's row diff, nil before it opens
+	box     *streamBox  // where the stream's changes collect
+	changes *changeList // the changes the stream has found so far
+	// released: the stream is closed (the view is left, or the UI quits)
+	released bool
+	page     *rowPage    // the changes on screen, read back
+	file     *fileChange // a file that is not a table, read by a FileReader
+	err      error
+	top      int // the first change on screen
+	left     int // columns scrolled to the right
 }
 
-// rowsMsg is a finished (or cancelled) row diff.
-type rowsMsg struct {
-	seq  int
-	diff *repo.TableDiff
-	file *fileChange
-	err  error
-}
-
-// openRows starts the row diff of the selected commit's selected path in
-// the background; the view shows "loading…" until it answers.
+// openRows opens the selected commit's selected path in the background:
+// a table's row diff then streams in, a screen at a time, while the view
+// answers keys.
 func (m Model) openRows() (Model, tea.Cmd) {
 	id, ok := m.selected()
 	res := m.details[id]
@@ -62,7 +53,7 @@ func (m Model) openRows() (Model, tea.Cmd) {
 	change := res.Changes[m.pathCursor]
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.rowSeq++
-	m.rows = rowView{open: true, seq: m.rowSeq, change: change, cancel: cancel, loading: true}
+	m.rows = rowView{open: true, seq: m.rowSeq, change: change, cancel: cancel, loading: true, changes: &changeList{}}
 	differ, ok := m.history.(RowDiffer)
 	if !ok {
 		cancel()
@@ -73,34 +64,60 @@ func (m Model) openRows() (Model, tea.Cmd) {
 	seq := m.rowSeq
 	files, _ := m.history.(FileReader)
 	return m, func() tea.Msg {
-		d, err := differ.DiffRows(ctx, from, id, change.Path)
-		if err != nil || files == nil || (d != nil && (d.Table || d.NotFetched)) {
-			return rowsMsg{seq: seq, diff: d, err: err}
+		d, stream, err := differ.StreamRows(ctx, from, id, change.Path)
+		if err != nil {
+			return rowsOpenedMsg{seq: seq, err: err}
+		}
+		if stream != nil {
+			shared := share(m.ctx, stream)
+			return rowsOpenedMsg{seq: seq, diff: d, stream: shared, box: startStream(ctx, seq, shared)}
+		}
+		if files == nil || d.Table || d.NotFetched {
+			return rowsOpenedMsg{seq: seq, diff: d}
 		}
 		f, err := readFileChange(ctx, files, from, id, change)
-		return rowsMsg{seq: seq, diff: d, file: f, err: err}
+		return rowsOpenedMsg{seq: seq, diff: d, file: f, err: err}
 	}
 }
 
 // closeRows leaves the drill-down, cancelling a diff still running.
 func (m *Model) closeRows() {
-	if m.rows.cancel != nil {
-		m.rows.cancel()
-	}
+	m.rows.release()
 	m.rows = rowView{}
 }
 
-// rowsLoaded takes a row diff's answer, if it is for the open view.
-func (m *Model) rowsLoaded(msg rowsMsg) {
+// release cancels the view's diff and lets its stream go; the view can
+// still draw what it has (the last screen, on quitting).
+func (v *rowView) release() {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	if v.stream != nil && !v.released {
+		v.stream.Close()
+	}
+	v.released = true
+}
+
+// rowsOpened takes the answer to openRows, if it is for the open view;
+// a view closed meanwhile closes the stream it no longer wants.
+func (m *Model) rowsOpened(msg rowsOpenedMsg) tea.Cmd {
 	if !m.rows.open || msg.seq != m.rows.seq {
-		return
+		if msg.stream != nil {
+			msg.stream.Close()
+		}
+		return nil
 	}
-	m.rows.loading = false
-	m.rows.cancel()
-	m.rows.diff, m.rows.file, m.rows.err = msg.diff, msg.file, msg.err
-	if m.rows.diff == nil && m.rows.err == nil {
-		m.rows.diff = &repo.TableDiff{Change: m.rows.change}
+	v := &m.rows
+	v.diff, v.file, v.err = &msg.diff, msg.file, msg.err
+	if msg.stream == nil {
+		v.loading = false
+		if v.err == nil && v.diff.Change.Path == "" {
+			v.diff = &repo.TableDiff{Change: v.change}
+		}
+		return nil
 	}
+	v.stream, v.box = msg.stream, msg.box
+	return nextEvent(v.box)
 }
 
 // rowsKey answers a key in the drill-down: moves, scrolls, and Esc or q
@@ -109,7 +126,7 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	page := m.rowsHeight()
 	switch {
 	case msg.String() == "ctrl+c":
-		m.rows.cancel()
+		m.rows.release()
 		return m, tea.Quit
 	case msg.Type == tea.KeyEsc || msg.String() == "q":
 		m.closeRows()
@@ -134,6 +151,7 @@ func (m Model) rowsKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.rows.left += scrollColumns
 	}
 	m.rows.top = max(0, min(m.rows.top, m.rowCount()-page))
+	m.loadPage()
 	return m, nil
 }
 
@@ -143,10 +161,10 @@ func (m Model) rowCount() int {
 	if m.rows.file != nil {
 		return len(m.rows.file.lines)
 	}
-	if m.rows.diff == nil || m.rows.diff.Rows == nil {
+	if m.rows.changes == nil {
 		return 0
 	}
-	return len(m.rows.diff.Rows.Changes)
+	return m.rows.changes.n
 }
 
 // rowsHeight is how many changes fit under the view's two title lines
@@ -163,10 +181,10 @@ func (m Model) rowsLines() []string {
 	var body []string
 	header := ""
 	switch {
-	case v.loading:
-		body = append(body, s.dim.Render("loading row diff… (Esc cancels)"))
 	case v.err != nil:
 		body = append(body, s.deleted.Render("error: "+v.err.Error()))
+	case v.loading && m.rowCount() == 0:
+		body = append(body, s.dim.Render("loading row diff… (Esc cancels)"))
 	case v.file != nil && v.file.lines == nil:
 		body = m.fileLines(v.change, v.file)
 	case v.file != nil:
@@ -180,19 +198,27 @@ func (m Model) rowsLines() []string {
 	case v.diff.NotFetched:
 		body = append(body, "not fetched in this sparse repository: no rows to compare")
 	default:
-		added, removed, changed := v.diff.Rows.Counts()
-		title += fmt.Sprintf("+%d -%d ~%d rows ", added, removed, changed)
-		if added+removed+changed == 0 {
+		l := v.changes
+		title += fmt.Sprintf("+%d -%d ~%d rows ", l.added, l.removed, l.changed)
+		if l.n == 0 {
 			body = append(body, s.dim.Render("no rows differ"))
 		}
-		header = s.dim.Render("  key: " + strings.Join(columns(v.diff.Rows), ","))
-		end := min(len(v.diff.Rows.Changes), v.top+m.rowsHeight())
-		for _, c := range v.diff.Rows.Changes[v.top:end] {
-			body = append(body, m.rowLine(c))
+		if v.stream != nil {
+			oldH, newH := v.stream.Headers()
+			header = s.dim.Render("  key: " + strings.Join(columns(oldH, newH), ","))
+		}
+		if v.page != nil {
+			for _, c := range v.page.rows {
+				body = append(body, m.rowLine(c))
+			}
 		}
 	}
 	if n := m.rowCount(); n > 0 {
-		title += fmt.Sprintf("%d-%d/%d ", v.top+1, min(n, v.top+m.rowsHeight()), n)
+		more := ""
+		if v.loading {
+			more = "+" // more may come
+		}
+		title += fmt.Sprintf("%d-%d/%d%s ", v.top+1, min(n, v.top+m.rowsHeight()), n, more)
 	}
 	title += strings.Repeat("─", max(0, m.width-ansi.StringWidth(title)))
 	lines := []string{s.titleFocused.Render(title), scrolled(header, v.left, m.width)}
@@ -212,11 +238,11 @@ func scrolled(line string, left, width int) string {
 
 // columns are the new header's columns, or the old one's for a table
 // whose rows were all removed.
-func columns(d *merge.RowDiff) []string {
-	if len(d.NewHeader.Cols) > 0 {
-		return d.NewHeader.Cols
+func columns(old, new merge.Header) []string {
+	if len(new.Cols) > 0 {
+		return new.Cols
 	}
-	return d.OldHeader.Cols
+	return old.Cols
 }
 
 // rowLine is one changed row: + added, - removed, ~ changed, with each

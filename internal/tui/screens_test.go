@@ -19,15 +19,15 @@ func TestBranchyScreens(t *testing.T) {
 		{"all_refs", []step{{[]string{"a"}, []string{"── all refs ── 1/4 ──"}}}},
 		{"search_prompt", []step{{[]string{"/", "n", "o"}, []string{"/no"}}}},
 		// "notes.txt" is in no message: it matches the commit that changed the file.
-		{"search_path", []step{{[]string{"/", "notes.txt", "enter"}, []string{"3/4", `"notes.txt": n next, N previous`}}}},
+		{"search_path", []step{{[]string{"/", "notes.txt", "enter"}, []string{"3/4", `"notes.txt": n next, N previous`, "M notes.txt  23 B -> 31 B"}}}},
 		{"search_next_prev", []step{
 			{[]string{"/", "the", "enter"}, []string{"2/4"}},
 			{[]string{"n"}, []string{"3/4"}},
-			{[]string{"N"}, []string{"2/4"}},
+			{[]string{"N"}, []string{"2/4", "Refs:    feature"}},
 		}},
 		{"search_no_match", []step{{[]string{"/", "zzz", "enter"}, []string{`no match for "zzz" after this commit`}}}},
 		{"refs", []step{{[]string{"b"}, []string{"origin/main", "v2", "feature"}}}},
-		{"refs_pick", []step{{[]string{"b"}, []string{"feature"}}, {[]string{"enter"}, []string{"── feature ── 1/2 ──", "Swap the logo"}}}},
+		{"refs_pick", []step{{[]string{"b"}, []string{"feature"}}, {[]string{"enter"}, []string{"── feature ── 1/2 ──", "Refs:    feature"}}}},
 		{"text_diff", []step{
 			{[]string{"j", "j"}, []string{"3/4", "M notes.txt"}},
 			{[]string{"tab", "enter"}, []string{"+2 -1 lines", "+BETA"}},
@@ -41,7 +41,9 @@ func TestBranchyScreens(t *testing.T) {
 		{"lineage", []step{{[]string{"G"}, []string{"4/4"}}, {[]string{"l"}, []string{"trained on data containing", "churn@1", "churn@2"}}}},
 	}
 	// The first commit's details, and the markers of the model versions,
-	// which are read beside them.
+	// which are read beside them. A step that ends on a commit waits for
+	// a line found only in its details, which load after the list shows
+	// it: else the quit races them to the golden screen.
 	ready := []string{"M assets/logo.bin", "[model: churn@1]"}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

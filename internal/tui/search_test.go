@@ -106,7 +106,7 @@ func TestSearchEscCancels(t *testing.T) {
 	m = next.(Model)
 	select {
 	case <-h.cancelled:
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitLimit):
 		t.Fatal("Esc did not cancel the search")
 	}
 	next, _ = m.Update(<-answer) // the cancelled step's answer is dropped

@@ -116,6 +116,9 @@ func (m Model) commitRow(e repo.LogEntry, graph string, selected bool) string {
 	if trained := m.trainedOn[e.ID]; len(trained) > 0 {
 		models = "[model: " + strings.Join(trained, ", ") + "] "
 	}
+	if e.Unverified() {
+		models += "[unverified] " // made with --no-verify
+	}
 	subject := dag.Subject(e.Message)
 	if selected {
 		row := marker + graph + strings.Join(plain, " ") + " " + refs + models + subject
