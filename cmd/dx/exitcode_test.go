@@ -30,6 +30,8 @@ func TestExitCode(t *testing.T) {
 		{"cancelled without a signal", wrap(context.Canceled), exitError},
 		{"usage", usageError{errors.New("bad flag")}, exitUsage},
 		{"replicate to the same remote", wrap(repo.ErrSameRemote), exitUsage},
+		{"profile of a path that is not a table", wrap(repo.ErrNotTable), exitUsage},
+		{"drift past a threshold with --fail", wrap(errDrift), exitError},
 		{"local changes", wrap(repo.ErrLocalChanges), exitWorktree},
 		{"not writable", wrap(repo.ErrNotWritable), exitWorktree},
 		{"merge stopped on conflicts", stoppedOnConflicts{}, exitConflicts},

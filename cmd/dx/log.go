@@ -98,6 +98,9 @@ func formatLogEntry(e repo.LogEntry, oneline bool) string {
 	if len(e.Refs) > 0 {
 		decor = " (" + strings.Join(e.Refs, ", ") + ")"
 	}
+	if e.Unverified() {
+		decor += " [unverified]"
+	}
 	if oneline {
 		return fmt.Sprintf("%s%s %s\n", e.ID.Short(), decor, dag.Subject(e.Message))
 	}
@@ -110,7 +113,11 @@ func formatLogEntry(e repo.LogEntry, oneline bool) string {
 		}
 		fmt.Fprintf(&b, "Merge: %s\n", strings.Join(ps, " "))
 	}
-	fmt.Fprintf(&b, "Author: %s\nDate:   %s\n\n", e.Author, e.Time.Local().Format("Mon Jan 2 15:04:05 2006 -0700"))
+	fmt.Fprintf(&b, "Author: %s\nDate:   %s\n", e.Author, e.Time.Local().Format("Mon Jan 2 15:04:05 2006 -0700"))
+	if e.Unverified() {
+		b.WriteString("Unverified: made with --no-verify; its tables were stored unchecked (dx check lists what breaks the contract)\n")
+	}
+	b.WriteString("\n")
 	for _, l := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {
 		fmt.Fprintf(&b, "    %s\n", l)
 	}

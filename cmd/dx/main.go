@@ -105,7 +105,11 @@ func message(err error) string {
 		return "the repository is locked by another dx process; try again when it finishes"
 	case errors.Is(err, store.ErrNoSpace):
 		return "no space left on device; nothing was lost: free some space and run the command again"
-	case errors.Is(err, check.ErrInvalid):
+	case errors.As(err, new(*repo.UnverifiedPushError)):
+		return err.Error() + " (fix it in a new commit, or dx push --no-verify to send it anyway)"
+	case errors.Is(err, repo.ErrMergeResult):
+		return err.Error() + " (fix it where it was merged from, then merge again)"
+	case errors.As(err, new(*check.Violation)):
 		return err.Error() + " (fix it, or dx commit --no-verify to store it unchecked)"
 	case errors.As(err, &in):
 		if in.signal == syscall.SIGTERM {
@@ -121,8 +125,10 @@ func exitCode(err error) int {
 	var usage usageError
 	var in interruption
 	switch {
-	case errors.As(err, &usage), errors.Is(err, repo.ErrSameRemote):
+	case errors.As(err, &usage), errors.Is(err, repo.ErrSameRemote), errors.Is(err, repo.ErrNotTable):
 		return exitUsage
+	case errors.Is(err, errDrift):
+		return exitError
 	case errors.As(err, &in):
 		return exitSignal + int(in.signal)
 	case errors.Is(err, repo.ErrLocalChanges), errors.Is(err, repo.ErrNotWritable):

@@ -34,6 +34,7 @@ func (a *app) pushCmd() *cobra.Command {
 	c.Flags().BoolVar(&o.All, "all", false, "push every branch, tag and model")
 	c.Flags().BoolVarP(&o.Force, "force", "f", false, "allow updates that drop remote commits")
 	c.Flags().IntVarP(&o.Jobs, "jobs", "j", 0, "parallel pack uploads (default 4)")
+	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "send commits made with --no-verify without checking their tables and data contract")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
 }

@@ -9,17 +9,22 @@ import (
 	"sort"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/contract"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
 
 // Changed checks a new version against an old one that is a table under
-// the same spec: the row diff parses only what differs (a row it cannot
+// the same spec: by the new version's fresh chunks alone where it can
+// (see changedFresh); else the row diff parses only what differs (a row it cannot
 // parse is a violation), and each key it finds added must not be in the
 // old version, which is looked up in the chunks whose key range could
 // hold it (the chunks both versions share hold the same rows). If the old
 // version is not a table after all, the new one is checked whole.
 func Changed(ctx context.Context, t *table.Reader, old, new Version) error {
+	if done, err := changedFresh(ctx, t, old, new); done {
+		return err
+	}
 	o := merge.DiffOptions{Aligned: old.Cut.Aligned && new.Cut.Aligned, MaxChunk: new.Cut.MaxChunk}
 	rd, err := merge.DiffRows(ctx, t, old.Source, new.Source, o)
 	if err != nil {
@@ -35,6 +40,15 @@ func Changed(ctx context.Context, t *table.Reader, old, new Version) error {
 		// (Full says where).
 		return Full(ctx, t, new)
 	}
+	if err := addedKeys(ctx, t, old, new, rd); err != nil {
+		return err
+	}
+	return changedRules(ctx, t, old, new, rd)
+}
+
+// addedKeys checks that no key the diff finds added is in the old
+// version already.
+func addedKeys(ctx context.Context, t *table.Reader, old, new Version, rd *merge.RowDiff) error {
 	if !t.Keyed() {
 		return nil
 	}
@@ -58,67 +72,106 @@ func Changed(ctx context.Context, t *table.Reader, old, new Version) error {
 	return &Violation{Path: new.Path, Line: line, Msg: fmt.Sprintf("%v (the table has it already)", &merge.DuplicateKeyError{Key: key})}
 }
 
+// changedRules checks the rows the diff finds added or changed (and the
+// header) against the new version's further rules. Only the first broken
+// rule's line is looked for: it costs a read of the file up to it.
+func changedRules(ctx context.Context, t *table.Reader, old, new Version, rd *merge.RowDiff) error {
+	if old.Rows == nil && new.Rules != nil && new.Rules.CountsRows() {
+		// The contract bounds the count and the old one is not known:
+		// the new version is checked whole, once (the caller keeps its
+		// count for the next).
+		return Full(ctx, t, new)
+	}
+	rows := int64(-1)
+	if old.Rows != nil {
+		added, removed, _ := rd.Counts()
+		rows = *old.Rows + int64(added-removed)
+	}
+	if new.Rules == nil {
+		if new.Count != nil && rows >= 0 {
+			*new.Count = rows
+		}
+		return nil
+	}
+	var broken ruleCount
+	broken.add(1, new.Rules.Header(rd.NewHeader.Cols))
+	var problems []contract.Problem
+	first := int64(-1) // the offset of the first row (in the file) that breaks one
+	for _, c := range rd.Changes {
+		if c.New == nil {
+			continue
+		}
+		problems = new.Rules.Row(c.New, problems[:0])
+		if len(problems) > 0 && broken.line != 1 && (first < 0 || c.New.Off < first) {
+			first, broken.first = c.New.Off, problems[0]
+		}
+		broken.n += len(problems)
+	}
+	hits, err := changedUnique(ctx, t, old, new, rd)
+	if err != nil {
+		return err
+	}
+	for _, h := range hits {
+		if broken.line != 1 && (first < 0 || h.off < first) {
+			first, broken.first = h.off, h.p
+		}
+		broken.n++
+	}
+	if first >= 0 {
+		line, err := lineAt(ctx, new.Source, first)
+		if err != nil {
+			return err
+		}
+		broken.line = line
+	}
+	if rows < 0 {
+		return broken.violation(new.Path)
+	}
+	return counted(new, rows, &broken)
+}
+
 // lookup reports a key of keys that version v holds, reading only the
 // spans with a chunk whose key range could hold one of them (or whose
 // range is not known).
 func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, keys map[string]int64) (string, bool, error) {
-	chunks := v.Source.Chunks()
-	if len(chunks) == 0 {
+	if len(v.Source.Chunks()) == 0 || len(keys) == 0 {
 		return "", false, nil
 	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
+	candidate, err := keyCandidates(ctx, v, h, keys)
+	if err != nil {
+		return "", false, err
 	}
-	slices.SortFunc(sorted, dag.CompareKeys)
-	candidate := make([]bool, len(chunks))
-	for i := range candidate {
-		candidate[i] = true
-	}
-	if kr, ok := v.Source.(merge.KeyRanger); ok {
-		idx := make([]int, len(chunks))
-		for i := range idx {
-			idx[i] = i
-		}
-		ranges, known, err := kr.KeyRanges(ctx, h, idx)
-		if err != nil {
-			return "", false, err
-		}
-		for i, r := range ranges {
-			if !known[i] {
-				continue
-			}
-			j := sort.Search(len(sorted), func(j int) bool { return dag.CompareKeys(sorted[j], r.Lo) >= 0 })
-			candidate[i] = j < len(sorted) && dag.CompareKeys(sorted[j], r.Hi) <= 0
-		}
+	return lookupIn(ctx, t, v, h, keys, candidate, nil)
+}
+
+// lookupIn is lookup over the chunks candidate marks (see keyCandidates),
+// and of those only the spans only allows (nil: all).
+func lookupIn(ctx context.Context, t *table.Reader, v Version, h merge.Header, keys map[string]int64, candidate []bool, only func(span) bool) (string, bool, error) {
+	chunks := v.Source.Chunks()
+	if len(chunks) == 0 || len(keys) == 0 {
+		return "", false, nil
 	}
 	hdrLen := -1
 	var buf []byte
 	for _, s := range spans(chunks, v.Cut) {
-		if !slices.Contains(candidate[s.from:s.to], true) {
+		if !slices.Contains(candidate[s.from:s.to], true) || only != nil && !only(s) {
 			continue
 		}
-		buf = buf[:0]
-		for c := s.from; c < s.to; c++ {
-			var err error
-			if buf, err = v.Source.AppendChunk(ctx, c, buf); err != nil {
+		if s.from == 0 && hdrLen < 0 {
+			_, n, err := header(ctx, t, v.Source)
+			if err != nil {
 				return "", false, fmt.Errorf("%s: %w", v.Path, err)
 			}
+			hdrLen = n
 		}
-		data := buf
-		if s.from == 0 {
-			if hdrLen < 0 {
-				_, n, err := header(ctx, t, v.Source)
-				if err != nil {
-					return "", false, fmt.Errorf("%s: %w", v.Path, err)
-				}
-				hdrLen = n
-			}
-			data = buf[hdrLen:]
+		var data []byte
+		var err error
+		if buf, data, err = readSpan(ctx, v, s, hdrLen, buf[:0]); err != nil {
+			return "", false, fmt.Errorf("%s: %w", v.Path, err)
 		}
 		var hit string
 		stop := errors.New("found")
-		err := t.Parse(h, data, s.to == len(chunks), func(row merge.Row) error {
+		err = t.Parse(h, data, s.to == len(chunks), func(row merge.Row) error {
 			if _, ok := keys[row.Key]; ok {
 				hit = row.Key
 				return stop
@@ -133,6 +186,41 @@ func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, key
 		}
 	}
 	return "", false, nil
+}
+
+// keyCandidates marks the chunks of v whose key range could hold one of
+// keys, or whose range is not known.
+func keyCandidates(ctx context.Context, v Version, h merge.Header, keys map[string]int64) ([]bool, error) {
+	chunks := v.Source.Chunks()
+	candidate := make([]bool, len(chunks))
+	for i := range candidate {
+		candidate[i] = true
+	}
+	kr, ok := v.Source.(merge.KeyRanger)
+	if !ok {
+		return candidate, nil
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.SortFunc(sorted, dag.CompareKeys)
+	idx := make([]int, len(chunks))
+	for i := range idx {
+		idx[i] = i
+	}
+	ranges, known, err := kr.KeyRanges(ctx, h, idx)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range ranges {
+		if !known[i] {
+			continue
+		}
+		j := sort.Search(len(sorted), func(j int) bool { return dag.CompareKeys(sorted[j], r.Lo) >= 0 })
+		candidate[i] = j < len(sorted) && dag.CompareKeys(sorted[j], r.Hi) <= 0
+	}
+	return candidate, nil
 }
 
 // lineAt is the 1-based line of the byte at off.

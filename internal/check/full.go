@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/contract"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
@@ -24,6 +25,29 @@ type Version struct {
 	// whether only at row ends, and the chunk size at which a cut may
 	// fall inside a row).
 	Cut merge.DiffOptions
+	// Rules, if set, are the table's further rules (its data contract):
+	// every row checked must keep them too.
+	Rules Rules
+	// Rows is the version's row count, if known (an old version's, for
+	// Changed).
+	Rows *int64
+	// Count, if set, is set to the version's row count when a check that
+	// passes learns it.
+	Count *int64
+	// Ranges, if set, keep the ranges of the unique columns' values per
+	// chunk (see ValueRanges).
+	Ranges ValueRanges
+}
+
+// Rules are rules a table's rows must keep beyond parsing (a data
+// contract's, see internal/contract). Header is called once per check,
+// before Row, which may then be called from several goroutines.
+type Rules interface {
+	Header(cols []string) []contract.Problem
+	Row(r *merge.Row, dst []contract.Problem) []contract.Problem
+	// CountsRows reports whether Rows needs the row count; Rows checks it.
+	CountsRows() bool
+	Rows(n int64) []contract.Problem
 }
 
 // span is a run of chunks [from, to) that starts and ends at row
@@ -57,6 +81,48 @@ type spanResult struct {
 	hdrLines int   // of which in the header (first span only)
 	keys     keyOrder
 	hashes   []uint64 // of the rows' keys, in order
+	keyList  []string // the rows' keys, in order, if the pass keeps them
+	broken   ruleCount
+	rows     int64
+	values   spanValues // of the unique columns
+}
+
+// ruleCount counts the rules rows break, and says where the first is.
+type ruleCount struct {
+	n     int
+	line  int // of the first, counted from the parsed bytes (or absolute)
+	first contract.Problem
+}
+
+// add counts ps, broken by a row at line.
+func (c *ruleCount) add(line int, ps []contract.Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	if c.n == 0 {
+		c.line, c.first = line, ps[0]
+	}
+	c.n += len(ps)
+}
+
+// merge counts hits (absolute lines, in order) too, the first of all
+// staying first.
+func (c *ruleCount) merge(hits []hit) {
+	if len(hits) == 0 {
+		return
+	}
+	if c.n == 0 || hits[0].line < c.line {
+		c.line, c.first = hits[0].line, hits[0].p
+	}
+	c.n += len(hits)
+}
+
+// violation is the first broken rule, with the count of the others.
+func (c *ruleCount) violation(path string) error {
+	if c.n == 0 {
+		return nil
+	}
+	return &Violation{Path: path, Line: c.line, Msg: c.first.String(), More: c.n - 1}
 }
 
 // keyOrder tracks whether keys ascend (in dag.CompareKeys order), and
@@ -86,11 +152,15 @@ func (k *keyOrder) add(key []byte) {
 func Full(ctx context.Context, t *table.Reader, v Version) error {
 	chunks := v.Source.Chunks()
 	if len(chunks) == 0 {
-		return nil
+		return counted(v, 0, &ruleCount{})
 	}
 	h, hdrLen, err := header(ctx, t, v.Source)
 	if err != nil {
 		return violation(v.Path, 0, err)
+	}
+	var broken ruleCount
+	if v.Rules != nil {
+		broken.add(1, v.Rules.Header(h.Cols))
 	}
 	ss := spans(chunks, v.Cut)
 	p := pass{t: t, v: v, h: h, hdrLen: hdrLen, ss: ss, seed: maphash.MakeSeed()}
@@ -101,20 +171,57 @@ func Full(ctx context.Context, t *table.Reader, v Version) error {
 		return err
 	}
 	base := 0
+	var rows int64
 	for i := range res {
 		r := &res[i]
 		if r.err != nil {
 			return violation(v.Path, base+r.hdrLines, r.err)
 		}
+		if b := r.broken; b.n > 0 {
+			if broken.n == 0 {
+				broken.line, broken.first = base+r.hdrLines+b.line, b.first
+			}
+			broken.n += b.n
+		}
 		base += r.newlines
+		rows += r.rows
 	}
-	if !t.Keyed() || ascending(res) {
-		return nil
+	if cols := uniqueColumns(v); len(cols) > 0 {
+		hits, err := fullUnique(ctx, t, v, h, hdrLen, ss, res, cols, p.seed)
+		if err != nil {
+			return err
+		}
+		values := make([]spanValues, len(res))
+		for i := range res {
+			values[i] = res[i].values
+		}
+		keepRanges(v, cols, values)
+		broken.merge(hits)
 	}
-	if res, err = p.run(ctx, true); err != nil {
-		return err
+	if t.Keyed() && !ascending(res) {
+		if res, err = p.run(ctx, true); err != nil {
+			return err
+		}
+		if err := unique(ctx, t, v, h, hdrLen, ss, res, p.seed); err != nil {
+			return err
+		}
 	}
-	return unique(ctx, t, v, h, hdrLen, ss, res, p.seed)
+	return counted(v, rows, &broken)
+}
+
+// counted checks a version's row count against its rules, records it, and
+// returns the first broken rule found (a broken count comes after the
+// rows' rules), with the count of the others.
+func counted(v Version, rows int64, broken *ruleCount) error {
+	if v.Rules != nil {
+		if ps := v.Rules.Rows(rows); len(ps) > 0 {
+			broken.add(0, ps)
+		}
+	}
+	if broken.n == 0 && v.Count != nil {
+		*v.Count = rows
+	}
+	return broken.violation(v.Path)
 }
 
 // pass reads and parses every span of a version on all cores.
@@ -125,6 +232,7 @@ type pass struct {
 	hdrLen int
 	ss     []span
 	seed   maphash.Seed
+	keep   bool // keep each span's keys (spanResult.keyList)
 }
 
 // run checks the spans (hashing their keys if hash), stopping after the
@@ -148,7 +256,7 @@ func (p *pass) run(ctx context.Context, hash bool) ([]spanResult, error) {
 				if f := failed.Load(); f != 0 && int(f-1) < i {
 					return // a problem earlier: this span cannot be the first
 				}
-				buf, res[i] = checkSpan(ctx, p.t, p.v, p.h, p.hdrLen, p.ss[i], nChunks, hash, p.seed, buf[:0])
+				buf, res[i] = p.checkSpan(ctx, p.ss[i], nChunks, hash, buf[:0])
 				if res[i].err != nil {
 					for {
 						f := failed.Load()
@@ -193,41 +301,73 @@ func violation(path string, base int, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// checkSpan reads and parses one span.
-func checkSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdrLen int, s span, nChunks int, hash bool, seed maphash.Seed, buf []byte) ([]byte, spanResult) {
-	var r spanResult
-	for i := s.from; i < s.to; i++ {
-		var err error
-		if buf, err = v.Source.AppendChunk(ctx, i, buf); err != nil {
-			r.err = err
-			return buf, r
+// readSpan appends the chunks of span s to buf and returns them whole,
+// and the bytes past the header (in the first span) as data.
+func readSpan(ctx context.Context, v Version, s span, hdrLen int, buf []byte) (whole, data []byte, err error) {
+	for c := s.from; c < s.to; c++ {
+		if buf, err = v.Source.AppendChunk(ctx, c, buf); err != nil {
+			return buf, nil, err
 		}
 	}
-	r.newlines = bytes.Count(buf, []byte{'\n'})
-	data := buf
 	if s.from == 0 {
-		r.hdrLines = bytes.Count(buf[:hdrLen], []byte{'\n'})
-		data = buf[hdrLen:]
+		return buf, buf[hdrLen:], nil
 	}
+	return buf, buf, nil
+}
+
+// lines counts the line ends of a span read whole, and of its header.
+func lines(whole, data []byte) (newlines, hdrLines int) {
+	return bytes.Count(whole, []byte{'\n'}), bytes.Count(whole[:len(whole)-len(data)], []byte{'\n'})
+}
+
+// checkSpan reads and parses one span.
+func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, buf []byte) ([]byte, spanResult) {
+	t, v, h, hdrLen, seed := p.t, p.v, p.h, p.hdrLen, p.seed
+	var r spanResult
+	buf, data, err := readSpan(ctx, v, s, hdrLen, buf)
+	if err != nil {
+		r.err = err
+		return buf, r
+	}
+	r.newlines, r.hdrLines = lines(buf, data)
 	keyed := t.Keyed()
 	if keyed && hash {
 		r.hashes = make([]uint64, 0, r.newlines+1) // at most a row a line
 	}
 	add := func(key []byte) {
+		r.rows++
 		if keyed {
 			r.keys.add(key)
+			if p.keep {
+				r.keyList = append(r.keyList, string(key))
+			}
 			if hash {
 				r.hashes = append(r.hashes, maphash.Bytes(seed, key))
 			}
 		}
 	}
-	if t.FastRows(h, data, add) {
+	if v.Rules == nil && t.FastRows(h, data, add) {
 		return buf, r
 	}
-	r.keys, r.hashes = keyOrder{}, r.hashes[:0]
+	r.keys, r.hashes, r.keyList, r.rows = keyOrder{}, r.hashes[:0], r.keyList[:0], 0
+	var problems []contract.Problem
+	var vc *valueCollector
+	if cols := uniqueColumns(v); len(cols) > 0 {
+		vc = newValueCollector(t, v, cols, seed, s, int64(len(buf)-len(data)))
+	}
 	r.err = t.Parse(h, data, s.to == nChunks, func(row merge.Row) error {
 		add([]byte(row.Key))
+		if v.Rules != nil {
+			problems = v.Rules.Row(&row, problems[:0])
+			r.broken.add(row.Line, problems)
+		}
+		if vc != nil {
+			vc.row(&row)
+		}
 		return nil
 	})
+	if vc != nil {
+		r.values = vc.out
+	}
 	return buf, r
 }

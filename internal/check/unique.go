@@ -60,18 +60,12 @@ func unique(ctx context.Context, t *table.Reader, v Version, h merge.Header, hdr
 		if !slices.ContainsFunc(r.hashes, func(x uint64) bool { return dup[x] }) {
 			continue
 		}
-		var buf []byte
-		for c := s.from; c < s.to; c++ {
-			var err error
-			if buf, err = v.Source.AppendChunk(ctx, c, buf); err != nil {
-				return fmt.Errorf("%s: %w", v.Path, err)
-			}
-		}
-		if s.from == 0 {
-			buf = buf[hdrLen:]
+		_, data, err := readSpan(ctx, v, s, hdrLen, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", v.Path, err)
 		}
 		var found error
-		err := t.Parse(h, buf, s.to == len(v.Source.Chunks()), func(row merge.Row) error {
+		err = t.Parse(h, data, s.to == len(v.Source.Chunks()), func(row merge.Row) error {
 			if !dup[maphash.String(seed, row.Key)] {
 				return nil
 			}

@@ -123,9 +123,11 @@ func testMergeKeyRanges(t *testing.T, r *repoDir, clone func(*repoDir) *repoDir)
 	check("m", append(oursIDs, theirsIDs...)...)
 
 	// Theirs goes on; merged again into m, whose table holds chunks the
-	// first merge wrote (rows 20000 and 20001 share one).
+	// first merge wrote (rows 20000 and 20001 share one). Its new changes
+	// sit beside its earlier ones, in chunks whose base the first merge
+	// read: a clone learns key ranges only of chunks it has read.
 	r.ok("checkout", "b2")
-	more := append(theirsIDs, 3000, 20003, 39000)
+	more := append(theirsIDs, 5003, 20003, 37003)
 	r.write("t.csv", csvTableText(header, order, update(more...)))
 	r.ok("commit", "-m", "theirs again")
 	r.ok("checkout", "main")

@@ -38,7 +38,10 @@ type CommitResult struct {
 	// with NoVerify.
 	Verified   VerifyStats `json:"verified"`
 	Unverified bool        `json:"unverified,omitempty"`
-	Stats      map[string]int64
+	// Profiled counts the tables profiled after the commit, those whose
+	// contract sets drift thresholds.
+	Profiled int `json:"tables_profiled,omitempty"`
+	Stats    map[string]int64
 }
 
 // Commit records the worktree (or the given paths of it) as a new commit on
@@ -147,6 +150,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	res.Profiled = r.profileForDrift(ctx, tree, changes)
 	return res, nil
 }
 

@@ -134,6 +134,9 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 		msg = fmt.Sprintf("Merge %s into %s", o.Rev, into)
 	}
 	if len(treeMerge.Conflicts) == 0 {
+		if err := r.verifyMerge(ctx, head.Tree, tree); err != nil {
+			return nil, err
+		}
 		id, err := r.putMergeCommit(ctx, tree, Resolved{ID: headID, Commit: head}, theirs, msg)
 		if err != nil {
 			return nil, err
@@ -282,7 +285,7 @@ func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, confli
 		if err != nil {
 			return nil, nil, err
 		}
-		id, size, err := r.putBytes(ctx, data)
+		id, size, err := r.putBytes(ctx, reportPath, data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -292,12 +295,14 @@ func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, confli
 	return steps, paths, nil
 }
 
-// putBytes stores data as a File, chunked as a commit would chunk it.
-func (r *Repo) putBytes(ctx context.Context, data []byte) (dag.ID, uint64, error) {
-	ck, err := chunker.New(bytes.NewReader(data), chunker.DefaultOptions())
+// putBytes stores data as the File at name, chunked as a commit would
+// chunk it.
+func (r *Repo) putBytes(ctx context.Context, name string, data []byte) (dag.ID, uint64, error) {
+	ck, err := chunker.New(nil, chunker.DefaultOptions())
 	if err != nil {
 		return dag.ZeroID, 0, err
 	}
+	ck.ResetSniff(bytes.NewReader(data), name)
 	fb := dag.NewFileBuilder(ctx, r.Store)
 	var buf []byte
 	for {

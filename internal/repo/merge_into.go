@@ -75,6 +75,9 @@ func (r *Repo) mergeInto(ctx context.Context, o MergeOptions) (*MergeResult, err
 		if msg == "" {
 			msg = fmt.Sprintf("Merge %s into %s", o.Rev, o.Into)
 		}
+		if err := r.verifyMerge(ctx, ours.Tree, tree); err != nil {
+			return nil, err
+		}
 		if res.Commit, err = r.putMergeCommit(ctx, tree, Resolved{ID: oursID, Commit: ours}, theirs, msg); err != nil {
 			return nil, err
 		}

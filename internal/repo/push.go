@@ -18,6 +18,9 @@ type PushOptions struct {
 	All    bool     // every branch, tag, model and stage
 	Force  bool
 	Jobs   int // parallel pack uploads; default 4
+	// NoVerify sends commits made with --no-verify unchecked; else each
+	// must keep its tables' rules and the data contract.
+	NoVerify bool
 }
 
 // Push sends branches (and tags, models with their stages) to a remote.
@@ -79,6 +82,13 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, err
 				for _, n := range names {
 					add(n, heads[n])
 				}
+			}
+		}
+	}
+	if !o.NoVerify {
+		for _, u := range ups {
+			if err := r.verifyPushed(ctx, name, u.Name, u.New); err != nil {
+				return nil, err
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/contract"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
 )
@@ -18,8 +19,9 @@ import (
 const unverifiedMeta = "dx.unverified"
 
 // verifyTables checks, before a commit of tree newTree on oldTree, that
-// every table it adds or changes is a table under .dxattributes, and that
-// .dxattributes itself parses when it changed. The cost follows the
+// every table it adds or changes is a table under .dxattributes and keeps
+// the data contract (dx.contract.yaml), and that both files parse when
+// they changed. The cost follows the
 // change (see internal/check); a table whose spec changed is read whole.
 func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, changes []Change, run verifyRun) error {
 	attrsChanged := slices.ContainsFunc(changes, func(c Change) bool {
@@ -39,6 +41,24 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 	if err != nil {
 		oldAttrs = nil // its tables are checked whole
 	}
+	// The data contract in force is the new tree's; when it changed, the
+	// tables it covers are checked whole.
+	contractChanged := slices.ContainsFunc(changes, func(c Change) bool {
+		return c.Path == contract.File || c.From == contract.File
+	})
+	rules, err := r.treeContract(ctx, newTree)
+	if err != nil {
+		if !contractChanged {
+			r.warn(fmt.Sprintf("%v; no table is checked against it", err))
+		} else {
+			return &check.Violation{Msg: err.Error()}
+		}
+	}
+	if contractChanged || attrsChanged {
+		if err := r.contractPaths(ctx, newTree, rules, newAttrs); err != nil {
+			return err
+		}
+	}
 	checked := map[string]bool{}
 	for _, c := range changes {
 		if c.New == nil || !c.New.Mode.IsFile() {
@@ -53,15 +73,16 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if c.From != "" {
 			from = c.From
 		}
+		tr := rulesFor(rules, c.Path, spec)
 		var old *dag.TreeEntry
-		if oldSpec, ok := oldAttrs.Table(from); ok && sameSpec(oldSpec, spec) && c.Old != nil && c.Old.Mode.IsFile() {
+		if oldSpec, ok := oldAttrs.Table(from); ok && sameSpec(oldSpec, spec) && c.Old != nil && c.Old.Mode.IsFile() && !(contractChanged && tr != nil) {
 			old = c.Old
 		}
-		if err := r.verifyTable(ctx, run, tableVersion{path: c.Path, spec: spec, old: old, new: c.New}); err != nil {
+		if err := r.verifyTable(ctx, run, tableVersion{path: c.Path, spec: spec, old: old, new: c.New, rules: tr}); err != nil {
 			return err
 		}
 	}
-	if !attrsChanged {
+	if !attrsChanged && !contractChanged {
 		return nil
 	}
 	// Tables the new .dxattributes declares, or declares otherwise, that
@@ -74,10 +95,11 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 		if !ok {
 			return nil
 		}
-		if oldSpec, ok := oldAttrs.Table(p); ok && sameSpec(oldSpec, spec) {
+		tr := rulesFor(rules, p, spec)
+		if oldSpec, ok := oldAttrs.Table(p); ok && sameSpec(oldSpec, spec) && !(contractChanged && tr != nil) {
 			return nil
 		}
-		return r.verifyTable(ctx, run, tableVersion{path: p, spec: spec, new: &e})
+		return r.verifyTable(ctx, run, tableVersion{path: p, spec: spec, new: &e, rules: tr})
 	})
 }
 
@@ -115,6 +137,7 @@ type tableVersion struct {
 	path     string
 	spec     table.Spec
 	old, new *dag.TreeEntry
+	rules    check.Rules // the data contract's, if any
 }
 
 // verifyTable checks one version of a table.
@@ -154,6 +177,15 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	if err != nil {
 		return err
 	}
+	newVersion.Rules = v.rules
+	newVersion.Ranges = r.valueRanges(ctx, spec)
+	rows := int64(-1)
+	newVersion.Count = &rows
+	defer func() {
+		if err == nil {
+			r.putRowCount(ctx, spec, v.new.ID, rows)
+		}
+	}()
 	if v.old == nil {
 		return check.Full(ctx, t, newVersion)
 	}
@@ -167,6 +199,8 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	if err != nil {
 		return err
 	}
+	oldVersion.Rows = r.rowCount(ctx, spec, v.old.ID)
+	oldVersion.Ranges = newVersion.Ranges
 	return check.Changed(ctx, t, oldVersion, newVersion)
 }
 
