@@ -6,5 +6,7 @@
 // A delta directory holds delta.json (the Summary: each changed path, its
 // kind of change and, for a table, its row counts), rows/PATH.jsonl or
 // rows/PATH.csv (a table's added, changed and removed rows) and files/PATH
-// (the new version of every other added or changed file).
+// (the new version of every other added or changed file); a subscriber's
+// also drift.json, when a data contract covers a changed table (the
+// columns' drift, as dx drift --json gives it).
 package delta

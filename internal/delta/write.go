@@ -35,6 +35,9 @@ type Summary struct {
 	From    []string `json:"from"`
 	To      string   `json:"to"`
 	Files   []File   `json:"files"`
+	// Drift names drift.json, the columns' drift of the tables a data
+	// contract covers (repo.DriftReport), when there is one.
+	Drift string `json:"drift,omitempty"`
 }
 
 // Source is the difference from one commit (zero: nothing) to the delta's
@@ -55,6 +58,8 @@ type Options struct {
 	Format  string // rows as "jsonl" (the default) or "csv"
 	Model   string
 	Version uint64
+	// Drift, if set, is written as drift.json.
+	Drift *repo.DriftReport
 }
 
 // Write writes the delta from each source to the commit to into o.Dir and
@@ -106,13 +111,22 @@ func Write(ctx context.Context, files FileWriter, sources []Source, to dag.ID, o
 			sum.Files = append(sum.Files, f)
 		}
 	}
-	err := writeTo(create, "delta.json", func(w *bufio.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(sum)
-	})
+	if o.Drift != nil {
+		sum.Drift = "drift.json"
+		if err := writeTo(create, sum.Drift, func(w *bufio.Writer) error { return writeJSON(w, o.Drift) }); err != nil {
+			return nil, fmt.Errorf("delta --out: drift: %w", err)
+		}
+	}
+	err := writeTo(create, "delta.json", func(w *bufio.Writer) error { return writeJSON(w, sum) })
 	return sum, err
+}
+
+// writeJSON writes v indented, as dx's --json does.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // writeTo creates the directory-relative file rel and fills it with fn.

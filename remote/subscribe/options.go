@@ -130,6 +130,7 @@ type Differ interface {
 	IsAncestor(ctx context.Context, a, b dag.ID) (bool, error)
 	DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.TableDiff, error)
 	WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error
+	ContractDrift(ctx context.Context, a, b dag.ID, paths []string) (*repo.DriftReport, error)
 }
 
 // ModelFollower is what a step needs to follow a model's stage.

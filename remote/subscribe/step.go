@@ -92,10 +92,20 @@ func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.I
 		if err != nil {
 			return err
 		}
+		var paths []string
+		for _, td := range tables {
+			if td.Rows != nil && td.Change.New != nil {
+				paths = append(paths, td.Change.Path)
+			}
+		}
+		drift, err := r.ContractDrift(ctx, old, head, paths)
+		if err != nil {
+			return fmt.Errorf("drift: %w", err)
+		}
 		if dir, err = s.runDir(); err != nil {
 			return err
 		}
-		_, err = delta.Write(ctx, r, []delta.Source{{From: old, Tables: tables}}, head, delta.Options{Dir: dir})
+		_, err = delta.Write(ctx, r, []delta.Source{{From: old, Tables: tables}}, head, delta.Options{Dir: dir, Drift: drift})
 		return err
 	})
 	return dir, err

@@ -53,6 +53,10 @@ func (f *fakeRepo) DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.
 
 func (f *fakeRepo) WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error { return nil }
 
+func (f *fakeRepo) ContractDrift(ctx context.Context, a, b dag.ID, paths []string) (*repo.DriftReport, error) {
+	return nil, nil
+}
+
 func (f *fakeRepo) Log(ctx context.Context, revs []string, limit int) ([]repo.LogEntry, error) {
 	return nil, errors.New("no log here")
 }

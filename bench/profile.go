@@ -1,0 +1,112 @@
+package main
+
+// The profile and drift benchmark (issue 19): in the table dataset's
+// repository, dx profile of v1 (every chunk computed), then of v2 (only
+// the changed chunks), then dx drift v1 v2, each with the page cache
+// dropped.
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ProfileResult is the profile and drift benchmark.
+type ProfileResult struct {
+	// V1Seconds: dx profile of v1, first (no profile in the index);
+	// V1Bytes: the bytes it parsed (the whole table).
+	V1Seconds float64 `json:"v1_seconds"`
+	V1Bytes   int64   `json:"v1_bytes"`
+	V1Chunks  int     `json:"v1_chunks"`
+	// V2Seconds: dx profile of v2 after v1's; V2Computed of V2Chunks
+	// chunks profiled anew, V2Bytes parsed.
+	V2Seconds  float64 `json:"v2_seconds"`
+	V2Chunks   int     `json:"v2_chunks"`
+	V2Computed int     `json:"v2_chunks_computed"`
+	V2Bytes    int64   `json:"v2_bytes"`
+	// DriftSeconds: dx drift v1 v2 of the table.
+	DriftSeconds float64 `json:"drift_seconds"`
+	Error        string  `json:"error,omitempty"`
+}
+
+// profileStats is what dx profile --json says of its work.
+type profileStats struct {
+	Chunks   int   `json:"chunks"`
+	Computed int   `json:"chunks_computed"`
+	Bytes    int64 `json:"bytes_read"`
+}
+
+// profile runs the profile benchmark in repo, whose HEAD is v2 and
+// HEAD~1 v1 of ds.
+func (b *bench) profile(ds *dataset, repo string) *ProfileResult {
+	res := &ProfileResult{}
+	fail := func(format string, args ...any) *ProfileResult {
+		res.Error = fmt.Sprintf(format, args...)
+		logf("  dx profile benchmark FAILED: %s", res.Error)
+		return res
+	}
+	logf("  dx profile of v1, then of v2, then dx drift v1 v2 ...")
+	run := func(rev string) (float64, profileStats, error) {
+		r, _ := b.timed(repo, "profile", rev+":"+ds.tablePath, "--json")
+		if r.Err != nil {
+			return 0, profileStats{}, fmt.Errorf("dx profile %s: %s", rev, r.errLine())
+		}
+		var st profileStats
+		if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+			return 0, st, fmt.Errorf("dx profile --json: %v", err)
+		}
+		return r.Seconds, st, nil
+	}
+	s, st, err := run("HEAD~1")
+	if err != nil {
+		return fail("%v", err)
+	}
+	res.V1Seconds, res.V1Bytes, res.V1Chunks = s, st.Bytes, st.Chunks
+	if s, st, err = run("HEAD"); err != nil {
+		return fail("%v", err)
+	}
+	res.V2Seconds, res.V2Chunks, res.V2Computed, res.V2Bytes = s, st.Chunks, st.Computed, st.Bytes
+	r, _ := b.timed(repo, "drift", "HEAD~1", "HEAD", ds.tablePath, "--json")
+	if r.Err != nil {
+		return fail("dx drift: %s", r.errLine())
+	}
+	res.DriftSeconds = r.Seconds
+	logf("  dx profile of v1: %.2fs (%d chunks, %s) = %.0f MB/s; of v2: %.2fs (%d of %d chunks computed, %s) = %.1f%% of v1's; dx drift v1 v2: %.2fs",
+		res.V1Seconds, res.V1Chunks, human(res.V1Bytes), mbps(res.V1Bytes, res.V1Seconds),
+		res.V2Seconds, res.V2Computed, res.V2Chunks, human(res.V2Bytes), 100*res.V2Seconds/res.V1Seconds, res.DriftSeconds)
+	return res
+}
+
+// Profile targets (issue 19).
+const (
+	targetProfileV1    = "profile: dx profile of v1 (first, all chunks) ≥ 150 MB/s"
+	targetProfileV2    = "profile: dx profile of v2 after v1's ≤ 10% of v1's time"
+	targetProfileDrift = "profile: dx drift v1 v2 < 1 s"
+)
+
+// profileMarkdown writes the profile paragraph of the table dataset.
+func profileMarkdown(p func(format string, args ...any), r *ProfileResult) {
+	if r == nil || r.Error != "" {
+		return
+	}
+	p("dx profile and drift (each run with the page cache dropped): `dx profile` of v1, no profile in the index: %.2f s for %d chunks = %.0f MB/s of the %s table; of v2 after it: %.2f s = %.1f%% of v1's, %d of %d chunks computed (%s parsed), the others' profiles taken from the index; `dx drift v1 v2` of the table: %.2f s.\n\n",
+		r.V1Seconds, r.V1Chunks, mbps(r.V1Bytes, r.V1Seconds), human(r.V1Bytes), r.V2Seconds, 100*r.V2Seconds/r.V1Seconds,
+		r.V2Computed, r.V2Chunks, human(r.V2Bytes), r.DriftSeconds)
+}
+
+// evaluateProfile adds the profile targets of dataset d.
+func evaluateProfile(add func(target, ds, result, format string, args ...any), d string, r *ProfileResult) {
+	if r == nil {
+		return
+	}
+	if r.Error != "" {
+		for _, t := range []string{targetProfileV1, targetProfileV2, targetProfileDrift} {
+			add(t, d, "FAIL", "%s", r.Error)
+		}
+		return
+	}
+	rate := mbps(r.V1Bytes, r.V1Seconds)
+	add(targetProfileV1, d, passFail(rate >= 150), "%.0f MB/s (%.2f s for %s, %d chunks)", rate, r.V1Seconds, human(r.V1Bytes), r.V1Chunks)
+	f := r.V2Seconds / r.V1Seconds
+	add(targetProfileV2, d, passFail(f <= 0.10), "%.1f%% (%.2f s against %.2f s; %d of %d chunks computed)", 100*f, r.V2Seconds, r.V1Seconds, r.V2Computed, r.V2Chunks)
+	add(targetProfileDrift, d, passFail(r.DriftSeconds < 1), "%.2f s", r.DriftSeconds)
+}

@@ -1,0 +1,315 @@
+package profile
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/DataDog/sketches-go/ddsketch"
+)
+
+// SpanValues is how many distinct values of a column a span counts
+// exactly: past it, the span keeps the counts of a few of its most
+// frequent values only, its distinct values go to a HyperLogLog, and the
+// file's top values are an estimate. A column with at most SpanValues
+// distinct values in every span has exact value counts and an exact
+// distinct count.
+const SpanValues = 256
+
+// overKept is how many of its most frequent values (counted twice or
+// more) a span past SpanValues keeps the counts of. A column whose counts
+// are estimates already takes as many from each span merged into it, so
+// that merging the spans of a column of near-unique values costs no map
+// growth.
+const overKept = 8
+
+// topValues keeps the overKept most frequent values offered that were
+// counted twice or more, the most frequent first.
+type topValues struct{ vs []valueN }
+
+// valueN is a value and its count.
+type valueN struct {
+	v []byte
+	n int64
+}
+
+func (t *topValues) offer(v []byte, n int64) {
+	if n < 2 || len(t.vs) == overKept && n <= t.vs[overKept-1].n {
+		return
+	}
+	j := len(t.vs)
+	if j < overKept {
+		t.vs = append(t.vs, valueN{})
+	}
+	for j = min(j, overKept-1); j > 0 && t.vs[j-1].n < n; j-- {
+		t.vs[j] = t.vs[j-1]
+	}
+	t.vs[j] = valueN{v, n}
+}
+
+// exactValues bounds the distinct values a column's exact counts may hold
+// as spans merge (memory); past it the column is counted as if a span had
+// been Over: its distinct count is the HyperLogLog's, its top values an
+// estimate.
+const exactValues = 100_000
+
+// keptValues is how many values' counts a finished file profile keeps
+// (the most frequent): past it, the distinct count is the HyperLogLog's.
+const keptValues = 1000
+
+// Column is the profile of one column over some rows: exact figures,
+// and sketches. Nulls (empty, JSON null, or a JSONL row without the
+// column) are not counted here: they are the profile's rows less Values.
+type Column struct {
+	Name   string
+	Values int64 // non-null values
+	Kinds  Kinds // the kinds every value has
+	// Lengths of the values' text, in bytes.
+	LenMin, LenMax, LenSum int64
+	// The least and greatest value's text, in byte order.
+	StrMin, StrMax string
+	// While Kinds has KindInt: the least, greatest and 128-bit sum.
+	IntMin, IntMax int64
+	SumHi          int64
+	SumLo          uint64
+	// While Kinds has KindFloat: the least, greatest, mean and sum of
+	// squared deviations from it (merged as Chan et al. do).
+	FloatMin, FloatMax, Mean, M2 float64
+	// While Kinds has KindTimestamp: the earliest and latest.
+	TimeMin, TimeMax Instant
+	// counts are values' counts: each value's exact count, of every
+	// value, unless Over (some span had more than SpanValues distinct
+	// values: counts holds lower bounds for some values) or Truncated
+	// (counts holds the keptValues most frequent values, exactly).
+	counts          counts
+	Over, Truncated bool
+	// momentN counts the values Mean and M2 cover (see addMoments).
+	momentN int64
+	// regs count distinct values when counts cannot (Over or Truncated).
+	regs *registers
+	// sketch holds the values as floats, while Kinds has KindFloat.
+	sketch *ddsketch.DDSketch
+}
+
+// newSketch is the quantile sketch of every profile: 1% relative
+// accuracy.
+func newSketch() *ddsketch.DDSketch {
+	s, err := ddsketch.NewDefaultDDSketch(relativeAccuracy)
+	if err != nil {
+		panic(err) // a constant accuracy in range
+	}
+	return s
+}
+
+// relativeAccuracy of the quantile sketches: a quantile is within 1% of
+// the value at its rank.
+const relativeAccuracy = 0.01
+
+// merge adds o (the same column over other rows) to c.
+func (c *Column) merge(o *Column) {
+	if o.Values == 0 {
+		return
+	}
+	c.mergeFigures(o)
+	c.addMoments(o.Values, o.Mean, o.M2)
+	if c.Kinds&KindFloat == 0 {
+		c.sketch = nil
+	} else if o.sketch != nil {
+		if c.sketch == nil {
+			c.sketch = newSketch()
+		}
+		_ = c.sketch.MergeWith(o.sketch) // the same mapping
+	}
+	if c.counts == nil {
+		c.counts = make(counts, len(o.counts))
+	}
+	if c.Over && o.regs == nil {
+		// Estimates already: o's counts go in as an Over span's would.
+		var top topValues
+		for v, n := range o.counts {
+			top.offer(stringBytes(v), *n)
+		}
+		for _, t := range top.vs {
+			c.counts.add(t.v, t.n)
+		}
+	} else {
+		for v, n := range o.counts {
+			c.counts.add(stringBytes(v), *n)
+		}
+	}
+	defer c.prune()
+	switch {
+	case o.regs != nil:
+		if c.regs == nil {
+			c.regs = registersOf(c.counts)
+		}
+		c.regs.merge(o.regs)
+	case c.regs != nil:
+		for v := range o.counts {
+			c.regs.add(hashValue(stringBytes(v)))
+		}
+	}
+}
+
+// mergeFigures adds o's figures (not its counts, sketches, mean or M2:
+// see addMoments) to c's.
+func (c *Column) mergeFigures(o *Column) {
+	if c.Values == 0 {
+		keep := *c
+		*c = *o
+		c.Name, c.counts, c.regs, c.sketch = keep.Name, keep.counts, keep.regs, keep.sketch
+		c.Mean, c.M2, c.momentN = keep.Mean, keep.M2, keep.momentN
+		return
+	}
+	c.Kinds &= o.Kinds
+	c.LenMin, c.LenMax, c.LenSum = min(c.LenMin, o.LenMin), max(c.LenMax, o.LenMax), c.LenSum+o.LenSum
+	c.StrMin, c.StrMax = min(c.StrMin, o.StrMin), max(c.StrMax, o.StrMax)
+	if c.Kinds&KindInt != 0 {
+		c.IntMin, c.IntMax = min(c.IntMin, o.IntMin), max(c.IntMax, o.IntMax)
+		var carry uint64
+		c.SumLo, carry = bits.Add64(c.SumLo, o.SumLo, 0)
+		c.SumHi += o.SumHi + int64(carry)
+	}
+	if c.Kinds&KindFloat != 0 {
+		c.FloatMin, c.FloatMax = math.Min(c.FloatMin, o.FloatMin), math.Max(c.FloatMax, o.FloatMax)
+	}
+	if c.Kinds&KindTimestamp != 0 {
+		c.TimeMin, c.TimeMax = earliest(c.TimeMin, o.TimeMin), latest(c.TimeMax, o.TimeMax)
+	}
+	c.Values += o.Values
+	c.Over, c.Truncated = c.Over || o.Over, c.Truncated || o.Truncated
+}
+
+// registersOf are the HyperLogLog registers of the values counted.
+func registersOf(cs counts) *registers {
+	r := &registers{}
+	r.toDense()
+	for v := range cs {
+		r.add(hashValue(stringBytes(v)))
+	}
+	return r
+}
+
+// clone copies c deeply enough for merge to change the copy.
+func (c *Column) clone() *Column {
+	d := *c
+	d.counts = make(counts, len(c.counts))
+	for v, n := range c.counts {
+		d.counts[v] = new(*n)
+	}
+	if c.regs != nil {
+		d.regs = c.regs.clone()
+	}
+	if c.sketch != nil {
+		d.sketch = c.sketch.Copy()
+	}
+	return &d
+}
+
+// addMoments adds the mean and the sum of squared deviations of n more
+// values (Chan et al.'s parallel merge). Their rounding depends on the
+// order of the merges: a file's spans are added in file order.
+func (c *Column) addMoments(n int64, mean, m2 float64) {
+	if n == 0 {
+		return
+	}
+	if c.momentN == 0 {
+		c.Mean, c.M2, c.momentN = mean, m2, n
+		return
+	}
+	na, nb := float64(c.momentN), float64(n)
+	tot := na + nb
+	d := mean - c.Mean
+	c.Mean += d * nb / tot
+	c.M2 += m2 + d*d*na*nb/tot
+	c.momentN += n
+}
+
+// prune makes a column with more than exactValues counted an estimate,
+// and bounds the counts of a column whose counts are estimates (Over):
+// past 4×keptValues values it keeps the keptValues most frequent. Its
+// registers count every value already.
+func (c *Column) prune() {
+	if !c.Over && len(c.counts) > exactValues {
+		// Too many values to count each: estimates from here on.
+		if c.regs == nil {
+			c.regs = registersOf(c.counts)
+		}
+		c.Over = true
+	}
+	if !c.Over || len(c.counts) <= 4*keptValues {
+		return
+	}
+	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
+		delete(c.counts, vc.Value)
+	}
+}
+
+// finish keeps the keptValues most frequent values' counts, counting the
+// distinct values with the HyperLogLog past them: a whole file's column,
+// which is merged no more.
+func (c *Column) finish() {
+	if len(c.counts) <= keptValues {
+		return
+	}
+	if c.regs == nil {
+		c.regs = registersOf(c.counts)
+	}
+	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
+		delete(c.counts, vc.Value)
+	}
+	c.Truncated = true
+}
+
+// ValueCount is a value and how many rows hold it.
+type ValueCount struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// topCounts are the k most frequent values, the most frequent first (and
+// in byte order among equals).
+func topCounts(cs counts, k int) []ValueCount {
+	out := make([]ValueCount, 0, len(cs))
+	for v, n := range cs {
+		out = append(out, ValueCount{v, *n})
+	}
+	slices.SortFunc(out, func(a, b ValueCount) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return out[:min(k, len(out))]
+}
+
+// Distinct is the column's distinct count, and whether it is exact.
+func (c *Column) Distinct() (int64, bool) {
+	if c.regs == nil {
+		return int64(len(c.counts)), true
+	}
+	return int64(c.regs.estimate()), false
+}
+
+// counts are values' counts, each by pointer so that adding to a value
+// already counted, from a transient []byte, allocates nothing.
+type counts map[string]*int64
+
+// add adds n to v's count.
+func (cs counts) add(v []byte, n int64) {
+	if p, ok := cs[bytesString(v)]; ok {
+		*p += n
+		return
+	}
+	cs[string(v)] = new(n)
+}
+
+// get is v's count (0: not counted).
+func (cs counts) get(v string) int64 {
+	if p, ok := cs[v]; ok {
+		return *p
+	}
+	return 0
+}

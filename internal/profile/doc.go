@@ -1,0 +1,19 @@
+// Package profile computes column profiles of tables and the drift
+// between two of them.
+//
+// A Profile holds, per column, figures that merge exactly (counts, nulls,
+// min, max, integer sums, value counts while a chunk holds few distinct
+// values) and sketches that merge approximately (HyperLogLog for the
+// distinct count, DDSketch for quantiles). A table version is profiled a
+// span of chunks at a time (a span is usually one chunk: see
+// check.Spans); each span's profile is kept in a Cache under the span's
+// chunk ids, so a new version reuses every unchanged chunk's profile and
+// computes only the changed ones. The file's profile is the merge of its
+// spans', in any order.
+//
+// A Summary is what a user reads: each column's type (inferred, or the
+// contract's), and its figures in that type. A Drift compares two
+// Summaries' columns: PSI, the Kolmogorov–Smirnov distance, the change
+// in null share, distinct count and top values, and a verdict against
+// thresholds.
+package profile

@@ -1,0 +1,343 @@
+package profile
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/store"
+	"github.com/zeebo/xxh3"
+)
+
+// encodingVersion is the first byte of an encoded Profile; a change of
+// layout changes it (and the cache keys, which hold it).
+const encodingVersion = 2
+
+// errCorrupt: an encoded profile does not decode (a cache entry to
+// compute again).
+var errCorrupt = errors.New("profile: a corrupt encoded profile")
+
+// Column flags.
+const (
+	flagOver = 1 << iota
+	flagTruncated
+	flagHLL
+	flagSketch
+)
+
+// Encode appends p's binary encoding to dst, which ends with the xxh3
+// hash of the rest: a cache entry that changed is found out before it is
+// read (a sketch's bins read from garbage could ask for any memory).
+func (p *Profile) Encode(dst []byte) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, encodingVersion)
+	dst = binary.AppendUvarint(dst, uint64(p.Rows))
+	dst = binary.AppendUvarint(dst, uint64(len(p.Header)))
+	for _, h := range p.Header {
+		dst = appendString(dst, h)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(p.Columns)))
+	for _, c := range p.Columns {
+		var err error
+		if dst, err = c.encode(dst); err != nil {
+			return nil, err
+		}
+	}
+	return binary.LittleEndian.AppendUint64(dst, xxh3.Hash(dst[start:])), nil
+}
+
+// checked is an encoding without its hash, if the hash holds.
+func checked(b []byte) ([]byte, bool) {
+	if len(b) < 9 {
+		return nil, false
+	}
+	body := b[:len(b)-8]
+	return body, binary.LittleEndian.Uint64(b[len(b)-8:]) == xxh3.Hash(body)
+}
+
+func (c *Column) encode(dst []byte) ([]byte, error) {
+	dst = appendString(dst, c.Name)
+	dst = binary.AppendUvarint(dst, uint64(c.Values))
+	dst = append(dst, byte(c.Kinds))
+	for _, v := range []int64{c.LenMin, c.LenMax, c.LenSum, c.IntMin, c.IntMax, c.SumHi, c.TimeMin.S, c.TimeMin.N, c.TimeMax.S, c.TimeMax.N} {
+		dst = binary.AppendVarint(dst, v)
+	}
+	dst = binary.AppendUvarint(dst, c.SumLo)
+	for _, f := range []float64{c.FloatMin, c.FloatMax, c.Mean, c.M2} {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+	}
+	dst = appendString(appendString(dst, c.StrMin), c.StrMax)
+	var flags byte
+	if c.Over {
+		flags |= flagOver
+	}
+	if c.Truncated {
+		flags |= flagTruncated
+	}
+	if c.regs != nil {
+		flags |= flagHLL
+	}
+	if c.sketch != nil {
+		flags |= flagSketch
+	}
+	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(len(c.counts)))
+	for v, n := range c.counts {
+		dst = binary.AppendUvarint(appendString(dst, v), uint64(*n))
+	}
+	if c.regs != nil {
+		dst = c.regs.encode(dst)
+	}
+	if c.sketch != nil {
+		var b []byte
+		c.sketch.Encode(&b, false)
+		dst = appendString(dst, bytesString(b))
+	}
+	return dst, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// Decode reads a profile that Encode wrote.
+func Decode(b []byte) (*Profile, error) {
+	b, ok := checked(b)
+	if !ok {
+		return nil, errCorrupt
+	}
+	d := decoder{b: b}
+	if d.byte() != encodingVersion {
+		return nil, errCorrupt
+	}
+	p := &Profile{Rows: int64(d.uvarint())}
+	if n := d.count(); n > 0 {
+		p.Header = make([]string, n)
+		for i := range p.Header {
+			p.Header[i] = d.string()
+		}
+	}
+	p.Columns = make([]*Column, d.count())
+	for i := range p.Columns {
+		c, err := d.column()
+		if err != nil {
+			return nil, err
+		}
+		p.Columns[i] = c
+	}
+	if d.bad || len(d.b) != 0 {
+		return nil, errCorrupt
+	}
+	return p, nil
+}
+
+// decoder reads an encoding, noting (not failing at) a short one.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.bad = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length no longer than what is left to read.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) float() float64 {
+	if len(d.b) < 8 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return f
+}
+
+// figures reads a column's name (viewed, not copied), figures and
+// flags.
+func (d *decoder) figures(c *Column) (name []byte, flags byte) {
+	name = d.bytes()
+	c.Values, c.Kinds = int64(d.uvarint()), Kinds(d.byte())
+	for _, v := range []*int64{&c.LenMin, &c.LenMax, &c.LenSum, &c.IntMin, &c.IntMax, &c.SumHi, &c.TimeMin.S, &c.TimeMin.N, &c.TimeMax.S, &c.TimeMax.N} {
+		*v = d.varint()
+	}
+	c.SumLo = d.uvarint()
+	for _, f := range []*float64{&c.FloatMin, &c.FloatMax, &c.Mean, &c.M2} {
+		*f = d.float()
+	}
+	c.StrMin, c.StrMax = d.string(), d.string()
+	flags = d.byte()
+	c.Over, c.Truncated = flags&flagOver != 0, flags&flagTruncated != 0
+	return name, flags
+}
+
+func (d *decoder) column() (*Column, error) {
+	c := &Column{}
+	name, flags := d.figures(c)
+	c.Name, c.momentN = string(name), c.Values
+	n := d.count()
+	c.counts = make(counts, n)
+	for range n {
+		v := d.bytes()
+		c.counts.add(v, int64(d.uvarint()))
+	}
+	if flags&flagHLL != 0 {
+		if c.regs = decodeRegisters(d); c.regs != nil {
+			c.regs = c.regs.clone()
+		}
+	}
+	if flags&flagSketch != 0 {
+		s, err := ddsketch.DecodeDDSketch(d.bytes(), store.DefaultProvider, nil)
+		if err != nil {
+			return nil, errCorrupt
+		}
+		c.sketch = s
+	}
+	if d.bad {
+		return nil, errCorrupt
+	}
+	return c, nil
+}
+
+// moments are one column's mean and M2 over a span's values, added to
+// the column in file order after the rest (see addMoments).
+type moments struct {
+	c        *Column
+	n        int64
+	mean, m2 float64
+}
+
+// mergeEncoded adds an encoded profile to p as Merge would add it
+// decoded, without building it: counts, registers and sketch go straight
+// into p's; each column's mean and M2 are appended to ms for the caller
+// to add in order. A corrupt encoding may leave p part merged.
+func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
+	b, ok := checked(b)
+	if !ok {
+		return errCorrupt
+	}
+	d := decoder{b: b}
+	if d.byte() != encodingVersion {
+		return errCorrupt
+	}
+	p.Rows += int64(d.uvarint())
+	for range d.count() {
+		d.bytes() // a header: a span's profile has none
+	}
+	for range d.count() {
+		var o Column
+		name, flags := d.figures(&o)
+		if d.bad {
+			return errCorrupt
+		}
+		c := p.Column(bytesString(name))
+		if c == nil {
+			c = &Column{Name: string(name), Kinds: allKinds}
+			p.Columns = append(p.Columns, c)
+		}
+		if o.Values > 0 {
+			c.mergeFigures(&o)
+			*ms = append(*ms, moments{c, o.Values, o.Mean, o.M2})
+		}
+		if c.counts == nil {
+			c.counts = counts{}
+		}
+		hashCounts := c.regs != nil && flags&flagHLL == 0
+		// Estimates already: an exact span's counts go in as an Over
+		// span's would (see overKept).
+		var top *topValues
+		if c.Over && flags&flagHLL == 0 {
+			top = &topValues{}
+		}
+		for range d.count() {
+			v := d.bytes()
+			n := int64(d.uvarint())
+			if top != nil {
+				top.offer(v, n)
+			} else {
+				c.counts.add(v, n)
+			}
+			if hashCounts {
+				c.regs.add(hashValue(v))
+			}
+		}
+		if top != nil {
+			for _, t := range top.vs {
+				c.counts.add(t.v, t.n)
+			}
+		}
+		if flags&flagHLL != 0 {
+			r := decodeRegisters(&d)
+			if r == nil {
+				return errCorrupt
+			}
+			if c.regs == nil {
+				c.regs = registersOf(c.counts)
+			}
+			c.regs.merge(r)
+		}
+		if flags&flagSketch != 0 {
+			raw := d.bytes()
+			if c.Kinds&KindFloat != 0 {
+				if c.sketch == nil {
+					c.sketch = newSketch()
+				}
+				if err := c.sketch.DecodeAndMergeWith(raw); err != nil {
+					return errCorrupt
+				}
+			}
+		}
+		if c.Kinds&KindFloat == 0 {
+			c.sketch = nil
+		}
+		c.prune()
+	}
+	if d.bad || len(d.b) != 0 {
+		return errCorrupt
+	}
+	return nil
+}

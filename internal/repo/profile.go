@@ -1,0 +1,160 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/contract"
+	"github.com/dxdata/dx/internal/profile"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/store"
+)
+
+// prefixProfile is the index's derived table of column profiles (see
+// profile.Compute): a span of chunks' under its chunk ids, a file's under
+// its id.
+const prefixProfile = 'P'
+
+// ErrNotTable: a path named for a profile or a drift is not a table
+// (.dxattributes says which files are).
+var ErrNotTable = errors.New("not a table")
+
+// profileCache keeps profiles in the index's derived data.
+type profileCache struct{ d store.Derived }
+
+var _ profile.Cache = profileCache{}
+
+func (c profileCache) Get(ctx context.Context, keys []string, fn func(i int, v []byte)) {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	sorted := make([]string, len(keys))
+	for i, j := range order {
+		sorted[i] = keys[j]
+	}
+	_ = c.d.GetSorted(ctx, sorted, func(i int, v []byte) { fn(order[i], v) }) // a miss: computed again
+}
+
+// Put records profiles in one batch (a cache: a failed write costs a
+// computation later).
+func (c profileCache) Put(ctx context.Context, keys []string, values [][]byte) {
+	_ = c.d.Update(ctx, func(b *store.DerivedBatch) error {
+		for i, k := range keys {
+			if err := b.Set(k, values[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TableProfile is the profile of one table version.
+type TableProfile struct {
+	Commit dag.ID `json:"commit"`
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	profile.Stats
+	profile.Summary
+	whole *profile.Profile
+}
+
+// ProfileTable profiles the table at REV:PATH, computing only the chunks
+// whose profile no earlier version left in the index.
+func (r *Repo) ProfileTable(ctx context.Context, spec string) (*TableProfile, error) {
+	if !strings.Contains(spec, ":") {
+		return nil, fmt.Errorf("profile: %q: expected REV:PATH", spec)
+	}
+	res, p, e, err := r.ResolveTreePath(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	tree := res.Commit.Tree
+	attrs, err := r.treeAttributes(ctx, tree)
+	if err != nil {
+		return nil, err
+	}
+	tspec, ok := attrs.Table(p)
+	if !ok || !e.Mode.IsFile() {
+		return nil, fmt.Errorf("%s: %w (%s says which files are)", p, ErrNotTable, table.AttributesFile)
+	}
+	c, err := r.treeContract(ctx, tree)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := r.profileEntry(ctx, p, &e, tspec, c)
+	if err != nil {
+		return nil, err
+	}
+	tp.Commit = res.ID
+	return tp, nil
+}
+
+// profileEntry profiles a stored table file; c gives its columns' types.
+func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spec table.Spec, c *contract.Contract) (*TableProfile, error) {
+	src, err := r.entrySource(ctx, e, p)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.checkVersion(ctx, p, spec, src)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Store.Derived(prefixProfile)
+	if err != nil {
+		return nil, err
+	}
+	whole, st, err := profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, profileCache{d})
+	if err != nil {
+		return nil, err
+	}
+	t, _ := c.For(p)
+	declared := func(col string) contract.Type {
+		if t != nil {
+			for _, cc := range t.Columns {
+				if cc.Name == col {
+					return cc.Type
+				}
+			}
+		}
+		return contract.TypeAny
+	}
+	return &TableProfile{Path: p, Format: string(spec.Format), Stats: st, Summary: profile.Summarize(whole, declared), whole: whole}, nil
+}
+
+// profileForDrift profiles the changed tables of a new commit's tree
+// whose contract sets drift thresholds, so that dx drift finds their
+// profiles made; a table without them costs nothing. The commit is made:
+// a failure is a warning. It returns how many tables it profiled.
+func (r *Repo) profileForDrift(ctx context.Context, tree dag.ID, changes []Change) int {
+	c, err := r.treeContract(ctx, tree)
+	if err != nil || c.Empty() {
+		return 0
+	}
+	attrs, err := r.treeAttributes(ctx, tree)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, ch := range changes {
+		if ch.New == nil || !ch.New.Mode.IsFile() || !r.inSparse(ch.Path) {
+			continue
+		}
+		t, ok := c.For(ch.Path)
+		spec, isTable := attrs.Table(ch.Path)
+		if !ok || !isTable || !t.WatchesDrift() {
+			continue
+		}
+		if _, err := r.profileEntry(ctx, ch.Path, ch.New, spec, c); err != nil {
+			r.warn(fmt.Sprintf("profiling %s for drift: %v", ch.Path, err))
+			continue
+		}
+		n++
+	}
+	return n
+}
