@@ -76,16 +76,16 @@ const (
 	MaxMax = 64 << 20
 )
 
-// DefaultOptions are 16 KiB / 64 KiB / 256 KiB for all files. Small
-// chunks keep the store growth of a scattered 0.01% update far below the
-// 1–2 MiB chunks of restic and borg; 64 KiB keeps the index small. (Text
-// sizes of 8/32/128 KiB were measured: a row diff after scattered updates
-// then reads half as much and the second version stores less, but
-// committing a table is slower, mostly in zstd's per-call cost, which lost
-// the first-commit lead over borg. Set TextMin, TextAvg and TextMax to
-// choose that trade.)
+// DefaultOptions are 16 KiB / 64 KiB / 256 KiB for binary files and
+// 8 / 32 / 128 KiB for text (tables above all). Small chunks keep the store
+// growth of a scattered 0.01% update far below the 1–2 MiB chunks of
+// restic and borg; text gets the smaller size because a scattered row
+// update then touches, stores, sends and makes a row diff or contract
+// check read half as much, for a small cost in ingest (bench/RESULTS.md,
+// issue 23). A text file stored by an earlier dx with 64 KiB chunks reads
+// as before; its next version is cut afresh.
 func DefaultOptions() Options {
-	return Options{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Mode: Binary}
+	return Options{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Mode: Binary, TextMin: 8 << 10, TextAvg: 32 << 10, TextMax: 128 << 10}
 }
 
 // Validate checks the bounds: MinMin ≤ Min < Avg < Max ≤ MaxMax and Avg a
