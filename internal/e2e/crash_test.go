@@ -76,6 +76,20 @@ func TestCrashDuringCommit(t *testing.T) {
 	_ = os.Getpid
 }
 
+// killedAfter runs dx in r and kills it with SIGKILL after delay (if it
+// has not ended by then).
+func (r *repoDir) killedAfter(delay time.Duration, args ...string) {
+	r.t.Helper()
+	cmd := exec.Command(dxBin, args...)
+	cmd.Dir = r.dir
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	time.Sleep(delay)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+}
+
 // TestCrashDuringMerge kills `dx merge` (a row-level table merge) at random
 // moments: fsck stays clean, the merge state (if any) aborts cleanly or the
 // worktree is restored with a forced checkout, and the merge then gives the
@@ -115,14 +129,7 @@ func TestCrashDuringMerge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for round := 1; round <= 12; round++ {
 		r.ok("checkout", "--force", oursID)
-		cmd := exec.Command(dxBin, "merge", "theirs")
-		cmd.Dir = r.dir
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.Int64N(int64(full) * 3 / 2)))
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		r.killedAfter(time.Duration(rng.Int64N(int64(full)*3/2)), "merge", "theirs")
 		if res := r.run("fsck"); res.code != 0 {
 			t.Fatalf("round %d: fsck after a killed merge:\n%s%s", round, res.stdout, res.stderr)
 		}

@@ -33,20 +33,33 @@ func (r *Repo) worktreeAttributes(ctx context.Context) (*table.Attributes, error
 
 // treeAttributes reads .dxattributes from a tree (none from the zero one).
 func (r *Repo) treeAttributes(ctx context.Context, tree dag.ID) (*table.Attributes, error) {
-	var data []byte
-	if !tree.IsZero() {
-		e, err := dag.LookupPath(ctx, r.Store, tree, table.AttributesFile)
-		switch {
-		case errors.Is(err, dag.ErrNotFound):
-		case err != nil:
-			return nil, err
-		case e.Mode.IsFile():
-			if data, err = r.Store.ReadAll(ctx, e.ID, 1<<20); err != nil {
-				return nil, fmt.Errorf("%s: %w", table.AttributesFile, err)
-			}
-		}
+	data, err := r.rootFile(ctx, tree, table.AttributesFile)
+	if err != nil {
+		return nil, err
 	}
 	return table.ParseAttributes(bytes.NewReader(data), table.AttributesFile)
+}
+
+// rootFile reads a settings file at the root of a tree, up to 1 MiB;
+// none if the tree has no such file.
+func (r *Repo) rootFile(ctx context.Context, tree dag.ID, name string) ([]byte, error) {
+	if tree.IsZero() {
+		return nil, nil
+	}
+	e, err := dag.LookupPath(ctx, r.Store, tree, name)
+	switch {
+	case errors.Is(err, dag.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !e.Mode.IsFile():
+		return nil, nil
+	}
+	data, err := r.Store.ReadAll(ctx, e.ID, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return data, nil
 }
 
 // noTables stands for a .dxattributes that does not parse (committed with

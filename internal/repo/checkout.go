@@ -27,12 +27,15 @@ type CheckoutOptions struct {
 
 // CheckoutResult says what a checkout did.
 type CheckoutResult struct {
-	Target   dag.ID `json:"target"`
-	Branch   string `json:"branch,omitempty"`
-	Written  int    `json:"files_written"`
-	Removed  int    `json:"files_removed"`
-	Bytes    int64  `json:"bytes_written"`
-	Detached bool   `json:"detached"`
+	Target  dag.ID `json:"target"`
+	Branch  string `json:"branch,omitempty"`
+	Written int    `json:"files_written"`
+	Removed int    `json:"files_removed"`
+	Bytes   int64  `json:"bytes_written"`
+	// Copied are the bytes of those copied within the kernel from the
+	// files they replaced (the chunks both versions share).
+	Copied   int64 `json:"bytes_copied"`
+	Detached bool  `json:"detached"`
 	// LeftBehind is the detached HEAD the checkout left, when no branch,
 	// tag or remote branch holds it: gc keeps it DetachedKeep.
 	LeftBehind dag.ID `json:"left_behind,omitzero"`

@@ -25,6 +25,10 @@ type LogEntry struct {
 	Tree    dag.ID            `json:"tree"`
 }
 
+// Unverified reports whether the commit was made with --no-verify: its
+// tables were stored without being checked.
+func (e LogEntry) Unverified() bool { return e.Meta[unverifiedMeta] != "" }
+
 // AllRevs names every ref (full names) but models and their stages, and
 // HEAD if it points at a commit: the starting points of log --all.
 func (r *Repo) AllRevs(ctx context.Context) ([]string, error) {

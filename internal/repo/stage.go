@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
 
@@ -108,7 +109,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		_, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
-				f.n, err = r.patchFile(ctx, root, f.step, w, bar)
+				f.n, f.copied, err = r.patchFile(ctx, root, f.step, w, bar)
 			} else {
 				f.n, err = r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{Sparse: true, Progress: bar.Add})
 			}
@@ -165,20 +166,22 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 
 // patchFile writes the new File of step to f, taking every chunk it
 // shares with the worktree file at step.path (believed to hold step.old)
-// from that file, verified by its hash, and the rest from the store. A new
+// from that file, copied within the kernel where the stat cache vouches
+// for the file, else read and verified by its hash, and the rest from the
+// store; copied counts the bytes copied within the kernel. A new
 // version of a big table then costs reading and hashing the old file, not
 // decompressing all of it.
-func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *os.File, bar interface{ Add(int64) }) (int64, error) {
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *os.File, bar interface{ Add(int64) }) (n, copied int64, err error) {
 	p, old, id := step.path, step.old.ID, step.entry.ID
 	var oldChunks, chunks []dag.ChunkRef
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
 	}
 	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	at := make(map[dag.ID]int64, len(oldChunks))
 	var off int64
@@ -190,15 +193,32 @@ func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *o
 	}
 	src, err := root.Open(p)
 	if err != nil {
-		return r.Store.CopyFile(ctx, id, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+		n, err := r.Store.CopyFile(ctx, id, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
+		return n, 0, err
 	}
 	defer src.Close()
+	if was, ok := r.holds(ctx, p, old, src); ok {
+		n, copied, err := r.copyShared(ctx, f, src, chunks, at, bar)
+		if err == nil && (&checkedOut{f: src}).unchanged(was) {
+			return n, copied, nil
+		}
+		if ctx.Err() != nil {
+			return n, 0, ctx.Err()
+		}
+		// The file changed while it was copied, or a copy failed: again,
+		// each chunk read checked.
+		if _, err := f.Seek(0, 0); err != nil {
+			return 0, 0, err
+		}
+		if err := f.Truncate(0); err != nil {
+			return 0, 0, err
+		}
+	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var buf []byte
-	var n int64
 	for _, c := range chunks {
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return n, copied, err
 		}
 		var b []byte
 		if o, ok := at[c.ID]; ok {
@@ -209,15 +229,76 @@ func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *o
 		}
 		if b == nil { // not in the old file, or the file changed
 			if buf, err = r.Store.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0]); err != nil {
-				return n, err
+				return n, copied, err
 			}
 			b = buf
 		}
 		if _, err := w.Write(b); err != nil {
-			return n, err
+			return n, copied, err
 		}
 		n += int64(len(b))
 		bar.Add(int64(len(b)))
 	}
-	return n, w.Flush()
+	return n, copied, w.Flush()
+}
+
+// holds reports whether the worktree file at p, open as f, holds File id
+// by the stat cache: the entry recorded when it was written or read names
+// id, is not racy, and is f's stat now. The entry is returned to check
+// again after f is read.
+func (r *Repo) holds(ctx context.Context, p string, id dag.ID, f *os.File) (worktree.StatEntry, bool) {
+	var e worktree.StatEntry
+	found := false
+	if err := worktree.LookupStats(ctx, r.Store, []string{p}, func(_ int, se worktree.StatEntry) { e, found = se, true }); err != nil {
+		return e, false
+	}
+	return e, found && e.File == id && e.Trusted() && (&checkedOut{f: f}).unchanged(e)
+}
+
+// copyShared writes chunks to f: each run of them that lies contiguous
+// in src (at offsets at, src trusted to hold them) copied within the
+// kernel (copy_file_range: extents shared where the file system can), the
+// rest from the store. An update of a big table then costs the change and
+// a copy, not a read, hash and write of every byte.
+func (r *Repo) copyShared(ctx context.Context, f, src *os.File, chunks []dag.ChunkRef, at map[dag.ID]int64, bar interface{ Add(int64) }) (n, copied int64, err error) {
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	for i := 0; i < len(chunks); {
+		if err := ctx.Err(); err != nil {
+			return n, copied, err
+		}
+		c := chunks[i]
+		off, ok := at[c.ID]
+		if !ok {
+			var err error
+			if buf, err = r.Store.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0]); err != nil {
+				return n, copied, err
+			}
+			if _, err := w.Write(buf); err != nil {
+				return n, copied, err
+			}
+			n += int64(len(buf))
+			bar.Add(int64(len(buf)))
+			i++
+			continue
+		}
+		end := off + int64(c.Len)
+		for i++; i < len(chunks); i++ {
+			o, ok := at[chunks[i].ID]
+			if !ok || o != end {
+				break
+			}
+			end += int64(chunks[i].Len)
+		}
+		if err := w.Flush(); err != nil {
+			return n, copied, err
+		}
+		if err := copyRange(f, src, off, end-off); err != nil {
+			return n, copied, err
+		}
+		n += end - off
+		copied += end - off
+		bar.Add(end - off)
+	}
+	return n, copied, w.Flush()
 }

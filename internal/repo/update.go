@@ -58,10 +58,11 @@ type updateOptions struct {
 
 // staged is a new file written under a temporary name.
 type staged struct {
-	step  planStep
-	tmp   string
-	inode uint64
-	n     int64 // bytes written
+	step   planStep
+	tmp    string
+	inode  uint64
+	n      int64 // bytes written
+	copied int64 // of which taken from the file it replaces
 }
 
 // apply carries out a worktree update in three steps, so that a refusal
@@ -148,6 +149,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 			cached[f.step.path] = e
 			res.Written++
 			res.Bytes += f.n
+			res.Copied += f.copied
 		}
 	}
 	res.Removed += len(j.Removes)

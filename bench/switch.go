@@ -1,0 +1,119 @@
+package main
+
+// The worktree switch benchmark (issue 23): in the table dataset's
+// repository, dx checkout from v2 to v1 and back (the table's file
+// rewritten, the chunks both share copied from it), beside cp of the
+// same file, page cache dropped before each, in the same run.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// switchRuns is how many times each direction and cp are timed.
+const switchRuns = 3
+
+// SwitchResult is the worktree switch benchmark.
+type SwitchResult struct {
+	Seconds     []float64 `json:"seconds"` // each checkout, both directions
+	Median      float64   `json:"median_seconds"`
+	CopiedBytes int64     `json:"bytes_copied"` // by the last checkout, within the kernel
+	FileBytes   int64     `json:"file_bytes"`
+	CpSeconds   []float64 `json:"cp_seconds"`
+	CpMedian    float64   `json:"cp_median_seconds"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// switchVersions times dx checkout between HEAD's parent and HEAD (v1 and
+// v2 of the table at rel) and cp of the table.
+func (b *bench) switchVersions(repo, rel string) *SwitchResult {
+	res := &SwitchResult{}
+	fail := func(format string, args ...any) *SwitchResult {
+		res.Error = fmt.Sprintf(format, args...)
+		logf("  worktree switch: %s", res.Error)
+		return res
+	}
+	dx := func(args ...string) (string, error) {
+		r := b.rn.run(repo, nil, b.cfg.dx, args...)
+		if r.Err != nil {
+			return "", fmt.Errorf("dx %s: %s", strings.Join(args, " "), r.errLine())
+		}
+		return strings.TrimSpace(r.Stdout), nil
+	}
+	out, err := dx("show", "--json", "HEAD")
+	if err != nil {
+		return fail("%v", err)
+	}
+	var head struct {
+		ID      string   `json:"id"`
+		Parents []string `json:"parents"`
+	}
+	if err := json.Unmarshal([]byte(out), &head); err != nil || len(head.Parents) == 0 {
+		return fail("dx show --json HEAD: no parent (%v)", err)
+	}
+	// v1, then v2: HEAD ends where it was (detached).
+	ids := [2]string{head.Parents[0], head.ID}
+	for i := range 2 * switchRuns {
+		r, _ := b.timed(repo, "checkout", "--json", "--quiet", ids[i%2])
+		if r.Err != nil {
+			return fail("checkout: %s", r.errLine())
+		}
+		var out struct {
+			Copied int64 `json:"bytes_copied"`
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+			return fail("checkout --json: %v", err)
+		}
+		res.Seconds = append(res.Seconds, r.Seconds)
+		res.CopiedBytes = out.Copied
+	}
+	file := filepath.Join(repo, filepath.FromSlash(rel))
+	fi, err := os.Stat(file)
+	if err != nil {
+		return fail("%v", err)
+	}
+	res.FileBytes = fi.Size()
+	dst := filepath.Join(filepath.Dir(repo), "switch-cp.tmp")
+	defer os.Remove(dst)
+	for range switchRuns {
+		os.Remove(dst)
+		b.drop.drop()
+		r := b.rn.run(repo, nil, "cp", file, dst)
+		if r.Err != nil {
+			return fail("cp: %s", r.errLine())
+		}
+		res.CpSeconds = append(res.CpSeconds, r.Seconds)
+	}
+	res.Median, res.CpMedian = median(res.Seconds), median(res.CpSeconds)
+	logf("  worktree switch v1↔v2: %s (median %.2fs), %s copied within the kernel; cp of the file %s (median %.2fs)",
+		seconds(res.Seconds), res.Median, human(res.CopiedBytes), seconds(res.CpSeconds), res.CpMedian)
+	return res
+}
+
+const targetSwitch = "worktree: checkout between v1 and v2 of the table ≤ 2× cp of the file"
+
+// switchMarkdown writes the worktree switch paragraph of the table dataset.
+func switchMarkdown(p func(format string, args ...any), s *SwitchResult) {
+	if s == nil || s.Error != "" {
+		return
+	}
+	p("dx checkout between v1 and v2 (the table's file rewritten; the chunks both versions share copied from it within the kernel, the rest from the store), page cache dropped before each: %s (median %.2f s; the last copied %s of %s); `cp` of the file, same conditions: %s (median %.2f s), %.2f×.\n\n",
+		seconds(s.Seconds), s.Median, human(s.CopiedBytes), human(s.FileBytes), seconds(s.CpSeconds), s.CpMedian, s.Median/s.CpMedian)
+}
+
+// evaluateSwitch adds the worktree switch target of dataset d.
+func evaluateSwitch(add func(target, ds, result, format string, args ...any), d string, s *SwitchResult) {
+	if s == nil {
+		return
+	}
+	if s.Error != "" || len(s.Seconds) == 0 {
+		add(targetSwitch, d, "FAIL", "%s", okOr(s.Error, "not measured"))
+		return
+	}
+	ratio := s.Median / s.CpMedian
+	add(targetSwitch, d, passFail(ratio <= 2), "%.2f× (median %.2f s against cp %.2f s; %s of %s copied within the kernel)",
+		ratio, s.Median, s.CpMedian, human(s.CopiedBytes), human(s.FileBytes))
+}
