@@ -8,7 +8,8 @@ FUZZTIME ?= 20000x
 # Fuzz targets as package:Name pairs.
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel ./dag:FuzzDecodeStageMove \
         ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker \
-        ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows
+        ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows ./internal/table:FuzzFastFields \
+        ./internal/profile:FuzzDecode
 
 .PHONY: all build test unit e2e fuzz fuzz-short fault bench bench-smoke demo vet clean minio
 
@@ -31,10 +32,12 @@ vet:
 # The fault-injection tests (internal/e2e/fault_test.go) need ptrace on
 # linux/amd64, and here fail rather than skip without it; so does the
 # test of dx ui in a real terminal without tmux (scripts/tools.sh installs
-# it from Debian's packages when it is missing).
+# it from Debian's packages when it is missing). The timeout is a net for a
+# hung test, far above what the end-to-end package takes on a loaded 2-core
+# machine.
 test: vet build minio
 	bash scripts/tools.sh
-	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 $(GO) test -count=1 -timeout 20m ./...
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 $(GO) test -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Build (once) the pinned MinIO server the tests use.

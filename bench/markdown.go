@@ -118,6 +118,11 @@ func (rep *Report) Markdown() string {
 					in.Seconds, in.Note, fmtMiB(&in.PeakRSSKiB, 1024), in.Applied, in.UnreadRuns, in.Correct, in.WarmSeconds)
 			}
 		}
+		if dx := d.result("dx"); dx != nil {
+			contractMarkdown(p, dx.Contract)
+			switchMarkdown(p, dx.Switch)
+			profileMarkdown(p, dx.Profile)
+		}
 		for _, n := range d.Notes {
 			p("%s\n\n", n)
 		}

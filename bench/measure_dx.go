@@ -154,6 +154,10 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if ds.name == "table" && b.uiSelected() {
 		b.uiTable(b.rn.ctx, repo, ds.tablePath)
 	}
+	if ds.name == "table" {
+		res.Contract = b.contract(ds, repo, v2.Bytes)
+		res.Profile = b.profile(ds, repo)
+	}
 
 	// Checkout into an emptied worktree.
 	if err := clearWorktree(repo, ".dx"); err != nil {
@@ -174,6 +178,9 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	logf("  checkout verification: %s", res.Verify)
 	if res.Verify != "OK" {
 		res.Status = "wrong checkout"
+	}
+	if ds.name == "table" {
+		res.Switch = b.switchVersions(repo, ds.tablePath)
 	}
 	if ds.writeBranches != nil {
 		res.Merge = b.merge(ds, repo)

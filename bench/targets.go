@@ -103,6 +103,9 @@ func (rep *Report) evaluate() {
 					human(*dx.GrowthBytes), *dx.GrowthPct, human(*dx.FirstStoredBytes))
 			}
 		}
+		evaluateContract(add, d.Name, dx.Contract)
+		evaluateSwitch(add, d.Name, dx.Switch)
+		evaluateProfile(add, d.Name, dx.Profile)
 		// Row diff between the versions (tables).
 		if rd := dx.RowDiff; rd != nil {
 			add("row diff reports exactly the generated edits", d.Name, passFail(rd.Correct),

@@ -524,16 +524,17 @@ func TestFileBackend(t *testing.T) {
 	})
 }
 
-// closedPort returns a port on 127.0.0.1 that nothing listens on.
+// closedPort returns a port on 127.0.0.1 that nothing listens on: port 1
+// (tcpmux), privileged and served by nothing, as the end-to-end tests use.
+// A port found free by listening on :0 stays free only until another
+// process (a MinIO starting for a test run beside this one) binds it.
 func closedPort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if c, err := net.Dial("tcp", "127.0.0.1:1"); err == nil {
+		c.Close()
+		t.Fatal("something listens on 127.0.0.1:1")
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
+	return 1
 }
 
 // TestS3Errors checks that the usual ways of getting an S3 remote wrong

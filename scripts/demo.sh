@@ -80,6 +80,30 @@ step dx model log city-stats
 step dx lineage city-stats@2
 step dx lineage data/users.csv
 step dx diff --rows --stat HEAD~1 HEAD
+say "A data contract, versioned with the data: what users.csv must hold."
+cat > dx.contract.yaml <<'YAML'
+tables:
+  - path: data/users.csv
+    rows: {min: 1000}
+    columns:
+      - name: id
+        type: int
+        required: true
+      - name: city
+        regex: 'city[0-9]+'
+      - name: score
+        type: decimal
+        min: 0
+        max: 100
+YAML
+step cat dx.contract.yaml
+step dx commit -m "Add a data contract"
+say "A commit that breaks it is refused, naming the first broken rule; only the changed rows are checked."
+sed -i 's/^11,user11,city11,.*/11,user11,City 11,120.5/' data/users.csv
+printf '\n\033[1m$ dx commit -m "Rescore user 11"\033[0m\n'
+if "$DX" commit -m "Rescore user 11"; then echo "demo: the contract did not refuse the commit" >&2; exit 1; fi
+step dx checkout --force HEAD -- data/users.csv
+step dx check
 step dx tag v1 main
 step dx log --graph --oneline main cleanup
 step dx fsck

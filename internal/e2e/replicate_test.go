@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -40,6 +41,8 @@ type s3Proxy struct {
 	// uploads, and single PUTs of a pack whose body is on its way.
 	uploads   int
 	onRequest func(n int)
+	inFlight  int        // requests being passed on
+	settled   *sync.Cond // on mu, broadcast when inFlight drops to 0
 }
 
 func newS3Proxy(t *testing.T, target string) *s3Proxy {
@@ -49,6 +52,7 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 		t.Fatal(err)
 	}
 	p := &s3Proxy{completed: map[string]int{}}
+	p.settled = sync.NewCond(&p.mu)
 	rp := httputil.NewSingleHostReverseProxy(u) // keeps the Host dx signed
 	rp.ErrorLog = log.New(io.Discard, "", 0)    // requests of a killed dx break off
 	rp.ModifyResponse = func(resp *http.Response) error {
@@ -73,6 +77,7 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.requests++
+		p.inFlight++
 		n := p.requests
 		if r.Method == http.MethodPut || r.Method == http.MethodPost || r.Method == http.MethodDelete {
 			p.writes++
@@ -83,10 +88,25 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 		}
 		hook := p.onRequest
 		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			if p.inFlight--; p.inFlight == 0 {
+				p.settled.Broadcast()
+			}
+			p.mu.Unlock()
+		}()
 		if hook != nil {
 			hook(n)
 		}
-		rp.ServeHTTP(w, r)
+		// A write whose body came whole is completed whether or not dx
+		// lives to read the answer: passed on with dx's context, a kill
+		// cancelled the request to MinIO, which might have written the
+		// object already, so its answer never reached ModifyResponse and
+		// a completed write went uncounted. The request goes on detached,
+		// bounded only against a MinIO that never answers.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		rp.ServeHTTP(w, r.WithContext(ctx))
 		if singlePack {
 			p.mu.Lock()
 			p.uploads--
@@ -96,6 +116,16 @@ func newS3Proxy(t *testing.T, target string) *s3Proxy {
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p
+}
+
+// settle waits until no request is being passed on: those of a killed dx
+// run to their end, and the next run (or a count) sees what they did.
+func (p *s3Proxy) settle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.inFlight > 0 {
+		p.settled.Wait()
+	}
 }
 
 // reset zeroes the request counters (not the completed writes).
@@ -346,6 +376,9 @@ func TestReplicateKilled(t *testing.T) {
 		cmd.Env = append(append(os.Environ(), "DX_AUTHOR=Test <test@example.com>"), w.env...)
 		killAt := 4 + 2*round + r.IntN(4)
 		var once sync.Once
+		// The process, handed over once Start has set it: dx may send
+		// its first requests before Start returns.
+		started := make(chan *os.Process, 1)
 		g.bProxy.mu.Lock()
 		g.bProxy.requests, g.bProxy.uploads = 0, 0
 		g.bProxy.onRequest = func(n int) {
@@ -356,7 +389,7 @@ func TestReplicateKilled(t *testing.T) {
 						midCopy.Add(1)
 					}
 					g.bProxy.mu.Unlock()
-					_ = cmd.Process.Kill()
+					_ = (<-started).Kill()
 				})
 			}
 		}
@@ -364,7 +397,9 @@ func TestReplicateKilled(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		started <- cmd.Process
 		err := cmd.Wait()
+		g.bProxy.settle()
 		g.bProxy.mu.Lock()
 		g.bProxy.onRequest = nil
 		g.bProxy.mu.Unlock()

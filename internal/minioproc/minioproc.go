@@ -42,14 +42,27 @@ func Binary() (string, error) {
 	return filepath.Abs(bin)
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// freePorts returns two distinct ports free on 127.0.0.1 a moment ago
+// (both held until both are known, so they differ).
+func freePorts() (port, console int, err error) {
+	var ports [2]int
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, 0, err
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], ports[1], nil
 }
+
+// errPortTaken: the server found its address taken, by a process that
+// bound the port between freePorts and the server's start.
+var errPortTaken = errors.New("MinIO's port was taken meanwhile")
+
+// startAttempts is how many pairs of free ports Start tries.
+const startAttempts = 5
 
 // Server is a MinIO run by this process.
 type Server struct {
@@ -73,34 +86,40 @@ type process struct {
 
 // Start runs bin with its data and log under dir, as root user access with
 // password secret, and waits until it is healthy.
+//
+// A port is free only until someone binds it: another process may take
+// one between the moment it is found free and the server's start, and
+// then Start tries again on other ports.
 func Start(ctx context.Context, bin, dir, access, secret string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	console, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Server{
-		Endpoint:  fmt.Sprintf("127.0.0.1:%d", port),
-		AccessKey: access,
-		SecretKey: secret,
-		bin:       bin,
-		dir:       dir,
-		console:   fmt.Sprintf("127.0.0.1:%d", console),
-	}
-	if s.log, err = os.Create(filepath.Join(dir, "minio.log")); err != nil {
-		return nil, err
-	}
-	if err := s.start(ctx); err != nil {
+	var err error
+	for range startAttempts {
+		var port, console int
+		if port, console, err = freePorts(); err != nil {
+			return nil, err
+		}
+		s := &Server{
+			Endpoint:  fmt.Sprintf("127.0.0.1:%d", port),
+			AccessKey: access,
+			SecretKey: secret,
+			bin:       bin,
+			dir:       dir,
+			console:   fmt.Sprintf("127.0.0.1:%d", console),
+		}
+		if s.log, err = os.Create(filepath.Join(dir, "minio.log")); err != nil {
+			return nil, err
+		}
+		if err = s.start(ctx); err == nil {
+			return s, nil
+		}
 		s.log.Close()
-		return nil, err
+		if !errors.Is(err, errPortTaken) {
+			return nil, err
+		}
 	}
-	return s, nil
+	return nil, err
 }
 
 // Restart starts the server again on the same address and data, killing a
@@ -168,26 +187,60 @@ func (s *Server) start(ctx context.Context) error {
 	s.proc = p
 	s.mu.Unlock()
 
-	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	hctx, cancel := context.WithTimeout(ctx, startLimit)
 	defer cancel()
 	for {
-		req, _ := http.NewRequestWithContext(hctx, http.MethodGet, "http://"+s.Endpoint+"/minio/health/live", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && s.iamReady(hctx) {
-				return nil
-			}
+		// Whether it exited first: a probe may reach whoever took its port.
+		select {
+		case <-p.done:
+			return s.exited()
+		default:
+		}
+		if s.healthy(hctx) {
+			return nil
 		}
 		select {
 		case <-p.done:
-			log, _ := os.ReadFile(s.log.Name())
-			return fmt.Errorf("MinIO exited at start: %s", strings.TrimSpace(string(log)))
+			return s.exited()
 		case <-hctx.Done():
 			s.Kill()
-			return errors.New("MinIO not healthy after 30 s")
+			return fmt.Errorf("MinIO not healthy after %s", startLimit)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// startLimit bounds the wait for a started server to be healthy: far
+// more than a loaded machine takes, so only a server that never comes up
+// fails.
+const startLimit = 2 * time.Minute
+
+// probeLimit bounds one health probe, so that one lost on the way (or
+// sent to a process that took the port) does not use up startLimit.
+const probeLimit = 10 * time.Second
+
+// healthy says whether the server answers its health check and IAM is
+// ready.
+func (s *Server) healthy(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeLimit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Endpoint+"/minio/health/live", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && s.iamReady(ctx)
+}
+
+// exited is the error of a server that exited at start, errPortTaken
+// when its address was taken.
+func (s *Server) exited() error {
+	log, _ := os.ReadFile(s.log.Name())
+	if strings.Contains(string(log), "port is already in use") {
+		return fmt.Errorf("%w (%s): %s", errPortTaken, s.Endpoint, strings.TrimSpace(string(log)))
+	}
+	return fmt.Errorf("MinIO exited at start: %s", strings.TrimSpace(string(log)))
 }
 
 // iamReady says whether the server answers a request signed with an

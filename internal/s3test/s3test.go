@@ -32,9 +32,7 @@ func Start(tb testing.TB) *Server {
 		tb.Skip(err)
 	}
 	dir := tb.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := minioproc.Start(ctx, bin, dir, "dxtest", "dxtest-secret-key")
+	s, err := minioproc.Start(context.Background(), bin, dir, "dxtest", "dxtest-secret-key")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -59,7 +57,7 @@ func (s *Server) Restart(tb testing.TB) {
 // MakeBucket creates a bucket, failing the test if it cannot.
 func (s *Server) MakeBucket(tb testing.TB, name string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := s.Server.MakeBucket(ctx, name); err != nil {
 		tb.Fatal(err)
