@@ -50,8 +50,10 @@ fuzz-short:
 	  $(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) >/tmp/dx-fuzz.log 2>&1 || { cat /tmp/dx-fuzz.log; exit 1; }; \
 	done
 
-fuzz:
+# Long runs too: the remote collector against pushers for 200 cycles.
+fuzz: build minio
 	$(MAKE) --no-print-directory fuzz-short FUZZTIME=500000x
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_GC_LONG=1 $(GO) test -count=1 -timeout 30m -run '^TestRemoteGCWithPushers$$' ./internal/e2e
 
 # Every write, fsync, rename and unlink of every fault scenario, killed and
 # failed (make test runs a sample); failures known on main fail here too.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Errors every Backend reports in the same way, so the protocol above it
@@ -33,6 +34,9 @@ type ObjectInfo struct {
 	// Tag identifies this version of the object for Swap: the ETag on
 	// S3, a hash of the content on a directory.
 	Tag string
+	// Modified is when the object was written, by the server's clock (a
+	// directory's: its modification time). Listings set it.
+	Modified time.Time
 }
 
 // Backend is the storage a remote lives on: a flat namespace of immutable

@@ -297,6 +297,10 @@ func testList(t *testing.T, ctx context.Context, be Backend, bc backendCase) {
 			if o.Size != size(o.Key) {
 				t.Errorf("List(%q): %s has size %d, want %d", tc.prefix, o.Key, o.Size, size(o.Key))
 			}
+			// The collector's grace is measured by these times.
+			if d := time.Since(o.Modified); d < -time.Hour || d > time.Hour {
+				t.Errorf("List(%q): %s modified at %v, not about now", tc.prefix, o.Key, o.Modified)
+			}
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("List(%q) = %q, want %q", tc.prefix, got, tc.want)

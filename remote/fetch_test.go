@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/storetest"
 	"github.com/dxdata/dx/store"
 )
 
@@ -33,63 +32,12 @@ func (f *flaky) GetRange(ctx context.Context, key string, off, n int64) (io.Read
 	return f.Backend.GetRange(ctx, key, off, n)
 }
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "store")
-	if err := store.Init(dir); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(t *testing.T) *store.Store { return storetest.Open(t) }
 
 // commitRandomFile stores a commit of one file of n random chunks.
 func commitRandomFile(t *testing.T, st *store.Store, n int) dag.ID {
 	t.Helper()
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(1, 2))
-	fb := dag.NewFileBuilder(ctx, st)
-	buf := make([]byte, 64<<10)
-	for i := 0; i < n; i++ {
-		for j := range buf {
-			buf[j] = byte(r.Uint32())
-		}
-		id, err := st.Put(ctx, dag.KindChunk, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(buf))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	file, size, err := fb.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb := dag.NewTreeBuilder(ctx, st)
-	if err := tb.Add(dag.TreeEntry{Name: "data.bin", Mode: dag.ModeFile, ID: file, Size: size}); err != nil {
-		t.Fatal(err)
-	}
-	tree, _, err := tb.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "t", Time: time.Unix(1, 0), Message: "m"}).Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.Put(ctx, dag.KindCommit, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return storetest.Commit(t, st, dag.Commit{Tree: storetest.RandomTree(t, st, 1, n)})
 }
 
 // TestFetchResumes: a fetch cut off part way keeps the chunks it verified

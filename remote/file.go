@@ -256,7 +256,7 @@ func (b *fileBackend) List(ctx context.Context, prefix string) ([]ObjectInfo, er
 		if err != nil {
 			return err
 		}
-		out = append(out, ObjectInfo{Key: key, Size: fi.Size()})
+		out = append(out, ObjectInfo{Key: key, Size: fi.Size(), Modified: fi.ModTime()})
 		return nil
 	})
 	if err != nil {

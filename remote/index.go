@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -48,6 +49,9 @@ type Index struct {
 	mu    sync.RWMutex
 	objs  map[dag.ID]Loc
 	packs map[dag.ID][]pack.Entry // pack → its entries by offset
+	// win is how long a writer may rely on it, and the packs a
+	// collector condemned (see GCState).
+	win writeWindow
 }
 
 // LoadIndex lists the remote's indexes, downloads the ones not cached in
@@ -56,6 +60,17 @@ type Index struct {
 func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("remote index cache: %w", err)
+	}
+	// The collector's state first: an index listed after it holds no
+	// pack it condemned before and removed since (see package remote/gc).
+	win := writeWindow{start: time.Now()}
+	gs, _, err := ReadGCState(ctx, be)
+	if err != nil {
+		return nil, err
+	}
+	win.grace, win.hidden = gs.Grace, make(map[dag.ID]bool, len(gs.Condemned))
+	for _, id := range gs.Condemned {
+		win.hidden[id] = true
 	}
 	listed, err := be.List(ctx, indexPrefix)
 	if err != nil {
@@ -84,7 +99,7 @@ func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
 		}
 		have[id] = true
 	}
-	ix := &Index{dir: dir, objs: map[dag.ID]Loc{}, packs: map[dag.ID][]pack.Entry{}}
+	ix := &Index{dir: dir, objs: map[dag.ID]Loc{}, packs: map[dag.ID][]pack.Entry{}, win: win}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for id := range want {
@@ -126,7 +141,8 @@ func (ix *Index) add(packID dag.ID, entries []pack.Entry) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for _, e := range entries {
-		if _, ok := ix.objs[e.ID]; !ok {
+		// An object in several packs is located in one not condemned.
+		if l, ok := ix.objs[e.ID]; !ok || ix.win.hidden[l.Pack] && !ix.win.hidden[packID] {
 			ix.objs[e.ID] = Loc{Pack: packID, Entry: e}
 		}
 	}
@@ -178,6 +194,22 @@ func (ix *Index) Has(id dag.ID) bool {
 	_, ok := ix.objs[id]
 	return ok
 }
+
+// Reusable reports whether a writer may rely on the remote holding the
+// object (and all it names): it is in a pack no collector condemned.
+func (ix *Index) Reusable(id dag.ID) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	l, ok := ix.objs[id]
+	return ok && !ix.win.hidden[l.Pack]
+}
+
+// Condemned reports whether a collector condemned the pack.
+func (ix *Index) Condemned(packID dag.ID) bool { return ix.win.hidden[packID] }
+
+// CheckWindow fails with ErrGCWindow once a writer that loaded the index
+// may no longer rely on it: before each index and ref it writes.
+func (ix *Index) CheckWindow(be Backend) error { return ix.win.check(be) }
 
 // Lookup returns where the remote holds the object.
 func (ix *Index) Lookup(id dag.ID) (Loc, bool) {

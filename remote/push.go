@@ -156,6 +156,9 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	}
 	for _, i := range todo {
 		u := updates[i]
+		if err := ix.CheckWindow(be); err != nil {
+			return res, err
+		}
 		_, err := be.Swap(ctx, u.Name, olds[i].Tag, encodeRef(u.New))
 		res.BytesSent += int64(len(encodeRef(u.New)))
 		if errors.Is(err, ErrPrecondition) {
@@ -256,7 +259,7 @@ func missing(ctx context.Context, st *store.Store, ix *Index, roots []dag.Link) 
 			meta = append(meta, f.l.ID)
 			continue
 		}
-		if seen[f.l.ID] || ix.Has(f.l.ID) {
+		if seen[f.l.ID] || ix.Reusable(f.l.ID) {
 			continue
 		}
 		seen[f.l.ID] = true
@@ -412,6 +415,9 @@ func (u *uploader) upload(ctx context.Context, p *builtPack, meta bool) error {
 	}
 	if err := u.be.Put(ctx, packKey(id), cr, int64(len(body))); err != nil {
 		return fmt.Errorf("upload %s: %w", packKey(id), err)
+	}
+	if err := u.ix.CheckWindow(u.be); err != nil {
+		return err
 	}
 	if err := u.be.Put(ctx, indexKey(id), &countingReader{Reader: bytes.NewReader(footer), n: &u.sent}, int64(len(footer))); err != nil {
 		return fmt.Errorf("upload %s: %w", indexKey(id), err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -103,7 +104,7 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	}
 	refs := out[:0]
 	for _, r := range out {
-		if r.Name != "" {
+		if r.Name != "" && !r.ID.IsZero() { // the zero id: a deleted ref
 			refs = append(refs, r)
 		}
 	}
@@ -111,6 +112,8 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 }
 
 // ReadRef reads one remote ref (one GET); a missing one is the zero Ref.
+// A deleted ref reads as the zero id with a tag: swapping from that tag
+// creates it again.
 func ReadRef(ctx context.Context, be Backend, name string) (Ref, error) {
 	b, tag, err := be.Get(ctx, name, maxRefSize)
 	if errors.Is(err, ErrNotExist) {
@@ -124,4 +127,19 @@ func ReadRef(ctx context.Context, be Backend, name string) (Ref, error) {
 		return Ref{}, err
 	}
 	return Ref{Name: name, ID: id, Tag: tag}, nil
+}
+
+// DeleteRef deletes a remote ref by compare-and-swap from old (as read):
+// it writes the zero id, which readers take for no ref (S3 has no
+// conditional delete), and logs the move for subscribers. A ref that
+// moved since old is ErrPrecondition.
+func DeleteRef(ctx context.Context, be Backend, old Ref) error {
+	if old.ID.IsZero() {
+		return fmt.Errorf("%s: %s: %w", be, old.Name, ErrNotExist)
+	}
+	if _, err := be.Swap(ctx, old.Name, old.Tag, encodeRef(dag.ID{})); err != nil {
+		return err
+	}
+	_, _ = putEvent(ctx, be, Event{Ref: old.Name, Old: old.ID, Time: time.Now().UTC()})
+	return nil
 }

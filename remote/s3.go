@@ -317,7 +317,7 @@ func (b *s3Backend) listAfter(ctx context.Context, prefix, after string) ([]Obje
 		if !ok || key == "" || key <= after || strings.HasSuffix(key, "/") { // folder markers
 			continue
 		}
-		out = append(out, ObjectInfo{Key: key, Size: o.Size, Tag: trimTag(o.ETag)})
+		out = append(out, ObjectInfo{Key: key, Size: o.Size, Tag: trimTag(o.ETag), Modified: o.LastModified})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote %s: list %s: %w", b, prefix, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/gc"
 	"github.com/dxdata/dx/remote/replicate"
 	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
@@ -46,6 +47,8 @@ func TestExitCode(t *testing.T) {
 		{"subscriber's command failed", wrap(subscribe.ErrCommandFailed), exitError},
 		{"locked", wrap(store.ErrLocked), exitLocked},
 		{"remote followed by another subscriber", wrap(subscribe.ErrBusy), exitLocked},
+		{"another remote collector", wrap(gc.ErrBusy), exitLocked},
+		{"a push past the remote's grace", wrap(remote.ErrGCWindow), exitLocked},
 		{"invalid table", wrap(&check.Violation{Path: "t.csv", Line: 3, Msg: "duplicate key"}), exitInvalidData},
 		{"SIGINT", interruption{syscall.SIGINT}, 130},
 		{"SIGTERM", interruption{syscall.SIGTERM}, 143},

@@ -2,29 +2,47 @@ package main
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/remote/gc"
 )
 
 // gcOptions are the flags of dx gc.
 type gcOptions struct {
 	prune  bool // delete; without it, only report
 	asJSON bool
+	remote string // collect this remote's garbage instead of the store's
+	rg     gc.Options
 }
 
 func (a *app) gcCmd() *cobra.Command {
 	var o gcOptions
 	c := &cobra.Command{
-		Use:   "gc [--prune]",
+		Use:   "gc [--prune] [--remote NAME [--grace D]]",
 		Short: "Remove data no ref can reach (reports only, unless --prune)",
-		Args:  args(cobra.NoArgs),
+		Long: "Removes what no ref can reach from the local store, or with --remote from a\n" +
+			"remote, while others push to it: a remote's unreachable packs are condemned by\n" +
+			"one run and removed by a later one, at least --grace after (by the server's\n" +
+			"clock), if still unreachable. Without --prune it only reports.",
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("remote") {
+				return a.runRemoteGC(cmd.Context(), o)
+			}
+			if cmd.Flags().Changed("grace") || cmd.Flags().Changed("events-retention") {
+				return usageError{errors.New("--grace and --events-retention go with --remote")}
+			}
 			return a.runGC(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.prune, "prune", false, "actually delete unreachable data")
+	c.Flags().StringVar(&o.remote, "remote", "", "collect a remote's garbage")
+	c.Flags().DurationVar(&o.rg.Grace, "grace", 0, "how long condemned packs stay, and pushes may take (default: the remote's, else 24h)")
+	c.Flags().DurationVar(&o.rg.EventRetention, "events-retention", 0, "remove events older than this (default 168h)")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the report as JSON")
 	return c
 }
@@ -48,6 +66,36 @@ func (a *app) runGC(ctx context.Context, o gcOptions) error {
 		if !o.prune && (rep.Unreachable > 0 || rep.OrphansRemoved > 0) {
 			a.printf("run 'dx gc --prune' to remove them\n")
 		}
+		return nil
+	})
+}
+
+// runRemoteGC reports, or with o.prune collects, a remote's garbage.
+func (a *app) runRemoteGC(ctx context.Context, o gcOptions) error {
+	if o.rg.Grace < 0 || o.rg.EventRetention < 0 {
+		return usageError{errors.New("--grace and --events-retention must not be negative")}
+	}
+	return a.withRepo(ctx, func(r *repo.Repo) error {
+		o.rg.Prune = o.prune
+		rep, err := r.RemoteGC(ctx, o.remote, o.rg)
+		if err != nil {
+			return err
+		}
+		if o.asJSON {
+			return a.printJSON(rep)
+		}
+		a.printf("%d refs; %d packs, %s: live %s, young %s (pushes on their way), unreachable %s in %d packs (%d without an index)\n",
+			rep.Refs, rep.Total.Packs, humanBytes(rep.Total.Bytes), humanBytes(rep.Live.Bytes), humanBytes(rep.Young.Bytes),
+			humanBytes(rep.Unreachable.Bytes), rep.Unreachable.Packs, rep.Orphans.Packs)
+		if rep.Waiting.Packs > 0 {
+			a.printf("%d condemned packs (%s) wait until %s\n", rep.Waiting.Packs, humanBytes(rep.Waiting.Bytes), rep.RemovableAt.Local().Format(time.RFC3339))
+		}
+		if !o.prune {
+			a.printf("old events: %d (%s); run 'dx gc --remote %s --prune' to collect\n", rep.OldEvents.Packs, humanBytes(rep.OldEvents.Bytes), o.remote)
+			return nil
+		}
+		a.printf("removed %d packs (%s), condemned %d (%s, removed by a run after %s), removed %d old events\n",
+			rep.Removed.Packs, humanBytes(rep.Removed.Bytes), rep.Condemned.Packs, humanBytes(rep.Condemned.Bytes), rep.Grace, rep.OldEvents.Packs)
 		return nil
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/remote/gc"
 	"github.com/dxdata/dx/remote/replicate"
 	"github.com/dxdata/dx/remote/subscribe"
 	"github.com/dxdata/dx/store"
@@ -138,7 +139,7 @@ func exitCode(err error) int {
 	case errors.Is(err, remote.ErrNonFastForward), errors.Is(err, remote.ErrPrecondition), errors.Is(err, store.ErrRefChanged),
 		errors.Is(err, modelstage.ErrMoved), errors.Is(err, subscribe.ErrRewritten), errors.Is(err, replicate.ErrDiverged):
 		return exitNotFastForward
-	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy):
+	case errors.Is(err, store.ErrLocked), errors.Is(err, subscribe.ErrBusy), errors.Is(err, gc.ErrBusy), errors.Is(err, remote.ErrGCWindow):
 		return exitLocked
 	case errors.Is(err, check.ErrInvalid):
 		return exitInvalidData

@@ -14,8 +14,9 @@ import (
 func (a *app) pushCmd() *cobra.Command {
 	var o repo.PushOptions
 	var asJSON bool
+	var del string
 	c := &cobra.Command{
-		Use:   "push [REMOTE] [BRANCH|TAG…] [--all] [--force]",
+		Use:   "push [REMOTE] [BRANCH|TAG…] [--all] [--force] | push REMOTE --delete BRANCH",
 		Short: "Send branches to a remote (only the data it lacks)",
 		Long: "Uploads the objects the remote lacks, packed, then moves each remote branch by\n" +
 			"compare-and-swap. A branch that moved on the remote meanwhile is rejected\n" +
@@ -28,6 +29,12 @@ func (a *app) pushCmd() *cobra.Command {
 			if o.All && len(o.Refs) > 0 {
 				return usageError{errors.New("--all and branch names exclude each other")}
 			}
+			if del != "" {
+				if o.All || len(o.Refs) > 0 {
+					return usageError{errors.New("--delete takes one branch and nothing else to push")}
+				}
+				return a.runPushDelete(cmd.Context(), o.Remote, del, asJSON)
+			}
 			return a.runPush(cmd.Context(), o, asJSON)
 		},
 	}
@@ -35,8 +42,24 @@ func (a *app) pushCmd() *cobra.Command {
 	c.Flags().BoolVarP(&o.Force, "force", "f", false, "allow updates that drop remote commits")
 	c.Flags().IntVarP(&o.Jobs, "jobs", "j", 0, "parallel pack uploads (default 4)")
 	c.Flags().BoolVar(&o.NoVerify, "no-verify", false, "send commits made with --no-verify without checking their tables and data contract")
+	c.Flags().StringVar(&del, "delete", "", "delete BRANCH on the remote (compare-and-swap); its data goes with dx gc --remote")
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
+}
+
+// runPushDelete deletes a remote branch.
+func (a *app) runPushDelete(ctx context.Context, remoteName, branch string, asJSON bool) error {
+	return a.withRepo(ctx, func(r *repo.Repo) error {
+		rc, err := r.DeleteRemoteBranch(ctx, remoteName, branch)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return a.printJSON(refJSON{Name: rc.Name, Old: rc.Old.String(), Status: "deleted"})
+		}
+		a.printf("deleted     %s (was %s)\n", repo.ShortRef(rc.Name), rc.Old.Short())
+		return nil
+	})
 }
 
 // runPush pushes and prints what became of each ref, also when some were

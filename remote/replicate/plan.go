@@ -112,7 +112,7 @@ func (p *planner) plan(ctx context.Context, roots []dag.ID) ([]*packPlan, error)
 // need makes sure the destination will hold object id, named by an
 // object of pack from (nil for a root).
 func (p *planner) need(id dag.ID, from *packPlan) error {
-	if p.dstIx.Has(id) || from != nil && from.ids[id] {
+	if p.dstIx.Reusable(id) || from != nil && from.ids[id] {
 		return nil
 	}
 	loc, ok := p.srcIx.Lookup(id)
@@ -147,7 +147,9 @@ func (p *planner) add(id dag.ID) (*packPlan, error) {
 	case got != size:
 		return nil, fmt.Errorf("%s: %s is %d bytes, its index says %d (a damaged remote): %w", p.src, remote.PackKey(id), got, size, remote.ErrIntegrity)
 	}
-	pp.onDst = p.dstSizes[id] == size
+	// A pack the destination's collector condemned is copied again: its
+	// new copy is younger than the condemnation, which spares it.
+	pp.onDst = p.dstSizes[id] == size && !p.dstIx.Condemned(id)
 	for _, e := range entries {
 		if e.Kind.IsMeta() {
 			pp.meta = true
@@ -183,7 +185,7 @@ func (p *planner) read(ctx context.Context, pp *packPlan) (err error) {
 		return fmt.Errorf("%s: %s: %v: %w", p.src, remote.IndexKey(pp.id), err, remote.ErrIntegrity)
 	}
 	c.OnObject = func(e pack.Entry, raw []byte) error {
-		if !e.Kind.IsMeta() || p.dstIx.Has(e.ID) {
+		if !e.Kind.IsMeta() || p.dstIx.Reusable(e.ID) {
 			return nil // the destination holds all it names
 		}
 		links, err := dag.Links(e.Kind, raw, true)

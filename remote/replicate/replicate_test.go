@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,23 +12,12 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/storetest"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/store"
 )
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "store")
-	if err := store.Init(dir); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(t *testing.T) *store.Store { return storetest.Open(t) }
 
 func openDir(t *testing.T) remote.Backend {
 	t.Helper()
@@ -44,54 +32,15 @@ func openDir(t *testing.T) remote.Backend {
 // on top of parent.
 func commit(t *testing.T, st *store.Store, seed uint64, n int, parent dag.ID) dag.ID {
 	t.Helper()
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(seed, 2))
-	fb := dag.NewFileBuilder(ctx, st)
-	buf := make([]byte, 64<<10)
-	for range n {
-		for j := range buf {
-			buf[j] = byte(r.Uint32())
-		}
-		id, err := st.Put(ctx, dag.KindChunk, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fb.Add(dag.ChunkRef{ID: id, Len: uint32(len(buf))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	file, size, err := fb.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb := dag.NewTreeBuilder(ctx, st)
-	if err := tb.Add(dag.TreeEntry{Name: "data.bin", Mode: dag.ModeFile, ID: file, Size: size}); err != nil {
-		t.Fatal(err)
-	}
-	tree, _, err := tb.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &dag.Commit{Tree: tree, Generation: 1, Author: "t", Time: time.Unix(int64(seed), 0), Message: "m"}
+	c := dag.Commit{Tree: storetest.RandomTree(t, st, seed, n), Time: time.Unix(int64(seed), 0)}
 	if !parent.IsZero() {
-		pc, err := dag.LoadCommit(ctx, st, parent)
+		pc, err := dag.LoadCommit(context.Background(), st, parent)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.Parents, c.Generation = []dag.ID{parent}, pc.Generation+1
 	}
-	b, err := c.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := st.Put(ctx, dag.KindCommit, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return storetest.Commit(t, st, c)
 }
 
 // push sends commit id as ref to be, in packs of 1 MiB so that there are

@@ -1,0 +1,251 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dxdata/dx/internal/s3test"
+)
+
+// gcReport is the part of `dx gc --remote --json` the tests read.
+type gcReport struct {
+	Refs        int `json:"refs"`
+	Unreachable struct {
+		Packs int   `json:"packs"`
+		Bytes int64 `json:"bytes"`
+	} `json:"unreachable"`
+	Removed struct {
+		Packs int   `json:"packs"`
+		Bytes int64 `json:"bytes"`
+	} `json:"removed"`
+	Condemned struct {
+		Packs int `json:"packs"`
+	} `json:"condemned"`
+	Waiting struct {
+		Packs int `json:"packs"`
+	} `json:"waiting"`
+}
+
+func gcReportOf(t *testing.T, out string) gcReport {
+	t.Helper()
+	var rep gcReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("dx gc --remote --json: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// TestPushDeleteAndRemoteGC: a branch deleted on the remote (by
+// compare-and-swap) leaves its packs, which one collector run condemns
+// and a run a grace period later removes; main still clones whole.
+func TestPushDeleteAndRemoteGC(t *testing.T) {
+	bothRemotes(t, func(t *testing.T, rs remoteSetup) {
+		const grace = "1s"
+		r := rs.repo(t)
+		r.ok("gc", "--remote", "origin", "--prune", "--grace", grace) // sets the grace on the empty remote
+		writeBytes(t, r.path("main.bin"), randomBytes(1, 2<<20))
+		r.ok("commit", "-m", "main")
+		r.ok("push")
+		r.ok("branch", "feature")
+		r.ok("checkout", "feature")
+		writeBytes(t, r.path("feature.bin"), randomBytes(2, 3<<20))
+		r.ok("commit", "-m", "feature")
+		r.ok("push", "origin", "feature")
+		r.ok("checkout", "main")
+		if out := r.ok("push", "origin", "--delete", "feature"); !strings.Contains(out, "deleted") {
+			t.Fatalf("push --delete said %q", out)
+		}
+		r.fails("has no feature", "push", "origin", "--delete", "feature")
+		r.fails("--grace and --events-retention go with --remote", "gc", "--grace", "1s")
+		time.Sleep(time.Second)
+		rep := gcReportOf(t, r.ok("gc", "--remote", "origin", "--json"))
+		if rep.Refs != 1 || rep.Unreachable.Packs == 0 || rep.Unreachable.Bytes < 3<<20 || rep.Removed.Packs != 0 {
+			t.Fatalf("report: %+v", rep)
+		}
+		if rep := gcReportOf(t, r.ok("gc", "--remote", "origin", "--prune", "--json")); rep.Condemned.Packs == 0 || rep.Removed.Packs != 0 {
+			t.Fatalf("first prune: %+v", rep)
+		}
+		if out := r.ok("gc", "--remote", "origin", "--prune"); !strings.Contains(out, "wait until") {
+			t.Fatalf("a prune within the grace said %q", out)
+		}
+		time.Sleep(time.Second)
+		after := gcReportOf(t, r.ok("gc", "--remote", "origin", "--prune", "--json"))
+		if after.Removed.Bytes < 3<<20 || after.Removed.Bytes != rep.Unreachable.Bytes {
+			t.Fatalf("removed %+v, want the %d unreachable bytes", after.Removed, rep.Unreachable.Bytes)
+		}
+		c := rs.clone(t)
+		c.ok("fsck", "--full")
+		if got, want := manifest(t, c.dir), manifest(t, r.dir); len(diffManifests(got, want)) > 0 {
+			t.Fatalf("the clone differs: %v", diffManifests(got, want))
+		}
+	})
+}
+
+// TestRemoteGCWithPushers: pushers (separate processes) push, delete and
+// push again branches sharing most of their chunks, while the collector
+// runs in a loop with a short grace. Afterwards every branch holds what
+// its last acknowledged push sent, and a clone of the remote passes a
+// full fsck; the collector removed packs along the way.
+func TestRemoteGCWithPushers(t *testing.T) {
+	rs := s3Remote(t, s3test.Start(t))
+	// DX_GC_LONG (make fuzz) runs until the collector has run 200 times.
+	const pushers, grace = 4, "2s"
+	rounds, cycles := 8, int64(0)
+	if os.Getenv("DX_GC_LONG") == "1" {
+		rounds, cycles = 1<<30, 200
+	}
+	var ran atomic.Int64
+	admin := rs.repo(t)
+	admin.ok("gc", "--remote", "origin", "--prune", "--grace", grace)
+	shared := randomBytes(10, 3<<20) // the same chunks in every branch
+	var mu sync.Mutex
+	last := map[string]string{} // branch → its commit, "" once deleted
+	var wg sync.WaitGroup
+	errs := make(chan error, pushers)
+	for p := range pushers {
+		repo := rs.repo(t)
+		repo.write("who.txt", fmt.Sprintf("pusher %d\n", p))
+		repo.ok("commit", "-q", "-m", "start")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(p), 99))
+			made := map[string]bool{}
+			for i := range rounds {
+				if cycles > 0 && ran.Load() >= cycles {
+					return
+				}
+				branch := fmt.Sprintf("p%d-b%d", p, rng.IntN(2))
+				mu.Lock()
+				live := last[branch] != ""
+				mu.Unlock()
+				if live && rng.IntN(3) == 0 {
+					res := runDxEnv(t, repo.dir, nil, repo.env, "push", "origin", "--delete", branch)
+					if res.code != 0 {
+						errs <- fmt.Errorf("push --delete %s: %s", branch, res.stderr)
+						return
+					}
+					mu.Lock()
+					last[branch] = ""
+					mu.Unlock()
+					// Its history goes too: the next push of the name
+					// starts again from main.
+					for _, args := range [][]string{{"checkout", "-q", "main"}, {"branch", "-D", branch}} {
+						if res := runDxEnv(t, repo.dir, nil, repo.env, args...); res.code != 0 {
+							errs <- fmt.Errorf("%v: %s", args, res.stderr)
+							return
+						}
+					}
+					made[branch] = false
+					continue
+				}
+				if !made[branch] {
+					if res := runDxEnv(t, repo.dir, nil, repo.env, "branch", branch); res.code != 0 {
+						errs <- fmt.Errorf("branch: %s", res.stderr)
+						return
+					}
+					made[branch] = true
+				}
+				if res := runDxEnv(t, repo.dir, nil, repo.env, "checkout", "-q", branch); res.code != 0 {
+					errs <- fmt.Errorf("checkout: %s", res.stderr)
+					return
+				}
+				writeBytes(t, filepath.Join(repo.dir, "shared.bin"), shared)
+				writeBytes(t, filepath.Join(repo.dir, "own.bin"), randomBytes(uint64(1000*p+i), 300<<10))
+				if res := runDxEnv(t, repo.dir, nil, repo.env, "commit", "-q", "-m", fmt.Sprintf("%d/%d", p, i)); res.code != 0 {
+					errs <- fmt.Errorf("commit: %s", res.stderr)
+					return
+				}
+				id := commitID(t, runDxEnv(t, repo.dir, nil, repo.env, "show", "--json", "HEAD").stdout)
+				res := runDxEnv(t, repo.dir, nil, repo.env, "push", "-q", "--force", "origin", branch)
+				if res.code != 0 {
+					errs <- fmt.Errorf("push %s: %s", branch, res.stderr)
+					return
+				}
+				mu.Lock()
+				last[branch] = id
+				mu.Unlock()
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	gcDone := make(chan gcReport)
+	go func() {
+		var total gcReport
+		for {
+			select {
+			case <-stop:
+				gcDone <- total
+				return
+			default:
+			}
+			res := runDxEnv(t, admin.dir, nil, admin.env, "gc", "--remote", "origin", "--prune", "--json")
+			if res.code == 0 {
+				var rep gcReport
+				if json.Unmarshal([]byte(res.stdout), &rep) == nil {
+					total.Removed.Packs += rep.Removed.Packs
+					total.Refs++
+				}
+			}
+			ran.Add(1)
+			time.Sleep(300 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		close(stop)
+		<-gcDone
+		t.Fatal(err)
+	}
+	// Let what the last deletions left be condemned and removed too.
+	time.Sleep(2500 * time.Millisecond)
+	close(stop)
+	total := <-gcDone
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(2100 * time.Millisecond)
+		}
+		total.Removed.Packs += gcReportOf(t, admin.ok("gc", "--remote", "origin", "--prune", "--json")).Removed.Packs
+		total.Refs++
+	}
+	t.Logf("%d collector runs removed %d packs", total.Refs, total.Removed.Packs)
+	c := rs.clone(t)
+	c.ok("fsck", "--full")
+	refs := c.ok("branch", "-r")
+	for branch, id := range last {
+		has := strings.Contains(refs, "origin/"+branch)
+		if id == "" {
+			if has {
+				t.Errorf("%s was deleted but is on the remote", branch)
+			}
+			continue
+		}
+		if got := commitID(t, c.ok("show", "--json", "origin/"+branch)); got != id {
+			t.Errorf("%s is %s on the remote, its last push sent %s", branch, got, id)
+		}
+		c.ok("cat", id+":own.bin")
+	}
+	if total.Removed.Packs == 0 {
+		t.Fatal("the collector removed nothing while branches were deleted")
+	}
+}
+
+// commitID is the id in `dx show --json`'s output.
+func commitID(t *testing.T, out string) string {
+	var c struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ID == "" {
+		t.Errorf("dx show --json: %v: %q", err, out)
+	}
+	return c.ID
+}

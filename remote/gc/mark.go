@@ -1,0 +1,148 @@
+package gc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/remote"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// graph is what the remote's metadata names: each metadata object's
+// links, and the packs that hold each object.
+type graph struct {
+	links map[dag.ID][]dag.ID
+	packs map[dag.ID][]dag.ID // object → the packs holding it
+	// entries are each pack's objects.
+	entries map[dag.ID][]pack.Entry
+}
+
+// loadGraph reads the metadata of every indexed pack, one ranged GET per
+// pack that holds any (from its first metadata object to its last), and
+// checks each object against its id.
+func loadGraph(ctx context.Context, be remote.Backend, ix *remote.Index, parallel int) (*graph, error) {
+	g := &graph{links: map[dag.ID][]dag.ID{}, packs: map[dag.ID][]dag.ID{}, entries: map[dag.ID][]pack.Entry{}}
+	var mu sync.Mutex
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(parallel)
+	for _, p := range ix.Packs() {
+		es := ix.PackEntries(p)
+		g.entries[p] = es
+		for _, e := range es {
+			g.packs[e.ID] = append(g.packs[e.ID], p)
+		}
+		var first, end uint64
+		meta := 0
+		for _, e := range es {
+			if !e.Kind.IsMeta() {
+				continue
+			}
+			if meta == 0 || e.Offset < first {
+				first = e.Offset
+			}
+			end = max(end, e.Offset+uint64(e.Stored))
+			meta++
+		}
+		if meta == 0 {
+			continue
+		}
+		eg.Go(func() error {
+			links, err := readMeta(ectx, be, p, es, first, end)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for id, l := range links {
+				g.links[id] = l
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// readMeta reads a pack's metadata objects and returns what each names.
+func readMeta(ctx context.Context, be remote.Backend, p dag.ID, es []pack.Entry, first, end uint64) (map[dag.ID][]dag.ID, error) {
+	rc, err := be.GetRange(ctx, remote.PackKey(p), int64(first), int64(end-first))
+	if err != nil {
+		return nil, err
+	}
+	buf, err := io.ReadAll(io.LimitReader(rc, int64(end-first)+1))
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", be, remote.PackKey(p), err)
+	}
+	if uint64(len(buf)) != end-first {
+		return nil, fmt.Errorf("%s: %s is shorter than its index says: %w", be, remote.PackKey(p), remote.ErrIntegrity)
+	}
+	out := map[dag.ID][]dag.ID{}
+	var scratch []byte
+	for _, e := range es {
+		if !e.Kind.IsMeta() {
+			continue
+		}
+		stored := buf[e.Offset-first : e.Offset-first+uint64(e.Stored)]
+		raw, err := pack.Decompress(scratch[:0], stored, e.Codec, int(e.Raw))
+		if err == nil && dag.Hash(e.Kind, raw) != e.ID {
+			err = fmt.Errorf("content does not match its id")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: object %s in %s: %v: %w", be, e.ID.Short(), remote.PackKey(p), err, remote.ErrIntegrity)
+		}
+		ls, err := dag.Links(e.Kind, raw, true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: object %s in %s: %v: %w", be, e.ID.Short(), remote.PackKey(p), err, remote.ErrIntegrity)
+		}
+		ids := make([]dag.ID, len(ls))
+		for i, l := range ls {
+			ids[i] = l.ID
+		}
+		out[e.ID] = ids
+		scratch = raw[:0]
+	}
+	return out, nil
+}
+
+// mark returns the kept packs: those holding an object the roots reach,
+// the packs in young, and, to a fixed point, those holding an object a
+// kept pack's objects name.
+func (g *graph) mark(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
+	kept := map[dag.ID]bool{}
+	live := map[dag.ID]bool{}
+	var queue []dag.ID
+	keep := func(p dag.ID) {
+		if kept[p] {
+			return
+		}
+		kept[p] = true
+		for _, e := range g.entries[p] {
+			queue = append(queue, e.ID)
+		}
+	}
+	for p := range young {
+		keep(p)
+	}
+	queue = append(queue, roots...)
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if live[id] {
+			continue
+		}
+		live[id] = true
+		for _, p := range g.packs[id] {
+			keep(p)
+		}
+		queue = append(queue, g.links[id]...)
+	}
+	return kept
+}
