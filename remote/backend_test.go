@@ -488,21 +488,30 @@ func TestFileBackend(t *testing.T) {
 		defer func(d time.Duration) { fb.lockWait = d }(fb.lockWait)
 		fb.lockWait = 200 * time.Millisecond
 		lock := filepath.Join(root, "refs", "heads", "main.lock")
-		if err := os.WriteFile(lock, nil, 0o666); err != nil {
+		// A writer killed while it held the lock left its file: the
+		// next one takes it.
+		if err := os.WriteFile(lock, []byte("dx pid 1 on gone\n"), 0o666); err != nil {
 			t.Fatal(err)
 		}
 		_, tag, _ := be.Get(ctx, "refs/heads/main", 1<<20)
-		_, err := be.Swap(ctx, "refs/heads/main", tag, []byte("y\n"))
-		if err == nil || !strings.Contains(err.Error(), lock) || !strings.Contains(err.Error(), "remove") {
-			t.Errorf("Swap with a stale lock: %v", err)
-		}
-		t.Log(err)
-		os.Remove(lock)
-		if _, err := be.Swap(ctx, "refs/heads/main", tag, []byte("y\n")); err != nil {
-			t.Errorf("Swap after the lock went: %v", err)
+		tag, err := be.Swap(ctx, "refs/heads/main", tag, []byte("y\n"))
+		if err != nil {
+			t.Fatalf("Swap with a stale lock file: %v", err)
 		}
 		if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("Swap left its lock file: %v", err)
+		}
+		// A live holder makes it wait, then fail naming the lock.
+		f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := holdLock(f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := be.Swap(ctx, "refs/heads/main", tag, []byte("z\n")); err == nil || !strings.Contains(err.Error(), lock) {
+			t.Errorf("Swap while another holds the lock: %v", err)
 		}
 	})
 

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -248,4 +250,66 @@ func commitID(t *testing.T, out string) string {
 		t.Errorf("dx show --json: %v: %q", err, out)
 	}
 	return c.ID
+}
+
+// TestRemoteGCKilled: a collector killed (SIGKILL) at random moments
+// while it removes condemned packs leaves no index naming a missing pack
+// and every ref whole; later runs finish the job.
+func TestRemoteGCKilled(t *testing.T) {
+	bothRemotes(t, func(t *testing.T, rs remoteSetup) {
+		r := rs.repo(t)
+		r.ok("gc", "--remote", "origin", "--prune", "--grace", "1s")
+		writeBytes(t, r.path("main.bin"), randomBytes(1, 2<<20))
+		r.ok("commit", "-m", "main")
+		r.ok("push")
+		kept := objectSizes(t, rs, "packs/")
+		for i := range 6 {
+			b := fmt.Sprintf("b%d", i)
+			r.ok("branch", b)
+			r.ok("checkout", b)
+			writeBytes(t, r.path("b.bin"), randomBytes(uint64(100+i), 1<<20))
+			r.ok("commit", "-m", b)
+			r.ok("push", "origin", b)
+			r.ok("checkout", "main")
+			r.ok("branch", "-D", b)
+			r.ok("push", "origin", "--delete", b)
+		}
+		time.Sleep(time.Second)
+		r.ok("gc", "--remote", "origin", "--prune") // condemns
+		time.Sleep(time.Second)
+		rng := rand.New(rand.NewPCG(5, 5))
+		consistent := func(when string) {
+			t.Helper()
+			packs := objectSizes(t, rs, "packs/")
+			for k := range objectSizes(t, rs, "index/") {
+				p := "packs/" + strings.TrimSuffix(strings.TrimPrefix(k, "index/"), ".idx") + ".pack"
+				if _, ok := packs[p]; !ok {
+					t.Fatalf("%s: %s names a pack that is gone", when, k)
+				}
+			}
+			rs.clone(t).ok("fsck", "--full")
+		}
+		for i := range 8 {
+			cmd := exec.Command(dxBin, "gc", "--remote", "origin", "--prune")
+			cmd.Dir, cmd.Env = r.dir, append(os.Environ(), r.env...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(rng.IntN(120)) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			consistent(fmt.Sprintf("kill %d", i))
+		}
+		// Finish: what a kill left without an index is condemned, then
+		// removed a grace later.
+		for range 3 {
+			r.ok("gc", "--remote", "origin", "--prune")
+			time.Sleep(1100 * time.Millisecond)
+		}
+		r.ok("gc", "--remote", "origin", "--prune")
+		consistent("after")
+		if got := objectSizes(t, rs, "packs/"); len(got) != len(kept) {
+			t.Fatalf("%d packs left, want main's %d", len(got), len(kept))
+		}
+	})
 }

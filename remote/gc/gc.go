@@ -34,6 +34,9 @@ type Options struct {
 	// temporary directory.
 	IndexCache string
 	Parallel   int
+	// Now is this machine's clock, which only a report (no Prune) reads:
+	// a prune measures every age by the server's. Default time.Now.
+	Now func() time.Time
 }
 
 // Bytes is a number of packs and their size.
@@ -96,6 +99,9 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	if o.EventRetention <= 0 {
 		o.EventRetention = DefaultEventRetention
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	state, stateTag, err := remote.ReadGCState(ctx, be)
 	if err != nil {
 		return nil, err
@@ -106,7 +112,7 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	}
 	rep := &Report{Grace: grace, Pruned: o.Prune}
 	// 1. The server's time now, and when the state was written.
-	now, gcObjs, err := serverNow(ctx, be, o.Prune)
+	now, gcObjs, err := serverNow(ctx, be, o.Prune, o.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -278,9 +284,9 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 // serverNow is the server's time: the modification time of an object
 // written now (with write; else this machine's clock), and the listing
 // of gc/.
-func serverNow(ctx context.Context, be remote.Backend, write bool) (time.Time, listing, error) {
+func serverNow(ctx context.Context, be remote.Backend, write bool, local func() time.Time) (time.Time, listing, error) {
 	if write {
-		b := []byte(time.Now().UTC().Format(time.RFC3339Nano) + "\n")
+		b := []byte(local().UTC().Format(time.RFC3339Nano) + "\n")
 		if err := be.Put(ctx, clockKey, bytes.NewReader(b), int64(len(b))); err != nil {
 			return time.Time{}, nil, err
 		}
@@ -290,7 +296,7 @@ func serverNow(ctx context.Context, be remote.Backend, write bool) (time.Time, l
 		return time.Time{}, nil, err
 	}
 	if !write {
-		return time.Now(), objs, nil
+		return local(), objs, nil
 	}
 	ci, ok := objs[clockKey]
 	if !ok || ci.Modified.IsZero() {

@@ -308,3 +308,37 @@ func TestMarkKeepsWhatKeptPacksName(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectorClockSkew: a collector whose clock is an hour off, ahead
+// or behind, condemns and removes exactly when one with a true clock
+// does: a prune measures ages by the server's clock.
+func TestCollectorClockSkew(t *testing.T) {
+	for _, skew := range []time.Duration{time.Hour, -time.Hour} {
+		f := newFixture(t)
+		run := func() *Report {
+			t.Helper()
+			rep, err := Run(context.Background(), f.be, Options{Prune: true, Grace: grace, Now: func() time.Time { return time.Now().Add(skew) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		f.mustPush(nil, "a", commit(t, f.st, randomTree(t, f.st, 8, 2), "a"))
+		f.mustPush(nil, "b", commit(t, f.st, randomTree(t, f.st, 9, 2), "b"))
+		f.delete("b")
+		if rep := run(); rep.Condemned.Packs != 0 || rep.Young.Packs != 2 {
+			t.Fatalf("skew %v: packs younger than the grace: %+v", skew, rep)
+		}
+		time.Sleep(grace)
+		if rep := run(); rep.Condemned.Packs != 2 {
+			t.Fatalf("skew %v: %+v", skew, rep)
+		}
+		if rep := run(); rep.Removed.Packs != 0 || rep.Waiting.Packs != 2 {
+			t.Fatalf("skew %v: removed within the grace: %+v", skew, rep)
+		}
+		time.Sleep(grace)
+		if rep := run(); rep.Removed.Packs != 2 {
+			t.Fatalf("skew %v: %+v", skew, rep)
+		}
+	}
+}
