@@ -84,8 +84,8 @@ func (a *app) runRemoteGC(ctx context.Context, o gcOptions) error {
 		if o.asJSON {
 			return a.printJSON(rep)
 		}
-		a.printf("%d refs; %d packs, %s: live %s, young %s (pushes on their way), unreachable %s in %d packs (%d without an index)\n",
-			rep.Refs, rep.Total.Packs, humanBytes(rep.Total.Bytes), humanBytes(rep.Live.Bytes), humanBytes(rep.Young.Bytes),
+		a.printf("%d refs; %d packs, %s: live %s (of which %s unreachable objects), young %s (pushes on their way), unreachable %s in %d packs (%d without an index)\n",
+			rep.Refs, rep.Total.Packs, humanBytes(rep.Total.Bytes), humanBytes(rep.Live.Bytes), humanBytes(rep.DeadInLive), humanBytes(rep.Young.Bytes),
 			humanBytes(rep.Unreachable.Bytes), rep.Unreachable.Packs, rep.Orphans.Packs)
 		if rep.Waiting.Packs > 0 {
 			a.printf("%d condemned packs (%s) wait until %s\n", rep.Waiting.Packs, humanBytes(rep.Waiting.Bytes), rep.RemovableAt.Local().Format(time.RFC3339))
@@ -94,8 +94,9 @@ func (a *app) runRemoteGC(ctx context.Context, o gcOptions) error {
 			a.printf("old events: %d (%s); run 'dx gc --remote %s --prune' to collect\n", rep.OldEvents.Packs, humanBytes(rep.OldEvents.Bytes), o.remote)
 			return nil
 		}
-		a.printf("removed %d packs (%s), condemned %d (%s, removed by a run after %s), removed %d old events\n",
-			rep.Removed.Packs, humanBytes(rep.Removed.Bytes), rep.Condemned.Packs, humanBytes(rep.Condemned.Bytes), rep.Grace, rep.OldEvents.Packs)
+		a.printf("removed %d packs (%s), condemned %d (%s, removed by a run after %s; %d of them copied without their dead objects into %s), removed %d old events\n",
+			rep.Removed.Packs, humanBytes(rep.Removed.Bytes), rep.Condemned.Packs, humanBytes(rep.Condemned.Bytes), rep.Grace,
+			rep.Repacked.Packs, humanBytes(rep.RepackedInto), rep.OldEvents.Packs)
 		return nil
 	})
 }

@@ -34,6 +34,11 @@ type Options struct {
 	// temporary directory.
 	IndexCache string
 	Parallel   int
+	// RepackBelow: a kept pack whose live share of bytes is below it, and
+	// whose dead bytes reach RepackMinDead, is copied without its dead
+	// objects and condemned. Zero: the defaults; negative: never.
+	RepackBelow   float64
+	RepackMinDead int64
 	// Now is this machine's clock, which only a report (no Prune) reads:
 	// a prune measures every age by the server's. Default time.Now.
 	Now func() time.Time
@@ -68,12 +73,18 @@ type Report struct {
 	// Waiting are the packs an earlier run condemned, until RemovableAt.
 	Waiting     Bytes     `json:"waiting"`
 	RemovableAt time.Time `json:"removable_at,omitzero"`
-	// Removed and Condemned: what this run did (with Prune).
-	Removed   Bytes `json:"removed"`
-	Condemned Bytes `json:"condemned"`
+	// Removed and Condemned: what this run did (with Prune); Repacked
+	// are the packs copied without their dead objects (then condemned),
+	// into RepackedInto bytes.
+	Removed      Bytes `json:"removed"`
+	Condemned    Bytes `json:"condemned"`
+	Repacked     Bytes `json:"repacked"`
+	RepackedInto int64 `json:"repacked_into_bytes"`
 	// OldEvents are events past their retention (removed with Prune).
 	OldEvents Bytes `json:"old_events"`
 	Pruned    bool  `json:"pruned"`
+	// Requests are those the run made to the remote.
+	Requests remote.Requests `json:"requests"`
 }
 
 // listing is one prefix's objects by key.
@@ -93,6 +104,15 @@ func list(ctx context.Context, be remote.Backend, prefix string) (listing, error
 
 // Run collects be's garbage (see the package comment).
 func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
+	cbe := remote.NewCounting(be)
+	rep, err := run(ctx, cbe, o)
+	if rep != nil {
+		rep.Requests = cbe.Snapshot()
+	}
+	return rep, err
+}
+
+func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	if o.Parallel <= 0 {
 		o.Parallel = 8
 	}
@@ -101,6 +121,12 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.RepackBelow == 0 {
+		o.RepackBelow = DefaultRepackBelow
+	}
+	if o.RepackMinDead == 0 {
+		o.RepackMinDead = DefaultRepackMinDead
 	}
 	state, stateTag, err := remote.ReadGCState(ctx, be)
 	if err != nil {
@@ -179,8 +205,13 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 			young[id] = true
 		}
 	}
-	kept := g.mark(roots, young)
-	reached := g.mark(roots, nil)
+	kept, _ := g.mark(roots, young, condemned)
+	reached, _ := g.mark(roots, nil, condemned)
+	// What must survive a repack, and the packs to repack.
+	spare := young // a pack condemned but live again may be repacked
+
+	needed := g.reach(roots, young)
+	sparse := g.sparse(kept, spare, needed, o.RepackBelow, o.RepackMinDead)
 	// 3. Sort the packs.
 	var unreachable []dag.ID
 	orphans := map[dag.ID]bool{}
@@ -205,6 +236,10 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 			rep.Young.add(pi.Size)
 		case kept[id]:
 			rep.Live.add(pi.Size)
+			if !spare[id] {
+				_, dead := liveShare(g.entries[id], needed)
+				rep.DeadInLive += dead
+			}
 		default:
 			rep.Unreachable.add(pi.Size)
 			unreachable = append(unreachable, id)
@@ -258,8 +293,19 @@ func Run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 		}
 		rep.Removed.add(pi.Size)
 	}
-	// 5. Condemn what is unreachable now and was not just removed.
+	// 5. Condemn what is unreachable now and was not just removed, and
+	// the packs copied without their dead objects.
 	next := remote.GCState{Grace: grace, PrevGrace: state.Grace}
+	for id := range sparse {
+		_, n, err := repack(ctx, be, id, g.entries[id], needed)
+		if err != nil {
+			return nil, err
+		}
+		next.Condemned = append(next.Condemned, id)
+		rep.Condemned.add(packs[remote.PackKey(id)].Size)
+		rep.Repacked.add(packs[remote.PackKey(id)].Size)
+		rep.RepackedInto += n
+	}
 	if stateTag == "" && len(packs) == 0 {
 		next.PrevGrace = 0 // nobody can have relied on an empty remote
 	}

@@ -126,8 +126,8 @@ func (f *fixture) indexesNameOnlyPacks() {
 
 func TestCollectsDeletedBranch(t *testing.T) {
 	f := newFixture(t)
-	a := commit(t, f.st, randomTree(t, f.st, 1, 8), "a")
-	b := commit(t, f.st, randomTree(t, f.st, 2, 6), "b")
+	a := commit(t, f.st, randomTree(t, f.st, 1, 80), "a")
+	b := commit(t, f.st, randomTree(t, f.st, 2, 60), "b")
 	f.mustPush(nil, "a", a)
 	before := f.keys()
 	f.mustPush(nil, "b", b)
@@ -156,8 +156,13 @@ func TestCollectsDeletedBranch(t *testing.T) {
 		t.Fatalf("prune within the grace: %+v", rep)
 	}
 	time.Sleep(grace)
-	if rep := f.gc(true); rep.Removed.Packs != 2 || rep.Removed.Bytes <= 6*64<<10 {
+	rep = f.gc(true)
+	if rep.Removed.Packs != 2 || rep.Removed.Bytes <= 60*64<<10 {
 		t.Fatalf("prune after the grace: %+v", rep)
+	}
+	// Requests follow the packs and refs, not the 140 chunks.
+	if n, bound := rep.Requests.Total(), int64(3*(rep.Total.Packs+rep.Refs)+20); n > bound {
+		t.Fatalf("%d requests for %d packs and %d refs: %+v", n, rep.Total.Packs, rep.Refs, rep.Requests)
 	}
 	if got := f.keys(); !slices.Equal(got, before) {
 		t.Fatalf("left %q, want %q", got, before)
@@ -213,10 +218,10 @@ func TestFreshWriterSendsCondemnedAgain(t *testing.T) {
 		t.Fatalf("sent %d bytes: condemned chunks were reused", res.BytesSent)
 	}
 	// The same chunks packed again make the same pack, written anew
-	// after its condemnation: it stays, as does b's metadata that c
-	// names.
+	// after its condemnation: it stays; b's metadata, sent again with c's,
+	// goes.
 	time.Sleep(grace)
-	if rep := f.gc(true); rep.Removed.Packs != 0 || rep.Live.Packs != 3 {
+	if rep := f.gc(true); rep.Removed.Packs != 1 || rep.Live.Packs != 2 {
 		t.Fatalf("%+v", rep)
 	}
 	if err := f.clone(c); err != nil {
@@ -301,7 +306,7 @@ func TestMarkKeepsWhatKeptPacksName(t *testing.T) {
 			g.packs[e.ID] = append(g.packs[e.ID], p)
 		}
 	}
-	kept := g.mark([]dag.ID{id(1)}, map[dag.ID]bool{id(105): true})
+	kept, _ := g.mark([]dag.ID{id(1)}, map[dag.ID]bool{id(105): true}, nil)
 	for p, want := range map[byte]bool{100: true, 101: true, 102: true, 103: false, 104: false, 105: true} {
 		if kept[id(p)] != want {
 			t.Errorf("pack %d kept %v, want %v", p, kept[id(p)], want)
@@ -340,5 +345,49 @@ func TestCollectorClockSkew(t *testing.T) {
 		if rep := run(); rep.Removed.Packs != 2 {
 			t.Fatalf("skew %v: %+v", skew, rep)
 		}
+	}
+}
+
+// TestRepackDropsDeadObjects: branches pushed together share packs; when
+// one is deleted, the packs mostly its are copied without its objects
+// (and so is the metadata that named them), the old ones condemned and
+// removed a grace later. Nothing is left in two packs that both go.
+func TestRepackDropsDeadObjects(t *testing.T) {
+	f := newFixture(t)
+	a := commit(t, f.st, randomTree(t, f.st, 20, 2), "a")
+	b := commit(t, f.st, randomTree(t, f.st, 21, 40), "b")
+	if _, err := remote.Push(context.Background(), f.st, f.be, f.index(), []remote.Update{
+		{Name: "refs/heads/a", New: a, Kind: dag.KindCommit}, {Name: "refs/heads/b", New: b, Kind: dag.KindCommit},
+	}, remote.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f.delete("b")
+	time.Sleep(grace)
+	rep := f.gc(true)
+	if rep.Repacked.Packs == 0 || rep.Condemned.Packs != rep.Repacked.Packs || rep.RepackedInto > 256<<10 || rep.DeadInLive < 40*64<<10 {
+		t.Fatalf("first prune: %+v", rep)
+	}
+	if err := f.clone(a); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(grace)
+	repacked := rep.Repacked.Packs
+	if rep = f.gc(true); rep.Removed.Packs != repacked || rep.Removed.Bytes < 40*64<<10 {
+		t.Fatalf("second prune: %+v", rep)
+	}
+	var left int64
+	objs, _ := f.be.List(context.Background(), remote.PacksPrefix)
+	for _, o := range objs {
+		left += o.Size
+	}
+	if left > 256<<10 {
+		t.Fatalf("%d bytes of packs left for a's 128 KiB", left)
+	}
+	if err := f.clone(a); err != nil {
+		t.Fatal(err)
+	}
+	f.indexesNameOnlyPacks()
+	if rep := f.gc(true); rep.Repacked.Packs != 0 || rep.DeadInLive != 0 {
+		t.Fatalf("third prune: %+v", rep)
 	}
 }

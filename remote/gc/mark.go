@@ -112,12 +112,13 @@ func readMeta(ctx context.Context, be remote.Backend, p dag.ID, es []pack.Entry,
 	return out, nil
 }
 
-// mark returns the kept packs: those holding an object the roots reach,
-// the packs in young, and, to a fixed point, those holding an object a
-// kept pack's objects name.
-func (g *graph) mark(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
-	kept := map[dag.ID]bool{}
-	live := map[dag.ID]bool{}
+// mark returns the kept packs and the live objects. Live are the
+// objects the roots reach, every object of a kept pack, and what live
+// objects name; kept are the packs in young and, for each live object,
+// the packs holding it that are not condemned (those that are, only when
+// no other holds it: a repacked pack's objects live on in its copy).
+func (g *graph) mark(roots []dag.ID, young, condemned map[dag.ID]bool) (kept, live map[dag.ID]bool) {
+	kept, live = map[dag.ID]bool{}, map[dag.ID]bool{}
 	var queue []dag.ID
 	keep := func(p dag.ID) {
 		if kept[p] {
@@ -139,10 +140,91 @@ func (g *graph) mark(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
 			continue
 		}
 		live[id] = true
-		for _, p := range g.packs[id] {
-			keep(p)
+		holders := g.packs[id]
+		spared := false
+		for _, p := range holders {
+			if !condemned[p] || young[p] {
+				keep(p)
+				spared = true
+			}
+		}
+		if !spared {
+			for _, p := range holders {
+				keep(p)
+			}
 		}
 		queue = append(queue, g.links[id]...)
 	}
-	return kept
+	return kept, live
+}
+
+// reach returns the objects the roots reach and those of the young
+// packs, with what they name: what must survive a repack.
+func (g *graph) reach(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
+	seen := map[dag.ID]bool{}
+	queue := append([]dag.ID(nil), roots...)
+	for p := range young {
+		for _, e := range g.entries[p] {
+			queue = append(queue, e.ID)
+		}
+	}
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if !seen[id] {
+			seen[id] = true
+			queue = append(queue, g.links[id]...)
+		}
+	}
+	return seen
+}
+
+// sparse picks the kept packs to repack: those whose share of reached
+// bytes is below below, with at least minDead bytes not reached, and
+// then every kept pack holding an unreached object that names an
+// unreached object of a pack picked, so that the packs left unpicked
+// name only what stays.
+func (g *graph) sparse(kept, spare map[dag.ID]bool, reached map[dag.ID]bool, below float64, minDead int64) map[dag.ID]bool {
+	picked := map[dag.ID]bool{}
+	var queue []dag.ID
+	for p := range kept {
+		if spare[p] {
+			continue
+		}
+		lb, dead := liveShare(g.entries[p], reached)
+		if below > 0 && float64(lb) < below*float64(lb+dead) && dead >= minDead {
+			picked[p] = true
+			queue = append(queue, p)
+		}
+	}
+	if len(queue) == 0 {
+		return picked
+	}
+	named := map[dag.ID][]dag.ID{} // object → the unreached objects naming it
+	for id, ls := range g.links {
+		if reached[id] {
+			continue
+		}
+		for _, l := range ls {
+			named[l] = append(named[l], id)
+		}
+	}
+	for len(queue) > 0 {
+		p := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, e := range g.entries[p] {
+			if reached[e.ID] {
+				continue
+			}
+			for _, y := range named[e.ID] {
+				for _, h := range g.packs[y] {
+					if kept[h] && !spare[h] && !picked[h] {
+						picked[h] = true
+						queue = append(queue, h)
+					}
+				}
+			}
+		}
+	}
+	return picked
 }

@@ -76,8 +76,8 @@ type Result struct {
 	PackBytes  int64 `json:"pack_bytes"`
 	IndexBytes int64 `json:"index_bytes"`
 	// Src and Dst count the requests made to each remote.
-	Src Requests `json:"src"`
-	Dst Requests `json:"dst"`
+	Src remote.Requests `json:"src"`
+	Dst remote.Requests `json:"dst"`
 }
 
 // Replicate copies to dst what the chosen refs of src need that dst
@@ -91,13 +91,13 @@ func Replicate(ctx context.Context, src, dst remote.Backend, o Options) (*Result
 		return nil, err
 	}
 	o = o.withDefaults()
-	csrc, cdst := &counting{Backend: src}, &counting{Backend: dst}
+	csrc, cdst := remote.NewCounting(src), remote.NewCounting(dst)
 	res := &Result{}
 	err := replicate(ctx, csrc, cdst, o, res)
 	if err != nil {
 		return nil, err
 	}
-	res.Src, res.Dst = csrc.snapshot(), cdst.snapshot()
+	res.Src, res.Dst = csrc.Snapshot(), cdst.Snapshot()
 	return res, diverged(dst, res.Refs)
 }
 
