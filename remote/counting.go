@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"sync/atomic"
-
 )
 
 // Requests counts the requests made to one remote, by kind.
