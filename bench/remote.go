@@ -465,6 +465,9 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 	}
 	if ds.name == "table" && ok(dx) && dx.PullVerify == "OK" {
 		b.subscribeBench(ctx, srv, rn, src, clone, ds.tablePath)
+		if ctx.Err() == nil {
+			b.rep.Remote.GC = b.remoteGCBench(ctx, srv, rn, src, ds.tablePath)
+		}
 	}
 	b.cleanup(clone)
 	if ok(restic) {

@@ -93,4 +93,5 @@ func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
 		}
 	}
 	rep.subscribeMarkdown(p)
+	remoteGCMarkdown(p, rep.Remote.GC)
 }

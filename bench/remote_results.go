@@ -14,6 +14,8 @@ type RemoteReport struct {
 	Datasets []*RemoteResult `json:"datasets"`
 	// Subscribe is the regions benchmark, run on the table's repositories.
 	Subscribe *SubscribeReport `json:"subscribe,omitempty"`
+	// GC is the shared-remote collection, run on the table's repository.
+	GC *RemoteGCResult `json:"gc,omitempty"`
 }
 
 // RemoteResult is one dataset's remote numbers, one row per tool (dx,

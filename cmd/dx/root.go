@@ -80,7 +80,7 @@ func (a *app) rootCmd() *cobra.Command {
 
 	root.AddCommand(
 		a.initCmd(), a.statusCmd(), a.commitCmd(), a.logCmd(), a.showCmd(), a.checkoutCmd(),
-		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.mergeCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.debugCmd(),
+		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.mergeCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.duCmd(), a.debugCmd(),
 		a.remoteCmd(), a.pushCmd(), a.fetchCmd(), a.pullCmd(), a.cloneCmd(), a.modelCmd(), a.lineageCmd(), a.deltaCmd(),
 		a.subscribeCmd(), a.subscribeExecCmd(), a.replicateCmd(), a.checkCmd(), a.profileCmd(), a.driftCmd(),
 		a.uiCmd(),

@@ -67,7 +67,7 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 		}
 		r.fails("has no feature", "push", "origin", "--delete", "feature")
 		r.fails("--grace and --events-retention go with --remote", "gc", "--grace", "1s")
-		time.Sleep(time.Second)
+		time.Sleep(1100 * time.Millisecond)
 		rep := gcReportOf(t, r.ok("gc", "--remote", "origin", "--json"))
 		if rep.Refs != 1 || rep.Unreachable.Packs == 0 || rep.Unreachable.Bytes < 3<<20 || rep.Removed.Packs != 0 {
 			t.Fatalf("report: %+v", rep)
@@ -78,7 +78,7 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 		if out := r.ok("gc", "--remote", "origin", "--prune"); !strings.Contains(out, "wait until") {
 			t.Fatalf("a prune within the grace said %q", out)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(1100 * time.Millisecond)
 		after := gcReportOf(t, r.ok("gc", "--remote", "origin", "--prune", "--json"))
 		if after.Removed.Bytes < 3<<20 || after.Removed.Bytes != rep.Unreachable.Bytes {
 			t.Fatalf("removed %+v, want the %d unreachable bytes", after.Removed, rep.Unreachable.Bytes)
@@ -274,9 +274,9 @@ func TestRemoteGCKilled(t *testing.T) {
 			r.ok("branch", "-D", b)
 			r.ok("push", "origin", "--delete", b)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(1100 * time.Millisecond)
 		r.ok("gc", "--remote", "origin", "--prune") // condemns
-		time.Sleep(time.Second)
+		time.Sleep(1100 * time.Millisecond)
 		rng := rand.New(rand.NewPCG(5, 5))
 		consistent := func(when string) {
 			t.Helper()
@@ -312,4 +312,51 @@ func TestRemoteGCKilled(t *testing.T) {
 			t.Fatalf("%d packs left, want main's %d", len(got), len(kept))
 		}
 	})
+}
+
+// TestDu: dx du of the store and of a remote: a branch's own file is its
+// exclusive bytes, what it shares with main is shared, and the remote's
+// account of the pushed refs is the store's.
+func TestDu(t *testing.T) {
+	rs := fileRemote(t)
+	r := rs.repo(t)
+	writeBytes(t, r.path("main.bin"), randomBytes(1, 2<<20))
+	r.ok("commit", "-m", "main")
+	r.ok("branch", "feature")
+	r.ok("checkout", "feature")
+	writeBytes(t, r.path("feature.bin"), randomBytes(2, 1<<20))
+	r.ok("commit", "-m", "feature")
+	r.ok("push", "--all")
+	type row struct {
+		Name      string `json:"name"`
+		Bytes     int64  `json:"bytes"`
+		Exclusive int64  `json:"exclusive"`
+		Shared    int64  `json:"shared"`
+	}
+	read := func(args ...string) map[string]row {
+		var rep struct {
+			Refs []row `json:"refs"`
+		}
+		if err := json.Unmarshal([]byte(r.ok(append([]string{"du", "--json"}, args...)...)), &rep); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]row{}
+		for _, x := range rep.Refs {
+			out[x.Name] = x
+		}
+		return out
+	}
+	local := read()
+	f, m := local["refs/heads/feature"], local["refs/heads/main"]
+	if f.Exclusive < 1<<20 || f.Exclusive > 1<<20+64<<10 || m.Exclusive != 0 || m.Shared < 2<<20 || f.Bytes != f.Exclusive+f.Shared {
+		t.Fatalf("local: feature %+v, main %+v", f, m)
+	}
+	remote := read("origin")
+	if remote["refs/heads/feature"] != f || remote["refs/heads/main"] != m {
+		t.Fatalf("remote %+v, local %+v", remote, local)
+	}
+	if !strings.Contains(r.ok("du"), "EXCLUSIVE") {
+		t.Fatal("no table header")
+	}
+	r.fails("--by takes branch or model", "du", "--by", "path")
 }

@@ -13,20 +13,45 @@ import (
 	"github.com/dxdata/dx/store/pack"
 )
 
-// graph is what the remote's metadata names: each metadata object's
-// links, and the packs that hold each object.
-type graph struct {
+// Graph is what a remote's metadata names: each metadata object's links,
+// and the packs that hold each object.
+type Graph struct {
 	links map[dag.ID][]dag.ID
 	packs map[dag.ID][]dag.ID // object → the packs holding it
 	// entries are each pack's objects.
 	entries map[dag.ID][]pack.Entry
 }
 
+// LoadGraph reads a remote's indexes (cached in cache) and the metadata
+// of its packs (see loadGraph).
+func LoadGraph(ctx context.Context, be remote.Backend, cache string) (*Graph, error) {
+	ix, err := remote.LoadIndex(ctx, be, cache)
+	if err != nil {
+		return nil, err
+	}
+	return loadGraph(ctx, be, ix, 8)
+}
+
+// Object returns what id names and its stored size (as the usage
+// accounting reads a graph).
+func (g *Graph) Object(_ context.Context, id dag.ID) ([]dag.ID, int64, bool, error) {
+	ps := g.packs[id]
+	if len(ps) == 0 {
+		return nil, 0, false, nil
+	}
+	for _, e := range g.entries[ps[0]] {
+		if e.ID == id {
+			return g.links[id], int64(e.Stored), true, nil
+		}
+	}
+	return nil, 0, false, nil
+}
+
 // loadGraph reads the metadata of every indexed pack, one ranged GET per
 // pack that holds any (from its first metadata object to its last), and
 // checks each object against its id.
-func loadGraph(ctx context.Context, be remote.Backend, ix *remote.Index, parallel int) (*graph, error) {
-	g := &graph{links: map[dag.ID][]dag.ID{}, packs: map[dag.ID][]dag.ID{}, entries: map[dag.ID][]pack.Entry{}}
+func loadGraph(ctx context.Context, be remote.Backend, ix *remote.Index, parallel int) (*Graph, error) {
+	g := &Graph{links: map[dag.ID][]dag.ID{}, packs: map[dag.ID][]dag.ID{}, entries: map[dag.ID][]pack.Entry{}}
 	var mu sync.Mutex
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(parallel)
@@ -117,7 +142,7 @@ func readMeta(ctx context.Context, be remote.Backend, p dag.ID, es []pack.Entry,
 // objects name; kept are the packs in young and, for each live object,
 // the packs holding it that are not condemned (those that are, only when
 // no other holds it: a repacked pack's objects live on in its copy).
-func (g *graph) mark(roots []dag.ID, young, condemned map[dag.ID]bool) (kept, live map[dag.ID]bool) {
+func (g *Graph) mark(roots []dag.ID, young, condemned map[dag.ID]bool) (kept, live map[dag.ID]bool) {
 	kept, live = map[dag.ID]bool{}, map[dag.ID]bool{}
 	var queue []dag.ID
 	keep := func(p dag.ID) {
@@ -160,7 +185,7 @@ func (g *graph) mark(roots []dag.ID, young, condemned map[dag.ID]bool) (kept, li
 
 // reach returns the objects the roots reach and those of the young
 // packs, with what they name: what must survive a repack.
-func (g *graph) reach(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
+func (g *Graph) reach(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
 	seen := map[dag.ID]bool{}
 	queue := append([]dag.ID(nil), roots...)
 	for p := range young {
@@ -184,7 +209,7 @@ func (g *graph) reach(roots []dag.ID, young map[dag.ID]bool) map[dag.ID]bool {
 // then every kept pack holding an unreached object that names an
 // unreached object of a pack picked, so that the packs left unpicked
 // name only what stays.
-func (g *graph) sparse(kept, spare map[dag.ID]bool, reached map[dag.ID]bool, below float64, minDead int64) map[dag.ID]bool {
+func (g *Graph) sparse(kept, spare map[dag.ID]bool, reached map[dag.ID]bool, below float64, minDead int64) map[dag.ID]bool {
 	picked := map[dag.ID]bool{}
 	var queue []dag.ID
 	for p := range kept {
