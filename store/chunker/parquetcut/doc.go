@@ -3,13 +3,14 @@
 // once, wherever it sits.
 //
 // Plan reads the footer (FileMetaData, thrift compact protocol) and the page
-// headers of every column chunk and returns Spans that cover the file
-// exactly: runs of whole pages (small pages of one column chunk grouped at
-// content-defined page boundaries) that are stored as one chunk each, pages
-// larger than the maximum chunk and any bytes between column chunks (page
-// indexes, bloom filters) that are cut inside with FastCDC, and the footer
-// (metadata, its length and the closing magic) as a chunk of its own. The
-// plan depends only on the file's bytes.
+// headers of every column chunk and returns Spans that tile the file: runs
+// of small pages of one column chunk (grouped at content-defined pages),
+// each one chunk; pages larger than the average chunk, and any bytes
+// between column chunks (page indexes, bloom filters), cut inside with
+// FastCDC starting afresh at each; the leading magic as a chunk of its own
+// (one chunk for every Parquet file); and the footer (metadata, its length
+// and the closing magic) as a chunk of its own. The plan depends only on
+// the file's bytes.
 //
 // The footer is read by a small bounded reader of its own rather than the
 // Parquet library's decoder, which allocates whatever list length a corrupt

@@ -13,6 +13,7 @@ type columnChunk struct{ start, end int64 }
 const (
 	fileMetaRowGroups  = 4  // FileMetaData.row_groups
 	rowGroupColumns    = 1  // RowGroup.columns
+	chunkFilePath      = 1  // ColumnChunk.file_path
 	chunkMetaData      = 3  // ColumnChunk.meta_data
 	chunkEncryptedMeta = 9  // ColumnChunk.encrypted_column_metadata
 	metaTotalCompr     = 7  // ColumnMetaData.total_compressed_size
@@ -36,8 +37,10 @@ func columnChunks(footer []byte) ([]columnChunk, error) {
 					return false, nil
 				}
 				return true, c.structList(typ, func() error {
-					cc, err := readColumnChunk(c)
-					out = append(out, cc)
+					cc, inFile, err := readColumnChunk(c)
+					if inFile {
+						out = append(out, cc)
+					}
 					return err
 				})
 			})
@@ -49,12 +52,16 @@ func columnChunks(footer []byte) ([]columnChunk, error) {
 	return out, err
 }
 
-// readColumnChunk reads one ColumnChunk struct.
-func readColumnChunk(c *compact) (columnChunk, error) {
+// readColumnChunk reads one ColumnChunk struct; inFile is false for a
+// column chunk in another file (file_path set, as in a _metadata file).
+func readColumnChunk(c *compact) (cc columnChunk, inFile bool, err error) {
 	var total, data, dict int64
-	var hasMeta, encrypted bool
-	err := c.structFields(func(id int16, typ byte) (bool, error) {
+	var hasMeta, encrypted, external bool
+	err = c.structFields(func(id int16, typ byte) (bool, error) {
 		switch id {
+		case chunkFilePath:
+			external = true
+			return false, nil
 		case chunkEncryptedMeta:
 			encrypted = true
 			return false, nil
@@ -83,13 +90,15 @@ func readColumnChunk(c *compact) (columnChunk, error) {
 	})
 	switch {
 	case err != nil:
-		return columnChunk{}, err
+		return columnChunk{}, false, err
+	case external:
+		return columnChunk{}, false, nil
 	case !hasMeta && encrypted:
-		return columnChunk{}, errors.New("encrypted column metadata")
+		return columnChunk{}, false, errors.New("encrypted column metadata")
 	case !hasMeta:
-		return columnChunk{}, errors.New("a column chunk without metadata")
+		return columnChunk{}, false, errors.New("a column chunk without metadata")
 	case total <= 0 || data <= 0:
-		return columnChunk{}, fmt.Errorf("column chunk at %d of %d bytes", data, total)
+		return columnChunk{}, false, fmt.Errorf("column chunk at %d of %d bytes", data, total)
 	}
 	// Writers disagree on an unset dictionary offset (absent or 0); it
 	// counts only if it comes before the data pages.
@@ -98,9 +107,9 @@ func readColumnChunk(c *compact) (columnChunk, error) {
 		start = dict
 	}
 	if start > 1<<62-total {
-		return columnChunk{}, fmt.Errorf("column chunk at %d of %d bytes", start, total)
+		return columnChunk{}, false, fmt.Errorf("column chunk at %d of %d bytes", start, total)
 	}
-	return columnChunk{start: start, end: start + total}, nil
+	return columnChunk{start: start, end: start + total}, true, nil
 }
 
 // pageHeader reads a PageHeader at the start of b and returns its length

@@ -205,17 +205,7 @@ func TestChangedRowGroupSharesTheRest(t *testing.T) {
 	rs[6*groupRows+17].Name = "changed"
 	rs[6*groupRows+17].Score = -1
 	v2 := writeParquet(t, rs, groupRows, 32<<10)
-	o := binaryOptions()
-	have := map[[32]byte]bool{}
-	for _, c := range chunksOf(t, v1, o) {
-		have[blake3.Sum256(c)] = true
-	}
-	var fresh int64
-	for _, c := range chunksOf(t, v2, o) {
-		if !have[blake3.Sum256(c)] {
-			fresh += int64(len(c))
-		}
-	}
+	fresh := newBytes(t, v1, v2, binaryOptions())
 	f, err := parquet.OpenFile(bytes.NewReader(v2), int64(len(v2)))
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +231,22 @@ func TestChangedRowGroupSharesTheRest(t *testing.T) {
 	if fresh == 0 || fresh > changed+tail {
 		t.Fatalf("%d new bytes, want some and at most %d", fresh, changed+tail)
 	}
+}
+
+// newBytes returns the bytes of v2's chunks that are not chunks of v1.
+func newBytes(t testing.TB, v1, v2 []byte, o chunker.Options) int64 {
+	t.Helper()
+	have := map[[32]byte]bool{}
+	for _, c := range chunksOf(t, v1, o) {
+		have[blake3.Sum256(c)] = true
+	}
+	var fresh int64
+	for _, c := range chunksOf(t, v2, o) {
+		if !have[blake3.Sum256(c)] {
+			fresh += int64(len(c))
+		}
+	}
+	return fresh
 }
 
 func chunksOf(t testing.TB, data []byte, o chunker.Options) [][]byte {
@@ -332,4 +338,24 @@ func FuzzPlan(f *testing.F) {
 			t.Fatal("chunks do not concatenate to the input")
 		}
 	})
+}
+
+// TestMovedPagesShared: pages that move (a row group removed before them)
+// are the same chunks at their new offsets.
+func TestMovedPagesShared(t *testing.T) {
+	const groupRows = 3000
+	rs := rows(8, 0, 8*groupRows)
+	v1 := writeParquet(t, rs, groupRows, 16<<10)
+	v2 := writeParquet(t, rs[groupRows:], groupRows, 16<<10)
+	fresh := newBytes(t, v1, v2, binaryOptions())
+	_, chunkEnds, footer := pageStarts(t, v2)
+	var chunksEnd int64
+	for e := range chunkEnds {
+		chunksEnd = max(chunksEnd, e)
+	}
+	tail := int64(len(v2)) - chunksEnd
+	t.Logf("v2 %d bytes at new offsets, %d new; indexes and footer %d (footer at %d)", len(v2), fresh, tail, footer)
+	if fresh > tail {
+		t.Fatalf("%d new bytes, want at most the %d of page indexes and footer", fresh, tail)
+	}
 }

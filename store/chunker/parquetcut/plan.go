@@ -1,6 +1,7 @@
 package parquetcut
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -103,9 +104,11 @@ func plan(r io.ReaderAt, size int64, o chunker.Options) ([]Span, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(chunks, func(a, b columnChunk) int { return int(min(max(a.start-b.start, -1), 1)) })
-	b := builder{min: int64(o.Min), max: int64(o.Max)}
-	b.add(Span{Off: 0, Len: int64(len(Magic)), CDC: true})
+	slices.SortFunc(chunks, func(a, b columnChunk) int { return cmp.Compare(a.start, b.start) })
+	b := builder{min: int64(o.Min), avg: int64(o.Avg), max: int64(o.Max)}
+	// The leading magic is a chunk of its own, the same in every Parquet
+	// file, so the first pages are shared wherever they move.
+	b.add(Span{Off: 0, Len: int64(len(Magic))})
 	pos := int64(len(Magic))
 	for _, cc := range chunks {
 		if cc.start < pos || cc.end > footerStart {
@@ -121,7 +124,7 @@ func plan(r io.ReaderAt, size int64, o chunker.Options) ([]Span, error) {
 	}
 	b.gap(pos, footerStart)
 	b.add(Span{Off: footerStart, Len: size - footerStart, CDC: size-footerStart > b.max})
-	return b.finish(), nil
+	return b.spans, nil
 }
 
 // page is one page of a column chunk; anchor says a group of small pages
@@ -184,8 +187,8 @@ const anchorMask = 3
 
 // builder collects spans in file order.
 type builder struct {
-	spans    []Span
-	min, max int64
+	spans         []Span
+	min, avg, max int64
 }
 
 func (b *builder) add(s Span) {
@@ -199,10 +202,14 @@ func (b *builder) gap(from, to int64) {
 	b.add(Span{Off: from, Len: to - from, CDC: true})
 }
 
-// pages adds a column chunk's pages: a page above the maximum chunk size
-// is cut inside; smaller ones are grouped, a group ending after an anchor
-// page once it holds the minimum chunk size, or where the next page would
-// take it past the maximum.
+// pages adds a column chunk's pages. A page above the average chunk size
+// is cut inside by FastCDC, which starts afresh at the page, so the page is
+// the same chunks wherever it sits, and a row changed late in a page leaves
+// its first chunks shared (a whole-page chunk would be new: on scattered
+// updates this stored a fifth less than whole pages, and less than FastCDC
+// over the whole file). Smaller pages are grouped, a group ending after an
+// anchor page once it holds the minimum chunk size, or where the next page
+// would take it past the maximum.
 func (b *builder) pages(pages []page) {
 	var group Span
 	flush := func() {
@@ -210,7 +217,7 @@ func (b *builder) pages(pages []page) {
 		group = Span{}
 	}
 	for _, p := range pages {
-		if p.len > b.max {
+		if p.len > b.avg {
 			flush()
 			b.add(Span{Off: p.off, Len: p.len, CDC: true})
 			continue
@@ -227,15 +234,4 @@ func (b *builder) pages(pages []page) {
 		}
 	}
 	flush()
-}
-
-// finish joins the leading magic to the first span.
-func (b *builder) finish() []Span {
-	s := b.spans
-	if len(s) > 1 && s[0].Off == 0 && s[0].Len == int64(len(Magic)) {
-		s[1].Off, s[1].Len = 0, s[1].Len+s[0].Len
-		s[1].CDC = s[1].CDC || s[1].Len > b.max
-		s = s[1:]
-	}
-	return s
 }
