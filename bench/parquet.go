@@ -3,9 +3,10 @@ package main
 // The Parquet dataset (issue 20): the table dataset's rows written as
 // Parquet with zstd by parquet-go, v1 and a v2 with the 0.01% updates and
 // the 2% append (no deletions: the issue's v2), stored by dx and the peers.
-// parquet-go writes no content-defined pages (pyarrow's
-// use_content_defined_chunking is out of reach here), so the growth figure
-// is the one with the writer's CDC off, reported without a target.
+// parquet-go writes no content-defined pages, nor does arrow-go v18.9.0
+// (pyarrow's use_content_defined_chunking is out of reach here), so the
+// growth figure is the one with the writer's CDC off, reported without a
+// target.
 
 import (
 	"fmt"

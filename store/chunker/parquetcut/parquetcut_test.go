@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/zeebo/blake3"
@@ -317,6 +318,12 @@ func FuzzPlan(f *testing.F) {
 	f.Add(writeParquet(f, rows(6, 0, 300), 100, 1<<10), uint16(0), byte(0))
 	f.Add(writeParquet(f, rows(7, 0, 50), 50, 1<<10), uint16(9), byte(0xff))
 	f.Add([]byte("PAR1\x15\x00PAR1"), uint16(0), byte(0))
+	var rich bytes.Buffer
+	w := parquet.NewGenericWriter[richRow](&rich, parquet.DataPageVersion(2), parquet.PageBufferSize(1<<10), parquet.MaxRowsPerRowGroup(60))
+	if _, err := w.Write(richRows(150)); err != nil || w.Close() != nil {
+		f.Fatal("writing the rich seed")
+	}
+	f.Add(rich.Bytes(), uint16(77), byte(0x40))
 	o := chunker.Options{Min: 64, Avg: 256, Max: 1024}
 	f.Fuzz(func(t *testing.T, data []byte, at uint16, val byte) {
 		if len(data) > 0 {
@@ -357,5 +364,100 @@ func TestMovedPagesShared(t *testing.T) {
 	t.Logf("v2 %d bytes at new offsets, %d new; indexes and footer %d (footer at %d)", len(v2), fresh, tail, footer)
 	if fresh > tail {
 		t.Fatalf("%d new bytes, want at most the %d of page indexes and footer", fresh, tail)
+	}
+}
+
+// richRow has logical types, nulls, a list and a nested struct.
+type richRow struct {
+	ID      int64     `parquet:"id"`
+	At      time.Time `parquet:"at,timestamp(microsecond)"`
+	Day     int32     `parquet:"day,date"`
+	Price   int64     `parquet:"price,decimal(2:18)"`
+	Comment *string   `parquet:"comment,optional"`
+	Tags    []string  `parquet:"tags,list"`
+	Where   struct {
+		City string  `parquet:"city,dict"`
+		Lat  float64 `parquet:"lat"`
+	} `parquet:"where"`
+}
+
+func richRows(n int) []richRow {
+	rng := rand.New(rand.NewPCG(9, 9))
+	out := make([]richRow, n)
+	for i := range out {
+		r := &out[i]
+		r.ID, r.At, r.Day, r.Price = int64(i), time.Unix(1.7e9+int64(i)*61, 0).UTC(), int32(19000+i/100), rng.Int64N(1e8)
+		if i%3 != 0 {
+			c := fmt.Sprintf("comment %d %x", i, rng.Uint32())
+			r.Comment = &c
+		}
+		for range rng.IntN(4) {
+			r.Tags = append(r.Tags, []string{"a", "bb", "ccc"}[rng.IntN(3)])
+		}
+		r.Where.City, r.Where.Lat = []string{"Oslo", "Lima", "Pune"}[rng.IntN(3)], rng.Float64()
+	}
+	return out
+}
+
+// TestPlanWriters: files of other page versions, codecs, row group sizes
+// and column types are cut at their pages as well.
+func TestPlanWriters(t *testing.T) {
+	cases := map[string][]parquet.WriterOption{
+		"v2 pages zstd":       {parquet.DataPageVersion(2), parquet.Compression(&parquet.Zstd)},
+		"v1 pages snappy":     {parquet.DataPageVersion(1), parquet.Compression(&parquet.Snappy)},
+		"uncompressed":        {parquet.Compression(&parquet.Uncompressed)},
+		"small row groups":    {parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(700)},
+		"one big row group":   {parquet.Compression(&parquet.Zstd), parquet.PageBufferSize(1 << 20)},
+		"no statistics, gzip": {parquet.Compression(&parquet.Gzip), parquet.DataPageStatistics(false)},
+	}
+	for name, opts := range cases {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := parquet.NewGenericWriter[richRow](&buf, append([]parquet.WriterOption{parquet.PageBufferSize(8 << 10)}, opts...)...)
+			if _, err := w.Write(richRows(20000)); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data := buf.Bytes()
+			o := smallOptions()
+			spans, err := Plan(bytes.NewReader(data), int64(len(data)), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCover(t, spans, int64(len(data)), o)
+			starts, chunkEnds, footer := pageStarts(t, data)
+			spanStarts := map[int64]bool{}
+			for _, s := range spans[1:] {
+				if !starts[s.Off] && !chunkEnds[s.Off] && s.Off != footer {
+					t.Fatalf("span %+v starts at no page, column chunk end or footer", s)
+				}
+				spanStarts[s.Off] = true
+			}
+			// Groups of pages never cross column chunks: each starts a span.
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rg := range f.Metadata().RowGroups {
+				for _, cc := range rg.Columns {
+					start := cc.MetaData.DataPageOffset
+					if d := cc.MetaData.DictionaryPageOffset; d > 0 && d < start {
+						start = d
+					}
+					if !spanStarts[start] {
+						t.Fatalf("column chunk %v at %d starts no span", cc.MetaData.PathInSchema, start)
+					}
+				}
+			}
+			var joined []byte
+			for _, c := range cut(t, data, spans, o) {
+				joined = append(joined, c...)
+			}
+			if !bytes.Equal(joined, data) {
+				t.Fatal("chunks do not concatenate to the file")
+			}
+		})
 	}
 }
