@@ -27,8 +27,10 @@ type dataset struct {
 	paths []string
 	// peers run on it (the big file is only a memory check for dx)
 	withPeers bool
-	genV1     func(root string) (genInfo, error)
-	applyV2   func(root string) (genInfo, error) // nil: no second version
+	// noRemote leaves it out of the remote benchmark.
+	noRemote bool
+	genV1    func(root string) (genInfo, error)
+	applyV2  func(root string) (genInfo, error) // nil: no second version
 	// expectV2 returns sha256 of every v2 file, keyed by slash path
 	expectV2 func() (map[string][32]byte, error)
 	// attributes, if set, is written to .dxattributes before dx's first

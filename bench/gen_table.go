@@ -179,30 +179,41 @@ func WriteTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, er
 // through edit (nil: none), which may change it (and count that in st) or
 // drop it (false).
 func writeTableRows(w io.Writer, g *rowGen, target int64, edit func(g *rowGen, id int64, v *rowVals, st *TableStats) bool) (TableStats, error) {
+	if _, err := io.WriteString(w, tableHeader); err != nil {
+		return TableStats{}, err
+	}
+	buf := make([]byte, 0, 512)
+	st, err := eachTableRow(g, target, edit, func(id int64, v *rowVals, st *TableStats) error {
+		buf = appendRow(buf[:0], id, v)
+		st.Bytes += int64(len(buf))
+		_, err := w.Write(buf)
+		return err
+	})
+	st.Bytes += int64(len(tableHeader))
+	return st, err
+}
+
+// eachTableRow draws the v1 rows 1..N from g (N: the first row count whose
+// v1 CSV size reaches target), passes each through edit (nil: none), which
+// may change it (and count that in st) or drop it (false), and hands each
+// row kept to emit. st counts the rows.
+func eachTableRow(g *rowGen, target int64, edit func(g *rowGen, id int64, v *rowVals, st *TableStats) bool, emit func(id int64, v *rowVals, st *TableStats) error) (TableStats, error) {
 	var st TableStats
 	buf := make([]byte, 0, 512)
-	if _, err := io.WriteString(w, tableHeader); err != nil {
-		return st, err
-	}
 	v1Bytes := int64(len(tableHeader))
-	st.Bytes = v1Bytes
 	var id int64
 	for v1Bytes < target || id == 0 {
 		id++
 		v := g.draw(id)
 		buf = appendRow(buf[:0], id, &v)
 		v1Bytes += int64(len(buf))
-		if edit != nil {
-			if !edit(g, id, &v, &st) {
-				continue
-			}
-			buf = appendRow(buf[:0], id, &v)
+		if edit != nil && !edit(g, id, &v, &st) {
+			continue
 		}
-		if _, err := w.Write(buf); err != nil {
+		if err := emit(id, &v, &st); err != nil {
 			return st, err
 		}
 		st.Rows++
-		st.Bytes += int64(len(buf))
 	}
 	st.BaseRows, st.MaxID = id, id
 	return st, nil

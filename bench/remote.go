@@ -168,8 +168,8 @@ func (b *bench) runRemote(ctx context.Context) {
 		}
 	}
 	for _, ds := range b.cfg.datasets {
-		if ds.applyV2 == nil || !ds.withPeers {
-			continue // the big file: a memory check only
+		if ds.applyV2 == nil || !ds.withPeers || ds.noRemote {
+			continue // the big file: a memory check only; Parquet: local only
 		}
 		if ctx.Err() != nil {
 			break

@@ -12,6 +12,10 @@
 //     the pack finisher writes, fsyncs and indexes full packs in order.
 //   - Ref: a name (refs/heads/main, refs/tags/v1, …) pointing at an object.
 //     HEAD is a ref that may be symbolic ("ref: refs/heads/main").
+//   - Layout: how a file's chunks are cut: by the chunker (store/chunker),
+//     or at a Parquet file's pages (store/chunker/parquetcut), chosen per
+//     file by its magic bytes or the caller's say (ingest_layout.go). Hashing
+//     and storing cut alike, so a File's ID does not depend on the mode.
 //   - Derived data: tables of the index under prefixes owned by callers
 //     (the worktree's caches, in internal/worktree), which the store keeps
 //     without reading. A Referrer is derived data that names objects: GC

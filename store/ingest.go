@@ -49,6 +49,8 @@ type IngestFile struct {
 	Open func() (io.ReadCloser, error)
 	// Keys, if set, records the key range of each chunk (IngestStore).
 	Keys *ChunkKeys
+	// Layout says whether the file is Parquet, to be cut at its pages.
+	Layout Layout
 }
 
 // IngestResult is the File built from one input.
@@ -70,6 +72,10 @@ type IngestOptions struct {
 	// StoredBytes, if set, accumulates the stored (compressed) size of the
 	// chunks processed, new or not (used by the ceiling measurement).
 	StoredBytes *atomic.Int64
+	// Warn, if set, is told of a file that is stored otherwise than its
+	// layout says (a Parquet file that is not valid Parquet), once per
+	// file (IngestStore only).
+	Warn func(msg string)
 }
 
 // Ingest turns files into stored File objects, reading, chunking, hashing
@@ -274,13 +280,16 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 		return fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
+	next, err := p.cutter(ck, f, rc, name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
 	var st *fileState
 	select {
 	case st = <-p.states:
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
-	ck.ResetSniff(rc, name)
 
 	var putter dag.Putter = hashPutter{}
 	if p.o.Mode == IngestStore {
@@ -292,7 +301,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 	var readErr error
 	for {
 		bp := p.bufs.Get().(*[]byte)
-		b, err := ck.Next((*bp)[:0])
+		b, err := next((*bp)[:0])
 		if err == io.EOF {
 			p.bufs.Put(bp)
 			break

@@ -48,6 +48,34 @@ func (f *rawFile) Read(p []byte) (int, error) {
 	}
 }
 
+// ReadAt reads at off with pread, leaving the file offset alone.
+func (f *rawFile) ReadAt(p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := syscall.Pread(f.fd, p[done:], off+int64(done))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, &os.PathError{Op: "read", Path: f.path, Err: err}
+		}
+		if n == 0 {
+			return done, io.EOF
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// Size returns the file's size now.
+func (f *rawFile) Size() (int64, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(f.fd, &st); err != nil {
+		return 0, &os.PathError{Op: "stat", Path: f.path, Err: err}
+	}
+	return st.Size, nil
+}
+
 func (f *rawFile) Close() error {
 	if f.fd < 0 {
 		return os.ErrClosed

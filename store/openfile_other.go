@@ -7,4 +7,21 @@ import (
 	"os"
 )
 
-func openRead(path string) (io.ReadCloser, error) { return os.Open(path) }
+func openRead(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return sizedFile{f}, nil
+}
+
+// sizedFile is an os.File with the Size that ingest asks for.
+type sizedFile struct{ *os.File }
+
+func (f sizedFile) Size() (int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}

@@ -201,8 +201,8 @@ func TestRowDiff(t *testing.T) {
 	r.fails("t.csv: not a valid csv table (new version: "+wantLine+": wrong number of fields", "diff", "--rows")
 	r.fails("unknown --format", "diff", "--rows", "--format", "xml")
 	r.fails("--format needs --rows", "diff", "--format", "csv")
-	r.write(".dxattributes", "*.csv table=parquet\n")
-	r.fails(`.dxattributes:1: unknown table format "parquet"`, "diff", "--rows")
+	r.write(".dxattributes", "*.csv table=xlsx\n")
+	r.fails(`.dxattributes:1: unknown table format "xlsx"`, "diff", "--rows")
 }
 
 // TestRowDiffGolden pins the text, JSON and CSV output of a small diff.

@@ -370,16 +370,18 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string) ([]store.IngestResult, error) {
 	var total int64
 	files := make([]store.IngestFile, len(nodes))
-	// Stored tables record their chunks' key ranges, for merges.
+	// The attributes say which files are Parquet (hashing must cut them
+	// as storing does), and stored tables record their chunks' key
+	// ranges, for merges.
 	var attrs *table.Attributes
-	if mode == store.IngestStore && base == r.Root {
+	if base == r.Root {
 		attrs, _ = r.worktreeAttributes(ctx) // unreadable: no ranges (status says why)
 	}
 	for i, n := range nodes {
 		total += int64(n.size)
 		full := filepath.Join(base, filepath.FromSlash(n.path))
-		files[i] = store.IngestFile{Path: full, Name: n.path}
-		if n.mode == dag.ModeFile || n.mode == dag.ModeExec {
+		files[i] = store.IngestFile{Path: full, Name: n.path, Layout: layoutOf(attrs, n.path)}
+		if mode == store.IngestStore && (n.mode == dag.ModeFile || n.mode == dag.ModeExec) {
 			files[i].Keys = chunkKeys(attrs, n.path, full)
 		}
 		if n.mode == dag.ModeSymlink {
@@ -393,7 +395,7 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 		}
 	}
 	bar := r.opts.Progress.Start(label, total, true)
-	res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add})
+	res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add, Warn: r.warn})
 	bar.Done()
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 //	events/*.jsonl   table=jsonl key=event_id
 //	sales.tsv        table=tsv key=date,region
 //	raw/**           -table
+//	*.parquet        table=parquet
 //
 // Patterns follow .gitignore rules. For each attribute the last matching
 // line wins; "-table" unsets it. Without a key, rows are matched by their
@@ -84,7 +85,7 @@ func ParseAttributes(r io.Reader, name string) (*Attributes, error) {
 				empty := ""
 				rl.table = &empty
 			case k == "table":
-				return nil, fmt.Errorf("%s:%d: table needs a format: table=csv, table=tsv or table=jsonl", name, line)
+				return nil, fmt.Errorf("%s:%d: table needs a format: table=csv, table=tsv, table=jsonl or table=parquet", name, line)
 			case k == "key" && hasV:
 				var cols []string
 				for _, c := range strings.Split(v, ",") {
@@ -121,27 +122,44 @@ func checkPattern(p string) error {
 }
 
 // Table reports whether path (slash-separated, relative to the root) is a
-// table and how to read it.
+// table whose rows dx reads, and how to read it. A Parquet table is not one
+// yet: Format reports it.
 func (a *Attributes) Table(path string) (Spec, bool) {
-	if a == nil {
+	f, key, _ := a.lookup(path)
+	if f == "" || f == Parquet {
 		return Spec{}, false
 	}
-	var table string
-	var key []string
+	return Spec{Format: f, Key: key}, true
+}
+
+// Format returns the table format the attributes give path, "" for none;
+// set says whether any rule gave or unset one ("-table" sets "").
+func (a *Attributes) Format(path string) (f Format, set bool) {
+	f, _, set = a.lookup(path)
+	return f, set
+}
+
+// lookup applies the rules matching path: the last table and key
+// attributes win.
+func (a *Attributes) lookup(path string) (f Format, key []string, set bool) {
+	if a == nil {
+		return "", nil, false
+	}
+	var table *string
 	for _, r := range a.rules {
 		if !r.m.MatchesPath(path) {
 			continue
 		}
 		if r.table != nil {
-			table = *r.table
+			table = r.table
 		}
 		if r.key != nil {
 			key = *r.key
 		}
 	}
-	if table == "" {
-		return Spec{}, false
+	if table == nil {
+		return "", key, false
 	}
-	f, _ := ParseFormat(table)
-	return Spec{Format: f, Key: key}, true
+	f, _ = ParseFormat(*table)
+	return f, key, true
 }

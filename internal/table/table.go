@@ -24,15 +24,18 @@ const (
 	CSV   Format = "csv"
 	TSV   Format = "tsv"
 	JSONL Format = "jsonl"
+	// Parquet files are stored cut at their pages; their rows are not
+	// read yet (Attributes.Table does not report them).
+	Parquet Format = "parquet"
 )
 
 // ParseFormat checks a format name.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case CSV, TSV, JSONL:
+	case CSV, TSV, JSONL, Parquet:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown table format %q (known: csv, tsv, jsonl)", s)
+	return "", fmt.Errorf("unknown table format %q (known: csv, tsv, jsonl, parquet)", s)
 }
 
 const keySep = merge.KeySep

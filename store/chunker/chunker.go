@@ -185,6 +185,12 @@ func (c *Chunker) Reset(r io.Reader) {
 	c.quoted = false
 }
 
+// ResetMode is Reset with the cut mode set to m.
+func (c *Chunker) ResetMode(r io.Reader, m Mode) {
+	c.Reset(r)
+	c.setOptions(c.base.ForMode(m))
+}
+
 // SniffSize is how many leading bytes ResetSniff shows to Sniff.
 const SniffSize = 8192
 
@@ -202,6 +208,10 @@ func (c *Chunker) ResetSniff(r io.Reader, name string) Mode {
 	c.setOptions(c.base.ForMode(m))
 	return m
 }
+
+// Buffered returns the bytes read but not yet cut (after ResetSniff, the
+// stream's head), valid until the next call on c.
+func (c *Chunker) Buffered() []byte { return c.buf[c.start:c.end] }
 
 // Options returns the options in use.
 func (c *Chunker) Options() Options { return c.o }

@@ -268,6 +268,19 @@ func TestResetReuse(t *testing.T) {
 	if !bytes.Equal(drain(), b) {
 		t.Fatal("second stream")
 	}
+	// ResetMode cuts the CSV as binary, with the binary sizes; Buffered
+	// shows the head ResetSniff read.
+	c.ResetMode(bytes.NewReader(b), Binary)
+	if o := c.Options(); o.Mode != Binary || o.Max != DefaultOptions().Max {
+		t.Fatalf("options after ResetMode(Binary): %+v", o)
+	}
+	if !bytes.Equal(drain(), b) {
+		t.Fatal("third stream")
+	}
+	c.ResetSniff(bytes.NewReader(b), "t.csv")
+	if head := c.Buffered(); len(head) < SniffSize || !bytes.HasPrefix(b, head) {
+		t.Fatalf("Buffered after ResetSniff: %d bytes, not the stream's head", len(head))
+	}
 }
 
 func TestValidate(t *testing.T) {

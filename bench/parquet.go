@@ -1,0 +1,148 @@
+package main
+
+// The Parquet dataset (issue 20): the table dataset's rows written as
+// Parquet with zstd by parquet-go, v1 and a v2 with the 0.01% updates and
+// the 2% append (no deletions: the issue's v2), stored by dx and the peers.
+// parquet-go writes no content-defined pages, nor does arrow-go v18.9.0
+// (pyarrow's use_content_defined_chunking is out of reach here), so the
+// growth figure is the one with the writer's CDC off, reported without a
+// target.
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// parquetRow is one row of the table as Parquet columns.
+type parquetRow struct {
+	ID        int64     `parquet:"id"`
+	Name      string    `parquet:"name"`
+	Email     string    `parquet:"email"`
+	City      string    `parquet:"city,dict"`
+	Amount    float64   `parquet:"amount"`
+	CreatedAt time.Time `parquet:"created_at,timestamp(millisecond)"`
+	Note      string    `parquet:"note"`
+}
+
+// Parquet writer settings: pyarrow's default row group (1 Mi rows) and
+// parquet-go's default page buffer (256 KiB before compression).
+const (
+	parquetGroupRows = 1 << 20
+	parquetBatch     = 4096
+)
+
+// ParquetWriterName says which writer and options made the files.
+const ParquetWriterName = "parquet-go v0.32.1, zstd, 1 Mi rows per row group, 256 KiB page buffer, page index on, no content-defined pages"
+
+// WriteParquetTable writes the rows of the table of target CSV bytes as
+// Parquet to w: v1's rows, or with v2 the same rows with ~0.01% updated
+// (amount and note) and 2% appended.
+func WriteParquetTable(w io.Writer, seed uint64, target int64, v2 bool) (TableStats, error) {
+	pw := parquet.NewGenericWriter[parquetRow](w, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(parquetGroupRows))
+	batch := make([]parquetRow, 0, parquetBatch)
+	emit := func(id int64, v *rowVals, st *TableStats) error {
+		batch = append(batch, toParquetRow(id, v))
+		if len(batch) < cap(batch) {
+			return nil
+		}
+		_, err := pw.Write(batch)
+		batch = batch[:0]
+		return err
+	}
+	var edit func(g *rowGen, id int64, v *rowVals, st *TableStats) bool
+	if v2 {
+		edit = func(g *rowGen, id int64, v *rowVals, st *TableStats) bool {
+			if tableEdit(seed, id) == 1 {
+				g.editVals(id, v)
+				st.Updated++
+			}
+			return true
+		}
+	}
+	g := newRowGen(seed)
+	st, err := eachTableRow(g, target, edit, emit)
+	if err != nil {
+		return st, err
+	}
+	id := st.BaseRows
+	if v2 {
+		n := int64(math.Ceil(float64(id) * tableAppendFrac))
+		for range n {
+			id++
+			v := g.draw(id)
+			if err := emit(id, &v, &st); err != nil {
+				return st, err
+			}
+			st.Rows++
+			st.Appended++
+		}
+	}
+	st.MaxID = id
+	if _, err := pw.Write(batch); err != nil {
+		return st, err
+	}
+	return st, pw.Close()
+}
+
+func toParquetRow(id int64, v *rowVals) parquetRow {
+	var note strings.Builder
+	for i := 0; i < v.noteN; i++ {
+		if i > 0 {
+			note.WriteByte(' ')
+		}
+		note.WriteString(words[v.note[i]])
+	}
+	return parquetRow{
+		ID:        id,
+		Name:      firstNames[v.fn] + " " + lastNames[v.ln],
+		Email:     fmt.Sprintf("%s.%s%d@%s", lowerFirst[v.fn], lowerLast[v.ln], v.emailNum, domains[v.dom]),
+		City:      cities[v.city],
+		Amount:    float64(v.cents) / 100,
+		CreatedAt: time.Unix(v.ts, 0).UTC(),
+		Note:      note.String(),
+	}
+}
+
+// parquetDataset is the table's rows as one Parquet file, the table of
+// size CSV bytes.
+func parquetDataset(seed uint64, size int64) *dataset {
+	const rel = "table.parquet"
+	write := func(root string, v2 bool) (TableStats, error) {
+		var st TableStats
+		err := writeStream(filepath.Join(root, rel), func(w io.Writer) (err error) {
+			st, err = WriteParquetTable(w, seed, size, v2)
+			return err
+		})
+		return st, err
+	}
+	return &dataset{
+		name:      "parquet",
+		title:     fmt.Sprintf("Parquet: the table's rows (%s as CSV) as one Parquet file, written by %s", human(size), ParquetWriterName),
+		paths:     []string{rel},
+		withPeers: true,
+		noRemote:  true,
+		genV1: func(root string) (genInfo, error) {
+			st, err := write(root, false)
+			return genInfo{Bytes: fileSize(filepath.Join(root, rel)), Files: 1, Edits: fmt.Sprintf("%d rows", st.Rows)}, err
+		},
+		applyV2: func(root string) (genInfo, error) {
+			st, err := write(root, true)
+			return genInfo{Bytes: fileSize(filepath.Join(root, rel)), Files: 1, Edits: fmt.Sprintf(
+				"%d rows: %d appended, %d updated (amount+note), none deleted (of %d v1 rows)", st.Rows, st.Appended, st.Updated, st.BaseRows),
+				RowsAdded: st.Appended, RowsChanged: st.Updated}, err
+		},
+		expectV2: func() (map[string][32]byte, error) {
+			sum, err := hashStream(func(w io.Writer) error {
+				_, err := WriteParquetTable(w, seed, size, true)
+				return err
+			})
+			return map[string][32]byte{rel: sum}, err
+		},
+	}
+}
