@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dxdata/dx/dag"
@@ -41,6 +42,11 @@ type GCState struct {
 	// do not reuse their objects, and the next round removes those still
 	// unreachable.
 	Condemned []dag.ID `json:"condemned"`
+	// Round counts the states written: a writer that saw round r may go
+	// on past its window if the state is still r, or r+1 condemning none
+	// of the packs it relies on (the removals of round r+1 are of packs
+	// condemned in r, which it did not use).
+	Round int64 `json:"round"`
 }
 
 // Wait is how long after the state was written its condemned packs must
@@ -72,24 +78,53 @@ func EncodeGCState(s GCState) []byte {
 
 // writeWindow bounds how long a writer may rely on what it read of a
 // remote: from before it read the collector's state until its last index
-// and ref are written.
+// and ref are written, renewed by reading the state again.
 type writeWindow struct {
+	mu    sync.Mutex
 	start time.Time // monotonic
 	grace time.Duration
+	round int64
 	// hidden are the condemned packs: their objects are not reused.
 	hidden map[dag.ID]bool
+	// relied are the packs the writer relies on: those holding objects
+	// it reused, and those it wrote.
+	relied map[dag.ID]bool
 }
 
-// check fails once the window has passed: a collector that condemned
-// what the writer reused after it read the state may remove it a grace
-// period later. A tenth of the grace is kept as a margin for the
-// requests under way.
-func (w writeWindow) check(be Backend) error {
-	if w.start.IsZero() {
+// rely records a pack the writer relies on.
+func (w *writeWindow) rely(p dag.ID) {
+	w.mu.Lock()
+	w.relied[p] = true
+	w.mu.Unlock()
+}
+
+// check fails once the window has passed and cannot be renewed: a
+// collector that condemned what the writer relies on after it read the
+// state may remove it a grace period later. A tenth of the grace is kept
+// as a margin for the requests under way. Past it, the state is read
+// again; the window starts anew if no round condemned a pack the writer
+// relies on since (see GCState.Round).
+func (w *writeWindow) check(ctx context.Context, be Backend) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.start.IsZero() || time.Since(w.start) <= w.grace-w.grace/10 {
 		return nil
 	}
-	if d := time.Since(w.start); d > w.grace-w.grace/10 {
-		return fmt.Errorf("%s: the write %w (%s); run it again: it sends only what is missing", be, ErrGCWindow, w.grace)
+	at := time.Now()
+	s, _, err := ReadGCState(ctx, be)
+	if err != nil {
+		return err
 	}
+	ok := s.Round == w.round
+	if s.Round == w.round+1 {
+		ok = true
+		for _, p := range s.Condemned {
+			ok = ok && !w.relied[p]
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%s: the write %w (%s) and a collector ran meanwhile; run it again: it sends only what is missing", be, ErrGCWindow, w.grace)
+	}
+	w.start, w.round, w.grace = at, s.Round, min(w.grace, s.Grace)
 	return nil
 }

@@ -51,7 +51,7 @@ type Index struct {
 	packs map[dag.ID][]pack.Entry // pack → its entries by offset
 	// win is how long a writer may rely on it, and the packs a
 	// collector condemned (see GCState).
-	win writeWindow
+	win *writeWindow
 }
 
 // LoadIndex lists the remote's indexes, downloads the ones not cached in
@@ -63,12 +63,12 @@ func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
 	}
 	// The collector's state first: an index listed after it holds no
 	// pack it condemned before and removed since (see package remote/gc).
-	win := writeWindow{start: time.Now()}
+	win := &writeWindow{start: time.Now(), relied: map[dag.ID]bool{}}
 	gs, _, err := ReadGCState(ctx, be)
 	if err != nil {
 		return nil, err
 	}
-	win.grace, win.hidden = gs.Grace, make(map[dag.ID]bool, len(gs.Condemned))
+	win.grace, win.round, win.hidden = gs.Grace, gs.Round, make(map[dag.ID]bool, len(gs.Condemned))
 	for _, id := range gs.Condemned {
 		win.hidden[id] = true
 	}
@@ -201,15 +201,25 @@ func (ix *Index) Reusable(id dag.ID) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	l, ok := ix.objs[id]
-	return ok && !ix.win.hidden[l.Pack]
+	if !ok || ix.win.hidden[l.Pack] {
+		return false
+	}
+	ix.win.rely(l.Pack)
+	return true
 }
 
 // Condemned reports whether a collector condemned the pack.
 func (ix *Index) Condemned(packID dag.ID) bool { return ix.win.hidden[packID] }
 
 // CheckWindow fails with ErrGCWindow once a writer that loaded the index
-// may no longer rely on it: before each index and ref it writes.
-func (ix *Index) CheckWindow(be Backend) error { return ix.win.check(be) }
+// may no longer rely on it: before each index (naming the pack it
+// indexes, which the writer relies on from then) and ref it writes.
+func (ix *Index) CheckWindow(ctx context.Context, be Backend, packs ...dag.ID) error {
+	for _, p := range packs {
+		ix.win.rely(p)
+	}
+	return ix.win.check(ctx, be)
+}
 
 // Lookup returns where the remote holds the object.
 func (ix *Index) Lookup(id dag.ID) (Loc, bool) {

@@ -156,7 +156,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	}
 	for _, i := range todo {
 		u := updates[i]
-		if err := ix.CheckWindow(be); err != nil {
+		if err := ix.CheckWindow(ctx, be); err != nil {
 			return res, err
 		}
 		_, err := be.Swap(ctx, u.Name, olds[i].Tag, encodeRef(u.New))
@@ -416,7 +416,7 @@ func (u *uploader) upload(ctx context.Context, p *builtPack, meta bool) error {
 	if err := u.be.Put(ctx, packKey(id), cr, int64(len(body))); err != nil {
 		return fmt.Errorf("upload %s: %w", packKey(id), err)
 	}
-	if err := u.ix.CheckWindow(u.be); err != nil {
+	if err := u.ix.CheckWindow(ctx, u.be, id); err != nil {
 		return err
 	}
 	if err := u.be.Put(ctx, indexKey(id), &countingReader{Reader: bytes.NewReader(footer), n: &u.sent}, int64(len(footer))); err != nil {

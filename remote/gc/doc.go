@@ -20,9 +20,11 @@
 //
 // Writers (push, replicate) read gc/state before they list the indexes
 // they deduplicate against; they never reuse an object of a condemned
-// pack (they upload it again), and they give up, before each index and
-// ref they write, once the grace they read has passed since that read,
-// by their own monotonic clock.
+// pack (they upload it again), and before each index and ref they write
+// they check that the grace they read has not passed since that read, by
+// their own monotonic clock; past it they read the state again and go on
+// only if no round, or one that condemned none of the packs they rely
+// on, ran since (GCState.Round).
 //
 // Why no ref ever names a removed object. Take a pack P condemned by a
 // state written at server time T and removed at R ≥ T + D_T, where D_T

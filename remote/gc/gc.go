@@ -295,7 +295,7 @@ func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	}
 	// 5. Condemn what is unreachable now and was not just removed, and
 	// the packs copied without their dead objects.
-	next := remote.GCState{Grace: grace, PrevGrace: state.Grace}
+	next := remote.GCState{Grace: grace, PrevGrace: state.Grace, Round: state.Round + 1}
 	for id := range sparse {
 		_, n, err := repack(ctx, be, id, g.entries[id], needed)
 		if err != nil {

@@ -234,19 +234,62 @@ func TestFreshWriterSendsCondemnedAgain(t *testing.T) {
 	f.indexesNameOnlyPacks()
 }
 
-// TestWriterGivesUpAfterTheGrace: a push that relied on the remote for
-// longer than its grace moves no ref.
-func TestWriterGivesUpAfterTheGrace(t *testing.T) {
-	f := newFixture(t)
-	old := f.index()
-	sleepGrace()
-	_, err := f.push(old, "a", commit(t, f.st, randomTree(t, f.st, 5, 2), "a"))
-	if !errors.Is(err, remote.ErrGCWindow) {
-		t.Fatalf("push after the grace: %v, want ErrGCWindow", err)
+// TestWriterWindow: a push that relied on the remote for longer than
+// its grace goes on when no collector ran meanwhile, or one ran that
+// condemned none of the packs it relies on; it gives up, moving no ref,
+// when a run condemned one of them or two runs passed.
+func TestWriterWindow(t *testing.T) {
+	ctx := context.Background()
+	noRef := func(f *fixture, branch string) {
+		t.Helper()
+		if ref, err := remote.ReadRef(ctx, f.be, "refs/heads/"+branch); err != nil || !ref.ID.IsZero() {
+			t.Fatalf("%s moved: %v %v", branch, ref, err)
+		}
 	}
-	if ref, err := remote.ReadRef(context.Background(), f.be, "refs/heads/a"); err != nil || !ref.ID.IsZero() {
-		t.Fatalf("the ref moved: %v %v", ref, err)
-	}
+	t.Run("no collector", func(t *testing.T) {
+		f := newFixture(t)
+		old := f.index()
+		sleepGrace()
+		f.mustPush(old, "a", commit(t, f.st, randomTree(t, f.st, 5, 2), "a"))
+	})
+	t.Run("a run condemning nothing it uses", func(t *testing.T) {
+		f := newFixture(t)
+		f.mustPush(nil, "x", commit(t, f.st, randomTree(t, f.st, 6, 2), "x"))
+		f.delete("x")
+		sleepGrace()
+		old := f.index()
+		if rep := f.gc(true); rep.Condemned.Packs != 2 {
+			t.Fatalf("%+v", rep)
+		}
+		sleepGrace()
+		f.mustPush(old, "a", commit(t, f.st, randomTree(t, f.st, 7, 2), "a"))
+	})
+	t.Run("a run condemning what it reuses", func(t *testing.T) {
+		f := newFixture(t)
+		tree := randomTree(t, f.st, 8, 4)
+		f.mustPush(nil, "x", commit(t, f.st, tree, "x"))
+		f.delete("x")
+		sleepGrace()
+		old := f.index()
+		f.gc(true)
+		sleepGrace()
+		if _, err := f.push(old, "a", commit(t, f.st, tree, "a: x's tree")); !errors.Is(err, remote.ErrGCWindow) {
+			t.Fatalf("push: %v, want ErrGCWindow", err)
+		}
+		noRef(f, "a")
+	})
+	t.Run("two runs", func(t *testing.T) {
+		f := newFixture(t)
+		old := f.index()
+		sleepGrace()
+		f.gc(true)
+		sleepGrace()
+		f.gc(true)
+		if _, err := f.push(old, "a", commit(t, f.st, randomTree(t, f.st, 9, 2), "a")); !errors.Is(err, remote.ErrGCWindow) {
+			t.Fatalf("push: %v, want ErrGCWindow", err)
+		}
+		noRef(f, "a")
+	})
 }
 
 // failingDelete fails the deletion of packs: a collector killed between

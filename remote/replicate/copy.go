@@ -111,7 +111,7 @@ func (c *copier) body(ctx context.Context, pp *packPlan) error {
 // index writes a copied pack's index, which makes its objects part of
 // what the destination holds.
 func (c *copier) index(ctx context.Context, pp *packPlan) error {
-	if err := c.dstIx.CheckWindow(c.dst); err != nil {
+	if err := c.dstIx.CheckWindow(ctx, c.dst, pp.id); err != nil {
 		return err
 	}
 	if err := c.dst.Put(ctx, remote.IndexKey(pp.id), bytes.NewReader(pp.footer), int64(len(pp.footer))); err != nil {

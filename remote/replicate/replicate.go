@@ -188,7 +188,7 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	if err := remote.EnsureFormat(ctx, dst); err != nil {
 		return err
 	}
-	if err := dstIx.CheckWindow(dst); err != nil {
+	if err := dstIx.CheckWindow(ctx, dst); err != nil {
 		return err
 	}
 	return moveRefs(ctx, dst, res.Refs, o.Now)
