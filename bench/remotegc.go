@@ -200,7 +200,7 @@ func evaluateRemoteGC(add func(target, ds, result, format string, args ...any), 
 	// metadata and, when removing, deletes a pack and its index.
 	limit := int64(3*(g.Packs+g.Refs) + 20)
 	worst := max(g.Runs[0].Requests, g.Runs[1].Requests)
-	add(targetGCRequests, "table", passFail(worst <= limit), "condemn %.2f s in %d requests, remove %.2f s in %d requests, for %d packs and %d refs (%d objects; bound 3×(packs+refs)+20 = %d)",
+	add(targetGCRequests, "table", passFail(worst <= limit), "condemn %.2f s in %d requests, remove %.2f s in %d requests, for %d packs and %d refs (the repository holds %d objects; bound 3×(packs+refs)+20 = %d)",
 		g.Runs[0].Seconds, g.Runs[0].Requests, g.Runs[1].Seconds, g.Runs[1].Requests, g.Packs, g.Refs, g.Objects, limit)
 	share := float64(g.ReclaimedBytes) / float64(max(g.UnreachableBytes, 1))
 	add(targetGCReclaimed, "table", passFail(share >= 0.95), "%.1f%%: %s of %s (%d branches of %s new data each, pushed and deleted)",
