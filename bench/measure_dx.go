@@ -3,6 +3,7 @@ package main
 // The dx sequence on one dataset: commits, growth, row diff, checkout.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -179,6 +180,7 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if res.Verify != "OK" {
 		res.Status = "wrong checkout"
 	}
+	res.RestoreCeilingMBps = b.restoreCeiling(repo)
 	if ds.name == "table" {
 		res.Switch = b.switchVersions(repo, ds.tablePath)
 	}
@@ -210,4 +212,24 @@ func (b *bench) verify(ds *dataset, repo string) string {
 		return "FAIL: " + d
 	}
 	return "OK"
+}
+
+// restoreCeiling times dx debug restore-ceiling of HEAD (page cache
+// dropped, as for the checkout): MB/s of the files it wrote, by the wall
+// clock of the whole command; nil when it failed.
+func (b *bench) restoreCeiling(repo string) *float64 {
+	r, _ := b.timed(repo, "debug", "restore-ceiling", "HEAD")
+	var out struct {
+		Bytes int64 `json:"bytes"`
+	}
+	if r.Err != nil {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		logf("  restore ceiling: %v", err)
+		return nil
+	}
+	m := mbps(out.Bytes, r.Seconds)
+	logf("  restore ceiling: %.1f MB/s (%s in %.2fs)", m, human(out.Bytes), r.Seconds)
+	return &m
 }

@@ -39,24 +39,27 @@ type Result struct {
 	FirstRSSKiB      *int64   `json:"first_peak_rss_kib"`
 	// UncheckedSeconds: the first commit of a table with --no-verify (no
 	// table check), measured as FirstSeconds is.
-	UncheckedSeconds *float64        `json:"first_unchecked_seconds,omitempty"`
-	RecommitSeconds  *float64        `json:"nochange_recommit_seconds"`
-	RecommitRatio    *float64        `json:"nochange_recommit_ratio"`
-	SecondSeconds    *float64        `json:"second_commit_seconds"`
-	GrowthBytes      *int64          `json:"second_growth_bytes"`
-	GrowthPct        *float64        `json:"second_growth_pct"`
-	CheckoutSeconds  *float64        `json:"checkout_seconds"`
-	CheckoutMBps     *float64        `json:"checkout_mb_per_s"`
-	CheckoutRSSKiB   *int64          `json:"checkout_peak_rss_kib"`
-	PeakRSSKiB       *int64          `json:"peak_rss_kib"`
-	Verify           string          `json:"checkout_verify,omitempty"`
-	RowDiff          *RowDiffResult  `json:"row_diff,omitempty"`
-	Merge            *MergeResult    `json:"merge,omitempty"`
-	Contract         *ContractResult `json:"contract,omitempty"`
-	Switch           *SwitchResult   `json:"switch,omitempty"`
-	Profile          *ProfileResult  `json:"profile,omitempty"`
-	CachesDropped    bool            `json:"caches_dropped"`
-	Notes            []string        `json:"notes,omitempty"`
+	UncheckedSeconds *float64 `json:"first_unchecked_seconds,omitempty"`
+	RecommitSeconds  *float64 `json:"nochange_recommit_seconds"`
+	RecommitRatio    *float64 `json:"nochange_recommit_ratio"`
+	SecondSeconds    *float64 `json:"second_commit_seconds"`
+	GrowthBytes      *int64   `json:"second_growth_bytes"`
+	GrowthPct        *float64 `json:"second_growth_pct"`
+	CheckoutSeconds  *float64 `json:"checkout_seconds"`
+	CheckoutMBps     *float64 `json:"checkout_mb_per_s"`
+	CheckoutRSSKiB   *int64   `json:"checkout_peak_rss_kib"`
+	// RestoreCeilingMBps: dx debug restore-ceiling of the same commit,
+	// same conditions (wall clock, like the checkout's).
+	RestoreCeilingMBps *float64        `json:"restore_ceiling_mb_per_s,omitempty"`
+	PeakRSSKiB         *int64          `json:"peak_rss_kib"`
+	Verify             string          `json:"checkout_verify,omitempty"`
+	RowDiff            *RowDiffResult  `json:"row_diff,omitempty"`
+	Merge              *MergeResult    `json:"merge,omitempty"`
+	Contract           *ContractResult `json:"contract,omitempty"`
+	Switch             *SwitchResult   `json:"switch,omitempty"`
+	Profile            *ProfileResult  `json:"profile,omitempty"`
+	CachesDropped      bool            `json:"caches_dropped"`
+	Notes              []string        `json:"notes,omitempty"`
 }
 
 // RowDiffResult is `dx diff --rows` between the two versions of a table.

@@ -68,6 +68,18 @@ func (rep *Report) evaluate() {
 			add(t1, d.Name, passFail(f >= targetCeilingFrac), "dx %.1f MB/s = %.0f%% of ceiling %.1f MB/s",
 				*dx.FirstMBps, 100*f, *ceil.FirstMBps)
 		}
+		// 1c. checkout >= 80% of the restore ceiling
+		const tc = "checkout ≥ 80% of the restore ceiling MB/s"
+		switch {
+		case dx.CheckoutMBps == nil:
+			add(tc, d.Name, "FAIL", "%s", dxFailed(d))
+		case dx.RestoreCeilingMBps == nil:
+			add(tc, d.Name, "FAIL", "dx debug restore-ceiling failed")
+		default:
+			f := *dx.CheckoutMBps / *dx.RestoreCeilingMBps
+			add(tc, d.Name, passFail(f >= 0.8), "dx checkout %.1f MB/s = %.0f%% of the restore ceiling %.1f MB/s (read, decompress, verify and write on all cores, nothing else)",
+				*dx.CheckoutMBps, 100*f, *dx.RestoreCeilingMBps)
+		}
 		// 1b. faster than every peer measured
 		if d.Name != "big" && d.Name != "dolt" { // peers do not run on these
 			const t = "first commit faster than every peer"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/store"
 )
 
@@ -22,6 +23,24 @@ func (a *app) debugCmd() *cobra.Command {
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCeiling(cmd.Context(), args)
+		},
+	})
+	dbg.AddCommand(&cobra.Command{
+		Use:   "restore-ceiling [REV]",
+		Short: "Write every file of REV (HEAD) from the store on all cores with nothing but the necessary work, into a temporary directory; print JSON",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rev := "HEAD"
+			if len(args) == 1 {
+				rev = args[0]
+			}
+			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
+				res, err := r.RestoreCeiling(cmd.Context(), rev)
+				if err != nil {
+					return err
+				}
+				return a.printJSON(res)
+			})
 		},
 	})
 	dbg.AddCommand(a.debugHistoryCmd())

@@ -1,0 +1,52 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/storetest"
+	"github.com/dxdata/dx/store"
+)
+
+// TestRestoreCeilingWritesTheFiles: the ceiling writes each file's exact
+// bytes, as CopyFile reads them.
+func TestRestoreCeilingWritesTheFiles(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	dir := t.TempDir()
+	var files []store.CeilingFile
+	var want [][]byte
+	for i, n := range []int{0, 1, 200} { // an empty file, one chunk, several batches
+		tree := storetest.RandomTree(t, st, uint64(i+1), n)
+		var id dag.ID
+		err := dag.WalkTree(ctx, st, tree, func(_ string, e dag.TreeEntry) error { id = e.ID; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if _, err := st.CopyFile(ctx, id, &b, store.CopyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, b.Bytes())
+		files = append(files, store.CeilingFile{ID: id, Path: filepath.Join(dir, string(rune('a'+i)))})
+	}
+	n, err := st.RestoreCeiling(ctx, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for i, f := range files {
+		got, err := os.ReadFile(f.Path)
+		if err != nil || !bytes.Equal(got, want[i]) {
+			t.Fatalf("file %d: %d bytes, want %d (%v)", i, len(got), len(want[i]), err)
+		}
+		total += int64(len(got))
+	}
+	if n != total {
+		t.Fatalf("reported %d bytes, wrote %d", n, total)
+	}
+}
