@@ -42,6 +42,9 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 	}
 	jobs := make(chan job, 2*workers)
 	order := make(chan job, 4*workers)
+	// Chunk buffers go back to the workers once written: a checkout of a
+	// big file then allocates a few of them, not one per chunk.
+	free := make(chan []byte, 8*workers)
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -52,7 +55,13 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 					close(j.out)
 					continue
 				}
-				b, err := s.AppendObject(ctx, dag.KindChunk, j.ref.ID, make([]byte, 0, j.ref.Len))
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+					buf = make([]byte, 0, j.ref.Len)
+				}
+				b, err := s.AppendObject(ctx, dag.KindChunk, j.ref.ID, buf[:0])
 				if err == nil && len(b) != int(j.ref.Len) {
 					err = fmt.Errorf("chunk %s has %d bytes, file says %d: %w", j.ref.ID.Short(), len(b), j.ref.Len, ErrCorrupt)
 				}
@@ -113,6 +122,10 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 		written += int64(len(b))
 		if o.Progress != nil {
 			o.Progress(int64(len(b)))
+		}
+		select {
+		case free <- b:
+		default:
 		}
 	}
 	wg.Wait()
