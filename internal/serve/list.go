@@ -28,7 +28,7 @@ var bucketQuery = map[string]bool{
 func (b *bucket) serveBucket(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	for k := range q {
-		if !bucketQuery[k] && !strings.HasPrefix(k, "X-Amz-") {
+		if !bucketQuery[k] && !strings.HasPrefix(k, "X-Amz-") && !sigV2Query[k] {
 			writeError(w, r, errNotImplemented("The bucket call ?"+k+" is not implemented."))
 			return
 		}

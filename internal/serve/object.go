@@ -17,7 +17,7 @@ import (
 // objectQuery are the query parameters GetObject and HeadObject accept;
 // any other (acl, tagging, versionId, …) asks for a call not implemented.
 func objectQuery(k string) bool {
-	return strings.HasPrefix(k, "response-") || strings.HasPrefix(k, "X-Amz-") || k == "x-id"
+	return strings.HasPrefix(k, "response-") || strings.HasPrefix(k, "X-Amz-") || k == "x-id" || sigV2Query[k]
 }
 
 // object is a file at a version, as a request found it.

@@ -232,6 +232,9 @@ func (s *Server) authenticate(r *http.Request) *s3Error {
 		}
 		return errAccessDenied("Anonymous access is not allowed: sign the request.")
 	}
+	if isSigV2(r) {
+		return verifySigV2(r, s.opts.Credentials, s.opts.Now())
+	}
 	return verifySigV4(r, s.opts.Credentials, s.opts.Now())
 }
 

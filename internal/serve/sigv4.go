@@ -40,7 +40,8 @@ type signedRequest struct {
 
 // isSigned reports whether r carries a signature (of any version).
 func isSigned(r *http.Request) bool {
-	return r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("Signature")
+	q := r.URL.Query()
+	return r.Header.Get("Authorization") != "" || q.Has("X-Amz-Signature") || q.Has("X-Amz-Algorithm") || q.Has("Signature") || q.Has("AWSAccessKeyId")
 }
 
 // verifySigV4 checks r's signature against the secret of its access key
@@ -93,7 +94,7 @@ func parseSignature(r *http.Request) (signedRequest, *s3Error) {
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		rest, ok := strings.CutPrefix(auth, sigAlgorithm+" ")
 		if !ok {
-			return signedRequest{}, errAccessDenied("Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.")
+			return signedRequest{}, errAccessDenied("Unknown signature algorithm: sign with AWS Signature Version 4.")
 		}
 		for _, f := range strings.Split(rest, ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
@@ -114,7 +115,7 @@ func parseSignature(r *http.Request) (signedRequest, *s3Error) {
 	} else {
 		q := r.URL.Query()
 		if q.Get("X-Amz-Algorithm") != sigAlgorithm {
-			return signedRequest{}, errAccessDenied("Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.")
+			return signedRequest{}, errAccessDenied("Unknown signature algorithm: sign with AWS Signature Version 4.")
 		}
 		credential, signed, date, sr.signature = q.Get("X-Amz-Credential"), q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Date"), q.Get("X-Amz-Signature")
 		secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)

@@ -1,0 +1,548 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// The key pair the gateway under test accepts.
+const (
+	serveKey    = "dxtestkey"
+	serveSecret = "dxtestsecret"
+)
+
+// gateway is a running dx serve.
+type gateway struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	addr     string // host:port
+	stderr   bytes.Buffer
+	stopOnce sync.Once
+}
+
+func (g *gateway) endpoint() string { return "http://" + g.addr }
+
+// startServe runs dx serve on a free loopback port with the test's key
+// pair and the given flags, and stops it when the test ends.
+func startServe(t *testing.T, dir string, flags ...string) *gateway {
+	t.Helper()
+	g := &gateway{t: t}
+	g.cmd = exec.Command(dxBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, flags...)...)
+	g.cmd.Dir = dir
+	g.cmd.Env = append(os.Environ(), "DX_SERVE_ACCESS_KEY="+serveKey, "DX_SERVE_SECRET_KEY="+serveSecret)
+	g.cmd.Stderr = &g.stderr
+	out, err := g.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.stop() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	_, addr, ok := strings.Cut(strings.TrimSpace(line), " on http://")
+	if err != nil || !ok {
+		g.stop()
+		t.Fatalf("dx serve printed %q (%v); stderr: %s", line, err, g.stderr.String())
+	}
+	g.addr = addr
+	return g
+}
+
+// stop ends the server with SIGTERM and returns what it wrote on stderr.
+func (g *gateway) stop() string {
+	g.stopOnce.Do(func() {
+		_ = g.cmd.Process.Signal(syscall.SIGTERM)
+		if err := g.cmd.Wait(); err != nil {
+			g.t.Errorf("dx serve: %v; stderr: %s", err, g.stderr.String())
+		}
+	})
+	return g.stderr.String()
+}
+
+// stats stops the server and returns the counters it printed (--stats).
+func (g *gateway) stats() map[string]int64 {
+	g.t.Helper()
+	errOut := strings.TrimSpace(g.stop())
+	var m map[string]int64
+	if err := json.Unmarshal([]byte(errOut[strings.LastIndex(errOut, "\n")+1:]), &m); err != nil {
+		g.t.Fatalf("dx serve --stats printed %q: %v", errOut, err)
+	}
+	return m
+}
+
+// requireTool fails the test when a client it drives is not installed:
+// these tests check real clients, so a missing one is a failure.
+func requireTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is required by the dx serve tests: %v", name, err)
+	}
+}
+
+// clientEnv is the environment of an AWS client talking to g with the
+// given secret, isolated from the user's AWS configuration.
+func clientEnv(t *testing.T, secret string) []string {
+	none := filepath.Join(t.TempDir(), "none")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_ACCESS_KEY_ID="+serveKey, "AWS_SECRET_ACCESS_KEY="+secret,
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none,
+		"AWS_EC2_METADATA_DISABLED=true")
+}
+
+// aws runs the aws CLI against g and returns its stdout, stderr and exit
+// code.
+func (g *gateway) aws(secret string, args ...string) (string, string, int) {
+	g.t.Helper()
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", g.endpoint()}, args...)...)
+	cmd.Env = clientEnv(g.t, secret)
+	res := runProcess(g.t, cmd)
+	return res.stdout, res.stderr, res.code
+}
+
+// awsOK runs the aws CLI and fails the test unless it succeeds.
+func (g *gateway) awsOK(args ...string) string {
+	g.t.Helper()
+	out, errOut, code := g.aws(serveSecret, args...)
+	if code != 0 {
+		g.t.Fatalf("aws %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+// serveFixture is a repository with two commits on main (the first
+// tagged v1), a binary file big enough for many chunks, a table, a path
+// that needs encoding, and a model registered on the table.
+type serveFixture struct {
+	r            *repoDir
+	first, model string // the first commit's id; the model's data commit
+	files        map[string]string
+}
+
+func newServeFixture(t *testing.T) *serveFixture {
+	t.Helper()
+	f := &serveFixture{r: newRepo(t)}
+	r := f.r
+	table, _ := genCSV(5, 3000)
+	writeBytes(t, r.path("data/big.bin"), randomBytes(41, 6<<20))
+	r.write("data/users.csv", table)
+	r.write("docs/read me+1.txt", "spaces and a plus\n")
+	r.write("a.txt", "first\n")
+	r.write("a-b.txt", "sorts before a/ but after a.txt\n")
+	r.ok("commit", "-m", "one")
+	r.ok("tag", "v1")
+	f.first = headID(t, r)
+	r.write("data/users.csv", table+"3000,name3000,1.00,new\n")
+	r.write("a.txt", "second\n")
+	r.ok("commit", "-m", "two")
+	f.model = headID(t, r)
+	art := filepath.Join(t.TempDir(), "model.bin")
+	writeBytes(t, art, randomBytes(42, 10<<10))
+	r.ok("model", "register", "churn", "--artifact", art, "--data", "HEAD:data/users.csv")
+	f.files = map[string]string{}
+	for _, p := range []string{"a-b.txt", "a.txt", "data/big.bin", "data/users.csv", "docs/read me+1.txt"} {
+		f.files[p] = ""
+	}
+	return f
+}
+
+// cat is dx cat REV:PATH.
+func (f *serveFixture) cat(rev, p string) string {
+	return f.r.ok("cat", rev+":"+p)
+}
+
+func TestServeAWSCLI(t *testing.T) {
+	requireTool(t, "aws")
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+
+	// ListBuckets, and the refs as the bucket's top-level prefixes.
+	if out := g.awsOK("s3", "ls"); !strings.Contains(out, " data\n") {
+		t.Fatalf("aws s3 ls: %q", out)
+	}
+	if out := g.awsOK("s3", "ls", "s3://data/"); out != "                           PRE main/\n                           PRE v1/\n" {
+		t.Fatalf("aws s3 ls s3://data/: %q", out)
+	}
+
+	// Every file at a branch, a tag, a commit id and a model version
+	// reads as dx cat reads it.
+	refs := map[string]string{"main": "main", "v1": "v1", f.first: f.first, "model:churn@1": f.model}
+	for ref, rev := range refs {
+		paths := []string{"a.txt", "data/big.bin", "data/users.csv", "docs/read me+1.txt", "a-b.txt"}
+		if strings.HasPrefix(ref, "model:") {
+			paths = []string{"data/users.csv"}
+		}
+		for _, p := range paths {
+			got := g.awsOK("s3", "cp", "s3://data/"+ref+"/"+p, "-")
+			if want := f.cat(rev, p); got != want {
+				t.Fatalf("aws s3 cp %s/%s: %d bytes differ from dx cat's %d", ref, p, len(got), len(want))
+			}
+		}
+	}
+	// A model version shows only the data it was trained on.
+	if _, errOut, code := g.aws(serveSecret, "s3", "cp", "s3://data/model:churn@1/a.txt", "-"); code == 0 || !strings.Contains(errOut, "404") {
+		t.Fatalf("a path the model was not trained on: exit %d: %s", code, errOut)
+	}
+
+	// The recursive listing holds every file with its size, in key order.
+	var keys []string
+	for _, line := range strings.Split(strings.TrimSpace(g.awsOK("s3", "ls", "--recursive", "s3://data/main/")), "\n") {
+		fields := strings.SplitN(line, " ", 4)
+		keys = append(keys, strings.TrimLeft(line[len(fields[0])+1+len(fields[1]):], " "))
+	}
+	want := []string{}
+	for p := range f.files {
+		want = append(want, fmt.Sprintf("%d main/%s", len(f.cat("main", p)), p))
+	}
+	sort.Slice(want, func(i, j int) bool { return strings.SplitN(want[i], " ", 2)[1] < strings.SplitN(want[j], " ", 2)[1] })
+	if strings.Join(keys, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("aws s3 ls --recursive:\n%s\nwant:\n%s", strings.Join(keys, "\n"), strings.Join(want, "\n"))
+	}
+
+	// list-objects-v2 with a delimiter, a prefix, and pages of one key.
+	var page struct {
+		Contents       []struct{ Key string }
+		CommonPrefixes []struct{ Prefix string }
+	}
+	if err := json.Unmarshal([]byte(g.awsOK("s3api", "list-objects-v2", "--bucket", "data", "--prefix", "main/", "--delimiter", "/")), &page); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(page.Contents) != "[{main/a-b.txt} {main/a.txt}]" || fmt.Sprint(page.CommonPrefixes) != "[{main/data/} {main/docs/}]" {
+		t.Fatalf("list with delimiter: %+v", page)
+	}
+	var all struct{ Contents []struct{ Key string } }
+	if err := json.Unmarshal([]byte(g.awsOK("s3api", "list-objects-v2", "--bucket", "data", "--prefix", "main/", "--page-size", "1")), &all); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(all.Contents) != "[{main/a-b.txt} {main/a.txt} {main/data/big.bin} {main/data/users.csv} {main/docs/read me+1.txt}]" {
+		t.Fatalf("list in pages of 1: %+v", all.Contents)
+	}
+	page.Contents, page.CommonPrefixes = nil, nil
+	if err := json.Unmarshal([]byte(g.awsOK("s3api", "list-objects-v2", "--bucket", "data", "--prefix", "", "--delimiter", "/", "--page-size", "1")), &page); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(page.CommonPrefixes) != "[{main/} {v1/}]" || len(page.Contents) != 0 {
+		t.Fatalf("refs in pages of 1: %+v", page)
+	}
+	if err := json.Unmarshal([]byte(g.awsOK("s3api", "list-objects-v2", "--bucket", "data", "--prefix", "v1/data/", "--start-after", "v1/data/big.bin")), &all); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(all.Contents) != "[{v1/data/users.csv}]" {
+		t.Fatalf("start-after: %+v", all.Contents)
+	}
+
+	// Ranged GETs equal the same slice of dx cat, for random ranges.
+	big := f.cat("main", "data/big.bin")
+	rng := rand.New(rand.NewPCG(7, 7))
+	out := filepath.Join(t.TempDir(), "range")
+	ranges := []string{"bytes=-100", fmt.Sprintf("bytes=%d-", len(big)-5000), "bytes=0-0"}
+	for range 5 {
+		a := rng.IntN(len(big))
+		ranges = append(ranges, fmt.Sprintf("bytes=%d-%d", a, a+rng.IntN(300<<10)))
+	}
+	for _, rg := range ranges {
+		g.awsOK("s3api", "get-object", "--bucket", "data", "--key", "main/data/big.bin", "--range", rg, out)
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, z int
+		switch {
+		case strings.HasPrefix(rg, "bytes=-"):
+			fmt.Sscanf(rg, "bytes=-%d", &z)
+			a, z = len(big)-z, len(big)
+		case strings.HasSuffix(rg, "-"):
+			fmt.Sscanf(rg, "bytes=%d-", &a)
+			z = len(big)
+		default:
+			fmt.Sscanf(rg, "bytes=%d-%d", &a, &z)
+			z = min(z+1, len(big))
+		}
+		if !bytes.Equal(got, []byte(big[a:z])) {
+			t.Fatalf("range %s: %d bytes differ from dx cat's [%d:%d]", rg, len(got), a, z)
+		}
+	}
+
+	// HEAD: the size, and an ETag that follows the content: equal for an
+	// unchanged file in two versions, different for a changed one.
+	head := func(key string) (h struct {
+		ContentLength int64
+		ETag          string
+	}) {
+		if err := json.Unmarshal([]byte(g.awsOK("s3api", "head-object", "--bucket", "data", "--key", key)), &h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if h := head("main/data/big.bin"); h.ContentLength != int64(len(big)) || h.ETag != head("v1/data/big.bin").ETag {
+		t.Fatalf("head of an unchanged file: %+v vs %+v", h, head("v1/data/big.bin"))
+	}
+	if head("main/a.txt").ETag == head("v1/a.txt").ETag {
+		t.Fatal("a changed file kept its ETag")
+	}
+
+	// Errors: wrong secret, missing keys and refs, writes, other calls.
+	for _, c := range []struct {
+		name, secret, want string
+		args               []string
+	}{
+		{"wrong secret", "wrong", "SignatureDoesNotMatch", []string{"s3", "ls", "s3://data/"}},
+		{"missing file", serveSecret, "404", []string{"s3api", "head-object", "--bucket", "data", "--key", "main/nope.txt"}},
+		{"missing ref", serveSecret, "NoSuchKey", []string{"s3api", "get-object", "--bucket", "data", "--key", "nope/a.txt", out}},
+		{"missing bucket", serveSecret, "NoSuchBucket", []string{"s3", "ls", "s3://nope/"}},
+		{"directory", serveSecret, "NoSuchKey", []string{"s3api", "get-object", "--bucket", "data", "--key", "main/data", out}},
+		{"upload", serveSecret, "AccessDenied", []string{"s3", "cp", f.r.path("a.txt"), "s3://data/main/new.txt"}},
+		{"delete", serveSecret, "AccessDenied", []string{"s3", "rm", "s3://data/main/a.txt"}},
+		{"acl", serveSecret, "NotImplemented", []string{"s3api", "get-bucket-acl", "--bucket", "data"}},
+		{"range past the end", serveSecret, "InvalidRange", []string{"s3api", "get-object", "--bucket", "data", "--key", "main/a.txt", "--range", "bytes=100-200", out}},
+	} {
+		_, errOut, code := g.aws(c.secret, c.args...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d, want an error with %q: %s", c.name, code, c.want, errOut)
+		}
+	}
+}
+
+func TestServeBoto3(t *testing.T) {
+	requireTool(t, "python3")
+	if out, err := exec.Command("python3", "-c", "import boto3").CombinedOutput(); err != nil {
+		t.Fatalf("boto3 is required by the dx serve tests: %v: %s", err, out)
+	}
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "testdata", "serve_boto3.py")
+	dir := t.TempDir()
+	const from, to = 1000000, 1200000
+	cmd := exec.Command("python3", script, g.endpoint(), "data", "v1/data/big.bin", fmt.Sprint(from), fmt.Sprint(to), dir)
+	cmd.Env = clientEnv(t, serveSecret)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("boto3 script: %v\n%s", err, out)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	big := []byte(f.cat("v1", "data/big.bin"))
+	for _, name := range []string{"full.bin", "presigned.bin", "presigned_v4.bin"} {
+		if !bytes.Equal(read(name), big) {
+			t.Fatalf("boto3's %s: bytes other than dx cat's", name)
+		}
+	}
+	if !bytes.Equal(read("range.bin"), big[from:to+1]) {
+		t.Fatal("boto3 ranged get_object differs from dx cat's slice")
+	}
+	var res struct {
+		ListKeys            []string `json:"list_keys"`
+		ListPrefixes        []string `json:"list_prefixes"`
+		Buckets             []string `json:"buckets"`
+		ContentRange        string   `json:"content_range"`
+		PresignedTampered   [2]any   `json:"presigned_tampered"`
+		PresignedV4Tampered [2]any   `json:"presigned_v4_tampered"`
+	}
+	raw := read("results.json")
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	var codes map[string]any
+	_ = json.Unmarshal(raw, &codes)
+	if fmt.Sprint(res.ListKeys) != "[v1/a-b.txt v1/a.txt]" || fmt.Sprint(res.ListPrefixes) != "[v1/data/ v1/docs/]" || fmt.Sprint(res.Buckets) != "[data]" {
+		t.Errorf("boto3 listing: %s", raw)
+	}
+	if res.ContentRange != fmt.Sprintf("bytes %d-%d/%d", from, to, len(big)) {
+		t.Errorf("Content-Range %q", res.ContentRange)
+	}
+	for name, want := range map[string]string{
+		"if_none_match": "[304 304]", "if_match_ok": "[ok 200]", "if_match_other": "[PreconditionFailed 412]",
+		"missing_key": "[NoSuchKey 404]", "missing_ref": "[NoSuchKey 404]", "missing_bucket": "[NoSuchBucket 404]",
+		"put": "[AccessDenied 403]", "delete": "[AccessDenied 403]", "multipart": "[AccessDenied 403]",
+		"get_acl": "[NotImplemented 501]", "wrong_secret": "[SignatureDoesNotMatch 403]", "unknown_key": "[InvalidAccessKeyId 403]",
+	} {
+		if got := fmt.Sprint(codes[name]); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	for _, tampered := range [][2]any{res.PresignedTampered, res.PresignedV4Tampered} {
+		if tampered[0] != 403.0 || !strings.Contains(tampered[1].(string), "<Code>SignatureDoesNotMatch</Code>") {
+			t.Errorf("tampered presigned URL: %v", tampered)
+		}
+	}
+}
+
+// rawStatus sends one request line as written (no client cleans it) and
+// returns the response's status code.
+func rawStatus(t *testing.T, addr, target string) int {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, addr)
+	var code int
+	if _, err := fmt.Fscanf(bufio.NewReader(c), "HTTP/1.1 %d", &code); err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	return code
+}
+
+func TestServeRefusals(t *testing.T) {
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir)
+	bucket := filepath.Base(f.r.dir)
+	for _, target := range []string{"/" + bucket + "/main/../v1/a.txt", "/" + bucket + "/main/a%00.txt", "/" + bucket + "/main%2Fa.txt", "/" + bucket + "/main/./a.txt"} {
+		if code := rawStatus(t, g.addr, target); code != 400 {
+			t.Errorf("GET %s: %d, want 400", target, code)
+		}
+	}
+	// Unsigned requests are refused without --anonymous.
+	if code := rawStatus(t, g.addr, "/"+bucket+"/main/a.txt"); code != 403 {
+		t.Errorf("anonymous GET: %d, want 403", code)
+	}
+	anon := startServe(t, f.r.dir, "--anonymous")
+	if code := rawStatus(t, anon.addr, "/"+bucket+"/main/a.txt"); code != 200 {
+		t.Errorf("anonymous GET with --anonymous: %d, want 200", code)
+	}
+	// No anonymous access beyond loopback, and none unless asked for.
+	res := runDxEnv(t, f.r.dir, nil, nil, "serve", "--anonymous", "--listen", "0.0.0.0:0")
+	checkFailure(t, res, "not a loopback address", []string{"serve"})
+	if res.code != 2 {
+		t.Errorf("non-loopback --anonymous: exit %d, want 2", res.code)
+	}
+	res = runDxEnv(t, f.r.dir, nil, nil, "serve", "--listen", "127.0.0.1:0")
+	checkFailure(t, res, "no credentials", []string{"serve"})
+	if res.code != 2 {
+		t.Errorf("no credentials: exit %d, want 2", res.code)
+	}
+}
+
+// minioClient is a Go S3 SDK signing with the test's key pair.
+func minioClient(t *testing.T, g *gateway) *minio.Client {
+	t.Helper()
+	c, err := minio.New(g.addr, &minio.Options{Creds: credentials.NewStaticV4(serveKey, serveSecret, ""), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestServeWhileCommitting(t *testing.T) {
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+	c := minioClient(t, g)
+	old := f.cat("main", "data/big.bin")
+	updated := randomBytes(43, 6<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	reads := map[string]int{}
+	var readErr error
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				obj, err := c.GetObject(ctx, "data", "main/data/big.bin", minio.GetObjectOptions{})
+				var b []byte
+				if err == nil {
+					b, err = io.ReadAll(obj)
+				}
+				mu.Lock()
+				switch {
+				case ctx.Err() != nil:
+				case err != nil:
+					readErr = fmt.Errorf("reader %d: %w", i, err)
+				case string(b) == old:
+					reads["old"]++
+				case bytes.Equal(b, updated):
+					reads["new"]++
+				default:
+					readErr = fmt.Errorf("reader %d read %d bytes of neither version", i, len(b))
+				}
+				mu.Unlock()
+				if readErr != nil {
+					return
+				}
+			}
+		}()
+	}
+	// dx commit works while the readers stream.
+	writeBytes(t, f.r.path("data/big.bin"), updated)
+	f.r.ok("commit", "-m", "three")
+	obj, err := c.GetObject(ctx, "data", "main/data/big.bin", minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(obj)
+	if err != nil || !bytes.Equal(got, updated) {
+		t.Fatalf("after the commit main reads %d bytes (%v), not the new version", len(got), err)
+	}
+	cancel()
+	wg.Wait()
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	if reads["old"] == 0 {
+		t.Fatalf("no read finished before the commit: %v", reads)
+	}
+	// The tag still reads the first version.
+	if got := f.cat("v1", "data/big.bin"); got != old {
+		t.Fatal("v1 changed")
+	}
+}
+
+func TestServeRangedReadDecodesOnlyItsChunks(t *testing.T) {
+	requireTool(t, "aws")
+	f := newServeFixture(t)
+	big := f.cat("main", "data/big.bin")
+	out := filepath.Join(t.TempDir(), "range")
+	decoded := func(rg string) int64 {
+		g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir, "--stats")
+		args := []string{"s3api", "get-object", "--bucket", "data", "--key", "main/data/big.bin", out}
+		if rg != "" {
+			args = append(args[:len(args)-1], "--range", rg, out)
+		}
+		g.awsOK(args...)
+		return g.stats()["chunks_decoded"]
+	}
+	whole := decoded("")
+	// Binary files are cut into chunks of 16 to 256 KiB.
+	if whole < int64(len(big)>>18) {
+		t.Fatalf("the whole file decoded %d chunks", whole)
+	}
+	if n := decoded(fmt.Sprintf("bytes=%d-%d", len(big)/2, len(big)/2)); n != 1 {
+		t.Errorf("a 1-byte range decoded %d chunks, want 1", n)
+	}
+	const mib = 1 << 20
+	n := decoded(fmt.Sprintf("bytes=%d-%d", len(big)/2, len(big)/2+mib-1))
+	t.Logf("chunks decoded: whole file %d, 1-byte range 1, 1 MiB range %d", whole, n)
+	if n < mib>>18 || n > mib>>14+1 {
+		t.Errorf("a 1 MiB range decoded %d chunks, want between %d and %d (of %d)", n, mib>>18, mib>>14+1, whole)
+	}
+}
