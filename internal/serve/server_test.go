@@ -384,3 +384,44 @@ func TestSignatures(t *testing.T) {
 		}
 	}
 }
+
+// TestManyConcurrentReaders: a few hundred clients at once, some sending
+// a body with their GET, all read the right bytes, and the repository is
+// opened far fewer times than there are requests (they share opens).
+func TestManyConcurrentReaders(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs := serveTest(t, tr, Options{Anonymous: true})
+	big := tr.files["main"]["big.bin"]
+	const clients = 300
+	errs := make(chan error, clients)
+	for i := range clients {
+		go func() {
+			a := (i * 7919) % len(big)
+			var body io.Reader
+			if i%3 == 0 {
+				body = strings.NewReader("a body on a GET is ignored")
+			}
+			req, _ := http.NewRequest(http.MethodGet, hs.URL+"/data/main/big.bin", body)
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", a))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err == nil && (resp.StatusCode != 206 || string(b) != string(big[a:])) {
+				err = fmt.Errorf("client %d: %d with %d bytes", i, resp.StatusCode, len(b))
+			}
+			errs <- err
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opens, reqs := s.Snapshot()["repository_opens"], s.Snapshot()["requests"]; opens >= reqs {
+		t.Errorf("%d requests opened the repository %d times", reqs, opens)
+	}
+}
