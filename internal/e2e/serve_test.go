@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -544,5 +545,116 @@ func TestServeRangedReadDecodesOnlyItsChunks(t *testing.T) {
 	t.Logf("chunks decoded: whole file %d, 1-byte range 1, 1 MiB range %d", whole, n)
 	if n < mib>>18 || n > mib>>14+1 {
 		t.Errorf("a 1 MiB range decoded %d chunks, want between %d and %d (of %d)", n, mib>>18, mib>>14+1, whole)
+	}
+}
+
+// getJSON GETs a data API URL and decodes its JSON answer.
+func getJSON(t *testing.T, u string, v any) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %d %q: %v", u, resp.StatusCode, b, err)
+	}
+	return resp.StatusCode
+}
+
+func TestServeDataAPI(t *testing.T) {
+	r := newRepo(t)
+	table, rows := genCSV(17, 60000)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("data/users.csv", table)
+	r.write("data/notes.txt", "not a table\n")
+	r.ok("commit", "-m", "one")
+	r.write("data/users.csv", table+"60000,name60000,1.00,new\n")
+	r.ok("commit", "-m", "two")
+	g := startServe(t, r.dir, "--repo", "data="+r.dir, "--anonymous", "--stats")
+	api := g.endpoint() + "/v1/"
+
+	// A row by key is the row dx cat holds, read from the chunk whose key
+	// range holds it (and the first, for the header).
+	rng := rand.New(rand.NewPCG(4, 4))
+	lookups, chunks := 0, 0
+	for range 20 {
+		id := fmt.Sprint(rng.IntN(60000))
+		var ans struct {
+			Row        map[string]string
+			Chunks     int `json:"chunks"`
+			ChunksRead int `json:"chunks_read"`
+		}
+		if code := getJSON(t, api+"rows/main/data/users.csv?key="+id, &ans); code != 200 {
+			t.Fatalf("row %s: %d", id, code)
+		}
+		lookups++
+		want := rows[id]
+		if got := []string{ans.Row["id"], ans.Row["name"], ans.Row["amount"], ans.Row["note"]}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("row %s: %q, want %q", id, got, want)
+		}
+		chunks = ans.Chunks
+		if ans.Chunks < 10 || ans.ChunksRead > 2 {
+			t.Fatalf("row %s read %d of %d chunks", id, ans.ChunksRead, ans.Chunks)
+		}
+	}
+	var row struct{ Row map[string]string }
+	if getJSON(t, api+"rows/main/data/users.csv?key=60000", &row); row.Row["note"] != "new" {
+		t.Fatalf("the row added on main: %v", row)
+	}
+	var apiErr struct{ Error struct{ Code string } }
+	for _, c := range []struct {
+		url, code string
+		status    int
+	}{
+		{"rows/main~1/data/users.csv?key=60000", "NotFound", 404},
+		{"rows/main/data/notes.txt?key=1", "NotKeyed", 400},
+		{"rows/nope/data/users.csv?key=1", "NotFound", 404},
+		{"rows/main/data/users.csv", "InvalidArgument", 400},
+		{"tree/main/nope", "NotFound", 404},
+	} {
+		apiErr.Error.Code = ""
+		if status := getJSON(t, api+c.url, &apiErr); status != c.status || apiErr.Error.Code != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.url, status, apiErr.Error.Code, c.status, c.code)
+		}
+	}
+
+	// Refs, the log and the tree say what dx branch, dx log and the
+	// files committed say.
+	var refs struct{ Branches []struct{ Name, ID string } }
+	getJSON(t, api+"refs", &refs)
+	if len(refs.Branches) != 1 || refs.Branches[0].Name != "main" || refs.Branches[0].ID != headID(t, r) {
+		t.Errorf("refs: %+v", refs)
+	}
+	var log, want []struct{ ID string }
+	getJSON(t, api+"log/main?n=2", &log)
+	if err := json.Unmarshal([]byte(r.ok("log", "--json", "-n", "2")), &want); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(log) != fmt.Sprint(want) || len(log) != 2 {
+		t.Errorf("log: %v, dx log: %v", log, want)
+	}
+	var tree struct {
+		Entries []struct {
+			Path string
+			Type string
+			Size int
+		}
+	}
+	getJSON(t, api+"tree/main/data", &tree)
+	if fmt.Sprint(tree.Entries) != fmt.Sprintf("[{data/notes.txt file 12} {data/users.csv file %d}]", len(table)+len("60000,name60000,1.00,new\n")) {
+		t.Errorf("tree: %+v", tree.Entries)
+	}
+	// The server decoded the first chunk once (its header), one chunk a
+	// lookup at most, and the last chunks of both versions for the row
+	// added on main: far fewer than the table has.
+	n := g.stats()["chunks_decoded"]
+	t.Logf("%d lookups decoded %d of the table's %d chunks", lookups, n, chunks)
+	if n > int64(1+lookups+2) || n >= int64(chunks) {
+		t.Errorf("%d lookups decoded %d chunks of %d", lookups, n, chunks)
 	}
 }

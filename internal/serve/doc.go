@@ -1,5 +1,6 @@
 // Package serve is `dx serve`: an S3-compatible read gateway to every
-// version of one or more repositories.
+// version of one or more repositories, and a small JSON API for data
+// under /v1/ (api.go, rows.go).
 //
 // Nouns:
 //   - Bucket: a repository, named after its directory or as given.

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/store"
 )
 
@@ -109,25 +110,39 @@ func (b *bucket) writeRange(ctx context.Context, w io.Writer, spans []span, from
 // chunk returns a chunk's bytes from the shared cache, decoding it from
 // the store (under a view held only for that read) when it is not there.
 func (b *bucket) chunk(ctx context.Context, ref dag.ChunkRef) ([]byte, error) {
-	data, hit, err := b.srv.cache.get(ctx, ref.ID, func(ctx context.Context) ([]byte, error) {
+	return b.cachedChunk(ctx, ref, func(ctx context.Context) ([]byte, error) {
 		r, err := b.view.acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
 		defer b.view.release()
-		data, err := r.Store.AppendObject(ctx, dag.KindChunk, ref.ID, make([]byte, 0, ref.Len))
-		if err != nil {
-			return nil, err
-		}
-		if len(data) != int(ref.Len) {
-			return nil, fmt.Errorf("chunk %s has %d bytes, file says %d: %w", ref.ID.Short(), len(data), ref.Len, store.ErrCorrupt)
-		}
-		b.srv.stats.ChunksDecoded.Add(1)
-		b.srv.stats.ChunkBytesDecoded.Add(int64(len(data)))
-		return data, nil
+		return b.decodeChunk(ctx, r, ref)
 	})
+}
+
+// chunkIn is chunk for a caller that holds the view already, r.
+func (b *bucket) chunkIn(ctx context.Context, r *repo.Repo, ref dag.ChunkRef) ([]byte, error) {
+	return b.cachedChunk(ctx, ref, func(ctx context.Context) ([]byte, error) { return b.decodeChunk(ctx, r, ref) })
+}
+
+func (b *bucket) cachedChunk(ctx context.Context, ref dag.ChunkRef, load func(context.Context) ([]byte, error)) ([]byte, error) {
+	data, hit, err := b.srv.cache.get(ctx, ref.ID, load)
 	if hit {
 		b.srv.stats.CacheHits.Add(1)
 	}
 	return data, err
+}
+
+// decodeChunk reads and decompresses a chunk from r's store.
+func (b *bucket) decodeChunk(ctx context.Context, r *repo.Repo, ref dag.ChunkRef) ([]byte, error) {
+	data, err := r.Store.AppendObject(ctx, dag.KindChunk, ref.ID, make([]byte, 0, ref.Len))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) != int(ref.Len) {
+		return nil, fmt.Errorf("chunk %s has %d bytes, file says %d: %w", ref.ID.Short(), len(data), ref.Len, store.ErrCorrupt)
+	}
+	b.srv.stats.ChunksDecoded.Add(1)
+	b.srv.stats.ChunkBytesDecoded.Add(int64(len(data)))
+	return data, nil
 }

@@ -52,6 +52,9 @@ func (o Options) Validate() error {
 		if !bucketName.MatchString(r.Name) {
 			return fmt.Errorf("serve: %q cannot be a bucket name (letters, digits, '.', '_', '-')", r.Name)
 		}
+		if "/"+r.Name+"/" == apiPrefix {
+			return fmt.Errorf("serve: %q is the data API's path, not a bucket name", r.Name)
+		}
 		if seen[r.Name] {
 			return fmt.Errorf("serve: two repositories named %q", r.Name)
 		}
@@ -175,12 +178,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.Requests.Add(1)
 	w.Header().Set("x-amz-request-id", strconv.FormatUint(s.reqSeq.Add(1), 16))
 	w.Header().Set("Server", "dx")
-	if e := checkPath(r); e != nil {
+	api := strings.HasPrefix(r.URL.Path, apiPrefix)
+	e := checkPath(r)
+	if e == nil {
+		e = s.authenticate(r)
+	}
+	if e != nil && api {
+		writeAPIError(w, apiErr(e))
+		return
+	}
+	if e != nil {
 		writeError(w, r, e)
 		return
 	}
-	if e := s.authenticate(r); e != nil {
-		writeError(w, r, e)
+	if api {
+		s.serveAPI(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -114,7 +114,10 @@ func waitCond(ctx context.Context, c *sync.Cond) error {
 }
 
 // readView is a repository open for one request's reads.
-type readView struct{ r *repo.Repo }
+type readView struct {
+	r *repo.Repo
+	b *bucket
+}
 
 // read runs fn under b's view, acquired for it and released after.
 func (b *bucket) read(ctx context.Context, fn func(readView) *s3Error) *s3Error {
@@ -123,5 +126,5 @@ func (b *bucket) read(ctx context.Context, fn func(readView) *s3Error) *s3Error 
 		return repoError(err)
 	}
 	defer b.view.release()
-	return fn(readView{r})
+	return fn(readView{r, b})
 }
