@@ -453,23 +453,39 @@ func minioClient(t *testing.T, g *gateway) *minio.Client {
 	return c
 }
 
-func TestServeWhileCommitting(t *testing.T) {
+// TestServeWhileWriting: 16 clients stream reads while dx commits,
+// checks out and collects garbage. Every command succeeds (none waits
+// past its lock wait), every read of main is all of one version, and a
+// branch deleted and pruned meanwhile reads whole or fails, never mixed.
+func TestServeWhileWriting(t *testing.T) {
 	f := newServeFixture(t)
-	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+	r := f.r
+	g := startServe(t, r.dir, "--repo", "data="+r.dir)
 	c := minioClient(t, g)
 	old := f.cat("main", "data/big.bin")
 	updated := randomBytes(43, 6<<20)
+	doomed := randomBytes(44, 6<<20)
+	r.ok("branch", "doomed")
+	r.ok("checkout", "doomed")
+	writeBytes(t, r.path("data/big.bin"), doomed)
+	r.ok("commit", "-m", "on a branch to delete")
+	r.ok("checkout", "main")
+
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	reads := map[string]int{}
 	var readErr error
-	for i := range 4 {
+	for i := range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			key := "main/data/big.bin"
+			if i%4 == 3 {
+				key = "doomed/data/big.bin"
+			}
 			for ctx.Err() == nil {
-				obj, err := c.GetObject(ctx, "data", "main/data/big.bin", minio.GetObjectOptions{})
+				obj, err := c.GetObject(ctx, "data", key, minio.GetObjectOptions{})
 				var b []byte
 				if err == nil {
 					b, err = io.ReadAll(obj)
@@ -477,14 +493,18 @@ func TestServeWhileCommitting(t *testing.T) {
 				mu.Lock()
 				switch {
 				case ctx.Err() != nil:
+				case strings.HasPrefix(key, "doomed/") && err != nil:
+					reads["doomed failed"]++ // deleted, or its chunks pruned mid-read
 				case err != nil:
 					readErr = fmt.Errorf("reader %d: %w", i, err)
 				case string(b) == old:
 					reads["old"]++
 				case bytes.Equal(b, updated):
 					reads["new"]++
+				case bytes.Equal(b, doomed) && strings.HasPrefix(key, "doomed/"):
+					reads["doomed"]++
 				default:
-					readErr = fmt.Errorf("reader %d read %d bytes of neither version", i, len(b))
+					readErr = fmt.Errorf("reader %d read %d bytes of no version of %s", i, len(b), key)
 				}
 				mu.Unlock()
 				if readErr != nil {
@@ -493,9 +513,8 @@ func TestServeWhileCommitting(t *testing.T) {
 			}
 		}()
 	}
-	// dx commit works while the readers stream.
-	writeBytes(t, f.r.path("data/big.bin"), updated)
-	f.r.ok("commit", "-m", "three")
+	writeBytes(t, r.path("data/big.bin"), updated)
+	r.ok("commit", "-m", "three")
 	obj, err := c.GetObject(ctx, "data", "main/data/big.bin", minio.GetObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -504,18 +523,26 @@ func TestServeWhileCommitting(t *testing.T) {
 	if err != nil || !bytes.Equal(got, updated) {
 		t.Fatalf("after the commit main reads %d bytes (%v), not the new version", len(got), err)
 	}
+	r.ok("checkout", "v1")
+	r.ok("checkout", "main")
+	r.ok("branch", "-D", "doomed")
+	r.ok("gc", "--prune")
+	if _, err := c.StatObject(ctx, "data", "doomed/data/big.bin", minio.StatObjectOptions{}); err == nil {
+		t.Fatal("a deleted branch still reads")
+	}
 	cancel()
 	wg.Wait()
 	if readErr != nil {
 		t.Fatal(readErr)
 	}
-	if reads["old"] == 0 {
-		t.Fatalf("no read finished before the commit: %v", reads)
+	t.Logf("reads: %v", reads)
+	if reads["old"]+reads["new"] == 0 {
+		t.Fatalf("no read of main finished: %v", reads)
 	}
-	// The tag still reads the first version.
 	if got := f.cat("v1", "data/big.bin"); got != old {
 		t.Fatal("v1 changed")
 	}
+	r.ok("fsck")
 }
 
 func TestServeRangedReadDecodesOnlyItsChunks(t *testing.T) {
