@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the programs make test drives that Go cannot build: tmux (the
-# dx ui test in a real terminal). From Debian's packages when missing and
+# dx ui test in a real terminal) and rclone (a client of dx serve). From Debian's packages when missing and
 # apt-get can run; otherwise says what to install, and the test that needs
 # it fails.
 set -euo pipefail
 missing=()
-for tool in tmux; do
+for tool in tmux rclone; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -18,5 +18,5 @@ if command -v apt-get >/dev/null 2>&1; then
 		exit 0
 	fi
 fi
-echo "make test needs ${missing[*]}: install it (apt-get install ${missing[*]}); the tests that drive it fail without it" >&2
+echo "make test needs ${missing[*]}: install them (apt-get install ${missing[*]}); the tests that drive them fail without them" >&2
 exit 0

@@ -685,3 +685,106 @@ func TestServeDataAPI(t *testing.T) {
 		t.Errorf("%d lookups decoded %d chunks of %d", lookups, n, chunks)
 	}
 }
+
+// rclone runs rclone against g's S3 endpoint with the test's key pair.
+func (g *gateway) rclone(args ...string) result {
+	g.t.Helper()
+	cmd := exec.Command("rclone", args...)
+	cmd.Env = append(clientEnv(g.t, serveSecret), "RCLONE_CONFIG="+filepath.Join(g.t.TempDir(), "rclone.conf"),
+		"RCLONE_S3_PROVIDER=Other", "RCLONE_S3_ENDPOINT="+g.endpoint(), "RCLONE_S3_REGION=us-east-1",
+		"RCLONE_S3_ACCESS_KEY_ID="+serveKey, "RCLONE_S3_SECRET_ACCESS_KEY="+serveSecret, "RCLONE_S3_FORCE_PATH_STYLE=true")
+	return runProcess(g.t, cmd)
+}
+
+func TestServeRclone(t *testing.T) {
+	requireTool(t, "rclone")
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+	for _, ref := range []string{"main", "v1", f.first} {
+		for p := range f.files {
+			res := g.rclone("cat", ":s3:data/"+ref+"/"+p)
+			if res.code != 0 || res.stdout != f.cat(ref, p) {
+				t.Fatalf("rclone cat %s/%s: exit %d, %d bytes (dx cat: %d): %s", ref, p, res.code, len(res.stdout), len(f.cat(ref, p)), res.stderr)
+			}
+		}
+	}
+	big := f.cat("main", "data/big.bin")
+	if res := g.rclone("cat", "--offset", "3000000", "--count", "70000", ":s3:data/main/data/big.bin"); res.stdout != big[3000000:3070000] {
+		t.Fatalf("rclone cat of a range: exit %d, %d bytes: %s", res.code, len(res.stdout), res.stderr)
+	}
+	res := g.rclone("lsf", "-R", "--files-only", ":s3:data/main/")
+	var want []string
+	for p := range f.files {
+		want = append(want, p)
+	}
+	sort.Strings(want)
+	if got := strings.Fields(strings.ReplaceAll(res.stdout, " ", "_")); res.code != 0 || strings.Join(got, "\n") != strings.ReplaceAll(strings.Join(want, "\n"), " ", "_") {
+		t.Fatalf("rclone lsf -R: exit %d %q: %s", res.code, res.stdout, res.stderr)
+	}
+	if res := g.rclone("copyto", f.r.path("a.txt"), ":s3:data/main/new.txt"); res.code == 0 || !strings.Contains(res.stderr, "AccessDenied") {
+		t.Fatalf("rclone copyto: exit %d: %s", res.code, res.stderr)
+	}
+}
+
+// s3jsDir is the AWS SDK for JavaScript's package, installed by npm ci
+// from its lock file when missing.
+func s3jsDir(t *testing.T) string {
+	t.Helper()
+	requireTool(t, "node")
+	requireTool(t, "npm")
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "testdata", "s3js")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@aws-sdk", "client-s3", "package.json")); err == nil {
+		return dir
+	}
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s (the AWS SDK for JavaScript): %v\n%s", dir, err, out)
+	}
+	return dir
+}
+
+func TestServeJavaScriptSDK(t *testing.T) {
+	dir := s3jsDir(t)
+	f := newServeFixture(t)
+	g := startServe(t, f.r.dir, "--repo", "data="+f.r.dir)
+	out := t.TempDir()
+	const from, to = 2000000, 2300000
+	for _, ref := range []string{"main", "v1", f.first} {
+		cmd := exec.Command("node", filepath.Join(dir, "read.mjs"), g.endpoint(), "data", ref+"/data/big.bin", fmt.Sprint(from), fmt.Sprint(to), out)
+		cmd.Env = append(clientEnv(t, serveSecret), "NODE_NO_WARNINGS=1")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("node read.mjs %s: %v\n%s", ref, err, b)
+		}
+		big := f.cat(ref, "data/big.bin")
+		full, err := os.ReadFile(filepath.Join(out, "full.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := os.ReadFile(filepath.Join(out, "range.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(full) != big || string(part) != big[from:to+1] {
+			t.Fatalf("%s: the JavaScript SDK read %d and %d bytes other than dx cat's", ref, len(full), len(part))
+		}
+		var res map[string]any
+		raw, err := os.ReadFile(filepath.Join(out, "results.json"))
+		if err == nil {
+			err = json.Unmarshal(raw, &res)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, want := range map[string]string{
+			"list_keys": fmt.Sprintf("[%s/a-b.txt %s/a.txt]", ref, ref), "list_prefixes": fmt.Sprintf("[%s/data/ %s/docs/]", ref, ref),
+			"buckets": "[data]", "content_range": fmt.Sprintf("bytes %d-%d/%d", from, to, len(big)),
+			"head_length": fmt.Sprint(float64(len(big))), "if_none_match": "[Unknown 304]", "missing_key": "[NoSuchKey 404]", "put": "[AccessDenied 403]",
+		} {
+			if got := fmt.Sprint(res[k]); got != want {
+				t.Errorf("%s: %s: %s, want %s", ref, k, got, want)
+			}
+		}
+	}
+}
