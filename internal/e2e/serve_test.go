@@ -19,6 +19,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -785,6 +786,62 @@ func TestServeJavaScriptSDK(t *testing.T) {
 			if got := fmt.Sprint(res[k]); got != want {
 				t.Errorf("%s: %s: %s, want %s", ref, k, got, want)
 			}
+		}
+	}
+}
+
+// pandasPython is a python3 on PATH that imports pandas (Debian's
+// python3-pandas is for Debian's python3, which another may come before).
+func pandasPython(t *testing.T) string {
+	t.Helper()
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		py := filepath.Join(d, "python3")
+		if err := exec.Command(py, "-c", "import pandas").Run(); err == nil {
+			return py
+		}
+	}
+	t.Fatal("no python3 on PATH imports pandas: install python3-pandas (scripts/tools.sh does)")
+	return ""
+}
+
+func TestServePandas(t *testing.T) {
+	py := pandasPython(t)
+	r := newRepo(t)
+	table, rows := genCSV(23, 5000)
+	r.write("data/users.csv", table)
+	r.ok("commit", "-m", "one")
+	r.ok("tag", "v1")
+	r.write("data/users.csv", "id,name,amount,note\n1,changed,0,x\n")
+	r.ok("commit", "-m", "two")
+	g := startServe(t, r.dir, "--repo", "data="+r.dir)
+	u, err := minioClient(t, g).PresignedGetObject(context.Background(), "data", "v1/data/users.csv", time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	out := filepath.Join(t.TempDir(), "df.json")
+	cmd := exec.Command(py, filepath.Join(filepath.Dir(file), "testdata", "serve_pandas.py"), u.String(), out)
+	cmd.Env = clientEnv(t, serveSecret)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pandas.read_csv(%s): %v\n%s", u, err, b)
+	}
+	var df struct {
+		Columns []string
+		Rows    map[string][]string
+	}
+	b, err := os.ReadFile(out)
+	if err == nil {
+		err = json.Unmarshal(b, &df)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(df.Columns) != "[id name amount note]" || len(df.Rows) != len(rows) {
+		t.Fatalf("pandas read columns %v and %d rows, want %d", df.Columns, len(df.Rows), len(rows))
+	}
+	for id, want := range rows {
+		if fmt.Sprint(df.Rows[id]) != fmt.Sprint(want) {
+			t.Fatalf("row %s: pandas read %q, want %q", id, df.Rows[id], want)
 		}
 	}
 }
