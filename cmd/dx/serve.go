@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -96,6 +97,12 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// The chunk cache and a margin for the requests in flight: the
+	// garbage collector works harder near it rather than let the heap
+	// double (GOMEMLIMIT, if set, wins).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(opts.CacheBytes + serveMemoryMargin)
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
@@ -112,6 +119,10 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	}
 	return err
 }
+
+// serveMemoryMargin is the soft memory limit of dx serve beyond its chunk
+// cache.
+const serveMemoryMargin = 128 << 20
 
 // serveCredentials reads the accepted key pairs from the environment and
 // the --credentials file.

@@ -85,12 +85,6 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 		w.WriteHeader(status)
 		return
 	}
-	select {
-	case b.srv.streams <- struct{}{}:
-		defer func() { <-b.srv.streams }()
-	case <-ctx.Done():
-		return
-	}
 	w.WriteHeader(status)
 	if err := b.writeRange(ctx, w, spans, from, to); err != nil {
 		// The status is sent: only a cut connection tells the client.

@@ -89,7 +89,7 @@ type Server struct {
 	buckets map[string]*bucket
 	names   []string // bucket names, sorted
 	cache   *chunkCache
-	streams chan struct{} // bounds the response bodies written at once
+	slots   chan struct{} // bounds the requests served at once
 	stats   Stats
 	reqSeq  atomic.Uint64
 	started time.Time
@@ -102,9 +102,11 @@ type bucket struct {
 	view *view
 }
 
-// maxStreams bounds the GET bodies written at once (each holds a few
-// decoded chunks); more requests wait for a turn.
-const maxStreams = 128
+// maxServing bounds the requests served at once: each holds a few
+// decoded chunks and a goroutine stack grown by its reads. More requests
+// wait for a turn, each with a small stack, so that memory follows
+// maxServing rather than the number of connections.
+const maxServing = 128
 
 // New returns a server for the options.
 func New(o Options) (*Server, error) {
@@ -121,7 +123,7 @@ func New(o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes),
-		streams: make(chan struct{}, maxStreams), started: o.Now()}
+		slots: make(chan struct{}, maxServing), started: o.Now()}
 	for _, r := range o.Repos {
 		s.buckets[r.Name] = &bucket{srv: s, name: r.Name, view: newView(r.Open)}
 		s.names = append(s.names, r.Name)
@@ -178,6 +180,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.Requests.Add(1)
 	w.Header().Set("x-amz-request-id", strconv.FormatUint(s.reqSeq.Add(1), 16))
 	w.Header().Set("Server", "dx")
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-r.Context().Done():
+		return
+	}
 	api := strings.HasPrefix(r.URL.Path, apiPrefix)
 	e := checkPath(r)
 	if e == nil {
