@@ -677,6 +677,54 @@ func TestServeDataAPI(t *testing.T) {
 	if fmt.Sprint(tree.Entries) != fmt.Sprintf("[{data/notes.txt file 12} {data/users.csv file %d}]", len(table)+len("60000,name60000,1.00,new\n")) {
 		t.Errorf("tree: %+v", tree.Entries)
 	}
+	// The row diff is dx diff --rows --format jsonl's.
+	resp, err := http.Get(api + "diff/main~1/main/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("diff: %v %s", err, resp.Header.Get("Content-Type"))
+	}
+	if want := r.ok("diff", "--rows", "--format", "jsonl", "main~1", "main", "--", "data"); string(diff) != want || want == "" {
+		t.Fatalf("diff: %q, dx diff --rows: %q", diff, want)
+	}
+
+	// Models and lineage are dx model's and dx lineage's.
+	art := filepath.Join(t.TempDir(), "model.bin")
+	writeBytes(t, art, randomBytes(5, 1000))
+	r.ok("model", "register", "churn", "--artifact", art, "--data", "main~1:data/users.csv")
+	var show, got struct {
+		ID      string
+		Version int
+	}
+	if err := json.Unmarshal([]byte(r.ok("model", "show", "churn@1", "--json")), &show); err != nil {
+		t.Fatal(err)
+	}
+	if getJSON(t, api+"models/churn@1", &got); got != show {
+		t.Errorf("models/churn@1: %+v, dx model show: %+v", got, show)
+	}
+	var list []struct{ ID string }
+	for _, u := range []string{"models", "models/churn", "lineage/main~1/data/users.csv", "lineage/main~1"} {
+		list = nil
+		if getJSON(t, api+u, &list); len(list) != 1 || list[0].ID != show.ID {
+			t.Errorf("%s: %+v, want churn@1 (%s)", u, list, show.ID)
+		}
+	}
+	for _, u := range []string{"lineage/main~1/data/notes.txt", "lineage/main"} {
+		if getJSON(t, api+u, &list); len(list) != 0 {
+			t.Errorf("%s (not in the model's data): %+v", u, list)
+		}
+	}
+	var lineage struct{ Data []struct{ Commit string } }
+	if getJSON(t, api+"models/churn@1/lineage", &lineage); len(lineage.Data) != 1 || lineage.Data[0].Commit == "" {
+		t.Errorf("models/churn@1/lineage: %+v", lineage)
+	}
+	if status := getJSON(t, api+"models/nope@1", &apiErr); status != 404 {
+		t.Errorf("an unknown model: %d", status)
+	}
+
 	// The server decoded the first chunk once (its header), one chunk a
 	// lookup at most, and the last chunks of both versions for the row
 	// added on main: far fewer than the table has.

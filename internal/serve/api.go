@@ -19,6 +19,8 @@ import (
 //	GET /v1/log/REV?n=N          the log from REV, newest first (n: 100 by default, at most 1000)
 //	GET /v1/tree/REV[/PATH]      a directory's entries, or a file's entry
 //	GET /v1/rows/REV/PATH?key=K  one row of a table by key (rows.go)
+//	GET /v1/diff/FROM/TO[/PATH]  the row diff as JSON lines (apidiff.go)
+//	GET /v1/models…, /v1/lineage/REV[/PATH]  models and lineage (apimodels.go)
 //
 // REV is a key's ref (a branch, a tag, a full commit id, model:NAME@V) or
 // any revision dx log takes that holds no "/" (HEAD~2, an abbreviated id).
@@ -74,6 +76,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			v, err = apiTree(r.Context(), rv, rest)
 		case "rows":
 			v, err = apiRow(r.Context(), rv, rest, r.URL.Query())
+		case "diff":
+			v, err = apiDiff(r.Context(), rv, rest)
+		case "models":
+			v, err = apiModels(r.Context(), rv, rest)
+		case "lineage":
+			v, err = apiLineage(r.Context(), rv, rest)
 		default:
 			err = notFound("no call /v1/" + call)
 		}
@@ -84,6 +92,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	})
 	if e2 != nil {
 		writeAPIError(w, apiErr(e2))
+		return
+	}
+	if lines, ok := v.(jsonLines); ok {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		_, _ = w.Write(lines)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
