@@ -23,7 +23,7 @@ import (
 // and reads only the chunks whose range holds the key, with those whose
 // range is not recorded. A chunk of the chunker's maximum size may end
 // inside a row (it found no row end), so such a chunk and the next one are
-// read together. A table not cut at row ends (sniffed as binary, or a CSV
+// read together, whatever their ranges say. A table not cut at row ends (sniffed as binary, or a CSV
 // cut in line mode) is read whole.
 
 // rowAnswer is the answer of /v1/rows.
@@ -109,6 +109,11 @@ func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEn
 	if err != nil {
 		return nil, fmt.Errorf("%s: header: %w", p, err)
 	}
+	// A chunk of the chunker's maximum size may end inside a row: the
+	// boundary after it is not trusted, and the key ranges of the chunks
+	// on both sides of it were computed from part of a row.
+	maxLen := chunker.DefaultOptions().ForMode(chunker.Lines).Max
+	untrusted := func(i int) bool { return int(spans[i].ref.Len) >= maxLen } // the boundary after chunk i
 	candidate := make([]bool, len(spans))
 	if rowAligned(p, first, ts.Format) {
 		if err := keyCandidates(ctx, rv, rd, h, spans, chunk, key, candidate); err != nil {
@@ -119,10 +124,11 @@ func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEn
 			candidate[i] = true
 		}
 	}
-	// Read each run of candidates, widened over boundaries that may fall
-	// inside a row, and parse its rows.
-	maxLen := chunker.DefaultOptions().ForMode(chunker.Lines).Max
-	untrusted := func(i int) bool { return int(spans[i].ref.Len) >= maxLen } // the boundary after chunk i
+	for i := range candidate {
+		candidate[i] = candidate[i] || untrusted(i) || (i > 0 && untrusted(i-1))
+	}
+	// Read each run of candidates, widened over untrusted boundaries, and
+	// parse its rows.
 	for i := 0; i < len(spans); i++ {
 		if !candidate[i] {
 			continue
