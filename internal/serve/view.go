@@ -32,6 +32,11 @@ type view struct {
 	retired  bool      // r takes no new users
 	reopenAt time.Time // no open before this (the writer's window)
 	opens    int64     // how many times the repository was opened
+	// failed is when the last open failed, with failure: requests that
+	// were waiting meanwhile share its error rather than each wait for
+	// the lock again.
+	failed  time.Time
+	failure error
 }
 
 func newView(open Opener) *view {
@@ -43,8 +48,14 @@ func newView(open Opener) *view {
 // acquire returns the open repository, opening it if need be; release
 // must be called when the caller's reads are done.
 func (v *view) acquire(ctx context.Context) (*repo.Repo, error) {
+	asked := time.Now()
 	v.mu.Lock()
 	for {
+		if v.failed.After(asked) {
+			err := v.failure
+			v.mu.Unlock()
+			return nil, err
+		}
 		if v.r != nil && !v.retired && time.Since(v.opened) < maxViewAge {
 			v.users++
 			r := v.r
@@ -76,6 +87,9 @@ func (v *view) acquire(ctx context.Context) (*repo.Repo, error) {
 	// which is what they would do anyway.
 	r, err := v.open(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			v.failed, v.failure = time.Now(), err
+		}
 		v.mu.Unlock()
 		return nil, err
 	}
