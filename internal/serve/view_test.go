@@ -33,8 +33,9 @@ func TestViewSharesAFailedOpen(t *testing.T) {
 			errs <- err
 		}()
 	}
-	// Let them queue behind the open (a pause, not a measure: were none
-	// queued by then, the count below would still be at most 10).
+	// Let them queue behind the open: a pause for the scheduler, far
+	// longer than starting ten goroutines takes; the check below only
+	// needs one of them queued.
 	time.Sleep(50 * time.Millisecond)
 	close(release)
 	wg.Wait()
