@@ -466,6 +466,9 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 	if ds.name == "table" && ok(dx) && dx.PullVerify == "OK" {
 		b.subscribeBench(ctx, srv, rn, src, clone, ds.tablePath)
 	}
+	if ds.name == "table" && ok(dx) {
+		b.serveBench(ctx, srv, rn.baseEnv, src, ds.tablePath)
+	}
 	b.cleanup(clone)
 	if ok(restic) {
 		remoteBefore := remoteSize(resticBucket, ds.name+"/")

@@ -93,4 +93,5 @@ func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
 		}
 	}
 	rep.subscribeMarkdown(p)
+	rep.serveMarkdown(p)
 }

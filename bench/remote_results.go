@@ -14,6 +14,8 @@ type RemoteReport struct {
 	Datasets []*RemoteResult `json:"datasets"`
 	// Subscribe is the regions benchmark, run on the table's repositories.
 	Subscribe *SubscribeReport `json:"subscribe,omitempty"`
+	// Serve is the dx serve benchmark, run on the table's repository.
+	Serve *ServeReport `json:"serve,omitempty"`
 }
 
 // RemoteResult is one dataset's remote numbers, one row per tool (dx,

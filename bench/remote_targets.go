@@ -92,4 +92,5 @@ func (rep *Report) evaluateRemote(add func(target, ds, result, format string, ar
 		}
 	}
 	rep.evaluateSubscribe(add)
+	rep.evaluateServe(add)
 }

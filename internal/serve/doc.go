@@ -20,10 +20,12 @@
 // takes a shared lock that keeps writers (dx commit, checkout, gc) out, so
 // the server opens the repository read-only when a request needs it,
 // shares that view with the requests that arrive while it is open, and
-// closes it when the last one is done. A view serves new requests for at
-// most maxViewAge; after it closes, new requests wait writerWindow before
-// opening another, so a writer waiting for the lock (it retries every
-// 50 ms) gets it even under a steady stream of requests. A response body is
+// closes it viewLinger after the last one is done (the next chunk of a
+// response, or a client's next request, reuses it meanwhile). A view
+// serves new requests for at most maxViewAge; after it closes, new
+// requests wait writerWindow before opening another, so a writer waiting
+// for the lock (it retries every 50 ms) gets it even under a steady
+// stream of requests. A response body is
 // written to the client outside the view: the file's chunk list is read
 // once, and each chunk not in the cache is decoded under a view held only
 // for that read, so a slow client never holds the lock. Since a request

@@ -172,6 +172,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		_ = hs.Close()
 	}
+	for _, b := range s.buckets {
+		b.view.close()
+	}
 	return nil
 }
 

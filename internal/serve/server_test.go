@@ -316,15 +316,15 @@ func TestRangedGet(t *testing.T) {
 	}
 }
 
-// TestNoLockBetweenRequests: once a request is answered, a writer opens
-// the repository at once.
-func TestNoLockBetweenRequests(t *testing.T) {
+// TestWriterAfterRequests: once requests are answered, a writer opens
+// the repository within its lock wait (the open lingers viewLinger only).
+func TestWriterAfterRequests(t *testing.T) {
 	tr := newTestRepo(t)
 	_, hs := serveTest(t, tr, Options{Anonymous: true})
 	if code, _, _ := get(t, hs.URL+"/data/main/big.bin", nil); code != 200 {
 		t.Fatalf("GET: %d", code)
 	}
-	r, err := repo.Open(context.Background(), tr.dir, repo.Options{Store: store.Options{LockTimeout: time.Millisecond}})
+	r, err := repo.Open(context.Background(), tr.dir, repo.Options{Store: store.Options{LockTimeout: 10 * viewLinger}})
 	if err != nil {
 		t.Fatalf("a writer after a request: %v", err)
 	}

@@ -14,9 +14,13 @@ type Opener func(ctx context.Context) (*repo.Repo, error)
 // How long one view of a repository takes new requests, and how long new
 // requests then wait after it closed before opening the next (see doc.go):
 // a writer retries its lock every 50 ms, so the window holds two tries.
+// An open left without users lingers viewLinger for the next request: a
+// response's chunks, read one by one, and a client's next request reuse
+// it, and a writer waits that long at most after the last request.
 const (
 	maxViewAge   = time.Second
 	writerWindow = 100 * time.Millisecond
+	viewLinger   = 100 * time.Millisecond
 )
 
 // view shares one read-only open of a repository among the requests in
@@ -37,6 +41,9 @@ type view struct {
 	// the lock again.
 	failed  time.Time
 	failure error
+	// idleGen numbers the lingering of an open without users; the timer
+	// closes it only if no user came meanwhile.
+	idleGen uint64
 }
 
 func newView(open Opener) *view {
@@ -58,9 +65,14 @@ func (v *view) acquire(ctx context.Context) (*repo.Repo, error) {
 		}
 		if v.r != nil && !v.retired && time.Since(v.opened) < maxViewAge {
 			v.users++
+			v.idleGen++ // a lingering open is in use again
 			r := v.r
 			v.mu.Unlock()
 			return r, nil
+		}
+		if v.r != nil && v.users == 0 { // lingering, too old to take more
+			v.closeLocked(true)
+			continue
 		}
 		if v.r != nil {
 			// Retired: wait for its users to finish and close it.
@@ -99,7 +111,8 @@ func (v *view) acquire(ctx context.Context) (*repo.Repo, error) {
 	return r, nil
 }
 
-// release ends one user's reads; the last user closes the repository.
+// release ends one user's reads. The last user closes the repository
+// if it has been open for maxViewAge or retired; otherwise it lingers.
 func (v *view) release() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -108,11 +121,38 @@ func (v *view) release() {
 		return
 	}
 	if v.retired || time.Since(v.opened) >= maxViewAge {
+		v.closeLocked(true)
+		return
+	}
+	v.idleGen++
+	gen := v.idleGen
+	time.AfterFunc(viewLinger, func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.idleGen == gen && v.users == 0 && v.r != nil {
+			v.closeLocked(false)
+		}
+	})
+}
+
+// closeLocked closes the open repository (mu held, no users); window
+// makes new requests wait writerWindow before the next open.
+func (v *view) closeLocked(window bool) {
+	if window {
 		v.reopenAt = time.Now().Add(writerWindow)
 	}
-	_ = v.r.Store.Close()
+	_ = v.r.Close()
 	v.r, v.retired = nil, false
 	v.changed.Broadcast()
+}
+
+// close closes a lingering open (when the server stops).
+func (v *view) close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.r != nil && v.users == 0 {
+		v.closeLocked(false)
+	}
 }
 
 // waitCond waits on c (whose lock is held) until signalled or ctx ends.
