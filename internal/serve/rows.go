@@ -77,81 +77,121 @@ func apiRow(ctx context.Context, rv readView, spec string, q url.Values) (any, *
 	return ans, nil
 }
 
+// tableIndex is what a row lookup learns of one version of a table: its
+// chunks, its header, and each chunk's recorded key range. A version's
+// content never changes, so it is kept for the next lookups (tableCache).
+type tableIndex struct {
+	spans   []span
+	header  merge.Header
+	hlen    int  // bytes of the first chunk the header takes
+	aligned bool // cut only at row ends
+	// ranges[i] is chunk i's recorded key range, if known[i]; known is
+	// nil when the table has no usable ranges (every chunk is a
+	// candidate).
+	ranges []dag.KeyRange
+	known  []bool
+}
+
+// loadTableIndex reads a table version's index: its file nodes, its first
+// chunk (through read) and the key ranges recorded for its chunks.
+func loadTableIndex(ctx context.Context, rv readView, rd *table.Reader, entry dag.TreeEntry, p string, read func(dag.ChunkRef) ([]byte, error)) (*tableIndex, error) {
+	spans, err := fileSpans(ctx, rv.r.Store, entry.ID, 0, int64(entry.Size))
+	if err != nil || len(spans) == 0 {
+		return &tableIndex{spans: spans}, err
+	}
+	first, err := read(spans[0].ref)
+	if err != nil {
+		return nil, err
+	}
+	ti := &tableIndex{spans: spans}
+	if ti.header, ti.hlen, err = rd.Header(first, len(spans) == 1); err != nil {
+		return nil, fmt.Errorf("%s: header: %w", p, err)
+	}
+	ti.aligned = rowAligned(p, first, rd.Spec().Format)
+	tag, _, ok := rd.ChunkKeys(ti.header)
+	if !ti.aligned || !ok {
+		return ti, nil
+	}
+	refs := make([]store.KeyRangeRef, len(spans))
+	for i, sp := range spans {
+		refs[i] = store.KeyRangeRef{ID: sp.ref.ID, First: i == 0}
+	}
+	if ti.ranges, ti.known, err = rv.r.Store.KeyRanges(ctx, tag, refs); err != nil {
+		return nil, err
+	}
+	return ti, nil
+}
+
+// candidates marks the chunks the row with key may start in: those whose
+// recorded range holds it, those with none recorded, and those on either
+// side of a boundary that may fall inside a row (a chunk of the chunker's
+// maximum size ends inside a row when it found no row end; the ranges
+// next to it were computed from part of a row).
+func (ti *tableIndex) candidates(key string) []bool {
+	c := make([]bool, len(ti.spans))
+	for i := range c {
+		c[i] = ti.known == nil || !ti.known[i] ||
+			(dag.CompareKeys(ti.ranges[i].Lo, key) <= 0 && dag.CompareKeys(key, ti.ranges[i].Hi) <= 0) ||
+			ti.untrusted(i) || (i > 0 && ti.untrusted(i-1))
+	}
+	return c
+}
+
+// untrusted reports whether the boundary after chunk i may fall inside a
+// row.
+func (ti *tableIndex) untrusted(i int) bool {
+	return int(ti.spans[i].ref.Len) >= chunker.DefaultOptions().ForMode(chunker.Lines).Max
+}
+
 // lookupRow finds the row with key in the table file entry, reading the
 // chunks as the comment at the top of this file says.
 func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEntry, p, key string) (*rowAnswer, error) {
-	spans, err := fileSpans(ctx, rv.r.Store, entry.ID, 0, int64(entry.Size))
-	if err != nil {
-		return nil, err
-	}
-	ans := &rowAnswer{Path: p, Chunks: len(spans), Spec: ts.String()}
-	if len(spans) == 0 {
-		return ans, nil
-	}
-	read := map[int][]byte{}
-	chunk := func(i int) ([]byte, error) {
-		if b, ok := read[i]; ok {
+	read := map[dag.ID][]byte{}
+	chunk := func(ref dag.ChunkRef) ([]byte, error) {
+		if b, ok := read[ref.ID]; ok {
 			return b, nil
 		}
-		b, err := rv.chunk(ctx, spans[i].ref)
+		b, err := rv.chunk(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
-		read[i] = b
+		read[ref.ID] = b
 		return b, nil
 	}
-	first, err := chunk(0)
+	rd := table.New(ts)
+	ti, err := rv.b.srv.tables.get(tableKey{entry.ID, ts.String()}, func() (*tableIndex, error) {
+		return loadTableIndex(ctx, rv, rd, entry, p, chunk)
+	})
 	if err != nil {
 		return nil, err
 	}
-	rd := table.New(ts)
-	h, hlen, err := rd.Header(first, len(spans) == 1)
-	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", p, err)
-	}
-	// A chunk of the chunker's maximum size may end inside a row: the
-	// boundary after it is not trusted, and the key ranges of the chunks
-	// on both sides of it were computed from part of a row.
-	maxLen := chunker.DefaultOptions().ForMode(chunker.Lines).Max
-	untrusted := func(i int) bool { return int(spans[i].ref.Len) >= maxLen } // the boundary after chunk i
-	candidate := make([]bool, len(spans))
-	if rowAligned(p, first, ts.Format) {
-		if err := keyCandidates(ctx, rv, rd, h, spans, chunk, key, candidate); err != nil {
-			return nil, err
-		}
-	} else {
-		for i := range candidate {
-			candidate[i] = true
-		}
-	}
-	for i := range candidate {
-		candidate[i] = candidate[i] || untrusted(i) || (i > 0 && untrusted(i-1))
-	}
+	ans := &rowAnswer{Path: p, Chunks: len(ti.spans), Spec: ts.String()}
+	candidate := ti.candidates(key)
 	// Read each run of candidates, widened over untrusted boundaries, and
 	// parse its rows.
-	for i := 0; i < len(spans); i++ {
+	for i := 0; i < len(ti.spans); i++ {
 		if !candidate[i] {
 			continue
 		}
 		lo, hi := i, i
-		for lo > 0 && untrusted(lo-1) {
+		for lo > 0 && ti.untrusted(lo-1) {
 			lo--
 		}
-		for hi < len(spans)-1 && (untrusted(hi) || candidate[hi+1]) {
+		for hi < len(ti.spans)-1 && (ti.untrusted(hi) || candidate[hi+1]) {
 			hi++
 		}
 		var data []byte
 		for j := lo; j <= hi; j++ {
-			b, err := chunk(j)
+			b, err := chunk(ti.spans[j].ref)
 			if err != nil {
 				return nil, err
 			}
 			if j == 0 {
-				b = b[hlen:]
+				b = b[ti.hlen:]
 			}
 			data = append(data, b...)
 		}
-		err := rd.Parse(h, data, hi == len(spans)-1, func(row merge.Row) error {
+		err := rd.Parse(ti.header, data, hi == len(ti.spans)-1, func(row merge.Row) error {
 			if row.Key == key && ans.Row == nil {
 				ans.Row = &table.OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: ts.Format == table.JSONL}
 			}
@@ -164,30 +204,6 @@ func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEn
 	}
 	ans.ChunksRead = len(read)
 	return ans, nil
-}
-
-// keyCandidates marks the chunks whose recorded key range holds key, and
-// those with no range recorded.
-func keyCandidates(ctx context.Context, rv readView, rd *table.Reader, h merge.Header, spans []span, chunk func(int) ([]byte, error), key string, candidate []bool) error {
-	tag, _, ok := rd.ChunkKeys(h)
-	if !ok {
-		for i := range candidate {
-			candidate[i] = true
-		}
-		return nil
-	}
-	refs := make([]store.KeyRangeRef, len(spans))
-	for i, sp := range spans {
-		refs[i] = store.KeyRangeRef{ID: sp.ref.ID, First: i == 0}
-	}
-	ranges, found, err := rv.r.Store.KeyRanges(ctx, tag, refs)
-	if err != nil {
-		return err
-	}
-	for i, r := range ranges {
-		candidate[i] = !found[i] || (dag.CompareKeys(r.Lo, key) <= 0 && dag.CompareKeys(key, r.Hi) <= 0)
-	}
-	return nil
 }
 
 // rowAligned reports whether a table was cut only at row ends, from its

@@ -89,6 +89,7 @@ type Server struct {
 	buckets map[string]*bucket
 	names   []string // bucket names, sorted
 	cache   *chunkCache
+	tables  *tableCache   // the indexes of tables rows were looked up in
 	slots   chan struct{} // bounds the requests served at once
 	stats   Stats
 	reqSeq  atomic.Uint64
@@ -122,7 +123,7 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes),
+	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes), tables: newTableCache(),
 		slots: make(chan struct{}, maxServing), started: o.Now()}
 	for _, r := range o.Repos {
 		s.buckets[r.Name] = &bucket{srv: s, name: r.Name, view: newView(r.Open)}
