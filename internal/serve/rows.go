@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
@@ -112,14 +115,33 @@ func loadTableIndex(ctx context.Context, rv readView, rd *table.Reader, entry da
 	if !ti.aligned || !ok {
 		return ti, nil
 	}
-	refs := make([]store.KeyRangeRef, len(spans))
-	for i, sp := range spans {
-		refs[i] = store.KeyRangeRef{ID: sp.ref.ID, First: i == 0}
-	}
-	if ti.ranges, ti.known, err = rv.r.Store.KeyRanges(ctx, tag, refs); err != nil {
+	if ti.ranges, ti.known, err = keyRanges(ctx, rv, tag, spans); err != nil {
 		return nil, err
 	}
 	return ti, nil
+}
+
+// keyRanges looks up the recorded key ranges of the chunks of spans, in
+// parallel parts: a big table has tens of thousands.
+func keyRanges(ctx context.Context, rv readView, tag [8]byte, spans []span) ([]dag.KeyRange, []bool, error) {
+	ranges, known := make([]dag.KeyRange, len(spans)), make([]bool, len(spans))
+	const part = 2048
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(spans); lo += part {
+		hi := min(lo+part, len(spans))
+		g.Go(func() error {
+			refs := make([]store.KeyRangeRef, hi-lo)
+			for i := range refs {
+				refs[i] = store.KeyRangeRef{ID: spans[lo+i].ref.ID, First: lo+i == 0}
+			}
+			r, k, err := rv.r.Store.KeyRanges(ctx, tag, refs)
+			copy(ranges[lo:], r)
+			copy(known[lo:], k)
+			return err
+		})
+	}
+	return ranges, known, g.Wait()
 }
 
 // candidates marks the chunks the row with key may start in: those whose
