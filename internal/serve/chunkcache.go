@@ -3,6 +3,7 @@ package serve
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -28,9 +29,10 @@ type cacheEntry struct {
 
 // chunkLoad is one load in progress; done is closed when data or err is set.
 type chunkLoad struct {
-	done chan struct{}
-	data []byte
-	err  error
+	done    chan struct{}
+	data    []byte
+	err     error
+	waiters int // requests waiting for it (under the cache's mu)
 }
 
 func newChunkCache(max int64) *chunkCache {
@@ -41,19 +43,28 @@ func newChunkCache(max int64) *chunkCache {
 // being loaded. The returned bytes are shared: callers must not modify them.
 func (c *chunkCache) get(ctx context.Context, id dag.ID, load func(context.Context) ([]byte, error)) ([]byte, bool, error) {
 	c.mu.Lock()
-	if e, ok := c.entries[id]; ok {
-		c.lru.MoveToFront(e)
-		c.mu.Unlock()
-		return e.Value.(*cacheEntry).data, true, nil
-	}
-	if l, ok := c.inflight[id]; ok {
+	for {
+		if e, ok := c.entries[id]; ok {
+			c.lru.MoveToFront(e)
+			c.mu.Unlock()
+			return e.Value.(*cacheEntry).data, true, nil
+		}
+		l, ok := c.inflight[id]
+		if !ok {
+			break
+		}
+		l.waiters++
 		c.mu.Unlock()
 		select {
 		case <-l.done:
-			return l.data, true, l.err
 		case <-ctx.Done():
 			return nil, false, ctx.Err()
 		}
+		// A load its own request gave up on is no answer for this one.
+		if l.err == nil || !isCanceled(l.err) {
+			return l.data, true, l.err
+		}
+		c.mu.Lock()
 	}
 	l := &chunkLoad{done: make(chan struct{})}
 	c.inflight[id] = l
@@ -87,4 +98,9 @@ func (c *chunkCache) add(id dag.ID, data []byte) {
 		delete(c.entries, ce.id)
 		c.size -= int64(len(ce.data))
 	}
+}
+
+// isCanceled reports whether err is a request's context ending.
+func isCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
