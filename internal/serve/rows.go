@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,8 +27,8 @@ import (
 // and reads only the chunks whose range holds the key, with those whose
 // range is not recorded. A chunk of the chunker's maximum size may end
 // inside a row (it found no row end), so such a chunk and the next one are
-// read together, whatever their ranges say. A table not cut at row ends (sniffed as binary, or a CSV
-// cut in line mode) is read whole.
+// read together, whatever their ranges say. A table not cut at row ends
+// (sniffed as binary, or a CSV cut in line mode) is read whole.
 
 // rowAnswer is the answer of /v1/rows.
 type rowAnswer struct {
@@ -93,11 +94,17 @@ type tableIndex struct {
 	// candidate).
 	ranges []dag.KeyRange
 	known  []bool
+	tag    [8]byte // the ranges' tag, if hasTag
+	hasTag bool    // the table's chunks may have ranges recorded
+
+	mu     sync.Mutex // guards ranged, and ranges and known until it is set
+	ranged bool       // ranges and known are loaded
 }
 
-// loadTableIndex reads a table version's index: its file nodes, its first
-// chunk (through read) and the key ranges recorded for its chunks.
-func loadTableIndex(ctx context.Context, rv readView, rd *table.Reader, entry dag.TreeEntry, p string, read func(dag.ChunkRef) ([]byte, error)) (*tableIndex, error) {
+// loadTableBase reads what every lookup in a table version needs: its
+// file nodes and its first chunk (through read), for the header. The key
+// ranges are left to loadRanges.
+func loadTableBase(ctx context.Context, rv readView, rd *table.Reader, entry dag.TreeEntry, p string, read func(dag.ChunkRef) ([]byte, error)) (*tableIndex, error) {
 	spans, err := fileSpans(ctx, rv.r.Store, entry.ID, 0, int64(entry.Size))
 	if err != nil || len(spans) == 0 {
 		return &tableIndex{spans: spans}, err
@@ -111,14 +118,61 @@ func loadTableIndex(ctx context.Context, rv readView, rd *table.Reader, entry da
 		return nil, fmt.Errorf("%s: header: %w", p, err)
 	}
 	ti.aligned = rowAligned(p, first, rd.Spec().Format)
-	tag, _, ok := rd.ChunkKeys(ti.header)
-	if !ti.aligned || !ok {
-		return ti, nil
-	}
-	if ti.ranges, ti.known, err = keyRanges(ctx, rv, tag, spans); err != nil {
-		return nil, err
-	}
+	ti.tag, _, ti.hasTag = rd.ChunkKeys(ti.header)
+	ti.hasTag = ti.hasTag && ti.aligned
 	return ti, nil
+}
+
+// loadRanges looks up the key ranges recorded for every chunk, once.
+func (ti *tableIndex) loadRanges(ctx context.Context, rv readView) error {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.ranged || !ti.hasTag {
+		ti.ranged = true
+		return nil
+	}
+	var err error
+	if ti.ranges, ti.known, err = keyRanges(ctx, rv, ti.tag, ti.spans); err != nil {
+		ti.ranges, ti.known = nil, nil
+		return err
+	}
+	ti.ranged = true
+	return nil
+}
+
+// isRanged reports whether loadRanges is done.
+func (ti *tableIndex) isRanged() bool {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	return ti.ranged
+}
+
+// probe finds by binary search over the chunks' recorded ranges, as if
+// the table were sorted by key, the chunk the row with key would start
+// in; -1 when the search meets a chunk with no range or ends on none.
+// In a table not sorted it may miss the row, never find a wrong one.
+func (ti *tableIndex) probe(ctx context.Context, rv readView, key string) (int, error) {
+	if !ti.hasTag {
+		return -1, nil
+	}
+	lo, hi := 0, len(ti.spans)-1
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		r, ok, err := rv.r.Store.KeyRanges(ctx, ti.tag, []store.KeyRangeRef{{ID: ti.spans[mid].ref.ID, First: mid == 0}})
+		switch {
+		case err != nil:
+			return -1, err
+		case !ok[0]:
+			return -1, nil
+		case dag.CompareKeys(key, r[0].Lo) < 0:
+			hi = mid - 1
+		case dag.CompareKeys(key, r[0].Hi) > 0:
+			lo = mid + 1
+		default:
+			return mid, nil
+		}
+	}
+	return -1, nil
 }
 
 // keyRanges looks up the recorded key ranges of the chunks of spans, in
@@ -166,7 +220,13 @@ func (ti *tableIndex) untrusted(i int) bool {
 }
 
 // lookupRow finds the row with key in the table file entry, reading the
-// chunks as the comment at the top of this file says.
+// chunks as the comment at the top of this file says. Until a lookup in
+// a version of a table has needed every chunk's range, lookups try a
+// binary search over the chunks' ranges first: in a table sorted by key
+// it finds the row's chunk in a few index reads, and since a committed
+// table's keys are unique (dx commit refuses a repeated one), a row found
+// so is the row. Otherwise every chunk's range is looked up, and kept for
+// the lookups after.
 func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEntry, p, key string) (*rowAnswer, error) {
 	read := map[dag.ID][]byte{}
 	chunk := func(ref dag.ChunkRef) ([]byte, error) {
@@ -181,51 +241,87 @@ func lookupRow(ctx context.Context, rv readView, ts table.Spec, entry dag.TreeEn
 		return b, nil
 	}
 	rd := table.New(ts)
+	ans := &rowAnswer{Path: p, Spec: ts.String()}
 	ti, err := rv.b.srv.tables.get(tableKey{entry.ID, ts.String()}, func() (*tableIndex, error) {
-		return loadTableIndex(ctx, rv, rd, entry, p, chunk)
+		return loadTableBase(ctx, rv, rd, entry, p, chunk)
 	})
 	if err != nil {
 		return nil, err
 	}
-	ans := &rowAnswer{Path: p, Chunks: len(ti.spans), Spec: ts.String()}
+	if !ti.isRanged() {
+		i, err := ti.probe(ctx, rv, key)
+		if err != nil {
+			return nil, err
+		}
+		if i >= 0 {
+			lo, hi := ti.run(i, i)
+			if ans.Row, err = ti.find(rd, lo, hi, key, chunk); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		if ans.Row != nil {
+			ans.Chunks, ans.ChunksRead = len(ti.spans), len(read)
+			return ans, nil
+		}
+		if err := ti.loadRanges(ctx, rv); err != nil {
+			return nil, err
+		}
+	}
+	ans.Chunks = len(ti.spans)
 	candidate := ti.candidates(key)
-	// Read each run of candidates, widened over untrusted boundaries, and
-	// parse its rows.
-	for i := 0; i < len(ti.spans); i++ {
+	for i := 0; i < len(ti.spans) && ans.Row == nil; i++ {
 		if !candidate[i] {
 			continue
 		}
-		lo, hi := i, i
-		for lo > 0 && ti.untrusted(lo-1) {
-			lo--
-		}
-		for hi < len(ti.spans)-1 && (ti.untrusted(hi) || candidate[hi+1]) {
+		hi := i
+		for hi < len(ti.spans)-1 && candidate[hi+1] {
 			hi++
 		}
-		var data []byte
-		for j := lo; j <= hi; j++ {
-			b, err := chunk(ti.spans[j].ref)
-			if err != nil {
-				return nil, err
-			}
-			if j == 0 {
-				b = b[ti.hlen:]
-			}
-			data = append(data, b...)
-		}
-		err := rd.Parse(ti.header, data, hi == len(ti.spans)-1, func(row merge.Row) error {
-			if row.Key == key && ans.Row == nil {
-				ans.Row = &table.OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: ts.Format == table.JSONL}
-			}
-			return nil
-		})
-		if err != nil {
+		lo, hi := ti.run(i, hi)
+		var err error
+		if ans.Row, err = ti.find(rd, lo, hi, key, chunk); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		i = hi
 	}
 	ans.ChunksRead = len(read)
 	return ans, nil
+}
+
+// run widens chunks lo..hi over the boundaries that may fall inside a
+// row, so that its bytes are whole rows.
+func (ti *tableIndex) run(lo, hi int) (int, int) {
+	for lo > 0 && ti.untrusted(lo-1) {
+		lo--
+	}
+	for hi < len(ti.spans)-1 && ti.untrusted(hi) {
+		hi++
+	}
+	return lo, hi
+}
+
+// find parses the rows of chunks lo..hi (a run of whole rows) and
+// returns the one with key, or nil.
+func (ti *tableIndex) find(rd *table.Reader, lo, hi int, key string, chunk func(dag.ChunkRef) ([]byte, error)) (*table.OrderedRow, error) {
+	var data []byte
+	for j := lo; j <= hi; j++ {
+		b, err := chunk(ti.spans[j].ref)
+		if err != nil {
+			return nil, err
+		}
+		if j == 0 {
+			b = b[ti.hlen:]
+		}
+		data = append(data, b...)
+	}
+	var found *table.OrderedRow
+	err := rd.Parse(ti.header, data, hi == len(ti.spans)-1, func(row merge.Row) error {
+		if row.Key == key && found == nil {
+			found = &table.OrderedRow{Cols: row.Cols, Vals: row.Vals, JSON: rd.Spec().Format == table.JSONL}
+		}
+		return nil
+	})
+	return found, err
 }
 
 // rowAligned reports whether a table was cut only at row ends, from its

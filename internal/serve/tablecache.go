@@ -27,6 +27,14 @@ type tableCache struct {
 
 func newTableCache() *tableCache { return &tableCache{m: map[tableKey]*tableIndex{}} }
 
+// peek returns the index of k if it is kept.
+func (c *tableCache) peek(k tableKey) (*tableIndex, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ti, ok := c.m[k]
+	return ti, ok
+}
+
 // get returns the index of k, loading it when it is not kept. Two
 // lookups of a table not kept may both load it; the second is kept.
 func (c *tableCache) get(k tableKey, load func() (*tableIndex, error)) (*tableIndex, error) {
