@@ -23,6 +23,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/signer"
 )
 
 // The key pair the gateway under test accepts.
@@ -891,5 +892,34 @@ func TestServePandas(t *testing.T) {
 		if fmt.Sprint(df.Rows[id]) != fmt.Sprint(want) {
 			t.Fatalf("row %s: pandas read %q, want %q", id, df.Rows[id], want)
 		}
+	}
+}
+
+// TestServeDataAPISigned: without --anonymous the data API wants a
+// signature too, and a presigned URL of its path (and query) gives one.
+func TestServeDataAPISigned(t *testing.T) {
+	r := newRepo(t)
+	table, rows := genCSV(29, 2000)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("data/users.csv", table)
+	r.ok("commit", "-m", "one")
+	g := startServe(t, r.dir, "--repo", "data="+r.dir)
+	var apiErr struct{ Error struct{ Code string } }
+	if status := getJSON(t, g.endpoint()+"/v1/rows/main/data/users.csv?key=42", &apiErr); status != 403 || apiErr.Error.Code != "AccessDenied" {
+		t.Fatalf("unsigned: %d %+v", status, apiErr)
+	}
+	// Presigned by minio-go's SigV4 signer, as any S3 URL is.
+	req, err := http.NewRequest(http.MethodGet, g.endpoint()+"/v1/rows/main/data/users.csv?key=42", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := signer.PreSignV4(*req, serveKey, serveSecret, "", "us-east-1", 3600).URL
+	var ans struct{ Row map[string]string }
+	if status := getJSON(t, u.String(), &ans); status != 200 || ans.Row["name"] != rows["42"][1] {
+		t.Fatalf("presigned: %d %+v, want %q", status, ans, rows["42"])
+	}
+	tampered := strings.Replace(u.String(), "key=42", "key=43", 1)
+	if status := getJSON(t, tampered, &apiErr); status != 403 || apiErr.Error.Code != "SignatureDoesNotMatch" {
+		t.Fatalf("presigned URL with another key: %d %+v", status, apiErr)
 	}
 }
