@@ -39,6 +39,8 @@ func (a *app) serveCmd() *cobra.Command {
 			serve.EnvSecretKey + ", or the pairs of --credentials FILE (ACCESS_KEY SECRET_KEY a line);\n" +
 			"--anonymous also serves unsigned requests, on a loopback address only. The repository\n" +
 			"is opened read-only for each request's reads, so dx commands keep working meanwhile.\n" +
+			"Under /v1/ it answers JSON: refs, log/REV, tree/REV/PATH, rows/REV/PATH?key=K (one row\n" +
+			"of a keyed table), diff/FROM/TO/PATH (row diffs as JSON lines), models and lineage.\n" +
 			"Prints the address it listens on, and serves until interrupted.",
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
