@@ -9,7 +9,7 @@ FUZZTIME ?= 20000x
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel ./dag:FuzzDecodeStageMove \
         ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/chunker:FuzzChunker ./store/chunker/parquetcut:FuzzPlan \
         ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows ./internal/table:FuzzFastFields \
-        ./internal/profile:FuzzDecode
+        ./internal/profile:FuzzDecode ./internal/serve:FuzzParseRange ./internal/serve:FuzzSignature
 
 .PHONY: all build test unit e2e fuzz fuzz-short fault bench bench-smoke demo vet clean minio
 

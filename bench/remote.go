@@ -469,6 +469,9 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 			b.rep.Remote.GC = b.remoteGCBench(ctx, srv, rn, src, ds.tablePath)
 		}
 	}
+	if ds.name == "table" && ok(dx) {
+		b.serveBench(ctx, srv, rn.baseEnv, src, ds.tablePath)
+	}
 	b.cleanup(clone)
 	if ok(restic) {
 		remoteBefore := remoteSize(resticBucket, ds.name+"/")

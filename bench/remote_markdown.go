@@ -94,4 +94,5 @@ func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
 	}
 	rep.subscribeMarkdown(p)
 	remoteGCMarkdown(p, rep.Remote.GC)
+	rep.serveMarkdown(p)
 }

@@ -16,6 +16,8 @@ type RemoteReport struct {
 	Subscribe *SubscribeReport `json:"subscribe,omitempty"`
 	// GC is the shared-remote collection, run on the table's repository.
 	GC *RemoteGCResult `json:"gc,omitempty"`
+	// Serve is the dx serve benchmark, run on the table's repository.
+	Serve *ServeReport `json:"serve,omitempty"`
 }
 
 // RemoteResult is one dataset's remote numbers, one row per tool (dx,

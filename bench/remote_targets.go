@@ -93,4 +93,5 @@ func (rep *Report) evaluateRemote(add func(target, ds, result, format string, ar
 	}
 	rep.evaluateSubscribe(add)
 	evaluateRemoteGC(add, rr.GC)
+	rep.evaluateServe(add)
 }

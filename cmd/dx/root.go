@@ -83,7 +83,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.branchCmd(), a.tagCmd(), a.diffCmd(), a.mergeCmd(), a.catCmd(), a.fsckCmd(), a.gcCmd(), a.duCmd(), a.debugCmd(),
 		a.remoteCmd(), a.pushCmd(), a.fetchCmd(), a.pullCmd(), a.cloneCmd(), a.modelCmd(), a.lineageCmd(), a.deltaCmd(),
 		a.subscribeCmd(), a.subscribeExecCmd(), a.replicateCmd(), a.checkCmd(), a.profileCmd(), a.driftCmd(),
-		a.uiCmd(),
+		a.uiCmd(), a.serveCmd(),
 	)
 	return root
 }

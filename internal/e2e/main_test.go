@@ -84,6 +84,13 @@ func runDxEnv(t *testing.T, dir string, stdin io.Reader, env []string, args ...s
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "DX_AUTHOR=Test <test@example.com>"), env...)
 	cmd.Stdin = stdin
+	return runProcess(t, cmd)
+}
+
+// runProcess runs cmd and returns its output and exit code; it fails the
+// test when cmd cannot run at all.
+func runProcess(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -91,7 +98,7 @@ func runDxEnv(t *testing.T, dir string, stdin io.Reader, env []string, args ...s
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("dx %v: %v", args, err)
+		t.Fatalf("%v: %v", cmd.Args, err)
 	}
 	return result{out.String(), errb.String(), code}
 }

@@ -68,3 +68,14 @@ func (r *Repo) noTables(err error) *table.Attributes {
 	r.warn(fmt.Sprintf("%v; every path merges as a file", err))
 	return nil
 }
+
+// TableSpec says whether path is a table in tree, by the tree's own
+// .dxattributes, and how it is read.
+func (r *Repo) TableSpec(ctx context.Context, tree dag.ID, path string) (table.Spec, bool, error) {
+	attrs, err := r.treeAttributes(ctx, tree)
+	if err != nil {
+		return table.Spec{}, false, err
+	}
+	spec, ok := attrs.Table(path)
+	return spec, ok, nil
+}

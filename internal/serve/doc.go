@@ -1,0 +1,47 @@
+// Package serve is `dx serve`: an S3-compatible read gateway to every
+// version of one or more repositories, and a small JSON API for data
+// under /v1/ (api.go, rows.go).
+//
+// Nouns:
+//   - Bucket: a repository, named after its directory or as given.
+//   - Key: REF/PATH. REF is a branch, a tag, a full commit id, or
+//     model:NAME@VERSION (the data commit a model version was trained on,
+//     showing only the paths it was trained on). PATH is a file of that
+//     commit's tree. A branch or tag whose name holds a "/" is reached by
+//     its commit id.
+//   - View: the repository opened read-only, shared by the requests in
+//     flight (view.go).
+//   - Chunk cache: decoded chunks by id, shared by all requests and
+//     bounded in bytes (chunkcache.go). Chunks are content-addressed, so a
+//     cached chunk is valid in every version and every view.
+//
+// The repository stays usable by the CLI while the server runs: the
+// server holds no lock between requests. A read-only open of the store
+// takes a shared lock that keeps writers (dx commit, checkout, gc) out, so
+// the server opens the repository read-only when a request needs it,
+// shares that view with the requests that arrive while it is open, and
+// closes it viewLinger after the last one is done (the next chunk of a
+// response, or a client's next request, reuses it meanwhile). A view
+// serves new requests for at most maxViewAge; after it closes, new
+// requests wait writerWindow before opening another, so a writer waiting
+// for the lock (it retries every 50 ms) gets it even under a steady
+// stream of requests. A response body is
+// written to the client outside the view: the file's chunk list is read
+// once, and each chunk not in the cache is decoded under a view held only
+// for that read, so a slow client never holds the lock. Since a request
+// names its file by content id, all its bytes are of one version even when
+// a commit or gc runs between its chunks (a chunk gc removed meanwhile
+// ends the response early, and the client sees a short body).
+//
+// Refs are read on each request from the view it runs under; a view is
+// opened after any writer finished, so a commit or a pull is visible to
+// the next request.
+//
+// Authentication: AWS Signature Version 4 (Authorization header or
+// presigned query), verified against the credentials the server was given
+// (sigv4.go). The payload hash a client signs is not checked against the
+// body: the gateway reads no bodies. Unsigned requests are served only
+// with Options.Anonymous. Every call that would write (PUT, POST, DELETE)
+// gets AccessDenied; read calls the gateway does not implement (ACLs,
+// versions, tagging, …) get NotImplemented.
+package serve
