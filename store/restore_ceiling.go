@@ -22,36 +22,50 @@ type CeilingFile struct {
 // time: enough to keep its pack reads sequential.
 const ceilingBatch = 64
 
+// ceilingOut is one file being written: opened by the first batch that
+// writes it, closed by the last.
+type ceilingOut struct {
+	path    string
+	once    sync.Once
+	f       *os.File
+	err     error
+	pending atomic.Int32 // batches not yet written
+}
+
+func (o *ceilingOut) open() (*os.File, error) {
+	o.once.Do(func() { o.f, o.err = os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644) })
+	return o.f, o.err
+}
+
+// done closes the file after its last batch.
+func (o *ceilingOut) done() error {
+	if o.pending.Add(-1) == 0 && o.f != nil {
+		return o.f.Close()
+	}
+	return nil
+}
+
 // RestoreCeiling writes files from the store on all cores with nothing
 // but the necessary work (read each chunk from its pack, decompress,
 // verify its id, write it at its offset), and returns the bytes written:
-// what a checkout could reach at best.
+// what a checkout could reach at best. A file is open only while its
+// chunks are written.
 func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64, error) {
 	type batch struct {
-		f    *os.File
+		out  *ceilingOut
 		off  int64
 		refs []dag.ChunkRef
 	}
 	var batches []batch
-	var open []*os.File
-	defer func() {
-		for _, f := range open {
-			f.Close()
-		}
-	}()
 	for _, cf := range files {
-		f, err := os.OpenFile(cf.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
-			return 0, err
-		}
-		open = append(open, f)
+		out := &ceilingOut{path: cf.Path}
 		var off int64
-		b := batch{f: f}
-		err = dag.WalkFile(ctx, s, cf.ID, func(c dag.ChunkRef) error {
+		b := batch{out: out}
+		err := dag.WalkFile(ctx, s, cf.ID, func(c dag.ChunkRef) error {
 			b.refs = append(b.refs, c)
 			if len(b.refs) == ceilingBatch {
 				batches = append(batches, b)
-				b = batch{f: f, off: off + int64(c.Len)}
+				b = batch{out: out, off: off + int64(c.Len)}
 			}
 			off += int64(c.Len)
 			return nil
@@ -59,9 +73,16 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 		if err != nil {
 			return 0, err
 		}
-		if len(b.refs) > 0 {
-			batches = append(batches, b)
+		if len(b.refs) > 0 || off == 0 {
+			batches = append(batches, b) // an empty file is one empty batch
 		}
+	}
+	seen := map[*ceilingOut]int32{}
+	for _, b := range batches {
+		seen[b.out]++
+	}
+	for o, n := range seen {
+		o.pending.Store(n)
 	}
 	var next, written atomic.Int64
 	errs := make(chan error, runtime.GOMAXPROCS(0))
@@ -77,22 +98,28 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 					return
 				}
 				b := batches[i]
+				f, err := b.out.open()
 				off := b.off
 				for _, c := range b.refs {
-					var err error
+					if err != nil {
+						break
+					}
 					buf, err = s.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0])
 					if err == nil && len(buf) != int(c.Len) {
 						err = fmt.Errorf("chunk %s: %d bytes, file says %d: %w", c.ID.Short(), len(buf), c.Len, ErrCorrupt)
 					}
 					if err == nil {
-						_, err = b.f.WriteAt(buf, off)
-					}
-					if err != nil {
-						errs <- err
-						return
+						_, err = f.WriteAt(buf, off)
 					}
 					off += int64(c.Len)
 					written.Add(int64(c.Len))
+				}
+				if cerr := b.out.done(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					errs <- err
+					return
 				}
 			}
 		}()
@@ -102,11 +129,5 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 	if err := <-errs; err != nil {
 		return 0, err
 	}
-	for _, f := range open {
-		if err := f.Close(); err != nil {
-			return 0, err
-		}
-	}
-	open = nil
 	return written.Load(), nil
 }

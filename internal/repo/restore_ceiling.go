@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -32,17 +31,21 @@ func (r *Repo) RestoreCeiling(ctx context.Context, rev string) (*CeilingResult, 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	// The walk and the directories are necessary work too.
+	start := time.Now()
 	var files []store.CeilingFile
-	err = dag.WalkTree(ctx, r.Store, res.Commit.Tree, func(_ string, e dag.TreeEntry) error {
-		if e.Mode == dag.ModeFile || e.Mode == dag.ModeExec {
-			files = append(files, store.CeilingFile{ID: e.ID, Path: filepath.Join(dir, fmt.Sprint(len(files)))})
+	err = dag.WalkTree(ctx, r.Store, res.Commit.Tree, func(p string, e dag.TreeEntry) error {
+		switch e.Mode {
+		case dag.ModeDir:
+			return os.Mkdir(filepath.Join(dir, filepath.FromSlash(p)), 0o755)
+		case dag.ModeFile, dag.ModeExec:
+			files = append(files, store.CeilingFile{ID: e.ID, Path: filepath.Join(dir, filepath.FromSlash(p))})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	n, err := r.Store.RestoreCeiling(ctx, files)
 	if err != nil {
 		return nil, err
