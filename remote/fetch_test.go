@@ -51,7 +51,7 @@ func TestFetchResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := LoadIndex(ctx, be, t.TempDir())
+	ix, err := LoadIndexToWrite(ctx, be, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func (w *writeWindow) rely(p dag.ID) {
 func (w *writeWindow) check(ctx context.Context, be Backend) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.start.IsZero() || time.Since(w.start) <= w.grace-w.grace/10 {
+	if time.Since(w.start) <= w.grace-w.grace/10 {
 		return nil
 	}
 	at := time.Now()

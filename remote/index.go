@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,19 +51,23 @@ type Index struct {
 	objs  map[dag.ID]Loc
 	packs map[dag.ID][]pack.Entry // pack → its entries by offset
 	// win is how long a writer may rely on it, and the packs a
-	// collector condemned (see GCState).
+	// collector condemned (see GCState); nil for a reader's.
 	win *writeWindow
 }
 
 // LoadIndex lists the remote's indexes, downloads the ones not cached in
 // dir (created if missing), drops cached ones the remote no longer has,
-// and returns the union.
+// and returns the union, for reading (fetch, a collector's marking).
 func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, fmt.Errorf("remote index cache: %w", err)
-	}
-	// The collector's state first: an index listed after it holds no
-	// pack it condemned before and removed since (see package remote/gc).
+	return loadIndex(ctx, be, dir, nil)
+}
+
+// LoadIndexToWrite is LoadIndex for a writer (push, replicate to be): it
+// reads the collector's state first, so that an index listed after it
+// holds no pack the collector condemned before and removed since, and
+// the writer neither reuses condemned packs nor relies on the index for
+// longer than the grace (see package remote/gc).
+func LoadIndexToWrite(ctx context.Context, be Backend, dir string) (*Index, error) {
 	win := &writeWindow{start: time.Now(), relied: map[dag.ID]bool{}}
 	gs, _, err := ReadGCState(ctx, be)
 	if err != nil {
@@ -71,6 +76,13 @@ func LoadIndex(ctx context.Context, be Backend, dir string) (*Index, error) {
 	win.grace, win.round, win.hidden = gs.Grace, gs.Round, make(map[dag.ID]bool, len(gs.Condemned))
 	for _, id := range gs.Condemned {
 		win.hidden[id] = true
+	}
+	return loadIndex(ctx, be, dir, win)
+}
+
+func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, fmt.Errorf("remote index cache: %w", err)
 	}
 	listed, err := be.List(ctx, indexPrefix)
 	if err != nil {
@@ -142,7 +154,7 @@ func (ix *Index) add(packID dag.ID, entries []pack.Entry) {
 	defer ix.mu.Unlock()
 	for _, e := range entries {
 		// An object in several packs is located in one not condemned.
-		if l, ok := ix.objs[e.ID]; !ok || ix.win.hidden[l.Pack] && !ix.win.hidden[packID] {
+		if l, ok := ix.objs[e.ID]; !ok || ix.Condemned(l.Pack) && !ix.Condemned(packID) {
 			ix.objs[e.ID] = Loc{Pack: packID, Entry: e}
 		}
 	}
@@ -201,20 +213,25 @@ func (ix *Index) Reusable(id dag.ID) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	l, ok := ix.objs[id]
-	if !ok || ix.win.hidden[l.Pack] {
+	if !ok || ix.Condemned(l.Pack) {
 		return false
 	}
-	ix.win.rely(l.Pack)
+	if ix.win != nil {
+		ix.win.rely(l.Pack)
+	}
 	return true
 }
 
 // Condemned reports whether a collector condemned the pack.
-func (ix *Index) Condemned(packID dag.ID) bool { return ix.win.hidden[packID] }
+func (ix *Index) Condemned(packID dag.ID) bool { return ix.win != nil && ix.win.hidden[packID] }
 
 // CheckWindow fails with ErrGCWindow once a writer that loaded the index
 // may no longer rely on it: before each index (naming the pack it
 // indexes, which the writer relies on from then) and ref it writes.
 func (ix *Index) CheckWindow(ctx context.Context, be Backend, packs ...dag.ID) error {
+	if ix.win == nil {
+		return errors.New("remote: an index loaded for reading used to write (LoadIndexToWrite)")
+	}
 	for _, p := range packs {
 		ix.win.rely(p)
 	}

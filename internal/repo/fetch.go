@@ -41,7 +41,7 @@ func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, erro
 // fetch fetches file content only under paths when paths is non-nil (a
 // sparse repository, or one becoming sparse).
 func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*FetchResult, error) {
-	name, be, ix, err := r.connect(ctx, remoteName)
+	name, be, ix, err := r.connect(ctx, remoteName, false)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (r *Repo) fetchOptions(paths []string) remote.Options {
 // from the remote's branch, and moves the remote-tracking ref
 // refs/remotes/REMOTE/BRANCH to it. Unlike Fetch it touches no other ref.
 func (r *Repo) FetchBranch(ctx context.Context, remoteName, branch string, head dag.ID) (*FetchResult, error) {
-	name, be, ix, err := r.connect(ctx, remoteName)
+	name, be, ix, err := r.connect(ctx, remoteName, false)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 	if err := modelstage.ValidName(stage); err != nil {
 		return nil, err
 	}
-	name, be, ix, err := r.connect(ctx, remoteName)
+	name, be, ix, err := r.connect(ctx, remoteName, false)
 	if err != nil {
 		return nil, err
 	}

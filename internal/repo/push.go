@@ -25,7 +25,7 @@ type PushOptions struct {
 
 // Push sends branches (and tags, models with their stages) to a remote.
 func (r *Repo) Push(ctx context.Context, o PushOptions) (*remote.PushResult, error) {
-	name, be, ix, err := r.connect(ctx, o.Remote)
+	name, be, ix, err := r.connect(ctx, o.Remote, true)
 	if err != nil {
 		return nil, err
 	}

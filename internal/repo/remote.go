@@ -160,8 +160,9 @@ func (r *Repo) remoteNamed(name string) (string, remote.Config, error) {
 	return name, c, nil
 }
 
-// connect opens a remote's backend and loads what it holds.
-func (r *Repo) connect(ctx context.Context, name string) (string, remote.Backend, *remote.Index, error) {
+// connect opens a remote's backend and loads what it holds, to read or
+// (write) to push to it.
+func (r *Repo) connect(ctx context.Context, name string, write bool) (string, remote.Backend, *remote.Index, error) {
 	name, c, err := r.remoteNamed(name)
 	if err != nil {
 		return "", nil, nil, err
@@ -170,7 +171,11 @@ func (r *Repo) connect(ctx context.Context, name string) (string, remote.Backend
 	if err != nil {
 		return "", nil, nil, err
 	}
-	ix, err := remote.LoadIndex(ctx, be, filepath.Join(r.remoteCache(name), "index"))
+	load := remote.LoadIndex
+	if write {
+		load = remote.LoadIndexToWrite
+	}
+	ix, err := load(ctx, be, filepath.Join(r.remoteCache(name), "index"))
 	if err != nil {
 		return "", nil, nil, err
 	}

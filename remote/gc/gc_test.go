@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) index() *remote.Index {
-	ix, err := remote.LoadIndex(context.Background(), f.be, f.t.TempDir())
+	ix, err := remote.LoadIndexToWrite(context.Background(), f.be, f.t.TempDir())
 	if err != nil {
 		f.t.Fatal(err)
 	}

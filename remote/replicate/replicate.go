@@ -195,10 +195,13 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 }
 
 // loadIndex loads a remote's indexes through cache, or a fresh directory
-// under tmp.
+// under tmp: the destination's to write.
 func loadIndex(ctx context.Context, be remote.Backend, cache, tmp, side string) (*remote.Index, error) {
 	if cache == "" {
 		cache = tmp + "/" + side + "-index"
+	}
+	if side == "dst" {
+		return remote.LoadIndexToWrite(ctx, be, cache)
 	}
 	return remote.LoadIndex(ctx, be, cache)
 }

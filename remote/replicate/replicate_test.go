@@ -48,7 +48,7 @@ func commit(t *testing.T, st *store.Store, seed uint64, n int, parent dag.ID) da
 func push(t *testing.T, st *store.Store, be remote.Backend, ref string, id dag.ID) {
 	t.Helper()
 	ctx := context.Background()
-	ix, err := remote.LoadIndex(ctx, be, t.TempDir())
+	ix, err := remote.LoadIndexToWrite(ctx, be, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
