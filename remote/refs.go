@@ -69,6 +69,16 @@ func forward(ctx context.Context, st *store.Store, u Update, old dag.ID) (bool, 
 
 // ListRefs reads every ref under refs/ (heads, tags, models, stages).
 func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
+	return listRefs(ctx, be, false)
+}
+
+// ListRefsDeleted is ListRefs with the deleted refs too: the zero id with
+// the tag that re-creates them, for a replica to delete them as well.
+func ListRefsDeleted(ctx context.Context, be Backend) ([]Ref, error) {
+	return listRefs(ctx, be, true)
+}
+
+func listRefs(ctx context.Context, be Backend, deleted bool) ([]Ref, error) {
 	objs, err := be.List(ctx, refsPrefix)
 	if err != nil {
 		return nil, err
@@ -104,7 +114,7 @@ func ListRefs(ctx context.Context, be Backend) ([]Ref, error) {
 	}
 	refs := out[:0]
 	for _, r := range out {
-		if r.Name != "" && !r.ID.IsZero() { // the zero id: a deleted ref
+		if r.Name != "" && (deleted || !r.ID.IsZero()) { // the zero id: a deleted ref
 			refs = append(refs, r)
 		}
 	}

@@ -92,7 +92,11 @@ func (a *app) printReplicated(res *replicate.Result, d time.Duration, onlyNews b
 		for len(line) < 11 {
 			line += " "
 		}
-		line += " " + repo.ShortRef(rr.Name) + " " + rr.Old.Short() + ".." + rr.New.Short()
+		if rr.Status == replicate.Deleted {
+			line += " " + repo.ShortRef(rr.Name) + " (was " + rr.Old.Short() + ")"
+		} else {
+			line += " " + repo.ShortRef(rr.Name) + " " + rr.Old.Short() + ".." + rr.New.Short()
+		}
 		if rr.Reason != "" {
 			line += " (" + rr.Reason + ")"
 		}
@@ -128,7 +132,10 @@ func (a *app) runReplicateWatch(ctx context.Context, o repo.ReplicateOptions, wo
 func replicateJSON(res *replicate.Result, d time.Duration) any {
 	refs := []refJSON{}
 	for _, rr := range res.Refs {
-		j := refJSON{Name: rr.Name, New: rr.New.String(), Status: string(rr.Status), Error: rr.Reason}
+		j := refJSON{Name: rr.Name, Status: string(rr.Status), Error: rr.Reason}
+		if !rr.New.IsZero() {
+			j.New = rr.New.String()
+		}
 		if !rr.Old.IsZero() {
 			j.Old = rr.Old.String()
 		}

@@ -533,3 +533,34 @@ func TestReplicateRefusesDamage(t *testing.T) {
 		t.Fatalf("a clone of B differs: %v", d)
 	}
 }
+
+// TestReplicateDeletes: a branch deleted on A (push --delete) is deleted
+// on B by the next replicate, which says so; a clone of B no longer has
+// it, and B's own branch stays.
+func TestReplicateDeletes(t *testing.T) {
+	g := newRegions(t)
+	w := g.w
+	w.write("a.txt", "a\n")
+	w.ok("commit", "-m", "base")
+	w.ok("branch", "exp")
+	w.ok("push", "a", "main", "exp")
+	w.ok("replicate", "a", "b")
+	own := g.b.clone(t)
+	own.ok("branch", "mine")
+	own.ok("checkout", "mine")
+	own.write("b.txt", "B's own\n")
+	own.ok("commit", "-m", "B's own")
+	own.ok("push", "origin", "mine")
+	w.ok("push", "a", "--delete", "exp")
+	out := w.ok("replicate", "a", "b")
+	if !strings.Contains(out, "deleted") || !strings.Contains(out, "exp") {
+		t.Fatalf("replicate does not say exp was deleted:\n%s", out)
+	}
+	branches := g.b.clone(t).ok("branch", "-r")
+	if strings.Contains(branches, "exp") || !strings.Contains(branches, "mine") || !strings.Contains(branches, "main") {
+		t.Fatalf("B's branches after the delete:\n%s", branches)
+	}
+	if out := w.ok("replicate", "a", "b"); strings.Contains(out, "deleted") {
+		t.Fatalf("a second run deletes again:\n%s", out)
+	}
+}

@@ -26,6 +26,9 @@
 //     too, even for refs not chosen.
 //   - Refs move last, each by compare-and-swap against the value read at
 //     the start; a ref that moved meanwhile is reported as diverged.
+//   - A ref deleted on the source (its tombstone) is deleted on the
+//     destination where the destination's value is one the source holds;
+//     a value the destination got on its own is left, as diverged.
 //
 // A run killed at any point leaves the destination valid: packs without
 // an index (invisible to readers), which a rerun finds by listing and does

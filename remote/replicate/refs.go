@@ -30,10 +30,11 @@ const (
 	Updated  Status = "updated"    // moved forward (a fast-forward)
 	UpToDate Status = "up-to-date" // already the source's value
 	Diverged Status = "diverged"   // moved on its own on the destination: left as it was
+	Deleted  Status = "deleted"    // deleted on the source, so on the destination too
 )
 
 // RefResult is one ref: its value on the destination before (Old) and on
-// the source (New), and what became of it.
+// the source (New; zero for a ref deleted there), and what became of it.
 type RefResult struct {
 	Name   string `json:"name"`
 	Old    dag.ID `json:"old"`
@@ -48,10 +49,11 @@ type RefResult struct {
 
 // selectRefs reads the source refs to replicate: the named ones (a
 // branch, tag or model, short or full; a model with its stages), else
-// every branch, and with all every tag, model and stage too.
+// every branch, and with all every tag, model and stage too. Refs deleted
+// on the source come with the zero id, to be deleted on the destination.
 func selectRefs(ctx context.Context, src remote.Backend, names []string, all bool) ([]remote.Ref, error) {
 	if len(names) == 0 {
-		refs, err := remote.ListRefs(ctx, src)
+		refs, err := remote.ListRefsDeleted(ctx, src)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +74,7 @@ func selectRefs(ctx context.Context, src remote.Backend, names []string, all boo
 			candidates = []string{headsPrefix + n, tagsPrefix + n, modelsPrefix + n}
 		}
 		found := false
+		var deleted *remote.Ref // a candidate deleted on the source
 		for _, c := range candidates {
 			if store.ValidRefName(c) != nil {
 				continue
@@ -100,6 +103,14 @@ func selectRefs(ctx context.Context, src remote.Backend, names []string, all boo
 				found = true
 				break
 			}
+			if r.Tag != "" && deleted == nil {
+				deleted = &r
+			}
+		}
+		if !found && deleted != nil && !seen[deleted.Name] {
+			out = append(out, *deleted)
+			seen[deleted.Name] = true
+			found = true
 		}
 		if !found {
 			return nil, fmt.Errorf("%s has no branch, tag or model %q: %w", src, n, ErrUnknownRef)
@@ -146,7 +157,7 @@ func readDst(ctx context.Context, dst remote.Backend, refs []remote.Ref) ([]RefR
 			}
 			rr := RefResult{Name: r.Name, Old: cur.ID, New: r.ID, kind: remote.RefKind(r.Name), tag: cur.Tag}
 			switch {
-			case cur.ID == r.ID:
+			case cur.ID == r.ID, r.ID.IsZero() && cur.ID.IsZero():
 				rr.Status = UpToDate
 			case cur.ID.IsZero():
 				rr.Status = Created
@@ -159,8 +170,19 @@ func readDst(ctx context.Context, dst remote.Backend, refs []remote.Ref) ([]RefR
 }
 
 // classify decides, for a ref whose two values differ, whether the move
-// is a fast-forward, reading the source's history. Tags never move.
+// is a fast-forward, reading the source's history. Tags never move. A ref
+// deleted on the source is deleted on the destination only where the
+// destination's value is one the source holds: a value written there on
+// its own is left, as diverged.
 func classify(ctx context.Context, srcObjs *objects, rr *RefResult) error {
+	if rr.New.IsZero() {
+		if srcObjs.ix.Has(rr.Old) {
+			rr.Status = Deleted
+		} else {
+			rr.Status, rr.Reason = Diverged, "deleted on the source, but the destination's "+rr.Old.Short()+" is not the source's"
+		}
+		return nil
+	}
 	if !srcObjs.ix.Has(rr.New) {
 		return fmt.Errorf("%s: %s names %s, which it does not hold (a damaged remote): %w", srcObjs.be, rr.Name, rr.New.Short(), remote.ErrIntegrity)
 	}

@@ -158,10 +158,29 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 			roots = append(roots, rr.New)
 		}
 	}
-	if len(roots) == 0 {
+	if len(roots) > 0 {
+		if err := copyPacks(ctx, src, dst, srcIx, dstIx, tmp, roots, o, res); err != nil {
+			return err
+		}
+	}
+	if !moved(res) {
 		return nil
 	}
-	// 3. Copy what dst lacks: packs, then their indexes in order.
+	// 4. Move the refs, each by compare-and-swap, and tell subscribers.
+	if err := remote.EnsureFormat(ctx, dst); err != nil {
+		return err
+	}
+	if len(roots) > 0 {
+		if err := dstIx.CheckWindow(ctx, dst); err != nil {
+			return err
+		}
+	}
+	return moveRefs(ctx, dst, res.Refs, o.Now)
+}
+
+// copyPacks copies the packs that roots need and dst lacks, then their
+// indexes in order.
+func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, roots []dag.ID, o Options, res *Result) error {
 	pl, err := newPlanner(ctx, src, dst, srcIx, dstIx, tmp, o.Parallel)
 	if err != nil {
 		return err
@@ -181,17 +200,7 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	c.bar.Done()
 	res.Packs, res.Indexes, res.Objects = int(c.packs.Load()), int(c.indexes.Load()), int(c.objects.Load())
 	res.PackBytes, res.IndexBytes = c.packBytes.Load(), c.indexBytes.Load()
-	if err != nil {
-		return err
-	}
-	// 4. Move the refs, each by compare-and-swap, and tell subscribers.
-	if err := remote.EnsureFormat(ctx, dst); err != nil {
-		return err
-	}
-	if err := dstIx.CheckWindow(ctx, dst); err != nil {
-		return err
-	}
-	return moveRefs(ctx, dst, res.Refs, o.Now)
+	return err
 }
 
 // loadIndex loads a remote's indexes through cache, or a fresh directory
@@ -206,15 +215,21 @@ func loadIndex(ctx context.Context, be remote.Backend, cache, tmp, side string) 
 	return remote.LoadIndex(ctx, be, cache)
 }
 
-// moveRefs swaps each created or updated ref from the value read at the
-// start; a ref that moved meanwhile becomes diverged.
+// moveRefs swaps each created, updated or deleted ref from the value read
+// at the start; a ref that moved meanwhile becomes diverged.
 func moveRefs(ctx context.Context, dst remote.Backend, refs []RefResult, now func() time.Time) error {
 	for i := range refs {
 		rr := &refs[i]
-		if rr.Status != Created && rr.Status != Updated {
+		if rr.Status != Created && rr.Status != Updated && rr.Status != Deleted {
 			continue
 		}
-		_, err := remote.SwapRef(ctx, dst, rr.Name, rr.tag, rr.New)
+		var err error
+		if rr.Status == Deleted {
+			// DeleteRef writes its own event.
+			err = remote.DeleteRef(ctx, dst, remote.Ref{Name: rr.Name, ID: rr.Old, Tag: rr.tag})
+		} else {
+			_, err = remote.SwapRef(ctx, dst, rr.Name, rr.tag, rr.New)
+		}
 		if errors.Is(err, remote.ErrPrecondition) {
 			// A retried request can report a write that landed as
 			// lost: the ref says which.
@@ -230,6 +245,9 @@ func moveRefs(ctx context.Context, dst remote.Backend, refs []RefResult, now fun
 		}
 		if err != nil {
 			return err
+		}
+		if rr.Status == Deleted {
+			continue
 		}
 		// The ref is the truth; a lost event delays no subscriber that
 		// reads refs, so its error does not fail the replication.

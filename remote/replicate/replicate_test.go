@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -381,5 +382,97 @@ func TestReplicateLosesRace(t *testing.T) {
 	}
 	if refs := checkValid(t, b); refs["refs/heads/main"] != other {
 		t.Fatal("the ref that moved meanwhile was overwritten")
+	}
+}
+
+// TestReplicateDeletes: a branch deleted on the source is deleted on the
+// destination, by compare-and-swap, with an event, whether every branch
+// or that one by name is replicated; a destination branch that moved on
+// its own is left, as diverged; a branch the source never had stays.
+func TestReplicateDeletes(t *testing.T) {
+	ctx := context.Background()
+	st, a, b, c1 := replicated(t)
+	dev := commit(t, st, 2, 4, c1)
+	push(t, st, a, "refs/heads/dev", dev)
+	exp := commit(t, st, 3, 4, c1)
+	push(t, st, a, "refs/heads/exp", exp)
+	push(t, st, a, "refs/heads/gone", commit(t, st, 4, 4, c1))
+	if _, err := Replicate(ctx, a, b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	own := commit(t, st, 5, 4, exp)
+	push(t, st, b, "refs/heads/exp", own)   // moved on B on its own
+	push(t, st, b, "refs/heads/local", own) // B's own branch
+	for _, name := range []string{"refs/heads/dev", "refs/heads/exp", "refs/heads/gone"} {
+		r, err := remote.ReadRef(ctx, a, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.DeleteRef(ctx, a, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := sizes(t, b, "events/")
+	// By name first: only that branch goes.
+	res, err := Replicate(ctx, a, b, Options{Refs: []string{"gone"}})
+	if err != nil || len(res.Refs) != 1 || res.Refs[0].Status != Deleted {
+		t.Fatalf("by name: %+v, %v", res, err)
+	}
+	res, err = Replicate(ctx, a, b, Options{})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "exp") {
+		t.Fatalf("err %v, want exp diverged", err)
+	}
+	got := map[string]Status{}
+	for _, rr := range res.Refs {
+		got[rr.Name] = rr.Status
+	}
+	want := map[string]Status{"refs/heads/main": UpToDate, "refs/heads/dev": Deleted, "refs/heads/exp": Diverged, "refs/heads/gone": UpToDate}
+	if len(got) != len(want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("statuses %v, want %v", got, want)
+		}
+	}
+	refs := checkValid(t, b)
+	if _, ok := refs["refs/heads/dev"]; ok {
+		t.Fatal("dev is still on the destination")
+	}
+	if refs["refs/heads/exp"] != own || refs["refs/heads/local"] != own || refs["refs/heads/main"] != c1 {
+		t.Fatalf("destination refs %v", refs)
+	}
+	var deletes int
+	for k := range sizes(t, b, "events/") {
+		if _, ok := before[k]; ok {
+			continue
+		}
+		raw, _, err := b.Get(ctx, k, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev remote.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.New.IsZero() && (ev.Ref == "refs/heads/dev" || ev.Ref == "refs/heads/gone") {
+			deletes++
+		}
+	}
+	if deletes != 2 {
+		t.Fatalf("%d delete events on the destination, want 2", deletes)
+	}
+	// Nothing left to do: a rerun moves nothing and fails on nothing but exp.
+	res, err = Replicate(ctx, a, b, Options{})
+	if !errors.Is(err, ErrDiverged) || moved(res) || res.Dst.Put != 0 {
+		t.Fatalf("rerun: %+v, %v", res, err)
+	}
+	// A branch re-created on the source comes back.
+	push(t, st, a, "refs/heads/dev", dev)
+	if _, err := Replicate(ctx, a, b, Options{Refs: []string{"dev"}}); err != nil {
+		t.Fatal(err)
+	}
+	if checkValid(t, b)["refs/heads/dev"] != dev {
+		t.Fatal("dev was not re-created")
 	}
 }

@@ -69,10 +69,10 @@ func Watch(ctx context.Context, src, dst remote.Backend, o Options, wo wake.Opti
 	}
 }
 
-// moved says whether a pass created or moved any ref.
+// moved says whether a pass created, moved or deleted any ref.
 func moved(res *Result) bool {
 	for _, r := range res.Refs {
-		if r.Status == Created || r.Status == Updated {
+		if r.Status == Created || r.Status == Updated || r.Status == Deleted {
 			return true
 		}
 	}
