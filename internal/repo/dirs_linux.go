@@ -20,16 +20,23 @@ import (
 type dirHandles struct {
 	root *os.Root
 	mu   sync.Mutex
-	m    map[string]*os.File
+	m    map[string]dirHandle
+}
+
+// dirHandle is an open directory and its descriptor, taken once: each
+// Fd call costs system calls of its own.
+type dirHandle struct {
+	f  *os.File
+	fd int
 }
 
 func newDirHandles(root *os.Root) *dirHandles {
-	return &dirHandles{root: root, m: map[string]*os.File{}}
+	return &dirHandles{root: root, m: map[string]dirHandle{}}
 }
 
 func (h *dirHandles) close() {
-	for _, f := range h.m {
-		f.Close()
+	for _, d := range h.m {
+		d.f.Close()
 	}
 }
 
@@ -37,15 +44,16 @@ func (h *dirHandles) close() {
 func (h *dirHandles) dir(d string) (int, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if f, ok := h.m[d]; ok {
-		return int(f.Fd()), nil
+	if dh, ok := h.m[d]; ok {
+		return dh.fd, nil
 	}
 	f, err := h.root.Open(d)
 	if err != nil {
 		return -1, err
 	}
-	h.m[d] = f
-	return int(f.Fd()), nil
+	dh := dirHandle{f: f, fd: int(f.Fd())}
+	h.m[d] = dh
+	return dh.fd, nil
 }
 
 // stat is an lstat of p.
@@ -100,7 +108,9 @@ func (h *dirHandles) remove(p string) error {
 // journal commit wait for them (a merge that rewrote a big table then
 // waited in the index's close for the table to reach the disk). Worktree
 // files are not synced (git does not sync them either); the store is.
-func (h *dirHandles) replace(tmp, p string) error {
+// exists says whether p was there a moment ago: where it was not, the
+// exchange, which would fail, is not tried.
+func (h *dirHandles) replace(tmp, p string, exists bool) error {
 	from, err := h.dir(path.Dir(tmp))
 	if err != nil {
 		return err
@@ -109,7 +119,10 @@ func (h *dirHandles) replace(tmp, p string) error {
 	if err != nil {
 		return err
 	}
-	err = unix.Renameat2(from, path.Base(tmp), to, path.Base(p), unix.RENAME_EXCHANGE)
+	err = unix.ENOENT
+	if exists {
+		err = unix.Renameat2(from, path.Base(tmp), to, path.Base(p), unix.RENAME_EXCHANGE)
+	}
 	switch {
 	case err == nil:
 		return h.remove(tmp)

@@ -37,4 +37,4 @@ func (h *dirHandles) remove(p string) error {
 }
 
 // replace moves the freshly written tmp over p.
-func (h *dirHandles) replace(tmp, p string) error { return h.root.Rename(tmp, p) }
+func (h *dirHandles) replace(tmp, p string, _ bool) error { return h.root.Rename(tmp, p) }

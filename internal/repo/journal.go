@@ -51,7 +51,13 @@ type journal struct {
 	// DropMergeState: the merge state goes once the files are in place.
 	DropMergeState bool `json:"drop_merge_state,omitempty"`
 	// Head and Refs move once the files are in place (a checkout).
-	Head *store.Head       `json:"head,omitempty"`
+	Head *store.Head `json:"head,omitempty"`
+	// Dirs are the directories the update made for its temporaries:
+	// undone, it removes them where they hold nothing else.
+	Dirs []string `json:"dirs,omitempty"`
+	// Undo: the update never went ahead (it was killed while it made
+	// Dirs and staged its files); the next command undoes it.
+	Undo bool              `json:"undo,omitempty"`
 	Refs []store.RefUpdate `json:"refs,omitempty"`
 	Why  string            `json:"why,omitempty"`
 }
@@ -78,6 +84,11 @@ func (r *Repo) loadJournal() (*journal, error) {
 	}
 	for _, p := range j.Removes {
 		if err := checkPath(p); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+	}
+	for _, d := range j.Dirs {
+		if err := checkPath(d); err != nil {
 			return nil, fmt.Errorf("%s: %w", journalFile, err)
 		}
 	}
@@ -123,6 +134,9 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 // goesAhead reports whether a journal's condition holds: HEAD resolves
 // to its IfHead, its merge state is there.
 func (r *Repo) goesAhead(ctx context.Context, j *journal) (bool, error) {
+	if j.Undo {
+		return false, nil
+	}
 	if !j.IfHead.IsZero() {
 		id, _, err := r.Store.ResolveHead(ctx)
 		if err != nil || id != j.IfHead {
@@ -146,6 +160,7 @@ func (r *Repo) undoJournal(root *os.Root, j *journal) error {
 			root.Remove(rn.Tmp)
 		}
 	}
+	r.undoDirs(root, j.Dirs)
 	return r.dropJournal()
 }
 
@@ -286,7 +301,8 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 	if err := prepareParents(root, rn.Path, force, made); err != nil {
 		return worktree.StatEntry{}, false, err
 	}
-	if t, err := h.stat(rn.Path); err != nil {
+	t, err := h.stat(rn.Path)
+	if err != nil {
 		return worktree.StatEntry{}, false, err
 	} else if t.dir {
 		if !force {
@@ -295,11 +311,12 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 		if err := root.RemoveAll(rn.Path); err != nil {
 			return worktree.StatEntry{}, false, err
 		}
+		t.exists = false
 	}
-	if err := h.replace(rn.Tmp, rn.Path); err != nil {
+	if err := h.replace(rn.Tmp, rn.Path, t.exists); err != nil {
 		return worktree.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
 	}
-	t, err := h.stat(rn.Path)
+	t, err = h.stat(rn.Path)
 	if err != nil {
 		return worktree.StatEntry{}, false, err
 	}

@@ -143,7 +143,8 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, ours *dag.TreeEntry
 		return "", err
 	}
 	defer root.Close()
-	tmp, err := writeTemp(root, r.tmpName(p), ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
+	tmp := r.tmpName(p)
+	_, err = writeTemp(root, tmp, ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}

@@ -7,12 +7,13 @@ import (
 )
 
 // TestReplaceFile: dirHandles.replace: the new file takes the name, over an old file or none,
-// and no temporary name is left behind.
+// and no temporary name is left behind, whether or not its hint that the
+// old file exists is still true.
 func TestReplaceFile(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		old  bool
-	}{{"over an old file", true}, {"no old file", false}} {
+		name      string
+		old, hint bool
+	}{{"over an old file", true, true}, {"no old file", false, false}, {"an old file come since", true, false}, {"an old file gone since", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.MkdirAll(filepath.Join(dir, "d"), 0o755); err != nil {
@@ -33,7 +34,7 @@ func TestReplaceFile(t *testing.T) {
 			defer root.Close()
 			h := newDirHandles(root)
 			defer h.close()
-			if err := h.replace("d/"+tmpMarker+"1", "d/f"); err != nil {
+			if err := h.replace("d/"+tmpMarker+"1", "d/f", tc.hint); err != nil {
 				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(filepath.Join(dir, "d", "f")); err != nil || string(b) != "new" {

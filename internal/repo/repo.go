@@ -49,6 +49,7 @@ type Repo struct {
 	opts   Options
 	sparse []string     // nil: a full repository (see sparse.go)
 	id     string       // the repository's random id (see tmpfile.go)
+	pid    int          // this process's, in temporary names
 	tmpSeq atomic.Int64 // numbers temporary files
 	// incomplete, if set, says why an interrupted worktree update could
 	// not be finished (see journal.go).
@@ -129,7 +130,7 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 		st.Abandon()
 		return nil, err
 	}
-	r := &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id}
+	r := &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id, pid: os.Getpid()}
 	// A worktree update a killed command left is finished first; one that
 	// cannot be stops every command that reads or writes the worktree. A
 	// reader leaves it to the next writer.

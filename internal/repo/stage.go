@@ -17,8 +17,9 @@ import (
 )
 
 // stage writes the new files of a plan under temporary names, on 4
-// workers; on an error it removes what it wrote.
-func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]staged, error) {
+// workers, in the directories made (the directories known to be in
+// place); on an error it removes what it wrote.
+func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *madeDirs) ([]staged, error) {
 	var files []staged
 	var total int64
 	for _, s := range plan {
@@ -32,7 +33,6 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep) ([]sta
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
-	made := &madeDirs{set: map[string]bool{}}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range 4 {
@@ -106,7 +106,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		f.n = int64(len(target))
 	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
 		old := f.step.old
-		_, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
+		fi, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
 				f.n, f.copied, err = r.patchFile(ctx, root, f.step, w, bar)
@@ -116,14 +116,12 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 			if err == nil && f.n != int64(e.Size) {
 				err = fmt.Errorf("content has %d bytes, tree says %d: %w", f.n, e.Size, store.ErrCorrupt)
 			}
-			if fi, serr := w.Stat(); err == nil && serr == nil {
-				f.inode = inodeOf(fi) // (the open file: no walk from the root)
-			}
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
+		f.inode = inodeOf(fi) // (the open file: no walk from the root)
 	default:
 		return fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
 	}
@@ -140,10 +138,8 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 
 // stagingDir is the directory a temporary for p goes in: p's own, or the
 // deepest above it that is a directory now, as is every directory above
-// it (not a file or a symlink that the update replaces, nor one that does
-// not exist yet: a rename puts the temporary in place once the
-// directories are made, so an update undone leaves no directory behind).
-// It is found from the top down: a Root resolves a symlink in the middle
+// it (not a file or a symlink that the update replaces; makeDirs made the
+// missing ones). It is found from the top down: a Root resolves a symlink in the middle
 // of a path when it stays inside the root, so d/hooks, with d a link to
 // .git, is .git/hooks.
 func stagingDir(root *os.Root, p string, made *madeDirs) string {

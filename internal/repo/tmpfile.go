@@ -65,30 +65,35 @@ func (r *Repo) tmpPrefix() string { return tmpMarker + r.id + "-" }
 // root).
 func (r *Repo) tmpName(p string) string {
 	n := r.tmpSeq.Add(1)
-	return path.Join(path.Dir(p), fmt.Sprintf("%s%d-%d", r.tmpPrefix(), os.Getpid(), n))
+	return path.Join(path.Dir(p), fmt.Sprintf("%s%d-%d", r.tmpPrefix(), r.pid, n))
 }
 
 // writeTemp writes a regular file (mode: ModeFile or ModeExec) named tmp,
-// with fill, and returns tmp; on an error nothing is left.
-func writeTemp(root *os.Root, tmp string, mode dag.Mode, fill func(f *os.File) error) (string, error) {
+// with fill, and returns what an fstat of it said once filled; on an
+// error nothing is left.
+func writeTemp(root *os.Root, tmp string, mode dag.Mode, fill func(f *os.File) error) (os.FileInfo, error) {
 	perm := os.FileMode(0o644)
 	if mode == dag.ModeExec {
 		perm = 0o755
 	}
 	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	err = fill(f)
+	var fi os.FileInfo
 	if err == nil {
-		err = f.Chmod(perm) // umask may have narrowed it
+		fi, err = f.Stat()
+	}
+	if err == nil && fi.Mode().Perm() != perm {
+		err = f.Chmod(perm) // the umask narrowed it
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		root.Remove(tmp)
-		return "", err
+		return nil, err
 	}
-	return tmp, nil
+	return fi, nil
 }

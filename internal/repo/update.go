@@ -106,11 +106,20 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	if err := checkObstacles(r.Root, plan, o.Force); err != nil {
 		return err
 	}
-	files, err := r.stage(ctx, root, plan)
+	made := &madeDirs{set: map[string]bool{}}
+	dirs, err := r.makeDirs(root, plan, made)
 	if err != nil {
 		return err
 	}
-	j := &journal{Force: o.Force, IfHead: o.IfHead, IfMergeState: o.IfMergeState, DropMergeState: o.DropMergeState, Head: o.Head, Refs: o.Refs, Why: o.Why}
+	files, err := r.stage(ctx, root, plan, made)
+	if err != nil {
+		if len(dirs) > 0 {
+			r.undoDirs(root, dirs)
+			err = errors.Join(err, r.dropJournal())
+		}
+		return err
+	}
+	j := &journal{Force: o.Force, IfHead: o.IfHead, IfMergeState: o.IfMergeState, DropMergeState: o.DropMergeState, Head: o.Head, Refs: o.Refs, Why: o.Why, Dirs: dirs}
 	for _, s := range plan {
 		if s.entry == nil {
 			j.Removes = append(j.Removes, s.path)
@@ -123,6 +132,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		for _, f := range files {
 			root.Remove(f.tmp)
 		}
+		r.undoDirs(root, dirs)
 	}
 	if err := r.saveJournal(j); err != nil {
 		// It may be in place all the same (a failed sync of its
