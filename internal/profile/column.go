@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
 // SpanValues is how many distinct values of a column a span counts
@@ -103,6 +105,17 @@ func newSketch() *ddsketch.DDSketch {
 	return s
 }
 
+// newMergedSketch is the quantile sketch spans' sketches merge into: as
+// newSketch's, but its bins in a dense array (a merge adds each bin of a
+// span's at its index, where a paginated store buffers and sorts them).
+func newMergedSketch() *ddsketch.DDSketch {
+	m, err := mapping.NewDefaultMapping(relativeAccuracy)
+	if err != nil {
+		panic(err) // a constant accuracy in range
+	}
+	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
+}
+
 // relativeAccuracy of the quantile sketches: a quantile is within 1% of
 // the value at its rank.
 const relativeAccuracy = 0.01
@@ -112,13 +125,19 @@ func (c *Column) merge(o *Column) {
 	if o.Values == 0 {
 		return
 	}
-	c.mergeFigures(o)
 	c.addMoments(o.Values, o.Mean, o.M2)
+	c.mergeValues(o)
+}
+
+// mergeValues adds o's figures, counts and sketches (not its mean and
+// M2: see addMoments) to c's; o has values.
+func (c *Column) mergeValues(o *Column) {
+	c.mergeFigures(o)
 	if c.Kinds&KindFloat == 0 {
 		c.sketch = nil
 	} else if o.sketch != nil {
 		if c.sketch == nil {
-			c.sketch = newSketch()
+			c.sketch = newMergedSketch()
 		}
 		_ = c.sketch.MergeWith(o.sketch) // the same mapping
 	}

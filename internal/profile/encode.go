@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"strings"
+	"unsafe"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/store"
@@ -209,7 +211,7 @@ func (d *decoder) figures(c *Column) (name []byte, flags byte) {
 	for _, f := range []*float64{&c.FloatMin, &c.FloatMax, &c.Mean, &c.M2} {
 		*f = d.float()
 	}
-	c.StrMin, c.StrMax = d.string(), d.string()
+	c.StrMin, c.StrMax = bytesString(d.bytes()), bytesString(d.bytes()) // viewed
 	flags = d.byte()
 	c.Over, c.Truncated = flags&flagOver != 0, flags&flagTruncated != 0
 	return name, flags
@@ -219,6 +221,7 @@ func (d *decoder) column() (*Column, error) {
 	c := &Column{}
 	name, flags := d.figures(c)
 	c.Name, c.momentN = string(name), c.Values
+	c.StrMin, c.StrMax = strings.Clone(c.StrMin), strings.Clone(c.StrMax)
 	n := d.count()
 	c.counts = make(counts, n)
 	for range n {
@@ -226,8 +229,8 @@ func (d *decoder) column() (*Column, error) {
 		c.counts.add(v, int64(d.uvarint()))
 	}
 	if flags&flagHLL != 0 {
-		if c.regs = decodeRegisters(d); c.regs != nil {
-			c.regs = c.regs.clone()
+		if r, ok := decodeRegisters(d); ok {
+			c.regs = r.clone()
 		}
 	}
 	if flags&flagSketch != 0 {
@@ -268,6 +271,7 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 	for range d.count() {
 		d.bytes() // a header: a span's profile has none
 	}
+	var top topValues // reused by the columns
 	for range d.count() {
 		var o Column
 		name, flags := d.figures(&o)
@@ -281,6 +285,13 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 		}
 		if o.Values > 0 {
 			c.mergeFigures(&o)
+			// o's StrMin and StrMax are views of b: copied if kept.
+			if unsafe.StringData(c.StrMin) == unsafe.StringData(o.StrMin) {
+				c.StrMin = strings.Clone(c.StrMin)
+			}
+			if unsafe.StringData(c.StrMax) == unsafe.StringData(o.StrMax) {
+				c.StrMax = strings.Clone(c.StrMax)
+			}
 			*ms = append(*ms, moments{c, o.Values, o.Mean, o.M2})
 		}
 		if c.counts == nil {
@@ -289,14 +300,12 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 		hashCounts := c.regs != nil && flags&flagHLL == 0
 		// Estimates already: an exact span's counts go in as an Over
 		// span's would (see overKept).
-		var top *topValues
-		if c.Over && flags&flagHLL == 0 {
-			top = &topValues{}
-		}
+		useTop := c.Over && flags&flagHLL == 0
+		top.vs = top.vs[:0]
 		for range d.count() {
 			v := d.bytes()
 			n := int64(d.uvarint())
-			if top != nil {
+			if useTop {
 				top.offer(v, n)
 			} else {
 				c.counts.add(v, n)
@@ -305,26 +314,26 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 				c.regs.add(hashValue(v))
 			}
 		}
-		if top != nil {
+		if useTop {
 			for _, t := range top.vs {
 				c.counts.add(t.v, t.n)
 			}
 		}
 		if flags&flagHLL != 0 {
-			r := decodeRegisters(&d)
-			if r == nil {
+			r, ok := decodeRegisters(&d)
+			if !ok {
 				return errCorrupt
 			}
 			if c.regs == nil {
 				c.regs = registersOf(c.counts)
 			}
-			c.regs.merge(r)
+			c.regs.merge(&r)
 		}
 		if flags&flagSketch != 0 {
 			raw := d.bytes()
 			if c.Kinds&KindFloat != 0 {
 				if c.sketch == nil {
-					c.sketch = newSketch()
+					c.sketch = newMergedSketch()
 				}
 				if err := c.sketch.DecodeAndMergeWith(raw); err != nil {
 					return errCorrupt
