@@ -261,8 +261,51 @@ func (c *Column) prune() {
 	if !c.Over || len(c.counts) <= 4*keptValues {
 		return
 	}
-	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
+	c.keepTop(keptValues)
+}
+
+// keepTop deletes the counts of all values but the k most frequent (in
+// topCounts' order).
+func (c *Column) keepTop(k int) {
+	out := make([]ValueCount, 0, len(c.counts))
+	for v, n := range c.counts {
+		out = append(out, ValueCount{v, *n})
+	}
+	selectFirst(out, k, compareCounts)
+	for _, vc := range out[k:] {
 		delete(c.counts, vc.Value)
+	}
+}
+
+// selectFirst moves the k least elements of s (by cmp, a strict order)
+// to its front, in no order (Hoare's selection: linear on average, where
+// a sort is not).
+func selectFirst[T any](s []T, k int, cmp func(a, b T) int) {
+	lo, hi := 0, len(s)-1
+	for lo < hi && k > lo && k <= hi {
+		p := s[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for cmp(s[i], p) < 0 {
+				i++
+			}
+			for cmp(s[j], p) > 0 {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i, j = i+1, j-1
+			}
+		}
+		// s[lo..j] ≤ p ≤ s[i..hi]
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
 	}
 }
 
@@ -276,9 +319,7 @@ func (c *Column) finish() {
 	if c.regs == nil {
 		c.regs = registersOf(c.counts)
 	}
-	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
-		delete(c.counts, vc.Value)
-	}
+	c.keepTop(keptValues)
 	c.Truncated = true
 }
 
@@ -295,13 +336,17 @@ func topCounts(cs counts, k int) []ValueCount {
 	for v, n := range cs {
 		out = append(out, ValueCount{v, *n})
 	}
-	slices.SortFunc(out, func(a, b ValueCount) int {
-		if a.Count != b.Count {
-			return cmp.Compare(b.Count, a.Count)
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	slices.SortFunc(out, compareCounts)
 	return out[:min(k, len(out))]
+}
+
+// compareCounts orders the most frequent first, and equals in byte
+// order.
+func compareCounts(a, b ValueCount) int {
+	if a.Count != b.Count {
+		return cmp.Compare(b.Count, a.Count)
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // Distinct is the column's distinct count, and whether it is exact.
