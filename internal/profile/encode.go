@@ -14,7 +14,7 @@ import (
 
 // encodingVersion is the first byte of an encoded Profile; a change of
 // layout changes it (and the cache keys, which hold it).
-const encodingVersion = 2
+const encodingVersion = 3
 
 // errCorrupt: an encoded profile does not decode (a cache entry to
 // compute again).
@@ -26,7 +26,14 @@ const (
 	flagTruncated
 	flagHLL
 	flagSketch
+	flagSummary
 )
+
+// summaryFrom is how many distinct values an exact column's counts hold
+// past which its encoding starts with a summary: its top values and its
+// registers, so that merging it into a column whose counts are estimates
+// reads those and skips the counts.
+const summaryFrom = 64
 
 // Encode appends p's binary encoding to dst, which ends with the xxh3
 // hash of the rest: a cache entry that changed is found out before it is
@@ -83,10 +90,16 @@ func (c *Column) encode(dst []byte) ([]byte, error) {
 	if c.sketch != nil {
 		flags |= flagSketch
 	}
+	summary := !c.Over && c.regs == nil && len(c.counts) > summaryFrom
+	if summary {
+		flags |= flagSummary
+	}
 	dst = append(dst, flags)
-	dst = binary.AppendUvarint(dst, uint64(len(c.counts)))
-	for v, n := range c.counts {
-		dst = binary.AppendUvarint(appendString(dst, v), uint64(*n))
+	if summary {
+		dst = c.appendSummary(dst)
+		dst = appendString(dst, bytesString(appendCounts(nil, c.counts)))
+	} else {
+		dst = appendCounts(dst, c.counts)
 	}
 	if c.regs != nil {
 		dst = c.regs.encode(dst)
@@ -97,6 +110,36 @@ func (c *Column) encode(dst []byte) ([]byte, error) {
 		dst = appendString(dst, bytesString(b))
 	}
 	return dst, nil
+}
+
+// appendCounts appends values and their counts, their number first.
+func appendCounts(dst []byte, cs counts) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(cs)))
+	for v, n := range cs {
+		dst = binary.AppendUvarint(appendString(dst, v), uint64(*n))
+	}
+	return dst
+}
+
+// appendSummary appends an exact column's summary: the overKept most
+// frequent of its values counted twice or more (as an Over span keeps),
+// and the registers of its values.
+func (c *Column) appendSummary(dst []byte) []byte {
+	var top topValues
+	var dense [1 << hllPrecision]uint8
+	var set [1 << hllPrecision / 64]uint64
+	for v, n := range c.counts {
+		top.offer(stringBytes(v), *n)
+		e := register(hashValue(stringBytes(v)))
+		i := e >> 6
+		dense[i] = max(dense[i], uint8(e&63))
+		set[i/64] |= 1 << (i % 64)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(top.vs)))
+	for _, t := range top.vs {
+		dst = binary.AppendUvarint(appendString(dst, bytesString(t.v)), uint64(t.n))
+	}
+	return sparseRegisters(&dense, &set).encode(dst)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -189,6 +232,14 @@ func (d *decoder) bytes() []byte {
 
 func (d *decoder) string() string { return string(d.bytes()) }
 
+// pairs reads values and their counts, their number first.
+func (d *decoder) pairs(fn func(v []byte, n int64)) {
+	for range d.count() {
+		v := d.bytes()
+		fn(v, int64(d.uvarint()))
+	}
+}
+
 func (d *decoder) float() float64 {
 	if len(d.b) < 8 {
 		d.bad, d.b = true, nil
@@ -222,11 +273,16 @@ func (d *decoder) column() (*Column, error) {
 	name, flags := d.figures(c)
 	c.Name, c.momentN = string(name), c.Values
 	c.StrMin, c.StrMax = strings.Clone(c.StrMin), strings.Clone(c.StrMax)
-	n := d.count()
-	c.counts = make(counts, n)
-	for range n {
-		v := d.bytes()
-		c.counts.add(v, int64(d.uvarint()))
+	cd := d
+	if flags&flagSummary != 0 {
+		d.pairs(func([]byte, int64) {}) // the summary: the counts say it all
+		decodeRegisters(d)
+		cd = &decoder{b: d.bytes()}
+	}
+	c.counts = counts{}
+	cd.pairs(func(v []byte, n int64) { c.counts.add(v, n) })
+	if cd.bad || cd != d && len(cd.b) != 0 {
+		return nil, errCorrupt
 	}
 	if flags&flagHLL != 0 {
 		if r, ok := decodeRegisters(d); ok {
@@ -297,27 +353,12 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 		if c.counts == nil {
 			c.counts = counts{}
 		}
-		hashCounts := c.regs != nil && flags&flagHLL == 0
-		// Estimates already: an exact span's counts go in as an Over
-		// span's would (see overKept).
-		useTop := c.Over && flags&flagHLL == 0
-		top.vs = top.vs[:0]
-		for range d.count() {
-			v := d.bytes()
-			n := int64(d.uvarint())
-			if useTop {
-				top.offer(v, n)
-			} else {
-				c.counts.add(v, n)
+		if flags&flagSummary != 0 {
+			if err := c.mergeSummarized(&d, &top); err != nil {
+				return err
 			}
-			if hashCounts {
-				c.regs.add(hashValue(v))
-			}
-		}
-		if useTop {
-			for _, t := range top.vs {
-				c.counts.add(t.v, t.n)
-			}
+		} else {
+			c.mergeCounts(&d, flags, &top)
 		}
 		if flags&flagHLL != 0 {
 			r, ok := decodeRegisters(&d)
@@ -347,6 +388,64 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 	}
 	if d.bad || len(d.b) != 0 {
 		return errCorrupt
+	}
+	return nil
+}
+
+// mergeCounts adds a span's counts (not summarized) to c's.
+func (c *Column) mergeCounts(d *decoder, flags byte, top *topValues) {
+	hashCounts := c.regs != nil && flags&flagHLL == 0
+	// Estimates already: an exact span's counts go in as an Over span's
+	// would (see overKept).
+	useTop := c.Over && flags&flagHLL == 0
+	top.vs = top.vs[:0]
+	for range d.count() {
+		v := d.bytes()
+		n := int64(d.uvarint())
+		if useTop {
+			top.offer(v, n)
+		} else {
+			c.counts.add(v, n)
+		}
+		if hashCounts {
+			c.regs.add(hashValue(v))
+		}
+	}
+	if useTop {
+		for _, t := range top.vs {
+			c.counts.add(t.v, t.n)
+		}
+	}
+}
+
+// mergeSummarized adds an exact span's summarized counts to c's: into a
+// column whose counts are estimates, its top values and registers (as
+// mergeCounts would add them), the counts skipped; else its counts.
+func (c *Column) mergeSummarized(d *decoder, top *topValues) error {
+	top.vs = top.vs[:0]
+	d.pairs(func(v []byte, n int64) { top.vs = append(top.vs, valueN{v, n}) })
+	r, ok := decodeRegisters(d)
+	block := d.bytes()
+	if !ok || d.bad {
+		return errCorrupt
+	}
+	if c.Over {
+		for _, t := range top.vs {
+			c.counts.add(t.v, t.n)
+		}
+		if c.regs == nil {
+			c.regs = registersOf(c.counts)
+		}
+		c.regs.merge(&r)
+		return nil
+	}
+	cd := decoder{b: block}
+	cd.pairs(func(v []byte, n int64) { c.counts.add(v, n) })
+	if cd.bad || len(cd.b) != 0 {
+		return errCorrupt
+	}
+	if c.regs != nil {
+		c.regs.merge(&r)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
+	"github.com/zeebo/xxh3"
 )
 
 // countingSource counts the chunks read.
@@ -86,9 +88,10 @@ func scatter(rng *rand.Rand, rows [][]string, k int, next *int) [][]string {
 // same sketches (HyperLogLog registers and DDSketch bins merge the same
 // in any order), so the same distinct estimates and quantiles; means and
 // standard deviations agree to rounding. Chunks of about 8 rows (every
-// count exact) and of about 400 (estimates past SpanValues).
+// count exact), 100 (exact counts past summaryFrom, some spans past
+// SpanValues) and 400 (estimates past SpanValues).
 func TestIncrementalEqualsScratch(t *testing.T) {
-	for _, mod := range []uint32{8, 400} {
+	for _, mod := range []uint32{8, 100, 400} {
 		for seed := range uint64(6) {
 			rng := rand.New(rand.NewPCG(seed, 19))
 			next := 0
@@ -196,4 +199,25 @@ func TestSelectFirst(t *testing.T) {
 			t.Fatalf("n %d k %d: %v, want %v", n, k, got, want[:k])
 		}
 	}
+}
+
+// TestOtherEncodingVersion: cached profiles of another encoding version
+// (as a dx of another layout left them, under the same keys) are
+// computed again, never misread.
+func TestOtherEncodingVersion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	next := 0
+	data := writeCSV(genRows(rng, 3000, &next))
+	cache := newMemCache()
+	p, st, _ := computeCounting(t, data, 100, cache)
+	for k, v := range cache.m {
+		body := slices.Clone(v[:len(v)-8])
+		body[0] = encodingVersion - 1
+		cache.m[k] = binary.LittleEndian.AppendUint64(body, xxh3.Hash(body))
+	}
+	q, st2, _ := computeCounting(t, data, 100, cache)
+	if st2.Computed != st.Spans {
+		t.Fatalf("%d of %d spans computed with every cached profile of another version", st2.Computed, st.Spans)
+	}
+	sameSummary(t, Summarize(q, noTypes), Summarize(p, noTypes))
 }
