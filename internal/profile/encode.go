@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/DataDog/sketches-go/ddsketch"
-	"github.com/DataDog/sketches-go/ddsketch/store"
 	"github.com/zeebo/xxh3"
 )
 
@@ -105,9 +103,7 @@ func (c *Column) encode(dst []byte) ([]byte, error) {
 		dst = c.regs.encode(dst)
 	}
 	if c.sketch != nil {
-		var b []byte
-		c.sketch.Encode(&b, false)
-		dst = appendString(dst, bytesString(b))
+		dst = appendSketch(dst, c.sketch)
 	}
 	return dst, nil
 }
@@ -290,11 +286,10 @@ func (d *decoder) column() (*Column, error) {
 		}
 	}
 	if flags&flagSketch != 0 {
-		s, err := ddsketch.DecodeDDSketch(d.bytes(), store.DefaultProvider, nil)
-		if err != nil {
+		c.sketch = newMergedSketch()
+		if !mergeSketch(d, c.sketch) {
 			return nil, errCorrupt
 		}
-		c.sketch = s
 	}
 	if d.bad {
 		return nil, errCorrupt
@@ -371,14 +366,11 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 			c.regs.merge(&r)
 		}
 		if flags&flagSketch != 0 {
-			raw := d.bytes()
-			if c.Kinds&KindFloat != 0 {
-				if c.sketch == nil {
-					c.sketch = newMergedSketch()
-				}
-				if err := c.sketch.DecodeAndMergeWith(raw); err != nil {
-					return errCorrupt
-				}
+			if c.Kinds&KindFloat != 0 && c.sketch == nil {
+				c.sketch = newMergedSketch()
+			}
+			if !mergeSketch(&d, c.sketch) {
+				return errCorrupt
 			}
 		}
 		if c.Kinds&KindFloat == 0 {
