@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,7 @@ func (a *app) driftCmd() *cobra.Command {
 }
 
 func (a *app) runDrift(ctx context.Context, args []string, o driftOptions) error {
+	debug.SetGCPercent(profileGCPercent)
 	return a.openRepo(ctx, store.ReadCaching, func(r *repo.Repo) error {
 		var rep *repo.DriftReport
 		var err error

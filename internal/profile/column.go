@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
 // SpanValues is how many distinct values of a column a span counts
@@ -103,6 +105,17 @@ func newSketch() *ddsketch.DDSketch {
 	return s
 }
 
+// newMergedSketch is the quantile sketch spans' sketches merge into: as
+// newSketch's, but its bins in a dense array (a merge adds each bin of a
+// span's at its index, where a paginated store buffers and sorts them).
+func newMergedSketch() *ddsketch.DDSketch {
+	m, err := mapping.NewDefaultMapping(relativeAccuracy)
+	if err != nil {
+		panic(err) // a constant accuracy in range
+	}
+	return ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
+}
+
 // relativeAccuracy of the quantile sketches: a quantile is within 1% of
 // the value at its rank.
 const relativeAccuracy = 0.01
@@ -112,13 +125,19 @@ func (c *Column) merge(o *Column) {
 	if o.Values == 0 {
 		return
 	}
-	c.mergeFigures(o)
 	c.addMoments(o.Values, o.Mean, o.M2)
+	c.mergeValues(o)
+}
+
+// mergeValues adds o's figures, counts and sketches (not its mean and
+// M2: see addMoments) to c's; o has values.
+func (c *Column) mergeValues(o *Column) {
+	c.mergeFigures(o)
 	if c.Kinds&KindFloat == 0 {
 		c.sketch = nil
 	} else if o.sketch != nil {
 		if c.sketch == nil {
-			c.sketch = newSketch()
+			c.sketch = newMergedSketch()
 		}
 		_ = c.sketch.MergeWith(o.sketch) // the same mapping
 	}
@@ -242,8 +261,51 @@ func (c *Column) prune() {
 	if !c.Over || len(c.counts) <= 4*keptValues {
 		return
 	}
-	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
+	c.keepTop(keptValues)
+}
+
+// keepTop deletes the counts of all values but the k most frequent (in
+// topCounts' order).
+func (c *Column) keepTop(k int) {
+	out := make([]ValueCount, 0, len(c.counts))
+	for v, n := range c.counts {
+		out = append(out, ValueCount{v, *n})
+	}
+	selectFirst(out, k, compareCounts)
+	for _, vc := range out[k:] {
 		delete(c.counts, vc.Value)
+	}
+}
+
+// selectFirst moves the k least elements of s (by cmp, a strict order)
+// to its front, in no order (Hoare's selection: linear on average, where
+// a sort is not).
+func selectFirst[T any](s []T, k int, cmp func(a, b T) int) {
+	lo, hi := 0, len(s)-1
+	for lo < hi && k > lo && k <= hi {
+		p := s[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for cmp(s[i], p) < 0 {
+				i++
+			}
+			for cmp(s[j], p) > 0 {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i, j = i+1, j-1
+			}
+		}
+		// s[lo..j] ≤ p ≤ s[i..hi]
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
 	}
 }
 
@@ -257,9 +319,7 @@ func (c *Column) finish() {
 	if c.regs == nil {
 		c.regs = registersOf(c.counts)
 	}
-	for _, vc := range topCounts(c.counts, len(c.counts))[keptValues:] {
-		delete(c.counts, vc.Value)
-	}
+	c.keepTop(keptValues)
 	c.Truncated = true
 }
 
@@ -276,13 +336,17 @@ func topCounts(cs counts, k int) []ValueCount {
 	for v, n := range cs {
 		out = append(out, ValueCount{v, *n})
 	}
-	slices.SortFunc(out, func(a, b ValueCount) int {
-		if a.Count != b.Count {
-			return cmp.Compare(b.Count, a.Count)
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	slices.SortFunc(out, compareCounts)
 	return out[:min(k, len(out))]
+}
+
+// compareCounts orders the most frequent first, and equals in byte
+// order.
+func compareCounts(a, b ValueCount) int {
+	if a.Count != b.Count {
+		return cmp.Compare(b.Count, a.Count)
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // Distinct is the column's distinct count, and whether it is exact.

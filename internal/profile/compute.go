@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -82,14 +84,11 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 		}
 		keys[i] = string(k)
 	}
-	parts, err := computeRanges(ctx, t, rd, h, hdrLen, ss, keys, cache, &st)
+	whole, err := profileSpans(ctx, t, rd, h, hdrLen, ss, keys, cache, &st)
 	if err != nil {
 		return nil, st, err
 	}
-	whole := &Profile{Header: h.Cols}
-	for _, p := range parts {
-		whole.Merge(p)
-	}
+	whole.Header = h.Cols
 	whole.finish()
 	if fileKey != "" {
 		if b, err := whole.Encode(nil); err == nil {
@@ -99,44 +98,75 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 	return whole, st, nil
 }
 
-// rangeSpans is how many consecutive spans one worker profiles and
-// merges at a time.
-const rangeSpans = 64
+// computeBatch is how many spans the cache lacks a worker reads, parses
+// and profiles before it writes their profiles to the cache.
+const computeBatch = 64
 
-// computeRanges profiles the spans a range at a time on all cores, each
-// range's spans from the cache or read and parsed, and merged in order:
-// the ranges' profiles, in order.
-func computeRanges(ctx context.Context, t Table, rd *table.Reader, h merge.Header, hdrLen int, ss []check.Span, keys []string, cache Cache, st *Stats) ([]*Profile, error) {
-	n := (len(ss) + rangeSpans - 1) / rangeSpans
-	parts := make([]*Profile, n)
-	errs := make([]error, n)
+// readersPerCore is how many goroutines a core has reading and merging
+// cached profiles: a cache read from disk waits, another merges.
+const readersPerCore = 4
+
+// profileSpans merges the profiles of spans ss (keys theirs) on all
+// cores: first those the cache holds, read in key order (so that
+// neighbouring keys are read without a seek), a share of the keys per
+// reader; then the others, read, parsed and cached a batch at a time by
+// each core. Each reader merges into a part of its own, and each core
+// into a reader's part after; the parts are merged at the end, and the
+// columns' means and M2s added in span order (their rounding depends on
+// the order; nothing else of a profile does, but estimated top values).
+func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header, hdrLen int, ss []check.Span, keys []string, cache Cache, st *Stats) (*Profile, error) {
+	workers := min(runtime.GOMAXPROCS(0), len(ss))
+	readers := min(readersPerCore*workers, len(ss))
+	ms := make([][]moments, len(ss))
+	found := make([]bool, len(ss))
+	parts := make([]*Profile, readers)
+	order := make([]int, len(ss))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	var wg sync.WaitGroup
+	for w := range readers {
+		share := order[w*len(ss)/readers : (w+1)*len(ss)/readers]
+		wg.Go(func() { parts[w] = mergeCached(ctx, cache, share, keys, ms, found) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var todo []int
+	for i, ok := range found {
+		if !ok {
+			todo = append(todo, i)
+		}
+	}
+	st.Computed, st.Reused = len(todo), len(ss)-len(todo)
+	nb := (len(todo) + computeBatch - 1) / computeBatch
+	errs := make([]error, nb)
 	var mu sync.Mutex
 	next := 0
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
+	for w := range workers {
+		wg.Go(func() {
+			cw := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
 			for {
 				mu.Lock()
-				r := next
+				b := next
 				next++
 				mu.Unlock()
-				if r >= n || ctx.Err() != nil {
+				if b >= nb || ctx.Err() != nil {
 					return
 				}
-				from, to := r*rangeSpans, min((r+1)*rangeSpans, len(ss))
-				var rs Stats
-				parts[r], rs, errs[r] = w.profileRange(ctx, ss[from:to], keys[from:to], len(t.Source.Chunks()))
+				batch := todo[b*computeBatch : min((b+1)*computeBatch, len(todo))]
+				var n int64
+				n, errs[b] = cw.computeBatch(ctx, parts[w], batch, ss, keys, ms)
 				mu.Lock()
-				st.Computed, st.Reused, st.Bytes = st.Computed+rs.Computed, st.Reused+rs.Reused, st.Bytes+rs.Bytes
+				st.Bytes += n
 				mu.Unlock()
-				if errs[r] != nil {
+				if errs[b] != nil {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -147,10 +177,76 @@ func computeRanges(ctx context.Context, t Table, rd *table.Reader, h merge.Heade
 			return nil, err // the first in the file
 		}
 	}
-	return parts, nil
+	return mergeParts(parts, ms), nil
 }
 
-// worker profiles ranges of spans, reusing its buffers.
+// mergeCached merges the cached profiles of spans share (keys theirs)
+// into a part, marking them found, their moments in ms. A corrupt entry
+// may leave the part half merged: the share is merged anew without it
+// (left to compute).
+func mergeCached(ctx context.Context, cache Cache, share []int, keys []string, ms [][]moments, found []bool) *Profile {
+	ks := make([]string, len(share))
+	for j, i := range share {
+		ks[j] = keys[i]
+	}
+	skip := map[int]bool{}
+	for {
+		part := &Profile{}
+		bad := -1
+		cache.Get(ctx, ks, func(j int, v []byte) {
+			i := share[j]
+			if skip[i] || bad >= 0 {
+				return
+			}
+			if part.mergeEncoded(v, &ms[i]) != nil {
+				bad = i
+				return
+			}
+			found[i] = true
+		})
+		if bad < 0 {
+			return part
+		}
+		skip[bad] = true
+		for _, i := range share {
+			found[i], ms[i] = false, nil
+		}
+	}
+}
+
+// mergeParts merges the workers' parts into the first, then sets each
+// column's mean and M2 from the spans' (ms), added in span order.
+func mergeParts(parts []*Profile, ms [][]moments) *Profile {
+	whole := parts[0]
+	to := map[*Column]*Column{}
+	for _, c := range whole.Columns {
+		to[c] = c
+	}
+	for _, p := range parts[1:] {
+		whole.Rows += p.Rows
+		for _, oc := range p.Columns {
+			c := whole.Column(oc.Name)
+			if c == nil {
+				whole.Columns = append(whole.Columns, oc)
+				c = oc
+			} else if oc.Values > 0 {
+				c.mergeValues(oc)
+			}
+			to[oc] = c
+		}
+	}
+	for _, c := range whole.Columns {
+		c.Mean, c.M2, c.momentN = 0, 0, 0
+	}
+	for _, m := range ms {
+		for _, x := range m {
+			to[x.c].addMoments(x.n, x.mean, x.m2)
+		}
+	}
+	return whole
+}
+
+// worker computes spans, reusing its buffers.
 type worker struct {
 	t      Table
 	rd     *table.Reader
@@ -161,77 +257,34 @@ type worker struct {
 	buf    []byte
 }
 
-// profileRange merges the profiles of spans ss (keys theirs): cached,
-// merged as the cache hands them over (unordered: only means and M2
-// depend on the order, and they are added in span order after), or
-// computed, cached and merged.
-func (w *worker) profileRange(ctx context.Context, ss []check.Span, keys []string, nChunks int) (*Profile, Stats, error) {
-	skip := map[int]bool{} // cache entries found corrupt
-	for {
-		part, st, bad, err := w.tryRange(ctx, ss, keys, nChunks, skip)
-		if err != nil || bad < 0 {
-			return part, st, err
-		}
-		skip[bad] = true // computed again, in a range merged anew
-	}
-}
-
-// tryRange is one attempt of profileRange; it reports a corrupt cache
-// entry (bad ≥ 0) without finishing.
-func (w *worker) tryRange(ctx context.Context, ss []check.Span, keys []string, nChunks int, skip map[int]bool) (*Profile, Stats, int, error) {
-	var st Stats
-	part := &Profile{}
-	ms := make([][]moments, len(ss))
-	found := make([]bool, len(ss))
-	bad := -1
-	w.cache.Get(ctx, keys, func(i int, v []byte) {
-		if skip[i] || bad >= 0 {
-			return
-		}
-		found[i] = true
-		if part.mergeEncoded(v, &ms[i]) != nil {
-			bad = i
-		}
-	})
-	if bad >= 0 {
-		return nil, st, bad, nil
-	}
-	var todo []int
-	for i, ok := range found {
-		if !ok {
-			todo = append(todo, i)
-		}
-	}
-	if pf, ok := w.t.Source.(merge.Prefetcher); ok && len(todo) > 0 {
+// computeBatch reads, parses and profiles spans batch (indices into ss
+// and keys), merges their profiles into part (moments into ms) and
+// caches them; it returns the bytes read.
+func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, ss []check.Span, keys []string, ms [][]moments) (int64, error) {
+	nChunks := len(w.t.Source.Chunks())
+	if pf, ok := w.t.Source.(merge.Prefetcher); ok {
 		var idx []int
-		for _, i := range todo {
+		for _, i := range batch {
 			for c := ss[i].From; c < ss[i].To; c++ {
 				idx = append(idx, c)
 			}
 		}
 		pf.Prefetch(ctx, idx)
 	}
-	putVals := make([][]byte, len(todo))
-	putKeys := make([]string, len(todo))
-	for j, i := range todo {
+	var st Stats
+	putVals := make([][]byte, len(batch))
+	putKeys := make([]string, len(batch))
+	for j, i := range batch {
 		if err := w.computeSpan(ctx, ss[i], nChunks, &putVals[j], &st); err != nil {
-			return nil, st, -1, err
+			return st.Bytes, err
 		}
 		putKeys[j] = keys[i]
 		if err := part.mergeEncoded(putVals[j], &ms[i]); err != nil {
-			return nil, st, -1, fmt.Errorf("%s: chunk %d: %w", w.t.Path, ss[i].From, err)
+			return st.Bytes, fmt.Errorf("%s: chunk %d: %w", w.t.Path, ss[i].From, err)
 		}
 	}
-	st.Computed, st.Reused = len(todo), len(ss)-len(todo)
-	if len(todo) > 0 {
-		w.cache.Put(ctx, putKeys, putVals)
-	}
-	for _, m := range ms {
-		for _, x := range m {
-			x.c.addMoments(x.n, x.mean, x.m2)
-		}
-	}
-	return part, st, -1, nil
+	w.cache.Put(ctx, putKeys, putVals)
+	return st.Bytes, nil
 }
 
 // computeSpan reads, parses and profiles span s into *enc.

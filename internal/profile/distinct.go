@@ -92,9 +92,20 @@ func (r *registers) add(x uint64) {
 // merge adds o's registers to r's.
 func (r *registers) merge(o *registers) {
 	r.toDense()
-	eachSparse(o.sparse, func(idx uint32, rank uint8) { r.dense[idx] = max(r.dense[idx], rank) })
-	for i, v := range o.dense {
-		r.dense[i] = max(r.dense[i], v)
+	d := (*[1 << hllPrecision]uint8)(r.dense)
+	idx := uint32(0)
+	b := o.sparse
+	for i := 0; i+1 < len(b); i += 2 { // eachSparse, inlined
+		e := uint32(b[i]) | uint32(b[i+1])<<8
+		idx += e >> 6
+		if rank := uint8(e & 63); rank > d[idx&(1<<hllPrecision-1)] {
+			d[idx&(1<<hllPrecision-1)] = rank
+		}
+	}
+	if len(o.dense) == len(d) {
+		for i, v := range o.dense {
+			d[i] = max(d[i], v)
+		}
 	}
 }
 
@@ -135,21 +146,21 @@ func (r *registers) encode(dst []byte) []byte {
 	return appendString(append(dst, 's'), bytesString(r.sparse))
 }
 
-// decodeRegisters reads what encode wrote; a sparse list is viewed, not
-// copied.
-func decodeRegisters(d *decoder) *registers {
+// decodeRegisters reads what encode wrote, viewed, not copied (ok:
+// well formed).
+func decodeRegisters(d *decoder) (r registers, ok bool) {
 	switch d.byte() {
 	case 'd':
 		if len(d.b) < 1<<hllPrecision {
 			d.bad, d.b = true, nil
-			return nil
+			return r, false
 		}
-		r := &registers{dense: slices.Clone(d.b[:1<<hllPrecision])}
-		d.b = d.b[1<<hllPrecision:]
-		return r
+		r.dense, d.b = d.b[:1<<hllPrecision], d.b[1<<hllPrecision:]
+		return r, true
 	case 's':
-		return &registers{sparse: d.bytes()} // viewed: merged, not kept
+		r.sparse = d.bytes()
+		return r, !d.bad
 	}
 	d.bad = true
-	return nil
+	return r, false
 }

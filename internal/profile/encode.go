@@ -4,15 +4,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"strings"
+	"unsafe"
 
-	"github.com/DataDog/sketches-go/ddsketch"
-	"github.com/DataDog/sketches-go/ddsketch/store"
 	"github.com/zeebo/xxh3"
 )
 
 // encodingVersion is the first byte of an encoded Profile; a change of
 // layout changes it (and the cache keys, which hold it).
-const encodingVersion = 2
+const encodingVersion = 3
 
 // errCorrupt: an encoded profile does not decode (a cache entry to
 // compute again).
@@ -24,7 +24,14 @@ const (
 	flagTruncated
 	flagHLL
 	flagSketch
+	flagSummary
 )
+
+// summaryFrom is how many distinct values an exact column's counts hold
+// past which its encoding starts with a summary: its top values and its
+// registers, so that merging it into a column whose counts are estimates
+// reads those and skips the counts.
+const summaryFrom = 64
 
 // Encode appends p's binary encoding to dst, which ends with the xxh3
 // hash of the rest: a cache entry that changed is found out before it is
@@ -81,20 +88,54 @@ func (c *Column) encode(dst []byte) ([]byte, error) {
 	if c.sketch != nil {
 		flags |= flagSketch
 	}
+	summary := !c.Over && c.regs == nil && len(c.counts) > summaryFrom
+	if summary {
+		flags |= flagSummary
+	}
 	dst = append(dst, flags)
-	dst = binary.AppendUvarint(dst, uint64(len(c.counts)))
-	for v, n := range c.counts {
-		dst = binary.AppendUvarint(appendString(dst, v), uint64(*n))
+	if summary {
+		dst = c.appendSummary(dst)
+		dst = appendString(dst, bytesString(appendCounts(nil, c.counts)))
+	} else {
+		dst = appendCounts(dst, c.counts)
 	}
 	if c.regs != nil {
 		dst = c.regs.encode(dst)
 	}
 	if c.sketch != nil {
-		var b []byte
-		c.sketch.Encode(&b, false)
-		dst = appendString(dst, bytesString(b))
+		dst = appendSketch(dst, c.sketch)
 	}
 	return dst, nil
+}
+
+// appendCounts appends values and their counts, their number first.
+func appendCounts(dst []byte, cs counts) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(cs)))
+	for v, n := range cs {
+		dst = binary.AppendUvarint(appendString(dst, v), uint64(*n))
+	}
+	return dst
+}
+
+// appendSummary appends an exact column's summary: the overKept most
+// frequent of its values counted twice or more (as an Over span keeps),
+// and the registers of its values.
+func (c *Column) appendSummary(dst []byte) []byte {
+	var top topValues
+	var dense [1 << hllPrecision]uint8
+	var set [1 << hllPrecision / 64]uint64
+	for v, n := range c.counts {
+		top.offer(stringBytes(v), *n)
+		e := register(hashValue(stringBytes(v)))
+		i := e >> 6
+		dense[i] = max(dense[i], uint8(e&63))
+		set[i/64] |= 1 << (i % 64)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(top.vs)))
+	for _, t := range top.vs {
+		dst = binary.AppendUvarint(appendString(dst, bytesString(t.v)), uint64(t.n))
+	}
+	return sparseRegisters(&dense, &set).encode(dst)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -187,6 +228,14 @@ func (d *decoder) bytes() []byte {
 
 func (d *decoder) string() string { return string(d.bytes()) }
 
+// pairs reads values and their counts, their number first.
+func (d *decoder) pairs(fn func(v []byte, n int64)) {
+	for range d.count() {
+		v := d.bytes()
+		fn(v, int64(d.uvarint()))
+	}
+}
+
 func (d *decoder) float() float64 {
 	if len(d.b) < 8 {
 		d.bad, d.b = true, nil
@@ -209,7 +258,7 @@ func (d *decoder) figures(c *Column) (name []byte, flags byte) {
 	for _, f := range []*float64{&c.FloatMin, &c.FloatMax, &c.Mean, &c.M2} {
 		*f = d.float()
 	}
-	c.StrMin, c.StrMax = d.string(), d.string()
+	c.StrMin, c.StrMax = bytesString(d.bytes()), bytesString(d.bytes()) // viewed
 	flags = d.byte()
 	c.Over, c.Truncated = flags&flagOver != 0, flags&flagTruncated != 0
 	return name, flags
@@ -219,23 +268,28 @@ func (d *decoder) column() (*Column, error) {
 	c := &Column{}
 	name, flags := d.figures(c)
 	c.Name, c.momentN = string(name), c.Values
-	n := d.count()
-	c.counts = make(counts, n)
-	for range n {
-		v := d.bytes()
-		c.counts.add(v, int64(d.uvarint()))
+	c.StrMin, c.StrMax = strings.Clone(c.StrMin), strings.Clone(c.StrMax)
+	cd := d
+	if flags&flagSummary != 0 {
+		d.pairs(func([]byte, int64) {}) // the summary: the counts say it all
+		decodeRegisters(d)
+		cd = &decoder{b: d.bytes()}
+	}
+	c.counts = counts{}
+	cd.pairs(func(v []byte, n int64) { c.counts.add(v, n) })
+	if cd.bad || cd != d && len(cd.b) != 0 {
+		return nil, errCorrupt
 	}
 	if flags&flagHLL != 0 {
-		if c.regs = decodeRegisters(d); c.regs != nil {
-			c.regs = c.regs.clone()
+		if r, ok := decodeRegisters(d); ok {
+			c.regs = r.clone()
 		}
 	}
 	if flags&flagSketch != 0 {
-		s, err := ddsketch.DecodeDDSketch(d.bytes(), store.DefaultProvider, nil)
-		if err != nil {
+		c.sketch = newMergedSketch()
+		if !mergeSketch(d, c.sketch) {
 			return nil, errCorrupt
 		}
-		c.sketch = s
 	}
 	if d.bad {
 		return nil, errCorrupt
@@ -268,6 +322,7 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 	for range d.count() {
 		d.bytes() // a header: a span's profile has none
 	}
+	var top topValues // reused by the columns
 	for range d.count() {
 		var o Column
 		name, flags := d.figures(&o)
@@ -281,54 +336,41 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 		}
 		if o.Values > 0 {
 			c.mergeFigures(&o)
+			// o's StrMin and StrMax are views of b: copied if kept.
+			if unsafe.StringData(c.StrMin) == unsafe.StringData(o.StrMin) {
+				c.StrMin = strings.Clone(c.StrMin)
+			}
+			if unsafe.StringData(c.StrMax) == unsafe.StringData(o.StrMax) {
+				c.StrMax = strings.Clone(c.StrMax)
+			}
 			*ms = append(*ms, moments{c, o.Values, o.Mean, o.M2})
 		}
 		if c.counts == nil {
 			c.counts = counts{}
 		}
-		hashCounts := c.regs != nil && flags&flagHLL == 0
-		// Estimates already: an exact span's counts go in as an Over
-		// span's would (see overKept).
-		var top *topValues
-		if c.Over && flags&flagHLL == 0 {
-			top = &topValues{}
-		}
-		for range d.count() {
-			v := d.bytes()
-			n := int64(d.uvarint())
-			if top != nil {
-				top.offer(v, n)
-			} else {
-				c.counts.add(v, n)
+		if flags&flagSummary != 0 {
+			if err := c.mergeSummarized(&d, &top); err != nil {
+				return err
 			}
-			if hashCounts {
-				c.regs.add(hashValue(v))
-			}
-		}
-		if top != nil {
-			for _, t := range top.vs {
-				c.counts.add(t.v, t.n)
-			}
+		} else {
+			c.mergeCounts(&d, flags, &top)
 		}
 		if flags&flagHLL != 0 {
-			r := decodeRegisters(&d)
-			if r == nil {
+			r, ok := decodeRegisters(&d)
+			if !ok {
 				return errCorrupt
 			}
 			if c.regs == nil {
 				c.regs = registersOf(c.counts)
 			}
-			c.regs.merge(r)
+			c.regs.merge(&r)
 		}
 		if flags&flagSketch != 0 {
-			raw := d.bytes()
-			if c.Kinds&KindFloat != 0 {
-				if c.sketch == nil {
-					c.sketch = newSketch()
-				}
-				if err := c.sketch.DecodeAndMergeWith(raw); err != nil {
-					return errCorrupt
-				}
+			if c.Kinds&KindFloat != 0 && c.sketch == nil {
+				c.sketch = newMergedSketch()
+			}
+			if !mergeSketch(&d, c.sketch) {
+				return errCorrupt
 			}
 		}
 		if c.Kinds&KindFloat == 0 {
@@ -338,6 +380,64 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 	}
 	if d.bad || len(d.b) != 0 {
 		return errCorrupt
+	}
+	return nil
+}
+
+// mergeCounts adds a span's counts (not summarized) to c's.
+func (c *Column) mergeCounts(d *decoder, flags byte, top *topValues) {
+	hashCounts := c.regs != nil && flags&flagHLL == 0
+	// Estimates already: an exact span's counts go in as an Over span's
+	// would (see overKept).
+	useTop := c.Over && flags&flagHLL == 0
+	top.vs = top.vs[:0]
+	for range d.count() {
+		v := d.bytes()
+		n := int64(d.uvarint())
+		if useTop {
+			top.offer(v, n)
+		} else {
+			c.counts.add(v, n)
+		}
+		if hashCounts {
+			c.regs.add(hashValue(v))
+		}
+	}
+	if useTop {
+		for _, t := range top.vs {
+			c.counts.add(t.v, t.n)
+		}
+	}
+}
+
+// mergeSummarized adds an exact span's summarized counts to c's: into a
+// column whose counts are estimates, its top values and registers (as
+// mergeCounts would add them), the counts skipped; else its counts.
+func (c *Column) mergeSummarized(d *decoder, top *topValues) error {
+	top.vs = top.vs[:0]
+	d.pairs(func(v []byte, n int64) { top.vs = append(top.vs, valueN{v, n}) })
+	r, ok := decodeRegisters(d)
+	block := d.bytes()
+	if !ok || d.bad {
+		return errCorrupt
+	}
+	if c.Over {
+		for _, t := range top.vs {
+			c.counts.add(t.v, t.n)
+		}
+		if c.regs == nil {
+			c.regs = registersOf(c.counts)
+		}
+		c.regs.merge(&r)
+		return nil
+	}
+	cd := decoder{b: block}
+	cd.pairs(func(v []byte, n int64) { c.counts.add(v, n) })
+	if cd.bad || len(cd.b) != 0 {
+		return errCorrupt
+	}
+	if c.regs != nil {
+		c.regs.merge(&r)
 	}
 	return nil
 }

@@ -32,7 +32,10 @@ type memSource struct {
 	chunks [][]byte
 }
 
-func newMemSource(data []byte) *memSource {
+func newMemSource(data []byte) *memSource { return newMemSourceCut(data, 8) }
+
+// newMemSourceCut cuts after 1 row in about mod.
+func newMemSourceCut(data []byte, mod uint32) *memSource {
 	s := &memSource{}
 	start := 0
 	for i := 0; i < len(data); i++ {
@@ -41,7 +44,7 @@ func newMemSource(data []byte) *memSource {
 		}
 		h := fnv.New32a()
 		h.Write(data[max(start, i-20) : i+1])
-		if h.Sum32()%8 == 0 || i == len(data)-1 {
+		if h.Sum32()%mod == 0 || i == len(data)-1 {
 			s.add(data[start : i+1])
 			start = i + 1
 		}
