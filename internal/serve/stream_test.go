@@ -1,0 +1,133 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// openBody returns the body of a whole GET of key (REF/PATH) in b and the
+// file's size, as serveObject makes it.
+func openBody(t *testing.T, b *bucket, key string) (*body, int64) {
+	t.Helper()
+	ctx := context.Background()
+	var bd *body
+	var size int64
+	e := b.read(ctx, func(rp readView) *s3Error {
+		obj, e := lookupObject(ctx, rp, key)
+		if e != nil {
+			return e
+		}
+		size = int64(obj.entry.Size)
+		var err error
+		if bd, err = b.rangeBody(ctx, rp.r, obj.entry.ID, 0, size); err != nil {
+			return repoError(err)
+		}
+		return nil
+	})
+	if e != nil {
+		t.Fatalf("%s: %s", key, e.Code)
+	}
+	t.Cleanup(bd.close)
+	return bd, size
+}
+
+// smallLimits streams the test repository's big file in many batches and
+// location windows.
+func smallLimits(s *Server, ahead int) {
+	s.limits = streamLimits{batchBytes: 1, window: 3, ahead: ahead, locateWindow: 4, inline: 2}
+	s.ahead = make(chan struct{}, ahead)
+}
+
+// TestWholeGetDecodesEachChunkOnce: a GET of a whole file decodes each of
+// its chunks once, in batches located a window at a time; a second GET
+// decodes none (the cache has them all).
+func TestWholeGetDecodesEachChunkOnce(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs := serveTest(t, tr, Options{Anonymous: true})
+	s.limits = streamLimits{batchBytes: 150 << 10, window: 3, ahead: 2, locateWindow: 4, inline: 2}
+	s.ahead = make(chan struct{}, 2)
+	bd, _ := openBody(t, s.buckets["data"], "main/big.bin")
+	chunks := int64(len(bd.lens))
+	if chunks <= int64(s.limits.inline) || chunks <= 2*int64(s.limits.locateWindow) {
+		t.Fatalf("big.bin has %d chunks: too few to stream in several windows", chunks)
+	}
+	big := tr.files["main"]["big.bin"]
+	for i, want := range []struct{ decoded, hits int64 }{{chunks, 0}, {0, chunks}} {
+		decoded, hits := s.stats.ChunksDecoded.Load(), s.stats.CacheHits.Load()
+		code, _, body := get(t, hs.URL+"/data/main/big.bin", nil)
+		if code != 200 || !bytes.Equal(body, big) {
+			t.Fatalf("GET %d: %d with %d bytes, want 200 with %d", i+1, code, len(body), len(big))
+		}
+		decoded, hits = s.stats.ChunksDecoded.Load()-decoded, s.stats.CacheHits.Load()-hits
+		if decoded != want.decoded || hits != want.hits {
+			t.Errorf("GET %d of %d chunks: %d decoded and %d cache hits, want %d and %d", i+1, chunks, decoded, hits, want.decoded, want.hits)
+		}
+	}
+	if n := s.stats.BatchesAhead.Load(); n != 0 || len(s.ahead) != 0 {
+		t.Errorf("after the GETs: %d batches ahead, %d tokens held", n, len(s.ahead))
+	}
+}
+
+// blockedWriter holds its writes until release is closed.
+type blockedWriter struct {
+	release chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer
+}
+
+func (w *blockedWriter) Write(p []byte) (int, error) {
+	<-w.release
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+// TestReadAheadBounded: responses whose clients do not read hold their
+// first batch each and, beyond it, only the server's shared budget of
+// batches decoded ahead; once the clients read, every byte arrives and
+// the budget is returned.
+func TestReadAheadBounded(t *testing.T) {
+	tr := newTestRepo(t)
+	s, _ := serveTest(t, tr, Options{Anonymous: true})
+	const responses, ahead = 4, 2
+	smallLimits(s, ahead)
+	b := s.buckets["data"]
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	writers := make([]*blockedWriter, responses)
+	errs := make([]error, responses)
+	for i := range responses {
+		bd, size := openBody(t, b, "main/big.bin")
+		writers[i] = &blockedWriter{release: release}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.writeBody(context.Background(), writers[i], bd, 0, size)
+		}()
+	}
+	// Each response gets its first batch, and the budget goes to some.
+	const most = responses + ahead
+	for deadline := time.Now().Add(20 * time.Second); s.stats.BatchesAhead.Load() < most; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches ahead, want %d", s.stats.BatchesAhead.Load(), most)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // room to overshoot, if the bound leaked
+	if peak := s.stats.BatchesAheadPeak.Load(); peak != most {
+		t.Errorf("%d responses not read held %d batches at most, want %d (window %d)", responses, peak, most, s.limits.window)
+	}
+	close(release)
+	wg.Wait()
+	big := tr.files["main"]["big.bin"]
+	for i, w := range writers {
+		if errs[i] != nil || !bytes.Equal(w.buf.Bytes(), big) {
+			t.Errorf("response %d: %v, %d bytes, want %d", i, errs[i], w.buf.Len(), len(big))
+		}
+	}
+	if n := s.stats.BatchesAhead.Load(); n != 0 || len(s.ahead) != 0 {
+		t.Errorf("after the responses: %d batches ahead, %d tokens held", n, len(s.ahead))
+	}
+}
