@@ -208,7 +208,7 @@ func (b *bucket) writeBody(ctx context.Context, w io.Writer, bd *body, from, to 
 			if err := bd.waitLocated(ctx, j); err != nil {
 				bt.err = err
 				close(bt.done)
-				order <- bt // the writer is reading or has stopped: order has room
+				order <- bt // the writer drains order until it is closed
 				return
 			}
 			// At most window in flight, and beyond the first a token
@@ -224,10 +224,7 @@ func (b *bucket) writeBody(ctx context.Context, w io.Writer, bd *body, from, to 
 				case <-written:
 					inflight--
 				case <-ctx.Done():
-					if bt.token {
-						<-b.srv.ahead
-					}
-					return
+					return // holding no token: taking one ends the loop
 				}
 			}
 			bt.counted = true

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +130,41 @@ func TestReadAheadBounded(t *testing.T) {
 	}
 	if n := s.stats.BatchesAhead.Load(); n != 0 || len(s.ahead) != 0 {
 		t.Errorf("after the responses: %d batches ahead, %d tokens held", n, len(s.ahead))
+	}
+}
+
+// failingWriter fails every write after the first n bytes.
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n -= len(p); w.n < 0 {
+		return 0, errors.New("client gone")
+	}
+	return len(p), nil
+}
+
+// TestAbortedBodyReturnsItsResources: a response whose client goes away
+// mid-body ends with its error, and leaves no batch ahead, no token of the
+// budget, and (once closed) no user of the repository's view.
+func TestAbortedBodyReturnsItsResources(t *testing.T) {
+	tr := newTestRepo(t)
+	s, _ := serveTest(t, tr, Options{Anonymous: true})
+	smallLimits(s, 2)
+	b := s.buckets["data"]
+	for _, after := range []int{0, 1, 100 << 10} {
+		bd, size := openBody(t, b, "main/big.bin")
+		if err := b.writeBody(context.Background(), &failingWriter{n: after}, bd, 0, size); err == nil {
+			t.Fatalf("a client gone after %d bytes: no error", after)
+		}
+		if n := s.stats.BatchesAhead.Load(); n != 0 || len(s.ahead) != 0 {
+			t.Errorf("a client gone after %d bytes: %d batches ahead, %d tokens held", after, n, len(s.ahead))
+		}
+		bd.close()
+		b.view.mu.Lock()
+		users := b.view.users
+		b.view.mu.Unlock()
+		if users != 0 {
+			t.Errorf("a client gone after %d bytes: the view has %d users", after, users)
+		}
 	}
 }
