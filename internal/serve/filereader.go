@@ -17,10 +17,17 @@ type span struct {
 }
 
 // fileSpans returns the chunks of File id that overlap [from, to), in
-// order, loading only the file nodes whose bytes overlap the range (an
-// interior node knows the size beneath each child).
+// order, as walkSpans finds them.
 func fileSpans(ctx context.Context, g dag.Getter, id dag.ID, from, to int64) ([]span, error) {
 	var out []span
+	err := walkSpans(ctx, g, id, from, to, func(sp span) { out = append(out, sp) })
+	return out, err
+}
+
+// walkSpans calls fn with the chunks of File id that overlap [from, to),
+// in order, loading only the file nodes whose bytes overlap the range (an
+// interior node knows the size beneath each child).
+func walkSpans(ctx context.Context, g dag.Getter, id dag.ID, from, to int64, fn func(span)) error {
 	var walk func(id dag.ID, base int64) error
 	walk = func(id dag.ID, base int64) error {
 		n, err := dag.LoadFileNode(ctx, g, id)
@@ -31,7 +38,7 @@ func fileSpans(ctx context.Context, g dag.Getter, id dag.ID, from, to int64) ([]
 			for _, c := range n.Chunks {
 				end := base + int64(c.Len)
 				if end > from && base < to {
-					out = append(out, span{ref: c, off: base})
+					fn(span{ref: c, off: base})
 				}
 				base = end
 			}
@@ -52,9 +59,9 @@ func fileSpans(ctx context.Context, g dag.Getter, id dag.ID, from, to int64) ([]
 		return nil
 	}
 	if from >= to {
-		return nil, nil
+		return nil
 	}
-	return out, walk(id, 0)
+	return walk(id, 0)
 }
 
 // chunkIn returns a chunk's bytes from the shared cache, decoding it from

@@ -50,7 +50,7 @@ type body struct {
 	lim  streamLimits
 	loc  *store.Located
 	lens []uint32 // each chunk's size, as the file says
-	base int64    // offset in the file of the first chunk
+	base int64    // offset in the file of the first chunk (-1: none)
 
 	cancel  context.CancelFunc
 	located atomic.Int64  // chunks [0, located) are located
@@ -60,26 +60,20 @@ type body struct {
 }
 
 // rangeBody returns the body of bytes [from, to) of File id, read from r
-// (the request's view), as newBody does.
+// (the request's view): its chunks are located in the background for a
+// long range, and the view is retained until they are. Call close when
+// done.
 func (b *bucket) rangeBody(ctx context.Context, r *repo.Repo, id dag.ID, from, to int64) (*body, error) {
-	spans, err := fileSpans(ctx, r.Store, id, from, to)
+	bd := &body{lim: b.srv.limits, base: -1, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	var ids []dag.ID
+	err := walkSpans(ctx, r.Store, id, from, to, func(sp span) {
+		if bd.base < 0 {
+			bd.base = sp.off
+		}
+		ids, bd.lens = append(ids, sp.ref.ID), append(bd.lens, sp.ref.Len)
+	})
 	if err != nil {
 		return nil, err
-	}
-	return b.newBody(ctx, r, spans)
-}
-
-// newBody locates the chunks of spans, read from r (the request's view),
-// in the background for a long range; the view is retained until they are
-// located. Call close when done.
-func (b *bucket) newBody(ctx context.Context, r *repo.Repo, spans []span) (*body, error) {
-	ids := make([]dag.ID, len(spans))
-	bd := &body{lim: b.srv.limits, lens: make([]uint32, len(spans)), notify: make(chan struct{}, 1), done: make(chan struct{})}
-	for i, sp := range spans {
-		ids[i], bd.lens[i] = sp.ref.ID, sp.ref.Len
-	}
-	if len(spans) > 0 {
-		bd.base = spans[0].off
 	}
 	bd.loc = r.Store.NewLocated(dag.KindChunk, ids)
 	ctx, bd.cancel = context.WithCancel(ctx)
