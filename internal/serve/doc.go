@@ -14,6 +14,9 @@
 //   - Chunk cache: decoded chunks by id, shared by all requests and
 //     bounded in bytes (chunkcache.go). Chunks are content-addressed, so a
 //     cached chunk is valid in every version and every view.
+//     A range bigger than a quarter of the cache goes through it only
+//     while other responses stream the same file (stream.go): alone, it
+//     would evict every other chunk and none would be read back.
 //
 // The repository stays usable by the CLI while the server runs: the
 // server holds no lock between requests. A read-only open of the store

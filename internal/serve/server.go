@@ -110,9 +110,12 @@ type Server struct {
 	limits  streamLimits
 	ahead   chan struct{} // bounds the batches decoded ahead (stream.go)
 	runBufs sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
-	stats   Stats
-	reqSeq  atomic.Uint64
-	started time.Time
+	// batchBufs: of *[]byte, buffers of chunks decoded and not cached
+	batchBufs sync.Pool
+	streams   streams
+	stats     Stats
+	reqSeq    atomic.Uint64
+	started   time.Time
 }
 
 // bucket is one served repository.

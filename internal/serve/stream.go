@@ -50,7 +50,9 @@ type body struct {
 	lim  streamLimits
 	loc  *store.Located
 	lens []uint32 // each chunk's size, as the file says
-	base int64    // offset in the file of the first chunk (-1: none)
+	file dag.ID
+	big  bool  // a range too big for the cache: cached only if others stream it
+	base int64 // offset in the file of the first chunk (-1: none)
 
 	cancel  context.CancelFunc
 	located atomic.Int64  // chunks [0, located) are located
@@ -64,7 +66,7 @@ type body struct {
 // long range, and the view is retained until they are. Call close when
 // done.
 func (b *bucket) rangeBody(ctx context.Context, r *repo.Repo, id dag.ID, from, to int64) (*body, error) {
-	bd := &body{lim: b.srv.limits, base: -1, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	bd := &body{lim: b.srv.limits, file: id, base: -1, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	var ids []dag.ID
 	err := walkSpans(ctx, r.Store, id, from, to, func(sp span) {
 		if bd.base < 0 {
@@ -141,8 +143,9 @@ type batch struct {
 	parts   [][]byte
 	err     error
 	done    chan struct{}
-	token   bool // holds one of the server's ahead tokens
-	counted bool // in Stats.BatchesAhead
+	own     []*[]byte // the buffers of parts not cached, back to the pool once written
+	token   bool      // holds one of the server's ahead tokens
+	counted bool      // in Stats.BatchesAhead
 }
 
 // batchEnd returns the end of the batch that starts at chunk i.
@@ -161,11 +164,16 @@ func (b *bucket) writeBody(ctx context.Context, w io.Writer, bd *body, from, to 
 	if n == 0 {
 		return nil
 	}
+	if to-from > b.srv.cache.max/4 {
+		defer b.srv.streams.add(bd.file)()
+		bd.big = true
+	}
 	if j, _ := bd.batchEnd(0); j == n { // one batch: no workers
 		bt := &batch{i: 0, j: n, off: bd.base}
 		if err := bd.waitLocated(ctx, n); err != nil {
 			return err
 		}
+		defer b.putBatchBuf(bt)
 		if b.decodeBatch(ctx, bd, bt); bt.err != nil {
 			return bt.err
 		}
@@ -240,13 +248,13 @@ func (b *bucket) writeBody(ctx context.Context, w io.Writer, bd *body, from, to 
 				cancel()
 			}
 		}
+		b.putBatchBuf(bt)
 		if bt.token {
 			<-b.srv.ahead
 		}
 		if bt.counted {
 			b.srv.stats.BatchesAhead.Add(-1)
 		}
-		bt.parts = nil
 		select {
 		case written <- struct{}{}:
 		default:
@@ -272,8 +280,12 @@ func (bt *batch) write(w io.Writer, from, to int64) error {
 }
 
 // decodeBatch fills bt.parts with its chunks, from the cache or decoded
-// (into one buffer, from pack runs read at once) and cached.
+// (into one buffer, from pack runs read at once) and cached, unless the
+// range is too big for the cache and no other response streams the file.
 func (b *bucket) decodeBatch(ctx context.Context, bd *body, bt *batch) {
+	// A big range read by one response alone is not cached: it would
+	// evict every other chunk, and nobody would read it back in time.
+	cached := !bd.big || b.srv.streams.shared(bd.file)
 	var buf []byte // the chunks this batch decodes, back to back
 	seg := -1      // where the last part starts in buf, if it is there
 	var runs []store.Run
@@ -289,7 +301,7 @@ func (b *bucket) decodeBatch(ctx context.Context, bd *body, bt *batch) {
 			return
 		}
 		start, decoded := len(buf), false
-		data, err := b.cachedChunk(ctx, dag.ChunkRef{ID: bd.loc.ID(k), Len: bd.lens[k]}, func(context.Context) ([]byte, error) {
+		load := func(context.Context) ([]byte, error) {
 			run := -1
 			for x := range runs {
 				if runs[x].Has(k) {
@@ -315,7 +327,12 @@ func (b *bucket) decodeBatch(ctx context.Context, bd *body, bt *batch) {
 				for _, l := range bd.lens[k:bt.j] {
 					rest += int(l)
 				}
-				buf, seg, start = make([]byte, 0, rest+pack.DecodeSlack), -1, 0
+				if cached {
+					buf = make([]byte, 0, rest+pack.DecodeSlack)
+				} else {
+					buf = b.getBatchBuf(bt, rest+pack.DecodeSlack)
+				}
+				seg, start = -1, 0
 			}
 			// Decoded into an empty slice with room for it, a chunk is
 			// written in place (appended to bytes, it would be copied).
@@ -327,7 +344,17 @@ func (b *bucket) decodeBatch(ctx context.Context, bd *body, bt *batch) {
 			b.srv.stats.ChunksDecoded.Add(1)
 			b.srv.stats.ChunkBytesDecoded.Add(int64(len(out)))
 			return buf[start:len(buf):len(buf)], nil
-		})
+		}
+		var data []byte
+		var err error
+		ref := dag.ChunkRef{ID: bd.loc.ID(k), Len: bd.lens[k]}
+		if cached {
+			data, err = b.cachedChunk(ctx, ref, load)
+		} else if data = b.srv.cache.peek(ref.ID); data != nil {
+			b.srv.stats.CacheHits.Add(1)
+		} else {
+			data, err = load(ctx)
+		}
 		if err != nil {
 			bt.err = err
 			return
@@ -341,4 +368,57 @@ func (b *bucket) decodeBatch(ctx context.Context, bd *body, bt *batch) {
 			seg = start
 		}
 	}
+}
+
+// getBatchBuf returns an empty buffer of n bytes at least, recycled if it
+// can be, for chunks not cached; bt owns it until written.
+func (b *bucket) getBatchBuf(bt *batch, n int) []byte {
+	p, _ := b.srv.batchBufs.Get().(*[]byte)
+	if p == nil || cap(*p) < n {
+		p = &[]byte{}
+		*p = make([]byte, 0, max(n, int(b.srv.limits.batchBytes)+pack.DecodeSlack))
+	}
+	bt.own = append(bt.own, p)
+	return (*p)[:0]
+}
+
+// putBatchBuf recycles bt's own buffers, once its parts are written.
+func (b *bucket) putBatchBuf(bt *batch) {
+	bt.parts = nil
+	for _, p := range bt.own {
+		b.srv.batchBufs.Put(p)
+	}
+	bt.own = nil
+}
+
+// streams counts the responses streaming each file with a range too big
+// for the cache.
+type streams struct {
+	mu sync.Mutex
+	n  map[dag.ID]int
+}
+
+// add counts one more response streaming file; call the function it
+// returns when it ends.
+func (s *streams) add(file dag.ID) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[dag.ID]int{}
+	}
+	s.n[file]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.n[file]--; s.n[file] == 0 {
+			delete(s.n, file)
+		}
+	}
+}
+
+// shared reports whether several responses stream file.
+func (s *streams) shared(file dag.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[file] > 1
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -165,6 +168,74 @@ func TestAbortedBodyReturnsItsResources(t *testing.T) {
 		b.view.mu.Unlock()
 		if users != 0 {
 			t.Errorf("a client gone after %d bytes: the view has %d users", after, users)
+		}
+	}
+}
+
+// TestBigStreamAloneIsNotCached: a GET of a file bigger than a quarter of
+// the cache, alone, decodes every chunk and caches none (so it evicts no
+// other file's chunks), each time; a small file stays cached.
+func TestBigStreamAloneIsNotCached(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs := serveTest(t, tr, Options{Anonymous: true, CacheBytes: 1 << 20})
+	bd, size := openBody(t, s.buckets["data"], "main/big.bin")
+	if size <= s.cache.max/4 {
+		t.Fatalf("big.bin has %d bytes: not bigger than a quarter of the cache", size)
+	}
+	chunks := int64(len(bd.lens))
+	small := tr.files["main"]["a.txt"]
+	for i, c := range []struct {
+		path    string
+		want    []byte
+		decoded int64
+	}{{"a.txt", small, 1}, {"big.bin", tr.files["main"]["big.bin"], chunks}, {"big.bin", tr.files["main"]["big.bin"], chunks}, {"a.txt", small, 0}} {
+		before := s.stats.ChunksDecoded.Load()
+		code, _, body := get(t, hs.URL+"/data/main/"+c.path, nil)
+		if code != 200 || !bytes.Equal(body, c.want) {
+			t.Fatalf("GET %d of %s: %d with %d bytes, want 200 with %d", i+1, c.path, code, len(body), len(c.want))
+		}
+		if d := s.stats.ChunksDecoded.Load() - before; d != c.decoded {
+			t.Errorf("GET %d of %s decoded %d chunks, want %d", i+1, c.path, d, c.decoded)
+		}
+	}
+	if n := len(s.streams.n); n != 0 {
+		t.Errorf("%d files still counted as streamed", n)
+	}
+}
+
+// TestBigStreamsConcurrently: many responses streaming a file too big for
+// the cache at once, some of them alone for a while (their buffers
+// recycled) and some together (cached), all send the file's bytes.
+func TestBigStreamsConcurrently(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs := serveTest(t, tr, Options{Anonymous: true, CacheBytes: 1 << 20})
+	s.limits.batchBytes = 100 << 10
+	big := tr.files["main"]["big.bin"]
+	var wg sync.WaitGroup
+	errs := make(chan error, 24)
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i%4) * 10 * time.Millisecond) // some alone, some together
+			resp, err := http.Get(hs.URL + "/data/main/big.bin")
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err == nil && !bytes.Equal(body, big) {
+				err = fmt.Errorf("client %d: %d bytes, not the file's", i, len(body))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
 		}
 	}
 }
