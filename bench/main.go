@@ -63,7 +63,7 @@ func main() {
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Hour, "limit for any one command")
 	flag.BoolVar(&c.verbose, "v", false, "log every command run")
 	flag.StringVar(&only, "only", "", "comma-separated datasets or sections to run (table,parquet,dolt,small,big,ui; default all); ui measures dx ui in tmux, on the table too when table is named")
-	flag.StringVar(&c.remote, "remote", "yes", "the remote benchmark against a local MinIO: yes, no, or only (skip the local measurements)")
+	flag.StringVar(&c.remote, "remote", "yes", "the remote benchmark against a local MinIO: yes, no, only (skip the local measurements), or serve (only dx serve's figures, on the table's v2)")
 	flag.StringVar(&c.minio, "minio", "", "MinIO server binary for the remote benchmark (default $DX_MINIO_BIN, else `bash scripts/minio.sh path`)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: go run ./bench -dx PATH [flags]\n\nflags:\n")
@@ -80,8 +80,8 @@ func main() {
 	if c.scale <= 0 {
 		fatalf("-scale must be > 0")
 	}
-	if c.remote != "yes" && c.remote != "no" && c.remote != "only" {
-		fatalf("-remote must be yes, no or only")
+	if c.remote != "yes" && c.remote != "no" && c.remote != "only" && c.remote != "serve" {
+		fatalf("-remote must be yes, no, only or serve")
 	}
 	if c.drop != 0 && c.drop != 1 && c.drop != 2 && c.drop != 3 {
 		fatalf("-drop-caches must be 0, 1, 2 or 3")
@@ -199,13 +199,13 @@ func run(ctx context.Context, c *config) int {
 	}
 
 	for _, ds := range c.datasets {
-		if ctx.Err() != nil || c.remote == "only" {
+		if ctx.Err() != nil || c.remote == "only" || c.remote == "serve" {
 			break
 		}
 		b.runDataset(ctx, ds)
 		b.writeReports(false)
 	}
-	if ctx.Err() == nil && c.remote != "only" && b.uiSelected() {
+	if ctx.Err() == nil && c.remote != "only" && c.remote != "serve" && b.uiSelected() {
 		b.runUI(ctx)
 		b.writeReports(false)
 	}

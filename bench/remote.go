@@ -174,6 +174,12 @@ func (b *bench) runRemote(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
+		if b.cfg.remote == "serve" {
+			if ds.name == "table" {
+				b.serveOnly(ctx, srv, ds, filepath.Join(root, ds.name))
+			}
+			continue
+		}
 		rd := &RemoteResult{Dataset: ds.name, Title: ds.title}
 		rr.Datasets = append(rr.Datasets, rd)
 		b.remoteDataset(ctx, srv, ds, rd, filepath.Join(root, ds.name))

@@ -305,3 +305,44 @@ func lastID(file string) (int64, error) {
 	}
 	return id, nil
 }
+
+// serveOnly is the dx serve benchmark alone (-remote serve): the table's
+// v1 and v2 committed in a fresh repository, untimed, then serveBench.
+func (b *bench) serveOnly(ctx context.Context, srv *minioServer, ds *dataset, dir string) {
+	logf("--- dx serve alone on %s", ds.name)
+	rn := &runner{ctx: ctx, timeout: b.cfg.timeout, verbose: b.cfg.verbose, baseEnv: remoteEnviron(srv, dir), outMax: 64 << 20}
+	src := filepath.Join(dir, "src")
+	fail := func(format string, args ...any) {
+		b.rep.Remote.Serve = &ServeReport{Status: "failed", Error: fmt.Sprintf(format, args...)}
+		logf("  FAILED: %s", b.rep.Remote.Serve.Error)
+	}
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		fail("%v", err)
+		return
+	}
+	if r := rn.run(src, nil, b.cfg.dx, "init"); r.Err != nil {
+		fail("dx init: %s", r.errLine())
+		return
+	}
+	if ds.attributes != "" {
+		if err := os.WriteFile(filepath.Join(src, ".dxattributes"), []byte(ds.attributes), 0o644); err != nil {
+			fail("%v", err)
+			return
+		}
+	}
+	for _, v := range []struct {
+		name string
+		gen  func(string) (genInfo, error)
+	}{{"v1", ds.genV1}, {"v2", ds.applyV2}} {
+		if _, err := b.gen(ds.name+" "+v.name+" for dx serve", func() (genInfo, error) { return v.gen(src) }); err != nil {
+			fail("generating %s: %v", v.name, err)
+			return
+		}
+		logf("  dx commit %s (untimed) ...", v.name)
+		if r := rn.run(src, nil, b.cfg.dx, "-q", "commit", "-m", v.name); r.Err != nil {
+			fail("dx commit %s: %s", v.name, r.errLine())
+			return
+		}
+	}
+	b.serveBench(ctx, srv, rn.baseEnv, src, ds.tablePath)
+}

@@ -16,6 +16,9 @@
 //     or at a Parquet file's pages (store/chunker/parquetcut), chosen per
 //     file by its magic bytes or the caller's say (ingest_layout.go). Hashing
 //     and storing cut alike, so a File's ID does not depend on the mode.
+//   - Located objects: a list of objects located in the index at once,
+//     their packs held open, read afterwards in runs of neighbours without
+//     the index, even once the store is closed (located.go).
 //   - Derived data: tables of the index under prefixes owned by callers
 //     (the worktree's caches, in internal/worktree), which the store keeps
 //     without reading. A Referrer is derived data that names objects: GC

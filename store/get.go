@@ -137,19 +137,5 @@ func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst 
 		*sb = stored[:0]
 		s.stats.StoredBytesRead.Add(int64(len(stored)))
 	}
-	if e.Kind != kind {
-		return nil, fmt.Errorf("object %s is a %s, not a %s: %w", id.Short(), e.Kind, kind, ErrCorrupt)
-	}
-	base := len(dst)
-	out, err := pack.Decompress(dst, stored, e.Codec, int(e.Raw))
-	if err != nil {
-		return nil, fmt.Errorf("object %s: %v: %w", id.Short(), err, ErrCorrupt)
-	}
-	raw := out[base:]
-	if dag.Hash(kind, raw) != id {
-		return nil, fmt.Errorf("object %s: content does not match its id: %w", id.Short(), ErrCorrupt)
-	}
-	s.stats.ObjectsRead.Add(1)
-	s.stats.BytesRead.Add(int64(len(raw)))
-	return out, nil
+	return s.decodeVerified(kind, id, e.Kind, e.Codec, int(e.Raw), stored, dst)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // CopyOptions configure CopyFile.
@@ -59,7 +60,7 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 				select {
 				case buf = <-free:
 				default:
-					buf = make([]byte, 0, j.ref.Len)
+					buf = make([]byte, 0, j.ref.Len+pack.DecodeSlack)
 				}
 				b, err := s.AppendObject(ctx, dag.KindChunk, j.ref.ID, buf[:0])
 				if err == nil && len(b) != int(j.ref.Len) {

@@ -81,6 +81,18 @@ func (c *chunkCache) get(ctx context.Context, id dag.ID, load func(context.Conte
 	return l.data, false, l.err
 }
 
+// peek returns the chunk id if it is cached (nil if not), without
+// loading it.
+func (c *chunkCache) peek(id dag.ID) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*cacheEntry).data
+	}
+	return nil
+}
+
 // add caches data under id and evicts the least recently used chunks
 // beyond max. A chunk bigger than the whole cache is not kept. Called with
 // mu held.

@@ -14,24 +14,27 @@
 //   - Chunk cache: decoded chunks by id, shared by all requests and
 //     bounded in bytes (chunkcache.go). Chunks are content-addressed, so a
 //     cached chunk is valid in every version and every view.
+//     A range bigger than a quarter of the cache goes through it only
+//     while other responses stream the same file (stream.go): alone, it
+//     would evict every other chunk and none would be read back.
 //
 // The repository stays usable by the CLI while the server runs: the
 // server holds no lock between requests. A read-only open of the store
 // takes a shared lock that keeps writers (dx commit, checkout, gc) out, so
 // the server opens the repository read-only when a request needs it,
 // shares that view with the requests that arrive while it is open, and
-// closes it viewLinger after the last one is done (the next chunk of a
-// response, or a client's next request, reuses it meanwhile). A view
-// serves new requests for at most maxViewAge; after it closes, new
+// closes it viewLinger after the last one is done (a client's next
+// request reuses it meanwhile). A view serves new requests for at most
+// maxViewAge; after it closes, new
 // requests wait writerWindow before opening another, so a writer waiting
 // for the lock (it retries every 50 ms) gets it even under a steady
-// stream of requests. A response body is
-// written to the client outside the view: the file's chunk list is read
-// once, and each chunk not in the cache is decoded under a view held only
-// for that read, so a slow client never holds the lock. Since a request
-// names its file by content id, all its bytes are of one version even when
-// a commit or gc runs between its chunks (a chunk gc removed meanwhile
-// ends the response early, and the client sees a short body).
+// stream of requests. A response body is written to the client outside
+// the view: under it, the range's chunks are located in the index (by a
+// goroutine that never waits for the client) and their packs held open;
+// they are then read, decoded and written without it (stream.go), so a
+// slow client never holds the lock. Since a request names its file by
+// content id and holds its packs open, all its bytes are of one version
+// even when a commit or gc runs meanwhile.
 //
 // Refs are read on each request from the view it runs under; a view is
 // opened after any writer finished, so a commit or a pull is visible to

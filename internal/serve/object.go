@@ -38,7 +38,7 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 	}
 	ctx := r.Context()
 	var obj object
-	var spans []span
+	var bd *body
 	var from, to int64
 	partial := false
 	// Under the view: resolve the key and, for a GET, the chunks of the
@@ -60,12 +60,15 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 		}
 		if r.Method == http.MethodGet {
 			var err error
-			if spans, err = fileSpans(ctx, rp.r.Store, obj.entry.ID, from, to); err != nil {
+			if bd, err = b.rangeBody(ctx, rp.r, obj.entry.ID, from, to); err != nil {
 				return repoError(err)
 			}
 		}
 		return nil
 	})
+	if bd != nil {
+		defer bd.close()
+	}
 	if e != nil {
 		if e.Status == http.StatusNotModified {
 			w.WriteHeader(http.StatusNotModified)
@@ -86,7 +89,7 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 		return
 	}
 	w.WriteHeader(status)
-	if err := b.writeRange(ctx, w, spans, from, to); err != nil {
+	if err := b.writeBody(ctx, w, bd, from, to); err != nil {
 		// The status is sent: only a cut connection tells the client.
 		panic(http.ErrAbortHandler)
 	}

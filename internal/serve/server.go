@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,21 @@ type Stats struct {
 	ChunksDecoded     atomic.Int64 // chunks read from a store and decompressed
 	ChunkBytesDecoded atomic.Int64
 	CacheHits         atomic.Int64 // chunks found in the cache (or loading for another request)
+	// BatchesAhead are the batches of response bodies dispatched to be
+	// decoded and not yet written (stream.go); BatchesAheadPeak its most.
+	BatchesAhead     atomic.Int64
+	BatchesAheadPeak atomic.Int64
+}
+
+// batchDispatched counts a batch dispatched to be decoded.
+func (s *Stats) batchDispatched() {
+	n := s.BatchesAhead.Add(1)
+	for {
+		p := s.BatchesAheadPeak.Load()
+		if n <= p || s.BatchesAheadPeak.CompareAndSwap(p, n) {
+			return
+		}
+	}
 }
 
 // Server is the S3 gateway over the repositories of its Options. It is an
@@ -91,9 +107,15 @@ type Server struct {
 	cache   *chunkCache
 	tables  *tableCache   // the indexes of tables rows were looked up in
 	slots   chan struct{} // bounds the requests served at once
-	stats   Stats
-	reqSeq  atomic.Uint64
-	started time.Time
+	limits  streamLimits
+	ahead   chan struct{} // bounds the batches decoded ahead (stream.go)
+	runBufs sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
+	// batchBufs: of *[]byte, buffers of chunks decoded and not cached
+	batchBufs sync.Pool
+	streams   streams
+	stats     Stats
+	reqSeq    atomic.Uint64
+	started   time.Time
 }
 
 // bucket is one served repository.
@@ -124,7 +146,7 @@ func New(o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes), tables: newTableCache(),
-		slots: make(chan struct{}, maxServing), started: o.Now()}
+		slots: make(chan struct{}, maxServing), limits: defaultStreamLimits, ahead: make(chan struct{}, defaultStreamLimits.ahead), started: o.Now()}
 	for _, r := range o.Repos {
 		s.buckets[r.Name] = &bucket{srv: s, name: r.Name, view: newView(r.Open)}
 		s.names = append(s.names, r.Name)
@@ -140,6 +162,7 @@ func (s *Server) Snapshot() map[string]int64 {
 		"chunks_decoded":      s.stats.ChunksDecoded.Load(),
 		"chunk_bytes_decoded": s.stats.ChunkBytesDecoded.Load(),
 		"cache_hits":          s.stats.CacheHits.Load(),
+		"batches_ahead_peak":  s.stats.BatchesAheadPeak.Load(),
 	}
 	var opens int64
 	for _, b := range s.buckets {

@@ -15,8 +15,8 @@ type Opener func(ctx context.Context) (*repo.Repo, error)
 // requests then wait after it closed before opening the next (see doc.go):
 // a writer retries its lock every 50 ms, so the window holds two tries.
 // An open left without users lingers viewLinger for the next request: a
-// response's chunks, read one by one, and a client's next request reuse
-// it, and a writer waits that long at most after the last request.
+// client's next request reuses it, and a writer waits that long at most
+// after the last request.
 const (
 	maxViewAge   = time.Second
 	writerWindow = 100 * time.Millisecond
@@ -109,6 +109,15 @@ func (v *view) acquire(ctx context.Context) (*repo.Repo, error) {
 	v.r, v.opened, v.retired, v.users = r, time.Now(), false, 1
 	v.mu.Unlock()
 	return r, nil
+}
+
+// retain adds a user to the open repository that a caller holds already
+// (between its acquire and release), for reads that outlive the caller's;
+// each retain needs a release.
+func (v *view) retain() {
+	v.mu.Lock()
+	v.users++
+	v.mu.Unlock()
 }
 
 // release ends one user's reads. The last user closes the repository

@@ -51,6 +51,12 @@ var decoder = sync.OnceValue(func() *zstd.Decoder {
 	return d
 })
 
+// DecodeSlack is the spare room zstd wants after an object's decoded bytes
+// to decode with its fast copies, which may write past the end of the
+// output; with less, it takes its slower bounds-exact copies. A buffer for
+// one decoded object is best allocated with this much more.
+const DecodeSlack = 64
+
 // Decompress appends the decoded form of stored to dst. It fails with
 // ErrCorrupt unless the result is exactly raw bytes long.
 func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
@@ -65,8 +71,8 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 		return append(dst, stored...), nil
 	case CodecZstd:
 		base := len(dst)
-		if cap(dst)-base < raw {
-			nd := make([]byte, base, base+raw)
+		if cap(dst)-base < raw+DecodeSlack {
+			nd := make([]byte, base, base+raw+DecodeSlack)
 			copy(nd, dst)
 			dst = nd
 		}
