@@ -295,7 +295,8 @@ func FileNodes(ctx context.Context, g Getter, id ID, fn func(id ID, n *FileNode)
 	return nil
 }
 
-// IsAncestor reports whether commit a is b or an ancestor of b. The walk
+// IsAncestor reports whether commit a is b or an ancestor of b, within
+// the history a shallow repository holds (see ErrShallow). The walk
 // back from b never goes below a's generation, so it costs the commits
 // between them, not the whole history.
 func IsAncestor(ctx context.Context, g Getter, a, b ID) (bool, error) {
@@ -327,6 +328,9 @@ func IsAncestor(ctx context.Context, g Getter, a, b ID) (bool, error) {
 			}
 			seen[p] = true
 			pc, err := LoadCommit(ctx, g, p)
+			if errors.Is(err, ErrShallow) {
+				continue // cut: a shallow commit has no known ancestors
+			}
 			if err != nil {
 				return false, err
 			}

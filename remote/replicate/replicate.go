@@ -188,6 +188,9 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	if err := remote.EnsureFormat(ctx, dst); err != nil {
 		return err
 	}
+	if err := remote.AddShallow(ctx, dst, pl.cut); err != nil {
+		return err
+	}
 	if err := dstIx.CheckWindow(ctx, dst); err != nil {
 		return err
 	}
