@@ -197,3 +197,60 @@ func TestShallowKeepWithin(t *testing.T) {
 		t.Fatalf("the clone's log %+v, the full one %+v", log, full)
 	}
 }
+
+// TestKeepPusherClockSkew: pushers whose clocks are an hour behind and an
+// hour ahead (their commits dated so, DX_DATE) push while gc
+// --keep-within 30m collects. The only thing a pusher's clock gives the
+// collector is its commits' times: the branch of the pusher behind keeps
+// its tip (a tip always stays) and is cut below it, listed as shallow;
+// the one ahead keeps all four. Both clone whole with fsck --full, and the
+// pusher behind pushes on top of its cut history. (A writer's grace
+// window runs on its monotonic clock, see remote/gc's TestWriterWindow.)
+func TestKeepPusherClockSkew(t *testing.T) {
+	rs := s3Remote(t, s3test.Start(t))
+	admin := rs.repo(t)
+	admin.ok("gc", "--remote", "origin", "--prune", "--grace", "1s")
+	pushers := map[string]*repoDir{}
+	seed := map[string]uint64{"behind": 200, "ahead": 300}
+	for name, skew := range map[string]time.Duration{"behind": -time.Hour, "ahead": time.Hour} {
+		p := rs.repo(t)
+		p.env = append(append([]string(nil), rs.env...), fmt.Sprintf("DX_DATE=@%d", time.Now().Add(skew).Unix()))
+		p.write("who.txt", name+"\n")
+		p.ok("commit", "-q", "-m", "start")
+		p.ok("branch", name)
+		p.ok("checkout", "-q", name)
+		pushers[name] = p
+	}
+	for i := range 3 {
+		for name, p := range pushers {
+			writeBytes(t, p.path(name+".bin"), randomBytes(seed[name]+uint64(i), 256<<10))
+			p.ok("commit", "-m", fmt.Sprintf("%s %d", name, i))
+			p.ok("push", "origin", name)
+		}
+		admin.ok("gc", "--remote", "origin", "--prune", "--keep-within", "30m")
+	}
+	// The first version went up in the packs of the start commit (live
+	// with the tip's who.txt; too little dead to repack): the second goes.
+	if removed := pruneTwice(t, admin, "--keep-within", "30m"); removed < 256<<10 {
+		t.Fatalf("removed %d bytes, want the behind pusher's second version", removed)
+	}
+	c := rs.clone(t)
+	c.ok("fsck", "--full")
+	if got := logOf(t, c, "origin/behind"); len(got) != 1 || !got[0].Shallow {
+		t.Fatalf("behind: %+v", got)
+	}
+	if got := logOf(t, c, "origin/ahead"); len(got) != 4 || got[3].Shallow {
+		t.Fatalf("ahead: %+v", got)
+	}
+	c.ok("checkout", "-q", "origin/behind")
+	checkFile(t, c.path("behind.bin"), randomBytes(202, 256<<10))
+	b := pushers["behind"]
+	writeBytes(t, b.path("behind.bin"), randomBytes(209, 256<<10))
+	b.ok("commit", "-m", "on top")
+	b.ok("push", "origin", "behind")
+	c2 := rs.clone(t)
+	c2.ok("fsck", "--full")
+	if got := logOf(t, c2, "origin/behind"); len(got) != 2 || !got[1].Shallow {
+		t.Fatalf("behind after a push on top: %+v", got)
+	}
+}
