@@ -66,7 +66,7 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 			t.Fatalf("push --delete said %q", out)
 		}
 		r.fails("has no feature", "push", "origin", "--delete", "feature")
-		r.fails("--grace and --events-retention go with --remote", "gc", "--grace", "1s")
+		r.fails("--grace, --events-retention, --keep-last and --keep-within go with --remote", "gc", "--grace", "1s")
 		time.Sleep(1100 * time.Millisecond)
 		rep := gcReportOf(t, r.ok("gc", "--remote", "origin", "--json"))
 		if rep.Refs != 1 || rep.Unreachable.Packs == 0 || rep.Unreachable.Bytes < 3<<20 || rep.Removed.Packs != 0 {
