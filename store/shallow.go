@@ -82,6 +82,11 @@ func (s *Store) cutBy(ctx context.Context, id dag.ID) (dag.ID, bool) {
 		}
 		cut := map[dag.ID]dag.ID{}
 		for c := range ids {
+			// A shallow commit gc removed since names nothing (and
+			// reading it would come back here).
+			if ok, err := s.Has(ctx, c); err != nil || !ok {
+				continue
+			}
 			cm, err := dag.LoadCommit(ctx, s, c)
 			if err != nil {
 				continue

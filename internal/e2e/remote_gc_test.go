@@ -93,8 +93,9 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 
 // TestRemoteGCWithPushers: pushers (separate processes) push, delete and
 // push again branches sharing most of their chunks, while the collector
-// runs in a loop with a short grace. Afterwards every branch holds what
-// its last acknowledged push sent, and a clone of the remote passes a
+// runs in a loop with a short grace, keeping the last 2 commits of each
+// branch. Afterwards every branch holds what its last acknowledged push
+// sent, its (shallow) history logs, and a clone of the remote passes a
 // full fsck; the collector removed packs along the way.
 func TestRemoteGCWithPushers(t *testing.T) {
 	rs := s3Remote(t, s3test.Start(t))
@@ -189,7 +190,7 @@ func TestRemoteGCWithPushers(t *testing.T) {
 				return
 			default:
 			}
-			res := runDxEnv(t, admin.dir, nil, admin.env, "gc", "--remote", "origin", "--prune", "--json")
+			res := runDxEnv(t, admin.dir, nil, admin.env, "gc", "--remote", "origin", "--prune", "--json", "--keep-last", "2")
 			if res.code == 0 {
 				var rep gcReport
 				if json.Unmarshal([]byte(res.stdout), &rep) == nil {
@@ -216,7 +217,7 @@ func TestRemoteGCWithPushers(t *testing.T) {
 		if i > 0 {
 			time.Sleep(2100 * time.Millisecond)
 		}
-		total.Removed.Packs += gcReportOf(t, admin.ok("gc", "--remote", "origin", "--prune", "--json")).Removed.Packs
+		total.Removed.Packs += gcReportOf(t, admin.ok("gc", "--remote", "origin", "--prune", "--json", "--keep-last", "2")).Removed.Packs
 		total.Refs++
 	}
 	t.Logf("%d collector runs removed %d packs", total.Refs, total.Removed.Packs)
@@ -235,6 +236,9 @@ func TestRemoteGCWithPushers(t *testing.T) {
 			t.Errorf("%s is %s on the remote, its last push sent %s", branch, got, id)
 		}
 		c.ok("cat", id+":own.bin")
+		if log := logOf(t, c, "origin/"+branch); log[0].ID != id {
+			t.Errorf("%s: log starts at %s, want %s", branch, log[0].ID, id)
+		}
 	}
 	if total.Removed.Packs == 0 {
 		t.Fatal("the collector removed nothing while branches were deleted")
