@@ -2,8 +2,11 @@ package gc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,5 +144,89 @@ func TestKeepLastProperty(t *testing.T) {
 			}
 			t.Logf("keep %d: %d commits, %d kept by the policy, %d gone, %d shallow", keep, len(parents), len(want), gone, len(sh.IDs))
 		})
+	}
+}
+
+// recording records the writes and deletions a collector makes, in
+// order, and fails the write of one key (a collector killed there).
+type recording struct {
+	remote.Backend
+	ops  *[]string
+	fail string
+}
+
+func (b recording) Swap(ctx context.Context, key, oldTag string, data []byte) (string, error) {
+	if key == b.fail {
+		return "", errors.New("killed")
+	}
+	*b.ops = append(*b.ops, "swap "+key)
+	return b.Backend.Swap(ctx, key, oldTag, data)
+}
+
+func (b recording) Delete(ctx context.Context, key string) error {
+	*b.ops = append(*b.ops, "delete "+key)
+	return b.Backend.Delete(ctx, key)
+}
+
+// TestShallowListedFirst: the shallow list is written before a run
+// condemns (writes gc/state) and before it removes anything; a run
+// killed between the two leaves the remote whole with the list written,
+// and the next runs finish.
+func TestShallowListedFirst(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	var ids []dag.ID
+	var parents []dag.ID
+	for i := range 4 {
+		id := storetest.Commit(t, f.st, dag.Commit{Tree: randomTree(t, f.st, uint64(30+i), 2), Parents: parents, Generation: uint64(i + 1)})
+		f.mustPush(nil, "main", id)
+		ids, parents = append(ids, id), []dag.ID{id}
+	}
+	sleepGrace()
+	var ops []string
+	keep := Options{Prune: true, Grace: grace, Keep: Keep{Last: 2}}
+	// Killed before the state: nothing condemned, the list written.
+	if _, err := Run(ctx, recording{f.be, &ops, remote.GCStateKey}, keep); err == nil {
+		t.Fatal("the killed run succeeded")
+	}
+	if !slices.Contains(ops, "swap "+remote.ShallowKey) {
+		t.Fatalf("the killed run did not list the cut: %v", ops)
+	}
+	sh, err := remote.ReadShallow(ctx, f.be)
+	if err != nil || len(sh.IDs) != 1 || !sh.IDs[ids[2]] {
+		t.Fatalf("shallow list %v %v, want %s", sh.IDs, err, ids[2].Short())
+	}
+	if err := f.clone(ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ops = ops[:0]
+		rep, err := Run(ctx, recording{f.be, &ops, ""}, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := -1
+		for i, op := range ops {
+			if first < 0 && (op == "swap "+remote.GCStateKey || strings.HasPrefix(op, "delete packs/") || strings.HasPrefix(op, "delete index/")) {
+				first = i
+			}
+		}
+		if rep.Condemned.Packs+rep.Removed.Packs == 0 || first < 0 || slices.Index(ops, "swap "+remote.ShallowKey) > first {
+			t.Fatalf("%+v: %v", rep, ops)
+		}
+		sleepGrace()
+	}
+	// The second run removed the first two commits' packs; the list was
+	// not written again (unchanged).
+	if err := f.clone(ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	f.indexesNameOnlyPacks()
+	ix, err := remote.LoadIndex(ctx, f.be, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Has(ids[0]) || ix.Has(ids[1]) || !ix.Has(ids[2]) {
+		t.Fatal("the commits past the policy are still there, or a kept one went")
 	}
 }
