@@ -105,6 +105,7 @@ func TestShallowKeepLast(t *testing.T) {
 	if out := c.ok("log", "--oneline"); !strings.Contains(out, "[shallow") {
 		t.Fatalf("log does not show the cut:\n%s", out)
 	}
+	c.ok("gc", "--prune") // the local collector walks down to the cut
 	if out := c.ok("fsck", "--full"); !strings.Contains(out, "history cut below 2 shallow commits") {
 		t.Fatalf("fsck: %s", out)
 	}
