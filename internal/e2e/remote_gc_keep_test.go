@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -254,4 +255,47 @@ func TestKeepPusherClockSkew(t *testing.T) {
 	if got := logOf(t, c2, "origin/behind"); len(got) != 2 || !got[1].Shallow {
 		t.Fatalf("behind after a push on top: %+v", got)
 	}
+}
+
+// TestSubscribeShallow: a remote whose history gc --keep-last 1 cut is
+// followed by a subscriber cloned before the collection and by one
+// cloned after (shallow). The old one, whose last handled commit lies
+// beyond the cut, cannot tell the new head descends from it: it stops
+// (exit 5) and follows with --accept-rewrites; the new one is handed
+// the delta from nothing to the head.
+func TestSubscribeShallow(t *testing.T) {
+	rs := fileRemote(t)
+	rs.repo(t).ok("gc", "--remote", "origin", "--prune", "--grace", "1s") // on the empty remote
+	s := newSubscription(t, rs)
+	v1 := s.pub.head()
+	s.sub.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	s.publish()
+	s.publish()
+	v4 := s.publish()
+	if removed := pruneTwice(t, s.pub, "--keep-last", "1"); removed == 0 {
+		t.Fatal("nothing collected")
+	}
+	shallow := rs.clone(t)
+	if log := logOf(t, shallow); len(log) != 1 || !log[0].Shallow {
+		t.Fatalf("the new clone's log: %+v", log)
+	}
+	v5 := s.publish()
+	// The old subscriber cannot tell v5 descends from v1: it stops, exit
+	// 5, and follows with --accept-rewrites.
+	s.sub.exits(5, "collected on the remote (shallow)", "subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	s.sub.ok("subscribe", "origin", "main", "--once", "--accept-rewrites", "--exec", s.command("true"))
+	s.sub = shallow
+	shallow.ok("subscribe", "origin", "main", "--once", "--exec", s.command("true"))
+	done := s.lines("done")
+	if len(done) != 3 || done[1] != v1+" "+v5 || done[2] != " "+v5 {
+		t.Fatalf("deltas %q, want %s..%s and ..%s", done, v1, v5, v5)
+	}
+	rows, err := os.ReadFile(filepath.Join(s.deltas, v5+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := shallow.ok("diff", "--rows", "--format", "jsonl", v4, v5); want == "" || len(rows) == 0 {
+		t.Fatalf("no rows: %q %q", rows, want)
+	}
+	shallow.ok("fsck", "--full")
 }
