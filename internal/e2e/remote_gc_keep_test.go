@@ -93,6 +93,7 @@ func TestShallowKeepLast(t *testing.T) {
 	if removed != cutBytes || cutBytes < 6<<20 {
 		t.Fatalf("removed %d bytes, the commits cut held %d", removed, cutBytes)
 	}
+	t.Logf("--keep-last 3 removed %d bytes: exactly what the 6 commits cut held", removed)
 	c := rs.clone(t)
 	log := logOf(t, c)
 	if len(log) != 3 || !log[2].Shallow || log[0].Shallow || log[1].Shallow {
