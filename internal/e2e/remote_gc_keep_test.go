@@ -107,6 +107,14 @@ func TestShallowKeepLast(t *testing.T) {
 	if out := c.ok("log", "--oneline"); !strings.Contains(out, "[shallow") {
 		t.Fatalf("log does not show the cut:\n%s", out)
 	}
+	// dx du counts no object missing: the cut is not a loss.
+	for _, args := range [][]string{nil, {"origin"}, {"--by", "path"}, {"origin", "--by", "path"}} {
+		for name, row := range duRows(t, c, args...) {
+			if row.Missing != 0 || row.Bytes == 0 {
+				t.Fatalf("du %v: %s: %+v", args, name, row)
+			}
+		}
+	}
 	c.ok("gc", "--prune") // the local collector walks down to the cut
 	if out := c.ok("fsck", "--full"); !strings.Contains(out, "history cut below 2 shallow commits") {
 		t.Fatalf("fsck: %s", out)

@@ -324,6 +324,7 @@ type duRow struct {
 	Bytes     int64  `json:"bytes"`
 	Exclusive int64  `json:"exclusive"`
 	Shared    int64  `json:"shared"`
+	Missing   int    `json:"missing"`
 }
 
 // duRows runs `dx du --json ARGS` and returns its rows by name.

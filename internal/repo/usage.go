@@ -76,6 +76,9 @@ type storeGraph struct{ st *store.Store }
 func (g storeGraph) Object(ctx context.Context, id dag.ID) ([]dag.ID, int64, bool, error) {
 	loc, err := g.st.Locate(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		if _, err := g.st.Get(ctx, dag.KindCommit, id); errors.Is(err, dag.ErrShallow) {
+			return nil, 0, false, err // cut by a keep policy
+		}
 		return nil, 0, false, nil
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/dxdata/dx/dag"
@@ -62,12 +63,12 @@ func ByPath(ctx context.Context, g Trees, refs []Ref) (*Report, error) {
 				}
 				in[x] = true
 				o, err := load(ctx, g, objs, x, path)
-				if err != nil {
-					return err
-				}
-				if o == nil {
+				if errors.Is(err, errMissing) {
 					row.Missing++
 					continue
+				}
+				if err != nil || o == nil {
+					return err
 				}
 				closure = append(closure, x)
 				queue = append(queue, o.links...)

@@ -6,6 +6,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,11 +83,14 @@ func Account(ctx context.Context, g Graph, refs []Ref, group func(name string) s
 			}
 			seen[id] = true
 			o, err := load(ctx, g, objs, id, name)
+			if errors.Is(err, errMissing) {
+				row.Missing++
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
 			if o == nil {
-				row.Missing++
 				continue
 			}
 			if o.owner != name {
@@ -108,18 +112,25 @@ type obj struct {
 	many  bool   // another row reached it too
 }
 
+// errMissing: an object the graph does not hold.
+var errMissing = errors.New("missing")
+
 // load returns the object id as accounted, read from g the first time
-// (owned by owner); nil for one g does not hold.
+// (owned by owner); nil for a parent cut below a shallow commit, and nil
+// with errMissing for another object g does not hold.
 func load(ctx context.Context, g Graph, objs map[dag.ID]*obj, id dag.ID, owner string) (*obj, error) {
 	if o, ok := objs[id]; ok {
 		return o, nil
 	}
 	ls, size, ok, err := g.Object(ctx, id)
+	if errors.Is(err, dag.ErrShallow) {
+		return nil, nil // a parent cut by a keep policy: not missing
+	}
 	if err != nil {
 		return nil, fmt.Errorf("object %s: %w", id.Short(), err)
 	}
 	if !ok {
-		return nil, nil
+		return nil, errMissing
 	}
 	o := &obj{size: size, links: ls, owner: owner}
 	objs[id] = o

@@ -30,6 +30,8 @@ type Graph struct {
 	// nodes (kept by LoadGraph only: what an account by path reads).
 	kinds map[dag.ID]dag.Kind
 	trees map[dag.ID]*dag.TreeNode
+	// cut are the missing parents of the shallow commits (LoadGraph).
+	cut map[dag.ID]bool
 }
 
 // meta is what a metadata object names.
@@ -47,7 +49,21 @@ func LoadGraph(ctx context.Context, be remote.Backend, cache string) (*Graph, er
 	if err != nil {
 		return nil, err
 	}
-	return loadGraph(ctx, be, ix, 8, true)
+	g, err := loadGraph(ctx, be, ix, 8, true)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := remote.ReadShallow(ctx, be)
+	if err != nil {
+		return nil, err
+	}
+	g.cut = map[dag.ID]bool{}
+	for c := range sh.IDs {
+		for _, p := range g.commits[c].parents {
+			g.cut[p] = len(g.packs[p]) == 0
+		}
+	}
+	return g, nil
 }
 
 // Kind is the kind of an object the remote holds (for the account by
@@ -69,10 +85,14 @@ func (g *Graph) TreeNode(_ context.Context, id dag.ID) (*dag.TreeNode, error) {
 }
 
 // Object returns what id names and its stored size (as the usage
-// accounting reads a graph).
+// accounting reads a graph); a missing parent of a shallow commit is
+// dag.ErrShallow.
 func (g *Graph) Object(_ context.Context, id dag.ID) ([]dag.ID, int64, bool, error) {
 	ps := g.packs[id]
 	if len(ps) == 0 {
+		if g.cut[id] {
+			return nil, 0, false, fmt.Errorf("commit %s: %w", id.Short(), dag.ErrShallow)
+		}
 		return nil, 0, false, nil
 	}
 	for _, e := range g.entries[ps[0]] {
