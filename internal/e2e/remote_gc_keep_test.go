@@ -308,3 +308,38 @@ func TestSubscribeShallow(t *testing.T) {
 	}
 	shallow.ok("fsck", "--full")
 }
+
+// TestShallowRepack: ten commits pushed at once share their packs; gc
+// --keep-last 3 copies the three kept versions out of them (a repack)
+// and removes the old packs a grace later: the remote keeps about three
+// tenths of its bytes, and a clone holds the three commits, whole.
+func TestShallowRepack(t *testing.T) {
+	rs := fileRemote(t)
+	r := rs.repo(t)
+	r.ok("gc", "--remote", "origin", "--prune", "--grace", "1s")
+	for i := range 10 {
+		writeBytes(t, r.path("d.bin"), randomBytes(uint64(400+i), 512<<10))
+		r.ok("commit", "-q", "-m", fmt.Sprint(i))
+	}
+	r.ok("push")
+	total := func() int64 {
+		var n int64
+		for _, size := range objectSizes(t, rs, "packs/") {
+			n += size
+		}
+		return n
+	}
+	before := total()
+	pruneTwice(t, r, "--keep-last", "3")
+	after := total()
+	if after > before*35/100 || after < before*3/10-64<<10 {
+		t.Fatalf("%d of %d bytes left, want the 3 versions kept of 10", after, before)
+	}
+	t.Logf("--keep-last 3 of 10 commits pushed at once: %d of %d bytes left", after, before)
+	c := rs.clone(t)
+	c.ok("fsck", "--full")
+	if log := logOf(t, c); len(log) != 3 || !log[2].Shallow {
+		t.Fatalf("log: %+v", log)
+	}
+	checkFile(t, c.path("d.bin"), randomBytes(409, 512<<10))
+}
