@@ -1,6 +1,7 @@
 package dag
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -89,3 +90,9 @@ func Subject(message string) string {
 	s, _, _ := strings.Cut(strings.TrimSpace(message), "\n")
 	return s
 }
+
+// ErrShallow: a commit's parent is missing because the history was cut
+// there (a keep policy collected the older commits on the remote this
+// history came from, as in a shallow clone). Only the parents of a
+// repository's shallow commits may be missing so.
+var ErrShallow = errors.New("the history is cut here (shallow: older commits were collected)")

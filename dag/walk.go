@@ -295,45 +295,57 @@ func FileNodes(ctx context.Context, g Getter, id ID, fn func(id ID, n *FileNode)
 	return nil
 }
 
-// IsAncestor reports whether commit a is b or an ancestor of b. The walk
+// IsAncestor reports whether commit a is b or an ancestor of b, within
+// the history a shallow repository holds (see ErrShallow). The walk
 // back from b never goes below a's generation, so it costs the commits
 // between them, not the whole history.
 func IsAncestor(ctx context.Context, g Getter, a, b ID) (bool, error) {
+	ok, _, err := Descends(ctx, g, a, b)
+	return ok, err
+}
+
+// Descends is IsAncestor, and when a is not found, whether the walk met
+// a cut (ErrShallow) that a could lie beyond: then nobody can tell.
+func Descends(ctx context.Context, g Getter, a, b ID) (ok, cut bool, err error) {
 	if a == b {
-		return true, nil
+		return true, false, nil
 	}
 	ac, err := LoadCommit(ctx, g, a)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	seen := map[ID]bool{b: true}
 	stack := []ID{b}
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, cut, err
 		}
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		c, err := LoadCommit(ctx, g, id)
 		if err != nil {
-			return false, err
+			return false, cut, err
 		}
 		for _, p := range c.Parents {
 			if p == a {
-				return true, nil
+				return true, false, nil
 			}
 			if seen[p] {
 				continue
 			}
 			seen[p] = true
 			pc, err := LoadCommit(ctx, g, p)
+			if errors.Is(err, ErrShallow) {
+				cut = cut || c.Generation > ac.Generation+1 // a may lie below
+				continue
+			}
 			if err != nil {
-				return false, err
+				return false, cut, err
 			}
 			if pc.Generation > ac.Generation {
 				stack = append(stack, p)
 			}
 		}
 	}
-	return false, nil
+	return false, cut, nil
 }

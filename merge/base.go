@@ -3,6 +3,8 @@ package merge
 import (
 	"container/heap"
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -55,6 +57,9 @@ func Base(ctx context.Context, g dag.Getter, a, b dag.ID) (dag.ID, error) {
 		}
 		for _, p := range it.parents {
 			if err := push(p, seen[it.id]); err != nil {
+				if errors.Is(err, dag.ErrShallow) {
+					return dag.ZeroID, fmt.Errorf("the merge base of %s and %s would lie beyond the kept history: %w", a.Short(), b.Short(), err)
+				}
 				return dag.ZeroID, err
 			}
 		}

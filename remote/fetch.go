@@ -64,6 +64,9 @@ func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []
 		f.stage.Abort()
 		return nil, err
 	}
+	if err := st.AddShallow(ctx, f.cut); err != nil {
+		return nil, err
+	}
 	f.res.BytesRead = f.read.Load()
 	f.res.Requests = f.reqs.Load()
 	return f.res, nil
@@ -80,6 +83,37 @@ type fetcher struct {
 	chunks []dag.ID
 	read   atomic.Int64
 	reqs   atomic.Int64
+	// shallow is the remote's shallow list, read at the first commit
+	// missing from its index; cut the commits whose parents were missing
+	// so (recorded as shallow in the local store).
+	shallow *Shallow
+	cut     []dag.ID
+}
+
+// uncut drops from ws the parents of the remote's shallow commits that
+// the remote no longer holds: its history is cut there. Any other
+// missing object stays an error (locate).
+func (f *fetcher) uncut(ctx context.Context, ws []want) ([]want, error) {
+	out := ws[:0]
+	for _, w := range ws {
+		if w.l.Kind == dag.KindCommit && !w.by.IsZero() && !f.ix.Has(w.l.ID) {
+			if f.shallow == nil {
+				s, err := ReadShallow(ctx, f.be)
+				if err != nil {
+					return nil, err
+				}
+				f.shallow = &s
+			}
+			if f.shallow.IDs[w.by] {
+				if !slices.Contains(f.cut, w.by) {
+					f.cut = append(f.cut, w.by)
+				}
+				continue
+			}
+		}
+		out = append(out, w)
+	}
+	return out, nil
 }
 
 // want is an object to fetch, who named it (for messages), and for a
@@ -205,6 +239,9 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 	for len(frontier) > 0 {
 		local, remote, err := f.split(ctx, frontier, raws)
 		if err != nil {
+			return err
+		}
+		if remote, err = f.uncut(ctx, remote); err != nil {
 			return err
 		}
 		// Download what was not fetched ahead.

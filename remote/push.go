@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +134,7 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	for _, i := range todo {
 		roots = append(roots, dag.Link{ID: updates[i].New, Kind: updates[i].Kind})
 	}
-	meta, chunks, chunkBytes, err := missing(ctx, st, ix, roots)
+	meta, chunks, chunkBytes, cut, err := missing(ctx, st, ix, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +151,12 @@ func Push(ctx context.Context, st *store.Store, be Backend, ix *Index, updates [
 	if err != nil {
 		return res, err
 	}
-	// 4. Move the refs.
+	// 4. Move the refs, after listing the commits whose history this
+	// shallow store lacks among the remote's shallow commits.
 	if err := ensureFormat(ctx, be); err != nil {
+		return res, err
+	}
+	if err := AddShallow(ctx, be, cut); err != nil {
 		return res, err
 	}
 	for _, i := range todo {
@@ -237,11 +242,13 @@ func ModelDescends(ctx context.Context, g dag.Getter, old, id dag.ID) (bool, err
 }
 
 // missing walks from roots down to objects the remote has and returns the
-// metadata objects it lacks, children before parents, and the chunks it
-// lacks in the order files name them, with their stored size.
-func missing(ctx context.Context, st *store.Store, ix *Index, roots []dag.Link) (meta, chunks []dag.ID, chunkBytes int64, err error) {
+// metadata objects it lacks, children before parents, the chunks it
+// lacks in the order files name them, with their stored size, and the
+// shallow commits whose parents the local store lacks (cut).
+func missing(ctx context.Context, st *store.Store, ix *Index, roots []dag.Link) (meta, chunks []dag.ID, chunkBytes int64, cut []dag.ID, err error) {
 	type frame struct {
 		l        dag.Link
+		by       dag.ID
 		expanded bool
 	}
 	seen := map[dag.ID]bool{}
@@ -251,7 +258,7 @@ func missing(ctx context.Context, st *store.Store, ix *Index, roots []dag.Link) 
 	}
 	for len(stack) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, nil, err
 		}
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -266,28 +273,34 @@ func missing(ctx context.Context, st *store.Store, ix *Index, roots []dag.Link) 
 		if f.l.Kind == dag.KindChunk {
 			loc, err := st.Locate(ctx, f.l.ID)
 			if err != nil {
-				return nil, nil, 0, err
+				return nil, nil, 0, nil, err
 			}
 			chunks = append(chunks, f.l.ID)
 			chunkBytes += int64(loc.Stored)
 			continue
 		}
 		b, err := st.Get(ctx, f.l.Kind, f.l.ID)
+		if errors.Is(err, dag.ErrShallow) {
+			if !slices.Contains(cut, f.by) {
+				cut = append(cut, f.by)
+			}
+			continue
+		}
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, nil, err
 		}
 		links, err := dag.Links(f.l.Kind, b, true)
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("object %s: %w", f.l.ID.Short(), err)
+			return nil, nil, 0, nil, fmt.Errorf("object %s: %w", f.l.ID.Short(), err)
 		}
 		stack = append(stack, frame{l: f.l, expanded: true})
 		for i := len(links) - 1; i >= 0; i-- {
 			if !seen[links[i].ID] {
-				stack = append(stack, frame{l: links[i]})
+				stack = append(stack, frame{l: links[i], by: f.l.ID})
 			}
 		}
 	}
-	return meta, chunks, chunkBytes, nil
+	return meta, chunks, chunkBytes, cut, nil
 }
 
 // uploader packs objects and uploads the packs.

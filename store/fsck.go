@@ -23,7 +23,10 @@ type FsckReport struct {
 	Objects   int `json:"objects"`
 	Reachable int `json:"reachable"`
 	// Absent counts file nodes and chunks a partial store never fetched.
-	Absent   int      `json:"absent,omitempty"`
+	Absent int `json:"absent,omitempty"`
+	// Shallow counts the shallow commits: their parents, cut on the
+	// remote the history came from, may be missing (not a problem).
+	Shallow  int      `json:"shallow,omitempty"`
 	Problems []string `json:"problems"`
 	Notes    []string `json:"notes"`
 }
@@ -158,6 +161,11 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsck: %w", err)
 	}
+	sh, err := s.Shallow(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	rep.Shallow = len(sh)
 	// A referrer (the stat cache) must never name a missing object.
 	for _, r := range o.Referrers {
 		if err := s.noteMissingReferences(ctx, r, rep); err != nil {

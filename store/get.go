@@ -115,7 +115,7 @@ func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst 
 	} else {
 		loc, err := s.Locate(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, s.shallowMiss(ctx, kind, id, err)
 		}
 		e = pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw}
 		f, release, err := s.packFile(loc.Pack)

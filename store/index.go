@@ -24,6 +24,7 @@ import (
 //	l<name>\x00<seq>      → reflog entry
 //	L<name>               → the reflog's last seq
 //	k<tag><first><id>     → a chunk's key range (keyrange_index.go)
+//	S<commit id>          → a shallow commit (shallow.go)
 //
 // Prefixes of callers' derived data (Store.Derived), whose keys and values
 // the store never reads:
@@ -31,12 +32,13 @@ import (
 //	s<path>               → internal/worktree's stat cache
 //	T                     → internal/worktree's tree cache
 const (
-	pfxObject = 'o'
-	pfxPack   = 'p'
-	pfxRef    = 'r'
-	pfxHead   = 'H'
-	pfxLog    = 'l'
-	pfxLogSeq = 'L'
+	pfxObject  = 'o'
+	pfxPack    = 'p'
+	pfxRef     = 'r'
+	pfxHead    = 'H'
+	pfxLog     = 'l'
+	pfxLogSeq  = 'L'
+	pfxShallow = 'S'
 )
 
 func objKey(id dag.ID) []byte  { return append([]byte{pfxObject}, id[:]...) }

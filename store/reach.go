@@ -28,7 +28,8 @@ type Root struct {
 }
 
 // Walk calls fn once for every object reachable from roots: commits (and
-// their parents), trees, file nodes, chunks and models. Metadata objects are
+// their parents, but those cut below a shallow commit), trees, file
+// nodes, chunks and models. Metadata objects are
 // read and decoded; chunks are only named (their existence is checked
 // against the index).
 func (s *Store) Walk(ctx context.Context, roots []Root, o WalkOptions, fn func(id dag.ID, kind dag.Kind) error) error {
@@ -71,6 +72,9 @@ func (s *Store) Walk(ctx context.Context, roots []Root, o WalkOptions, fn func(i
 			continue
 		}
 		b, err := s.Get(ctx, r.Kind, r.ID)
+		if errors.Is(err, dag.ErrShallow) {
+			continue // the history is cut there
+		}
 		if err != nil {
 			if err := fail(r, err); err != nil {
 				return err

@@ -126,6 +126,8 @@ type Store struct {
 	deferMu  sync.Mutex      // guards deferred; taken after the packers' locks
 	deferred []*deferredMeta // early metadata packs waiting for data packs
 
+	shallow shallowCache // the missing parents of shallow commits (shallow.go)
+
 	storedBufs sync.Pool // of *[]byte: buffers objects' stored bytes are read into
 
 	// indexed, if set (by tests), is called by the pack finisher after

@@ -55,6 +55,9 @@ func (a *app) runFsck(ctx context.Context, o fsckOptions) error {
 			if rep.Absent > 0 {
 				absent = fmt.Sprintf("; %d not fetched (sparse repository)", rep.Absent)
 			}
+			if rep.Shallow > 0 {
+				absent += fmt.Sprintf("; history cut below %d shallow commits", rep.Shallow)
+			}
 			a.printf("checked %d packs, %d objects (%d reachable%s): %s\n", rep.Packs, rep.Objects, rep.Reachable, absent, map[bool]string{true: "ok", false: "PROBLEMS FOUND"}[rep.OK()])
 		}
 		if !rep.OK() {

@@ -101,6 +101,9 @@ func formatLogEntry(e repo.LogEntry, oneline bool) string {
 	if e.Unverified() {
 		decor += " [unverified]"
 	}
+	if e.Shallow {
+		decor += " [shallow: older history collected]"
+	}
 	if oneline {
 		return fmt.Sprintf("%s%s %s\n", e.ID.Short(), decor, dag.Subject(e.Message))
 	}

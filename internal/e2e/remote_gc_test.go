@@ -66,7 +66,7 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 			t.Fatalf("push --delete said %q", out)
 		}
 		r.fails("has no feature", "push", "origin", "--delete", "feature")
-		r.fails("--grace and --events-retention go with --remote", "gc", "--grace", "1s")
+		r.fails("--grace, --events-retention, --keep-last and --keep-within go with --remote", "gc", "--grace", "1s")
 		time.Sleep(1100 * time.Millisecond)
 		rep := gcReportOf(t, r.ok("gc", "--remote", "origin", "--json"))
 		if rep.Refs != 1 || rep.Unreachable.Packs == 0 || rep.Unreachable.Bytes < 3<<20 || rep.Removed.Packs != 0 {
@@ -93,8 +93,9 @@ func TestPushDeleteAndRemoteGC(t *testing.T) {
 
 // TestRemoteGCWithPushers: pushers (separate processes) push, delete and
 // push again branches sharing most of their chunks, while the collector
-// runs in a loop with a short grace. Afterwards every branch holds what
-// its last acknowledged push sent, and a clone of the remote passes a
+// runs in a loop with a short grace, keeping the last 2 commits of each
+// branch. Afterwards every branch holds what its last acknowledged push
+// sent, its (shallow) history logs, and a clone of the remote passes a
 // full fsck; the collector removed packs along the way.
 func TestRemoteGCWithPushers(t *testing.T) {
 	rs := s3Remote(t, s3test.Start(t))
@@ -189,7 +190,7 @@ func TestRemoteGCWithPushers(t *testing.T) {
 				return
 			default:
 			}
-			res := runDxEnv(t, admin.dir, nil, admin.env, "gc", "--remote", "origin", "--prune", "--json")
+			res := runDxEnv(t, admin.dir, nil, admin.env, "gc", "--remote", "origin", "--prune", "--json", "--keep-last", "2")
 			if res.code == 0 {
 				var rep gcReport
 				if json.Unmarshal([]byte(res.stdout), &rep) == nil {
@@ -216,7 +217,7 @@ func TestRemoteGCWithPushers(t *testing.T) {
 		if i > 0 {
 			time.Sleep(2100 * time.Millisecond)
 		}
-		total.Removed.Packs += gcReportOf(t, admin.ok("gc", "--remote", "origin", "--prune", "--json")).Removed.Packs
+		total.Removed.Packs += gcReportOf(t, admin.ok("gc", "--remote", "origin", "--prune", "--json", "--keep-last", "2")).Removed.Packs
 		total.Refs++
 	}
 	t.Logf("%d collector runs removed %d packs", total.Refs, total.Removed.Packs)
@@ -235,6 +236,9 @@ func TestRemoteGCWithPushers(t *testing.T) {
 			t.Errorf("%s is %s on the remote, its last push sent %s", branch, got, id)
 		}
 		c.ok("cat", id+":own.bin")
+		if log := logOf(t, c, "origin/"+branch); log[0].ID != id {
+			t.Errorf("%s: log starts at %s, want %s", branch, log[0].ID, id)
+		}
 	}
 	if total.Removed.Packs == 0 {
 		t.Fatal("the collector removed nothing while branches were deleted")
@@ -314,6 +318,31 @@ func TestRemoteGCKilled(t *testing.T) {
 	})
 }
 
+// duRow is a row of `dx du --json`.
+type duRow struct {
+	Name      string `json:"name"`
+	Bytes     int64  `json:"bytes"`
+	Exclusive int64  `json:"exclusive"`
+	Shared    int64  `json:"shared"`
+	Missing   int    `json:"missing"`
+}
+
+// duRows runs `dx du --json ARGS` and returns its rows by name.
+func duRows(t *testing.T, r *repoDir, args ...string) map[string]duRow {
+	t.Helper()
+	var rep struct {
+		Refs []duRow `json:"refs"`
+	}
+	if err := json.Unmarshal([]byte(r.ok(append([]string{"du", "--json"}, args...)...)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]duRow{}
+	for _, x := range rep.Refs {
+		out[x.Name] = x
+	}
+	return out
+}
+
 // TestDu: dx du of the store and of a remote: a branch's own file is its
 // exclusive bytes, what it shares with main is shared, and the remote's
 // account of the pushed refs is the store's.
@@ -327,25 +356,7 @@ func TestDu(t *testing.T) {
 	writeBytes(t, r.path("feature.bin"), randomBytes(2, 1<<20))
 	r.ok("commit", "-m", "feature")
 	r.ok("push", "--all")
-	type row struct {
-		Name      string `json:"name"`
-		Bytes     int64  `json:"bytes"`
-		Exclusive int64  `json:"exclusive"`
-		Shared    int64  `json:"shared"`
-	}
-	read := func(args ...string) map[string]row {
-		var rep struct {
-			Refs []row `json:"refs"`
-		}
-		if err := json.Unmarshal([]byte(r.ok(append([]string{"du", "--json"}, args...)...)), &rep); err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]row{}
-		for _, x := range rep.Refs {
-			out[x.Name] = x
-		}
-		return out
-	}
+	read := func(args ...string) map[string]duRow { return duRows(t, r, args...) }
 	local := read()
 	f, m := local["refs/heads/feature"], local["refs/heads/main"]
 	if f.Exclusive < 1<<20 || f.Exclusive > 1<<20+64<<10 || m.Exclusive != 0 || m.Shared < 2<<20 || f.Bytes != f.Exclusive+f.Shared {
@@ -358,5 +369,37 @@ func TestDu(t *testing.T) {
 	if !strings.Contains(r.ok("du"), "EXCLUSIVE") {
 		t.Fatal("no table header")
 	}
-	r.fails("--by takes branch or model", "du", "--by", "path")
+	r.fails("--by takes branch, model or path", "du", "--by", "size")
+}
+
+// TestDuByPath: dx du --by path of the store and of a remote: a file's
+// versions are its path's exclusive bytes, the same content under two
+// paths is shared, and the remote's account equals the store's.
+func TestDuByPath(t *testing.T) {
+	rs := fileRemote(t)
+	r := rs.repo(t)
+	writeBytes(t, r.path("a.bin"), randomBytes(1, 1<<20))
+	writeBytes(t, r.path("dir/copy.bin"), randomBytes(1, 1<<20))
+	writeBytes(t, r.path("b.bin"), randomBytes(2, 512<<10))
+	r.ok("commit", "-m", "one")
+	writeBytes(t, r.path("b.bin"), randomBytes(3, 512<<10))
+	r.ok("commit", "-m", "two")
+	r.ok("push")
+	read := func(args ...string) map[string]duRow {
+		return duRows(t, r, append([]string{"--by", "path"}, args...)...)
+	}
+	local := read()
+	a, c, b := local["a.bin"], local["dir/copy.bin"], local["b.bin"]
+	if len(local) != 3 || a.Shared < 1<<20 || a.Exclusive != c.Exclusive || c.Shared != a.Shared || a.Exclusive > 4<<10 {
+		t.Fatalf("a.bin %+v, dir/copy.bin %+v", a, c)
+	}
+	if b.Exclusive < 1<<20 || b.Exclusive > 1<<20+64<<10 || b.Shared != 0 || b.Bytes != b.Exclusive {
+		t.Fatalf("b.bin (two versions) %+v", b)
+	}
+	if remote := read("origin"); len(remote) != 3 || remote["a.bin"] != a || remote["b.bin"] != b || remote["dir/copy.bin"] != c {
+		t.Fatalf("remote %+v, local %+v", remote, local)
+	}
+	if out := r.ok("du", "--by", "path"); !strings.Contains(out, "PATH") || !strings.Contains(out, "dir/copy.bin") {
+		t.Fatalf("du --by path:\n%s", out)
+	}
 }

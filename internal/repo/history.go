@@ -3,6 +3,7 @@ package repo
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,6 +24,9 @@ type LogEntry struct {
 	Meta    map[string]string `json:"meta,omitempty"`
 	Refs    []string          `json:"refs,omitempty"`
 	Tree    dag.ID            `json:"tree"`
+	// Shallow: the history is cut below this commit (its parents were
+	// collected on the remote it came from).
+	Shallow bool `json:"shallow,omitempty"`
 }
 
 // Unverified reports whether the commit was made with --no-verify: its
@@ -111,6 +115,10 @@ func (w *LogWalker) Next(ctx context.Context, r *Repo, limit int) ([]LogEntry, e
 			}
 			w.seen[p] = true
 			pc, err := dag.LoadCommit(ctx, r.Store, p)
+			if errors.Is(err, dag.ErrShallow) {
+				out[len(out)-1].Shallow = true
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -212,19 +220,24 @@ func (r *Repo) Show(ctx context.Context, rev string) (*ShowResult, error) {
 	}
 	c := res.Commit
 	var parentTree dag.ID
+	shallow := false
 	if len(c.Parents) > 0 {
 		pc, err := dag.LoadCommit(ctx, r.Store, c.Parents[0])
-		if err != nil {
+		switch {
+		case errors.Is(err, dag.ErrShallow):
+			shallow = true // shown as a root: all it holds is new
+		case err != nil:
 			return nil, err
+		default:
+			parentTree = pc.Tree
 		}
-		parentTree = pc.Tree
 	}
 	ch, err := diffChanges(ctx, r.Store, parentTree, c.Tree)
 	if err != nil {
 		return nil, err
 	}
 	return &ShowResult{
-		LogEntry: LogEntry{ID: res.ID, Parents: c.Parents, Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[res.ID], Tree: c.Tree},
+		LogEntry: LogEntry{ID: res.ID, Parents: c.Parents, Author: c.Author, Time: c.Time, Message: c.Message, Meta: c.Meta, Refs: decor[res.ID], Tree: c.Tree, Shallow: shallow},
 		Changes:  ch,
 	}, nil
 }

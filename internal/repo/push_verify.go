@@ -72,6 +72,9 @@ func (r *Repo) unverifiedSince(ctx context.Context, head, baseID dag.ID, base *d
 		}
 		seen[id] = true
 		c, err := dag.LoadCommit(ctx, r.Store, id)
+		if errors.Is(err, dag.ErrShallow) {
+			continue // cut: the remote it came from holds no more
+		}
 		if err != nil {
 			return dag.ZeroID, nil, err
 		}

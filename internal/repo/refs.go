@@ -228,6 +228,12 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
 	return dag.IsAncestor(ctx, r.Store, a, b)
 }
 
+// Descends is IsAncestor, and whether, a not found, the history between
+// them is cut (a shallow history): then nobody can tell.
+func (r *Repo) Descends(ctx context.Context, a, b dag.ID) (ok, cut bool, err error) {
+	return dag.Descends(ctx, r.Store, a, b)
+}
+
 // Fsck checks the store, and that the stat cache names no missing File.
 func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
 	return r.Store.Fsck(ctx, store.FsckOptions{Full: full, Referrers: r.referrers()})

@@ -13,11 +13,18 @@ import (
 	"github.com/dxdata/dx/store"
 )
 
-// Usage accounts for what each branch, tag and model holds of the local
-// store, or with remoteName of that remote (reading its indexes and the
-// metadata of its packs, no data). byModel keeps the models' rows only.
-func (r *Repo) Usage(ctx context.Context, remoteName string, byModel bool) (*usage.Report, error) {
-	var g usage.Graph
+// Usage groupings.
+const (
+	UsageByBranch = "branch" // every ref (a model with its versions and stages as one)
+	UsageByModel  = "model"  // the models only
+	UsageByPath   = "path"   // each file path of every version held
+)
+
+// Usage accounts for what each branch, tag and model (or each path: by
+// UsageByPath) holds of the local store, or with remoteName of that
+// remote (reading its indexes and the metadata of its packs, no data).
+func (r *Repo) Usage(ctx context.Context, remoteName, by string) (*usage.Report, error) {
+	var g usage.Trees
 	var refs []usage.Ref
 	if remoteName == "" {
 		for _, prefix := range []string{"refs/heads/", "refs/tags/", remote.ModelsPrefix, remote.StagesPrefix} {
@@ -46,8 +53,11 @@ func (r *Repo) Usage(ctx context.Context, remoteName string, byModel bool) (*usa
 			return nil, err
 		}
 	}
+	if by == UsageByPath {
+		return usage.ByPath(ctx, g, refs)
+	}
 	rep, err := usage.Account(ctx, g, refs, usage.ModelGroup)
-	if err != nil || !byModel {
+	if err != nil || by != UsageByModel {
 		return rep, err
 	}
 	rows := rep.Rows[:0]
@@ -66,6 +76,9 @@ type storeGraph struct{ st *store.Store }
 func (g storeGraph) Object(ctx context.Context, id dag.ID) ([]dag.ID, int64, bool, error) {
 	loc, err := g.st.Locate(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		if _, err := g.st.Get(ctx, dag.KindCommit, id); errors.Is(err, dag.ErrShallow) {
+			return nil, 0, false, err // cut by a keep policy
+		}
 		return nil, 0, false, nil
 	}
 	if err != nil {
@@ -87,4 +100,16 @@ func (g storeGraph) Object(ctx context.Context, id dag.ID) ([]dag.ID, int64, boo
 		ids[i] = l.ID
 	}
 	return ids, int64(loc.Stored), true, nil
+}
+
+func (g storeGraph) Kind(ctx context.Context, id dag.ID) (dag.Kind, bool, error) {
+	loc, err := g.st.Locate(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil
+	}
+	return loc.Kind, err == nil, err
+}
+
+func (g storeGraph) TreeNode(ctx context.Context, id dag.ID) (*dag.TreeNode, error) {
+	return dag.LoadTreeNode(ctx, g.st, id)
 }

@@ -6,6 +6,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,12 +51,6 @@ func Account(ctx context.Context, g Graph, refs []Ref, group func(name string) s
 	if group == nil {
 		group = func(n string) string { return n }
 	}
-	type obj struct {
-		size  int64
-		links []dag.ID
-		owner string // the first group that reached it
-		many  bool   // another group reached it too
-	}
 	objs := map[dag.ID]*obj{}
 	byGroup := map[string][]Ref{}
 	var names []string
@@ -87,25 +82,64 @@ func Account(ctx context.Context, g Graph, refs []Ref, group func(name string) s
 				continue
 			}
 			seen[id] = true
-			o, known := objs[id]
-			if !known {
-				ls, size, ok, err := g.Object(ctx, id)
-				if err != nil {
-					return nil, fmt.Errorf("object %s: %w", id.Short(), err)
-				}
-				if !ok {
-					row.Missing++
-					continue
-				}
-				o = &obj{size: size, links: ls, owner: name}
-				objs[id] = o
-			} else if o.owner != name {
+			o, err := load(ctx, g, objs, id, name)
+			if errors.Is(err, errMissing) {
+				row.Missing++
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if o == nil {
+				continue
+			}
+			if o.owner != name {
 				o.many = true
 			}
 			reached[name] = append(reached[name], id)
 			queue = append(queue, o.links...)
 		}
 	}
+	return tally(names, rows, reached, objs), nil
+}
+
+// obj is an object as accounted: its size, what it names, and who
+// reached it.
+type obj struct {
+	size  int64
+	links []dag.ID
+	owner string // the first row that reached it
+	many  bool   // another row reached it too
+}
+
+// errMissing: an object the graph does not hold.
+var errMissing = errors.New("missing")
+
+// load returns the object id as accounted, read from g the first time
+// (owned by owner); nil for a parent cut below a shallow commit, and nil
+// with errMissing for another object g does not hold.
+func load(ctx context.Context, g Graph, objs map[dag.ID]*obj, id dag.ID, owner string) (*obj, error) {
+	if o, ok := objs[id]; ok {
+		return o, nil
+	}
+	ls, size, ok, err := g.Object(ctx, id)
+	if errors.Is(err, dag.ErrShallow) {
+		return nil, nil // a parent cut by a keep policy: not missing
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id.Short(), err)
+	}
+	if !ok {
+		return nil, errMissing
+	}
+	o := &obj{size: size, links: ls, owner: owner}
+	objs[id] = o
+	return o, nil
+}
+
+// tally sums each row's objects (reached) into bytes, exclusive and
+// shared, and the total (each object once).
+func tally(names []string, rows map[string]*Row, reached map[string][]dag.ID, objs map[dag.ID]*obj) *Report {
 	rep := &Report{Total: Row{Name: "total"}}
 	for _, o := range objs {
 		rep.Total.Objects++
@@ -130,7 +164,7 @@ func Account(ctx context.Context, g Graph, refs []Ref, group func(name string) s
 		}
 		rep.Rows = append(rep.Rows, *row)
 	}
-	return rep, nil
+	return rep
 }
 
 // ModelGroup groups a model's ref and its stages' under the model's name,

@@ -38,4 +38,10 @@
 // so skewed clocks do not matter. Marking keeps everything a kept pack
 // names, so the remote's indexes stay closed under "names": a writer may
 // stop its walk at any object it finds there.
+//
+// A keep policy (Keep) cuts branches' history: the collector writes the
+// commits whose parents it cuts to remote.ShallowKey by compare-and-swap
+// before step 3, and marking skips exactly those parents (when the policy
+// does not keep them). The indexes stay closed under "names" but for the
+// parents of listed commits, which readers tolerate and nothing else.
 package gc

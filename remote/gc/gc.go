@@ -39,6 +39,8 @@ type Options struct {
 	// objects and condemned. Zero: the defaults; negative: never.
 	RepackBelow   float64
 	RepackMinDead int64
+	// Keep cuts the branches' history (zero: all is kept).
+	Keep Keep
 	// Now is this machine's clock, which only a report (no Prune) reads:
 	// a prune measures every age by the server's. Default time.Now.
 	Now func() time.Time
@@ -80,6 +82,11 @@ type Report struct {
 	Condemned    Bytes `json:"condemned"`
 	Repacked     Bytes `json:"repacked"`
 	RepackedInto int64 `json:"repacked_into_bytes"`
+	// Shallow is the number of commits in the remote's shallow list
+	// (those whose parents the keep policy cut), Kept the commits the
+	// policy keeps (with one).
+	Shallow int `json:"shallow"`
+	Kept    int `json:"kept_commits,omitempty"`
 	// OldEvents are events past their retention (removed with Prune).
 	OldEvents Bytes `json:"old_events"`
 	Pruned    bool  `json:"pruned"`
@@ -151,7 +158,13 @@ func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 		stateAt = si.Modified
 	}
 	expired := stateTag == "" || !now.Before(stateAt.Add(state.Wait()))
-	// 2. Refs, packs, indexes and the metadata; mark.
+	// 2. Refs, the shallow list (before the indexes: a push from a shallow
+	// clone adds to it after its indexes), packs, indexes and the
+	// metadata; mark.
+	shallow, err := remote.ReadShallow(ctx, be)
+	if err != nil {
+		return nil, err
+	}
 	refs, err := remote.ListRefs(ctx, be)
 	if err != nil {
 		return nil, err
@@ -177,7 +190,7 @@ func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := loadGraph(ctx, be, ix, o.Parallel)
+	g, err := loadGraph(ctx, be, ix, o.Parallel, false)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +218,14 @@ func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 			young[id] = true
 		}
 	}
-	kept, _ := g.mark(roots, young, condemned)
-	reached, _ := g.mark(roots, nil, condemned)
+	cut := g.policy(refs, o.Keep, now, shallow.IDs)
+	rep.Shallow, rep.Kept = len(cut.shallow), len(cut.kept)
+	kept, _ := g.mark(roots, young, condemned, cut)
+	reached, _ := g.mark(roots, nil, condemned, cut)
 	// What must survive a repack, and the packs to repack.
 	spare := young // a pack condemned but live again may be repacked
 
-	needed := g.reach(roots, young)
+	needed := g.reach(roots, young, cut)
 	sparse := g.sparse(kept, spare, needed, o.RepackBelow, o.RepackMinDead)
 	// 3. Sort the packs.
 	var unreachable []dag.ID
@@ -275,6 +290,14 @@ func run(ctx context.Context, be remote.Backend, o Options) (*Report, error) {
 	}
 	if !expired {
 		return rep, nil
+	}
+	// The shallow list names where history is cut before anything below
+	// the cut is removed or condemned.
+	if err := remote.WriteShallow(ctx, be, shallow, cut.shallow); err != nil {
+		if errors.Is(err, remote.ErrPrecondition) {
+			return nil, fmt.Errorf("%s: %w", be, ErrBusy)
+		}
+		return nil, err
 	}
 	// 4. Remove what the last run condemned and is still unreachable:
 	// the index first, so that no index ever names a missing pack.

@@ -353,7 +353,7 @@ func TestMarkKeepsWhatKeptPacksName(t *testing.T) {
 			g.packs[e.ID] = append(g.packs[e.ID], p)
 		}
 	}
-	kept, _ := g.mark([]dag.ID{id(1)}, map[dag.ID]bool{id(105): true}, nil)
+	kept, _ := g.mark([]dag.ID{id(1)}, map[dag.ID]bool{id(105): true}, nil, nil)
 	for p, want := range map[byte]bool{100: true, 101: true, 102: true, 103: false, 104: false, 105: true} {
 		if kept[id(p)] != want {
 			t.Errorf("pack %d kept %v, want %v", p, kept[id(p)], want)

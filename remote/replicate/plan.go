@@ -51,6 +51,33 @@ type planner struct {
 	mu    sync.Mutex
 	packs map[dag.ID]*packPlan
 	fresh []*packPlan // metadata packs added and not read yet
+	// shallow is the source's shallow list, read at the first commit
+	// missing from its index; cut the shallow commits whose missing
+	// parents were not copied (the destination lists them too).
+	shallow *remote.Shallow
+	cut     []dag.ID
+}
+
+// cutParent reports whether parent p of commit c is missing on the
+// source because its history was cut there (with p.mu held).
+func (p *planner) cutParent(ctx context.Context, c, parent dag.ID) (bool, error) {
+	if p.srcIx.Has(parent) {
+		return false, nil
+	}
+	if p.shallow == nil {
+		s, err := remote.ReadShallow(ctx, p.src)
+		if err != nil {
+			return false, err
+		}
+		p.shallow = &s
+	}
+	if !p.shallow.IDs[c] {
+		return false, nil
+	}
+	if !slices.Contains(p.cut, c) {
+		p.cut = append(p.cut, c)
+	}
+	return true, nil
 }
 
 func newPlanner(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, parallel int) (*planner, error) {
@@ -195,6 +222,14 @@ func (p *planner) read(ctx context.Context, pp *packPlan) (err error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		for _, l := range links {
+			if e.Kind == dag.KindCommit && l.Kind == dag.KindCommit {
+				if cut, err := p.cutParent(ctx, e.ID, l.ID); err != nil || cut {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if err := p.need(l.ID, pp); err != nil {
 				return err
 			}

@@ -158,8 +158,9 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 			roots = append(roots, rr.New)
 		}
 	}
+	var cut []dag.ID
 	if len(roots) > 0 {
-		if err := copyPacks(ctx, src, dst, srcIx, dstIx, tmp, roots, o, res); err != nil {
+		if cut, err = copyPacks(ctx, src, dst, srcIx, dstIx, tmp, roots, o, res); err != nil {
 			return err
 		}
 	}
@@ -168,6 +169,9 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	}
 	// 4. Move the refs, each by compare-and-swap, and tell subscribers.
 	if err := remote.EnsureFormat(ctx, dst); err != nil {
+		return err
+	}
+	if err := remote.AddShallow(ctx, dst, cut); err != nil {
 		return err
 	}
 	if len(roots) > 0 {
@@ -179,15 +183,16 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 }
 
 // copyPacks copies the packs that roots need and dst lacks, then their
-// indexes in order.
-func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, roots []dag.ID, o Options, res *Result) error {
+// indexes in order; it returns the commits whose history the source cut
+// (shallow there), for dst's shallow list.
+func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, roots []dag.ID, o Options, res *Result) ([]dag.ID, error) {
 	pl, err := newPlanner(ctx, src, dst, srcIx, dstIx, tmp, o.Parallel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	packs, err := pl.plan(ctx, roots)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var total int64
 	for _, pp := range packs {
@@ -200,7 +205,10 @@ func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remot
 	c.bar.Done()
 	res.Packs, res.Indexes, res.Objects = int(c.packs.Load()), int(c.indexes.Load()), int(c.objects.Load())
 	res.PackBytes, res.IndexBytes = c.packBytes.Load(), c.indexBytes.Load()
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return pl.cut, nil
 }
 
 // loadIndex loads a remote's indexes through cache, or a fresh directory

@@ -127,7 +127,7 @@ type Follower interface {
 // what waits).
 type Differ interface {
 	Log(ctx context.Context, revs []string, limit int) ([]repo.LogEntry, error)
-	IsAncestor(ctx context.Context, a, b dag.ID) (bool, error)
+	Descends(ctx context.Context, a, b dag.ID) (ok, cut bool, err error)
 	DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.TableDiff, error)
 	WriteFile(ctx context.Context, e *dag.TreeEntry, w io.Writer) error
 	ContractDrift(ctx context.Context, a, b dag.ID, paths []string) (*repo.DriftReport, error)

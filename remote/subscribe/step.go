@@ -75,9 +75,12 @@ func (s *subscriber) prepare(ctx context.Context, branch string, old, head dag.I
 			return err
 		}
 		if !old.IsZero() {
-			ok, err := r.IsAncestor(ctx, old, head)
+			ok, cut, err := r.Descends(ctx, old, head)
 			if err != nil {
 				return err
+			}
+			if !ok && cut && !s.o.AcceptRewrites {
+				return fmt.Errorf("maybe %w: the history between the last handled commit %s and %s was collected on the remote (shallow), so whether it descends cannot be told; nothing was run (--accept-rewrites follows it)", ErrRewritten, old.Short(), head.Short())
 			}
 			if !ok && !s.o.AcceptRewrites {
 				return fmt.Errorf("%w: %s does not descend from the last handled commit %s; nothing was run (--accept-rewrites follows it)", ErrRewritten, head.Short(), old.Short())

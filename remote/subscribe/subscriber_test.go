@@ -43,8 +43,8 @@ func (f *fakeRepo) AdvanceBranch(ctx context.Context, name string, to dag.ID) (d
 	return dag.ZeroID, nil
 }
 
-func (f *fakeRepo) IsAncestor(ctx context.Context, a, b dag.ID) (bool, error) {
-	return !f.rewritten[b], nil
+func (f *fakeRepo) Descends(ctx context.Context, a, b dag.ID) (bool, bool, error) {
+	return !f.rewritten[b], false, nil
 }
 
 func (f *fakeRepo) DiffRows(ctx context.Context, o repo.RowDiffOptions) ([]repo.TableDiff, error) {
