@@ -22,6 +22,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dxdata/dx/internal/csvdialect"
 )
 
 // Mode says where a chunk may end.
@@ -33,8 +35,9 @@ const (
 	Binary Mode = iota
 	// Lines cuts just after a '\n' near the hash's cut point.
 	Lines
-	// CSV is Lines, but a '\n' inside a quoted field does not count. Quote
-	// parity is tracked from the start of the stream.
+	// CSV is Lines, but a '\n' inside a quoted field does not count, as
+	// csvdialect.Default reads fields; its state is tracked from the
+	// start of the stream.
 	CSV
 )
 
@@ -128,8 +131,8 @@ type Chunker struct {
 	start, end   int  // unread window buf[start:end]
 	eof          bool // r is exhausted
 	err          error
-	quoted       bool // CSV: inside a quoted field at buf[start]
-	lazy         bool // read only as far as the next cut needs
+	csv          csvdialect.State // CSV: the reader's state at buf[start]
+	lazy         bool             // read only as far as the next cut needs
 }
 
 // SetLazy makes the chunker read no further ahead than deciding the next
@@ -182,7 +185,7 @@ func (c *Chunker) Reset(r io.Reader) {
 	c.start, c.end = 0, 0
 	c.eof = false
 	c.err = nil
-	c.quoted = false
+	c.csv = csvdialect.FieldStart
 }
 
 // ResetMode is Reset with the cut mode set to m.
@@ -264,16 +267,12 @@ func (c *Chunker) Next(buf []byte) ([]byte, error) {
 	data := c.buf[c.start:c.end]
 	n := c.cut(data)
 	if c.o.Mode == CSV {
-		if bytes.Count(data[:n], quote)&1 == 1 {
-			c.quoted = !c.quoted
-		}
+		c.csv = csvdialect.Default.Advance(c.csv, data[:n])
 	}
 	out := append(buf[:0], data[:n]...)
 	c.start += n
 	return out, nil
 }
-
-var quote = []byte{'"'}
 
 // cut returns the length of the chunk at the start of data.
 func (c *Chunker) cut(data []byte) int {
@@ -295,14 +294,11 @@ func (c *Chunker) cut(data []byte) int {
 		}
 		return limit // no line end in range: see below
 	case CSV:
-		quoted := c.quoted
-		if bytes.Count(data[:p], quote)&1 == 1 {
-			quoted = !quoted
-		}
-		if q := nextRowEnd(data[p:limit], quoted); q >= 0 {
+		d := csvdialect.Default
+		if q, _ := d.NextRowEnd(d.Advance(c.csv, data[:p]), data[p:limit]); q >= 0 {
 			return p + q + 1
 		}
-		if q := lastRowEnd(data[:p], c.quoted, c.o.Min); q >= 0 {
+		if q := d.LastRowEnd(c.csv, data[:p], c.o.Min); q >= 0 {
 			return q + 1
 		}
 		// No row end in range: cut at the limit. In the line modes a
@@ -312,44 +308,6 @@ func (c *Chunker) cut(data []byte) int {
 		return limit
 	}
 	return p
-}
-
-// nextRowEnd returns the index of the first '\n' in b outside quotes, given
-// the quote state at b[0], or -1.
-func nextRowEnd(b []byte, quoted bool) int {
-	off := 0
-	for {
-		i := bytes.IndexAny(b[off:], "\"\n")
-		if i < 0 {
-			return -1
-		}
-		off += i
-		if b[off] == '\n' {
-			if !quoted {
-				return off
-			}
-		} else {
-			quoted = !quoted
-		}
-		off++
-	}
-}
-
-// lastRowEnd returns the index of the last '\n' at or after min in b that is
-// outside quotes, given the quote state at b[0], or -1.
-func lastRowEnd(b []byte, quoted bool, min int) int {
-	last := -1
-	for i, ch := range b {
-		switch ch {
-		case '"':
-			quoted = !quoted
-		case '\n':
-			if !quoted && i >= min {
-				last = i
-			}
-		}
-	}
-	return last
 }
 
 // hashCut is FastCDC's cut-point search with normalized chunking.
