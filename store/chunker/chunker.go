@@ -265,20 +265,31 @@ func (c *Chunker) Next(buf []byte) ([]byte, error) {
 		return buf[:0], c.err
 	}
 	data := c.buf[c.start:c.end]
-	n := c.cut(data)
-	if c.o.Mode == CSV {
-		c.csv = csvdialect.Default.Advance(c.csv, data[:n])
-	}
+	n, after := c.cut(data)
+	c.csv = after
 	out := append(buf[:0], data[:n]...)
 	c.start += n
 	return out, nil
 }
 
-// cut returns the length of the chunk at the start of data.
-func (c *Chunker) cut(data []byte) int {
+// cut returns the length of the chunk at the start of data and, in CSV
+// mode, the reader's state after it.
+func (c *Chunker) cut(data []byte) (int, csvdialect.State) {
+	n, after := c.cutAt(data)
+	switch {
+	case c.o.Mode != CSV:
+		return n, c.csv
+	case after < 0:
+		return n, csvdialect.Default.Advance(c.csv, data[:n])
+	}
+	return n, csvdialect.State(after)
+}
+
+// cutAt is cut, with the state after the chunk if it knows it, else -1.
+func (c *Chunker) cutAt(data []byte) (int, int) {
 	p := c.hashCut(data)
 	if c.o.Mode == Binary || p == len(data) && c.eof {
-		return p
+		return p, -1
 	}
 	limit := len(data)
 	if limit > c.o.Max {
@@ -287,27 +298,29 @@ func (c *Chunker) cut(data []byte) int {
 	switch c.o.Mode {
 	case Lines:
 		if i := bytes.IndexByte(data[p:limit], '\n'); i >= 0 {
-			return p + i + 1
+			return p + i + 1, -1
 		}
 		if i := bytes.LastIndexByte(data[c.o.Min:p], '\n'); i >= 0 {
-			return c.o.Min + i + 1
+			return c.o.Min + i + 1, -1
 		}
-		return limit // no line end in range: see below
+		return limit, -1 // no line end in range: see below
 	case CSV:
+		// A cut at a row end leaves the reader at a record's start.
 		d := csvdialect.Default
-		if q, _ := d.NextRowEnd(d.Advance(c.csv, data[:p]), data[p:limit]); q >= 0 {
-			return p + q + 1
+		q, atLimit := d.NextRowEnd(d.Advance(c.csv, data[:p]), data[p:limit])
+		if q >= 0 {
+			return p + q + 1, int(csvdialect.FieldStart)
 		}
 		if q := d.LastRowEnd(c.csv, data[:p], c.o.Min); q >= 0 {
-			return q + 1
+			return q + 1, int(csvdialect.FieldStart)
 		}
 		// No row end in range: cut at the limit. In the line modes a
 		// chunk then ends mid-row only if it is Max bytes long (or ends
 		// the file), which lets the row diff trust every other boundary
 		// without reading the chunks around it.
-		return limit
+		return limit, int(atLimit)
 	}
-	return p
+	return p, -1
 }
 
 // hashCut is FastCDC's cut-point search with normalized chunking.
