@@ -82,14 +82,20 @@ func (d Dialect) scan(s State, b []byte, stop bool) (int, State) {
 			// Unquoted: a line end ends the row; a quote matters only at
 			// the start of a field. Skip to the next quote.
 			rest := b[i:]
+			if stop {
+				// Only quotes before the line end matter.
+				if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+					if bytes.IndexByte(rest[:nl], d.Quote) < 0 {
+						return i + nl, FieldStart
+					}
+					rest = rest[:nl]
+				}
+			}
 			q := bytes.IndexByte(rest, d.Quote)
 			if q >= 0 {
 				rest = rest[:q]
-			}
-			if stop {
-				if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
-					return i + nl, FieldStart
-				}
+			} else {
+				rest = b[i:]
 			}
 			if q < 0 {
 				if len(rest) > 0 {
