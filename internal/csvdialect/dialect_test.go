@@ -71,6 +71,18 @@ func checkRowEnds(t *testing.T, d Dialect, data []byte) {
 		}
 		p = e
 	}
+	// The plain path reads what the field-by-field one reads.
+	for p := 0; p < len(data); {
+		for _, atEOF := range []bool{false, true} {
+			a, ea, oka := d.Record(data, p, atEOF, nil)
+			b, eb, okb := d.record(data, p, atEOF, nil)
+			if oka != okb || ea != eb || !slices.Equal(a, b) {
+				t.Fatalf("%q at %d (atEOF %v): Record %q %d %v, record %q %d %v", data, p, atEOF, a, ea, oka, b, eb, okb)
+			}
+		}
+		_, e, _ := d.Record(data, p, true, nil)
+		p = e
+	}
 	var got []int
 	for p := 0; p < len(data); {
 		e := d.RowEnd(data, p)

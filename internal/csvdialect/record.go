@@ -1,6 +1,9 @@
 package csvdialect
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Record reads the record that starts at data[p] and appends its fields
 // to rec[:0]. It returns the offset just past the record's line end (LF,
@@ -10,7 +13,14 @@ import "bytes"
 // ok is false. At the end of the file a record needs no line end, and an
 // open quoted field ends there. p must be below len(data).
 func (d Dialect) Record(data []byte, p int, atEOF bool, rec []string) (fields []string, end int, ok bool) {
-	rec = rec[:0]
+	if rec, end, ok := d.plainRecord(data, p, atEOF, rec[:0]); ok {
+		return rec, end, true
+	}
+	return d.record(data, p, atEOF, rec[:0])
+}
+
+// record is Record for any record, field by field.
+func (d Dialect) record(data []byte, p int, atEOF bool, rec []string) (fields []string, end int, ok bool) {
 	i := p
 	var buf []byte
 	for {
@@ -89,4 +99,37 @@ func (d Dialect) fieldEnd(data []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// plainRecord reads the usual record: one line without a quote, its
+// fields substrings of one string. ok is false for anything else.
+func (d Dialect) plainRecord(data []byte, p int, atEOF bool, rec []string) ([]string, int, bool) {
+	raw := data[p:]
+	if nl := bytes.IndexByte(raw, '\n'); nl >= 0 {
+		raw = raw[:nl]
+	}
+	if bytes.IndexByte(raw, d.Quote) >= 0 {
+		return nil, 0, false
+	}
+	if cr := bytes.IndexByte(raw, '\r'); cr >= 0 {
+		raw = raw[:cr]
+	}
+	e := p + len(raw)
+	if e == p || e == len(data) && !atEOF {
+		return nil, 0, false // an empty line, or maybe not the whole line
+	}
+	line := string(data[p:e])
+	for {
+		i := strings.IndexByte(line, d.Comma)
+		if i < 0 {
+			break
+		}
+		rec = append(rec, line[:i])
+		line = line[i+1:]
+	}
+	rec = append(rec, line)
+	if e == len(data) {
+		return rec, e, true
+	}
+	return d.lineEnd(data, e, atEOF, rec)
 }
