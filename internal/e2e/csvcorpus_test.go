@@ -62,11 +62,12 @@ type pyDiff struct {
 
 // TestCSVCorpus checks dx's reading of CSV against Python's csv module on
 // an outside corpus of edge cases (testdata/csvcorpus: RFC 4180, CPython's
-// and Go's csv tests): every file commits, a row is appended, and dx diff
-// --rows, against the worktree and between commits, reports exactly the
-// rows Python's reading of the two versions differs by: that row, field
-// for field (where a quoted field is left open at the end of the file,
-// the appended text joins it, as Python reads it).
+// and Go's csv tests). Every file commits after its header alone, and dx
+// diff --rows reports its rows as added, field for field as Python reads
+// them; then a row is appended, and dx diff --rows, against the worktree
+// and between commits, reports exactly the rows Python's reading of the
+// two versions differs by: that row (where a quoted field is left open at
+// the end of the file, the appended text joins it, as Python reads it).
 func TestCSVCorpus(t *testing.T) {
 	py := requirePython(t)
 	files, err := filepath.Glob(filepath.Join("testdata", "csvcorpus", "*.csv"))
@@ -90,30 +91,20 @@ func TestCSVCorpus(t *testing.T) {
 			}
 			r := newRepo(t)
 			r.write(".dxattributes", "*.csv table=csv\n")
-			r.write(name, string(v1))
-			r.ok("commit", "-m", "v1")
-
-			var first pyDiff
-			json.Unmarshal(python(t, pyRowDiff, r.path(name), r.path(name)), &first)
-			row := python(t, pyAppendRow, itoa(len(first.Header)), itoa(seed))
-			v2 := slices.Clone(v1)
-			if !strings.HasSuffix(string(v1), "\n") && !strings.HasSuffix(string(v1), "\r") {
-				v2 = append(v2, "\r\n"...) // end the last line first
+			dir := t.TempDir()
+			pyDiffOf := func(old, new []byte) pyDiff {
+				t.Helper()
+				a, b := filepath.Join(dir, "old.csv"), filepath.Join(dir, "new.csv")
+				if os.WriteFile(a, old, 0o644) != nil || os.WriteFile(b, new, 0o644) != nil {
+					t.Fatal("writing the versions")
+				}
+				var d pyDiff
+				if err := json.Unmarshal(python(t, pyRowDiff, a, b), &d); err != nil {
+					t.Fatal(err)
+				}
+				return d
 			}
-			v2 = append(v2, row...)
-			r.write(name, string(v2))
-			old := filepath.Join(t.TempDir(), "old.csv")
-			if err := os.WriteFile(old, v1, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var want pyDiff
-			if err := json.Unmarshal(python(t, pyRowDiff, old, r.path(name)), &want); err != nil {
-				t.Fatal(err)
-			}
-			if !openAtEnd[name] && (len(want.Added) != 1 || len(want.Removed) != 0) {
-				t.Fatalf("python reads %q added, %q removed", want.Added, want.Removed)
-			}
-			check := func(args ...string) {
+			check := func(want pyDiff, args ...string) {
 				t.Helper()
 				var ds []rowDiffJSON
 				out := r.ok(append([]string{"diff", "--rows", "--json"}, args...)...)
@@ -149,11 +140,49 @@ func TestCSVCorpus(t *testing.T) {
 					t.Fatalf("dx: added %q removed %q\npython: added %q removed %q", added, removed, want.Added, want.Removed)
 				}
 			}
-			check()
+
+			// The header alone, then the file: every row of it is added.
+			v0 := v1[:headerLineEnd(v1)]
+			r.write(name, string(v0))
+			r.ok("commit", "-m", "v0")
+			r.write(name, string(v1))
+			r.ok("commit", "-m", "v1")
+			check(pyDiffOf(v0, v1), "HEAD~1", "HEAD")
+
+			// A row appended.
+			first := pyDiffOf(v1, v1)
+			row := python(t, pyAppendRow, itoa(len(first.Header)), itoa(seed))
+			v2 := slices.Clone(v1)
+			if !strings.HasSuffix(string(v1), "\n") && !strings.HasSuffix(string(v1), "\r") {
+				v2 = append(v2, "\r\n"...) // end the last line first
+			}
+			v2 = append(v2, row...)
+			r.write(name, string(v2))
+			want := pyDiffOf(v1, v2)
+			if !openAtEnd[name] && (len(want.Added) != 1 || len(want.Removed) != 0) {
+				t.Fatalf("python reads %q added, %q removed", want.Added, want.Removed)
+			}
+			check(want)
 			r.ok("commit", "-m", "v2")
-			check("HEAD~1", "HEAD")
+			check(want, "HEAD~1", "HEAD")
 		})
 	}
+}
+
+// headerLineEnd is the length of data's first line with its line end (the
+// corpus files' headers are plain).
+func headerLineEnd(data []byte) int {
+	for i, c := range data {
+		switch {
+		case c == '\n':
+			return i + 1
+		case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			return i + 2
+		case c == '\r':
+			return i + 1
+		}
+	}
+	return len(data)
 }
 
 func sameRecs(a, b [][]string) bool {
