@@ -32,12 +32,13 @@ vet:
 # The fault-injection tests (internal/e2e/fault_test.go) need ptrace on
 # linux/amd64, and here fail rather than skip without it; so does the
 # test of dx ui in a real terminal without tmux (scripts/tools.sh installs
-# it from Debian's packages when it is missing). The timeout is a net for a
+# it from Debian's packages when it is missing), and the CSV corpus test
+# without python3, whose csv module is its oracle. The timeout is a net for a
 # hung test, far above what the end-to-end package takes on a loaded 2-core
 # machine.
 test: vet build minio
 	bash scripts/tools.sh
-	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 $(GO) test -count=1 -timeout 45m ./...
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 DX_REQUIRE_PYTHON=1 $(GO) test -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Build (once) the pinned MinIO server the tests use.

@@ -326,7 +326,7 @@ func (d *differ) doUnit(ctx context.Context, u *unit) error {
 	}
 	if u.r[0] != nil && u.r[1] != nil {
 		var cut int
-		data[0], data[1], cut = trimCommon(data[0], data[1], d.table.Quoted())
+		data[0], data[1], cut = trimCommon(data[0], data[1], cutterOf(d.table))
 		start[0] += int64(cut)
 		start[1] += int64(cut)
 	}

@@ -2,8 +2,9 @@ package merge
 
 import "context"
 
-// SplitRowsForTest exposes splitRows to the external tests.
-var SplitRowsForTest = splitRows
+// SplitRowsForTest exposes splitRows, cutting rows as t reads them, to
+// the external tests.
+func SplitRowsForTest(data []byte, n int, t Table) [][]byte { return splitRows(data, n, cutterOf(t)) }
 
 // MergeRowsForTest is MergeRows under a policy that looks for the rows it
 // rewrites misplace bytes off where they are and, if noShortcuts, takes

@@ -182,7 +182,7 @@ func rewrite(ctx context.Context, in mergeInput, host *tableDiff, apply []*RowCh
 	if len(hostSide.chunks) == 0 {
 		// An empty table on the host side: the header and the rows.
 		var out []byte
-		if cols := res.Header.Cols; len(cols) > 0 {
+		if cols := res.Header.Cols; len(cols) > 0 && !res.Header.Implicit {
 			out = in.table.AppendRow(out, res.Header, &Row{Cols: cols, Vals: cols}, eol)
 		}
 		for _, c := range added {

@@ -370,7 +370,7 @@ func TestDiffRowsErrors(t *testing.T) {
 		{"wrong field count", "id,a\n1,x\n", "id,a\n1,x\n2,y,z\n", "new version: line 3: wrong number of fields"},
 		{"wrong field count far down", "id,a\n" + strings.Repeat("1,x\n", 500) + "2,y\n", "id,a\n" + strings.Repeat("1,x\n", 500) + "2,y,z\n", "new version: line 502: wrong number of fields"},
 		{"missing key column", "id,a\n1,x\n", "idx,a\n1,x\n", `new version: line 1: key column "id" is not in the header`},
-		{"bad quote", "id,a\n1,x\n", "id,a\n1,\"x\n", "new version: line 2"},
+		{"open quote runs to the end", "id,a\n1,x\n", "id,a\n\"1,x\n2,y\n", "new version: line 2: wrong number of fields"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,11 +12,29 @@ import (
 )
 
 // Row boundaries in the bytes of a run: a row ends at a '\n', outside
-// quotes when fields may be quoted (Table.Quoted). Bytes handed to these
-// functions start at a row boundary, so the parity of the quotes before a
-// point tells whether a '\n' there ends a row.
+// quoted fields when fields may be quoted (Table.Quoted), where the
+// table's RowEnder says (else by the parity of the quotes since a row
+// boundary). Bytes handed to these functions start at a row boundary.
 
 var quote = []byte{'"'}
+
+// rowCutter finds row ends in the bytes of one table.
+type rowCutter struct {
+	quoted bool
+	// end returns the offset just past the row end after the row
+	// starting at data[p], or -1.
+	end func(data []byte, p int) int
+}
+
+func cutterOf(t Table) rowCutter {
+	if !t.Quoted() {
+		return rowCutter{end: func(data []byte, p int) int { e, _ := nextRowEnd(data, p, 0, false); return e }}
+	}
+	if re, ok := t.(RowEnder); ok {
+		return rowCutter{quoted: true, end: re.RowEnd}
+	}
+	return rowCutter{quoted: true, end: func(data []byte, p int) int { e, _ := nextRowEnd(data, p, 0, true); return e }}
+}
 
 // nextRowEnd returns the offset just past the first '\n' at or after p that
 // ends a row: outside quotes when fields may be quoted, quotes being the
@@ -39,18 +57,23 @@ func nextRowEnd(data []byte, p, quotes int, quoted bool) (int, int) {
 	return -1, quotes
 }
 
-// rowEnds lists where data's rows end: at a '\n', outside quotes when
-// fields may be quoted (data starts at a row boundary). ok is false when
-// data ends inside a row, unless atEOF: then the bytes after the last
-// '\n' are the last row.
-func rowEnds(data []byte, quoted, atEOF bool) (ends []int, ok bool) {
-	ends = make([]int, 0, len(data)/64+1)
-	for p, quotes := 0, 0; ; {
-		if p, quotes = nextRowEnd(data, p, quotes, quoted); p < 0 {
+// allEnds lists the row ends in data (which starts at a row boundary).
+func (c rowCutter) allEnds(data []byte) []int {
+	ends := make([]int, 0, len(data)/64+1)
+	for p := 0; p < len(data); {
+		if p = c.end(data, p); p < 0 {
 			break
 		}
 		ends = append(ends, p)
 	}
+	return ends
+}
+
+// rowEnds lists where data's rows end (data starts at a row boundary). ok
+// is false when data ends inside a row, unless atEOF: then the bytes after
+// the last row end are the last row.
+func rowEnds(data []byte, c rowCutter, atEOF bool) (ends []int, ok bool) {
+	ends = c.allEnds(data)
 	last := 0
 	if len(ends) > 0 {
 		last = ends[len(ends)-1]
@@ -64,23 +87,31 @@ func rowEnds(data []byte, quoted, atEOF bool) (ends []int, ok bool) {
 	return append(ends, len(data)), true
 }
 
-// splitRows cuts data into about n pieces, each ending at a row end: a
-// '\n', outside quotes when fields may be quoted (data starts at a row
-// boundary, so the parity of the quotes before a point tells).
-func splitRows(data []byte, n int, quoted bool) [][]byte {
+// splitRows cuts data into about n pieces, each ending at a row end (data
+// starts at a row boundary).
+func splitRows(data []byte, n int, c rowCutter) [][]byte {
 	target := len(data) / n
 	var out [][]byte
 	start := 0
+	if c.quoted {
+		// Where a row ends depends on all the bytes since a row boundary.
+		for p := 0; len(out) < n-1; {
+			if p = c.end(data, p); p < 0 || p >= len(data) {
+				break
+			}
+			if p-start >= target {
+				out = append(out, data[start:p])
+				start = p
+			}
+		}
+		return append(out, data[start:])
+	}
 	for len(out) < n-1 {
 		p := start + target
 		if p >= len(data) {
 			break
 		}
-		quotes := 0
-		if quoted {
-			quotes = bytes.Count(data[start:p], quote)
-		}
-		cut, _ := nextRowEnd(data, p, quotes, quoted)
+		cut, _ := nextRowEnd(data, p, 0, false)
 		if cut < 0 || cut >= len(data) {
 			break
 		}
@@ -91,18 +122,23 @@ func splitRows(data []byte, n int, quoted bool) [][]byte {
 }
 
 // trimCommon drops the rows the two byte runs share at their start and at
-// their end. Cuts are made only at row starts: after a '\n' (outside
-// quotes when fields may be quoted; both runs start and end at row
-// boundaries, so the parity of the quotes before or after a point tells).
-func trimCommon(a, b []byte, quoted bool) (ta, tb []byte, cut int) {
+// their end. Cuts are made only at row starts (both runs start and end at
+// row boundaries).
+func trimCommon(a, b []byte, c rowCutter) (ta, tb []byte, cut int) {
 	n := min(len(a), len(b))
 	p := 0
 	for p < n && a[p] == b[p] {
 		p++
 	}
-	cut = bytes.LastIndexByte(a[:p], '\n') + 1
-	for quoted && cut > 0 && bytes.Count(a[:cut], quote)%2 == 1 {
-		cut = bytes.LastIndexByte(a[:cut-1], '\n') + 1
+	if c.quoted {
+		for e := 0; e < len(a); {
+			if e = c.end(a, e); e < 0 || e > p {
+				break
+			}
+			cut = e
+		}
+	} else {
+		cut = bytes.LastIndexByte(a[:p], '\n') + 1
 	}
 	a, b = a[cut:], b[cut:]
 	n = min(len(a), len(b))
@@ -110,9 +146,25 @@ func trimCommon(a, b []byte, quoted bool) (ta, tb []byte, cut int) {
 	for q < n && a[len(a)-1-q] == b[len(b)-1-q] {
 		q++
 	}
+	if c.quoted {
+		// The longest common suffix that starts a row on both sides, if
+		// both end at a row end (else a quoted field may be left open).
+		startsA, startsB := c.allEnds(a), c.allEnds(b)
+		if len(startsA) == 0 || len(startsB) == 0 || startsA[len(startsA)-1] != len(a) || startsB[len(startsB)-1] != len(b) {
+			return a, b, cut
+		}
+		for _, i := range append([]int{0}, startsA...) {
+			if s := len(a) - i; s > 0 && s <= q {
+				if j := len(b) - s; j == 0 || contains(startsB, j) {
+					return a[:i], b[:j], cut
+				}
+			}
+		}
+		return a, b, cut
+	}
 	rowStart := func(x []byte, q int) bool { i := len(x) - q; return i == 0 || x[i-1] == '\n' }
 	for q > 0 {
-		if rowStart(a, q) && rowStart(b, q) && (!quoted || bytes.Count(a[len(a)-q:], quote)%2 == 0) {
+		if rowStart(a, q) && rowStart(b, q) {
 			return a[:len(a)-q], b[:len(b)-q], cut
 		}
 		// The next candidate starts just after the suffix's next '\n'
@@ -138,7 +190,7 @@ type pair struct{ a, b int64 }
 func (d *differ) unmatched(data [2][]byte, start [2]int64, atEOF [2]bool) (spans [2][][2]int, same []pair) {
 	var ends [2][]int
 	for k := range data {
-		e, ok := rowEnds(data[k], d.table.Quoted(), atEOF[k])
+		e, ok := rowEnds(data[k], cutterOf(d.table), atEOF[k])
 		if !ok {
 			return [2][][2]int{}, nil
 		}
@@ -208,7 +260,7 @@ func (d *differ) parse(ctx context.Context, k int, data []byte, off int64, atEOF
 	s := d.sides[k]
 	pieces := [][]byte{data}
 	if len(data) >= 2*parallelBytes {
-		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, d.table.Quoted())
+		pieces = splitRows(data, runtime.GOMAXPROCS(0)*2, cutterOf(d.table))
 	}
 	rows := make([][]Row, len(pieces))
 	errs := make([]error, len(pieces))
@@ -273,4 +325,10 @@ func (d *differ) absLine(ctx context.Context, k int, off int64, err error) error
 		lines += bytes.Count(b, []byte{'\n'})
 	}
 	return &LineError{Line: le.Line + lines, Err: le.Err}
+}
+
+// contains reports whether the sorted ends hold e.
+func contains(ends []int, e int) bool {
+	_, ok := slices.BinarySearch(ends, e)
+	return ok
 }

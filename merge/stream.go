@@ -279,7 +279,7 @@ func (s *RowStream) oldWindow(ctx context.Context, j oldJob) (oldResult, error) 
 	// the headers differ (then every row is compared by its columns).
 	if j.w[0] != nil && j.w[1] != nil && slices.Equal(d.sides[0].header.Cols, d.sides[1].header.Cols) {
 		var cut int
-		data[0], data[1], cut = trimCommon(data[0], data[1], d.table.Quoted())
+		data[0], data[1], cut = trimCommon(data[0], data[1], cutterOf(d.table))
 		start[0] += int64(cut)
 		start[1] += int64(cut)
 		spans, _ = d.unmatched(data, start, [2]bool{j.w[0].atEOF, j.w[1].atEOF})

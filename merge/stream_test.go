@@ -238,7 +238,7 @@ func TestRowStreamErrors(t *testing.T) {
 		{"duplicate old key", "id,a\n1,x\n1,y\n", "id,a\n1,z\n", `old version: duplicate key "1"`},
 		{"duplicate new key of an old row", "id,a\n2,x\n", "id,a\n2,y\n2,z\n", `new version: duplicate key "2"`},
 		{"wrong field count", "id,a\n1,x\n", "id,a\n1,x\n2,y,z\n", "new version: line 3: wrong number of fields"},
-		{"bad quote", "id,a\n1,x\n", "id,a\n1,\"x\n", "new version: line 2"},
+		{"open quote runs to the end", "id,a\n1,x\n", "id,a\n\"1,x\n2,y\n", "new version: line 2: wrong number of fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := merge.NewRowStream(keyed, chunked(t, []byte(tc.old), co), chunked(t, []byte(tc.new), co), merge.DiffOptions{Aligned: true, MaxChunk: co.Max})

@@ -43,6 +43,9 @@ func (r *Row) Value(c string) (string, bool) {
 // Header is what a table file declares before its rows.
 type Header struct {
 	Cols []string // CSV/TSV column names; nil for JSONL
+	// Implicit: the file does not write its columns (a CSV without a
+	// header line, columns named by number); it starts with its rows.
+	Implicit bool
 }
 
 // Table reads one tabular format with a fixed key. Implementations live
@@ -67,6 +70,16 @@ type Table interface {
 	// AppendRow appends r written for a file with header h (columns by
 	// name; missing ones empty), ended by eol.
 	AppendRow(dst []byte, h Header, r *Row, eol string) []byte
+}
+
+// RowEnder is an optional power of a Quoted table: where its rows end, as
+// its Parse reads them. Without it, a '\n' after an even number of '"'
+// since a row boundary ends a row.
+type RowEnder interface {
+	// RowEnd returns the offset just past the first '\n' at or after p
+	// that ends a row, data[p] starting one; -1 if there is none in
+	// data. The bytes from p to it hold whole rows.
+	RowEnd(data []byte, p int) int
 }
 
 // ErrMisaligned: parsed bytes do not end at a row boundary.

@@ -129,7 +129,7 @@ func (r *runReader) next(ctx context.Context) (*window, error) {
 			r.pos, r.carry, r.done = r.hi, nil, true
 			return w, nil
 		}
-		cut := lastRowEnd(buf, r.d.table.Quoted())
+		cut := lastRowEnd(buf, cutterOf(r.d.table))
 		r.carry = append(r.carry[:0], buf[cut:]...)
 		if cut == 0 {
 			r.d.bufs.put(buf) // no row ends in it yet: read on
@@ -143,17 +143,18 @@ func (r *runReader) next(ctx context.Context) (*window, error) {
 
 // lastRowEnd is the offset just past the last row end in data, which
 // starts at a row boundary; 0 if no row ends in it.
-func lastRowEnd(data []byte, quoted bool) int {
-	if !quoted {
+func lastRowEnd(data []byte, c rowCutter) int {
+	if !c.quoted {
 		return bytes.LastIndexByte(data, '\n') + 1
 	}
 	last := 0
-	for p, quotes := 0, 0; ; {
-		if p, quotes = nextRowEnd(data, p, quotes, true); p < 0 {
-			return last
+	for p := 0; p < len(data); {
+		if p = c.end(data, p); p < 0 {
+			break
 		}
 		last = p
 	}
+	return last
 }
 
 // ordered runs work on the jobs produce sends, in workers goroutines, and

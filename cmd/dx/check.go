@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/contract"
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/internal/repo"
 )
 
@@ -103,7 +103,7 @@ func openReport(name string) (write func(repo.ContractViolation) error, close fu
 		enc.SetEscapeHTML(false)
 		return func(v repo.ContractViolation) error { return enc.Encode(v) }, f.Close, nil
 	}
-	w := csv.NewWriter(f)
+	w := csvdialect.NewWriter(f, csvdialect.Default)
 	if err := w.Write([]string{"path", "line", "column", "rule", "value"}); err != nil {
 		f.Close()
 		return nil, nil, err

@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"strings"
 
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/internal/repo"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
@@ -133,7 +133,7 @@ func rowText(s table.Spec, r *merge.Row) string {
 		return string(b)
 	}
 	var b strings.Builder
-	w := csv.NewWriter(&b)
+	w := csvdialect.NewWriter(&b, csvdialect.Default)
 	w.Write(r.Vals)
 	w.Flush()
 	// One row, one line: line ends inside fields are shown escaped.

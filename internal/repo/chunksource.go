@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/merge"
@@ -60,8 +61,10 @@ func (s *chunkSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]byt
 
 // rowAligned reports whether the file was cut only at row ends (see
 // merge.DiffOptions): the chunker's mode for its name and first bytes must
-// respect the format's row ends.
-func (s *chunkSource) rowAligned(ctx context.Context, f table.Format) (bool, error) {
+// respect the format's row ends. The chunker's CSV mode reads the default
+// dialect (csvdialect.Default): a CSV of another dialect is not aligned.
+func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec) (bool, error) {
+	f := spec.Format
 	if len(s.chunks) <= 1 {
 		return true, nil
 	}
@@ -74,7 +77,7 @@ func (s *chunkSource) rowAligned(ctx context.Context, f table.Format) (bool, err
 	}
 	switch chunker.Sniff(s.name, head) {
 	case chunker.CSV:
-		return true, nil
+		return f != table.CSV || spec.CSVDialect() == csvdialect.Default, nil
 	case chunker.Lines:
 		return f != table.CSV, nil // a quoted CSV field may hold a line end
 	}
@@ -158,10 +161,10 @@ func (r *Repo) entrySource(ctx context.Context, e *dag.TreeEntry, name string) (
 
 // diffOptions says whether every version was cut only at row ends; if
 // so, in a line mode, whose chunks are at most the line-mode Max.
-func diffOptions(ctx context.Context, f table.Format, srcs ...*chunkSource) (merge.DiffOptions, error) {
+func diffOptions(ctx context.Context, spec table.Spec, srcs ...*chunkSource) (merge.DiffOptions, error) {
 	aligned := make([]bool, len(srcs))
 	for i, src := range srcs {
-		ok, err := src.rowAligned(ctx, f)
+		ok, err := src.rowAligned(ctx, spec)
 		if err != nil {
 			return merge.DiffOptions{}, err
 		}

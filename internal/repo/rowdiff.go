@@ -265,6 +265,6 @@ func (r *Repo) tableSources(ctx context.Context, s *diffSides, c Change, spec ta
 			srcs[k] = src
 		}
 	}
-	o, err = diffOptions(ctx, spec.Format, srcs[:]...)
+	o, err = diffOptions(ctx, spec, srcs[:]...)
 	return srcs, o, close, err
 }

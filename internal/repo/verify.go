@@ -121,7 +121,7 @@ func (st *VerifyStats) count(src *chunkSource) {
 	}
 }
 
-func sameSpec(a, b table.Spec) bool { return a.Format == b.Format && slices.Equal(a.Key, b.Key) }
+func sameSpec(a, b table.Spec) bool { return a.SameReading(b) }
 
 // verifyRun is what one commit's table check is given and counts.
 type verifyRun struct {
@@ -206,7 +206,7 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 
 // checkVersion describes a version of a table for internal/check.
 func (r *Repo) checkVersion(ctx context.Context, p string, spec table.Spec, src *chunkSource) (check.Version, error) {
-	o, err := diffOptions(ctx, spec.Format, src)
+	o, err := diffOptions(ctx, spec, src)
 	if err != nil {
 		return check.Version{}, err
 	}

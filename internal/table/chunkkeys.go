@@ -9,6 +9,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -43,34 +44,49 @@ func (r *Reader) ChunkKeys(h merge.Header) (tag [8]byte, rangeOf func(chunk []by
 	for _, i := range idx {
 		th.Write(binary.AppendUvarint([]byte{0}, uint64(i)))
 	}
-	copy(tag[:], th.Sum(nil))
 	quoted := r.spec.Format == CSV
 	sep := byte('\t')
 	if quoted {
-		sep = ','
+		sep = r.d.Comma
+		if r.spec.CSVDialect() != csvdialect.Default || r.spec.NoHeader {
+			// Another dialect reads the same bytes as other keys.
+			th.WriteString("\x00" + r.spec.CSVDialect().String())
+			if r.spec.NoHeader {
+				th.WriteString(" header=false")
+			}
+		}
 	}
+	copy(tag[:], th.Sum(nil))
 	need := slices.Max(idx) + 1
 	return tag, func(chunk []byte, first bool) (dag.KeyRange, bool) {
 		b := chunk
 		if first {
 			b = bytes.TrimPrefix(b, bom)
-			end := headerEnd(b, quoted)
+			end := len(b)
+			if quoted {
+				end = r.headerLen(b)
+			} else if i := bytes.IndexByte(b, '\n'); i >= 0 {
+				end = i + 1
+			}
 			if end < 0 {
 				return dag.KeyRange{}, false
 			}
 			b = b[end:]
 		}
+		if quoted && hasLoneCR(b) {
+			return dag.KeyRange{}, false // a record ends inside a line
+		}
 		var kt keyTracker
 		vals := make([][]byte, need)
 		parts := make([][]byte, len(idx))
 		// Without a quote in the chunk, every row is one line.
-		q := quoted && bytes.IndexByte(b, '"') >= 0
+		q := quoted && bytes.IndexByte(b, r.d.Quote) >= 0
 		for len(b) > 0 {
 			if b[0] == '\n' || (b[0] == '\r' && len(b) > 1 && b[1] == '\n') {
 				b = b[bytes.IndexByte(b, '\n')+1:] // an empty line: no row (csv skips it, and parseLines)
 				continue
 			}
-			rest, ok := rowKeys(b, sep, q, vals)
+			rest, ok := r.rowKeys(b, sep, q, vals)
 			if !ok {
 				return dag.KeyRange{}, false
 			}
@@ -268,14 +284,14 @@ func skipValue(b []byte, p int) (int, bool) {
 
 // rowKeys reads the first len(vals) fields of the row at the start of b
 // into vals and returns what follows the row. It fails on a quoted field
-// among them, and on a row with fewer fields.
-func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bool) {
+// among them, and on a row with fewer fields. b holds no lone CR.
+func (r *Reader) rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bool) {
 	nl := bytes.IndexByte(b, '\n')
 	line := b
 	if nl >= 0 {
 		line = b[:nl]
 	}
-	if !quoted || bytes.IndexByte(line, '"') < 0 {
+	if !quoted || bytes.IndexByte(line, r.d.Quote) < 0 {
 		// The usual row: one line, no quotes.
 		line = trimCR(line)
 		for f := range vals {
@@ -295,7 +311,7 @@ func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bo
 	}
 	p := 0
 	for f := range vals {
-		if p < len(b) && b[p] == '"' {
+		if p < len(b) && b[p] == r.d.Quote {
 			return nil, false
 		}
 		end := p
@@ -309,33 +325,36 @@ func rowKeys(b []byte, sep byte, quoted bool, vals [][]byte) (rest []byte, ok bo
 				return nil, false // too few fields
 			}
 		}
-		if bytes.IndexByte(v, '"') >= 0 {
-			return nil, false // a bare quote: csv rejects the row
-		}
-		vals[f] = v
+		vals[f] = v // a quote inside is text
 		p = end
 		if f < len(vals)-1 {
 			p++ // past the separator
 		}
 	}
-	// The rest of the row: to a line end outside quotes.
-	in := false
+	// The rest of the row: to a line end outside quoted fields. b[p] is
+	// the separator after the last field read, or its line end.
+	if p == len(b) {
+		return nil, true
+	}
+	i, _ := r.d.NextRowEnd(csvdialect.InField, b[p:])
+	if i < 0 {
+		return nil, false
+	}
+	return b[p+i+1:], true
+}
+
+// hasLoneCR reports whether b holds a CR not followed by LF: a record end
+// inside a line.
+func hasLoneCR(b []byte) bool {
 	for {
-		i := bytes.IndexByte(b[p:], '\n')
-		seg := b[p:]
-		if i >= 0 {
-			seg = b[p : p+i]
-		}
-		if bytes.Count(seg, []byte{'"'})%2 == 1 {
-			in = !in
-		}
+		i := bytes.IndexByte(b, '\r')
 		if i < 0 {
-			return nil, !in
+			return false
 		}
-		if !in {
-			return b[p+i+1:], true
+		if i+1 == len(b) || b[i+1] != '\n' {
+			return true
 		}
-		p += i + 1
+		b = b[i+2:]
 	}
 }
 

@@ -48,19 +48,19 @@ func TestChunkKeys(t *testing.T) {
 		want   []string
 		giveUp []bool // the chunk's range is not known
 	}{
-		{"csv", Spec{CSV, []string{"id"}}, "id,v\n3,a\n10,b\n9,c\n", []int{9}, []string{"3..3", "9..10"}, nil},
-		{"csv second key column, quoted others", Spec{CSV, []string{"k"}}, "a,k,b\nx,7,\"q,\nr\"\ny,2,z\n", nil, []string{"2..7"}, nil},
-		{"crlf, bom, empty lines", Spec{CSV, []string{"id"}}, "\uFEFFid,v\r\n\r\nb,1\r\na,2\r\n\n", nil, []string{"a..b"}, nil},
-		{"last line without newline", Spec{CSV, []string{"v"}}, "id,v\n1,x\n2,y", nil, []string{"x..y"}, nil},
-		{"composite", Spec{TSV, []string{"a", "b"}}, "a\tb\tc\n1\tz\tq\n1\ty\tq\n", nil, []string{"1\x1fy..1\x1fz"}, nil},
-		{"quoted key gives up", Spec{CSV, []string{"id"}}, "id,v\n\"1\",a\n2,b\n", []int{11}, []string{"", "2..2"}, []bool{true, false}},
-		{"header only", Spec{CSV, []string{"id"}}, "id,v\n", nil, nil, []bool{true}},
-		{"jsonl", Spec{JSONL, []string{"id"}}, "{\"id\":3,\"v\":\"a\"}\n{\"v\": {\"id\": 99, \"s\": \"}\\\"\"}, \"id\" : 10}\r\n\n{\"id\":\"9\"}", nil, []string{"3..10"}, nil},
-		{"jsonl composite", Spec{JSONL, []string{"a", "b"}}, "{\"b\":\"y\",\"a\":1}\n{\"a\":1,\"b\":\"x\"}\n", nil, []string{"1\x1fx..1\x1fy"}, nil},
-		{"jsonl key given twice", Spec{JSONL, []string{"id"}}, "{\"id\":1,\"id\":2}\n", nil, nil, []bool{true}},
-		{"jsonl escaped key", Spec{JSONL, []string{"id"}}, "{\"id\":\"a\\u0041\"}\n", nil, nil, []bool{true}},
-		{"jsonl object key", Spec{JSONL, []string{"id"}}, "{\"id\":{\"x\":1}}\n", nil, nil, []bool{true}},
-		{"jsonl no key", Spec{JSONL, []string{"id"}}, "{\"v\":1}\n", nil, nil, []bool{true}},
+		{"csv", Spec{Format: CSV, Key: []string{"id"}}, "id,v\n3,a\n10,b\n9,c\n", []int{9}, []string{"3..3", "9..10"}, nil},
+		{"csv second key column, quoted others", Spec{Format: CSV, Key: []string{"k"}}, "a,k,b\nx,7,\"q,\nr\"\ny,2,z\n", nil, []string{"2..7"}, nil},
+		{"crlf, bom, empty lines", Spec{Format: CSV, Key: []string{"id"}}, "\uFEFFid,v\r\n\r\nb,1\r\na,2\r\n\n", nil, []string{"a..b"}, nil},
+		{"last line without newline", Spec{Format: CSV, Key: []string{"v"}}, "id,v\n1,x\n2,y", nil, []string{"x..y"}, nil},
+		{"composite", Spec{Format: TSV, Key: []string{"a", "b"}}, "a\tb\tc\n1\tz\tq\n1\ty\tq\n", nil, []string{"1\x1fy..1\x1fz"}, nil},
+		{"quoted key gives up", Spec{Format: CSV, Key: []string{"id"}}, "id,v\n\"1\",a\n2,b\n", []int{11}, []string{"", "2..2"}, []bool{true, false}},
+		{"header only", Spec{Format: CSV, Key: []string{"id"}}, "id,v\n", nil, nil, []bool{true}},
+		{"jsonl", Spec{Format: JSONL, Key: []string{"id"}}, "{\"id\":3,\"v\":\"a\"}\n{\"v\": {\"id\": 99, \"s\": \"}\\\"\"}, \"id\" : 10}\r\n\n{\"id\":\"9\"}", nil, []string{"3..10"}, nil},
+		{"jsonl composite", Spec{Format: JSONL, Key: []string{"a", "b"}}, "{\"b\":\"y\",\"a\":1}\n{\"a\":1,\"b\":\"x\"}\n", nil, []string{"1\x1fx..1\x1fy"}, nil},
+		{"jsonl key given twice", Spec{Format: JSONL, Key: []string{"id"}}, "{\"id\":1,\"id\":2}\n", nil, nil, []bool{true}},
+		{"jsonl escaped key", Spec{Format: JSONL, Key: []string{"id"}}, "{\"id\":\"a\\u0041\"}\n", nil, nil, []bool{true}},
+		{"jsonl object key", Spec{Format: JSONL, Key: []string{"id"}}, "{\"id\":{\"x\":1}}\n", nil, nil, []bool{true}},
+		{"jsonl no key", Spec{Format: JSONL, Key: []string{"id"}}, "{\"v\":1}\n", nil, nil, []bool{true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestChunkKeysMatchParse(t *testing.T) {
 			ends = append(ends, sb.Len())
 		}
 		file := sb.String()
-		spec := Spec{CSV, []string{fmt.Sprintf("c%d", keyCol)}}
+		spec := Spec{Format: CSV, Key: []string{fmt.Sprintf("c%d", keyCol)}}
 		r := New(spec)
 		h, _, err := r.Header([]byte(file), true)
 		if err != nil {
@@ -179,10 +179,11 @@ func FuzzChunkKeys(f *testing.F) {
 	f.Add([]byte("id,v\n3,a\n10,\"b\nc\"\n9,c\n"), uint64(1), uint8(0))
 	f.Add([]byte("\uFEFFa\tid\r\nx\t7\r\n\r\ny\t2\n"), uint64(2), uint8(1))
 	f.Add([]byte("k,id\n\"q,\"\"\",1\n2,\"x\"\n"), uint64(3), uint8(0))
+	f.Add([]byte("v,id\n37°36'37.8\"N,1\n\"ab\"c\"d,2\nx,3\ry,4\n"), uint64(6), uint8(0))
 	f.Add([]byte("{\"id\":3}\n{\"v\":[1,{\"id\":2}],\"id\":\"x\"}\n"), uint64(4), uint8(2))
 	f.Add([]byte("{\"id\":\"\x90\"}\n{\"\xff\":1,\"id\":2}\n"), uint64(5), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64, format uint8) {
-		spec := Spec{[]Format{CSV, TSV, JSONL}[format%3], []string{"id"}}
+		spec := Spec{Format: []Format{CSV, TSV, JSONL}[format%3], Key: []string{"id"}}
 		r := New(spec)
 		h, n, err := r.Header(data, true)
 		if err != nil {

@@ -2,10 +2,10 @@ package table
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"strings"
 
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -65,7 +65,7 @@ func ConflictReport(c merge.PathConflict, spec Spec) (string, []byte, error) {
 				}
 			}
 		}
-		w := csv.NewWriter(&b)
+		w := csvdialect.NewWriter(&b, csvdialect.Default)
 		w.Write(append([]string{"_key", "_side"}, cols...))
 		for _, rc := range c.Rows {
 			for _, s := range sides {

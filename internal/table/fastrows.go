@@ -7,7 +7,7 @@ import (
 )
 
 // FastRows reads the rows of data as Parse would, for the common case
-// only: CSV or TSV with a header, and for CSV no quote anywhere in data
+// only: CSV or TSV with a header, and for CSV no quote or lone CR in data
 // (every row is then one line, split at the separator). It calls fn with
 // each row's key (the key columns joined as Parse joins them; nil for a
 // table without a key: the key is then the row) and reports true; or it
@@ -110,7 +110,8 @@ func (r *Reader) FastFields(h merge.Header, data []byte, fn func(fields [][]byte
 }
 
 // fastSep is the field separator of the fast paths, if they can read
-// data: CSV or TSV with a header, for CSV without a quote.
+// data: CSV or TSV with a header, for CSV without a quote or a lone CR
+// (every line is then a row).
 func (r *Reader) fastSep(h merge.Header, data []byte) (byte, bool) {
 	switch {
 	case r.spec.Format == JSONL || len(h.Cols) == 0:
@@ -118,7 +119,7 @@ func (r *Reader) fastSep(h merge.Header, data []byte) (byte, bool) {
 	case r.spec.Format == TSV:
 		return '\t', true
 	}
-	return ',', bytes.IndexByte(data, '"') < 0
+	return r.d.Comma, bytes.IndexByte(data, r.d.Quote) < 0 && !hasLoneCR(data)
 }
 
 // nextLine splits the first line off data, without its line end.

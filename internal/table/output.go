@@ -2,12 +2,12 @@ package table
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -194,12 +194,14 @@ func (s Spec) WriteJSONL(w io.Writer, path string, d *merge.RowDiff) error {
 // When a table's columns differ from the previous one's, a new header line
 // is written first.
 type CSVWriter struct {
-	w    *csv.Writer
+	w    *csvdialect.Writer
 	cols []string
 }
 
-// NewCSVWriter returns a CSVWriter on w (csv.Writer buffers).
-func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+// NewCSVWriter returns a CSVWriter on w (it buffers: Flush).
+func NewCSVWriter(w io.Writer) *CSVWriter {
+	return &CSVWriter{w: csvdialect.NewWriter(w, csvdialect.Default)}
+}
 
 // Write writes the changes of one table read as s.
 func (cw *CSVWriter) Write(path string, s Spec, d *merge.RowDiff) error {

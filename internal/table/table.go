@@ -5,14 +5,14 @@ package table
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -42,15 +42,32 @@ const keySep = merge.KeySep
 
 var bom = []byte("\uFEFF")
 
-// Reader reads tables of one Spec. It implements merge.Table.
+// Reader reads tables of one Spec. It implements merge.Table and
+// merge.RowEnder. A CSV is read in its spec's dialect (csvdialect).
 type Reader struct {
 	spec Spec
+	d    csvdialect.Dialect
 }
 
 // New returns a Reader for spec.
-func New(spec Spec) *Reader { return &Reader{spec: spec} }
+func New(spec Spec) *Reader { return &Reader{spec: spec, d: spec.CSVDialect()} }
 
-var _ merge.Table = (*Reader)(nil)
+var (
+	_ merge.Table    = (*Reader)(nil)
+	_ merge.RowEnder = (*Reader)(nil)
+)
+
+// RowEnd implements merge.RowEnder: past the first '\n' at or after p
+// outside a quoted field (a line end for TSV and JSONL).
+func (r *Reader) RowEnd(data []byte, p int) int {
+	if r.spec.Format == CSV {
+		return r.d.RowEnd(data, p)
+	}
+	if i := bytes.IndexByte(data[p:], '\n'); i >= 0 {
+		return p + i + 1
+	}
+	return -1
+}
 
 // Keyed implements merge.Table.
 func (r *Reader) Keyed() bool { return len(r.spec.Key) > 0 }
@@ -74,23 +91,35 @@ func (r *Reader) Header(first []byte, atEOF bool) (merge.Header, int, error) {
 	if len(body) == 0 {
 		return merge.Header{}, n, nil // empty table
 	}
-	end := headerEnd(body, r.spec.Format == CSV)
-	if end < 0 {
-		if !atEOF {
-			return merge.Header{}, 0, merge.ErrMisaligned
-		}
-		end = len(body)
-	}
 	var cols []string
 	if r.spec.Format == CSV {
-		cr := csv.NewReader(bytes.NewReader(body[:end]))
-		rec, err := cr.Read()
-		if err != nil {
-			return merge.Header{}, 0, csvErr(err)
+		if err := r.d.Validate(); err != nil {
+			return merge.Header{}, 0, &merge.LineError{Line: 1, Err: err}
 		}
-		cols = rec
+		rec, end, ok := r.firstRecord(body, atEOF)
+		if !ok {
+			return merge.Header{}, 0, merge.ErrMisaligned
+		}
+		if r.spec.NoHeader {
+			cols = make([]string, len(rec))
+			for i := range cols {
+				cols[i] = strconv.Itoa(i + 1)
+			}
+			end = 0
+		} else {
+			cols = rec
+		}
+		n += end
 	} else {
+		end := bytes.IndexByte(body, '\n') + 1
+		if end == 0 {
+			if !atEOF {
+				return merge.Header{}, 0, merge.ErrMisaligned
+			}
+			end = len(body)
+		}
 		cols = strings.Split(strings.TrimSuffix(strings.TrimSuffix(string(body[:end]), "\n"), "\r"), "\t")
+		n += end
 	}
 	seen := map[string]bool{}
 	for _, c := range cols {
@@ -104,21 +133,33 @@ func (r *Reader) Header(first []byte, atEOF bool) (merge.Header, int, error) {
 			return merge.Header{}, 0, &merge.LineError{Line: 1, Err: fmt.Errorf("key column %q is not in the header (%s)", k, strings.Join(cols, ", "))}
 		}
 	}
-	return merge.Header{Cols: cols}, n + end, nil
+	return merge.Header{Cols: cols, Implicit: r.spec.NoHeader}, n, nil
 }
 
-// headerEnd returns the length of the first row including its '\n', or -1.
-func headerEnd(b []byte, quoted bool) int {
-	in := false
-	for i, c := range b {
-		switch {
-		case c == '"' && quoted:
-			in = !in
-		case c == '\n' && !in:
-			return i + 1
+// firstRecord reads a CSV's first record that is not an empty line: its
+// fields and the offset past it. ok is false when b may not hold it whole
+// (unless atEOF); an empty file's record has no fields.
+func (r *Reader) firstRecord(b []byte, atEOF bool) (rec []string, end int, ok bool) {
+	for end < len(b) {
+		rec, end, ok = r.d.Record(b, end, atEOF, rec)
+		if !ok || len(rec) > 0 {
+			return rec, end, ok
 		}
 	}
-	return -1
+	return nil, end, true
+}
+
+// headerLen is the length of a CSV's header at the start of b (after a
+// byte order mark), 0 without one, or -1 if b does not hold it whole.
+func (r *Reader) headerLen(b []byte) int {
+	if r.spec.NoHeader {
+		return 0
+	}
+	_, end, ok := r.firstRecord(b, false)
+	if !ok {
+		return -1
+	}
+	return end
 }
 
 // Parse implements merge.Table.
@@ -166,30 +207,26 @@ func joinKey(vals []string, idx []int) string {
 func wholeKey(vals []string) string { return strings.Join(vals, keySep) }
 
 func (r *Reader) parseCSV(h merge.Header, data []byte, atEOF bool, fn func(merge.Row) error) error {
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = len(h.Cols)
-	if len(h.Cols) == 0 {
-		cr.FieldsPerRecord = -1
-	}
 	idx := r.keyIndexes(h.Cols)
-	for {
-		off := cr.InputOffset()
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
+	line := 1
+	var rec []string
+	for p := 0; p < len(data); {
+		var end int
+		var ok bool
+		rec, end, ok = r.d.Record(data, p, atEOF, rec[:0:0])
+		if !ok {
+			return fmt.Errorf("%w: line %d: the row goes on past these bytes", merge.ErrMisaligned, line)
 		}
-		if err != nil {
-			if !atEOF {
-				var pe *csv.ParseError
-				if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) {
-					// A quoted field may go on past these bytes.
-					return fmt.Errorf("%w: %v", merge.ErrMisaligned, err)
-				}
-			}
-			return csvErr(err)
+		start := line
+		line += lineEnds(data[p:end])
+		if len(rec) == 0 {
+			p = end
+			continue // an empty line is no row
 		}
-		line, _ := cr.FieldPos(0)
-		row := merge.Row{Cols: h.Cols, Vals: rec, Line: line, Off: off, End: cr.InputOffset()}
+		if len(h.Cols) > 0 && len(rec) != len(h.Cols) {
+			return &merge.LineError{Line: start, Err: fmt.Errorf("wrong number of fields: %d, the header has %d", len(rec), len(h.Cols))}
+		}
+		row := merge.Row{Cols: h.Cols, Vals: rec, Line: start, Off: int64(p), End: int64(end)}
 		if len(idx) > 0 {
 			row.Key = joinKey(rec, idx)
 		} else {
@@ -198,19 +235,25 @@ func (r *Reader) parseCSV(h merge.Header, data []byte, atEOF bool, fn func(merge
 		if err := fn(row); err != nil {
 			return err
 		}
+		p = end
 	}
+	return nil
 }
 
-// csvErr turns encoding/csv's errors into "line N: what".
-func csvErr(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return &merge.LineError{Line: pe.StartLine, Err: errors.New("wrong number of fields (the header has a different count)")}
+// lineEnds counts the line ends in b: LF, CRLF and a lone CR.
+func lineEnds(b []byte) int {
+	n := bytes.Count(b, []byte{'\n'})
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		if i+1 == len(b) || b[i+1] != '\n' {
+			n++
 		}
-		return &merge.LineError{Line: pe.StartLine, Err: pe.Err}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += j + 1
 	}
-	return err
+	return n
 }
 
 // parseLines calls fn for every non-empty line of data (CRLF or LF).
@@ -392,24 +435,11 @@ func (r *Reader) AppendRow(dst []byte, h merge.Header, row *merge.Row, eol strin
 	default:
 		for i, c := range h.Cols {
 			if i > 0 {
-				dst = append(dst, ',')
+				dst = append(dst, r.d.Comma)
 			}
 			v, _ := row.Value(c)
-			dst = appendCSVField(dst, v)
+			dst = r.d.AppendField(dst, v, len(h.Cols))
 		}
 	}
 	return append(dst, eol...)
-}
-
-// appendCSVField quotes a field when it must be (as encoding/csv does).
-func appendCSVField(dst []byte, v string) []byte {
-	if v == "" || !strings.ContainsAny(v, ",\"\r\n") && v[0] != ' ' && v[0] != '\t' {
-		if v == `\.` {
-			return append(dst, `"\."`...)
-		}
-		return append(dst, v...)
-	}
-	dst = append(dst, '"')
-	dst = append(dst, strings.ReplaceAll(v, `"`, `""`)...)
-	return append(dst, '"')
 }

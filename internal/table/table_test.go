@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -47,6 +48,61 @@ nokey.csv        -key
 	}
 }
 
+// TestAttributesDialect: delimiter=, quote= and header= apply to CSV, the
+// last matching line giving each; the default dialect is the zero value.
+func TestAttributesDialect(t *testing.T) {
+	const file = `*.csv            table=csv key=id
+semi/*.csv       delimiter=; quote='
+raw/*.csv        delimiter=tab header=false key=2
+pipe.tsv         table=tsv delimiter=|
+`
+	a, err := ParseAttributes(strings.NewReader(file), ".dxattributes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want string // Spec.String
+	}{
+		{"a.csv", "csv key=id"},
+		{"semi/b.csv", "csv key=id delimiter=; quote='"},
+		{"raw/c.csv", "csv key=2 delimiter=tab header=false"},
+		{"pipe.tsv", "tsv"},
+	}
+	for _, tc := range tests {
+		s, ok := a.Table(tc.path)
+		if !ok || s.String() != tc.want {
+			t.Errorf("%s: %v %q, want %q", tc.path, ok, s.String(), tc.want)
+		}
+	}
+	def, _ := a.Table("a.csv")
+	semi, _ := a.Table("semi/b.csv")
+	if def.SameReading(semi) || !def.SameReading(def) {
+		t.Error("SameReading does not tell the dialects apart")
+	}
+}
+
+// TestCSVDialects reads files of other dialects: a delimiter and a quote
+// of their own, no header (columns 1..n, keyed by number), and writes rows
+// back in the same dialect.
+func TestCSVDialects(t *testing.T) {
+	semi := Spec{Format: CSV, Key: []string{"id"}, Dialect: csvdialect.Dialect{Comma: ';', Quote: '\''}}
+	cols, rows, err := parseAll(t, semi, "id;v\n1;'a;b'\n2;x,\"y\"\n")
+	if err != nil || !slices.Equal(cols, []string{"id", "v"}) || len(rows) != 2 || rows[0].Vals[1] != "a;b" || rows[1].Vals[1] != `x,"y"` {
+		t.Fatalf("semicolons: %q %v %v", cols, rows, err)
+	}
+	bare := Spec{Format: CSV, Key: []string{"2"}, NoHeader: true}
+	cols, rows, err = parseAll(t, bare, "a,37°36'37.8\"N\nb,\"ab\"c\n")
+	if err != nil || !slices.Equal(cols, []string{"1", "2"}) || len(rows) != 2 || rows[0].Key != `37°36'37.8"N` || rows[1].Key != "abc" || rows[0].Line != 1 {
+		t.Fatalf("no header: %q %+v %v", cols, rows, err)
+	}
+	h := merge.Header{Cols: []string{"id", "v"}}
+	out := New(semi).AppendRow(nil, h, &merge.Row{Cols: h.Cols, Vals: []string{"3", "it's;"}}, "\n")
+	if string(out) != "3;'it''s;'\n" {
+		t.Fatalf("written %q", out)
+	}
+}
+
 func TestAttributesErrors(t *testing.T) {
 	tests := []struct{ file, want string }{
 		{"*.csv table=xls\n", `.dxattributes:1: unknown table format "xls"`},
@@ -54,6 +110,11 @@ func TestAttributesErrors(t *testing.T) {
 		{"*.csv colour=red\n", `.dxattributes:1: unknown attribute "colour=red"`},
 		{"*.csv table=csv key=a,,b\n", ".dxattributes:1: empty key column"},
 		{"*.csv table\n", ".dxattributes:1: table needs a format"},
+		{"# c\n*.csv table=csv delimiter=;;\n", `.dxattributes:2: bad delimiter ";;"`},
+		{"*.csv table=csv delimiter=\n", `.dxattributes:1: bad delimiter ""`},
+		{"*.csv table=csv quote=tab\n", `.dxattributes:1: bad quote "tab"`},
+		{"*.csv table=csv header=maybe\n", ".dxattributes:1: header=maybe: true or false"},
+		{"*.csv table=csv delimiter=| quote=|\n", `.dxattributes:1: the delimiter and the quote are both '|'`},
 	}
 	for _, tc := range tests {
 		_, err := ParseAttributes(strings.NewReader(tc.file), ".dxattributes")
@@ -95,6 +156,11 @@ func TestCSVEdgeCases(t *testing.T) {
 		{"no final newline", "id,v\n1,a\n2,b", []string{"id", "v"}, [][]string{{"1", "a"}, {"2", "b"}}, []int{1, 2}},
 		{"header only", "id,v\n", []string{"id", "v"}, nil, nil},
 		{"header without newline", "id,v", []string{"id", "v"}, nil, nil},
+		{"bare quote", "id,v\n1,37°36'37.8\"N\n", []string{"id", "v"}, [][]string{{"1", `37°36'37.8"N`}}, []int{1}},
+		{"text after closing quote", "id,v\n1,\"ab\"c\"d\n", []string{"id", "v"}, [][]string{{"1", `abc"d`}}, []int{1}},
+		{"lone CR", "id,v\r1,a\r2,b\r", []string{"id", "v"}, [][]string{{"1", "a"}, {"2", "b"}}, []int{1, 2}},
+		{"empty lines", "id,v\n\n1,a\n\r\n2,b\n", []string{"id", "v"}, [][]string{{"1", "a"}, {"2", "b"}}, []int{2, 4}},
+		{"open quote at the end", "id,v\n1,\"a\nb", []string{"id", "v"}, [][]string{{"1", "a\nb"}}, []int{1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dxdata/dx/internal/csvdialect"
 )
 
 // Mode says where a chunk may end.
@@ -33,8 +35,9 @@ const (
 	Binary Mode = iota
 	// Lines cuts just after a '\n' near the hash's cut point.
 	Lines
-	// CSV is Lines, but a '\n' inside a quoted field does not count. Quote
-	// parity is tracked from the start of the stream.
+	// CSV is Lines, but a '\n' inside a quoted field does not count, as
+	// csvdialect.Default reads fields; its state is tracked from the
+	// start of the stream.
 	CSV
 )
 
@@ -128,8 +131,8 @@ type Chunker struct {
 	start, end   int  // unread window buf[start:end]
 	eof          bool // r is exhausted
 	err          error
-	quoted       bool // CSV: inside a quoted field at buf[start]
-	lazy         bool // read only as far as the next cut needs
+	csv          csvdialect.State // CSV: the reader's state at buf[start]
+	lazy         bool             // read only as far as the next cut needs
 }
 
 // SetLazy makes the chunker read no further ahead than deciding the next
@@ -182,7 +185,7 @@ func (c *Chunker) Reset(r io.Reader) {
 	c.start, c.end = 0, 0
 	c.eof = false
 	c.err = nil
-	c.quoted = false
+	c.csv = csvdialect.FieldStart
 }
 
 // ResetMode is Reset with the cut mode set to m.
@@ -262,24 +265,31 @@ func (c *Chunker) Next(buf []byte) ([]byte, error) {
 		return buf[:0], c.err
 	}
 	data := c.buf[c.start:c.end]
-	n := c.cut(data)
-	if c.o.Mode == CSV {
-		if bytes.Count(data[:n], quote)&1 == 1 {
-			c.quoted = !c.quoted
-		}
-	}
+	n, after := c.cut(data)
+	c.csv = after
 	out := append(buf[:0], data[:n]...)
 	c.start += n
 	return out, nil
 }
 
-var quote = []byte{'"'}
+// cut returns the length of the chunk at the start of data and, in CSV
+// mode, the reader's state after it.
+func (c *Chunker) cut(data []byte) (int, csvdialect.State) {
+	n, after := c.cutAt(data)
+	switch {
+	case c.o.Mode != CSV:
+		return n, c.csv
+	case after < 0:
+		return n, csvdialect.Default.Advance(c.csv, data[:n])
+	}
+	return n, csvdialect.State(after)
+}
 
-// cut returns the length of the chunk at the start of data.
-func (c *Chunker) cut(data []byte) int {
+// cutAt is cut, with the state after the chunk if it knows it, else -1.
+func (c *Chunker) cutAt(data []byte) (int, int) {
 	p := c.hashCut(data)
 	if c.o.Mode == Binary || p == len(data) && c.eof {
-		return p
+		return p, -1
 	}
 	limit := len(data)
 	if limit > c.o.Max {
@@ -288,68 +298,29 @@ func (c *Chunker) cut(data []byte) int {
 	switch c.o.Mode {
 	case Lines:
 		if i := bytes.IndexByte(data[p:limit], '\n'); i >= 0 {
-			return p + i + 1
+			return p + i + 1, -1
 		}
 		if i := bytes.LastIndexByte(data[c.o.Min:p], '\n'); i >= 0 {
-			return c.o.Min + i + 1
+			return c.o.Min + i + 1, -1
 		}
-		return limit // no line end in range: see below
+		return limit, -1 // no line end in range: see below
 	case CSV:
-		quoted := c.quoted
-		if bytes.Count(data[:p], quote)&1 == 1 {
-			quoted = !quoted
+		// A cut at a row end leaves the reader at a record's start.
+		d := csvdialect.Default
+		q, atLimit := d.NextRowEnd(d.Advance(c.csv, data[:p]), data[p:limit])
+		if q >= 0 {
+			return p + q + 1, int(csvdialect.FieldStart)
 		}
-		if q := nextRowEnd(data[p:limit], quoted); q >= 0 {
-			return p + q + 1
-		}
-		if q := lastRowEnd(data[:p], c.quoted, c.o.Min); q >= 0 {
-			return q + 1
+		if q := d.LastRowEnd(c.csv, data[:p], c.o.Min); q >= 0 {
+			return q + 1, int(csvdialect.FieldStart)
 		}
 		// No row end in range: cut at the limit. In the line modes a
 		// chunk then ends mid-row only if it is Max bytes long (or ends
 		// the file), which lets the row diff trust every other boundary
 		// without reading the chunks around it.
-		return limit
+		return limit, int(atLimit)
 	}
-	return p
-}
-
-// nextRowEnd returns the index of the first '\n' in b outside quotes, given
-// the quote state at b[0], or -1.
-func nextRowEnd(b []byte, quoted bool) int {
-	off := 0
-	for {
-		i := bytes.IndexAny(b[off:], "\"\n")
-		if i < 0 {
-			return -1
-		}
-		off += i
-		if b[off] == '\n' {
-			if !quoted {
-				return off
-			}
-		} else {
-			quoted = !quoted
-		}
-		off++
-	}
-}
-
-// lastRowEnd returns the index of the last '\n' at or after min in b that is
-// outside quotes, given the quote state at b[0], or -1.
-func lastRowEnd(b []byte, quoted bool, min int) int {
-	last := -1
-	for i, ch := range b {
-		switch ch {
-		case '"':
-			quoted = !quoted
-		case '\n':
-			if !quoted && i >= min {
-				last = i
-			}
-		}
-	}
-	return last
+	return p, -1
 }
 
 // hashCut is FastCDC's cut-point search with normalized chunking.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/dxdata/dx/internal/csvdialect"
+
 	"github.com/zeebo/blake3"
 )
 
@@ -128,18 +130,40 @@ func TestLinesCutAtLineEnds(t *testing.T) {
 		if len(chunks) < 10 {
 			t.Fatalf("%v: only %d chunks", m, len(chunks))
 		}
-		quoted := false
+		st := csvdialect.FieldStart
 		for i, c := range chunks {
 			if c[len(c)-1] != '\n' {
 				t.Fatalf("%v: chunk %d does not end at a line end", m, i)
 			}
-			if bytes.Count(c, quote)&1 == 1 {
-				quoted = !quoted
-			}
-			if m == CSV && quoted {
+			st = csvdialect.Default.Advance(st, c)
+			if m == CSV && st != csvdialect.FieldStart {
 				t.Fatalf("csv: chunk %d ends inside a quoted field", i)
 			}
 		}
+	}
+}
+
+// TestCSVBareQuotes: quotes that open nothing (inside an unquoted field,
+// after a closing quote) do not throw CSV mode's row ends off: it cuts
+// where csvdialect reads a row end, though quote parity would not.
+func TestCSVBareQuotes(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; i < 5000; i++ {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&b, "%d,37°36'%d.8\"N\n", i, i%100)
+		case 1:
+			fmt.Fprintf(&b, "%d,\"ab\"c\"%d\n", i, i)
+		default:
+			fmt.Fprintf(&b, "%d,\"multi\nline %d\"\n", i, i)
+		}
+	}
+	o := small()
+	o.Mode = CSV
+	chunks := chunkAll(t, bytes.NewReader(b.Bytes()), o)
+	checkRowAligned(t, chunks, o)
+	if len(chunks) < 20 {
+		t.Fatalf("only %d chunks", len(chunks))
 	}
 }
 
@@ -152,12 +176,9 @@ func TestCSVQuotedNewlines(t *testing.T) {
 	}
 	data := b.Bytes()
 	inQuotes := func(chunks [][]byte) int {
-		bad, q := 0, false
+		bad, st := 0, csvdialect.FieldStart
 		for _, c := range chunks {
-			if bytes.Count(c, quote)&1 == 1 {
-				q = !q
-			}
-			if q {
+			if st = csvdialect.Default.Advance(st, c); st != csvdialect.FieldStart {
 				bad++
 			}
 		}
@@ -387,11 +408,10 @@ func checkRowAligned(t *testing.T, chunks [][]byte, o Options) {
 	if o.Mode == Binary {
 		return
 	}
-	quoted := false
+	st := csvdialect.FieldStart
 	for i, c := range chunks {
-		if bytes.Count(c, quote)&1 == 1 {
-			quoted = !quoted
-		}
+		st = csvdialect.Default.Advance(st, c)
+		quoted := st != csvdialect.FieldStart
 		if i == len(chunks)-1 || len(c) == o.Max {
 			continue
 		}

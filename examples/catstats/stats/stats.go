@@ -38,6 +38,7 @@ func Train(r io.Reader, category, value string, scale int) (*Model, error) {
 	m := New(category, value, scale)
 	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<20))
 	cr.ReuseRecord = true
+	cr.LazyQuotes = true // a bare quote in a field, as dx and Python's csv read it
 	head, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)

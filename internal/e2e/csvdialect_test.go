@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// diffRowsJSON runs dx diff --rows --json with args and returns the one
+// table's diff.
+func (r *repoDir) diffRowsJSON(args ...string) rowDiffJSON {
+	r.t.Helper()
+	var ds []rowDiffJSON
+	out := r.ok(append([]string{"diff", "--rows", "--json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &ds); err != nil || len(ds) != 1 || !ds[0].Table {
+		r.t.Fatalf("diff --rows --json %v: %s (%v)", args, out, err)
+	}
+	return ds[0]
+}
+
+// TestCSVBareQuotes is issue 20's new user: coordinates whose unquoted
+// fields hold a bare double quote (37°36'37.8"N), and a field with text
+// after its closing quote. What commit accepts, diff --rows, merge, check,
+// profile and delta read too, with the values Python's csv module reads.
+func TestCSVBareQuotes(t *testing.T) {
+	r := newRepo(t)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("dx.contract.yaml", "tables:\n  - path: places.csv\n    columns:\n      - name: lat\n        required: true\n        regex: '[0-9]+°.*'\n")
+	r.write("places.csv", "id,name,lat\n1,SFO,37°36'37.8\"N\n2,OAK,37°43'17.0\"N\n")
+	r.ok("commit", "-m", "v1")
+	model := filepath.Join(t.TempDir(), "model.json")
+	writeBytes(t, model, []byte("{}\n"))
+	r.ok("model", "register", "places", "--artifact", model, "--data", "HEAD")
+
+	r.ok("branch", "feature")
+	r.ok("checkout", "feature")
+	r.write("places.csv", "id,name,lat\n1,SFO,37°36'37.8\"N\n2,OAK,37°43'18.0\"N\n3,\"San \"Jose,37°21'46.0\"N\n")
+	d := r.diffRowsJSON()
+	if d.Added != 1 || d.Changed != 1 || d.Removed != 0 {
+		t.Fatalf("diff against the worktree: %+v", d)
+	}
+	for _, row := range d.Rows {
+		switch row.Key[0] {
+		case "2":
+			if row.Old["lat"] != `37°43'17.0"N` || row.New["lat"] != `37°43'18.0"N` {
+				t.Errorf("changed row: %v → %v", row.Old, row.New)
+			}
+		case "3":
+			if row.New["name"] != "San Jose" || row.New["lat"] != `37°21'46.0"N` {
+				t.Errorf("added row: %v", row.New)
+			}
+		default:
+			t.Errorf("row %v", row)
+		}
+	}
+	r.ok("commit", "-m", "feature")
+
+	r.ok("checkout", "main")
+	r.write("places.csv", "id,name,lat\n1,SFO,37°36'37.8\"N\n2,OAK,37°43'17.0\"N\n4,SMF,38°41'44.0\"N\n")
+	r.ok("commit", "-m", "main")
+	r.ok("merge", "feature")
+	// The merged rows are written as RFC 4180 (and Python's csv writer)
+	// write them, quoted; they read back as the same values.
+	d = r.diffRowsJSON("HEAD~1", "HEAD")
+	if d.Added != 1 || d.Changed != 1 || len(d.Rows) != 2 {
+		t.Fatalf("merge commit against main: %+v", d)
+	}
+	for _, row := range d.Rows {
+		if lat := map[string]string{"2": `37°43'18.0"N`, "3": `37°21'46.0"N`}[row.Key[0]]; row.New["lat"] != lat {
+			t.Errorf("merged row %s: %v, want lat %s", row.Key[0], row.New, lat)
+		}
+	}
+	r.ok("check")
+	if p := r.profile("HEAD:places.csv"); p.Rows != 4 {
+		t.Errorf("profile: %d rows, want 4", p.Rows)
+	}
+	var delta []rowDiffJSON
+	if err := json.Unmarshal([]byte(r.ok("delta", "places", "--json")), &delta); err != nil {
+		t.Fatal(err)
+	}
+	if len(delta) != 1 || delta[0].Added != 2 || delta[0].Changed != 1 || delta[0].Removed != 0 {
+		t.Errorf("delta: %+v", delta)
+	}
+}
+
+// TestCSVOtherDialect: .dxattributes describes a CSV written with
+// semicolons, no header and single quotes; its columns are 1..n, keyed by
+// number. A bad dialect attribute is one line naming file:line.
+func TestCSVOtherDialect(t *testing.T) {
+	r := newRepo(t)
+	r.write(".dxattributes", "*.csv table=csv\ndata/*.csv delimiter=; quote=' header=false key=1\n")
+	r.write("data/cities.csv", "1;Zürich;'a;b'\n2;Genève;x\n")
+	r.ok("commit", "-m", "v1")
+	r.write("data/cities.csv", "1;Zürich;'a;b'\n2;Genève;'it''s'\n3;Bern;\"y\"\n")
+	d := r.diffRowsJSON()
+	if d.Added != 1 || d.Changed != 1 || len(d.Rows) != 2 {
+		t.Fatalf("diff: %+v", d)
+	}
+	for _, row := range d.Rows {
+		switch row.Key[0] {
+		case "2":
+			if row.Old["3"] != "x" || row.New["3"] != "it's" || row.New["2"] != "Genève" {
+				t.Errorf("changed row: %v → %v", row.Old, row.New)
+			}
+		case "3":
+			if row.New["2"] != "Bern" || row.New["3"] != `"y"` {
+				t.Errorf("added row: %v", row.New)
+			}
+		}
+	}
+	r.ok("commit", "-m", "v2")
+	if p := r.profile("HEAD:data/cities.csv"); p.Rows != 3 || len(p.Columns) != 3 {
+		t.Errorf("profile: %d rows, %d columns", p.Rows, len(p.Columns))
+	}
+	// A merge by key writes rows in the dialect, and no header line.
+	r.ok("branch", "side")
+	r.ok("checkout", "side")
+	r.write("data/cities.csv", "1;'Zürich; ZH';'a;b'\n2;Genève;'it''s'\n3;Bern;\"y\"\n")
+	r.ok("commit", "-m", "side")
+	r.ok("checkout", "main")
+	r.write("data/cities.csv", "1;Zürich;'a;b'\n2;Genève;'it''s'\n3;Bern;\"y\"\n4;Basel;z\n")
+	r.ok("commit", "-m", "main")
+	r.ok("merge", "side")
+	if got, err := os.ReadFile(r.path("data/cities.csv")); err != nil || string(got) != "1;'Zürich; ZH';'a;b'\n2;Genève;'it''s'\n3;Bern;\"y\"\n4;Basel;z\n" {
+		t.Errorf("merged: %q %v", got, err)
+	}
+
+	r.write(".dxattributes", "*.csv table=csv\ndata/*.csv delimiter=;; key=1\n")
+	res := r.fails(`.dxattributes:2: bad delimiter ";;"`, "commit", "-m", "bad")
+	if strings.Count(strings.TrimSpace(res.stderr), "\n") > 0 {
+		t.Errorf("not one line: %q", res.stderr)
+	}
+}
