@@ -1,0 +1,222 @@
+package parquet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// fullRows decodes every row of a file (a diff against no file): the
+// oracle for diffs that skip what they can.
+func fullRows(t testing.TB, data []byte) map[string]string {
+	t.Helper()
+	d, err := Diff(context.Background(), []string{"id"}, source(t, nil), source(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range d.Changes {
+		out[c.Key] = strings.Join(c.New.Vals, "|")
+	}
+	return out
+}
+
+// expected is the diff of two full decodes, as sorted lines.
+func expected(a, b map[string]string) []string {
+	var out []string
+	for k, v := range a {
+		w, ok := b[k]
+		switch {
+		case !ok:
+			out = append(out, "removed "+k)
+		case v != w:
+			out = append(out, "changed "+k+" "+w)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, "added "+k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func lines(d *merge.RowDiff) []string {
+	var out []string
+	for _, c := range d.Changes {
+		s := string(c.Kind) + " " + c.Key
+		if c.Kind == merge.RowChanged {
+			s += " " + strings.Join(c.New.Vals, "|")
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestReadsOnlyWhatDiffers: an update of one row and an append decode the
+// pages holding them, not the table; without page indexes, the row groups
+// holding them.
+func TestReadsOnlyWhatDiffers(t *testing.T) {
+	const n = 20000
+	v1 := rangeRecs(0, n)
+	v2 := slices.Clone(v1)
+	v2[12345] = mkRec(12345, 7)
+	v2 = append(v2, rangeRecs(n, n+300)...)
+	for _, rg := range []int64{2000, 5000} {
+		a, b := writeFile(t, v1, rg, 4<<10), writeFile(t, v2, rg, 4<<10)
+		for _, idx := range []bool{true, false} {
+			t.Run(fmt.Sprintf("rowgroup=%d/pageindex=%v", rg, idx), func(t *testing.T) {
+				d, err := diff(context.Background(), []string{"id"}, source(t, a), source(t, b), idx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ad, rm, ch := d.Counts()
+				if ad != 300 || rm != 0 || ch != 1 {
+					t.Fatalf("%d added, %d removed, %d changed; want 300, 0, 1", ad, rm, ch)
+				}
+				for _, c := range d.Changes {
+					if c.Kind == merge.RowChanged && (c.Key != "12345" || !slices.Equal(c.Columns, []string{"price"})) {
+						t.Errorf("changed %s %v, want 12345 [price]", c.Key, c.Columns)
+					}
+				}
+				st := d.Stats
+				// The changed row group and the last (appended to) on
+				// both sides, at most; with page indexes, far fewer.
+				limit := int64(4 * rg)
+				if idx {
+					limit = 2*(n%rg+300) + 2*rg/2
+				}
+				if st.RowsDecoded > limit {
+					t.Errorf("decoded %d rows, want at most %d", st.RowsDecoded, limit)
+				}
+				// Bytes parsed follow the rows decoded.
+				if float64(st.BytesParsed) > 1.5*float64(st.BytesTotal)*float64(st.RowsDecoded)/float64(2*n+300) || st.BytesRead >= st.BytesTotal/2 {
+					t.Errorf("parsed %d and read %d bytes of %d", st.BytesParsed, st.BytesRead, st.BytesTotal)
+				}
+				t.Logf("decoded %d rows, parsed %d bytes, read %d of %d", st.RowsDecoded, st.BytesParsed, st.BytesRead, st.BytesTotal)
+			})
+		}
+	}
+}
+
+// TestRandomEdits: over seeds, random updates, deletes, inserts, moves and
+// appends, written with random row group and page sizes, diff as the two
+// files decoded whole do.
+func TestRandomEdits(t *testing.T) {
+	for seed := range uint64(40) {
+		n, rg, page, a, b := randomVersions(t, seed, 7)
+		want := expected(fullRows(t, a), fullRows(t, b))
+		for _, idx := range []bool{true, false} {
+			d, err := diff(context.Background(), []string{"id"}, source(t, a), source(t, b), idx)
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			if got := lines(d); !slices.Equal(got, want) {
+				t.Fatalf("seed %d (rows %d, row group %d, page %d, page index %v): %d changes, want %d\n%v\nwant\n%v", seed, n, rg, page, idx, len(got), len(want), head(got), head(want))
+			}
+		}
+	}
+}
+
+// randomVersions writes a table of n random rows and a random edit of it
+// (see editRecs), in row groups of rg rows and pages of page bytes.
+func randomVersions(t testing.TB, seed, stream uint64) (n int, rg int64, page int, a, b []byte) {
+	rnd := rand.New(rand.NewPCG(seed, stream))
+	n = 200 + rnd.IntN(4000)
+	v1 := rangeRecs(0, int64(n))
+	v2 := editRecs(rnd, v1, int64(n))
+	rg = int64(50 + rnd.IntN(3000))
+	page = 256 << rnd.IntN(7)
+	return n, rg, page, writeFile(t, v1, rg, page), writeFile(t, v2, rg, page)
+}
+
+// editRecs applies random edits: updates, deletes, inserts of new keys,
+// a run moved to the end (its rows unchanged), appends.
+func editRecs(rnd *rand.Rand, v []rec, next int64) []rec {
+	out := slices.Clone(v)
+	for range rnd.IntN(5) {
+		i := rnd.IntN(len(out))
+		out[i] = mkRec(out[i].ID, 1+rnd.IntN(1000))
+	}
+	for range rnd.IntN(3) {
+		i := rnd.IntN(len(out))
+		out = slices.Delete(out, i, min(i+1+rnd.IntN(20), len(out)))
+	}
+	for range rnd.IntN(3) {
+		i := rnd.IntN(len(out))
+		out = slices.Insert(out, i, mkRec(next, 0))
+		next++
+	}
+	if rnd.IntN(2) == 0 {
+		i := rnd.IntN(len(out))
+		j := min(i+rnd.IntN(50), len(out))
+		moved := slices.Clone(out[i:j])
+		out = append(slices.Delete(out, i, j), moved...)
+	}
+	for range rnd.IntN(100) {
+		out = append(out, mkRec(next, 0))
+		next++
+	}
+	return out
+}
+
+func head(s []string) []string { return s[:min(len(s), 10)] }
+
+// TestBadFiles: a truncated file, a corrupt footer and a schema change are
+// one clear error each, never a panic.
+func TestBadFiles(t *testing.T) {
+	good := writeFile(t, rangeRecs(0, 100), 50, 1<<10)
+	corrupt := slices.Clone(good)
+	for i := len(corrupt) - 200; i < len(corrupt)-8; i++ {
+		corrupt[i] ^= 0x5a
+	}
+	for name, bad := range map[string][]byte{
+		"truncated": good[:len(good)/2],
+		"footer":    corrupt,
+		"text":      []byte("id,name\n1,x\n"),
+	} {
+		_, err := Diff(context.Background(), []string{"id"}, source(t, good), source(t, bad))
+		var se *merge.SideError
+		if !errors.Is(err, merge.ErrInvalidRows) || !errors.As(err, &se) || se.Side != 1 {
+			t.Errorf("%s: %v, want an invalid new version", name, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: a message of several lines: %q", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+	_, err := Diff(context.Background(), []string{"nope"}, source(t, good), source(t, good))
+	if !errors.Is(err, merge.ErrInvalidRows) || !strings.Contains(err.Error(), `key column "nope"`) {
+		t.Errorf("missing key: %v", err)
+	}
+}
+
+type other struct {
+	ID   int64  `parquet:"id"`
+	Name string `parquet:"name"`
+}
+
+// TestSchemaChange: two schemas are a SchemaChange saying which columns
+// differ.
+func TestSchemaChange(t *testing.T) {
+	a := writeFile(t, rangeRecs(0, 10), 50, 1<<10)
+	b := writeOther(t, []other{{1, "x"}})
+	_, err := Diff(context.Background(), []string{"id"}, source(t, a), source(t, b))
+	sc, ok := IsSchemaChange(err)
+	if !ok {
+		t.Fatalf("%v, want a schema change", err)
+	}
+	msg := sc.Error()
+	if !strings.Contains(msg, "- optional binary name (STRING)") || !strings.Contains(msg, "+ required binary name (STRING)") || strings.Contains(msg, "id") {
+		t.Errorf("message %q", msg)
+	}
+}

@@ -1,0 +1,212 @@
+package parquet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// version is one side of a diff: the file, opened through its chunks, and
+// its rows cut into segments.
+type version struct {
+	r      *chunkReader
+	f      *pq.File // nil: no file on this side
+	fields []pq.Field
+	cols   []string // top-level column names
+	segs   []segment
+}
+
+// segment is a run of rows of one row group whose bytes, in every
+// column, can be named without reading them: with an offset index, the
+// rows between two consecutive page starts of any column (each column's
+// rows there lie in one page); without one, the whole row group. Two
+// segments, of two versions, with one id hold the same rows: the same
+// bytes of every column (page and dictionary), and the same rows of them.
+type segment struct {
+	group    int
+	from, to int64 // rows of the row group
+	indexed  bool
+	ranges   [][2]int64 // the bytes (offset, length) its rows are decoded from
+	extra    []byte     // what else decides its rows: codecs, rows within pages
+	id       [32]byte   // of ranges (by the chunks holding them) and extra
+}
+
+// span adds the bytes [off, off+n) to s.
+func (s *segment) span(off, n int64) { s.ranges = append(s.ranges, [2]int64{off, n}) }
+
+// chunkID names s by the chunks holding its bytes: reading nothing.
+func (v *version) chunkID(s *segment) [32]byte {
+	id := slices.Clone(s.extra)
+	for _, r := range s.ranges {
+		id = v.r.identity(id, r[0], r[1])
+	}
+	return sha256.Sum256(id)
+}
+
+// contentID names s by its bytes, read: for segments whose chunks differ
+// but whose pages may not (a chunk holds several small pages). A range
+// that cannot be read makes an id no other segment has.
+func (v *version) contentID(s *segment) [32]byte {
+	h := sha256.New()
+	h.Write(s.extra)
+	var buf []byte
+	for _, r := range s.ranges {
+		if r[1] < 0 || r[1] > v.r.size() {
+			return v.chunkID(s)
+		}
+		buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
+		if _, err := v.r.ReadAt(buf, r[0]); err != nil {
+			return v.chunkID(s)
+		}
+		h.Write(binary.AppendVarint(nil, r[1]))
+		h.Write(buf)
+	}
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}
+
+// invalidError is a version that is not a Parquet table dx can read.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+
+// Is makes every invalidError a merge.ErrInvalidRows.
+func (e *invalidError) Is(target error) bool { return target == merge.ErrInvalidRows }
+
+func invalid(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// openVersion reads the footer and page indexes of one version (they are
+// the only chunks read) and cuts its rows into segments.
+func openVersion(ctx context.Context, src merge.Source, pageIndex bool) (v *version, err error) {
+	v = &version{r: newChunkReader(ctx, src)}
+	if len(v.r.chunks) == 0 {
+		return v, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, invalid("not valid Parquet: %v", p)
+		}
+	}()
+	f, err := pq.OpenFile(v.r, v.r.size(), pq.SkipBloomFilters(true), pq.SkipPageIndex(!pageIndex))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, invalid("not valid Parquet: %v", err)
+	}
+	v.f = f
+	v.fields = f.Schema().Fields()
+	for _, fl := range v.fields {
+		v.cols = append(v.cols, fl.Name())
+	}
+	md := f.Metadata()
+	oi := f.OffsetIndexes()
+	for g := range md.RowGroups {
+		v.cutGroup(g, &md.RowGroups[g], oi)
+	}
+	return v, nil
+}
+
+// cutGroup cuts row group g into segments.
+func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) {
+	n := len(rg.Columns)
+	locs := make([][]format.PageLocation, n)
+	indexed := rg.NumRows > 0
+	for c := range rg.Columns {
+		if i := g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
+			locs[c] = oi[i].PageLocations
+		} else {
+			indexed = false
+		}
+	}
+	if !indexed {
+		s := segment{group: g, from: 0, to: rg.NumRows}
+		for c := range rg.Columns {
+			md := &rg.Columns[c].MetaData
+			s.extra = fmt.Appendf(s.extra, "%d/", md.Codec)
+			s.span(chunkStart(md), md.TotalCompressedSize)
+		}
+		s.id = v.chunkID(&s)
+		v.segs = append(v.segs, s)
+		return
+	}
+	var bounds []int64
+	for _, l := range locs {
+		for _, p := range l {
+			bounds = append(bounds, p.FirstRowIndex)
+		}
+	}
+	bounds = append(bounds, rg.NumRows)
+	slices.Sort(bounds)
+	bounds = slices.Compact(bounds)
+	for b := 0; b+1 < len(bounds); b++ {
+		from, to := bounds[b], bounds[b+1]
+		if from >= rg.NumRows {
+			break
+		}
+		s := segment{group: g, from: from, to: to, indexed: true}
+		for c := range rg.Columns {
+			md := &rg.Columns[c].MetaData
+			l := locs[c]
+			p := pageAt(l, from)
+			if start := chunkStart(md); start < l[0].Offset {
+				s.span(start, l[0].Offset-start) // the dictionary page
+			} else {
+				s.span(0, 0)
+			}
+			s.span(l[p].Offset, int64(l[p].CompressedPageSize))
+			s.extra = fmt.Appendf(s.extra, "%d/@%d+%d;", md.Codec, from-l[p].FirstRowIndex, to-from)
+		}
+		s.id = v.chunkID(&s)
+		v.segs = append(v.segs, s)
+	}
+}
+
+// pageAt is the index of the page holding row r.
+func pageAt(l []format.PageLocation, r int64) int {
+	i, _ := slices.BinarySearchFunc(l, r, func(p format.PageLocation, r int64) int {
+		switch {
+		case p.FirstRowIndex > r:
+			return 1
+		case p.FirstRowIndex < r:
+			return -1
+		}
+		return 0
+	})
+	if i == len(l) || l[i].FirstRowIndex > r {
+		i--
+	}
+	return i
+}
+
+// chunkStart is where a column chunk's bytes start: its dictionary page,
+// if it has one, else its first data page.
+func chunkStart(md *format.ColumnMetaData) int64 {
+	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < md.DataPageOffset {
+		return md.DictionaryPageOffset
+	}
+	return md.DataPageOffset
+}
+
+// schemaText describes a version's columns, one per line, for comparing
+// schemas and saying how they changed.
+func (v *version) schemaText() []string {
+	var out []string
+	for _, f := range v.fields {
+		s := strings.TrimSpace(pq.Group{f.Name(): f}.String()) // "message { ... }"
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "message {"), "}")
+		out = append(out, strings.Join(strings.Fields(s), " "))
+	}
+	return out
+}
