@@ -84,10 +84,26 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 		}
 	}
 	pending := pair(vs)
+	var pairs [][2]segment
+	if len(key) > 0 && vs[0].f != nil && vs[1].f != nil {
+		pairs, pending = align(pending, vs[1].keyLeaves(keyIdx[1]))
+	}
 	res := &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
+	seen := [2]map[page]bool{{}, {}}
+	var inPlace []merge.RowChange
+	for _, p := range pairs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cs, err := diffAligned(vs, p, keyIdx[1], seen, &res.Stats)
+		if err != nil {
+			return nil, err
+		}
+		inPlace = append(inPlace, cs...)
+	}
 	var rows [2][]merge.Row
 	for k, v := range vs {
-		rs, err := v.decode(pending[k], keyIdx[k], len(key) > 0, &res.Stats)
+		rs, err := v.decode(pending[k], keyIdx[k], len(key) > 0, seen[k], &res.Stats)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -100,11 +116,11 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 		res.Stats.Chunks += len(v.r.chunks)
 		res.Stats.ChunksRead += v.r.nread
 	}
-	changes, err := compare(rows, len(key) > 0)
+	removed, changed, added, err := compare(rows, len(key) > 0)
 	if err != nil {
 		return nil, err
 	}
-	res.Changes = changes
+	res.Changes = slices.Concat(removed, inPlace, changed, added)
 	return res, nil
 }
 
@@ -153,7 +169,7 @@ func pairBy(segs [2][]segment, id func(*segment) [32]byte) (left [2][]segment) {
 
 // decode reads the rows of segs (in file order) and counts, in st, the
 // page bytes it decoded and the rows.
-func (v *version) decode(segs []segment, keyIdx []int, keyed bool, st *merge.DiffStats) (out []merge.Row, err error) {
+func (v *version) decode(segs []segment, keyIdx []int, keyed bool, seen map[page]bool, st *merge.DiffStats) (out []merge.Row, err error) {
 	if len(segs) == 0 {
 		return nil, nil
 	}
@@ -162,7 +178,13 @@ func (v *version) decode(segs []segment, keyIdx []int, keyed bool, st *merge.Dif
 			out, err = nil, invalid("not valid Parquet: %v", p)
 		}
 	}()
-	v.countDecoded(segs, st)
+	all := make([]int, len(v.f.Metadata().RowGroups[0].Columns))
+	for i := range all {
+		all[i] = i
+	}
+	for _, s := range segs {
+		v.countPages(s, all, seen, st)
+	}
 	leafCounts := make([]int, len(v.fields))
 	nLeaves := 0
 	for i, f := range v.fields {
@@ -254,50 +276,49 @@ func (v *version) row(pr pq.Row, a *assembler, cols [][]pq.Value, leafCounts, ke
 	return r, nil
 }
 
-// countDecoded adds to st the bytes of the pages (and dictionaries) that
-// decoding segs reads.
-func (v *version) countDecoded(segs []segment, st *merge.DiffStats) {
+// page is a page of a version (p -1: the dictionary page; -2: the whole
+// column chunk, without an offset index).
+type page struct{ g, c, p int }
+
+// countPages adds to st the bytes of the pages (and dictionaries) of the
+// leaf columns cols that decoding s reads, each page once (seen).
+func (v *version) countPages(s segment, cols []int, seen map[page]bool, st *merge.DiffStats) {
 	md := v.f.Metadata()
 	oi := v.f.OffsetIndexes()
-	type page struct{ g, c, p int }
-	seen := map[page]bool{}
-	for _, s := range segs {
-		rg := &md.RowGroups[s.group]
-		n := len(rg.Columns)
-		for c := range rg.Columns {
-			cm := &rg.Columns[c].MetaData
-			if !s.indexed {
-				if !seen[page{s.group, c, -2}] {
-					seen[page{s.group, c, -2}] = true
-					st.BytesParsed += cm.TotalCompressedSize
-				}
-				continue
+	rg := &md.RowGroups[s.group]
+	n := len(rg.Columns)
+	for _, c := range cols {
+		cm := &rg.Columns[c].MetaData
+		if !s.indexed {
+			if !seen[page{s.group, c, -2}] {
+				seen[page{s.group, c, -2}] = true
+				st.BytesParsed += cm.TotalCompressedSize
 			}
-			l := oi[s.group*n+c].PageLocations
-			if start := chunkStart(cm); start < l[0].Offset && !seen[page{s.group, c, -1}] {
-				seen[page{s.group, c, -1}] = true
-				st.BytesParsed += l[0].Offset - start
-			}
-			p := pageAt(l, s.from)
-			if !seen[page{s.group, c, p}] {
-				seen[page{s.group, c, p}] = true
-				st.BytesParsed += int64(l[p].CompressedPageSize)
-			}
+			continue
+		}
+		l := oi[s.group*n+c].PageLocations
+		if start := chunkStart(cm); start < l[0].Offset && !seen[page{s.group, c, -1}] {
+			seen[page{s.group, c, -1}] = true
+			st.BytesParsed += l[0].Offset - start
+		}
+		p := pageAt(l, s.from)
+		if !seen[page{s.group, c, p}] {
+			seen[page{s.group, c, p}] = true
+			st.BytesParsed += int64(l[p].CompressedPageSize)
 		}
 	}
 }
 
 // compare matches the decoded rows of the two versions by key (by whole
 // content without one) and lists the changes: removed rows in the old
-// version's order, then changed and added ones in the new version's.
-func compare(rows [2][]merge.Row, keyed bool) ([]merge.RowChange, error) {
-	var removed, changed, added []merge.RowChange
+// version's order, changed and added ones in the new version's.
+func compare(rows [2][]merge.Row, keyed bool) (removed, changed, added []merge.RowChange, err error) {
 	if keyed {
 		old := make(map[string]int, len(rows[0]))
 		for i := range rows[0] {
 			k := rows[0][i].Key
 			if _, dup := old[k]; dup {
-				return nil, &merge.SideError{Side: 0, Err: &merge.DuplicateKeyError{Key: k}}
+				return nil, nil, nil, &merge.SideError{Side: 0, Err: &merge.DuplicateKeyError{Key: k}}
 			}
 			old[k] = i
 		}
@@ -305,7 +326,7 @@ func compare(rows [2][]merge.Row, keyed bool) ([]merge.RowChange, error) {
 		for i := range rows[1] {
 			n := &rows[1][i]
 			if seen[n.Key] {
-				return nil, &merge.SideError{Side: 1, Err: &merge.DuplicateKeyError{Key: n.Key}}
+				return nil, nil, nil, &merge.SideError{Side: 1, Err: &merge.DuplicateKeyError{Key: n.Key}}
 			}
 			seen[n.Key] = true
 			j, ok := old[n.Key]
@@ -343,7 +364,7 @@ func compare(rows [2][]merge.Row, keyed bool) ([]merge.RowChange, error) {
 			}
 		}
 	}
-	return slices.Concat(removed, changed, added), nil
+	return removed, changed, added, nil
 }
 
 // changedColumns lists the columns whose values differ (both rows have

@@ -57,6 +57,20 @@ func mkRec(i int64, v int) rec {
 		r.Score = &f
 		r.Addr = &addr{City: fmt.Sprint("c", i%11), Zip: int32(i)}
 	}
+	// Edits besides the price: strings, lists, structs, maps, nulls.
+	if v > 0 && v%2 == 0 {
+		s := fmt.Sprint("updated ", v)
+		r.Name = &s
+	}
+	if v > 0 && v%3 == 0 {
+		r.Tags = append(r.Tags, "new")
+	}
+	if v > 0 && v%5 == 0 {
+		r.Addr = nil
+	}
+	if v > 0 && v%7 == 0 {
+		r.Attrs["z"] = int32(v)
+	}
 	return r
 }
 

@@ -34,43 +34,60 @@ type segment struct {
 	group    int
 	from, to int64 // rows of the row group
 	indexed  bool
-	ranges   [][2]int64 // the bytes (offset, length) its rows are decoded from
-	extra    []byte     // what else decides its rows: codecs, rows within pages
-	id       [32]byte   // of ranges (by the chunks holding them) and extra
+	cols     []colBytes // per leaf column
+	id       [32]byte   // of every column's bytes (by the chunks holding them, or read)
+	colIDs   [][32]byte // per leaf column, of its bytes read (set by contentID)
 }
 
-// span adds the bytes [off, off+n) to s.
-func (s *segment) span(off, n int64) { s.ranges = append(s.ranges, [2]int64{off, n}) }
+// colBytes is what decides the values of one leaf column in a segment:
+// the bytes (offset, length) they are decoded from, and the rest (codec,
+// where the rows lie in the page).
+type colBytes struct {
+	ranges [][2]int64
+	extra  []byte
+}
 
 // chunkID names s by the chunks holding its bytes: reading nothing.
 func (v *version) chunkID(s *segment) [32]byte {
-	id := slices.Clone(s.extra)
-	for _, r := range s.ranges {
-		id = v.r.identity(id, r[0], r[1])
+	var id []byte
+	for _, c := range s.cols {
+		id = append(id, c.extra...)
+		for _, r := range c.ranges {
+			id = v.r.identity(id, r[0], r[1])
+		}
 	}
 	return sha256.Sum256(id)
 }
 
-// contentID names s by its bytes, read: for segments whose chunks differ
-// but whose pages may not (a chunk holds several small pages). A range
-// that cannot be read makes an id no other segment has.
+// contentID names s by its bytes, read, column by column (kept in
+// s.colIDs): for segments whose chunks differ but whose pages may not (a
+// chunk holds several small pages). A column whose bytes cannot be read
+// is named by the chunks holding them.
 func (v *version) contentID(s *segment) [32]byte {
-	h := sha256.New()
-	h.Write(s.extra)
+	all := sha256.New()
+	s.colIDs = make([][32]byte, len(s.cols))
 	var buf []byte
-	for _, r := range s.ranges {
-		if r[1] < 0 || r[1] > v.r.size() {
-			return v.chunkID(s)
+	for i, c := range s.cols {
+		h := sha256.New()
+		h.Write(c.extra)
+		for _, r := range c.ranges {
+			if r[1] < 0 || r[1] > v.r.size() {
+				h.Write(v.r.identity(nil, r[0], r[1]))
+				continue
+			}
+			buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
+			if _, err := v.r.ReadAt(buf, r[0]); err != nil {
+				h.Write(v.r.identity(nil, r[0], r[1]))
+				continue
+			}
+			h.Write(binary.AppendVarint(nil, r[1]))
+			h.Write(buf)
 		}
-		buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
-		if _, err := v.r.ReadAt(buf, r[0]); err != nil {
-			return v.chunkID(s)
-		}
-		h.Write(binary.AppendVarint(nil, r[1]))
-		h.Write(buf)
+		h.Sum(s.colIDs[i][:0])
+		all.Write(s.colIDs[i][:])
 	}
 	var id [32]byte
-	h.Sum(id[:0])
+	all.Sum(id[:0])
 	return id
 }
 
@@ -134,8 +151,10 @@ func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) 
 		s := segment{group: g, from: 0, to: rg.NumRows}
 		for c := range rg.Columns {
 			md := &rg.Columns[c].MetaData
-			s.extra = fmt.Appendf(s.extra, "%d/", md.Codec)
-			s.span(chunkStart(md), md.TotalCompressedSize)
+			s.cols = append(s.cols, colBytes{
+				ranges: [][2]int64{{chunkStart(md), md.TotalCompressedSize}},
+				extra:  fmt.Appendf(nil, "%d/%d;", md.Codec, rg.NumRows),
+			})
 		}
 		s.id = v.chunkID(&s)
 		v.segs = append(v.segs, s)
@@ -160,13 +179,12 @@ func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) 
 			md := &rg.Columns[c].MetaData
 			l := locs[c]
 			p := pageAt(l, from)
+			cb := colBytes{extra: fmt.Appendf(nil, "%d/@%d+%d;", md.Codec, from-l[p].FirstRowIndex, to-from)}
 			if start := chunkStart(md); start < l[0].Offset {
-				s.span(start, l[0].Offset-start) // the dictionary page
-			} else {
-				s.span(0, 0)
+				cb.ranges = append(cb.ranges, [2]int64{start, l[0].Offset - start}) // the dictionary page
 			}
-			s.span(l[p].Offset, int64(l[p].CompressedPageSize))
-			s.extra = fmt.Appendf(s.extra, "%d/@%d+%d;", md.Codec, from-l[p].FirstRowIndex, to-from)
+			cb.ranges = append(cb.ranges, [2]int64{l[p].Offset, int64(l[p].CompressedPageSize)})
+			s.cols = append(s.cols, cb)
 		}
 		s.id = v.chunkID(&s)
 		v.segs = append(v.segs, s)
