@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	pq "github.com/parquet-go/parquet-go"
 
@@ -38,9 +40,10 @@ func (v *version) keyLeaves(keyIdx []int) []int {
 	return out
 }
 
-// align pairs the aligned segments of pending (whose colIDs are set) and
-// returns the pairs and the segments left.
-func align(pending [2][]segment, keyLeaves []int) (pairs [][2]segment, left [2][]segment) {
+// align pairs the aligned segments of pending, comparing their key
+// columns by ids (per leaf column; nil: not known), and returns the pairs
+// and the segments left.
+func align(pending [2][]segment, keyLeaves []int, ids func(*segment) [][32]byte) (pairs [][2]segment, left [2][]segment) {
 	if len(keyLeaves) == 0 {
 		return nil, pending
 	}
@@ -48,7 +51,7 @@ func align(pending [2][]segment, keyLeaves []int) (pairs [][2]segment, left [2][
 		h := sha256.New()
 		fmt.Fprintf(h, "%d;", s.to-s.from)
 		for _, c := range keyLeaves {
-			h.Write(s.colIDs[c][:])
+			h.Write(ids(s)[c][:])
 		}
 		var id [32]byte
 		h.Sum(id[:0])
@@ -56,14 +59,14 @@ func align(pending [2][]segment, keyLeaves []int) (pairs [][2]segment, left [2][
 	}
 	old := map[[32]byte]int{}
 	for i := range pending[0] {
-		if s := &pending[0][i]; s.to > s.from && len(s.colIDs) == len(s.cols) {
+		if s := &pending[0][i]; s.to > s.from && len(ids(s)) == len(s.cols) {
 			old[keyOf(s)] = i
 		}
 	}
 	used := make([]bool, len(pending[0]))
 	for i := range pending[1] {
 		s := &pending[1][i]
-		if s.to > s.from && len(s.colIDs) == len(s.cols) {
+		if s.to > s.from && len(ids(s)) == len(s.cols) {
 			if j, ok := old[keyOf(s)]; ok && !used[j] && len(pending[0][j].cols) == len(s.cols) {
 				used[j] = true
 				pairs = append(pairs, [2]segment{pending[0][j], *s})
@@ -86,9 +89,17 @@ func align(pending [2][]segment, keyLeaves []int) (pairs [][2]segment, left [2][
 func diffAligned(vs [2]*version, p [2]segment, keyIdx []int, seen [2]map[page]bool, st *merge.DiffStats) ([]merge.RowChange, error) {
 	n := int(p[0].to - p[0].from)
 	changed := make([]bool, n)
+	old := map[int][][]pq.Value{} // the old version's values of the leaf columns that differ
 	for c := range p[0].cols {
-		if p[0].colIDs[c] == p[1].colIDs[c] {
-			continue
+		if p[0].colChunk[c] == p[1].colChunk[c] {
+			continue // the same chunks: the same bytes, unread
+		}
+		if p[0].colIDs != nil && p[1].colIDs != nil {
+			if p[0].colIDs[c] == p[1].colIDs[c] {
+				continue
+			}
+		} else if vs[0].colContent(&p[0], c) == vs[1].colContent(&p[1], c) {
+			continue // the same bytes in chunks that differ
 		}
 		var rows [2][][]pq.Value
 		for k, v := range vs {
@@ -99,31 +110,48 @@ func diffAligned(vs [2]*version, p [2]segment, keyIdx []int, seen [2]map[page]bo
 			}
 			rows[k] = r
 		}
+		old[c] = rows[0]
 		for i := range n {
 			if !equalValues(rows[0][i], rows[1][i]) {
 				changed[i] = true
 			}
 		}
 	}
-	var out []merge.RowChange
+	// A changed row is decoded whole in the new version; in the old one
+	// it has the same values but in the columns that differ, decoded
+	// already.
 	all := make([]int, len(p[0].cols))
 	for i := range all {
 		all[i] = i
 	}
+	var out []merge.RowChange
 	for i, ch := range changed {
 		if !ch {
 			continue
 		}
-		var rows [2]merge.Row
-		for k, v := range vs {
-			v.countPages(p[k], all, seen[k], st)
-			r, err := v.readRow(p[k].group, p[k].from+int64(i), keyIdx)
-			if err != nil {
-				return nil, &merge.SideError{Side: k, Err: err}
-			}
-			rows[k] = r
+		vs[1].countPages(p[1], all, seen[1], st)
+		nr, err := vs[1].readRow(p[1].group, p[1].from+int64(i))
+		if err != nil {
+			return nil, &merge.SideError{Side: 1, Err: err}
 		}
-		st.RowsDecoded += 2
+		or := make(pq.Row, 0, len(nr))
+		for _, val := range nr {
+			if _, ok := old[val.Column()]; !ok {
+				or = append(or, val)
+			}
+		}
+		for _, c := range slices.Sorted(maps.Keys(old)) {
+			or = append(or, old[c][i]...)
+		}
+		var rows [2]merge.Row
+		for k, r := range []pq.Row{or, nr} {
+			row, err := vs[k].convert(r, keyIdx)
+			if err != nil {
+				return nil, &merge.SideError{Side: k, Err: invalid("row group %d: row %d: %v", p[k].group, p[k].from+int64(i), err)}
+			}
+			rows[k] = row
+		}
+		st.RowsDecoded++
 		o, nw := rows[0], rows[1]
 		if cols := changedColumns(&o, &nw); len(cols) > 0 {
 			out = append(out, merge.RowChange{Kind: merge.RowChanged, Key: nw.Key, Old: &o, New: &nw, Columns: cols})
@@ -201,31 +229,32 @@ func equalValues(a, b []pq.Value) bool {
 	return true
 }
 
-// readRow decodes row r of row group g whole.
-func (v *version) readRow(g int, r int64, keyIdx []int) (row merge.Row, err error) {
+// readRow decodes row r of row group g whole (its values its own).
+func (v *version) readRow(g int, r int64) (row pq.Row, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			row, err = merge.Row{}, invalid("not valid Parquet: %v", p)
+			row, err = nil, invalid("not valid Parquet: %v", p)
 		}
 	}()
 	rows := v.f.RowGroups()[g].Rows()
 	defer rows.Close()
 	if err := rows.SeekToRow(r); err != nil {
-		return merge.Row{}, invalid("row group %d: seek to row %d: %v", g, r, err)
+		return nil, invalid("row group %d: seek to row %d: %v", g, r, err)
 	}
 	buf := make([]pq.Row, 1)
 	if n, err := rows.ReadRows(buf); n != 1 {
-		return merge.Row{}, invalid("row group %d: row %d: %v", g, r, err)
+		return nil, invalid("row group %d: row %d: %v", g, r, err)
 	}
+	return buf[0].Clone(), nil
+}
+
+// convert turns a decoded row into a merge.Row.
+func (v *version) convert(r pq.Row, keyIdx []int) (merge.Row, error) {
 	leafCounts := make([]int, len(v.fields))
 	nLeaves := 0
 	for i, f := range v.fields {
 		leafCounts[i] = leaves(f)
 		nLeaves += leafCounts[i]
 	}
-	out, err := v.row(buf[0], &assembler{}, make([][]pq.Value, nLeaves), leafCounts, keyIdx, true)
-	if err != nil {
-		return merge.Row{}, invalid("row group %d: row %d: %v", g, r, err)
-	}
-	return out, nil
+	return v.row(r, &assembler{}, make([][]pq.Value, nLeaves), leafCounts, keyIdx, true)
 }

@@ -83,11 +83,7 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 			keyIdx[k] = append(keyIdx[k], i)
 		}
 	}
-	pending := pair(vs)
-	var pairs [][2]segment
-	if len(key) > 0 && vs[0].f != nil && vs[1].f != nil {
-		pairs, pending = align(pending, vs[1].keyLeaves(keyIdx[1]))
-	}
+	pending, pairs := pair(vs, keyIdx[1], len(key) > 0)
 	res := &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
 	seen := [2]map[page]bool{{}, {}}
 	var inPlace []merge.RowChange
@@ -124,21 +120,29 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 	return res, nil
 }
 
-// pair pairs the segments of the two versions that hold the same rows
-// and returns, for each version, the segments left unpaired, in file
-// order. Segments are paired first by the chunks holding their bytes,
-// which reads nothing, then, among those left, by their bytes, read:
-// pages both versions share are not decoded even where the chunk holding
-// one differs.
-func pair(vs [2]*version) (pending [2][]segment) {
+// pair pairs the segments of the two versions that hold the same rows,
+// and aligns (see align.go) those left; it returns the segments left
+// unpaired and unaligned, in file order, and the aligned pairs. Segments
+// are paired and aligned first by the chunks holding their bytes, which
+// reads nothing, then, among those left, by the bytes themselves, read: a
+// chunk can hold several small pages, so pages both versions share are
+// found even where the chunk holding one differs.
+func pair(vs [2]*version, keyIdx []int, keyed bool) (pending [2][]segment, pairs [][2]segment) {
+	var keyLeaves []int
+	if keyed && vs[0].f != nil && vs[1].f != nil {
+		keyLeaves = vs[1].keyLeaves(keyIdx)
+	}
 	pending = [2][]segment{vs[0].segs, vs[1].segs}
 	pending = pairBy(pending, func(s *segment) [32]byte { return s.id })
+	pairs, pending = align(pending, keyLeaves, func(s *segment) [][32]byte { return s.colChunk })
 	for k := range pending {
 		for i := range pending[k] {
 			pending[k][i].id = vs[k].contentID(&pending[k][i])
 		}
 	}
-	return pairBy(pending, func(s *segment) [32]byte { return s.id })
+	pending = pairBy(pending, func(s *segment) [32]byte { return s.id })
+	more, pending := align(pending, keyLeaves, func(s *segment) [][32]byte { return s.colIDs })
+	return pending, append(pairs, more...)
 }
 
 // pairBy pairs segments of the two lists with one id and returns those

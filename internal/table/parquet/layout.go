@@ -36,6 +36,7 @@ type segment struct {
 	indexed  bool
 	cols     []colBytes // per leaf column
 	id       [32]byte   // of every column's bytes (by the chunks holding them, or read)
+	colChunk [][32]byte // per leaf column, of the chunks holding its bytes (set by chunkID)
 	colIDs   [][32]byte // per leaf column, of its bytes read (set by contentID)
 }
 
@@ -47,47 +48,61 @@ type colBytes struct {
 	extra  []byte
 }
 
-// chunkID names s by the chunks holding its bytes: reading nothing.
+// chunkID names s, and each of its columns (kept in s.colChunk), by the
+// chunks holding their bytes: reading nothing.
 func (v *version) chunkID(s *segment) [32]byte {
+	all := sha256.New()
+	s.colChunk = make([][32]byte, len(s.cols))
 	var id []byte
-	for _, c := range s.cols {
-		id = append(id, c.extra...)
+	for i, c := range s.cols {
+		id = append(id[:0], c.extra...)
 		for _, r := range c.ranges {
 			id = v.r.identity(id, r[0], r[1])
 		}
+		s.colChunk[i] = sha256.Sum256(id)
+		all.Write(s.colChunk[i][:])
 	}
-	return sha256.Sum256(id)
+	var out [32]byte
+	all.Sum(out[:0])
+	return out
 }
 
 // contentID names s by its bytes, read, column by column (kept in
 // s.colIDs): for segments whose chunks differ but whose pages may not (a
-// chunk holds several small pages). A column whose bytes cannot be read
-// is named by the chunks holding them.
+// chunk holds several small pages).
 func (v *version) contentID(s *segment) [32]byte {
 	all := sha256.New()
 	s.colIDs = make([][32]byte, len(s.cols))
-	var buf []byte
-	for i, c := range s.cols {
-		h := sha256.New()
-		h.Write(c.extra)
-		for _, r := range c.ranges {
-			if r[1] < 0 || r[1] > v.r.size() {
-				h.Write(v.r.identity(nil, r[0], r[1]))
-				continue
-			}
-			buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
-			if _, err := v.r.ReadAt(buf, r[0]); err != nil {
-				h.Write(v.r.identity(nil, r[0], r[1]))
-				continue
-			}
-			h.Write(binary.AppendVarint(nil, r[1]))
-			h.Write(buf)
-		}
-		h.Sum(s.colIDs[i][:0])
+	for i := range s.cols {
+		s.colIDs[i] = v.colContent(s, i)
 		all.Write(s.colIDs[i][:])
 	}
 	var id [32]byte
 	all.Sum(id[:0])
+	return id
+}
+
+// colContent names column c of s by its bytes, read; bytes that cannot be
+// read are named by the chunks holding them.
+func (v *version) colContent(s *segment, c int) [32]byte {
+	h := sha256.New()
+	h.Write(s.cols[c].extra)
+	var buf []byte
+	for _, r := range s.cols[c].ranges {
+		if r[1] < 0 || r[1] > v.r.size() {
+			h.Write(v.r.identity(nil, r[0], r[1]))
+			continue
+		}
+		buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
+		if _, err := v.r.ReadAt(buf, r[0]); err != nil {
+			h.Write(v.r.identity(nil, r[0], r[1]))
+			continue
+		}
+		h.Write(binary.AppendVarint(nil, r[1]))
+		h.Write(buf)
+	}
+	var id [32]byte
+	h.Sum(id[:0])
 	return id
 }
 
