@@ -12,6 +12,8 @@ import (
 	"slices"
 	"testing"
 
+	pq "github.com/parquet-go/parquet-go"
+
 	"github.com/dxdata/dx/internal/npmcache"
 	"github.com/dxdata/dx/merge"
 )
@@ -117,6 +119,13 @@ func duckRewrite(t *testing.T, dir string, data []byte, rowGroup int64) []byte {
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.OffsetIndexes()) != 0 {
+		t.Fatal("DuckDB wrote page indexes: its files no longer cover files without them")
 	}
 	return b
 }
