@@ -84,6 +84,12 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 		}
 	}
 	pending, pairs := pair(vs, keyIdx[1], len(key) > 0)
+	for k, v := range vs {
+		if v.f != nil && len(key) > 0 {
+			v.keyLeaf = v.keyLeaves(keyIdx[k])
+			v.keyVals = map[string][]pq.Value{}
+		}
+	}
 	res := &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
 	seen := [2]map[page]bool{{}, {}}
 	var inPlace []merge.RowChange
@@ -114,6 +120,9 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 	}
 	removed, changed, added, err := compare(rows, len(key) > 0)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCovered(vs, pending, [2][]merge.RowChange{removed, added}, keyIdx, seen, &res.Stats); err != nil {
 		return nil, err
 	}
 	res.Changes = slices.Concat(removed, inPlace, changed, added)
@@ -230,6 +239,7 @@ func (v *version) decode(segs []segment, keyIdx []int, keyed bool, seen map[page
 					return nil, invalid("row %d: %v", first+s.to-left+1, err)
 				}
 				r.Line = int(first + s.to - left + 1)
+				v.noteKey(r.Key, cols)
 				out = append(out, r)
 				left--
 			}

@@ -257,3 +257,32 @@ func TestUpdatesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutKey: without a key rows are matched by their whole content,
+// a changed row being one removed and one added; a key repeated in a
+// version is an invalid version.
+func TestWithoutKey(t *testing.T) {
+	v1 := rangeRecs(0, 500)
+	v2 := slices.Clone(v1)
+	v2[100] = mkRec(100, 4)
+	v2 = append(v2, mkRec(900, 0))
+	a, b := writeFile(t, v1, 200, 1<<10), writeFile(t, v2, 200, 1<<10)
+	d, err := Diff(context.Background(), nil, source(t, a), source(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ad, rm, ch := d.Counts(); ad != 2 || rm != 1 || ch != 0 {
+		t.Errorf("%d added, %d removed, %d changed; want 2, 1, 0", ad, rm, ch)
+	}
+	// Key 7 again, appended: the diff decodes the appended rows, and the
+	// key columns of the segment the statistics say may hold 7.
+	dup := writeFile(t, append(slices.Clone(v1), mkRec(7, 3)), 200, 1<<10)
+	for _, idx := range []bool{true, false} {
+		_, err = diff(context.Background(), []string{"id"}, source(t, a), source(t, dup), idx)
+		var de *merge.DuplicateKeyError
+		var se *merge.SideError
+		if !errors.As(err, &de) || de.Key != "7" || !errors.As(err, &se) || se.Side != 1 || !errors.Is(err, merge.ErrInvalidRows) {
+			t.Errorf("a repeated key (page index %v): %v", idx, err)
+		}
+	}
+}

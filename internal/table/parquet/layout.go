@@ -22,6 +22,10 @@ type version struct {
 	fields []pq.Field
 	cols   []string // top-level column names
 	segs   []segment
+	// keyLeaf are the key's leaf columns (nil for a nested key); keyVals
+	// the values there of every decoded row, by row key.
+	keyLeaf []int
+	keyVals map[string][]pq.Value
 }
 
 // segment is a run of rows of one row group whose bytes, in every
