@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	pq "github.com/parquet-go/parquet-go"
 
@@ -103,20 +104,26 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 		}
 		inPlace = append(inPlace, cs...)
 	}
+	// The two versions decode at once, each on its own core.
 	var rows [2][]merge.Row
+	var errs [2]error
+	var stats [2]merge.DiffStats
+	var wg sync.WaitGroup
 	for k, v := range vs {
-		rs, err := v.decode(pending[k], keyIdx[k], len(key) > 0, seen[k], &res.Stats)
-		if err != nil {
+		wg.Go(func() {
+			rows[k], errs[k] = v.decode(pending[k], keyIdx[k], len(key) > 0, seen[k], &stats[k])
+		})
+	}
+	wg.Wait()
+	for k := range vs {
+		if errs[k] != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, &merge.SideError{Side: k, Err: err}
+			return nil, &merge.SideError{Side: k, Err: errs[k]}
 		}
-		rows[k] = rs
-		res.Stats.BytesTotal += v.r.size()
-		res.Stats.BytesRead += v.r.read
-		res.Stats.Chunks += len(v.r.chunks)
-		res.Stats.ChunksRead += v.r.nread
+		res.Stats.BytesParsed += stats[k].BytesParsed
+		res.Stats.RowsDecoded += stats[k].RowsDecoded
 	}
 	removed, changed, added, err := compare(rows, len(key) > 0)
 	if err != nil {
@@ -124,6 +131,12 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 	}
 	if err := checkCovered(vs, pending, [2][]merge.RowChange{removed, added}, keyIdx, seen, &res.Stats); err != nil {
 		return nil, err
+	}
+	for _, v := range vs {
+		res.Stats.BytesTotal += v.r.size()
+		res.Stats.BytesRead += v.r.read
+		res.Stats.Chunks += len(v.r.chunks)
+		res.Stats.ChunksRead += v.r.nread
 	}
 	res.Changes = slices.Concat(removed, inPlace, changed, added)
 	return res, nil

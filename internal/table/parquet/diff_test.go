@@ -113,7 +113,7 @@ func TestReadsOnlyWhatDiffers(t *testing.T) {
 // appends, written with random row group and page sizes, diff as the two
 // files decoded whole do.
 func TestRandomEdits(t *testing.T) {
-	for seed := range uint64(40) {
+	for seed := range uint64(30) {
 		n, rg, page, a, b := randomVersions(t, seed, 7)
 		want := expected(fullRows(t, a), fullRows(t, b))
 		for _, idx := range []bool{true, false} {
