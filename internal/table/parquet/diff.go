@@ -84,7 +84,7 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 			keyIdx[k] = append(keyIdx[k], i)
 		}
 	}
-	pending, pairs := pair(vs, keyIdx[1], len(key) > 0)
+	pending := pair(vs)
 	for k, v := range vs {
 		if v.f != nil && len(key) > 0 {
 			v.keyLeaf = v.keyLeaves(keyIdx[k])
@@ -93,16 +93,16 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 	}
 	res := &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
 	seen := [2]map[page]bool{{}, {}}
-	var inPlace []merge.RowChange
-	for _, p := range pairs {
-		if err := ctx.Err(); err != nil {
+	var inPlaceChanges []merge.RowChange
+	whole := pending
+	if vs[0].f != nil && vs[1].f != nil && vs[0].keyLeaf != nil && vs[1].keyLeaf != nil {
+		var err error
+		if inPlaceChanges, whole, err = inPlace(vs, pending, keyIdx, seen, &res.Stats); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, err
 		}
-		cs, err := diffAligned(vs, p, keyIdx[1], seen, &res.Stats)
-		if err != nil {
-			return nil, err
-		}
-		inPlace = append(inPlace, cs...)
 	}
 	// The two versions decode at once, each on its own core.
 	var rows [2][]merge.Row
@@ -111,7 +111,7 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 	var wg sync.WaitGroup
 	for k, v := range vs {
 		wg.Go(func() {
-			rows[k], errs[k] = v.decode(pending[k], keyIdx[k], len(key) > 0, seen[k], &stats[k])
+			rows[k], errs[k] = v.decode(whole[k], keyIdx[k], len(key) > 0, seen[k], &stats[k])
 		})
 	}
 	wg.Wait()
@@ -138,33 +138,25 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 		res.Stats.Chunks += len(v.r.chunks)
 		res.Stats.ChunksRead += v.r.nread
 	}
-	res.Changes = slices.Concat(removed, inPlace, changed, added)
+	res.Changes = slices.Concat(removed, inPlaceChanges, changed, added)
 	return res, nil
 }
 
-// pair pairs the segments of the two versions that hold the same rows,
-// and aligns (see align.go) those left; it returns the segments left
-// unpaired and unaligned, in file order, and the aligned pairs. Segments
-// are paired and aligned first by the chunks holding their bytes, which
-// reads nothing, then, among those left, by the bytes themselves, read: a
-// chunk can hold several small pages, so pages both versions share are
-// found even where the chunk holding one differs.
-func pair(vs [2]*version, keyIdx []int, keyed bool) (pending [2][]segment, pairs [][2]segment) {
-	var keyLeaves []int
-	if keyed && vs[0].f != nil && vs[1].f != nil {
-		keyLeaves = vs[1].keyLeaves(keyIdx)
-	}
+// pair pairs the segments of the two versions that hold the same rows
+// and returns, for each version, the segments left unpaired, in file
+// order. Segments are paired first by the chunks holding their bytes,
+// which reads nothing, then, among those left, by the bytes themselves,
+// read: a chunk can hold several small pages, so pages both versions
+// share are found even where the chunk holding one differs.
+func pair(vs [2]*version) (pending [2][]segment) {
 	pending = [2][]segment{vs[0].segs, vs[1].segs}
 	pending = pairBy(pending, func(s *segment) [32]byte { return s.id })
-	pairs, pending = align(pending, keyLeaves, func(s *segment) [][32]byte { return s.colChunk })
 	for k := range pending {
 		for i := range pending[k] {
 			pending[k][i].id = vs[k].contentID(&pending[k][i])
 		}
 	}
-	pending = pairBy(pending, func(s *segment) [32]byte { return s.id })
-	more, pending := align(pending, keyLeaves, func(s *segment) [][32]byte { return s.colIDs })
-	return pending, append(pairs, more...)
+	return pairBy(pending, func(s *segment) [32]byte { return s.id })
 }
 
 // pairBy pairs segments of the two lists with one id and returns those

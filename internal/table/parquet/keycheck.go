@@ -1,8 +1,6 @@
 package parquet
 
 import (
-	"strings"
-
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/dxdata/dx/merge"
@@ -57,9 +55,13 @@ func checkCovered(vs [2]*version, pending [2][]segment, only [2][]merge.RowChang
 					continue
 				}
 				if keys == nil {
-					var err error
-					if keys, err = other.segmentKeys(s, keyIdx[1-k], seen[1-k], st); err != nil {
+					ks, err := other.rangeKeys(s, keyIdx[1-k], seen[1-k], st)
+					if err != nil {
 						return &merge.SideError{Side: 1 - k, Err: err}
+					}
+					keys = map[string]bool{}
+					for _, key := range ks {
+						keys[key] = true
 					}
 				}
 				if keys[c.Key] {
@@ -113,40 +115,4 @@ func (v *version) bounds(s segment, leaf int, typ pq.Type) (lo, hi pq.Value, ok 
 		return lo, hi, false
 	}
 	return typ.Kind().Value(stats.MinValue), typ.Kind().Value(stats.MaxValue), true
-}
-
-// segmentKeys decodes the key columns of s: the row keys it holds.
-func (v *version) segmentKeys(s segment, keyIdx []int, seen map[page]bool, st *merge.DiffStats) (map[string]bool, error) {
-	v.countPages(s, v.keyLeaf, seen, st)
-	parts := make([][]string, len(v.keyLeaf))
-	for j, leaf := range v.keyLeaf {
-		rows, err := v.leafRows(s.group, leaf, s.from, s.to)
-		if err != nil {
-			return nil, err
-		}
-		node := v.fields[keyIdx[j]]
-		for _, r := range rows {
-			text := "null"
-			if len(r) > 0 && !r[0].IsNull() {
-				b, err := appendLeaf(nil, node, r[0])
-				if err != nil {
-					return nil, err
-				}
-				text = string(b)
-			}
-			parts[j] = append(parts[j], jsonText(text))
-		}
-	}
-	keys := map[string]bool{}
-	for i := range parts[0] {
-		var b strings.Builder
-		for j := range parts {
-			if j > 0 {
-				b.WriteString(merge.KeySep)
-			}
-			b.WriteString(parts[j][i])
-		}
-		keys[b.String()] = true
-	}
-	return keys, nil
 }
