@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +150,9 @@ func writeOtherParquet(t *testing.T, path string) {
 // writeSmallPages writes rs as writeParquetFile does, in pages of 16 KiB.
 func writeSmallPages(t *testing.T, path string, rs []parquetRow) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -222,4 +227,31 @@ func TestParquetNotYetProfiled(t *testing.T) {
 	r.fails("they do not read Parquet rows yet", "profile", "HEAD:a.parquet")
 	r.write("dx.contract.yaml", "tables:\n  - path: a.parquet\n    columns:\n      - name: id\n        type: int\n")
 	r.fails("a.parquet is a Parquet table: contracts do not read Parquet rows yet", "commit", "-m", "contract")
+}
+
+// TestServeParquetDiff: dx serve's /v1/diff of a Parquet table is dx diff
+// --rows --format jsonl's.
+func TestServeParquetDiff(t *testing.T) {
+	r := newRepo(t)
+	r.write(".dxattributes", "*.parquet table=parquet key=id\n")
+	rs := parquetRows(5000)
+	writeSmallPages(t, r.path("data/t.parquet"), rs)
+	r.ok("commit", "-m", "one")
+	rs[1234].Region = "mars"
+	writeSmallPages(t, r.path("data/t.parquet"), append(rs, parquetRows(5010)[5000:]...))
+	r.ok("commit", "-m", "two")
+	g := startServe(t, r.dir, "--repo", "data="+r.dir, "--anonymous")
+	resp, err := http.Get(g.endpoint() + "/v1/diff/main~1/main/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r.ok("diff", "--rows", "--format", "jsonl", "main~1", "main", "--", "data")
+	if string(got) != want || strings.Count(want, "\n") != 11 || !strings.Contains(want, `"region":"mars"`) {
+		t.Fatalf("/v1/diff: %q\ndx diff --rows: %q", got, want)
+	}
 }
