@@ -57,7 +57,12 @@ func Diff(ctx context.Context, key []string, a, b merge.Source) (*merge.RowDiff,
 
 // diff is Diff; without pageIndex it reads no page index, as for files
 // written without one.
-func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) (*merge.RowDiff, error) {
+func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) (res *merge.RowDiff, err error) {
+	defer func() {
+		if p := recover(); p != nil { // the library on a damaged file
+			res, err = nil, invalid("not valid Parquet: %v", p)
+		}
+	}()
 	var vs [2]*version
 	for k, src := range []merge.Source{a, b} {
 		v, err := openVersion(ctx, src, pageIndex)
@@ -91,7 +96,7 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 			v.keyVals = map[string][]pq.Value{}
 		}
 	}
-	res := &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
+	res = &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
 	seen := [2]map[page]bool{{}, {}}
 	var inPlaceChanges []merge.RowChange
 	whole := pending

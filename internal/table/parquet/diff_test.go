@@ -286,3 +286,22 @@ func TestWithoutKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedPages: bytes flipped anywhere in the new version give a diff
+// or one error, never a crash.
+func TestDamagedPages(t *testing.T) {
+	v1 := rangeRecs(0, 2000)
+	a := writeFile(t, v1, 500, 1<<10)
+	rnd := rand.New(rand.NewPCG(5, 5))
+	for range 60 {
+		b := slices.Clone(a)
+		at := rnd.IntN(len(b))
+		for i := at; i < min(at+1+rnd.IntN(8), len(b)); i++ {
+			b[i] ^= byte(1 + rnd.IntN(255))
+		}
+		_, err := Diff(context.Background(), []string{"id"}, source(t, a), source(t, b))
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("flipped at %d: a message of several lines: %q", at, err)
+		}
+	}
+}
