@@ -1,7 +1,6 @@
 package parquet
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -35,37 +34,56 @@ type pos struct {
 // them with, per version, the row ranges left to decode whole (as
 // segments).
 func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) (changes []merge.RowChange, left [2][]segment, err error) {
-	var keys [2]map[pos]string
-	var at [2]map[string]pos
+	// keys[k][g][r]: the key of pending row r of row group g ("" and
+	// has false: not pending); seen keys checked unique per version.
+	var keys [2][][]string
+	var has [2][][]bool
 	for k, v := range vs {
-		keys[k], at[k] = map[pos]string{}, map[string]pos{}
+		groups := v.f.Metadata().RowGroups
+		keys[k], has[k] = make([][]string, len(groups)), make([][]bool, len(groups))
+		n := 0
+		for _, s := range pending[k] {
+			n += int(s.to - s.from)
+		}
+		unique := make(map[string]struct{}, n)
 		for _, s := range pending[k] {
 			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], st)
 			if err != nil {
 				return nil, left, &merge.SideError{Side: k, Err: err}
 			}
+			if keys[k][s.group] == nil {
+				keys[k][s.group], has[k][s.group] = make([]string, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
+			}
 			for i, key := range ks {
-				p := pos{s.group, s.from + int64(i)}
-				if _, dup := at[k][key]; dup {
+				if _, dup := unique[key]; dup {
 					return nil, left, &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: key}}
 				}
-				keys[k][p], at[k][key] = key, p
+				unique[key] = struct{}{}
+				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = key, true
 			}
 		}
 	}
-	var same []pos // in place, sorted
-	for p, key := range keys[1] {
-		if keys[0][p] == key && at[0][key] == p {
-			same = append(same, p)
+	var same []pos // in place, in file order
+	isSame := make([][]bool, len(keys[1]))
+	for _, s := range pending[1] {
+		if s.group >= len(keys[0]) || keys[0][s.group] == nil {
+			continue
+		}
+		k0, h0 := keys[0][s.group], has[0][s.group]
+		for r := s.from; r < s.to; r++ {
+			if r < int64(len(k0)) && h0[r] && k0[r] == keys[1][s.group][r] {
+				if isSame[s.group] == nil {
+					isSame[s.group] = make([]bool, len(keys[1][s.group]))
+				}
+				isSame[s.group][r] = true
+				same = append(same, pos{s.group, r})
+			}
 		}
 	}
-	slices.SortFunc(same, func(a, b pos) int { return cmp.Or(cmp.Compare(a.g, b.g), cmp.Compare(a.r, b.r)) })
-	isSame := make(map[pos]bool, len(same))
-	for _, p := range same {
-		isSame[p] = true
-	}
 	for k := range vs {
-		left[k] = rangesOf(pending[k], func(p pos) bool { return !isSame[p] })
+		left[k] = rangesOf(pending[k], func(p pos) bool {
+			return p.g >= len(isSame) || isSame[p.g] == nil || p.r >= int64(len(isSame[p.g])) || !isSame[p.g][p.r]
+		})
 	}
 	// Per column, the in-place rows whose pages differ, decoded on both
 	// sides: the old values of the rows that changed.

@@ -3,7 +3,6 @@ package parquet
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +25,8 @@ type version struct {
 	// the values there of every decoded row, by row key.
 	keyLeaf []int
 	keyVals map[string][]pq.Value
+	hashes  map[[2]int64][32]byte // of byte ranges read (rangeHash)
+	buf     []byte
 }
 
 // segment is a run of rows of one row group whose bytes, in every
@@ -91,23 +92,39 @@ func (v *version) contentID(s *segment) [32]byte {
 func (v *version) colContent(s *segment, c int) [32]byte {
 	h := sha256.New()
 	h.Write(s.cols[c].extra)
-	var buf []byte
 	for _, r := range s.cols[c].ranges {
-		if r[1] < 0 || r[1] > v.r.size() {
+		sum, ok := v.rangeHash(r[0], r[1])
+		if !ok {
 			h.Write(v.r.identity(nil, r[0], r[1]))
 			continue
 		}
-		buf = slices.Grow(buf[:0], int(r[1]))[:r[1]]
-		if _, err := v.r.ReadAt(buf, r[0]); err != nil {
-			h.Write(v.r.identity(nil, r[0], r[1]))
-			continue
-		}
-		h.Write(binary.AppendVarint(nil, r[1]))
-		h.Write(buf)
+		h.Write(sum[:])
 	}
 	var id [32]byte
 	h.Sum(id[:0])
 	return id
+}
+
+// rangeHash is the hash of the bytes [off, off+n), read once (a page is
+// named by several segments); false if they cannot be read.
+func (v *version) rangeHash(off, n int64) ([32]byte, bool) {
+	k := [2]int64{off, n}
+	if sum, ok := v.hashes[k]; ok {
+		return sum, true
+	}
+	if n < 0 || off < 0 || off+n > v.r.size() {
+		return [32]byte{}, false
+	}
+	v.buf = slices.Grow(v.buf[:0], int(n))[:n]
+	if _, err := v.r.ReadAt(v.buf, off); err != nil {
+		return [32]byte{}, false
+	}
+	sum := sha256.Sum256(v.buf)
+	if v.hashes == nil {
+		v.hashes = map[[2]int64][32]byte{}
+	}
+	v.hashes[k] = sum
+	return sum, true
 }
 
 // invalidError is a version that is not a Parquet table dx can read.
