@@ -89,18 +89,22 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 			keyIdx[k] = append(keyIdx[k], i)
 		}
 	}
-	pending := pair(vs)
 	for k, v := range vs {
 		if v.f != nil && len(key) > 0 {
 			v.keyLeaf = v.keyLeaves(keyIdx[k])
 			v.keyVals = map[string][]pq.Value{}
 		}
 	}
+	// Rows compared in place read a column's bytes only where its chunks
+	// differ: pairing whole segments by their bytes would read every
+	// column of every segment left.
+	compareInPlace := vs[0].f != nil && vs[1].f != nil && vs[0].keyLeaf != nil && vs[1].keyLeaf != nil
+	pending := pair(vs, !compareInPlace)
 	res = &merge.RowDiff{OldHeader: merge.Header{Cols: vs[0].cols}, NewHeader: merge.Header{Cols: vs[1].cols}}
 	seen := [2]map[page]bool{{}, {}}
 	var inPlaceChanges []merge.RowChange
 	whole := pending
-	if vs[0].f != nil && vs[1].f != nil && vs[0].keyLeaf != nil && vs[1].keyLeaf != nil {
+	if compareInPlace {
 		var err error
 		if inPlaceChanges, whole, err = inPlace(vs, pending, keyIdx, seen, &res.Stats); err != nil {
 			if ctx.Err() != nil {
@@ -149,13 +153,16 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 
 // pair pairs the segments of the two versions that hold the same rows
 // and returns, for each version, the segments left unpaired, in file
-// order. Segments are paired first by the chunks holding their bytes,
-// which reads nothing, then, among those left, by the bytes themselves,
-// read: a chunk can hold several small pages, so pages both versions
-// share are found even where the chunk holding one differs.
-func pair(vs [2]*version) (pending [2][]segment) {
+// order. Segments are paired by the chunks holding their bytes, which
+// reads nothing, then, byContent, among those left, by the bytes
+// themselves, read: a chunk can hold several small pages, so pages both
+// versions share are found even where the chunk holding one differs.
+func pair(vs [2]*version, byContent bool) (pending [2][]segment) {
 	pending = [2][]segment{vs[0].segs, vs[1].segs}
 	pending = pairBy(pending, func(s *segment) [32]byte { return s.id })
+	if !byContent {
+		return pending
+	}
 	for k := range pending {
 		for i := range pending[k] {
 			pending[k][i].id = vs[k].contentID(&pending[k][i])
