@@ -10,8 +10,8 @@
 //     index, the rows between consecutive page starts of any column;
 //     without one, whole row groups.
 //   - Segments of the two versions with the same bytes (named by the
-//     chunks holding them, then by the bytes read) are paired and never
-//     decoded (diff.go).
+//     chunks holding them; without a leaf key, then by the bytes read)
+//     are paired and never decoded (diff.go).
 //   - Of the rows left, those whose key is at the same row of the same row
 //     group in both versions are compared in place, column by column
 //     (inplace.go, partial.go): a column whose pages there are the same
