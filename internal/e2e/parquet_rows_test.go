@@ -120,7 +120,6 @@ func TestParquetRowDiff(t *testing.T) {
 	if strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 || !strings.Contains(res.stderr, "sales.parquet") {
 		t.Errorf("corrupt file: %q", res.stderr)
 	}
-
 	// A schema change diffs as one.
 	writeOtherParquet(t, r.path("sales.parquet"))
 	text = r.ok("diff", "--rows")
@@ -128,6 +127,20 @@ func TestParquetRowDiff(t *testing.T) {
 		t.Errorf("schema change: %q", text)
 	}
 	r.fails("the schema changed", "diff", "--rows", "--format", "jsonl")
+
+	// Committed (as plain bytes, with a warning), it fails dx delta the
+	// same way, and nothing is written.
+	writeBytes(t, r.path("sales.parquet"), b)
+	r.ok("commit", "-q", "-m", "corrupt")
+	bad := filepath.Join(t.TempDir(), "bad-delta")
+	res = r.fails("not valid Parquet", "delta", "sales", "--out", bad)
+	if strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Errorf("delta of a corrupt file: %q", res.stderr)
+	}
+	if ents, err := os.ReadDir(bad); err == nil && len(ents) > 0 {
+		t.Errorf("delta wrote %d entries on error", len(ents))
+	}
+
 }
 
 type otherParquetRow struct {
