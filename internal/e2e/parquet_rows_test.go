@@ -128,8 +128,8 @@ func TestParquetRowDiff(t *testing.T) {
 	}
 	r.fails("the schema changed", "diff", "--rows", "--format", "jsonl")
 
-	// Committed (as plain bytes, with a warning), it fails dx delta the
-	// same way, and nothing is written.
+	// The corrupt file committed (as plain bytes, with a warning), dx
+	// delta fails the same way, and writes nothing.
 	writeBytes(t, r.path("sales.parquet"), b)
 	r.ok("commit", "-q", "-m", "corrupt")
 	bad := filepath.Join(t.TempDir(), "bad-delta")
@@ -140,7 +140,6 @@ func TestParquetRowDiff(t *testing.T) {
 	if ents, err := os.ReadDir(bad); err == nil && len(ents) > 0 {
 		t.Errorf("delta wrote %d entries on error", len(ents))
 	}
-
 }
 
 type otherParquetRow struct {
