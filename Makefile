@@ -38,7 +38,7 @@ vet:
 # machine.
 test: vet build minio
 	bash scripts/tools.sh
-	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 DX_REQUIRE_PYTHON=1 $(GO) test -count=1 -timeout 45m ./...
+	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 DX_REQUIRE_PYTHON=1 DX_REQUIRE_DUCKDB=1 $(GO) test -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-short
 
 # Build (once) the pinned MinIO server the tests use.

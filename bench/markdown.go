@@ -108,6 +108,10 @@ func (rep *Report) Markdown() string {
 			p("dx row diff (`dx diff --rows --format jsonl HEAD~1 HEAD`, every changed row written; page cache dropped): %.2f s; read %s of %s (both versions, %.1f%%), parsed %s; rows +%d −%d ~%d (generator: %s). Reference: Dolt %.2f s for the row diff of a 2%% change on a 2M-row, 134 MB table (measured elsewhere; Dolt cannot be built here).\n\n",
 				rd.Seconds, human(rd.BytesRead), human(rd.BytesTotal), 100*float64(rd.BytesRead)/float64(max(1, rd.BytesTotal)),
 				human(rd.BytesParsed), rd.Added, rd.Removed, rd.Changed, rd.Expected, doltDiffSeconds)
+			if dd := rd.DuckDB; dd != nil && dd.Error == "" {
+				p("Parquet: dx decoded %d rows (%s of compressed pages). DuckDB (npm @duckdb/node-api, `v2 EXCEPT v1` and `v1 EXCEPT v2`, changed rows matched by id; page cache dropped) in the same run: %.2f s for the query, %.2f s with node's start; +%d −%d ~%d, the same as dx: %v.\n\n",
+					rd.RowsDecoded, human(rd.BytesParsed), dd.Seconds, dd.WallSeconds, dd.Added, dd.Removed, dd.Changed, dd.Agrees)
+			}
 		}
 		if dx := d.result("dx"); dx != nil && dx.Merge != nil && dx.Merge.Error == "" {
 			m := dx.Merge

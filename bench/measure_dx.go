@@ -151,6 +151,9 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 
 	if ds.attributes != "" {
 		res.RowDiff = b.rowDiff(repo, v2)
+		if ds.name == "parquet" && res.RowDiff != nil {
+			res.RowDiff.DuckDB = b.duckdbRowDiff(ds, repo, res.RowDiff)
+		}
 	}
 	if ds.name == "table" && b.uiSelected() {
 		b.uiTable(b.rn.ctx, repo, ds.tablePath)

@@ -122,11 +122,12 @@ func parquetDataset(seed uint64, size int64) *dataset {
 		return st, err
 	}
 	return &dataset{
-		name:      "parquet",
-		title:     fmt.Sprintf("Parquet: the table's rows (%s as CSV) as one Parquet file, written by %s", human(size), ParquetWriterName),
-		paths:     []string{rel},
-		withPeers: true,
-		noRemote:  true,
+		name:       "parquet",
+		title:      fmt.Sprintf("Parquet: the table's rows (%s as CSV) as one Parquet file, written by %s", human(size), ParquetWriterName),
+		paths:      []string{rel},
+		withPeers:  true,
+		noRemote:   true,
+		attributes: "*.parquet table=parquet key=id\n",
 		genV1: func(root string) (genInfo, error) {
 			st, err := write(root, false)
 			return genInfo{Bytes: fileSize(filepath.Join(root, rel)), Files: 1, Edits: fmt.Sprintf("%d rows", st.Rows)}, err

@@ -76,6 +76,10 @@ type RowDiffResult struct {
 	Removed    int64  `json:"removed"`
 	Expected   string `json:"expected"` // what the generator did
 	Correct    bool   `json:"correct"`
+	// RowsDecoded: rows of a Parquet table decoded (both versions).
+	RowsDecoded int64 `json:"rows_decoded,omitempty"`
+	// DuckDB: the same diff by DuckDB, for Parquet.
+	DuckDB *DuckDBDiffResult `json:"duckdb,omitempty"`
 }
 
 // MergeResult is `dx merge` of two branches that each updated a disjoint

@@ -19,6 +19,7 @@ type rowDiffFile struct {
 		BytesTotal  int64 `json:"bytes_total"`
 		BytesRead   int64 `json:"bytes_read"`
 		BytesParsed int64 `json:"bytes_parsed"`
+		RowsDecoded int64 `json:"rows_decoded"`
 	} `json:"stats"`
 }
 
@@ -54,6 +55,7 @@ func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
 		rd.BytesTotal += f.Stats.BytesTotal
 		rd.BytesRead += f.Stats.BytesRead
 		rd.BytesParsed += f.Stats.BytesParsed
+		rd.RowsDecoded += f.Stats.RowsDecoded
 	}
 	// What it read from the store: --stats' counters, the last line of
 	// stderr.
@@ -67,7 +69,7 @@ func (b *bench) rowDiff(repo string, v2 genInfo) *RowDiffResult {
 	}
 	rd.StoredRead = st.Stored
 	rd.Correct = rd.Added == v2.RowsAdded && rd.Removed == v2.RowsRemoved && rd.Changed == v2.RowsChanged
-	logf("  dx row diff: %.2fs, read %s of %s (%s from the store), parsed %s; +%d −%d ~%d (expected %s)", rd.Seconds,
-		human(rd.BytesRead), human(rd.BytesTotal), human(rd.StoredRead), human(rd.BytesParsed), rd.Added, rd.Removed, rd.Changed, rd.Expected)
+	logf("  dx row diff: %.2fs, read %s of %s (%s from the store), parsed %s (%d rows decoded); +%d −%d ~%d (expected %s)", rd.Seconds,
+		human(rd.BytesRead), human(rd.BytesTotal), human(rd.StoredRead), human(rd.BytesParsed), rd.RowsDecoded, rd.Added, rd.Removed, rd.Changed, rd.Expected)
 	return rd
 }

@@ -150,6 +150,15 @@ func (rep *Report) evaluate() {
 				add("row diff faster than Dolt's", d.Name, "N/A",
 					"dx %.2f s on %s; Dolt's 0.51 s is for a 134 MB table: compared on the dolt dataset", rd.Seconds, human(rd.BytesTotal/2))
 			}
+			if dd := rd.DuckDB; dd != nil {
+				const t = "row diff of v1 against v2 beside DuckDB's EXCEPT by key (reported; the same counts)"
+				if dd.Error != "" {
+					add(t, d.Name, "FAIL", "DuckDB: %s", dd.Error)
+				} else {
+					add(t, d.Name, passFail(dd.Agrees && rd.Correct), "dx %.2f s, decoded %d rows (%s of pages) of %s; DuckDB %.2f s (%.2f s with node's start), reading both files whole; +%d −%d ~%d",
+						rd.Seconds, rd.RowsDecoded, human(rd.BytesParsed), human(rd.BytesTotal), dd.Seconds, dd.WallSeconds, dd.Added, dd.Removed, dd.Changed)
+				}
+			}
 		}
 		if m := dx.Merge; m != nil {
 			detail := fmt.Sprintf("%d + %d rows updated on two branches; %d applied, %d conflicts; result byte-identical to both edits applied: %v",

@@ -50,6 +50,8 @@ type DiffStats struct {
 	Chunks      int   `json:"chunks"`       // chunks in both versions
 	ChunksRead  int   `json:"chunks_read"`
 	FullParse   bool  `json:"full_parse"` // chunk boundaries could not be trusted
+	// RowsDecoded counts the rows of a Parquet table decoded (both sides).
+	RowsDecoded int64 `json:"rows_decoded,omitempty"`
 }
 
 // addStats sums the work of two diffs (or of a diff and a rewrite).
@@ -60,6 +62,7 @@ func addStats(a, b DiffStats) DiffStats {
 	a.Chunks += b.Chunks
 	a.ChunksRead += b.ChunksRead
 	a.FullParse = a.FullParse || b.FullParse
+	a.RowsDecoded += b.RowsDecoded
 	return a
 }
 

@@ -29,9 +29,19 @@ type tableDiffJSON struct {
 	// NotFetched: outside a sparse repository's paths, the table's
 	// content was not fetched; its rows are not compared.
 	NotFetched bool `json:"not_fetched,omitempty"`
+	// SchemaChange: a Parquet table's schema changed (how); its rows are
+	// not compared.
+	SchemaChange string `json:"schema_change,omitempty"`
 }
 
 func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format string) error {
+	if format != "" {
+		for _, td := range tds {
+			if td.SchemaChange != "" {
+				return fmt.Errorf("%s: %s: its rows cannot be listed as %s", td.Change.Path, td.SchemaChange, format)
+			}
+		}
+	}
 	switch {
 	case format == "jsonl":
 		for _, td := range tds {
@@ -56,8 +66,8 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 		out := []tableDiffJSON{}
 		for _, td := range tds {
 			j := tableDiffJSON{Path: td.Change.Path, From: td.Change.From, Change: string(td.Change.Kind), Table: td.Table, NotFetched: td.NotFetched}
-			if td.NotFetched {
-				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
+			if td.NotFetched || td.SchemaChange != "" {
+				j.Format, j.Key, j.SchemaChange = string(td.Spec.Format), td.Spec.Key, td.SchemaChange
 			}
 			if td.Rows != nil {
 				j.Format, j.Key = string(td.Spec.Format), td.Spec.Key
@@ -81,6 +91,10 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 		name := changeName(td.Change, " -> ")
 		if td.NotFetched {
 			fmt.Fprintf(out, "%s (%s): %s; rows not compared: outside the sparse paths, not fetched (dx pull --path %s)\n", name, td.Spec, td.Change.Kind, quotePath(td.Change.Path))
+			continue
+		}
+		if td.SchemaChange != "" {
+			fmt.Fprintf(out, "%s (%s): %s; %s\n", name, td.Spec, td.Change.Kind, td.SchemaChange)
 			continue
 		}
 		if td.Rows == nil {
@@ -109,7 +123,7 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 				for _, col := range c.Columns {
 					ov, oldOK := c.Old.Value(col)
 					nv, newOK := c.New.Value(col)
-					jsonl := td.Spec.Format == table.JSONL
+					jsonl := td.Spec.Format.JSONValues()
 					switch {
 					case !oldOK:
 						parts = append(parts, fmt.Sprintf("%s: (none) → %s", col, show(nv, jsonl)))
@@ -128,7 +142,7 @@ func printRowDiffs(a *app, tds []repo.TableDiff, asJSON, stat bool, format strin
 
 // rowText is a row as one CSV line (JSONL rows as their JSON object).
 func rowText(s table.Spec, r *merge.Row) string {
-	if s.Format == table.JSONL {
+	if s.Format.JSONValues() {
 		b, _ := table.OrderedRow{Cols: r.Cols, Vals: r.Vals, JSON: true}.MarshalJSON()
 		return string(b)
 	}

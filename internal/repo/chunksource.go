@@ -15,6 +15,7 @@ import (
 	"github.com/dxdata/dx/merge"
 	"github.com/dxdata/dx/store"
 	"github.com/dxdata/dx/store/chunker"
+	"github.com/dxdata/dx/store/chunker/parquetcut"
 )
 
 // chunkSource is a merge.Source over a stored File or a worktree file.
@@ -119,6 +120,14 @@ func worktreeSource(ctx context.Context, path, name string) (*chunkSource, error
 		return nil, err
 	}
 	ck.ResetSniff(f, name)
+	next := ck.Next
+	// A Parquet file is cut at its pages, as a commit cuts it, so that
+	// its chunks match the stored version's.
+	if st, err := f.Stat(); err == nil && parquetcut.Sniff(f, st.Size()) {
+		if spans, err := parquetcut.Plan(f, st.Size(), chunker.DefaultOptions().ForMode(chunker.Binary)); err == nil {
+			next = parquetcut.NewCutter(f, spans, ck).Next
+		}
+	}
 	src := &chunkSource{name: name, close: func() { f.Close() }}
 	var offs []int64
 	var off int64
@@ -128,7 +137,7 @@ func worktreeSource(ctx context.Context, path, name string) (*chunkSource, error
 			f.Close()
 			return nil, err
 		}
-		b, err := ck.Next(buf[:0])
+		b, err := next(buf[:0])
 		if err == io.EOF {
 			break
 		}

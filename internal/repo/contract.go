@@ -33,6 +33,9 @@ func (r *Repo) contractPaths(ctx context.Context, tree dag.ID, c *contract.Contr
 		if err != nil {
 			return err
 		}
+		if f, _ := attrs.Format(t.Path); f == table.Parquet && e.Mode.IsFile() {
+			return &check.Violation{Msg: fmt.Sprintf("%s:%d: %s is a Parquet table: contracts do not read Parquet rows yet", contract.File, t.Line, t.Path)}
+		}
 		if _, ok := attrs.Table(t.Path); !ok || !e.Mode.IsFile() {
 			return &check.Violation{Msg: fmt.Sprintf("%s:%d: %s is not a table (%s says which files are)", contract.File, t.Line, t.Path, table.AttributesFile)}
 		}

@@ -80,6 +80,9 @@ func (r *Repo) ProfileTable(ctx context.Context, spec string) (*TableProfile, er
 		return nil, err
 	}
 	tspec, ok := attrs.Table(p)
+	if f, _ := attrs.Format(p); f == table.Parquet && e.Mode.IsFile() {
+		return nil, fmt.Errorf("%s: %w for profiles: they do not read Parquet rows yet", p, ErrNotTable)
+	}
 	if !ok || !e.Mode.IsFile() {
 		return nil, fmt.Errorf("%s: %w (%s says which files are)", p, ErrNotTable, table.AttributesFile)
 	}

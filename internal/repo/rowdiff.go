@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/internal/table/parquet"
 	"github.com/dxdata/dx/merge"
 	"github.com/dxdata/dx/store"
 )
@@ -24,6 +25,9 @@ type TableDiff struct {
 	// NotFetched: a table outside a sparse repository's paths, whose
 	// content was not fetched; listed only with RowDiffOptions.Unfetched.
 	NotFetched bool
+	// SchemaChange says how a Parquet table's schema changed; its rows
+	// are not compared (Rows is nil).
+	SchemaChange string
 }
 
 // RowDiffOptions select what DiffRows compares.
@@ -68,6 +72,11 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 		}
 		diff.NotFetched = false // read anyway: diffTable says it was not fetched
 		rows, err := r.diffTable(ctx, sides, c, diff.Spec)
+		if sc, ok := parquet.IsSchemaChange(err); ok {
+			diff.SchemaChange = sc.Error()
+			out = append(out, diff)
+			continue
+		}
 		if err != nil {
 			return nil, tableError(c.Path, diff.Spec, err)
 		}
@@ -82,7 +91,7 @@ func (r *Repo) DiffRows(ctx context.Context, o RowDiffOptions) ([]TableDiff, err
 // whether its content is outside a sparse repository's paths.
 func (r *Repo) tableDiffOf(c Change, attrs *table.Attributes) TableDiff {
 	d := TableDiff{Change: c}
-	spec, ok := attrs.Table(c.Path)
+	spec, ok := attrs.RowTable(c.Path)
 	if !ok || !isFileMode(c.Old) && !isFileMode(c.New) {
 		return d
 	}
@@ -221,6 +230,9 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 		return nil, err
 	}
 	defer closeSrcs()
+	if spec.Format == table.Parquet {
+		return parquet.Diff(ctx, spec.Key, srcs[0], srcs[1])
+	}
 	return merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
 }
 

@@ -3,9 +3,11 @@ package repo
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/internal/table/parquet"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -18,11 +20,20 @@ type TableStream struct {
 	TableDiff
 	rows  *merge.RowStream
 	close func()
+	// held, for a Parquet table, computes its diff whole (rows have no
+	// byte offsets to read back): Run emits refs indexing its changes.
+	held *heldDiff
 }
 
 // Run computes the row diff (see merge.RowStream.Run); nothing for a path
 // that is not a table or was not fetched.
 func (s *TableStream) Run(ctx context.Context, emit func(merge.StreamEvent) error) error {
+	if s.held != nil {
+		if err := s.held.run(ctx, emit); err != nil {
+			return tableError(s.Change.Path, s.Spec, err)
+		}
+		return nil
+	}
 	if s.rows == nil {
 		return emit(merge.StreamEvent{Done: true})
 	}
@@ -34,6 +45,9 @@ func (s *TableStream) Run(ctx context.Context, emit func(merge.StreamEvent) erro
 
 // Rows reads the rows of some of the changes Run emitted.
 func (s *TableStream) Rows(ctx context.Context, refs []merge.ChangeRef) ([]merge.RowChange, error) {
+	if s.held != nil {
+		return s.held.rows(refs)
+	}
 	if s.rows == nil {
 		return nil, fmt.Errorf("%s: no rows to read", s.Change.Path)
 	}
@@ -46,6 +60,9 @@ func (s *TableStream) Rows(ctx context.Context, refs []merge.ChangeRef) ([]merge
 
 // Headers are the table's two headers, known once Run has emitted.
 func (s *TableStream) Headers() (old, new merge.Header) {
+	if s.held != nil {
+		return s.held.headers()
+	}
 	if s.rows == nil {
 		return merge.Header{}, merge.Header{}
 	}
@@ -80,8 +97,67 @@ func (r *Repo) StreamRows(ctx context.Context, from, to dag.ID, path string) (*T
 		if err != nil {
 			return nil, tableError(c.Path, s.Spec, err)
 		}
-		s.rows, s.close = merge.NewRowStream(table.New(s.Spec), srcs[0], srcs[1], o), closeSrcs
+		s.close = closeSrcs
+		if s.Spec.Format == table.Parquet {
+			s.held = &heldDiff{diff: func(ctx context.Context) (*merge.RowDiff, error) {
+				return parquet.Diff(ctx, s.Spec.Key, srcs[0], srcs[1])
+			}}
+			return s, nil
+		}
+		s.rows = merge.NewRowStream(table.New(s.Spec), srcs[0], srcs[1], o)
 		return s, nil
 	}
 	return nil, fmt.Errorf("%s: %w: it did not change between %s and %s", path, ErrPathspec, from.Short(), to.Short())
+}
+
+// heldDiff streams a row diff computed whole: one event, whose refs are
+// the indexes of its changes (OldOff and NewOff both the index; a length
+// of 1 on each side the change has a row).
+type heldDiff struct {
+	diff func(ctx context.Context) (*merge.RowDiff, error)
+	mu   sync.Mutex
+	d    *merge.RowDiff
+}
+
+func (h *heldDiff) run(ctx context.Context, emit func(merge.StreamEvent) error) error {
+	d, err := h.diff(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.d = d
+	h.mu.Unlock()
+	refs := make([]merge.ChangeRef, len(d.Changes))
+	for i, c := range d.Changes {
+		refs[i] = merge.ChangeRef{OldOff: int64(i), NewOff: int64(i)}
+		if c.Old != nil {
+			refs[i].OldLen = 1
+		}
+		if c.New != nil {
+			refs[i].NewLen = 1
+		}
+	}
+	return emit(merge.StreamEvent{Changes: refs, Done: true, Stats: d.Stats})
+}
+
+func (h *heldDiff) rows(refs []merge.ChangeRef) ([]merge.RowChange, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]merge.RowChange, 0, len(refs))
+	for _, r := range refs {
+		if h.d == nil || r.NewOff < 0 || r.NewOff >= int64(len(h.d.Changes)) {
+			return nil, fmt.Errorf("no change %d in this diff", r.NewOff)
+		}
+		out = append(out, h.d.Changes[r.NewOff])
+	}
+	return out, nil
+}
+
+func (h *heldDiff) headers() (old, new merge.Header) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.d == nil {
+		return merge.Header{}, merge.Header{}
+	}
+	return h.d.OldHeader, h.d.NewHeader
 }

@@ -125,7 +125,7 @@ func (s Spec) row(r *merge.Row) *OrderedRow {
 	if r == nil {
 		return nil
 	}
-	return &OrderedRow{Cols: r.Cols, Vals: r.Vals, JSON: s.Format == JSONL}
+	return &OrderedRow{Cols: r.Cols, Vals: r.Vals, JSON: s.Format.JSONValues()}
 }
 
 // ChangeJSON converts one row change for JSON output.
@@ -237,8 +237,8 @@ func (cw *CSVWriter) Write(path string, s Spec, d *merge.RowDiff) error {
 		rec[0], rec[1] = path, kind
 		for i, c := range cols {
 			v, _ := r.Value(c)
-			if s.Format == JSONL {
-				v = jsonText(v)
+			if s.Format.JSONValues() {
+				v = csvText(s.Format, v)
 			}
 			rec[2+i] = v
 		}

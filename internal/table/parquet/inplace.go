@@ -1,0 +1,314 @@
+package parquet
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// Rows left unpaired are first compared column by column where they did
+// not move. The key columns of the unpaired rows are decoded on both
+// sides; a key at the same row of the same row group in both versions is
+// in place. For an in-place row, a column is the same when the pages
+// holding it there, in each version, are the same bytes (and dictionary)
+// and start at the same row: such a column is not decoded. The other
+// columns are decoded over the in-place rows their differing pages hold
+// and compared value by value; a row found changed is then decoded whole
+// in the new version (the old row is it with the old values of the
+// columns that differ). The pages of one column shifting (a longer string
+// in a writer without content-defined pages) costs that column alone. The
+// rows not in place (added, removed, moved) are decoded whole on both
+// sides and matched by key, as before.
+
+// pos is a row of a version: its row group and row there.
+type pos struct {
+	g int
+	r int64
+}
+
+// inPlace lists the changes of the in-place rows of pending and returns
+// them with, per version, the row ranges left to decode whole (as
+// segments).
+func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) (changes []merge.RowChange, left [2][]segment, err error) {
+	// keys[k][g][r]: the key of pending row r of row group g ("" and
+	// has false: not pending); seen keys checked unique per version.
+	var keys [2][][]string
+	var has [2][][]bool
+	for k, v := range vs {
+		groups := v.f.Metadata().RowGroups
+		keys[k], has[k] = make([][]string, len(groups)), make([][]bool, len(groups))
+		n := 0
+		for _, s := range pending[k] {
+			n += int(s.to - s.from)
+		}
+		unique := make(map[string]struct{}, n)
+		for _, s := range pending[k] {
+			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], st)
+			if err != nil {
+				return nil, left, &merge.SideError{Side: k, Err: err}
+			}
+			if keys[k][s.group] == nil {
+				keys[k][s.group], has[k][s.group] = make([]string, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
+			}
+			for i, key := range ks {
+				if _, dup := unique[key]; dup {
+					return nil, left, &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: key}}
+				}
+				unique[key] = struct{}{}
+				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = key, true
+			}
+		}
+	}
+	var same []pos // in place, in file order
+	isSame := make([][]bool, len(keys[1]))
+	for _, s := range pending[1] {
+		if s.group >= len(keys[0]) || keys[0][s.group] == nil {
+			continue
+		}
+		k0, h0 := keys[0][s.group], has[0][s.group]
+		for r := s.from; r < s.to; r++ {
+			if r < int64(len(k0)) && h0[r] && k0[r] == keys[1][s.group][r] {
+				if isSame[s.group] == nil {
+					isSame[s.group] = make([]bool, len(keys[1][s.group]))
+				}
+				isSame[s.group][r] = true
+				same = append(same, pos{s.group, r})
+			}
+		}
+	}
+	for k := range vs {
+		left[k] = rangesOf(pending[k], func(p pos) bool {
+			return p.g >= len(isSame) || isSame[p.g] == nil || p.r >= int64(len(isSame[p.g])) || !isSame[p.g][p.r]
+		})
+	}
+	// Per column, the in-place rows whose pages differ, decoded on both
+	// sides: the old values of the rows that changed.
+	old := map[pos]map[int][]pq.Value{}
+	keyLeaf := map[int]bool{}
+	for _, c := range vs[1].keyLeaf {
+		keyLeaf[c] = true
+	}
+	nLeaves := len(vs[1].f.Metadata().RowGroups[0].Columns)
+	for c := range nLeaves {
+		if keyLeaf[c] {
+			continue
+		}
+		var need []pos
+		known := map[[3]int]bool{} // (row group, page of each version): the same
+		for _, p := range same {
+			i0, _, _ := vs[0].pageOf(p, c)
+			i1, _, _ := vs[1].pageOf(p, c)
+			k := [3]int{p.g, i0, i1}
+			eq, ok := known[k]
+			if !ok {
+				eq = samePage(vs, p, c)
+				known[k] = eq
+			}
+			if !eq {
+				need = append(need, p)
+			}
+		}
+		for _, run := range runs(need) {
+			var vals [2][][]pq.Value
+			for k, v := range vs {
+				for _, p := range run {
+					v.countPage(p, c, seen[k], st) // once per page: seen
+				}
+				r, err := v.leafRows(run[0].g, c, run[0].r, run[len(run)-1].r+1)
+				if err != nil {
+					return nil, left, &merge.SideError{Side: k, Err: err}
+				}
+				vals[k] = r
+			}
+			for i, p := range run {
+				if !equalValues(vals[0][i], vals[1][i]) {
+					if old[p] == nil {
+						old[p] = map[int][]pq.Value{}
+					}
+					old[p][c] = vals[0][i]
+				}
+			}
+		}
+	}
+	for _, p := range same {
+		if old[p] == nil {
+			continue
+		}
+		vs[1].countRow(p, seen[1], st)
+		nr, err := vs[1].readRow(p.g, p.r)
+		if err != nil {
+			return nil, left, &merge.SideError{Side: 1, Err: err}
+		}
+		or := make(pq.Row, 0, len(nr))
+		for _, val := range nr {
+			if _, ok := old[p][val.Column()]; !ok {
+				or = append(or, val)
+			}
+		}
+		for _, c := range slices.Sorted(maps.Keys(old[p])) {
+			or = append(or, old[p][c]...)
+		}
+		var rows [2]merge.Row
+		for k, r := range []pq.Row{or, nr} {
+			row, err := vs[k].convert(r, keyIdx[k])
+			if err != nil {
+				return nil, left, &merge.SideError{Side: k, Err: invalid("row group %d: row %d: %v", p.g, p.r, err)}
+			}
+			rows[k] = row
+		}
+		st.RowsDecoded++
+		o, n := rows[0], rows[1]
+		if cols := changedColumns(&o, &n); len(cols) > 0 {
+			changes = append(changes, merge.RowChange{Kind: merge.RowChanged, Key: n.Key, Old: &o, New: &n, Columns: cols})
+		}
+	}
+	return changes, left, nil
+}
+
+// rangesOf cuts the rows of segs that keep accepts into runs of
+// consecutive rows, as segments.
+func rangesOf(segs []segment, keep func(pos) bool) []segment {
+	var out []segment
+	for _, s := range segs {
+		for r := s.from; r < s.to; r++ {
+			if !keep(pos{s.group, r}) {
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1].group == s.group && out[n-1].to == r {
+				out[n-1].to++
+				continue
+			}
+			out = append(out, segment{group: s.group, from: r, to: r + 1, indexed: s.indexed})
+		}
+	}
+	return out
+}
+
+// runs cuts sorted rows into runs of consecutive rows of one row group.
+func runs(ps []pos) [][]pos {
+	var out [][]pos
+	for i, p := range ps {
+		if i > 0 && p.g == ps[i-1].g && p.r == ps[i-1].r+1 {
+			out[len(out)-1] = append(out[len(out)-1], p)
+			continue
+		}
+		out = append(out, []pos{p})
+	}
+	return out
+}
+
+// pageOf is leaf column c's page holding row p: its index (-2: the whole
+// column chunk, without an offset index), its first row and the row after
+// its last.
+func (v *version) pageOf(p pos, c int) (idx int, first, next int64) {
+	md := v.f.Metadata()
+	rg := &md.RowGroups[p.g]
+	oi := v.f.OffsetIndexes()
+	n := len(rg.Columns)
+	if i := p.g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
+		l := oi[i].PageLocations
+		j := pageAt(l, p.r)
+		next = rg.NumRows
+		if j+1 < len(l) {
+			next = l[j+1].FirstRowIndex
+		}
+		return j, l[j].FirstRowIndex, next
+	}
+	return -2, 0, rg.NumRows
+}
+
+// pageBytes are the bytes leaf column c's page idx of row group g is
+// decoded from (its dictionary page's too), and what else decides its
+// values (the codec).
+func (v *version) pageBytes(g, c, idx int) colBytes {
+	rg := &v.f.Metadata().RowGroups[g]
+	md := &rg.Columns[c].MetaData
+	cb := colBytes{extra: []byte{byte(md.Codec)}}
+	if idx < 0 {
+		cb.ranges = [][2]int64{{chunkStart(md), md.TotalCompressedSize}}
+		return cb
+	}
+	l := v.f.OffsetIndexes()[g*len(rg.Columns)+c].PageLocations
+	if start := chunkStart(md); start < l[0].Offset {
+		cb.ranges = append(cb.ranges, [2]int64{start, l[0].Offset - start})
+	}
+	cb.ranges = append(cb.ranges, [2]int64{l[idx].Offset, int64(l[idx].CompressedPageSize)})
+	return cb
+}
+
+// samePage reports whether leaf column c holds the same values at row p
+// in both versions without decoding them: the pages holding it start and
+// end at the same rows and are the same bytes (by the chunks holding
+// them, else read).
+func samePage(vs [2]*version, p pos, c int) bool {
+	i0, f0, n0 := vs[0].pageOf(p, c)
+	i1, f1, n1 := vs[1].pageOf(p, c)
+	if f0 != f1 || n0 != n1 {
+		return false
+	}
+	b0, b1 := vs[0].pageBytes(p.g, c, i0), vs[1].pageBytes(p.g, c, i1)
+	s0 := segment{group: p.g, from: f0, to: n0, cols: []colBytes{b0}}
+	s1 := segment{group: p.g, from: f1, to: n1, cols: []colBytes{b1}}
+	if vs[0].chunkID(&s0) == vs[1].chunkID(&s1) {
+		return true
+	}
+	return vs[0].colContent(&s0, 0) == vs[1].colContent(&s1, 0)
+}
+
+// countPage adds to st the bytes of leaf column c's page (and dictionary)
+// holding row p, once.
+func (v *version) countPage(p pos, c int, seen map[page]bool, st *merge.DiffStats) {
+	idx, first, next := v.pageOf(p, c)
+	v.countPages(segment{group: p.g, from: first, to: next, indexed: idx >= 0}, []int{c}, seen, st)
+}
+
+// countRow adds to st the bytes of every column's page holding row p.
+func (v *version) countRow(p pos, seen map[page]bool, st *merge.DiffStats) {
+	for c := range v.f.Metadata().RowGroups[p.g].Columns {
+		v.countPage(p, c, seen, st)
+	}
+}
+
+// rangeKeys decodes the key columns of the rows of s: their keys, in order.
+func (v *version) rangeKeys(s segment, keyIdx []int, seen map[page]bool, st *merge.DiffStats) ([]string, error) {
+	parts := make([][]string, len(v.keyLeaf))
+	for j, leaf := range v.keyLeaf {
+		for r := s.from; r < s.to; {
+			v.countPage(pos{s.group, r}, leaf, seen, st)
+			_, _, next := v.pageOf(pos{s.group, r}, leaf)
+			r = max(next, r+1)
+		}
+		rows, err := v.leafRows(s.group, leaf, s.from, s.to)
+		if err != nil {
+			return nil, err
+		}
+		node := v.fields[keyIdx[j]]
+		for _, r := range rows {
+			text := "null"
+			if len(r) > 0 && !r[0].IsNull() {
+				b, err := appendLeaf(nil, node, r[0])
+				if err != nil {
+					return nil, err
+				}
+				text = string(b)
+			}
+			parts[j] = append(parts[j], jsonText(text))
+		}
+	}
+	out := make([]string, len(parts[0]))
+	for i := range out {
+		var b strings.Builder
+		for j := range parts {
+			if j > 0 {
+				b.WriteString(merge.KeySep)
+			}
+			b.WriteString(parts[j][i])
+		}
+		out[i] = b.String()
+	}
+	return out, nil
+}

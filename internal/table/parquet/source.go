@@ -1,0 +1,103 @@
+package parquet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/merge"
+)
+
+// chunkReader reads one version of a file through its chunks, as the
+// Parquet library asks for byte ranges: a chunk is read the first time a
+// range touches it and kept, and every chunk read is counted.
+type chunkReader struct {
+	ctx    context.Context
+	src    merge.Source
+	chunks []dag.ChunkRef
+	offs   []int64 // offs[i]: where chunk i starts; offs[len(chunks)]: the size
+	mu     sync.Mutex
+	cache  map[int][]byte
+	read   int64 // bytes of the chunks read
+	nread  int   // chunks read
+}
+
+func newChunkReader(ctx context.Context, src merge.Source) *chunkReader {
+	r := &chunkReader{ctx: ctx, src: src, chunks: src.Chunks(), cache: map[int][]byte{}}
+	r.offs = make([]int64, len(r.chunks)+1)
+	for i, c := range r.chunks {
+		r.offs[i+1] = r.offs[i] + int64(c.Len)
+	}
+	return r
+}
+
+func (r *chunkReader) size() int64 { return r.offs[len(r.chunks)] }
+
+// chunkAt is the index of the chunk holding byte off.
+func (r *chunkReader) chunkAt(off int64) int {
+	return sort.Search(len(r.chunks), func(i int) bool { return r.offs[i+1] > off })
+}
+
+// ReadAt implements io.ReaderAt.
+func (r *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read at %d: negative offset", off)
+	}
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		if at >= r.size() {
+			return n, io.EOF
+		}
+		i := r.chunkAt(at)
+		b, err := r.chunk(i)
+		if err != nil {
+			return n, err
+		}
+		n += copy(p[n:], b[at-r.offs[i]:])
+	}
+	return n, nil
+}
+
+func (r *chunkReader) chunk(i int) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.cache[i]; ok {
+		return b, nil
+	}
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := r.src.AppendChunk(r.ctx, i, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != int(r.chunks[i].Len) {
+		return nil, fmt.Errorf("chunk %d: %d bytes, expected %d", i, len(b), r.chunks[i].Len)
+	}
+	r.cache[i] = b
+	r.read += int64(len(b))
+	r.nread++
+	return b, nil
+}
+
+// identity names the bytes [off, off+n) by the chunks holding them: two
+// ranges of two versions with one identity hold the same bytes, and
+// naming them reads nothing.
+func (r *chunkReader) identity(dst []byte, off, n int64) []byte {
+	if n == 0 {
+		return append(dst, "0;"...)
+	}
+	if n < 0 || off < 0 || off+n > r.size() {
+		return fmt.Appendf(dst, "?%p%d+%d;", r, off, n) // outside the file: equal to no range of another version
+	}
+	i := r.chunkAt(off)
+	dst = fmt.Appendf(dst, "%d+%d:", off-r.offs[i], n)
+	for ; i < len(r.chunks) && r.offs[i] < off+n; i++ {
+		dst = append(dst, r.chunks[i].ID[:]...)
+	}
+	return append(dst, ';')
+}
