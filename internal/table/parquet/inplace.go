@@ -99,14 +99,21 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 		}
 		var need []pos
 		known := map[[3]int]bool{} // (row group, page of each version): the same
+		// The rows of same come in file order: the pages holding a row
+		// hold the next ones up to the first page end of either version.
+		var eq bool
+		until := pos{g: -1}
 		for _, p := range same {
-			i0, _, _ := vs[0].pageOf(p, c)
-			i1, _, _ := vs[1].pageOf(p, c)
-			k := [3]int{p.g, i0, i1}
-			eq, ok := known[k]
-			if !ok {
-				eq = samePage(vs, p, c)
-				known[k] = eq
+			if p.g != until.g || p.r >= until.r {
+				i0, _, n0 := vs[0].pageOf(p, c)
+				i1, _, n1 := vs[1].pageOf(p, c)
+				k := [3]int{p.g, i0, i1}
+				e, ok := known[k]
+				if !ok {
+					e = samePage(vs, p, c)
+					known[k] = e
+				}
+				eq, until = e, pos{p.g, min(n0, n1)}
 			}
 			if !eq {
 				need = append(need, p)
@@ -115,8 +122,14 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 		for _, run := range runs(need) {
 			var vals [2][][]pq.Value
 			for k, v := range vs {
+				until := pos{g: -1}
 				for _, p := range run {
+					if p.g == until.g && p.r < until.r {
+						continue // in the page counted last
+					}
 					v.countPage(p, c, seen[k], st) // once per page: seen
+					_, _, next := v.pageOf(p, c)
+					until = pos{p.g, next}
 				}
 				r, err := v.leafRows(run[0].g, c, run[0].r, run[len(run)-1].r+1)
 				if err != nil {
@@ -287,17 +300,21 @@ func (v *version) rangeKeys(s segment, keyIdx []int, seen map[page]bool, st *mer
 			return nil, err
 		}
 		node := v.fields[keyIdx[j]]
+		parts[j] = make([]string, 0, len(rows))
+		var b []byte
 		for _, r := range rows {
 			text := "null"
 			if len(r) > 0 && !r[0].IsNull() {
-				b, err := appendLeaf(nil, node, r[0])
-				if err != nil {
+				if b, err = appendLeaf(b[:0], node, r[0]); err != nil {
 					return nil, err
 				}
 				text = string(b)
 			}
 			parts[j] = append(parts[j], jsonText(text))
 		}
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
 	}
 	out := make([]string, len(parts[0]))
 	for i := range out {

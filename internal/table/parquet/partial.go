@@ -47,6 +47,21 @@ func (v *version) leafRows(g, c int, from, to int64) (rows [][]pq.Value, err err
 	}
 	n := int(to - from)
 	buf := make([]pq.Value, 512)
+	// The values go in one array, each row a slice of it: a row per
+	// allocation would cost more than decoding it.
+	flat := make([]pq.Value, 0, n)
+	starts := make([]int, 0, n)
+	rowsOf := func() [][]pq.Value {
+		rows := make([][]pq.Value, len(starts))
+		for i, s := range starts {
+			e := len(flat)
+			if i+1 < len(starts) {
+				e = starts[i+1]
+			}
+			rows[i] = flat[s:e:e]
+		}
+		return rows
+	}
 	for {
 		pg, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
@@ -60,16 +75,16 @@ func (v *version) leafRows(g, c int, from, to int64) (rows [][]pq.Value, err err
 			k, err := vr.ReadValues(buf)
 			for _, val := range buf[:k] {
 				if val.RepetitionLevel() == 0 {
-					if len(rows) == n {
+					if len(starts) == n {
 						pq.Release(pg)
-						return rows, nil
+						return rowsOf(), nil
 					}
-					rows = append(rows, nil)
+					starts = append(starts, len(flat))
 				}
-				if len(rows) == 0 {
+				if len(starts) == 0 {
 					return nil, invalid("row group %d, column %d: a value continues a row before row %d", g, c, from)
 				}
-				rows[len(rows)-1] = append(rows[len(rows)-1], val.Clone())
+				flat = append(flat, val.Clone())
 			}
 			switch {
 			case errors.Is(err, io.EOF):
@@ -80,10 +95,10 @@ func (v *version) leafRows(g, c int, from, to int64) (rows [][]pq.Value, err err
 		}
 		pq.Release(pg)
 	}
-	if len(rows) != n {
-		return nil, invalid("row group %d, column %d: %d rows from row %d, want %d", g, c, len(rows), from, n)
+	if len(starts) != n {
+		return nil, invalid("row group %d, column %d: %d rows from row %d, want %d", g, c, len(starts), from, n)
 	}
-	return rows, nil
+	return rowsOf(), nil
 }
 
 // equalValues: two rows' values of one leaf column are the same.
