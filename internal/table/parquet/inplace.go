@@ -63,7 +63,11 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 			}
 		}
 	}
-	var same []pos // in place, in file order
+	n1 := 0
+	for _, s := range pending[1] {
+		n1 += int(s.to - s.from)
+	}
+	same := make([]pos, 0, n1) // in place, in file order
 	isSame := make([][]bool, len(keys[1]))
 	for _, s := range pending[1] {
 		if s.group >= len(keys[0]) || keys[0][s.group] == nil {
@@ -93,11 +97,12 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 		keyLeaf[c] = true
 	}
 	nLeaves := len(vs[1].f.Metadata().RowGroups[0].Columns)
+	need := make([]pos, 0, len(same)) // reused column after column
 	for c := range nLeaves {
 		if keyLeaf[c] {
 			continue
 		}
-		var need []pos
+		need = need[:0]
 		known := map[[3]int]bool{} // (row group, page of each version): the same
 		// The rows of same come in file order: the pages holding a row
 		// hold the next ones up to the first page end of either version.
@@ -204,12 +209,12 @@ func rangesOf(segs []segment, keep func(pos) bool) []segment {
 // runs cuts sorted rows into runs of consecutive rows of one row group.
 func runs(ps []pos) [][]pos {
 	var out [][]pos
-	for i, p := range ps {
-		if i > 0 && p.g == ps[i-1].g && p.r == ps[i-1].r+1 {
-			out[len(out)-1] = append(out[len(out)-1], p)
-			continue
+	start := 0
+	for i := 1; i <= len(ps); i++ {
+		if i == len(ps) || ps[i].g != ps[i-1].g || ps[i].r != ps[i-1].r+1 {
+			out = append(out, ps[start:i:i]) // a slice of ps, not a copy
+			start = i
 		}
-		out = append(out, []pos{p})
 	}
 	return out
 }
