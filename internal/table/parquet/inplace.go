@@ -147,7 +147,7 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 					if old[p] == nil {
 						old[p] = map[int][]pq.Value{}
 					}
-					old[p][c] = vals[0][i]
+					old[p][c] = slices.Clone(vals[0][i]) // not the run's array, which would stay alive
 				}
 			}
 		}
