@@ -285,6 +285,21 @@ func TestWithoutKey(t *testing.T) {
 			t.Errorf("a repeated key (page index %v): %v", idx, err)
 		}
 	}
+	// Among many appended keys, new ones before and after, one repeated
+	// far from the start: the keys sorted once still find it.
+	many := slices.Clone(v1)
+	for i := range 300 {
+		many = append(many, mkRec(int64(1000+i), 0))
+	}
+	many = append(many, mkRec(600, 0), mkRec(350, 2), mkRec(2000, 0))
+	dup = writeFile(t, many, 200, 1<<10)
+	for _, idx := range []bool{true, false} {
+		_, err = diff(context.Background(), []string{"id"}, source(t, a), source(t, dup), idx)
+		var de *merge.DuplicateKeyError
+		if !errors.As(err, &de) || de.Key != "350" {
+			t.Errorf("a repeated key among appended ones (page index %v): %v", idx, err)
+		}
+	}
 }
 
 // TestDamagedPages: bytes flipped anywhere in the new version give a diff

@@ -1,6 +1,8 @@
 package parquet
 
 import (
+	"slices"
+
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/dxdata/dx/merge"
@@ -33,8 +35,15 @@ func (v *version) noteKey(key string, cols [][]pq.Value) {
 // checkCovered fails with a DuplicateKeyError when a removed row's key is
 // in a segment of the new version the diff did not decode, or an added
 // row's in one of the old version's. only[k] are the changes decoded on
-// side k alone; pending[k] the segments of side k that were decoded.
+// side k alone; pending[k] the segments of side k that were decoded. With
+// one key column, the keys are sorted once and each segment's range is
+// found by binary search: appended keys beyond every segment's range then
+// cost nothing per segment.
 func checkCovered(vs [2]*version, pending [2][]segment, only [2][]merge.RowChange, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) error {
+	type cand struct {
+		key  string
+		vals []pq.Value
+	}
 	for k := range 2 {
 		other := vs[1-k]
 		if other.f == nil || len(only[k]) == 0 || vs[k].keyLeaf == nil || other.keyLeaf == nil {
@@ -44,14 +53,36 @@ func checkCovered(vs [2]*version, pending [2][]segment, only [2][]merge.RowChang
 		for _, s := range pending[1-k] {
 			decoded[[2]int64{int64(s.group), s.from}] = true
 		}
+		cands := make([]cand, 0, len(only[k]))
+		sorted := len(other.keyLeaf) == 1
+		for _, c := range only[k] {
+			vals := vs[k].keyVals[c.Key]
+			cands = append(cands, cand{c.Key, vals})
+			sorted = sorted && len(vals) == 1 && !vals[0].IsNull()
+		}
+		var typ pq.Type
+		if sorted {
+			typ = other.fields[keyIdx[1-k][0]].Type()
+			slices.SortFunc(cands, func(a, b cand) int { return typ.Compare(a.vals[0], b.vals[0]) })
+		}
 		for _, s := range other.segs {
 			if decoded[[2]int64{int64(s.group), s.from}] || s.to == s.from {
 				continue
 			}
+			in := cands
+			if sorted {
+				if lo, hi, ok := other.bounds(s, other.keyLeaf[0], typ); ok {
+					i, _ := slices.BinarySearchFunc(cands, lo, func(c cand, v pq.Value) int { return typ.Compare(c.vals[0], v) })
+					j := i
+					for j < len(cands) && typ.Compare(cands[j].vals[0], hi) <= 0 {
+						j++
+					}
+					in = cands[i:j]
+				}
+			}
 			var keys map[string]bool
-			for _, c := range only[k] {
-				vals := vs[k].keyVals[c.Key]
-				if !other.mayHold(s, vals, keyIdx[1-k]) {
+			for _, c := range in {
+				if !sorted && !other.mayHold(s, c.vals, keyIdx[1-k]) {
 					continue
 				}
 				if keys == nil {
@@ -59,13 +90,13 @@ func checkCovered(vs [2]*version, pending [2][]segment, only [2][]merge.RowChang
 					if err != nil {
 						return &merge.SideError{Side: 1 - k, Err: err}
 					}
-					keys = map[string]bool{}
+					keys = make(map[string]bool, len(ks))
 					for _, key := range ks {
 						keys[key] = true
 					}
 				}
-				if keys[c.Key] {
-					return &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: c.Key}} // there, and in the partner of s
+				if keys[c.key] {
+					return &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: c.key}} // there, and in the partner of s
 				}
 			}
 		}
