@@ -1,0 +1,194 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/hugeheap"
+	"github.com/dxdata/dx/store"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// A fetch's ranged GETs: the wanted objects of each pack coalesced into
+// ranges, downloaded with pooled buffers and checked object by object.
+
+// Range planning: needed objects of one pack closer than the gap are read
+// with one GET; a range is never longer than maxRange unless one object
+// is.
+const (
+	metaGap  = 1 << 20
+	dataGap  = 256 << 10
+	maxRange = 16 << 20
+)
+
+// span is one ranged GET: a run of one pack's entries.
+type span struct {
+	pack    dag.ID
+	off, n  int64
+	entries []pack.Entry // every entry inside the range, in order
+	needed  map[dag.ID]bool
+}
+
+// plan groups the wanted objects by pack and coalesces them into ranges.
+func (f *fetcher) plan(ws []want, gap int64) []span {
+	byPack := map[dag.ID][]pack.Entry{}
+	for _, w := range ws {
+		byPack[w.loc.Pack] = append(byPack[w.loc.Pack], w.loc.Entry)
+	}
+	var out []span
+	for p, es := range byPack {
+		slices.SortFunc(es, func(a, b pack.Entry) int { return int(int64(a.Offset) - int64(b.Offset)) })
+		all := f.ix.packEntries(p)
+		var cur *span
+		for _, e := range es {
+			start, end := int64(e.Offset), int64(e.Offset)+int64(e.Stored)
+			if cur != nil && start-(cur.off+cur.n) <= gap && end-cur.off <= maxRange {
+				cur.n = end - cur.off
+				cur.needed[e.ID] = true
+				continue
+			}
+			out = append(out, span{pack: p, off: start, n: end - start, needed: map[dag.ID]bool{e.ID: true}})
+			cur = &out[len(out)-1]
+		}
+		for i := range out {
+			s := &out[i]
+			if s.pack != p {
+				continue
+			}
+			lo, _ := slices.BinarySearchFunc(all, s.off, func(e pack.Entry, off int64) int { return int(int64(e.Offset) - off) })
+			for j := lo; j < len(all) && int64(all[j].Offset) < s.off+s.n; j++ {
+				s.entries = append(s.entries, all[j])
+			}
+		}
+	}
+	// Largest first keeps the workers busy to the end.
+	slices.SortFunc(out, func(a, b span) int { return int(b.n - a.n) })
+	return out
+}
+
+// download reads the ranges covering ws with Parallel GETs, verifies every
+// object inside them, and calls fn for each (needed says whether it was
+// asked for, or merely lay inside the range). With all set, objects that
+// lie in the range but were not asked for are verified and passed on too.
+func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, fn func(o store.Stored, raw []byte, needed bool) error) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	spans := f.plan(ws, gap)
+	bufs := newRangeBufs(f.o.Parallel)
+	defer bufs.release()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.o.Parallel)
+	for _, s := range spans {
+		g.Go(func() error {
+			buf, scratch := bufs.get(s.n)
+			defer func() { bufs.put(buf, scratch) }()
+			if err := f.getRange(gctx, s, buf); err != nil {
+				return err
+			}
+			for _, e := range s.entries {
+				needed := s.needed[e.ID]
+				if !needed && !all {
+					continue
+				}
+				stored := buf[int64(e.Offset)-s.off : int64(e.Offset)-s.off+int64(e.Stored)]
+				raw, err := pack.Decompress(scratch[:0], stored, e.Codec, int(e.Raw))
+				if err == nil && dag.Hash(e.Kind, raw) != e.ID {
+					err = fmt.Errorf("content does not match its id")
+				}
+				if err != nil {
+					if !needed {
+						continue // not ours to judge; a later fetch asks for it
+					}
+					return fmt.Errorf("%s: object %s in %s: %v: %w", f.be, e.ID.Short(), packKey(s.pack), err, ErrIntegrity)
+				}
+				scratch = raw[:0]
+				o := store.Stored{ID: e.ID, Kind: e.Kind, Codec: e.Codec, Raw: e.Raw, Stored: stored}
+				var keep []byte
+				if e.Kind.IsMeta() {
+					keep = append([]byte(nil), raw...)
+					o.Stored = append([]byte(nil), stored...)
+				}
+				if err := fn(o, keep, needed); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// rangeBufs recycles the buffers ranges are read into, and the buffers
+// their objects are decompressed into to be verified, one pair per
+// concurrent GET: fresh memory costs a page fault every 4 KiB, slow on
+// virtual machines whose host backs guest memory lazily, and a clone
+// reads all it downloads into these buffers. Range buffers are mapped in
+// huge pages where the system allows. An object's bytes are staged
+// (copied) before its range buffer goes back.
+type rangeBufs struct {
+	mu       sync.Mutex
+	idle     [][2][]byte
+	mappings [][]byte
+}
+
+func newRangeBufs(n int) *rangeBufs { return &rangeBufs{idle: make([][2][]byte, 0, n)} }
+
+// get returns a range buffer of length n and a decompression buffer.
+func (r *rangeBufs) get(n int64) (buf, scratch []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, p := range r.idle {
+		if int64(cap(p[0])) >= n {
+			r.idle = slices.Delete(r.idle, i, i+1)
+			return p[0][:n], p[1]
+		}
+	}
+	size := max(n, maxRange)
+	if b, m := hugeheap.Map(int(size)); b != nil {
+		r.mappings = append(r.mappings, m)
+		return b[:n], nil
+	}
+	return make([]byte, n, size), nil
+}
+
+func (r *rangeBufs) put(buf, scratch []byte) {
+	r.mu.Lock()
+	r.idle = append(r.idle, [2][]byte{buf[:0], scratch[:0]})
+	r.mu.Unlock()
+}
+
+// release unmaps the mapped buffers; none may be used after.
+func (r *rangeBufs) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.mappings {
+		hugeheap.Unmap(m)
+	}
+	r.mappings, r.idle = nil, nil
+}
+
+// getRange reads one span whole into buf (len s.n).
+func (f *fetcher) getRange(ctx context.Context, s span, buf []byte) error {
+	rc, err := f.be.GetRange(ctx, packKey(s.pack), s.off, s.n)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+	}
+	defer rc.Close()
+	n, err := io.ReadFull(rc, buf)
+	f.read.Add(int64(n))
+	f.reqs.Add(1)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return fmt.Errorf("%s: %s is shorter than its index says: %w", f.be, packKey(s.pack), ErrIntegrity)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+	}
+	return nil
+}
