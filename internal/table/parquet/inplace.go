@@ -132,9 +132,7 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 					if p.g == until.g && p.r < until.r {
 						continue // in the page counted last
 					}
-					v.countPage(p, c, seen[k], st) // once per page: seen
-					_, _, next := v.pageOf(p, c)
-					until = pos{p.g, next}
+					until = pos{p.g, v.countPage(p, c, seen[k], st)} // once per page: seen
 				}
 				r, err := v.leafRows(run[0].g, c, run[0].r, run[len(run)-1].r+1)
 				if err != nil {
@@ -278,10 +276,11 @@ func samePage(vs [2]*version, p pos, c int) bool {
 }
 
 // countPage adds to st the bytes of leaf column c's page (and dictionary)
-// holding row p, once.
-func (v *version) countPage(p pos, c int, seen map[page]bool, st *merge.DiffStats) {
+// holding row p, once, and returns the row after that page.
+func (v *version) countPage(p pos, c int, seen map[page]bool, st *merge.DiffStats) int64 {
 	idx, first, next := v.pageOf(p, c)
 	v.countPages(segment{group: p.g, from: first, to: next, indexed: idx >= 0}, []int{c}, seen, st)
+	return next
 }
 
 // countRow adds to st the bytes of every column's page holding row p.
@@ -296,9 +295,7 @@ func (v *version) rangeKeys(s segment, keyIdx []int, seen map[page]bool, st *mer
 	parts := make([][]string, len(v.keyLeaf))
 	for j, leaf := range v.keyLeaf {
 		for r := s.from; r < s.to; {
-			v.countPage(pos{s.group, r}, leaf, seen, st)
-			_, _, next := v.pageOf(pos{s.group, r}, leaf)
-			r = max(next, r+1)
+			r = max(v.countPage(pos{s.group, r}, leaf, seen, st), r+1)
 		}
 		rows, err := v.leafRows(s.group, leaf, s.from, s.to)
 		if err != nil {
