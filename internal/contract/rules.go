@@ -110,8 +110,12 @@ func (p Problem) String() string {
 
 // Checker checks the rows of one table file against its contract.
 type Checker struct {
-	t      *Table
-	json   bool
+	t    *Table
+	json bool
+	// schema: the file declares its columns though its values are JSON
+	// (Parquet): Header checks them, and rows are not checked for unknown
+	// columns one by one.
+	schema bool
 	byName map[string]*Column
 	// absent: columns a CSV or TSV header lacks, reported once by Header.
 	absent map[string]bool
@@ -127,10 +131,19 @@ func (t *Table) Checker(jsonValues bool) *Checker {
 	return c
 }
 
-// Header checks a CSV or TSV header: every column the contract names is
-// there, and (refusing unknown columns) no other.
+// SchemaChecker is a checker for a file whose values are JSON texts and
+// whose columns its schema declares (Parquet).
+func (t *Table) SchemaChecker() *Checker {
+	c := t.Checker(true)
+	c.schema = true
+	return c
+}
+
+// Header checks a CSV or TSV header, or a Parquet schema's columns: every
+// column the contract names is there, and (refusing unknown columns) no
+// other.
 func (c *Checker) Header(cols []string) []Problem {
-	if c.json {
+	if c.json && !c.schema {
 		return nil // JSONL has no header: each row says its fields
 	}
 	var out []Problem
@@ -180,7 +193,7 @@ const RowsColumn = "(rows)"
 
 // Row appends to dst the rules row breaks, in the contract's column order.
 func (c *Checker) Row(r *merge.Row, dst []Problem) []Problem {
-	if c.json && c.t.Refuse {
+	if c.json && !c.schema && c.t.Refuse {
 		for _, n := range r.Cols {
 			if c.byName[n] == nil {
 				dst = append(dst, Problem{Column: n, Rule: "unknown column", Value: n})
@@ -205,7 +218,7 @@ func (c *Checker) value(col *Column, raw string, ok bool) (Problem, bool) {
 	null := !ok || raw == ""
 	if c.json && ok && raw != "" {
 		switch {
-		case raw == "null":
+		case raw == "null", raw == `""`: // required: neither null nor empty
 			null = true
 		case raw[0] == '"':
 			kind = 's'

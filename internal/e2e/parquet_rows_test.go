@@ -229,16 +229,14 @@ func writeParquetBytes(t *testing.T, rs []parquetRow) []byte {
 	return b
 }
 
-// TestParquetNotYetProfiled: dx profile and a contract naming a Parquet
-// table say that they do not read Parquet rows yet, in one line.
+// TestParquetNotYetProfiled: dx profile says in one line that it does
+// not read Parquet rows yet.
 func TestParquetNotYetProfiled(t *testing.T) {
 	r := newRepo(t)
 	r.write(".dxattributes", "*.parquet table=parquet key=id\n")
 	writeSmallPages(t, r.path("a.parquet"), parquetRows(100))
 	r.ok("commit", "-m", "v1")
 	r.fails("they do not read Parquet rows yet", "profile", "HEAD:a.parquet")
-	r.write("dx.contract.yaml", "tables:\n  - path: a.parquet\n    columns:\n      - name: id\n        type: int\n")
-	r.fails("a.parquet is a Parquet table: contracts do not read Parquet rows yet", "commit", "-m", "contract")
 }
 
 // TestServeParquetDiff: dx serve's /v1/diff of a Parquet table is dx diff

@@ -33,10 +33,7 @@ func (r *Repo) contractPaths(ctx context.Context, tree dag.ID, c *contract.Contr
 		if err != nil {
 			return err
 		}
-		if f, _ := attrs.Format(t.Path); f == table.Parquet && e.Mode.IsFile() {
-			return &check.Violation{Msg: fmt.Sprintf("%s:%d: %s is a Parquet table: contracts do not read Parquet rows yet", contract.File, t.Line, t.Path)}
-		}
-		if _, ok := attrs.Table(t.Path); !ok || !e.Mode.IsFile() {
+		if _, ok := attrs.RowTable(t.Path); !ok || !e.Mode.IsFile() {
 			return &check.Violation{Msg: fmt.Sprintf("%s:%d: %s is not a table (%s says which files are)", contract.File, t.Line, t.Path, table.AttributesFile)}
 		}
 	}
@@ -74,6 +71,9 @@ func rulesFor(c *contract.Contract, path string, spec table.Spec) check.Rules {
 	if !ok {
 		return nil
 	}
+	if spec.Format == table.Parquet {
+		return t.SchemaChecker()
+	}
 	return t.Checker(spec.Format == table.JSONL)
 }
 
@@ -109,7 +109,7 @@ func (r *Repo) CheckContract(ctx context.Context, rev string, fn func(ContractVi
 		if !e.Mode.IsFile() || !r.inSparse(p) {
 			return nil
 		}
-		spec, ok := attrs.Table(p)
+		spec, ok := attrs.RowTable(p)
 		if !ok {
 			return nil
 		}
@@ -127,6 +127,12 @@ func (r *Repo) CheckContract(ctx context.Context, rev string, fn func(ContractVi
 			return err
 		}
 		v.Rules = rules
+		each := func(line int, pr contract.Problem) error {
+			return fn(ContractViolation{Path: p, Line: line, Problem: pr})
+		}
+		if spec.Format == table.Parquet {
+			return check.ParquetEach(ctx, spec.Key, v, each)
+		}
 		return check.Each(ctx, table.New(spec), v, func(line int, pr contract.Problem) error {
 			return fn(ContractViolation{Path: p, Line: line, Problem: pr})
 		})

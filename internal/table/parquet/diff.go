@@ -200,12 +200,25 @@ func pairBy(segs [2][]segment, id func(*segment) [32]byte) (left [2][]segment) {
 // decode reads the rows of segs (in file order) and counts, in st, the
 // page bytes it decoded and the rows.
 func (v *version) decode(segs []segment, keyIdx []int, keyed bool, seen map[page]bool, st *merge.DiffStats) (out []merge.Row, err error) {
+	err = v.each(segs, keyIdx, keyed, seen, st, func(r merge.Row) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// each calls fn with the rows of segs, in file order, as decode reads
+// them.
+func (v *version) each(segs []segment, keyIdx []int, keyed bool, seen map[page]bool, st *merge.DiffStats, fn func(merge.Row) error) (err error) {
 	if len(segs) == 0 {
-		return nil, nil
+		return nil
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, invalid("not valid Parquet: %v", p)
+			err = invalid("not valid Parquet: %v", p)
 		}
 	}()
 	all := make([]int, len(v.f.Metadata().RowGroups[0].Columns))
@@ -222,10 +235,7 @@ func (v *version) decode(segs []segment, keyIdx []int, keyed bool, seen map[page
 		nLeaves += leafCounts[i]
 	}
 	groups := v.f.RowGroups()
-	starts := make([]int64, len(groups)) // the file's row number of each group's first row
-	for g := 1; g < len(groups); g++ {
-		starts[g] = starts[g-1] + groups[g-1].NumRows()
-	}
+	starts := v.groupStarts()
 	var first int64
 	var rows pq.Rows
 	defer func() {
@@ -246,31 +256,49 @@ func (v *version) decode(segs []segment, keyIdx []int, keyed bool, seen map[page
 			rows = groups[at].Rows()
 		}
 		if err := rows.SeekToRow(s.from); err != nil {
-			return nil, invalid("row group %d: seek to row %d: %v", s.group, s.from, err)
+			return invalid("row group %d: seek to row %d: %v", s.group, s.from, err)
 		}
 		for left := s.to - s.from; left > 0; {
 			n, err := rows.ReadRows(buf[:min(int64(len(buf)), left)])
 			for _, pr := range buf[:n] {
 				r, err := v.row(pr, a, cols, leafCounts, keyIdx, keyed)
 				if err != nil {
-					return nil, invalid("row %d: %v", first+s.to-left+1, err)
+					return invalid("row %d: %v", first+s.to-left+1, err)
 				}
 				r.Line = int(first + s.to - left + 1)
 				v.noteKey(r.Key, cols)
-				out = append(out, r)
+				if err := fn(r); err != nil {
+					return err
+				}
 				left--
 			}
 			if left > 0 && err != nil {
-				return nil, invalid("row group %d: %v", s.group, err)
+				return invalid("row group %d: %v", s.group, err)
 			}
 			if n == 0 && err == nil {
-				return nil, invalid("row group %d ends before row %d", s.group, s.to)
+				return invalid("row group %d ends before row %d", s.group, s.to)
 			}
 		}
 		st.RowsDecoded += s.to - s.from
 	}
-	return out, nil
+	return nil
 }
+
+// groupStarts are the file's row numbers (0-based) of each row group's
+// first row.
+func (v *version) groupStarts() []int64 {
+	if v.starts == nil {
+		groups := v.f.RowGroups()
+		v.starts = make([]int64, len(groups))
+		for g := 1; g < len(groups); g++ {
+			v.starts[g] = v.starts[g-1] + groups[g-1].NumRows()
+		}
+	}
+	return v.starts
+}
+
+// rowNumber is the 1-based number in the file of row r of row group g.
+func (v *version) rowNumber(g int, r int64) int { return int(v.groupStarts()[g] + r + 1) }
 
 // row converts one decoded row: a JSON value per top-level column.
 func (v *version) row(pr pq.Row, a *assembler, cols [][]pq.Value, leafCounts, keyIdx []int, keyed bool) (merge.Row, error) {

@@ -1,15 +1,11 @@
 package parquet
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/chunker"
-	"github.com/dxdata/dx/store/chunker/parquetcut"
+	"github.com/dxdata/dx/internal/storetest"
 )
 
 // memSource is a file cut into chunks as dx stores it (at its pages when
@@ -31,30 +27,6 @@ func (s *memSource) AppendChunk(_ context.Context, i int, dst []byte) ([]byte, e
 func source(t testing.TB, data []byte) *memSource {
 	t.Helper()
 	s := &memSource{}
-	if len(data) == 0 {
-		return s
-	}
-	o := chunker.DefaultOptions()
-	ck, err := chunker.New(nil, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := bytes.NewReader(data)
-	ck.ResetSniff(r, "t.parquet")
-	next := ck.Next
-	if spans, err := parquetcut.Plan(r, int64(len(data)), o.ForMode(chunker.Binary)); err == nil {
-		next = parquetcut.NewCutter(r, spans, ck).Next
-	}
-	for {
-		b, err := next(nil)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.chunks = append(s.chunks, b)
-		s.refs = append(s.refs, dag.ChunkRef{ID: dag.Hash(dag.KindChunk, b), Len: uint32(len(b))})
-	}
+	s.chunks, s.refs = storetest.Chunks(t, "t.parquet", data)
 	return s
 }

@@ -174,6 +174,7 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 			if err != nil {
 				return nil, left, &merge.SideError{Side: k, Err: invalid("row group %d: row %d: %v", p.g, p.r, err)}
 			}
+			row.Line = vs[k].rowNumber(p.g, p.r)
 			rows[k] = row
 		}
 		st.RowsDecoded++

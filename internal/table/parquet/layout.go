@@ -26,6 +26,7 @@ type version struct {
 	keyLeaf []int
 	keyVals map[string][]pq.Value
 	hashes  map[[2]int64][32]byte // of byte ranges read (rangeHash)
+	starts  []int64               // see groupStarts
 	buf     []byte
 }
 

@@ -1,0 +1,290 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+
+	"github.com/dxdata/dx/internal/contract"
+	"github.com/dxdata/dx/internal/table/parquet"
+	"github.com/dxdata/dx/merge"
+)
+
+// A Parquet table is checked against its data contract through the rows
+// internal/table/parquet reads: values are JSON, as in its row diffs, and
+// a row's line is its 1-based number in the file. Its schema is its
+// header. The footer gives the row count. The key's uniqueness is the
+// row diff's to find; a full check hashes every key.
+
+// ParquetFull checks a whole Parquet version: its schema and every row
+// against v.Rules, no key (key: its columns) or unique column value
+// twice, and the row count.
+func ParquetFull(ctx context.Context, key []string, v Version) error {
+	var broken ruleCount // the first by line, the row count's (line 0) last
+	err := parquetEach(ctx, key, v, func(line int, p contract.Problem) error {
+		if broken.n == 0 || line != 0 && (broken.line == 0 || line < broken.line) {
+			broken.line, broken.first = line, p
+		}
+		broken.n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if broken.n == 0 && v.Count != nil {
+		t, err := parquet.Footer(ctx, v.Source)
+		if err != nil {
+			return parquetViolation(v.Path, err)
+		}
+		*v.Count = t.Rows
+	}
+	return broken.violation(v.Path)
+}
+
+// ParquetEach reads a whole Parquet version and calls fn with every rule
+// of v.Rules it breaks, in row order (line 1: the schema, before the
+// rows; line 0: the row count, last). A repeated key ends it with a
+// Violation.
+func ParquetEach(ctx context.Context, key []string, v Version, fn func(line int, p contract.Problem) error) error {
+	if v.Rules == nil {
+		return nil
+	}
+	return parquetEach(ctx, key, v, fn)
+}
+
+func parquetEach(ctx context.Context, key []string, v Version, fn func(line int, p contract.Problem) error) error {
+	t, err := parquet.Footer(ctx, v.Source)
+	if err != nil {
+		return parquetViolation(v.Path, err)
+	}
+	if v.Rules != nil && len(v.Source.Chunks()) > 0 {
+		for _, p := range v.Rules.Header(t.Cols) {
+			if err := fn(1, p); err != nil {
+				return err
+			}
+		}
+	}
+	cols := uniqueColumns(v)
+	seed := maphash.MakeSeed()
+	// Hashes first, kept in row order: only values whose hash repeats
+	// are read again and compared.
+	keys := make([]uint64, 0, t.Rows)
+	vals := make([][]uint64, len(cols))
+	var problems []contract.Problem
+	_, err = parquet.Scan(ctx, key, v.Source, func(r *merge.Row) error {
+		if len(key) > 0 {
+			keys = append(keys, maphash.String(seed, r.Key))
+		}
+		for i, c := range cols {
+			if val, ok := parquetValue(r, c); ok {
+				vals[i] = append(vals[i], maphash.String(seed, val))
+			}
+		}
+		if v.Rules == nil {
+			return nil
+		}
+		problems = v.Rules.Row(r, problems[:0])
+		for _, p := range problems {
+			if err := fn(r.Line, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return parquetViolation(v.Path, err)
+	}
+	dupKeys, dupVals := repeated(keys), make([]map[uint64]bool, len(cols))
+	again := len(dupKeys) > 0
+	for i := range cols {
+		dupVals[i] = repeated(vals[i])
+		again = again || len(dupVals[i]) > 0
+	}
+	if again {
+		if err := parquetRepeats(ctx, key, v, cols, seed, dupKeys, dupVals, fn); err != nil {
+			return err
+		}
+	}
+	if v.Rules != nil {
+		for _, p := range v.Rules.Rows(t.Rows) {
+			if err := fn(0, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parquetRepeats reads a version again for the keys and unique values
+// whose hashes repeat: a key seen twice is a Violation; a unique value
+// seen twice, a broken rule at its second row.
+func parquetRepeats(ctx context.Context, key []string, v Version, cols []string, seed maphash.Seed, dupKeys map[uint64]bool, dupVals []map[uint64]bool, fn func(line int, p contract.Problem) error) error {
+	seenKeys := map[string]int{}
+	seen := make([]map[string]int, len(cols))
+	for i := range seen {
+		seen[i] = map[string]int{}
+	}
+	_, err := parquet.Scan(ctx, key, v.Source, func(r *merge.Row) error {
+		if len(dupKeys) > 0 && dupKeys[maphash.String(seed, r.Key)] {
+			if at, ok := seenKeys[r.Key]; ok {
+				return &Violation{Path: v.Path, Line: r.Line, Msg: fmt.Sprintf("%v (first on row %d)", &merge.DuplicateKeyError{Key: r.Key}, at)}
+			}
+			seenKeys[r.Key] = r.Line
+		}
+		for i, c := range cols {
+			val, ok := parquetValue(r, c)
+			if !ok || !dupVals[i][maphash.String(seed, val)] {
+				continue
+			}
+			if at, ok := seen[i][val]; ok {
+				if err := fn(r.Line, contract.Problem{Column: c, Rule: fmt.Sprintf("unique (first on row %d)", at), Value: val}); err != nil {
+					return err
+				}
+				continue
+			}
+			seen[i][val] = r.Line
+		}
+		return nil
+	})
+	if err != nil {
+		return parquetViolation(v.Path, err)
+	}
+	return nil
+}
+
+// ParquetChanged checks a new Parquet version against an old one that
+// was checked under the same rules: the rows the row diff finds added or
+// changed keep the rules, and each value they bring to a unique column
+// is in no other row of the new version. The diff fails on a key that
+// repeats. If the old version does not read, or the schema changed, the
+// new one is checked whole.
+func ParquetChanged(ctx context.Context, key []string, old, new Version) error {
+	rd, err := parquet.Diff(ctx, key, old.Source, new.Source)
+	var se *merge.SideError
+	var dup *merge.DuplicateKeyError
+	var sc *parquet.SchemaChange
+	switch {
+	case err == nil:
+	case errors.As(err, &se) && se.Side == 1 && errors.As(se.Err, &dup):
+		return ParquetFull(ctx, key, new) // it says where
+	case errors.As(err, &se) && se.Side == 1 && errors.Is(se.Err, merge.ErrInvalidRows):
+		return &Violation{Path: new.Path, Msg: se.Err.Error()}
+	case errors.As(err, &se) && se.Side == 0 || errors.As(err, &sc):
+		return ParquetFull(ctx, key, new)
+	default:
+		return fmt.Errorf("%s: %w", new.Path, err)
+	}
+	if new.Rules == nil {
+		if new.Count != nil {
+			t, err := parquet.Footer(ctx, new.Source)
+			if err != nil {
+				return parquetViolation(new.Path, err)
+			}
+			*new.Count = t.Rows
+		}
+		return nil
+	}
+	var broken ruleCount
+	broken.add(1, new.Rules.Header(rd.NewHeader.Cols))
+	var hits []hit
+	var problems []contract.Problem
+	cols := uniqueColumns(new)
+	want := make([]map[string]bool, len(cols)) // unique values the new rows bring
+	for i := range want {
+		want[i] = map[string]bool{}
+	}
+	for _, c := range rd.Changes {
+		if c.New == nil {
+			continue
+		}
+		problems = new.Rules.Row(c.New, problems[:0])
+		for _, p := range problems {
+			hits = append(hits, hit{line: c.New.Line, p: p, unique: -1})
+		}
+		for i, col := range cols {
+			if val, ok := parquetValue(c.New, col); ok {
+				want[i][val] = true
+			}
+		}
+	}
+	if len(cols) > 0 && slices.ContainsFunc(want, func(m map[string]bool) bool { return len(m) > 0 }) {
+		more, err := parquetUniqueIn(ctx, key, new, cols, want)
+		if err != nil {
+			return err
+		}
+		hits = append(hits, more...)
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.line - b.line })
+	broken.merge(hits)
+	t, err := parquet.Footer(ctx, new.Source)
+	if err != nil {
+		return parquetViolation(new.Path, err)
+	}
+	return counted(new, t.Rows, &broken)
+}
+
+// parquetUniqueIn reads version v for the values of want (per unique
+// column) and returns a broken rule at every row past the first that
+// holds one.
+func parquetUniqueIn(ctx context.Context, key []string, v Version, cols []string, want []map[string]bool) ([]hit, error) {
+	var hits []hit
+	seen := make([]map[string]int, len(cols))
+	for i := range seen {
+		seen[i] = map[string]int{}
+	}
+	_, err := parquet.Scan(ctx, key, v.Source, func(r *merge.Row) error {
+		for i, c := range cols {
+			val, ok := parquetValue(r, c)
+			if !ok || !want[i][val] {
+				continue
+			}
+			if at, ok := seen[i][val]; ok {
+				hits = append(hits, hit{line: r.Line, p: contract.Problem{Column: c, Rule: fmt.Sprintf("unique (first on row %d)", at), Value: val}, unique: -1})
+				continue
+			}
+			seen[i][val] = r.Line
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, parquetViolation(v.Path, err)
+	}
+	return hits, nil
+}
+
+// parquetValue is a row's value of col, unless it is null.
+func parquetValue(r *merge.Row, col string) (string, bool) {
+	v, ok := r.Value(col)
+	if !ok || v == "null" {
+		return "", false
+	}
+	return v, true
+}
+
+// repeated are the hashes that occur more than once in hs (sorted in
+// place).
+func repeated(hs []uint64) map[uint64]bool {
+	slices.Sort(hs)
+	var out map[uint64]bool
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			if out == nil {
+				out = map[uint64]bool{}
+			}
+			out[hs[i]] = true
+		}
+	}
+	return out
+}
+
+// parquetViolation makes a file that does not read as Parquet, or lacks
+// its key, a Violation of path; other errors stay as they are.
+func parquetViolation(path string, err error) error {
+	var v *Violation
+	if errors.As(err, &v) || !errors.Is(err, merge.ErrInvalidRows) {
+		return err
+	}
+	return &Violation{Path: path, Msg: err.Error()}
+}
