@@ -229,16 +229,6 @@ func writeParquetBytes(t *testing.T, rs []parquetRow) []byte {
 	return b
 }
 
-// TestParquetNotYetProfiled: dx profile says in one line that it does
-// not read Parquet rows yet.
-func TestParquetNotYetProfiled(t *testing.T) {
-	r := newRepo(t)
-	r.write(".dxattributes", "*.parquet table=parquet key=id\n")
-	writeSmallPages(t, r.path("a.parquet"), parquetRows(100))
-	r.ok("commit", "-m", "v1")
-	r.fails("they do not read Parquet rows yet", "profile", "HEAD:a.parquet")
-}
-
 // TestServeParquetDiff: dx serve's /v1/diff of a Parquet table is dx diff
 // --rows --format jsonl's.
 func TestServeParquetDiff(t *testing.T) {

@@ -162,7 +162,7 @@ func (r *Repo) treeTables(ctx context.Context, tree dag.ID, paths []string) (map
 		if !e.Mode.IsFile() || !r.inSparse(p) || !underPaths(p, paths) {
 			return nil
 		}
-		if spec, ok := attrs.Table(p); ok {
+		if spec, ok := attrs.RowTable(p); ok {
 			out[p] = tableSide{e: e, spec: spec}
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/contract"
 	"github.com/dxdata/dx/internal/profile"
 	"github.com/dxdata/dx/internal/table"
@@ -79,10 +80,7 @@ func (r *Repo) ProfileTable(ctx context.Context, spec string) (*TableProfile, er
 	if err != nil {
 		return nil, err
 	}
-	tspec, ok := attrs.Table(p)
-	if f, _ := attrs.Format(p); f == table.Parquet && e.Mode.IsFile() {
-		return nil, fmt.Errorf("%s: %w for profiles: they do not read Parquet rows yet", p, ErrNotTable)
-	}
+	tspec, ok := attrs.RowTable(p)
 	if !ok || !e.Mode.IsFile() {
 		return nil, fmt.Errorf("%s: %w (%s says which files are)", p, ErrNotTable, table.AttributesFile)
 	}
@@ -104,15 +102,21 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 	if err != nil {
 		return nil, err
 	}
-	v, err := r.checkVersion(ctx, p, spec, src)
-	if err != nil {
-		return nil, err
-	}
 	d, err := r.Store.Derived(prefixProfile)
 	if err != nil {
 		return nil, err
 	}
-	whole, st, err := profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, profileCache{d})
+	var whole *profile.Profile
+	var st profile.Stats
+	if spec.Format == table.Parquet {
+		whole, st, err = profile.ComputeParquet(ctx, profile.Table{Version: check.Version{Path: p, Source: src}, Spec: spec, ID: e.ID}, profileCache{d})
+	} else {
+		v, verr := r.checkVersion(ctx, p, spec, src)
+		if verr != nil {
+			return nil, verr
+		}
+		whole, st, err = profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, profileCache{d})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +153,7 @@ func (r *Repo) profileForDrift(ctx context.Context, tree dag.ID, changes []Chang
 			continue
 		}
 		t, ok := c.For(ch.Path)
-		spec, isTable := attrs.Table(ch.Path)
+		spec, isTable := attrs.RowTable(ch.Path)
 		if !ok || !isTable || !t.WatchesDrift() {
 			continue
 		}

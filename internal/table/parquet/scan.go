@@ -63,3 +63,70 @@ func Scan(ctx context.Context, key []string, src merge.Source, fn func(r *merge.
 	}
 	return t, err
 }
+
+// Segments is a version opened to read its rows a segment at a time:
+// the rows between page starts (with an offset index), else whole row
+// groups, as the row diff cuts them. Not for use from several goroutines
+// at once: open one each.
+type Segments struct {
+	v  *version
+	st merge.DiffStats
+}
+
+// OpenSegments reads a version's footer and page indexes (an empty
+// source has no segments). A file that is not valid Parquet is
+// merge.ErrInvalidRows.
+func OpenSegments(ctx context.Context, src merge.Source) (*Segments, error) {
+	v, err := openVersion(ctx, src, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Segments{v: v}, nil
+}
+
+// Len is the number of segments.
+func (s *Segments) Len() int { return len(s.v.segs) }
+
+// ID names segment i by the chunks holding its bytes in every column and
+// where its rows lie in them: two segments with one id hold the same rows.
+func (s *Segments) ID(i int) [32]byte { return s.v.segs[i].id }
+
+// ContentID names segment i by its bytes in every column, read (for
+// segments whose chunks changed: a chunk can hold several small pages,
+// some of them unchanged).
+func (s *Segments) ContentID(i int) [32]byte { return s.v.contentID(&s.v.segs[i]) }
+
+// Cols are the top-level columns.
+func (s *Segments) Cols() []string { return s.v.cols }
+
+// Schema describes the columns, one a line, as a schema change names them.
+func (s *Segments) Schema() []string {
+	if s.v.f == nil {
+		return nil
+	}
+	return s.v.schemaText()
+}
+
+// BytesDecoded are the page bytes the segments read so far decoded.
+func (s *Segments) BytesDecoded() int64 { return s.st.BytesParsed }
+
+// Each calls fn with the rows of segment i, in file order (Line: the
+// row's number in the file; no Key).
+func (s *Segments) Each(ctx context.Context, i int, fn func(r *merge.Row) error) error {
+	var fnErr error
+	err := s.v.each(s.v.segs[i:i+1], nil, true, map[page]bool{}, &s.st, func(r merge.Row) error {
+		if err := ctx.Err(); err != nil {
+			fnErr = err
+			return err
+		}
+		if err := fn(&r); err != nil {
+			fnErr = err
+			return err
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
