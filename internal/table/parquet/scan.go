@@ -45,23 +45,27 @@ func Scan(ctx context.Context, key []string, src merge.Source, fn func(r *merge.
 		}
 		keyIdx = append(keyIdx, i)
 	}
-	var fnErr error
 	var st merge.DiffStats
-	err = v.each(v.segs, keyIdx, len(key) > 0, map[page]bool{}, &st, func(r merge.Row) error {
-		if err := ctx.Err(); err != nil {
-			fnErr = err
-			return err
+	return t, v.eachOf(ctx, v.segs, keyIdx, len(key) > 0, &st, fn)
+}
+
+// eachOf is each for callers: it stops when ctx ends, and an error of fn
+// comes back as it is (each's recovery names any panic invalid Parquet).
+func (v *version) eachOf(ctx context.Context, segs []segment, keyIdx []int, keyed bool, st *merge.DiffStats, fn func(r *merge.Row) error) error {
+	var fnErr error
+	err := v.each(segs, keyIdx, keyed, map[page]bool{}, st, func(r merge.Row) error {
+		if fnErr = ctx.Err(); fnErr != nil {
+			return fnErr
 		}
-		if err := fn(&r); err != nil {
-			fnErr = err
-			return err
+		if fnErr = fn(&r); fnErr != nil {
+			return fnErr
 		}
 		return nil
 	})
 	if fnErr != nil {
-		return t, fnErr
+		return fnErr
 	}
-	return t, err
+	return err
 }
 
 // Segments is a version opened to read its rows a segment at a time:
@@ -113,20 +117,5 @@ func (s *Segments) BytesDecoded() int64 { return s.st.BytesParsed }
 // Each calls fn with the rows of segment i, in file order (Line: the
 // row's number in the file; no Key).
 func (s *Segments) Each(ctx context.Context, i int, fn func(r *merge.Row) error) error {
-	var fnErr error
-	err := s.v.each(s.v.segs[i:i+1], nil, true, map[page]bool{}, &s.st, func(r merge.Row) error {
-		if err := ctx.Err(); err != nil {
-			fnErr = err
-			return err
-		}
-		if err := fn(&r); err != nil {
-			fnErr = err
-			return err
-		}
-		return nil
-	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return err
+	return s.v.eachOf(ctx, s.v.segs[i:i+1], nil, true, &s.st, fn)
 }
