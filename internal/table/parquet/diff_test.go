@@ -320,3 +320,22 @@ func TestDamagedPages(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedKeyInPlace: a row appended with the key of a row that an
+// edit before it left pending but in place (its pages shifted) makes the
+// new version invalid, with or without page indexes.
+func TestRepeatedKeyInPlace(t *testing.T) {
+	v1 := rangeRecs(0, 3000)
+	v2 := slices.Clone(v1)
+	v2[1003] = mkRec(1003, 5)
+	v2 = append(v2, mkRec(1500, 3))
+	a, b := writeFile(t, v1, 1000, 1<<10), writeFile(t, v2, 1000, 1<<10)
+	for _, idx := range []bool{true, false} {
+		_, err := diff(context.Background(), []string{"id"}, source(t, a), source(t, b), idx)
+		var de *merge.DuplicateKeyError
+		var se *merge.SideError
+		if !errors.As(err, &de) || de.Key != "1500" || !errors.As(err, &se) || se.Side != 1 {
+			t.Errorf("page index %v: %v", idx, err)
+		}
+	}
+}

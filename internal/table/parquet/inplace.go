@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pq "github.com/parquet-go/parquet-go"
+	"github.com/zeebo/xxh3"
 
 	"github.com/dxdata/dx/merge"
 )
@@ -34,32 +35,26 @@ type pos struct {
 // them with, per version, the row ranges left to decode whole (as
 // segments).
 func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) (changes []merge.RowChange, left [2][]segment, err error) {
-	// keys[k][g][r]: the key of pending row r of row group g ("" and
-	// has false: not pending); seen keys checked unique per version.
-	var keys [2][][]string
+	// keys[k][g][r]: the hash of the key of pending row r of row group g
+	// (has false: not pending). A key is held as its 128-bit hash, not
+	// its text: every row of a big table can be pending when its pages
+	// shifted, and equal hashes are equal keys as equal chunk ids are
+	// equal bytes.
+	var keys [2][][]xxh3.Uint128
 	var has [2][][]bool
 	for k, v := range vs {
 		groups := v.f.Metadata().RowGroups
-		keys[k], has[k] = make([][]string, len(groups)), make([][]bool, len(groups))
-		n := 0
-		for _, s := range pending[k] {
-			n += int(s.to - s.from)
-		}
-		unique := make(map[string]struct{}, n)
+		keys[k], has[k] = make([][]xxh3.Uint128, len(groups)), make([][]bool, len(groups))
 		for _, s := range pending[k] {
 			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], st)
 			if err != nil {
 				return nil, left, &merge.SideError{Side: k, Err: err}
 			}
 			if keys[k][s.group] == nil {
-				keys[k][s.group], has[k][s.group] = make([]string, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
+				keys[k][s.group], has[k][s.group] = make([]xxh3.Uint128, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
 			}
 			for i, key := range ks {
-				if _, dup := unique[key]; dup {
-					return nil, left, &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: key}}
-				}
-				unique[key] = struct{}{}
-				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = key, true
+				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = xxh3.HashString128(key), true
 			}
 		}
 	}
@@ -83,6 +78,9 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 				same = append(same, pos{s.group, r})
 			}
 		}
+	}
+	if err := inPlaceUnique(vs, pending, keys, has, isSame, keyIdx, seen, st); err != nil {
+		return nil, left, err
 	}
 	for k := range vs {
 		left[k] = rangesOf(pending[k], func(p pos) bool {
@@ -289,6 +287,44 @@ func (v *version) countRow(p pos, seen map[page]bool, st *merge.DiffStats) {
 	for c := range v.f.Metadata().RowGroups[p.g].Columns {
 		v.countPage(p, c, seen, st)
 	}
+}
+
+// inPlaceUnique fails with a DuplicateKeyError when a pending row that
+// is not in place has the key of an in-place row of its version. Keys
+// repeated among the rows not in place are found when those are decoded
+// and matched; a key repeated among in-place rows is in both versions
+// alike, and the diff of those rows stays right.
+func inPlaceUnique(vs [2]*version, pending [2][]segment, keys [2][][]xxh3.Uint128, has [2][][]bool, isSame [][]bool, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) error {
+	inPlaceRow := func(g int, r int64) bool {
+		return g < len(isSame) && isSame[g] != nil && r < int64(len(isSame[g])) && isSame[g][r]
+	}
+	for k, v := range vs {
+		moved := map[xxh3.Uint128]pos{}
+		for _, s := range pending[k] {
+			for r := s.from; r < s.to; r++ {
+				if has[k][s.group][r] && !inPlaceRow(s.group, r) {
+					moved[keys[k][s.group][r]] = pos{s.group, r}
+				}
+			}
+		}
+		if len(moved) == 0 {
+			continue
+		}
+		for _, s := range pending[k] {
+			for r := s.from; r < s.to; r++ {
+				p, ok := moved[keys[k][s.group][r]]
+				if !ok || !has[k][s.group][r] || !inPlaceRow(s.group, r) {
+					continue
+				}
+				ks, err := v.rangeKeys(segment{group: p.g, from: p.r, to: p.r + 1, indexed: true}, keyIdx[k], seen[k], st)
+				if err != nil {
+					return &merge.SideError{Side: k, Err: err}
+				}
+				return &merge.SideError{Side: k, Err: &merge.DuplicateKeyError{Key: ks[0]}}
+			}
+		}
+	}
+	return nil
 }
 
 // rangeKeys decodes the key columns of the rows of s: their keys, in order.
