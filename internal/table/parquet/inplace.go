@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/zeebo/xxh3"
@@ -42,13 +43,21 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 	// equal bytes.
 	var keys [2][][]xxh3.Uint128
 	var has [2][][]bool
-	for k, v := range vs {
+	// Each version on its own core, counting into its own stats.
+	var sts [2]merge.DiffStats
+	defer func() {
+		for k := range sts {
+			st.BytesParsed += sts[k].BytesParsed
+		}
+	}()
+	err = bothSides(func(k int) error {
+		v := vs[k]
 		groups := v.f.Metadata().RowGroups
 		keys[k], has[k] = make([][]xxh3.Uint128, len(groups)), make([][]bool, len(groups))
 		for _, s := range pending[k] {
-			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], st)
+			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], &sts[k])
 			if err != nil {
-				return nil, left, &merge.SideError{Side: k, Err: err}
+				return err
 			}
 			if keys[k][s.group] == nil {
 				keys[k][s.group], has[k][s.group] = make([]xxh3.Uint128, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
@@ -57,6 +66,10 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = xxh3.HashString128(key), true
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, left, err
 	}
 	n1 := 0
 	for _, s := range pending[1] {
@@ -124,19 +137,21 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 		}
 		for _, run := range runs(need) {
 			var vals [2][][]pq.Value
-			for k, v := range vs {
+			err := bothSides(func(k int) error {
+				v := vs[k]
 				until := pos{g: -1}
 				for _, p := range run {
 					if p.g == until.g && p.r < until.r {
 						continue // in the page counted last
 					}
-					until = pos{p.g, v.countPage(p, c, seen[k], st)} // once per page: seen
+					until = pos{p.g, v.countPage(p, c, seen[k], &sts[k])} // once per page: seen
 				}
 				r, err := v.leafRows(run[0].g, c, run[0].r, run[len(run)-1].r+1)
-				if err != nil {
-					return nil, left, &merge.SideError{Side: k, Err: err}
-				}
 				vals[k] = r
+				return err
+			})
+			if err != nil {
+				return nil, left, err
 			}
 			for i, p := range run {
 				if !equalValues(vals[0][i], vals[1][i]) {
@@ -287,6 +302,23 @@ func (v *version) countRow(p pos, seen map[page]bool, st *merge.DiffStats) {
 	for c := range v.f.Metadata().RowGroups[p.g].Columns {
 		v.countPage(p, c, seen, st)
 	}
+}
+
+// bothSides runs fn for each version at once; an error of one comes back
+// as a SideError of its side (the old one's first).
+func bothSides(fn func(k int) error) error {
+	var errs [2]error
+	var wg sync.WaitGroup
+	for k := range errs {
+		wg.Go(func() { errs[k] = fn(k) })
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			return &merge.SideError{Side: k, Err: err}
+		}
+	}
+	return nil
 }
 
 // inPlaceUnique fails with a DuplicateKeyError when a pending row that
