@@ -3,6 +3,7 @@ package e2e
 import (
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -75,5 +76,54 @@ func TestParquetProfile(t *testing.T) {
 	checkMeasureProfile(t, p2, rows)
 	if out := r.ok("drift", "HEAD~1", "HEAD", "--json"); len(out) < 10 {
 		t.Fatalf("drift: %s", out)
+	}
+}
+
+// nullable is a Parquet row with a column that may be null.
+type nullable struct {
+	ID   int64   `parquet:"id"`
+	Note *string `parquet:"note,optional"`
+}
+
+// TestParquetEdges: a Parquet table without rows profiles as its schema's
+// columns, empty, and breaks a row-count bound; a column of nulls only
+// profiles as nulls and breaks a type only where a value is.
+func TestParquetEdges(t *testing.T) {
+	r := newRepo(t)
+	r.write(".dxattributes", "*.parquet table=parquet key=id\n")
+	write := func(name string, rows []nullable) {
+		f, err := os.Create(r.path(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		w := parquet.NewGenericWriter[nullable](f)
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("empty.parquet", nil)
+	nulls := make([]nullable, 50)
+	for i := range nulls {
+		nulls[i].ID = int64(i)
+	}
+	write("nulls.parquet", nulls)
+	r.write("dx.contract.yaml", "tables:\n  - path: \"*.parquet\"\n    rows: {min: 1}\n    columns:\n      - name: note\n        type: int\n")
+	r.fails("empty.parquet: (rows): min 1: 0", "commit", "-m", "v1")
+	r.ok("commit", "--no-verify", "-m", "v1")
+	e := r.profile("HEAD:empty.parquet")
+	if e.Rows != 0 || len(e.Columns) != 2 || e.Columns[0].Name != "id" || e.Columns[0].Type != "empty" || e.Columns[1].Name != "note" {
+		t.Fatalf("empty table: %+v", e)
+	}
+	n := r.profile("HEAD:nulls.parquet")
+	if n.Rows != 50 || len(n.Columns) != 2 || n.Columns[1].Nulls != 50 || n.Columns[1].Count != 0 || n.Columns[0].Count != 50 {
+		t.Fatalf("a column of nulls: %+v", n)
+	}
+	res := r.exits(exitInvalidData, "1 violations", "check")
+	if strings.TrimSpace(res.stdout) != "empty.parquet: (rows): min 1: 0" {
+		t.Fatalf("check: %q", res.stdout)
 	}
 }

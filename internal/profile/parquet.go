@@ -88,6 +88,17 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 	}
 	whole := mergeParts(parts, ms)
 	whole.Header = segs.Cols()
+	// Every column of the schema, in its order: a file without rows has
+	// no segment to bring them.
+	cols := make([]*Column, 0, len(whole.Header))
+	for _, name := range whole.Header {
+		c := whole.Column(name)
+		if c == nil {
+			c = newAcc(name).column()
+		}
+		cols = append(cols, c)
+	}
+	whole.Columns = cols
 	whole.finish()
 	if fileKey != "" {
 		if b, err := whole.Encode(nil); err == nil {
