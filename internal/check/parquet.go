@@ -234,17 +234,43 @@ func parquetUniqueIn(ctx context.Context, key []string, v Version, cols []string
 	for i := range seen {
 		seen[i] = map[string]int{}
 	}
+	note := func(i, line int, val string) {
+		if !want[i][val] {
+			return
+		}
+		if at, ok := seen[i][val]; ok {
+			hits = append(hits, hit{line: line, p: contract.Problem{Column: cols[i], Rule: fmt.Sprintf("unique (first on row %d)", at), Value: val}, unique: -1})
+			return
+		}
+		seen[i][val] = line
+	}
+	// A leaf column is read alone, its pages and no other column's.
+	flat := true
+	for i, c := range cols {
+		if len(want[i]) == 0 {
+			continue
+		}
+		ok, err := parquet.ScanColumn(ctx, v.Source, c, func(row int, val string) error {
+			note(i, row, val)
+			return nil
+		})
+		if err != nil {
+			return nil, parquetViolation(v.Path, err)
+		}
+		flat = flat && ok
+	}
+	if flat {
+		return hits, nil
+	}
+	hits = hits[:0]
+	for i := range seen {
+		seen[i] = map[string]int{}
+	}
 	_, err := parquet.Scan(ctx, key, v.Source, func(r *merge.Row) error {
 		for i, c := range cols {
-			val, ok := parquetValue(r, c)
-			if !ok || !want[i][val] {
-				continue
+			if val, ok := parquetValue(r, c); ok {
+				note(i, r.Line, val)
 			}
-			if at, ok := seen[i][val]; ok {
-				hits = append(hits, hit{line: r.Line, p: contract.Problem{Column: c, Rule: fmt.Sprintf("unique (first on row %d)", at), Value: val}, unique: -1})
-				continue
-			}
-			seen[i][val] = r.Line
 		}
 		return nil
 	})

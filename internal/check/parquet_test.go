@@ -104,11 +104,13 @@ func writeParquet(t testing.TB, rows []prow) []byte {
 type pqSource struct {
 	chunks [][]byte
 	refs   []dag.ChunkRef
+	read   int64 // bytes read
 }
 
 func (s *pqSource) Chunks() []dag.ChunkRef { return s.refs }
 
 func (s *pqSource) AppendChunk(_ context.Context, i int, dst []byte) ([]byte, error) {
+	s.read += int64(len(s.chunks[i]))
 	return append(dst, s.chunks[i]...), nil
 }
 
@@ -235,4 +237,29 @@ func TestParquetChangedEqualsFull(t *testing.T) {
 	if broken == 0 || broken == seeds {
 		t.Fatalf("%d of %d edited versions broke the contract: the edits must make both kinds", broken, seeds)
 	}
+}
+
+// TestParquetUniqueReadsItsColumn: a changed row's value of a unique
+// column is looked for in that column's pages alone, not in every row.
+func TestParquetUniqueReadsItsColumn(t *testing.T) {
+	old := make([]prow, 20000)
+	for i := range old {
+		old[i] = goodRow(int64(i))
+	}
+	rows := append([]prow(nil), old...)
+	rows[15000].Code = rows[3].Code
+	nv := parquetVersion(t, rows, parquetRules(t, 1<<20))
+	err := ParquetChanged(context.Background(), []string{"id"}, parquetVersion(t, old, nil), nv)
+	if got, want := errText(err), `t.parquet:15001: code: unique (first on row 4): "c3"`; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	src := nv.Source.(*pqSource)
+	var size int64
+	for _, c := range src.chunks {
+		size += int64(len(c))
+	}
+	if src.read*2 > size {
+		t.Fatalf("read %d bytes of the new version's %d to check a unique column", src.read, size)
+	}
+	t.Logf("read %d of %d bytes", src.read, size)
 }

@@ -119,3 +119,43 @@ func (s *Segments) BytesDecoded() int64 { return s.st.BytesParsed }
 func (s *Segments) Each(ctx context.Context, i int, fn func(r *merge.Row) error) error {
 	return s.v.eachOf(ctx, s.v.segs[i:i+1], nil, true, &s.st, fn)
 }
+
+// ScanColumn calls fn with the value of top-level column col in every
+// row, in file order (row: its 1-based number; val: JSON as in a row
+// diff, "null" for a null), decoding that column's pages alone. ok is
+// false when col is not a leaf column of the schema: read the rows whole.
+func ScanColumn(ctx context.Context, src merge.Source, col string, fn func(row int, val string) error) (ok bool, err error) {
+	v, err := openVersion(ctx, src, false)
+	if err != nil || v.f == nil {
+		return err == nil, err
+	}
+	i := slices.Index(v.cols, col)
+	if i < 0 || !v.fields[i].Leaf() {
+		return false, nil
+	}
+	leaf := v.keyLeaves([]int{i})[0]
+	starts := v.groupStarts()
+	var b []byte
+	for g, rg := range v.f.RowGroups() {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		rows, err := v.leafRows(g, leaf, 0, rg.NumRows())
+		if err != nil {
+			return true, err
+		}
+		for r, vals := range rows {
+			text := "null"
+			if len(vals) > 0 && !vals[0].IsNull() {
+				if b, err = appendLeaf(b[:0], v.fields[i], vals[0]); err != nil {
+					return true, invalid("row %d: column %q: %v", starts[g]+int64(r)+1, col, err)
+				}
+				text = string(b)
+			}
+			if err := fn(int(starts[g])+r+1, text); err != nil {
+				return true, err
+			}
+		}
+	}
+	return true, nil
+}
