@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/internal/contract"
 	"github.com/dxdata/dx/internal/table/parquet"
@@ -68,26 +71,33 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 	}
 	cols := uniqueColumns(v)
 	seed := maphash.MakeSeed()
-	// Hashes first, kept in row order: only values whose hash repeats
-	// are read again and compared.
+	// Hashes first: only values whose hash repeats are read again and
+	// compared. Row groups are read on all cores; what each finds is
+	// handed on in file order.
 	keys := make([]uint64, 0, t.Rows)
 	vals := make([][]uint64, len(cols))
-	var problems []contract.Problem
-	_, err = parquet.Scan(ctx, key, v.Source, func(r *merge.Row) error {
+	err = parquetGroups(ctx, key, v, func(g *groupResult, r *merge.Row) {
 		if len(key) > 0 {
-			keys = append(keys, maphash.String(seed, r.Key))
+			g.keys = append(g.keys, maphash.String(seed, r.Key))
 		}
 		for i, c := range cols {
 			if val, ok := parquetValue(r, c); ok {
-				vals[i] = append(vals[i], maphash.String(seed, val))
+				g.vals[i] = append(g.vals[i], maphash.String(seed, val))
 			}
 		}
-		if v.Rules == nil {
-			return nil
+		if v.Rules != nil {
+			g.problems = v.Rules.Row(r, g.problems[:0])
+			for _, p := range g.problems {
+				g.hits = append(g.hits, hit{line: r.Line, p: p, unique: -1})
+			}
 		}
-		problems = v.Rules.Row(r, problems[:0])
-		for _, p := range problems {
-			if err := fn(r.Line, p); err != nil {
+	}, len(cols), func(g *groupResult) error {
+		keys = append(keys, g.keys...)
+		for i := range cols {
+			vals[i] = append(vals[i], g.vals[i]...)
+		}
+		for _, h := range g.hits {
+			if err := fn(h.line, h.p); err != nil {
 				return err
 			}
 		}
@@ -112,6 +122,73 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 			if err := fn(0, p); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// groupResult is what reading one row group found.
+type groupResult struct {
+	keys     []uint64   // the rows' keys, hashed
+	vals     [][]uint64 // per unique column, its values, hashed
+	hits     []hit      // broken rules, in row order
+	problems []contract.Problem
+	err      error
+}
+
+// parquetGroups reads v's row groups on all cores, each through its own
+// reader of the file, calling row with every row of a group (from one
+// goroutine a group) and then done with each group's result, in file
+// order, from the caller's goroutine. An error of done, or of a group,
+// ends it.
+func parquetGroups(ctx context.Context, key []string, v Version, row func(g *groupResult, r *merge.Row), uniqueCols int, done func(g *groupResult) error) error {
+	first, err := parquet.OpenRowGroups(ctx, v.Source, key)
+	if err != nil {
+		return err
+	}
+	n := first.Len()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan *groupResult, n)
+	for i := range results {
+		results[i] = make(chan *groupResult, 1)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for w := range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			segs := first
+			if w > 0 {
+				var err error
+				if segs, err = parquet.OpenRowGroups(ctx, v.Source, key); err != nil {
+					for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+						results[i] <- &groupResult{err: err}
+					}
+					return
+				}
+			}
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				g := &groupResult{vals: make([][]uint64, uniqueCols)}
+				if ctx.Err() == nil {
+					g.err = segs.Each(ctx, i, func(r *merge.Row) error {
+						row(g, r)
+						return nil
+					})
+				} else {
+					g.err = ctx.Err()
+				}
+				results[i] <- g
+			}
+		})
+	}
+	for i := range n {
+		g := <-results[i]
+		if g.err != nil {
+			return g.err
+		}
+		if err := done(g); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -32,21 +32,17 @@ func Footer(ctx context.Context, src merge.Source) (t Table, err error) {
 // that lacks a key column, is merge.ErrInvalidRows; an error of fn ends
 // the scan and is returned as it is.
 func Scan(ctx context.Context, key []string, src merge.Source, fn func(r *merge.Row) error) (t Table, err error) {
-	v, err := openVersion(ctx, src, false)
-	if err != nil || v.f == nil {
+	segs, err := OpenRowGroups(ctx, src, key)
+	if err != nil || segs.v.f == nil {
 		return t, err
 	}
-	t = Table{Cols: v.cols, Rows: v.f.NumRows()}
-	var keyIdx []int
-	for _, c := range key {
-		i := slices.Index(v.cols, c)
-		if i < 0 {
-			return t, invalid("key column %q is not in the schema (%s)", c, strings.Join(v.cols, ", "))
+	t = Table{Cols: segs.v.cols, Rows: segs.v.f.NumRows()}
+	for i := range segs.Len() {
+		if err := segs.Each(ctx, i, fn); err != nil {
+			return t, err
 		}
-		keyIdx = append(keyIdx, i)
 	}
-	var st merge.DiffStats
-	return t, v.eachOf(ctx, v.segs, keyIdx, len(key) > 0, &st, fn)
+	return t, nil
 }
 
 // eachOf is each for callers: it stops when ctx ends, and an error of fn
@@ -73,8 +69,12 @@ func (v *version) eachOf(ctx context.Context, segs []segment, keyIdx []int, keye
 // groups, as the row diff cuts them. Not for use from several goroutines
 // at once: open one each.
 type Segments struct {
-	v  *version
-	st merge.DiffStats
+	v      *version
+	st     merge.DiffStats
+	keyIdx []int // of the key's columns, for Each's rows
+	// wholeKey: Each's rows are keyed by their whole content (a table
+	// without a key); else by keyIdx's columns (none: no Key).
+	wholeKey bool
 }
 
 // OpenSegments reads a version's footer and page indexes (an empty
@@ -86,6 +86,30 @@ func OpenSegments(ctx context.Context, src merge.Source) (*Segments, error) {
 		return nil, err
 	}
 	return &Segments{v: v}, nil
+}
+
+// OpenRowGroups reads a version's footer alone: its segments are its
+// row groups, whose rows Each gives with their Key (the key columns'
+// values; the whole row without a key). A file that is not valid
+// Parquet, or lacks a key column, is merge.ErrInvalidRows.
+func OpenRowGroups(ctx context.Context, src merge.Source, key []string) (*Segments, error) {
+	v, err := openVersion(ctx, src, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &Segments{v: v}
+	if v.f == nil {
+		return s, nil
+	}
+	for _, c := range key {
+		i := slices.Index(v.cols, c)
+		if i < 0 {
+			return nil, invalid("key column %q is not in the schema (%s)", c, strings.Join(v.cols, ", "))
+		}
+		s.keyIdx = append(s.keyIdx, i)
+	}
+	s.wholeKey = len(key) == 0
+	return s, nil
 }
 
 // Len is the number of segments.
@@ -115,9 +139,10 @@ func (s *Segments) Schema() []string {
 func (s *Segments) BytesDecoded() int64 { return s.st.BytesParsed }
 
 // Each calls fn with the rows of segment i, in file order (Line: the
-// row's number in the file; no Key).
+// row's number in the file; Key as OpenRowGroups says, none from
+// OpenSegments).
 func (s *Segments) Each(ctx context.Context, i int, fn func(r *merge.Row) error) error {
-	return s.v.eachOf(ctx, s.v.segs[i:i+1], nil, true, &s.st, fn)
+	return s.v.eachOf(ctx, s.v.segs[i:i+1], s.keyIdx, !s.wholeKey, &s.st, fn)
 }
 
 // ScanColumn calls fn with the value of top-level column col in every
