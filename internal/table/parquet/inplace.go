@@ -223,13 +223,19 @@ func runs(ps []pos) [][]pos {
 	var out [][]pos
 	start := 0
 	for i := 1; i <= len(ps); i++ {
-		if i == len(ps) || ps[i].g != ps[i-1].g || ps[i].r != ps[i-1].r+1 {
+		if i == len(ps) || ps[i].g != ps[i-1].g || ps[i].r != ps[i-1].r+1 || i-start == window {
 			out = append(out, ps[start:i:i]) // a slice of ps, not a copy
 			start = i
 		}
 	}
 	return out
 }
+
+// window is the most rows of one column decoded at once: a run of rows
+// longer than it (a whole row group, where a column's pages all shifted)
+// is decoded a window at a time, so that memory does not grow with the
+// row group.
+const window = 1 << 16
 
 // pageOf is leaf column c's page holding row p: its index (-2: the whole
 // column chunk, without an offset index), its first row and the row after
@@ -366,22 +372,24 @@ func (v *version) rangeKeys(s segment, keyIdx []int, seen map[page]bool, st *mer
 		for r := s.from; r < s.to; {
 			r = max(v.countPage(pos{s.group, r}, leaf, seen, st), r+1)
 		}
-		rows, err := v.leafRows(s.group, leaf, s.from, s.to)
-		if err != nil {
-			return nil, err
-		}
 		node := v.fields[keyIdx[j]]
-		parts[j] = make([]string, 0, len(rows))
+		parts[j] = make([]string, 0, s.to-s.from)
 		var b []byte
-		for _, r := range rows {
-			text := "null"
-			if len(r) > 0 && !r[0].IsNull() {
-				if b, err = appendLeaf(b[:0], node, r[0]); err != nil {
-					return nil, err
-				}
-				text = string(b)
+		for from := s.from; from < s.to; from += window {
+			rows, err := v.leafRows(s.group, leaf, from, min(from+window, s.to))
+			if err != nil {
+				return nil, err
 			}
-			parts[j] = append(parts[j], jsonText(text))
+			for _, r := range rows {
+				text := "null"
+				if len(r) > 0 && !r[0].IsNull() {
+					if b, err = appendLeaf(b[:0], node, r[0]); err != nil {
+						return nil, err
+					}
+					text = string(b)
+				}
+				parts[j] = append(parts[j], jsonText(text))
+			}
 		}
 	}
 	if len(parts) == 1 {
