@@ -106,6 +106,7 @@ func (rep *Report) evaluate() {
 			default:
 				add(t, d.Name, passFail(len(slower) == 0), "dx %.1f MB/s vs %s MB/s", *dx.FirstMBps, strings.Join(measured, ", "))
 			}
+			evaluateTrade(add, d, dx, dxFailed(d))
 		}
 		// 2. growth of the second version (Parquet's is reported: no
 		// writer here writes content-defined pages, issue 20)
@@ -258,5 +259,34 @@ func (rep *Report) evaluate() {
 	rep.Summary = strings.Join(parts, ", ")
 	if rep.Summary == "" {
 		rep.Summary = "nothing evaluated"
+	}
+}
+
+// evaluateTrade is issue 23's aim for the table's chunk size: growth of
+// the second version ≤ 8% while the first commit runs at ≥ 1.3× the best
+// peer's MB/s, in the same run.
+func evaluateTrade(add func(target, dataset, status, format string, args ...any), d *DatasetResult, dx *Result, failed string) {
+	if d.Name != "table" {
+		return
+	}
+	const t = "table chunks: growth ≤ 8% at ≥ 1.3× the best peer's first-commit MB/s"
+	var best *Result
+	for _, r := range d.Results {
+		if r.Tool == "dx" || r.Tool == "ceiling" || r.FirstMBps == nil {
+			continue
+		}
+		if best == nil || *r.FirstMBps > *best.FirstMBps {
+			best = r
+		}
+	}
+	switch {
+	case dx.FirstMBps == nil || dx.GrowthPct == nil:
+		add(t, d.Name, "FAIL", "%s", failed)
+	case best == nil:
+		add(t, d.Name, "N/A", "no peer measured")
+	default:
+		f := *dx.FirstMBps / *best.FirstMBps
+		add(t, d.Name, passFail(f >= 1.3 && *dx.GrowthPct <= 8), "growth %.2f%%; dx %.1f MB/s = %.2f× %s's %.1f MB/s",
+			*dx.GrowthPct, *dx.FirstMBps, f, best.Tool, *best.FirstMBps)
 	}
 }
