@@ -106,12 +106,26 @@ func TestServeFileCache(t *testing.T) {
 		t.Errorf("%d copies kept and %d GETs served from them, want 1 and %d", st["file_cache_fills"], st["file_cache_hits"], ranges+1)
 	}
 
-	// A restart empties the cache: a copy cut by a crash is never served.
-	g = startServe(t, dir, "--repo", "data="+dir)
+	// The copies go when the server stops; those a crash left, when the
+	// next starts (a copy cut by a crash is never served), and nothing
+	// else in the directory.
 	if names := cacheNames(t, cache); len(names) != 0 {
-		t.Fatalf("a fresh server found %q in its cache", names)
+		t.Fatalf("a stopped server left %q in its cache", names)
+	}
+	for _, n := range []string{strings.Trim(etag, `"`), ".fill-" + strings.Trim(etag, `"`) + "-1", "notes.txt"} {
+		writeBytes(t, filepath.Join(cache, n), []byte(big[:100]))
+	}
+	g = startServe(t, dir, "--repo", "data="+dir)
+	if names := cacheNames(t, cache); len(names) != 1 || names[0] != "notes.txt" {
+		t.Fatalf("a fresh server's cache holds %q, want only notes.txt", names)
+	}
+	if got, _ := s3Get(t, minioClient(t, g), "main/data/big.bin"); string(got) != big {
+		t.Fatal("GET after a crash's leftovers: bytes other than dx cat's")
 	}
 	g.stop()
+	if err := os.Remove(filepath.Join(cache, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
 
 	other := filepath.Join(t.TempDir(), "copies")
 	g = startServe(t, dir, "--repo", "data="+dir, "--cache-dir", other, "--cache-size", "64MiB")

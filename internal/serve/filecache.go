@@ -2,8 +2,10 @@ package serve
 
 import (
 	"container/list"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,9 +24,10 @@ import (
 //
 // Readers open a copy and read it without the cache's lock; a copy evicted
 // meanwhile is only unlinked, and an open descriptor keeps reading it.
-// The directory is the server's own: copies left by an earlier run are
-// removed when the cache opens, since a crash may have cut them short
-// after they were named.
+// The directory is the server's own, for one run: the copies are removed
+// when the server stops, and any an earlier run left (a crash) when the
+// cache opens, since a crash may have cut them short after they were
+// named.
 type fileCache struct {
 	dir   string
 	max   int64 // bytes of copies kept and fills under way, at most
@@ -65,19 +68,45 @@ func newFileCache(dir string, max int64, stats *Stats) (*fileCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("serve: file cache: %w", err)
 	}
+	if err := emptyCacheDir(dir); err != nil {
+		return nil, err
+	}
+	return &fileCache{dir: dir, max: max, min: fileCacheMin, stats: stats, free: freeBytes,
+		lru: list.New(), entries: map[dag.ID]*list.Element{}, filling: map[dag.ID]bool{}}, nil
+}
+
+// emptyCacheDir removes the copies and temporary files in dir, and
+// nothing else.
+func emptyCacheDir(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("serve: file cache: %w", err)
+		return fmt.Errorf("serve: file cache: %w", err)
 	}
 	for _, e := range ents {
 		if isCacheName(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !os.IsNotExist(err) {
-				return nil, fmt.Errorf("serve: file cache: %w", err)
+				return fmt.Errorf("serve: file cache: %w", err)
 			}
 		}
 	}
-	return &fileCache{dir: dir, max: max, min: fileCacheMin, stats: stats, free: freeBytes,
-		lru: list.New(), entries: map[dag.ID]*list.Element{}, filling: map[dag.ID]bool{}}, nil
+	return nil
+}
+
+// close removes the copies when the server stops: the next run would not
+// use them. A response still sending one reads on.
+func (c *fileCache) close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.lru.Len() > 0 {
+		c.removeLocked(c.lru.Back())
+	}
+	if err := emptyCacheDir(c.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // isCacheName reports whether a name in the cache's directory is one the

@@ -223,7 +223,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	for _, b := range s.buckets {
 		b.view.close()
 	}
-	return nil
+	return s.files.close()
 }
 
 // ServeHTTP answers one S3 request.
