@@ -43,6 +43,7 @@ type fileCache struct {
 	lru     *list.List // of *fileEntry, most recent at the front
 	entries map[dag.ID]*list.Element
 	filling map[dag.ID]bool
+	ranged  map[dag.ID]int64 // bytes of ranged GETs from the store (hotfill.go)
 }
 
 // fileEntry is one copy kept.
@@ -72,7 +73,7 @@ func newFileCache(dir string, max int64, stats *Stats) (*fileCache, error) {
 		return nil, err
 	}
 	return &fileCache{dir: dir, max: max, min: fileCacheMin, stats: stats, free: freeBytes,
-		lru: list.New(), entries: map[dag.ID]*list.Element{}, filling: map[dag.ID]bool{}}, nil
+		lru: list.New(), entries: map[dag.ID]*list.Element{}, filling: map[dag.ID]bool{}, ranged: map[dag.ID]int64{}}, nil
 }
 
 // emptyCacheDir removes the copies and temporary files in dir, and
@@ -231,24 +232,26 @@ type fileFill struct {
 	f    *os.File // nil once kept or abandoned
 }
 
-// write appends verified bytes of the file, in order. The copy is named
-// as soon as it holds size bytes; a write that fails (a full disk) or
-// goes past size gives the fill up. The response goes on either way.
-func (fl *fileFill) write(p []byte) {
+// write appends verified bytes of the file, in order, and reports
+// whether the copy took them. The copy is named as soon as it holds size
+// bytes; a write that fails (a full disk) or goes past size gives the
+// fill up. A response goes on either way.
+func (fl *fileFill) write(p []byte) bool {
 	if fl.f == nil {
-		return
+		return false
 	}
 	if fl.n+int64(len(p)) > fl.size {
 		fl.abandon()
-		return
+		return false
 	}
 	if _, err := fl.f.Write(p); err != nil {
 		fl.abandon()
-		return
+		return false
 	}
 	if fl.n += int64(len(p)); fl.n == fl.size {
 		fl.keep()
 	}
+	return true
 }
 
 // keep names the complete copy.
@@ -268,7 +271,7 @@ func (fl *fileFill) keep() {
 // abandon gives the fill up and removes what it wrote; once the copy is
 // kept, it does nothing.
 func (fl *fileFill) abandon() {
-	if fl == nil || fl.f == nil {
+	if fl.f == nil {
 		return
 	}
 	tmp := fl.f.Name()

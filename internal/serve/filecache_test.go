@@ -111,24 +111,6 @@ func TestFileCacheServesRepeatedGets(t *testing.T) {
 	}
 }
 
-// TestFileCacheRangedGetDoesNotFill: a ranged GET, even of most of a
-// file, keeps no copy; a HEAD neither.
-func TestFileCacheRangedGetDoesNotFill(t *testing.T) {
-	tr := newTestRepo(t)
-	s, hs, dir := fileCacheServer(t, tr, 64<<20)
-	big := tr.files["main"]["big.bin"]
-	if code, _, _ := get(t, hs.URL+"/data/main/big.bin", map[string]string{"Range": fmt.Sprintf("bytes=1-%d", len(big)-1)}); code != 206 {
-		t.Fatalf("range: %d", code)
-	}
-	req, _ := http.NewRequest(http.MethodHead, hs.URL+"/data/main/big.bin", nil)
-	if code, _, _ := do(t, req); code != 200 {
-		t.Fatalf("HEAD: %d", code)
-	}
-	if names := cacheDirNames(t, dir); len(names) != 0 || s.stats.FileCacheFills.Load() != 0 {
-		t.Fatalf("a ranged GET and a HEAD left %q in the cache", names)
-	}
-}
-
 // TestFileCacheEvictsLeastRecentlyUsed: with room for two of three files,
 // a third file's copy evicts the copy used least recently, and the
 // directory never holds more than the budget.
@@ -312,8 +294,8 @@ func TestFileCacheOneFillAtOnce(t *testing.T) {
 }
 
 // TestFileCacheDamagedCopyNotServed: a copy of the wrong size (cut short,
-// grown, or gone) is dropped and the file served from the store, which
-// keeps a new copy.
+// grown, or gone) is dropped and the file served from the store, and a
+// new copy is kept.
 func TestFileCacheDamagedCopyNotServed(t *testing.T) {
 	tr := newTestRepo(t)
 	s, hs, dir := fileCacheServer(t, tr, 64<<20)
@@ -344,9 +326,50 @@ func TestFileCacheDamagedCopyNotServed(t *testing.T) {
 		if code, _, body := get(t, u, nil); code != 200 || !bytes.Equal(body, big) {
 			t.Fatalf("damage %d: GET %d, %d bytes", i, code, len(body))
 		}
+		s.fills.Wait() // the ranged GET may have filled the copy in the background
 		if got, err := os.ReadFile(copyPath); err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("damage %d: the new copy has %d bytes (%v)", i, len(got), err)
 		}
+	}
+}
+
+// TestFileCacheFilledFromRanges: ranged GETs that add up to half a file
+// fill its copy in the background (once, however many ranges follow);
+// ranges under half of it fill nothing; once kept, ranges read no chunk.
+func TestFileCacheFilledFromRanges(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs, dir := fileCacheServer(t, tr, 64<<20)
+	big := tr.files["main"]["big.bin"]
+	u := hs.URL + "/data/main/big.bin"
+	third := len(big) / 3
+	getRange := func(a, z int) {
+		t.Helper()
+		if code, _, body := get(t, u, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", a, z-1)}); code != 206 || !bytes.Equal(body, big[a:z]) {
+			t.Fatalf("range %d-%d: %d, %d bytes", a, z, code, len(body))
+		}
+	}
+	getRange(0, third)
+	req, _ := http.NewRequest(http.MethodHead, u, nil)
+	if code, _, _ := do(t, req); code != 200 {
+		t.Fatalf("HEAD: %d", code)
+	}
+	s.fills.Wait()
+	if names := cacheDirNames(t, dir); len(names) != 0 || s.stats.FileCacheFills.Load() != 0 {
+		t.Fatalf("a third of the file read in a range, and a HEAD, filled %q", names)
+	}
+	getRange(third, 2*third) // two thirds: hot
+	s.fills.Wait()
+	if n := s.stats.FileCacheFills.Load(); n != 1 {
+		t.Fatalf("after ranges over half the file, %d copies kept (%d given up)", n, s.stats.FileCacheAbandoned.Load())
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, cacheDirNames(t, dir)[0])); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("the copy filled in the background: %d bytes, %v", len(got), err)
+	}
+	decoded, hits := s.stats.ChunksDecoded.Load(), s.stats.CacheHits.Load()
+	getRange(2*third, len(big))
+	getRange(0, len(big))
+	if d, c := s.stats.ChunksDecoded.Load()-decoded, s.stats.CacheHits.Load()-hits; d != 0 || c != 0 || s.stats.FileCacheHits.Load() != 2 {
+		t.Errorf("ranges of the kept file read %d chunks and %d from the chunk cache, %d from the copy", d, c, s.stats.FileCacheHits.Load())
 	}
 }
 
@@ -462,6 +485,7 @@ func TestFileCacheConcurrentGets(t *testing.T) {
 		}
 		return err
 	})
+	s.fills.Wait()
 	if s.files.size > s.files.max || len(s.files.filling) != 0 {
 		t.Errorf("the cache counts %d bytes of %d and %d fills", s.files.size, s.files.max, len(s.files.filling))
 	}

@@ -117,12 +117,20 @@ type Server struct {
 	buckets map[string]*bucket
 	names   []string // bucket names, sorted
 	cache   *chunkCache
-	files   *fileCache    // nil: none
-	tables  *tableCache   // the indexes of tables rows were looked up in
-	slots   chan struct{} // bounds the requests served at once
-	limits  streamLimits
-	ahead   chan struct{} // bounds the batches decoded ahead (stream.go)
-	runBufs sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
+	files   *fileCache // nil: none
+	// bg is the context of background fills (hotfill.go), ended by
+	// stopBg when the server stops; fills counts those running, and
+	// none starts once bgStopped (under bgMu).
+	bg        context.Context
+	stopBg    context.CancelFunc
+	fills     sync.WaitGroup
+	bgMu      sync.Mutex
+	bgStopped bool
+	tables    *tableCache   // the indexes of tables rows were looked up in
+	slots     chan struct{} // bounds the requests served at once
+	limits    streamLimits
+	ahead     chan struct{} // bounds the batches decoded ahead (stream.go)
+	runBufs   sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
 	// batchBufs: of *[]byte, buffers of chunks decoded and not cached
 	batchBufs sync.Pool
 	streams   streams
@@ -160,6 +168,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes), tables: newTableCache(),
 		slots: make(chan struct{}, maxServing), limits: defaultStreamLimits, ahead: make(chan struct{}, defaultStreamLimits.ahead), started: o.Now()}
+	s.bg, s.stopBg = context.WithCancel(context.Background())
 	if o.FileCacheDir != "" && o.FileCacheBytes > 0 {
 		var err error
 		if s.files, err = newFileCache(o.FileCacheDir, o.FileCacheBytes, &s.stats); err != nil {
@@ -220,6 +229,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		_ = hs.Close()
 	}
+	s.stopFills()
 	for _, b := range s.buckets {
 		b.view.close()
 	}
