@@ -39,7 +39,7 @@ const (
 	serveKey      = "dxbench-serve"
 	serveSecret   = "dxbench-serve-secret"
 	serveRangeLen = 4 << 10
-	serveRepeats  = 3 // repeated whole GETs on each server, in turns
+	serveRepeats  = 5 // repeated whole GETs on each server, in turns
 )
 
 // ServeReport is the dx serve benchmark.
