@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/repo"
 )
 
 // fileCacheServer serves tr with a file cache of budget bytes in a fresh
@@ -370,6 +372,40 @@ func TestFileCacheFilledFromRanges(t *testing.T) {
 	getRange(0, len(big))
 	if d, c := s.stats.ChunksDecoded.Load()-decoded, s.stats.CacheHits.Load()-hits; d != 0 || c != 0 || s.stats.FileCacheHits.Load() != 2 {
 		t.Errorf("ranges of the kept file read %d chunks and %d from the chunk cache, %d from the copy", d, c, s.stats.FileCacheHits.Load())
+	}
+}
+
+// TestFileCacheBackgroundFillStops: a background fill cut by the server
+// stopping leaves no copy and no temporary file.
+func TestFileCacheBackgroundFillStops(t *testing.T) {
+	tr := newTestRepo(t)
+	s, hs, dir := fileCacheServer(t, tr, 64<<20)
+	req, _ := http.NewRequest(http.MethodHead, hs.URL+"/data/main/big.bin", nil)
+	_, h, _ := do(t, req)
+	id, err := dag.ParseID(etagID(t, h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A writer holds the repository: the fill waits to open it.
+	w, err := repo.Open(context.Background(), tr.dir, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	s.buckets["data"].fillInBackground(id, int64(len(tr.files["main"]["big.bin"])))
+	if len(cacheDirNames(t, dir)) != 1 {
+		t.Fatalf("a fill under way: the cache holds %q, want its temporary file", cacheDirNames(t, dir))
+	}
+	s.stopFills()
+	if names := cacheDirNames(t, dir); len(names) != 0 {
+		t.Fatalf("a fill cut by the server stopping left %q", names)
+	}
+	if f, a := s.stats.FileCacheFills.Load(), s.stats.FileCacheAbandoned.Load(); f != 0 || a != 1 || s.files.size != 0 || len(s.files.filling) != 0 {
+		t.Fatalf("after the cut fill: %d kept, %d given up, %d bytes and %d fills counted", f, a, s.files.size, len(s.files.filling))
+	}
+	s.buckets["data"].fillInBackground(id, 1)
+	if names := cacheDirNames(t, dir); len(names) != 0 {
+		t.Fatalf("a stopped server started a fill: %q", names)
 	}
 }
 
