@@ -24,8 +24,14 @@ type serveOptions struct {
 	repos       []string
 	credentials string
 	cacheMiB    int64
+	cacheDir    string
+	cacheSize   string
 	region      string
 }
+
+// fileCacheDir is where dx serve keeps decoded copies of files, under the
+// first repository's .dx directory, unless --cache-dir says otherwise.
+const fileCacheDir = repo.DirName + "/cache/serve"
 
 func (a *app) serveCmd() *cobra.Command {
 	var o serveOptions
@@ -41,6 +47,9 @@ func (a *app) serveCmd() *cobra.Command {
 			"is opened read-only for each request's reads, so dx commands keep working meanwhile.\n" +
 			"Under /v1/ it answers JSON: refs, log/REV, tree/REV/PATH, rows/REV/PATH?key=K (one row\n" +
 			"of a keyed table), diff/FROM/TO/PATH (row diffs as JSON lines), models and lineage.\n" +
+			"A whole GET of a file of 1 MiB or more keeps its decoded bytes in --cache-dir (by\n" +
+			"default .dx/cache/serve of the first repository), up to --cache-size, and later GETs\n" +
+			"of that content, whole or ranged, are sent from there.\n" +
 			"Prints the address it listens on, and serves until interrupted.",
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +61,9 @@ func (a *app) serveCmd() *cobra.Command {
 	f.BoolVar(&o.anonymous, "anonymous", false, "serve unsigned requests too (loopback addresses only)")
 	f.StringArrayVar(&o.repos, "repo", nil, "serve the repository in DIR as bucket NAME (NAME=DIR, repeatable)")
 	f.StringVar(&o.credentials, "credentials", "", "file of accepted key pairs, one \"ACCESS_KEY SECRET_KEY\" a line")
-	f.Int64Var(&o.cacheMiB, "cache-mib", 256, "MiB of decoded chunks kept for all requests")
+	f.Int64Var(&o.cacheMiB, "cache-mib", 256, "MiB of decoded chunks kept in memory for all requests")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "directory of the decoded copies of files (default: "+fileCacheDir+" in the first repository)")
+	f.StringVar(&o.cacheSize, "cache-size", "4GiB", "disk space for decoded copies of files (0: keep none)")
 	f.StringVar(&o.region, "region", "us-east-1", "the region GetBucketLocation answers")
 	return c
 }
@@ -62,6 +73,10 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	opts := serve.Options{Anonymous: o.anonymous, CacheBytes: o.cacheMiB << 20, Region: o.region}
 	if o.cacheMiB <= 0 {
 		return usageError{fmt.Errorf("--cache-mib must be positive")}
+	}
+	fileBytes, err := parseByteSize(o.cacheSize)
+	if err != nil {
+		return usageError{fmt.Errorf("--cache-size: %w", err)}
 	}
 	creds, err := serveCredentials(o.credentials)
 	if err != nil {
@@ -80,11 +95,13 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 			list = append(list, served{name, dir})
 		}
 	}
+	var roots []string
 	for _, s := range list {
 		root, err := repo.Find(s.dir)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.dir, err)
 		}
+		roots = append(roots, root)
 		if s.name == "" {
 			s.name = filepath.Base(root)
 		}
@@ -95,9 +112,24 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 	if err := opts.CheckListen(o.listen); err != nil {
 		return usageError{err}
 	}
+	if err := opts.Validate(); err != nil {
+		return usageError{err}
+	}
+	if fileBytes > 0 {
+		opts.FileCacheBytes, opts.FileCacheDir = fileBytes, o.cacheDir
+		if o.cacheDir == "" {
+			// The default place may not be writable (a repository
+			// served by another user): then no copies are kept.
+			opts.FileCacheDir = filepath.Join(roots[0], filepath.FromSlash(fileCacheDir))
+			if err := os.MkdirAll(opts.FileCacheDir, 0o755); err != nil {
+				fmt.Fprintf(a.stderr, "dx serve: keeping no decoded copies of files: %v\n", err)
+				opts.FileCacheDir = ""
+			}
+		}
+	}
 	srv, err := serve.New(opts)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	// The chunk cache and a margin for the requests in flight: the
 	// garbage collector works harder near it rather than let the heap

@@ -17,6 +17,14 @@
 //     A range bigger than a quarter of the cache goes through it only
 //     while other responses stream the same file (stream.go): alone, it
 //     would evict every other chunk and none would be read back.
+//   - File cache: decoded copies of whole files on disk, each named by its
+//     File id, bounded in bytes (filecache.go). A whole GET of a file not
+//     kept writes the copy as it streams the verified chunks, and names it
+//     only once complete; later GETs of that content, whole or ranged, are
+//     sent from the copy by sendfile and decode nothing; a file asked for
+//     in ranges that add up to half of it is filled in the background
+//     (hotfill.go). A File id names one content forever, so a copy is
+//     valid in every version.
 //
 // The repository stays usable by the CLI while the server runs: the
 // server holds no lock between requests. A read-only open of the store

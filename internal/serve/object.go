@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -39,10 +41,12 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 	ctx := r.Context()
 	var obj object
 	var bd *body
+	var cached *os.File // the file's decoded copy, when the file cache has it
 	var from, to int64
 	partial := false
-	// Under the view: resolve the key and, for a GET, the chunks of the
-	// range. The body is written after the view is released.
+	// Under the view: resolve the key and, for a GET, the file's copy or
+	// else the chunks of the range. The body is written after the view
+	// is released.
 	e := b.read(ctx, func(rp readView) *s3Error {
 		var e *s3Error
 		if obj, e = lookupObject(ctx, rp, key); e != nil {
@@ -59,6 +63,9 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 			return e
 		}
 		if r.Method == http.MethodGet {
+			if cached = b.srv.files.open(obj.entry.ID, size); cached != nil {
+				return nil
+			}
 			var err error
 			if bd, err = b.rangeBody(ctx, rp.r, obj.entry.ID, from, to); err != nil {
 				return repoError(err)
@@ -68,6 +75,9 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 	})
 	if bd != nil {
 		defer bd.close()
+	}
+	if cached != nil {
+		defer cached.Close()
 	}
 	if e != nil {
 		if e.Status == http.StatusNotModified {
@@ -89,7 +99,28 @@ func (b *bucket) serveObject(w http.ResponseWriter, r *http.Request, key string)
 		return
 	}
 	w.WriteHeader(status)
-	if err := b.writeBody(ctx, w, bd, from, to); err != nil {
+	var err error
+	switch {
+	case cached != nil:
+		err = b.srv.files.copyRange(w, cached, obj.entry.ID, from, to)
+	case from == 0 && to == size:
+		// A whole GET keeps a copy of the file as it streams, when the
+		// cache takes it.
+		out := io.Writer(w)
+		if fill := b.srv.files.startFill(obj.entry.ID, size); fill != nil {
+			defer fill.abandon()
+			out = fillWriter{w: w, fill: fill}
+		}
+		err = b.writeBody(ctx, out, bd, from, to)
+	default:
+		// A file asked for in ranges that add up to half of it is
+		// filled in the background (hotfill.go).
+		if b.srv.files.rangedRead(obj.entry.ID, to-from, size) {
+			b.fillInBackground(obj.entry.ID, size)
+		}
+		err = b.writeBody(ctx, w, bd, from, to)
+	}
+	if err != nil {
 		// The status is sent: only a cut connection tells the client.
 		panic(http.ErrAbortHandler)
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	// CacheBytes bounds the decoded chunks kept for all requests. Zero
 	// means 256 MiB.
 	CacheBytes int64
+	// FileCacheDir is where decoded copies of whole files are kept
+	// (filecache.go), up to FileCacheBytes; either empty or zero: none.
+	FileCacheDir   string
+	FileCacheBytes int64
 	// Region is what GetBucketLocation answers; empty means us-east-1.
 	Region string
 	// Now is the clock signatures are checked against; nil means time.Now.
@@ -69,7 +73,7 @@ func (o Options) Validate() error {
 			return errors.New("serve: empty access key or secret")
 		}
 	}
-	if o.CacheBytes < 0 {
+	if o.CacheBytes < 0 || o.FileCacheBytes < 0 {
 		return errors.New("serve: negative cache size")
 	}
 	return nil
@@ -85,6 +89,14 @@ type Stats struct {
 	// decoded and not yet written (stream.go); BatchesAheadPeak its most.
 	BatchesAhead     atomic.Int64
 	BatchesAheadPeak atomic.Int64
+	// The file cache (filecache.go): GETs served from a copy, copies
+	// kept, fills given up (a client gone, a full disk), copies evicted
+	// for room and copies found damaged and dropped.
+	FileCacheHits      atomic.Int64
+	FileCacheFills     atomic.Int64
+	FileCacheAbandoned atomic.Int64
+	FileCacheEvictions atomic.Int64
+	FileCacheDiscards  atomic.Int64
 }
 
 // batchDispatched counts a batch dispatched to be decoded.
@@ -105,11 +117,20 @@ type Server struct {
 	buckets map[string]*bucket
 	names   []string // bucket names, sorted
 	cache   *chunkCache
-	tables  *tableCache   // the indexes of tables rows were looked up in
-	slots   chan struct{} // bounds the requests served at once
-	limits  streamLimits
-	ahead   chan struct{} // bounds the batches decoded ahead (stream.go)
-	runBufs sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
+	files   *fileCache // nil: none
+	// bg is the context of background fills (hotfill.go), ended by
+	// stopBg when the server stops; fills counts those running, and
+	// none starts once bgStopped (under bgMu).
+	bg        context.Context
+	stopBg    context.CancelFunc
+	fills     sync.WaitGroup
+	bgMu      sync.Mutex
+	bgStopped bool
+	tables    *tableCache   // the indexes of tables rows were looked up in
+	slots     chan struct{} // bounds the requests served at once
+	limits    streamLimits
+	ahead     chan struct{} // bounds the batches decoded ahead (stream.go)
+	runBufs   sync.Pool     // of *[]byte: stored bytes of pack runs being decoded
 	// batchBufs: of *[]byte, buffers of chunks decoded and not cached
 	batchBufs sync.Pool
 	streams   streams
@@ -147,6 +168,13 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, buckets: map[string]*bucket{}, cache: newChunkCache(o.CacheBytes), tables: newTableCache(),
 		slots: make(chan struct{}, maxServing), limits: defaultStreamLimits, ahead: make(chan struct{}, defaultStreamLimits.ahead), started: o.Now()}
+	s.bg, s.stopBg = context.WithCancel(context.Background())
+	if o.FileCacheDir != "" && o.FileCacheBytes > 0 {
+		var err error
+		if s.files, err = newFileCache(o.FileCacheDir, o.FileCacheBytes, &s.stats); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range o.Repos {
 		s.buckets[r.Name] = &bucket{srv: s, name: r.Name, view: newView(r.Open)}
 		s.names = append(s.names, r.Name)
@@ -158,11 +186,16 @@ func New(o Options) (*Server, error) {
 // Snapshot returns the server's counters by name (for --stats).
 func (s *Server) Snapshot() map[string]int64 {
 	m := map[string]int64{
-		"requests":            s.stats.Requests.Load(),
-		"chunks_decoded":      s.stats.ChunksDecoded.Load(),
-		"chunk_bytes_decoded": s.stats.ChunkBytesDecoded.Load(),
-		"cache_hits":          s.stats.CacheHits.Load(),
-		"batches_ahead_peak":  s.stats.BatchesAheadPeak.Load(),
+		"requests":             s.stats.Requests.Load(),
+		"chunks_decoded":       s.stats.ChunksDecoded.Load(),
+		"chunk_bytes_decoded":  s.stats.ChunkBytesDecoded.Load(),
+		"cache_hits":           s.stats.CacheHits.Load(),
+		"batches_ahead_peak":   s.stats.BatchesAheadPeak.Load(),
+		"file_cache_hits":      s.stats.FileCacheHits.Load(),
+		"file_cache_fills":     s.stats.FileCacheFills.Load(),
+		"file_cache_abandoned": s.stats.FileCacheAbandoned.Load(),
+		"file_cache_evictions": s.stats.FileCacheEvictions.Load(),
+		"file_cache_discards":  s.stats.FileCacheDiscards.Load(),
 	}
 	var opens int64
 	for _, b := range s.buckets {
@@ -196,10 +229,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		_ = hs.Close()
 	}
+	s.stopFills()
 	for _, b := range s.buckets {
 		b.view.close()
 	}
-	return nil
+	return s.files.close()
 }
 
 // ServeHTTP answers one S3 request.

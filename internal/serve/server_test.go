@@ -132,6 +132,7 @@ func serveTest(t *testing.T, tr *testRepo, o Options) (*Server, *httptest.Server
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.stopFills)
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
 	return s, hs

@@ -211,24 +211,27 @@ func TestBigStreamsConcurrently(t *testing.T) {
 	s, hs := serveTest(t, tr, Options{Anonymous: true, CacheBytes: 1 << 20})
 	s.limits.batchBytes = 100 << 10
 	big := tr.files["main"]["big.bin"]
+	runClients(t, 24, func(i int) error {
+		time.Sleep(time.Duration(i%4) * 10 * time.Millisecond) // some alone, some together
+		body, err := getBody(hs.URL+"/data/main/big.bin", nil)
+		if err == nil && !bytes.Equal(body, big) {
+			err = fmt.Errorf("client %d: %d bytes, not the file's", i, len(body))
+		}
+		return err
+	})
+}
+
+// runClients runs n clients at once, client(i) each, and fails the test
+// with each error they return.
+func runClients(t *testing.T, n int, client func(i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 24)
-	for i := range 24 {
+	errs := make(chan error, n)
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(time.Duration(i%4) * 10 * time.Millisecond) // some alone, some together
-			resp, err := http.Get(hs.URL + "/data/main/big.bin")
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err == nil && !bytes.Equal(body, big) {
-				err = fmt.Errorf("client %d: %d bytes, not the file's", i, len(body))
-			}
-			errs <- err
+			errs <- client(i)
 		}()
 	}
 	wg.Wait()
@@ -238,4 +241,22 @@ func TestBigStreamsConcurrently(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// getBody GETs rawURL with the headers hdr and returns the body, from
+// any goroutine.
+func getBody(rawURL string, hdr map[string]string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }
