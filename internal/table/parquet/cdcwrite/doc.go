@@ -15,9 +15,13 @@
 // MinGroup and MaxGroup bytes. Each boundary depends only on the values
 // shortly before it, so an edit moves the boundaries near it and no others.
 //
-// Pages are written without a dictionary (PLAIN, DELTA_LENGTH_BYTE_ARRAY
-// for byte arrays), compressed with zstd, with statistics and the page
-// index (column and offset indexes). A dictionary is per row group and
-// numbers values in the order they first appear, so one new value early in
-// a row group renumbers the values after it and changes every later page.
+// Pages are compressed with zstd, with statistics and the page index
+// (column and offset indexes), in encodings local to each page (integers
+// DELTA_BINARY_PACKED, byte arrays DELTA_LENGTH_BYTE_ARRAY, the rest
+// PLAIN), except that a column the source schema dictionary-encodes keeps
+// a dictionary, up to 64 KiB of it. A dictionary is per row group and
+// numbers values in the order they first appear, so a value new to the
+// row group renumbers the values first seen after it and changes the pages
+// holding them: cheap where the column has few distinct values (all seen
+// early), dear where it has many.
 package cdcwrite

@@ -27,8 +27,8 @@ type Options struct {
 // page of 8 KiB of values is 2 to 4 KiB of zstd, and a scattered update
 // stores that much per column it touches. Smaller pages fall below 2 KiB
 // and are grouped again; larger ones cost more per update. Both cost more
-// on the bench's table (bench/RESULTS.md); the price is a file a few
-// percent larger than with 256 KiB pages.
+// on the bench's table (bench/RESULTS.md); the price is a larger file
+// than with 256 KiB pages, as zstd compresses each page alone.
 func DefaultOptions() Options {
 	return Options{
 		MinPage: 4 << 10, MaxPage: 32 << 10, PageBits: 12,

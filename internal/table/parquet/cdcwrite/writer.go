@@ -7,6 +7,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
+// maxDictionary is the size past which a column's dictionary is given up
+// for the rest of its row group.
+const maxDictionary = 64 << 10
+
 // Writer writes rows of one schema to a Parquet file, cutting pages and
 // row groups where the content says (see the package doc).
 type Writer struct {
@@ -22,7 +26,7 @@ func NewWriter(out io.Writer, schema *parquet.Schema, o Options) (*Writer, error
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := plainSchema(schema)
+	s := writeSchema(schema)
 	cfg, err := parquet.NewWriterConfig(
 		s,
 		parquet.Compression(&parquet.Zstd),
@@ -30,6 +34,11 @@ func NewWriter(out io.Writer, schema *parquet.Schema, o Options) (*Writer, error
 		// MaxPage, so only this package cuts pages.
 		parquet.PageBufferSize(int(max(4*o.MaxPage, 1<<20))),
 		parquet.DataPageStatistics(true),
+		// A dictionary past 64 KiB (a column the source writer encoded
+		// with one although its values are mostly distinct, as pyarrow
+		// does by default) gives way to the plain encoding for the rest
+		// of the row group.
+		parquet.DictionaryMaxBytes(maxDictionary),
 		parquet.CreatedBy("dx", "cdcwrite", ""),
 	)
 	if err != nil {
