@@ -29,6 +29,10 @@ type MergeResult struct {
 	Stats     merge.DiffStats // of the two row diffs
 }
 
+// streamChunks bounds the chunks kept while a file is read whole: enough
+// for a row group's column chunks read side by side.
+const streamChunks = 512
+
 // ErrNoBase is returned by Merge when the table is not in the base: both
 // sides added it, and there is nothing to merge rows against.
 var ErrNoBase = errors.New("the table is not in the merge base")
@@ -87,6 +91,9 @@ func Merge(ctx context.Context, key []string, base, ours, theirs merge.Source, o
 	if err != nil {
 		return nil, fmt.Errorf("theirs: %w", err)
 	}
+	// Ours and theirs are read whole, once: a few chunks at a time are
+	// kept, not the file.
+	ov.r.keep, tv.r.keep = streamChunks, streamChunks
 	byKey := map[string]*merge.RowChange{}
 	var added []string
 	for _, c := range apply {

@@ -244,3 +244,33 @@ func TestMergeResultDedups(t *testing.T) {
 		t.Fatalf("one more row merged made %d new bytes of pages of %d: want some, at most 5%%", freshPages, pagesEnd)
 	}
 }
+
+// TestChunkReaderKeep: a reader that keeps few chunks reads the same
+// bytes, reading evicted chunks again, and keeps no more than it may.
+func TestChunkReaderKeep(t *testing.T) {
+	data := writeFile(t, rangeRecs(0, 20_000), 5_000, 4096)
+	src := source(t, data)
+	if len(src.refs) < 10 {
+		t.Fatalf("%d chunks: the test wants more", len(src.refs))
+	}
+	r := newChunkReader(context.Background(), src)
+	r.keep = 3
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		off := rng.Int64N(int64(len(data)))
+		n := min(int64(1+rng.IntN(40_000)), int64(len(data))-off)
+		b := make([]byte, n)
+		if _, err := r.ReadAt(b, off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, data[off:off+n]) {
+			t.Fatalf("bytes at %d+%d differ", off, n)
+		}
+		if len(r.cache) > r.keep {
+			t.Fatalf("%d chunks kept, at most %d", len(r.cache), r.keep)
+		}
+	}
+	if src.reads <= len(src.refs) {
+		t.Fatalf("%d reads of %d chunks: nothing was read again", src.reads, len(src.refs))
+	}
+}
