@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/dxdata/dx/merge"
 )
 
 // editSide is one side's edit of base: rows updated (with edit v), removed
@@ -177,7 +180,8 @@ func checkRows(t *testing.T, seed uint64, got, want []rec) {
 }
 
 // TestMergeSchemaChange: a side whose schema differs from base's is a
-// schema change, nothing written.
+// schema change, a damaged side invalid rows, and a table not in the base
+// ErrNoBase; nothing is written.
 func TestMergeSchemaChange(t *testing.T) {
 	base := writeFile(t, rangeRecs(0, 100), 50, 4096)
 	ours := writeFile(t, rangeRecs(0, 101), 50, 4096)
@@ -192,6 +196,14 @@ func TestMergeSchemaChange(t *testing.T) {
 	}
 	if _, err := Merge(context.Background(), []string{"id"}, source(t, nil), source(t, ours), source(t, base), &out); !errors.Is(err, ErrNoBase) {
 		t.Fatalf("without a base: %v, want ErrNoBase", err)
+	}
+	// A damaged side (its footer cut off) is invalid rows, named by side.
+	_, err = Merge(context.Background(), []string{"id"}, source(t, base), source(t, ours), source(t, ours[:len(ours)-20]), &out)
+	if !errors.Is(err, merge.ErrInvalidRows) || !strings.HasPrefix(err.Error(), "theirs: ") {
+		t.Fatalf("damaged theirs: %v, want invalid rows of theirs", err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("%d bytes written on a damaged side", out.Len())
 	}
 }
 
