@@ -185,3 +185,45 @@ func TestParquetMergeSchemaChange(t *testing.T) {
 		t.Fatalf("sub/o.parquet: %d rows, want %d", len(got), len(other))
 	}
 }
+
+// TestParquetMergeAgainDedups: a merge's table is written with content-
+// defined pages, so the next merge, after one more row changed on each
+// side (each side rewriting the table with parquet-go), stores a small part
+// of the table anew: its pages are the first merge's.
+func TestParquetMergeAgainDedups(t *testing.T) {
+	base := parquetRows(200_000)
+	r := parquetBranches(t, base,
+		func(rs []parquetRow) []parquetRow { rs[10].Name = "ours"; return rs },
+		func(rs []parquetRow) []parquetRow { rs[150_000].Name = "theirs"; return rs })
+	r.ok("merge", "feature")
+	merged := readParquetRows(t, r.path("t.parquet"))
+	info, err := os.Stat(r.path("t.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each side changes one more row of the merged table.
+	r.ok("checkout", "feature")
+	r.ok("merge", "main") // a fast-forward to the merge
+	theirs := slices.Clone(merged)
+	theirs[120_000].Name = "theirs again"
+	writeSmallPages(t, r.path("t.parquet"), theirs)
+	r.ok("commit", "-m", "theirs again")
+	r.ok("checkout", "main")
+	ours := slices.Clone(merged)
+	ours[20].Name = "ours again"
+	writeSmallPages(t, r.path("t.parquet"), ours)
+	r.ok("commit", "-m", "ours again")
+	res := r.run("--stats", "merge", "feature")
+	if res.code != 0 {
+		t.Fatalf("second merge: %s", res.stderr)
+	}
+	st := lastJSON(t, res.stderr)
+	got := readParquetRows(t, r.path("t.parquet"))
+	if len(got) != len(base) || got[10].Name != "ours" || got[20].Name != "ours again" || got[120_000].Name != "theirs again" || got[150_000].Name != "theirs" {
+		t.Fatalf("second merge: %d rows; %q %q %q %q", len(got), got[10].Name, got[20].Name, got[120_000].Name, got[150_000].Name)
+	}
+	t.Logf("merged table %d bytes; the second merge stored %d new bytes", info.Size(), st["data_bytes_raw"])
+	if st["data_bytes_raw"] == 0 || st["data_bytes_raw"] > info.Size()/10 {
+		t.Fatalf("the second merge stored %d new bytes of a %d-byte table: want some, at most a tenth", st["data_bytes_raw"], info.Size())
+	}
+}
