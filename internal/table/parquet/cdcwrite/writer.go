@@ -39,7 +39,8 @@ func NewWriter(out io.Writer, schema *parquet.Schema, o Options) (*Writer, error
 		// does by default) gives way to the plain encoding for the rest
 		// of the row group.
 		parquet.DictionaryMaxBytes(maxDictionary),
-		parquet.CreatedBy("dx", "cdcwrite", ""),
+		// created_by stays parquet-go's: readers key their workarounds
+		// for writers' bugs on it, and parquet-go encodes the pages.
 	)
 	if err != nil {
 		return nil, fmt.Errorf("cdcwrite: %w", err)
