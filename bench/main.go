@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&c.drop, "drop-caches", 1, "value written to /proc/sys/vm/drop_caches before each timed run (0 = don't drop)")
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Hour, "limit for any one command")
 	flag.BoolVar(&c.verbose, "v", false, "log every command run")
-	flag.StringVar(&only, "only", "", "comma-separated datasets or sections to run (table,parquet,dolt,small,big,ui; default all); ui measures dx ui in tmux, on the table too when table is named")
+	flag.StringVar(&only, "only", "", "comma-separated datasets or sections to run (table,parquet,parquet-cdc,dolt,small,big,ui; default all; parquet includes parquet-cdc); ui measures dx ui in tmux, on the table too when table is named")
 	flag.StringVar(&c.remote, "remote", "yes", "the remote benchmark against a local MinIO: yes, no, only (skip the local measurements), or serve (only dx serve's figures, on the table's v2)")
 	flag.StringVar(&c.minio, "minio", "", "MinIO server binary for the remote benchmark (default $DX_MINIO_BIN, else `bash scripts/minio.sh path`)")
 	flag.Usage = func() {
@@ -106,7 +106,7 @@ func main() {
 		c.only = map[string]bool{}
 		for _, d := range strings.Split(only, ",") {
 			d = strings.TrimSpace(d)
-			if d != "table" && d != "parquet" && d != "dolt" && d != "small" && d != "big" && d != "ui" {
+			if d != "table" && d != "parquet" && d != "parquet-cdc" && d != "dolt" && d != "small" && d != "big" && d != "ui" {
 				fatalf("-only: unknown dataset %q", d)
 			}
 			c.only[d] = true
@@ -174,12 +174,14 @@ func run(ctx context.Context, c *config) int {
 	m := b.rep.Machine
 	logf("dx bench: scale %g, work dir %s (%s free), %d CPUs, %s RAM", c.scale, c.dir, m.WorkFS, m.NProc, m.MemTotal)
 
-	want := []*dataset{tableDataset(c.seed, tableSize), parquetDataset(c.seed, tableSize), doltDataset(c.seed, int64(134e6*c.scale)), smallDataset(c.seed, smallFiles)}
+	want := []*dataset{tableDataset(c.seed, tableSize), parquetDataset(c.seed, tableSize, false), parquetDataset(c.seed, tableSize, true), doltDataset(c.seed, int64(134e6*c.scale)), smallDataset(c.seed, smallFiles)}
 	if !c.skipBig {
 		want = append(want, bigDataset(c.seed, bigSize))
 	}
 	for _, ds := range want {
-		if c.only == nil || c.only[ds.name] {
+		// "parquet" names both Parquet datasets: the growth with the
+		// writer's CDC off and on are one figure.
+		if c.only == nil || c.only[ds.name] || (ds.name == "parquet-cdc" && c.only["parquet"]) {
 			c.datasets = append(c.datasets, ds)
 		}
 	}

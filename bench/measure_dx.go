@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // measureDX runs the dx sequence on ds in a fresh repo: init, v1, ceiling,
@@ -151,7 +152,7 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 
 	if ds.attributes != "" {
 		res.RowDiff = b.rowDiff(repo, v2)
-		if ds.name == "parquet" && res.RowDiff != nil {
+		if strings.HasPrefix(ds.name, "parquet") && res.RowDiff != nil {
 			res.RowDiff.DuckDB = b.duckdbRowDiff(ds, repo, res.RowDiff)
 		}
 	}

@@ -7,19 +7,26 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// TestParquetTable: the Parquet table is the same bytes on every run, and
-// v2 holds v1's rows (a few updated) plus 2% appended, none deleted.
+// TestParquetTable: the Parquet table, by either writer, is the same bytes
+// on every run, and v2 holds v1's rows (a few updated) plus 2% appended,
+// none deleted.
 func TestParquetTable(t *testing.T) {
+	for _, cdc := range []bool{false, true} {
+		testParquetTable(t, cdc)
+	}
+}
+
+func testParquetTable(t *testing.T, cdc bool) {
 	const target = 2 << 20
 	var a, b, v2 bytes.Buffer
-	st1, err := WriteParquetTable(&a, 7, target, false)
+	st1, err := WriteParquetTable(&a, 7, target, false, cdc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteParquetTable(&b, 7, target, false); err != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
+	if _, err := WriteParquetTable(&b, 7, target, false, cdc); err != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatalf("two writes of v1 differ (%v)", err)
 	}
-	st2, err := WriteParquetTable(&v2, 7, target, true)
+	st2, err := WriteParquetTable(&v2, 7, target, true, cdc)
 	if err != nil {
 		t.Fatal(err)
 	}

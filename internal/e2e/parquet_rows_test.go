@@ -179,56 +179,6 @@ func writeSmallPages(t *testing.T, path string, rs []parquetRow) {
 	}
 }
 
-// TestParquetMergeConflict: a Parquet table both sides changed is one
-// conflict of the whole file, which checkout --ours/--theirs resolve; a
-// Parquet table one side changed merges as that side's file.
-func TestParquetMergeConflict(t *testing.T) {
-	r := newRepo(t)
-	r.write(".dxattributes", "*.parquet table=parquet key=id\n")
-	rs := parquetRows(3000)
-	writeSmallPages(t, r.path("a.parquet"), rs)
-	writeSmallPages(t, r.path("b.parquet"), rs)
-	r.ok("commit", "-m", "base")
-	r.ok("branch", "feature")
-	ours := append([]parquetRow(nil), rs...)
-	ours[10].Name = "ours"
-	writeSmallPages(t, r.path("a.parquet"), ours)
-	r.ok("commit", "-m", "ours")
-	r.ok("checkout", "feature")
-	theirs := append([]parquetRow(nil), rs...)
-	theirs[2000].Name = "theirs"
-	theirsA := writeParquetBytes(t, theirs)
-	writeBytes(t, r.path("a.parquet"), theirsA)
-	writeSmallPages(t, r.path("b.parquet"), theirs)
-	r.ok("commit", "-m", "theirs")
-	r.ok("checkout", "main")
-
-	res := r.run("merge", "feature")
-	if res.code != exitConflicts || !strings.Contains(res.stdout, "a.parquet") || strings.Contains(res.stdout, "b.parquet") {
-		t.Fatalf("merge: exit %d, want %d with a.parquet in conflict:\n%s\n%s", res.code, exitConflicts, res.stdout, res.stderr)
-	}
-	r.ok("checkout", "--theirs", "a.parquet")
-	r.ok("merge", "--continue")
-	if b, err := os.ReadFile(r.path("a.parquet")); err != nil || string(b) != string(theirsA) {
-		t.Errorf("a.parquet is not theirs after checkout --theirs (%v)", err)
-	}
-	// b.parquet, changed by theirs alone, is theirs: one changed row.
-	if d := r.ok("diff", "--rows", "HEAD~1", "HEAD", "--", "b.parquet"); !strings.Contains(d, "0 added, 0 removed, 1 changed rows") {
-		t.Errorf("b.parquet after the merge:\n%s", d)
-	}
-}
-
-func writeParquetBytes(t *testing.T, rs []parquetRow) []byte {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "x.parquet")
-	writeSmallPages(t, p, rs)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestServeParquetDiff: dx serve's /v1/diff of a Parquet table is dx diff
 // --rows --format jsonl's.
 func TestServeParquetDiff(t *testing.T) {

@@ -67,7 +67,9 @@ func TestParquetRewriteStoresLittle(t *testing.T) {
 	rs := parquetRows(400000)
 	v1 := writeParquetFile(t, r.path("sales.parquet"), rs)
 	s1 := commitStats(t, r, "v1")
-	if s1["data_bytes_raw"] < int64(len(v1)) {
+	// All of v1 is stored but pages it repeats (a page that is a chunk
+	// of its own is stored once).
+	if s1["data_bytes_raw"] < int64(len(v1))*99/100 {
 		t.Fatalf("v1 stored %d raw bytes of %d", s1["data_bytes_raw"], len(v1))
 	}
 	// One row changes: two pages (name and amount) of one row group are

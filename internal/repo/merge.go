@@ -203,12 +203,23 @@ func (r *Repo) threeWay(ctx context.Context, m threeWayMerge, res *MergeResult) 
 	// mergeByRows merges a keyed table both sides changed (see
 	// merge.FileMerge); any other path merges as a file.
 	mergeByRows := func(ctx context.Context, p string, base, ours, theirs *dag.TreeEntry) (*dag.TreeEntry, *merge.PathConflict, bool, error) {
-		spec, ok := m.attrs.Table(p)
+		spec, ok := m.attrs.RowTable(p)
 		if !ok || len(spec.Key) == 0 {
 			return nil, nil, false, nil
 		}
 		if !r.inSparse(p) {
 			return nil, nil, false, fmt.Errorf("merge: table %s changed on both sides but lies outside the sparse paths; dx pull --path %s first: %w", p, p, ErrPathspec)
+		}
+		if spec.Format == table.Parquet {
+			merged, pm, handled, err := r.mergeParquet(ctx, p, spec, base, ours, theirs)
+			if !handled || err != nil {
+				return nil, nil, false, err
+			}
+			tables = append(tables, TableMerged{Path: p, Added: pm.Added, Changed: pm.Changed, Removed: pm.Removed, Conflicts: len(pm.Conflicts)})
+			if len(pm.Conflicts) > 0 {
+				return nil, &merge.PathConflict{Kind: merge.ConflictRows, Rows: pm.Conflicts, Merged: merged}, true, nil
+			}
+			return merged, nil, true, nil
 		}
 		merged, rowMerge, tmp, err := r.mergeTable(ctx, tableMerge{path: p, spec: spec, base: base, ours: ours, theirs: theirs, checkedOutOurs: m.pre != nil})
 		if tmp != "" {
@@ -280,7 +291,7 @@ func (r *Repo) storeReports(ctx context.Context, attrs *table.Attributes, confli
 		if c.Kind != merge.ConflictRows {
 			continue
 		}
-		spec, _ := attrs.Table(c.Path)
+		spec, _ := attrs.RowTable(c.Path)
 		reportPath, data, err := table.ConflictReport(c, spec)
 		if err != nil {
 			return nil, nil, err

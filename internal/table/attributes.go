@@ -187,8 +187,8 @@ func checkPattern(p string) error {
 }
 
 // Table reports whether path (slash-separated, relative to the root) is a
-// table whose rows dx reads, and how to read it. A Parquet table is not one
-// yet: Format reports it.
+// table whose rows dx reads as text (CSV, TSV, JSONL), and how to read
+// it. A Parquet table is not one: RowTable and Format report it.
 func (a *Attributes) Table(path string) (Spec, bool) {
 	s, _ := a.lookup(path)
 	if s.Format == "" || s.Format == Parquet {

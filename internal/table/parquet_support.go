@@ -9,8 +9,9 @@ func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s)
 // JSON (JSONL, Parquet) rather than text (CSV, TSV).
 func (f Format) JSONValues() bool { return f == JSONL || f == Parquet }
 
-// RowTable is Table, Parquet tables included: the row diff reads their
-// rows (internal/table/parquet); merges, checks and profiles do not yet.
+// RowTable is Table, Parquet tables included: the row diff and the merge
+// read their rows (internal/table/parquet); checks and profiles do not
+// yet.
 func (a *Attributes) RowTable(path string) (Spec, bool) {
 	s, _ := a.lookup(path)
 	if s.Format == "" {

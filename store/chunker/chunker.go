@@ -353,11 +353,14 @@ func (c *Chunker) hashCut(data []byte) int {
 	return n
 }
 
-// gear is the rolling hash's byte table: splitmix64 from a fixed seed.
-// Changing it changes every chunk boundary; TestGearGolden pins it.
-var gear = func() [256]uint64 {
+// gear is the rolling hash's byte table. Changing it changes every chunk
+// boundary; TestGearGolden pins it.
+var gear = GearTable(0x6478_6368_756e_6b31) // "dxchunk1"
+
+// GearTable is a gear hash's byte table: splitmix64 from seed.
+func GearTable(seed uint64) [256]uint64 {
 	var t [256]uint64
-	x := uint64(0x6478_6368_756e_6b31) // "dxchunk1"
+	x := seed
 	for i := range t {
 		x += 0x9e3779b97f4a7c15
 		z := x
@@ -366,7 +369,7 @@ var gear = func() [256]uint64 {
 		t[i] = z ^ (z >> 31)
 	}
 	return t
-}()
+}
 
 // Sniff picks the cut mode for a file from its name and first bytes:
 // CSV for .csv, Lines for other line-oriented text (.tsv, .jsonl, .txt and

@@ -20,6 +20,9 @@
 //     added or removed that the other version still holds in a segment
 //     the diff skipped is a duplicate (keycheck.go).
 //   - Values come out as JSON under their logical types (values.go).
+//   - Merge (merge.go) is a three-way merge by key: the two sides' row
+//     diffs against the base, theirs' changes applied to ours' rows, the
+//     result written by cdcwrite with content-defined pages.
 //
 // Contracts: a version that is not valid Parquet, lacks a key column or
 // repeats a key is an error that is merge.ErrInvalidRows inside a

@@ -23,6 +23,10 @@ type chunkReader struct {
 	cache  map[int][]byte
 	read   int64 // bytes of the chunks read
 	nread  int   // chunks read
+	// keep, if set, bounds the chunks kept, the first read going first
+	// (for reading a file whole, once); order is when each was read.
+	keep  int
+	order []int
 }
 
 func newChunkReader(ctx context.Context, src merge.Source) *chunkReader {
@@ -79,6 +83,13 @@ func (r *chunkReader) chunk(i int) ([]byte, error) {
 		return nil, fmt.Errorf("chunk %d: %d bytes, expected %d", i, len(b), r.chunks[i].Len)
 	}
 	r.cache[i] = b
+	if r.keep > 0 {
+		r.order = append(r.order, i)
+		for len(r.order) > r.keep {
+			delete(r.cache, r.order[0])
+			r.order = r.order[1:]
+		}
+	}
 	r.read += int64(len(b))
 	r.nread++
 	return b, nil

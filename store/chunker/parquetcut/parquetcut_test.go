@@ -197,6 +197,48 @@ func TestLargePagesCutInside(t *testing.T) {
 	}
 }
 
+// TestMidSizePagesAlone: every page between Min/soloDiv and Avg bytes is a
+// chunk of its own, while pages below that are grouped.
+func TestMidSizePagesAlone(t *testing.T) {
+	data := writeParquet(t, rows(4, 0, 40000), 40000, 8<<10)
+	o := binaryOptions()
+	spans, err := Plan(bytes.NewReader(data), int64(len(data)), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := map[int64]Span{}
+	for _, s := range spans {
+		span[s.Off] = s
+	}
+	alone, grouped := 0, 0
+	for _, oi := range f.OffsetIndexes() {
+		for _, p := range oi.PageLocations {
+			n := int64(p.CompressedPageSize)
+			s, starts := span[p.Offset]
+			switch {
+			case n > int64(o.Avg):
+			case n >= int64(o.Min/soloDiv):
+				alone++
+				if !starts || s.Len != n || s.CDC {
+					t.Fatalf("page at %d of %d bytes is not a chunk of its own: %+v (found: %v)", p.Offset, n, s, starts)
+				}
+			default:
+				if !starts || s.Len > n {
+					grouped++
+				}
+			}
+		}
+	}
+	if alone == 0 || grouped == 0 {
+		t.Fatalf("%d pages alone, %d grouped: the test wants both", alone, grouped)
+	}
+	t.Logf("%d pages alone, %d grouped", alone, grouped)
+}
+
 // TestChangedRowGroupSharesTheRest: after one row changes, only the chunks
 // of its row group, the page indexes and the footer are new.
 func TestChangedRowGroupSharesTheRest(t *testing.T) {

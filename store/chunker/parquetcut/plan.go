@@ -182,6 +182,11 @@ func walkPages(r io.ReaderAt, cc columnChunk) ([]page, error) {
 	return pages, nil
 }
 
+// soloDiv: a page of at least Min/soloDiv bytes (2 KiB by default) is a
+// chunk of its own, small enough for a changed page to cost little, large
+// enough for its index entry to cost little.
+const soloDiv = 8
+
 // anchorMask makes one page in four an anchor.
 const anchorMask = 3
 
@@ -207,9 +212,13 @@ func (b *builder) gap(from, to int64) {
 // the same chunks wherever it sits, and a row changed late in a page leaves
 // its first chunks shared (a whole-page chunk would be new: on scattered
 // updates this stored a fifth less than whole pages, and less than FastCDC
-// over the whole file). Smaller pages are grouped, a group ending after an
-// anchor page once it holds the minimum chunk size, or where the next page
-// would take it past the maximum.
+// over the whole file). A page of at least Min/soloDiv bytes is a chunk of
+// its own: a changed row then costs its page and no neighbours (with the
+// content-defined pages of internal/table/parquet/cdcwrite, a few KiB of
+// zstd, where a group of them would be four times that or more). Smaller
+// pages are grouped, a group ending after an anchor page once it holds the
+// minimum chunk size, or where the next page would take it past the
+// maximum.
 func (b *builder) pages(pages []page) {
 	var group Span
 	flush := func() {
@@ -220,6 +229,11 @@ func (b *builder) pages(pages []page) {
 		if p.len > b.avg {
 			flush()
 			b.add(Span{Off: p.off, Len: p.len, CDC: true})
+			continue
+		}
+		if p.len >= b.min/soloDiv {
+			flush()
+			b.add(Span{Off: p.off, Len: p.len})
 			continue
 		}
 		if group.Len+p.len > b.max {
