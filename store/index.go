@@ -31,6 +31,9 @@ import (
 //
 //	s<path>               → internal/worktree's stat cache
 //	T                     → internal/worktree's tree cache
+//
+// A table of DerivedFiles keeps, under its prefix, where each value is in
+// the files under .dx/derived/<prefix in hex>/ (derivedfiles.go).
 const (
 	pfxObject  = 'o'
 	pfxPack    = 'p'

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,11 +12,14 @@ import (
 
 // profileJSON is what dx profile --json prints, in part.
 type profileJSON struct {
-	Chunks   int   `json:"chunks"`
-	Computed int   `json:"chunks_computed"`
-	Reused   int   `json:"chunks_reused"`
-	Rows     int64 `json:"rows"`
-	Columns  []struct {
+	Chunks   int `json:"chunks"`
+	Computed int `json:"chunks_computed"`
+	Reused   int `json:"chunks_reused"`
+	// The reads of the stored profiles' files, and the bytes they gave.
+	CacheReads int64 `json:"cache_reads"`
+	CacheBytes int64 `json:"cache_bytes_read"`
+	Rows       int64 `json:"rows"`
+	Columns    []struct {
 		Name          string
 		Type          string
 		Count, Nulls  int64
@@ -100,16 +104,23 @@ func checkMeasureProfile(t *testing.T, p profileJSON, rows []measureRow) {
 	}
 }
 
+// measureRepo is a repository whose HEAD has a table m.csv of n random
+// measureRows.
+func measureRepo(t *testing.T, seed uint64, n int) (*repoDir, *rand.Rand, []measureRow) {
+	r := newRepo(t)
+	rng := rand.New(rand.NewPCG(19, seed))
+	rows := measureRows(rng, 1, n)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("m.csv", measureTable(rows))
+	r.ok("commit", "-m", "v1")
+	return r, rng, rows
+}
+
 // TestProfileReusesChunks: dx profile of a table computes every chunk
 // once; a version with a few rows changed and some appended computes
 // only the chunks that changed, and both have the exact figures.
 func TestProfileReusesChunks(t *testing.T) {
-	r := newRepo(t)
-	rng := rand.New(rand.NewPCG(19, 2))
-	rows := measureRows(rng, 1, 60000)
-	r.write(".dxattributes", "*.csv table=csv key=id\n")
-	r.write("m.csv", measureTable(rows))
-	r.ok("commit", "-m", "v1")
+	r, rng, rows := measureRepo(t, 2, 60000)
 	p1 := r.profile("HEAD:m.csv")
 	if p1.Chunks < 10 || p1.Computed != p1.Chunks || p1.Reused != 0 {
 		t.Fatalf("first profile: %d chunks, %d computed, %d reused", p1.Chunks, p1.Computed, p1.Reused)
@@ -138,6 +149,50 @@ func TestProfileReusesChunks(t *testing.T) {
 	if text := r.ok("profile", "HEAD:m.csv"); !strings.Contains(text, "60500 rows, 4 columns") || !strings.Contains(text, "cat: top ") {
 		t.Fatalf("dx profile:\n%s", text)
 	}
+}
+
+// TestProfileCacheReads: a table's chunk profiles are kept in files of
+// their own under .dx/derived, not in the index's value log (whose files
+// every command opens); a version with scattered edits reads each
+// unchanged chunk's profile once, neighbours many a read.
+func TestProfileCacheReads(t *testing.T) {
+	r, rng, rows := measureRepo(t, 3, 400000)
+	p1 := r.profile("HEAD:m.csv")
+	if p1.Chunks < 150 || p1.Computed != p1.Chunks || p1.CacheBytes != 0 {
+		t.Fatalf("first profile: %+v", p1)
+	}
+	files, _ := filepath.Glob(r.path(".dx/derived/*/*"))
+	if len(files) != 1 {
+		t.Fatalf("profile files %v, want one", files)
+	}
+	v1Bytes := fileSize(t, files[0])
+	vlog := int64(0)
+	logs, _ := filepath.Glob(r.path(".dx/index/*.vlog"))
+	for _, f := range logs {
+		vlog += fileSize(t, f)
+	}
+	if vlog > v1Bytes/10 {
+		t.Fatalf("the index's value log holds %d bytes after profiles of %d bytes", vlog, v1Bytes)
+	}
+
+	for range 10 {
+		i := rng.IntN(len(rows))
+		rows[i].cat, rows[i].score = "zz", 49
+	}
+	r.write("m.csv", measureTable(rows))
+	r.ok("commit", "-m", "v2")
+	p2 := r.profile("HEAD:m.csv")
+	if p2.Computed == 0 || p2.Computed > 12 || p2.Reused+p2.Computed != p2.Chunks {
+		t.Fatalf("v2: %d chunks, %d computed", p2.Chunks, p2.Computed)
+	}
+	checkMeasureProfile(t, p2, rows)
+	// Every reused profile read once: no more than v1's file holds, and
+	// at least its share of it; and several a read.
+	if p2.CacheBytes > v1Bytes || p2.CacheBytes < v1Bytes*int64(p2.Reused)/int64(p1.Chunks)/2 || p2.CacheReads > int64(p2.Reused/4) {
+		t.Fatalf("v2 read %d bytes of profiles in %d reads, for %d reused of %d chunks (v1 wrote %d bytes)",
+			p2.CacheBytes, p2.CacheReads, p2.Reused, p2.Chunks, v1Bytes)
+	}
+	t.Logf("v2: %d chunks, %d computed, %d bytes of profiles read in %d reads", p2.Chunks, p2.Computed, p2.CacheBytes, p2.CacheReads)
 }
 
 // driftJSON is what dx drift --json prints, in part.
@@ -276,4 +331,13 @@ func TestProfileAtCommitForDrift(t *testing.T) {
 	if p := r.profile("HEAD:plain.csv"); p.Computed != p.Chunks {
 		t.Fatalf("plain.csv was profiled at commit: %d of %d chunks computed", p.Computed, p.Chunks)
 	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

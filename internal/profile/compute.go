@@ -1,13 +1,13 @@
 package profile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -106,63 +106,97 @@ const computeBatch = 64
 // cached profiles: a cache read from disk waits, another merges.
 const readersPerCore = 4
 
+// maxShare is how many neighbouring spans' cached profiles a reader
+// reads and merges at a time, before it hands the spans the cache lacks
+// to the workers.
+const maxShare = 256
+
 // profileSpans merges the profiles of spans ss (keys theirs) on all
-// cores: first those the cache holds, read in key order (so that
-// neighbouring keys are read without a seek), a share of the keys per
-// reader; then the others, read, parsed and cached a batch at a time by
-// each core. Each reader merges into a part of its own, and each core
-// into a reader's part after; the parts are merged at the end, and the
-// columns' means and M2s added in span order (their rounding depends on
-// the order; nothing else of a profile does, but estimated top values).
+// cores. Readers take shares of neighbouring spans in turn and merge the
+// profiles the cache holds (the cache reads them in the order it keeps
+// them), each share into a part of its own; the spans a share lacks go
+// to the workers, a core each, which read, parse, profile and cache them
+// a batch at a time into parts of their own, while the readers go on.
+// The parts are merged at the end, and the columns' means and M2s added
+// in span order (their rounding depends on the order; nothing else of a
+// profile does, but estimated top values).
 func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header, hdrLen int, ss []check.Span, keys []string, cache Cache, st *Stats) (*Profile, error) {
 	workers := min(runtime.GOMAXPROCS(0), len(ss))
 	readers := min(readersPerCore*workers, len(ss))
+	share := min(maxShare, max(1, len(ss)/(4*readers)))
 	ms := make([][]moments, len(ss))
+	var (
+		mu        sync.Mutex
+		more      = sync.NewCond(&mu)
+		nextShare int       // the first span of the next share to read
+		reading   = readers // readers not done
+		todo      []int     // spans to compute, in file order within a share
+		parts     []placed
+		errs      []placed
+	)
 	found := make([]bool, len(ss))
-	parts := make([]*Profile, readers)
-	order := make([]int, len(ss))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	var wg sync.WaitGroup
-	for w := range readers {
-		share := order[w*len(ss)/readers : (w+1)*len(ss)/readers]
-		wg.Go(func() { parts[w] = mergeCached(ctx, cache, share, keys, ms, found) })
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var todo []int
-	for i, ok := range found {
-		if !ok {
-			todo = append(todo, i)
-		}
-	}
-	st.Computed, st.Reused = len(todo), len(ss)-len(todo)
-	nb := (len(todo) + computeBatch - 1) / computeBatch
-	errs := make([]error, nb)
-	var mu sync.Mutex
-	next := 0
-	for w := range workers {
+	for range readers {
 		wg.Go(func() {
-			cw := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
+			idx := make([]int, 0, share)
 			for {
 				mu.Lock()
-				b := next
-				next++
-				mu.Unlock()
-				if b >= nb || ctx.Err() != nil {
+				from := nextShare
+				nextShare += share
+				if from >= len(ss) || ctx.Err() != nil {
+					reading--
+					more.Broadcast()
+					mu.Unlock()
 					return
 				}
-				batch := todo[b*computeBatch : min((b+1)*computeBatch, len(todo))]
-				var n int64
-				n, errs[b] = cw.computeBatch(ctx, parts[w], batch, ss, keys, ms)
+				mu.Unlock()
+				idx = idx[:0]
+				for i := from; i < min(from+share, len(ss)); i++ {
+					idx = append(idx, i)
+				}
+				part := mergeCached(ctx, cache, idx, keys, ms, found)
+				mu.Lock()
+				parts = append(parts, placed{at: from, p: part})
+				for _, i := range idx {
+					if !found[i] {
+						todo = append(todo, i)
+					}
+				}
+				more.Broadcast()
+				mu.Unlock()
+			}
+		})
+	}
+	for range workers {
+		wg.Go(func() {
+			cw := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
+			part := &Profile{}
+			defer func() {
+				mu.Lock()
+				parts = append(parts, placed{at: len(ss), p: part})
+				mu.Unlock()
+			}()
+			for {
+				mu.Lock()
+				for len(todo) == 0 && reading > 0 {
+					more.Wait()
+				}
+				if len(todo) == 0 || ctx.Err() != nil {
+					mu.Unlock()
+					return
+				}
+				batch := slices.Clone(todo[:min(computeBatch, len(todo))])
+				todo = todo[len(batch):]
+				st.Computed += len(batch)
+				mu.Unlock()
+				n, err := cw.computeBatch(ctx, part, batch, ss, keys, ms)
 				mu.Lock()
 				st.Bytes += n
+				if err != nil {
+					errs = append(errs, placed{at: batch[0], err: err})
+				}
 				mu.Unlock()
-				if errs[b] != nil {
+				if err != nil {
 					return
 				}
 			}
@@ -172,13 +206,27 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first in the file
-		}
+	if len(errs) > 0 {
+		return nil, slices.MinFunc(errs, comparePlaced).err // the first in the file
 	}
-	return mergeParts(parts, ms), nil
+	st.Reused = len(ss) - st.Computed
+	// The readers' parts in file order, then the workers'.
+	slices.SortStableFunc(parts, comparePlaced)
+	ps := make([]*Profile, len(parts))
+	for i, x := range parts {
+		ps[i] = x.p
+	}
+	return mergeParts(ps, ms), nil
 }
+
+// placed is a part, or an error, and the first span it holds.
+type placed struct {
+	at  int
+	p   *Profile
+	err error
+}
+
+func comparePlaced(a, b placed) int { return cmp.Compare(a.at, b.at) }
 
 // mergeCached merges the cached profiles of spans share (keys theirs)
 // into a part, marking them found, their moments in ms. A corrupt entry

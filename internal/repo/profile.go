@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dxdata/dx/dag"
@@ -15,44 +14,29 @@ import (
 	"github.com/dxdata/dx/store"
 )
 
-// prefixProfile is the index's derived table of column profiles (see
-// profile.Compute): a span of chunks' under its chunk ids, a file's under
-// its id.
+// prefixProfile is the index's table of where column profiles are kept
+// (store.DerivedFiles: a chunk's profile is kilobytes, too big for the
+// index itself; see profile.Compute): a span of chunks' under its chunk
+// ids, a file's under its id.
 const prefixProfile = 'P'
 
 // ErrNotTable: a path named for a profile or a drift is not a table
 // (.dxattributes says which files are).
 var ErrNotTable = errors.New("not a table")
 
-// profileCache keeps profiles in the index's derived data.
-type profileCache struct{ d store.Derived }
+// profileCache keeps profiles in the store's derived files.
+type profileCache struct{ d *store.DerivedFiles }
 
 var _ profile.Cache = profileCache{}
 
 func (c profileCache) Get(ctx context.Context, keys []string, fn func(i int, v []byte)) {
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
-	sorted := make([]string, len(keys))
-	for i, j := range order {
-		sorted[i] = keys[j]
-	}
-	_ = c.d.GetSorted(ctx, sorted, func(i int, v []byte) { fn(order[i], v) }) // a miss: computed again
+	_ = c.d.Get(ctx, keys, fn) // a miss: computed again
 }
 
-// Put records profiles in one batch (a cache: a failed write costs a
-// computation later).
+// Put records profiles (a cache: a failed write costs a computation
+// later).
 func (c profileCache) Put(ctx context.Context, keys []string, values [][]byte) {
-	_ = c.d.Update(ctx, func(b *store.DerivedBatch) error {
-		for i, k := range keys {
-			if err := b.Set(k, values[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_ = c.d.Put(ctx, keys, values)
 }
 
 // TableProfile is the profile of one table version.
@@ -61,6 +45,10 @@ type TableProfile struct {
 	Path   string `json:"path"`
 	Format string `json:"format"`
 	profile.Stats
+	// CacheReads and CacheBytes: the reads of the stored profiles' files,
+	// and the bytes of the profiles they gave.
+	CacheReads int64 `json:"cache_reads"`
+	CacheBytes int64 `json:"cache_bytes_read"`
 	profile.Summary
 	whole *profile.Profile
 }
@@ -102,10 +90,11 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 	if err != nil {
 		return nil, err
 	}
-	d, err := r.Store.Derived(prefixProfile)
+	d, err := r.Store.DerivedFiles(prefixProfile)
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close() // a cache: its values are written or lost
 	var whole *profile.Profile
 	var st profile.Stats
 	if spec.Format == table.Parquet {
@@ -120,6 +109,7 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 	if err != nil {
 		return nil, err
 	}
+	reads, bytes := d.Read()
 	t, _ := c.For(p)
 	declared := func(col string) contract.Type {
 		if t != nil {
@@ -131,7 +121,7 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 		}
 		return contract.TypeAny
 	}
-	return &TableProfile{Path: p, Format: string(spec.Format), Stats: st, Summary: profile.Summarize(whole, declared), whole: whole}, nil
+	return &TableProfile{Path: p, Format: string(spec.Format), Stats: st, CacheReads: reads, CacheBytes: bytes, Summary: profile.Summarize(whole, declared), whole: whole}, nil
 }
 
 // profileForDrift profiles the changed tables of a new commit's tree

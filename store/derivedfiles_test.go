@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDerivedFiles: values put by two writers read back by key, in any
+// order, neighbours in one read; a key never put, a value whose bytes
+// changed and a value whose file is gone are misses; closed, a writer
+// writes no more; a read-only store writes nothing.
+func TestDerivedFiles(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	value := func(k string) []byte { return []byte(fmt.Sprintf("value of %s %0*d", k, rand.IntN(3000), 0)) }
+	var keys []string
+	want := map[string]string{}
+	for w := range 2 {
+		d, err := s.DerivedFiles('x')
+		if err != nil {
+			t.Fatal(err)
+		}
+		for batch := range 5 {
+			var ks []string
+			var vs [][]byte
+			for i := range 40 {
+				k := fmt.Sprintf("k%d-%d-%d", w, batch, i)
+				ks, vs = append(ks, k), append(vs, value(k))
+				want[k] = string(vs[len(vs)-1])
+			}
+			if err := d.Put(ctx, ks, vs); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, ks...)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Put(ctx, []string{"late"}, [][]byte{[]byte("v")}); err == nil {
+			t.Fatal("a closed writer wrote")
+		}
+	}
+	keys = append(keys, "never put")
+	rand.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	get := func() (map[string]string, int64) {
+		d, _ := s.DerivedFiles('x')
+		got := map[string]string{}
+		if err := d.Get(ctx, keys, func(i int, v []byte) {
+			if _, dup := got[keys[i]]; dup {
+				t.Fatalf("%s read twice", keys[i])
+			}
+			got[keys[i]] = string(v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := d.Read()
+		return got, n
+	}
+	got, reads := get()
+	if len(got) != len(want) {
+		t.Fatalf("%d values read, want %d", len(got), len(want))
+	}
+	for k, v := range got {
+		if want[k] != v {
+			t.Fatalf("%s: %q, want %q", k, v, want[k])
+		}
+	}
+	// 400 values of ~1.5 KB in two files: a read a file.
+	if reads != 2 {
+		t.Fatalf("%d reads for two files of neighbouring values", reads)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, derivedDir, "78", "*"))
+	if len(files) != 2 {
+		t.Fatalf("files %v, want one per writer", files)
+	}
+	// A byte changed in the first file: the value holding it is a miss.
+	f, err := os.OpenFile(files[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff}, 100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got, _ := get(); len(got) != len(want)-1 {
+		t.Fatalf("%d values read with one corrupt, want %d", len(got), len(want)-1)
+	}
+	if err := os.Remove(files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := get(); len(got) != len(want)/2 {
+		t.Fatalf("%d values read with a file gone, want %d", len(got), len(want)/2)
+	}
+
+	s.Close()
+	ro, err := Open(ctx, dir, Options{Access: ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	d, _ := ro.DerivedFiles('x')
+	if err := d.Put(ctx, []string{"ro"}, [][]byte{[]byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, derivedDir, "78", "*")); len(files) != 1 {
+		t.Fatalf("a read-only store wrote a file: %v", files)
+	}
+}
