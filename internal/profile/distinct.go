@@ -14,32 +14,43 @@ import (
 const hllPrecision = 12
 
 // registers are a HyperLogLog's registers: a span's as the list of the
-// registers its values set, in index order, each as two little-endian
-// bytes: its index's gap from the previous (10 bits; a longer gap takes
-// entries of rank 0, which set nothing) and its rank (6 bits); merged, as
-// a dense array. The estimate is axiomhq/hyperloglog's (LogLog-Beta).
+// registers its values set, in index order (see sparseRegisters); merged,
+// as a dense array. The estimate is axiomhq/hyperloglog's (LogLog-Beta).
 type registers struct {
 	sparse []byte
 	dense  []uint8
 }
 
-// maxGap is the longest gap one sparse entry spans.
-const maxGap = 1<<10 - 1
+// A sparse list holds each register set as its index's gap from the
+// previous one's and its rank: in one byte, gap<<3 | rank-1, while the
+// gap is below shortGaps and the rank at most 8 (a span of a few hundred
+// values sets registers ~12 apart, of rank 1 or 2 mostly); else in three,
+// an escape byte then two little-endian bytes, gap<<6 | rank (a gap
+// longer than maxGap takes entries of rank 0, which set nothing).
+const (
+	shortGaps = 28
+	escape    = shortGaps << 3
+	maxGap    = 1<<10 - 1
+)
 
 // sparseRegisters encodes the registers set in dense, which set marks
 // (a bit a register).
 func sparseRegisters(dense *[1 << hllPrecision]uint8, set *[1 << hllPrecision / 64]uint64) *registers {
-	out := make([]byte, 0, 1024)
+	out := make([]byte, 0, 512)
 	prev := 0
 	for w, bitsSet := range set {
 		for bitsSet != 0 {
 			i := w*64 + bits.TrailingZeros64(bitsSet)
 			bitsSet &= bitsSet - 1
-			gap := i - prev
+			gap, rank := i-prev, dense[i]
 			for ; gap > maxGap; gap -= maxGap {
-				out = binary.LittleEndian.AppendUint16(out, maxGap<<6)
+				out = binary.LittleEndian.AppendUint16(append(out, escape), maxGap<<6)
 			}
-			out = binary.LittleEndian.AppendUint16(out, uint16(gap<<6)|uint16(dense[i]))
+			if gap < shortGaps && rank >= 1 && rank <= 8 {
+				out = append(out, byte(gap<<3)|(rank-1))
+			} else {
+				out = binary.LittleEndian.AppendUint16(append(out, escape), uint16(gap<<6)|uint16(rank))
+			}
 			prev = i
 		}
 	}
@@ -49,13 +60,21 @@ func sparseRegisters(dense *[1 << hllPrecision]uint8, set *[1 << hllPrecision / 
 // eachSparse calls fn with each register a sparse list sets.
 func eachSparse(b []byte, fn func(idx uint32, rank uint8)) {
 	idx := uint32(0)
-	for ; len(b) >= 2; b = b[2:] {
-		e := binary.LittleEndian.Uint16(b)
-		if idx += uint32(e >> 6); idx >= 1<<hllPrecision {
-			return // a corrupt list: the registers it has
+	for len(b) > 0 {
+		gap, rank := uint32(b[0]>>3), b[0]&7+1
+		b = b[1:]
+		if gap >= shortGaps {
+			if len(b) < 2 {
+				return // a corrupt list: the registers it has
+			}
+			e := binary.LittleEndian.Uint16(b)
+			gap, rank, b = uint32(e>>6), uint8(e&63), b[2:]
 		}
-		if e&63 != 0 {
-			fn(idx, uint8(e&63))
+		if idx += gap; idx >= 1<<hllPrecision {
+			return
+		}
+		if rank != 0 {
+			fn(idx, rank)
 		}
 	}
 }
@@ -95,11 +114,19 @@ func (r *registers) merge(o *registers) {
 	d := (*[1 << hllPrecision]uint8)(r.dense)
 	idx := uint32(0)
 	b := o.sparse
-	for i := 0; i+1 < len(b); i += 2 { // eachSparse, inlined
-		e := uint32(b[i]) | uint32(b[i+1])<<8
-		idx += e >> 6
-		if rank := uint8(e & 63); rank > d[idx&(1<<hllPrecision-1)] {
-			d[idx&(1<<hllPrecision-1)] = rank
+	for i := 0; i < len(b); i++ { // eachSparse, inlined
+		gap, rank := uint32(b[i]>>3), b[i]&7+1
+		if gap >= shortGaps {
+			if i+2 >= len(b) {
+				break
+			}
+			e := uint32(b[i+1]) | uint32(b[i+2])<<8
+			gap, rank = e>>6, uint8(e&63)
+			i += 2
+		}
+		idx += gap
+		if j := idx & (1<<hllPrecision - 1); rank > d[j] {
+			d[j] = rank
 		}
 	}
 	if len(o.dense) == len(d) {

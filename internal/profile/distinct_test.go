@@ -1,0 +1,62 @@
+package profile
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSparseRegisters: a span's registers, encoded as a sparse list (one
+// byte an entry mostly, three for a long gap or a high rank), read back
+// and merge as the dense registers they came from; a list cut short
+// reads as the registers before the cut.
+func TestSparseRegisters(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	for round := range 300 {
+		var dense [1 << hllPrecision]uint8
+		var set [1 << hllPrecision / 64]uint64
+		n := rng.IntN(3000)
+		if round%10 == 0 {
+			n = rng.IntN(4) // gaps past maxGap
+		}
+		for range n {
+			e := register(rng.Uint64())
+			i := e >> 6
+			dense[i] = max(dense[i], uint8(e&63))
+			set[i/64] |= 1 << (i % 64)
+		}
+		if round%7 == 0 { // a high rank
+			i := rng.IntN(len(dense))
+			dense[i], set[i/64] = uint8(9+rng.IntN(50)), set[i/64]|1<<(i%64)
+		}
+		r := sparseRegisters(&dense, &set)
+		var back [1 << hllPrecision]uint8
+		count := 0
+		eachSparse(r.sparse, func(idx uint32, rank uint8) { back[idx], count = rank, count+1 })
+		if back != dense {
+			t.Fatalf("round %d: %d registers read back differ", round, count)
+		}
+		if count > 0 && len(r.sparse) > 3*count+3*(1<<hllPrecision)/maxGap {
+			t.Fatalf("round %d: %d bytes for %d registers", round, len(r.sparse), count)
+		}
+		merged := &registers{}
+		merged.toDense()
+		merged.dense[rng.IntN(len(dense))] = 63
+		want := merged.clone()
+		for i, v := range dense {
+			want.dense[i] = max(want.dense[i], v)
+		}
+		merged.merge(r)
+		if string(merged.dense) != string(want.dense) {
+			t.Fatalf("round %d: merged registers differ", round)
+		}
+		if len(r.sparse) > 0 {
+			cut := r.sparse[:rng.IntN(len(r.sparse))]
+			eachSparse(cut, func(idx uint32, rank uint8) {
+				if dense[idx] != rank {
+					t.Fatalf("round %d: a cut list sets register %d to %d", round, idx, rank)
+				}
+			})
+			(&registers{dense: make([]uint8, 1<<hllPrecision)}).merge(&registers{sparse: cut})
+		}
+	}
+}
