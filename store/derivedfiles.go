@@ -64,7 +64,7 @@ type fileLoc struct {
 	file        uint64
 	off, length uint64
 	sum         uint64
-	i           int // the key's index in a Get
+	i           int // the index fn is called with
 }
 
 func (l fileLoc) append(dst []byte) []byte {
@@ -113,6 +113,26 @@ const (
 // runs of neighbours. A value unreadable is left out. The error is the
 // index's.
 func (d *DerivedFiles) Get(ctx context.Context, keys []string, fn func(i int, value []byte)) error {
+	l, err := d.Locate(ctx, keys)
+	if err != nil {
+		return err
+	}
+	all := make([]int, len(keys))
+	for i := range all {
+		all[i] = i
+	}
+	return l.Get(ctx, all, fn)
+}
+
+// LocatedValues are keys looked up in the index, for their values to be read
+// in parts (by several goroutines at once).
+type LocatedValues struct {
+	d    *DerivedFiles
+	locs []fileLoc // by key; length 0: not set
+}
+
+// Locate looks keys up in the index, in one pass in key order.
+func (d *DerivedFiles) Locate(ctx context.Context, keys []string) (*LocatedValues, error) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -122,15 +142,24 @@ func (d *DerivedFiles) Get(ctx context.Context, keys []string, fn func(i int, va
 	for j, i := range order {
 		sorted[j] = keys[i]
 	}
-	var locs []fileLoc
+	l := &LocatedValues{d: d, locs: make([]fileLoc, len(keys))}
 	err := d.ix.GetSorted(ctx, sorted, func(j int, v []byte) {
-		if l, ok := parseLoc(v); ok && l.length <= maxDerivedValue {
-			l.i = order[j]
-			locs = append(locs, l)
+		if loc, ok := parseLoc(v); ok && loc.length > 0 && loc.length <= maxDerivedValue {
+			l.locs[order[j]] = loc
 		}
 	})
-	if err != nil {
-		return err
+	return l, err
+}
+
+// Get calls fn with the value of each key idx names (indices into the
+// keys located) that is set, as DerivedFiles.Get does; j indexes idx.
+func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value []byte)) error {
+	locs := make([]fileLoc, 0, len(idx))
+	for j, i := range idx {
+		if loc := l.locs[i]; loc.length > 0 {
+			loc.i = j
+			locs = append(locs, loc)
+		}
 	}
 	slices.SortFunc(locs, func(a, b fileLoc) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.off, b.off))
@@ -144,7 +173,7 @@ func (d *DerivedFiles) Get(ctx context.Context, keys []string, fn func(i int, va
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		buf = d.readFile(locs[:n], buf, fn)
+		buf = l.d.readFile(locs[:n], buf, fn)
 		locs = locs[n:]
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 )
 
 // TestDerivedFiles: values put by two writers read back by key, in any
-// order, neighbours in one read; a key never put, a value whose bytes
+// order, neighbours in one read, or located once and read in parts; a key never put, a value whose bytes
 // changed and a value whose file is gone are misses; closed, a writer
 // writes no more; a read-only store writes nothing.
 func TestDerivedFiles(t *testing.T) {
@@ -73,6 +73,30 @@ func TestDerivedFiles(t *testing.T) {
 	if reads != 2 {
 		t.Fatalf("%d reads for two files of neighbouring values", reads)
 	}
+	// Located once, read in parts.
+	d, _ := s.DerivedFiles('x')
+	l, err := d.Locate(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for from := 0; from < len(keys); from += 37 {
+		var idx []int
+		for i := from; i < min(from+37, len(keys)); i++ {
+			idx = append(idx, i)
+		}
+		if err := l.Get(ctx, idx, func(j int, v []byte) {
+			if k := keys[idx[j]]; want[k] != string(v) {
+				t.Fatalf("%s: %q, want %q", k, v, want[k])
+			}
+			n++
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != len(want) {
+		t.Fatalf("%d values read in parts, want %d", n, len(want))
+	}
 	files, _ := filepath.Glob(filepath.Join(dir, derivedDir, "78", "*"))
 	if len(files) != 2 {
 		t.Fatalf("files %v, want one per writer", files)
@@ -102,7 +126,7 @@ func TestDerivedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	d, _ := ro.DerivedFiles('x')
+	d, _ = ro.DerivedFiles('x')
 	if err := d.Put(ctx, []string{"ro"}, [][]byte{[]byte("v")}); err != nil {
 		t.Fatal(err)
 	}

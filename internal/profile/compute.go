@@ -26,6 +26,13 @@ type Cache interface {
 	Put(ctx context.Context, keys []string, values [][]byte)
 }
 
+// A Locator is a Cache that looks many keys up at once faster than in
+// parts: Locate is called with every span's key before the Gets of parts
+// of them.
+type Locator interface {
+	Locate(ctx context.Context, keys []string)
+}
+
 // Table is a stored version of a table file to profile.
 type Table struct {
 	check.Version // Path, Source and Cut
@@ -114,7 +121,7 @@ const maxShare = 256
 // profileSpans merges the profiles of spans ss (keys theirs) on all
 // cores. Readers take shares of neighbouring spans in turn and merge the
 // profiles the cache holds (the cache reads them in the order it keeps
-// them), each share into a part of its own; the spans a share lacks go
+// them), each into a part of its own; the spans a share lacks go
 // to the workers, a core each, which read, parse, profile and cache them
 // a batch at a time into parts of their own, while the readers go on.
 // The parts are merged at the end, and the columns' means and M2s added
@@ -125,20 +132,30 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	readers := min(readersPerCore*workers, len(ss))
 	share := min(maxShare, max(1, len(ss)/(4*readers)))
 	ms := make([][]moments, len(ss))
+	if l, ok := cache.(Locator); ok {
+		l.Locate(ctx, keys)
+	}
 	var (
 		mu        sync.Mutex
 		more      = sync.NewCond(&mu)
-		nextShare int       // the first span of the next share to read
-		reading   = readers // readers not done
-		todo      []int     // spans to compute, in file order within a share
-		parts     []placed
+		nextShare int        // the first span of the next share to read
+		reading   = readers  // readers not done
+		todo      []int      // spans to compute, in file order within a share
+		parts     []*Profile // the readers', then the workers'
 		errs      []placed
 	)
-	found := make([]bool, len(ss))
+	found, queued := make([]bool, len(ss)), make([]bool, len(ss))
 	var wg sync.WaitGroup
 	for range readers {
 		wg.Go(func() {
-			idx := make([]int, 0, share)
+			// The reader's part, and the spans of the shares it took.
+			part, skip := &Profile{}, map[int]bool{}
+			var mine []int
+			defer func() {
+				mu.Lock()
+				parts = append(parts, part)
+				mu.Unlock()
+			}()
 			for {
 				mu.Lock()
 				from := nextShare
@@ -150,15 +167,27 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 					return
 				}
 				mu.Unlock()
-				idx = idx[:0]
+				n := len(mine)
 				for i := from; i < min(from+share, len(ss)); i++ {
-					idx = append(idx, i)
+					mine = append(mine, i)
 				}
-				part := mergeCached(ctx, cache, idx, keys, ms, found)
+				idx := mine[n:]
+				for bad := mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip); bad >= 0; {
+					// A corrupt entry left the part half merged: all the
+					// reader's shares anew without it (left to compute).
+					skip[bad], part, idx = true, &Profile{}, mine
+					ms[bad] = nil
+					for _, i := range mine {
+						if found[i] { // (the others are the workers')
+							found[i], ms[i] = false, nil
+						}
+					}
+					bad = mergeCachedInto(ctx, cache, part, mine, keys, ms, found, skip)
+				}
 				mu.Lock()
-				parts = append(parts, placed{at: from, p: part})
 				for _, i := range idx {
-					if !found[i] {
+					if !found[i] && !queued[i] {
+						queued[i] = true
 						todo = append(todo, i)
 					}
 				}
@@ -173,7 +202,7 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 			part := &Profile{}
 			defer func() {
 				mu.Lock()
-				parts = append(parts, placed{at: len(ss), p: part})
+				parts = append(parts, part)
 				mu.Unlock()
 			}()
 			for {
@@ -210,19 +239,12 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 		return nil, slices.MinFunc(errs, comparePlaced).err // the first in the file
 	}
 	st.Reused = len(ss) - st.Computed
-	// The readers' parts in file order, then the workers'.
-	slices.SortStableFunc(parts, comparePlaced)
-	ps := make([]*Profile, len(parts))
-	for i, x := range parts {
-		ps[i] = x.p
-	}
-	return mergeParts(ps, ms), nil
+	return mergeParts(parts, ms), nil
 }
 
-// placed is a part, or an error, and the first span it holds.
+// placed is an error and the first span of the batch it stopped.
 type placed struct {
 	at  int
-	p   *Profile
 	err error
 }
 
@@ -233,25 +255,10 @@ func comparePlaced(a, b placed) int { return cmp.Compare(a.at, b.at) }
 // may leave the part half merged: the share is merged anew without it
 // (left to compute).
 func mergeCached(ctx context.Context, cache Cache, share []int, keys []string, ms [][]moments, found []bool) *Profile {
-	ks := make([]string, len(share))
-	for j, i := range share {
-		ks[j] = keys[i]
-	}
 	skip := map[int]bool{}
 	for {
 		part := &Profile{}
-		bad := -1
-		cache.Get(ctx, ks, func(j int, v []byte) {
-			i := share[j]
-			if skip[i] || bad >= 0 {
-				return
-			}
-			if part.mergeEncoded(v, &ms[i]) != nil {
-				bad = i
-				return
-			}
-			found[i] = true
-		})
+		bad := mergeCachedInto(ctx, cache, part, share, keys, ms, found, skip)
 		if bad < 0 {
 			return part
 		}
@@ -260,6 +267,30 @@ func mergeCached(ctx context.Context, cache Cache, share []int, keys []string, m
 			found[i], ms[i] = false, nil
 		}
 	}
+}
+
+// mergeCachedInto merges the cached profiles of spans share but those in
+// skip into part, marking them found, their moments in ms. It returns -1,
+// or the first span whose entry did not decode: it stopped there, part
+// half merged.
+func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []int, keys []string, ms [][]moments, found []bool, skip map[int]bool) int {
+	ks := make([]string, len(share))
+	for j, i := range share {
+		ks[j] = keys[i]
+	}
+	bad := -1
+	cache.Get(ctx, ks, func(j int, v []byte) {
+		i := share[j]
+		if skip[i] || bad >= 0 {
+			return
+		}
+		if part.mergeEncoded(v, &ms[i]) != nil {
+			bad = i
+			return
+		}
+		found[i] = true
+	})
+	return bad
 }
 
 // mergeParts merges the workers' parts into the first, then sets each

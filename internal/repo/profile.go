@@ -24,18 +24,44 @@ const prefixProfile = 'P'
 // (.dxattributes says which files are).
 var ErrNotTable = errors.New("not a table")
 
-// profileCache keeps profiles in the store's derived files.
-type profileCache struct{ d *store.DerivedFiles }
+// profileCache keeps profiles in the store's derived files. Once Locate
+// has looked keys up, Get reads theirs without the index.
+type profileCache struct {
+	d       *store.DerivedFiles
+	located *store.LocatedValues
+	index   map[string]int // the located keys'
+}
 
-var _ profile.Cache = profileCache{}
+var _ profile.Cache = (*profileCache)(nil)
 
-func (c profileCache) Get(ctx context.Context, keys []string, fn func(i int, v []byte)) {
-	_ = c.d.Get(ctx, keys, fn) // a miss: computed again
+func (c *profileCache) Get(ctx context.Context, keys []string, fn func(i int, v []byte)) {
+	idx := make([]int, len(keys))
+	for j, k := range keys {
+		i, ok := c.index[k]
+		if !ok {
+			_ = c.d.Get(ctx, keys, fn) // a miss: computed again
+			return
+		}
+		idx[j] = i
+	}
+	_ = c.located.Get(ctx, idx, fn)
+}
+
+// Locate looks keys up for the Gets to come (see profile.Locator).
+func (c *profileCache) Locate(ctx context.Context, keys []string) {
+	l, err := c.d.Locate(ctx, keys)
+	if err != nil {
+		return // Get looks keys up itself
+	}
+	c.located, c.index = l, make(map[string]int, len(keys))
+	for i, k := range keys {
+		c.index[k] = i
+	}
 }
 
 // Put records profiles (a cache: a failed write costs a computation
 // later).
-func (c profileCache) Put(ctx context.Context, keys []string, values [][]byte) {
+func (c *profileCache) Put(ctx context.Context, keys []string, values [][]byte) {
 	_ = c.d.Put(ctx, keys, values)
 }
 
@@ -98,13 +124,13 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 	var whole *profile.Profile
 	var st profile.Stats
 	if spec.Format == table.Parquet {
-		whole, st, err = profile.ComputeParquet(ctx, profile.Table{Version: check.Version{Path: p, Source: src}, Spec: spec, ID: e.ID}, profileCache{d})
+		whole, st, err = profile.ComputeParquet(ctx, profile.Table{Version: check.Version{Path: p, Source: src}, Spec: spec, ID: e.ID}, &profileCache{d: d})
 	} else {
 		v, verr := r.checkVersion(ctx, p, spec, src)
 		if verr != nil {
 			return nil, verr
 		}
-		whole, st, err = profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, profileCache{d})
+		whole, st, err = profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, &profileCache{d: d})
 	}
 	if err != nil {
 		return nil, err
