@@ -151,6 +151,15 @@ func (d *DerivedFiles) Locate(ctx context.Context, keys []string) (*LocatedValue
 	return l, err
 }
 
+// Set says which of the keys are set in the index.
+func (l *LocatedValues) Set() []bool {
+	set := make([]bool, len(l.locs))
+	for i, loc := range l.locs {
+		set[i] = loc.length > 0
+	}
+	return set
+}
+
 // Get calls fn with the value of each key idx names (indices into the
 // keys located) that is set, as DerivedFiles.Get does; j indexes idx.
 func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value []byte)) error {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -78,6 +79,9 @@ func TestDerivedFiles(t *testing.T) {
 	l, err := d.Locate(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if set := l.Set(); len(set) != len(keys) || len(slices.DeleteFunc(set, func(b bool) bool { return !b })) != len(want) {
+		t.Fatalf("%d keys said set, want %d", len(set), len(want))
 	}
 	n := 0
 	for from := 0; from < len(keys); from += 37 {

@@ -28,9 +28,9 @@ type Cache interface {
 
 // A Locator is a Cache that looks many keys up at once faster than in
 // parts: Locate is called with every span's key before the Gets of parts
-// of them.
+// of them, and says which are set (a key set may still read as a miss).
 type Locator interface {
-	Locate(ctx context.Context, keys []string)
+	Locate(ctx context.Context, keys []string) (set []bool)
 }
 
 // Table is a stored version of a table file to profile.
@@ -132,9 +132,6 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	readers := min(readersPerCore*workers, len(ss))
 	share := min(maxShare, max(1, len(ss)/(4*readers)))
 	ms := make([][]moments, len(ss))
-	if l, ok := cache.(Locator); ok {
-		l.Locate(ctx, keys)
-	}
 	var (
 		mu        sync.Mutex
 		more      = sync.NewCond(&mu)
@@ -145,6 +142,14 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 		errs      []placed
 	)
 	found, queued := make([]bool, len(ss)), make([]bool, len(ss))
+	if l, ok := cache.(Locator); ok {
+		// The spans the cache lacks go to the workers at once.
+		for i, set := range l.Locate(ctx, keys) {
+			if !set {
+				queued[i], todo = true, append(todo, i)
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for range readers {
 		wg.Go(func() {
@@ -169,20 +174,21 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 				mu.Unlock()
 				n := len(mine)
 				for i := from; i < min(from+share, len(ss)); i++ {
-					mine = append(mine, i)
+					if !queued[i] { // (queued before the readers started)
+						mine = append(mine, i)
+					}
 				}
 				idx := mine[n:]
 				for bad := mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip); bad >= 0; {
-					// A corrupt entry left the part half merged: all the
-					// reader's shares anew without it (left to compute).
-					skip[bad], part, idx = true, &Profile{}, mine
-					ms[bad] = nil
-					for _, i := range mine {
-						if found[i] { // (the others are the workers')
-							found[i], ms[i] = false, nil
-						}
+					// A corrupt entry left the part half merged: the
+					// reader's shares anew without it (left to compute),
+					// but the spans handed to the workers.
+					skip[bad], part, ms[bad] = true, &Profile{}, nil
+					idx = slices.DeleteFunc(slices.Clone(mine), func(i int) bool { return queued[i] })
+					for _, i := range idx {
+						found[i], ms[i] = false, nil
 					}
-					bad = mergeCachedInto(ctx, cache, part, mine, keys, ms, found, skip)
+					bad = mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip)
 				}
 				mu.Lock()
 				for _, i := range idx {

@@ -28,11 +28,12 @@ func (s *countingSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]
 	return s.memSource.AppendChunk(ctx, i, dst)
 }
 
-// countingCache counts the entries read and written.
+// countingCache counts the entries read and written, and the keys
+// located.
 type countingCache struct {
 	*memCache
-	mu            sync.Mutex
-	read, written int
+	mu                     sync.Mutex
+	read, written, located int
 }
 
 func (c *countingCache) Get(ctx context.Context, keys []string, fn func(int, []byte)) {
@@ -42,6 +43,20 @@ func (c *countingCache) Get(ctx context.Context, keys []string, fn func(int, []b
 		c.mu.Unlock()
 		fn(i, v)
 	})
+}
+
+// Locate says which keys are set, as a Locator (memCache is none).
+func (c *countingCache) Locate(_ context.Context, keys []string) []bool {
+	c.memCache.mu.Lock()
+	defer c.memCache.mu.Unlock()
+	set := make([]bool, len(keys))
+	for i, k := range keys {
+		_, set[i] = c.m[k]
+	}
+	c.mu.Lock()
+	c.located += len(keys)
+	c.mu.Unlock()
+	return set
 }
 
 func (c *countingCache) Put(ctx context.Context, keys []string, values [][]byte) {
@@ -96,7 +111,11 @@ func TestIncrementalEqualsScratch(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 19))
 			next := 0
 			rows := genRows(rng, 2000+rng.IntN(6000), &next)
-			cache := newMemCache()
+			// Half the seeds through a Locator.
+			var cache Cache = newMemCache()
+			if seed%2 == 1 {
+				cache = &countingCache{memCache: newMemCache()}
+			}
 			computeCounting(t, writeCSV(rows), mod, cache)
 			for edit := range 3 {
 				rows = scatter(rng, rows, 1+rng.IntN(8), &next)
@@ -164,7 +183,7 @@ func TestScatteredEditWorkBounded(t *testing.T) {
 	}
 	const edits = 10
 	rows = scatter(rng, rows, edits, &next)
-	cache.read, cache.written = 0, 0
+	cache.read, cache.written, cache.located = 0, 0, 0
 	_, st, reads := computeCounting(t, writeCSV(rows), 8, cache)
 	// An edit changes the chunk it falls in and may move the cut before
 	// or after it; the rows appended change the last chunks.
@@ -174,9 +193,9 @@ func TestScatteredEditWorkBounded(t *testing.T) {
 			edits, st.Spans, st.Computed, reads, cache.written, bound, 2*bound, bound)
 	}
 	// Each reused span's profile is read, once (no file id: no file's
-	// profile cached).
-	if st.Reused != st.Spans-st.Computed || cache.read != st.Reused {
-		t.Fatalf("%+v: %d cache entries read", st, cache.read)
+	// profile cached), each span's key located once.
+	if st.Reused != st.Spans-st.Computed || cache.read != st.Reused || cache.located != st.Spans {
+		t.Fatalf("%+v: %d cache entries read, %d keys located", st, cache.read, cache.located)
 	}
 }
 

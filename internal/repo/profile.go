@@ -48,15 +48,20 @@ func (c *profileCache) Get(ctx context.Context, keys []string, fn func(i int, v 
 }
 
 // Locate looks keys up for the Gets to come (see profile.Locator).
-func (c *profileCache) Locate(ctx context.Context, keys []string) {
+func (c *profileCache) Locate(ctx context.Context, keys []string) []bool {
 	l, err := c.d.Locate(ctx, keys)
 	if err != nil {
-		return // Get looks keys up itself
+		set := make([]bool, len(keys))
+		for i := range set {
+			set[i] = true // unknown: Get looks them up
+		}
+		return set
 	}
 	c.located, c.index = l, make(map[string]int, len(keys))
 	for i, k := range keys {
 		c.index[k] = i
 	}
+	return l.Set()
 }
 
 // Put records profiles (a cache: a failed write costs a computation
