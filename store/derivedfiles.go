@@ -45,6 +45,7 @@ type DerivedFiles struct {
 	err  error // a write that failed: Put writes no more
 
 	reads, bytes atomic.Int64 // file reads by Get, and the bytes of the values they gave
+	bufs         sync.Pool    // of *[]byte: buffers Get reads runs into
 }
 
 // DerivedFiles returns the table of derived data in files whose index
@@ -173,7 +174,11 @@ func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value
 	slices.SortFunc(locs, func(a, b fileLoc) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.off, b.off))
 	})
-	var buf []byte
+	bp, _ := l.d.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer l.d.bufs.Put(bp)
 	for len(locs) > 0 {
 		n := 1
 		for n < len(locs) && locs[n].file == locs[0].file {
@@ -182,7 +187,7 @@ func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		buf = l.d.readFile(locs[:n], buf, fn)
+		*bp = l.d.readFile(locs[:n], *bp, fn)
 		locs = locs[n:]
 	}
 	return nil

@@ -14,67 +14,98 @@ import (
 const hllPrecision = 12
 
 // registers are a HyperLogLog's registers: a span's as the list of the
-// registers its values set, in index order (see sparseRegisters); merged,
-// as a dense array. The estimate is axiomhq/hyperloglog's (LogLog-Beta).
+// registers its values set (see sparseRegisters); merged, as a dense
+// array. The estimate is axiomhq/hyperloglog's (LogLog-Beta).
 type registers struct {
 	sparse []byte
 	dense  []uint8
+	// floor is at most the least dense register, recomputed every
+	// floorEvery merges: a merge skips the sparse entries of ranks up to
+	// it, which cannot raise a register.
+	floor  uint8
+	merges int
 }
 
-// A sparse list holds each register set as its index's gap from the
-// previous one's and its rank: in one byte, gap<<3 | rank-1, while the
-// gap is below shortGaps and the rank at most 8 (a span of a few hundred
-// values sets registers ~12 apart, of rank 1 or 2 mostly); else in three,
-// an escape byte then two little-endian bytes, gap<<6 | rank (a gap
-// longer than maxGap takes entries of rank 0, which set nothing).
-const (
-	shortGaps = 28
-	escape    = shortGaps << 3
-	maxGap    = 1<<10 - 1
-)
+// A sparse list holds the registers set rank by rank, the highest rank
+// first: the rank (a byte), how many registers have it (a uvarint), and
+// their indices in ascending order, each as its gap from the one before
+// (a uvarint; the first from 0). A span of a few hundred values sets
+// registers of rank 1 or 2 mostly, ~24 and ~48 apart: a byte an entry
+// mostly. Merged into registers that many values have raised, the list
+// is read only down to their floor (most of a span's entries are of the
+// lowest ranks).
+
+// floorEvery is how many merges a dense array takes before its floor is
+// recomputed (a pass over its registers).
+const floorEvery = 32
 
 // sparseRegisters encodes the registers set in dense, which set marks
 // (a bit a register).
 func sparseRegisters(dense *[1 << hllPrecision]uint8, set *[1 << hllPrecision / 64]uint64) *registers {
-	out := make([]byte, 0, 512)
-	prev := 0
+	var byRank [64]int // how many registers have each rank
+	n := 0
 	for w, bitsSet := range set {
-		for bitsSet != 0 {
-			i := w*64 + bits.TrailingZeros64(bitsSet)
-			bitsSet &= bitsSet - 1
-			gap, rank := i-prev, dense[i]
-			for ; gap > maxGap; gap -= maxGap {
-				out = binary.LittleEndian.AppendUint16(append(out, escape), maxGap<<6)
-			}
-			if gap < shortGaps && rank >= 1 && rank <= 8 {
-				out = append(out, byte(gap<<3)|(rank-1))
-			} else {
-				out = binary.LittleEndian.AppendUint16(append(out, escape), uint16(gap<<6)|uint16(rank))
-			}
-			prev = i
+		for ; bitsSet != 0; bitsSet &= bitsSet - 1 {
+			byRank[dense[w*64+bits.TrailingZeros64(bitsSet)]]++
+			n++
 		}
+	}
+	// The registers' indices bucketed by rank, the highest first, each
+	// bucket in ascending order.
+	var start [64]int
+	at := 0
+	for r := 63; r >= 1; r-- {
+		start[r] = at
+		at += byRank[r]
+	}
+	idx := make([]uint16, n)
+	for w, bitsSet := range set {
+		for ; bitsSet != 0; bitsSet &= bitsSet - 1 {
+			i := w*64 + bits.TrailingZeros64(bitsSet)
+			if r := dense[i]; r != 0 {
+				idx[start[r]] = uint16(i)
+				start[r]++
+			}
+		}
+	}
+	out := make([]byte, 0, n+64)
+	at = 0
+	for r := 63; r >= 1; r-- {
+		if byRank[r] == 0 {
+			continue
+		}
+		out = binary.AppendUvarint(append(out, byte(r)), uint64(byRank[r]))
+		prev := 0
+		for _, i := range idx[at : at+byRank[r]] {
+			out = binary.AppendUvarint(out, uint64(int(i)-prev))
+			prev = int(i)
+		}
+		at += byRank[r]
 	}
 	return &registers{sparse: out}
 }
 
-// eachSparse calls fn with each register a sparse list sets.
-func eachSparse(b []byte, fn func(idx uint32, rank uint8)) {
-	idx := uint32(0)
+// eachSparse calls fn with each register a sparse list sets, down to
+// rank floor+1 (a corrupt list: the registers before the corruption).
+func eachSparse(b []byte, floor uint8, fn func(idx uint32, rank uint8)) {
 	for len(b) > 0 {
-		gap, rank := uint32(b[0]>>3), b[0]&7+1
-		b = b[1:]
-		if gap >= shortGaps {
-			if len(b) < 2 {
-				return // a corrupt list: the registers it has
-			}
-			e := binary.LittleEndian.Uint16(b)
-			gap, rank, b = uint32(e>>6), uint8(e&63), b[2:]
-		}
-		if idx += gap; idx >= 1<<hllPrecision {
+		rank := b[0]
+		n, k := binary.Uvarint(b[1:])
+		if rank == 0 || rank > 63 || k <= 0 || rank <= floor {
 			return
 		}
-		if rank != 0 {
-			fn(idx, rank)
+		b = b[1+k:]
+		idx := uint64(0)
+		for ; n > 0; n-- {
+			gap, k := binary.Uvarint(b)
+			if k <= 0 {
+				return
+			}
+			b = b[k:]
+			if idx += gap; idx >= 1<<hllPrecision {
+				return
+			}
+			fn(uint32(idx), rank)
 		}
 	}
 }
@@ -97,7 +128,7 @@ func (r *registers) toDense() {
 		return
 	}
 	r.dense = make([]uint8, 1<<hllPrecision)
-	eachSparse(r.sparse, func(idx uint32, rank uint8) { r.dense[idx] = max(r.dense[idx], rank) })
+	eachSparse(r.sparse, 0, func(idx uint32, rank uint8) { r.dense[idx] = max(r.dense[idx], rank) })
 	r.sparse = nil
 }
 
@@ -112,21 +143,30 @@ func (r *registers) add(x uint64) {
 func (r *registers) merge(o *registers) {
 	r.toDense()
 	d := (*[1 << hllPrecision]uint8)(r.dense)
-	idx := uint32(0)
-	b := o.sparse
-	for i := 0; i < len(b); i++ { // eachSparse, inlined
-		gap, rank := uint32(b[i]>>3), b[i]&7+1
-		if gap >= shortGaps {
-			if i+2 >= len(b) {
-				break
-			}
-			e := uint32(b[i+1]) | uint32(b[i+2])<<8
-			gap, rank = e>>6, uint8(e&63)
-			i += 2
+	if r.merges++; r.merges%floorEvery == 0 {
+		r.floor = slices.Min(r.dense)
+	}
+	// eachSparse, inlined.
+	for b := o.sparse; len(b) > 0; {
+		rank := b[0]
+		n, k := binary.Uvarint(b[1:])
+		if rank == 0 || rank > 63 || k <= 0 || rank <= r.floor {
+			break
 		}
-		idx += gap
-		if j := idx & (1<<hllPrecision - 1); rank > d[j] {
-			d[j] = rank
+		b = b[1+k:]
+		idx := uint64(0)
+		for ; n > 0 && len(b) > 0; n-- {
+			gap := uint64(b[0])
+			if gap < 0x80 {
+				b = b[1:]
+			} else if gap, k = binary.Uvarint(b); k > 0 {
+				b = b[k:]
+			} else {
+				return
+			}
+			idx += gap
+			j := idx & (1<<hllPrecision - 1)
+			d[j] = max(d[j], rank)
 		}
 	}
 	if len(o.dense) == len(d) {

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestSparseRegisters: a span's registers, encoded as a sparse list (one
-// byte an entry mostly, three for a long gap or a high rank), read back
-// and merge as the dense registers they came from; a list cut short
-// reads as the registers before the cut.
+// TestSparseRegisters: a span's registers, encoded as a sparse list (rank
+// by rank, a byte an entry mostly), read back and merge as the dense
+// registers they came from, also into registers whose floor spares the
+// lower ranks; a list cut short reads as the registers before the cut.
 func TestSparseRegisters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
 	for round := range 300 {
@@ -16,7 +16,7 @@ func TestSparseRegisters(t *testing.T) {
 		var set [1 << hllPrecision / 64]uint64
 		n := rng.IntN(3000)
 		if round%10 == 0 {
-			n = rng.IntN(4) // gaps past maxGap
+			n = rng.IntN(4) // long gaps
 		}
 		for range n {
 			e := register(rng.Uint64())
@@ -31,11 +31,11 @@ func TestSparseRegisters(t *testing.T) {
 		r := sparseRegisters(&dense, &set)
 		var back [1 << hllPrecision]uint8
 		count := 0
-		eachSparse(r.sparse, func(idx uint32, rank uint8) { back[idx], count = rank, count+1 })
+		eachSparse(r.sparse, 0, func(idx uint32, rank uint8) { back[idx], count = rank, count+1 })
 		if back != dense {
 			t.Fatalf("round %d: %d registers read back differ", round, count)
 		}
-		if count > 0 && len(r.sparse) > 3*count+3*(1<<hllPrecision)/maxGap {
+		if len(r.sparse) > 2*count+3*64 {
 			t.Fatalf("round %d: %d bytes for %d registers", round, len(r.sparse), count)
 		}
 		merged := &registers{}
@@ -49,9 +49,41 @@ func TestSparseRegisters(t *testing.T) {
 		if string(merged.dense) != string(want.dense) {
 			t.Fatalf("round %d: merged registers differ", round)
 		}
+		// Into registers all at least k (their floor): the entries of
+		// higher ranks alone read, the same registers.
+		k := uint8(rng.IntN(4))
+		high := &registers{dense: make([]uint8, 1<<hllPrecision)}
+		for i := range high.dense {
+			high.dense[i] = k + uint8(rng.IntN(3))
+		}
+		high.floor = k
+		wantHigh := high.clone()
+		for i, v := range dense {
+			wantHigh.dense[i] = max(wantHigh.dense[i], v)
+		}
+		high.merge(r)
+		if string(high.dense) != string(wantHigh.dense) {
+			t.Fatalf("round %d: merged above floor %d, registers differ", round, k)
+		}
+		read := 0
+		eachSparse(r.sparse, k, func(_ uint32, rank uint8) {
+			if rank <= k {
+				t.Fatalf("round %d: rank %d read above floor %d", round, rank, k)
+			}
+			read++
+		})
+		above := 0
+		for _, v := range dense {
+			if v > k {
+				above++
+			}
+		}
+		if read != above {
+			t.Fatalf("round %d: %d entries above floor %d read, want %d", round, read, k, above)
+		}
 		if len(r.sparse) > 0 {
 			cut := r.sparse[:rng.IntN(len(r.sparse))]
-			eachSparse(cut, func(idx uint32, rank uint8) {
+			eachSparse(cut, 0, func(idx uint32, rank uint8) {
 				if dense[idx] != rank {
 					t.Fatalf("round %d: a cut list sets register %d to %d", round, idx, rank)
 				}

@@ -12,7 +12,7 @@ import (
 
 // encodingVersion is the first byte of an encoded Profile; a change of
 // layout changes it (and the cache keys, which hold it).
-const encodingVersion = 4
+const encodingVersion = 5
 
 // errCorrupt: an encoded profile does not decode (a cache entry to
 // compute again).
