@@ -18,11 +18,14 @@ type ProfileResult struct {
 	V1Bytes   int64   `json:"v1_bytes"`
 	V1Chunks  int     `json:"v1_chunks"`
 	// V2Seconds: dx profile of v2 after v1's; V2Computed of V2Chunks
-	// chunks profiled anew, V2Bytes parsed.
-	V2Seconds  float64 `json:"v2_seconds"`
-	V2Chunks   int     `json:"v2_chunks"`
-	V2Computed int     `json:"v2_chunks_computed"`
-	V2Bytes    int64   `json:"v2_bytes"`
+	// chunks profiled anew, V2Bytes parsed; V2CacheBytes of the other
+	// chunks' stored profiles read, in V2CacheReads reads.
+	V2Seconds    float64 `json:"v2_seconds"`
+	V2Chunks     int     `json:"v2_chunks"`
+	V2Computed   int     `json:"v2_chunks_computed"`
+	V2Bytes      int64   `json:"v2_bytes"`
+	V2CacheBytes int64   `json:"v2_cache_bytes_read"`
+	V2CacheReads int64   `json:"v2_cache_reads"`
 	// DriftSeconds: dx drift v1 v2 of the table.
 	DriftSeconds float64 `json:"drift_seconds"`
 	Error        string  `json:"error,omitempty"`
@@ -30,9 +33,11 @@ type ProfileResult struct {
 
 // profileStats is what dx profile --json says of its work.
 type profileStats struct {
-	Chunks   int   `json:"chunks"`
-	Computed int   `json:"chunks_computed"`
-	Bytes    int64 `json:"bytes_read"`
+	Chunks     int   `json:"chunks"`
+	Computed   int   `json:"chunks_computed"`
+	Bytes      int64 `json:"bytes_read"`
+	CacheBytes int64 `json:"cache_bytes_read"`
+	CacheReads int64 `json:"cache_reads"`
 }
 
 // profile runs the profile benchmark in repo, whose HEAD is v2 and
@@ -65,14 +70,16 @@ func (b *bench) profile(ds *dataset, repo string) *ProfileResult {
 		return fail("%v", err)
 	}
 	res.V2Seconds, res.V2Chunks, res.V2Computed, res.V2Bytes = s, st.Chunks, st.Computed, st.Bytes
+	res.V2CacheBytes, res.V2CacheReads = st.CacheBytes, st.CacheReads
 	r, _ := b.timed(repo, "drift", "HEAD~1", "HEAD", ds.tablePath, "--json")
 	if r.Err != nil {
 		return fail("dx drift: %s", r.errLine())
 	}
 	res.DriftSeconds = r.Seconds
-	logf("  dx profile of v1: %.2fs (%d chunks, %s) = %.0f MB/s; of v2: %.2fs (%d of %d chunks computed, %s) = %.1f%% of v1's; dx drift v1 v2: %.2fs",
+	logf("  dx profile of v1: %.2fs (%d chunks, %s) = %.0f MB/s; of v2: %.2fs (%d of %d chunks computed, %s; %s of stored profiles in %d reads) = %.1f%% of v1's; dx drift v1 v2: %.2fs",
 		res.V1Seconds, res.V1Chunks, human(res.V1Bytes), mbps(res.V1Bytes, res.V1Seconds),
-		res.V2Seconds, res.V2Computed, res.V2Chunks, human(res.V2Bytes), 100*res.V2Seconds/res.V1Seconds, res.DriftSeconds)
+		res.V2Seconds, res.V2Computed, res.V2Chunks, human(res.V2Bytes), human(res.V2CacheBytes), res.V2CacheReads,
+		100*res.V2Seconds/res.V1Seconds, res.DriftSeconds)
 	return res
 }
 
@@ -88,9 +95,9 @@ func profileMarkdown(p func(format string, args ...any), r *ProfileResult) {
 	if r == nil || r.Error != "" {
 		return
 	}
-	p("dx profile and drift (each run with the page cache dropped): `dx profile` of v1, no profile in the index: %.2f s for %d chunks = %.0f MB/s of the %s table; of v2 after it: %.2f s = %.1f%% of v1's, %d of %d chunks computed (%s parsed), the others' profiles taken from the index; `dx drift v1 v2` of the table: %.2f s.\n\n",
+	p("dx profile and drift (each run with the page cache dropped): `dx profile` of v1, no profile stored: %.2f s for %d chunks = %.0f MB/s of the %s table; of v2 after it: %.2f s = %.1f%% of v1's, %d of %d chunks computed (%s parsed), the others' profiles read from `.dx/derived` (%s in %d reads); `dx drift v1 v2` of the table: %.2f s.\n\n",
 		r.V1Seconds, r.V1Chunks, mbps(r.V1Bytes, r.V1Seconds), human(r.V1Bytes), r.V2Seconds, 100*r.V2Seconds/r.V1Seconds,
-		r.V2Computed, r.V2Chunks, human(r.V2Bytes), r.DriftSeconds)
+		r.V2Computed, r.V2Chunks, human(r.V2Bytes), human(r.V2CacheBytes), r.V2CacheReads, r.DriftSeconds)
 }
 
 // evaluateProfile adds the profile targets of dataset d.
