@@ -121,9 +121,10 @@ const maxShare = 256
 // profileSpans merges the profiles of spans ss (keys theirs) on all
 // cores. Readers take shares of neighbouring spans in turn and merge the
 // profiles the cache holds (the cache reads them in the order it keeps
-// them), each into a part of its own; the spans a share lacks go
-// to the workers, a core each, which read, parse, profile and cache them
-// a batch at a time into parts of their own, while the readers go on.
+// them), each into a part of its own; the spans the cache lacks go to
+// the workers, a core each, which read, parse, profile and cache them a
+// batch at a time into parts of their own, while the readers go on: all
+// at once when the cache is a Locator, else as each share finds them.
 // The parts are merged at the end, and the columns' means and M2s added
 // in span order (their rounding depends on the order; nothing else of a
 // profile does, but estimated top values).
