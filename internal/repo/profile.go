@@ -35,6 +35,13 @@ type profileCache struct {
 var _ profile.Cache = (*profileCache)(nil)
 
 func (c *profileCache) Get(ctx context.Context, keys []string, fn func(i int, v []byte)) {
+	if len(keys) == 0 {
+		return
+	}
+	if c.located == nil {
+		_ = c.d.Get(ctx, keys, fn) // nothing located (a Parquet table's profile)
+		return
+	}
 	idx := make([]int, len(keys))
 	for j, k := range keys {
 		i, ok := c.index[k]
