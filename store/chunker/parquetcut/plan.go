@@ -143,20 +143,36 @@ const (
 )
 
 // walkPages reads the page headers of a column chunk, which must tile it
-// exactly.
+// exactly. Small pages are read a block at a time (readAhead), their
+// headers parsed from it: a read per header would cost a system call a
+// page, and content-defined pages are a few KiB.
 func walkPages(r io.ReaderAt, cc columnChunk) ([]page, error) {
 	var pages []page
-	buf := make([]byte, headerWindow)
+	var buf []byte        // bytes of the file from bufOff
+	bufOff := int64(-1)   // none yet
+	var small, seen int64 // pages seen, of which smaller than readAhead/16
 	for pos := cc.start; pos < cc.end; {
 		window := int64(headerWindow)
 		for {
 			n := min(window, cc.end-pos)
-			if int64(cap(buf)) < n {
-				buf = make([]byte, n)
-			}
-			b := buf[:n]
-			if err := readAt(r, b, pos); err != nil {
-				return nil, err
+			var b []byte
+			if bufOff >= 0 && pos >= bufOff && pos+n <= bufOff+int64(len(buf)) {
+				b = buf[pos-bufOff : pos-bufOff+n]
+			} else {
+				// Mostly small pages so far: read ahead a block.
+				want := n
+				if seen > 0 && small*2 > seen && window == headerWindow {
+					want = min(int64(readAhead), cc.end-pos)
+				}
+				if int64(cap(buf)) < want {
+					buf = make([]byte, want)
+				}
+				buf = buf[:want]
+				if err := readAt(r, buf, pos); err != nil {
+					return nil, err
+				}
+				bufOff = pos
+				b = buf[:n]
 			}
 			h, size, err := pageHeader(b)
 			if errors.Is(err, errShort) && n < cc.end-pos && window < maxHeader {
@@ -175,12 +191,20 @@ func walkPages(r io.ReaderAt, cc columnChunk) ([]page, error) {
 			// a pure function of the page, as FastCDC's cut test is
 			// of the bytes before it.
 			pages = append(pages, page{off: pos, len: end - pos, anchor: xxh3.Hash(b[:h])&anchorMask == 0})
+			seen++
+			if end-pos < readAhead/16 {
+				small++
+			}
 			pos = end
 			break
 		}
 	}
 	return pages, nil
 }
+
+// readAhead is the block read at once while a column chunk's pages are
+// mostly small.
+const readAhead = 256 << 10
 
 // soloDiv: a page of at least Min/soloDiv bytes (2 KiB by default) is a
 // chunk of its own, small enough for a changed page to cost little, large
