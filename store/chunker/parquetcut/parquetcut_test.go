@@ -503,3 +503,55 @@ func TestPlanWriters(t *testing.T) {
 		})
 	}
 }
+
+// countingReader counts the reads made of a file.
+type countingReader struct {
+	r     io.ReaderAt
+	reads int
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	c.reads++
+	return c.r.ReadAt(p, off)
+}
+
+// TestSmallPagesReadInBlocks: a file of many small pages is planned and cut
+// reading blocks, not a read a page, with the same chunks as read one by
+// one.
+func TestSmallPagesReadInBlocks(t *testing.T) {
+	data := writeParquet(t, rows(5, 0, 60000), 60000, 2<<10)
+	o := binaryOptions()
+	cr := &countingReader{r: bytes.NewReader(data)}
+	spans, err := Plan(cr, int64(len(data)), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spans) < 50 {
+		t.Fatalf("%d spans: want many small pages", len(spans))
+	}
+	ck, err := chunker.New(nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCutter(cr, spans, ck)
+	var got []byte
+	n := 0
+	for {
+		b, err := c.Next(nil)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b...)
+		n++
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("the chunks do not make the file")
+	}
+	if cr.reads*4 > len(spans) { // a read a page and a span before
+		t.Fatalf("%d reads to plan and cut %d bytes into %d chunks (%d spans)", cr.reads, len(data), n, len(spans))
+	}
+	t.Logf("%d reads for %d chunks of %d bytes", cr.reads, n, len(data))
+}
