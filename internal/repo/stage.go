@@ -19,7 +19,7 @@ import (
 // stage writes the new files of a plan under temporary names, on 4
 // workers, in the directories made (the directories known to be in
 // place); on an error it removes what it wrote.
-func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *madeDirs) ([]staged, error) {
+func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, plan []planStep, made *madeDirs) ([]staged, error) {
 	var files []staged
 	var total int64
 	for _, s := range plan {
@@ -45,7 +45,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *
 					continue
 				}
 				f := &files[i]
-				if errs[i] = r.stageEntry(ctx, root, f, made, bar); errs[i] != nil {
+				if errs[i] = r.stageEntry(ctx, root, handles, f, made, bar); errs[i] != nil {
 					cancel()
 				}
 			}
@@ -88,7 +88,7 @@ func firstError(ctx context.Context, errs []error) error {
 // The temporary goes beside its path when the path's directory exists,
 // else in the nearest directory above that does: renamed into place,
 // later, once the files in the way are gone.
-func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
+func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandles, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
 	p, e := f.step.path, *f.step.entry
 	tmp := path.Join(stagingDir(root, p, made), path.Base(r.tmpName(p)))
 	switch {
@@ -106,7 +106,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		f.n = int64(len(target))
 	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
 		old := f.step.old
-		fi, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
+		fi, err := writeTemp(handles, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
 				f.n, f.copied, err = r.patchFile(ctx, root, f.step, w, bar)
