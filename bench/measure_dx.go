@@ -163,11 +163,14 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 		res.Profile = b.profile(ds, repo)
 	}
 
-	// Checkout into an emptied worktree.
-	if err := clearWorktree(repo, ".dx"); err != nil {
+	// Checkout into an emptied worktree (its files deleted once this
+	// dataset's measurements are done).
+	dropAside, err := setAside(repo, ".dx")
+	if err != nil {
 		markFailed(res, "emptying worktree: %v", err)
 		return
 	}
+	defer dropAside()
 	r, _ = b.timed(repo, "checkout", "--quiet", "--force", "HEAD")
 	if r.Err != nil {
 		markFailed(res, "checkout: %s", r.errLine())
