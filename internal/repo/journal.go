@@ -247,26 +247,30 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandle
 	cached := map[string]worktree.StatEntry{}
 	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
 	errs := make([]error, len(j.Renames))
+	// A run of one directory at a time (dirRuns, by the temporaries'
+	// directories).
+	runs := dirRuns(len(j.Renames), func(i int) string { return j.Renames[i].Tmp })
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(4, len(j.Renames)) {
+	for range min(4, len(runs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(j.Renames) || ctx.Err() != nil {
-					return
-				}
-				st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				if ok {
-					mu.Lock()
-					cached[j.Renames[i].Path] = st
-					mu.Unlock()
+			for k := int(next.Add(1) - 1); k < len(runs); k = int(next.Add(1) - 1) {
+				for i := runs[k].lo; i < runs[k].hi; i++ {
+					if ctx.Err() != nil {
+						return
+					}
+					st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					if ok {
+						mu.Lock()
+						cached[j.Renames[i].Path] = st
+						mu.Unlock()
+					}
 				}
 			}
 		}()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/worktree"
@@ -33,28 +34,26 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
-	jobs := make(chan int)
+	runs := dirRuns(len(files), func(i int) string { return files[i].step.path })
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					errs[i] = ctx.Err()
-					continue
-				}
-				f := &files[i]
-				if errs[i] = r.stageEntry(ctx, root, handles, f, made, bar); errs[i] != nil {
-					cancel()
+			for k := int(next.Add(1) - 1); k < len(runs); k = int(next.Add(1) - 1) {
+				for i := runs[k].lo; i < runs[k].hi; i++ {
+					if ctx.Err() != nil {
+						errs[i] = ctx.Err()
+						continue
+					}
+					if errs[i] = r.stageEntry(ctx, root, handles, &files[i], made, bar); errs[i] != nil {
+						cancel()
+					}
 				}
 			}
 		}()
 	}
-	for i := range files {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	if err := firstError(ctx, errs); err != nil {
 		for _, f := range files {
@@ -65,6 +64,29 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 		return nil, err
 	}
 	return files, nil
+}
+
+// dirRun is a run [lo, hi) of paths in one directory.
+type dirRun struct{ lo, hi int }
+
+// dirRunMax caps a run, so that a big directory is still shared out.
+const dirRunMax = 64
+
+// dirRuns cuts n paths in path order (pathOf(i)) into runs of one
+// directory each: workers that take a run at a time create and rename
+// files in different directories, not in turn under one directory's lock.
+func dirRuns(n int, pathOf func(i int) string) []dirRun {
+	var runs []dirRun
+	for i := 0; i < n; {
+		dir := path.Dir(pathOf(i))
+		j := i + 1
+		for j < n && j-i < dirRunMax && path.Dir(pathOf(j)) == dir {
+			j++
+		}
+		runs = append(runs, dirRun{i, j})
+		i = j
+	}
+	return runs
 }
 
 // firstError returns the first error that is not the cancellation that
