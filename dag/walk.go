@@ -258,6 +258,11 @@ func WalkFile(ctx context.Context, g Getter, id ID, fn func(c ChunkRef) error) e
 	if err != nil {
 		return err
 	}
+	return WalkFileNode(ctx, g, n, fn)
+}
+
+// WalkFileNode is WalkFile from a node already loaded.
+func WalkFileNode(ctx context.Context, g Getter, n *FileNode, fn func(c ChunkRef) error) error {
 	if n.Level == 0 {
 		for _, c := range n.Chunks {
 			if err := fn(c); err != nil {

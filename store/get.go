@@ -80,7 +80,7 @@ func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 // Locate returns where an object is stored.
 func (s *Store) Locate(ctx context.Context, id dag.ID) (Location, error) {
 	var loc Location
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.viewObjects(func(txn *badger.Txn) error {
 		it, err := txn.Get(objKey(id))
 		if err != nil {
 			return err

@@ -26,11 +26,71 @@ type CopyOptions struct {
 	Progress func(n int64)
 }
 
+// inlineCopy is the size up to which CopyFile decodes a file's chunks one
+// after the other on the calling goroutine: for a small file, starting
+// the parallel pipeline and allocating its buffers costs more than the
+// decoding. A checkout of many small files runs many copies at once.
+const inlineCopy = 1 << 20
+
 // CopyFile writes the content of File id to w, verifying every chunk. It
 // prefetches and decompresses chunks in parallel and writes them in order
-// with bounded memory.
+// with bounded memory; a small file is copied on the calling goroutine.
 func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOptions) (int64, error) {
-	workers := o.Workers
+	n, err := dag.LoadFileNode(ctx, s, id)
+	if err != nil {
+		return 0, err
+	}
+	out := newChunkWriter(w, o)
+	if n.Level == 0 && refsSize(n.Chunks) <= inlineCopy {
+		if err := s.copyInline(ctx, n.Chunks, out); err != nil {
+			return out.written, err
+		}
+		return out.written, out.finish()
+	}
+	if err := s.copyParallel(ctx, n, out, o.Workers); err != nil {
+		return out.written, err
+	}
+	return out.written, out.finish()
+}
+
+func refsSize(refs []dag.ChunkRef) int64 {
+	var n int64
+	for _, c := range refs {
+		n += int64(c.Len)
+	}
+	return n
+}
+
+// copyInline writes chunks to out one after the other, in a buffer taken
+// from the store's pool.
+func (s *Store) copyInline(ctx context.Context, refs []dag.ChunkRef, out *chunkWriter) error {
+	bp, _ := s.chunkBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer s.chunkBufs.Put(bp)
+	for _, c := range refs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := s.AppendObject(ctx, dag.KindChunk, c.ID, (*bp)[:0])
+		if err != nil {
+			return err
+		}
+		*bp = b[:0]
+		if len(b) != int(c.Len) {
+			return fmt.Errorf("chunk %s has %d bytes, file says %d: %w", c.ID.Short(), len(b), c.Len, ErrCorrupt)
+		}
+		if err := out.write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyParallel writes the chunks below file node root to out: workers
+// decompress them in parallel, and they are written in order.
+func (s *Store) copyParallel(ctx context.Context, root *dag.FileNode, out *chunkWriter, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -79,7 +139,7 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 		defer close(order)
 		defer close(jobs)
 		seq := 0
-		err := dag.WalkFile(ctx, s, id, func(c dag.ChunkRef) error {
+		err := dag.WalkFileNode(ctx, s, root, func(c dag.ChunkRef) error {
 			j := job{seq: seq, ref: c, out: make(chan []byte, 1)}
 			seq++
 			select {
@@ -98,32 +158,13 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 			cancel(err)
 		}
 	}()
-	var written int64
-	var f *os.File
-	if o.Sparse {
-		f, _ = w.(*os.File)
-	}
-	var hole bool
 	var werr error
 	for j := range order {
 		b, ok := <-j.out
 		if !ok || werr != nil {
 			continue
 		}
-		if f != nil && allZero(b) {
-			if _, err := f.Seek(int64(len(b)), io.SeekCurrent); err != nil {
-				werr = err
-			}
-			hole = true
-		} else if _, err := w.Write(b); err != nil {
-			werr = err
-		} else {
-			hole = false
-		}
-		written += int64(len(b))
-		if o.Progress != nil {
-			o.Progress(int64(len(b)))
-		}
+		werr = out.write(b)
 		select {
 		case free <- b:
 		default:
@@ -131,19 +172,58 @@ func (s *Store) CopyFile(ctx context.Context, id dag.ID, w io.Writer, o CopyOpti
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return written, err
+		return err
 	} else if err := ctx.Err(); err != nil && werr == nil {
-		return written, err
+		return err
 	}
-	if werr != nil {
-		return written, fmt.Errorf("write: %w", werr)
+	return werr
+}
+
+// chunkWriter writes a file's chunks in order; with CopyOptions.Sparse,
+// runs of all-zero chunks are skipped with Seek and the file truncated to
+// size at the end.
+type chunkWriter struct {
+	w        io.Writer
+	f        *os.File // set when sparse
+	progress func(n int64)
+	written  int64
+	hole     bool
+}
+
+func newChunkWriter(w io.Writer, o CopyOptions) *chunkWriter {
+	cw := &chunkWriter{w: w, progress: o.Progress}
+	if o.Sparse {
+		cw.f, _ = w.(*os.File)
 	}
-	if f != nil && hole {
-		if err := f.Truncate(written); err != nil {
-			return written, fmt.Errorf("write: %w", err)
+	return cw
+}
+
+func (cw *chunkWriter) write(b []byte) error {
+	if cw.f != nil && allZero(b) {
+		if _, err := cw.f.Seek(int64(len(b)), io.SeekCurrent); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		cw.hole = true
+	} else if _, err := cw.w.Write(b); err != nil {
+		return fmt.Errorf("write: %w", err)
+	} else {
+		cw.hole = false
+	}
+	cw.written += int64(len(b))
+	if cw.progress != nil {
+		cw.progress(int64(len(b)))
+	}
+	return nil
+}
+
+// finish gives a file that ends in a hole its size.
+func (cw *chunkWriter) finish() error {
+	if cw.f != nil && cw.hole {
+		if err := cw.f.Truncate(cw.written); err != nil {
+			return fmt.Errorf("write: %w", err)
 		}
 	}
-	return written, nil
+	return nil
 }
 
 func allZero(b []byte) bool {

@@ -129,6 +129,7 @@ type Store struct {
 	shallow shallowCache // the missing parents of shallow commits (shallow.go)
 
 	storedBufs sync.Pool // of *[]byte: buffers objects' stored bytes are read into
+	chunkBufs  sync.Pool // of *[]byte: buffers small files' chunks are decoded into (CopyFile)
 
 	// indexed, if set (by tests), is called by the pack finisher after
 	// each pack is indexed, in order.

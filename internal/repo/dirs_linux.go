@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -88,6 +89,43 @@ func (h *dirHandles) stat(p string) (fileStat, error) {
 	}}, nil
 }
 
+// create makes the file p, which must not exist, open for writing, with
+// one system call: through the Root it is one a path component, and an
+// os.File opened by path adds a few more to try the poller.
+func (h *dirHandles) create(p string, perm os.FileMode) (*os.File, error) {
+	fd, err := h.dir(path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	for {
+		nfd, err := unix.Openat(fd, path.Base(p), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		return os.NewFile(uintptr(nfd), filepath.Join(h.root.Name(), filepath.FromSlash(p))), nil
+	}
+}
+
+// moveNew moves tmp to p if nothing is at p, in one rename that fails
+// otherwise (RENAME_NOREPLACE): a checkout into an empty directory then
+// need not look at p first. It reports whether it moved tmp.
+func (h *dirHandles) moveNew(tmp, p string) bool {
+	from, to, err := h.dirs(tmp, p)
+	return err == nil && unix.Renameat2(from, path.Base(tmp), to, path.Base(p), unix.RENAME_NOREPLACE) == nil
+}
+
+// dirs returns the open directories of tmp and of p.
+func (h *dirHandles) dirs(tmp, p string) (from, to int, err error) {
+	if from, err = h.dir(path.Dir(tmp)); err != nil {
+		return -1, -1, err
+	}
+	to, err = h.dir(path.Dir(p))
+	return from, to, err
+}
+
 // remove removes the file p.
 func (h *dirHandles) remove(p string) error {
 	fd, err := h.dir(path.Dir(p))
@@ -111,11 +149,7 @@ func (h *dirHandles) remove(p string) error {
 // exists says whether p was there a moment ago: where it was not, the
 // exchange, which would fail, is not tried.
 func (h *dirHandles) replace(tmp, p string, exists bool) error {
-	from, err := h.dir(path.Dir(tmp))
-	if err != nil {
-		return err
-	}
-	to, err := h.dir(path.Dir(p))
+	from, to, err := h.dirs(tmp, p)
 	if err != nil {
 		return err
 	}

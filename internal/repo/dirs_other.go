@@ -28,6 +28,14 @@ func (h *dirHandles) stat(p string) (fileStat, error) {
 	return fileStat{exists: true, dir: fi.IsDir(), inode: inodeOf(fi), entry: statEntry(fi, mode)}, nil
 }
 
+// create makes the file p, which must not exist, open for writing.
+func (h *dirHandles) create(p string, perm os.FileMode) (*os.File, error) {
+	return rootFiles{h.root}.create(p, perm)
+}
+
+// moveNew is not tried: the rename goes through replace.
+func (h *dirHandles) moveNew(tmp, p string) bool { return false }
+
 // remove removes the file p.
 func (h *dirHandles) remove(p string) error {
 	if err := h.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -69,6 +69,9 @@ type journalRename struct {
 	Tmp   string `json:"tmp"`
 	Path  string `json:"path"`
 	Inode uint64 `json:"inode"`
+	// New: nothing was at Path when the update began; the rename is
+	// tried first as one that fails if something is there now.
+	New bool `json:"new,omitempty"`
 }
 
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
@@ -122,7 +125,9 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		// state: its files are not wanted.
 		return r.undoJournal(root, j)
 	}
-	if _, err := r.runJournal(ctx, root, j, true); err != nil {
+	handles := newDirHandles(root)
+	defer handles.close()
+	if _, err := r.runJournal(ctx, root, handles, j, true); err != nil {
 		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
 	}
 	if err := r.afterMove(ctx, j, true); err != nil {
@@ -214,7 +219,7 @@ func (r *Repo) afterMove(ctx context.Context, j *journal, replay bool) error {
 // again over a journal it half carried out (after a crash): a removal of
 // a file that is gone, or a rename whose temporary is gone, is done. It
 // returns the stat entries of the files it put in place.
-func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay bool) (map[string]worktree.StatEntry, error) {
+func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandles, j *journal, replay bool) (map[string]worktree.StatEntry, error) {
 	dirs := map[string]bool{}
 	for _, p := range j.Removes {
 		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
@@ -241,29 +246,31 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, j *journal, replay
 	var mu sync.Mutex
 	cached := map[string]worktree.StatEntry{}
 	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
-	handles := newDirHandles(root)
-	defer handles.close()
 	errs := make([]error, len(j.Renames))
+	// A run of one directory at a time (dirRuns, by the temporaries'
+	// directories).
+	runs := dirRuns(len(j.Renames), func(i int) string { return j.Renames[i].Tmp })
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(4, len(j.Renames)) {
+	for range min(4, len(runs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(j.Renames) || ctx.Err() != nil {
-					return
-				}
-				st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				if ok {
-					mu.Lock()
-					cached[j.Renames[i].Path] = st
-					mu.Unlock()
+			for k := int(next.Add(1) - 1); k < len(runs); k = int(next.Add(1) - 1) {
+				for i := runs[k].lo; i < runs[k].hi; i++ {
+					if ctx.Err() != nil {
+						return
+					}
+					st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					if ok {
+						mu.Lock()
+						cached[j.Renames[i].Path] = st
+						mu.Unlock()
+					}
 				}
 			}
 		}()
@@ -301,6 +308,9 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 	if err := prepareParents(root, rn.Path, force, made); err != nil {
 		return worktree.StatEntry{}, false, err
 	}
+	if rn.New && h.moveNew(rn.Tmp, rn.Path) {
+		return movedStat(h, rn.Path)
+	}
 	t, err := h.stat(rn.Path)
 	if err != nil {
 		return worktree.StatEntry{}, false, err
@@ -316,7 +326,13 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 	if err := h.replace(rn.Tmp, rn.Path, t.exists); err != nil {
 		return worktree.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
 	}
-	t, err = h.stat(rn.Path)
+	return movedStat(h, rn.Path)
+}
+
+// movedStat is the stat entry of the file just moved to p (a rename
+// changes its ctime: the stat taken when it was written will not do).
+func movedStat(h *dirHandles, p string) (worktree.StatEntry, bool, error) {
+	t, err := h.stat(p)
 	if err != nil {
 		return worktree.StatEntry{}, false, err
 	}

@@ -144,7 +144,7 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, ours *dag.TreeEntry
 	}
 	defer root.Close()
 	tmp := r.tmpName(p)
-	_, err = writeTemp(root, tmp, ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
+	_, err = writeTemp(rootFiles{root}, tmp, ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}

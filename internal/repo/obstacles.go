@@ -75,12 +75,21 @@ type fileAttr struct {
 // would make it fail half-way: a file it replaces or removes (or the
 // directory holding it) that cannot be changed; and, without force, an
 // untracked or ignored file where a file goes, inside a directory a file
-// replaces, or where a directory goes.
+// replaces, or where a directory goes. It marks the steps whose path
+// holds nothing (absent).
 func checkObstacles(rootDir string, plan []planStep, force bool) error {
 	attrs := map[string]fileAttr{}
 	look := func(p string) (fileAttr, error) {
 		if a, ok := attrs[p]; ok {
 			return a, nil
+		}
+		if d := path.Dir(p); d != "." {
+			if da, ok := attrs[d]; ok && !da.exists {
+				// Nothing in a directory that is not there (a
+				// checkout into an empty worktree): no lstat.
+				attrs[p] = fileAttr{}
+				return fileAttr{}, nil
+			}
 		}
 		a, err := lstatAttr(filepath.Join(rootDir, filepath.FromSlash(p)))
 		if err != nil {
@@ -96,20 +105,23 @@ func checkObstacles(rootDir string, plan []planStep, force bool) error {
 		}
 	}
 	var fixed, inWay []string
-	for _, s := range plan {
-		a, err := look(s.path)
-		if err != nil {
-			return err
-		}
-		if a.exists && a.fixed {
-			fixed = append(fixed, s.path)
-		}
+	for i, s := range plan {
+		// The directory first: a path in one that is not there is not
+		// looked at.
 		if d := path.Dir(s.path); d != "." {
 			if da, err := look(d); err != nil {
 				return err
 			} else if da.exists && da.fixed {
 				fixed = append(fixed, d)
 			}
+		}
+		a, err := look(s.path)
+		if err != nil {
+			return err
+		}
+		plan[i].absent = !a.exists
+		if a.exists && a.fixed {
+			fixed = append(fixed, s.path)
 		}
 		if s.entry == nil || force {
 			continue

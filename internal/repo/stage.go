@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/worktree"
@@ -19,7 +20,7 @@ import (
 // stage writes the new files of a plan under temporary names, on 4
 // workers, in the directories made (the directories known to be in
 // place); on an error it removes what it wrote.
-func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *madeDirs) ([]staged, error) {
+func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, plan []planStep, made *madeDirs) ([]staged, error) {
 	var files []staged
 	var total int64
 	for _, s := range plan {
@@ -33,28 +34,26 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
-	jobs := make(chan int)
+	runs := dirRuns(len(files), func(i int) string { return files[i].step.path })
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					errs[i] = ctx.Err()
-					continue
-				}
-				f := &files[i]
-				if errs[i] = r.stageEntry(ctx, root, f, made, bar); errs[i] != nil {
-					cancel()
+			for k := int(next.Add(1) - 1); k < len(runs); k = int(next.Add(1) - 1) {
+				for i := runs[k].lo; i < runs[k].hi; i++ {
+					if ctx.Err() != nil {
+						errs[i] = ctx.Err()
+						continue
+					}
+					if errs[i] = r.stageEntry(ctx, root, handles, &files[i], made, bar); errs[i] != nil {
+						cancel()
+					}
 				}
 			}
 		}()
 	}
-	for i := range files {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	if err := firstError(ctx, errs); err != nil {
 		for _, f := range files {
@@ -65,6 +64,29 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, plan []planStep, made *
 		return nil, err
 	}
 	return files, nil
+}
+
+// dirRun is a run [lo, hi) of paths in one directory.
+type dirRun struct{ lo, hi int }
+
+// dirRunMax caps a run, so that a big directory is still shared out.
+const dirRunMax = 64
+
+// dirRuns cuts n paths in path order (pathOf(i)) into runs of one
+// directory each: workers that take a run at a time create and rename
+// files in different directories, not in turn under one directory's lock.
+func dirRuns(n int, pathOf func(i int) string) []dirRun {
+	var runs []dirRun
+	for i := 0; i < n; {
+		dir := path.Dir(pathOf(i))
+		j := i + 1
+		for j < n && j-i < dirRunMax && path.Dir(pathOf(j)) == dir {
+			j++
+		}
+		runs = append(runs, dirRun{i, j})
+		i = j
+	}
+	return runs
 }
 
 // firstError returns the first error that is not the cancellation that
@@ -88,7 +110,7 @@ func firstError(ctx context.Context, errs []error) error {
 // The temporary goes beside its path when the path's directory exists,
 // else in the nearest directory above that does: renamed into place,
 // later, once the files in the way are gone.
-func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
+func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandles, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
 	p, e := f.step.path, *f.step.entry
 	tmp := path.Join(stagingDir(root, p, made), path.Base(r.tmpName(p)))
 	switch {
@@ -106,7 +128,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, f *staged, made *m
 		f.n = int64(len(target))
 	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
 		old := f.step.old
-		fi, err := writeTemp(root, tmp, e.Mode, func(w *os.File) error {
+		fi, err := writeTemp(handles, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
 				f.n, f.copied, err = r.patchFile(ctx, root, f.step, w, bar)

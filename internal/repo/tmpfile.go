@@ -68,15 +68,32 @@ func (r *Repo) tmpName(p string) string {
 	return path.Join(path.Dir(p), fmt.Sprintf("%s%d-%d", r.tmpPrefix(), r.pid, n))
 }
 
+// tempFiles makes and removes temporary files in the worktree: through
+// the Root (rootFiles), or relative to directories held open (dirHandles).
+type tempFiles interface {
+	// create makes the file p, which must not exist, open for writing.
+	create(p string, perm os.FileMode) (*os.File, error)
+	remove(p string) error
+}
+
+// rootFiles makes temporaries through a Root.
+type rootFiles struct{ root *os.Root }
+
+func (r rootFiles) create(p string, perm os.FileMode) (*os.File, error) {
+	return r.root.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+}
+
+func (r rootFiles) remove(p string) error { return r.root.Remove(p) }
+
 // writeTemp writes a regular file (mode: ModeFile or ModeExec) named tmp,
 // with fill, and returns what an fstat of it said once filled; on an
 // error nothing is left.
-func writeTemp(root *os.Root, tmp string, mode dag.Mode, fill func(f *os.File) error) (os.FileInfo, error) {
+func writeTemp(tf tempFiles, tmp string, mode dag.Mode, fill func(f *os.File) error) (os.FileInfo, error) {
 	perm := os.FileMode(0o644)
 	if mode == dag.ModeExec {
 		perm = 0o755
 	}
-	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	f, err := tf.create(tmp, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +109,7 @@ func writeTemp(root *os.Root, tmp string, mode dag.Mode, fill func(f *os.File) e
 		err = cerr
 	}
 	if err != nil {
-		root.Remove(tmp)
+		tf.remove(tmp)
 		return nil, err
 	}
 	return fi, nil

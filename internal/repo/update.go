@@ -31,6 +31,8 @@ type planStep struct {
 	// pre, if set, names a temporary file in the worktree that holds the
 	// new entry already: it is renamed into place.
 	pre string
+	// absent: nothing was at path when the update checked (obstacles).
+	absent bool
 }
 
 // updateOptions say how apply carries out a plan.
@@ -111,7 +113,11 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	if err != nil {
 		return err
 	}
-	files, err := r.stage(ctx, root, plan, made)
+	// The directories the temporaries go in, held open from their
+	// writing to their renames.
+	handles := newDirHandles(root)
+	defer handles.close()
+	files, err := r.stage(ctx, root, handles, plan, made)
 	if err != nil {
 		if len(dirs) > 0 {
 			r.undoDirs(root, dirs)
@@ -126,7 +132,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		}
 	}
 	for _, f := range files {
-		j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode})
+		j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode, New: f.step.absent})
 	}
 	undo := func() {
 		for _, f := range files {
@@ -152,7 +158,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 			}
 		}
 	}
-	cached, err := r.runJournal(ctx, root, j, false)
+	cached, err := r.runJournal(ctx, root, handles, j, false)
 	for _, f := range files {
 		if e, ok := cached[f.step.path]; ok {
 			e.File = f.step.entry.ID
