@@ -2,17 +2,13 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/pack"
 )
 
 // CopyOptions configure CopyFile.
@@ -88,95 +84,17 @@ func (s *Store) copyInline(ctx context.Context, refs []dag.ChunkRef, out *chunkW
 	return nil
 }
 
-// copyParallel writes the chunks below file node root to out: workers
-// decompress them in parallel, and they are written in order.
+// copyParallel writes the chunks below file node root to out, read in
+// runs and decompressed on workers ahead of the writes (EachChunk).
 func (s *Store) copyParallel(ctx context.Context, root *dag.FileNode, out *chunkWriter, workers int) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	type job struct {
-		seq int
-		ref dag.ChunkRef
-		out chan []byte
-	}
-	jobs := make(chan job, 2*workers)
-	order := make(chan job, 4*workers)
-	// Chunk buffers go back to the workers once written: a checkout of a
-	// big file then allocates a few of them, not one per chunk.
-	free := make(chan []byte, 8*workers)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() != nil {
-					close(j.out)
-					continue
-				}
-				var buf []byte
-				select {
-				case buf = <-free:
-				default:
-					buf = make([]byte, 0, j.ref.Len+pack.DecodeSlack)
-				}
-				b, err := s.AppendObject(ctx, dag.KindChunk, j.ref.ID, buf[:0])
-				if err == nil && len(b) != int(j.ref.Len) {
-					err = fmt.Errorf("chunk %s has %d bytes, file says %d: %w", j.ref.ID.Short(), len(b), j.ref.Len, ErrCorrupt)
-				}
-				if err != nil {
-					cancel(err)
-					close(j.out)
-					continue
-				}
-				j.out <- b
-			}
-		}()
-	}
-	go func() {
-		defer close(order)
-		defer close(jobs)
-		seq := 0
-		err := dag.WalkFileNode(ctx, s, root, func(c dag.ChunkRef) error {
-			j := job{seq: seq, ref: c, out: make(chan []byte, 1)}
-			seq++
-			select {
-			case order <- j:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			return nil
-		})
-		if err != nil {
-			cancel(err)
-		}
-	}()
-	var werr error
-	for j := range order {
-		b, ok := <-j.out
-		if !ok || werr != nil {
-			continue
-		}
-		werr = out.write(b)
-		select {
-		case free <- b:
-		default:
-		}
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	} else if err := ctx.Err(); err != nil && werr == nil {
+	var refs []dag.ChunkRef
+	if err := dag.WalkFileNode(ctx, s, root, func(c dag.ChunkRef) error {
+		refs = append(refs, c)
+		return nil
+	}); err != nil {
 		return err
 	}
-	return werr
+	return s.EachChunk(ctx, refs, workers, out.write)
 }
 
 // chunkWriter writes a file's chunks in order; with CopyOptions.Sparse,
