@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -17,12 +18,12 @@ import (
 // reading it, as the store's index does.
 type countedSource struct {
 	*memSource
-	read   int64
+	read   atomic.Int64
 	ranged bool
 }
 
 func (s *countedSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]byte, error) {
-	s.read += int64(len(s.chunks[i]))
+	s.read.Add(int64(len(s.chunks[i])))
 	return s.memSource.AppendChunk(ctx, i, dst)
 }
 
@@ -103,14 +104,14 @@ func TestChangedReadsFreshChunks(t *testing.T) {
 				oldOnly += int64(c.Len)
 			}
 		}
-		if nv.read > 2*fresh || fresh > int64(len(newText))/10 {
-			t.Errorf("ranged %v: read %d bytes of the new version, whose fresh chunks hold %d of %d", ranged, nv.read, fresh, len(newText))
+		if nv.read.Load() > 2*fresh || fresh > int64(len(newText))/10 {
+			t.Errorf("ranged %v: read %d bytes of the new version, whose fresh chunks hold %d of %d", ranged, nv.read.Load(), fresh, len(newText))
 		}
 		switch {
-		case ranged && old.read != 0:
-			t.Errorf("read %d bytes of the old version, with its key ranges known", old.read)
-		case !ranged && old.read > oldOnly:
-			t.Errorf("read %d bytes of the old version, whose chunks the new one lacks hold %d", old.read, oldOnly)
+		case ranged && old.read.Load() != 0:
+			t.Errorf("read %d bytes of the old version, with its key ranges known", old.read.Load())
+		case !ranged && old.read.Load() > oldOnly:
+			t.Errorf("read %d bytes of the old version, whose chunks the new one lacks hold %d", old.read.Load(), oldOnly)
 		}
 	}
 	// The same keys, brought again among the appended rows.

@@ -26,7 +26,7 @@ import (
 // twice, and the row count.
 func ParquetFull(ctx context.Context, key []string, v Version) error {
 	var broken ruleCount // the first by line, the row count's (line 0) last
-	err := parquetEach(ctx, key, v, func(line int, p contract.Problem) error {
+	rows, err := parquetEach(ctx, key, v, func(line int, p contract.Problem) error {
 		if broken.n == 0 || line != 0 && (broken.line == 0 || line < broken.line) {
 			broken.line, broken.first = line, p
 		}
@@ -37,11 +37,7 @@ func ParquetFull(ctx context.Context, key []string, v Version) error {
 		return err
 	}
 	if broken.n == 0 && v.Count != nil {
-		t, err := parquet.Footer(ctx, v.Source)
-		if err != nil {
-			return parquetViolation(v.Path, err)
-		}
-		*v.Count = t.Rows
+		*v.Count = rows
 	}
 	return broken.violation(v.Path)
 }
@@ -54,18 +50,21 @@ func ParquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 	if v.Rules == nil {
 		return nil
 	}
-	return parquetEach(ctx, key, v, fn)
+	_, err := parquetEach(ctx, key, v, fn)
+	return err
 }
 
-func parquetEach(ctx context.Context, key []string, v Version, fn func(line int, p contract.Problem) error) error {
-	t, err := parquet.Footer(ctx, v.Source)
+// parquetEach is ParquetEach, for any rules; it returns the row count.
+func parquetEach(ctx context.Context, key []string, v Version, fn func(line int, p contract.Problem) error) (int64, error) {
+	first, err := parquet.OpenRowGroups(ctx, v.Source, key)
 	if err != nil {
-		return parquetViolation(v.Path, err)
+		return 0, parquetViolation(v.Path, err)
 	}
+	rows := first.Rows()
 	if v.Rules != nil && len(v.Source.Chunks()) > 0 {
-		for _, p := range v.Rules.Header(t.Cols) {
+		for _, p := range v.Rules.Header(first.Cols()) {
 			if err := fn(1, p); err != nil {
-				return err
+				return rows, err
 			}
 		}
 	}
@@ -74,9 +73,9 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 	// Hashes first: only values whose hash repeats are read again and
 	// compared. Row groups are read on all cores; what each finds is
 	// handed on in file order.
-	keys := make([]uint64, 0, t.Rows)
+	keys := make([]uint64, 0, rows)
 	vals := make([][]uint64, len(cols))
-	err = parquetGroups(ctx, key, v, func(g *groupResult, r *merge.Row) {
+	err = parquetGroups(ctx, first, key, v, func(g *groupResult, r *merge.Row) {
 		if len(key) > 0 {
 			g.keys = append(g.keys, maphash.String(seed, r.Key))
 		}
@@ -104,7 +103,7 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 		return nil
 	})
 	if err != nil {
-		return parquetViolation(v.Path, err)
+		return rows, parquetViolation(v.Path, err)
 	}
 	dupKeys, dupVals := repeated(keys), make([]map[uint64]bool, len(cols))
 	again := len(dupKeys) > 0
@@ -114,17 +113,17 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 	}
 	if again {
 		if err := parquetRepeats(ctx, key, v, cols, seed, dupKeys, dupVals, fn); err != nil {
-			return err
+			return rows, err
 		}
 	}
 	if v.Rules != nil {
-		for _, p := range v.Rules.Rows(t.Rows) {
+		for _, p := range v.Rules.Rows(rows) {
 			if err := fn(0, p); err != nil {
-				return err
+				return rows, err
 			}
 		}
 	}
-	return nil
+	return rows, nil
 }
 
 // groupResult is what reading one row group found.
@@ -141,11 +140,7 @@ type groupResult struct {
 // goroutine a group) and then done with each group's result, in file
 // order, from the caller's goroutine. An error of done, or of a group,
 // ends it.
-func parquetGroups(ctx context.Context, key []string, v Version, row func(g *groupResult, r *merge.Row), uniqueCols int, done func(g *groupResult) error) error {
-	first, err := parquet.OpenRowGroups(ctx, v.Source, key)
-	if err != nil {
-		return err
-	}
+func parquetGroups(ctx context.Context, first *parquet.Segments, key []string, v Version, row func(g *groupResult, r *merge.Row), uniqueCols int, done func(g *groupResult) error) error {
 	n := first.Len()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

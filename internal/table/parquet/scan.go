@@ -124,6 +124,14 @@ func (s *Segments) ID(i int) [32]byte { return s.v.segs[i].id }
 // some of them unchanged).
 func (s *Segments) ContentID(i int) [32]byte { return s.v.contentID(&s.v.segs[i]) }
 
+// Rows is the version's row count, from its footer.
+func (s *Segments) Rows() int64 {
+	if s.v.f == nil {
+		return 0
+	}
+	return s.v.f.NumRows()
+}
+
 // Cols are the top-level columns.
 func (s *Segments) Cols() []string { return s.v.cols }
 
