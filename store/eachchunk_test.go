@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,15 +15,7 @@ import (
 // ends it; a chunk the store lacks is an error.
 func TestEachChunk(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), ".dx")
-	if err := Init(dir); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, dir, Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := newStore(t)
 	data := append(randData(3, 3<<20), strings.Repeat("a compressible line of text\n", 200000)...)
 	commit := commitFile(t, s, "refs/heads/main", "f", data, dag.ZeroID)
 	file := entryAt(t, s, commit, "f").ID
