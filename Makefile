@@ -15,10 +15,13 @@ FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit
 
 all: build
 
-# A static binary (no cgo): dx needs none, and the dynamic loader alone
-# added to every command's start-up.
+# A static binary: cgo for the zstd C library (store/pack/codec_cgo.go),
+# linked statically with Go's own resolver and user lookup (netgo,
+# osusergo), so that no dynamic loader adds to every command's start-up.
+# internal/e2e builds its binary with the same flags.
+BUILDFLAGS := -tags netgo,osusergo -ldflags '-linkmode=external -extldflags=-static'
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/dx
+	CGO_ENABLED=1 $(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/dx
 
 vet:
 	$(GO) vet ./...

@@ -8,38 +8,18 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compressor compresses objects with zstd at its fastest level. It is safe
-// for concurrent use.
-type Compressor struct {
-	enc *zstd.Encoder
-}
+// The zstd frames dx writes are standard ones, whichever library made
+// them: with cgo (codec_cgo.go) the zstd C library writes and reads them,
+// faster; without (codec_go.go), klauspost's Go zstd does. Either reads
+// what the other wrote, and what older dx wrote.
 
-// NewCompressor returns a Compressor with one encoder per CPU.
-func NewCompressor() *Compressor {
-	enc, err := zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderCRC(false), // objects are verified by their ID
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithWindowSize(1<<20),
-	)
-	if err != nil {
-		panic(fmt.Sprintf("pack: zstd encoder: %v", err)) // options are constant
-	}
-	return &Compressor{enc: enc}
-}
+// compressLevel is the C library's zstd level: 1, its fastest regular
+// level (the negative ones give up a third of the ratio on text).
+const compressLevel = 1
 
-// Compress appends the stored form of src to dst and returns it with its
-// codec: zstd if that saves at least 1/32 of the size, raw otherwise.
-func (c *Compressor) Compress(dst, src []byte) ([]byte, Codec) {
-	base := len(dst)
-	out := c.enc.EncodeAll(src, dst)
-	if len(src) > 0 && len(out)-base < len(src)-len(src)/32 {
-		return out, CodecZstd
-	}
-	return append(out[:base], src...), CodecRaw
-}
-
-var decoder = sync.OnceValue(func() *zstd.Decoder {
+// goDecoder is the Go zstd decoder: for builds without cgo, and for the
+// frames the C path leaves to it (an empty object).
+var goDecoder = sync.OnceValue(func() *zstd.Decoder {
 	d, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
 		zstd.WithDecoderMaxMemory(MaxBlob),
@@ -76,7 +56,7 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 			copy(nd, dst)
 			dst = nd
 		}
-		out, err := decoder().DecodeAll(stored, dst)
+		out, err := decodeZstd(dst, stored, raw)
 		if err != nil {
 			return dst[:base], fmt.Errorf("%w: zstd: %v", ErrCorrupt, err)
 		}
@@ -87,3 +67,6 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 	}
 	return dst, corrupt("unknown codec %d", codec)
 }
+
+// decodeGo appends the Go decoder's decoding of frame to dst.
+func decodeGo(dst, frame []byte) ([]byte, error) { return goDecoder().DecodeAll(frame, dst) }

@@ -32,15 +32,22 @@ func testObjects() []obj {
 
 // buildPack writes objects into a pack and returns its bytes, ID and entries.
 func buildPack(t testing.TB, objs []obj) ([]byte, dag.ID, []Entry) {
+	return buildPackWith(t, objs, NewCompressor().Compress)
+}
+
+// storeRaw stores an object as it is.
+func storeRaw(dst, src []byte) ([]byte, Codec) { return append(dst, src...), CodecRaw }
+
+// buildPackWith is buildPack storing objects with compress.
+func buildPackWith(t testing.TB, objs []obj, compress func(dst, src []byte) ([]byte, Codec)) ([]byte, dag.ID, []Entry) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewCompressor()
 	for _, o := range objs {
-		stored, codec := c.Compress(nil, o.data)
+		stored, codec := compress(nil, o.data)
 		if _, err := w.Add(dag.Hash(o.kind, o.data), o.kind, codec, stored, len(o.data)); err != nil {
 			t.Fatal(err)
 		}
@@ -123,10 +130,12 @@ func TestSize(t *testing.T) {
 	}
 }
 
-// TestGoldenPackID pins the format: the same objects must give the same
-// pack bytes, hence the same ID, forever.
+// TestGoldenPackID pins the format: the same objects, stored raw, must
+// give the same pack bytes, hence the same ID, forever. (Compressed bytes
+// depend on the zstd library: codec_test.go checks that every library's
+// frames read.)
 func TestGoldenPackID(t *testing.T) {
-	_, id, _ := buildPack(t, testObjects())
+	_, id, _ := buildPackWith(t, testObjects(), storeRaw)
 	golden := filepath.Join("testdata", "pack-id.golden")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {

@@ -1,0 +1,84 @@
+package pack
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// codecInputs are objects of the sizes and kinds dx stores: CSV text of a
+// chunk's sizes and more, bytes that do not compress, and a run of zeros.
+func codecInputs() [][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	var text bytes.Buffer
+	for i := 0; text.Len() < 4<<20; i++ {
+		fmt.Fprintf(&text, "%d,name%d,%d.%02d,city%d\n", i, r.IntN(5000), r.IntN(100000), r.IntN(100), r.IntN(40))
+	}
+	noise := make([]byte, 100<<10)
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	return [][]byte{
+		text.Bytes()[:1], text.Bytes()[:1000], text.Bytes()[:32<<10], text.Bytes()[:128<<10],
+		text.Bytes(), noise, make([]byte, 1<<20),
+	}
+}
+
+// TestFramesReadEitherWay: the frames Compress writes read with the Go
+// decoder (what an older dx, or a build without cgo, reads them with), and
+// the frames the Go encoder writes (what an older dx stored) read with
+// Decompress: the stored format is one, whichever zstd library made it.
+func TestFramesReadEitherWay(t *testing.T) {
+	goEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false), zstd.WithWindowSize(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCompressor()
+	zstdObjects := 0
+	for i, in := range codecInputs() {
+		stored, codec := c.Compress([]byte("prefix"), in)
+		if !bytes.HasPrefix(stored, []byte("prefix")) {
+			t.Fatalf("input %d: Compress lost what dst held", i)
+		}
+		stored = stored[len("prefix"):]
+		if codec == CodecZstd {
+			zstdObjects++
+			got, err := goDecoder().DecodeAll(stored, nil)
+			if err != nil || !bytes.Equal(got, in) {
+				t.Errorf("input %d (%d bytes): the Go decoder read %d bytes, %v", i, len(in), len(got), err)
+			}
+		} else if !bytes.Equal(stored, in) {
+			t.Errorf("input %d: stored raw, but not as it was", i)
+		}
+		got, err := Decompress(nil, stored, codec, len(in))
+		if err != nil || !bytes.Equal(got, in) {
+			t.Errorf("input %d: Decompress of its own: %d bytes, %v", i, len(got), err)
+		}
+		old := goEnc.EncodeAll(in, nil)
+		got, err = Decompress([]byte("x"), old, CodecZstd, len(in))
+		if err != nil || !bytes.Equal(got[1:], in) || got[0] != 'x' {
+			t.Errorf("input %d: Decompress of the Go encoder's frame: %d bytes, %v", i, len(got), err)
+		}
+		// A frame read under a raw size other than its own is corrupt.
+		for _, raw := range []int{len(in) - 1, len(in) + 1} {
+			if raw < 0 {
+				continue
+			}
+			if _, err := Decompress(nil, old, CodecZstd, raw); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("input %d read as %d bytes: %v, want ErrCorrupt", i, raw, err)
+			}
+		}
+		if len(old) > 8 {
+			if _, err := Decompress(nil, old[:len(old)/2], CodecZstd, len(in)); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("input %d, half its frame: %v, want ErrCorrupt", i, err)
+			}
+		}
+	}
+	if zstdObjects < 5 {
+		t.Fatalf("%d of the inputs stored as zstd, want the compressible ones", zstdObjects)
+	}
+}
