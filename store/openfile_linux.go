@@ -12,6 +12,9 @@ import (
 type rawFile struct {
 	fd   int
 	path string
+	read int64         // bytes Read so far
+	dr   *directReader // past directFrom: aligned blocks, read directly
+	noDR bool          // direct reads refused
 }
 
 // openRead opens a file for ingest. O_NONBLOCK makes a file swapped for a
@@ -33,8 +36,24 @@ func (f *rawFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if f.dr != nil {
+		n, err := f.dr.read(p, f.path)
+		if n == 0 && err == nil {
+			return 0, io.EOF
+		}
+		return n, err
+	}
 	for {
 		n, err := syscall.Read(f.fd, p)
+		if err == nil && n > 0 {
+			f.read += int64(n)
+			if f.read >= directFrom && !f.noDR {
+				// A big file: the rest in blocks (see directReader).
+				if f.dr = newDirectReader(f.path, f.fd, f.read); f.dr == nil {
+					f.noDR = true
+				}
+			}
+		}
 		if err == syscall.EINTR {
 			continue
 		}
@@ -79,6 +98,9 @@ func (f *rawFile) Size() (int64, error) {
 func (f *rawFile) Close() error {
 	if f.fd < 0 {
 		return os.ErrClosed
+	}
+	if f.dr != nil {
+		f.dr.close()
 	}
 	err := syscall.Close(f.fd)
 	f.fd = -1
