@@ -66,6 +66,12 @@ func newDirectReader(path string, cached int, off int64) *directReader {
 	if err != nil {
 		return nil
 	}
+	// The path may name another file by now (replaced by a rename).
+	var dst syscall.Stat_t
+	if syscall.Fstat(fd, &dst) != nil || dst.Dev != st.Dev || dst.Ino != st.Ino {
+		syscall.Close(fd)
+		return nil
+	}
 	d := &directReader{fd: fd, cached: cached, spare: alignedBlock()}
 	start := off &^ (directAlign - 1)
 	d.skip = int(off - start)

@@ -141,3 +141,34 @@ func TestDirectReadShrunk(t *testing.T) {
 		t.Fatal("bytes differ from the file's")
 	}
 }
+
+// TestDirectReadReplaced: a file replaced under its path (a rename over
+// it) while it is read is read to its end from the file opened, never
+// from the new one.
+func TestDirectReadReplaced(t *testing.T) {
+	data := bytes.Repeat([]byte("old."), (directFrom+readAheadRoom+4*directBlock)/4)
+	path := writeCold(t, data)
+	rc, err := openRead(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	first := make([]byte, 1<<20)
+	if _, err := io.ReadFull(rc, first); err != nil {
+		t.Fatal(err)
+	}
+	other := writeCold(t, bytes.Repeat([]byte("new!"), len(data)/4))
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(append(first, rest...), data) {
+		t.Fatal("read bytes of the file that replaced it")
+	}
+	if rc.(*rawFile).dr != nil {
+		t.Fatal("read the rest by the path, which names another file now")
+	}
+}
