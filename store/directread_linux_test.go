@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dxdata/dx/internal/blockread"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,10 +25,7 @@ func writeCold(t *testing.T, data []byte) string {
 	if _, err := f.Write(data); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+	if err := blockread.Evict(f); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -73,7 +71,7 @@ func directSupported(t *testing.T, path string) bool {
 // file in the page cache is read through it.
 func TestDirectReads(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, size := range []int{directFrom - 1, directFrom + readAheadRoom, directFrom + readAheadRoom + 3*directBlock + 12345, 64<<20 + 1} {
+	for _, size := range []int{directFrom - 1, directFrom + readAheadRoom, directFrom + readAheadRoom + 3*(4<<20) + 12345, 64<<20 + 1} {
 		data := make([]byte, size)
 		for i := range data {
 			data[i] = byte(rng.Uint32())
@@ -99,7 +97,7 @@ func TestDirectReads(t *testing.T) {
 			if !bytes.Equal(got, data) {
 				t.Fatalf("size %d, cold %v: read %d bytes, not the file's %d", size, cold, len(got), len(data))
 			}
-			wantDirect := direct && cold && size > directFrom+readAheadRoom+directBlock
+			wantDirect := direct && cold && size >= directFrom+readAheadRoom+8<<20
 			if usedDirect != wantDirect {
 				t.Errorf("size %d, cold %v: direct reads %v, want %v", size, cold, usedDirect, wantDirect)
 			}
@@ -110,7 +108,7 @@ func TestDirectReads(t *testing.T) {
 // TestDirectReadShrunk: a file cut short while it is read ends where it
 // now ends, with no error and no stale bytes.
 func TestDirectReadShrunk(t *testing.T) {
-	data := bytes.Repeat([]byte("0123456789abcdef"), (directFrom+readAheadRoom+4*directBlock)/16)
+	data := bytes.Repeat([]byte("0123456789abcdef"), (directFrom+readAheadRoom+16<<20)/16)
 	path := writeCold(t, data)
 	rc, err := openRead(path)
 	if err != nil {
@@ -121,7 +119,7 @@ func TestDirectReadShrunk(t *testing.T) {
 	if _, err := io.ReadFull(rc, first); err != nil {
 		t.Fatal(err)
 	}
-	cut := directFrom + directBlock + 5
+	cut := directFrom + 4<<20 + 5
 	if err := os.Truncate(path, int64(cut)); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +132,7 @@ func TestDirectReadShrunk(t *testing.T) {
 	}
 	// The block read ahead before the cut may hold the old bytes; what
 	// follows it must not.
-	if got := len(first) + len(rest); got > cut+directBlock || got < cut {
+	if got := len(first) + len(rest); got > cut+4<<20 || got < cut {
 		t.Fatalf("read %d bytes of a file cut to %d", got, cut)
 	}
 	if !bytes.Equal(append(first, rest...), data[:len(first)+len(rest)]) {
@@ -146,7 +144,7 @@ func TestDirectReadShrunk(t *testing.T) {
 // it) while it is read is read to its end from the file opened, never
 // from the new one.
 func TestDirectReadReplaced(t *testing.T) {
-	data := bytes.Repeat([]byte("old."), (directFrom+readAheadRoom+4*directBlock)/4)
+	data := bytes.Repeat([]byte("old."), (directFrom+readAheadRoom+16<<20)/4)
 	path := writeCold(t, data)
 	rc, err := openRead(path)
 	if err != nil {

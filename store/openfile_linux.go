@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/dxdata/dx/internal/blockread"
 )
 
 // rawFile reads a regular file through plain system calls. os.File costs
@@ -12,9 +14,9 @@ import (
 type rawFile struct {
 	fd   int
 	path string
-	read int64         // bytes Read so far
-	dr   *directReader // past directFrom: aligned blocks, read directly
-	noDR bool          // direct reads refused
+	read int64             // bytes Read so far
+	dr   *blockread.Reader // past directFrom: the rest read directly
+	noDR bool              // direct reads decided
 }
 
 // openRead opens a file for ingest. O_NONBLOCK makes a file swapped for a
@@ -37,21 +39,14 @@ func (f *rawFile) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if f.dr != nil {
-		n, err := f.dr.read(p, f.path)
-		if n == 0 && err == nil {
-			return 0, io.EOF
-		}
-		return n, err
+		return f.readDirect(p)
 	}
 	for {
 		n, err := syscall.Read(f.fd, p)
 		if err == nil && n > 0 {
 			f.read += int64(n)
 			if f.read >= directFrom && !f.noDR {
-				// A big file: the rest in blocks (see directReader).
-				if f.dr = newDirectReader(f.path, f.fd, f.read); f.dr == nil {
-					f.noDR = true
-				}
+				f.startDirect() // a big file
 			}
 		}
 		if err == syscall.EINTR {
@@ -99,9 +94,7 @@ func (f *rawFile) Close() error {
 	if f.fd < 0 {
 		return os.ErrClosed
 	}
-	if f.dr != nil {
-		f.dr.close()
-	}
+	f.dr.Close()
 	err := syscall.Close(f.fd)
 	f.fd = -1
 	return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/blockread"
 	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
@@ -195,7 +196,11 @@ func diffOptionsOf(aligned ...bool) merge.DiffOptions {
 // would also decompress it; a chunk that does not match is read from the
 // store instead.
 type checkedOut struct {
-	f *os.File
+	f    *os.File
+	size int64
+	// direct, if set, is read instead of f: the file is read whole, about
+	// in order, and the page cache does not hold it (see blockread).
+	direct *blockread.Reader
 	// trusted: the file is known to hold the File (its stat is the one
 	// recorded when it was read into the store, and is checked again
 	// after): its chunks are read without hashing them.
@@ -213,11 +218,24 @@ func openCheckedOut(path string, size uint64) *checkedOut {
 		f.Close()
 		return nil
 	}
-	return &checkedOut{f: f}
+	return &checkedOut{f: f, size: int64(size)}
 }
+
+// readWhole says the file is about to be read whole, about in order.
+func (w *checkedOut) readWhole() {
+	if w != nil {
+		w.direct = blockread.Open(int(w.f.Fd()), w.f.Name(), w.size, 0, ingestCached)
+	}
+}
+
+// ingestCached is how much of a file's start ingest may have left in the
+// page cache when it read the rest directly: the part read through the
+// cache, and the kernel's read-ahead past it (see store's directFrom).
+const ingestCached = 24 << 20
 
 func (w *checkedOut) Close() {
 	if w != nil {
+		w.direct.Close()
 		w.f.Close()
 	}
 }
@@ -230,7 +248,11 @@ func (w *checkedOut) appendChunk(c dag.ChunkRef, off int64, dst []byte) (out []b
 	}
 	n := len(dst)
 	out = slices.Grow(dst, int(c.Len))[:n+int(c.Len)]
-	if _, err := w.f.ReadAt(out[n:], off); err != nil || !w.trusted && dag.Hash(dag.KindChunk, out[n:]) != c.ID {
+	var ra io.ReaderAt = w.f
+	if w.direct != nil {
+		ra = w.direct
+	}
+	if _, err := ra.ReadAt(out[n:], off); err != nil || !w.trusted && dag.Hash(dag.KindChunk, out[n:]) != c.ID {
 		return out[:n], false
 	}
 	return out, true

@@ -182,6 +182,9 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	if spec.Format == table.Parquet {
 		return r.verifyParquet(ctx, run, v, src)
 	}
+	if v.old == nil {
+		file.readWhole() // checked whole, its spans in order
+	}
 	newVersion, err := r.checkVersion(ctx, p, spec, src)
 	if err != nil {
 		return err

@@ -1,0 +1,202 @@
+package blockread
+
+import (
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	blockSize = 4 << 20
+	align     = 4096
+	keep      = 6 // blocks kept: the ones being read and the next
+)
+
+// Reader reads a file's bytes from aligned blocks read directly.
+type Reader struct {
+	cached int    // the file's descriptor, through the cache
+	path   string // its path, for errors
+	fd     int    // the file opened again with O_DIRECT
+	size   int64
+
+	mu     sync.Mutex
+	blocks []*block // in the order they were asked for
+	free   [][]byte // buffers of evicted blocks
+	wg     sync.WaitGroup
+}
+
+// block is an aligned block of the file, being read until done closes.
+type block struct {
+	off   int64
+	buf   []byte
+	n     int
+	err   error
+	users int // ReadAts copying from it (under Reader.mu)
+	done  chan struct{}
+}
+
+// Open returns a Reader of the file open as fd at path, whose size is
+// size, to read from from on; or nil, to read fd itself: the page cache
+// holds half of what is left past from + room (room: what read-ahead of
+// the reads so far may have filled) or more, the kernel cannot say
+// (cachestat, Linux 6.5), that part is under a block, or the file system
+// refuses direct reads. It opens path again: a path that names another
+// file by now gives nil too.
+func Open(fd int, path string, size, from, room int64) *Reader {
+	past := from + room
+	if size-past < blockSize {
+		return nil
+	}
+	var cs unix.Cachestat_t
+	if unix.Cachestat(uint(fd), &unix.CachestatRange{Off: uint64(past)}, &cs, 0) != nil || // Len 0: to the end
+		int64(cs.Cache)*int64(os.Getpagesize()) >= (size-past)/2 {
+		return nil
+	}
+	dfd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECT|syscall.O_NOATIME, 0)
+	if err == syscall.EPERM {
+		dfd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECT, 0)
+	}
+	if err != nil {
+		return nil
+	}
+	var a, b syscall.Stat_t
+	if syscall.Fstat(fd, &a) != nil || syscall.Fstat(dfd, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		syscall.Close(dfd)
+		return nil
+	}
+	return &Reader{cached: fd, path: path, fd: dfd, size: size}
+}
+
+// ReadAt reads len(p) bytes at off, as io.ReaderAt does.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		b := r.block(at &^ (blockSize - 1))
+		<-b.done
+		var err error
+		switch i := int(at - b.off); {
+		case b.err != nil:
+			err = b.err
+		case i >= b.n:
+			err = io.EOF
+		default:
+			n += copy(p[n:], b.buf[i:b.n])
+		}
+		r.mu.Lock()
+		b.users--
+		r.mu.Unlock()
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// block returns the block at off, in use, being read or read; and starts
+// reading the next one.
+func (r *Reader) block(off int64) *block {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.find(off)
+	if b == nil {
+		b = r.start(off)
+	}
+	b.users++
+	if next := off + blockSize; next < r.size && r.find(next) == nil {
+		r.start(next)
+	}
+	return b
+}
+
+func (r *Reader) find(off int64) *block {
+	for _, b := range r.blocks {
+		if b.off == off {
+			return b
+		}
+	}
+	return nil
+}
+
+// start reads the block at off in the background, in place of the oldest
+// block no ReadAt uses once keep are held (under mu).
+func (r *Reader) start(off int64) *block {
+	if len(r.blocks) >= keep {
+		for i, old := range r.blocks {
+			if old.users == 0 {
+				select {
+				case <-old.done:
+				default:
+					continue // still being read
+				}
+				r.free = append(r.free, old.buf)
+				r.blocks = append(r.blocks[:i], r.blocks[i+1:]...)
+				break
+			}
+		}
+	}
+	var buf []byte
+	if n := len(r.free); n > 0 {
+		buf, r.free = r.free[n-1], r.free[:n-1]
+	} else {
+		buf = alignedBlock()
+	}
+	b := &block{off: off, buf: buf, done: make(chan struct{})}
+	r.blocks = append(r.blocks, b)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		b.n, b.err = r.readBlock(b.buf, off)
+		close(b.done)
+	}()
+	return b
+}
+
+// readBlock reads buf at off, directly; through the cache where a direct
+// read is refused after all. EINTR is retried; a short read is the end.
+func (r *Reader) readBlock(buf []byte, off int64) (int, error) {
+	from := r.fd
+	for {
+		n, err := syscall.Pread(from, buf, off)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EINVAL && from != r.cached:
+			from = r.cached
+			continue
+		case err != nil:
+			return 0, &os.PathError{Op: "read", Path: r.path, Err: err}
+		}
+		return n, nil
+	}
+}
+
+// alignedBlock returns a block buffer aligned for direct reads.
+func alignedBlock() []byte {
+	b := make([]byte, blockSize+align)
+	at := align - int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))%align)
+	return b[at : at+blockSize]
+}
+
+// Close waits for the reads in flight and closes the direct descriptor
+// (not fd).
+func (r *Reader) Close() error {
+	if r == nil {
+		return nil
+	}
+	r.wg.Wait()
+	return syscall.Close(r.fd)
+}
+
+// Evict syncs f and drops its pages from the page cache, as for a file
+// written long ago (for tests of the cold path).
+func Evict(f *os.File) error {
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}

@@ -1,0 +1,128 @@
+package blockread
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// coldFile writes data to a new file, drops its pages from the page
+// cache and returns it open.
+func coldFile(t *testing.T, data []byte) (*os.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := Evict(f); err != nil {
+		t.Fatal(err)
+	}
+	return f, path
+}
+
+// directHere says whether this file system and kernel allow direct reads
+// with cachestat; without, Open must give nil.
+func directHere(t *testing.T, f *os.File, path string) bool {
+	var cs unix.Cachestat_t
+	if err := unix.Cachestat(uint(f.Fd()), &unix.CachestatRange{}, &cs, 0); err != nil {
+		t.Logf("no cachestat here (%v)", err)
+		return false
+	}
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Logf("O_DIRECT refused here (%v)", err)
+		return false
+	}
+	syscall.Close(fd)
+	return true
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// TestConcurrentSpans: goroutines taking a file's spans in turn, as a
+// table check does, read the file's bytes; past the end is io.EOF.
+func TestConcurrentSpans(t *testing.T) {
+	data := randomBytes(5*blockSize+777, 1)
+	f, path := coldFile(t, data)
+	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0)
+	if direct := directHere(t, f, path); (r != nil) != direct {
+		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
+	}
+	if r == nil {
+		return
+	}
+	defer r.Close()
+	rng := rand.New(rand.NewPCG(2, 3))
+	type span struct{ off, n int }
+	var spans []span
+	for off := 0; off < len(data); {
+		n := min(1+rng.IntN(300<<10), len(data)-off)
+		spans = append(spans, span{off, n})
+		off += n
+	}
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(spans) {
+					return
+				}
+				s := spans[i]
+				buf := make([]byte, s.n)
+				if n, err := r.ReadAt(buf, int64(s.off)); err != nil || n != s.n || !bytes.Equal(buf, data[s.off:s.off+s.n]) {
+					t.Errorf("span at %d: %d bytes, %v", s.off, n, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	buf := make([]byte, 1000)
+	n, err := r.ReadAt(buf, int64(len(data)-10))
+	if n != 10 || !errors.Is(err, io.EOF) || !bytes.Equal(buf[:10], data[len(data)-10:]) {
+		t.Fatalf("read over the end: %d bytes, %v", n, err)
+	}
+	if len(r.blocks) > keep+1 {
+		t.Fatalf("%d blocks held", len(r.blocks))
+	}
+}
+
+// TestWarmFileReadThroughCache: a file the page cache holds is not read
+// directly.
+func TestWarmFileReadThroughCache(t *testing.T) {
+	data := randomBytes(3*blockSize, 4)
+	f, path := coldFile(t, data)
+	if _, err := io.ReadAll(f); err != nil {
+		t.Fatal(err)
+	}
+	if r := Open(int(f.Fd()), path, int64(len(data)), 0, 0); r != nil {
+		r.Close()
+		t.Fatal("a cached file read directly")
+	}
+}
