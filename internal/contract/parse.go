@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -43,7 +42,7 @@ type Column struct {
 	Min, Max *bound
 	Allowed  map[string]bool
 	allowed  []string // as written, for messages
-	Regex    *regexp.Regexp
+	Regex    *Regex
 	Unique   bool // no two rows have the same value (nulls aside)
 	// Drift bounds how far the column may drift between versions (dx
 	// drift); a nil bound takes the default.
@@ -215,7 +214,7 @@ func parseColumn(n *yaml.Node) (*Column, error) {
 		}
 	}
 	if raw.Regex != "" {
-		re, err := regexp.Compile(`^(?:` + raw.Regex + `)$`)
+		re, err := compileRegex(raw.Regex)
 		if err != nil {
 			return nil, lineErr(n.Line, "column %s: regex: %v", raw.Name, err)
 		}

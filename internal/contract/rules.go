@@ -217,21 +217,7 @@ func (c *Checker) value(col *Column, raw string, ok bool) (Problem, bool) {
 	text, kind := raw, byte(0)
 	null := !ok || raw == ""
 	if c.json && ok && raw != "" {
-		switch {
-		case raw == "null", raw == `""`: // required: neither null nor empty
-			null = true
-		case raw[0] == '"':
-			kind = 's'
-			if err := json.Unmarshal([]byte(raw), &text); err != nil {
-				text = raw
-			}
-		case raw == "true" || raw == "false":
-			kind = 'b'
-		case raw[0] == '{' || raw[0] == '[':
-			kind = 'o'
-		default:
-			kind = 'n'
-		}
+		text, kind, null = jsonValue(raw)
 	}
 	bad := func(rule string) (Problem, bool) { return Problem{Column: col.Name, Rule: rule, Value: raw}, true }
 	if null {
@@ -257,6 +243,25 @@ func (c *Checker) value(col *Column, raw string, ok bool) (Problem, bool) {
 		return bad("regex")
 	}
 	return Problem{}, false
+}
+
+// jsonValue is a JSONL row's raw value as text (a string's decoded), its
+// kind ('s', 'b', 'o', 'n') and whether it is null or empty.
+func jsonValue(raw string) (text string, kind byte, null bool) {
+	switch {
+	case raw == "null", raw == `""`: // required: neither null nor empty
+		return raw, 0, true
+	case raw[0] == '"':
+		if err := json.Unmarshal([]byte(raw), &text); err != nil {
+			text = raw
+		}
+		return text, 's', false
+	case raw == "true" || raw == "false":
+		return raw, 'b', false
+	case raw[0] == '{' || raw[0] == '[':
+		return raw, 'o', false
+	}
+	return raw, 'n', false
 }
 
 // typed parses a value of type t (kind: its JSON kind, 0 for text).
