@@ -25,6 +25,16 @@ func (d *DatasetResult) result(tool string) *Result {
 	return nil
 }
 
+// dataset is the dataset named name measured so far, or nil.
+func (rep *Report) dataset(name string) *DatasetResult {
+	for _, d := range rep.Datasets {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
 // Result is one tool's numbers on one dataset. Nil pointers were not
 // measured (JSON null, "—" in Markdown). MB/s is 10^6 bytes of input per
 // wall-clock second; RSS is the process's ru_maxrss.
