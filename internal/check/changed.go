@@ -137,7 +137,7 @@ func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, key
 	if len(v.Source.Chunks()) == 0 || len(keys) == 0 {
 		return "", false, nil
 	}
-	candidate, err := keyCandidates(ctx, v, h, keys)
+	candidate, err := keyCandidates(ctx, v, h, keys, nil)
 	if err != nil {
 		return "", false, err
 	}
@@ -189,38 +189,71 @@ func lookupIn(ctx context.Context, t *table.Reader, v Version, h merge.Header, k
 }
 
 // keyCandidates marks the chunks of v whose key range could hold one of
-// keys, or whose range is not known.
-func keyCandidates(ctx context.Context, v Version, h merge.Header, keys map[string]int64) ([]bool, error) {
+// keys, or whose range is not known; from ahead's ranges if set.
+func keyCandidates(ctx context.Context, v Version, h merge.Header, keys map[string]int64, ahead *rangesAhead) ([]bool, error) {
 	chunks := v.Source.Chunks()
 	candidate := make([]bool, len(chunks))
 	for i := range candidate {
 		candidate[i] = true
 	}
-	kr, ok := v.Source.(merge.KeyRanger)
-	if !ok {
-		return candidate, nil
+	if ahead == nil {
+		if ahead = lookupRanges(ctx, v, h); ahead == nil {
+			return candidate, nil
+		}
+	}
+	ahead.wait()
+	if ahead.err != nil {
+		return nil, ahead.err
 	}
 	sorted := make([]string, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
 	}
 	slices.SortFunc(sorted, dag.CompareKeys)
-	idx := make([]int, len(chunks))
-	for i := range idx {
-		idx[i] = i
-	}
-	ranges, known, err := kr.KeyRanges(ctx, h, idx)
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range ranges {
-		if !known[i] {
+	for i, r := range ahead.ranges {
+		if !ahead.known[i] {
 			continue
 		}
 		j := sort.Search(len(sorted), func(j int) bool { return dag.CompareKeys(sorted[j], r.Lo) >= 0 })
 		candidate[i] = j < len(sorted) && dag.CompareKeys(sorted[j], r.Hi) <= 0
 	}
 	return candidate, nil
+}
+
+// rangesAhead are the key ranges of a version's chunks, being looked up
+// (in the index) until done closes: while the rows that need them are
+// parsed.
+type rangesAhead struct {
+	done   chan struct{}
+	ranges []dag.KeyRange
+	known  []bool
+	err    error
+}
+
+// lookupRanges starts looking up the key ranges of v's chunks, or returns
+// nil if its source keeps none.
+func lookupRanges(ctx context.Context, v Version, h merge.Header) *rangesAhead {
+	kr, ok := v.Source.(merge.KeyRanger)
+	if !ok {
+		return nil
+	}
+	a := &rangesAhead{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		idx := make([]int, len(v.Source.Chunks()))
+		for i := range idx {
+			idx[i] = i
+		}
+		a.ranges, a.known, a.err = kr.KeyRanges(ctx, h, idx)
+	}()
+	return a
+}
+
+// wait waits until the lookup is done (a nil a: at once).
+func (a *rangesAhead) wait() {
+	if a != nil {
+		<-a.done
+	}
 }
 
 // lineAt is the 1-based line of the byte at off.

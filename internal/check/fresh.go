@@ -109,6 +109,11 @@ func changedFresh(ctx context.Context, t *table.Reader, old, new Version) (bool,
 		}
 	}
 	p := pass{t: t, v: new, h: h, hdrLen: hdrLen, ss: plan.fresh, seed: maphash.MakeSeed(), keep: t.Keyed()}
+	var ahead *rangesAhead // the old chunks' key ranges, looked up meanwhile
+	if t.Keyed() {
+		ahead = lookupRanges(ctx, old, h)
+		defer ahead.wait()
+	}
 	res, err := p.run(ctx, false)
 	if err != nil {
 		return true, err
@@ -123,7 +128,7 @@ func changedFresh(ctx context.Context, t *table.Reader, old, new Version) (bool,
 		}
 	}
 	if t.Keyed() {
-		if err := freshKeys(ctx, t, old, new, &p, &plan, res); err != nil {
+		if err := freshKeys(ctx, t, old, new, &p, &plan, res, ahead); err != nil {
 			return true, err
 		}
 	}
@@ -154,7 +159,7 @@ func changedFresh(ctx context.Context, t *table.Reader, old, new Version) (bool,
 // old version's spans that are not shared, it first reads those: a key
 // the old version had there left with its old row (the old keys were
 // unique), so it is not in a shared span.
-func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, plan *freshPlan, res []spanResult) error {
+func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, plan *freshPlan, res []spanResult, ahead *rangesAhead) error {
 	keys := map[string]int64{} // key → index of its fresh span
 	for i := range res {
 		for _, k := range res[i].keyList {
@@ -165,7 +170,7 @@ func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, 
 		}
 	}
 	oc := old.Source.Chunks()
-	cand, err := keyCandidates(ctx, old, p.h, keys)
+	cand, err := keyCandidates(ctx, old, p.h, keys, ahead)
 	if err != nil {
 		return err
 	}
