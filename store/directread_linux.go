@@ -28,7 +28,7 @@ func (f *rawFile) startDirect() {
 	if syscall.Fstat(f.fd, &st) != nil {
 		return
 	}
-	f.dr = blockread.Open(f.fd, f.path, st.Size, f.read, readAheadRoom)
+	f.dr = blockread.Open(f.fd, f.path, st.Size, f.read, readAheadRoom, 2)
 }
 
 // readDirect reads from f.dr at f.read.

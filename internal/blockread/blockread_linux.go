@@ -13,7 +13,6 @@ import (
 const (
 	blockSize = 4 << 20
 	align     = 4096
-	keep      = 6 // blocks kept: the ones being read and the next
 )
 
 // Reader reads a file's bytes from aligned blocks read directly.
@@ -22,6 +21,7 @@ type Reader struct {
 	path   string // its path, for errors
 	fd     int    // the file opened again with O_DIRECT
 	size   int64
+	keep   int // blocks held at most while none is in use
 
 	mu     sync.Mutex
 	blocks []*block // in the order they were asked for
@@ -45,8 +45,10 @@ type block struct {
 // the reads so far may have filled) or more, the kernel cannot say
 // (cachestat, Linux 6.5), that part is under a block, or the file system
 // refuses direct reads. It opens path again: a path that names another
-// file by now gives nil too.
-func Open(fd int, path string, size, from, room int64) *Reader {
+// file by now gives nil too. The Reader holds keep blocks (at least 2: the
+// one read and the next), more while more are in use: 2 for one reader
+// going in order, a few more for goroutines taking parts in turn.
+func Open(fd int, path string, size, from, room int64, keep int) *Reader {
 	past := from + room
 	if size-past < blockSize {
 		return nil
@@ -68,7 +70,7 @@ func Open(fd int, path string, size, from, room int64) *Reader {
 		syscall.Close(dfd)
 		return nil
 	}
-	return &Reader{cached: fd, path: path, fd: dfd, size: size}
+	return &Reader{cached: fd, path: path, fd: dfd, size: size, keep: max(keep, 2)}
 }
 
 // ReadAt reads len(p) bytes at off, as io.ReaderAt does.
@@ -123,9 +125,9 @@ func (r *Reader) find(off int64) *block {
 }
 
 // start reads the block at off in the background, in place of the oldest
-// block no ReadAt uses once keep are held (under mu).
+// block no ReadAt uses once r.keep are held (under mu).
 func (r *Reader) start(off int64) *block {
-	if len(r.blocks) >= keep {
+	if len(r.blocks) >= r.keep {
 		for i, old := range r.blocks {
 			if old.users == 0 {
 				select {

@@ -64,7 +64,7 @@ func randomBytes(n int, seed uint64) []byte {
 func TestConcurrentSpans(t *testing.T) {
 	data := randomBytes(5*blockSize+777, 1)
 	f, path := coldFile(t, data)
-	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0)
+	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, 6)
 	if direct := directHere(t, f, path); (r != nil) != direct {
 		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
 	}
@@ -108,7 +108,7 @@ func TestConcurrentSpans(t *testing.T) {
 	if n != 10 || !errors.Is(err, io.EOF) || !bytes.Equal(buf[:10], data[len(data)-10:]) {
 		t.Fatalf("read over the end: %d bytes, %v", n, err)
 	}
-	if len(r.blocks) > keep+1 {
+	if len(r.blocks) > r.keep+1 {
 		t.Fatalf("%d blocks held", len(r.blocks))
 	}
 }
@@ -121,7 +121,7 @@ func TestWarmFileReadThroughCache(t *testing.T) {
 	if _, err := io.ReadAll(f); err != nil {
 		t.Fatal(err)
 	}
-	if r := Open(int(f.Fd()), path, int64(len(data)), 0, 0); r != nil {
+	if r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, 6); r != nil {
 		r.Close()
 		t.Fatal("a cached file read directly")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -224,7 +225,7 @@ func openCheckedOut(path string, size uint64) *checkedOut {
 // readWhole says the file is about to be read whole, about in order.
 func (w *checkedOut) readWhole() {
 	if w != nil {
-		w.direct = blockread.Open(int(w.f.Fd()), w.f.Name(), w.size, 0, ingestCached)
+		w.direct = blockread.Open(int(w.f.Fd()), w.f.Name(), w.size, 0, ingestCached, 2+runtime.GOMAXPROCS(0))
 	}
 }
 
