@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -101,7 +102,7 @@ func changedRules(ctx context.Context, t *table.Reader, old, new Version, rd *me
 		if c.New == nil {
 			continue
 		}
-		problems = new.Rules.Row(c.New, problems[:0])
+		problems = new.Rules.Row(*c.New, problems[:0])
 		if len(problems) > 0 && broken.line != 1 && (first < 0 || c.New.Off < first) {
 			first, broken.first = c.New.Off, problems[0]
 		}
@@ -137,7 +138,7 @@ func lookup(ctx context.Context, t *table.Reader, v Version, h merge.Header, key
 	if len(v.Source.Chunks()) == 0 || len(keys) == 0 {
 		return "", false, nil
 	}
-	candidate, err := keyCandidates(ctx, v, h, keys, nil)
+	candidate, err := keyCandidates(ctx, v, h, slices.Collect(maps.Keys(keys)), nil)
 	if err != nil {
 		return "", false, err
 	}
@@ -189,8 +190,9 @@ func lookupIn(ctx context.Context, t *table.Reader, v Version, h merge.Header, k
 }
 
 // keyCandidates marks the chunks of v whose key range could hold one of
-// keys, or whose range is not known; from ahead's ranges if set.
-func keyCandidates(ctx context.Context, v Version, h merge.Header, keys map[string]int64, ahead *rangesAhead) ([]bool, error) {
+// keys (which it sorts: fastest when they about ascend), or whose range
+// is not known; from ahead's ranges if set.
+func keyCandidates(ctx context.Context, v Version, h merge.Header, keys []string, ahead *rangesAhead) ([]bool, error) {
 	chunks := v.Source.Chunks()
 	candidate := make([]bool, len(chunks))
 	for i := range candidate {
@@ -205,10 +207,7 @@ func keyCandidates(ctx context.Context, v Version, h merge.Header, keys map[stri
 	if ahead.err != nil {
 		return nil, ahead.err
 	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
+	sorted := keys
 	slices.SortFunc(sorted, dag.CompareKeys)
 	for i, r := range ahead.ranges {
 		if !ahead.known[i] {

@@ -117,7 +117,7 @@ func eachSpan(ctx context.Context, t *table.Reader, v Version, h merge.Header, h
 	cols := uniqueColumns(v)
 	r.err = t.Parse(h, data, s.to == nChunks, func(row merge.Row) error {
 		r.rows++
-		problems = v.Rules.Row(&row, problems[:0])
+		problems = v.Rules.Row(row, problems[:0])
 		for _, p := range problems {
 			r.hits = append(r.hits, hit{row.Line, p, -1})
 		}

@@ -160,17 +160,22 @@ func changedFresh(ctx context.Context, t *table.Reader, old, new Version) (bool,
 // the old version had there left with its old row (the old keys were
 // unique), so it is not in a shared span.
 func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, plan *freshPlan, res []spanResult, ahead *rangesAhead) error {
-	keys := map[string]int64{} // key → index of its fresh span
+	var order []string // the fresh keys in file order
 	for i := range res {
-		for _, k := range res[i].keyList {
-			if j, dup := keys[k]; dup {
-				return freshDuplicate(ctx, t, new, p, plan.fresh, int(j), i, k)
-			}
-			keys[k] = int64(i)
+		order = append(order, res[i].keyList...)
+	}
+	// Keys that ascend in file order (rows appended and edited in key
+	// order, the usual) repeat nowhere among themselves; else the map
+	// finds the first that does.
+	var keys map[string]int64 // key → index of its fresh span
+	if !slices.IsSortedFunc(order, compareDistinct) {
+		var err error
+		if keys, err = freshKeyMap(ctx, t, new, p, plan, res); err != nil {
+			return err
 		}
 	}
 	oc := old.Source.Chunks()
-	cand, err := keyCandidates(ctx, old, p.h, keys, ahead)
+	cand, err := keyCandidates(ctx, old, p.h, order, ahead)
 	if err != nil {
 		return err
 	}
@@ -180,6 +185,14 @@ func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, 
 			for _, c := range oc[s.from:s.to] {
 				candBytes += int64(c.Len)
 			}
+		}
+	}
+	if candBytes == 0 {
+		return nil // no shared span could hold one
+	}
+	if keys == nil {
+		if keys, err = freshKeyMap(ctx, t, new, p, plan, res); err != nil {
+			return err
 		}
 	}
 	if candBytes > plan.oldOnly {
@@ -197,6 +210,30 @@ func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, 
 		return err
 	}
 	return &Violation{Path: new.Path, Line: lines[0], Msg: fmt.Sprintf("%v (the table has it already)", &merge.DuplicateKeyError{Key: key})}
+}
+
+// compareDistinct orders keys, a repeated key as out of order (for
+// IsSortedFunc: strictly ascending keys are distinct).
+func compareDistinct(a, b string) int {
+	if c := dag.CompareKeys(a, b); c != 0 {
+		return c
+	}
+	return -1 // IsSortedFunc asks whether each key is less than the one before
+}
+
+// freshKeyMap maps each fresh key to the index of its fresh span, or
+// returns the Violation of the first that repeats.
+func freshKeyMap(ctx context.Context, t *table.Reader, new Version, p *pass, plan *freshPlan, res []spanResult) (map[string]int64, error) {
+	keys := map[string]int64{}
+	for i := range res {
+		for _, k := range res[i].keyList {
+			if j, dup := keys[k]; dup {
+				return nil, freshDuplicate(ctx, t, new, p, plan.fresh, int(j), i, k)
+			}
+			keys[k] = int64(i)
+		}
+	}
+	return keys, nil
 }
 
 // dropOldKeys removes from keys those the spans of old that only allows

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/contract"
@@ -44,7 +45,7 @@ type Version struct {
 // before Row, which may then be called from several goroutines.
 type Rules interface {
 	Header(cols []string) []contract.Problem
-	Row(r *merge.Row, dst []contract.Problem) []contract.Problem
+	Row(r merge.Row, dst []contract.Problem) []contract.Problem
 	// CountsRows reports whether Rows needs the row count; Rows checks it.
 	CountsRows() bool
 	Rows(n int64) []contract.Problem
@@ -334,18 +335,23 @@ func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, bu
 	if keyed && hash {
 		r.hashes = make([]uint64, 0, r.newlines+1) // at most a row a line
 	}
-	add := func(key []byte) {
+	// addKey counts a row, and its key (text, if set, is key as a string).
+	addKey := func(key []byte, text string) {
 		r.rows++
 		if keyed {
 			r.keys.add(key)
 			if p.keep {
-				r.keyList = append(r.keyList, string(key))
+				if text == "" {
+					text = string(key)
+				}
+				r.keyList = append(r.keyList, text)
 			}
 			if hash {
 				r.hashes = append(r.hashes, maphash.Bytes(seed, key))
 			}
 		}
 	}
+	add := func(key []byte) { addKey(key, "") }
 	if v.Rules == nil && t.FastRows(h, data, add) {
 		return buf, r
 	}
@@ -356,9 +362,9 @@ func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, bu
 		vc = newValueCollector(t, v, cols, seed, s, int64(len(buf)-len(data)))
 	}
 	r.err = t.Parse(h, data, s.to == nChunks, func(row merge.Row) error {
-		add([]byte(row.Key))
+		addKey(unsafe.Slice(unsafe.StringData(row.Key), len(row.Key)), row.Key) // (not written to)
 		if v.Rules != nil {
-			problems = v.Rules.Row(&row, problems[:0])
+			problems = v.Rules.Row(row, problems[:0])
 			r.broken.add(row.Line, problems)
 		}
 		if vc != nil {

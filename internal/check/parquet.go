@@ -85,7 +85,7 @@ func parquetEach(ctx context.Context, key []string, v Version, fn func(line int,
 			}
 		}
 		if v.Rules != nil {
-			g.problems = v.Rules.Row(r, g.problems[:0])
+			g.problems = v.Rules.Row(*r, g.problems[:0])
 			for _, p := range g.problems {
 				g.hits = append(g.hits, hit{line: r.Line, p: p, unique: -1})
 			}
@@ -271,7 +271,7 @@ func ParquetChanged(ctx context.Context, key []string, old, new Version) error {
 		if c.New == nil {
 			continue
 		}
-		problems = new.Rules.Row(c.New, problems[:0])
+		problems = new.Rules.Row(*c.New, problems[:0])
 		for _, p := range problems {
 			hits = append(hits, hit{line: c.New.Line, p: p, unique: -1})
 		}

@@ -77,7 +77,7 @@ func TestRules(t *testing.T) {
 	}
 	row := func(vals ...string) []string {
 		var out []string
-		for _, p := range ck.Row(&merge.Row{Cols: cols, Vals: vals}, nil) {
+		for _, p := range ck.Row(merge.Row{Cols: cols, Vals: vals}, nil) {
 			out = append(out, p.String())
 		}
 		return out
@@ -108,7 +108,7 @@ func TestRules(t *testing.T) {
 	if ps := ck.Header(cols[:4]); len(ps) != 1 || ps[0].Rule != "missing column" {
 		t.Fatalf("header problems %v", ps)
 	}
-	if ps := ck.Row(&merge.Row{Cols: cols[:4], Vals: []string{"1", "a@b", "FR", "1"}}, nil); len(ps) != 0 {
+	if ps := ck.Row(merge.Row{Cols: cols[:4], Vals: []string{"1", "a@b", "FR", "1"}}, nil); len(ps) != 0 {
 		t.Fatalf("row problems %v", ps)
 	}
 
@@ -127,7 +127,7 @@ func TestRules(t *testing.T) {
 		{[]string{"ok"}, []string{`"true"`}, `ok: type bool: "true"`},
 	} {
 		var got []string
-		for _, p := range jk.Row(&merge.Row{Cols: tc.cols, Vals: tc.vals}, nil) {
+		for _, p := range jk.Row(merge.Row{Cols: tc.cols, Vals: tc.vals}, nil) {
 			got = append(got, p.String())
 		}
 		if g := strings.Join(got, "; "); g != tc.want {
@@ -202,7 +202,7 @@ func TestRulesEdgeCases(t *testing.T) {
 		{[]string{"id"}, []string{"1.5"}, "id: type int: 1.5"},
 	} {
 		var got []string
-		for _, p := range ck.Row(&merge.Row{Cols: tc.cols, Vals: tc.vals}, nil) {
+		for _, p := range ck.Row(merge.Row{Cols: tc.cols, Vals: tc.vals}, nil) {
 			got = append(got, p.String())
 		}
 		if g := strings.Join(got, "; "); g != tc.want {

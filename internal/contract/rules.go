@@ -192,7 +192,7 @@ func (c *Checker) Rows(n int64) []Problem {
 const RowsColumn = "(rows)"
 
 // Row appends to dst the rules row breaks, in the contract's column order.
-func (c *Checker) Row(r *merge.Row, dst []Problem) []Problem {
+func (c *Checker) Row(r merge.Row, dst []Problem) []Problem {
 	if c.json && !c.schema && c.t.Refuse {
 		for _, n := range r.Cols {
 			if c.byName[n] == nil {
