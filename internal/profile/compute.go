@@ -150,6 +150,10 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 				queued[i], todo = true, append(todo, i)
 			}
 		}
+		if pf, ok := t.Source.(merge.Prefetcher); ok && len(todo) > 0 {
+			// Their chunks are read from disk while the readers merge.
+			go pf.Prefetch(ctx, aheadChunks(t.Source.Chunks(), ss, todo))
+		}
 	}
 	var wg sync.WaitGroup
 	for range readers {
@@ -249,6 +253,27 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	return mergeParts(parts, ms), nil
 }
 
+// prefetchAhead bounds the bytes of the chunks to compute that are
+// prefetched as soon as the cache says which they are (the workers
+// prefetch each batch's as they take it).
+const prefetchAhead = 64 << 20
+
+// aheadChunks are the chunks of spans todo, from the first, up to
+// prefetchAhead bytes.
+func aheadChunks(chunks []dag.ChunkRef, ss []check.Span, todo []int) []int {
+	var idx []int
+	var n int64
+	for _, i := range todo {
+		for c := ss[i].From; c < ss[i].To; c++ {
+			if n += int64(chunks[c].Len); n > prefetchAhead {
+				return idx
+			}
+			idx = append(idx, c)
+		}
+	}
+	return idx
+}
+
 // placed is an error and the first span of the batch it stopped.
 type placed struct {
 	at  int
@@ -303,6 +328,11 @@ func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []in
 // mergeParts merges the workers' parts into the first, then sets each
 // column's mean and M2 from the spans' (ms), added in span order.
 func mergeParts(parts []*Profile, ms [][]moments) *Profile {
+	for _, p := range parts {
+		for _, c := range p.Columns {
+			c.flushSketch()
+		}
+	}
 	whole := parts[0]
 	to := map[*Column]*Column{}
 	for _, c := range whole.Columns {

@@ -64,6 +64,7 @@ func checked(b []byte) ([]byte, bool) {
 }
 
 func (c *Column) encode(dst []byte) ([]byte, error) {
+	c.flushSketch()
 	dst = appendString(dst, c.Name)
 	dst = binary.AppendUvarint(dst, uint64(c.Values))
 	dst = append(dst, byte(c.Kinds))
@@ -286,10 +287,11 @@ func (d *decoder) column() (*Column, error) {
 		}
 	}
 	if flags&flagSketch != 0 {
-		c.sketch = newMergedSketch()
-		if !mergeSketch(d, c.sketch) {
+		c.bins = &sketchBins{}
+		if !mergeSketch(d, c.bins) {
 			return nil, errCorrupt
 		}
+		c.flushSketch()
 	}
 	if d.bad {
 		return nil, errCorrupt
@@ -306,8 +308,8 @@ type moments struct {
 }
 
 // mergeEncoded adds an encoded profile to p as Merge would add it
-// decoded, without building it: counts, registers and sketch go straight
-// into p's; each column's mean and M2 are appended to ms for the caller
+// decoded, without building it: counts and registers go straight into
+// p's, sketch bins into its columns' bins (see flushSketch); each column's mean and M2 are appended to ms for the caller
 // to add in order. A corrupt encoding may leave p part merged.
 func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 	b, ok := checked(b)
@@ -366,15 +368,15 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 			c.regs.merge(&r)
 		}
 		if flags&flagSketch != 0 {
-			if c.Kinds&KindFloat != 0 && c.sketch == nil {
-				c.sketch = newMergedSketch()
+			if c.Kinds&KindFloat != 0 && c.bins == nil {
+				c.bins = &sketchBins{}
 			}
-			if !mergeSketch(&d, c.sketch) {
+			if !mergeSketch(&d, c.bins) {
 				return errCorrupt
 			}
 		}
 		if c.Kinds&KindFloat == 0 {
-			c.sketch = nil
+			c.sketch, c.bins = nil, nil
 		}
 		c.prune()
 	}
