@@ -95,6 +95,8 @@ type Column struct {
 	// are those merged since, not yet in it (see flushSketch).
 	sketch *ddsketch.DDSketch
 	bins   *sketchBins
+	// tails: spans whose counts are in their tail entries (see tail.go).
+	tails *tails
 }
 
 // flushSketch puts the bins merged into c's sketch.
@@ -196,7 +198,7 @@ func (c *Column) mergeFigures(o *Column) {
 	if c.Values == 0 {
 		keep := *c
 		*c = *o
-		c.Name, c.counts, c.regs, c.sketch, c.bins = keep.Name, keep.counts, keep.regs, keep.sketch, keep.bins
+		c.Name, c.counts, c.regs, c.sketch, c.bins, c.tails = keep.Name, keep.counts, keep.regs, keep.sketch, keep.bins, keep.tails
 		c.Mean, c.M2, c.momentN = keep.Mean, keep.M2, keep.momentN
 		return
 	}
