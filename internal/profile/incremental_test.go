@@ -328,15 +328,21 @@ func TestTailsReadOnlyForExactColumns(t *testing.T) {
 		scratch, _ := profile(cut(big), newMemCache())
 		sameSummary(t, again, scratch)
 		sameSummary(t, first, scratch)
-		// Tails lost: their spans are computed again, for the exact
-		// columns only.
-		for k := range tails {
-			delete(cache.m, k)
+		// Tails lost, or holding none of their columns (well formed):
+		// their spans are computed again, for the exact columns only.
+		empty := binary.LittleEndian.AppendUint64([]byte{encodingVersion}, xxh3.Hash([]byte{encodingVersion}))
+		for _, lose := range []func(k string){
+			func(k string) { delete(cache.m, k) },
+			func(k string) { cache.m[k] = empty },
+		} {
+			for k := range tails {
+				lose(k)
+			}
+			lost, st := profile(cut(big), cache)
+			if want := map[bool]int{false: len(tails), true: 0}[big]; st.Computed != want {
+				t.Fatalf("big %v: %d spans computed with their tails lost, want %d", big, st.Computed, want)
+			}
+			sameSummary(t, lost, scratch)
 		}
-		lost, st := profile(cut(big), cache)
-		if want := map[bool]int{false: len(tails), true: 0}[big]; st.Computed != want {
-			t.Fatalf("big %v: %d spans computed with their tails lost, want %d", big, st.Computed, want)
-		}
-		sameSummary(t, lost, scratch)
 	}
 }

@@ -10,7 +10,10 @@ package profile
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
 )
 
 // tails are what a column of merged spans' heads left for settleTails.
@@ -50,57 +53,65 @@ func (c *Column) mergeTails(o *Column) {
 	c.tails.regs.merge(o.tails.regs)
 }
 
-// tailsNeeded are the spans whose tails p's exact columns need, in
-// order.
-func (p *Profile) tailsNeeded() []int {
-	var spans []int
+// tailsNeeded are the columns whose counts p's exact columns need from
+// each span's tail.
+func (p *Profile) tailsNeeded() map[int][]string {
+	need := map[int][]string{}
 	for _, c := range p.Columns {
 		if c.tails != nil && !c.Over {
-			spans = append(spans, c.tails.spans...)
+			for _, i := range c.tails.spans {
+				need[i] = append(need[i], c.Name)
+			}
 		}
 	}
-	slices.Sort(spans)
-	return slices.Compact(spans)
+	return need
 }
 
-// settleTails adds each column's tails: an exact column's counts from
-// the spans' tails (decoded, by span), a column past its exact limits
-// its spans' summaries, as mergeSummarized adds them.
+// settleTails adds each column's tails, the columns at once: an exact
+// column's counts from the spans' tails (decoded, by span), a column past
+// its exact limits its spans' summaries, as mergeSummarized adds them.
 func (p *Profile) settleTails(byspan map[int]map[string][]byte) error {
-	for _, c := range p.Columns {
-		t := c.tails
-		if t == nil {
-			continue
+	errs := make([]error, len(p.Columns))
+	var wg sync.WaitGroup
+	for j, c := range p.Columns {
+		if c.tails != nil {
+			wg.Go(func() { errs[j] = c.settleTails(byspan) })
 		}
-		c.tails = nil
-		if c.Over {
-			for _, v := range t.top {
-				c.counts.add(v.v, v.n)
-			}
-			if c.regs == nil {
-				c.regs = registersOf(c.counts)
-			}
-			c.regs.merge(t.regs)
-			c.prune()
-			continue
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (c *Column) settleTails(byspan map[int]map[string][]byte) error {
+	t := c.tails
+	c.tails = nil
+	if c.Over {
+		for _, v := range t.top {
+			c.counts.add(v.v, v.n)
 		}
-		for _, i := range t.spans {
-			block, ok := byspan[i][c.Name]
-			if !ok {
-				return errCorrupt
-			}
-			cd := decoder{b: block}
-			cd.pairs(func(v []byte, n int64) {
-				c.counts.add(v, n)
-				if c.regs != nil {
-					c.regs.add(hashValue(v))
-				}
-			})
-			if cd.bad || len(cd.b) != 0 {
-				return errCorrupt
-			}
-			c.prune()
+		if c.regs == nil {
+			c.regs = registersOf(c.counts)
 		}
+		c.regs.merge(t.regs)
+		c.prune()
+		return nil
+	}
+	for _, i := range t.spans {
+		block, ok := byspan[i][c.Name]
+		if !ok {
+			return errCorrupt
+		}
+		cd := decoder{b: block}
+		cd.pairs(func(v []byte, n int64) {
+			c.counts.add(v, n)
+			if c.regs != nil {
+				c.regs.add(hashValue(v))
+			}
+		})
+		if cd.bad || len(cd.b) != 0 {
+			return errCorrupt
+		}
+		c.prune()
 	}
 	return nil
 }
@@ -126,16 +137,30 @@ func decodeTail(b []byte) (map[string][]byte, bool) {
 // tailKey is the key of span key k's tail.
 func tailKey(k string) string { return k + "t" }
 
-// readTails reads the tails of spans idx (keys theirs), computing those
-// the cache lacks or that do not decode with compute.
-func readTails(ctx context.Context, cache Cache, idx []int, keys []string, compute func(i int) ([]byte, error)) (map[int]map[string][]byte, error) {
+// readTails reads the tails of the spans need names (keys theirs),
+// computing with compute those the cache lacks, or whose tail does not
+// decode or lacks a column needed.
+func readTails(ctx context.Context, cache Cache, need map[int][]string, keys []string, compute func(i int) ([]byte, error)) (map[int]map[string][]byte, error) {
+	idx := make([]int, 0, len(need))
+	for i := range need {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
 	ks := make([]string, len(idx))
 	for j, i := range idx {
 		ks[j] = tailKey(keys[i])
 	}
+	holds := func(i int, m map[string][]byte) bool {
+		for _, name := range need[i] {
+			if _, ok := m[name]; !ok {
+				return false
+			}
+		}
+		return true
+	}
 	out := make(map[int]map[string][]byte, len(idx))
 	cache.Get(ctx, ks, func(j int, v []byte) {
-		if m, ok := decodeTail(slices.Clone(v)); ok && m != nil {
+		if m, ok := decodeTail(slices.Clone(v)); ok && holds(idx[j], m) {
 			out[idx[j]] = m
 		}
 	})
@@ -148,8 +173,8 @@ func readTails(ctx context.Context, cache Cache, idx []int, keys []string, compu
 			return nil, err
 		}
 		m, ok := decodeTail(tail)
-		if !ok || m == nil {
-			return nil, errCorrupt
+		if !ok || !holds(i, m) {
+			return nil, fmt.Errorf("chunk span %d: its profile's tail lacks columns it summarizes: %w", i, errCorrupt)
 		}
 		out[i] = m
 	}
