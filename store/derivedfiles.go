@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -144,13 +145,26 @@ func (d *DerivedFiles) Locate(ctx context.Context, keys []string) (*LocatedValue
 		sorted[j] = keys[i]
 	}
 	l := &LocatedValues{d: d, locs: make([]fileLoc, len(keys))}
-	err := d.ix.GetSorted(ctx, sorted, func(j int, v []byte) {
-		if loc, ok := parseLoc(v); ok && loc.length > 0 && loc.length <= maxDerivedValue {
-			l.locs[order[j]] = loc
-		}
-	})
-	return l, err
+	// In parts of the key order, on all cores.
+	n := max(1, min(runtime.GOMAXPROCS(0), len(sorted)/locatePart))
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for p := range n {
+		from, to := p*len(sorted)/n, (p+1)*len(sorted)/n
+		wg.Go(func() {
+			errs[p] = d.ix.GetSorted(ctx, sorted[from:to], func(j int, v []byte) {
+				if loc, ok := parseLoc(v); ok && loc.length > 0 && loc.length <= maxDerivedValue {
+					l.locs[order[from+j]] = loc
+				}
+			})
+		})
+	}
+	wg.Wait()
+	return l, errors.Join(errs...)
 }
+
+// locatePart is the fewest keys Locate looks up on a core of its own.
+const locatePart = 4096
 
 // Set says which of the keys are set in the index.
 func (l *LocatedValues) Set() []bool {

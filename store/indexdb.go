@@ -89,6 +89,7 @@ func openIndex(ctx context.Context, bopts badger.Options, opts Options, space *s
 func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration) (*badger.DB, error) {
 	deadline := time.Now().Add(timeout)
 	repaired := false
+	warmValueLogs(bopts.Dir)
 	for {
 		if err := dropEmptyValueLogs(bopts.Dir); err != nil {
 			return nil, fmt.Errorf("store open index: %w", noSpace(err))

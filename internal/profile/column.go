@@ -91,8 +91,26 @@ type Column struct {
 	momentN int64
 	// regs count distinct values when counts cannot (Over or Truncated).
 	regs *registers
-	// sketch holds the values as floats, while Kinds has KindFloat.
+	// sketch holds the values as floats, while Kinds has KindFloat; bins
+	// are those merged since, not yet in it (see flushSketch).
 	sketch *ddsketch.DDSketch
+	bins   *sketchBins
+	// tails: spans whose counts are in their tail entries (see tail.go).
+	tails *tails
+}
+
+// flushSketch puts the bins merged into c's sketch.
+func (c *Column) flushSketch() {
+	if c.bins == nil {
+		return
+	}
+	if c.Kinds&KindFloat != 0 {
+		if c.sketch == nil {
+			c.sketch = newMergedSketch()
+		}
+		c.bins.into(c.sketch)
+	}
+	c.bins = nil
 }
 
 // newSketch is the quantile sketch of every profile: 1% relative
@@ -132,6 +150,8 @@ func (c *Column) merge(o *Column) {
 // mergeValues adds o's figures, counts and sketches (not its mean and
 // M2: see addMoments) to c's; o has values.
 func (c *Column) mergeValues(o *Column) {
+	c.flushSketch()
+	o.flushSketch()
 	c.mergeFigures(o)
 	if c.Kinds&KindFloat == 0 {
 		c.sketch = nil
@@ -178,7 +198,7 @@ func (c *Column) mergeFigures(o *Column) {
 	if c.Values == 0 {
 		keep := *c
 		*c = *o
-		c.Name, c.counts, c.regs, c.sketch = keep.Name, keep.counts, keep.regs, keep.sketch
+		c.Name, c.counts, c.regs, c.sketch, c.bins, c.tails = keep.Name, keep.counts, keep.regs, keep.sketch, keep.bins, keep.tails
 		c.Mean, c.M2, c.momentN = keep.Mean, keep.M2, keep.momentN
 		return
 	}
@@ -213,6 +233,7 @@ func registersOf(cs counts) *registers {
 
 // clone copies c deeply enough for merge to change the copy.
 func (c *Column) clone() *Column {
+	c.flushSketch()
 	d := *c
 	d.counts = make(counts, len(c.counts))
 	for v, n := range c.counts {

@@ -150,6 +150,10 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 				queued[i], todo = true, append(todo, i)
 			}
 		}
+		if pf, ok := t.Source.(merge.Prefetcher); ok && len(todo) > 0 {
+			// Their chunks are read from disk while the readers merge.
+			go pf.Prefetch(ctx, aheadChunks(t.Source.Chunks(), ss, todo))
+		}
 	}
 	var wg sync.WaitGroup
 	for range readers {
@@ -245,8 +249,49 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	if len(errs) > 0 {
 		return nil, slices.MinFunc(errs, comparePlaced).err // the first in the file
 	}
+	whole := mergeParts(parts, ms)
+	// The tails of the spans merged from the cache that the columns
+	// ending up exact need; computed anew where the cache lacks them.
+	cw := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
+	byspan, err := readTails(ctx, cache, whole.tailsNeeded(), keys, func(i int) ([]byte, error) {
+		head, tail, err := cw.computeSpan(ctx, ss[i], len(t.Source.Chunks()), st)
+		if err == nil {
+			st.Computed++
+			if tail != nil {
+				cache.Put(ctx, []string{keys[i], tailKey(keys[i])}, [][]byte{head, tail})
+			}
+		}
+		return tail, err
+	})
+	if err == nil {
+		err = whole.settleTails(byspan)
+	}
+	if err != nil {
+		return nil, err
+	}
 	st.Reused = len(ss) - st.Computed
-	return mergeParts(parts, ms), nil
+	return whole, nil
+}
+
+// prefetchAhead bounds the bytes of the chunks to compute that are
+// prefetched as soon as the cache says which they are (the workers
+// prefetch each batch's as they take it).
+const prefetchAhead = 64 << 20
+
+// aheadChunks are the chunks of spans todo, from the first, up to
+// prefetchAhead bytes.
+func aheadChunks(chunks []dag.ChunkRef, ss []check.Span, todo []int) []int {
+	var idx []int
+	var n int64
+	for _, i := range todo {
+		for c := ss[i].From; c < ss[i].To; c++ {
+			if n += int64(chunks[c].Len); n > prefetchAhead {
+				return idx
+			}
+			idx = append(idx, c)
+		}
+	}
+	return idx
 }
 
 // placed is an error and the first span of the batch it stopped.
@@ -291,7 +336,7 @@ func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []in
 		if skip[i] || bad >= 0 {
 			return
 		}
-		if part.mergeEncoded(v, &ms[i]) != nil {
+		if part.mergeSpan(v, nil, i, &ms[i]) != nil {
 			bad = i
 			return
 		}
@@ -303,6 +348,11 @@ func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []in
 // mergeParts merges the workers' parts into the first, then sets each
 // column's mean and M2 from the spans' (ms), added in span order.
 func mergeParts(parts []*Profile, ms [][]moments) *Profile {
+	for _, p := range parts {
+		for _, c := range p.Columns {
+			c.flushSketch()
+		}
+	}
 	whole := parts[0]
 	to := map[*Column]*Column{}
 	for _, c := range whole.Columns {
@@ -317,6 +367,7 @@ func mergeParts(parts []*Profile, ms [][]moments) *Profile {
 				c = oc
 			} else if oc.Values > 0 {
 				c.mergeValues(oc)
+				c.mergeTails(oc)
 			}
 			to[oc] = c
 		}
@@ -358,14 +409,19 @@ func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, s
 		pf.Prefetch(ctx, idx)
 	}
 	var st Stats
-	putVals := make([][]byte, len(batch))
-	putKeys := make([]string, len(batch))
-	for j, i := range batch {
-		if err := w.computeSpan(ctx, ss[i], nChunks, &putVals[j], &st); err != nil {
+	putVals := make([][]byte, 0, len(batch))
+	putKeys := make([]string, 0, len(batch))
+	for _, i := range batch {
+		head, tail, err := w.computeSpan(ctx, ss[i], nChunks, &st)
+		if err != nil {
 			return st.Bytes, err
 		}
-		putKeys[j] = keys[i]
-		if err := part.mergeEncoded(putVals[j], &ms[i]); err != nil {
+		putKeys, putVals = append(putKeys, keys[i]), append(putVals, head)
+		if tail != nil {
+			putKeys, putVals = append(putKeys, tailKey(keys[i])), append(putVals, tail)
+		}
+		m, _ := decodeTail(tail) // (just encoded)
+		if err := part.mergeSpan(head, m, i, &ms[i]); err != nil {
 			return st.Bytes, fmt.Errorf("%s: chunk %d: %w", w.t.Path, ss[i].From, err)
 		}
 	}
@@ -373,21 +429,20 @@ func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, s
 	return st.Bytes, nil
 }
 
-// computeSpan reads, parses and profiles span s into *enc.
-func (w *worker) computeSpan(ctx context.Context, s check.Span, nChunks int, enc *[]byte, st *Stats) error {
+// computeSpan reads, parses and profiles span s: its profile's head and
+// tail (see EncodeSpan).
+func (w *worker) computeSpan(ctx context.Context, s check.Span, nChunks int, st *Stats) (head, tail []byte, err error) {
 	var data []byte
-	var err error
 	w.buf, data, err = check.ReadSpan(ctx, w.t.Version, s, w.hdrLen, w.buf[:0])
 	if err != nil {
-		return fmt.Errorf("%s: %w", w.t.Path, err)
+		return nil, nil, fmt.Errorf("%s: %w", w.t.Path, err)
 	}
 	st.Bytes += int64(len(w.buf))
 	p, err := profileSpan(w.rd, w.sp, w.h, data, s.To == nChunks)
 	if err != nil {
-		return parseError(w.t.Path, s, err)
+		return nil, nil, parseError(w.t.Path, s, err)
 	}
-	*enc, err = p.Encode(nil)
-	return err
+	return p.EncodeSpan()
 }
 
 // spanFlags marks the first span (its bytes start with the header) and

@@ -19,11 +19,12 @@ const hllPrecision = 12
 type registers struct {
 	sparse []byte
 	dense  []uint8
-	// floor is at most the least dense register, recomputed every
-	// floorEvery merges: a merge skips the sparse entries of ranks up to
-	// it, which cannot raise a register.
-	floor  uint8
-	merges int
+	// floor is the least dense register, and atFloor how many registers
+	// have it: a merge skips the sparse entries of ranks up to it, which
+	// cannot raise a register, and floor rises as soon as the last
+	// register at it does.
+	floor   uint8
+	atFloor int
 }
 
 // A sparse list holds the registers set rank by rank, the highest rank
@@ -34,10 +35,6 @@ type registers struct {
 // mostly. Merged into registers that many values have raised, the list
 // is read only down to their floor (most of a span's entries are of the
 // lowest ranks).
-
-// floorEvery is how many merges a dense array takes before its floor is
-// recomputed (a pass over its registers).
-const floorEvery = 32
 
 // sparseRegisters encodes the registers set in dense, which set marks
 // (a bit a register).
@@ -130,22 +127,49 @@ func (r *registers) toDense() {
 	r.dense = make([]uint8, 1<<hllPrecision)
 	eachSparse(r.sparse, 0, func(idx uint32, rank uint8) { r.dense[idx] = max(r.dense[idx], rank) })
 	r.sparse = nil
+	r.findFloor()
+}
+
+// findFloor sets floor and atFloor from the dense registers.
+func (r *registers) findFloor() {
+	r.floor = slices.Min(r.dense)
+	r.atFloor = 0
+	for _, v := range r.dense {
+		if v == r.floor {
+			r.atFloor++
+		}
+	}
+}
+
+// set raises dense register j to rank, if below it.
+func (r *registers) set(j uint64, rank uint8) {
+	if old := r.dense[j]; rank > old {
+		if old == r.floor {
+			r.atFloor--
+		}
+		r.dense[j] = rank
+	}
 }
 
 // add sets the register of one value's hash.
 func (r *registers) add(x uint64) {
 	r.toDense()
 	e := register(x)
-	r.dense[e>>6] = max(r.dense[e>>6], uint8(e&63))
+	r.set(uint64(e>>6), uint8(e&63))
+	if r.atFloor == 0 {
+		r.findFloor()
+	}
 }
 
 // merge adds o's registers to r's.
 func (r *registers) merge(o *registers) {
 	r.toDense()
+	defer func() {
+		if r.atFloor == 0 {
+			r.findFloor()
+		}
+	}()
 	d := (*[1 << hllPrecision]uint8)(r.dense)
-	if r.merges++; r.merges%floorEvery == 0 {
-		r.floor = slices.Min(r.dense)
-	}
 	// eachSparse, inlined.
 	for b := o.sparse; len(b) > 0; {
 		rank := b[0]
@@ -166,18 +190,28 @@ func (r *registers) merge(o *registers) {
 			}
 			idx += gap
 			j := idx & (1<<hllPrecision - 1)
-			d[j] = max(d[j], rank)
+			if old := d[j]; rank > old {
+				if old == r.floor {
+					r.atFloor--
+				}
+				d[j] = rank
+			}
 		}
 	}
 	if len(o.dense) == len(d) {
 		for i, v := range o.dense {
 			d[i] = max(d[i], v)
 		}
+		r.findFloor()
 	}
 }
 
 func (r *registers) clone() *registers {
-	return &registers{sparse: slices.Clone(r.sparse), dense: slices.Clone(r.dense)}
+	c := &registers{sparse: slices.Clone(r.sparse), dense: slices.Clone(r.dense), floor: r.floor, atFloor: r.atFloor}
+	if c.dense != nil && c.atFloor == 0 {
+		c.findFloor() // a view of an encoding: not known
+	}
+	return c
 }
 
 // estimate is the distinct count the registers estimate.

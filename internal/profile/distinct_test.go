@@ -92,3 +92,53 @@ func TestSparseRegisters(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistersFloor: merged into from many spans' lists and single
+// hashes, dense registers keep their floor the least register and
+// atFloor the registers at it (the floor rises as soon as it may), and
+// hold what merging every register by max would.
+func TestRegistersFloor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	r := &registers{}
+	r.toDense()
+	var want [1 << hllPrecision]uint8
+	for round := range 3000 {
+		var dense [1 << hllPrecision]uint8
+		var set [1 << hllPrecision / 64]uint64
+		for range 1 + rng.IntN(400) {
+			e := register(rng.Uint64())
+			i := e >> 6
+			dense[i] = max(dense[i], uint8(e&63))
+			set[i/64] |= 1 << (i % 64)
+		}
+		if round%5 == 0 {
+			x := rng.Uint64()
+			r.add(x)
+			e := register(x)
+			want[e>>6] = max(want[e>>6], uint8(e&63))
+		} else {
+			r.merge(sparseRegisters(&dense, &set))
+			for i, v := range dense {
+				want[i] = max(want[i], v)
+			}
+		}
+		if string(r.dense) != string(want[:]) {
+			t.Fatalf("round %d: registers differ", round)
+		}
+		least, at := uint8(255), 0
+		for _, v := range want {
+			if v < least {
+				least, at = v, 0
+			}
+			if v == least {
+				at++
+			}
+		}
+		if r.floor != least || r.atFloor != at {
+			t.Fatalf("round %d: floor %d at %d registers, want %d at %d", round, r.floor, r.atFloor, least, at)
+		}
+	}
+	if r.floor < 2 {
+		t.Fatalf("floor %d after 3000 merges", r.floor)
+	}
+}

@@ -9,7 +9,9 @@
 // check.Spans); each span's profile is kept in a Cache under the span's
 // chunk ids, so a new version reuses every unchanged chunk's profile and
 // computes only the changed ones. The file's profile is the merge of its
-// spans', in any order.
+// spans', in any order. A span's cached profile is a head and a tail:
+// the tail holds the exact counts of its columns of many values, read
+// only for the file's columns that stay exact (see tail.go).
 //
 // A Summary is what a user reads: each column's type (inferred, or the
 // contract's), and its figures in that type. A Drift compares two

@@ -12,7 +12,7 @@ import (
 
 // encodingVersion is the first byte of an encoded Profile; a change of
 // layout changes it (and the cache keys, which hold it).
-const encodingVersion = 5
+const encodingVersion = 6
 
 // errCorrupt: an encoded profile does not decode (a cache entry to
 // compute again).
@@ -25,6 +25,9 @@ const (
 	flagHLL
 	flagSketch
 	flagSummary
+	// flagTail: a summarized column's counts are in the span's tail
+	// entry, not here (see EncodeSpan).
+	flagTail
 )
 
 // summaryFrom is how many distinct values an exact column's counts hold
@@ -36,7 +39,25 @@ const summaryFrom = 64
 // Encode appends p's binary encoding to dst, which ends with the xxh3
 // hash of the rest: a cache entry that changed is found out before it is
 // read (a sketch's bins read from garbage could ask for any memory).
-func (p *Profile) Encode(dst []byte) ([]byte, error) {
+func (p *Profile) Encode(dst []byte) ([]byte, error) { return p.encode(dst, nil) }
+
+// EncodeSpan encodes a span's profile as two cache entries: its head,
+// which Encode's layout but for the counts of the columns it summarizes
+// (an exact column of many values), and its tail, those counts (nil:
+// none). A file's column past its exact limits takes a span's summary
+// only, so that a file profiled from its spans' cached profiles reads
+// their tails only for the columns that end up exact.
+func (p *Profile) EncodeSpan() (head, tail []byte, err error) {
+	tail = []byte{encodingVersion}
+	if head, err = p.encode(nil, &tail); err != nil || len(tail) == 1 {
+		return head, nil, err
+	}
+	return head, binary.LittleEndian.AppendUint64(tail, xxh3.Hash(tail)), nil
+}
+
+// encode appends p's encoding; with tail, the counts of the columns it
+// summarizes go to *tail, after each column's name.
+func (p *Profile) encode(dst []byte, tail *[]byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, encodingVersion)
 	dst = binary.AppendUvarint(dst, uint64(p.Rows))
@@ -47,11 +68,21 @@ func (p *Profile) Encode(dst []byte) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(len(p.Columns)))
 	for _, c := range p.Columns {
 		var err error
-		if dst, err = c.encode(dst); err != nil {
+		if dst, err = c.encode(dst, tail); err != nil {
 			return nil, err
 		}
 	}
 	return binary.LittleEndian.AppendUint64(dst, xxh3.Hash(dst[start:])), nil
+}
+
+// opened is a decoder of an encoding past its version byte, if its hash
+// holds and the version is this one's.
+func opened(b []byte) (decoder, bool) {
+	b, ok := checked(b)
+	if !ok || b[0] != encodingVersion {
+		return decoder{}, false
+	}
+	return decoder{b: b[1:]}, true
 }
 
 // checked is an encoding without its hash, if the hash holds.
@@ -63,7 +94,8 @@ func checked(b []byte) ([]byte, bool) {
 	return body, binary.LittleEndian.Uint64(b[len(b)-8:]) == xxh3.Hash(body)
 }
 
-func (c *Column) encode(dst []byte) ([]byte, error) {
+func (c *Column) encode(dst []byte, tail *[]byte) ([]byte, error) {
+	c.flushSketch()
 	dst = appendString(dst, c.Name)
 	dst = binary.AppendUvarint(dst, uint64(c.Values))
 	dst = append(dst, byte(c.Kinds))
@@ -91,11 +123,19 @@ func (c *Column) encode(dst []byte) ([]byte, error) {
 	summary := !c.Over && c.regs == nil && len(c.counts) > summaryFrom
 	if summary {
 		flags |= flagSummary
+		if tail != nil {
+			flags |= flagTail
+		}
 	}
 	dst = append(dst, flags)
 	if summary {
 		dst = c.appendSummary(dst)
-		dst = appendString(dst, bytesString(appendCounts(nil, c.counts)))
+		block := bytesString(appendCounts(nil, c.counts))
+		if tail != nil {
+			*tail = appendString(appendString(*tail, c.Name), block)
+		} else {
+			dst = appendString(dst, block)
+		}
 	} else {
 		dst = appendCounts(dst, c.counts)
 	}
@@ -144,12 +184,8 @@ func appendString(dst []byte, s string) []byte {
 
 // Decode reads a profile that Encode wrote.
 func Decode(b []byte) (*Profile, error) {
-	b, ok := checked(b)
+	d, ok := opened(b)
 	if !ok {
-		return nil, errCorrupt
-	}
-	d := decoder{b: b}
-	if d.byte() != encodingVersion {
 		return nil, errCorrupt
 	}
 	p := &Profile{Rows: int64(d.uvarint())}
@@ -270,6 +306,9 @@ func (d *decoder) column() (*Column, error) {
 	c.Name, c.momentN = string(name), c.Values
 	c.StrMin, c.StrMax = strings.Clone(c.StrMin), strings.Clone(c.StrMax)
 	cd := d
+	if flags&flagTail != 0 {
+		return nil, errCorrupt // a span's head: its counts are elsewhere
+	}
 	if flags&flagSummary != 0 {
 		d.pairs(func([]byte, int64) {}) // the summary: the counts say it all
 		decodeRegisters(d)
@@ -286,10 +325,11 @@ func (d *decoder) column() (*Column, error) {
 		}
 	}
 	if flags&flagSketch != 0 {
-		c.sketch = newMergedSketch()
-		if !mergeSketch(d, c.sketch) {
+		c.bins = &sketchBins{}
+		if !mergeSketch(d, c.bins) {
 			return nil, errCorrupt
 		}
+		c.flushSketch()
 	}
 	if d.bad {
 		return nil, errCorrupt
@@ -306,16 +346,18 @@ type moments struct {
 }
 
 // mergeEncoded adds an encoded profile to p as Merge would add it
-// decoded, without building it: counts, registers and sketch go straight
-// into p's; each column's mean and M2 are appended to ms for the caller
-// to add in order. A corrupt encoding may leave p part merged.
-func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
-	b, ok := checked(b)
+// decoded, without building it: counts and registers go straight into
+// p's, sketch bins into its columns' bins (see flushSketch); each
+// column's mean and M2 are appended to ms for the caller to add in order.
+// A corrupt encoding may leave p part merged.
+func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error { return p.mergeSpan(b, nil, -1, ms) }
+
+// mergeSpan is mergeEncoded for a span's head (see EncodeSpan), span
+// at: its summarized columns' counts are taken from tail (its tail
+// entry, decoded by decodeTail), or, nil, left for settleTails.
+func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int, ms *[]moments) error {
+	d, ok := opened(b)
 	if !ok {
-		return errCorrupt
-	}
-	d := decoder{b: b}
-	if d.byte() != encodingVersion {
 		return errCorrupt
 	}
 	p.Rows += int64(d.uvarint())
@@ -349,7 +391,7 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 			c.counts = counts{}
 		}
 		if flags&flagSummary != 0 {
-			if err := c.mergeSummarized(&d, &top); err != nil {
+			if err := c.mergeSummarized(&d, &top, flags, tail, at); err != nil {
 				return err
 			}
 		} else {
@@ -366,15 +408,15 @@ func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error {
 			c.regs.merge(&r)
 		}
 		if flags&flagSketch != 0 {
-			if c.Kinds&KindFloat != 0 && c.sketch == nil {
-				c.sketch = newMergedSketch()
+			if c.Kinds&KindFloat != 0 && c.bins == nil {
+				c.bins = &sketchBins{}
 			}
-			if !mergeSketch(&d, c.sketch) {
+			if !mergeSketch(&d, c.bins) {
 				return errCorrupt
 			}
 		}
 		if c.Kinds&KindFloat == 0 {
-			c.sketch = nil
+			c.sketch, c.bins = nil, nil
 		}
 		c.prune()
 	}
@@ -412,14 +454,30 @@ func (c *Column) mergeCounts(d *decoder, flags byte, top *topValues) {
 
 // mergeSummarized adds an exact span's summarized counts to c's: into a
 // column whose counts are estimates, its top values and registers (as
-// mergeCounts would add them), the counts skipped; else its counts.
-func (c *Column) mergeSummarized(d *decoder, top *topValues) error {
+// mergeCounts would add them), the counts skipped; else its counts,
+// those of a column with flagTail from tail, or, if nil, left for
+// settleTails (span at).
+func (c *Column) mergeSummarized(d *decoder, top *topValues, flags byte, tail map[string][]byte, at int) error {
 	top.vs = top.vs[:0]
 	d.pairs(func(v []byte, n int64) { top.vs = append(top.vs, valueN{v, n}) })
 	r, ok := decodeRegisters(d)
-	block := d.bytes()
+	var block []byte
+	if flags&flagTail == 0 {
+		block = d.bytes()
+	}
 	if !ok || d.bad {
 		return errCorrupt
+	}
+	if flags&flagTail != 0 && tail != nil {
+		if block, ok = tail[c.Name]; !ok {
+			return errCorrupt
+		}
+	} else if flags&flagTail != 0 && !c.Over {
+		if at < 0 {
+			return errCorrupt
+		}
+		c.pendTail(at, top.vs, &r)
+		return nil
 	}
 	if c.Over {
 		for _, t := range top.vs {

@@ -1,12 +1,14 @@
 package profile
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,15 +36,30 @@ type countingCache struct {
 	*memCache
 	mu                     sync.Mutex
 	read, written, located int
+	readBytes              int
+	keysRead               []string
 }
 
 func (c *countingCache) Get(ctx context.Context, keys []string, fn func(int, []byte)) {
 	c.memCache.Get(ctx, keys, func(i int, v []byte) {
 		c.mu.Lock()
 		c.read++
+		c.readBytes += len(v)
+		c.keysRead = append(c.keysRead, keys[i])
 		c.mu.Unlock()
 		fn(i, v)
 	})
+}
+
+// tails are the keys of the cache's span tails (see EncodeSpan).
+func (c *countingCache) tails() map[string]bool {
+	out := map[string]bool{}
+	for k := range c.m {
+		if _, ok := c.m[strings.TrimSuffix(k, "t")]; ok && strings.HasSuffix(k, "t") {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // Locate says which keys are set, as a Locator (memCache is none).
@@ -239,4 +256,93 @@ func TestOtherEncodingVersion(t *testing.T) {
 		t.Fatalf("%d of %d spans computed with every cached profile of another version", st2.Computed, st.Spans)
 	}
 	sameSummary(t, Summarize(q, noTypes), Summarize(p, noTypes))
+}
+
+// TestTailsReadOnlyForExactColumns: a table's spans of 120 rows keep
+// the counts of their columns of many values in tails, apart from the
+// rest of their cached profiles. Profiled again from the cache, the
+// table whose columns stay exact reads every tail (its counts are the
+// figures); the same table with one span of 400 rows (past SpanValues:
+// those columns become estimates) reads none of them, and fewer bytes.
+// Tails lost are computed again. The figures are a fresh computation's
+// every time.
+func TestTailsReadOnlyForExactColumns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 15))
+	next := 0
+	rows := genRows(rng, 6000, &next)
+	cut := func(big bool) *countingSource {
+		src := &memSource{}
+		data := writeCSV(rows)
+		nl := bytes.IndexByte(data, '\n') + 1
+		src.add(data[:nl]) // the header
+		lines := bytes.SplitAfter(data[nl:], []byte("\n"))
+		for i := 0; i < len(lines); {
+			n := 120
+			if big && i == 2400 {
+				n = 400
+			}
+			src.add(bytes.Join(lines[i:min(i+n, len(lines))], nil))
+			i += n
+		}
+		return &countingSource{memSource: src}
+	}
+	profile := func(src *countingSource, cache Cache) (Summary, Stats) {
+		t.Helper()
+		tb := Table{Version: check.Version{Path: "t", Source: src, Cut: merge.DiffOptions{Aligned: true}}, Spec: table.Spec{Format: table.CSV, Key: []string{"id"}}}
+		p, st, err := Compute(context.Background(), tb, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(p, noTypes), st
+	}
+	data := writeCSV(rows)
+	for _, big := range []bool{false, true} {
+		cache := &countingCache{memCache: newMemCache()}
+		first, _ := profile(cut(big), cache)
+		tails := cache.tails()
+		if len(tails) < 40 {
+			t.Fatalf("big %v: %d tails cached", big, len(tails))
+		}
+		cache.read, cache.readBytes, cache.keysRead = 0, 0, nil
+		again, st := profile(cut(big), cache)
+		tailsRead := 0
+		for _, k := range cache.keysRead {
+			if tails[k] {
+				tailsRead++
+			}
+		}
+		exact := slices.ContainsFunc(again.Columns, func(c ColumnSummary) bool { return c.Name == "id" && c.TopExact })
+		total := 0
+		for _, v := range cache.m {
+			total += len(v)
+		}
+		switch {
+		case st.Computed != 0:
+			t.Fatalf("big %v: %d spans computed with all cached", big, st.Computed)
+		case !big && (!exact || tailsRead != len(tails)):
+			t.Fatalf("exact columns: %d of %d tails read", tailsRead, len(tails))
+		case big && (exact || tailsRead != 0 || 2*cache.readBytes > total):
+			t.Fatalf("columns past their exact limits: %d tails read, %d of the cache's %d bytes", tailsRead, cache.readBytes, total)
+		}
+		checkExact(t, data, again)
+		scratch, _ := profile(cut(big), newMemCache())
+		sameSummary(t, again, scratch)
+		sameSummary(t, first, scratch)
+		// Tails lost, or holding none of their columns (well formed):
+		// their spans are computed again, for the exact columns only.
+		empty := binary.LittleEndian.AppendUint64([]byte{encodingVersion}, xxh3.Hash([]byte{encodingVersion}))
+		for _, lose := range []func(k string){
+			func(k string) { delete(cache.m, k) },
+			func(k string) { cache.m[k] = empty },
+		} {
+			for k := range tails {
+				lose(k)
+			}
+			lost, st := profile(cut(big), cache)
+			if want := map[bool]int{false: len(tails), true: 0}[big]; st.Computed != want {
+				t.Fatalf("big %v: %d spans computed with their tails lost, want %d", big, st.Computed, want)
+			}
+			sameSummary(t, lost, scratch)
+		}
+	}
 }

@@ -39,18 +39,18 @@ func appendSketch(dst []byte, s *ddsketch.DDSketch) []byte {
 	return dst
 }
 
-// mergeSketch adds the bins appendSketch wrote to s, which has the
-// same mapping (nil: reads past them); false: they do not read.
-func mergeSketch(d *decoder, s *ddsketch.DDSketch) bool {
-	if zeros := d.uvarint(); zeros > 0 && s != nil {
-		_ = s.AddWithCount(0, float64(zeros)) // 0 counts as a zero
+// mergeSketch adds the bins appendSketch wrote to b (nil: reads past
+// them); false: they do not read.
+func mergeSketch(d *decoder, b *sketchBins) bool {
+	if zeros := d.uvarint(); b != nil {
+		b.zeros += zeros
 	}
 	for side := range 2 {
-		var st store.Store
-		if s != nil {
-			st = s.GetPositiveValueStore()
+		var st *denseBins
+		if b != nil {
+			st = &b.pos
 			if side == 1 {
-				st = s.GetNegativeValueStore()
+				st = &b.neg
 			}
 		}
 		index := int64(0)
@@ -62,9 +62,58 @@ func mergeSketch(d *decoder, s *ddsketch.DDSketch) bool {
 				return false
 			}
 			if st != nil {
-				st.AddWithCount(int(index), float64(count))
+				st.add(int(index), count)
 			}
 		}
 	}
 	return !d.bad
+}
+
+// sketchBins add up the bins of the quantile sketches merged into a
+// column, to be put into its sketch at once (see Column.flushSketch):
+// a DDSketch's stores take one bin at a time, each through an interface
+// and a range check, where here a bin is an add to an array.
+type sketchBins struct {
+	zeros    uint64
+	pos, neg denseBins
+}
+
+// denseBins are counts by bin index, from offset.
+type denseBins struct {
+	offset int
+	counts []uint64
+}
+
+func (b *denseBins) add(index int, n uint64) {
+	switch {
+	case len(b.counts) == 0:
+		b.offset, b.counts = index, make([]uint64, 1, 64)
+	case index < b.offset:
+		// Grown by as many again below, as append grows above.
+		grow := b.offset - index + len(b.counts)
+		counts := make([]uint64, grow+len(b.counts))
+		copy(counts[grow:], b.counts)
+		b.offset, b.counts = b.offset-grow, counts
+	case index >= b.offset+len(b.counts):
+		b.counts = append(b.counts, make([]uint64, index-b.offset-len(b.counts)+1)...)
+	}
+	b.counts[index-b.offset] += n
+}
+
+// into adds the bins to s (the same mapping).
+func (b *sketchBins) into(s *ddsketch.DDSketch) {
+	if b.zeros > 0 {
+		_ = s.AddWithCount(0, float64(b.zeros)) // 0 counts as a zero
+	}
+	for side, st := range []store.Store{s.GetPositiveValueStore(), s.GetNegativeValueStore()} {
+		bins := &b.pos
+		if side == 1 {
+			bins = &b.neg
+		}
+		for i, n := range bins.counts {
+			if n > 0 {
+				st.AddWithCount(bins.offset+i, float64(n))
+			}
+		}
+	}
 }
