@@ -12,8 +12,9 @@ import (
 	czstd "github.com/DataDog/zstd"
 )
 
-// Compressor compresses objects with the zstd C library at level 1. It is
-// safe for concurrent use.
+// Compressor compresses objects with the zstd C library, at level 1 or,
+// for bytes that look random, -1 (see levelFor). It is safe for
+// concurrent use.
 type Compressor struct {
 	ctxs ctxPool
 }
