@@ -51,6 +51,10 @@ type IngestFile struct {
 	Keys *ChunkKeys
 	// Layout says whether the file is Parquet, to be cut at its pages.
 	Layout Layout
+	// Observe, if set, is called with each chunk of the file (seq: its
+	// place in the file) on the core that hashes it, several at once, in
+	// no order; chunk is valid only during the call.
+	Observe func(seq int, chunk []byte)
 }
 
 // IngestResult is the File built from one input.
@@ -190,6 +194,8 @@ type chunkJob struct {
 	seq  int
 	out  chan<- chunkDone
 	keys *ChunkKeys // of the file, if its key ranges are recorded
+	// observe is the file's Observe.
+	observe func(seq int, chunk []byte)
 }
 
 type chunkDone struct {
@@ -228,6 +234,9 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 			case IngestCompressOnly:
 				cbuf, _ = p.comp.Compress(cbuf[:0], data)
 			}
+		}
+		if j.observe != nil && d.err == nil && ctx.Err() == nil {
+			j.observe(j.seq, data)
 		}
 		if p.o.StoredBytes != nil && p.o.Mode != IngestHash {
 			p.o.StoredBytes.Add(int64(len(cbuf)))
@@ -313,7 +322,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 		}
 		*bp = b
 		select {
-		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results, keys: f.Keys}:
+		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results, keys: f.Keys, observe: f.Observe}:
 			seq++
 		case <-ctx.Done():
 			p.bufs.Put(bp)

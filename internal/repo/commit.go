@@ -106,7 +106,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 			meta = map[string]string{}
 		}
 		meta[unverifiedMeta] = "true"
-	} else if err := r.verifyTables(ctx, treeOf(head), tree, changes, verifyRun{statOf: snap.statOf, stats: &verified}); err != nil {
+	} else if err := r.verifyTables(ctx, treeOf(head), tree, changes, verifyRun{statOf: snap.statOf, ingested: snap.ingested, stats: &verified}); err != nil {
 		return nil, err
 	}
 	c := &dag.Commit{Tree: tree, Author: r.opts.Author, Time: r.opts.Now().UTC(), Message: o.Message, Meta: meta, Generation: 1}

@@ -14,32 +14,32 @@ import (
 	"github.com/dxdata/dx/store/chunker"
 )
 
-// chunkKeys returns what makes the ingest of the table file at path (full,
-// on disk) record its chunks' key ranges, or nil: not a keyed table, or a
-// header that cannot be read from its first bytes.
-func chunkKeys(attrs *table.Attributes, path, full string) *store.ChunkKeys {
+// tableHead reads the first bytes of the table file at path (full, on
+// disk): its spec, header, and the bytes up to its first row; false: not
+// a table, or a header that cannot be read from its first bytes.
+func tableHead(attrs *table.Attributes, path, full string) (table.Spec, merge.Header, []byte, bool) {
 	if attrs == nil {
-		return nil
+		return table.Spec{}, merge.Header{}, nil, false
 	}
 	spec, ok := attrs.Table(path)
-	if !ok || len(spec.Key) == 0 {
-		return nil
+	if !ok || spec.Format == table.Parquet {
+		return table.Spec{}, merge.Header{}, nil, false
 	}
 	f, err := os.Open(full)
 	if err != nil {
-		return nil // reading it will say why
+		return table.Spec{}, merge.Header{}, nil, false // reading it will say why
 	}
 	defer f.Close()
 	buf := make([]byte, chunker.DefaultOptions().Min)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil
+		return table.Spec{}, merge.Header{}, nil, false
 	}
-	h, _, err := table.New(spec).Header(buf[:n], n < len(buf))
+	h, hdrLen, err := table.New(spec).Header(buf[:n], n < len(buf))
 	if err != nil {
-		return nil
+		return table.Spec{}, merge.Header{}, nil, false
 	}
-	return recordKeys(spec, h)
+	return spec, h, buf[:hdrLen], true
 }
 
 // recordKeys returns what makes an ingest record the key ranges of the
@@ -170,3 +170,23 @@ func (l *rangeLearner) record(ctx context.Context, st *store.Store, srcs ...*chu
 
 // learnMin is the least number of chunks record reads to learn ranges.
 const learnMin = 256
+
+// headHas returns whether HEAD's tree has a file at a path (false
+// without a HEAD), HEAD read at the first call.
+func (r *Repo) headHas(ctx context.Context) func(path string) bool {
+	tree := sync.OnceValue(func() dag.ID {
+		_, c, _, err := r.headCommit(ctx)
+		if err != nil {
+			return dag.ZeroID
+		}
+		return treeOf(c)
+	})
+	return func(path string) bool {
+		root := tree()
+		if root.IsZero() {
+			return false
+		}
+		e, err := dag.LookupPath(ctx, r.Store, root, path)
+		return err == nil && e.Mode.IsFile()
+	}
+}

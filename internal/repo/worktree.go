@@ -16,6 +16,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
@@ -36,6 +37,8 @@ type worktreeNode struct {
 	fromCache bool
 	size      uint64
 	children  []*worktreeNode // directories, sorted by name
+	// ingested checks a new table's rows as it is read (see verifyTable).
+	ingested *check.Ingested
 }
 
 // overlay is a Putter that keeps tree nodes in memory (and serves them to
@@ -272,6 +275,16 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	return snap, nil
 }
 
+// ingested gives the check made of the file at p as the snapshot read it
+// as File id, or nil.
+func (s *snapshot) ingested(p string, id dag.ID) *check.Ingested {
+	n := findNode(s.root, p)
+	if n == nil || n.id != id || !n.known || n.fromCache {
+		return nil
+	}
+	return n.ingested
+}
+
 // statOf gives the stat a scanned file had when the snapshot read it (or
 // found it in the stat cache).
 func (s *snapshot) statOf(p string) (worktree.StatEntry, bool) {
@@ -377,12 +390,22 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 	if base == r.Root {
 		attrs, _ = r.worktreeAttributes(ctx) // unreadable: no ranges (status says why)
 	}
+	inHead := r.headHas(ctx)
 	for i, n := range nodes {
 		total += int64(n.size)
 		full := filepath.Join(base, filepath.FromSlash(n.path))
 		files[i] = store.IngestFile{Path: full, Name: n.path, Layout: layoutOf(attrs, n.path)}
 		if mode == store.IngestStore && (n.mode == dag.ModeFile || n.mode == dag.ModeExec) {
-			files[i].Keys = chunkKeys(attrs, n.path, full)
+			if spec, h, head, ok := tableHead(attrs, n.path, full); ok {
+				files[i].Keys = recordKeys(spec, h)
+				// A table new to HEAD is checked whole by the commit: as
+				// it is read, not by reading it again, where it can be.
+				if !inHead(n.path) {
+					if n.ingested = check.NewIngested(table.New(spec), h, head); n.ingested != nil {
+						files[i].Observe = n.ingested.Chunk
+					}
+				}
+			}
 		}
 		if n.mode == dag.ModeSymlink {
 			files[i].Open = func() (io.ReadCloser, error) {

@@ -1,0 +1,117 @@
+package check
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+)
+
+// Ingested checks a new version of a table as ingest reads it into the
+// store: each chunk, on the core that hashes it, as Full checks a span
+// without a contract, by the fast reading of rows. A version whose every
+// chunk reads so and whose keys ascend through the file is one Full
+// finds good (the same reading; keys that ascend are distinct), so it
+// needs no second read of the file; anything else leaves the check to
+// Full.
+type Ingested struct {
+	t      *table.Reader
+	h      merge.Header
+	header []byte // the file's bytes up to its first row
+
+	mu     sync.Mutex
+	chunks map[int]chunkRows
+	failed bool
+}
+
+// chunkRows is what one chunk read: its rows, the order of their keys,
+// and whether it ends at a row end.
+type chunkRows struct {
+	rows    int64
+	keys    keyOrder
+	endsRow bool
+}
+
+// NewIngested returns the check of a new version of a table read by t,
+// whose first bytes up to its first row are header, h read from them. It
+// is nil where the fast reading does not apply (JSONL, no header).
+func NewIngested(t *table.Reader, h merge.Header, header []byte) *Ingested {
+	if f := t.Spec().Format; f != table.CSV && f != table.TSV || h.Implicit || len(h.Cols) == 0 {
+		return nil
+	}
+	return &Ingested{t: t, h: h, header: bytes.Clone(header), chunks: map[int]chunkRows{}}
+}
+
+// Chunk checks chunk seq of the file. Every chunk but the last must end
+// at a row end: with no quote in it (the fast reading allows none), a
+// line end.
+func (in *Ingested) Chunk(seq int, data []byte) {
+	if in.isFailed() {
+		return
+	}
+	if seq == 0 {
+		if !bytes.HasPrefix(data, in.header) {
+			in.fail()
+			return
+		}
+		data = data[len(in.header):]
+	}
+	var c chunkRows
+	keyed := in.t.Keyed()
+	ok := in.t.FastRows(in.h, data, func(key []byte) {
+		c.rows++
+		if keyed {
+			c.keys.add(key)
+		}
+	})
+	if !ok || keyed && c.keys.n > 0 && !c.keys.ascending {
+		in.fail()
+		return
+	}
+	c.endsRow = len(data) == 0 || data[len(data)-1] == '\n'
+	in.mu.Lock()
+	in.chunks[seq] = c
+	in.mu.Unlock()
+}
+
+func (in *Ingested) isFailed() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.failed
+}
+
+func (in *Ingested) fail() {
+	in.mu.Lock()
+	in.failed = true
+	in.mu.Unlock()
+}
+
+// Result says, once the file's chunks (n of them) are all checked,
+// whether the version is good, and its row count; false: Full must say.
+func (in *Ingested) Result(n int) (rows int64, ok bool) {
+	if in == nil {
+		return 0, false
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.failed || len(in.chunks) != n || n == 0 {
+		return 0, false
+	}
+	var last keyOrder // the keys so far
+	for i := range n {
+		c, seen := in.chunks[i]
+		if !seen || !c.endsRow && i < n-1 {
+			return 0, false // missed, or not ending at a row end
+		}
+		rows += c.rows
+		if k := c.keys; k.n > 0 {
+			if last.n > 0 && dag.CompareClassedKeys(k.first, k.firstInt, last.last, last.lastInt) <= 0 {
+				return 0, false // not ascending across chunks: Full finds out
+			}
+			last.n, last.last, last.lastInt = k.n, k.last, k.lastInt
+		}
+	}
+	return rows, true
+}
