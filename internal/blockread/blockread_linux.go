@@ -3,6 +3,7 @@ package blockread
 import (
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -35,7 +36,7 @@ type block struct {
 	buf   []byte
 	n     int
 	err   error
-	users int // ReadAts copying from it (under Reader.mu)
+	users int // its read while in flight, and ReadAts copying from it (under Reader.mu)
 	done  chan struct{}
 }
 
@@ -125,20 +126,12 @@ func (r *Reader) find(off int64) *block {
 }
 
 // start reads the block at off in the background, in place of the oldest
-// block no ReadAt uses once r.keep are held (under mu).
+// block no one uses once r.keep are held (under mu).
 func (r *Reader) start(off int64) *block {
 	if len(r.blocks) >= r.keep {
-		for i, old := range r.blocks {
-			if old.users == 0 {
-				select {
-				case <-old.done:
-				default:
-					continue // still being read
-				}
-				r.free = append(r.free, old.buf)
-				r.blocks = append(r.blocks[:i], r.blocks[i+1:]...)
-				break
-			}
+		if i := slices.IndexFunc(r.blocks, func(b *block) bool { return b.users == 0 }); i >= 0 {
+			r.free = append(r.free, r.blocks[i].buf)
+			r.blocks = slices.Delete(r.blocks, i, i+1)
 		}
 	}
 	var buf []byte
@@ -147,13 +140,16 @@ func (r *Reader) start(off int64) *block {
 	} else {
 		buf = alignedBlock()
 	}
-	b := &block{off: off, buf: buf, done: make(chan struct{})}
+	b := &block{off: off, buf: buf, users: 1, done: make(chan struct{})} // the read is a user
 	r.blocks = append(r.blocks, b)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		b.n, b.err = r.readBlock(b.buf, off)
 		close(b.done)
+		r.mu.Lock()
+		b.users--
+		r.mu.Unlock()
 	}()
 	return b
 }

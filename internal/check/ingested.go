@@ -48,12 +48,9 @@ func NewIngested(t *table.Reader, h merge.Header, header []byte) *Ingested {
 // at a row end: with no quote in it (the fast reading allows none), a
 // line end.
 func (in *Ingested) Chunk(seq int, data []byte) {
-	if in.isFailed() {
-		return
-	}
 	if seq == 0 {
 		if !bytes.HasPrefix(data, in.header) {
-			in.fail()
+			in.record(seq, chunkRows{}, false)
 			return
 		}
 		data = data[len(in.header):]
@@ -66,26 +63,19 @@ func (in *Ingested) Chunk(seq int, data []byte) {
 			c.keys.add(key)
 		}
 	})
-	if !ok || keyed && c.keys.n > 0 && !c.keys.ascending {
-		in.fail()
-		return
-	}
 	c.endsRow = len(data) == 0 || data[len(data)-1] == '\n'
-	in.mu.Lock()
-	in.chunks[seq] = c
-	in.mu.Unlock()
+	in.record(seq, c, ok && (!keyed || c.keys.n == 0 || c.keys.ascending))
 }
 
-func (in *Ingested) isFailed() bool {
+// record keeps what chunk seq read, or that it failed (ok false).
+func (in *Ingested) record(seq int, c chunkRows, ok bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.failed
-}
-
-func (in *Ingested) fail() {
-	in.mu.Lock()
-	in.failed = true
-	in.mu.Unlock()
+	if !ok {
+		in.failed = true
+		return
+	}
+	in.chunks[seq] = c
 }
 
 // Result says, once the file's chunks (n of them) are all checked,
