@@ -79,9 +79,11 @@ func (in *Ingested) record(seq int, c chunkRows, ok bool) {
 }
 
 // Result says, once the file's chunks (n of them) are all checked,
-// whether the version is good, and its row count; false: Full must say.
-func (in *Ingested) Result(n int) (rows int64, ok bool) {
-	if in == nil {
+// whether the version is good as a table of spec (the one the commit
+// checks it under: the new tree's, which may not be the worktree's that
+// ingest read it under), and its row count; false: Full must say.
+func (in *Ingested) Result(spec table.Spec, n int) (rows int64, ok bool) {
+	if in == nil || !in.t.Spec().SameReading(spec) {
 		return 0, false
 	}
 	in.mu.Lock()

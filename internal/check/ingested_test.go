@@ -96,7 +96,10 @@ func TestIngestedAgreesWithFull(t *testing.T) {
 		for _, i := range rng.Perm(len(chunks)) {
 			in.Chunk(i, []byte(chunks[i]))
 		}
-		rows, ok := in.Result(len(chunks))
+		if _, ok := in.Result(table.Spec{Format: table.CSV, Key: []string{"name"}}, len(chunks)); ok {
+			t.Fatalf("seed %d: good under another key", seed)
+		}
+		rows, ok := in.Result(spec, len(chunks))
 		if !ok {
 			continue
 		}

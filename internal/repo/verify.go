@@ -166,7 +166,7 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	}
 	if v.old == nil && v.rules == nil && run.ingested != nil {
 		// Checked as it was read, if the fast reading took all of it.
-		if rows, ok := run.ingested(p, v.new.ID).Result(len(src.Chunks())); ok {
+		if rows, ok := run.ingested(p, v.new.ID).Result(spec, len(src.Chunks())); ok {
 			run.stats.BytesRead += int64(v.new.Size)
 			run.stats.AsRead += int64(v.new.Size)
 			r.putRowCount(ctx, spec, v.new.ID, rows)

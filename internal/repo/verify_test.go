@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dxdata/dx/internal/blockread"
@@ -78,5 +79,33 @@ func TestVerifyColdTable(t *testing.T) {
 	}
 	if res.Verified.Tables != 1 || res.Verified.AsRead != 0 || res.Verified.BytesRead < size {
 		t.Fatalf("checked %+v, want the table of keys out of order read again whole (%d bytes, twice to find repeats)", res.Verified, size)
+	}
+}
+
+// TestVerifyIngestedUnderTreeSpec: a table checked as ingest read it
+// under the worktree's .dxattributes is checked again under the new
+// tree's when they differ (a commit of the table alone, the attributes'
+// change left out): there its keys repeat, and the commit is refused.
+func TestVerifyIngestedUnderTreeSpec(t *testing.T) {
+	ctx := context.Background()
+	r, dir := newTestRepo(t)
+	attrs := filepath.Join(dir, ".dxattributes")
+	if err := os.WriteFile(attrs, []byte("*.csv table=csv key=id\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Commit(ctx, CommitOptions{Message: "attributes"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(attrs, []byte("*.csv table=csv key=name\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Names ascend and are distinct; ids repeat.
+	if err := os.WriteFile(filepath.Join(dir, "t.csv"), []byte("id,name\n1,a\n1,b\n2,c\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Commit(ctx, CommitOptions{Message: "t", Paths: []string{"t.csv"}})
+	var v *check.Violation
+	if !errors.As(err, &v) || !strings.Contains(err.Error(), `duplicate key "1"`) {
+		t.Fatalf("commit of t.csv alone, ids repeating under the committed key=id: %v", err)
 	}
 }
