@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dxdata/dx/internal/blockread"
 	"github.com/zeebo/xxh3"
 )
 
@@ -209,22 +210,32 @@ func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value
 
 // readFile reads the values at locs, all in one file, sorted by offset.
 func (d *DerivedFiles) readFile(locs []fileLoc, buf []byte, fn func(i int, value []byte)) []byte {
-	f, err := os.Open(d.path(locs[0].file))
+	path := d.path(locs[0].file)
+	f, err := os.Open(path)
 	if err != nil {
 		return buf // gone: misses
 	}
 	defer f.Close()
+	dr := d.direct(f, path)
+	defer dr.Close()
 	for len(locs) > 0 {
 		start, end, n := locs[0].off, locs[0].off+locs[0].length, 1
 		for n < len(locs) && locs[n].off >= end && locs[n].off-end <= readGap && locs[n].off+locs[n].length-start <= readRun {
 			end = locs[n].off + locs[n].length
 			n++
 		}
-		if uint64(cap(buf)) < end-start {
-			buf = make([]byte, end-start)
+		var b []byte
+		if dr != nil {
+			b, buf, _ = dr.Read(buf, int64(start), int(end-start)) // short: as below
+		} else {
+			if uint64(cap(buf)) < end-start {
+				buf = make([]byte, end-start)
+			}
+			b = buf[:end-start]
+			got, _ := f.ReadAt(b, int64(start)) // a short file: the values past its end are misses
+			b = b[:got]
 		}
-		b := buf[:end-start]
-		got, _ := f.ReadAt(b, int64(start)) // a short file: the values past its end are misses
+		got := len(b)
 		d.reads.Add(1)
 		for _, l := range locs[:n] {
 			if l.off+l.length-start > uint64(got) {
@@ -239,6 +250,22 @@ func (d *DerivedFiles) readFile(locs []fileLoc, buf []byte, fn func(i int, value
 		locs = locs[n:]
 	}
 	return buf
+}
+
+// derivedDirectFrom is the size of a derived file past which a cold one is read
+// straight from the disk (blockread.Direct): its values are read once, in
+// runs scattered through it, and filling the page cache with them costs
+// more system time than the reads.
+const derivedDirectFrom = 4 << 20
+
+// direct returns a direct reader of f, a file of values at path, if it is
+// big and cold; else nil (read f).
+func (d *DerivedFiles) direct(f *os.File, path string) *blockread.Direct {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() < derivedDirectFrom {
+		return nil
+	}
+	return blockread.OpenDirect(int(f.Fd()), path, fi.Size())
 }
 
 // Read says how many reads of its files Get made, and the bytes of the

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/dxdata/dx/internal/blockread"
 )
 
 // TestDerivedFiles: values put by two writers read back by key, in any
@@ -136,5 +138,75 @@ func TestDerivedFiles(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, derivedDir, "78", "*")); len(files) != 1 {
 		t.Fatalf("a read-only store wrote a file: %v", files)
+	}
+}
+
+// TestDerivedFilesCold: the values of a big file the page cache does not
+// hold (read straight from the disk where the kernel allows) read back
+// as put, every one, neighbours or scattered.
+func TestDerivedFilesCold(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	d, err := s.DerivedFiles('y')
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	want := map[string][]byte{}
+	var keys []string
+	for batch := range 30 {
+		var ks []string
+		var vs [][]byte
+		for i := range 100 {
+			k := fmt.Sprintf("k%d-%d", batch, i)
+			v := make([]byte, 1+rng.IntN(4000))
+			for j := range v {
+				v[j] = byte(rng.Uint32())
+			}
+			ks, vs, want[k] = append(ks, k), append(vs, v), v
+		}
+		if err := d.Put(ctx, ks, vs); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, ks...)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(d.dir, "*"))
+	if len(files) != 1 {
+		t.Fatalf("%d files of values, want 1", len(files))
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Size() < derivedDirectFrom {
+		t.Fatalf("a file of %v bytes: not past %d", fi.Size(), derivedDirectFrom)
+	}
+	for round := range 2 {
+		f, err := os.Open(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := blockread.Evict(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		// All, then one key in three, shuffled.
+		ks := slices.Clone(keys)
+		if round == 1 {
+			ks = slices.DeleteFunc(ks, func(string) bool { return rng.IntN(3) != 0 })
+			rng.Shuffle(len(ks), func(i, j int) { ks[i], ks[j] = ks[j], ks[i] })
+		}
+		r, _ := s.DerivedFiles('y')
+		n := 0
+		if err := r.Get(ctx, ks, func(i int, v []byte) {
+			n++
+			if !slices.Equal(v, want[ks[i]]) {
+				t.Fatalf("%s: %d bytes differ from the %d put", ks[i], len(v), len(want[ks[i]]))
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ks) {
+			t.Fatalf("round %d: %d values read of %d", round, n, len(ks))
+		}
 	}
 }

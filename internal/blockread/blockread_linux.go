@@ -59,16 +59,8 @@ func Open(fd int, path string, size, from, room int64, keep int) *Reader {
 		int64(cs.Cache)*int64(os.Getpagesize()) >= (size-past)/2 {
 		return nil
 	}
-	dfd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECT|syscall.O_NOATIME, 0)
-	if err == syscall.EPERM {
-		dfd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECT, 0)
-	}
-	if err != nil {
-		return nil
-	}
-	var a, b syscall.Stat_t
-	if syscall.Fstat(fd, &a) != nil || syscall.Fstat(dfd, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
-		syscall.Close(dfd)
+	dfd, ok := openDirect(fd, path)
+	if !ok {
 		return nil
 	}
 	return &Reader{cached: fd, path: path, fd: dfd, size: size, keep: max(keep, 2)}
@@ -158,16 +150,22 @@ func (r *Reader) start(off int64) *block {
 // read is refused after all. EINTR is retried; a short read is the end.
 func (r *Reader) readBlock(buf []byte, off int64) (int, error) {
 	from := r.fd
+	return pread(&from, r.cached, r.path, buf, off)
+}
+
+// pread reads buf at off from *fd, a direct descriptor of path or cached;
+// a direct read refused after all makes *fd cached. EINTR is retried.
+func pread(fd *int, cached int, path string, buf []byte, off int64) (int, error) {
 	for {
-		n, err := syscall.Pread(from, buf, off)
+		n, err := syscall.Pread(*fd, buf, off)
 		switch {
 		case err == syscall.EINTR:
 			continue
-		case err == syscall.EINVAL && from != r.cached:
-			from = r.cached
+		case err == syscall.EINVAL && *fd != cached:
+			*fd = cached
 			continue
 		case err != nil:
-			return 0, &os.PathError{Op: "read", Path: r.path, Err: err}
+			return 0, &os.PathError{Op: "read", Path: path, Err: err}
 		}
 		return n, nil
 	}
