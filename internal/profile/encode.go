@@ -365,7 +365,11 @@ func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int, ms *[]mome
 		d.bytes() // a header: a span's profile has none
 	}
 	var top topValues // reused by the columns
-	for range d.count() {
+	cols := d.count()
+	if *ms == nil {
+		*ms = make([]moments, 0, cols)
+	}
+	for range cols {
 		var o Column
 		name, flags := d.figures(&o)
 		if d.bad {
