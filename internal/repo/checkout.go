@@ -66,7 +66,7 @@ func (r *Repo) Checkout(ctx context.Context, rev string, o CheckoutOptions) (*Ch
 		return nil, err
 	}
 	headTree := treeOf(head)
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID, false)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, err
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestStore, o.Paths, "committing", treeOf(head))
+	snap, err := r.takeSnapshot(ctx, store.IngestStore, o.Paths, "committing", treeOf(head), !o.NoVerify)
 	if err != nil {
 		return nil, err
 	}

@@ -254,7 +254,7 @@ func (r *Repo) MergeAbort(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID, false)
 	if err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func (r *Repo) storeArtifact(ctx context.Context, p string, dir bool) (dag.ID, e
 	if err != nil {
 		return dag.ZeroID, err
 	}
-	if _, err := r.ingestFiles(ctx, base, store.IngestStore, fileNodes(root), "storing model"); err != nil {
+	if _, err := r.ingestFiles(ctx, base, store.IngestStore, fileNodes(root), "storing model", false); err != nil {
 		return dag.ZeroID, err
 	}
 	if err := buildTrees(ctx, r.Store, root); err != nil {

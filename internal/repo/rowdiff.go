@@ -171,7 +171,7 @@ func (r *Repo) diffSides(ctx context.Context, revs []string) (*diffSides, error)
 			}
 			base = treeOf(head)
 		}
-		snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+		snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID, false)
 		if err != nil {
 			return nil, err
 		}

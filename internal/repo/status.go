@@ -33,7 +33,7 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID)
+	snap, err := r.takeSnapshot(ctx, store.IngestHash, nil, "scanning", dag.ZeroID, false)
 	if err != nil {
 		return nil, err
 	}

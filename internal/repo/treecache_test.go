@@ -48,7 +48,7 @@ func TestTreeCache(t *testing.T) {
 	}
 	snapTree := func(mode store.IngestMode) dag.ID {
 		t.Helper()
-		snap, err := r.takeSnapshot(ctx, mode, nil, "test", dag.ZeroID)
+		snap, err := r.takeSnapshot(ctx, mode, nil, "test", dag.ZeroID, false)
 		if err != nil {
 			t.Fatal(err)
 		}

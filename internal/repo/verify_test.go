@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/blockread"
 	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/store"
 )
 
 // TestVerifyColdTable: the first commit of a big table whose file the page
@@ -107,5 +110,37 @@ func TestVerifyIngestedUnderTreeSpec(t *testing.T) {
 	var v *check.Violation
 	if !errors.As(err, &v) || !strings.Contains(err.Error(), `duplicate key "1"`) {
 		t.Fatalf("commit of t.csv alone, ids repeating under the committed key=id: %v", err)
+	}
+}
+
+// TestSnapshotChecksNewTablesOnlyWhenAsked: the snapshot of a commit
+// that checks its tables checks a new table as ingest reads it; that of
+// dx commit --no-verify (which checks nothing) does not spend the work.
+func TestSnapshotChecksNewTablesOnlyWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	r, dir := newTestRepo(t)
+	if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte("*.csv table=csv key=id\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "t.csv"), []byte("id,v\n1,a\n2,b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, checkNew := range []bool{false, true} {
+		snap, err := r.takeSnapshot(ctx, store.IngestStore, nil, "test", dag.ZeroID, checkNew)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := findNode(snap.root, "t.csv")
+		if n == nil {
+			t.Fatal("t.csv not in the snapshot")
+		}
+		if (n.ingested != nil) != checkNew {
+			t.Fatalf("checkNew %v: checked as read %v", checkNew, n.ingested != nil)
+		}
+		if checkNew {
+			if rows, ok := n.ingested.Result(table.Spec{Format: table.CSV, Key: []string{"id"}}, 1); !ok || rows != 2 {
+				t.Fatalf("a good new table of 2 rows checked as read: %d rows, %v", rows, ok)
+			}
+		}
 	}
 }

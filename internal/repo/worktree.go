@@ -104,6 +104,8 @@ type snapshot struct {
 	// grafted: a sparse worktree's snapshot, whose tree is HEAD's with
 	// the sparse paths replaced (root holds only those).
 	grafted bool
+	// checkNew: tables new to HEAD are checked as ingest reads them.
+	checkNew bool
 }
 
 // takeSnapshot scans the worktree and builds its tree. With store set to
@@ -112,8 +114,9 @@ type snapshot struct {
 // the snapshot will be compared with (HEAD's; zero for none): in store
 // mode, files taken from the stat cache that differ from base are checked
 // to be stored, so a commit never names a missing object, at a cost that
-// follows the change.
-func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string, base dag.ID) (*snapshot, error) {
+// follows the change. checkNew: a table new to HEAD is checked as it is
+// read (a commit that checks its tables).
+func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []string, label string, base dag.ID, checkNew bool) (*snapshot, error) {
 	if r.incomplete != nil {
 		return nil, r.incomplete
 	}
@@ -170,7 +173,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		ov := newOverlay(r.Store)
 		putter, getter = ov, ov
 	}
-	snap := &snapshot{getter: getter, hashed: map[string]worktree.StatEntry{}, root: root}
+	snap := &snapshot{getter: getter, hashed: map[string]worktree.StatEntry{}, root: root, checkNew: checkNew}
 	// Every file known from the stat cache: the tree cache may have the
 	// root tree of exactly these files.
 	whole := r.sparse == nil && len(only) == 0
@@ -361,7 +364,7 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 	}
 	snap.ingestN += len(nodes)
 	snap.ingestB += total
-	res, err := r.ingestFiles(ctx, r.Root, mode, nodes, label)
+	res, err := r.ingestFiles(ctx, r.Root, mode, nodes, label, snap.checkNew)
 	if err != nil {
 		return err
 	}
@@ -379,8 +382,9 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 
 // ingestFiles reads the scanned files (paths relative to base) into the
 // store (or only hashes them) and sets their ids; symlinks are stored as
-// their target.
-func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string) ([]store.IngestResult, error) {
+// their target. checkNew: a table new to HEAD is checked as it is read
+// (check.Ingested), for a commit that checks its tables.
+func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string, checkNew bool) ([]store.IngestResult, error) {
 	var total int64
 	files := make([]store.IngestFile, len(nodes))
 	// The attributes say which files are Parquet (hashing must cut them
@@ -400,7 +404,7 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 				files[i].Keys = recordKeys(spec, h)
 				// A table new to HEAD is checked whole by the commit: as
 				// it is read, not by reading it again, where it can be.
-				if !inHead(n.path) {
+				if checkNew && !inHead(n.path) {
 					if n.ingested = check.NewIngested(table.New(spec), h, head); n.ingested != nil {
 						files[i].Observe = n.ingested.Chunk
 					}
