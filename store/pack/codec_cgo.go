@@ -4,7 +4,6 @@ package pack
 
 import (
 	"errors"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -71,7 +70,7 @@ func (c *Compressor) Compress(dst, src []byte) ([]byte, Codec) {
 // negative levels gains nothing: fastLevel then, which still finds the
 // repeats, at twice the speed or more.
 func levelFor(src []byte) int {
-	if sampleEntropy(src) >= randomBits {
+	if looksRandom(src) {
 		return fastLevel
 	}
 	return compressLevel
@@ -102,15 +101,19 @@ func decodeZstd(dst, frame []byte, raw int) ([]byte, error) {
 }
 
 const (
-	fastLevel  = -1
-	randomBits = 7.0  // bits of order-0 entropy a byte, of 8, past which a sample looks random
-	samples    = 4    // parts of a big object sampled
-	sampleLen  = 1024 // bytes of each
+	fastLevel = -1
+	samples   = 4    // parts of a big object sampled
+	sampleLen = 1024 // bytes of each
 )
 
-// sampleEntropy is the order-0 entropy, in bits a byte, of src or, past
-// samples*sampleLen bytes, of as many parts spread over it.
-func sampleEntropy(src []byte) float64 {
+// looksRandom says whether src or, past samples*sampleLen bytes, as many
+// parts spread over it look random: their bytes collide (two picked at
+// random are equal) at most twice as often as uniform bytes do, that is
+// their collision entropy is 7 bits a byte or more. Unlike the order-0
+// (Shannon) entropy, which it bounds from below, it needs no logarithm:
+// 256 of them an object cost more than the compression they decide on,
+// for objects of a few KiB (a Parquet file's pages).
+func looksRandom(src []byte) bool {
 	var h [256]uint32
 	n := len(src)
 	if n <= samples*sampleLen {
@@ -126,12 +129,12 @@ func sampleEntropy(src []byte) float64 {
 		}
 		n = samples * sampleLen
 	}
-	e := 0.0
+	// Σ c(c-1) estimates n(n-1) Σ p² without bias; uniform bytes give
+	// n(n-1)/256.
+	var pairs uint64
 	for _, c := range h {
-		if c > 0 {
-			p := float64(c) / float64(n)
-			e -= p * math.Log2(p)
-		}
+		pairs += uint64(c) * uint64(max(c, 1)-1)
 	}
-	return e
+	// Fewer than 128 bytes cannot hold 7 bits a byte of order-0 entropy.
+	return n >= 128 && 128*pairs <= uint64(n)*uint64(n-1)
 }
