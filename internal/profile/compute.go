@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"runtime"
 	"slices"
 	"sync"
@@ -63,7 +62,7 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 	spec := t.Spec.String()
 	fileKey := ""
 	if t.ID != (dag.ID{}) {
-		fileKey = "f" + string(rune(encodingVersion)) + spec + "\x00" + string(t.ID[:])
+		fileKey = fileKeyOf(spec, t.ID)
 		var p *Profile
 		cache.Get(ctx, []string{fileKey}, func(_ int, v []byte) { p, _ = Decode(v) })
 		if p != nil {
@@ -76,12 +75,7 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 	if err != nil {
 		return nil, st, fmt.Errorf("%s: %w", t.Path, err)
 	}
-	hh := fnv.New64a()
-	for _, c := range h.Cols {
-		hh.Write([]byte(c))
-		hh.Write([]byte{0})
-	}
-	prefix := "s" + string(rune(encodingVersion)) + spec + "\x00" + string(hh.Sum(nil))
+	prefix := spanKeyPrefix(spec, h.Cols)
 	keys := make([]string, len(ss))
 	for i, s := range ss {
 		k := make([]byte, 0, len(prefix)+1+32*(s.To-s.From))

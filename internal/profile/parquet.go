@@ -24,7 +24,7 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 	}
 	fileKey := ""
 	if t.ID != (dag.ID{}) {
-		fileKey = "f" + string(rune(encodingVersion)) + t.Spec.String() + "\x00" + string(t.ID[:])
+		fileKey = fileKeyOf(t.Spec.String(), t.ID)
 		var p *Profile
 		cache.Get(ctx, []string{fileKey}, func(_ int, v []byte) { p, _ = Decode(v) })
 		if p != nil {
