@@ -186,9 +186,7 @@ func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value
 			locs = append(locs, loc)
 		}
 	}
-	slices.SortFunc(locs, func(a, b fileLoc) int {
-		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.off, b.off))
-	})
+	sortLocs(locs)
 	bp, _ := l.d.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -206,6 +204,14 @@ func (l *LocatedValues) Get(ctx context.Context, idx []int, fn func(j int, value
 		locs = locs[n:]
 	}
 	return nil
+}
+
+// sortLocs sorts locations by file, then offset: the order readFile
+// reads them in.
+func sortLocs(locs []fileLoc) {
+	slices.SortFunc(locs, func(a, b fileLoc) int {
+		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.off, b.off))
+	})
 }
 
 // readFile reads the values at locs, all in one file, sorted by offset.

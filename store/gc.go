@@ -26,6 +26,9 @@ type GCOptions struct {
 	// cache): their entries naming unreachable objects are dropped
 	// before anything is deleted.
 	Referrers []Referrer
+	// Derived are the derived tables whose entries name objects: those
+	// naming objects gc removes are dropped (see gcDerived).
+	Derived []DerivedNames
 }
 
 // GCReport says what GC removed (or would remove).
@@ -40,8 +43,9 @@ type GCReport struct {
 	OrphansRemoved int   `json:"orphan_files_removed"`
 	// ReferrerDropped counts the referrers' entries dropped (stat cache
 	// entries, for the worktree's).
-	ReferrerDropped int  `json:"stat_entries_dropped"`
-	DryRun          bool `json:"dry_run"`
+	ReferrerDropped int `json:"stat_entries_dropped"`
+	DerivedReport
+	DryRun bool `json:"dry_run"`
 }
 
 // GC removes every object not reachable from refs, HEAD and the extra
@@ -222,6 +226,14 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		if !o.DryRun {
 			os.Remove(filepath.Join(s.dir, t.path))
 		}
+	}
+	for _, dn := range o.Derived {
+		d, err := s.gcDerived(ctx, dn, live, o.DryRun)
+		if err != nil {
+			return nil, fmt.Errorf("gc: derived data: %w", err)
+		}
+		rep.DerivedDropped += d.DerivedDropped
+		rep.DerivedFreed += d.DerivedFreed
 	}
 	if !o.DryRun {
 		if err := s.db.RunValueLogGC(0.5); err != nil && err != badger.ErrNoRewrite {

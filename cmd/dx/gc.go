@@ -71,7 +71,11 @@ func (a *app) runGC(ctx context.Context, o gcOptions) error {
 		}
 		a.printf("%s %d unreachable objects and %d leftover files, freeing %s (%d packs deleted, %d rewritten)\n",
 			verb, rep.Unreachable, rep.OrphansRemoved, humanBytes(rep.FreedBytes), rep.PacksDeleted, rep.PacksRewritten)
-		if !o.prune && (rep.Unreachable > 0 || rep.OrphansRemoved > 0) {
+		if rep.DerivedDropped > 0 || rep.DerivedFreed > 0 {
+			a.printf("%s %d cache entries (profiles, value ranges, row counts) of data no longer stored, freeing %s\n",
+				verb, rep.DerivedDropped, humanBytes(rep.DerivedFreed))
+		}
+		if !o.prune && (rep.Unreachable > 0 || rep.OrphansRemoved > 0 || rep.DerivedDropped > 0 || rep.DerivedFreed > 0) {
 			a.printf("run 'dx gc --prune' to remove them\n")
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/profile"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
@@ -25,7 +26,26 @@ func (r *Repo) GC(ctx context.Context, dryRun bool) (*store.GCReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun, ExtraRoots: keep, Referrers: r.referrers()})
+	return r.Store.GC(ctx, store.GCOptions{DryRun: dryRun, ExtraRoots: keep, Referrers: r.referrers(), Derived: derivedNames()})
+}
+
+// derivedNames are the derived tables whose entries were computed from
+// stored objects, for gc to drop those of the objects it collects: row
+// counts (by File) and value ranges (by chunk) end with the id, profiles
+// say (profile.KeyNames).
+func derivedNames() []store.DerivedNames {
+	last := func(key []byte, fn func(dag.ID)) bool {
+		if len(key) < dag.IDSize {
+			return false
+		}
+		fn(dag.ID(key[len(key)-dag.IDSize:]))
+		return true
+	}
+	return []store.DerivedNames{
+		{Prefix: prefixRowCount, Names: last},
+		{Prefix: prefixValueRange, Names: last},
+		{Prefix: prefixProfile, Files: true, Names: profile.KeyNames},
+	}
 }
 
 // referrers is what names stored objects from beside the store, for gc and
