@@ -106,8 +106,8 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 		for _, v := range kept[file] {
 			liveBytes += int64(v.loc.length)
 		}
-		if liveBytes >= int64(rewriteBelow*float64(info.Size())) {
-			continue
+		if liveBytes > 0 && liveBytes >= int64(rewriteBelow*float64(info.Size())) {
+			continue // (an empty file, which no entry names, goes)
 		}
 		rep.DerivedFreed += info.Size() - liveBytes
 		if dryRun {
