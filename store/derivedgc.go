@@ -6,8 +6,8 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/dxdata/dx/dag"
@@ -35,8 +35,9 @@ type DerivedReport struct {
 const rewriteBelow = 0.5
 
 // gcDerived drops the entries of table dn that name an object not in
-// live, or that dn calls of no use; a table in files then deletes the
-// files no entry names, and rewrites those mostly dead. A crash part way
+// live, that dn calls of no use, or, of a table in files, whose file is
+// gone; a table in files then deletes the files no entry names, and
+// rewrites those mostly dead. A crash part way
 // loses cache entries at worst: a value is written again before its
 // entry moves, and a file goes once no entry names it.
 func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]struct{}, dryRun bool) (DerivedReport, error) {
@@ -44,6 +45,17 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 	ix, err := s.Derived(dn.Prefix)
 	if err != nil {
 		return rep, err
+	}
+	var d *DerivedFiles
+	files := map[uint64]os.FileInfo{} // a table in files': by name
+	if dn.Files {
+		if d, err = s.DerivedFiles(dn.Prefix); err != nil {
+			return rep, err
+		}
+		defer d.Close()
+		if files, err = d.files(); err != nil {
+			return rep, err
+		}
 	}
 	var dead []string
 	kept := map[uint64][]keptValue{} // by file
@@ -57,8 +69,9 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 		var loc fileLoc
 		if dn.Files {
 			var parsed bool
-			if loc, parsed = parseLoc(value); !parsed {
-				ok = false
+			loc, parsed = parseLoc(value)
+			if _, there := files[loc.file]; !parsed || !there {
+				ok = false // not a location, or its file is gone
 			}
 		}
 		if !ok {
@@ -84,24 +97,7 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 			return rep, err
 		}
 	}
-	if !dn.Files {
-		return rep, nil
-	}
-	d, err := s.DerivedFiles(dn.Prefix)
-	if err != nil {
-		return rep, err
-	}
-	defer d.Close()
-	names, err := os.ReadDir(d.dir)
-	if err != nil && !os.IsNotExist(err) {
-		return rep, err
-	}
-	for _, e := range names {
-		file, err := strconv.ParseUint(e.Name(), 16, 64)
-		info, ierr := e.Info()
-		if err != nil || ierr != nil || !info.Mode().IsRegular() {
-			continue // not one of ours
-		}
+	for file, info := range files {
 		var liveBytes int64
 		for _, v := range kept[file] {
 			liveBytes += int64(v.loc.length)
@@ -118,11 +114,28 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 				return rep, err
 			}
 		}
-		if err := os.Remove(filepath.Join(d.dir, e.Name())); err != nil && !os.IsNotExist(err) {
+		if err := os.Remove(d.path(file)); err != nil && !os.IsNotExist(err) {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// files are the table's files of values, by name.
+func (d *DerivedFiles) files() (map[uint64]os.FileInfo, error) {
+	es, err := os.ReadDir(d.dir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	out := map[uint64]os.FileInfo{}
+	for _, e := range es {
+		name, err := strconv.ParseUint(e.Name(), 16, 64)
+		info, ierr := e.Info()
+		if err == nil && ierr == nil && info.Mode().IsRegular() && e.Name() == fmt.Sprintf("%016x", name) {
+			out[name] = info
+		}
+	}
+	return out, nil
 }
 
 // keptValue is a live entry of a derived table in files.

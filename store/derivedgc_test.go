@@ -11,8 +11,8 @@ import (
 )
 
 // TestGCDerived: gc drops the derived entries computed from objects it
-// collects, and those their table calls of no use; of a table in files
-// it deletes a file no entry names, rewrites one mostly dead (its live
+// collects, those their table calls of no use, and those whose file is
+// gone; of a table in files it deletes a file no entry names, rewrites one mostly dead (its live
 // values read back as put) and leaves one mostly alive; a dry run
 // reports the same and changes nothing.
 func TestGCDerived(t *testing.T) {
@@ -57,6 +57,7 @@ func TestGCDerived(t *testing.T) {
 		{{key('a', keep), small}, {key('b', drop), big}},
 		{{key('c', drop), big}, {key('z', keep), small}},
 		{{key('d', keep), big}, {key('e', drop), small}},
+		{{key('f', keep), small}}, // its file deleted
 	}
 	dir := filepath.Join(s.dir, derivedDir, "79")
 	listing := func() []string {
@@ -85,10 +86,13 @@ func TestGCDerived(t *testing.T) {
 			}
 		}
 	}
-	before := listing()
-	if len(before) != 3 {
-		t.Fatalf("%d files of values, want 3", len(before))
+	if len(made) != 4 {
+		t.Fatalf("%d files of values, want 4", len(made))
 	}
+	if err := os.Remove(filepath.Join(dir, made[3])); err != nil {
+		t.Fatal(err)
+	}
+	before := listing()
 	o := GCOptions{Derived: []DerivedNames{{Prefix: 'x', Names: names}, {Prefix: 'y', Files: true, Names: names}}}
 	// Files 1 and 2 but their live value (file 2's "z" is stale).
 	wantFreed := int64(2*len(big) + len(small))
@@ -98,9 +102,9 @@ func TestGCDerived(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// x: b and z; y: b, c, z, e.
-		if rep.DerivedDropped != 6 || rep.DerivedFreed != wantFreed {
-			t.Fatalf("dry run %v: dropped %d entries, freed %d bytes; want 6, %d", dry, rep.DerivedDropped, rep.DerivedFreed, wantFreed)
+		// x: b and z; y: b, c, z, e, and f, whose file is gone.
+		if rep.DerivedDropped != 7 || rep.DerivedFreed != wantFreed {
+			t.Fatalf("dry run %v: dropped %d entries, freed %d bytes; want 7, %d", dry, rep.DerivedDropped, rep.DerivedFreed, wantFreed)
 		}
 		if dry && !slices.Equal(listing(), before) {
 			t.Fatal("a dry run changed the files")
@@ -114,12 +118,12 @@ func TestGCDerived(t *testing.T) {
 		t.Fatalf("plain table keeps %q", left)
 	}
 	after := listing()
-	if len(made) != 3 || len(after) != 2 || !slices.Contains(after, made[2]) || slices.Contains(after, made[0]) || slices.Contains(after, made[1]) {
+	if len(after) != 2 || !slices.Contains(after, made[2]) || slices.Contains(after, made[0]) || slices.Contains(after, made[1]) {
 		t.Fatalf("files %v, made %v: want the mostly alive one kept, the mostly dead one rewritten, the dead one gone", after, made)
 	}
 	r, _ := s.DerivedFiles('y')
 	got := map[string][]byte{}
-	ks := []string{key('a', keep), key('b', drop), key('c', drop), key('d', keep), key('e', drop), key('z', keep)}
+	ks := []string{key('a', keep), key('b', drop), key('c', drop), key('d', keep), key('e', drop), key('f', keep), key('z', keep)}
 	if err := r.Get(ctx, ks, func(i int, v []byte) { got[ks[i]] = slices.Clone(v) }); err != nil {
 		t.Fatal(err)
 	}

@@ -236,12 +236,21 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		rep.DerivedFreed += d.DerivedFreed
 	}
 	if !o.DryRun {
-		if err := s.db.RunValueLogGC(0.5); err != nil && err != badger.ErrNoRewrite {
-			_ = err // value log GC is an optimisation
+		// Each call rewrites one value-log file whose values are half or
+		// more deleted (profiles of an old encoding, kept in the index
+		// before they had files of their own), until none is left. An
+		// optimisation: an error ends it.
+		for range maxValueLogGC {
+			if s.db.RunValueLogGC(0.5) != nil {
+				break
+			}
 		}
 	}
 	return rep, nil
 }
+
+// maxValueLogGC bounds the value-log files one gc rewrites.
+const maxValueLogGC = 1000
 
 // rewritePack copies the live objects of a pack into a new pack and moves
 // their index entries to it.
