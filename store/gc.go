@@ -237,9 +237,9 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	}
 	if !o.DryRun {
 		// Each call rewrites one value-log file whose values are half or
-		// more deleted (profiles of an old encoding, kept in the index
-		// before they had files of their own), until none is left. An
-		// optimisation: an error ends it.
+		// more dead, as far as compactions have told badger (entries
+		// dropped here count once compacted: by a later gc), until none
+		// is left. An optimisation: an error ends it.
 		for range maxValueLogGC {
 			if s.db.RunValueLogGC(0.5) != nil {
 				break
