@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,9 +42,26 @@ type Options struct {
 	Now func() time.Time
 }
 
-// bucketName is what a bucket may be called: S3's rules for path-style
-// names, loosened to the characters a directory name commonly has.
-var bucketName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+// validBucket says whether a bucket may be called name: S3's rules for
+// path-style names, loosened to the characters a directory name commonly
+// has (1 to 255 letters, digits, '.', '_' and '-', the first a letter or
+// digit). A function, not a regexp: compiling {0,254} cost every dx
+// command 0.6 ms and 245 KB at start.
+func validBucket(name string) bool {
+	if len(name) == 0 || len(name) > 255 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks the options.
 func (o Options) Validate() error {
@@ -54,7 +70,7 @@ func (o Options) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, r := range o.Repos {
-		if !bucketName.MatchString(r.Name) {
+		if !validBucket(r.Name) {
 			return fmt.Errorf("serve: %q cannot be a bucket name (letters, digits, '.', '_', '-')", r.Name)
 		}
 		if "/"+r.Name+"/" == apiPrefix {

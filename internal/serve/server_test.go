@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -424,5 +425,28 @@ func TestManyConcurrentReaders(t *testing.T) {
 	}
 	if opens, reqs := s.Snapshot()["repository_opens"], s.Snapshot()["requests"]; opens >= reqs {
 		t.Errorf("%d requests opened the repository %d times", reqs, opens)
+	}
+}
+
+// TestValidBucket: bucket names as S3's path-style rules (loosened)
+// have them, checked against the regexp they were first written as.
+func TestValidBucket(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := "aZ09._-/ é\x00"
+	for range 20000 {
+		b := make([]byte, rng.IntN(260))
+		if rng.IntN(4) == 0 {
+			b = make([]byte, 250+rng.IntN(10))
+		}
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+			if rng.IntN(3) > 0 {
+				b[i] = "abcXYZ019"[rng.IntN(9)]
+			}
+		}
+		if got, want := validBucket(string(b)), re.MatchString(string(b)); got != want {
+			t.Fatalf("%q: valid %v, want %v", b, got, want)
+		}
 	}
 }
