@@ -53,8 +53,10 @@ type IngestFile struct {
 	Layout Layout
 	// Observe, if set, is called with each chunk of the file (seq: its
 	// place in the file) on the core that hashes it, several at once, in
-	// no order; chunk is valid only during the call.
-	Observe func(seq int, chunk []byte)
+	// no order; chunk is valid only during the call. If it reports ok,
+	// r is the chunk's key range as Keys.Range would read it, which is
+	// then not called (one reading of the rows, not two).
+	Observe func(seq int, chunk []byte) (r dag.KeyRange, ok bool)
 }
 
 // IngestResult is the File built from one input.
@@ -195,7 +197,7 @@ type chunkJob struct {
 	out  chan<- chunkDone
 	keys *ChunkKeys // of the file, if its key ranges are recorded
 	// observe is the file's Observe.
-	observe func(seq int, chunk []byte)
+	observe func(seq int, chunk []byte) (dag.KeyRange, bool)
 }
 
 type chunkDone struct {
@@ -216,6 +218,11 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 			packerHint = worker
 		}
 		d := chunkDone{seq: j.seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
+		var observed dag.KeyRange
+		var observedOK bool
+		if j.observe != nil && ctx.Err() == nil {
+			observed, observedOK = j.observe(j.seq, data)
+		}
 		if ctx.Err() == nil {
 			switch p.o.Mode {
 			case IngestStore:
@@ -227,16 +234,17 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 					_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
 				}
 				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
-					if r, ok := k.Range(data, j.seq == 0); ok {
+					r, ok := observed, observedOK
+					if !ok {
+						r, ok = k.Range(data, j.seq == 0)
+					}
+					if ok {
 						d.err = p.ranges.add(p.s, k.Tag, j.seq == 0, d.ref.ID, r)
 					}
 				}
 			case IngestCompressOnly:
 				cbuf, _ = p.comp.Compress(cbuf[:0], data)
 			}
-		}
-		if j.observe != nil && d.err == nil && ctx.Err() == nil {
-			j.observe(j.seq, data)
 		}
 		if p.o.StoredBytes != nil && p.o.Mode != IngestHash {
 			p.o.StoredBytes.Add(int64(len(cbuf)))

@@ -46,25 +46,32 @@ func NewIngested(t *table.Reader, h merge.Header, header []byte) *Ingested {
 
 // Chunk checks chunk seq of the file. Every chunk but the last must end
 // at a row end: with no quote in it (the fast reading allows none), a
-// line end.
-func (in *Ingested) Chunk(seq int, data []byte) {
+// line end. Of a chunk that reads so, has rows and whose keys ascend, it
+// returns the key range, as table.Reader.ChunkKeys reads it: its first
+// key and its last (ok false: none known).
+func (in *Ingested) Chunk(seq int, data []byte) (r dag.KeyRange, ok bool) {
 	if seq == 0 {
 		if !bytes.HasPrefix(data, in.header) {
 			in.record(seq, chunkRows{}, false)
-			return
+			return r, false
 		}
 		data = data[len(in.header):]
 	}
 	var c chunkRows
 	keyed := in.t.Keyed()
-	ok := in.t.FastRows(in.h, data, func(key []byte) {
+	read := in.t.FastRows(in.h, data, func(key []byte) {
 		c.rows++
 		if keyed {
 			c.keys.add(key)
 		}
 	})
 	c.endsRow = len(data) == 0 || data[len(data)-1] == '\n'
-	in.record(seq, c, ok && (!keyed || c.keys.n == 0 || c.keys.ascending))
+	good := read && (!keyed || c.keys.n == 0 || c.keys.ascending)
+	in.record(seq, c, good)
+	if !good || !keyed || c.keys.n == 0 {
+		return r, false
+	}
+	return dag.KeyRange{Lo: string(c.keys.first), Hi: string(c.keys.last)}, true
 }
 
 // record keeps what chunk seq read, or that it failed (ok false).

@@ -16,16 +16,21 @@ import (
 // column, no key) cut at random places (row ends mostly, sometimes inside
 // a row) and checked chunk by chunk in random order, a version the
 // ingest-time check calls good is one Full calls good, with the same row
-// count; and it calls the plain, ordered ones good.
+// count; and it calls the plain, ordered ones good. A chunk's key range
+// it gives (sparing the store its own reading) is the one
+// table.Reader.ChunkKeys reads.
 func TestIngestedAgreesWithFull(t *testing.T) {
 	ctx := context.Background()
-	agreed, fullGood := 0, 0
+	agreed, fullGood, ranged := 0, 0, 0
 	for seed := uint64(1); seed <= 600; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 9))
 		oneCol := rng.IntN(8) == 0
 		spec := table.Spec{Format: table.CSV, Key: []string{"id"}}
-		if rng.IntN(6) == 0 {
+		switch rng.IntN(6) {
+		case 0:
 			spec.Key = nil
+		case 1:
+			spec.Key = []string{"id", "n"} // two columns, where there are
 		}
 		tb := table.New(spec)
 		var b strings.Builder
@@ -93,8 +98,20 @@ func TestIngestedAgreesWithFull(t *testing.T) {
 			}
 		}
 		chunks = append(chunks, data[start:])
+		_, rangeOf, keyed := tb.ChunkKeys(h)
 		for _, i := range rng.Perm(len(chunks)) {
-			in.Chunk(i, []byte(chunks[i]))
+			// A range given is the one the store would read apart.
+			r, ok := in.Chunk(i, []byte(chunks[i]))
+			if !ok {
+				continue
+			}
+			ranged++
+			if !keyed {
+				t.Fatalf("seed %d: a key range of a table without a key", seed)
+			}
+			if want, wok := rangeOf([]byte(chunks[i]), i == 0); !wok || want != r {
+				t.Fatalf("seed %d, chunk %d: key range %+v; read apart %+v (%v)\n%q", seed, i, r, want, wok, chunks[i])
+			}
 		}
 		if _, ok := in.Result(table.Spec{Format: table.CSV, Key: []string{"name"}}, len(chunks)); ok {
 			t.Fatalf("seed %d: good under another key", seed)
@@ -108,7 +125,7 @@ func TestIngestedAgreesWithFull(t *testing.T) {
 		}
 		agreed++
 	}
-	if agreed < 200 || fullGood < agreed {
-		t.Fatalf("%d versions checked good at ingest, %d by Full: too few to tell", agreed, fullGood)
+	if agreed < 200 || fullGood < agreed || ranged < 1000 {
+		t.Fatalf("%d versions checked good at ingest, %d by Full, %d chunks' key ranges: too few to tell", agreed, fullGood, ranged)
 	}
 }
