@@ -17,6 +17,7 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/modelstage"
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/internal/termstart"
 	"github.com/dxdata/dx/remote"
 	"github.com/dxdata/dx/remote/gc"
 	"github.com/dxdata/dx/remote/replicate"
@@ -25,6 +26,7 @@ import (
 )
 
 func main() {
+	termstart.Restore() // (see internal/termstart)
 	ctx, stop := cancelOnSignal(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

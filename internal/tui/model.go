@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"io"
+	"os"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -99,7 +100,12 @@ func New(ctx context.Context, history History, opts Options) Model {
 		opts.Location = time.Local
 	}
 	if opts.Renderer == nil {
-		opts.Renderer = lipgloss.DefaultRenderer()
+		// A renderer of its own, made now: the default one was made by
+		// bubbletea's init while TERM was hidden (internal/termstart),
+		// so it knows neither the colours nor the background. It becomes
+		// the default, for the bubbles' styles too.
+		opts.Renderer = lipgloss.NewRenderer(os.Stdout)
+		lipgloss.SetDefaultRenderer(opts.Renderer)
 	}
 	// The adaptive colours need the terminal's background: ask now, before
 	// bubbletea reads the terminal's input, where the answer would arrive
