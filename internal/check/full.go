@@ -38,6 +38,9 @@ type Version struct {
 	// Ranges, if set, keep the ranges of the unique columns' values per
 	// chunk (see ValueRanges).
 	Ranges ValueRanges
+	// Progress, if set, is called with the bytes of each span read (from
+	// several goroutines): a progress bar's.
+	Progress func(n int64)
 }
 
 // Rules are rules a table's rows must keep beyond parsing (a data
@@ -305,10 +308,14 @@ func violation(path string, base int, err error) error {
 // readSpan appends the chunks of span s to buf and returns them whole,
 // and the bytes past the header (in the first span) as data.
 func readSpan(ctx context.Context, v Version, s span, hdrLen int, buf []byte) (whole, data []byte, err error) {
+	start := len(buf)
 	for c := s.from; c < s.to; c++ {
 		if buf, err = v.Source.AppendChunk(ctx, c, buf); err != nil {
 			return buf, nil, err
 		}
+	}
+	if v.Progress != nil {
+		v.Progress(int64(len(buf) - start))
 	}
 	if s.from == 0 {
 		return buf, buf[hdrLen:], nil

@@ -189,6 +189,15 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 					}
 					bad = mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip)
 				}
+				if t.Progress != nil {
+					var n int64
+					for _, i := range idx {
+						if found[i] {
+							n += spanBytes(t.Source.Chunks(), ss[i])
+						}
+					}
+					t.Progress(n)
+				}
 				mu.Lock()
 				for _, i := range idx {
 					if !found[i] && !queued[i] {
@@ -286,6 +295,15 @@ func aheadChunks(chunks []dag.ChunkRef, ss []check.Span, todo []int) []int {
 		}
 	}
 	return idx
+}
+
+// spanBytes is the length of span s's chunks.
+func spanBytes(chunks []dag.ChunkRef, s check.Span) int64 {
+	var n int64
+	for _, c := range chunks[s.From:s.To] {
+		n += int64(c.Len)
+	}
+	return n
 }
 
 // placed is an error and the first span of the batch it stopped.

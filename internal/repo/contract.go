@@ -127,6 +127,11 @@ func (r *Repo) CheckContract(ctx context.Context, rev string, fn func(ContractVi
 			return err
 		}
 		v.Rules = rules
+		if spec.Format != table.Parquet { // (ParquetEach reads no spans)
+			bar := r.opts.Progress.Start("checking "+p, int64(e.Size), true)
+			defer bar.Done()
+			v.Progress = bar.Add
+		}
 		each := func(line int, pr contract.Problem) error {
 			return fn(ContractViolation{Path: p, Line: line, Problem: pr})
 		}

@@ -142,7 +142,10 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 		if verr != nil {
 			return nil, verr
 		}
+		bar := r.opts.Progress.Start("profiling "+p, int64(e.Size), true)
+		v.Progress = bar.Add
 		whole, st, err = profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, &profileCache{d: d})
+		bar.Done()
 	}
 	if err != nil {
 		return nil, err
