@@ -35,7 +35,8 @@ func onTerminal(t *testing.T, r *repoDir, args ...string) string {
 // TestTerminalAtStart: a command on a terminal does not ask it anything
 // (bubbletea's init would ask for its background colour: a round trip
 // before each command, a 5 s wait where nothing answers); long reads of a
-// table show a progress bar there, and nothing when piped.
+// table (a commit's check, dx profile, dx check) show a progress bar
+// there, and nothing when piped.
 func TestTerminalAtStart(t *testing.T) {
 	r := newRepo(t)
 	var b strings.Builder
@@ -51,6 +52,16 @@ func TestTerminalAtStart(t *testing.T) {
 		if out := onTerminal(t, r, args...); strings.Contains(out, "\x1b]11;?") || strings.Contains(out, "\x1b[6n") {
 			t.Errorf("dx %v asked the terminal: %q", args, out)
 		}
+	}
+	// A new table with quotes is read again, whole, to be checked.
+	b.Reset()
+	b.WriteString("id,note\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&b, "%d,\"a, b %d\"\n", i, i)
+	}
+	r.write("q.csv", b.String())
+	if out := onTerminal(t, r, "commit", "-m", "quoted"); !strings.Contains(out, "checking q.csv") {
+		t.Errorf("dx commit of a table read again: no bar in %q", out)
 	}
 	for _, c := range []struct {
 		args []string

@@ -214,6 +214,9 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 		}
 	}()
 	if v.old == nil {
+		bar := r.opts.Progress.Start("checking "+p, int64(v.new.Size), true)
+		defer bar.Done()
+		newVersion.Progress = bar.Add
 		return check.Full(ctx, t, newVersion)
 	}
 	oldSrc, err := r.entrySource(ctx, v.old, p)
