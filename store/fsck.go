@@ -48,6 +48,9 @@ type FsckOptions struct {
 	// Referrers are derived data naming objects (the worktree's stat
 	// cache): entries naming a missing object are noted.
 	Referrers []Referrer
+	// Progress, if set, starts a progress bar of a long step (label; its
+	// total bytes, ≤ 0 if unknown): the bar's add and done.
+	Progress func(label string, total int64) (add func(n int64), done func())
 }
 
 // Fsck checks the store: every pack's footer and checksum, that the index
@@ -71,7 +74,9 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("leftover temporary file %s (gc removes it)", t.path))
 	}
 	footers := map[dag.ID]map[dag.ID]pack.Entry{}
+	add, done := o.bar(full, "checking packs", files)
 	for _, id := range sortedIDs(files) {
+		add(files[id])
 		if _, ok := recs[id]; !ok {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("pack %s is not indexed (left by an interrupted write; gc removes it)", id.Short()))
 			continue
@@ -88,6 +93,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 		}
 		footers[id] = m
 	}
+	done()
 	for id := range recs {
 		if _, ok := files[id]; !ok {
 			rep.problem("pack %s is indexed but its file is missing", id.Short())
@@ -143,6 +149,8 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 			rep.problem("HEAD: %v", err)
 		}
 	}
+	add, done = o.bar(full, "verifying chunks", nil)
+	defer done()
 	err = s.Walk(ctx, roots, WalkOptions{OnMissing: func(id dag.ID, kind dag.Kind, err error) {
 		if s.absentOK(kind, err) {
 			rep.Absent++
@@ -152,9 +160,11 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 	}}, func(id dag.ID, kind dag.Kind) error {
 		rep.Reachable++
 		if full && kind == dag.KindChunk {
-			if _, err := s.Get(ctx, kind, id); err != nil {
+			b, err := s.Get(ctx, kind, id)
+			if err != nil {
 				rep.problem("chunk %s: %v", id.Short(), err)
 			}
+			add(int64(len(b)))
 		}
 		return nil
 	})
@@ -174,6 +184,22 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 	}
 	sort.Strings(rep.Problems)
 	return rep, nil
+}
+
+// bar starts o's progress bar of a step of a full check (total: the sum
+// of sizes; nil: unknown), or one that shows nothing.
+func (o FsckOptions) bar(full bool, label string, sizes map[dag.ID]int64) (add func(int64), done func()) {
+	if !full || o.Progress == nil {
+		return func(int64) {}, func() {}
+	}
+	total := int64(-1)
+	if sizes != nil {
+		total = 0
+		for _, n := range sizes {
+			total += n
+		}
+	}
+	return o.Progress(label, total)
 }
 
 // noteMissingReferences notes r's entries that name a missing object.

@@ -35,7 +35,8 @@ func onTerminal(t *testing.T, r *repoDir, args ...string) string {
 // TestTerminalAtStart: a command on a terminal does not ask it anything
 // (bubbletea's init would ask for its background colour: a round trip
 // before each command, a 5 s wait where nothing answers); long reads of a
-// table (a commit's check, dx profile, dx check) show a progress bar
+// table (a commit's check, dx profile, dx check) and dx fsck --full show
+// a progress bar
 // there, and nothing when piped.
 func TestTerminalAtStart(t *testing.T) {
 	r := newRepo(t)
@@ -69,6 +70,7 @@ func TestTerminalAtStart(t *testing.T) {
 	}{
 		{[]string{"profile", "HEAD:t.csv"}, "profiling t.csv"},
 		{[]string{"check"}, "checking t.csv"},
+		{[]string{"fsck", "--full"}, "verifying chunks"},
 	} {
 		if out := onTerminal(t, r, c.args...); !strings.Contains(out, c.bar) {
 			t.Errorf("dx %v on a terminal: no %q bar in %q", c.args, c.bar, out)

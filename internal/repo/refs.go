@@ -236,5 +236,9 @@ func (r *Repo) Descends(ctx context.Context, a, b dag.ID) (ok, cut bool, err err
 
 // Fsck checks the store, and that the stat cache names no missing File.
 func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
-	return r.Store.Fsck(ctx, store.FsckOptions{Full: full, Referrers: r.referrers()})
+	bar := func(label string, total int64) (func(int64), func()) {
+		b := r.opts.Progress.Start(label, total, true)
+		return b.Add, b.Done
+	}
+	return r.Store.Fsck(ctx, store.FsckOptions{Full: full, Referrers: r.referrers(), Progress: bar})
 }
