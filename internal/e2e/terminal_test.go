@@ -36,8 +36,7 @@ func onTerminal(t *testing.T, r *repoDir, args ...string) string {
 // (bubbletea's init would ask for its background colour: a round trip
 // before each command, a 5 s wait where nothing answers); long reads of a
 // table (a commit's check, dx profile, dx check) and dx fsck --full show
-// a progress bar
-// there, and nothing when piped.
+// a progress bar there, and nothing when piped.
 func TestTerminalAtStart(t *testing.T) {
 	r := newRepo(t)
 	var b strings.Builder
