@@ -280,6 +280,7 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 }
 
 func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
+	s.endFresh() // the objects kept as indexed would include these
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, id := range ids {

@@ -17,9 +17,16 @@ var _ dag.Getter = (*Store)(nil)
 
 // Has reports whether the object is stored (or pending in this process).
 func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
-	if s.isPending(id) {
+	s.lookFresh()
+	var pending, indexed bool
+	s.settledPending(id, func(_ *pendingObj, ok, ix bool) { pending, indexed = ok, ix })
+	if pending {
 		return true, nil
 	}
+	if s.fresh.on.Load() {
+		return indexed, nil
+	}
+	s.stats.IndexLookups.Add(1)
 	// After the pending check: an object indexed and then dropped from
 	// pending has moved the generation on, so a stale transaction is
 	// not used to look for it.

@@ -122,6 +122,7 @@ func decodePackRecord(b []byte) (packRecord, error) {
 // the record of its pack (a crash in between leaves a recorded pack whose
 // objects are simply written again when needed).
 func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64) error {
+	s.lookFresh() // decided before this process first indexes an object
 	rec := packRecord{Meta: meta, Count: uint32(len(entries)), Size: uint64(size)}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(packKey(id), rec.encode()) }); err != nil {
 		return fmt.Errorf("store: index pack: %w", err)
@@ -135,8 +136,10 @@ func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64
 		}
 	}
 	if err := wb.Flush(); err != nil {
+		s.endFresh() // some entries may be written: not all are known
 		return fmt.Errorf("store: index pack: %w", err)
 	}
+	s.markIndexed(entries)
 	s.indexGen.Add(1)
 	return nil
 }

@@ -57,9 +57,7 @@ func (p *packer) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, 
 	if err != nil {
 		return fmt.Errorf("store: pack add: %w", err)
 	}
-	s.pendingMu.Lock()
-	s.pending[id] = pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e}
-	s.pendingMu.Unlock()
+	s.pending.set(id, pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e})
 	switch {
 	case p.w.Size() >= s.opts.PackSize && p.meta:
 		// Data before metadata: metadata is never indexed before the

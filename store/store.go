@@ -118,7 +118,7 @@ type Store struct {
 	closed   atomic.Bool // by Close or Abandon
 
 	// Packers (packer.go): each has its own lock. Locks are taken
-	// metaPacker first, then the data packers in order, then pendingMu.
+	// metaPacker first, then the data packers in order, then a pending shard's.
 	dataPackers []*packer
 	metaPacker  *packer
 	nextPacker  atomic.Uint32 // spreads Put's data objects over the data packers
@@ -135,8 +135,8 @@ type Store struct {
 	// each pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)
 
-	pendingMu sync.Mutex // guards pending
-	pending   map[dag.ID]pendingObj
+	pending *pendingSet // objects in packs not yet indexed (pending.go)
+	fresh   freshIndex  // whether Has may answer from memory (fresh.go)
 
 	// The pack finisher (packer.go).
 	finishQueue   chan *packJob
@@ -167,6 +167,7 @@ type Stats struct {
 	MetaBytesStored atomic.Int64
 	MetaBytesRaw    atomic.Int64
 	PacksWritten    atomic.Int64
+	IndexLookups    atomic.Int64 // Has calls that looked in the index (not answered from memory)
 }
 
 // Snapshot returns the counters as a plain map (for --stats output).
@@ -182,6 +183,7 @@ func (s *Stats) Snapshot() map[string]int64 {
 		"meta_bytes_stored": s.MetaBytesStored.Load(),
 		"meta_bytes_raw":    s.MetaBytesRaw.Load(),
 		"packs_written":     s.PacksWritten.Load(),
+		"index_lookups":     s.IndexLookups.Load(),
 	}
 }
 
@@ -253,7 +255,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		space:        space,
 		readOnly:     readOnly,
 		comp:         pack.NewCompressor(),
-		pending:      map[dag.ID]pendingObj{},
+		pending:      newPendingSet(),
 		packHandles:  map[dag.ID]*packHandle{},
 		finishQueue:  make(chan *packJob, 1),
 		packBufs:     make(chan *alignedBuf, packBufsKept),

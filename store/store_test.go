@@ -20,11 +20,17 @@ import (
 
 func newStore(t *testing.T) (*Store, string) {
 	t.Helper()
+	return newStoreWith(t, Options{})
+}
+
+// newStoreWith is newStore with options (a small PackSize, say).
+func newStoreWith(t *testing.T, o Options) (*Store, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), ".dx")
 	if err := Init(dir); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), dir, Options{})
+	s, err := Open(context.Background(), dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,15 +353,7 @@ func TestOpenLocked(t *testing.T) {
 // under a reader.
 func TestManyPacksParallelRead(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), ".dx")
-	if err := Init(dir); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, dir, Options{PackSize: 1 << 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := newStoreWith(t, Options{PackSize: 1 << 16})
 	var ids []dag.ID
 	for i := 0; i < maxOpenPacks+60; i++ {
 		id, err := s.Put(ctx, dag.KindChunk, randData(uint64(i), 70<<10))

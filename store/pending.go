@@ -1,0 +1,163 @@
+package store
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// pendingObj is an object added to a pack that is not yet indexed; stored
+// is its bytes in the pack's memory buffer.
+type pendingObj struct {
+	stored []byte
+	entry  pack.Entry
+	// reserved: a writer has claimed the id and is adding the object;
+	// stored and entry are not set yet.
+	reserved bool
+}
+
+// pendingShards is the number of locks the pending objects are spread
+// over, by their ID's first byte: each chunk an ingest worker stores and
+// each File object a collector puts takes one a few times, and with a
+// single lock the collectors of a commit of many small files queued on it.
+const pendingShards = 64
+
+// pendingSet holds the objects added to packs and not yet indexed and,
+// while the index is fresh (fresh.go), those this process has indexed.
+type pendingSet struct {
+	shards [pendingShards]pendingShard
+}
+
+type pendingShard struct {
+	mu sync.Mutex
+	m  map[dag.ID]pendingObj
+	// indexed: objects this process has indexed, while the index is
+	// fresh; nil otherwise.
+	indexed map[dag.ID]struct{}
+	_       [40]byte // one shard to a cache line
+}
+
+func newPendingSet() *pendingSet {
+	ps := &pendingSet{}
+	for i := range ps.shards {
+		ps.shards[i].m = map[dag.ID]pendingObj{}
+	}
+	return ps
+}
+
+func (ps *pendingSet) shard(id dag.ID) *pendingShard {
+	return &ps.shards[id[0]%pendingShards]
+}
+
+// set records id's pending entry.
+func (ps *pendingSet) set(id dag.ID, p pendingObj) {
+	sh := ps.shard(id)
+	sh.mu.Lock()
+	sh.m[id] = p
+	sh.mu.Unlock()
+}
+
+// unclaim forgets id if it is only claimed (its writer failed).
+func (ps *pendingSet) unclaim(id dag.ID) {
+	sh := ps.shard(id)
+	sh.mu.Lock()
+	if p := sh.m[id]; p.reserved {
+		delete(sh.m, id)
+	}
+	sh.mu.Unlock()
+}
+
+// forgetIndexed drops the sets of indexed objects (the index is no longer
+// fresh).
+func (ps *pendingSet) forgetIndexed() {
+	for i := range ps.shards {
+		sh := &ps.shards[i]
+		sh.mu.Lock()
+		sh.indexed = nil
+		sh.mu.Unlock()
+	}
+}
+
+// settledPending calls fn, under id's shard lock, with id's pending entry
+// once no writer's claim is on it (ok false: id is not pending) and
+// whether this process indexed id while the index was fresh. A claimed
+// object is not in a pack yet, and whoever asks may go on to write objects
+// that name it; the claim is held for one copy into a buffer.
+func (s *Store) settledPending(id dag.ID, fn func(p *pendingObj, ok, indexed bool)) {
+	sh := s.pending.shard(id)
+	for {
+		sh.mu.Lock()
+		p, ok := sh.m[id]
+		if !ok || !p.reserved {
+			_, indexed := sh.indexed[id]
+			fn(&p, ok, indexed)
+			sh.mu.Unlock()
+			return
+		}
+		sh.mu.Unlock()
+		runtime.Gosched()
+	}
+}
+
+// claimPending claims id for the caller, who is to add it to a pack; false
+// if it is pending already.
+func (s *Store) claimPending(id dag.ID) (claimed bool) {
+	sh := s.pending.shard(id)
+	s.settledPending(id, func(_ *pendingObj, ok, _ bool) {
+		if !ok {
+			sh.m[id] = pendingObj{reserved: true}
+			claimed = true
+		}
+	})
+	return claimed
+}
+
+// isPending reports whether id is pending (see settledPending).
+func (s *Store) isPending(id dag.ID) (pending bool) {
+	s.settledPending(id, func(_ *pendingObj, ok, _ bool) { pending = ok })
+	return pending
+}
+
+// pendingGet returns the pending object id (see settledPending); false if
+// it is not pending. The stored bytes are a copy: the pack buffer is
+// recycled once the object leaves pending.
+func (s *Store) pendingGet(id dag.ID) (p pendingObj, ok bool) {
+	s.settledPending(id, func(e *pendingObj, found, _ bool) {
+		if found {
+			p, ok = *e, true
+			p.stored = append([]byte(nil), e.stored...)
+		}
+	})
+	return p, ok
+}
+
+// dropPending forgets pending objects, once indexed or discarded.
+func (s *Store) dropPending(es []pack.Entry) {
+	for _, e := range es {
+		sh := s.pending.shard(e.ID)
+		sh.mu.Lock()
+		delete(sh.m, e.ID)
+		sh.mu.Unlock()
+	}
+}
+
+// markIndexed records objects just indexed while the index is fresh; they
+// are still pending (or were never), so Has finds them in one place or the
+// other at every moment.
+func (s *Store) markIndexed(es []pack.Entry) {
+	if !s.fresh.on.Load() {
+		return
+	}
+	for _, e := range es {
+		sh := s.pending.shard(e.ID)
+		sh.mu.Lock()
+		if sh.indexed == nil {
+			sh.indexed = map[dag.ID]struct{}{}
+		}
+		sh.indexed[e.ID] = struct{}{}
+		sh.mu.Unlock()
+	}
+	s.fresh.counted(len(es), s)
+}
