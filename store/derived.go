@@ -85,6 +85,21 @@ func (d Derived) Update(ctx context.Context, fn func(b *DerivedBatch) error) err
 	return noSpace(b.wb.Flush())
 }
 
+// Delete deletes keys, in one batch.
+func (d Derived) Delete(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return d.Update(ctx, func(b *DerivedBatch) error {
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Scan calls fn with every key of the table and its value, in bytewise
 // key order, in one read transaction. key and value are valid only during
 // fn.

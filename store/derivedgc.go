@@ -85,15 +85,8 @@ func (s *Store) gcDerived(ctx context.Context, dn DerivedNames, live map[dag.ID]
 		return rep, err
 	}
 	rep.DerivedDropped = len(dead)
-	if !dryRun && len(dead) > 0 {
-		if err := ix.Update(ctx, func(b *DerivedBatch) error {
-			for _, k := range dead {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+	if !dryRun {
+		if err := ix.Delete(ctx, dead); err != nil {
 			return rep, err
 		}
 	}
@@ -170,15 +163,5 @@ func (d *DerivedFiles) moveValues(ctx context.Context, vs []keptValue) error {
 			lost = append(lost, vs[i].key)
 		}
 	}
-	if len(lost) == 0 {
-		return nil
-	}
-	return d.ix.Update(ctx, func(b *DerivedBatch) error {
-		for _, k := range lost {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return d.ix.Delete(ctx, lost)
 }
