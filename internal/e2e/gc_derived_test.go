@@ -9,23 +9,26 @@ import (
 	"testing"
 )
 
+// amountsTable is a CSV table keyed by id, of rows rows: id, name,
+// amount, different for each seed.
+func amountsTable(seed, rows int) string {
+	var b strings.Builder
+	b.WriteString("id,name,amount\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "%d,name %d,%d.%02d\n", seed*1_000_000+i, (i*seed)%977, i*seed%9999, i%100)
+	}
+	return b.String()
+}
+
 // TestGCDropsDerivedData: the profiles of a table version that only a
 // deleted branch held go with its data at dx gc --prune (a dry run says
 // so first), and the disk space of the files they filled; the profiles
 // of the version main holds stay, reused by the next dx profile.
 func TestGCDropsDerivedData(t *testing.T) {
 	r := newRepo(t)
-	table := func(seed, rows int) string {
-		var b strings.Builder
-		b.WriteString("id,name,amount\n")
-		for i := range rows {
-			fmt.Fprintf(&b, "%d,name %d,%d.%02d\n", seed*1_000_000+i, (i*seed)%977, i*seed%9999, i%100)
-		}
-		return b.String()
-	}
 	// Commits a table of rows and profiles it.
 	commitProfiled := func(seed, rows int) {
-		r.write("t.csv", table(seed, rows))
+		r.write("t.csv", amountsTable(seed, rows))
 		r.ok("commit", "-m", fmt.Sprintf("table %d", seed))
 		if p := r.profile("HEAD:t.csv"); p.Computed == 0 {
 			t.Fatalf("table %d not profiled", seed)

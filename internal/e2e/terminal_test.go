@@ -39,13 +39,8 @@ func onTerminal(t *testing.T, r *repoDir, args ...string) string {
 // a progress bar there, and nothing when piped.
 func TestTerminalAtStart(t *testing.T) {
 	r := newRepo(t)
-	var b strings.Builder
-	b.WriteString("id,name,amount\n")
-	for i := range 300_000 {
-		fmt.Fprintf(&b, "%d,name %d,%d.%02d\n", i, i%977, i%9999, i%100)
-	}
 	r.write(".dxattributes", "*.csv table=csv key=id\n")
-	r.write("t.csv", b.String())
+	r.write("t.csv", amountsTable(1, 300_000))
 	r.write("dx.contract.yaml", "tables:\n  - path: t.csv\n    columns:\n      - name: amount\n        type: decimal\n")
 	r.ok("commit", "-m", "table")
 	for _, args := range [][]string{{"status"}, {"log", "-n", "1"}} {
@@ -54,7 +49,7 @@ func TestTerminalAtStart(t *testing.T) {
 		}
 	}
 	// A new table with quotes is read again, whole, to be checked.
-	b.Reset()
+	var b strings.Builder
 	b.WriteString("id,note\n")
 	for i := range 100_000 {
 		fmt.Fprintf(&b, "%d,\"a, b %d\"\n", i, i)
