@@ -18,8 +18,14 @@ type profileJSON struct {
 	// The reads of the stored profiles' files, and the bytes they gave.
 	CacheReads int64 `json:"cache_reads"`
 	CacheBytes int64 `json:"cache_bytes_read"`
-	Rows       int64 `json:"rows"`
-	Columns    []struct {
+	// Derived from an earlier version's profile: its File id, and the
+	// rows taken out and put in.
+	From      string `json:"derived_from"`
+	RowsOut   int64  `json:"rows_out"`
+	RowsIn    int64  `json:"rows_in"`
+	BytesRead int64  `json:"bytes_read"`
+	Rows      int64  `json:"rows"`
+	Columns   []struct {
 		Name          string
 		Type          string
 		Count, Nulls  int64
@@ -153,8 +159,11 @@ func TestProfileReusesChunks(t *testing.T) {
 
 // TestProfileCacheReads: a table's chunk profiles are kept in files of
 // their own under .dx/derived, not in the index's value log (whose files
-// every command opens); a version with scattered edits reads each
-// unchanged chunk's profile once, neighbours many a read.
+// every command opens). A version with scattered edits is derived from
+// the version before it: its profile is read, once, and only the
+// changed chunks (both versions') are. (Reading the unchanged chunks'
+// profiles, where no earlier version's profile is stored, is
+// TestScatteredEditWorkBounded's.)
 func TestProfileCacheReads(t *testing.T) {
 	r, rng, rows := measureRepo(t, 3, 400000)
 	p1 := r.profile("HEAD:m.csv")
@@ -182,16 +191,12 @@ func TestProfileCacheReads(t *testing.T) {
 	r.write("m.csv", measureTable(rows))
 	r.ok("commit", "-m", "v2")
 	p2 := r.profile("HEAD:m.csv")
-	if p2.Computed == 0 || p2.Computed > 12 || p2.Reused+p2.Computed != p2.Chunks {
-		t.Fatalf("v2: %d chunks, %d computed", p2.Chunks, p2.Computed)
+	if p2.From == "" || p2.RowsOut != 10 || p2.RowsIn != 10 || p2.Computed == 0 || p2.Computed > 12 || p2.CacheReads != 1 ||
+		p2.BytesRead > 2*int64(p2.Computed)*p1.BytesRead/int64(p1.Chunks)+(64<<10) {
+		t.Fatalf("v2 (10 rows changed) from v1's profile: %+v", p2)
 	}
 	checkMeasureProfile(t, p2, rows)
-	// Every reused profile read once: no more than v1's file holds, and
-	// at least its share of it; and several a read.
-	if p2.CacheBytes > v1Bytes || p2.CacheBytes < v1Bytes*int64(p2.Reused)/int64(p1.Chunks)/2 || p2.CacheReads > int64(p2.Reused/4) {
-		t.Fatalf("v2 read %d bytes of profiles in %d reads, for %d reused of %d chunks (v1 wrote %d bytes)",
-			p2.CacheBytes, p2.CacheReads, p2.Reused, p2.Chunks, v1Bytes)
-	}
+
 	t.Logf("v2: %d chunks, %d computed, %d bytes of profiles read in %d reads", p2.Chunks, p2.Computed, p2.CacheBytes, p2.CacheReads)
 }
 

@@ -16,20 +16,42 @@ type acc struct {
 	ends     []int32          // where each ends in arena
 	cnt      []int64
 	over     bool // more than SpanValues distinct values
+	// exact: count every value and every lack of a kind, however many
+	// (the few rows a version changed: see Profile.Apply).
+	exact bool
+	// open are the kinds whose Lacking count is below lackCounted: values
+	// are read in them too.
+	open Kinds
+	// sum and sq sum the values, and their squares, while the column's
+	// Kinds has KindFloat; floats says they have been added to.
+	sum, sq wideAcc
+	floats  bool
 	// regs are, past them, the HyperLogLog registers values set (set
 	// marks which, a bit each).
 	regs *[1 << hllPrecision]uint8
 	set  *[1 << hllPrecision / 64]uint64
 }
 
+// lackCounted is how many values lacking a kind a span counts: past it
+// the span reads no more values in that kind, and Lacking is a lower
+// bound. Taking rows out of a profile needs to know only that some value
+// still lacks the kind.
+const lackCounted = 16
+
 func newAcc(name string) *acc {
-	return &acc{c: Column{Name: name, Kinds: allKinds}, idx: make(map[uint64]int32)}
+	return &acc{c: Column{Name: name, Kinds: allKinds}, idx: make(map[uint64]int32), open: allKinds}
 }
 
 // reset readies a for another span's rows, keeping its memory.
 func (a *acc) reset() {
 	a.c = Column{Name: a.c.Name, Kinds: allKinds}
 	a.min, a.max = a.min[:0], a.max[:0]
+	a.open = allKinds
+	if a.floats {
+		a.sum.reset()
+		a.sq.reset()
+		a.floats = false
+	}
 	clear(a.idx)
 	a.arena, a.ends, a.cnt = a.arena[:0], a.ends[:0], a.cnt[:0]
 	a.over = false
@@ -63,58 +85,101 @@ func (a *acc) add(v []byte, allow Kinds) {
 	c.Values++
 	first := c.Values == 1
 	n := int64(len(v))
+	t := &c.Ties
 	if first {
 		c.LenMin, c.LenMax = n, n
 		a.min, a.max = append(a.min[:0], v...), append(a.max[:0], v...)
+		t[tieLenMin], t[tieLenMax], t[tieStrMin], t[tieStrMax] = 1, 1, 1, 1
 	} else {
-		c.LenMin, c.LenMax = min(c.LenMin, n), max(c.LenMax, n)
-		if bytes.Compare(v, a.min) < 0 {
-			a.min = append(a.min[:0], v...)
-		} else if bytes.Compare(v, a.max) > 0 {
-			a.max = append(a.max[:0], v...)
+		least(&c.LenMin, &t[tieLenMin], n, 1)
+		greatest(&c.LenMax, &t[tieLenMax], n, 1)
+		if d := bytes.Compare(v, a.min); d < 0 {
+			a.min, t[tieStrMin] = append(a.min[:0], v...), 1
+		} else {
+			if d == 0 {
+				t[tieStrMin]++
+			}
+			if d := bytes.Compare(v, a.max); d > 0 {
+				a.max, t[tieStrMax] = append(a.max[:0], v...), 1
+			} else if d == 0 {
+				t[tieStrMax]++
+			}
 		}
 	}
 	c.LenSum += n
 	a.count(v)
-	want := c.Kinds & allow
-	if want == 0 {
+	read := (c.Kinds | a.open) & allow
+	if read == 0 {
 		c.Kinds = 0
+		a.lack(a.open)
 		return
 	}
-	p := classify(v, want)
+	p := classify(v, read)
+	a.lack(a.open &^ p.kinds)
 	if c.Kinds&KindFloat != 0 && p.kinds&KindFloat == 0 {
 		c.sketch = nil
 	}
-	c.Kinds = p.kinds
-	if p.kinds&KindInt != 0 {
+	had := c.Kinds
+	c.Kinds &= p.kinds
+	if c.Kinds&KindInt != 0 {
 		if first {
-			c.IntMin, c.IntMax = p.i, p.i
+			c.IntMin, c.IntMax, t[tieIntMin], t[tieIntMax] = p.i, p.i, 1, 1
 		} else {
-			c.IntMin, c.IntMax = min(c.IntMin, p.i), max(c.IntMax, p.i)
+			least(&c.IntMin, &t[tieIntMin], p.i, 1)
+			greatest(&c.IntMax, &t[tieIntMax], p.i, 1)
 		}
 		var carry uint64
 		c.SumLo, carry = bits.Add64(c.SumLo, uint64(p.i), 0)
 		c.SumHi += p.i>>63 + int64(carry)
 	}
-	if p.kinds&KindFloat != 0 {
+	if c.Kinds&KindFloat != 0 {
 		x := p.f
+		if x == 0 {
+			x = 0 // −0 is 0: its ties are
+		}
 		if first {
-			c.FloatMin, c.FloatMax = x, x
+			c.FloatMin, c.FloatMax, t[tieFloatMin], t[tieFloatMax] = x, x, 1, 1
 			c.sketch = newSketch()
 		} else {
-			c.FloatMin, c.FloatMax = min(c.FloatMin, x), max(c.FloatMax, x)
+			least(&c.FloatMin, &t[tieFloatMin], x, 1)
+			greatest(&c.FloatMax, &t[tieFloatMax], x, 1)
 		}
-		d := x - c.Mean
-		c.Mean += d / float64(c.Values)
-		c.M2 += d * (x - c.Mean)
-		c.momentN = c.Values
+		a.sum.addFloat(x)
+		a.sq.addSquare(x)
+		a.floats = true
 		_ = c.sketch.Add(x) // finite
+	} else if had&KindFloat != 0 && a.floats {
+		a.sum.reset()
+		a.sq.reset()
+		a.floats = false
 	}
-	if p.kinds&KindTimestamp != 0 {
-		if first {
-			c.TimeMin, c.TimeMax = p.t, p.t
-		} else {
-			c.TimeMin, c.TimeMax = earliest(c.TimeMin, p.t), latest(c.TimeMax, p.t)
+	if c.Kinds&KindTimestamp != 0 {
+		switch {
+		case first:
+			c.TimeMin, c.TimeMax, t[tieTimeMin], t[tieTimeMax] = p.t, p.t, 1, 1
+		default:
+			switch {
+			case p.t.Before(c.TimeMin):
+				c.TimeMin, t[tieTimeMin] = p.t, 1
+			case p.t == c.TimeMin:
+				t[tieTimeMin]++
+			}
+			switch {
+			case c.TimeMax.Before(p.t):
+				c.TimeMax, t[tieTimeMax] = p.t, 1
+			case p.t == c.TimeMax:
+				t[tieTimeMax]++
+			}
+		}
+	}
+}
+
+// lack counts a value without kinds ks (of those still counted).
+func (a *acc) lack(ks Kinds) {
+	for ; ks != 0; ks &= ks - 1 {
+		k := bits.TrailingZeros8(uint8(ks))
+		if a.c.Lacking[k]++; a.c.Lacking[k] == lackCounted && !a.exact {
+			a.open &^= 1 << k
 		}
 	}
 }
@@ -134,7 +199,7 @@ func (a *acc) count(v []byte) {
 		a.cnt[i]++
 		return
 	}
-	if !ok && len(a.cnt) < SpanValues {
+	if !ok && (len(a.cnt) < SpanValues || a.exact) {
 		a.idx[h] = int32(len(a.cnt))
 		a.arena = append(a.arena, v...)
 		a.ends, a.cnt = append(a.ends, int32(len(a.arena))), append(a.cnt, 1)
@@ -154,6 +219,9 @@ func (a *acc) count(v []byte) {
 func (a *acc) column() *Column {
 	c := a.c
 	c.StrMin, c.StrMax = string(a.min), string(a.max)
+	if c.Kinds&KindFloat != 0 && a.floats {
+		c.sum, c.sq = a.sum.wide(), a.sq.wide()
+	}
 	if !a.over {
 		c.counts = make(counts, len(a.cnt))
 		for i, n := range a.cnt {

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"cmp"
-	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -64,10 +63,17 @@ const keptValues = 1000
 // Column is the profile of one column over some rows: exact figures,
 // and sketches. Nulls (empty, JSON null, or a JSONL row without the
 // column) are not counted here: they are the profile's rows less Values.
+// Every figure can have rows taken out again (see Profile.Apply): the
+// extremes keep how many values equal them, the kinds how many values
+// lack each, and floats are summed exactly.
 type Column struct {
 	Name   string
 	Values int64 // non-null values
 	Kinds  Kinds // the kinds every value has
+	// Lacking counts, by kind (kind 1<<k at k), the values without it:
+	// at least so many (a span counts up to lackCounted), exactly when
+	// a span's count is below that.
+	Lacking [kindCount]int64
 	// Lengths of the values' text, in bytes.
 	LenMin, LenMax, LenSum int64
 	// The least and greatest value's text, in byte order.
@@ -76,19 +82,25 @@ type Column struct {
 	IntMin, IntMax int64
 	SumHi          int64
 	SumLo          uint64
-	// While Kinds has KindFloat: the least, greatest, mean and sum of
-	// squared deviations from it (merged as Chan et al. do).
-	FloatMin, FloatMax, Mean, M2 float64
+	// While Kinds has KindFloat: the least and greatest, and the exact
+	// sums of the values and of their squares (see wide.go).
+	FloatMin, FloatMax float64
+	sum, sq            wide
 	// While Kinds has KindTimestamp: the earliest and latest.
 	TimeMin, TimeMax Instant
+	// Ties counts the values equal to each extreme (see the tie
+	// constants).
+	Ties [tieCount]int64
 	// counts are values' counts: each value's exact count, of every
 	// value, unless Over (some span had more than SpanValues distinct
 	// values: counts holds lower bounds for some values) or Truncated
 	// (counts holds the keptValues most frequent values, exactly).
 	counts          counts
 	Over, Truncated bool
-	// momentN counts the values Mean and M2 cover (see addMoments).
-	momentN int64
+	// Stale counts the values taken out of the profile since its
+	// registers were made (see Profile.Apply): its distinct estimate may
+	// count as many values too many.
+	Stale int64
 	// regs count distinct values when counts cannot (Over or Truncated).
 	regs *registers
 	// sketch holds the values as floats, while Kinds has KindFloat; bins
@@ -98,6 +110,25 @@ type Column struct {
 	// tails: spans whose counts are in their tail entries (see tail.go).
 	tails *tails
 }
+
+// The extremes whose ties a Column counts, in Ties.
+const (
+	tieLenMin = iota
+	tieLenMax
+	tieStrMin
+	tieStrMax
+	tieIntMin
+	tieIntMax
+	tieFloatMin
+	tieFloatMax
+	tieTimeMin
+	tieTimeMax
+	tieCount
+)
+
+// Moments are the mean of a float column's values and the sum of their
+// squared deviations from it, each the exact figure rounded once.
+func (c *Column) Moments() (mean, m2 float64) { return moments(c.Values, &c.sum, &c.sq) }
 
 // flushSketch puts the bins merged into c's sketch.
 func (c *Column) flushSketch() {
@@ -143,12 +174,11 @@ func (c *Column) merge(o *Column) {
 	if o.Values == 0 {
 		return
 	}
-	c.addMoments(o.Values, o.Mean, o.M2)
 	c.mergeValues(o)
 }
 
-// mergeValues adds o's figures, counts and sketches (not its mean and
-// M2: see addMoments) to c's; o has values.
+// mergeValues adds o's figures, counts and sketches to c's; o has
+// values.
 func (c *Column) mergeValues(o *Column) {
 	c.flushSketch()
 	o.flushSketch()
@@ -192,33 +222,78 @@ func (c *Column) mergeValues(o *Column) {
 	}
 }
 
-// mergeFigures adds o's figures (not its counts, sketches, mean or M2:
-// see addMoments) to c's.
+// mergeFigures adds o's figures (not its counts or sketches) to c's.
 func (c *Column) mergeFigures(o *Column) {
 	if c.Values == 0 {
 		keep := *c
 		*c = *o
 		c.Name, c.counts, c.regs, c.sketch, c.bins, c.tails = keep.Name, keep.counts, keep.regs, keep.sketch, keep.bins, keep.tails
-		c.Mean, c.M2, c.momentN = keep.Mean, keep.M2, keep.momentN
+		c.sum, c.sq = wide{}, wide{}
+		c.sum.addWide(o.sum, false)
+		c.sq.addWide(o.sq, false)
+		c.Stale += keep.Stale
 		return
 	}
 	c.Kinds &= o.Kinds
-	c.LenMin, c.LenMax, c.LenSum = min(c.LenMin, o.LenMin), max(c.LenMax, o.LenMax), c.LenSum+o.LenSum
-	c.StrMin, c.StrMax = min(c.StrMin, o.StrMin), max(c.StrMax, o.StrMax)
+	for k := range c.Lacking {
+		c.Lacking[k] += o.Lacking[k]
+	}
+	t, ot := &c.Ties, &o.Ties
+	least(&c.LenMin, &t[tieLenMin], o.LenMin, ot[tieLenMin])
+	greatest(&c.LenMax, &t[tieLenMax], o.LenMax, ot[tieLenMax])
+	c.LenSum += o.LenSum
+	least(&c.StrMin, &t[tieStrMin], o.StrMin, ot[tieStrMin])
+	greatest(&c.StrMax, &t[tieStrMax], o.StrMax, ot[tieStrMax])
 	if c.Kinds&KindInt != 0 {
-		c.IntMin, c.IntMax = min(c.IntMin, o.IntMin), max(c.IntMax, o.IntMax)
+		least(&c.IntMin, &t[tieIntMin], o.IntMin, ot[tieIntMin])
+		greatest(&c.IntMax, &t[tieIntMax], o.IntMax, ot[tieIntMax])
 		var carry uint64
 		c.SumLo, carry = bits.Add64(c.SumLo, o.SumLo, 0)
 		c.SumHi += o.SumHi + int64(carry)
 	}
 	if c.Kinds&KindFloat != 0 {
-		c.FloatMin, c.FloatMax = math.Min(c.FloatMin, o.FloatMin), math.Max(c.FloatMax, o.FloatMax)
+		least(&c.FloatMin, &t[tieFloatMin], o.FloatMin, ot[tieFloatMin])
+		greatest(&c.FloatMax, &t[tieFloatMax], o.FloatMax, ot[tieFloatMax])
+		c.sum.addWide(o.sum, false)
+		c.sq.addWide(o.sq, false)
+	} else {
+		c.sum, c.sq = wide{}, wide{}
 	}
 	if c.Kinds&KindTimestamp != 0 {
-		c.TimeMin, c.TimeMax = earliest(c.TimeMin, o.TimeMin), latest(c.TimeMax, o.TimeMax)
+		switch {
+		case o.TimeMin.Before(c.TimeMin):
+			c.TimeMin, t[tieTimeMin] = o.TimeMin, ot[tieTimeMin]
+		case o.TimeMin == c.TimeMin:
+			t[tieTimeMin] += ot[tieTimeMin]
+		}
+		switch {
+		case c.TimeMax.Before(o.TimeMax):
+			c.TimeMax, t[tieTimeMax] = o.TimeMax, ot[tieTimeMax]
+		case o.TimeMax == c.TimeMax:
+			t[tieTimeMax] += ot[tieTimeMax]
+		}
 	}
 	c.Values += o.Values
+	c.Stale += o.Stale
 	c.Over, c.Truncated = c.Over || o.Over, c.Truncated || o.Truncated
+}
+
+// least makes *a the lesser of *a and b, *an counting its ties.
+func least[T cmp.Ordered](a *T, an *int64, b T, bn int64) {
+	if b < *a {
+		*a, *an = b, bn
+	} else if b == *a {
+		*an += bn
+	}
+}
+
+// greatest makes *a the greater of *a and b, *an counting its ties.
+func greatest[T cmp.Ordered](a *T, an *int64, b T, bn int64) {
+	if b > *a {
+		*a, *an = b, bn
+	} else if b == *a {
+		*an += bn
+	}
 }
 
 // registersOf are the HyperLogLog registers of the values counted.
@@ -235,6 +310,9 @@ func registersOf(cs counts) *registers {
 func (c *Column) clone() *Column {
 	c.flushSketch()
 	d := *c
+	d.sum, d.sq = wide{}, wide{}
+	d.sum.addWide(c.sum, false)
+	d.sq.addWide(c.sq, false)
 	d.counts = make(counts, len(c.counts))
 	for v, n := range c.counts {
 		d.counts[v] = new(*n)
@@ -246,25 +324,6 @@ func (c *Column) clone() *Column {
 		d.sketch = c.sketch.Copy()
 	}
 	return &d
-}
-
-// addMoments adds the mean and the sum of squared deviations of n more
-// values (Chan et al.'s parallel merge). Their rounding depends on the
-// order of the merges: a file's spans are added in file order.
-func (c *Column) addMoments(n int64, mean, m2 float64) {
-	if n == 0 {
-		return
-	}
-	if c.momentN == 0 {
-		c.Mean, c.M2, c.momentN = mean, m2, n
-		return
-	}
-	na, nb := float64(c.momentN), float64(n)
-	tot := na + nb
-	d := mean - c.Mean
-	c.Mean += d * nb / tot
-	c.M2 += m2 + d*d*na*nb/tot
-	c.momentN += n
 }
 
 // prune makes a column with more than exactValues counted an estimate,

@@ -39,6 +39,10 @@ type Table struct {
 	// ID is the stored File's id: the whole file's profile is cached
 	// under it (zero: not cached).
 	ID dag.ID
+	// Base, if set, is an earlier version of the table: if its profile is
+	// cached and little changed, this one's is derived from it (see
+	// derive.go).
+	Base *Table
 }
 
 // Stats say what computing a profile read.
@@ -47,6 +51,11 @@ type Stats struct {
 	Computed int   `json:"chunks_computed"` // of which read and parsed
 	Reused   int   `json:"chunks_reused"`   // of which taken from the cache
 	Bytes    int64 `json:"bytes_read"`      // bytes read and parsed
+	// From is the id of the earlier version whose profile this one's was
+	// derived from, taking RowsOut rows out and putting RowsIn in.
+	From    string `json:"derived_from,omitempty"`
+	RowsOut int64  `json:"rows_out,omitempty"`
+	RowsIn  int64  `json:"rows_in,omitempty"`
 }
 
 // Compute returns a table version's profile, reading only the spans of
@@ -67,7 +76,16 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 		cache.Get(ctx, []string{fileKey}, func(_ int, v []byte) { p, _ = Decode(v) })
 		if p != nil {
 			st.Reused = len(ss)
+			p.finish()
 			return p, st, nil
+		}
+		p, ok, err := derive(ctx, t, cache, &st)
+		if err != nil {
+			return nil, st, err
+		}
+		if ok {
+			st.Spans = len(ss)
+			return stored(ctx, p, cache, fileKey), st, nil
 		}
 	}
 	rd := table.New(t.Spec)
@@ -90,13 +108,20 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 		return nil, st, err
 	}
 	whole.Header = h.Cols
-	whole.finish()
-	if fileKey != "" {
-		if b, err := whole.Encode(nil); err == nil {
-			cache.Put(ctx, []string{fileKey}, [][]byte{b})
+	return stored(ctx, whole, cache, fileKey), st, nil
+}
+
+// stored caches p, a whole file's profile, under key (if set) as merged,
+// so that a later version can be derived from it, and returns it
+// finished.
+func stored(ctx context.Context, p *Profile, cache Cache, key string) *Profile {
+	if key != "" {
+		if b, err := p.Encode(nil); err == nil {
+			cache.Put(ctx, []string{key}, [][]byte{b})
 		}
 	}
-	return whole, st, nil
+	p.finish()
+	return p
 }
 
 // computeBatch is how many spans the cache lacks a worker reads, parses
@@ -119,14 +144,12 @@ const maxShare = 256
 // the workers, a core each, which read, parse, profile and cache them a
 // batch at a time into parts of their own, while the readers go on: all
 // at once when the cache is a Locator, else as each share finds them.
-// The parts are merged at the end, and the columns' means and M2s added
-// in span order (their rounding depends on the order; nothing else of a
-// profile does, but estimated top values).
+// The parts are merged at the end (in any order: nothing of a profile
+// depends on it, but estimated top values).
 func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header, hdrLen int, ss []check.Span, keys []string, cache Cache, st *Stats) (*Profile, error) {
 	workers := min(runtime.GOMAXPROCS(0), len(ss))
 	readers := min(readersPerCore*workers, len(ss))
 	share := min(maxShare, max(1, len(ss)/(4*readers)))
-	ms := make([][]moments, len(ss))
 	var (
 		mu        sync.Mutex
 		more      = sync.NewCond(&mu)
@@ -178,16 +201,16 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 					}
 				}
 				idx := mine[n:]
-				for bad := mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip); bad >= 0; {
+				for bad := mergeCachedInto(ctx, cache, part, idx, keys, found, skip); bad >= 0; {
 					// A corrupt entry left the part half merged: the
 					// reader's shares anew without it (left to compute),
 					// but the spans handed to the workers.
-					skip[bad], part, ms[bad] = true, &Profile{}, nil
+					skip[bad], part = true, &Profile{}
 					idx = slices.DeleteFunc(slices.Clone(mine), func(i int) bool { return queued[i] })
 					for _, i := range idx {
-						found[i], ms[i] = false, nil
+						found[i] = false
 					}
-					bad = mergeCachedInto(ctx, cache, part, idx, keys, ms, found, skip)
+					bad = mergeCachedInto(ctx, cache, part, idx, keys, found, skip)
 				}
 				if t.Progress != nil {
 					var n int64
@@ -232,7 +255,7 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 				todo = todo[len(batch):]
 				st.Computed += len(batch)
 				mu.Unlock()
-				n, err := cw.computeBatch(ctx, part, batch, ss, keys, ms)
+				n, err := cw.computeBatch(ctx, part, batch, ss, keys)
 				mu.Lock()
 				st.Bytes += n
 				if err != nil {
@@ -252,7 +275,7 @@ func profileSpans(ctx context.Context, t Table, rd *table.Reader, h merge.Header
 	if len(errs) > 0 {
 		return nil, slices.MinFunc(errs, comparePlaced).err // the first in the file
 	}
-	whole := mergeParts(parts, ms)
+	whole := mergeParts(parts)
 	// The tails of the spans merged from the cache that the columns
 	// ending up exact need; computed anew where the cache lacks them.
 	cw := worker{t: t, rd: rd, h: h, hdrLen: hdrLen, sp: newSpanProfiler(h), cache: cache}
@@ -315,29 +338,27 @@ type placed struct {
 func comparePlaced(a, b placed) int { return cmp.Compare(a.at, b.at) }
 
 // mergeCached merges the cached profiles of spans share (keys theirs)
-// into a part, marking them found, their moments in ms. A corrupt entry
-// may leave the part half merged: the share is merged anew without it
-// (left to compute).
-func mergeCached(ctx context.Context, cache Cache, share []int, keys []string, ms [][]moments, found []bool) *Profile {
+// into a part, marking them found. A corrupt entry may leave the part
+// half merged: the share is merged anew without it (left to compute).
+func mergeCached(ctx context.Context, cache Cache, share []int, keys []string, found []bool) *Profile {
 	skip := map[int]bool{}
 	for {
 		part := &Profile{}
-		bad := mergeCachedInto(ctx, cache, part, share, keys, ms, found, skip)
+		bad := mergeCachedInto(ctx, cache, part, share, keys, found, skip)
 		if bad < 0 {
 			return part
 		}
 		skip[bad] = true
 		for _, i := range share {
-			found[i], ms[i] = false, nil
+			found[i] = false
 		}
 	}
 }
 
 // mergeCachedInto merges the cached profiles of spans share but those in
-// skip into part, marking them found, their moments in ms. It returns -1,
-// or the first span whose entry did not decode: it stopped there, part
-// half merged.
-func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []int, keys []string, ms [][]moments, found []bool, skip map[int]bool) int {
+// skip into part, marking them found. It returns -1, or the first span
+// whose entry did not decode: it stopped there, part half merged.
+func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []int, keys []string, found []bool, skip map[int]bool) int {
 	ks := make([]string, len(share))
 	for j, i := range share {
 		ks[j] = keys[i]
@@ -348,7 +369,7 @@ func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []in
 		if skip[i] || bad >= 0 {
 			return
 		}
-		if part.mergeSpan(v, nil, i, &ms[i]) != nil {
+		if part.mergeSpan(v, nil, i) != nil {
 			bad = i
 			return
 		}
@@ -357,19 +378,14 @@ func mergeCachedInto(ctx context.Context, cache Cache, part *Profile, share []in
 	return bad
 }
 
-// mergeParts merges the workers' parts into the first, then sets each
-// column's mean and M2 from the spans' (ms), added in span order.
-func mergeParts(parts []*Profile, ms [][]moments) *Profile {
+// mergeParts merges the workers' parts into the first.
+func mergeParts(parts []*Profile) *Profile {
 	for _, p := range parts {
 		for _, c := range p.Columns {
 			c.flushSketch()
 		}
 	}
 	whole := parts[0]
-	to := map[*Column]*Column{}
-	for _, c := range whole.Columns {
-		to[c] = c
-	}
 	for _, p := range parts[1:] {
 		whole.Rows += p.Rows
 		for _, oc := range p.Columns {
@@ -381,15 +397,6 @@ func mergeParts(parts []*Profile, ms [][]moments) *Profile {
 				c.mergeValues(oc)
 				c.mergeTails(oc)
 			}
-			to[oc] = c
-		}
-	}
-	for _, c := range whole.Columns {
-		c.Mean, c.M2, c.momentN = 0, 0, 0
-	}
-	for _, m := range ms {
-		for _, x := range m {
-			to[x.c].addMoments(x.n, x.mean, x.m2)
 		}
 	}
 	return whole
@@ -407,9 +414,9 @@ type worker struct {
 }
 
 // computeBatch reads, parses and profiles spans batch (indices into ss
-// and keys), merges their profiles into part (moments into ms) and
-// caches them; it returns the bytes read.
-func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, ss []check.Span, keys []string, ms [][]moments) (int64, error) {
+// and keys), merges their profiles into part and caches them; it
+// returns the bytes read.
+func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, ss []check.Span, keys []string) (int64, error) {
 	nChunks := len(w.t.Source.Chunks())
 	if pf, ok := w.t.Source.(merge.Prefetcher); ok {
 		var idx []int
@@ -433,7 +440,7 @@ func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, s
 			putKeys, putVals = append(putKeys, tailKey(keys[i])), append(putVals, tail)
 		}
 		m, _ := decodeTail(tail) // (just encoded)
-		if err := part.mergeSpan(head, m, i, &ms[i]); err != nil {
+		if err := part.mergeSpan(head, m, i); err != nil {
 			return st.Bytes, fmt.Errorf("%s: chunk %d: %w", w.t.Path, ss[i].From, err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 // encodingVersion is the first byte of an encoded Profile; a change of
 // layout changes it (and the cache keys, which hold it).
-const encodingVersion = 6
+const encodingVersion = 7
 
 // errCorrupt: an encoded profile does not decode (a cache entry to
 // compute again).
@@ -103,9 +103,16 @@ func (c *Column) encode(dst []byte, tail *[]byte) ([]byte, error) {
 		dst = binary.AppendVarint(dst, v)
 	}
 	dst = binary.AppendUvarint(dst, c.SumLo)
-	for _, f := range []float64{c.FloatMin, c.FloatMax, c.Mean, c.M2} {
+	for _, f := range []float64{c.FloatMin, c.FloatMax} {
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 	}
+	for _, n := range c.Lacking {
+		dst = binary.AppendUvarint(dst, uint64(n))
+	}
+	for _, n := range c.Ties {
+		dst = binary.AppendUvarint(dst, uint64(n))
+	}
+	dst = binary.AppendUvarint(dst, uint64(c.Stale))
 	dst = appendString(appendString(dst, c.StrMin), c.StrMax)
 	var flags byte
 	if c.Over {
@@ -128,6 +135,7 @@ func (c *Column) encode(dst []byte, tail *[]byte) ([]byte, error) {
 		}
 	}
 	dst = append(dst, flags)
+	dst = appendWide(appendWide(dst, &c.sum), &c.sq)
 	if summary {
 		dst = c.appendSummary(dst)
 		block := bytesString(appendCounts(nil, c.counts))
@@ -291,9 +299,16 @@ func (d *decoder) figures(c *Column) (name []byte, flags byte) {
 		*v = d.varint()
 	}
 	c.SumLo = d.uvarint()
-	for _, f := range []*float64{&c.FloatMin, &c.FloatMax, &c.Mean, &c.M2} {
+	for _, f := range []*float64{&c.FloatMin, &c.FloatMax} {
 		*f = d.float()
 	}
+	for k := range c.Lacking {
+		c.Lacking[k] = int64(d.uvarint())
+	}
+	for k := range c.Ties {
+		c.Ties[k] = int64(d.uvarint())
+	}
+	c.Stale = int64(d.uvarint())
 	c.StrMin, c.StrMax = bytesString(d.bytes()), bytesString(d.bytes()) // viewed
 	flags = d.byte()
 	c.Over, c.Truncated = flags&flagOver != 0, flags&flagTruncated != 0
@@ -303,8 +318,11 @@ func (d *decoder) figures(c *Column) (name []byte, flags byte) {
 func (d *decoder) column() (*Column, error) {
 	c := &Column{}
 	name, flags := d.figures(c)
-	c.Name, c.momentN = string(name), c.Values
+	c.Name = string(name)
 	c.StrMin, c.StrMax = strings.Clone(c.StrMin), strings.Clone(c.StrMax)
+	if !d.wide(&c.sum) || !d.wide(&c.sq) {
+		return nil, errCorrupt
+	}
 	cd := d
 	if flags&flagTail != 0 {
 		return nil, errCorrupt // a span's head: its counts are elsewhere
@@ -337,25 +355,16 @@ func (d *decoder) column() (*Column, error) {
 	return c, nil
 }
 
-// moments are one column's mean and M2 over a span's values, added to
-// the column in file order after the rest (see addMoments).
-type moments struct {
-	c        *Column
-	n        int64
-	mean, m2 float64
-}
-
 // mergeEncoded adds an encoded profile to p as Merge would add it
 // decoded, without building it: counts and registers go straight into
-// p's, sketch bins into its columns' bins (see flushSketch); each
-// column's mean and M2 are appended to ms for the caller to add in order.
-// A corrupt encoding may leave p part merged.
-func (p *Profile) mergeEncoded(b []byte, ms *[]moments) error { return p.mergeSpan(b, nil, -1, ms) }
+// p's, sketch bins into its columns' bins (see flushSketch). A corrupt
+// encoding may leave p part merged.
+func (p *Profile) mergeEncoded(b []byte) error { return p.mergeSpan(b, nil, -1) }
 
 // mergeSpan is mergeEncoded for a span's head (see EncodeSpan), span
 // at: its summarized columns' counts are taken from tail (its tail
 // entry, decoded by decodeTail), or, nil, left for settleTails.
-func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int, ms *[]moments) error {
+func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int) error {
 	d, ok := opened(b)
 	if !ok {
 		return errCorrupt
@@ -365,11 +374,7 @@ func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int, ms *[]mome
 		d.bytes() // a header: a span's profile has none
 	}
 	var top topValues // reused by the columns
-	cols := d.count()
-	if *ms == nil {
-		*ms = make([]moments, 0, cols)
-	}
-	for range cols {
+	for range d.count() {
 		var o Column
 		name, flags := d.figures(&o)
 		if d.bad {
@@ -389,7 +394,13 @@ func (p *Profile) mergeSpan(b []byte, tail map[string][]byte, at int, ms *[]mome
 			if unsafe.StringData(c.StrMax) == unsafe.StringData(o.StrMax) {
 				c.StrMax = strings.Clone(c.StrMax)
 			}
-			*ms = append(*ms, moments{c, o.Values, o.Mean, o.M2})
+		}
+		if c.Kinds&KindFloat != 0 && o.Kinds&KindFloat != 0 {
+			d.wide(&c.sum)
+			d.wide(&c.sq)
+		} else {
+			d.wide(nil)
+			d.wide(nil)
 		}
 		if c.counts == nil {
 			c.counts = counts{}

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/table"
 )
 
 // Cache keys. A file's profile: "f", the encoding version, the table
@@ -14,6 +15,10 @@ import (
 // the schema's hash, the segment's id (or "b" and its bytes' hash).
 
 // fileKeyOf is the cache key of the profile of File id, a table of spec.
+// FileKey is the key of a table version's whole profile: File id under
+// spec.
+func FileKey(spec table.Spec, id dag.ID) string { return fileKeyOf(spec.String(), id) }
+
 func fileKeyOf(spec string, id dag.ID) string {
 	return "f" + string(rune(encodingVersion)) + spec + "\x00" + string(id[:])
 }

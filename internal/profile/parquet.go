@@ -28,6 +28,7 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 		var p *Profile
 		cache.Get(ctx, []string{fileKey}, func(_ int, v []byte) { p, _ = Decode(v) })
 		if p != nil {
+			p.finish()
 			return p, Stats{}, nil
 		}
 	}
@@ -49,9 +50,8 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 		id := segs.ID(i)
 		keys[i], all[i] = prefix+string(id[:]), i
 	}
-	ms := make([][]moments, n)
 	found := make([]bool, n)
-	parts := []*Profile{mergeCached(ctx, cache, all, keys, ms, found)}
+	parts := []*Profile{mergeCached(ctx, cache, all, keys, found)}
 	// Segments not found by their chunks are looked for by their bytes:
 	// a changed chunk may hold unchanged pages.
 	var missed []int
@@ -69,7 +69,7 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 		byContent[i] = prefix + "b" + string(id[:])
 	}
 	if len(missed) > 0 {
-		parts = append(parts, mergeCached(ctx, cache, missed, byContent, ms, found))
+		parts = append(parts, mergeCached(ctx, cache, missed, byContent, found))
 	}
 	var todo, relearn []int
 	for _, i := range missed {
@@ -83,10 +83,10 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 		return nil, st, err
 	}
 	st.Computed, st.Reused = len(todo), n-len(todo)
-	if err := computeSegments(ctx, t, segs, todo, keys, byContent, ms, cache, &parts, &st); err != nil {
+	if err := computeSegments(ctx, t, segs, todo, keys, byContent, cache, &parts, &st); err != nil {
 		return nil, st, err
 	}
-	whole := mergeParts(parts, ms)
+	whole := mergeParts(parts)
 	whole.Header = segs.Cols()
 	// Every column of the schema, in its order: a file without rows has
 	// no segment to bring them.
@@ -99,19 +99,13 @@ func ComputeParquet(ctx context.Context, t Table, cache Cache) (*Profile, Stats,
 		cols = append(cols, c)
 	}
 	whole.Columns = cols
-	whole.finish()
-	if fileKey != "" {
-		if b, err := whole.Encode(nil); err == nil {
-			cache.Put(ctx, []string{fileKey}, [][]byte{b})
-		}
-	}
-	return whole, st, nil
+	return stored(ctx, whole, cache, fileKey), st, nil
 }
 
 // computeSegments profiles segments todo on all cores, each worker
 // through its own reader of the file, merging into a part of its own
 // (appended to parts) and caching a batch at a time, under both keys.
-func computeSegments(ctx context.Context, t Table, first *parquet.Segments, todo []int, keys, byContent []string, ms [][]moments, cache Cache, parts *[]*Profile, st *Stats) error {
+func computeSegments(ctx context.Context, t Table, first *parquet.Segments, todo []int, keys, byContent []string, cache Cache, parts *[]*Profile, st *Stats) error {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -163,7 +157,7 @@ func computeSegments(ctx context.Context, t Table, first *parquet.Segments, todo
 					}
 					enc, err := sp.profile().Encode(nil)
 					if err == nil {
-						err = part.mergeEncoded(enc, &ms[i])
+						err = part.mergeEncoded(enc)
 					}
 					if err != nil {
 						errs[w] = fmt.Errorf("%s: segment %d: %w", t.Path, i, err)

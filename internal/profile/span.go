@@ -13,12 +13,24 @@ type spanProfiler struct {
 	byCol  []*acc          // CSV and TSV: by the header's index
 	byName map[string]*acc // JSONL
 	order  []*acc          // JSONL: in order of first appearance
+	exact  bool            // see acc.exact
 }
 
 func newSpanProfiler(h merge.Header) *spanProfiler {
 	sp := &spanProfiler{byName: map[string]*acc{}}
 	for _, c := range h.Cols {
 		sp.byCol = append(sp.byCol, newAcc(c))
+	}
+	return sp
+}
+
+// newExactProfiler is a spanProfiler that counts exactly (see
+// acc.exact).
+func newExactProfiler(h merge.Header) *spanProfiler {
+	sp := newSpanProfiler(h)
+	sp.exact = true
+	for _, a := range sp.byCol {
+		a.exact = true
 	}
 	return sp
 }
@@ -81,6 +93,7 @@ func (sp *spanProfiler) jsonValue(col, v string) {
 	a := sp.byName[col]
 	if a == nil {
 		a = newAcc(col)
+		a.exact = sp.exact
 		sp.byName[col] = a
 		sp.order = append(sp.order, a)
 	}

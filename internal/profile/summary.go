@@ -117,13 +117,15 @@ func summarize(p *Profile, c *Column, declared contract.Type) ColumnSummary {
 	switch {
 	case k == KindInt:
 		cs.Min, cs.Max = strconv.FormatInt(c.IntMin, 10), strconv.FormatInt(c.IntMax, 10)
+		_, m2 := c.Moments()
 		cs.Mean = new(intMean(c))
-		cs.Stddev = new(math.Sqrt(c.M2 / float64(c.Values)))
+		cs.Stddev = new(math.Sqrt(m2 / float64(c.Values)))
 		cs.Quantiles = quantiles(c)
 	case k == KindFloat:
 		cs.Min, cs.Max = formatFloat(c.FloatMin), formatFloat(c.FloatMax)
-		cs.Mean = new(c.Mean)
-		cs.Stddev = new(math.Sqrt(c.M2 / float64(c.Values)))
+		mean, m2 := c.Moments()
+		cs.Mean = new(mean)
+		cs.Stddev = new(math.Sqrt(m2 / float64(c.Values)))
 		cs.Quantiles = quantiles(c)
 	case k == KindDate:
 		cs.Min, cs.Max = c.TimeMin.Time().Format(time.DateOnly), c.TimeMax.Time().Format(time.DateOnly)

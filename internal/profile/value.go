@@ -20,6 +20,8 @@ const (
 	KindDate
 	KindTimestamp
 	allKinds = KindInt | KindFloat | KindBool | KindDate | KindTimestamp
+	// kindCount is how many kinds there are: kind k is 1<<k.
+	kindCount = 5
 )
 
 // parsed is one value read in the kinds its column may still have.

@@ -129,11 +129,11 @@ func (r *Repo) driftTrees(ctx context.Context, a, b dag.ID, paths []string, out 
 			out.Tables = append(out.Tables, TableDrift{Path: p, Status: "removed", Columns: []profile.ColumnDrift{}})
 			continue
 		}
-		pa, err := r.profileEntry(ctx, p, &sa.e, sa.spec, ca)
+		pa, err := r.profileEntry(ctx, p, &sa.e, nil, sa.spec, ca)
 		if err != nil {
 			return err
 		}
-		pb, err := r.profileEntry(ctx, p, &sb.e, sb.spec, cb)
+		pb, err := r.profileEntry(ctx, p, &sb.e, &sa.e, sb.spec, cb) // (derived from A's, if little changed)
 		if err != nil {
 			return err
 		}

@@ -114,7 +114,8 @@ func (r *Repo) ProfileTable(ctx context.Context, spec string) (*TableProfile, er
 	if err != nil {
 		return nil, err
 	}
-	tp, err := r.profileEntry(ctx, p, &e, tspec, c)
+	base := r.profileBase(ctx, res.Commit, p, &e, tspec)
+	tp, err := r.profileEntry(ctx, p, &e, base, tspec, c)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +123,45 @@ func (r *Repo) ProfileTable(ctx context.Context, spec string) (*TableProfile, er
 	return tp, nil
 }
 
-// profileEntry profiles a stored table file; c gives its columns' types.
-func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spec table.Spec, c *contract.Contract) (*TableProfile, error) {
+// maxProfileBase is how many first-parent ancestors of a commit are
+// looked at for an earlier version of a table whose stored profile its
+// own can be derived from.
+const maxProfileBase = 16
+
+// profileBase is the version of table p (e, in commit c) in the nearest
+// of c's first-parent ancestors that differs from it and has its profile
+// stored, or nil.
+func (r *Repo) profileBase(ctx context.Context, c *dag.Commit, p string, e *dag.TreeEntry, spec table.Spec) *dag.TreeEntry {
+	if spec.Format == table.Parquet {
+		return nil
+	}
+	d, err := r.Store.DerivedFiles(prefixProfile)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	for range maxProfileBase {
+		if c == nil || len(c.Parents) == 0 {
+			return nil
+		}
+		if c, err = dag.LoadCommit(ctx, r.Store, c.Parents[0]); err != nil {
+			return nil
+		}
+		old, err := dag.LookupPath(ctx, r.Store, c.Tree, p)
+		if err != nil || !old.Mode.IsFile() || old.ID == e.ID {
+			continue
+		}
+		if l, err := d.Locate(ctx, []string{profile.FileKey(spec, old.ID)}); err == nil && l.Set()[0] {
+			return &old
+		}
+	}
+	return nil
+}
+
+// profileEntry profiles a stored table file, derived from the profile of
+// base (an earlier version, if set) where it can; c gives its columns'
+// types.
+func (r *Repo) profileEntry(ctx context.Context, p string, e, base *dag.TreeEntry, spec table.Spec, c *contract.Contract) (*TableProfile, error) {
 	src, err := r.entrySource(ctx, e, p)
 	if err != nil {
 		return nil, err
@@ -142,9 +180,17 @@ func (r *Repo) profileEntry(ctx context.Context, p string, e *dag.TreeEntry, spe
 		if verr != nil {
 			return nil, verr
 		}
+		t := profile.Table{Version: v, Spec: spec, ID: e.ID}
+		if base != nil {
+			if bsrc, err := r.entrySource(ctx, base, p); err == nil {
+				if bv, err := r.checkVersion(ctx, p, spec, bsrc); err == nil {
+					t.Base = &profile.Table{Version: bv, Spec: spec, ID: base.ID}
+				}
+			}
+		}
 		bar := r.opts.Progress.Start("profiling "+p, int64(e.Size), true)
-		v.Progress = bar.Add
-		whole, st, err = profile.Compute(ctx, profile.Table{Version: v, Spec: spec, ID: e.ID}, &profileCache{d: d})
+		t.Progress = bar.Add
+		whole, st, err = profile.Compute(ctx, t, &profileCache{d: d})
 		bar.Done()
 	}
 	if err != nil {
@@ -188,7 +234,11 @@ func (r *Repo) profileForDrift(ctx context.Context, tree dag.ID, changes []Chang
 		if !ok || !isTable || !t.WatchesDrift() {
 			continue
 		}
-		if _, err := r.profileEntry(ctx, ch.Path, ch.New, spec, c); err != nil {
+		base := ch.Old
+		if base != nil && !base.Mode.IsFile() {
+			base = nil
+		}
+		if _, err := r.profileEntry(ctx, ch.Path, ch.New, base, spec, c); err != nil {
 			r.warn(fmt.Sprintf("profiling %s for drift: %v", ch.Path, err))
 			continue
 		}

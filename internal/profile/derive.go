@@ -1,0 +1,258 @@
+package profile
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/table"
+	"github.com/dxdata/dx/merge"
+	"github.com/zeebo/xxh3"
+)
+
+// A version's profile is derived from an earlier version's stored one
+// when few of its spans changed: the rows of the spans only the earlier
+// version has are taken out, those of the spans only the new one has put
+// in (see Profile.Apply), each row both hold (byte for byte) left as it
+// is. That costs what changed in rows, where computing the new spans'
+// profiles costs whole chunks, and merging every span's profile the
+// whole file's spans.
+
+// maxDerived bounds the share of a version's bytes in spans the earlier
+// version lacks for its profile to be derived: past it, its spans are
+// profiled.
+const maxDerived = 0.25
+
+// spanRows are a span's rows, for the rows both versions hold to cancel
+// out.
+type spanRows struct {
+	rows   [][]byte // each without its line end
+	hashes []uint64
+}
+
+// derive computes t's profile from t.Base's stored one; false (having
+// stored nothing) where it cannot: no stored profile, a header that
+// changed, too many bytes changed, or figures that Apply cannot update.
+func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, bool, error) {
+	b := t.Base
+	if b == nil || b.ID == (dag.ID{}) || b.Spec.String() != t.Spec.String() || t.Spec.Format == table.JSONL ||
+		!t.Cut.Aligned || !b.Cut.Aligned {
+		return nil, false, nil
+	}
+	var base *Profile
+	cache.Get(ctx, []string{fileKeyOf(t.Spec.String(), b.ID)}, func(_ int, v []byte) { base, _ = Decode(v) })
+	if base == nil || base.Header == nil {
+		return nil, false, nil
+	}
+	nc, oc := t.Source.Chunks(), b.Source.Chunks()
+	ns, os := check.Spans(nc, t.Cut), check.Spans(oc, b.Cut)
+	// Spans by their chunks: those of one version only.
+	left := map[string]int{}
+	for _, s := range os {
+		left[spanID(oc, s)]++
+	}
+	var added []check.Span
+	var addedBytes, size int64
+	for _, s := range ns {
+		size += spanBytes(nc, s)
+		if k := spanID(nc, s); left[k] > 0 {
+			left[k]--
+		} else {
+			added = append(added, s)
+			addedBytes += spanBytes(nc, s)
+		}
+	}
+	var removed []check.Span
+	for _, s := range os {
+		if k := spanID(oc, s); left[k] > 0 {
+			left[k]--
+			removed = append(removed, s)
+		}
+	}
+	if float64(addedBytes) > maxDerived*float64(size) {
+		return nil, false, nil
+	}
+	rd := table.New(t.Spec)
+	h, hdrLen, err := check.Header(ctx, rd, t.Source)
+	if err != nil || !slices.Equal(h.Cols, base.Header) {
+		return nil, false, nil
+	}
+	_, oldHdrLen, err := check.Header(ctx, rd, b.Source)
+	if err != nil {
+		return nil, false, nil
+	}
+	out, in, n, err := readRows(ctx, rd, b.Version, removed, oldHdrLen, t.Version, added, hdrLen)
+	if err != nil {
+		return nil, false, err
+	}
+	st.Bytes += n
+	outRows, inRows, ok := cancelRows(out, in)
+	if !ok {
+		return nil, false, nil
+	}
+	rp, err := profileSpan(rd, newExactProfiler(h), h, outRows, true)
+	if err != nil {
+		return nil, false, nil
+	}
+	ap, err := profileSpan(rd, newExactProfiler(h), h, inRows, true)
+	if err != nil {
+		return nil, false, nil // the spans' profiles say where
+	}
+	if !base.Apply(rp, ap) {
+		return nil, false, nil
+	}
+	st.Computed, st.Reused = len(added), len(ns)-len(added)
+	st.RowsOut, st.RowsIn = rp.Rows, ap.Rows
+	st.From = b.ID.String()
+	return base, true, nil
+}
+
+// spanID names span s of chunks by its chunks, and whether it is the
+// first (the header's) or the last (which may end without a line end).
+func spanID(chunks []dag.ChunkRef, s check.Span) string {
+	k := make([]byte, 0, 1+32*(s.To-s.From))
+	k = append(k, spanFlags(s, len(chunks)))
+	for _, c := range chunks[s.From:s.To] {
+		k = append(k, c.ID[:]...)
+	}
+	return string(k)
+}
+
+// readRows reads the spans out of version old and in of version new on
+// all cores, each split into rows: it returns them, and the bytes read.
+func readRows(ctx context.Context, rd *table.Reader, old check.Version, out []check.Span, oldHdr int, new check.Version, in []check.Span, newHdr int) (outRows, inRows []spanRows, n int64, err error) {
+	outRows, inRows = make([]spanRows, len(out)), make([]spanRows, len(in))
+	type job struct {
+		v    check.Version
+		s    check.Span
+		hdr  int
+		into *spanRows
+	}
+	jobs := make([]job, 0, len(out)+len(in))
+	for i, s := range out {
+		jobs = append(jobs, job{old, s, oldHdr, &outRows[i]})
+	}
+	for i, s := range in {
+		jobs = append(jobs, job{new, s, newHdr, &inRows[i]})
+	}
+	// Every chunk read from disk at once (ahead of the reads, which wait
+	// for each in turn).
+	for _, side := range []struct {
+		v  check.Version
+		ss []check.Span
+	}{{old, out}, {new, in}} {
+		if pf, ok := side.v.Source.(merge.Prefetcher); ok && len(side.ss) > 0 {
+			var idx []int
+			for _, s := range side.ss {
+				for c := s.From; c < s.To; c++ {
+					idx = append(idx, c)
+				}
+			}
+			go pf.Prefetch(ctx, idx)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				j := next
+				next++
+				if j >= len(jobs) || err != nil {
+					mu.Unlock()
+					return
+				}
+				mu.Unlock()
+				jb := jobs[j]
+				whole, data, rerr := check.ReadSpan(ctx, jb.v, jb.s, jb.hdr, nil)
+				mu.Lock()
+				n += int64(len(whole))
+				if rerr != nil && err == nil {
+					err = rerr
+				}
+				mu.Unlock()
+				if rerr == nil {
+					*jb.into = splitRows(rd, data)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return outRows, inRows, n, err
+}
+
+// splitRows splits a span's rows where the table reader ends them,
+// hashing each.
+func splitRows(rd *table.Reader, data []byte) spanRows {
+	var sr spanRows
+	for p := 0; p < len(data); {
+		e := rd.RowEnd(data, p)
+		if e < 0 {
+			e = len(data)
+		}
+		row := bytes.TrimSuffix(data[p:e], []byte{'\n'})
+		sr.rows = append(sr.rows, row)
+		sr.hashes = append(sr.hashes, xxh3.Hash(row))
+		p = e
+	}
+	return sr
+}
+
+// cancelRows drops the rows that both out (the removed spans') and in
+// (the added spans') hold, as many times as both hold them, and returns
+// the rest of each, a line end after every row; false if two rows of one
+// hash differ (never seen: then the spans are profiled).
+func cancelRows(out, in []spanRows) (outRows, inRows []byte, ok bool) {
+	type held struct {
+		row []byte
+		n   int32
+	}
+	n := 0
+	for _, sr := range out {
+		n += len(sr.rows)
+	}
+	byHash := make(map[uint64]*held, n)
+	for _, sr := range out {
+		for i, row := range sr.rows {
+			if h, ok := byHash[sr.hashes[i]]; ok {
+				if !bytes.Equal(h.row, row) {
+					return nil, nil, false
+				}
+				h.n++
+			} else {
+				byHash[sr.hashes[i]] = &held{row, 1}
+			}
+		}
+	}
+	appendRow := func(dst, row []byte) []byte { return append(append(dst, row...), '\n') }
+	for _, sr := range in {
+		for i, row := range sr.rows {
+			h, ok := byHash[sr.hashes[i]]
+			switch {
+			case ok && h.n > 0 && bytes.Equal(h.row, row):
+				h.n--
+			case ok && !bytes.Equal(h.row, row):
+				return nil, nil, false
+			default:
+				inRows = appendRow(inRows, row)
+			}
+		}
+	}
+	for _, sr := range out {
+		for i, row := range sr.rows {
+			if h := byHash[sr.hashes[i]]; h.n > 0 {
+				h.n--
+				outRows = appendRow(outRows, row)
+			}
+		}
+	}
+	return outRows, inRows, true
+}
