@@ -36,7 +36,7 @@ type acc struct {
 // the span reads no more values in that kind, and Lacking is a lower
 // bound. Taking rows out of a profile needs to know only that some value
 // still lacks the kind.
-const lackCounted = 16
+const lackCounted = 4
 
 func newAcc(name string) *acc {
 	return &acc{c: Column{Name: name, Kinds: allKinds}, idx: make(map[uint64]int32), open: allKinds}

@@ -128,8 +128,21 @@ func parseInt(b []byte) (int64, bool) {
 
 // maybeNumber: text could be a float (spares ParseFloat most words).
 func maybeNumber(b []byte) bool {
-	c := b[0]
-	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.'
+	if c := b[0]; !(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.') {
+		return false
+	}
+	// Only what a float's text may hold (hex floats too): a date or a
+	// phone number is not parsed to fail.
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9', c == '.', c == '_', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F',
+			c == 'x', c == 'X', c == 'p', c == 'P':
+		case (c == '-' || c == '+') && (b[i-1]|0x20 == 'e' || b[i-1]|0x20 == 'p'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isBool(b []byte) bool {
