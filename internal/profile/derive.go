@@ -27,6 +27,12 @@ import (
 // profiled.
 const maxDerived = 0.25
 
+// maxChangedRows bounds the rows a derived profile takes out and puts in:
+// they are profiled exactly, each value counted, which costs more than a
+// span's profile once they are many (rows appended in bulk: those spans'
+// own profiles would be cheaper).
+const maxChangedRows = 20_000
+
 // spanRows are a span's rows, for the rows both versions hold to cancel
 // out.
 type spanRows struct {
@@ -91,7 +97,7 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	}
 	st.Bytes += n
 	outRows, inRows, ok := cancelRows(out, in)
-	if !ok {
+	if !ok || bytes.Count(outRows, []byte{'\n'})+bytes.Count(inRows, []byte{'\n'}) > maxChangedRows {
 		return nil, false, nil
 	}
 	rp, err := profileSpan(rd, newExactProfiler(h), h, outRows, true)
