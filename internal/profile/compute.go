@@ -96,12 +96,7 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 	prefix := spanKeyPrefix(spec, h.Cols)
 	keys := make([]string, len(ss))
 	for i, s := range ss {
-		k := make([]byte, 0, len(prefix)+1+32*(s.To-s.From))
-		k = append(append(k, prefix...), spanFlags(s, len(chunks)))
-		for _, c := range chunks[s.From:s.To] {
-			k = append(k, c.ID[:]...)
-		}
-		keys[i] = string(k)
+		keys[i] = prefix + spanID(chunks, s)
 	}
 	whole, err := profileSpans(ctx, t, rd, h, hdrLen, ss, keys, cache, &st)
 	if err != nil {

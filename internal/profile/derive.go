@@ -2,6 +2,7 @@ package profile
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"runtime"
 	"slices"
@@ -33,9 +34,10 @@ const maxDerived = 0.25
 // own profiles would be cheaper).
 const maxChangedRows = 20_000
 
-// spanRows are a span's rows, for the rows both versions hold to cancel
-// out.
+// spanRows are a span's rows (its data past the header), for the rows
+// both versions hold to cancel out.
 type spanRows struct {
+	data   []byte
 	rows   [][]byte // each without its line end
 	hashes []uint64
 }
@@ -96,7 +98,7 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 		return nil, false, err
 	}
 	st.Bytes += n
-	outRows, inRows, ok := cancelRows(out, in)
+	outRows, inRows, whole, ok := cancelRows(out, in)
 	if !ok || bytes.Count(outRows, []byte{'\n'})+bytes.Count(inRows, []byte{'\n'}) > maxChangedRows {
 		return nil, false, nil
 	}
@@ -108,6 +110,18 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	if err != nil {
 		return nil, false, nil // the spans' profiles say where
 	}
+	// New spans of which no row cancelled (rows appended, say) are
+	// profiled as spans, cached and merged as the spans' profiles are.
+	ws := make([]check.Span, len(whole))
+	wd := make([][]byte, len(whole))
+	for j, i := range whole {
+		ws[j], wd[j] = added[i], in[i].data
+	}
+	wp, err := profileWhole(ctx, rd, h, spanKeyPrefix(t.Spec.String(), h.Cols), nc, ws, wd, cache)
+	if err != nil {
+		return nil, false, nil
+	}
+	ap.Merge(wp)
 	if !base.Apply(rp, ap) {
 		return nil, false, nil
 	}
@@ -198,7 +212,7 @@ func readRows(ctx context.Context, rd *table.Reader, old check.Version, out []ch
 // splitRows splits a span's rows where the table reader ends them,
 // hashing each.
 func splitRows(rd *table.Reader, data []byte) spanRows {
-	var sr spanRows
+	sr := spanRows{data: data}
 	for p := 0; p < len(data); {
 		e := rd.RowEnd(data, p)
 		if e < 0 {
@@ -214,9 +228,10 @@ func splitRows(rd *table.Reader, data []byte) spanRows {
 
 // cancelRows drops the rows that both out (the removed spans') and in
 // (the added spans') hold, as many times as both hold them, and returns
-// the rest of each, a line end after every row; false if two rows of one
-// hash differ (never seen: then the spans are profiled).
-func cancelRows(out, in []spanRows) (outRows, inRows []byte, ok bool) {
+// the rest of each, a line end after every row, but for the spans of in
+// of which no row was dropped (whole: their indices); false if two rows
+// of one hash differ (never seen: then the spans are profiled).
+func cancelRows(out, in []spanRows) (outRows, inRows []byte, whole []int, ok bool) {
 	type held struct {
 		row []byte
 		n   int32
@@ -230,7 +245,7 @@ func cancelRows(out, in []spanRows) (outRows, inRows []byte, ok bool) {
 		for i, row := range sr.rows {
 			if h, ok := byHash[sr.hashes[i]]; ok {
 				if !bytes.Equal(h.row, row) {
-					return nil, nil, false
+					return nil, nil, nil, false
 				}
 				h.n++
 			} else {
@@ -239,17 +254,26 @@ func cancelRows(out, in []spanRows) (outRows, inRows []byte, ok bool) {
 		}
 	}
 	appendRow := func(dst, row []byte) []byte { return append(append(dst, row...), '\n') }
-	for _, sr := range in {
+	var kept [][]byte
+	for j, sr := range in {
+		kept = kept[:0]
 		for i, row := range sr.rows {
 			h, ok := byHash[sr.hashes[i]]
 			switch {
 			case ok && h.n > 0 && bytes.Equal(h.row, row):
 				h.n--
 			case ok && !bytes.Equal(h.row, row):
-				return nil, nil, false
+				return nil, nil, nil, false
 			default:
-				inRows = appendRow(inRows, row)
+				kept = append(kept, row)
 			}
+		}
+		if len(kept) == len(sr.rows) && len(kept) > 0 {
+			whole = append(whole, j)
+			continue
+		}
+		for _, row := range kept {
+			inRows = appendRow(inRows, row)
 		}
 	}
 	for _, sr := range out {
@@ -260,5 +284,69 @@ func cancelRows(out, in []spanRows) (outRows, inRows []byte, ok bool) {
 			}
 		}
 	}
-	return outRows, inRows, true
+	return outRows, inRows, whole, true
+}
+
+// profileWhole profiles spans ss of chunks (data theirs, past the
+// header) on all cores as Compute does, caching each span's profile
+// under prefix and its chunks, and returns their merge.
+func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix string, chunks []dag.ChunkRef, ss []check.Span, data [][]byte, cache Cache) (*Profile, error) {
+	var (
+		mu    sync.Mutex
+		next  int
+		parts []*Profile
+		first error
+		wg    sync.WaitGroup
+	)
+	for range max(1, min(runtime.GOMAXPROCS(0), len(ss))) {
+		wg.Go(func() {
+			part, sp := &Profile{}, newSpanProfiler(h)
+			var keys []string
+			var vals [][]byte
+			defer func() {
+				cache.Put(ctx, keys, vals)
+				mu.Lock()
+				parts = append(parts, part)
+				mu.Unlock()
+			}()
+			for {
+				mu.Lock()
+				j := next
+				next++
+				mu.Unlock()
+				if j >= len(ss) || ctx.Err() != nil {
+					return
+				}
+				p, err := profileSpan(rd, sp, h, data[j], ss[j].To == len(chunks))
+				var head, tail []byte
+				if err == nil {
+					head, tail, err = p.EncodeSpan()
+				}
+				var m map[string][]byte
+				if err == nil {
+					m, _ = decodeTail(tail)
+					err = part.mergeSpan(head, m, j)
+				}
+				if err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+					return
+				}
+				key := prefix + spanID(chunks, ss[j])
+				keys, vals = append(keys, key), append(vals, head)
+				if tail != nil {
+					keys, vals = append(keys, tailKey(key)), append(vals, tail)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return mergeParts(parts), nil
 }

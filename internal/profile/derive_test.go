@@ -46,7 +46,7 @@ func mixRows(rng *rand.Rand, n int, next *int) [][]string {
 }
 
 // editRows changes, deletes, inserts and repeats rows at k places, and
-// appends a few.
+// appends a few, or now and then hundreds.
 func editRows(rng *rand.Rand, rows [][]string, k int, next *int) [][]string {
 	rows = slices.Clone(rows)
 	for range k {
@@ -64,7 +64,11 @@ func editRows(rng *rand.Rand, rows [][]string, k int, next *int) [][]string {
 			rows = slices.Insert(rows, i, rows[rng.IntN(len(rows))]) // a row twice
 		}
 	}
-	return append(rows, mixRows(rng, rng.IntN(20), next)...)
+	n := rng.IntN(20)
+	if rng.IntN(3) == 0 {
+		n = 200 + rng.IntN(400) // new spans, whole
+	}
+	return append(rows, mixRows(rng, n, next)...)
 }
 
 // TestDerivedEqualsScratch: a version's profile derived from the version
