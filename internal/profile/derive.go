@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
-	"github.com/zeebo/xxh3"
 )
 
 // A version's profile is derived from an earlier version's stored one
@@ -33,14 +31,6 @@ const maxDerived = 0.25
 // span's profile once they are many (rows appended in bulk: those spans'
 // own profiles would be cheaper).
 const maxChangedRows = 20_000
-
-// spanRows are a span's rows (its data past the header), for the rows
-// both versions hold to cancel out.
-type spanRows struct {
-	data   []byte
-	rows   [][]byte // each without its line end
-	hashes []uint64
-}
 
 // derive computes t's profile from t.Base's stored one; false (having
 // stored nothing) where it cannot: no stored profile, a header that
@@ -63,22 +53,30 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	for _, s := range os {
 		left[spanID(oc, s)]++
 	}
-	var added []check.Span
+	// Each span of one version only is in the gap after as many shared
+	// spans: a gap's rows are lined up with the same gap's of the other
+	// version (see cancelRows).
+	var added, removed []check.Span
+	var addedGaps, removedGaps []int
 	var addedBytes, size int64
+	shared := 0
 	for _, s := range ns {
 		size += spanBytes(nc, s)
 		if k := spanID(nc, s); left[k] > 0 {
 			left[k]--
+			shared++
 		} else {
-			added = append(added, s)
+			added, addedGaps = append(added, s), append(addedGaps, shared)
 			addedBytes += spanBytes(nc, s)
 		}
 	}
-	var removed []check.Span
+	shared = 0
 	for _, s := range os {
 		if k := spanID(oc, s); left[k] > 0 {
 			left[k]--
-			removed = append(removed, s)
+			removed, removedGaps = append(removed, s), append(removedGaps, shared)
+		} else {
+			shared++
 		}
 	}
 	if float64(addedBytes) > maxDerived*float64(size) {
@@ -98,6 +96,12 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 		return nil, false, err
 	}
 	st.Bytes += n
+	for i := range out {
+		out[i].gap = removedGaps[i]
+	}
+	for i := range in {
+		in[i].gap = addedGaps[i]
+	}
 	outRows, inRows, whole, ok := cancelRows(out, in)
 	if !ok || bytes.Count(outRows, []byte{'\n'})+bytes.Count(inRows, []byte{'\n'}) > maxChangedRows {
 		return nil, false, nil
@@ -175,173 +179,66 @@ func readRows(ctx context.Context, rd *table.Reader, old check.Version, out []ch
 			go pf.Prefetch(ctx, idx)
 		}
 	}
-	var (
-		mu   sync.Mutex
-		next int
-		wg   sync.WaitGroup
-	)
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				j := next
-				next++
-				if j >= len(jobs) || err != nil {
-					mu.Unlock()
-					return
-				}
-				mu.Unlock()
-				jb := jobs[j]
-				whole, data, rerr := check.ReadSpan(ctx, jb.v, jb.s, jb.hdr, nil)
-				mu.Lock()
-				n += int64(len(whole))
-				if rerr != nil && err == nil {
-					err = rerr
-				}
-				mu.Unlock()
-				if rerr == nil {
-					*jb.into = splitRows(rd, data)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	var mu sync.Mutex
+	onCores(len(jobs), func(_, j int) bool {
+		jb := jobs[j]
+		whole, data, rerr := check.ReadSpan(ctx, jb.v, jb.s, jb.hdr, nil)
+		mu.Lock()
+		defer mu.Unlock()
+		n += int64(len(whole))
+		if rerr != nil {
+			err = cmp.Or(err, rerr)
+			return false
+		}
+		*jb.into = splitRows(rd, data)
+		return err == nil
+	})
 	return outRows, inRows, n, err
-}
-
-// splitRows splits a span's rows where the table reader ends them,
-// hashing each.
-func splitRows(rd *table.Reader, data []byte) spanRows {
-	sr := spanRows{data: data}
-	for p := 0; p < len(data); {
-		e := rd.RowEnd(data, p)
-		if e < 0 {
-			e = len(data)
-		}
-		row := bytes.TrimSuffix(data[p:e], []byte{'\n'})
-		sr.rows = append(sr.rows, row)
-		sr.hashes = append(sr.hashes, xxh3.Hash(row))
-		p = e
-	}
-	return sr
-}
-
-// cancelRows drops the rows that both out (the removed spans') and in
-// (the added spans') hold, as many times as both hold them, and returns
-// the rest of each, a line end after every row, but for the spans of in
-// of which no row was dropped (whole: their indices); false if two rows
-// of one hash differ (never seen: then the spans are profiled).
-func cancelRows(out, in []spanRows) (outRows, inRows []byte, whole []int, ok bool) {
-	type held struct {
-		row []byte
-		n   int32
-	}
-	n := 0
-	for _, sr := range out {
-		n += len(sr.rows)
-	}
-	byHash := make(map[uint64]*held, n)
-	for _, sr := range out {
-		for i, row := range sr.rows {
-			if h, ok := byHash[sr.hashes[i]]; ok {
-				if !bytes.Equal(h.row, row) {
-					return nil, nil, nil, false
-				}
-				h.n++
-			} else {
-				byHash[sr.hashes[i]] = &held{row, 1}
-			}
-		}
-	}
-	appendRow := func(dst, row []byte) []byte { return append(append(dst, row...), '\n') }
-	var kept [][]byte
-	for j, sr := range in {
-		kept = kept[:0]
-		for i, row := range sr.rows {
-			h, ok := byHash[sr.hashes[i]]
-			switch {
-			case ok && h.n > 0 && bytes.Equal(h.row, row):
-				h.n--
-			case ok && !bytes.Equal(h.row, row):
-				return nil, nil, nil, false
-			default:
-				kept = append(kept, row)
-			}
-		}
-		if len(kept) == len(sr.rows) && len(kept) > 0 {
-			whole = append(whole, j)
-			continue
-		}
-		for _, row := range kept {
-			inRows = appendRow(inRows, row)
-		}
-	}
-	for _, sr := range out {
-		for i, row := range sr.rows {
-			if h := byHash[sr.hashes[i]]; h.n > 0 {
-				h.n--
-				outRows = appendRow(outRows, row)
-			}
-		}
-	}
-	return outRows, inRows, whole, true
 }
 
 // profileWhole profiles spans ss of chunks (data theirs, past the
 // header) on all cores as Compute does, caching each span's profile
 // under prefix and its chunks, and returns their merge.
 func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix string, chunks []dag.ChunkRef, ss []check.Span, data [][]byte, cache Cache) (*Profile, error) {
-	var (
-		mu    sync.Mutex
-		next  int
-		parts []*Profile
-		first error
-		wg    sync.WaitGroup
-	)
-	for range max(1, min(runtime.GOMAXPROCS(0), len(ss))) {
-		wg.Go(func() {
-			part, sp := &Profile{}, newSpanProfiler(h)
-			var keys []string
-			var vals [][]byte
-			defer func() {
-				cache.Put(ctx, keys, vals)
-				mu.Lock()
-				parts = append(parts, part)
-				mu.Unlock()
-			}()
-			for {
-				mu.Lock()
-				j := next
-				next++
-				mu.Unlock()
-				if j >= len(ss) || ctx.Err() != nil {
-					return
-				}
-				p, err := profileSpan(rd, sp, h, data[j], ss[j].To == len(chunks))
-				var head, tail []byte
-				if err == nil {
-					head, tail, err = p.EncodeSpan()
-				}
-				var m map[string][]byte
-				if err == nil {
-					m, _ = decodeTail(tail)
-					err = part.mergeSpan(head, m, j)
-				}
-				if err != nil {
-					mu.Lock()
-					first = cmp.Or(first, err)
-					mu.Unlock()
-					return
-				}
-				key := prefix + spanID(chunks, ss[j])
-				keys, vals = append(keys, key), append(vals, head)
-				if tail != nil {
-					keys, vals = append(keys, tailKey(key)), append(vals, tail)
-				}
-			}
-		})
+	nw := workers(len(ss))
+	parts := make([]*Profile, nw)
+	sps := make([]*spanProfiler, nw)
+	keys, vals := make([][]string, nw), make([][][]byte, nw)
+	for w := range nw {
+		parts[w], sps[w] = &Profile{}, newSpanProfiler(h)
 	}
-	wg.Wait()
+	var mu sync.Mutex
+	var first error
+	onCores(len(ss), func(w, j int) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		p, err := profileSpan(rd, sps[w], h, data[j], ss[j].To == len(chunks))
+		var head, tail []byte
+		if err == nil {
+			head, tail, err = p.EncodeSpan()
+		}
+		var m map[string][]byte
+		if err == nil {
+			m, _ = decodeTail(tail)
+			err = parts[w].mergeSpan(head, m, j)
+		}
+		if err != nil {
+			mu.Lock()
+			first = cmp.Or(first, err)
+			mu.Unlock()
+			return false
+		}
+		key := prefix + spanID(chunks, ss[j])
+		keys[w], vals[w] = append(keys[w], key), append(vals[w], head)
+		if tail != nil {
+			keys[w], vals[w] = append(keys[w], tailKey(key)), append(vals[w], tail)
+		}
+		return true
+	})
+	for w := range nw {
+		cache.Put(ctx, keys[w], vals[w])
+	}
 	if first != nil {
 		return nil, first
 	}
