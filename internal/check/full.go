@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -367,6 +368,25 @@ func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, bu
 	var vc *valueCollector
 	if cols := uniqueColumns(v); len(cols) > 0 {
 		vc = newValueCollector(t, v, cols, seed, s, int64(len(buf)-len(data)))
+	} else if v.Rules != nil {
+		// The rules on the rows' fields as they lie in data, where the fast
+		// path reads them (the first problem's value copied).
+		row := merge.Row{Cols: h.Cols, Vals: make([]string, len(h.Cols))}
+		if t.FastRowFields(h, data, func(line int, key []byte, fields [][]byte) {
+			add(key)
+			for i, f := range fields {
+				row.Vals[i] = unsafe.String(unsafe.SliceData(f), len(f))
+			}
+			row.Line = line
+			problems = v.Rules.Row(row, problems[:0])
+			if len(problems) > 0 && r.broken.n == 0 {
+				problems[0].Value = strings.Clone(problems[0].Value)
+			}
+			r.broken.add(line, problems)
+		}) {
+			return buf, r
+		}
+		r.keys, r.hashes, r.keyList, r.rows, r.broken = keyOrder{}, r.hashes[:0], r.keyList[:0], 0, ruleCount{}
 	}
 	r.err = t.Parse(h, data, s.to == nChunks, func(row merge.Row) error {
 		addKey(unsafe.Slice(unsafe.StringData(row.Key), len(row.Key)), row.Key) // (not written to)

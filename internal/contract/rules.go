@@ -201,7 +201,7 @@ func (c *Checker) Row(r merge.Row, dst []Problem) []Problem {
 		}
 	}
 	for _, col := range c.t.Columns {
-		if c.absent[col.Name] {
+		if len(c.absent) > 0 && c.absent[col.Name] {
 			continue
 		}
 		raw, ok := r.Value(col.Name)

@@ -79,12 +79,40 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 // anything else, or after some rows for a row whose field count is not
 // the header's: Parse must then read data.
 func (r *Reader) FastFields(h merge.Header, data []byte, fn func(fields [][]byte)) bool {
+	return r.fastFields(h, data, func(_ int, fields [][]byte) { fn(fields) })
+}
+
+// FastRowFields is FastFields that also gives each row's line in data
+// (from 1, as Parse counts) and key (as FastRows gives it).
+func (r *Reader) FastRowFields(h merge.Header, data []byte, fn func(line int, key []byte, fields [][]byte)) bool {
+	idx := r.keyIndexes(h.Cols)
+	var key []byte
+	return r.fastFields(h, data, func(line int, fields [][]byte) {
+		switch len(idx) {
+		case 0:
+			key = nil
+		case 1:
+			key = fields[idx[0]]
+		default:
+			key = key[:0]
+			for k, j := range idx {
+				if k > 0 {
+					key = append(key, keySep...)
+				}
+				key = append(key, fields[j]...)
+			}
+		}
+		fn(line, key, fields)
+	})
+}
+
+func (r *Reader) fastFields(h merge.Header, data []byte, fn func(line int, fields [][]byte)) bool {
 	sep, ok := r.fastSep(h, data)
 	if !ok {
 		return false
 	}
 	fields := make([][]byte, len(h.Cols))
-	for len(data) > 0 {
+	for n := 1; len(data) > 0; n++ {
 		var line []byte
 		line, data = nextLine(data)
 		if len(line) == 0 {
@@ -104,7 +132,7 @@ func (r *Reader) FastFields(h merge.Header, data []byte, fn func(fields [][]byte
 			}
 			fields[f], line = line[:i], line[i+1:]
 		}
-		fn(fields)
+		fn(n, fields)
 	}
 	return true
 }
