@@ -235,3 +235,36 @@ func TestDriftThresholds(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsOfTwoHeaders: one checker given rows of two files whose headers
+// order the columns differently, in turn (its column positions are those
+// of the header each row came with), finds each value where it is.
+func TestRowsOfTwoHeaders(t *testing.T) {
+	c, err := Parse(strings.NewReader(sample), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, _ := c.For("data/people.csv")
+	ck := people.Checker(false)
+	a := []string{"id", "email", "country", "amount", "born"}
+	b := []string{"born", "amount", "country", "email", "id", "extra"}
+	for range 3 {
+		for _, tc := range []struct {
+			cols, vals []string
+			want       string
+		}{
+			{a, []string{"0", "a@b", "FR", "1", "1950-02-03"}, "id: min 1: 0"},
+			{b, []string{"1950-02-03", "1", "FR", "a@b", "0", "x"}, "id: min 1: 0"},
+			{b, []string{"1950-02-03", "1", "US", "a@b", "7", "x"}, "country: allowed FR,DE: US"},
+			{a[:2], []string{"7", "a@b"}, ""}, // the others absent: null
+		} {
+			var got []string
+			for _, p := range ck.Row(merge.Row{Cols: tc.cols, Vals: tc.vals}, nil) {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "; ") != tc.want {
+				t.Fatalf("%q %q: %q, want %q", tc.cols, tc.vals, got, tc.want)
+			}
+		}
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxdata/dx/merge"
@@ -119,6 +121,32 @@ type Checker struct {
 	byName map[string]*Column
 	// absent: columns a CSV or TSV header lacks, reported once by Header.
 	absent map[string]bool
+	// at is where the contract's columns are in the last header rows
+	// came with (CSV, TSV: every row of a file has its header's), so that
+	// a row's values are not looked up by name. Rows are checked from
+	// several goroutines: one may replace it, never change it.
+	at atomic.Pointer[columnsAt]
+}
+
+// columnsAt are the positions of the contract's columns in cols (-1:
+// not there).
+type columnsAt struct {
+	cols []string
+	pos  []int
+}
+
+// positions are the contract's columns' positions in cols, cols being a
+// header all rows of a file share (the same slice).
+func (c *Checker) positions(cols []string) []int {
+	if a := c.at.Load(); a != nil && len(a.cols) == len(cols) && (len(cols) == 0 || &a.cols[0] == &cols[0]) {
+		return a.pos
+	}
+	a := &columnsAt{cols: cols, pos: make([]int, len(c.t.Columns))}
+	for i, col := range c.t.Columns {
+		a.pos[i] = slices.Index(cols, col.Name)
+	}
+	c.at.Store(a)
+	return a.pos
 }
 
 // Checker is a checker for a file whose values are JSON texts (JSONL)
@@ -200,11 +228,23 @@ func (c *Checker) Row(r merge.Row, dst []Problem) []Problem {
 			}
 		}
 	}
-	for _, col := range c.t.Columns {
+	var pos []int
+	if !c.json {
+		pos = c.positions(r.Cols)
+	}
+	for i, col := range c.t.Columns {
 		if len(c.absent) > 0 && c.absent[col.Name] {
 			continue
 		}
-		raw, ok := r.Value(col.Name)
+		var raw string
+		var ok bool
+		if pos != nil {
+			if ok = pos[i] >= 0 && pos[i] < len(r.Vals); ok {
+				raw = r.Vals[pos[i]]
+			}
+		} else {
+			raw, ok = r.Value(col.Name)
+		}
 		if p, bad := c.value(col, raw, ok); bad {
 			dst = append(dst, p)
 		}
