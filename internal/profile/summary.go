@@ -21,8 +21,8 @@ type Summary struct {
 // ColumnSummary is one column's figures, in its type. Count, Nulls, Min,
 // Max, an int column's Mean and, when TopExact, Top's counts are exact;
 // Distinct is exact when DistinctExact. A float column's mean and every
-// standard deviation are computed in float64, merged across chunks as
-// Chan et al. do (close to, not bit for bit, a one-pass mean).
+// standard deviation are the exact figures (from exact sums of the values
+// and of their squares) rounded once.
 type ColumnSummary struct {
 	Name string `json:"name"`
 	// Type: int, float, bool, date, timestamp or string; "empty" for a
