@@ -363,7 +363,11 @@ func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, bu
 	if v.Rules == nil && t.FastRows(h, data, add) {
 		return buf, r
 	}
-	r.keys, r.hashes, r.keyList, r.rows = keyOrder{}, r.hashes[:0], r.keyList[:0], 0
+	// reset forgets the rows a fast path read before it gave up.
+	reset := func() {
+		r.keys, r.hashes, r.keyList, r.rows, r.broken = keyOrder{}, r.hashes[:0], r.keyList[:0], 0, ruleCount{}
+	}
+	reset()
 	var problems []contract.Problem
 	var vc *valueCollector
 	if cols := uniqueColumns(v); len(cols) > 0 {
@@ -386,7 +390,7 @@ func (p *pass) checkSpan(ctx context.Context, s span, nChunks int, hash bool, bu
 		}) {
 			return buf, r
 		}
-		r.keys, r.hashes, r.keyList, r.rows, r.broken = keyOrder{}, r.hashes[:0], r.keyList[:0], 0, ruleCount{}
+		reset()
 	}
 	r.err = t.Parse(h, data, s.to == nChunks, func(row merge.Row) error {
 		addKey(unsafe.Slice(unsafe.StringData(row.Key), len(row.Key)), row.Key) // (not written to)

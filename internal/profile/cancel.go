@@ -91,16 +91,19 @@ func cancelRows(out, in []spanRows) (outRows, inRows []byte, whole []int, ok boo
 		n  int
 	}
 	byHash := make(map[uint64]*held, len(restO))
-	for _, r := range restO {
+	heldO := make([]*held, len(restO)) // each row's entry
+	for i, r := range restO {
 		h := xxh3.Hash(row(out, r))
-		if e, ok := byHash[h]; ok {
-			if !bytes.Equal(row(out, e.at), row(out, r)) {
-				return nil, nil, nil, false
-			}
-			e.n++
-		} else {
-			byHash[h] = &held{r, 1}
+		e, ok := byHash[h]
+		switch {
+		case !ok:
+			e = &held{r, 0}
+			byHash[h] = e
+		case !bytes.Equal(row(out, e.at), row(out, r)):
+			return nil, nil, nil, false
 		}
+		e.n++
+		heldO[i] = e
 	}
 	for _, r := range restN {
 		e, ok := byHash[xxh3.Hash(row(in, r))]
@@ -113,8 +116,8 @@ func cancelRows(out, in []spanRows) (outRows, inRows []byte, whole []int, ok boo
 			in[r.span].keep[r.row] = true
 		}
 	}
-	for _, r := range restO {
-		if e := byHash[xxh3.Hash(row(out, r))]; e.n > 0 {
+	for i, r := range restO {
+		if e := heldO[i]; e.n > 0 {
 			e.n--
 			out[r.span].keep[r.row] = true
 		}

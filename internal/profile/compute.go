@@ -84,7 +84,6 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 			return nil, st, err
 		}
 		if ok {
-			st.Spans = len(ss)
 			return stored(ctx, p, cache, fileKey), st, nil
 		}
 	}
@@ -414,33 +413,56 @@ type worker struct {
 func (w *worker) computeBatch(ctx context.Context, part *Profile, batch []int, ss []check.Span, keys []string) (int64, error) {
 	nChunks := len(w.t.Source.Chunks())
 	if pf, ok := w.t.Source.(merge.Prefetcher); ok {
-		var idx []int
-		for _, i := range batch {
-			for c := ss[i].From; c < ss[i].To; c++ {
-				idx = append(idx, c)
-			}
+		sel := make([]check.Span, len(batch))
+		for j, i := range batch {
+			sel[j] = ss[i]
 		}
-		pf.Prefetch(ctx, idx)
+		pf.Prefetch(ctx, spanChunks(sel))
 	}
 	var st Stats
-	putVals := make([][]byte, 0, len(batch))
-	putKeys := make([]string, 0, len(batch))
+	var put cacheEntries
 	for _, i := range batch {
 		head, tail, err := w.computeSpan(ctx, ss[i], nChunks, &st)
 		if err != nil {
 			return st.Bytes, err
 		}
-		putKeys, putVals = append(putKeys, keys[i]), append(putVals, head)
-		if tail != nil {
-			putKeys, putVals = append(putKeys, tailKey(keys[i])), append(putVals, tail)
-		}
-		m, _ := decodeTail(tail) // (just encoded)
-		if err := part.mergeSpan(head, m, i); err != nil {
+		if err := put.merge(part, i, keys[i], head, tail); err != nil {
 			return st.Bytes, fmt.Errorf("%s: chunk %d: %w", w.t.Path, ss[i].From, err)
 		}
 	}
-	w.cache.Put(ctx, putKeys, putVals)
+	w.cache.Put(ctx, put.keys, put.vals)
 	return st.Bytes, nil
+}
+
+// cacheEntries are spans' computed profiles to put in the cache.
+type cacheEntries struct {
+	keys []string
+	vals [][]byte
+}
+
+// merge merges span at's just computed profile (head and tail, see
+// EncodeSpan) into part, and adds it to the entries under key.
+func (e *cacheEntries) merge(part *Profile, at int, key string, head, tail []byte) error {
+	m, _ := decodeTail(tail) // (just encoded)
+	if err := part.mergeSpan(head, m, at); err != nil {
+		return err
+	}
+	e.keys, e.vals = append(e.keys, key), append(e.vals, head)
+	if tail != nil {
+		e.keys, e.vals = append(e.keys, tailKey(key)), append(e.vals, tail)
+	}
+	return nil
+}
+
+// spanChunks are the indices of spans ss's chunks.
+func spanChunks(ss []check.Span) []int {
+	var idx []int
+	for _, s := range ss {
+		for c := s.From; c < s.To; c++ {
+			idx = append(idx, c)
+		}
+	}
+	return idx
 }
 
 // computeSpan reads, parses and profiles span s: its profile's head and

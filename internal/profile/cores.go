@@ -12,7 +12,7 @@ import (
 func onCores(n int, fn func(w, i int) bool) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range max(1, min(runtime.GOMAXPROCS(0), n)) {
+	for w := range workers(n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)

@@ -170,13 +170,7 @@ func readRows(ctx context.Context, rd *table.Reader, old check.Version, out []ch
 		ss []check.Span
 	}{{old, out}, {new, in}} {
 		if pf, ok := side.v.Source.(merge.Prefetcher); ok && len(side.ss) > 0 {
-			var idx []int
-			for _, s := range side.ss {
-				for c := s.From; c < s.To; c++ {
-					idx = append(idx, c)
-				}
-			}
-			go pf.Prefetch(ctx, idx)
+			go pf.Prefetch(ctx, spanChunks(side.ss))
 		}
 	}
 	var mu sync.Mutex
@@ -203,7 +197,7 @@ func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix 
 	nw := workers(len(ss))
 	parts := make([]*Profile, nw)
 	sps := make([]*spanProfiler, nw)
-	keys, vals := make([][]string, nw), make([][][]byte, nw)
+	puts := make([]cacheEntries, nw)
 	for w := range nw {
 		parts[w], sps[w] = &Profile{}, newSpanProfiler(h)
 	}
@@ -218,10 +212,8 @@ func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix 
 		if err == nil {
 			head, tail, err = p.EncodeSpan()
 		}
-		var m map[string][]byte
 		if err == nil {
-			m, _ = decodeTail(tail)
-			err = parts[w].mergeSpan(head, m, j)
+			err = puts[w].merge(parts[w], j, prefix+spanID(chunks, ss[j]), head, tail)
 		}
 		if err != nil {
 			mu.Lock()
@@ -229,15 +221,10 @@ func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix 
 			mu.Unlock()
 			return false
 		}
-		key := prefix + spanID(chunks, ss[j])
-		keys[w], vals[w] = append(keys[w], key), append(vals[w], head)
-		if tail != nil {
-			keys[w], vals[w] = append(keys[w], tailKey(key)), append(vals[w], tail)
-		}
 		return true
 	})
-	for w := range nw {
-		cache.Put(ctx, keys[w], vals[w])
+	for _, e := range puts {
+		cache.Put(ctx, e.keys, e.vals)
 	}
 	if first != nil {
 		return nil, first

@@ -52,24 +52,31 @@ func (r *Reader) FastRows(h merge.Header, data []byte, fn func(key []byte)) bool
 		if seps+bytes.Count(rest, []byte{sep}) != want {
 			return false
 		}
-		if len(idx) == 0 {
-			fn(nil)
-			continue
-		}
-		if len(idx) == 1 {
-			fn(fields[idx[0]])
-			continue
-		}
-		key = key[:0]
-		for k, j := range idx {
-			if k > 0 {
-				key = append(key, keySep...)
-			}
-			key = append(key, fields[j]...)
-		}
-		fn(key)
+		var k []byte
+		k, key = rowKey(key, fields, idx)
+		fn(k)
 	}
 	return true
+}
+
+// rowKey is the key of a row of fields (idx: the key columns'), nil
+// without key columns: the one key field, or the key columns joined as
+// Parse joins them, in buf (returned, for reuse).
+func rowKey(buf []byte, fields [][]byte, idx []int) (key, bufOut []byte) {
+	switch len(idx) {
+	case 0:
+		return nil, buf
+	case 1:
+		return fields[idx[0]], buf
+	}
+	buf = buf[:0]
+	for k, j := range idx {
+		if k > 0 {
+			buf = append(buf, keySep...)
+		}
+		buf = append(buf, fields[j]...)
+	}
+	return buf, buf
 }
 
 // FastFields reads the rows of data as Parse would, in FastRows' common
@@ -86,22 +93,10 @@ func (r *Reader) FastFields(h merge.Header, data []byte, fn func(fields [][]byte
 // (from 1, as Parse counts) and key (as FastRows gives it).
 func (r *Reader) FastRowFields(h merge.Header, data []byte, fn func(line int, key []byte, fields [][]byte)) bool {
 	idx := r.keyIndexes(h.Cols)
-	var key []byte
+	var buf []byte
 	return r.fastFields(h, data, func(line int, fields [][]byte) {
-		switch len(idx) {
-		case 0:
-			key = nil
-		case 1:
-			key = fields[idx[0]]
-		default:
-			key = key[:0]
-			for k, j := range idx {
-				if k > 0 {
-					key = append(key, keySep...)
-				}
-				key = append(key, fields[j]...)
-			}
-		}
+		var key []byte
+		key, buf = rowKey(buf, fields, idx)
 		fn(line, key, fields)
 	})
 }
