@@ -139,6 +139,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	for i := 0; i < cap(p.states); i++ {
 		p.states <- newFileState()
 	}
+	ra := startReadAhead(files, &next)
 	for i := 0; i < readers; i++ {
 		fwg.Add(1)
 		go func() {
@@ -152,6 +153,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 				if idx >= len(files) {
 					return
 				}
+				ra.took()
 				if err := p.file(ctx, ck, files[idx], &results[idx], &cwg); err != nil {
 					cancel(err)
 				}
@@ -159,6 +161,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		}()
 	}
 	fwg.Wait()
+	ra.close()
 	cwg.Wait()
 	close(p.jobs)
 	wg.Wait()

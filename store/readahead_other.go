@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+const canHint = false
+
+func hintRead(string, int64) {}
