@@ -136,9 +136,18 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		readers = len(files)
 	}
 	p.states = make(chan *fileState, 4*readers)
-	for i := 0; i < cap(p.states); i++ {
-		p.states <- newFileState()
+	collectors := make([]*fileState, cap(p.states))
+	for i := range collectors {
+		st := newFileState()
+		collectors[i] = st
+		go p.collector(ctx, st)
+		p.states <- st
 	}
+	defer func() {
+		for _, st := range collectors {
+			close(st.files)
+		}
+	}()
 	ra := startReadAhead(files, &next)
 	for i := 0; i < readers; i++ {
 		fwg.Add(1)
@@ -263,20 +272,39 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 	}
 }
 
-// fileState is what the collector of one file in flight uses; states are
-// recycled from file to file (allocating them per file cost page faults and
-// GC work with many small files).
+// fileState is a collector: a goroutine that builds the File objects of
+// the files handed to it, one file at a time, and what it uses. Collectors
+// live as long as the ingest (allocating their states per file cost page
+// faults and GC work with many small files, and a goroutine per file grew
+// a new stack for each File's hash).
 type fileState struct {
-	results chan chunkDone // drained completely by the end of each file
+	files   chan collectJob // the file to build next
+	results chan chunkDone  // drained completely by the end of each file
 	total   chan int
 	pending map[int]dag.ChunkRef
 }
 
+// collectJob is one file for a collector.
+type collectJob struct {
+	fb   *dag.FileBuilder
+	name string
+	out  *IngestResult
+	cwg  *sync.WaitGroup
+}
+
 func newFileState() *fileState {
 	return &fileState{
+		files:   make(chan collectJob, 1),
 		results: make(chan chunkDone, 64),
 		total:   make(chan int, 1),
 		pending: map[int]dag.ChunkRef{},
+	}
+}
+
+// collector builds the files handed to st until its channel closes.
+func (p *pipeline) collector(ctx context.Context, st *fileState) {
+	for j := range st.files {
+		p.collect(ctx, st, j.fb, j.name, j.out, j.cwg)
 	}
 }
 
@@ -316,7 +344,7 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 		putter = p.s
 	}
 	cwg.Add(1)
-	go p.collect(ctx, st, dag.NewFileBuilder(ctx, putter), name, out, cwg)
+	st.files <- collectJob{fb: dag.NewFileBuilder(ctx, putter), name: name, out: out, cwg: cwg}
 	seq := 0
 	var readErr error
 	for {
@@ -350,7 +378,8 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 }
 
 // collect receives the chunk results of one file, adds them to fb in order
-// and finishes the File object into *out. It recycles st when done.
+// and finishes the File object into *out. It recycles st when done, and
+// is done with st once it has (the next file may have it).
 func (p *pipeline) collect(ctx context.Context, st *fileState, fb *dag.FileBuilder, name string, out *IngestResult, cwg *sync.WaitGroup) {
 	defer cwg.Done()
 	pending := st.pending
