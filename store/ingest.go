@@ -76,7 +76,8 @@ type IngestOptions struct {
 	// chunk adds. It must be safe for concurrent use.
 	Progress func(n int64)
 	// StoredBytes, if set, accumulates the stored (compressed) size of the
-	// chunks processed, new or not (used by the ceiling measurement).
+	// chunks compressed: all of them in IngestCompressOnly (the ceiling
+	// measurement), the new ones in IngestStore.
 	StoredBytes *atomic.Int64
 	// Warn, if set, is told of a file that is stored otherwise than its
 	// layout says (a Parquet file that is not valid Parquet), once per
@@ -107,6 +108,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	p := &pipeline{s: s, o: o, copts: copts, jobs: make(chan *chunkJob, 4*w), cancel: cancel}
 	if s != nil {
 		p.comp = s.comp
+		p.ownPackers = s.ownPackers(w)
 	} else {
 		p.comp = pack.NewCompressor()
 	}
@@ -200,7 +202,9 @@ type pipeline struct {
 	// bounds the files in flight.
 	states chan *fileState
 	stored atomic.Int64 // bytes of the chunks handed to the workers
-	ranges keyRangeWriter
+	// ownPackers: each worker has a data packer of its own (store).
+	ownPackers bool
+	ranges     keyRangeWriter
 }
 
 type chunkJob struct {
@@ -225,10 +229,12 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 		data := *j.data
 		// Each worker writes to a data pack of its own, once there is
 		// enough data to fill several: a small commit makes one pack.
-		packerHint := 0
+		// A worker whose pack is its own compresses into it in place.
+		packerHint, own := 0, false
 		if p.o.Mode == IngestStore && p.stored.Add(int64(len(data))) > 2*p.s.opts.PackSize {
-			packerHint = worker
+			packerHint, own = worker, p.ownPackers
 		}
+		stored := 0
 		d := chunkDone{seq: j.seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
 		var observed dag.KeyRange
 		var observedOK bool
@@ -240,9 +246,14 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 			case IngestStore:
 				var has bool
 				has, d.err = p.s.Has(ctx, d.ref.ID)
-				if d.err == nil && !has {
+				switch {
+				case d.err != nil || has:
+				case own:
+					stored, _, d.err = p.s.compressNew(packerHint, d.ref.ID, data, p.comp)
+				default:
 					var codec pack.Codec
 					cbuf, codec = p.comp.Compress(cbuf[:0], data)
+					stored = len(cbuf)
 					_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
 				}
 				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
@@ -256,10 +267,11 @@ func (p *pipeline) work(ctx context.Context, worker int) {
 				}
 			case IngestCompressOnly:
 				cbuf, _ = p.comp.Compress(cbuf[:0], data)
+				stored = len(cbuf)
 			}
 		}
-		if p.o.StoredBytes != nil && p.o.Mode != IngestHash {
-			p.o.StoredBytes.Add(int64(len(cbuf)))
+		if p.o.StoredBytes != nil {
+			p.o.StoredBytes.Add(int64(stored))
 		}
 		if p.o.Progress != nil {
 			p.o.Progress(int64(len(data)))

@@ -37,6 +37,55 @@ const maxDataPackers = 4
 // add appends one stored object; the caller holds p.mu. A full pack is
 // handed to the pack finisher and writing goes on in a new one.
 func (p *packer) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, raw int) error {
+	if err := p.open(); err != nil {
+		return err
+	}
+	e, err := p.w.Add(id, kind, codec, stored, raw)
+	if err != nil {
+		return fmt.Errorf("store: pack add: %w", err)
+	}
+	p.added(id, e)
+	return nil
+}
+
+// compressAdd adds data in the stored form comp gives it, compressed
+// straight into the open pack's buffer (no copy); the caller holds p.mu.
+// It returns the stored length, or ok false when no pack buffer has room
+// for data in place (the caller then compresses it elsewhere and adds
+// it).
+func (p *packer) compressAdd(id dag.ID, kind dag.Kind, data []byte, comp *pack.Compressor) (stored int, ok bool, err error) {
+	if err := p.open(); err != nil {
+		return 0, true, err
+	}
+	bound := pack.StoredBound(len(data))
+	if cap(p.buf.b)-len(p.buf.b) < bound {
+		if p.w.Count() == 0 {
+			return 0, false, nil
+		}
+		// Out of room before the pack is full: it goes a little short.
+		p.store.handOffData(p)
+		if err := p.open(); err != nil {
+			return 0, true, err
+		}
+		if cap(p.buf.b)-len(p.buf.b) < bound {
+			return 0, false, nil
+		}
+	}
+	base := len(p.buf.b)
+	out, codec := comp.Compress(p.buf.b, data)
+	p.buf.b = out
+	e, err := p.w.Appended(id, kind, codec, out[base:], len(data))
+	if err != nil {
+		p.buf.b = out[:base]
+		return 0, true, fmt.Errorf("store: pack add: %w", err)
+	}
+	p.added(id, e)
+	p.store.stats.ChunksInPlace.Add(1)
+	return int(e.Stored), true, nil
+}
+
+// open starts a pack if none is open; the caller holds p.mu.
+func (p *packer) open() error {
 	s := p.store
 	if err := s.writable("store: add object"); err != nil {
 		return err
@@ -53,10 +102,13 @@ func (p *packer) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, 
 		p.w = w
 		p.started.Add(1)
 	}
-	e, err := p.w.Add(id, kind, codec, stored, raw)
-	if err != nil {
-		return fmt.Errorf("store: pack add: %w", err)
-	}
+	return nil
+}
+
+// added makes the object just added to the open pack pending, and hands
+// the pack on when it is full; the caller holds p.mu.
+func (p *packer) added(id dag.ID, e pack.Entry) {
+	s := p.store
 	s.pending.set(id, pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e})
 	switch {
 	case p.w.Size() >= s.opts.PackSize && p.meta:
@@ -71,7 +123,6 @@ func (p *packer) add(id dag.ID, kind dag.Kind, codec pack.Codec, stored []byte, 
 	case p == s.metaPacker && p.w.Size() >= earlyMetaPack:
 		s.deferMeta(p.takePack())
 	}
-	return nil
 }
 
 // takePack takes the open pack off the packer; nil if there is none. The

@@ -42,24 +42,60 @@ func (s *Store) putNew(packerHint int, id dag.ID, kind dag.Kind, raw int, stored
 	if !s.claimPending(id) {
 		return false, nil
 	}
-	p := s.metaPacker
-	if !kind.IsMeta() {
-		p = s.dataPackers[uint(packerHint)%uint(len(s.dataPackers))]
-	}
+	p := s.packerFor(packerHint, kind)
 	p.mu.Lock()
 	err := p.add(id, kind, codec, stored, raw)
 	p.mu.Unlock()
+	return s.putDone(id, kind, raw, len(stored), err)
+}
+
+// compressNew is putNew for a chunk in the stored form comp gives it,
+// compressed straight into its pack's buffer. Compressing holds the
+// packer's lock: for writers that each have a data packer of their own
+// (see ownPackers). It returns the stored length.
+func (s *Store) compressNew(packerHint int, id dag.ID, data []byte, comp *pack.Compressor) (stored int, added bool, err error) {
+	if !s.claimPending(id) {
+		return 0, false, nil
+	}
+	p := s.packerFor(packerHint, dag.KindChunk)
+	p.mu.Lock()
+	stored, ok, err := p.compressAdd(id, dag.KindChunk, data, comp)
+	if !ok {
+		b, codec := comp.Compress(nil, data)
+		stored, err = len(b), p.add(id, dag.KindChunk, codec, b, len(data))
+	}
+	p.mu.Unlock()
+	added, err = s.putDone(id, dag.KindChunk, len(data), stored, err)
+	return stored, added, err
+}
+
+// ownPackers reports whether writers 0 to n-1 passing their number as the
+// packer hint each have a data packer of their own.
+func (s *Store) ownPackers(n int) bool { return n <= len(s.dataPackers) }
+
+// packerFor is the packer of an object of kind: the metadata packer, or
+// data packer packerHint modulo their number.
+func (s *Store) packerFor(packerHint int, kind dag.Kind) *packer {
+	if kind.IsMeta() {
+		return s.metaPacker
+	}
+	return s.dataPackers[uint(packerHint)%uint(len(s.dataPackers))]
+}
+
+// putDone ends putNew or compressNew: the claim is given up after an
+// error, else counted.
+func (s *Store) putDone(id dag.ID, kind dag.Kind, raw, stored int, err error) (bool, error) {
 	if err != nil {
 		s.pending.unclaim(id)
 		return false, err
 	}
 	if kind.IsMeta() {
 		s.stats.MetaWritten.Add(1)
-		s.stats.MetaBytesStored.Add(int64(len(stored)))
+		s.stats.MetaBytesStored.Add(int64(stored))
 		s.stats.MetaBytesRaw.Add(int64(raw))
 	} else {
 		s.stats.ChunksWritten.Add(1)
-		s.stats.DataBytesStored.Add(int64(len(stored)))
+		s.stats.DataBytesStored.Add(int64(stored))
 		s.stats.DataBytesRaw.Add(int64(raw))
 	}
 	return true, nil

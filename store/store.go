@@ -168,6 +168,7 @@ type Stats struct {
 	MetaBytesRaw    atomic.Int64
 	PacksWritten    atomic.Int64
 	IndexLookups    atomic.Int64 // Has calls that looked in the index (not answered from memory)
+	ChunksInPlace   atomic.Int64 // new chunks compressed straight into their pack's buffer
 }
 
 // Snapshot returns the counters as a plain map (for --stats output).
@@ -183,6 +184,7 @@ func (s *Stats) Snapshot() map[string]int64 {
 		"meta_bytes_stored": s.MetaBytesStored.Load(),
 		"meta_bytes_raw":    s.MetaBytesRaw.Load(),
 		"packs_written":     s.PacksWritten.Load(),
+		"chunks_in_place":   s.ChunksInPlace.Load(),
 		"index_lookups":     s.IndexLookups.Load(),
 	}
 }

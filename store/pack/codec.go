@@ -70,3 +70,8 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 
 // decodeGo appends the Go decoder's decoding of frame to dst.
 func decodeGo(dst, frame []byte) ([]byte, error) { return goDecoder().DecodeAll(frame, dst) }
+
+// StoredBound is the most bytes Compress can append for n bytes of input:
+// zstd's bound (n + n/256 + 64 at most, for its frame) with room to spare,
+// and at least n (stored raw).
+func StoredBound(n int) int { return n + n/128 + 1024 }

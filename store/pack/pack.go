@@ -118,6 +118,18 @@ func (w *Writer) write(b []byte) error {
 
 // Add appends an object's stored bytes; raw is its decoded length.
 func (w *Writer) Add(id dag.ID, kind dag.Kind, codec Codec, stored []byte, raw int) (Entry, error) {
+	return w.add(id, kind, codec, stored, raw, true)
+}
+
+// Appended records an object whose stored bytes the caller has already
+// written to the Writer's destination, right after everything written
+// before them (compressed there in place, saving a copy). It is Add
+// without the write.
+func (w *Writer) Appended(id dag.ID, kind dag.Kind, codec Codec, stored []byte, raw int) (Entry, error) {
+	return w.add(id, kind, codec, stored, raw, false)
+}
+
+func (w *Writer) add(id dag.ID, kind dag.Kind, codec Codec, stored []byte, raw int, write bool) (Entry, error) {
 	switch {
 	case w.done:
 		return Entry{}, errors.New("pack: add after finish")
@@ -136,8 +148,13 @@ func (w *Writer) Add(id dag.ID, kind dag.Kind, codec Codec, stored []byte, raw i
 		return Entry{}, fmt.Errorf("pack: duplicate object %s", id.Short())
 	}
 	e := Entry{ID: id, Kind: kind, Codec: codec, Offset: w.off, Stored: uint32(len(stored)), Raw: uint32(raw)}
-	if err := w.write(stored); err != nil {
-		return Entry{}, err
+	if write {
+		if err := w.write(stored); err != nil {
+			return Entry{}, err
+		}
+	} else {
+		_, _ = w.h.Write(stored)
+		w.off += uint64(len(stored))
 	}
 	w.ids[id] = struct{}{}
 	w.entries = append(w.entries, e)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -383,4 +384,75 @@ func BenchmarkCompress(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dst, _ = c.Compress(dst[:0], src)
 	}
+}
+
+// appendBuf is a destination that objects can be compressed into in place.
+type appendBuf struct{ b []byte }
+
+func (a *appendBuf) Write(p []byte) (int, error) { a.b = append(a.b, p...); return len(p), nil }
+
+// TestAppendedEqualsAdd: objects compressed straight into the pack's
+// destination and recorded with Appended make the same pack, byte for byte,
+// as objects added with Add; a refused Appended changes nothing.
+func TestAppendedEqualsAdd(t *testing.T) {
+	objs := testObjects()
+	want, wantID, wantEntries := buildPack(t, objs)
+	dst := &appendBuf{}
+	w, err := NewWriter(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCompressor()
+	for i, o := range objs {
+		base := len(dst.b)
+		var codec Codec
+		dst.b, codec = c.Compress(dst.b, o.data)
+		id := dag.Hash(o.kind, o.data)
+		if _, err := w.Appended(id, o.kind, codec, dst.b[base:], len(o.data)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			// The same object again is refused and leaves the pack as it was.
+			if _, err := w.Appended(id, o.kind, codec, dst.b[base:], len(o.data)); err == nil {
+				t.Fatal("a duplicate object was recorded")
+			}
+		}
+	}
+	id, footer, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != wantID || !bytes.Equal(dst.b, want) {
+		t.Fatalf("pack %s of %d bytes, want %s of %d", id.Short(), len(dst.b), wantID.Short(), len(want))
+	}
+	entries, err := DecodeIndex(footer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(entries) != fmt.Sprint(wantEntries) {
+		t.Fatalf("entries %v, want %v", entries, wantEntries)
+	}
+}
+
+// TestStoredBound: Compress never appends more than StoredBound bytes.
+func TestStoredBound(t *testing.T) {
+	c := NewCompressor()
+	for _, n := range []int{0, 1, 100, 4096, 64 << 10, 1 << 20} {
+		for _, data := range [][]byte{bytes.Repeat([]byte("ab,1\n"), n/5+1)[:n], noise(n)} {
+			out, _ := c.Compress(nil, data)
+			if len(out) > StoredBound(n) {
+				t.Fatalf("%d bytes stored as %d, over the bound %d", n, len(out), StoredBound(n))
+			}
+		}
+	}
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }
