@@ -14,8 +14,9 @@ import "sync/atomic"
 const readAheadFiles = 128
 
 // readAheadBytes is how much of each file is hinted: a small file whole, a
-// big one's head (the reads of a big file stream the rest themselves).
-const readAheadBytes = 1 << 20
+// bigger one's head (the kernel reads ahead of a file read in order by
+// itself). With readAheadFiles, at most 32 MiB are hinted and not yet read.
+const readAheadBytes = 256 << 10
 
 type readAhead struct {
 	files []IngestFile
