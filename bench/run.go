@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -105,6 +106,7 @@ func (rn *runner) run(dir string, env []string, name string, args ...string) run
 	if rn.verbose {
 		logf("  $ (cd %s && %s %s)", dir, name, strings.Join(args, " "))
 	}
+	resetPeakRSS()
 	start := time.Now()
 	err := cmd.Run()
 	res := runResult{Seconds: time.Since(start).Seconds(), Stdout: out.String(), Stderr: errb.String(), Err: err}
@@ -118,6 +120,17 @@ func (rn *runner) run(dir string, env []string, name string, args ...string) run
 		res.Err = fmt.Errorf("timed out after %v", rn.timeout)
 	}
 	return res
+}
+
+// resetPeakRSS lowers this process's peak resident set size to what it
+// holds now, before it starts a command. Linux gives a new program the
+// peak of the process it was started from as its own starting peak
+// (ru_maxrss is kept across exec), so without this every command run after
+// the bench itself once grew (writing a dataset, say) reported at least
+// that much.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // nothingToCommit reports whether a run is a clean "nothing to commit",
