@@ -18,6 +18,7 @@ const readAheadFiles = 128
 // itself). With readAheadFiles, at most 32 MiB are hinted and not yet read.
 const readAheadBytes = 256 << 10
 
+// readAhead is one ingest's read-ahead; nil is one that does nothing.
 type readAhead struct {
 	files []IngestFile
 	next  *atomic.Int64 // the index of the next file the readers take
