@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,9 +28,7 @@ func TestCopyFileSmallAndLarge(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, data := range cases {
-		res, err := s.Ingest(ctx, []IngestFile{{Path: name, Open: func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(data)), nil
-		}}}, IngestOptions{})
+		res, err := s.Ingest(ctx, []IngestFile{memFile(name, data)}, IngestOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

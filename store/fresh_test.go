@@ -1,10 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -27,10 +25,7 @@ func TestFreshIndexAnswersFromMemory(t *testing.T) {
 	}
 	var files []IngestFile
 	for i := range 120 {
-		b := contents[i%len(contents)]
-		files = append(files, IngestFile{Path: fmt.Sprintf("f%03d", i), Open: func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(b)), nil
-		}})
+		files = append(files, memFile(fmt.Sprintf("f%03d", i), contents[i%len(contents)]))
 	}
 	res, err := s.Ingest(ctx, files, IngestOptions{})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -35,9 +34,7 @@ func TestIngestCompressesInPlace(t *testing.T) {
 		t.Helper()
 		var files []IngestFile
 		for i, b := range datas {
-			files = append(files, IngestFile{Path: fmt.Sprintf("f%02d", i), Open: func() (io.ReadCloser, error) {
-				return io.NopCloser(bytes.NewReader(b)), nil
-			}})
+			files = append(files, memFile(fmt.Sprintf("f%02d", i), b))
 		}
 		o.Workers = 2
 		res, err := s.Ingest(ctx, files, o)

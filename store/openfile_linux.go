@@ -23,15 +23,23 @@ type rawFile struct {
 // FIFO after the scan fail instead of blocking; O_NOATIME is used where
 // permitted.
 func openRead(path string) (io.ReadCloser, error) {
+	fd, err := openFd(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &rawFile{fd: fd, path: path}, nil
+}
+
+// openFd opens path for reading, without updating its access time where
+// the caller may ask that (it owns the file), and without blocking on a
+// FIFO put there since the scan.
+func openFd(path string) (int, error) {
 	const flags = syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK
 	fd, err := syscall.Open(path, flags|syscall.O_NOATIME, 0)
 	if err == syscall.EPERM {
 		fd, err = syscall.Open(path, flags, 0)
 	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return &rawFile{fd: fd, path: path}, nil
+	return fd, err
 }
 
 func (f *rawFile) Read(p []byte) (int, error) {

@@ -9,11 +9,7 @@ const canHint = true
 // cache, without waiting for them; errors are ignored (the reader meets
 // them).
 func hintRead(path string, n int64) {
-	const flags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK
-	fd, err := unix.Open(path, flags|unix.O_NOATIME, 0)
-	if err == unix.EPERM {
-		fd, err = unix.Open(path, flags, 0)
-	}
+	fd, err := openFd(path)
 	if err != nil {
 		return
 	}

@@ -51,6 +51,11 @@ func reopen(t *testing.T, s *Store, dir string) *Store {
 	return s2
 }
 
+// memFile is a file to ingest whose content is b.
+func memFile(name string, b []byte) IngestFile {
+	return IngestFile{Path: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+}
+
 func randData(seed uint64, n int) []byte {
 	r := rand.New(rand.NewPCG(seed, 7))
 	b := make([]byte, n)
@@ -65,9 +70,7 @@ func randData(seed uint64, n int) []byte {
 func commitFile(t *testing.T, s *Store, ref string, name string, data []byte, parent dag.ID) dag.ID {
 	t.Helper()
 	ctx := context.Background()
-	res, err := s.Ingest(ctx, []IngestFile{{Path: name, Open: func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	}}}, IngestOptions{})
+	res, err := s.Ingest(ctx, []IngestFile{memFile(name, data)}, IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +152,7 @@ func TestDedup(t *testing.T) {
 	data := randData(1, 2<<20)
 	files := []IngestFile{}
 	for _, name := range []string{"a.bin", "b.bin", "c.bin"} {
-		files = append(files, IngestFile{Path: name, Open: func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(data)), nil
-		}})
+		files = append(files, memFile(name, data))
 	}
 	res, err := s.Ingest(ctx, files, IngestOptions{})
 	if err != nil {
@@ -170,9 +171,7 @@ func TestDedup(t *testing.T) {
 	// Hash mode stores nothing and agrees on the ID.
 	before := s.Stats().ChunksWritten.Load()
 	other := randData(2, 1<<20)
-	hres, err := s.Ingest(ctx, []IngestFile{{Path: "x", Open: func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(other)), nil
-	}}}, IngestOptions{Mode: IngestHash})
+	hres, err := s.Ingest(ctx, []IngestFile{memFile("x", other)}, IngestOptions{Mode: IngestHash})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,9 +548,9 @@ func TestIngestRecordsKeyRanges(t *testing.T) {
 		}
 		return dag.KeyRange{Lo: fmt.Sprint(first, chunk[0]), Hi: fmt.Sprint(chunk[len(chunk)-1])}, true
 	}}
-	res, err := s.Ingest(ctx, []IngestFile{{Path: "f", Open: func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	}, Keys: keys}}, IngestOptions{})
+	f := memFile("f", data)
+	f.Keys = keys
+	res, err := s.Ingest(ctx, []IngestFile{f}, IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
