@@ -112,7 +112,9 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	} else {
 		p.comp = pack.NewCompressor()
 	}
-	p.bufs.New = func() any { b := make([]byte, 0, copts.Max); return &b }
+	// A job's buffer has room for a batch of batchBytes and then any one
+	// chunk more (see file).
+	p.bufs.New = func() any { b := make([]byte, 0, batchBytes+copts.Max); return &b }
 
 	var wg sync.WaitGroup
 	for i := 0; i < w; i++ {
@@ -186,6 +188,10 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	return results, nil
 }
 
+// batchBytes is the size at which a batch of chunks is handed on (see
+// file).
+const batchBytes = 16 << 10
+
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
@@ -207,11 +213,15 @@ type pipeline struct {
 	ranges     keyRangeWriter
 }
 
+// chunkJob is a batch of consecutive chunks of one file: chunk i is
+// (*data)[ends[i-1]:ends[i]], the file's chunk seq+i.
 type chunkJob struct {
-	data *[]byte
-	seq  int
-	out  chan<- chunkDone
-	keys *ChunkKeys // of the file, if its key ranges are recorded
+	data    *[]byte
+	ends    []int
+	endsBuf [4]int // ends' first, in the job's own allocation
+	seq     int
+	out     chan<- chunkDone
+	keys    *ChunkKeys // of the file, if its key ranges are recorded
 	// observe is the file's Observe.
 	observe func(seq int, chunk []byte) (dag.KeyRange, bool)
 }
@@ -226,62 +236,72 @@ type chunkDone struct {
 func (p *pipeline) work(ctx context.Context, worker int) {
 	var cbuf []byte
 	for j := range p.jobs {
-		data := *j.data
-		// Each worker writes to a data pack of its own, once there is
-		// enough data to fill several: a small commit makes one pack.
-		// A worker whose pack is its own compresses into it in place.
-		packerHint, own := 0, false
-		if p.o.Mode == IngestStore && p.stored.Add(int64(len(data))) > 2*p.s.opts.PackSize {
-			packerHint, own = worker, p.ownPackers
-		}
-		stored := 0
-		d := chunkDone{seq: j.seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
-		var observed dag.KeyRange
-		var observedOK bool
-		if j.observe != nil && ctx.Err() == nil {
-			observed, observedOK = j.observe(j.seq, data)
-		}
-		if ctx.Err() == nil {
-			switch p.o.Mode {
-			case IngestStore:
-				var has bool
-				has, d.err = p.s.Has(ctx, d.ref.ID)
-				switch {
-				case d.err != nil || has:
-				case own:
-					stored, _, d.err = p.s.compressNew(packerHint, d.ref.ID, data, p.comp)
-				default:
-					var codec pack.Codec
-					cbuf, codec = p.comp.Compress(cbuf[:0], data)
-					stored = len(cbuf)
-					_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), cbuf, codec)
-				}
-				if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, j.seq == 0, d.ref.ID)) {
-					r, ok := observed, observedOK
-					if !ok {
-						r, ok = k.Range(data, j.seq == 0)
-					}
-					if ok {
-						d.err = p.ranges.add(p.s, k.Tag, j.seq == 0, d.ref.ID, r)
-					}
-				}
-			case IngestCompressOnly:
-				cbuf, _ = p.comp.Compress(cbuf[:0], data)
-				stored = len(cbuf)
+		start := 0
+		for i, end := range j.ends {
+			d := p.chunk(ctx, worker, j, j.seq+i, (*j.data)[start:end], &cbuf)
+			start = end
+			if d.err != nil {
+				p.cancel(d.err)
 			}
-		}
-		if p.o.StoredBytes != nil {
-			p.o.StoredBytes.Add(int64(stored))
-		}
-		if p.o.Progress != nil {
-			p.o.Progress(int64(len(data)))
+			j.out <- d
 		}
 		p.bufs.Put(j.data)
-		if d.err != nil {
-			p.cancel(d.err)
-		}
-		j.out <- d
 	}
+}
+
+// chunk hashes, compresses and stores one chunk of job j, the file's chunk
+// seq, with cbuf as scratch.
+func (p *pipeline) chunk(ctx context.Context, worker int, j *chunkJob, seq int, data []byte, cbuf *[]byte) chunkDone {
+	// Each worker writes to a data pack of its own, once there is
+	// enough data to fill several: a small commit makes one pack.
+	// A worker whose pack is its own compresses into it in place.
+	packerHint, own := 0, false
+	if p.o.Mode == IngestStore && p.stored.Add(int64(len(data))) > 2*p.s.opts.PackSize {
+		packerHint, own = worker, p.ownPackers
+	}
+	stored := 0
+	d := chunkDone{seq: seq, ref: dag.ChunkRef{ID: dag.Hash(dag.KindChunk, data), Len: uint32(len(data))}}
+	var observed dag.KeyRange
+	var observedOK bool
+	if j.observe != nil && ctx.Err() == nil {
+		observed, observedOK = j.observe(seq, data)
+	}
+	if ctx.Err() == nil {
+		switch p.o.Mode {
+		case IngestStore:
+			var has bool
+			has, d.err = p.s.Has(ctx, d.ref.ID)
+			switch {
+			case d.err != nil || has:
+			case own:
+				stored, _, d.err = p.s.compressNew(packerHint, d.ref.ID, data, p.comp)
+			default:
+				var codec pack.Codec
+				*cbuf, codec = p.comp.Compress((*cbuf)[:0], data)
+				stored = len(*cbuf)
+				_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), *cbuf, codec)
+			}
+			if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, seq == 0, d.ref.ID)) {
+				r, ok := observed, observedOK
+				if !ok {
+					r, ok = k.Range(data, seq == 0)
+				}
+				if ok {
+					d.err = p.ranges.add(p.s, k.Tag, seq == 0, d.ref.ID, r)
+				}
+			}
+		case IngestCompressOnly:
+			*cbuf, _ = p.comp.Compress((*cbuf)[:0], data)
+			stored = len(*cbuf)
+		}
+	}
+	if p.o.StoredBytes != nil {
+		p.o.StoredBytes.Add(int64(stored))
+	}
+	if p.o.Progress != nil {
+		p.o.Progress(int64(len(data)))
+	}
+	return d
 }
 
 // fileState is a collector: a goroutine that builds the File objects of
@@ -357,36 +377,65 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 	}
 	cwg.Add(1)
 	st.files <- collectJob{fb: dag.NewFileBuilder(ctx, putter), name: name, out: out, cwg: cwg}
-	seq := 0
-	var readErr error
-	for {
-		bp := p.bufs.Get().(*[]byte)
-		b, err := next((*bp)[:0])
-		if err == io.EOF {
-			p.bufs.Put(bp)
-			break
-		}
-		if err != nil {
-			p.bufs.Put(bp)
-			readErr = fmt.Errorf("read %s: %w", name, err)
-			break
-		}
-		*bp = b
-		select {
-		case p.jobs <- &chunkJob{data: bp, seq: seq, out: st.results, keys: f.Keys, observe: f.Observe}:
-			seq++
-		case <-ctx.Done():
-			p.bufs.Put(bp)
-			readErr = context.Cause(ctx)
-		}
-		if readErr != nil {
-			break
-		}
-	}
+	seq, readErr := p.handOn(ctx, next, st, f, name)
 	// The collector waits for exactly the chunks handed on, even after an
 	// error, so no worker is left sending to it.
 	st.total <- seq
 	return readErr
+}
+
+// handOn hands the chunks next yields to the workers, for collector st,
+// and returns how many it handed on. Chunks travel in batches of
+// batchBytes (or to the file's end): one job, one send and one wake-up of
+// a worker for many small chunks (a Parquet file's pages of a few KiB
+// each), which had left the reader and the workers taking turns waiting
+// on a queue of single chunks.
+func (p *pipeline) handOn(ctx context.Context, next func([]byte) ([]byte, error), st *fileState, f IngestFile, name string) (seq int, err error) {
+	for eof := false; !eof && err == nil; {
+		bp := p.bufs.Get().(*[]byte)
+		j := &chunkJob{data: bp, seq: seq, out: st.results, keys: f.Keys, observe: f.Observe}
+		j.ends = j.endsBuf[:0]
+		var alone *chunkJob // a chunk next put in a buffer of its own
+		buf := (*bp)[:0]
+		// Each chunk is cut into the room after the last (no copy), and
+		// no chunk is over copts.Max.
+		for len(buf) < batchBytes && cap(buf)-len(buf) >= p.copts.Max {
+			c, rerr := next(buf[len(buf):len(buf)])
+			if rerr == io.EOF {
+				eof = true
+				break
+			}
+			if rerr != nil {
+				err = fmt.Errorf("read %s: %w", name, rerr)
+				break
+			}
+			if len(c) > 0 && &c[0] != &buf[len(buf):cap(buf)][0] {
+				// It did not fit (a cutter's chunk over copts.Max):
+				// a job of its own, after this one.
+				alone = &chunkJob{data: &c, ends: []int{len(c)}, seq: seq + len(j.ends), out: st.results, keys: f.Keys, observe: f.Observe}
+				break
+			}
+			buf = buf[:len(buf)+len(c)]
+			j.ends = append(j.ends, len(buf))
+		}
+		*bp = buf
+		for _, job := range []*chunkJob{j, alone} {
+			switch {
+			case job == nil:
+				continue
+			case len(job.ends) > 0 && err == nil:
+				select {
+				case p.jobs <- job:
+					seq += len(job.ends)
+					continue
+				case <-ctx.Done():
+					err = context.Cause(ctx)
+				}
+			}
+			p.bufs.Put(job.data)
+		}
+	}
+	return seq, err
 }
 
 // collect receives the chunk results of one file, adds them to fb in order
