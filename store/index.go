@@ -117,11 +117,20 @@ func decodePackRecord(b []byte) (packRecord, error) {
 	return r, nil
 }
 
-// indexPack records a finished pack and then its entries in badger. The
-// pack record is committed first, so an index entry never exists without
-// the record of its pack (a crash in between leaves a recorded pack whose
-// objects are simply written again when needed).
+// indexPack records a finished pack in the journal (journal.go), then in
+// badger, and then its entries. The pack record is committed first, so an
+// index entry never exists without the record of its pack (a crash in
+// between leaves a recorded pack whose objects are simply written again
+// when needed).
 func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64) error {
+	if err := s.journal.add(id); err != nil {
+		return err
+	}
+	return s.writePackIndex(id, meta, entries, size)
+}
+
+// writePackIndex is indexPack without the journal (recoverJournal).
+func (s *Store) writePackIndex(id dag.ID, meta bool, entries []pack.Entry, size int64) error {
 	s.lookFresh() // decided before this process first indexes an object
 	rec := packRecord{Meta: meta, Count: uint32(len(entries)), Size: uint64(size)}
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(packKey(id), rec.encode()) }); err != nil {
@@ -144,7 +153,9 @@ func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64
 	return nil
 }
 
-// syncIndex makes every index write so far durable.
+// syncIndex makes the index writes in badger's active memtable durable:
+// the latest ones (a deletion just made, a ref just moved), not those in
+// a full memtable still being flushed (see journal.go).
 func (s *Store) syncIndex() error {
 	if err := s.db.Sync(); err != nil {
 		return fmt.Errorf("store: sync index: %w", err)

@@ -19,10 +19,11 @@ import (
 func indexOptions(dir string) badger.Options {
 	return badger.DefaultOptions(dir).
 		WithLogger(nil).
-		// Writes are not synced one by one: syncIndex makes them
-		// durable where the write order needs it (before a ref moves,
-		// before a pack file is deleted). Index entries lost to a power
-		// failure before that only make packs orphans, which gc removes.
+		// Writes are not synced one by one. Before a ref moves, the
+		// pack journal is synced (journal.go: badger's Sync covers only
+		// its active memtable); before a pack file is deleted, the
+		// index (syncIndex). Entries of packs not yet journaled that a
+		// power failure loses only make packs orphans, which gc removes.
 		WithSyncWrites(false).
 		// Small memtables are flushed to tables in the background while
 		// a big commit goes on, leaving little to flush on close (with

@@ -192,12 +192,16 @@ func (s *Store) SealData() {
 }
 
 // Flush finishes the open packs and indexes them. After Flush returns,
-// every object Put so far is durable and visible to other processes.
+// every object Put so far is durable (its pack, and the pack in the
+// journal) and visible to other processes.
 func (s *Store) Flush(ctx context.Context) error {
 	if s.closed.Load() {
 		return errors.New("store: flush after close")
 	}
-	return s.flush()
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return s.journal.sync()
 }
 
 func (s *Store) flush() error {

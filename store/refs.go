@@ -207,11 +207,9 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 			}
 		}
 	}
+	// Everything stored, and its packs in the journal, before the refs
+	// that name it move.
 	if err := s.Flush(ctx); err != nil {
-		return err
-	}
-	// Everything indexed before the refs that name it.
-	if err := s.syncIndex(); err != nil {
 		return err
 	}
 	now := time.Now().UTC()

@@ -135,8 +135,9 @@ type Store struct {
 	// each pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)
 
-	pending *pendingSet // objects in packs not yet indexed (pending.go)
-	fresh   freshIndex  // whether Has may answer from memory (fresh.go)
+	pending *pendingSet  // objects in packs not yet indexed (pending.go)
+	journal *packJournal // packs indexed since the index was last durable (journal.go)
+	fresh   freshIndex   // whether Has may answer from memory (fresh.go)
 
 	// The pack finisher (packer.go).
 	finishQueue   chan *packJob
@@ -250,6 +251,18 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	journaled := journalExists(dir)
+	if journaled && db.Opts().ReadOnly {
+		// The last writer did not close: its packs are indexed again,
+		// which a reader does as a writer would (see ReadOnly).
+		db.Close()
+		if db, _, err = openIndex(ctx, bopts, Options{Access: ReadWrite, LockTimeout: opts.LockTimeout}, space); errors.Is(err, ErrNoSpace) {
+			db, readOnly, err = openIndex(ctx, bopts, opts, space)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	s := &Store{
 		dir:          dir,
 		db:           db,
@@ -258,6 +271,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		readOnly:     readOnly,
 		comp:         pack.NewCompressor(),
 		pending:      newPendingSet(),
+		journal:      newPackJournal(dir),
 		packHandles:  map[dag.ID]*packHandle{},
 		finishQueue:  make(chan *packJob, 1),
 		packBufs:     make(chan *alignedBuf, packBufsKept),
@@ -269,6 +283,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.dataPackers = append(s.dataPackers, &packer{store: s})
 	}
 	s.metaPacker = &packer{store: s, meta: true}
+	if journaled && !db.Opts().ReadOnly {
+		if err := s.recoverJournal(ctx); err != nil {
+			s.Abandon()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -303,7 +323,15 @@ func (s *Store) Close() error {
 	s.dropReadTxns()
 	s.freePackBufs()
 	cerr := errors.Join(s.compactLevel0(), s.db.Close())
+	s.closeJournal(ferr == nil && cerr == nil)
 	return noSpace(errors.Join(ferr, cerr))
+}
+
+// closeJournal closes the pack journal, and removes it when the index was
+// written and closed without error (badger's close flushes its memtables
+// to synced tables).
+func (s *Store) closeJournal(closedClean bool) {
+	s.journal.close(closedClean && !s.db.Opts().ReadOnly)
 }
 
 // Abandon releases the store without flushing pending objects (their
@@ -326,5 +354,7 @@ func (s *Store) Abandon() error {
 	s.closePacks()
 	s.dropReadTxns()
 	s.freePackBufs()
-	return noSpace(s.db.Close())
+	err := s.db.Close()
+	s.closeJournal(err == nil)
+	return noSpace(err)
 }

@@ -167,7 +167,8 @@ func (st *Staging) seal(p *stagedPack) error {
 // Commit moves the staged packs into the store and indexes them, data
 // packs before metadata packs, so that no metadata object is ever visible
 // before the chunks it names. A crash during Commit leaves at worst packs
-// that are not indexed (gc removes them); retrying the transfer is safe.
+// that are not indexed (gc removes them) or, once journaled, are indexed
+// again at the next open; retrying the transfer is safe.
 func (st *Staging) Commit(ctx context.Context) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()

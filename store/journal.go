@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// The pack journal lists the packs indexed since the index was last whole
+// and durable (a writer's clean close). badger's Sync makes only its
+// active memtable's log durable: index entries in a full memtable still
+// being flushed are not, and a power loss then would leave a ref that
+// moved naming objects the index lost. So the journal, not the index, is
+// synced before a ref moves, and an open that finds it (its writer did
+// not close) indexes the packs it lists again, from their footers.
+const journalFile = "journal"
+
+// packJournal appends to the journal file of a store open for writing.
+type packJournal struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	// created: this process created the file, whose directory entry is
+	// not yet synced; dirty: appended to since the last sync.
+	created, dirty bool
+}
+
+func newPackJournal(dir string) *packJournal {
+	return &packJournal{path: filepath.Join(dir, journalFile)}
+}
+
+// add records pack id, whose file is durable, before it is indexed.
+func (j *packJournal) add(id dag.ID) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		_, err := os.Lstat(j.path)
+		f, oerr := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if oerr != nil {
+			return fmt.Errorf("store: pack journal: %w", noSpace(oerr))
+		}
+		j.f, j.created = f, errors.Is(err, fs.ErrNotExist)
+	}
+	if _, err := j.f.Write(id[:]); err != nil {
+		return fmt.Errorf("store: pack journal: %w", noSpace(err))
+	}
+	j.dirty = true
+	return nil
+}
+
+// sync makes the packs added so far durable in the journal.
+func (j *packJournal) sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.dirty {
+		return nil
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("store: sync pack journal: %w", noSpace(err))
+	}
+	if j.created {
+		if err := syncDir(filepath.Dir(j.path)); err != nil {
+			return fmt.Errorf("store: sync pack journal: %w", err)
+		}
+		j.created = false
+	}
+	j.dirty = false
+	return nil
+}
+
+// close closes the journal file and, when the index is whole and durable
+// (closed cleanly after writing), removes it.
+func (j *packJournal) close(indexDurable bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+	if indexDurable {
+		os.Remove(j.path) // if the removal is lost, the next open indexes again
+	}
+}
+
+// journalExists reports whether the store in dir has a journal: its last
+// writer did not close.
+func journalExists(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, journalFile))
+	return err == nil
+}
+
+// readJournal returns the pack IDs in the journal at path; a torn last
+// record is left out.
+func readJournal(path string) ([]dag.ID, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ids := make([]dag.ID, 0, len(b)/dag.IDSize)
+	for ; len(b) >= dag.IDSize; b = b[dag.IDSize:] {
+		ids = append(ids, dag.ID(b[:dag.IDSize]))
+	}
+	return ids, nil
+}
+
+// recoverJournal indexes again every pack the journal lists, from its
+// footer. Packs gone (collected) or unreadable are left to fsck and gc;
+// the journal stays until this writer closes cleanly.
+func (s *Store) recoverJournal(ctx context.Context) error {
+	ids, err := readJournal(s.journal.path)
+	if err != nil {
+		return fmt.Errorf("store open: pack journal: %w", err)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entries, size, err := readPackIndex(s.packPath(id))
+		if err != nil {
+			continue
+		}
+		meta := len(entries) > 0 && entries[0].Kind.IsMeta()
+		if err := s.writePackIndex(id, meta, entries, size); err != nil {
+			return fmt.Errorf("store open: %w", err)
+		}
+	}
+	return s.syncIndex()
+}
+
+// readPackIndex reads the entries and size of the pack file at path.
+func readPackIndex(path string) ([]pack.Entry, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	entries, _, err := pack.ReadIndex(f, fi.Size())
+	return entries, fi.Size(), err
+}

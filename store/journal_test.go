@@ -1,0 +1,169 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+)
+
+// TestJournalIndexesLostPacksAgain loses the index entries of every pack
+// a writer indexed, as a power failure may when they are in a full
+// memtable whose log badger's Sync does not cover, and leaves the journal
+// as such a crash would: the next open, a reader's, indexes the packs
+// again from their footers.
+func TestJournalIndexesLostPacksAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), ".dx")
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir, Options{PackSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randData(6, 1<<20)
+	c := commitFile(t, s, "refs/heads/main", "a.bin", data, dag.ZeroID)
+
+	// Every pack file is in the journal before the ref moved.
+	ids, err := readJournal(filepath.Join(dir, journalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(filepath.Join(dir, packsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, journaled []string
+	for _, f := range files {
+		names = append(names, f.Name())
+	}
+	for _, id := range ids {
+		journaled = append(journaled, filepath.Base(s.packPath(id)))
+	}
+	slices.Sort(names)
+	slices.Sort(journaled)
+	if len(names) < 5 || !slices.Equal(names, journaled) {
+		t.Fatalf("pack files %v, journal %v", names, journaled)
+	}
+
+	// Lose every entry of those packs, and their records.
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			entries, _, err := readPackIndex(s.packPath(id))
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if err := txn.Delete(objKey(e.ID)); err != nil {
+					return err
+				}
+			}
+			if err := txn.Delete(packKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal, err := os.ReadFile(filepath.Join(dir, journalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if journalExists(dir) {
+		t.Fatal("a clean close left the journal")
+	}
+	// Without the journal the commit is lost to the index.
+	r, err := Open(ctx, dir, Options{Access: ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, dag.KindCommit, c); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("commit after losing its index entries: %v", err)
+	}
+	r.Close()
+
+	// The journal as the crash left it, with a torn last record.
+	torn := append(journal, bytes.Repeat([]byte{0xff}, 7)...)
+	if err := os.WriteFile(filepath.Join(dir, journalFile), torn, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Open(ctx, dir, Options{Access: ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.ReadOnly() {
+		t.Fatal("a reader that recovered the index may write")
+	}
+	if _, err := r.Get(ctx, dag.KindCommit, c); err != nil {
+		t.Fatalf("commit after recovery: %v", err)
+	}
+	if rep, err := r.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
+		t.Fatalf("fsck after recovery: %v %+v", err, rep)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if journalExists(dir) {
+		t.Fatal("the recovering reader's clean close left the journal")
+	}
+	s, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	commit, err := dag.LoadCommit(ctx, s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dag.LookupPath(ctx, s, commit.Tree, "a.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, s, e.ID), data) {
+		t.Fatal("content does not round trip after recovery")
+	}
+}
+
+// TestJournalOnlyWhileWriting: a store opened and closed without writing
+// packs makes no journal; a journal whose packs are gone is dropped at the
+// next clean close.
+func TestJournalOnlyWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	if _, _, err := s.Refs(ctx, "refs/"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if journalExists(dir) {
+		t.Fatal("a store that wrote nothing made a journal")
+	}
+	gone := dag.Hash(dag.KindChunk, []byte("a pack collected since"))
+	if err := os.WriteFile(filepath.Join(dir, journalFile), gone[:], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if journalExists(dir) {
+		t.Fatal("the journal outlived a clean close")
+	}
+}
