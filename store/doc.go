@@ -26,8 +26,10 @@
 //
 // Write order and durability: objects are appended to a temporary pack file;
 // Flush (or a full pack) writes the footer, fsyncs, renames the file to
-// packs/<id>.pack, and only then commits the pack's index entries to badger.
-// Refs move last, by compare-and-swap in one badger transaction. A crash at
+// packs/<id>.pack, records the pack in the journal, and only then commits
+// the pack's index entries to badger. Refs move last, once the journal is
+// synced, by compare-and-swap in one badger transaction; an open that finds
+// a journal indexes its packs again (journal.go). A crash at
 // any point leaves only unreferenced packs or index entries, which gc removes;
 // no ref ever names an object that is not durably stored.
 //
