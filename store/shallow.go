@@ -62,6 +62,11 @@ func (s *Store) AddShallow(ctx context.Context, ids []dag.ID) error {
 		}
 		return nil
 	})
+	if err == nil {
+		// Durable before a ref names the commits: synced now, while the
+		// memtable that holds them is the active one (see journal.go).
+		err = s.syncIndex()
+	}
 	if err != nil {
 		return fmt.Errorf("shallow commits: %w", err)
 	}
