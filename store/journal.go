@@ -28,8 +28,10 @@ type packJournal struct {
 	mu   sync.Mutex
 	f    *os.File
 	// created: this process created the file, whose directory entry is
-	// not yet synced; dirty: appended to since the last sync.
-	created, dirty bool
+	// not yet synced; dirty: appended to since the last sync; kept: the
+	// journal outlives this process whatever its close (its recovery
+	// did not finish).
+	created, dirty, kept bool
 }
 
 func newPackJournal(dir string) *packJournal {
@@ -84,9 +86,17 @@ func (j *packJournal) close(indexDurable bool) {
 		j.f.Close()
 		j.f = nil
 	}
-	if indexDurable {
+	if indexDurable && !j.kept {
 		os.Remove(j.path) // if the removal is lost, the next open indexes again
 	}
+}
+
+// keep keeps the journal past this process's close (its recovery did not
+// finish).
+func (j *packJournal) keep() {
+	j.mu.Lock()
+	j.kept = true
+	j.mu.Unlock()
 }
 
 // journalExists reports whether the store in dir has a journal: its last

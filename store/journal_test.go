@@ -100,6 +100,15 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, journalFile), torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An open stopped during the recovery leaves the journal for the next.
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Open(stopped, dir, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("open cancelled during its recovery: %v", err)
+	}
+	if !journalExists(dir) {
+		t.Fatal("an unfinished recovery removed the journal")
+	}
 	r, err = Open(ctx, dir, Options{Access: ReadOnly})
 	if err != nil {
 		t.Fatal(err)

@@ -285,6 +285,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	s.metaPacker = &packer{store: s, meta: true}
 	if journaled && !db.Opts().ReadOnly {
 		if err := s.recoverJournal(ctx); err != nil {
+			s.journal.keep()
 			s.Abandon()
 			return nil, err
 		}
