@@ -68,7 +68,7 @@ func (rep *Report) evaluate() {
 			add(t1, d.Name, "N/A", "ceiling not measured")
 		default:
 			f := *dx.FirstMBps / *ceil.FirstMBps
-			add(t1, d.Name, passFail(f >= targetCeilingFrac), "dx %.1f MB/s = %.0f%% of ceiling %.1f MB/s",
+			add(t1, d.Name, passFail(f >= targetCeilingFrac), "dx %.1f MB/s = %.1f%% of ceiling %.1f MB/s",
 				*dx.FirstMBps, 100*f, *ceil.FirstMBps)
 		}
 		// 1c. checkout >= 80% of the restore ceiling
@@ -82,7 +82,7 @@ func (rep *Report) evaluate() {
 			add(tc, d.Name, "FAIL", "dx debug restore-ceiling failed")
 		default:
 			f := *dx.CheckoutMBps / *dx.RestoreCeilingMBps
-			add(tc, d.Name, passFail(f >= 0.8), "dx checkout %.1f MB/s = %.0f%% of the restore ceiling %.1f MB/s (read, decompress, verify and write on all cores, nothing else)",
+			add(tc, d.Name, passFail(f >= 0.8), "dx checkout %.1f MB/s = %.1f%% of the restore ceiling %.1f MB/s (read, decompress, verify and write on all cores, nothing else)",
 				*dx.CheckoutMBps, 100*f, *dx.RestoreCeilingMBps)
 		}
 		// 1b. faster than every peer measured
