@@ -113,7 +113,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		p.comp = pack.NewCompressor()
 	}
 	// A job's buffer has room for a batch of batchBytes and then any one
-	// chunk more (see file).
+	// chunk more (see handOn).
 	p.bufs.New = func() any { b := make([]byte, 0, batchBytes+copts.Max); return &b }
 
 	var wg sync.WaitGroup
@@ -189,7 +189,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 }
 
 // batchBytes is the size at which a batch of chunks is handed on (see
-// file).
+// handOn).
 const batchBytes = 16 << 10
 
 type eofReader struct{}
