@@ -27,11 +27,11 @@ type packJournal struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
-	// created: this process created the file, whose directory entry is
-	// not yet synced; dirty: appended to since the last sync; kept: the
-	// journal outlives this process whatever its close (its recovery
-	// did not finish).
-	created, dirty, kept bool
+	// opened: the file was opened, its directory entry not yet synced
+	// by this process; dirty: appended to since the last sync; kept: the
+	// journal outlives this process whatever its close (its recovery did
+	// not finish).
+	opened, dirty, kept bool
 }
 
 func newPackJournal(dir string) *packJournal {
@@ -43,12 +43,13 @@ func (j *packJournal) add(id dag.ID) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
-		_, err := os.Lstat(j.path)
-		f, oerr := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if oerr != nil {
-			return fmt.Errorf("store: pack journal: %w", noSpace(oerr))
+		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("store: pack journal: %w", noSpace(err))
 		}
-		j.f, j.created = f, errors.Is(err, fs.ErrNotExist)
+		// The directory entry is synced at the first sync, even of a
+		// journal found at open (its writer may have died before).
+		j.f, j.opened = f, true
 	}
 	if _, err := j.f.Write(id[:]); err != nil {
 		return fmt.Errorf("store: pack journal: %w", noSpace(err))
@@ -67,11 +68,11 @@ func (j *packJournal) sync() error {
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("store: sync pack journal: %w", noSpace(err))
 	}
-	if j.created {
+	if j.opened {
 		if err := syncDir(filepath.Dir(j.path)); err != nil {
 			return fmt.Errorf("store: sync pack journal: %w", err)
 		}
-		j.created = false
+		j.opened = false
 	}
 	j.dirty = false
 	return nil
