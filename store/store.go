@@ -256,12 +256,15 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// The last writer did not close: its packs are indexed again,
 		// which a reader does as a writer would (see ReadOnly).
 		db.Close()
-		if db, _, err = openIndex(ctx, bopts, Options{Access: ReadWrite, LockTimeout: opts.LockTimeout}, space); errors.Is(err, ErrNoSpace) {
-			db, readOnly, err = openIndex(ctx, bopts, opts, space)
-		}
+		rw, _, err := openIndex(ctx, bopts, Options{Access: ReadWrite, LockTimeout: opts.LockTimeout}, space)
 		if err != nil {
-			return nil, err
+			// It cannot write here (a full disk, a read-only mount):
+			// it reads the index as it is.
+			if rw, readOnly, err = openIndex(ctx, bopts, opts, space); err != nil {
+				return nil, err
+			}
 		}
+		db = rw
 	}
 	s := &Store{
 		dir:          dir,

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -174,4 +175,39 @@ func TestDiskFillsDuringCommit(t *testing.T) {
 	if cat := r.ok("cat", "HEAD:big.bin"); cat != string(got) {
 		t.Fatal("big.bin read back differs")
 	}
+}
+
+// TestFullDiskAfterCrash: a writer that died left its pack journal; on a
+// full disk the reading commands cannot index its packs again and read the
+// index as it is; once there is space, the next command does, and removes
+// the journal.
+func TestFullDiskAfterCrash(t *testing.T) {
+	mnt, r := repoOnTmpfs(t, 32<<20)
+	writeRandom(t, r.path("b.bin"), 64<<10)
+	packs, err := filepath.Glob(r.path(".dx/packs/*.pack"))
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("packs: %v %v", packs, err)
+	}
+	var journal []byte
+	for _, p := range packs {
+		id, err := hex.DecodeString(strings.TrimSuffix(filepath.Base(p), ".pack"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		journal = append(journal, id...)
+	}
+	if err := os.WriteFile(r.path(".dx/journal"), journal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	free := fill(t, filepath.Join(mnt, "filler"), 12<<10)
+	r.readersWork("b.bin")
+	if _, err := os.Stat(r.path(".dx/journal")); err != nil {
+		t.Fatalf("the readers on a full disk dropped the journal they could not recover: %v", err)
+	}
+	free()
+	r.ok("log", "--oneline")
+	if _, err := os.Stat(r.path(".dx/journal")); !os.IsNotExist(err) {
+		t.Fatalf("the journal after a reader recovered it: %v", err)
+	}
+	r.fsckClean("--full")
 }
