@@ -11,7 +11,7 @@ FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit
         ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows ./internal/table:FuzzFastFields \
         ./internal/profile:FuzzDecode ./internal/serve:FuzzParseRange ./internal/serve:FuzzSignature
 
-.PHONY: all build test unit e2e fuzz fuzz-short fault bench bench-smoke demo vet clean minio
+.PHONY: all build test unit e2e fuzz fuzz-short fault bench bench-smoke demo vet cross clean minio
 
 all: build
 
@@ -39,10 +39,15 @@ vet:
 # without python3, whose csv module is its oracle. The timeout is a net for a
 # hung test, far above what the end-to-end package takes on a loaded 2-core
 # machine.
-test: vet build minio
+test: vet cross build minio
 	bash scripts/tools.sh
 	DX_MINIO_BIN=$$(bash scripts/minio.sh path) DX_REQUIRE_MINIO=1 DX_REQUIRE_TMPFS=1 DX_REQUIRE_FAULT=1 DX_REQUIRE_TMUX=1 DX_REQUIRE_PYTHON=1 DX_REQUIRE_DUCKDB=1 $(GO) test -count=1 -timeout 45m ./...
 	$(MAKE) --no-print-directory fuzz-short
+
+# dx builds for macOS and Windows (pure Go, as CGO_ENABLED=0 builds it).
+cross:
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/dx
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/dx
 
 # Build (once) the pinned MinIO server the tests use.
 minio:

@@ -78,5 +78,5 @@ func freeBytes(dir string) int64 {
 	if syscall.Statfs(dir, &st) != nil {
 		return -1
 	}
-	return int64(st.Bavail) * st.Bsize
+	return int64(st.Bavail) * int64(st.Bsize)
 }

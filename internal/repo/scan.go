@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unicode/utf8"
 
 	gitignore "github.com/sabhiram/go-gitignore"
@@ -125,10 +124,7 @@ func (sc *scanner) wanted(p string) (in, above bool) {
 
 func statEntry(fi os.FileInfo, mode dag.Mode) worktree.StatEntry {
 	e := worktree.StatEntry{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano(), Mode: mode}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.Inode = st.Ino
-		e.CtimeNs = st.Ctim.Sec*1e9 + st.Ctim.Nsec
-	}
+	e.Inode, e.CtimeNs = inodeCtime(fi)
 	return e
 }
 

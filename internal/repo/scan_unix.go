@@ -47,7 +47,7 @@ func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
 			e.err = &os.PathError{Op: "lstat", Path: e.name, Err: e.err}
 			return
 		}
-		e.mode, e.ok = modeOfUnix(st.Mode)
+		e.mode, e.ok = modeOfUnix(uint32(st.Mode))
 		e.stat = worktree.StatEntry{
 			Size:    st.Size,
 			MtimeNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
@@ -80,4 +80,13 @@ func inodeOf(fi os.FileInfo) uint64 {
 		return uint64(st.Ino)
 	}
 	return 0
+}
+
+// inodeCtime is a file's inode number and change time in ns (0 where the
+// system has none).
+func inodeCtime(fi os.FileInfo) (uint64, int64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino), ctimeNs(st)
+	}
+	return 0, 0
 }
