@@ -29,7 +29,7 @@
 // packs/<id>.pack, records the pack in the journal, and only then commits
 // the pack's index entries to badger. Refs move last, once the journal is
 // synced, by compare-and-swap in one badger transaction; an open that finds
-// a journal indexes its packs again (journal.go). A crash at
+// a journal from an earlier boot indexes its packs again (journal.go). A crash at
 // any point leaves only unreferenced packs or index entries, which gc removes;
 // no ref ever names an object that is not durably stored.
 //

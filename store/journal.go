@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -19,8 +22,42 @@ import (
 // being flushed are not, and a power loss then would leave a ref that
 // moved naming objects the index lost. So the journal, not the index, is
 // synced before a ref moves, and an open that finds it (its writer did
-// not close) indexes the packs it lists again, from their footers.
+// not close) indexes the packs it lists again, from their footers, unless
+// the journal was started since the system last booted: then only the
+// writer died, the page cache kept badger's logs, and badger's replay
+// restores every entry.
 const journalFile = "journal"
+
+// The journal starts with a header record: journalMagic and the boot it
+// was started in (zero where the system does not say). Then come the
+// packs' IDs.
+const (
+	journalMagic  = "dx pack journal1"
+	journalHeader = 32
+)
+
+// bootID identifies the running system's boot (Linux); ok false elsewhere.
+func bootID() (id [16]byte, ok bool) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return id, false
+	}
+	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
+	if err != nil || len(h) != len(id) {
+		return id, false
+	}
+	return [16]byte(h), true
+}
+
+// journalHeaderRecord is the header of a journal started now.
+func journalHeaderRecord() []byte {
+	h := make([]byte, journalHeader)
+	copy(h, journalMagic)
+	if id, ok := bootID(); ok {
+		copy(h[len(journalMagic):], id[:])
+	}
+	return h
+}
 
 // packJournal appends to the journal file of a store open for writing.
 type packJournal struct {
@@ -50,6 +87,11 @@ func (j *packJournal) add(id dag.ID) error {
 		// The directory entry is synced at the first sync, even of a
 		// journal found at open (its writer may have died before).
 		j.f, j.opened = f, true
+		if fi, err := f.Stat(); err != nil || fi.Size() == 0 {
+			if _, err := f.Write(journalHeaderRecord()); err != nil {
+				return fmt.Errorf("store: pack journal: %w", noSpace(err))
+			}
+		}
 	}
 	if _, err := j.f.Write(id[:]); err != nil {
 		return fmt.Errorf("store: pack journal: %w", noSpace(err))
@@ -100,15 +142,25 @@ func (j *packJournal) keep() {
 	j.mu.Unlock()
 }
 
-// journalExists reports whether the store in dir has a journal: its last
-// writer did not close.
-func journalExists(dir string) bool {
-	_, err := os.Lstat(filepath.Join(dir, journalFile))
-	return err == nil
+// journalNeedsIndexing reports whether the journal in dir lists packs
+// whose index entries a power loss may have lost: it exists, and it was
+// not started in this boot (or the system does not say).
+func journalNeedsIndexing(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, journalFile))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	defer f.Close()
+	var h [journalHeader]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return true
+	}
+	boot, ok := bootID()
+	return !ok || string(h[:len(journalMagic)]) != journalMagic || [16]byte(h[len(journalMagic):]) != boot
 }
 
-// readJournal returns the pack IDs in the journal at path; a torn last
-// record is left out.
+// readJournal returns the pack IDs in the journal at path, after its
+// header; a torn last record is left out.
 func readJournal(path string) ([]dag.ID, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -116,6 +168,9 @@ func readJournal(path string) ([]dag.ID, error) {
 			return nil, nil
 		}
 		return nil, err
+	}
+	if len(b) >= journalHeader && string(b[:len(journalMagic)]) == journalMagic {
+		b = b[journalHeader:]
 	}
 	ids := make([]dag.ID, 0, len(b)/dag.IDSize)
 	for ; len(b) >= dag.IDSize; b = b[dag.IDSize:] {

@@ -95,8 +95,14 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	}
 	r.Close()
 
-	// The journal as the crash left it, with a torn last record.
-	torn := append(journal, bytes.Repeat([]byte{0xff}, 7)...)
+	// The journal as a power loss leaves it, read after the reboot (another
+	// boot in its header), with a torn last record.
+	if !bytes.Equal(journal[:journalHeader], journalHeaderRecord()) {
+		t.Fatalf("journal header %q, want this boot's", journal[:journalHeader])
+	}
+	rebooted := bytes.Clone(journal)
+	rebooted[len(journalMagic)] ^= 0xff
+	torn := append(rebooted, bytes.Repeat([]byte{0xff}, 7)...)
 	if err := os.WriteFile(filepath.Join(dir, journalFile), torn, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -174,5 +180,53 @@ func TestJournalOnlyWhileWriting(t *testing.T) {
 	}
 	if journalExists(dir) {
 		t.Fatal("the journal outlived a clean close")
+	}
+}
+
+// journalExists reports whether the store in dir has a journal: its last
+// writer did not close.
+func journalExists(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, journalFile))
+	return err == nil
+}
+
+// TestJournalSameBootLeftToBadger: a journal started in this boot is left
+// to badger's replay (only its writer died; the page cache kept badger's
+// logs), so an open does not index its packs again; the next clean close
+// of a writer removes it.
+func TestJournalSameBootLeftToBadger(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	c := commitFile(t, s, "refs/heads/main", "a.bin", randData(7, 256<<10), dag.ZeroID)
+	journal, err := os.ReadFile(filepath.Join(dir, journalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An entry gone (which a killed writer cannot cause) shows whether
+	// the open indexed the packs again.
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(objKey(c)) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, journalFile), journal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if journalNeedsIndexing(dir) {
+		t.Fatal("a journal of this boot needs indexing")
+	}
+	s, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Has(ctx, c); err != nil || ok {
+		t.Fatalf("the open indexed a journal of this boot again: has %v, %v", ok, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if journalExists(dir) {
+		t.Fatal("a writer's clean close left the journal")
 	}
 }

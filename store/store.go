@@ -251,7 +251,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	journaled := journalExists(dir)
+	journaled := journalNeedsIndexing(dir)
 	if journaled && db.Opts().ReadOnly {
 		// The last writer did not close: its packs are indexed again,
 		// which a reader does as a writer would (see ReadOnly).

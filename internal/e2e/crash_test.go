@@ -35,6 +35,7 @@ func TestCrashDuringCommit(t *testing.T) {
 	full := time.Since(start)
 	const rounds = 24
 	killed, journaled := 0, 0
+	journal := filepath.Join(r.dir, ".dx", "journal")
 	for round := 1; round <= rounds; round++ {
 		gen(round)
 		cmd := exec.CommandContext(context.Background(), dxBin, "commit", "-m", fmt.Sprintf("round %d", round))
@@ -49,19 +50,16 @@ func TestCrashDuringCommit(t *testing.T) {
 		}
 		cmd.Wait()
 		// A commit killed after it indexed a pack leaves the pack
-		// journal (in about one round of 24: the window is short; the
-		// store's tests cover the recovery itself); the next command
-		// indexes its packs again and, at its clean close, removes it.
-		journal := filepath.Join(r.dir, ".dx", "journal")
+		// journal (in about one round of 24: the window is short); in
+		// the same boot badger's replay has every entry, and the next
+		// writer's clean close removes it (the store's tests cover the
+		// indexing again after a reboot).
 		if _, err := os.Stat(journal); err == nil {
 			journaled++
 		}
 		res := r.run("fsck")
 		if res.code != 0 {
 			t.Fatalf("round %d (killed after %s): fsck failed:\n%s%s", round, delay, res.stdout, res.stderr)
-		}
-		if _, err := os.Stat(journal); err == nil {
-			t.Fatalf("round %d: fsck left the pack journal", round)
 		}
 		if res := r.run("log", "--oneline"); res.code != 0 {
 			t.Fatalf("round %d: log after crash: %s", round, res.stderr)
@@ -72,6 +70,9 @@ func TestCrashDuringCommit(t *testing.T) {
 	out := r.ok("commit", "-m", "retry")
 	if !strings.Contains(out, "retry") && !strings.Contains(out, "nothing to commit") {
 		t.Fatalf("retried commit: %q", out)
+	}
+	if _, err := os.Stat(journal); err == nil {
+		t.Fatal("the pack journal outlived a commit that finished")
 	}
 	r.ok("fsck", "--full")
 	r.ok("gc", "--prune")
