@@ -82,7 +82,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 			continue
 		}
 		rep.Packs++
-		entries, err := s.checkPackFile(id, full)
+		entries, _, err := s.checkPackFile(id, full)
 		if err != nil {
 			rep.problem("pack %s: %v", id.Short(), err)
 			continue
@@ -217,30 +217,32 @@ func (s *Store) absentOK(kind dag.Kind, err error) bool {
 	return s.opts.Partial && (kind == dag.KindFile || kind == dag.KindChunk) && errors.Is(err, ErrNotFound)
 }
 
-func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, error) {
+// checkPackFile reads pack id's index (its entries) and size; full also
+// checks its content against its name.
+func (s *Store) checkPackFile(id dag.ID, full bool) ([]pack.Entry, int64, error) {
 	f, err := os.Open(s.packPath(id))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	entries, _, err := pack.ReadIndex(f, st.Size())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if full {
 		got, err := pack.PackID(f)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if got != id {
-			return nil, fmt.Errorf("content hash is %s, not its name: %w", got.Short(), ErrCorrupt)
+			return nil, 0, fmt.Errorf("content hash is %s, not its name: %w", got.Short(), ErrCorrupt)
 		}
 	}
-	return entries, nil
+	return entries, st.Size(), nil
 }
 
 // leftover is a file in the packs or temporary directory that is not a

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/pack"
 )
 
 // The pack journal lists the packs indexed since the index was last whole
@@ -191,7 +190,7 @@ func (s *Store) recoverJournal(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		entries, size, err := readPackIndex(s.packPath(id))
+		entries, size, err := s.checkPackFile(id, false)
 		if err != nil {
 			continue
 		}
@@ -201,19 +200,4 @@ func (s *Store) recoverJournal(ctx context.Context) error {
 		}
 	}
 	return s.syncIndex()
-}
-
-// readPackIndex reads the entries and size of the pack file at path.
-func readPackIndex(path string) ([]pack.Entry, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	entries, _, err := pack.ReadIndex(f, fi.Size())
-	return entries, fi.Size(), err
 }

@@ -57,7 +57,7 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	// Lose every entry of those packs, and their records.
 	err = s.db.Update(func(txn *badger.Txn) error {
 		for _, id := range ids {
-			entries, _, err := readPackIndex(s.packPath(id))
+			entries, _, err := s.checkPackFile(id, false)
 			if err != nil {
 				return err
 			}
@@ -79,12 +79,7 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if journalExists(dir) {
-		t.Fatal("a clean close left the journal")
-	}
+	closeDropsJournal(t, s, dir, "a clean close left the journal")
 	// Without the journal the commit is lost to the index.
 	r, err := Open(ctx, dir, Options{Access: ReadOnly})
 	if err != nil {
@@ -128,12 +123,7 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	if rep, err := r.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
 		t.Fatalf("fsck after recovery: %v %+v", err, rep)
 	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if journalExists(dir) {
-		t.Fatal("the recovering reader's clean close left the journal")
-	}
+	closeDropsJournal(t, r, dir, "the recovering reader's clean close left the journal")
 	s, err = Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -161,12 +151,7 @@ func TestJournalOnlyWhileWriting(t *testing.T) {
 	if _, _, err := s.Refs(ctx, "refs/"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if journalExists(dir) {
-		t.Fatal("a store that wrote nothing made a journal")
-	}
+	closeDropsJournal(t, s, dir, "a store that wrote nothing made a journal")
 	gone := dag.Hash(dag.KindChunk, []byte("a pack collected since"))
 	if err := os.WriteFile(filepath.Join(dir, journalFile), gone[:], 0o644); err != nil {
 		t.Fatal(err)
@@ -175,11 +160,18 @@ func TestJournalOnlyWhileWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeDropsJournal(t, s, dir, "the journal outlived a clean close")
+}
+
+// closeDropsJournal closes s, whose directory is dir, and fails the test
+// (saying why) if its clean close leaves the journal.
+func closeDropsJournal(t *testing.T, s *Store, dir, why string) {
+	t.Helper()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if journalExists(dir) {
-		t.Fatal("the journal outlived a clean close")
+		t.Fatal(why)
 	}
 }
 
@@ -223,10 +215,5 @@ func TestJournalSameBootLeftToBadger(t *testing.T) {
 	if ok, err := s.Has(ctx, c); err != nil || ok {
 		t.Fatalf("the open indexed a journal of this boot again: has %v, %v", ok, err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if journalExists(dir) {
-		t.Fatal("a writer's clean close left the journal")
-	}
+	closeDropsJournal(t, s, dir, "a writer's clean close left the journal")
 }

@@ -251,8 +251,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	journaled := journalNeedsIndexing(dir)
-	if journaled && db.Opts().ReadOnly {
+	reindex := journalNeedsIndexing(dir)
+	if reindex && db.Opts().ReadOnly {
 		// The last writer did not close: its packs are indexed again,
 		// which a reader does as a writer would (see ReadOnly).
 		db.Close()
@@ -286,7 +286,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.dataPackers = append(s.dataPackers, &packer{store: s})
 	}
 	s.metaPacker = &packer{store: s, meta: true}
-	if journaled && !db.Opts().ReadOnly {
+	if reindex && !db.Opts().ReadOnly {
 		if err := s.recoverJournal(ctx); err != nil {
 			s.journal.keep()
 			s.Abandon()
