@@ -68,7 +68,9 @@ func replaceFile(tmp, path string, b []byte) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// syncDir makes a directory's entries durable.
+// SyncDir makes a directory's entries durable.
+func SyncDir(dir string) error { return syncDir(dir) }
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

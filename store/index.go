@@ -29,7 +29,8 @@ import (
 // Prefixes of callers' derived data (Store.Derived), whose keys and values
 // the store never reads:
 //
-//	s<path>               → internal/worktree's stat cache
+//	s<path>               → internal/worktree's stat cache, as an older dx
+//	                        kept it (read until its file replaces it)
 //	T                     → internal/worktree's tree cache
 //
 // A table of DerivedFiles keeps, under its prefix, where each value is in

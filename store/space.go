@@ -88,6 +88,10 @@ type noSpaceError struct{ err error }
 func (e noSpaceError) Error() string   { return e.err.Error() }
 func (e noSpaceError) Unwrap() []error { return []error{e.err, ErrNoSpace} }
 
+// NoSpace is noSpace for the store's callers that write files of their own
+// under its directory (the worktree's stat cache).
+func NoSpace(err error) error { return noSpace(err) }
+
 // noSpace translates ENOSPC and EDQUOT into ErrNoSpace. badger formats its
 // causes into its messages without wrapping them, so their text counts too.
 func noSpace(err error) error {

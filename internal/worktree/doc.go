@@ -11,9 +11,10 @@
 //     the files it held, so that a snapshot of the same files need not
 //     build its trees again.
 //
-// Both live in the store's index as derived data (store.Derived) under
-// their own key prefixes, reached through Index. Losing either is only a
-// cache miss. The stat cache names Files, so GC and fsck consult it
-// (StatCacheReferrer): gc drops entries naming unreachable Files before it
-// deletes anything, and fsck notes entries naming a missing File.
+// The stat cache is a file in the store's directory (statfile.go), the
+// tree cache derived data in the store's index (store.Derived), both
+// reached through Index. Losing either is only a cache miss. The stat
+// cache names Files, so GC and fsck consult it (StatCacheReferrer): gc
+// drops entries naming unreachable Files before it deletes anything, and
+// fsck notes entries naming a missing File.
 package worktree

@@ -2,28 +2,46 @@ package worktree
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
 )
 
 // LookupStats finds the stat entries of paths, which must be sorted
-// bytewise ascending, and calls fn with the index of each path found, in
-// one pass over the cache (store.Derived.GetSorted): its cost follows
-// len(paths) and nothing is held in memory. Entries that fail to decode
-// are skipped (a cache miss).
+// bytewise ascending, and calls fn with the index of each path found,
+// reading only the blocks of the cache's file that may hold them: its cost
+// follows len(paths). A repository whose cache has no file yet (an older
+// dx kept it in the index) is read from the index. Entries that fail to
+// decode are skipped (a cache miss).
 func LookupStats(ctx context.Context, ix Index, paths []string, fn func(i int, e StatEntry)) error {
 	if len(paths) == 0 {
 		return nil
 	}
+	found := func(i int, v []byte) {
+		if e, err := decodeStat(v); err == nil {
+			fn(i, e)
+		}
+	}
+	sf, err := openStatFile(ix.Dir())
+	switch {
+	case errors.Is(err, store.ErrCorrupt):
+		return nil // every path a miss
+	case err != nil:
+		return fmt.Errorf("read stat cache: %w", err)
+	case sf != nil:
+		defer sf.close()
+		if err := sf.lookup(paths, found); err != nil {
+			return fmt.Errorf("read stat cache: %w", err)
+		}
+		return nil
+	}
 	cache, err := ix.Derived(prefixStatCache)
 	if err == nil {
-		err = cache.GetSorted(ctx, paths, func(i int, v []byte) {
-			if e, err := decodeStat(v); err == nil {
-				fn(i, e)
-			}
-		})
+		err = cache.GetSorted(ctx, paths, found)
 	}
 	if err != nil {
 		return fmt.Errorf("read stat cache: %w", err)
@@ -37,7 +55,7 @@ func UpdateStatCache(ctx context.Context, ix Index, set map[string]StatEntry, de
 	if err := ix.Flush(ctx); err != nil {
 		return err
 	}
-	return WriteStatCache(ctx, ix, set, del)
+	return writeStats(ctx, ix, set, del, false)
 }
 
 // WriteStatCache sets and deletes stat entries without flushing first, so
@@ -49,27 +67,112 @@ func UpdateStatCache(ctx context.Context, ix Index, set map[string]StatEntry, de
 // drops.
 // On a read-only store it writes nothing.
 func WriteStatCache(ctx context.Context, ix Index, set map[string]StatEntry, del []string) error {
+	return writeStats(ctx, ix, set, del, false)
+}
+
+// writeStats rewrites the cache's file with the entries of set added or
+// replaced and the paths of del removed (del wins), then drops the entries
+// an older dx kept in the index: the file now holds what they held.
+// durable: the file is synced before it replaces the old one (gc's
+// Forget, which must outlast a crash once the Files are deleted).
+func writeStats(ctx context.Context, ix Index, set map[string]StatEntry, del []string, durable bool) error {
+	if ix.ReadOnly() || (len(set) == 0 && len(del) == 0) {
+		return nil
+	}
+	if err := rewriteStats(ctx, ix, set, del, durable); err != nil {
+		return fmt.Errorf("stat cache: %w", store.NoSpace(err))
+	}
+	return nil
+}
+
+func rewriteStats(ctx context.Context, ix Index, set map[string]StatEntry, del []string, durable bool) error {
+	type setEntry struct {
+		path string
+		e    *StatEntry
+	}
+	keys := make([]setEntry, 0, len(set))
+	for p, e := range set {
+		keys = append(keys, setEntry{p, &e})
+	}
+	slices.SortFunc(keys, func(a, b setEntry) int { return strings.Compare(a.path, b.path) })
+	gone := make(map[string]bool, len(del))
+	for _, p := range del {
+		gone[p] = true
+	}
+	sw, err := newStatWriter(ix.Dir())
+	if err != nil {
+		return err
+	}
+	// A merge walk of the old entries and the sorted entries of set.
+	next := 0
+	var value []byte
+	addNext := func() {
+		if k := keys[next]; len(gone) == 0 || !gone[k.path] {
+			value = k.e.appendTo(value[:0])
+			sw.add([]byte(k.path), value)
+		}
+		next++
+	}
+	legacy, err := oldStats(ctx, ix, func(p, v []byte) error {
+		for next < len(keys) && keys[next].path < string(p) {
+			addNext()
+		}
+		switch {
+		case next < len(keys) && keys[next].path == string(p):
+			addNext() // replaced
+		case len(gone) == 0 || !gone[string(p)]:
+			sw.add(p, v)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		sw.abort()
+		return err
+	}
+	for next < len(keys) {
+		addNext()
+	}
+	if err := sw.finish(ix.Dir(), durable); err != nil {
+		return err
+	}
+	if len(legacy) == 0 {
+		return nil
+	}
+	cache, err := ix.Derived(prefixStatCache)
+	if err == nil {
+		err = cache.Delete(ctx, legacy)
+	}
+	return err
+}
+
+// oldStats calls fn with the cache's entries in path order: the file's
+// (none if it does not decode) or, with no file, those an older dx kept in
+// the index. It returns the paths of the index's entries, which the file
+// replaces.
+func oldStats(ctx context.Context, ix Index, fn func(path, value []byte) error) (legacy []string, err error) {
+	sf, err := openStatFile(ix.Dir())
+	corrupt := errors.Is(err, store.ErrCorrupt)
+	if err != nil && !corrupt {
+		return nil, err
+	}
+	if sf != nil {
+		defer sf.close()
+	}
 	cache, err := ix.Derived(prefixStatCache)
 	if err != nil {
-		return fmt.Errorf("stat cache: %w", err)
+		return nil, err
 	}
-	err = cache.Update(ctx, func(b *store.DerivedBatch) error {
-		for p, e := range set {
-			if err := b.Set(p, e.encode()); err != nil {
-				return err
-			}
-		}
-		for _, p := range del {
-			if err := b.Delete(p); err != nil {
-				return err
-			}
+	err = cache.Scan(ctx, func(p, v []byte) error {
+		legacy = append(legacy, string(p))
+		if sf == nil && !corrupt {
+			return fn(p, v)
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("stat cache: %w", err)
+	if err != nil || sf == nil {
+		return legacy, err
 	}
-	return nil
+	return legacy, sf.each(fn)
 }
 
 // cachedStat is one stat cache entry.
@@ -78,19 +181,28 @@ type cachedStat struct {
 	entry StatEntry
 }
 
-// loadStatCache reads every stat entry, skipping those that fail to decode.
+// loadStatCache reads every stat entry, the file's and any an older dx
+// kept in the index, skipping those that fail to decode.
 func loadStatCache(ctx context.Context, ix Index) ([]cachedStat, error) {
-	cache, err := ix.Derived(prefixStatCache)
-	if err != nil {
-		return nil, fmt.Errorf("load stat cache: %w", err)
-	}
 	var all []cachedStat
-	err = cache.Scan(ctx, func(path, v []byte) error {
+	keep := func(path, v []byte) error {
 		if e, err := decodeStat(v); err == nil {
 			all = append(all, cachedStat{string(path), e})
 		}
 		return nil // a bad entry is only a cache miss
-	})
+	}
+	sf, err := openStatFile(ix.Dir())
+	if err == nil && sf != nil {
+		err = sf.each(keep)
+		sf.close()
+	}
+	if err != nil && !errors.Is(err, store.ErrCorrupt) {
+		return nil, fmt.Errorf("load stat cache: %w", err)
+	}
+	cache, err := ix.Derived(prefixStatCache)
+	if err == nil {
+		err = cache.Scan(ctx, keep)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load stat cache: %w", err)
 	}
@@ -115,9 +227,12 @@ func (r StatCacheReferrer) Referenced(ctx context.Context, fn func(path string, 
 	return nil
 }
 
-// Forget drops the entries of paths.
+// Forget drops the entries of paths, durably: gc deletes the Files next.
 func (r StatCacheReferrer) Forget(ctx context.Context, paths []string) error {
-	return UpdateStatCache(ctx, r.Index, nil, paths)
+	if err := r.Index.Flush(ctx); err != nil {
+		return err
+	}
+	return writeStats(ctx, r.Index, nil, paths, true)
 }
 
 // Describe names a path's entry in fsck's notes.

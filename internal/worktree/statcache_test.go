@@ -3,14 +3,18 @@ package worktree
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store"
@@ -30,44 +34,99 @@ func openStore(tb testing.TB) *store.Store {
 	return s
 }
 
-// TestStatCacheFormat pins the stat cache's and tree cache's keys and
-// encodings in the index, which existing repositories hold (the bytes are
-// those the store wrote before the caches moved here).
+// TestStatCacheFormat pins the stat cache's encodings: the entries older
+// dx kept in the index under prefix s, which existing repositories hold
+// and which are read until the cache's file replaces them, the file's
+// layout, and the tree cache's key and encoding.
 func TestStatCacheFormat(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	e := StatEntry{Size: 1234, MtimeNs: 1700000000123456789, CtimeNs: -5, Inode: 99, Mode: dag.ModeFile, File: dag.Hash(dag.KindFile, []byte("x")), Recorded: 1700000001000000000}
-	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"a/b.csv": e}, nil); err != nil {
+	wantStat := "a413aab4aed8c7bfce972f0963" + fmt.Sprintf("%02x", byte(dag.ModeFile)) + hex.EncodeToString(e.File[:]) + "80a8a69ccebfce972f"
+	if got := hex.EncodeToString(e.encode()); got != wantStat {
+		t.Fatalf("stat entry: %s, want %s", got, wantStat)
+	}
+	// An older dx's entry, as it wrote it, is read.
+	legacy, err := s.Derived('s')
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := legacy.Put(ctx, "a/b.csv", e.encode()); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(paths ...string) map[string]StatEntry { return lookupAll(t, s, paths) }
+	if got := lookup("a/b.csv"); got["a/b.csv"] != e {
+		t.Fatalf("entry in the index: %+v, want %+v", got, e)
+	}
+	// The first write moves it into the file and out of the index.
+	e2 := e
+	e2.Size = 7
+	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"z": e2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup("a/b.csv", "z"); got["a/b.csv"] != e || got["z"] != e2 || len(got) != 2 {
+		t.Fatalf("after the first write: %+v", got)
+	}
+	n := 0
+	if err := legacy.Scan(ctx, func(k, v []byte) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("%d entries left in the index (%v)", n, err)
+	}
+	file, err := os.ReadFile(filepath.Join(s.Dir(), statFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The layout: header, one block of two entries, the index, the
+	// trailer.
+	block := "07" + hex.EncodeToString([]byte("a/b.csv")) + "37" + wantStat +
+		"01" + hex.EncodeToString([]byte("z")) + "36" + hex.EncodeToString(e2.encode())
+	blockBytes, _ := hex.DecodeString(block)
+	index := hex.EncodeToString([]byte("DXSI")) + "01" + "07" + hex.EncodeToString([]byte("a/b.csv")) +
+		fmt.Sprintf("%02x", len(blockBytes)) + "02" + le64(xxh3.Hash(blockBytes))
+	indexBytes, _ := hex.DecodeString(index)
+	want := hex.EncodeToString([]byte("DXSTAT\x00\x01")) + block + index + le64(uint64(8+len(blockBytes))) + le64(xxh3.Hash(indexBytes))
+	if got := hex.EncodeToString(file); got != want {
+		t.Errorf("stat cache file:\n%s, want\n%s", got, want)
+	}
+
 	tc := TreeCache{Fingerprint: [32]byte{1, 2}, Root: dag.Hash(dag.KindTree, nil), Size: 300}
 	if err := SaveTreeCache(ctx, s, tc); err != nil {
 		t.Fatal(err)
 	}
-	raw := func(prefix byte, key string) string {
-		t.Helper()
-		d, err := s.Derived(prefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v []byte
-		if ok, err := d.Get(ctx, key, func(b []byte) error { v = bytes.Clone(b); return nil }); err != nil || !ok {
-			t.Fatalf("%c%s: found %v, %v", prefix, key, ok, err)
-		}
-		return hex.EncodeToString(v)
+	d, err := s.Derived('T')
+	if err != nil {
+		t.Fatal(err)
 	}
-	wantStat := "a413aab4aed8c7bfce972f0963" + fmt.Sprintf("%02x", byte(dag.ModeFile)) + hex.EncodeToString(e.File[:]) + "80a8a69ccebfce972f"
-	if got := raw('s', "a/b.csv"); got != wantStat {
-		t.Errorf("stat entry: %s, want %s", got, wantStat)
+	var v []byte
+	if ok, err := d.Get(ctx, "", func(b []byte) error { v = bytes.Clone(b); return nil }); err != nil || !ok {
+		t.Fatalf("tree cache: found %v, %v", ok, err)
 	}
 	wantTree := hex.EncodeToString(tc.Fingerprint[:]) + hex.EncodeToString(tc.Root[:]) + "ac02"
-	if got := raw('T', ""); got != wantTree {
+	if got := hex.EncodeToString(v); got != wantTree {
 		t.Errorf("tree cache: %s, want %s", got, wantTree)
 	}
 	if got, ok, err := LoadTreeCache(ctx, s); err != nil || !ok || got != tc {
 		t.Errorf("tree cache: %+v %v %v, want %+v", got, ok, err, tc)
 	}
 }
+
+// lookupAll looks up paths (sorted) and returns what was found, failing
+// the test if a path is reported twice.
+func lookupAll(t *testing.T, s *store.Store, paths []string) map[string]StatEntry {
+	t.Helper()
+	got := map[string]StatEntry{}
+	err := LookupStats(context.Background(), s, paths, func(i int, e StatEntry) {
+		if _, dup := got[paths[i]]; dup {
+			t.Errorf("%s reported twice", paths[i])
+		}
+		got[paths[i]] = e
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func le64(v uint64) string { return hex.EncodeToString(binary.LittleEndian.AppendUint64(nil, v)) }
 
 func TestLookupStats(t *testing.T) {
 	ctx := context.Background()
@@ -100,16 +159,7 @@ func TestLookupStats(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			paths := slices.Clone(tc.paths)
 			slices.Sort(paths)
-			got := map[string]StatEntry{}
-			err := LookupStats(ctx, s, paths, func(i int, e StatEntry) {
-				if _, dup := got[paths[i]]; dup {
-					t.Errorf("%s reported twice", paths[i])
-				}
-				got[paths[i]] = e
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := lookupAll(t, s, paths)
 			want := 0
 			for _, p := range paths {
 				e, ok := set[p]

@@ -35,8 +35,10 @@ func (e StatEntry) Matches(o StatEntry) bool {
 	return e.Size == o.Size && e.MtimeNs == o.MtimeNs && e.CtimeNs == o.CtimeNs && e.Inode == o.Inode && e.Mode == o.Mode
 }
 
-func (e StatEntry) encode() []byte {
-	b := make([]byte, 0, 80)
+func (e StatEntry) encode() []byte { return e.appendTo(make([]byte, 0, 80)) }
+
+// appendTo appends the entry's encoding to b.
+func (e StatEntry) appendTo(b []byte) []byte {
 	b = binary.AppendVarint(b, e.Size)
 	b = binary.AppendVarint(b, e.MtimeNs)
 	b = binary.AppendVarint(b, e.CtimeNs)
