@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	gitignore "github.com/sabhiram/go-gitignore"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/progress"
 	"github.com/dxdata/dx/internal/worktree"
 )
 
@@ -40,13 +42,23 @@ type scanner struct {
 	tracked func(p string, dir bool) bool
 	// skip lists paths left out (a merge's conflict reports).
 	skip map[string]bool
+	// progress shows, once a scan has taken barDelay, how many entries
+	// it has seen (seen).
+	progress progress.Reporter
+	barDelay time.Duration
+	seen     atomic.Int64
 }
+
+// scanBarDelay is how long a scan goes on before it shows its count on a
+// terminal: a cold worktree of 200,000 files took over a second, in
+// silence, before a commit's bar.
+const scanBarDelay = 300 * time.Millisecond
 
 // newScanner makes a scanner of the directory root: the worktree's root,
 // or a model artifact's directory (nothing there is tracked).
 func (r *Repo) newScanner(ctx context.Context, root string, only []string) (*scanner, error) {
 	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0)),
-		tmpPrefix: r.tmpPrefix(), warn: r.warn}
+		tmpPrefix: r.tmpPrefix(), warn: r.warn, progress: r.opts.Progress, barDelay: scanBarDelay}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
@@ -146,6 +158,7 @@ func modeOf(fi os.FileInfo) (dag.Mode, bool) {
 // scan reads the worktree below the root into a tree of worktreeNodes. Empty
 // directories are left out, as git does.
 func (sc *scanner) scan(ctx context.Context) (*worktreeNode, error) {
+	defer sc.showProgress()()
 	root := &worktreeNode{mode: dag.ModeDir}
 	if err := sc.scanDir(ctx, root); err != nil {
 		return nil, err
@@ -198,6 +211,7 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
 	}
+	sc.seen.Add(int64(len(ents)))
 	nodes := make([]*worktreeNode, len(ents))
 	errs := make([]error, len(ents))
 	var wg sync.WaitGroup
@@ -263,6 +277,43 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 		d.children = append(d.children, n)
 	}
 	return nil
+}
+
+// showProgress starts a count of the entries the scan sees, shown once
+// the scan has taken barDelay (quick scans show nothing); the function it
+// returns ends it.
+func (sc *scanner) showProgress() (stop func()) {
+	if sc.progress == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		wait := time.NewTimer(sc.barDelay)
+		defer wait.Stop()
+		select {
+		case <-done:
+			return
+		case <-wait.C:
+		}
+		bar := sc.progress.Start("scanning", -1, false)
+		defer bar.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		var shown int64
+		for {
+			n := sc.seen.Load()
+			bar.Add(n - shown)
+			shown = n
+			select {
+			case <-done:
+				bar.Add(sc.seen.Load() - shown)
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // parallel calls fn(0..n-1) on all cores when n is at least threshold, else in
