@@ -21,12 +21,14 @@ type genInfo struct {
 // dataset knows how to write v1 of some data under a root directory, how
 // to turn it into v2 in place, and what the v2 tree must hash to.
 type dataset struct {
-	name  string // short id: table, small, big
+	name  string // short id: table, small, many, big
 	title string
 	// top-level entries (relative to a root) holding the data
 	paths []string
 	// peers run on it (the big file is only a memory check for dx)
 	withPeers bool
+	// skipPeers leaves these peers out (withPeers).
+	skipPeers map[string]bool
 	// noRemote leaves it out of the remote benchmark.
 	noRemote bool
 	genV1    func(root string) (genInfo, error)
@@ -118,11 +120,30 @@ func newTableDataset(seed uint64, size int64, branchMod uint64) *dataset {
 }
 
 func smallDataset(seed uint64, files int) *dataset {
-	spec := SmallSpec{Seed: seed, Files: files}
+	return smallFilesDataset("small", fmt.Sprintf("Small files: %d files of 1–50 KiB, half text, half binary", files), SmallSpec{Seed: seed, Files: files})
+}
+
+// manyDataset is a worktree of many tiny files (an image or label set's
+// shape): what dx costs per file, beside restic and borg (git-lfs takes
+// minutes to add this many files and is left out). No remote run.
+func manyDataset(seed uint64, files int) *dataset {
+	spec := SmallSpec{Seed: seed, Files: files, Dir: "many", MinSize: 200, MaxSize: 4 << 10}
+	ds := smallFilesDataset("many", fmt.Sprintf("Many files: %d files of 0.2–4 KiB, half text, half binary", files), spec)
+	ds.skipPeers = map[string]bool{"git-lfs": true}
+	ds.noRemote = true
+	return ds
+}
+
+// smallFilesDataset is a dataset of the small files spec describes.
+func smallFilesDataset(name, title string, spec SmallSpec) *dataset {
+	top := spec.Dir
+	if top == "" {
+		top = "files"
+	}
 	return &dataset{
-		name:      "small",
-		title:     fmt.Sprintf("Small files: %d files of 1–50 KiB, half text, half binary", files),
-		paths:     []string{"files"},
+		name:      name,
+		title:     title,
+		paths:     []string{top},
 		withPeers: true,
 		genV1: func(root string) (genInfo, error) {
 			st, err := spec.WriteSmall(root)

@@ -21,10 +21,27 @@ const (
 	smallSizeExp    = 1.58 // size = min + (max-min)*u^exp  → mean ≈ 20 KiB
 )
 
-// SmallSpec describes the many-small-files dataset.
+// SmallSpec describes a dataset of many small files.
 type SmallSpec struct {
 	Seed  uint64
 	Files int // number of files in v1
+	// Dir, MinSize and MaxSize, when set, replace the top directory and
+	// the size bounds ("files", 1 KiB, 50 KiB): the many-files dataset's
+	// files are smaller.
+	Dir              string
+	MinSize, MaxSize int
+}
+
+// bounds returns the smallest and largest file size.
+func (s SmallSpec) bounds() (lo, hi int) {
+	lo, hi = smallMinSize, smallMaxSize
+	if s.MinSize > 0 {
+		lo = s.MinSize
+	}
+	if s.MaxSize > 0 {
+		hi = s.MaxSize
+	}
+	return lo, hi
 }
 
 // SmallStats describes one generated version of the small-files dataset.
@@ -35,9 +52,9 @@ type SmallStats struct {
 	Added   int // v2 only
 }
 
-// smallRel is the worktree-relative path of file i: 100 files per leaf
+// rel is the worktree-relative path of file i: 100 files per leaf
 // directory, two directory levels.
-func smallRel(i int) string {
+func (s SmallSpec) rel(i int) string {
 	ext := "bin"
 	switch i % 4 {
 	case 0:
@@ -46,13 +63,18 @@ func smallRel(i int) string {
 		ext = "log"
 	}
 	d := i / 100
-	return filepath.Join("files", fmt.Sprintf("d%02d", d/10), fmt.Sprintf("d%02d", d%10), fmt.Sprintf("f%05d.%s", i, ext))
+	top := "files"
+	if s.Dir != "" {
+		top = s.Dir
+	}
+	return filepath.Join(top, fmt.Sprintf("d%02d", d/10), fmt.Sprintf("d%02d", d%10), fmt.Sprintf("f%05d.%s", i, ext))
 }
 
 // smallV1 returns v1 content of file i, reusing buf.
 func (s SmallSpec) smallV1(i int, buf []byte) []byte {
 	r := rand.New(rand.NewPCG(s.Seed, uint64(i)))
-	size := smallMinSize + int(float64(smallMaxSize-smallMinSize)*math.Pow(r.Float64(), smallSizeExp))
+	lo, hi := s.bounds()
+	size := lo + int(float64(hi-lo)*math.Pow(r.Float64(), smallSizeExp))
 	switch i % 4 {
 	case 0: // CSV-like lines
 		buf = append(buf[:0], tableHeader...)
@@ -158,7 +180,8 @@ func (s SmallSpec) eachSmall(v2 bool, fn func(i int, rel string, data []byte) er
 		st.Added = s.smallAdded()
 		total += st.Added
 	}
-	buf := make([]byte, 0, smallMaxSize+4096)
+	_, hi := s.bounds()
+	buf := make([]byte, 0, hi+4096)
 	for i := 0; i < total; i++ {
 		buf = s.smallV1(i, buf)
 		data := buf
@@ -166,7 +189,7 @@ func (s SmallSpec) eachSmall(v2 bool, fn func(i int, rel string, data []byte) er
 			data = s.smallEdit(i, buf)
 			st.Changed++
 		}
-		if err := fn(i, smallRel(i), data); err != nil {
+		if err := fn(i, s.rel(i), data); err != nil {
 			return st, err
 		}
 		st.Files++
@@ -186,10 +209,11 @@ func (s SmallSpec) WriteSmall(root string) (SmallStats, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 0, smallMaxSize+4096)
+			_, hi := s.bounds()
+			buf := make([]byte, 0, hi+4096)
 			for i := w; i < s.Files; i += workers {
 				buf = s.smallV1(i, buf)
-				if err := writeFileMkdir(filepath.Join(root, smallRel(i)), buf); err != nil {
+				if err := writeFileMkdir(filepath.Join(root, s.rel(i)), buf); err != nil {
 					errs[w] = err
 					return
 				}
@@ -214,7 +238,8 @@ func (s SmallSpec) ApplySmallV2(root string) (SmallStats, error) {
 	changed := s.smallChangedSet()
 	st := SmallStats{Changed: len(changed), Added: s.smallAdded()}
 	st.Files = s.Files + st.Added
-	buf := make([]byte, 0, smallMaxSize+4096)
+	_, hi := s.bounds()
+	buf := make([]byte, 0, hi+4096)
 	for i := 0; i < st.Files; i++ {
 		buf = s.smallV1(i, buf)
 		data := buf
@@ -225,7 +250,7 @@ func (s SmallSpec) ApplySmallV2(root string) (SmallStats, error) {
 		if i < s.Files && !changed[i] {
 			continue
 		}
-		if err := writeFileMkdir(filepath.Join(root, smallRel(i)), data); err != nil {
+		if err := writeFileMkdir(filepath.Join(root, s.rel(i)), data); err != nil {
 			return st, err
 		}
 	}

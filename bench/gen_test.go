@@ -197,6 +197,30 @@ func treeHashes(t *testing.T, root string) map[string][32]byte {
 	return m
 }
 
+// TestManyFiles: the many-files spec writes its files under its own
+// directory, within its size bounds.
+func TestManyFiles(t *testing.T) {
+	spec := SmallSpec{Seed: 11, Files: 300, Dir: "many", MinSize: 200, MaxSize: 4 << 10}
+	dir := t.TempDir()
+	st, err := spec.WriteSmall(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := treeHashes(t, dir)
+	if len(hashes) != 300 || st.Files != 300 {
+		t.Fatalf("got %d files (stats %d), want 300", len(hashes), st.Files)
+	}
+	for rel := range hashes {
+		fi, err := os.Stat(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(rel, "many/") || fi.Size() < 200 || fi.Size() > 4<<10 {
+			t.Fatalf("%s: %d bytes, want 200 B to 4 KiB under many/", rel, fi.Size())
+		}
+	}
+}
+
 func TestSmallFiles(t *testing.T) {
 	spec := SmallSpec{Seed: 11, Files: 500}
 	a, b := t.TempDir(), t.TempDir()

@@ -106,7 +106,7 @@ func main() {
 		c.only = map[string]bool{}
 		for _, d := range strings.Split(only, ",") {
 			d = strings.TrimSpace(d)
-			if d != "table" && d != "parquet" && d != "parquet-cdc" && d != "dolt" && d != "small" && d != "big" && d != "ui" {
+			if d != "table" && d != "parquet" && d != "parquet-cdc" && d != "dolt" && d != "small" && d != "many" && d != "big" && d != "ui" {
 				fatalf("-only: unknown dataset %q", d)
 			}
 			c.only[d] = true
@@ -154,6 +154,7 @@ type bench struct {
 func run(ctx context.Context, c *config) int {
 	tableSize := int64(float64(1<<30) * c.scale)
 	smallFiles := max(1, int(20000*c.scale+0.5))
+	manyFiles := max(1, int(200000*c.scale+0.5))
 	bigSize := int64(float64(4<<30) * c.scale)
 
 	b := &bench{
@@ -174,7 +175,7 @@ func run(ctx context.Context, c *config) int {
 	m := b.rep.Machine
 	logf("dx bench: scale %g, work dir %s (%s free), %d CPUs, %s RAM", c.scale, c.dir, m.WorkFS, m.NProc, m.MemTotal)
 
-	want := []*dataset{tableDataset(c.seed, tableSize), parquetDataset(c.seed, tableSize, false), parquetDataset(c.seed, tableSize, true), doltDataset(c.seed, int64(134e6*c.scale)), smallDataset(c.seed, smallFiles)}
+	want := []*dataset{tableDataset(c.seed, tableSize), parquetDataset(c.seed, tableSize, false), parquetDataset(c.seed, tableSize, true), doltDataset(c.seed, int64(134e6*c.scale)), smallDataset(c.seed, smallFiles), manyDataset(c.seed, manyFiles)}
 	if !c.skipBig {
 		want = append(want, bigDataset(c.seed, bigSize))
 	}
@@ -185,7 +186,7 @@ func run(ctx context.Context, c *config) int {
 			c.datasets = append(c.datasets, ds)
 		}
 	}
-	if need := tableSize*4 + bigSize*2 + int64(smallFiles)*(40<<10)*2; freeBytes(c.dir) >= 0 && freeBytes(c.dir) < need {
+	if need := tableSize*4 + bigSize*2 + int64(smallFiles)*(40<<10)*2 + int64(manyFiles)*(8<<10)*2; freeBytes(c.dir) >= 0 && freeBytes(c.dir) < need {
 		logf("warning: %s has %s free; this run may need about %s", c.dir, human(freeBytes(c.dir)), human(need))
 	}
 
