@@ -206,7 +206,18 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		// any that are not are read again and the trees rebuilt.
 		var check []*worktreeNode
 		var diff []Change
-		if base.IsZero() {
+		switch {
+		case len(only) > 0 && !grafting:
+			// Some paths, which the caller puts into base's tree and
+			// diffs there (the tree here holds only them: a diff with
+			// base would list every other file as deleted, reading all
+			// of base's trees). Every cached file scanned is checked.
+			for _, c := range files {
+				if c.fromCache {
+					check = append(check, c)
+				}
+			}
+		case base.IsZero():
 			// Everything is added: list it from the scan rather than
 			// reading the new trees back.
 			diff = make([]Change, 0, len(files))
@@ -224,7 +235,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 				}
 			}
 			add(root)
-		} else {
+		default:
 			err := dag.DiffTrees(ctx, getter, base, top, func(p string, x, y *dag.TreeEntry) error {
 				diff = append(diff, changeOf(p, x, y))
 				if y == nil || y.Mode == dag.ModeDir {
