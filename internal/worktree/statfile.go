@@ -42,7 +42,8 @@ import (
 )
 
 // statFileName is the stat cache's file in the store's directory; the
-// temporary files it is written through go in statTmpDir there.
+// temporary files it is written through go in the store's temporary
+// directory, statTmpDir, whose leftovers fsck notes and gc removes.
 const (
 	statFileName = "statcache"
 	statTmpDir   = "tmp"
