@@ -49,6 +49,19 @@ var reservedNames = [...]string{".git", "git~1", ".dx", "dx~1"}
 // periods and an alternate data stream suffix (NTFS), and any component
 // of it that NTFS separates with a backslash.
 func ReservedName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= utf8.RuneSelf || c == '\\' {
+			return reservedSlow(name)
+		}
+	}
+	// ASCII without a backslash (nearly every name, checked once per file
+	// a scan finds and per entry a tree decodes): no code point to drop,
+	// one part, nothing allocated.
+	return reservedPart(name)
+}
+
+// reservedSlow is ReservedName for any name.
+func reservedSlow(name string) bool {
 	for _, part := range strings.Split(name, `\`) {
 		part = strings.Map(func(r rune) rune {
 			if hfsIgnorable(r) {
@@ -56,14 +69,23 @@ func ReservedName(name string) bool {
 			}
 			return r
 		}, part)
-		if i := strings.IndexByte(part, ':'); i >= 0 {
-			part = part[:i] // NTFS: "name:stream" opens "name"
+		if reservedPart(part) {
+			return true
 		}
-		part = strings.TrimRight(part, " .")
-		for _, r := range reservedNames {
-			if strings.EqualFold(part, r) {
-				return true
-			}
+	}
+	return false
+}
+
+// reservedPart reports whether one backslash-separated part, its ignorable
+// code points dropped, is a reserved name.
+func reservedPart(part string) bool {
+	if i := strings.IndexByte(part, ':'); i >= 0 {
+		part = part[:i] // NTFS: "name:stream" opens "name"
+	}
+	part = strings.TrimRight(part, " .")
+	for _, r := range reservedNames {
+		if strings.EqualFold(part, r) {
+			return true
 		}
 	}
 	return false
