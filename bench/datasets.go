@@ -136,14 +136,10 @@ func manyDataset(seed uint64, files int) *dataset {
 
 // smallFilesDataset is a dataset of the small files spec describes.
 func smallFilesDataset(name, title string, spec SmallSpec) *dataset {
-	top := spec.Dir
-	if top == "" {
-		top = "files"
-	}
 	return &dataset{
 		name:      name,
 		title:     title,
-		paths:     []string{top},
+		paths:     []string{spec.dir()},
 		withPeers: true,
 		genV1: func(root string) (genInfo, error) {
 			st, err := spec.WriteSmall(root)

@@ -32,6 +32,14 @@ type SmallSpec struct {
 	MinSize, MaxSize int
 }
 
+// dir is the top directory of the files.
+func (s SmallSpec) dir() string {
+	if s.Dir == "" {
+		return "files"
+	}
+	return s.Dir
+}
+
 // bounds returns the smallest and largest file size.
 func (s SmallSpec) bounds() (lo, hi int) {
 	lo, hi = smallMinSize, smallMaxSize
@@ -63,11 +71,7 @@ func (s SmallSpec) rel(i int) string {
 		ext = "log"
 	}
 	d := i / 100
-	top := "files"
-	if s.Dir != "" {
-		top = s.Dir
-	}
-	return filepath.Join(top, fmt.Sprintf("d%02d", d/10), fmt.Sprintf("d%02d", d%10), fmt.Sprintf("f%05d.%s", i, ext))
+	return filepath.Join(s.dir(), fmt.Sprintf("d%02d", d/10), fmt.Sprintf("d%02d", d%10), fmt.Sprintf("f%05d.%s", i, ext))
 }
 
 // smallV1 returns v1 content of file i, reusing buf.

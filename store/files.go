@@ -17,6 +17,14 @@ const (
 	dirMode  = 0o777
 )
 
+// CreateTemp creates a new file in the store's temporary directory
+// (pattern as for createTemp), for a caller that writes a file of its own
+// under the store's directory and renames it into place: fsck notes a
+// leftover there and gc removes it.
+func (s *Store) CreateTemp(pattern string) (*os.File, error) {
+	return createTemp(filepath.Join(s.dir, tmpDir), pattern)
+}
+
 // createTemp is os.CreateTemp (pattern's last "*" is replaced by a random
 // string) with fileMode instead of 0600.
 func createTemp(dir, pattern string) (*os.File, error) {

@@ -283,9 +283,6 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 // the scan has taken barDelay (quick scans show nothing); the function it
 // returns ends it.
 func (sc *scanner) showProgress() (stop func()) {
-	if sc.progress == nil {
-		return func() {}
-	}
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)

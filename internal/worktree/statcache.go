@@ -99,7 +99,7 @@ func rewriteStats(ctx context.Context, ix Index, set map[string]StatEntry, del [
 	for _, p := range del {
 		gone[p] = true
 	}
-	sw, err := newStatWriter(ix.Dir())
+	sw, err := newStatWriter(ix)
 	if err != nil {
 		return err
 	}

@@ -295,12 +295,7 @@ func TestStatCacheGCAndFsck(t *testing.T) {
 func BenchmarkLookupStats(b *testing.B) {
 	ctx := context.Background()
 	s := openStore(b)
-	paths := make([]string, 20000)
-	set := map[string]StatEntry{}
-	for i := range paths {
-		paths[i] = fmt.Sprintf("d%02d/f%05d.csv", i%50, i)
-		set[paths[i]] = StatEntry{Size: int64(i), MtimeNs: 1, File: dag.Hash(dag.KindFile, []byte(paths[i]))}
-	}
+	paths, set := statSet(20000, func(i int) string { return fmt.Sprintf("d%02d/f%05d.csv", i%50, i) })
 	slices.Sort(paths)
 	if err := UpdateStatCache(ctx, s, set, nil); err != nil {
 		b.Fatal(err)

@@ -30,24 +30,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 
 	"github.com/zeebo/xxh3"
 
 	"github.com/dxdata/dx/store"
 )
 
-// statFileName is the stat cache's file in the store's directory; the
-// temporary files it is written through go in the store's temporary
-// directory, statTmpDir, whose leftovers fsck notes and gc removes.
-const (
-	statFileName = "statcache"
-	statTmpDir   = "tmp"
-)
+// statFileName is the stat cache's file in the store's directory.
+const statFileName = "statcache"
 
 // statBlockEntries bounds a block: a one-path lookup reads one block of
 // this many entries (about 20 KiB).
@@ -283,32 +276,15 @@ type statWriter struct {
 	err    error
 }
 
-// newStatWriter starts a stat cache file in dir's temporary directory.
-func newStatWriter(dir string) (*statWriter, error) {
-	tmp := filepath.Join(dir, statTmpDir)
-	f, err := createStatTemp(tmp)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(tmp, 0o755); err == nil {
-			f, err = createStatTemp(tmp)
-		}
-	}
+// newStatWriter starts a stat cache file in a temporary file of ix.
+func newStatWriter(ix Index) (*statWriter, error) {
+	f, err := ix.CreateTemp("statcache-*.tmp")
 	if err != nil {
 		return nil, err
 	}
 	sw := &statWriter{f: f, w: bufio.NewWriterSize(f, 256<<10)}
 	sw.write(statMagic)
 	return sw, nil
-}
-
-// createStatTemp creates a file of a new name in tmp.
-func createStatTemp(tmp string) (*os.File, error) {
-	for {
-		name := filepath.Join(tmp, "statcache-"+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
-		}
-	}
 }
 
 func (sw *statWriter) write(b []byte) {
