@@ -25,26 +25,27 @@ func indexOptions(dir string) badger.Options {
 		// index (syncIndex). Entries of packs not yet journaled that a
 		// power failure loses only make packs orphans, which gc removes.
 		WithSyncWrites(false).
-		// Small memtables are flushed to tables in the background while
-		// a big commit goes on, leaving little to flush on close (with
-		// 16 MiB, closing after a commit of many files waited for it).
-		// And every open creates a memtable file of twice this size and
-		// touches it through a mapping: the kernel's read-ahead then
-		// fills pages of the sparse file (see the value log below).
-		WithMemTableSize(1 << 20).
+		// Each full memtable becomes a level-0 table, built and then
+		// synced through a mapping (a TLB shootdown a page), and every
+		// level0Tables of them are compacted, all while a commit goes
+		// on. With 1 MiB, a commit of 200,000 files made about 60 tables
+		// and several compactions, 0.5 CPU-s of its 7.5; 8 MiB makes
+		// about 6 and none. Short commands write a few entries and flush
+		// a small table whatever the size. Closing after a big commit
+		// flushes at most one memtable (with 16 MiB that wait showed);
+		// and the free-space reserve grows with the size (space.go).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
-		// Level-0 tables are compacted only when there are 8: with
-		// the small memtables a big commit leaves several, and
-		// compacting two at the next open made that command's close wait
-		// for it.
+		// Level-0 tables are compacted only when there are 8: a big
+		// commit leaves several, and compacting two at the next open
+		// made that command's close wait for it.
 		WithNumLevelZeroTables(level0Tables).
 		WithNumLevelZeroTablesStall(16).
 		// Every open also creates a value log file (twice this size,
 		// mapped), for values over the threshold: dx stores none (its
 		// values are a few dozen bytes), so the smallest size allowed:
-		// with this and 1 MiB memtables, against 64 and 4 MiB, short
-		// commands (a warm `dx log -n 1`, a cold merge --into) open and
-		// close faster.
+		// with this, against 64 MiB, short commands (a warm `dx log -n
+		// 1`, a cold merge --into) open and close faster.
 		WithValueLogFileSize(1 << 20).
 		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).
@@ -121,6 +122,9 @@ func openBadger(ctx context.Context, bopts badger.Options, timeout time.Duration
 		}
 	}
 }
+
+// memTableSize is the size of the index's memtables (see indexOptions).
+const memTableSize = 8 << 20
 
 // level0Tables is the number of level-0 index tables at which badger
 // compacts them in the background, and level0Compact the number at which

@@ -124,7 +124,7 @@ func (r *repoDir) readersWork(wantAdded string) {
 // write badger's lock file), reading commands work, and once space is
 // freed the commit succeeds and fsck is clean.
 func TestFullDisk(t *testing.T) {
-	mnt, r := repoOnTmpfs(t, 32<<20)
+	mnt, r := repoOnTmpfs(t, 128<<20)
 	writeRandom(t, r.path("b.bin"), 64<<10)
 	for _, leave := range []int64{12 << 10, 24 << 10, 48 << 10, 96 << 10, 1 << 20} {
 		t.Run(fmt.Sprintf("leave%dKiB", leave>>10), func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestFullDisk(t *testing.T) {
 // fails with the one-line error part-way (some packs written), leaves a
 // store fsck finds clean, and succeeds once space is freed.
 func TestDiskFillsDuringCommit(t *testing.T) {
-	mnt, r := repoOnTmpfs(t, 96<<20)
+	mnt, r := repoOnTmpfs(t, 192<<20)
 	writeRandom(t, r.path("big.bin"), 40<<20)
 	for i := range 200 {
 		r.write(fmt.Sprintf("small/%03d.txt", i), strings.Repeat(fmt.Sprint(i), 100))
@@ -158,8 +158,9 @@ func TestDiskFillsDuringCommit(t *testing.T) {
 		return len(ps)
 	}
 	before := packs()
-	// Room for one 16 MiB pack besides the index's reserve, not for two.
-	free := fill(t, filepath.Join(mnt, "filler"), 30<<20)
+	// Room for one 16 MiB pack besides the index's reserve (about 60
+	// MiB: store/space.go), not for two.
+	free := fill(t, filepath.Join(mnt, "filler"), 80<<20)
 	r.failsNoSpace("commit", "-m", "two")
 	if packs() == before {
 		t.Fatal("the commit wrote no pack before it ran out of space")
@@ -182,7 +183,7 @@ func TestDiskFillsDuringCommit(t *testing.T) {
 // index as it is; once there is space, the next command does, and removes
 // the journal.
 func TestFullDiskAfterCrash(t *testing.T) {
-	mnt, r := repoOnTmpfs(t, 32<<20)
+	mnt, r := repoOnTmpfs(t, 128<<20)
 	writeRandom(t, r.path("b.bin"), 64<<10)
 	packs, err := filepath.Glob(r.path(".dx/packs/*.pack"))
 	if err != nil || len(packs) == 0 {
