@@ -166,8 +166,8 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 				if idx >= len(files) {
 					return
 				}
-				ra.took()
-				if err := p.file(ctx, ck, files[idx], &results[idx], &cwg); err != nil {
+				fd := ra.take(idx)
+				if err := p.file(ctx, ck, files[idx], fd, &results[idx], &cwg); err != nil {
 					cancel(err)
 				}
 			}
@@ -342,18 +342,22 @@ func (p *pipeline) collector(ctx context.Context, st *fileState) {
 
 // file chunks one file and hands its chunks to the workers; a collector
 // goroutine (counted in cwg) builds its File object from their results in
-// order and stores it in *out. An error in reading is returned; one in
-// building the File cancels the ingest.
-func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, out *IngestResult, cwg *sync.WaitGroup) error {
+// order and stores it in *out. fd, if not -1, is the file open already
+// (by the read-ahead); file closes it. An error in reading is returned;
+// one in building the File cancels the ingest.
+func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, fd int, out *IngestResult, cwg *sync.WaitGroup) error {
 	name := f.Name
 	if name == "" {
 		name = f.Path
 	}
 	var rc io.ReadCloser
 	var err error
-	if f.Open != nil {
+	switch {
+	case f.Open != nil:
 		rc, err = f.Open()
-	} else {
+	case fd >= 0:
+		rc = fromFd(fd, f.Path)
+	default:
 		rc, err = openRead(f.Path)
 	}
 	if err != nil {

@@ -30,6 +30,9 @@ func openRead(path string) (io.ReadCloser, error) {
 	return &rawFile{fd: fd, path: path}, nil
 }
 
+// fromFd is openRead of a file the read-ahead has opened (openFd).
+func fromFd(fd int, path string) io.ReadCloser { return &rawFile{fd: fd, path: path} }
+
 // openFd opens path for reading, without updating its access time where
 // the caller may ask that (it owns the file), and without blocking on a
 // FIFO put there since the scan.

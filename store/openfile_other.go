@@ -25,3 +25,7 @@ func (f sizedFile) Size() (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// fromFd is openRead of a file the read-ahead has opened; the read-ahead
+// opens none on these systems.
+func fromFd(fd int, path string) io.ReadCloser { return sizedFile{os.NewFile(uintptr(fd), path)} }

@@ -6,13 +6,16 @@ import "golang.org/x/sys/unix"
 const canHint = true
 
 // hintRead asks the kernel to read the first n bytes of path into the page
-// cache, without waiting for them; errors are ignored (the reader meets
-// them).
-func hintRead(path string, n int64) {
+// cache, without waiting for them, and returns the file open (for
+// fromFd), or -1; errors are ignored (the reader meets them).
+func hintRead(path string, n int64) int {
 	fd, err := openFd(path)
 	if err != nil {
-		return
+		return -1
 	}
 	_ = unix.Fadvise(fd, 0, n, unix.FADV_WILLNEED)
-	_ = unix.Close(fd)
+	return fd
 }
+
+// closeFd closes a file hintRead opened.
+func closeFd(fd int) { _ = unix.Close(fd) }
