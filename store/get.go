@@ -19,7 +19,7 @@ var _ dag.Getter = (*Store)(nil)
 func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
 	s.lookFresh()
 	var pending, indexed bool
-	s.settledPending(id, func(_ *pendingObj, ok, ix bool) { pending, indexed = ok, ix })
+	s.settledPending(id, func(_ pendingObj, ok, ix bool) { pending, indexed = ok, ix })
 	if pending {
 		return true, nil
 	}

@@ -416,7 +416,8 @@ func (p *pipeline) handOn(ctx context.Context, next func([]byte) ([]byte, error)
 			if len(c) > 0 && &c[0] != &buf[len(buf):cap(buf)][0] {
 				// It did not fit (a cutter's chunk over copts.Max):
 				// a job of its own, after this one.
-				alone = &chunkJob{data: &c, ends: []int{len(c)}, seq: seq + len(j.ends), out: st.results, keys: f.Keys, observe: f.Observe}
+				own := c // (c itself stays on the stack)
+				alone = &chunkJob{data: &own, ends: []int{len(c)}, seq: seq + len(j.ends), out: st.results, keys: f.Keys, observe: f.Observe}
 				break
 			}
 			buf = buf[:len(buf)+len(c)]

@@ -85,14 +85,14 @@ func (ps *pendingSet) forgetIndexed() {
 // whether this process indexed id while the index was fresh. A claimed
 // object is not in a pack yet, and whoever asks may go on to write objects
 // that name it; the claim is held for one copy into a buffer.
-func (s *Store) settledPending(id dag.ID, fn func(p *pendingObj, ok, indexed bool)) {
+func (s *Store) settledPending(id dag.ID, fn func(p pendingObj, ok, indexed bool)) {
 	sh := s.pending.shard(id)
 	for {
 		sh.mu.Lock()
 		p, ok := sh.m[id]
 		if !ok || !p.reserved {
 			_, indexed := sh.indexed[id]
-			fn(&p, ok, indexed)
+			fn(p, ok, indexed)
 			sh.mu.Unlock()
 			return
 		}
@@ -105,7 +105,7 @@ func (s *Store) settledPending(id dag.ID, fn func(p *pendingObj, ok, indexed boo
 // if it is pending already.
 func (s *Store) claimPending(id dag.ID) (claimed bool) {
 	sh := s.pending.shard(id)
-	s.settledPending(id, func(_ *pendingObj, ok, _ bool) {
+	s.settledPending(id, func(_ pendingObj, ok, _ bool) {
 		if !ok {
 			sh.m[id] = pendingObj{reserved: true}
 			claimed = true
@@ -116,7 +116,7 @@ func (s *Store) claimPending(id dag.ID) (claimed bool) {
 
 // isPending reports whether id is pending (see settledPending).
 func (s *Store) isPending(id dag.ID) (pending bool) {
-	s.settledPending(id, func(_ *pendingObj, ok, _ bool) { pending = ok })
+	s.settledPending(id, func(_ pendingObj, ok, _ bool) { pending = ok })
 	return pending
 }
 
@@ -124,9 +124,9 @@ func (s *Store) isPending(id dag.ID) (pending bool) {
 // it is not pending. The stored bytes are a copy: the pack buffer is
 // recycled once the object leaves pending.
 func (s *Store) pendingGet(id dag.ID) (p pendingObj, ok bool) {
-	s.settledPending(id, func(e *pendingObj, found, _ bool) {
+	s.settledPending(id, func(e pendingObj, found, _ bool) {
 		if found {
-			p, ok = *e, true
+			p, ok = e, true
 			p.stored = append([]byte(nil), e.stored...)
 		}
 	})
