@@ -25,15 +25,13 @@ func indexOptions(dir string) badger.Options {
 		// index (syncIndex). Entries of packs not yet journaled that a
 		// power failure loses only make packs orphans, which gc removes.
 		WithSyncWrites(false).
-		// Each full memtable becomes a level-0 table, built and then
-		// synced through a mapping (a TLB shootdown a page), and every
+		// Each full memtable becomes a level-0 table, built and synced
+		// through a mapping (a TLB shootdown a page), and every
 		// level0Tables of them are compacted, all while a commit goes
-		// on. With 1 MiB, a commit of 200,000 files made about 60 tables
-		// and several compactions, 0.5 CPU-s of its 7.5; 8 MiB makes
-		// about 6 and none. Short commands write a few entries and flush
-		// a small table whatever the size. Closing after a big commit
-		// flushes at most one memtable (with 16 MiB that wait showed);
-		// and the free-space reserve grows with the size (space.go).
+		// on: 8 MiB keeps a commit of many files to a few tables, where
+		// 1 MiB made dozens and compactions. Short commands flush a small
+		// table whatever the size; the free-space reserve grows with it
+		// (space.go).
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		// Level-0 tables are compacted only when there are 8: a big

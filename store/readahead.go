@@ -7,9 +7,9 @@ import "sync/atomic"
 // it, on a cold page cache, each reader waits on one small read at a time
 // and the cores idle; the hint asks for a file whole and returns at once,
 // so many files' reads are in flight together and the kernel can merge
-// neighbouring ones. The hint opens the file, and hands the open file to
-// the reader that takes it: one open a file, not two (opens were 7% of a
-// commit of 200,000 small files, most of it walking the path).
+// neighbouring ones. The hint opens the file and hands it, open, to the
+// reader that takes it: one open a file, not two (with many small files,
+// the opens' path walks are a large part of the work).
 
 // readAheadFiles is how many files the read-ahead may hint before the
 // readers take them.
