@@ -164,13 +164,16 @@ func run(ctx context.Context, c *config) int {
 	}
 	b.rep = &Report{
 		Machine:   machineInfo(c.dir),
-		Command:   append([]string{"go run ./bench"}, os.Args[1:]...),
-		DX:        c.dx,
+		Command:   []string{"go run ./bench"},
+		DX:        portable(c.dx),
 		DXVersion: b.dxVersion(),
 		Scale:     c.scale,
 		Seed:      c.seed,
 		SkipBig:   c.skipBig,
 		Started:   start.UTC().Format(time.RFC3339),
+	}
+	for _, a := range os.Args[1:] {
+		b.rep.Command = append(b.rep.Command, portable(a))
 	}
 	m := b.rep.Machine
 	logf("dx bench: scale %g, work dir %s (%s free), %d CPUs, %s RAM", c.scale, c.dir, m.WorkFS, m.NProc, m.MemTotal)

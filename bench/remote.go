@@ -142,7 +142,7 @@ func (b *bench) runRemote(ctx context.Context) {
 		logf("  skipped: %v", err)
 		return
 	}
-	rr.MinIO = bin
+	rr.MinIO = portable(bin)
 	root := filepath.Join(b.cfg.dir, "dxbench-remote")
 	os.RemoveAll(root)
 	defer b.cleanup(root)

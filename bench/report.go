@@ -71,3 +71,24 @@ func (b *bench) writeReports(final bool) {
 		}
 	}
 }
+
+// portable is p as the report records it: relative to the directory the
+// bench runs in (the repository) when beneath it, else with the home
+// directory written ~, so that the committed report names no path of the
+// machine that ran it. Other text is returned as is.
+func portable(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(rel) {
+			return rel
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		if rel, err := filepath.Rel(home, p); err == nil && filepath.IsLocal(rel) {
+			return filepath.Join("~", rel)
+		}
+	}
+	return p
+}
