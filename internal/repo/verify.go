@@ -59,12 +59,17 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 			return err
 		}
 	}
+	// checked: the changed files, which the whole-tree pass below (only
+	// when the attributes or the contract changed) need not read again.
+	wholeTree := attrsChanged || contractChanged
 	checked := map[string]bool{}
 	for _, c := range changes {
 		if c.New == nil || !c.New.Mode.IsFile() {
 			continue
 		}
-		checked[c.Path] = true
+		if wholeTree {
+			checked[c.Path] = true
+		}
 		spec, ok := newAttrs.RowTable(c.Path)
 		if !ok {
 			continue
@@ -85,7 +90,7 @@ func (r *Repo) verifyTables(ctx context.Context, oldTree, newTree dag.ID, change
 			return err
 		}
 	}
-	if !attrsChanged && !contractChanged {
+	if !wholeTree {
 		return nil
 	}
 	// Tables the new .dxattributes declares, or declares otherwise, that
