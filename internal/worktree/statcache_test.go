@@ -296,7 +296,6 @@ func BenchmarkLookupStats(b *testing.B) {
 	ctx := context.Background()
 	s := openStore(b)
 	paths, set := statSet(20000, func(i int) string { return fmt.Sprintf("d%02d/f%05d.csv", i%50, i) })
-	slices.Sort(paths)
 	if err := UpdateStatCache(ctx, s, set, nil); err != nil {
 		b.Fatal(err)
 	}

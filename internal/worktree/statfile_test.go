@@ -112,7 +112,6 @@ func TestStatFileReadsWhatItNeeds(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	paths, set := statSet(50000, func(i int) string { return fmt.Sprintf("dir%03d/file%05d.csv", i%200, i) })
-	slices.Sort(paths)
 	if err := WriteStatCache(ctx, s, set, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +281,7 @@ func BenchmarkWriteStatCache200k(b *testing.B) {
 }
 
 // statSet makes n entries, the i-th at path(i), each naming a File of its
-// own: the paths in order made, and the entries by path.
+// own: the paths sorted, as lookups take them, and the entries by path.
 func statSet(n int, path func(i int) string) ([]string, map[string]StatEntry) {
 	paths := make([]string, n)
 	set := make(map[string]StatEntry, n)
@@ -291,5 +290,6 @@ func statSet(n int, path func(i int) string) ([]string, map[string]StatEntry) {
 		paths[i] = p
 		set[p] = StatEntry{Size: int64(i), MtimeNs: 1, Inode: uint64(i), File: dag.Hash(dag.KindFile, []byte(p))}
 	}
+	slices.Sort(paths)
 	return paths, set
 }
