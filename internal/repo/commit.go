@@ -72,13 +72,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 		return nil, err
 	}
 	tree := snap.tree
-	if len(o.Paths) > 0 {
-		tree, err = r.commitPaths(ctx, treeOf(head), snap, o.Paths)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(snap.root.children) == 0 && len(o.Paths) == 0 && !snap.grafted {
+	if len(snap.root.children) == 0 && !snap.grafted {
 		tree, err = dag.EmptyTree(ctx, r.Store)
 		if err != nil {
 			return nil, err
@@ -86,7 +80,8 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	}
 	changes := snap.diff
 	if changes == nil || tree != snap.tree || snap.diffBase != treeOf(head) {
-		// The snapshot's diff does not apply (path commit, rebuilt trees).
+		// The snapshot's diff does not apply (trees rebuilt after files
+		// were read again, or the empty tree).
 		if changes, err = diffChanges(ctx, r.Store, treeOf(head), tree); err != nil {
 			return nil, err
 		}
@@ -152,36 +147,4 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	}
 	res.Profiled = r.profileForDrift(ctx, tree, changes)
 	return res, nil
-}
-
-// commitPaths replaces the given paths of HEAD's tree with what the
-// worktree snapshot holds for them (removing those that are gone).
-func (r *Repo) commitPaths(ctx context.Context, headTree dag.ID, snap *snapshot, paths []string) (dag.ID, error) {
-	edits := map[string]*dag.TreeEntry{}
-	for _, p := range paths {
-		inHead := false
-		if !headTree.IsZero() {
-			if _, err := dag.LookupPath(ctx, r.Store, headTree, p); err == nil {
-				inHead = true
-			} else if !errors.Is(err, dag.ErrNotFound) {
-				return dag.ZeroID, err
-			}
-		}
-		n := findNode(snap.root, p)
-		if n == nil && !inHead {
-			return dag.ZeroID, fmt.Errorf("%s: %w", p, ErrPathspec)
-		}
-		if n == nil {
-			edits[p] = nil
-			continue
-		}
-		edits[p] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
-	}
-	if headTree.IsZero() {
-		var err error
-		if headTree, err = dag.EmptyTree(ctx, r.Store); err != nil {
-			return dag.ZeroID, err
-		}
-	}
-	return dag.EditTree(ctx, r.Store, r.Store, headTree, edits)
 }

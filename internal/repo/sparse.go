@@ -97,10 +97,13 @@ func withinAny(p string, roots []string) bool {
 	return false
 }
 
-// graft returns HEAD's tree with the sparse paths replaced by what the
-// snapshot holds for them: the whole worktree as a commit would see it.
-func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *worktreeNode) (dag.ID, error) {
-	if paths := r.sparse; len(paths) == 1 && paths[0] == "" {
+// graft returns HEAD's tree with paths replaced by what the snapshot
+// holds for them, and removed where it holds nothing: a sparse worktree's
+// whole tree (paths: the sparse paths), or a commit of some paths. strict:
+// a path neither in the worktree nor in HEAD is an error (a user's path),
+// else it is passed over.
+func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *worktreeNode, paths []string, strict bool) (dag.ID, error) {
+	if len(paths) == 1 && paths[0] == "" {
 		return root.id, nil
 	}
 	_, head, _, err := r.headCommit(ctx)
@@ -114,15 +117,18 @@ func (r *Repo) graft(ctx context.Context, g dag.Getter, p dag.Putter, root *work
 		}
 	}
 	edits := map[string]*dag.TreeEntry{}
-	for _, within := range r.sparse {
+	for _, within := range paths {
 		if n := findNode(root, within); n != nil {
 			edits[within] = &dag.TreeEntry{Name: n.name, Mode: n.mode, ID: n.id, Size: n.size}
 			continue
 		}
-		if _, err := dag.LookupPath(ctx, g, base, within); err == nil {
+		switch _, err := dag.LookupPath(ctx, g, base, within); {
+		case err == nil:
 			edits[within] = nil
-		} else if !errors.Is(err, dag.ErrNotFound) {
+		case !errors.Is(err, dag.ErrNotFound):
 			return dag.ZeroID, err
+		case strict:
+			return dag.ZeroID, fmt.Errorf("%s: %w", within, ErrPathspec)
 		}
 	}
 	return dag.EditTree(ctx, g, p, base, edits)

@@ -101,8 +101,9 @@ type snapshot struct {
 	diffBase dag.ID
 	ingestN  int   // files read
 	ingestB  int64 // bytes read
-	// grafted: a sparse worktree's snapshot, whose tree is HEAD's with
-	// the sparse paths replaced (root holds only those).
+	// grafted: a snapshot of some paths (a sparse worktree's, or those a
+	// commit names), whose tree is HEAD's with them replaced (root holds
+	// only those).
 	grafted bool
 	// checkNew: tables new to HEAD are checked as ingest reads them.
 	checkNew bool
@@ -120,12 +121,13 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if r.incomplete != nil {
 		return nil, r.incomplete
 	}
-	// A sparse worktree holds its sparse paths only; the rest of the tree
-	// is grafted from HEAD.
-	grafting := r.sparse != nil && len(only) == 0
-	if grafting {
+	// A sparse worktree holds its sparse paths only, and a commit of some
+	// paths takes only those: the rest of the tree is grafted from HEAD.
+	sparse := r.sparse != nil && len(only) == 0
+	if sparse {
 		only = r.sparse
 	}
+	grafting := len(only) > 0
 	sc, err := r.newScanner(ctx, r.Root, only)
 	if err != nil {
 		return nil, err
@@ -196,7 +198,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	}
 	top := root.id
 	if grafting {
-		if top, err = r.graft(ctx, getter, putter, root); err != nil {
+		if top, err = r.graft(ctx, getter, putter, root, only, !sparse); err != nil {
 			return nil, err
 		}
 	}
@@ -207,16 +209,6 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		var check []*worktreeNode
 		var diff []Change
 		switch {
-		case len(only) > 0 && !grafting:
-			// Some paths, which the caller puts into base's tree and
-			// diffs there (the tree here holds only them: a diff with
-			// base would list every other file as deleted, reading all
-			// of base's trees). Every cached file scanned is checked.
-			for _, c := range files {
-				if c.fromCache {
-					check = append(check, c)
-				}
-			}
 		case base.IsZero():
 			// Everything is added: list it from the scan rather than
 			// reading the new trees back.
@@ -279,7 +271,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 			}
 			top = root.id
 			if grafting {
-				if top, err = r.graft(ctx, getter, putter, root); err != nil {
+				if top, err = r.graft(ctx, getter, putter, root, only, !sparse); err != nil {
 					return nil, err
 				}
 			}
