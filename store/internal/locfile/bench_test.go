@@ -29,7 +29,7 @@ func BenchmarkFind(b *testing.B) {
 		ids[i] = es[r.IntN(len(es))].ID
 	}
 	path := filepath.Join(b.TempDir(), "b.loc")
-	if err := os.WriteFile(path, encode(&testing.T{}, es), 0o644); err != nil {
+	if err := os.WriteFile(path, encode(b, es), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	f, err := Open(path)

@@ -54,7 +54,7 @@ func randPacks(r *rand.Rand, n int) []dag.ID {
 	return out
 }
 
-func encode(t *testing.T, es []Entry) []byte {
+func encode(t testing.TB, es []Entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf)
@@ -240,8 +240,8 @@ func exercise(f *File) {
 // FuzzParse: no input makes a parse or a lookup panic.
 func FuzzParse(f *testing.F) {
 	r := rand.New(rand.NewPCG(9, 10))
-	f.Add(encode(&testing.T{}, randEntries(r, 3, randPacks(r, 2))))
-	f.Add(encode(&testing.T{}, nil))
+	f.Add(encode(f, randEntries(r, 3, randPacks(r, 2))))
+	f.Add(encode(f, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		lf, err := Parse(b)
 		if err != nil {
