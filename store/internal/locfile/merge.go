@@ -3,6 +3,7 @@ package locfile
 import (
 	"bytes"
 	"container/heap"
+	"encoding/binary"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -59,8 +60,7 @@ func Merge(w *Writer, files []*File, live func(pack dag.ID) bool) error {
 
 // packIndex is the pack index of entry i, which At has checked.
 func (f *File) packIndex(i int) uint32 {
-	b := f.data[headerSize+i*entrySize+32:]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+	return binary.LittleEndian.Uint32(f.data[headerSize+i*entrySize+32:])
 }
 
 // cursor is a position in one file of a merge.
