@@ -12,6 +12,12 @@ import (
 // several files, the newest entry whose pack is live; an ID with no live
 // entry is left out. live is asked once per pack and file.
 func Merge(w *Writer, files []*File, live func(pack dag.ID) bool) error {
+	return Each(files, live, w.Add)
+}
+
+// Each calls fn with the entries Merge would write, in ID order; an error
+// from fn ends it.
+func Each(files []*File, live func(pack dag.ID) bool, fn func(Entry) error) error {
 	alive := make([][]bool, len(files))
 	h := make(cursors, 0, len(files))
 	for i, f := range files {
@@ -50,7 +56,7 @@ func Merge(w *Writer, files []*File, live func(pack dag.ID) bool) error {
 			}
 		}
 		if found {
-			if err := w.Add(pick); err != nil {
+			if err := fn(pick); err != nil {
 				return err
 			}
 		}

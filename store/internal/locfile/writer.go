@@ -25,6 +25,7 @@ type Writer struct {
 	buf    [entrySize]byte
 	err    error
 	closed bool
+	sum    [32]byte
 }
 
 // NewWriter writes the header to w and returns a Writer.
@@ -77,6 +78,9 @@ func (w *Writer) Add(e Entry) error {
 	return nil
 }
 
+// Sum is the file's checksum, the BLAKE3 its trailer holds (after Close).
+func (w *Writer) Sum() [32]byte { return w.sum }
+
 // Count is the number of entries added.
 func (w *Writer) Count() uint64 { return w.n }
 
@@ -108,6 +112,7 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.h.Sum(tr[16:16])
+	copy(w.sum[:], tr[16:48])
 	copy(tr[48:], trailerMagic)
 	if _, err := w.w.Write(tr[16:]); err != nil {
 		return fmt.Errorf("locfile: write: %w", err)
