@@ -26,7 +26,7 @@ type Derived struct {
 // be one of the store's own.
 func (s *Store) Derived(prefix byte) (Derived, error) {
 	switch prefix {
-	case pfxObject, pfxPack, pfxRef, pfxHead, pfxLog, pfxLogSeq, pfxKeyRange, pfxShallow:
+	case pfxObject, pfxPack, pfxRef, pfxHead, pfxLog, pfxLogSeq, pfxKeyRange, pfxShallow, pfxLocFiles:
 		return Derived{}, fmt.Errorf("store: derived data under %q: the prefix is the store's own", prefix)
 	}
 	return Derived{s: s, prefix: prefix}, nil

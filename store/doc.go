@@ -1,13 +1,16 @@
 // Package store is dx's content-addressed storage: the chunk ingest
-// pipeline, immutable pack files, the badger index, refs and their reflog,
-// fsck and gc.
+// pipeline, immutable pack files, the object index, the badger index,
+// refs and their reflog, fsck and gc.
 //
 // Nouns:
 //   - Store: one repository's `.dx/` directory, held by one process at a time.
 //   - Pack: an immutable file of compressed objects with a footer index
 //     (see store/pack). Data chunks and metadata go to separate packs.
-//   - Index: badger keys mapping every object ID to its pack and offset
-//     (key layout in index.go).
+//   - Object index: where every object is, in location files (sorted
+//     tables, store/internal/locfile) listed in badger, and in memory for
+//     what this process indexed since (objindex.go).
+//   - Index: badger, holding pack records, refs, the list of location
+//     files and callers' derived data (key layout in index.go).
 //   - Packer: builds the pack open for data or for metadata, in memory;
 //     the pack finisher writes, fsyncs and indexes full packs in order.
 //   - Ref: a name (refs/heads/main, refs/tags/v1, …) pointing at an object.
@@ -27,16 +30,18 @@
 // Write order and durability: objects are appended to a temporary pack file;
 // Flush (or a full pack) writes the footer, fsyncs, renames the file to
 // packs/<id>.pack, records the pack in the journal, and only then commits
-// the pack's index entries to badger. Refs move last, once the journal is
+// the pack's entries in the object index (in memory, written out as a
+// location file when the store closes). Refs move last, once the journal is
 // synced, by compare-and-swap in one badger transaction; an open that finds
-// a journal from an earlier boot indexes its packs again (journal.go). A crash at
+// the journal (its writer did not close) indexes its packs again
+// (journal.go). A crash at
 // any point leaves only unreferenced packs or index entries, which gc removes;
 // no ref ever names an object that is not durably stored.
 //
 // Access: a store is opened ReadWrite by one process at a time, or
 // ReadOnly by any number of readers, which write nothing (not even caches)
 // and so work on a full disk. A ReadOnly open still writes when the index
-// must first be recovered from a writer's crash.
+// must first be recovered from a writer's crash, or a v1 store upgraded.
 //
 // Free space: badger writes its memtables, value log and tables through
 // mappings of sparse files, where a full disk kills the process instead of

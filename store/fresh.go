@@ -3,19 +3,18 @@ package store
 import (
 	"sync"
 	"sync/atomic"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // A fresh index: one that held no object when this process first looked,
 // before it indexed any. While a store holds the index for writing, no
 // other process writes to it (badger locks its directory), so every
 // object in a fresh index is one this process indexed, and Has answers
-// from memory (the pending shards' indexed sets) without a lookup in
-// badger: a first commit of many small files looked up every chunk and
-// every File object there, all missing. The memory is bounded
-// (freshMax objects); past it, and whenever objects are deleted from the
-// index (gc), the index is no longer fresh and Has looks in badger again.
+// from memory (the pending shards' indexed sets, 64 locks where the object
+// index has one) without a lookup in the object index: a first commit of
+// many small files looks up every chunk and every File object, all
+// missing. The memory is bounded (freshMax objects); past it, and whenever
+// objects are deleted from the index (gc), the index is no longer fresh
+// and Has looks in the object index again.
 type freshIndex struct {
 	once sync.Once
 	on   atomic.Bool
@@ -34,15 +33,7 @@ func (s *Store) lookFresh() {
 		if s.readOnly {
 			return
 		}
-		empty := false
-		err := s.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxObject}})
-			defer it.Close()
-			it.Rewind()
-			empty = !it.Valid()
-			return nil
-		})
-		s.fresh.on.Store(err == nil && empty)
+		s.fresh.on.Store(s.objs.empty())
 	})
 }
 
@@ -54,7 +45,7 @@ func (f *freshIndex) counted(n int, s *Store) {
 	}
 }
 
-// endFresh makes Has look in badger from now on (before objects are
+// endFresh makes Has look in the object index from now on (before objects are
 // deleted from the index, or when too many are kept in memory).
 func (s *Store) endFresh() {
 	s.lookFresh() // decided, so that it is not turned on after this

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/pack"
 )
@@ -100,42 +98,26 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 		}
 	}
 	// Every index entry must match its pack's footer.
-	err = s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.Prefix = []byte{pfxObject}
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var id dag.ID
-			copy(id[:], it.Item().Key()[1:])
-			rep.Objects++
-			err := it.Item().Value(func(v []byte) error {
-				loc, err := decodeLoc(v)
-				if err != nil {
-					rep.problem("index entry %s: %v", id.Short(), err)
-					return nil
-				}
-				ft, ok := footers[loc.Pack]
-				if !ok {
-					if _, rec := recs[loc.Pack]; !rec {
-						rep.problem("object %s: its pack %s is not recorded", id.Short(), loc.Pack.Short())
-					}
-					return nil
-				}
-				e, ok := ft[id]
-				if !ok || e.Offset != loc.Offset || e.Stored != loc.Stored || e.Raw != loc.Raw || e.Kind != loc.Kind || e.Codec != loc.Codec {
-					rep.problem("object %s: index disagrees with pack %s", id.Short(), loc.Pack.Short())
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+	if err := s.objs.verifyFiles(); err != nil {
+		rep.problem("%v", err)
+	}
+	err = s.objs.each(func(id dag.ID, loc Location) error {
+		rep.Objects++
+		ft, ok := footers[loc.Pack]
+		if !ok {
+			if _, rec := recs[loc.Pack]; !rec {
+				rep.problem("object %s: its pack %s is not recorded", id.Short(), loc.Pack.Short())
 			}
+			return nil
+		}
+		e, ok := ft[id]
+		if !ok || e.Offset != loc.Offset || e.Stored != loc.Stored || e.Raw != loc.Raw || e.Kind != loc.Kind || e.Codec != loc.Codec {
+			rep.problem("object %s: index disagrees with pack %s", id.Short(), loc.Pack.Short())
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fsck: %w", err)
+		rep.problem("object index: %v", err)
 	}
 	roots, err := s.RefRoots(ctx, o.ExtraRoots...)
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/pack"
 )
@@ -106,32 +104,18 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		live                 []pack.Entry
 	}
 	use := map[dag.ID]*packUse{}
-	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxObject}, PrefetchValues: true, PrefetchSize: 100})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var id dag.ID
-			copy(id[:], it.Item().Key()[1:])
-			var loc Location
-			if err := it.Item().Value(func(v []byte) error {
-				var err error
-				loc, err = decodeLoc(v)
-				return err
-			}); err != nil {
-				return err
-			}
-			u := use[loc.Pack]
-			if u == nil {
-				u = &packUse{}
-				use[loc.Pack] = u
-			}
-			if _, ok := live[id]; ok {
-				u.liveBytes += int64(loc.Stored)
-				u.live = append(u.live, pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw})
-			} else {
-				u.deadBytes += int64(loc.Stored)
-				u.dead = append(u.dead, id)
-			}
+	err = s.objs.each(func(id dag.ID, loc Location) error {
+		u := use[loc.Pack]
+		if u == nil {
+			u = &packUse{}
+			use[loc.Pack] = u
+		}
+		if _, ok := live[id]; ok {
+			u.liveBytes += int64(loc.Stored)
+			u.live = append(u.live, pack.Entry{ID: id, Kind: loc.Kind, Codec: loc.Codec, Offset: loc.Offset, Stored: loc.Stored, Raw: loc.Raw})
+		} else {
+			u.deadBytes += int64(loc.Stored)
+			u.dead = append(u.dead, id)
 		}
 		return nil
 	})
@@ -146,6 +130,7 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	drop := map[dag.ID]bool{} // packs whose records and files go
 	for _, packID := range sortedIDs(use) {
 		u := use[packID]
 		rep.Unreachable += len(u.dead)
@@ -174,43 +159,27 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 				return nil, err
 			}
 		}
-		if err := s.deleteKeys(ctx, u.dead); err != nil {
-			return nil, err
-		}
-		if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(packID)) }); err != nil {
-			return nil, fmt.Errorf("gc: %w", err)
-		}
-		// The index no longer names the pack, durably, before it goes.
-		if err := s.syncIndex(); err != nil {
-			return nil, err
-		}
-		s.closePack(packID)
-		if err := os.Remove(s.packPath(packID)); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("gc: %w", err)
-		}
+		drop[packID] = true
 	}
 	if !o.DryRun {
 		if err := s.dropKeyRanges(live); err != nil {
 			return nil, err
 		}
 	}
-	// Packs recorded but holding no index entries, and files without records.
+	// Packs recorded but holding no index entries.
 	for id := range recs {
 		if _, ok := use[id]; !ok {
 			rep.PacksDeleted++
 			rep.FreedBytes += files[id]
-			if !o.DryRun {
-				if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(packKey(id)) }); err != nil {
-					return nil, fmt.Errorf("gc: %w", err)
-				}
-				if err := s.syncIndex(); err != nil {
-					return nil, err
-				}
-				s.closePack(id)
-				os.Remove(s.packPath(id))
-			}
+			drop[id] = true
 		}
 	}
+	if !o.DryRun && len(drop) > 0 {
+		if err := s.dropPacks(drop); err != nil {
+			return nil, fmt.Errorf("gc: %w", err)
+		}
+	}
+	// Files without records.
 	for id, size := range files {
 		if _, ok := recs[id]; !ok {
 			rep.OrphansRemoved++
@@ -277,23 +246,6 @@ func (s *Store) rewritePack(ctx context.Context, old dag.ID, meta bool, live []p
 	s.queuePack(p.takePack())
 	s.waitPacksFinished()
 	return s.finishErr()
-}
-
-func (s *Store) deleteKeys(ctx context.Context, ids []dag.ID) error {
-	s.endFresh() // the objects kept as indexed would include these
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, id := range ids {
-		if err := wb.Delete(objKey(id)); err != nil {
-			return fmt.Errorf("gc: %w", err)
-		}
-	}
-	err := wb.Flush()
-	s.indexGen.Add(1) // even after a failure: some keys may be gone
-	if err != nil {
-		return fmt.Errorf("gc: %w", err)
-	}
-	return nil
 }
 
 // dropReferences drops r's entries that name objects not in live, and

@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/pack"
 )
@@ -27,23 +25,16 @@ func (s *Store) Has(ctx context.Context, id dag.ID) (bool, error) {
 		return indexed, nil
 	}
 	s.stats.IndexLookups.Add(1)
-	// After the pending check: an object indexed and then dropped from
-	// pending has moved the generation on, so a stale transaction is
-	// not used to look for it.
-	err := s.viewObjects(func(txn *badger.Txn) error {
-		_, err := txn.Get(objKey(id))
-		return err
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
+	// After the pending check: an object is indexed before it is dropped
+	// from pending.
+	_, ok, err := s.objs.find(id)
 	if err != nil {
 		return false, fmt.Errorf("store has: %w", err)
 	}
-	return true, nil
+	return ok, nil
 }
 
-// HasMany is Has for many IDs at once, in parallel read transactions.
+// HasMany is Has for many IDs at once, in parallel.
 func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 	out := make([]bool, len(ids))
 	workers := runtime.GOMAXPROCS(0)
@@ -58,23 +49,18 @@ func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = s.db.View(func(txn *badger.Txn) error {
-				for i := lo; i < hi; i++ {
-					if i%1024 == 0 && ctx.Err() != nil {
-						return ctx.Err()
-					}
-					_, err := txn.Get(objKey(ids[i]))
-					switch {
-					case err == nil:
-						out[i] = true
-					case errors.Is(err, badger.ErrKeyNotFound):
-						out[i] = s.isPending(ids[i])
-					default:
-						return err
-					}
+			for i := lo; i < hi; i++ {
+				if i%1024 == 0 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
 				}
-				return nil
-			})
+				_, ok, err := s.objs.find(ids[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = ok || s.isPending(ids[i])
+			}
 		}()
 	}
 	wg.Wait()
@@ -86,22 +72,12 @@ func (s *Store) HasMany(ctx context.Context, ids []dag.ID) ([]bool, error) {
 
 // Locate returns where an object is stored.
 func (s *Store) Locate(ctx context.Context, id dag.ID) (Location, error) {
-	var loc Location
-	err := s.viewObjects(func(txn *badger.Txn) error {
-		it, err := txn.Get(objKey(id))
-		if err != nil {
-			return err
-		}
-		return it.Value(func(v []byte) error {
-			loc, err = decodeLoc(v)
-			return err
-		})
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return loc, fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
-	}
+	loc, ok, err := s.objs.find(id)
 	if err != nil {
 		return loc, fmt.Errorf("object %s: %w", id.Short(), err)
+	}
+	if !ok {
+		return loc, fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
 	}
 	return loc, nil
 }

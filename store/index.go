@@ -17,7 +17,10 @@ import (
 //
 // The store's own prefixes:
 //
-//	o<id>                 → object location (Location)
+//	F                     → the object index's location files, newest
+//	                        first: their names, 32 bytes each (objindex.go)
+//	o<id>                 → object location (Location), in a v1 store only:
+//	                        moved to a location file when it is opened
 //	p<pack id>            → pack record (packRecord)
 //	r<name>               → ref: object id
 //	H                     → HEAD: "ref: <name>" or hex id
@@ -36,16 +39,16 @@ import (
 // A table of DerivedFiles keeps, under its prefix, where each value is in
 // the files under .dx/derived/<prefix in hex>/ (derivedfiles.go).
 const (
-	pfxObject  = 'o'
-	pfxPack    = 'p'
-	pfxRef     = 'r'
-	pfxHead    = 'H'
-	pfxLog     = 'l'
-	pfxLogSeq  = 'L'
-	pfxShallow = 'S'
+	pfxObject   = 'o'
+	pfxPack     = 'p'
+	pfxRef      = 'r'
+	pfxHead     = 'H'
+	pfxLog      = 'l'
+	pfxLogSeq   = 'L'
+	pfxShallow  = 'S'
+	pfxLocFiles = 'F'
 )
 
-func objKey(id dag.ID) []byte  { return append([]byte{pfxObject}, id[:]...) }
 func packKey(id dag.ID) []byte { return append([]byte{pfxPack}, id[:]...) }
 
 // Location says where an object is stored.
@@ -56,16 +59,6 @@ type Location struct {
 	Offset uint64
 	Stored uint32
 	Raw    uint32
-}
-
-func encodeLoc(l Location) []byte {
-	b := make([]byte, 0, 48)
-	b = append(b, l.Pack[:]...)
-	b = append(b, byte(l.Kind), byte(l.Codec))
-	b = binary.AppendUvarint(b, l.Offset)
-	b = binary.AppendUvarint(b, uint64(l.Stored))
-	b = binary.AppendUvarint(b, uint64(l.Raw))
-	return b
 }
 
 func decodeLoc(b []byte) (Location, error) {
@@ -119,10 +112,9 @@ func decodePackRecord(b []byte) (packRecord, error) {
 }
 
 // indexPack records a finished pack in the journal (journal.go), then in
-// badger, and then its entries. The pack record is committed first, so an
-// index entry never exists without the record of its pack (a crash in
-// between leaves a recorded pack whose objects are simply written again
-// when needed).
+// badger, and then its entries in the object index (objindex.go). The pack
+// record is committed first, so an index entry never exists without the
+// record of its pack.
 func (s *Store) indexPack(id dag.ID, meta bool, entries []pack.Entry, size int64) error {
 	if err := s.journal.add(id); err != nil {
 		return err
@@ -137,20 +129,11 @@ func (s *Store) writePackIndex(id dag.ID, meta bool, entries []pack.Entry, size 
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(packKey(id), rec.encode()) }); err != nil {
 		return fmt.Errorf("store: index pack: %w", err)
 	}
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, e := range entries {
-		loc := Location{Pack: id, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
-		if err := wb.Set(objKey(e.ID), encodeLoc(loc)); err != nil {
-			return fmt.Errorf("store: index pack: %w", err)
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		s.endFresh() // some entries may be written: not all are known
-		return fmt.Errorf("store: index pack: %w", err)
-	}
+	full := s.objs.add(id, entries)
 	s.markIndexed(entries)
-	s.indexGen.Add(1)
+	if full {
+		return s.persistIndex()
+	}
 	return nil
 }
 
@@ -190,51 +173,4 @@ func (s *Store) packRecords(ctx context.Context) (map[dag.ID]packRecord, error) 
 		return nil, fmt.Errorf("pack records: %w", err)
 	}
 	return out, nil
-}
-
-// readTxn is a read transaction kept for object lookups, valid while the
-// object index is at generation gen.
-type readTxn struct {
-	txn *badger.Txn
-	gen uint64
-}
-
-// viewObjects runs fn in a read transaction that sees every object indexed
-// so far. Transactions are reused while the object index is unchanged:
-// opening and discarding one each sends to badger's watermark goroutine,
-// and a commit of many small files looks up about two objects per file.
-func (s *Store) viewObjects(fn func(txn *badger.Txn) error) error {
-	gen := s.indexGen.Load()
-	var rt *readTxn
-	select {
-	case rt = <-s.readTxns:
-		if rt.gen != gen {
-			rt.txn.Discard()
-			rt = nil
-		}
-	default:
-	}
-	if rt == nil {
-		rt = &readTxn{txn: s.db.NewTransaction(false), gen: gen}
-	}
-	err := fn(rt.txn)
-	select {
-	case s.readTxns <- rt:
-	default:
-		rt.txn.Discard()
-	}
-	return err
-}
-
-// dropReadTxns discards the kept read transactions (before closing the
-// index).
-func (s *Store) dropReadTxns() {
-	for {
-		select {
-		case rt := <-s.readTxns:
-			rt.txn.Discard()
-		default:
-			return
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,15 +15,12 @@ import (
 )
 
 // The pack journal lists the packs indexed since the index was last whole
-// and durable (a writer's clean close). badger's Sync makes only its
-// active memtable's log durable: index entries in a full memtable still
-// being flushed are not, and a power loss then would leave a ref that
-// moved naming objects the index lost. So the journal, not the index, is
-// synced before a ref moves, and an open that finds it (its writer did
-// not close) indexes the packs it lists again, from their footers, unless
-// the journal was started since the system last booted: then only the
-// writer died, the page cache kept badger's logs, and badger's replay
-// restores every entry.
+// and durable (a writer's clean close). Their entries are in memory until
+// the object index writes them to a location file (objindex.go), and in
+// badger's memtables, whose logs badger's Sync makes durable only for the
+// active one. So the journal, not the index, is synced before a ref
+// moves, and an open that finds it (its writer did not close) indexes the
+// packs it lists again, from their footers.
 const journalFile = "journal"
 
 // The journal starts with a header record: journalMagic and the boot it
@@ -142,20 +138,12 @@ func (j *packJournal) keep() {
 }
 
 // journalNeedsIndexing reports whether the journal in dir lists packs
-// whose index entries a power loss may have lost: it exists, and it was
-// not started in this boot (or the system does not say).
+// whose index entries may be lost: it exists (its writer did not close).
+// The boot it was started in no longer matters: entries kept in memory
+// die with the process.
 func journalNeedsIndexing(dir string) bool {
-	f, err := os.Open(filepath.Join(dir, journalFile))
-	if err != nil {
-		return !errors.Is(err, fs.ErrNotExist)
-	}
-	defer f.Close()
-	var h [journalHeader]byte
-	if _, err := io.ReadFull(f, h[:]); err != nil {
-		return true
-	}
-	boot, ok := bootID()
-	return !ok || string(h[:len(journalMagic)]) != journalMagic || [16]byte(h[len(journalMagic):]) != boot
+	_, err := os.Stat(filepath.Join(dir, journalFile))
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // readJournal returns the pack IDs in the journal at path, after its

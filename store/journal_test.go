@@ -15,10 +15,9 @@ import (
 )
 
 // TestJournalIndexesLostPacksAgain loses the index entries of every pack
-// a writer indexed, as a power failure may when they are in a full
-// memtable whose log badger's Sync does not cover, and leaves the journal
-// as such a crash would: the next open, a reader's, indexes the packs
-// again from their footers.
+// a writer indexed, as a crash does (they are in memory until the store
+// closes) and leaves the journal as a power loss would: the next open, a
+// reader's, indexes the packs again from their footers.
 func TestJournalIndexesLostPacksAgain(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), ".dx")
@@ -54,18 +53,11 @@ func TestJournalIndexesLostPacksAgain(t *testing.T) {
 		t.Fatalf("pack files %v, journal %v", names, journaled)
 	}
 
-	// Lose every entry of those packs, and their records.
+	// Lose every entry of those packs (held in memory until the close),
+	// and their records.
+	loseIndexed(s)
 	err = s.db.Update(func(txn *badger.Txn) error {
 		for _, id := range ids {
-			entries, _, err := s.checkPackFile(id, false)
-			if err != nil {
-				return err
-			}
-			for _, e := range entries {
-				if err := txn.Delete(objKey(e.ID)); err != nil {
-					return err
-				}
-			}
 			if err := txn.Delete(packKey(id)); err != nil {
 				return err
 			}
@@ -182,11 +174,10 @@ func journalExists(dir string) bool {
 	return err == nil
 }
 
-// TestJournalSameBootLeftToBadger: a journal started in this boot is left
-// to badger's replay (only its writer died; the page cache kept badger's
-// logs), so an open does not index its packs again; the next clean close
-// of a writer removes it.
-func TestJournalSameBootLeftToBadger(t *testing.T) {
+// TestJournalOfThisBootIndexedAgain: a journal started in this boot is
+// indexed again too (a killed writer's entries in memory died with it);
+// the next clean close of a writer removes it.
+func TestJournalOfThisBootIndexedAgain(t *testing.T) {
 	ctx := context.Background()
 	s, dir := newStore(t)
 	c := commitFile(t, s, "refs/heads/main", "a.bin", randData(7, 256<<10), dag.ZeroID)
@@ -194,26 +185,42 @@ func TestJournalSameBootLeftToBadger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An entry gone (which a killed writer cannot cause) shows whether
-	// the open indexed the packs again.
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(objKey(c)) }); err != nil {
-		t.Fatal(err)
+	if !bytes.Equal(journal[:journalHeader], journalHeaderRecord()) {
+		t.Fatalf("journal header %q, want this boot's", journal[:journalHeader])
 	}
+	loseIndexed(s) // as a kill does
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, journalFile), journal, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if journalNeedsIndexing(dir) {
-		t.Fatal("a journal of this boot needs indexing")
+	if !journalNeedsIndexing(dir) {
+		t.Fatal("a journal of this boot is not indexed again")
 	}
 	s, err = Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := s.Has(ctx, c); err != nil || ok {
-		t.Fatalf("the open indexed a journal of this boot again: has %v, %v", ok, err)
+	if ok, err := s.Has(ctx, c); err != nil || !ok {
+		t.Fatalf("the open did not index the journal's packs again: has %v, %v", ok, err)
 	}
 	closeDropsJournal(t, s, dir, "a writer's clean close left the journal")
+	s, err = Open(ctx, dir, Options{Access: ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, err := s.Has(ctx, c); err != nil || !ok {
+		t.Fatalf("after the recovering writer's close: has %v, %v", ok, err)
+	}
+}
+
+// loseIndexed drops the entries s indexed in memory and not yet wrote out,
+// as a crash does.
+func loseIndexed(s *Store) {
+	s.endFresh()
+	s.objs.mu.Lock()
+	clear(s.objs.mem)
+	s.objs.mu.Unlock()
 }

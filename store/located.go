@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
-
-	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/pack"
@@ -63,7 +60,7 @@ func (l *Located) Raw(i int) int { return int(l.locs[i].raw) }
 // Locate reads the locations of objects [i, j) from the index and opens
 // their packs. The store must be open; objects not found are ErrNotFound.
 func (l *Located) Locate(ctx context.Context, i, j int) error {
-	err := l.s.viewObjects(func(txn *badger.Txn) error {
+	err := func() error {
 		for k := i; k < j; k++ {
 			if k%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -79,19 +76,12 @@ func (l *Located) Locate(ctx context.Context, i, j int) error {
 				l.locs[k] = objLoc{stored: uint32(len(p.stored)), raw: p.entry.Raw, pack: pendingPack, kind: p.entry.Kind, codec: p.entry.Codec}
 				continue
 			}
-			it, err := txn.Get(objKey(id))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
-			}
+			loc, ok, err := l.s.objs.find(id)
 			if err != nil {
 				return fmt.Errorf("object %s: %w", id.Short(), err)
 			}
-			var loc Location
-			if err := it.Value(func(v []byte) error {
-				loc, err = decodeLoc(v)
-				return err
-			}); err != nil {
-				return fmt.Errorf("object %s: %w", id.Short(), err)
+			if !ok {
+				return fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
 			}
 			p, err := l.openPack(loc.Pack)
 			if err != nil {
@@ -100,7 +90,7 @@ func (l *Located) Locate(ctx context.Context, i, j int) error {
 			l.locs[k] = objLoc{offset: loc.Offset, stored: loc.Stored, raw: loc.Raw, pack: p, kind: loc.Kind, codec: loc.Codec}
 		}
 		return nil
-	})
+	}()
 	return err
 }
 

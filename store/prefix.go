@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/dxdata/dx/dag"
 )
 
@@ -32,35 +30,15 @@ func (s *Store) ResolvePrefix(ctx context.Context, prefix string, kind dag.Kind)
 	even := prefix[:len(prefix)&^1]
 	pb, _ := hex.DecodeString(even)
 	var found []dag.ID
-	err := s.db.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.PrefetchValues = kind != dag.KindInvalid
-		o.Prefix = append([]byte{pfxObject}, pb...)
-		it := txn.NewIterator(o)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var id dag.ID
-			copy(id[:], it.Item().Key()[1:])
-			if len(prefix)%2 == 1 && hex.EncodeToString(id[:])[:len(prefix)] != toLower(prefix) {
-				continue
-			}
-			if kind != dag.KindInvalid {
-				var loc Location
-				err := it.Item().Value(func(v []byte) error {
-					var err error
-					loc, err = decodeLoc(v)
-					return err
-				})
-				if err != nil || loc.Kind != kind {
-					continue
-				}
-			}
-			found = append(found, id)
-			if len(found) > 1 {
-				return nil
-			}
+	err := s.objs.withPrefix(pb, func(id dag.ID, loc Location) bool {
+		if len(prefix)%2 == 1 && hex.EncodeToString(id[:])[:len(prefix)] != toLower(prefix) {
+			return true
 		}
-		return nil
+		if kind != dag.KindInvalid && loc.Kind != kind {
+			return true
+		}
+		found = append(found, id)
+		return len(found) < 2
 	})
 	if err != nil {
 		return dag.ZeroID, fmt.Errorf("resolve %s: %w", prefix, err)

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/dxdata/dx/dag"
 )
 
@@ -189,24 +187,14 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 func (s *Store) Prefetch(ctx context.Context, ids []dag.ID) {
 	type span struct{ off, n int64 }
 	byPack := map[dag.ID][]span{}
-	_ = s.viewObjects(func(txn *badger.Txn) error {
-		for _, id := range ids {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			it, err := txn.Get(objKey(id))
-			if err != nil {
-				continue
-			}
-			_ = it.Value(func(v []byte) error {
-				if loc, err := decodeLoc(v); err == nil {
-					byPack[loc.Pack] = append(byPack[loc.Pack], span{int64(loc.Offset), int64(loc.Stored)})
-				}
-				return nil
-			})
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
 		}
-		return nil
-	})
+		if loc, ok, err := s.objs.find(id); err == nil && ok {
+			byPack[loc.Pack] = append(byPack[loc.Pack], span{int64(loc.Offset), int64(loc.Stored)})
+		}
+	}
 	for p, spans := range byPack {
 		f, release, err := s.packFile(p)
 		if err != nil {

@@ -135,6 +135,7 @@ type Store struct {
 	// each pack is indexed, in order.
 	indexed func(meta bool, entries []pack.Entry)
 
+	objs    *objectIndex // where each object is (objindex.go)
 	pending *pendingSet  // objects in packs not yet indexed (pending.go)
 	journal *packJournal // packs indexed since the index was last durable (journal.go)
 	fresh   freshIndex   // whether Has may answer from memory (fresh.go)
@@ -150,10 +151,6 @@ type Store struct {
 	packHandlesMu sync.Mutex
 	packHandles   map[dag.ID]*packHandle // open pack files for reading (packcache.go)
 
-	// indexGen counts changes to the object index; read transactions kept
-	// for Has (readTxns) are used only while their generation is current.
-	indexGen atomic.Uint64
-	readTxns chan *readTxn
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -195,8 +192,12 @@ const (
 	indexDir = "index"
 	tmpDir   = "tmp"
 	// formatFile marks a directory as a dx store and records its version.
+	// v2 keeps the object index in location files (objindex.go); a v1
+	// store, which kept it in badger, is upgraded when opened for writing.
+	// An older dx refuses a v2 store by this name.
 	formatFile    = "FORMAT"
-	formatContent = "dx store v1\n"
+	formatContent = "dx store v2\n"
+	formatV1      = "dx store v1\n"
 )
 
 // Init creates a new store in dir (the `.dx` directory). It fails if one
@@ -205,7 +206,7 @@ func Init(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, formatFile)); err == nil {
 		return fmt.Errorf("store: %s already holds a dx store", dir)
 	}
-	for _, d := range []string{dir, filepath.Join(dir, packsDir), filepath.Join(dir, tmpDir), filepath.Join(dir, indexDir)} {
+	for _, d := range []string{dir, filepath.Join(dir, packsDir), filepath.Join(dir, tmpDir), filepath.Join(dir, indexDir), filepath.Join(dir, locsDir)} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return fmt.Errorf("store init: %w", err)
 		}
@@ -220,8 +221,10 @@ func Init(dir string) error {
 // IsStore reports whether dir holds a dx store.
 func IsStore(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, formatFile))
-	return err == nil && string(b) == formatContent
+	return err == nil && (string(b) == formatContent || string(b) == formatV1)
 }
+
+func (s *Store) formatPath() string { return filepath.Join(s.dir, formatFile) }
 
 // Open opens the store in dir, waiting up to LockTimeout for another dx
 // process to release it.
@@ -242,7 +245,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store open: %w", err)
 	}
-	if string(b) != formatContent {
+	v1 := string(b) == formatV1
+	if !v1 && string(b) != formatContent {
 		return nil, fmt.Errorf("store open %s: unknown store format %q", dir, strings.TrimSpace(string(b)))
 	}
 	bopts := indexOptions(filepath.Join(dir, indexDir))
@@ -252,12 +256,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	reindex := journalNeedsIndexing(dir)
-	if reindex && db.Opts().ReadOnly {
+	if (reindex || v1) && db.Opts().ReadOnly {
 		// The last writer did not close: its packs are indexed again,
-		// which a reader does as a writer would (see ReadOnly).
+		// which a reader does as a writer would (see ReadOnly); and a v1
+		// store is upgraded.
 		db.Close()
 		rw, _, err := openIndex(ctx, bopts, Options{Access: ReadWrite, LockTimeout: opts.LockTimeout}, space)
 		if err != nil {
+			if v1 {
+				return nil, fmt.Errorf("store open %s: a dx store of format v1 must be upgraded, which needs write access: %w", dir, err)
+			}
 			// It cannot write here (a full disk, a read-only mount):
 			// it reads the index as it is.
 			if rw, readOnly, err = openIndex(ctx, bopts, opts, space); err != nil {
@@ -266,6 +274,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		}
 		db = rw
 	}
+	objs, err := openObjectIndex(db, filepath.Join(dir, locsDir), !db.Opts().ReadOnly)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store open %s: %w", dir, err)
+	}
 	s := &Store{
 		dir:          dir,
 		db:           db,
@@ -273,19 +286,32 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		space:        space,
 		readOnly:     readOnly,
 		comp:         pack.NewCompressor(),
+		objs:         objs,
 		pending:      newPendingSet(),
 		journal:      newPackJournal(dir),
 		packHandles:  map[dag.ID]*packHandle{},
 		finishQueue:  make(chan *packJob, 1),
 		packBufs:     make(chan *alignedBuf, packBufsKept),
 		finisherDone: make(chan struct{}),
-		readTxns:     make(chan *readTxn, 64),
 	}
 	go s.packFinisher()
 	for range min(runtime.GOMAXPROCS(0), maxDataPackers) {
 		s.dataPackers = append(s.dataPackers, &packer{store: s})
 	}
 	s.metaPacker = &packer{store: s, meta: true}
+	if !db.Opts().ReadOnly {
+		var err error
+		if v1 {
+			err = s.migrateV1()
+		} else {
+			err = s.dropStaleObjectKeys()
+		}
+		if err != nil {
+			s.journal.keep()
+			s.Abandon()
+			return nil, err
+		}
+	}
 	if reindex && !db.Opts().ReadOnly {
 		if err := s.recoverJournal(ctx); err != nil {
 			s.journal.keep()
@@ -323,8 +349,8 @@ func (s *Store) Close() error {
 	}
 	ferr := s.flush()
 	s.stopPackFinisher()
+	ferr = errors.Join(ferr, s.closeObjectIndex())
 	s.closePacks()
-	s.dropReadTxns()
 	s.freePackBufs()
 	cerr := errors.Join(s.compactLevel0(), s.db.Close())
 	s.closeJournal(ferr == nil && cerr == nil)
@@ -355,10 +381,10 @@ func (s *Store) Abandon() error {
 	s.metaPacker.mu.Unlock()
 	// Packs already queued are complete and consistent; they are indexed.
 	s.stopPackFinisher()
+	ierr := s.closeObjectIndex()
 	s.closePacks()
-	s.dropReadTxns()
 	s.freePackBufs()
-	err := s.db.Close()
+	err := errors.Join(ierr, s.db.Close())
 	s.closeJournal(err == nil)
 	return noSpace(err)
 }

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/store/pack"
+)
+
+// The object index: where each object is stored. Objects this process
+// indexed are kept in memory (mem) until they are written as a location
+// file (store/internal/locfile): when the store closes, when mem passes
+// memMax entries, and before gc replaces the files. The badger key
+// pfxLocFiles lists the files, newest first; a file not listed is a
+// leftover of a crash, removed by the next writer.
+//
+// Until its objects are in a listed file, a pack is named by the journal
+// (journal.go), which an open after any unclean close indexes again: a
+// crash loses no entry. A listed file names only recorded packs: gc lists
+// its merged file and deletes the records of the packs it drops in one
+// transaction, and deletes the files after.
+type objectIndex struct {
+	dir   string // .dx/locs
+	mu    sync.RWMutex
+	mem   map[dag.ID]Location
+	files []*listedFile // newest first
+}
+
+// listedFile is an open location file and its name (the checksum in its
+// trailer, in hex).
+type listedFile struct {
+	name string
+	f    *locfile.File
+}
+
+const (
+	locsDir = "locs"
+	locExt  = ".loc"
+	// memMax is how many entries mem holds before they are written out
+	// (about 100 bytes each).
+	memMax = 1 << 20
+	// mergeFiles: past this many files, all are merged into one.
+	mergeFiles = 12
+)
+
+// openObjectIndex opens the location files listed in db. A writer
+// removes the files under dir that are not listed.
+func openObjectIndex(db *badger.DB, dir string, writable bool) (*objectIndex, error) {
+	x := &objectIndex{dir: dir, mem: map[dag.ID]Location{}}
+	names, err := listedNames(db)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		f, err := locfile.Open(filepath.Join(dir, n+locExt))
+		if err != nil {
+			x.close()
+			return nil, fmt.Errorf("object index: %w", err)
+		}
+		x.files = append(x.files, &listedFile{name: n, f: f})
+	}
+	if writable {
+		x.removeUnlisted(names)
+	}
+	return x, nil
+}
+
+// listedNames reads the list of location files from db, newest first.
+func listedNames(db *badger.DB) ([]string, error) {
+	var names []string
+	err := db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte{pfxLocFiles})
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return it.Value(func(v []byte) error {
+			if len(v)%32 != 0 {
+				return fmt.Errorf("list of location files: %w", ErrCorrupt)
+			}
+			for i := 0; i < len(v); i += 32 {
+				names = append(names, hex.EncodeToString(v[i:i+32]))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object index: %w", err)
+	}
+	return names, nil
+}
+
+// setListed records names (newest first) as the location files.
+func setListed(txn *badger.Txn, names []string) error {
+	v := make([]byte, 0, 32*len(names))
+	for _, n := range names {
+		b, err := hex.DecodeString(n)
+		if err != nil || len(b) != 32 {
+			return fmt.Errorf("location file name %q", n)
+		}
+		v = append(v, b...)
+	}
+	return txn.Set([]byte{pfxLocFiles}, v)
+}
+
+// removeUnlisted removes the files under dir that names does not list.
+func (x *objectIndex) removeUnlisted(names []string) {
+	ents, err := os.ReadDir(x.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n, ok := strings.CutSuffix(e.Name(), locExt)
+		if !ok || !slices.Contains(names, n) {
+			_ = os.Remove(filepath.Join(x.dir, e.Name()))
+		}
+	}
+}
+
+func (x *objectIndex) close() {
+	for _, lf := range x.files {
+		_ = lf.f.Close()
+	}
+	x.files = nil
+}
+
+// add indexes the entries of pack id, in memory, and reports whether mem
+// has grown past memMax.
+func (x *objectIndex) add(id dag.ID, entries []pack.Entry) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, e := range entries {
+		x.mem[e.ID] = Location{Pack: id, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
+	}
+	return len(x.mem) > memMax
+}
+
+// find returns where id is stored.
+func (x *objectIndex) find(id dag.ID) (Location, bool, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if l, ok := x.mem[id]; ok {
+		return l, true, nil
+	}
+	for _, lf := range x.files {
+		e, ok, err := lf.f.Find(id)
+		if err != nil {
+			return Location{}, false, fmt.Errorf("object index: %s: %w", lf.name[:12], err)
+		}
+		if ok {
+			return locationOf(e), true, nil
+		}
+	}
+	return Location{}, false, nil
+}
+
+func locationOf(e locfile.Entry) Location {
+	return Location{Pack: e.Pack, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
+}
+
+// empty reports whether no object is indexed.
+func (x *objectIndex) empty() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.mem) == 0 && len(x.files) == 0
+}
+
+// writeMem writes mem's entries to w, in ID order.
+func (x *objectIndex) writeMem(w *locfile.Writer) error {
+	es := make([]locfile.Entry, 0, len(x.mem))
+	for id, l := range x.mem {
+		es = append(es, locfile.Entry{ID: id, Pack: l.Pack, Kind: l.Kind, Codec: l.Codec, Offset: l.Offset, Stored: l.Stored, Raw: l.Raw})
+	}
+	slices.SortFunc(es, func(a, b locfile.Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	for _, e := range es {
+		if err := w.Add(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memFile is mem as a location file held in memory.
+func (x *objectIndex) memFile() (*locfile.File, error) {
+	var buf bytes.Buffer
+	w, err := locfile.NewWriter(&buf)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.writeMem(w); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return locfile.Parse(buf.Bytes())
+}
+
+// each calls fn with every indexed object, in ID order (the newest entry
+// of an ID in several files).
+func (x *objectIndex) each(fn func(id dag.ID, l Location) error) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	files := make([]*locfile.File, 0, len(x.files)+1)
+	if len(x.mem) > 0 {
+		m, err := x.memFile()
+		if err != nil {
+			return err
+		}
+		files = append(files, m)
+	}
+	for _, lf := range x.files {
+		files = append(files, lf.f)
+	}
+	return locfile.Each(files, func(dag.ID) bool { return true }, func(e locfile.Entry) error {
+		return fn(e.ID, locationOf(e))
+	})
+}
+
+// withPrefix calls fn with the objects whose ID starts with prefix, each
+// once, until fn returns false.
+func (x *objectIndex) withPrefix(prefix []byte, fn func(id dag.ID, l Location) bool) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	seen := map[dag.ID]bool{}
+	for id, l := range x.mem {
+		if bytes.HasPrefix(id[:], prefix) {
+			seen[id] = true
+			if !fn(id, l) {
+				return nil
+			}
+		}
+	}
+	for _, lf := range x.files {
+		for i := lf.f.Search(prefix); i < lf.f.Len(); i++ {
+			e, err := lf.f.At(i)
+			if err != nil {
+				return fmt.Errorf("object index: %s: %w", lf.name[:12], err)
+			}
+			if !bytes.HasPrefix(e.ID[:], prefix) {
+				break
+			}
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
+			if !fn(e.ID, locationOf(e)) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// verifyFiles reads every location file whole (fsck).
+func (x *objectIndex) verifyFiles() error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var errs []error
+	for _, lf := range x.files {
+		if err := lf.f.Verify(); err != nil {
+			errs = append(errs, fmt.Errorf("location file %s: %w", lf.name[:12], err))
+		}
+	}
+	return errors.Join(errs...)
+}

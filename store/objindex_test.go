@@ -1,0 +1,273 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/dxdata/dx/dag"
+)
+
+// storeOfV1 makes the store in dir what a v1 dx left: the object index
+// as one badger entry per object, no location files, FORMAT v1. It
+// returns every object's location.
+func storeOfV1(t *testing.T, dir string) map[dag.ID]Location {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locs := map[dag.ID]Location{}
+	if err := s.objs.each(func(id dag.ID, l Location) error { locs[id] = l; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for id, l := range locs {
+			if err := txn.Set(objKey(id), encodeLoc(l)); err != nil {
+				return err
+			}
+		}
+		return txn.Delete([]byte{pfxLocFiles})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.objs.close()
+	s.objs = &objectIndex{dir: s.objs.dir, mem: map[dag.ID]Location{}}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, locsDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, formatFile), []byte(formatV1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return locs
+}
+
+// checkUpgraded opens dir (as access says) and checks it is a v2 store
+// holding exactly locs, with no v1 entry left, and fsck clean.
+func checkUpgraded(t *testing.T, dir string, access Access, locs map[dag.ID]Location) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dir, Options{Access: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if b, _ := os.ReadFile(filepath.Join(dir, formatFile)); string(b) != formatContent {
+		t.Fatalf("FORMAT %q after the upgrade", b)
+	}
+	n := 0
+	if err := s.objs.each(func(id dag.ID, l Location) error {
+		n++
+		if locs[id] != l {
+			return fmt.Errorf("object %s at %+v, was at %+v", id.Short(), l, locs[id])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(locs) {
+		t.Fatalf("%d objects after the upgrade, %d before", n, len(locs))
+	}
+	_ = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxObject}})
+		defer it.Close()
+		if it.Rewind(); it.Valid() {
+			t.Error("v1 object entries left in badger")
+		}
+		return nil
+	})
+	if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
+		t.Fatalf("fsck after the upgrade: %v %+v", err, rep)
+	}
+}
+
+// TestUpgradeFromV1: a v1 store opened for writing, or for reading, is
+// upgraded, keeping every object where it was; an older dx meets a v2
+// store's FORMAT, which it refuses by name.
+func TestUpgradeFromV1(t *testing.T) {
+	for _, access := range []Access{ReadWrite, ReadOnly} {
+		t.Run(access.String(), func(t *testing.T) {
+			s, dir := newStoreWith(t, Options{PackSize: 64 << 10})
+			c := commitFile(t, s, "refs/heads/main", "a.bin", randData(1, 600<<10), dag.ZeroID)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			locs := storeOfV1(t, dir)
+			if len(locs) < 10 {
+				t.Fatalf("only %d objects", len(locs))
+			}
+			if !IsStore(dir) {
+				t.Fatal("a v1 store is not a store")
+			}
+			checkUpgraded(t, dir, access, locs)
+			r, err := Open(context.Background(), dir, Options{Access: ReadOnly})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Get(context.Background(), dag.KindCommit, c); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestUpgradeCrashes: each step of the upgrade can be interrupted, and the
+// next open finishes it.
+func TestUpgradeCrashes(t *testing.T) {
+	steps := map[string]func(t *testing.T, dir string, locs map[dag.ID]Location){
+		// The new file written, not listed: it is a leftover.
+		"file written": func(t *testing.T, dir string, _ map[dag.ID]Location) {
+			if err := os.MkdirAll(filepath.Join(dir, locsDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, locsDir, "00"+locExt), []byte("torn"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// Listed, FORMAT still v1 (the v1 entries all there): the
+		// upgrade runs again.
+		"file listed": func(t *testing.T, dir string, locs map[dag.ID]Location) {
+			upgradeThenRestore(t, dir, locs)
+			if err := os.WriteFile(filepath.Join(dir, formatFile), []byte(formatV1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// FORMAT v2, the v1 entries not yet dropped: they are dropped.
+		"format written": func(t *testing.T, dir string, locs map[dag.ID]Location) {
+			upgradeThenRestore(t, dir, locs)
+		},
+	}
+	for name, crash := range steps {
+		t.Run(name, func(t *testing.T) {
+			s, dir := newStoreWith(t, Options{PackSize: 64 << 10})
+			commitFile(t, s, "refs/heads/main", "a.bin", randData(2, 300<<10), dag.ZeroID)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			locs := storeOfV1(t, dir)
+			crash(t, dir, locs)
+			checkUpgraded(t, dir, ReadWrite, locs)
+			if ents, _ := os.ReadDir(filepath.Join(dir, locsDir)); len(ents) != 1 {
+				t.Fatalf("%d location files after the upgrade, want 1", len(ents))
+			}
+		})
+	}
+}
+
+// TestLocationFilesStayFew: many writers' closes, each writing a file,
+// leave a few files (merged in tiers), every object found after a reopen.
+func TestLocationFilesStayFew(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	var ids []dag.ID
+	for i := range 200 {
+		id, err := s.Put(ctx, dag.KindChunk, []byte(fmt.Sprintf("object %d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		s = reopen(t, s, dir)
+		if n := len(s.objs.files); n > 9 {
+			t.Fatalf("after %d closes: %d location files", i+1, n)
+		}
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, locsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != len(s.objs.files) {
+		t.Fatalf("%d files on disk, %d listed", len(ents), len(s.objs.files))
+	}
+	for _, id := range ids {
+		if ok, err := s.Has(ctx, id); err != nil || !ok {
+			t.Fatalf("object %s: %v %v", id.Short(), ok, err)
+		}
+	}
+	if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
+		t.Fatalf("fsck: %v %+v", err, rep)
+	}
+}
+
+// TestDamagedLocationFileFound: fsck reports a location file changed on
+// disk.
+func TestDamagedLocationFileFound(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	commitFile(t, s, "refs/heads/main", "a.bin", randData(3, 100<<10), dag.ZeroID)
+	s = reopen(t, s, dir)
+	name := s.objs.files[0].name
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, locsDir, name+locExt)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[20] ^= 1 // inside the first entry's ID
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir, Options{Access: ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Fsck(ctx, FsckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !bytes.Contains([]byte(fmt.Sprint(rep.Problems)), []byte("checksum")) {
+		t.Fatalf("fsck of a damaged location file: %+v", rep)
+	}
+}
+
+// upgradeThenRestore upgrades the v1 store in dir, then puts its v1
+// entries back in badger, as a crash before they were dropped leaves it.
+func upgradeThenRestore(t *testing.T, dir string, locs map[dag.ID]Location) {
+	t.Helper()
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for id, l := range locs {
+			if err := txn.Set(objKey(id), encodeLoc(l)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// encodeLoc is a location as a v1 store kept it in badger, under objKey.
+func encodeLoc(l Location) []byte {
+	b := make([]byte, 0, 48)
+	b = append(b, l.Pack[:]...)
+	b = append(b, byte(l.Kind), byte(l.Codec))
+	b = binary.AppendUvarint(b, l.Offset)
+	b = binary.AppendUvarint(b, uint64(l.Stored))
+	b = binary.AppendUvarint(b, uint64(l.Raw))
+	return b
+}
+
+// objKey is an object's key in a v1 store's badger.
+func objKey(id dag.ID) []byte { return append([]byte{pfxObject}, id[:]...) }
