@@ -97,6 +97,14 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		rep.ReferrerDropped += n
 	}
 
+	// What this process indexed is written out first: from here on, the
+	// objects indexed in memory are the ones this gc writes.
+	if !o.DryRun {
+		if err := s.persistIndex(); err != nil {
+			return nil, fmt.Errorf("gc: %w", err)
+		}
+	}
+
 	// Sweep: group index entries by pack.
 	type packUse struct {
 		liveBytes, deadBytes int64
@@ -174,6 +182,14 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 			drop[id] = true
 		}
 	}
+	// A pack this gc wrote is kept, whatever the sweep found before: a
+	// rewrite gives a pack the name of its content, which may be that of
+	// a pack an interrupted gc left (a file without a record, or a record
+	// without entries).
+	written := s.objs.memPacks()
+	for id := range written {
+		delete(drop, id)
+	}
 	if !o.DryRun && len(drop) > 0 {
 		if err := s.dropPacks(drop); err != nil {
 			return nil, fmt.Errorf("gc: %w", err)
@@ -181,7 +197,7 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	}
 	// Files without records.
 	for id, size := range files {
-		if _, ok := recs[id]; !ok {
+		if _, ok := recs[id]; !ok && !written[id] {
 			rep.OrphansRemoved++
 			rep.FreedBytes += size
 			if !o.DryRun {

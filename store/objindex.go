@@ -277,3 +277,16 @@ func (x *objectIndex) verifyFiles() error {
 	}
 	return errors.Join(errs...)
 }
+
+// memPacks are the packs of the objects indexed in memory: those this
+// process wrote (or indexed again from the journal) since the index was
+// last written out.
+func (x *objectIndex) memPacks() map[dag.ID]bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := map[dag.ID]bool{}
+	for _, l := range x.mem {
+		out[l.Pack] = true
+	}
+	return out
+}

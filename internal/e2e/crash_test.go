@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -268,4 +269,78 @@ func TestCrashDuringPushAndPull(t *testing.T) {
 		t.Fatalf("pull after crashes differs: %v", d)
 	}
 	b.ok("fsck", "--full")
+}
+
+// TestCrashDuringGC kills `dx gc --prune` with SIGKILL at random moments
+// while it deletes whole packs and rewrites packs that are partly live
+// (their objects moved, the location files merged and listed anew): after
+// each kill fsck is clean and main's files check out as committed; in the
+// end a gc finishes and frees what is unreachable.
+func TestCrashDuringGC(t *testing.T) {
+	r := newRepo(t)
+	rng := rand.New(rand.NewPCG(43, 1))
+	text := func(n int, tag string) string {
+		var b strings.Builder
+		for j := range n {
+			fmt.Fprintf(&b, "%d,%d,%s row %d\n", j, rng.IntN(1e9), tag, j)
+		}
+		return b.String()
+	}
+	r.write("base.csv", text(20000, "base"))
+	r.ok("commit", "-q", "-m", "base")
+	const rounds = 12
+	var full time.Duration
+	for round := 1; round <= rounds; round++ {
+		// A branch whose commit shares its packs: junk.csv dies with the
+		// branch, keep.csv lives on in main.
+		keep := text(2000, fmt.Sprintf("keep %d", round))
+		r.ok("branch", "junk")
+		r.ok("checkout", "-q", "junk")
+		r.write("junk.csv", text(60000, fmt.Sprintf("junk %d", round)))
+		r.write(fmt.Sprintf("keep%02d.csv", round), keep)
+		r.ok("commit", "-q", "-m", "junk")
+		r.ok("checkout", "-q", "main")
+		r.write(fmt.Sprintf("keep%02d.csv", round), keep)
+		r.ok("commit", "-q", "-m", fmt.Sprintf("keep %d", round))
+		r.ok("branch", "-D", "junk")
+		want := manifest(t, r.dir)
+		if round == 1 {
+			// Time one gc to spread the kills across a whole one.
+			r.ok("branch", "junk2")
+			r.ok("checkout", "-q", "junk2")
+			r.write("junk.csv", text(60000, "timing"))
+			r.ok("commit", "-q", "-m", "junk")
+			r.ok("checkout", "-q", "main")
+			r.ok("branch", "-D", "junk2")
+			start := time.Now()
+			r.ok("gc", "--prune")
+			full = time.Since(start)
+			continue
+		}
+		r.killedAfter(time.Duration(rng.Int64N(int64(full)*3/2)), "gc", "--prune")
+		if res := r.run("fsck"); res.code != 0 {
+			t.Fatalf("round %d: fsck after a killed gc:\n%s%s", round, res.stdout, res.stderr)
+		}
+		clearWorktree(t, r.dir)
+		r.ok("checkout", "--force", "main")
+		if d := diffManifests(want, manifest(t, r.dir)); len(d) > 0 {
+			t.Fatalf("round %d: after a killed gc, main differs:\n%s", round, strings.Join(d, "\n"))
+		}
+	}
+	r.ok("gc", "--prune")
+	var rep struct {
+		Freed     int64 `json:"freed_bytes"`
+		Deleted   int   `json:"packs_deleted"`
+		Rewritten int   `json:"packs_rewritten"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("gc", "--prune", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Freed != 0 || rep.Deleted != 0 || rep.Rewritten != 0 {
+		t.Fatalf("a gc after a finished one still frees: %+v", rep)
+	}
+	r.fsckClean("--full")
+	if st := r.ok("status", "--short"); st != "" {
+		t.Fatalf("status: %q", st)
+	}
 }
