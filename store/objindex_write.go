@@ -15,7 +15,7 @@ import (
 )
 
 // persistIndex writes the objects indexed in memory as a location file,
-// lists it as the newest, and merges files as mergePolicy says.
+// lists it as the newest, and merges files as mergeTiers says.
 func (s *Store) persistIndex() error {
 	x := s.objs
 	x.mu.Lock()
@@ -27,11 +27,12 @@ func (s *Store) persistIndex() error {
 	if err != nil {
 		return err
 	}
-	files := listedFirst(lf, x.files)
+	files, dups := listedFirst(lf, x.files)
 	if err := s.db.Update(func(txn *badger.Txn) error { return setListed(txn, fileNames(files)) }); err != nil {
 		_ = lf.f.Close()
 		return fmt.Errorf("object index: %w", err)
 	}
+	closeAll(dups)
 	x.files, x.mem = files, map[dag.ID]Location{}
 	return s.mergeTiers()
 }
@@ -83,7 +84,7 @@ func (s *Store) replaceFiles(k int, live func(dag.ID) bool) error {
 	if err != nil {
 		return err
 	}
-	files := listedFirst(lf, x.files[k:])
+	files, dups := listedFirst(lf, x.files[k:])
 	err = s.db.Update(func(txn *badger.Txn) error { return setListed(txn, fileNames(files)) })
 	if err == nil {
 		err = s.syncIndex()
@@ -92,6 +93,7 @@ func (s *Store) replaceFiles(k int, live func(dag.ID) bool) error {
 		_ = lf.f.Close()
 		return fmt.Errorf("object index: %w", err)
 	}
+	closeAll(dups)
 	x.files = files
 	for _, o := range old {
 		_ = o.f.Close()
@@ -197,18 +199,24 @@ func (s *Store) dropPacks(drop map[dag.ID]bool) error {
 	return nil
 }
 
-// listedFirst is lf followed by files, without another file of lf's name
+// listedFirst is lf followed by files without another file of lf's name
 // (the same entries: say, the journal's packs indexed again after the
-// file that held them was written), which is closed: a file is listed
-// once.
-func listedFirst(lf *listedFile, files []*listedFile) []*listedFile {
-	out := []*listedFile{lf}
+// file that held them was written), which it returns apart, for the
+// caller to close once the new list is recorded: a file is listed once.
+func listedFirst(lf *listedFile, files []*listedFile) (out, dups []*listedFile) {
+	out = []*listedFile{lf}
 	for _, o := range files {
 		if o.name == lf.name {
-			_ = o.f.Close()
+			dups = append(dups, o)
 			continue
 		}
 		out = append(out, o)
 	}
-	return out
+	return out, dups
+}
+
+func closeAll(files []*listedFile) {
+	for _, lf := range files {
+		_ = lf.f.Close()
+	}
 }
