@@ -44,6 +44,10 @@ type listedFile struct {
 	f    *locfile.File
 }
 
+// errLocFiles: a listed location file cannot be opened (Open rebuilds
+// the index from the packs).
+var errLocFiles = errors.New("a location file is missing or damaged")
+
 const (
 	locsDir = "locs"
 	locExt  = ".loc"
@@ -66,7 +70,7 @@ func openObjectIndex(db *badger.DB, dir string, writable bool) (*objectIndex, er
 		f, err := locfile.Open(filepath.Join(dir, n+locExt))
 		if err != nil {
 			x.close()
-			return nil, fmt.Errorf("object index: %w", err)
+			return nil, fmt.Errorf("object index: %w: %w", errLocFiles, err)
 		}
 		x.files = append(x.files, &listedFile{name: n, f: f})
 	}

@@ -275,6 +275,18 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db = rw
 	}
 	objs, err := openObjectIndex(db, filepath.Join(dir, locsDir), !db.Opts().ReadOnly)
+	// A listed location file missing or malformed: the index is rebuilt
+	// from the packs' footers, which a reader does as a writer would.
+	rebuild := errors.Is(err, errLocFiles)
+	if rebuild && db.Opts().ReadOnly {
+		db.Close()
+		if db, _, err = openIndex(ctx, bopts, Options{Access: ReadWrite, LockTimeout: opts.LockTimeout}, space); err != nil {
+			return nil, fmt.Errorf("store open %s: the object index must be rebuilt, which needs write access: %w", dir, err)
+		}
+	}
+	if rebuild {
+		objs, err = &objectIndex{dir: filepath.Join(dir, locsDir), mem: map[dag.ID]Location{}}, nil
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store open %s: %w", dir, err)
@@ -307,6 +319,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 			err = s.dropStaleObjectKeys()
 		}
 		if err != nil {
+			s.journal.keep()
+			s.Abandon()
+			return nil, err
+		}
+	}
+	if rebuild {
+		if err := s.rebuildObjectIndex(ctx); err != nil {
 			s.journal.keep()
 			s.Abandon()
 			return nil, err
