@@ -28,8 +28,8 @@ import (
 // Until its objects are in a listed file, a pack is named by the journal
 // (journal.go), which an open after any unclean close indexes again: a
 // crash loses no entry. A listed file names only recorded packs: gc lists
-// its merged file and deletes the records of the packs it drops in one
-// transaction, and deletes the files after.
+// its merged file, without the entries of the packs it drops, durably
+// before it deletes their records, and their files after (dropPacks).
 type objectIndex struct {
 	dir   string // .dx/locs
 	mu    sync.RWMutex
