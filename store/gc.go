@@ -105,6 +105,12 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 		}
 	}
 
+	// The sweep trusts every entry's pack: a damaged location file could
+	// make a live object look dead, and its pack go.
+	if err := s.objs.verifyFiles(); err != nil {
+		return nil, fmt.Errorf("gc: %w (refusing to collect with a damaged object index; run dx fsck)", err)
+	}
+
 	// Sweep: group index entries by pack.
 	type packUse struct {
 		liveBytes, deadBytes int64

@@ -276,7 +276,7 @@ func (x *objectIndex) verifyFiles() error {
 	var errs []error
 	for _, lf := range x.files {
 		if err := lf.f.Verify(); err != nil {
-			errs = append(errs, fmt.Errorf("location file %s: %w", lf.name[:12], err))
+			errs = append(errs, fmt.Errorf("location file %s: %w (%w)", lf.name[:12], err, ErrCorrupt))
 		}
 	}
 	return errors.Join(errs...)

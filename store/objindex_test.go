@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/internal/locfile"
 )
 
 // storeOfV1 makes the store in dir what a v1 dx left: the object index
@@ -216,7 +218,23 @@ func TestDamagedLocationFileFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[20] ^= 1 // inside the first entry's ID
+	// A chunk's offset, which gc's mark does not read: only the check
+	// of the files finds it.
+	lf, err := locfile.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := -1
+	for i := range lf.Len() {
+		if e, err := lf.At(i); err == nil && e.Kind == dag.KindChunk {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		t.Fatal("no chunk in the location file")
+	}
+	b[headerSizeForTest+at*entrySizeForTest+40] ^= 1
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -224,13 +242,24 @@ func TestDamagedLocationFileFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	rep, err := s.Fsck(ctx, FsckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.OK() || !bytes.Contains([]byte(fmt.Sprint(rep.Problems)), []byte("checksum")) {
 		t.Fatalf("fsck of a damaged location file: %+v", rep)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// gc, which trusts each entry's pack, refuses to collect.
+	s, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GC(ctx, GCOptions{}); err == nil || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("gc with a damaged location file: %v", err)
 	}
 }
 
@@ -329,3 +358,9 @@ func TestObjectIndexRebuiltFromPacks(t *testing.T) {
 		})
 	}
 }
+
+// The location file's header and entry sizes (locfile's layout).
+const (
+	headerSizeForTest = 8
+	entrySizeForTest  = 56
+)
