@@ -150,7 +150,6 @@ type Store struct {
 
 	packHandlesMu sync.Mutex
 	packHandles   map[dag.ID]*packHandle // open pack files for reading (packcache.go)
-
 }
 
 // Stats counts the store's work since Open. Fields are updated atomically.
@@ -193,8 +192,9 @@ const (
 	tmpDir   = "tmp"
 	// formatFile marks a directory as a dx store and records its version.
 	// v2 keeps the object index in location files (objindex.go); a v1
-	// store, which kept it in badger, is upgraded when opened for writing.
-	// An older dx refuses a v2 store by this name.
+	// store, which kept it in badger, is upgraded by the first open (a
+	// reader's reopens for writing). An older dx refuses a v2 store by
+	// this name.
 	formatFile    = "FORMAT"
 	formatContent = "dx store v2\n"
 	formatV1      = "dx store v1\n"
