@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -23,34 +21,18 @@ import (
 // packs it lists again, from their footers.
 const journalFile = "journal"
 
-// The journal starts with a header record: journalMagic and the boot it
-// was started in (zero where the system does not say). Then come the
-// packs' IDs.
+// The journal starts with a header record: journalMagic, then zeros (an
+// older dx wrote there the boot it started in, when a journal of the same
+// boot was left to badger's replay). Then come the packs' IDs.
 const (
 	journalMagic  = "dx pack journal1"
 	journalHeader = 32
 )
 
-// bootID identifies the running system's boot (Linux); ok false elsewhere.
-func bootID() (id [16]byte, ok bool) {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return id, false
-	}
-	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
-	if err != nil || len(h) != len(id) {
-		return id, false
-	}
-	return [16]byte(h), true
-}
-
 // journalHeaderRecord is the header of a journal started now.
 func journalHeaderRecord() []byte {
 	h := make([]byte, journalHeader)
 	copy(h, journalMagic)
-	if id, ok := bootID(); ok {
-		copy(h[len(journalMagic):], id[:])
-	}
 	return h
 }
 
@@ -138,9 +120,9 @@ func (j *packJournal) keep() {
 }
 
 // journalNeedsIndexing reports whether the journal in dir lists packs
-// whose index entries may be lost: it exists (its writer did not close).
-// The boot it was started in no longer matters: entries kept in memory
-// die with the process.
+// whose index entries may be lost: it exists (its writer did not close),
+// whatever boot it was started in: entries kept in memory die with the
+// process.
 func journalNeedsIndexing(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, journalFile))
 	return !errors.Is(err, fs.ErrNotExist)
