@@ -60,38 +60,32 @@ func (l *Located) Raw(i int) int { return int(l.locs[i].raw) }
 // Locate reads the locations of objects [i, j) from the index and opens
 // their packs. The store must be open; objects not found are ErrNotFound.
 func (l *Located) Locate(ctx context.Context, i, j int) error {
-	err := func() error {
-		for k := i; k < j; k++ {
-			if k%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			id := l.ids[k]
-			if p, ok := l.s.pendingGet(id); ok {
-				l.mu.Lock()
-				if l.pending == nil {
-					l.pending = map[int][]byte{}
-				}
-				l.pending[k] = p.stored
-				l.mu.Unlock()
-				l.locs[k] = objLoc{stored: uint32(len(p.stored)), raw: p.entry.Raw, pack: pendingPack, kind: p.entry.Kind, codec: p.entry.Codec}
-				continue
-			}
-			loc, ok, err := l.s.objs.find(id)
-			if err != nil {
-				return fmt.Errorf("object %s: %w", id.Short(), err)
-			}
-			if !ok {
-				return fmt.Errorf("object %s: %w", id.Short(), ErrNotFound)
-			}
-			p, err := l.openPack(loc.Pack)
-			if err != nil {
-				return fmt.Errorf("object %s: %w", id.Short(), err)
-			}
-			l.locs[k] = objLoc{offset: loc.Offset, stored: loc.Stored, raw: loc.Raw, pack: p, kind: loc.Kind, codec: loc.Codec}
+	for k := i; k < j; k++ {
+		if k%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
-		return nil
-	}()
-	return err
+		id := l.ids[k]
+		if p, ok := l.s.pendingGet(id); ok {
+			l.mu.Lock()
+			if l.pending == nil {
+				l.pending = map[int][]byte{}
+			}
+			l.pending[k] = p.stored
+			l.mu.Unlock()
+			l.locs[k] = objLoc{stored: uint32(len(p.stored)), raw: p.entry.Raw, pack: pendingPack, kind: p.entry.Kind, codec: p.entry.Codec}
+			continue
+		}
+		loc, err := l.s.Locate(ctx, id)
+		if err != nil {
+			return err
+		}
+		p, err := l.openPack(loc.Pack)
+		if err != nil {
+			return fmt.Errorf("object %s: %w", id.Short(), err)
+		}
+		l.locs[k] = objLoc{offset: loc.Offset, stored: loc.Stored, raw: loc.Raw, pack: p, kind: loc.Kind, codec: loc.Codec}
+	}
+	return nil
 }
 
 // openPack returns the number of pack id in l, opening it the first time.
