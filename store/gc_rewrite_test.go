@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/dxdata/dx/dag"
 )
@@ -24,8 +23,8 @@ func TestGCKeepsARewriteNamedAsALeftover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commitOf(t, s, "refs/heads/main", "keep", res[0])
-	junkCommit := commitOf(t, s, "refs/heads/junk", "junk", res[1])
+	commitOf(t, s, "refs/heads/main", "keep", res[0], dag.ZeroID)
+	junkCommit := commitOf(t, s, "refs/heads/junk", "junk", res[1], dag.ZeroID)
 	if err := s.Transaction(ctx, []RefUpdate{{Name: "refs/heads/junk", Old: junkCommit}}, nil, "drop"); err != nil {
 		t.Fatal(err)
 	}
@@ -89,32 +88,6 @@ func TestGCKeepsARewriteNamedAsALeftover(t *testing.T) {
 	if !bytes.Equal(readFile(t, s, res[0].ID), keep) {
 		t.Fatal("the kept file does not read back")
 	}
-}
-
-// commitOf points ref at a new commit of one file, ingested as r.
-func commitOf(t *testing.T, s *Store, ref, name string, r IngestResult) dag.ID {
-	t.Helper()
-	ctx := context.Background()
-	tb := dag.NewTreeBuilder(ctx, s)
-	if err := tb.Add(dag.TreeEntry{Name: name, Mode: dag.ModeFile, ID: r.ID, Size: r.Size}); err != nil {
-		t.Fatal(err)
-	}
-	tree, _, err := tb.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := (&dag.Commit{Tree: tree, Generation: 1, Author: "t", Message: name, Time: time.Unix(1700000000, 0).UTC()}).Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.Put(ctx, dag.KindCommit, enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Transaction(ctx, []RefUpdate{{Name: ref, New: id}}, nil, "test"); err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 // packNames are the file names under the store's packs directory.

@@ -30,15 +30,8 @@ func storeOfV1(t *testing.T, dir string) map[dag.ID]Location {
 	if err := s.objs.each(func(id dag.ID, l Location) error { locs[id] = l; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
-		for id, l := range locs {
-			if err := txn.Set(objKey(id), encodeLoc(l)); err != nil {
-				return err
-			}
-		}
-		return txn.Delete([]byte{pfxLocFiles})
-	})
-	if err != nil {
+	putV1Entries(t, s, locs)
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte{pfxLocFiles}) }); err != nil {
 		t.Fatal(err)
 	}
 	s.objs.close()
@@ -271,17 +264,7 @@ func upgradeThenRestore(t *testing.T, dir string, locs map[dag.ID]Location) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
-		for id, l := range locs {
-			if err := txn.Set(objKey(id), encodeLoc(l)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	putV1Entries(t, s, locs)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -364,3 +347,19 @@ const (
 	headerSizeForTest = 8
 	entrySizeForTest  = 56
 )
+
+// putV1Entries writes locs into s's badger as a v1 store kept them.
+func putV1Entries(t *testing.T, s *Store, locs map[dag.ID]Location) {
+	t.Helper()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for id, l := range locs {
+			if err := txn.Set(objKey(id), encodeLoc(l)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

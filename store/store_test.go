@@ -69,13 +69,20 @@ func randData(seed uint64, n int) []byte {
 // points ref at it. It returns the commit ID.
 func commitFile(t *testing.T, s *Store, ref string, name string, data []byte, parent dag.ID) dag.ID {
 	t.Helper()
-	ctx := context.Background()
-	res, err := s.Ingest(ctx, []IngestFile{memFile(name, data)}, IngestOptions{})
+	res, err := s.Ingest(context.Background(), []IngestFile{memFile(name, data)}, IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return commitOf(t, s, ref, name, res[0], parent)
+}
+
+// commitOf points ref (at parent before) at a new commit of one file,
+// ingested as r, and returns the commit ID.
+func commitOf(t *testing.T, s *Store, ref, name string, r IngestResult, parent dag.ID) dag.ID {
+	t.Helper()
+	ctx := context.Background()
 	tb := dag.NewTreeBuilder(ctx, s)
-	if err := tb.Add(dag.TreeEntry{Name: name, Mode: dag.ModeFile, ID: res[0].ID, Size: res[0].Size}); err != nil {
+	if err := tb.Add(dag.TreeEntry{Name: name, Mode: dag.ModeFile, ID: r.ID, Size: r.Size}); err != nil {
 		t.Fatal(err)
 	}
 	tree, _, err := tb.Finish()

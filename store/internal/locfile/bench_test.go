@@ -1,11 +1,9 @@
 package locfile
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -22,8 +20,7 @@ func BenchmarkFind(b *testing.B) {
 			es[i].ID[j] = byte(r.Uint32())
 		}
 	}
-	slices.SortFunc(es, func(a, b Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	es = slices.CompactFunc(es, func(a, b Entry) bool { return a.ID == b.ID })
+	es = sortUnique(es)
 	ids := make([]dag.ID, 1<<16) // a few, so the loop itself misses no cache
 	for i := range ids {
 		ids[i] = es[r.IntN(len(es))].ID

@@ -40,8 +40,13 @@ func randEntries(r *rand.Rand, n int, packs []dag.ID) []Entry {
 		}
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	return out
+	return sortUnique(out)
+}
+
+// sortUnique sorts es by ID and keeps the first entry of each ID.
+func sortUnique(es []Entry) []Entry {
+	slices.SortStableFunc(es, func(a, b Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return slices.CompactFunc(es, func(a, b Entry) bool { return a.ID == b.ID })
 }
 
 func randPacks(r *rand.Rand, n int) []dag.ID {

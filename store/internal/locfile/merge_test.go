@@ -3,7 +3,6 @@ package locfile
 import (
 	"bytes"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -32,8 +31,7 @@ func TestMergeAgainstOracle(t *testing.T) {
 					es[i].ID = all[r.IntN(len(all))].ID
 				}
 			}
-			slices.SortFunc(es, func(a, b Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-			es = slices.CompactFunc(es, func(a, b Entry) bool { return a.ID == b.ID })
+			es = sortUnique(es)
 			all = append(all, es...)
 			f, err := Parse(encode(t, es))
 			if err != nil {
