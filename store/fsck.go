@@ -24,9 +24,13 @@ type FsckReport struct {
 	Absent int `json:"absent,omitempty"`
 	// Shallow counts the shallow commits: their parents, cut on the
 	// remote the history came from, may be missing (not a problem).
-	Shallow  int      `json:"shallow,omitempty"`
-	Problems []string `json:"problems"`
-	Notes    []string `json:"notes"`
+	Shallow int `json:"shallow,omitempty"`
+	// IndexDamaged: some problem lies in the object index (a location
+	// file, an entry, a record of a missing pack), which RepairIndex
+	// rebuilds from the packs.
+	IndexDamaged bool     `json:"index_damaged,omitempty"`
+	Problems     []string `json:"problems"`
+	Notes        []string `json:"notes"`
 }
 
 // OK reports whether no problems were found.
@@ -95,11 +99,13 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 	for id := range recs {
 		if _, ok := files[id]; !ok {
 			rep.problem("pack %s is indexed but its file is missing", id.Short())
+			rep.IndexDamaged = true
 		}
 	}
 	// Every index entry must match its pack's footer.
 	if err := s.objs.verifyFiles(); err != nil {
 		rep.problem("%v", err)
+		rep.IndexDamaged = true
 	}
 	err = s.objs.each(func(id dag.ID, loc Location) error {
 		rep.Objects++
@@ -107,17 +113,20 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckReport, error) {
 		if !ok {
 			if _, rec := recs[loc.Pack]; !rec {
 				rep.problem("object %s: its pack %s is not recorded", id.Short(), loc.Pack.Short())
+				rep.IndexDamaged = true
 			}
 			return nil
 		}
 		e, ok := ft[id]
 		if !ok || e.Offset != loc.Offset || e.Stored != loc.Stored || e.Raw != loc.Raw || e.Kind != loc.Kind || e.Codec != loc.Codec {
 			rep.problem("object %s: index disagrees with pack %s", id.Short(), loc.Pack.Short())
+			rep.IndexDamaged = true
 		}
 		return nil
 	})
 	if err != nil {
 		rep.problem("object index: %v", err)
+		rep.IndexDamaged = true
 	}
 	roots, err := s.RefRoots(ctx, o.ExtraRoots...)
 	if err != nil {

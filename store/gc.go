@@ -108,7 +108,7 @@ func (s *Store) GC(ctx context.Context, o GCOptions) (*GCReport, error) {
 	// The sweep trusts every entry's pack: a damaged location file could
 	// make a live object look dead, and its pack go.
 	if err := s.objs.verifyFiles(); err != nil {
-		return nil, fmt.Errorf("gc: %w (refusing to collect with a damaged object index; run dx fsck)", err)
+		return nil, fmt.Errorf("gc: %w (refusing to collect with a damaged object index; dx fsck --repair rebuilds it)", err)
 	}
 
 	// Sweep: group index entries by pack.

@@ -224,34 +224,12 @@ func closeAll(files []*listedFile) {
 
 // rebuildObjectIndex indexes every recorded pack again from its footer
 // and lists the result as the only location file: for an index whose
-// listed files are missing or damaged. Packs that do not read are left
-// to fsck.
+// listed files are missing or damaged past opening. Packs that do not
+// read are left to fsck.
 func (s *Store) rebuildObjectIndex(ctx context.Context) error {
 	recs, err := s.packRecords(ctx)
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedIDs(recs) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		entries, _, err := s.checkPackFile(id, false)
-		if err != nil {
-			continue
-		}
-		if s.objs.add(id, entries) {
-			if err := s.persistIndex(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := s.persistIndex(); err != nil {
-		return err
-	}
-	if s.objs.empty() {
-		if err := s.db.Update(func(txn *badger.Txn) error { return setListed(txn, nil) }); err != nil {
-			return fmt.Errorf("object index: %w", err)
-		}
-	}
-	return s.syncIndex()
+	return s.rebuildFromFooters(ctx, recs, &RepairReport{})
 }
