@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dxdata/dx/internal/repo"
+	"github.com/dxdata/dx/store"
 )
 
 // fsckOptions are the flags of dx fsck.
 type fsckOptions struct {
 	full   bool // also hash every pack and read every reachable chunk
+	repair bool // rebuild the object index from the packs if the check fails
 	asJSON bool
 }
 
@@ -20,32 +24,66 @@ func (a *app) fsckCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "fsck",
 		Short: "Verify the store: packs, index, and everything reachable from refs",
-		Args:  args(cobra.NoArgs),
+		Long: `Verify the store: packs, index, and everything reachable from refs.
+
+With --repair, a check that fails rebuilds the object index from the packs'
+own indexes (their footers), then checks again. Data in packs is never
+changed; the records of packs whose file is gone are dropped, so that their
+objects count as missing and a fetch can bring them back.`,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runFsck(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.full, "full", false, "also hash every pack and read every reachable chunk")
+	c.Flags().BoolVar(&o.repair, "repair", false, "if the check fails, rebuild the object index from the packs and check again")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the report as JSON")
 	return c
 }
 
+// errFsckProblems: the check found problems.
+var errFsckProblems = errors.New("fsck found problems")
+
+// fsckJSON is dx fsck's report as JSON: the last check's, and what a
+// repair did.
+type fsckJSON struct {
+	*store.FsckReport
+	Repair *store.RepairReport `json:"repair,omitempty"`
+}
+
 // runFsck verifies the store, prints its report, and fails when it found
-// problems.
+// problems (that a repair, if asked for, did not mend).
 func (a *app) runFsck(ctx context.Context, o fsckOptions) error {
-	return a.withRepoRead(ctx, func(r *repo.Repo) error {
+	with := a.withRepoRead
+	if o.repair {
+		with = a.withRepo
+	}
+	return with(ctx, func(r *repo.Repo) error {
 		rep, err := r.Fsck(ctx, o.full)
 		if err != nil {
 			return err
 		}
+		var fixed *store.RepairReport
+		if o.repair && !rep.OK() {
+			if !o.asJSON {
+				a.printProblems(rep)
+			}
+			if fixed, err = r.RepairIndex(ctx); err != nil {
+				return err
+			}
+			if !o.asJSON {
+				a.printRepair(fixed)
+			}
+			if rep, err = r.Fsck(ctx, o.full); err != nil {
+				return err
+			}
+		}
 		if o.asJSON {
-			if err := a.printJSON(rep); err != nil {
+			if err := a.printJSON(fsckJSON{rep, fixed}); err != nil {
 				return err
 			}
 		} else {
-			for _, p := range rep.Problems {
-				fmt.Fprintln(a.stdout, "error: "+p)
-			}
+			a.printProblems(rep)
 			if !a.quiet {
 				for _, n := range rep.Notes {
 					fmt.Fprintln(a.stdout, "note: "+n)
@@ -60,9 +98,37 @@ func (a *app) runFsck(ctx context.Context, o fsckOptions) error {
 			}
 			a.printf("checked %d packs, %d objects (%d reachable%s): %s\n", rep.Packs, rep.Objects, rep.Reachable, absent, map[bool]string{true: "ok", false: "PROBLEMS FOUND"}[rep.OK()])
 		}
-		if !rep.OK() {
-			return fmt.Errorf("fsck found %d problems", len(rep.Problems))
+		switch {
+		case rep.OK():
+			return nil
+		case rep.IndexDamaged && !o.repair:
+			return fmt.Errorf("%w: %d (dx fsck --repair rebuilds the object index from the packs)", errFsckProblems, len(rep.Problems))
 		}
-		return nil
+		return fmt.Errorf("%w: %d", errFsckProblems, len(rep.Problems))
 	})
+}
+
+func (a *app) printProblems(rep *store.FsckReport) {
+	for _, p := range rep.Problems {
+		fmt.Fprintln(a.stdout, "error: "+p)
+	}
+}
+
+// printRepair says what a repair did.
+func (a *app) printRepair(f *store.RepairReport) {
+	var also []string
+	if f.DamagedFiles > 0 {
+		also = append(also, fmt.Sprintf("%d damaged location files replaced", f.DamagedFiles))
+	}
+	if n := len(f.UnreadableFooters); n > 0 {
+		also = append(also, fmt.Sprintf("%d packs with an unreadable footer kept as the sound files placed them", n))
+	}
+	if n := len(f.MissingPacks); n > 0 {
+		also = append(also, fmt.Sprintf("%d missing packs forgotten (their objects can be fetched again)", n))
+	}
+	detail := ""
+	if len(also) > 0 {
+		detail = "; " + strings.Join(also, "; ")
+	}
+	a.printf("repaired: rebuilt the object index from %d packs, %d objects%s\n", f.Packs, f.Objects, detail)
 }

@@ -45,6 +45,7 @@ const (
 	exitNotFastForward = 5   // a ref moved meanwhile: a push that is not a fast-forward, a lost compare-and-swap, a stage not on the expected version, a followed branch rewritten, a replicated ref diverged
 	exitLocked         = 6   // another dx process holds the repository, or follows the same remote
 	exitInvalidData    = 7   // data refused by validation: a table that does not parse, lacks its key or repeats it
+	exitDamaged        = 8   // the local store holds damaged data: fsck found problems, or a read met an object that fails its check
 	exitSignal         = 128 // plus the number of the signal that stopped dx: 130 for SIGINT, 143 for SIGTERM
 )
 
@@ -114,6 +115,8 @@ func message(err error) string {
 		return err.Error() + " (fix it where it was merged from, then merge again)"
 	case errors.As(err, new(*check.Violation)):
 		return err.Error() + " (fix it, or dx commit --no-verify to store it unchecked)"
+	case errors.Is(err, store.ErrCorrupt):
+		return err.Error() + " (dx fsck says what is damaged)"
 	case errors.As(err, &in):
 		if in.signal == syscall.SIGTERM {
 			return "terminated; nothing was lost, run the command again"
@@ -145,6 +148,8 @@ func exitCode(err error) int {
 		return exitLocked
 	case errors.Is(err, check.ErrInvalid):
 		return exitInvalidData
+	case errors.Is(err, store.ErrCorrupt), errors.Is(err, errFsckProblems):
+		return exitDamaged
 	}
 	return exitError
 }

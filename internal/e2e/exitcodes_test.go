@@ -19,6 +19,7 @@ const (
 	exitNotFastForward = 5
 	exitLocked         = 6
 	exitInvalidData    = 7
+	exitDamaged        = 8
 	exitSIGINT         = 130
 	exitSIGTERM        = 143
 )

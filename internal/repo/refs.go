@@ -242,3 +242,8 @@ func (r *Repo) Fsck(ctx context.Context, full bool) (*store.FsckReport, error) {
 	}
 	return r.Store.Fsck(ctx, store.FsckOptions{Full: full, Referrers: r.referrers(), Progress: bar})
 }
+
+// RepairIndex rebuilds the store's object index from its packs.
+func (r *Repo) RepairIndex(ctx context.Context) (*store.RepairReport, error) {
+	return r.Store.RepairIndex(ctx)
+}
