@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -182,19 +184,64 @@ func (x *objectIndex) empty() bool {
 	return len(x.mem) == 0 && len(x.files) == 0
 }
 
-// writeMem writes mem's entries to w, in ID order.
+// writeMem writes mem's entries to w, in ID order. IDs are uniform, so
+// the entries are first spread over buckets by their leading bits (about
+// 64 a bucket) and each bucket is then sorted while it sits in the cache,
+// by 16-byte keys rather than the 88-byte entries: sorting them all at
+// once, the entries' swaps across all of memory took three quarters of
+// the 0.16 s that 400,000 entries took to write.
 func (x *objectIndex) writeMem(w *locfile.Writer) error {
-	es := make([]locfile.Entry, 0, len(x.mem))
-	for id, l := range x.mem {
-		es = append(es, locfile.Entry{ID: id, Pack: l.Pack, Kind: l.Kind, Codec: l.Codec, Offset: l.Offset, Stored: l.Stored, Raw: l.Raw})
-	}
-	slices.SortFunc(es, func(a, b locfile.Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-	for _, e := range es {
-		if err := w.Add(e); err != nil {
-			return err
+	es, starts := bucketed(x.mem)
+	var keys []memKey
+	for b := 0; b+1 < len(starts); b++ {
+		keys = keys[:0]
+		for i := starts[b]; i < starts[b+1]; i++ {
+			keys = append(keys, memKey{hi: binary.BigEndian.Uint64(es[i].ID[:8]), at: uint32(i)})
+		}
+		slices.SortFunc(keys, func(a, b memKey) int {
+			if c := cmp.Compare(a.hi, b.hi); c != 0 {
+				return c
+			}
+			return bytes.Compare(es[a.at].ID[8:], es[b.at].ID[8:])
+		})
+		for _, k := range keys {
+			if err := w.Add(es[k.at]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// memKey is an entry's sort key in writeMem.
+type memKey struct {
+	hi uint64 // the ID's first 8 bytes, big-endian
+	at uint32 // the entry's index
+}
+
+// bucketed is m's entries grouped by the leading bits of their IDs:
+// bucket b is es[starts[b]:starts[b+1]], in no order within.
+func bucketed(m map[dag.ID]Location) (es []locfile.Entry, starts []int) {
+	bits := 0
+	for bits < 16 && len(m)>>(bits+6) > 0 {
+		bits++
+	}
+	bucket := func(id *dag.ID) int { return int(binary.BigEndian.Uint16(id[:2]) >> (16 - bits)) }
+	starts = make([]int, 1<<bits+1)
+	for id := range m {
+		starts[bucket(&id)+1]++
+	}
+	for b := 1; b < len(starts); b++ {
+		starts[b] += starts[b-1]
+	}
+	es = make([]locfile.Entry, len(m))
+	next := slices.Clone(starts[:len(starts)-1])
+	for id, l := range m {
+		b := bucket(&id)
+		es[next[b]] = locfile.Entry{ID: id, Pack: l.Pack, Kind: l.Kind, Codec: l.Codec, Offset: l.Offset, Stored: l.Stored, Raw: l.Raw}
+		next[b]++
+	}
+	return es, starts
 }
 
 // memFile is mem as a location file held in memory.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // storeOfV1 makes the store in dir what a v1 dx left: the object index
@@ -361,5 +362,49 @@ func putV1Entries(t *testing.T, s *Store, locs map[dag.ID]Location) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteMemOrder: the in-memory entries come out as a valid location
+// file holding exactly them, whatever their count (the buckets writeMem
+// sorts in depend on it), IDs sharing long prefixes included.
+func TestWriteMemOrder(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 63, 64, 65, 1000, 70000} {
+		x := &objectIndex{mem: map[dag.ID]Location{}}
+		for i := range n {
+			id := dag.Hash(dag.KindChunk, binary.LittleEndian.AppendUint64(nil, uint64(i)))
+			if i%7 == 0 {
+				id[2], id[3], id[31] = 0, 0, byte(i) // shares its first 8 bytes with others
+				copy(id[:8], "samehead")
+			}
+			x.mem[id] = Location{Pack: dag.Hash(dag.KindChunk, []byte{byte(i % 3)}), Kind: dag.KindChunk, Codec: pack.CodecZstd, Offset: uint64(i), Stored: 10, Raw: 20}
+		}
+		var buf bytes.Buffer
+		w, err := locfile.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := x.writeMem(w); err != nil {
+			t.Fatalf("%d entries: %v", n, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := locfile.Parse(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Len() != len(x.mem) {
+			t.Fatalf("%d entries written of %d", f.Len(), len(x.mem))
+		}
+		for i := range f.Len() {
+			e, err := f.At(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, ok := x.mem[e.ID]; !ok || locationOf(e) != l {
+				t.Fatalf("entry %d: %+v, in memory %+v", i, e, l)
+			}
+		}
 	}
 }
