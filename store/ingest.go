@@ -269,17 +269,18 @@ func (p *pipeline) chunk(ctx context.Context, worker int, j *chunkJob, seq int, 
 	if ctx.Err() == nil {
 		switch p.o.Mode {
 		case IngestStore:
-			var has bool
-			has, d.err = p.s.Has(ctx, d.ref.ID)
+			var claimed bool
+			claimed, d.err = p.s.claimIfNew(d.ref.ID)
+			has := !claimed
 			switch {
 			case d.err != nil || has:
 			case own:
-				stored, _, d.err = p.s.compressNew(packerHint, d.ref.ID, data, p.comp)
+				stored, _, d.err = p.s.compressClaimed(packerHint, d.ref.ID, data, p.comp)
 			default:
 				var codec pack.Codec
 				*cbuf, codec = p.comp.Compress((*cbuf)[:0], data)
 				stored = len(*cbuf)
-				_, d.err = p.s.putNew(packerHint, d.ref.ID, dag.KindChunk, len(data), *cbuf, codec)
+				_, d.err = p.s.putClaimed(packerHint, d.ref.ID, dag.KindChunk, len(data), *cbuf, codec)
 			}
 			if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, seq == 0, d.ref.ID)) {
 				r, ok := observed, observedOK

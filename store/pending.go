@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -101,17 +102,34 @@ func (s *Store) settledPending(id dag.ID, fn func(p pendingObj, ok, indexed bool
 	}
 }
 
-// claimPending claims id for the caller, who is to add it to a pack; false
-// if it is pending already.
-func (s *Store) claimPending(id dag.ID) (claimed bool) {
+// claimIfNew claims id for the caller, who is to add it to a pack, unless
+// it is stored or pending: Has and a claim under one lock, one
+// lookup of the pending shard where they took two each (a first commit of
+// 200,000 files spent a tenth of its CPU in these maps).
+func (s *Store) claimIfNew(id dag.ID) (claimed bool, err error) {
+	s.lookFresh()
 	sh := s.pending.shard(id)
-	s.settledPending(id, func(_ pendingObj, ok, _ bool) {
-		if !ok {
-			sh.m[id] = pendingObj{reserved: true}
-			claimed = true
+	s.settledPending(id, func(_ pendingObj, pending, indexed bool) {
+		// Freshness is read under the shard's lock: it ends before the
+		// indexed sets are dropped, which takes this lock.
+		switch fresh := s.fresh.on.Load(); {
+		case pending, fresh && indexed:
+			return
+		case !fresh:
+			s.stats.IndexLookups.Add(1)
+			_, found, ferr := s.objs.find(id)
+			if ferr != nil || found {
+				err = ferr
+				return
+			}
 		}
+		sh.m[id] = pendingObj{reserved: true}
+		claimed = true
 	})
-	return claimed
+	if err != nil {
+		return false, fmt.Errorf("store has: %w", err)
+	}
+	return claimed, nil
 }
 
 // isPending reports whether id is pending (see settledPending).

@@ -13,7 +13,9 @@ var _ dag.Putter = (*Store)(nil)
 // written again.
 func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, error) {
 	id := dag.Hash(kind, data)
-	if ok, err := s.Has(ctx, id); err != nil || ok {
+	// Claimed before it is compressed: a writer of the same object
+	// waits for it to be in its pack, as it must (see putClaimed).
+	if claimed, err := s.claimIfNew(id); err != nil || !claimed {
 		return id, err
 	}
 	var stored []byte
@@ -25,23 +27,18 @@ func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, er
 	} else {
 		stored, codec = s.comp.Compress(nil, data)
 	}
-	_, err := s.putNew(int(s.nextPacker.Add(1)), id, kind, len(data), stored, codec)
+	_, err := s.putClaimed(int(s.nextPacker.Add(1)), id, kind, len(data), stored, codec)
 	return id, err
 }
 
-// putNew adds an object the caller found missing (with Has) in its stored
-// form, unless another writer has added it since; it reports whether the
-// object was added. Data objects go to data packer packerHint modulo their
-// number: concurrent writers that pass different values do not wait on
-// each other.
-func (s *Store) putNew(packerHint int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) (bool, error) {
-	// Claim the id, so that no other writer adds it to another pack.
-	// Another writer's claim is waited out (it fails, or the object is
-	// in its pack): the caller goes on to write objects that name this
-	// one, which must not go into a pack handed on before it.
-	if !s.claimPending(id) {
-		return false, nil
-	}
+// putClaimed adds an object the caller has claimed (claimIfNew: so that
+// no other writer adds it to another pack, and any other writer of it
+// waits until it is in its pack, since the writer goes on to write
+// objects that name it, which must not go into a pack handed on before
+// it) in its stored form; it reports whether the object was added. Data
+// objects go to data packer packerHint modulo their number: concurrent
+// writers that pass different values do not wait on each other.
+func (s *Store) putClaimed(packerHint int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) (bool, error) {
 	p := s.packerFor(packerHint, kind)
 	p.mu.Lock()
 	err := p.add(id, kind, codec, stored, raw)
@@ -49,14 +46,11 @@ func (s *Store) putNew(packerHint int, id dag.ID, kind dag.Kind, raw int, stored
 	return s.putDone(id, kind, raw, len(stored), err)
 }
 
-// compressNew is putNew for a chunk in the stored form comp gives it,
-// compressed straight into its pack's buffer. Compressing holds the
+// compressClaimed is putClaimed for a chunk in the stored form comp gives
+// it, compressed straight into its pack's buffer. Compressing holds the
 // packer's lock: for writers that each have a data packer of their own
 // (see ownPackers). It returns the stored length.
-func (s *Store) compressNew(packerHint int, id dag.ID, data []byte, comp *pack.Compressor) (stored int, added bool, err error) {
-	if !s.claimPending(id) {
-		return 0, false, nil
-	}
+func (s *Store) compressClaimed(packerHint int, id dag.ID, data []byte, comp *pack.Compressor) (stored int, added bool, err error) {
 	p := s.packerFor(packerHint, dag.KindChunk)
 	p.mu.Lock()
 	stored, ok, err := p.compressAdd(id, dag.KindChunk, data, comp)
@@ -82,7 +76,7 @@ func (s *Store) packerFor(packerHint int, kind dag.Kind) *packer {
 	return s.dataPackers[uint(packerHint)%uint(len(s.dataPackers))]
 }
 
-// putDone ends putNew or compressNew: the claim is given up after an
+// putDone ends putClaimed or compressClaimed: the claim is given up after an
 // error, else counted.
 func (s *Store) putDone(id dag.ID, kind dag.Kind, raw, stored int, err error) (bool, error) {
 	if err != nil {
