@@ -99,6 +99,9 @@ func (p *packer) open() error {
 		if err != nil {
 			return fmt.Errorf("store: new pack: %w", err)
 		}
+		// Objects come claimed (claimIfNew), or from one pack's footer
+		// (gc's rewrite): never twice.
+		w.AssumeUnique()
 		p.w = w
 		p.started.Add(1)
 	}

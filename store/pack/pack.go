@@ -107,6 +107,12 @@ func NewWriter(w io.Writer) (*Writer, error) {
 	return pw, nil
 }
 
+// AssumeUnique tells w that its caller never adds an ID twice (the
+// store's claims see to it), so Add skips its own check, a map lookup and
+// insert for each object. A pack with a repeated ID would still be refused
+// by ReadIndex.
+func (w *Writer) AssumeUnique() { w.ids = nil }
+
 func (w *Writer) write(b []byte) error {
 	if _, err := w.w.Write(b); err != nil {
 		return fmt.Errorf("pack: write: %w", err)
@@ -156,7 +162,9 @@ func (w *Writer) add(id dag.ID, kind dag.Kind, codec Codec, stored []byte, raw i
 		_, _ = w.h.Write(stored)
 		w.off += uint64(len(stored))
 	}
-	w.ids[id] = struct{}{}
+	if w.ids != nil {
+		w.ids[id] = struct{}{}
+	}
 	w.entries = append(w.entries, e)
 	return e, nil
 }

@@ -456,3 +456,26 @@ func noise(n int) []byte {
 	}
 	return b
 }
+
+// TestAssumeUniqueStillCaughtOnRead: a Writer told its IDs are unique
+// does not check them, but a pack that repeats one is refused when read.
+func TestAssumeUniqueStillCaughtOnRead(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AssumeUnique()
+	id := dag.Hash(dag.KindChunk, []byte("x"))
+	for range 2 {
+		if _, err := w.Add(id, dag.KindChunk, CodecRaw, []byte("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadIndex(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err == nil {
+		t.Fatal("a pack repeating an ID was read")
+	}
+}
