@@ -9,7 +9,7 @@ import (
 // before it indexed any. While a store holds the index for writing, no
 // other process writes to it (badger locks its directory), so every
 // object in a fresh index is one this process indexed, and Has answers
-// from memory (the pending shards' indexed sets, 64 locks where the object
+// from memory (the pending shards' markers, 64 locks where the object
 // index has one) without a lookup in the object index: a first commit of
 // many small files looks up every chunk and every File object, all
 // missing. The memory is bounded (freshMax objects); past it, and whenever
@@ -18,11 +18,10 @@ import (
 type freshIndex struct {
 	once sync.Once
 	on   atomic.Bool
-	n    atomic.Int64 // objects in the indexed sets
+	n    atomic.Int64 // markers in the pending shards
 }
 
-// freshMax caps the objects kept in memory as indexed (about 50 bytes
-// each).
+// freshMax caps the markers kept in memory (about 75 bytes each).
 const freshMax = 1 << 20
 
 // lookFresh decides, once and before this process indexes anything,
@@ -37,7 +36,7 @@ func (s *Store) lookFresh() {
 	})
 }
 
-// counted adds n objects to the indexed sets' count, ending freshness
+// counted adds n objects to the markers' count, ending freshness
 // past freshMax.
 func (f *freshIndex) counted(n int, s *Store) {
 	if f.on.Load() && f.n.Add(int64(n)) > freshMax {

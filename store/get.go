@@ -94,7 +94,7 @@ func (s *Store) AppendObject(ctx context.Context, kind dag.Kind, id dag.ID, dst 
 	var stored []byte
 	var e pack.Entry
 	if p, pend := s.pendingGet(id); pend {
-		e, stored = p.entry, p.stored
+		e, stored = pack.Entry{ID: id, Kind: p.kind, Codec: p.codec, Stored: uint32(len(p.stored)), Raw: p.raw}, p.stored
 	} else {
 		loc, err := s.Locate(ctx, id)
 		if err != nil {

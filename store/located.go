@@ -72,7 +72,7 @@ func (l *Located) Locate(ctx context.Context, i, j int) error {
 			}
 			l.pending[k] = p.stored
 			l.mu.Unlock()
-			l.locs[k] = objLoc{stored: uint32(len(p.stored)), raw: p.entry.Raw, pack: pendingPack, kind: p.entry.Kind, codec: p.entry.Codec}
+			l.locs[k] = objLoc{stored: uint32(len(p.stored)), raw: p.raw, pack: pendingPack, kind: p.kind, codec: p.codec}
 			continue
 		}
 		loc, err := l.s.Locate(ctx, id)

@@ -112,7 +112,7 @@ func (p *packer) open() error {
 // the pack on when it is full; the caller holds p.mu.
 func (p *packer) added(id dag.ID, e pack.Entry) {
 	s := p.store
-	s.pending.set(id, pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], entry: e})
+	s.pending.set(id, pendingObj{stored: p.buf.b[e.Offset : e.Offset+uint64(e.Stored) : e.Offset+uint64(e.Stored)], raw: e.Raw, kind: e.Kind, codec: e.Codec})
 	switch {
 	case p.w.Size() >= s.opts.PackSize && p.meta:
 		// Data before metadata: metadata is never indexed before the
@@ -344,8 +344,8 @@ func (s *Store) stopPackFinisher() {
 }
 
 // finishPack writes the footer, writes the pack to a temporary file,
-// fsyncs it, renames it into place, indexes it, and only then forgets its
-// pending objects.
+// fsyncs it, renames it into place, and indexes it, which settles its
+// pending objects (markIndexed) only once they are in the object index.
 func (s *Store) finishPack(j *packJob) error {
 	defer s.putPackBuf(j.buf)
 	id, _, err := j.w.Finish()
@@ -371,8 +371,8 @@ func (s *Store) finishPack(j *packJob) error {
 	if err == nil && s.indexed != nil {
 		s.indexed(j.meta, j.w.Entries())
 	}
-	s.dropPending(j.w.Entries())
 	if err != nil {
+		s.dropPending(j.w.Entries()) // (indexing settles them: markIndexed)
 		if tmp != "" {
 			os.Remove(tmp)
 		}

@@ -28,7 +28,7 @@ type Stored struct {
 // pack, which was verified when it was written; receivers verify again.
 func (s *Store) ReadStored(ctx context.Context, id dag.ID) (Stored, error) {
 	if p, ok := s.pendingGet(id); ok {
-		return Stored{ID: id, Kind: p.entry.Kind, Codec: p.entry.Codec, Raw: p.entry.Raw, Stored: p.stored}, nil
+		return Stored{ID: id, Kind: p.kind, Codec: p.codec, Raw: p.raw, Stored: p.stored}, nil
 	}
 	loc, err := s.Locate(ctx, id)
 	if err != nil {
