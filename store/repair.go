@@ -48,7 +48,7 @@ func (s *Store) RepairIndex(ctx context.Context) (*RepairReport, error) {
 	if err := s.Flush(ctx); err != nil {
 		return nil, err
 	}
-	s.endFresh() // entries are replaced under the in-memory sets
+	s.endFresh() // (the markers of indexed objects go with the entries replaced)
 	if err := s.persistIndex(); err != nil {
 		return nil, err
 	}

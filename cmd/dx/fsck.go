@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -41,8 +40,14 @@ objects count as missing and a fetch can bring them back.`,
 	return c
 }
 
-// errFsckProblems: the check found problems.
-var errFsckProblems = errors.New("fsck found problems")
+// fsckProblems is the error of a check that found problems: how many,
+// and what to run.
+type fsckProblems struct {
+	n    int
+	hint string
+}
+
+func (e fsckProblems) Error() string { return fmt.Sprintf("fsck found %d problems%s", e.n, e.hint) }
 
 // fsckJSON is dx fsck's report as JSON: the last check's, and what a
 // repair did.
@@ -102,9 +107,9 @@ func (a *app) runFsck(ctx context.Context, o fsckOptions) error {
 		case rep.OK():
 			return nil
 		case rep.IndexDamaged && !o.repair:
-			return fmt.Errorf("%w: %d (dx fsck --repair rebuilds the object index from the packs)", errFsckProblems, len(rep.Problems))
+			return fsckProblems{len(rep.Problems), " (dx fsck --repair rebuilds the object index from the packs)"}
 		}
-		return fmt.Errorf("%w: %d", errFsckProblems, len(rep.Problems))
+		return fsckProblems{n: len(rep.Problems)}
 	})
 }
 

@@ -148,7 +148,7 @@ func exitCode(err error) int {
 		return exitLocked
 	case errors.Is(err, check.ErrInvalid):
 		return exitInvalidData
-	case errors.Is(err, store.ErrCorrupt), errors.Is(err, errFsckProblems):
+	case errors.Is(err, store.ErrCorrupt), errors.As(err, new(fsckProblems)):
 		return exitDamaged
 	}
 	return exitError
