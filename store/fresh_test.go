@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
@@ -107,5 +109,58 @@ func TestFreshIndexEndsAtGC(t *testing.T) {
 	}
 	if s.Stats().IndexLookups.Load() == 0 {
 		t.Fatal("after gc, Has did not look in the index")
+	}
+}
+
+// TestClaimsStoreEachObjectOnce: writers putting overlapping objects at
+// once, in small packs indexed while they go on, with the index ceasing
+// to be fresh half-way (its markers dropped), store each object exactly
+// once, and every one reads back.
+func TestClaimsStoreEachObjectOnce(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStoreWith(t, Options{PackSize: 1 << 16})
+	const distinct, writers = 400, 8
+	objs := make([][]byte, distinct)
+	for i := range objs {
+		objs[i] = randData(uint64(1000+i), 3<<10+i)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range distinct {
+				i := (k*7 + w*53) % distinct // each writer in its own order
+				if w == 0 && k == distinct/2 {
+					s.endFresh()
+				}
+				if _, err := s.Put(ctx, dag.KindChunk, objs[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().ChunksWritten.Load(); got != distinct {
+		t.Fatalf("%d chunks written for %d distinct objects", got, distinct)
+	}
+	s = reopen(t, s, dir)
+	for i, b := range objs {
+		got, err := s.Get(ctx, dag.KindChunk, dag.Hash(dag.KindChunk, b))
+		if err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("object %d: %v", i, err)
+		}
+	}
+	if rep, err := s.Fsck(ctx, FsckOptions{}); err != nil || !rep.OK() || rep.Objects != distinct {
+		t.Fatalf("fsck: %v %+v", err, rep)
 	}
 }
