@@ -275,12 +275,12 @@ func (p *pipeline) chunk(ctx context.Context, worker int, j *chunkJob, seq int, 
 			switch {
 			case d.err != nil || has:
 			case own:
-				stored, _, d.err = p.s.compressClaimed(packerHint, d.ref.ID, data, p.comp)
+				stored, d.err = p.s.compressClaimed(packerHint, d.ref.ID, data, p.comp)
 			default:
 				var codec pack.Codec
 				*cbuf, codec = p.comp.Compress((*cbuf)[:0], data)
 				stored = len(*cbuf)
-				_, d.err = p.s.putClaimed(packerHint, d.ref.ID, dag.KindChunk, len(data), *cbuf, codec)
+				d.err = p.s.putClaimed(packerHint, d.ref.ID, dag.KindChunk, len(data), *cbuf, codec)
 			}
 			if k := j.keys; d.err == nil && k != nil && (!has || !p.s.hasKeyRange(k.Tag, seq == 0, d.ref.ID)) {
 				r, ok := observed, observedOK

@@ -27,18 +27,17 @@ func (s *Store) Put(ctx context.Context, kind dag.Kind, data []byte) (dag.ID, er
 	} else {
 		stored, codec = s.comp.Compress(nil, data)
 	}
-	_, err := s.putClaimed(int(s.nextPacker.Add(1)), id, kind, len(data), stored, codec)
-	return id, err
+	return id, s.putClaimed(int(s.nextPacker.Add(1)), id, kind, len(data), stored, codec)
 }
 
 // putClaimed adds an object the caller has claimed (claimIfNew: so that
 // no other writer adds it to another pack, and any other writer of it
 // waits until it is in its pack, since the writer goes on to write
 // objects that name it, which must not go into a pack handed on before
-// it) in its stored form; it reports whether the object was added. Data
-// objects go to data packer packerHint modulo their number: concurrent
-// writers that pass different values do not wait on each other.
-func (s *Store) putClaimed(packerHint int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) (bool, error) {
+// it) in its stored form. Data objects go to data packer packerHint
+// modulo their number: concurrent writers that pass different values do
+// not wait on each other.
+func (s *Store) putClaimed(packerHint int, id dag.ID, kind dag.Kind, raw int, stored []byte, codec pack.Codec) error {
 	p := s.packerFor(packerHint, kind)
 	p.mu.Lock()
 	err := p.add(id, kind, codec, stored, raw)
@@ -50,7 +49,7 @@ func (s *Store) putClaimed(packerHint int, id dag.ID, kind dag.Kind, raw int, st
 // it, compressed straight into its pack's buffer. Compressing holds the
 // packer's lock: for writers that each have a data packer of their own
 // (see ownPackers). It returns the stored length.
-func (s *Store) compressClaimed(packerHint int, id dag.ID, data []byte, comp *pack.Compressor) (stored int, added bool, err error) {
+func (s *Store) compressClaimed(packerHint int, id dag.ID, data []byte, comp *pack.Compressor) (stored int, err error) {
 	p := s.packerFor(packerHint, dag.KindChunk)
 	p.mu.Lock()
 	stored, ok, err := p.compressAdd(id, dag.KindChunk, data, comp)
@@ -59,8 +58,7 @@ func (s *Store) compressClaimed(packerHint int, id dag.ID, data []byte, comp *pa
 		stored, err = len(b), p.add(id, dag.KindChunk, codec, b, len(data))
 	}
 	p.mu.Unlock()
-	added, err = s.putDone(id, dag.KindChunk, len(data), stored, err)
-	return stored, added, err
+	return stored, s.putDone(id, dag.KindChunk, len(data), stored, err)
 }
 
 // ownPackers reports whether writers 0 to n-1 passing their number as the
@@ -78,10 +76,10 @@ func (s *Store) packerFor(packerHint int, kind dag.Kind) *packer {
 
 // putDone ends putClaimed or compressClaimed: the claim is given up after an
 // error, else counted.
-func (s *Store) putDone(id dag.ID, kind dag.Kind, raw, stored int, err error) (bool, error) {
+func (s *Store) putDone(id dag.ID, kind dag.Kind, raw, stored int, err error) error {
 	if err != nil {
 		s.pending.unclaim(id)
-		return false, err
+		return err
 	}
 	if kind.IsMeta() {
 		s.stats.MetaWritten.Add(1)
@@ -92,5 +90,5 @@ func (s *Store) putDone(id dag.ID, kind dag.Kind, raw, stored int, err error) (b
 		s.stats.DataBytesStored.Add(int64(stored))
 		s.stats.DataBytesRaw.Add(int64(raw))
 	}
-	return true, nil
+	return nil
 }

@@ -27,11 +27,11 @@ type RepairReport struct {
 	// UnreadableFooters are the recorded packs whose footer does not
 	// read: their entries come from the location files that verify, if
 	// any holds them.
-	UnreadableFooters []string `json:"unreadable_footers,omitempty"`
+	UnreadableFooters []dag.ID `json:"unreadable_footers,omitempty"`
 	// MissingPacks are the recorded packs whose file is gone: their
 	// records and entries are dropped, so that the objects they held
 	// count as missing and a fetch can bring them back.
-	MissingPacks []string `json:"missing_packs,omitempty"`
+	MissingPacks []dag.ID `json:"missing_packs,omitempty"`
 }
 
 // RepairIndex rebuilds the object index from the packs: each recorded
@@ -120,11 +120,11 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 		entries, _, err := s.checkPackFile(id, false)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			rep.MissingPacks = append(rep.MissingPacks, id.String())
+			rep.MissingPacks = append(rep.MissingPacks, id)
 			continue
 		case err != nil:
 			unreadable[id] = true
-			rep.UnreadableFooters = append(rep.UnreadableFooters, id.String())
+			rep.UnreadableFooters = append(rep.UnreadableFooters, id)
 			continue
 		}
 		rep.Packs++
@@ -195,19 +195,14 @@ func (s *Store) listOnly(lf *listedFile) error {
 	return nil
 }
 
-// dropMissingRecords deletes the records of the packs named (in hex),
-// durably.
-func (s *Store) dropMissingRecords(names []string) error {
-	if len(names) == 0 {
+// dropMissingRecords deletes the records of packs ids, durably.
+func (s *Store) dropMissingRecords(ids []dag.ID) error {
+	if len(ids) == 0 {
 		return nil
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	for _, n := range names {
-		id, err := dag.ParseID(n)
-		if err != nil {
-			return err
-		}
+	for _, id := range ids {
 		if err := wb.Delete(packKey(id)); err != nil {
 			return err
 		}

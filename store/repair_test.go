@@ -211,7 +211,7 @@ func TestRepairMissingPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fixed.MissingPacks) != 1 || fixed.MissingPacks[0] != gone.String() || fixed.Packs != len(recs)-1 {
+	if len(fixed.MissingPacks) != 1 || fixed.MissingPacks[0] != gone || fixed.Packs != len(recs)-1 {
 		t.Fatalf("repair: %+v", fixed)
 	}
 	checkIndexIs(t, s, footerEntries(t, s))
