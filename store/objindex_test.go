@@ -314,15 +314,7 @@ func TestObjectIndexRebuiltFromPacks(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", access, err)
 				}
-				commit, err := dag.LoadCommit(ctx, s, c)
-				if err != nil {
-					t.Fatalf("%s: %v", access, err)
-				}
-				e, err := dag.LookupPath(ctx, s, commit.Tree, "a.bin")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(readFile(t, s, e.ID), data) {
+				if !bytes.Equal(readFile(t, s, entryAt(t, s, c, "a.bin").ID), data) {
 					t.Fatalf("%s: the file does not read back", access)
 				}
 				if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {

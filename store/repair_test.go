@@ -22,22 +22,13 @@ type repairFixture struct {
 
 func newRepairFixture(t *testing.T) repairFixture {
 	t.Helper()
-	ctx := context.Background()
 	s, dir := newStoreWith(t, Options{PackSize: 64 << 10})
 	f := repairFixture{dir: dir}
 	parent := dag.ZeroID
 	for i, name := range []string{"a.bin", "b.bin"} {
 		d := randData(uint64(40+i), 300<<10)
 		parent = commitFile(t, s, "refs/heads/main", name, d, parent)
-		c, err := dag.LoadCommit(ctx, s, parent)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := dag.LookupPath(ctx, s, c.Tree, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.data, f.files = append(f.data, d), append(f.files, e.ID)
+		f.data, f.files = append(f.data, d), append(f.files, entryAt(t, s, parent, name).ID)
 	}
 	s = reopen(t, s, dir)
 	if len(s.objs.files) != 1 {
@@ -78,16 +69,6 @@ func indexEntries(t *testing.T, s *Store) map[dag.ID]Location {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func openRW(t *testing.T, dir string) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // TestRepairDamagedLocationFile: every chunk's offset flipped in the one

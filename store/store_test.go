@@ -43,12 +43,18 @@ func reopen(t *testing.T, s *Store, dir string) *Store {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(context.Background(), dir, Options{})
+	return openRW(t, dir)
+}
+
+// openRW opens the store in dir for writing, closed when the test ends.
+func openRW(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s2.Close() })
-	return s2
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // memFile is a file to ingest whose content is b.

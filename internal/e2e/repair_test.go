@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -26,8 +27,8 @@ func damageIndex(t *testing.T, r *repoDir) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := int(b[len(b)-56]) | int(b[len(b)-55])<<8 | int(b[len(b)-54])<<16 // the trailer's count
-		for i := range n {
+		n := binary.LittleEndian.Uint64(b[len(b)-56:]) // the trailer's count
+		for i := range int(n) {
 			b[header+i*entry+41] ^= 1
 		}
 		if err := os.WriteFile(p, b, 0o644); err != nil {
