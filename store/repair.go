@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +82,8 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 	// Footers are read in batches of memMax entries, each written as a
 	// file of its own (not listed: the next writer's open removes such
 	// files if this one dies), and all are merged into one at the end.
+	// A batch is an object index's memory: an object in two packs (a gc
+	// killed between its rewrite and its drop) is kept once.
 	var parts []*listedFile
 	defer func() {
 		for _, p := range parts {
@@ -92,24 +93,16 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 			}
 		}
 	}()
-	var batch []locfile.Entry
+	batch := &objectIndex{mem: map[dag.ID]Location{}}
 	spill := func() error {
-		if len(batch) == 0 {
+		if len(batch.mem) == 0 {
 			return nil
 		}
-		slices.SortFunc(batch, func(a, b locfile.Entry) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-		lf, err := s.writeLocFile(func(w *locfile.Writer) error {
-			for _, e := range batch {
-				if err := w.Add(e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		lf, err := s.writeLocFile(batch.writeMem)
 		if err != nil {
 			return err
 		}
-		parts, batch = append(parts, lf), batch[:0]
+		parts, batch.mem = append(parts, lf), map[dag.ID]Location{}
 		return nil
 	}
 	unreadable := map[dag.ID]bool{}
@@ -128,10 +121,7 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 			continue
 		}
 		rep.Packs++
-		for _, e := range entries {
-			batch = append(batch, locfile.Entry{ID: e.ID, Pack: id, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw})
-		}
-		if len(batch) >= memMax {
+		if batch.add(id, entries) {
 			if err := spill(); err != nil {
 				return err
 			}

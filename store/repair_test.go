@@ -269,3 +269,46 @@ func reopenAfter(t *testing.T, s *Store, dir string, damage func()) *Store {
 	damage()
 	return openRW(t, dir)
 }
+
+// TestRepairPacksSharingObjects: two recorded packs hold the same objects,
+// as a gc killed between its rewrite and its drop leaves them. The repair
+// indexes each object once, in one of them, and everything reads back.
+func TestRepairPacksSharingObjects(t *testing.T) {
+	ctx := context.Background()
+	f := newRepairFixture(t)
+	s := openRW(t, f.dir)
+	before := indexEntries(t, s)
+	recs, err := s.packRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range recs {
+		es, _, err := s.checkPackFile(id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) < 2 {
+			continue
+		}
+		// Half its objects: a pack of another name.
+		if err := s.rewritePack(ctx, id, r.Meta, es[:len(es)/2]); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	fixed, err := s.RepairIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixed.Packs != len(recs)+1 || fixed.Objects != len(before) {
+		t.Fatalf("repair: %+v; before the rewrite %d packs, %d objects", fixed, len(recs), len(before))
+	}
+	if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
+		t.Fatalf("fsck after the repair: %v %+v", err, rep)
+	}
+	for i, id := range f.files {
+		if !bytes.Equal(readFile(t, s, id), f.data[i]) {
+			t.Fatalf("file %d does not read back", i)
+		}
+	}
+}
