@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/zeebo/blake3"
 )
@@ -68,25 +69,30 @@ var hashContexts = [...]string{
 	KindStage:  "dx v1 stage",
 }
 
-// hashers holds one keyed hasher template per kind; Clone is cheap and safe
-// for concurrent use because the template is never written.
-var hashers = func() [len(hashContexts)]*blake3.Hasher {
-	var hs [len(hashContexts)]*blake3.Hasher
+// hashers holds, per kind, hashers keyed for it, reused: a hasher holds
+// 8 KiB of buffer, and cloning a template for every object cost more than
+// hashing a small one (a commit of 200,000 small files hashes 400,000
+// objects). Reset keeps the key.
+var hashers [len(hashContexts)]sync.Pool
+
+func init() {
 	for k := KindChunk; k <= KindStage; k++ {
-		hs[k] = blake3.NewDeriveKey(hashContexts[k])
+		tmpl := blake3.NewDeriveKey(hashContexts[k])
+		hashers[k].New = func() any { return tmpl.Clone() }
 	}
-	return hs
-}()
+}
 
 // Hash returns the ID of an object of kind k whose encoding is data.
 func Hash(k Kind, data []byte) ID {
 	if !k.Valid() {
 		panic(fmt.Sprintf("dag.Hash: invalid kind %d", k))
 	}
-	h := hashers[k].Clone()
+	h := hashers[k].Get().(*blake3.Hasher)
+	h.Reset()
 	_, _ = h.Write(data)
 	var id ID
 	h.Sum(id[:0])
+	hashers[k].Put(h)
 	return id
 }
 
