@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 
 	"github.com/dxdata/dx/dag"
@@ -29,6 +30,21 @@ type Change struct {
 	NewSize uint64         `json:"new_size"`
 	OldID   string         `json:"old_id,omitempty"`
 	NewID   string         `json:"new_id,omitempty"`
+}
+
+// MarshalJSON writes the change with its File IDs in hex, made here
+// rather than for every change of a commit of many files that nobody
+// prints.
+func (c Change) MarshalJSON() ([]byte, error) {
+	type plain Change
+	p := plain(c)
+	if p.Old != nil && p.OldID == "" {
+		p.OldID = p.Old.ID.String()
+	}
+	if p.New != nil && p.NewID == "" {
+		p.NewID = p.New.ID.String()
+	}
+	return json.Marshal(p)
 }
 
 // diffChanges compares two trees (zero ID: empty) and pairs deletions with
@@ -59,22 +75,28 @@ func changeOf(p string, x, y *dag.TreeEntry) Change {
 	return c
 }
 
+// pairRenames pairs deletions with additions of the same content and mode
+// as renames and fills in the sizes, in place: a first commit of 200,000
+// files has no deletions, and nothing to copy.
 func pairRenames(cs []Change) []Change {
 	type key struct {
 		id   dag.ID
 		mode dag.Mode
 	}
-	deleted := map[key][]int{}
+	var deleted map[key][]int
 	for i, c := range cs {
 		if c.Kind == Deleted && c.Old.Size > 0 {
+			if deleted == nil {
+				deleted = map[key][]int{}
+			}
 			k := key{c.Old.ID, c.Old.Mode}
 			deleted[k] = append(deleted[k], i)
 		}
 	}
-	drop := map[int]bool{}
+	var drop map[int]bool
 	for i := range cs {
 		c := &cs[i]
-		if c.Kind != Added {
+		if c.Kind != Added || deleted == nil {
 			continue
 		}
 		k := key{c.New.ID, c.New.Mode}
@@ -82,22 +104,26 @@ func pairRenames(cs []Change) []Change {
 			j := idx[0]
 			deleted[k] = idx[1:]
 			c.Kind, c.From, c.Old = Renamed, cs[j].Path, cs[j].Old
+			if drop == nil {
+				drop = map[int]bool{}
+			}
 			drop[j] = true
 		}
 	}
-	out := make([]Change, 0, len(cs)-len(drop))
+	out := cs[:0]
 	for i, c := range cs {
 		if drop[i] {
 			continue
 		}
 		if c.Old != nil {
-			c.OldSize, c.OldID = c.Old.Size, c.Old.ID.String()
+			c.OldSize = c.Old.Size
 		}
 		if c.New != nil {
-			c.NewSize, c.NewID = c.New.Size, c.New.ID.String()
+			c.NewSize = c.New.Size
 		}
 		out = append(out, c)
 	}
+	clear(cs[len(out):])
 	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Path < out[j].Path }) {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	}
