@@ -63,13 +63,15 @@ func diff(ctx context.Context, key []string, a, b merge.Source, pageIndex bool) 
 			res, err = nil, invalid("not valid Parquet: %v", p)
 		}
 	}()
+	// Each version is opened (its footer read, its rows cut into
+	// segments) on its own core.
 	var vs [2]*version
-	for k, src := range []merge.Source{a, b} {
-		v, err := openVersion(ctx, src, pageIndex)
-		if err != nil {
-			return nil, &merge.SideError{Side: k, Err: err}
-		}
-		vs[k] = v
+	srcs := [2]merge.Source{a, b}
+	if err := bothSides(func(k int) (err error) {
+		vs[k], err = openVersion(ctx, srcs[k], pageIndex)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if vs[0].f != nil && vs[1].f != nil {
 		if o, n := vs[0].schemaText(), vs[1].schemaText(); !slices.Equal(o, n) {

@@ -36,13 +36,12 @@ type pos struct {
 // them with, per version, the row ranges left to decode whole (as
 // segments).
 func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) (changes []merge.RowChange, left [2][]segment, err error) {
-	// keys[k][g][r]: the hash of the key of pending row r of row group g
-	// (has false: not pending). A key is held as its 128-bit hash, not
-	// its text: every row of a big table can be pending when its pages
-	// shifted, and equal hashes are equal keys as equal chunk ids are
+	// keys[k]: the hashes of the keys of version k's pending rows, by runs
+	// of consecutive rows in file order. A key is held as its 128-bit
+	// hash, not its text: every row of a big table can be pending when its
+	// pages shifted, and equal hashes are equal keys as equal chunk ids are
 	// equal bytes.
-	var keys [2][][]xxh3.Uint128
-	var has [2][][]bool
+	var keys [2][]keyRun
 	// Each version on its own core, counting into its own stats.
 	var sts [2]merge.DiffStats
 	defer func() {
@@ -52,19 +51,16 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 	}()
 	err = bothSides(func(k int) error {
 		v := vs[k]
-		groups := v.f.Metadata().RowGroups
-		keys[k], has[k] = make([][]xxh3.Uint128, len(groups)), make([][]bool, len(groups))
-		for _, s := range pending[k] {
+		for _, s := range contiguous(pending[k]) {
 			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], &sts[k])
 			if err != nil {
 				return err
 			}
-			if keys[k][s.group] == nil {
-				keys[k][s.group], has[k][s.group] = make([]xxh3.Uint128, groups[s.group].NumRows), make([]bool, groups[s.group].NumRows)
-			}
+			run := keyRun{g: s.group, from: s.from, keys: make([]xxh3.Uint128, len(ks))}
 			for i, key := range ks {
-				keys[k][s.group][s.from+int64(i)], has[k][s.group][s.from+int64(i)] = xxh3.HashString128(key), true
+				run.keys[i] = xxh3.HashString128(key)
 			}
+			keys[k] = append(keys[k], run)
 		}
 		return nil
 	})
@@ -76,23 +72,22 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 		n1 += int(s.to - s.from)
 	}
 	same := make([]pos, 0, n1) // in place, in file order
-	isSame := make([][]bool, len(keys[1]))
-	for _, s := range pending[1] {
-		if s.group >= len(keys[0]) || keys[0][s.group] == nil {
-			continue
-		}
-		k0, h0 := keys[0][s.group], has[0][s.group]
-		for r := s.from; r < s.to; r++ {
-			if r < int64(len(k0)) && h0[r] && k0[r] == keys[1][s.group][r] {
-				if isSame[s.group] == nil {
-					isSame[s.group] = make([]bool, len(keys[1][s.group]))
+	groups := vs[1].f.Metadata().RowGroups
+	isSame := make([][]bool, len(groups))
+	old0 := keyCursor{runs: keys[0]}
+	for _, run := range keys[1] {
+		for i, key := range run.keys {
+			p := pos{run.g, run.from + int64(i)}
+			if k0, ok := old0.at(p); ok && k0 == key {
+				if isSame[p.g] == nil {
+					isSame[p.g] = make([]bool, groups[p.g].NumRows)
 				}
-				isSame[s.group][r] = true
-				same = append(same, pos{s.group, r})
+				isSame[p.g][p.r] = true
+				same = append(same, p)
 			}
 		}
 	}
-	if err := inPlaceUnique(vs, pending, keys, has, isSame, keyIdx, seen, st); err != nil {
+	if err := inPlaceUnique(vs, keys, isSame, keyIdx, seen, st); err != nil {
 		return nil, left, err
 	}
 	for k := range vs {
@@ -218,6 +213,22 @@ func rangesOf(segs []segment, keep func(pos) bool) []segment {
 	return out
 }
 
+// contiguous joins the segments of segs (in file order) that follow each
+// other in one row group: the rows of a changed chunk are many small
+// segments (every column's page starts cut them), and a page decoded once
+// per segment was decoded several times over.
+func contiguous(segs []segment) []segment {
+	var out []segment
+	for _, s := range segs {
+		if n := len(out); n > 0 && out[n-1].group == s.group && out[n-1].to == s.from && out[n-1].indexed == s.indexed {
+			out[n-1].to = s.to
+			continue
+		}
+		out = append(out, segment{group: s.group, from: s.from, to: s.to, indexed: s.indexed})
+	}
+	return out
+}
+
 // runs cuts sorted rows into runs of consecutive rows of one row group.
 func runs(ps []pos) [][]pos {
 	var out [][]pos
@@ -287,12 +298,10 @@ func samePage(vs [2]*version, p pos, c int) bool {
 		return false
 	}
 	b0, b1 := vs[0].pageBytes(p.g, c, i0), vs[1].pageBytes(p.g, c, i1)
-	s0 := segment{group: p.g, from: f0, to: n0, cols: []colBytes{b0}}
-	s1 := segment{group: p.g, from: f1, to: n1, cols: []colBytes{b1}}
-	if vs[0].chunkID(&s0) == vs[1].chunkID(&s1) {
+	if vs[0].chunkID([]colBytes{b0}) == vs[1].chunkID([]colBytes{b1}) {
 		return true
 	}
-	return vs[0].colContent(&s0, 0) == vs[1].colContent(&s1, 0)
+	return vs[0].colContent(b0) == vs[1].colContent(b1)
 }
 
 // countPage adds to st the bytes of leaf column c's page (and dictionary)
@@ -332,26 +341,26 @@ func bothSides(fn func(k int) error) error {
 // repeated among the rows not in place are found when those are decoded
 // and matched; a key repeated among in-place rows is in both versions
 // alike, and the diff of those rows stays right.
-func inPlaceUnique(vs [2]*version, pending [2][]segment, keys [2][][]xxh3.Uint128, has [2][][]bool, isSame [][]bool, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) error {
-	inPlaceRow := func(g int, r int64) bool {
-		return g < len(isSame) && isSame[g] != nil && r < int64(len(isSame[g])) && isSame[g][r]
+func inPlaceUnique(vs [2]*version, keys [2][]keyRun, isSame [][]bool, keyIdx [2][]int, seen [2]map[page]bool, st *merge.DiffStats) error {
+	inPlaceRow := func(p pos) bool {
+		return p.g < len(isSame) && isSame[p.g] != nil && p.r < int64(len(isSame[p.g])) && isSame[p.g][p.r]
 	}
 	for k, v := range vs {
 		moved := map[xxh3.Uint128]pos{}
-		for _, s := range pending[k] {
-			for r := s.from; r < s.to; r++ {
-				if has[k][s.group][r] && !inPlaceRow(s.group, r) {
-					moved[keys[k][s.group][r]] = pos{s.group, r}
+		for _, run := range keys[k] {
+			for i, key := range run.keys {
+				if p := (pos{run.g, run.from + int64(i)}); !inPlaceRow(p) {
+					moved[key] = p
 				}
 			}
 		}
 		if len(moved) == 0 {
 			continue
 		}
-		for _, s := range pending[k] {
-			for r := s.from; r < s.to; r++ {
-				p, ok := moved[keys[k][s.group][r]]
-				if !ok || !has[k][s.group][r] || !inPlaceRow(s.group, r) {
+		for _, run := range keys[k] {
+			for i, key := range run.keys {
+				p, ok := moved[key]
+				if !ok || !inPlaceRow(pos{run.g, run.from + int64(i)}) {
 					continue
 				}
 				ks, err := v.rangeKeys(segment{group: p.g, from: p.r, to: p.r + 1, indexed: true}, keyIdx[k], seen[k], st)
@@ -363,6 +372,40 @@ func inPlaceUnique(vs [2]*version, pending [2][]segment, keys [2][][]xxh3.Uint12
 		}
 	}
 	return nil
+}
+
+// keyRun holds the key hashes of consecutive rows of a row group,
+// starting at row from.
+type keyRun struct {
+	g    int
+	from int64
+	keys []xxh3.Uint128
+}
+
+// keyCursor finds the keys of rows asked for in file order in runs (in
+// file order).
+type keyCursor struct {
+	runs []keyRun
+	i    int
+}
+
+// at is the key hash of row p, false if no run holds it; p must not come
+// before a row asked for earlier.
+func (c *keyCursor) at(p pos) (xxh3.Uint128, bool) {
+	for c.i < len(c.runs) {
+		r := &c.runs[c.i]
+		if r.g > p.g || r.g == p.g && r.from+int64(len(r.keys)) > p.r {
+			break
+		}
+		c.i++
+	}
+	if c.i == len(c.runs) {
+		return xxh3.Uint128{}, false
+	}
+	if r := &c.runs[c.i]; r.g == p.g && r.from <= p.r {
+		return r.keys[p.r-r.from], true
+	}
+	return xxh3.Uint128{}, false
 }
 
 // rangeKeys decodes the key columns of the rows of s: their keys, in order.

@@ -3,6 +3,7 @@ package parquet
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +29,9 @@ type version struct {
 	hashes  map[[2]int64][32]byte // of byte ranges read (rangeHash)
 	starts  []int64               // see groupStarts
 	buf     []byte
+	// idBuf and digests are chunkID's scratch: a version is named on
+	// one goroutine at a time.
+	idBuf, digests []byte
 }
 
 // segment is a run of rows of one row group whose bytes, in every
@@ -36,14 +40,13 @@ type version struct {
 // rows there lie in one page); without one, the whole row group. Two
 // segments, of two versions, with one id hold the same rows: the same
 // bytes of every column (page and dictionary), and the same rows of them.
+// A version has tens of thousands of segments: their columns' bytes are
+// not kept but found again when needed (colsOf).
 type segment struct {
 	group    int
 	from, to int64 // rows of the row group
 	indexed  bool
-	cols     []colBytes // per leaf column
-	id       [32]byte   // of every column's bytes (by the chunks holding them, or read)
-	colChunk [][32]byte // per leaf column, of the chunks holding its bytes (set by chunkID)
-	colIDs   [][32]byte // per leaf column, of its bytes read (set by contentID)
+	id       [32]byte // of every column's bytes (by the chunks holding them, or read)
 }
 
 // colBytes is what decides the values of one leaf column in a segment:
@@ -54,46 +57,42 @@ type colBytes struct {
 	extra  []byte
 }
 
-// chunkID names s, and each of its columns (kept in s.colChunk), by the
-// chunks holding their bytes: reading nothing.
-func (v *version) chunkID(s *segment) [32]byte {
-	all := sha256.New()
-	s.colChunk = make([][32]byte, len(s.cols))
-	var id []byte
-	for i, c := range s.cols {
-		id = append(id[:0], c.extra...)
+// chunkID names a segment whose columns' bytes are cols by the chunks
+// holding them: reading nothing.
+func (v *version) chunkID(cols []colBytes) [32]byte {
+	v.digests = v.digests[:0]
+	for _, c := range cols {
+		id := append(v.idBuf[:0], c.extra...)
 		for _, r := range c.ranges {
 			id = v.r.identity(id, r[0], r[1])
 		}
-		s.colChunk[i] = sha256.Sum256(id)
-		all.Write(s.colChunk[i][:])
+		v.idBuf = id
+		col := sha256.Sum256(id)
+		v.digests = append(v.digests, col[:]...)
 	}
-	var out [32]byte
-	all.Sum(out[:0])
-	return out
+	return sha256.Sum256(v.digests)
 }
 
-// contentID names s by its bytes, read, column by column (kept in
-// s.colIDs): for segments whose chunks differ but whose pages may not (a
-// chunk holds several small pages).
+// contentID names s by its bytes, read, column by column: for segments
+// whose chunks differ but whose pages may not (a chunk holds several
+// small pages).
 func (v *version) contentID(s *segment) [32]byte {
 	all := sha256.New()
-	s.colIDs = make([][32]byte, len(s.cols))
-	for i := range s.cols {
-		s.colIDs[i] = v.colContent(s, i)
-		all.Write(s.colIDs[i][:])
+	for _, cb := range v.colsOf(s) {
+		id := v.colContent(cb)
+		all.Write(id[:])
 	}
 	var id [32]byte
 	all.Sum(id[:0])
 	return id
 }
 
-// colContent names column c of s by its bytes, read; bytes that cannot be
-// read are named by the chunks holding them.
-func (v *version) colContent(s *segment, c int) [32]byte {
+// colContent names a column's bytes by the bytes, read; bytes that cannot
+// be read are named by the chunks holding them.
+func (v *version) colContent(cb colBytes) [32]byte {
 	h := sha256.New()
-	h.Write(s.cols[c].extra)
-	for _, r := range s.cols[c].ranges {
+	h.Write(cb.extra)
+	for _, r := range cb.ranges {
 		sum, ok := v.rangeHash(r[0], r[1])
 		if !ok {
 			h.Write(v.r.identity(nil, r[0], r[1]))
@@ -172,28 +171,13 @@ func openVersion(ctx context.Context, src merge.Source, pageIndex bool) (v *vers
 	return v, nil
 }
 
-// cutGroup cuts row group g into segments.
+// cutGroup cuts row group g into segments and names each by the chunks
+// holding its columns' bytes.
 func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) {
-	n := len(rg.Columns)
-	locs := make([][]format.PageLocation, n)
-	indexed := rg.NumRows > 0
-	for c := range rg.Columns {
-		if i := g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
-			locs[c] = oi[i].PageLocations
-		} else {
-			indexed = false
-		}
-	}
+	locs, indexed := v.pageLocations(g, rg, oi)
 	if !indexed {
 		s := segment{group: g, from: 0, to: rg.NumRows}
-		for c := range rg.Columns {
-			md := &rg.Columns[c].MetaData
-			s.cols = append(s.cols, colBytes{
-				ranges: [][2]int64{{chunkStart(md), md.TotalCompressedSize}},
-				extra:  fmt.Appendf(nil, "%d/%d;", md.Codec, rg.NumRows),
-			})
-		}
-		s.id = v.chunkID(&s)
+		s.id = v.chunkID(v.colsOf(&s))
 		v.segs = append(v.segs, s)
 		return
 	}
@@ -206,26 +190,110 @@ func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) 
 	bounds = append(bounds, rg.NumRows)
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
+	v.segs = slices.Grow(v.segs, len(bounds)-1)
+	var sc colScratch
 	for b := 0; b+1 < len(bounds); b++ {
 		from, to := bounds[b], bounds[b+1]
 		if from >= rg.NumRows {
 			break
 		}
-		s := segment{group: g, from: from, to: to, indexed: true}
+		sc.reset()
 		for c := range rg.Columns {
-			md := &rg.Columns[c].MetaData
-			l := locs[c]
-			p := pageAt(l, from)
-			cb := colBytes{extra: fmt.Appendf(nil, "%d/@%d+%d;", md.Codec, from-l[p].FirstRowIndex, to-from)}
-			if start := chunkStart(md); start < l[0].Offset {
-				cb.ranges = append(cb.ranges, [2]int64{start, l[0].Offset - start}) // the dictionary page
-			}
-			cb.ranges = append(cb.ranges, [2]int64{l[p].Offset, int64(l[p].CompressedPageSize)})
-			s.cols = append(s.cols, cb)
+			sc.page(&rg.Columns[c].MetaData, locs[c], pageAt(locs[c], from), from, to)
 		}
-		s.id = v.chunkID(&s)
-		v.segs = append(v.segs, s)
+		v.segs = append(v.segs, segment{group: g, from: from, to: to, indexed: true, id: v.chunkID(sc.cols)})
 	}
+}
+
+// pageLocations are the offset index's pages of each column of row group
+// g, and whether every column has them (the group is then cut at pages).
+func (v *version) pageLocations(g int, rg *format.RowGroup, oi []format.OffsetIndex) ([][]format.PageLocation, bool) {
+	n := len(rg.Columns)
+	locs := make([][]format.PageLocation, n)
+	indexed := rg.NumRows > 0
+	for c := range rg.Columns {
+		if i := g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
+			locs[c] = oi[i].PageLocations
+		} else {
+			indexed = false
+		}
+	}
+	return locs, indexed
+}
+
+// colsOf finds the bytes of each column of s again, as cutGroup named
+// them.
+func (v *version) colsOf(s *segment) []colBytes {
+	md := v.f.Metadata()
+	rg := &md.RowGroups[s.group]
+	var sc colScratch
+	if !s.indexed {
+		for c := range rg.Columns {
+			sc.whole(&rg.Columns[c].MetaData, rg.NumRows)
+		}
+		return sc.cols
+	}
+	locs, _ := v.pageLocations(s.group, rg, v.f.OffsetIndexes())
+	for c := range rg.Columns {
+		sc.page(&rg.Columns[c].MetaData, locs[c], pageAt(locs[c], s.from), s.from, s.to)
+	}
+	return sc.cols
+}
+
+// colScratch builds the colBytes of one segment in arrays reused from
+// segment to segment.
+type colScratch struct {
+	cols   []colBytes
+	ranges [][2]int64
+	extra  []byte
+}
+
+func (sc *colScratch) reset() {
+	sc.cols, sc.ranges, sc.extra = sc.cols[:0], sc.ranges[:0], sc.extra[:0]
+}
+
+// whole adds a column read whole (no offset index): its chunk's bytes.
+func (sc *colScratch) whole(md *format.ColumnMetaData, rows int64) {
+	e, r := len(sc.extra), len(sc.ranges)
+	sc.extra = appendExtra(sc.extra, extraWhole, md.Codec, rows, 0)
+	sc.ranges = append(sc.ranges, [2]int64{chunkStart(md), md.TotalCompressedSize})
+	sc.add(e, r)
+}
+
+// page adds a column whose rows [from, to) lie in page p of l: that page's
+// bytes and its dictionary page's.
+func (sc *colScratch) page(md *format.ColumnMetaData, l []format.PageLocation, p int, from, to int64) {
+	e, r := len(sc.extra), len(sc.ranges)
+	sc.extra = appendExtra(sc.extra, extraPage, md.Codec, from-l[p].FirstRowIndex, to-from)
+	if start := chunkStart(md); start < l[0].Offset {
+		sc.ranges = append(sc.ranges, [2]int64{start, l[0].Offset - start}) // the dictionary page
+	}
+	sc.ranges = append(sc.ranges, [2]int64{l[p].Offset, int64(l[p].CompressedPageSize)})
+	sc.add(e, r)
+}
+
+// add appends the colBytes of the extra and ranges appended since e and
+// r. Earlier colBytes keep pointing at the arrays they were made from
+// when an append moves them.
+func (sc *colScratch) add(e, r int) {
+	sc.cols = append(sc.cols, colBytes{ranges: sc.ranges[r:len(sc.ranges):len(sc.ranges)], extra: sc.extra[e:len(sc.extra):len(sc.extra)]})
+}
+
+// The kinds of a column's bytes in a segment, in its extra: the whole
+// column chunk (its rows given), or rows of one page (where they start
+// in it and how many).
+const (
+	extraWhole byte = 'w'
+	extraPage  byte = 'p'
+)
+
+// appendExtra appends a colBytes' extra: its kind, the codec and two
+// numbers, each self-delimiting.
+func appendExtra(dst []byte, kind byte, codec format.CompressionCodec, a, b int64) []byte {
+	dst = append(dst, kind)
+	dst = binary.AppendVarint(dst, int64(codec))
+	dst = binary.AppendVarint(dst, a)
+	return binary.AppendVarint(dst, b)
 }
 
 // pageAt is the index of the page holding row r.

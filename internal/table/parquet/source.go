@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sort"
@@ -97,18 +98,28 @@ func (r *chunkReader) chunk(i int) ([]byte, error) {
 
 // identity names the bytes [off, off+n) by the chunks holding them: two
 // ranges of two versions with one identity hold the same bytes, and
-// naming them reads nothing.
+// naming them reads nothing. Each identity is self-delimiting (a tag,
+// numbers and the count of chunk ids), so that several in a row name
+// their ranges unambiguously.
 func (r *chunkReader) identity(dst []byte, off, n int64) []byte {
 	if n == 0 {
-		return append(dst, "0;"...)
+		return append(dst, 'e')
 	}
 	if n < 0 || off < 0 || off+n > r.size() {
-		return fmt.Appendf(dst, "?%p%d+%d;", r, off, n) // outside the file: equal to no range of another version
+		// Outside the file: equal to no range of another version.
+		return fmt.Appendf(dst, "?%p,%d,%d;", r, off, n)
 	}
 	i := r.chunkAt(off)
-	dst = fmt.Appendf(dst, "%d+%d:", off-r.offs[i], n)
-	for ; i < len(r.chunks) && r.offs[i] < off+n; i++ {
+	j := i
+	for j < len(r.chunks) && r.offs[j] < off+n {
+		j++
+	}
+	dst = append(dst, 'c')
+	dst = binary.AppendUvarint(dst, uint64(off-r.offs[i]))
+	dst = binary.AppendUvarint(dst, uint64(n))
+	dst = binary.AppendUvarint(dst, uint64(j-i))
+	for ; i < j; i++ {
 		dst = append(dst, r.chunks[i].ID[:]...)
 	}
-	return append(dst, ';')
+	return dst
 }
