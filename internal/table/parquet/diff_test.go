@@ -339,3 +339,58 @@ func TestRepeatedKeyInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestCompositeKeyInPlace: with a key of two columns (one of them text),
+// rows updated in place, and rows shifted by a removal and an addition,
+// are found as with the one-column key.
+func TestCompositeKeyInPlace(t *testing.T) {
+	const n = 4000
+	v1 := rangeRecs(0, n)
+	rnd := rand.New(rand.NewPCG(7, 7))
+	v2 := slices.Clone(v1)
+	for range 25 {
+		i := rnd.IntN(n)
+		v2[i] = mkRec(int64(i), 1+rnd.IntN(500))
+	}
+	// A row removed and one added in the middle shift the rows between
+	// them: there, only keys tell which rows are the same.
+	v2 = slices.Delete(v2, 1000, 1001)
+	v2 = slices.Insert(v2, 3000, mkRec(n+1, 0))
+	a, b := writeFile(t, v1, 1500, 2<<10), writeFile(t, v2, 1500, 2<<10)
+	changes := func(d *merge.RowDiff) []string {
+		var out []string
+		for _, c := range d.Changes {
+			s := string(c.Kind)
+			if c.Old != nil {
+				s += " " + strings.Join(c.Old.Vals, "|")
+			}
+			if c.New != nil {
+				s += " " + strings.Join(c.New.Vals, "|")
+			}
+			out = append(out, s)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, idx := range []bool{true, false} {
+		one, err := diff(context.Background(), []string{"id"}, source(t, a), source(t, b), idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := diff(context.Background(), []string{"id", "u"}, source(t, a), source(t, b), idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := changes(two), changes(one); len(want) == 0 || !slices.Equal(got, want) {
+			t.Fatalf("page index %v: key (id, u): %v\nkey id: %v", idx, head(got), head(want))
+		}
+		if add, rm, _ := two.Counts(); add != 1 || rm != 1 {
+			t.Errorf("page index %v: %d added, %d removed, want 1 and 1", idx, add, rm)
+		}
+		for _, c := range two.Changes {
+			if !strings.Contains(c.Key, merge.KeySep) {
+				t.Fatalf("key %q is not of two columns", c.Key)
+			}
+		}
+	}
+}

@@ -1,9 +1,9 @@
 package parquet
 
 import (
+	"bytes"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	pq "github.com/parquet-go/parquet-go"
@@ -52,15 +52,11 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 	err = bothSides(func(k int) error {
 		v := vs[k]
 		for _, s := range contiguous(pending[k]) {
-			ks, err := v.rangeKeys(s, keyIdx[k], seen[k], &sts[k])
+			ks, err := v.rangeKeyHashes(s, keyIdx[k], seen[k], &sts[k])
 			if err != nil {
 				return err
 			}
-			run := keyRun{g: s.group, from: s.from, keys: make([]xxh3.Uint128, len(ks))}
-			for i, key := range ks {
-				run.keys[i] = xxh3.HashString128(key)
-			}
-			keys[k] = append(keys[k], run)
+			keys[k] = append(keys[k], keyRun{g: s.group, from: s.from, keys: ks})
 		}
 		return nil
 	})
@@ -158,12 +154,14 @@ func inPlace(vs [2]*version, pending [2][]segment, keyIdx [2][]int, seen [2]map[
 			}
 		}
 	}
+	rows := &rowReader{v: vs[1]}
+	defer rows.close()
 	for _, p := range same {
 		if old[p] == nil {
 			continue
 		}
 		vs[1].countRow(p, seen[1], st)
-		nr, err := vs[1].readRow(p.g, p.r)
+		nr, err := rows.read(p.g, p.r)
 		if err != nil {
 			return nil, left, &merge.SideError{Side: 1, Err: err}
 		}
@@ -410,44 +408,80 @@ func (c *keyCursor) at(p pos) (xxh3.Uint128, bool) {
 
 // rangeKeys decodes the key columns of the rows of s: their keys, in order.
 func (v *version) rangeKeys(s segment, keyIdx []int, seen map[page]bool, st *merge.DiffStats) ([]string, error) {
-	parts := make([][]string, len(v.keyLeaf))
-	for j, leaf := range v.keyLeaf {
+	out := make([]string, 0, s.to-s.from)
+	err := v.eachKey(s, keyIdx, seen, st, func(key []byte) { out = append(out, string(key)) })
+	return out, err
+}
+
+// rangeKeyHashes is rangeKeys as the 128-bit hashes of the keys, with no
+// string made per row: the keys of every pending row are hashed.
+func (v *version) rangeKeyHashes(s segment, keyIdx []int, seen map[page]bool, st *merge.DiffStats) ([]xxh3.Uint128, error) {
+	out := make([]xxh3.Uint128, 0, s.to-s.from)
+	err := v.eachKey(s, keyIdx, seen, st, func(key []byte) { out = append(out, xxh3.Hash128(key)) })
+	return out, err
+}
+
+// eachKey calls fn with the key of each row of s, in order, as the text
+// the rows decoded whole have (valid only during the call).
+func (v *version) eachKey(s segment, keyIdx []int, seen map[page]bool, st *merge.DiffStats, fn func(key []byte)) error {
+	for _, leaf := range v.keyLeaf {
 		for r := s.from; r < s.to; {
 			r = max(v.countPage(pos{s.group, r}, leaf, seen, st), r+1)
 		}
+	}
+	var text, scratch []byte
+	if len(v.keyLeaf) == 1 {
+		node := v.fields[keyIdx[0]]
+		return v.eachFirst(s.group, v.keyLeaf[0], s.from, s.to, func(_ int, val pq.Value) (err error) {
+			text, scratch, err = appendKeyText(text[:0], scratch, node, val)
+			if err == nil {
+				fn(text)
+			}
+			return err
+		})
+	}
+	parts := make([][]string, len(v.keyLeaf))
+	for j, leaf := range v.keyLeaf {
 		node := v.fields[keyIdx[j]]
 		parts[j] = make([]string, 0, s.to-s.from)
-		var b []byte
-		for from := s.from; from < s.to; from += window {
-			rows, err := v.leafRows(s.group, leaf, from, min(from+window, s.to))
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rows {
-				text := "null"
-				if len(r) > 0 && !r[0].IsNull() {
-					if b, err = appendLeaf(b[:0], node, r[0]); err != nil {
-						return nil, err
-					}
-					text = string(b)
-				}
-				parts[j] = append(parts[j], jsonText(text))
-			}
+		err := v.eachFirst(s.group, leaf, s.from, s.to, func(_ int, val pq.Value) (err error) {
+			text, scratch, err = appendKeyText(text[:0], scratch, node, val)
+			parts[j] = append(parts[j], string(text))
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
-	if len(parts) == 1 {
-		return parts[0], nil
-	}
-	out := make([]string, len(parts[0]))
-	for i := range out {
-		var b strings.Builder
+	for i := range parts[0] {
+		text = text[:0]
 		for j := range parts {
 			if j > 0 {
-				b.WriteString(merge.KeySep)
+				text = append(text, merge.KeySep...)
 			}
-			b.WriteString(parts[j][i])
+			text = append(text, parts[j][i]...)
 		}
-		out[i] = b.String()
+		fn(text)
 	}
-	return out, nil
+	return nil
+}
+
+// appendKeyText appends the text of one key value, as jsonText gives it
+// for the value's JSON (a string's content, other values as JSON, null
+// as "null"); scratch is reused for the JSON.
+func appendKeyText(dst, scratch []byte, node pq.Node, val pq.Value) (text, scratchOut []byte, err error) {
+	if val.IsNull() {
+		return append(dst, "null"...), scratch, nil
+	}
+	b, err := appendLeaf(scratch[:0], node, val)
+	switch {
+	case err != nil:
+		return dst, b, err
+	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
+		// A JSON string without escapes: its content, verbatim.
+		return append(dst, b[1:len(b)-1]...), b, nil
+	case len(b) > 0 && b[0] == '"':
+		return append(dst, jsonText(string(b))...), b, nil
+	}
+	return append(dst, b...), b, nil
 }

@@ -34,71 +34,119 @@ func (v *version) keyLeaves(keyIdx []int) []int {
 
 // leafRows decodes leaf column c of row group g for rows [from, to): the
 // values of each row.
-func (v *version) leafRows(g, c int, from, to int64) (rows [][]pq.Value, err error) {
+func (v *version) leafRows(g, c int, from, to int64) ([][]pq.Value, error) {
+	n := int(to - from)
+	// The values go in one array, each row a slice of it: a row per
+	// allocation would cost more than decoding it.
+	flat := make([]pq.Value, 0, n)
+	starts := make([]int, 0, n)
+	err := v.eachValue(g, c, from, to, func(_ int, first bool, val pq.Value) error {
+		if first {
+			starts = append(starts, len(flat))
+		}
+		flat = append(flat, val.Clone())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([][]pq.Value, len(starts))
+	for i, s := range starts {
+		e := len(flat)
+		if i+1 < len(starts) {
+			e = starts[i+1]
+		}
+		rows[i] = flat[s:e:e]
+	}
+	return rows, nil
+}
+
+// eachFirst calls fn with the first value of each row of leaf column c
+// of row group g in [from, to) (i from 0), in order; the value is valid
+// only during the call. Nothing is kept: the key column of every pending
+// row is read this way.
+func (v *version) eachFirst(g, c int, from, to int64, fn func(i int, val pq.Value) error) error {
+	return v.eachValue(g, c, from, to, func(i int, first bool, val pq.Value) error {
+		if !first {
+			return nil
+		}
+		return fn(i, val)
+	})
+}
+
+// eachValue calls fn with each value of leaf column c of row group g for
+// rows [from, to), in order: its row (from 0) and whether it starts it.
+// The value is valid only during the call.
+func (v *version) eachValue(g, c int, from, to int64, fn func(row int, first bool, val pq.Value) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rows, err = nil, invalid("not valid Parquet: %v", p)
+			err = invalid("not valid Parquet: %v", p)
 		}
 	}()
 	pages := v.f.RowGroups()[g].ColumnChunks()[c].Pages()
 	defer pages.Close()
 	if err := pages.SeekToRow(from); err != nil {
-		return nil, invalid("row group %d, column %d: seek to row %d: %v", g, c, from, err)
+		return invalid("row group %d, column %d: seek to row %d: %v", g, c, from, err)
 	}
 	n := int(to - from)
 	buf := make([]pq.Value, 512)
-	// The values go in one array, each row a slice of it: a row per
-	// allocation would cost more than decoding it.
-	flat := make([]pq.Value, 0, n)
-	starts := make([]int, 0, n)
-	rowsOf := func() [][]pq.Value {
-		rows := make([][]pq.Value, len(starts))
-		for i, s := range starts {
-			e := len(flat)
-			if i+1 < len(starts) {
-				e = starts[i+1]
-			}
-			rows[i] = flat[s:e:e]
-		}
-		return rows
-	}
+	row := -1 // the row of the last value
 	for {
 		pg, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, invalid("row group %d, column %d: %v", g, c, err)
+			return invalid("row group %d, column %d: %v", g, c, err)
 		}
-		vr := pg.Values()
-		for done := false; !done; {
-			k, err := vr.ReadValues(buf)
-			for _, val := range buf[:k] {
-				if val.RepetitionLevel() == 0 {
-					if len(starts) == n {
-						pq.Release(pg)
-						return rowsOf(), nil
-					}
-					starts = append(starts, len(flat))
-				}
-				if len(starts) == 0 {
-					return nil, invalid("row group %d, column %d: a value continues a row before row %d", g, c, from)
-				}
-				flat = append(flat, val.Clone())
+		done, ferr, rerr := eachPageValue(pg, buf, &row, n, func(row int, first bool, val pq.Value) error {
+			if row < 0 {
+				return invalid("row group %d, column %d: a value continues a row before row %d", g, c, from)
 			}
-			switch {
-			case errors.Is(err, io.EOF):
-				done = true
-			case err != nil:
-				return nil, invalid("row group %d, column %d: %v", g, c, err)
-			}
-		}
+			return fn(row, first, val)
+		})
 		pq.Release(pg)
+		switch {
+		case ferr != nil:
+			return ferr
+		case rerr != nil:
+			return invalid("row group %d, column %d: %v", g, c, rerr)
+		case done:
+			return nil
+		}
 	}
-	if len(starts) != n {
-		return nil, invalid("row group %d, column %d: %d rows from row %d, want %d", g, c, len(starts), from, n)
+	if row+1 != n {
+		return invalid("row group %d, column %d: %d rows from row %d, want %d", g, c, row+1, from, n)
 	}
-	return rowsOf(), nil
+	return nil
+}
+
+// eachPageValue calls fn with the values of page pg (read through buf)
+// until one starts row n; *row is the row of the last value. done: row
+// n was reached; ferr is fn's error, rerr the page's.
+func eachPageValue(pg pq.Page, buf []pq.Value, row *int, n int, fn func(row int, first bool, val pq.Value) error) (done bool, ferr, rerr error) {
+	vr := pg.Values()
+	for {
+		k, err := vr.ReadValues(buf)
+		for _, val := range buf[:k] {
+			first := val.RepetitionLevel() == 0
+			if first {
+				if *row+1 == n {
+					return true, nil, nil
+				}
+				*row++
+			}
+			if ferr := fn(*row, first, val); ferr != nil {
+				return false, ferr, nil
+			}
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return false, nil, nil
+		case err != nil:
+			return false, nil, err
+		}
+	}
 }
 
 // equalValues: two rows' values of one leaf column are the same.
@@ -116,23 +164,44 @@ func equalValues(a, b []pq.Value) bool {
 	return true
 }
 
-// readRow decodes row r of row group g whole (its values its own).
-func (v *version) readRow(g int, r int64) (row pq.Row, err error) {
+// rowReader decodes whole rows asked for in file order, keeping one
+// reader per row group: a page holding several of them is decompressed
+// once (the library serves its last page again), where a reader per row
+// decompressed every column's page for every row.
+type rowReader struct {
+	v    *version
+	g    int
+	rows pq.Rows
+	buf  []pq.Row
+}
+
+// read decodes row r of row group g whole (its values its own).
+func (rr *rowReader) read(g int, r int64) (row pq.Row, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			row, err = nil, invalid("not valid Parquet: %v", p)
 		}
 	}()
-	rows := v.f.RowGroups()[g].Rows()
-	defer rows.Close()
-	if err := rows.SeekToRow(r); err != nil {
+	if rr.rows == nil || rr.g != g {
+		rr.close()
+		rr.rows, rr.g = rr.v.f.RowGroups()[g].Rows(), g
+		rr.buf = make([]pq.Row, 1)
+	}
+	if err := rr.rows.SeekToRow(r); err != nil {
 		return nil, invalid("row group %d: seek to row %d: %v", g, r, err)
 	}
-	buf := make([]pq.Row, 1)
-	if n, err := rows.ReadRows(buf); n != 1 {
+	rr.buf[0] = rr.buf[0][:0]
+	if n, err := rr.rows.ReadRows(rr.buf); n != 1 {
 		return nil, invalid("row group %d: row %d: %v", g, r, err)
 	}
-	return buf[0].Clone(), nil
+	return rr.buf[0].Clone(), nil
+}
+
+func (rr *rowReader) close() {
+	if rr.rows != nil {
+		rr.rows.Close()
+		rr.rows = nil
+	}
 }
 
 // convert turns a decoded row into a merge.Row.
