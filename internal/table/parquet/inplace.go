@@ -250,39 +250,31 @@ const window = 1 << 16
 // column chunk, without an offset index), its first row and the row after
 // its last.
 func (v *version) pageOf(p pos, c int) (idx int, first, next int64) {
-	md := v.f.Metadata()
-	rg := &md.RowGroups[p.g]
-	oi := v.f.OffsetIndexes()
-	n := len(rg.Columns)
-	if i := p.g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
-		l := oi[i].PageLocations
-		j := pageAt(l, p.r)
-		next = rg.NumRows
-		if j+1 < len(l) {
-			next = l[j+1].FirstRowIndex
-		}
-		return j, l[j].FirstRowIndex, next
+	rows := v.f.Metadata().RowGroups[p.g].NumRows
+	l := v.columnPages(p.g, c)
+	if l == nil {
+		return -2, 0, rows
 	}
-	return -2, 0, rg.NumRows
+	j := pageAt(l, p.r)
+	next = rows
+	if j+1 < len(l) {
+		next = l[j+1].FirstRowIndex
+	}
+	return j, l[j].FirstRowIndex, next
 }
 
-// pageBytes are the bytes leaf column c's page idx of row group g is
-// decoded from (its dictionary page's too), and what else decides its
-// values (the codec).
-func (v *version) pageBytes(g, c, idx int) colBytes {
-	rg := &v.f.Metadata().RowGroups[g]
-	md := &rg.Columns[c].MetaData
-	cb := colBytes{extra: []byte{byte(md.Codec)}}
+// pageBytes are the bytes leaf column c's page idx of row group g (rows
+// [first, next)) is decoded from, its dictionary page's too, and what else
+// decides its values, as a segment's column is named.
+func (v *version) pageBytes(g, c, idx int, first, next int64) colBytes {
+	md := &v.f.Metadata().RowGroups[g].Columns[c].MetaData
+	var sc colScratch
 	if idx < 0 {
-		cb.ranges = [][2]int64{{chunkStart(md), md.TotalCompressedSize}}
-		return cb
+		sc.whole(md, next-first)
+	} else {
+		sc.page(md, v.columnPages(g, c), idx, first, next)
 	}
-	l := v.f.OffsetIndexes()[g*len(rg.Columns)+c].PageLocations
-	if start := chunkStart(md); start < l[0].Offset {
-		cb.ranges = append(cb.ranges, [2]int64{start, l[0].Offset - start})
-	}
-	cb.ranges = append(cb.ranges, [2]int64{l[idx].Offset, int64(l[idx].CompressedPageSize)})
-	return cb
+	return sc.cols[0]
 }
 
 // samePage reports whether leaf column c holds the same values at row p
@@ -295,7 +287,7 @@ func samePage(vs [2]*version, p pos, c int) bool {
 	if f0 != f1 || n0 != n1 {
 		return false
 	}
-	b0, b1 := vs[0].pageBytes(p.g, c, i0), vs[1].pageBytes(p.g, c, i1)
+	b0, b1 := vs[0].pageBytes(p.g, c, i0, f0, n0), vs[1].pageBytes(p.g, c, i1, f1, n1)
 	if vs[0].chunkID([]colBytes{b0}) == vs[1].chunkID([]colBytes{b1}) {
 		return true
 	}

@@ -163,18 +163,17 @@ func openVersion(ctx context.Context, src merge.Source, pageIndex bool) (v *vers
 	for _, fl := range v.fields {
 		v.cols = append(v.cols, fl.Name())
 	}
-	md := f.Metadata()
-	oi := f.OffsetIndexes()
-	for g := range md.RowGroups {
-		v.cutGroup(g, &md.RowGroups[g], oi)
+	for g := range f.Metadata().RowGroups {
+		v.cutGroup(g)
 	}
 	return v, nil
 }
 
 // cutGroup cuts row group g into segments and names each by the chunks
 // holding its columns' bytes.
-func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) {
-	locs, indexed := v.pageLocations(g, rg, oi)
+func (v *version) cutGroup(g int) {
+	rg := &v.f.Metadata().RowGroups[g]
+	locs, indexed := v.pageLocations(g)
 	if !indexed {
 		s := segment{group: g, from: 0, to: rg.NumRows}
 		s.id = v.chunkID(v.colsOf(&s))
@@ -207,18 +206,27 @@ func (v *version) cutGroup(g int, rg *format.RowGroup, oi []format.OffsetIndex) 
 
 // pageLocations are the offset index's pages of each column of row group
 // g, and whether every column has them (the group is then cut at pages).
-func (v *version) pageLocations(g int, rg *format.RowGroup, oi []format.OffsetIndex) ([][]format.PageLocation, bool) {
-	n := len(rg.Columns)
-	locs := make([][]format.PageLocation, n)
+func (v *version) pageLocations(g int) ([][]format.PageLocation, bool) {
+	rg := &v.f.Metadata().RowGroups[g]
+	locs := make([][]format.PageLocation, len(rg.Columns))
 	indexed := rg.NumRows > 0
 	for c := range rg.Columns {
-		if i := g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
-			locs[c] = oi[i].PageLocations
-		} else {
+		if locs[c] = v.columnPages(g, c); locs[c] == nil {
 			indexed = false
 		}
 	}
 	return locs, indexed
+}
+
+// columnPages are leaf column c's pages in row group g by the offset
+// index; nil where it has none (the column chunk is then read whole).
+func (v *version) columnPages(g, c int) []format.PageLocation {
+	oi := v.f.OffsetIndexes()
+	n := len(v.f.Metadata().RowGroups[g].Columns)
+	if i := g*n + c; i < len(oi) && len(oi[i].PageLocations) > 0 && oi[i].PageLocations[0].FirstRowIndex == 0 {
+		return oi[i].PageLocations
+	}
+	return nil
 }
 
 // colsOf finds the bytes of each column of s again, as cutGroup named
@@ -233,7 +241,7 @@ func (v *version) colsOf(s *segment) []colBytes {
 		}
 		return sc.cols
 	}
-	locs, _ := v.pageLocations(s.group, rg, v.f.OffsetIndexes())
+	locs, _ := v.pageLocations(s.group)
 	for c := range rg.Columns {
 		sc.page(&rg.Columns[c].MetaData, locs[c], pageAt(locs[c], s.from), s.from, s.to)
 	}
