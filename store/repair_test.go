@@ -41,6 +41,27 @@ func newRepairFixture(t *testing.T) repairFixture {
 	return f
 }
 
+// open opens the fixture's store, with its recorded packs.
+func (f repairFixture) open(t *testing.T) (*Store, map[dag.ID]packRecord) {
+	t.Helper()
+	s := openRW(t, f.dir)
+	recs, err := s.packRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, recs
+}
+
+// checkFilesRead fails unless every file of the fixture reads back from s.
+func (f repairFixture) checkFilesRead(t *testing.T, s *Store) {
+	t.Helper()
+	for i, id := range f.files {
+		if !bytes.Equal(readFile(t, s, id), f.data[i]) {
+			t.Fatalf("file %d does not read back", i)
+		}
+	}
+}
+
 // footerEntries is the union of the recorded packs' footers that read:
 // the index a repair must give.
 func footerEntries(t *testing.T, s *Store) map[dag.ID]Location {
@@ -120,11 +141,7 @@ func TestRepairDamagedLocationFile(t *testing.T) {
 	checkIndexIs(t, s, want)
 	s = reopen(t, s, f.dir)
 	checkIndexIs(t, s, want)
-	for i, id := range f.files {
-		if !bytes.Equal(readFile(t, s, id), f.data[i]) {
-			t.Fatalf("file %d does not read back", i)
-		}
-	}
+	f.checkFilesRead(t, s)
 	if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
 		t.Fatalf("fsck after the repair: %v %+v", err, rep)
 	}
@@ -160,13 +177,9 @@ func checkIndexIs(t *testing.T, s *Store, want map[dag.ID]Location) {
 func TestRepairMissingPack(t *testing.T) {
 	ctx := context.Background()
 	f := newRepairFixture(t)
-	s := openRW(t, f.dir)
+	s, recs := f.open(t)
 	var gone dag.ID
 	var goneObjs []dag.ID
-	recs, err := s.packRecords(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for id := range recs {
 		es, _, err := s.checkPackFile(id, false)
 		if err != nil {
@@ -218,12 +231,8 @@ func TestRepairMissingPack(t *testing.T) {
 func TestRepairKeepsPacksWithoutFooter(t *testing.T) {
 	ctx := context.Background()
 	f := newRepairFixture(t)
-	s := openRW(t, f.dir)
+	s, recs := f.open(t)
 	before := indexEntries(t, s)
-	recs, err := s.packRecords(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var hurt dag.ID
 	for id := range recs {
 		if es, _, _ := s.checkPackFile(id, false); len(es) > 0 && es[0].Kind == dag.KindChunk {
@@ -253,11 +262,7 @@ func TestRepairKeepsPacksWithoutFooter(t *testing.T) {
 		t.Fatalf("repair: %+v, %d objects before", fixed, len(before))
 	}
 	checkIndexIs(t, s, before)
-	for i, id := range f.files {
-		if !bytes.Equal(readFile(t, s, id), f.data[i]) {
-			t.Fatalf("file %d does not read back", i)
-		}
-	}
+	f.checkFilesRead(t, s)
 }
 
 // reopenAfter closes s, runs damage, and opens the store again.
@@ -276,12 +281,8 @@ func reopenAfter(t *testing.T, s *Store, dir string, damage func()) *Store {
 func TestRepairPacksSharingObjects(t *testing.T) {
 	ctx := context.Background()
 	f := newRepairFixture(t)
-	s := openRW(t, f.dir)
+	s, recs := f.open(t)
 	before := indexEntries(t, s)
-	recs, err := s.packRecords(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for id, r := range recs {
 		es, _, err := s.checkPackFile(id, false)
 		if err != nil {
@@ -306,9 +307,5 @@ func TestRepairPacksSharingObjects(t *testing.T) {
 	if rep, err := s.Fsck(ctx, FsckOptions{Full: true}); err != nil || !rep.OK() {
 		t.Fatalf("fsck after the repair: %v %+v", err, rep)
 	}
-	for i, id := range f.files {
-		if !bytes.Equal(readFile(t, s, id), f.data[i]) {
-			t.Fatalf("file %d does not read back", i)
-		}
-	}
+	f.checkFilesRead(t, s)
 }
