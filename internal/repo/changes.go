@@ -38,10 +38,10 @@ type Change struct {
 func (c Change) MarshalJSON() ([]byte, error) {
 	type plain Change
 	p := plain(c)
-	if p.Old != nil && p.OldID == "" {
+	if p.Old != nil {
 		p.OldID = p.Old.ID.String()
 	}
-	if p.New != nil && p.NewID == "" {
+	if p.New != nil {
 		p.NewID = p.New.ID.String()
 	}
 	return json.Marshal(p)
