@@ -57,6 +57,12 @@ type IngestFile struct {
 	// r is the chunk's key range as Keys.Range would read it, which is
 	// then not called (one reading of the rows, not two).
 	Observe func(seq int, chunk []byte) (r dag.KeyRange, ok bool)
+	// Stat, if set, receives the file's stat as it is opened, before it
+	// is read (where StatsOpened; Path only): a scan that did not stat a
+	// file it must read leaves that to the open file descriptor, one
+	// path lookup instead of two. A file that is no longer regular
+	// there is an error.
+	Stat *FileStat
 }
 
 // IngestResult is the File built from one input.
@@ -75,6 +81,9 @@ type IngestOptions struct {
 	// Progress, if set, is called with the number of bytes each processed
 	// chunk adds. It must be safe for concurrent use.
 	Progress func(n int64)
+	// FileDone, if set, is called as each file's File object is built. It
+	// must be safe for concurrent use.
+	FileDone func()
 	// StoredBytes, if set, accumulates the stored (compressed) size of the
 	// chunks compressed: all of them in IngestCompressOnly (the ceiling
 	// measurement), the new ones in IngestStore.
@@ -365,6 +374,11 @@ func (p *pipeline) file(ctx context.Context, ck *chunker.Chunker, f IngestFile, 
 		return fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
+	if f.Stat != nil {
+		if err := statOpened(rc, f.Stat); err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
 	next, err := p.cutter(ck, f, rc, name)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -494,6 +508,9 @@ func (p *pipeline) collect(ctx context.Context, st *fileState, fb *dag.FileBuild
 		return
 	}
 	*out = IngestResult{ID: id, Size: size}
+	if p.o.FileDone != nil {
+		p.o.FileDone()
+	}
 }
 
 // hashPutter computes IDs and stores nothing.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"io"
 	"os"
 	"syscall"
@@ -90,6 +91,35 @@ func (f *rawFile) ReadAt(p []byte, off int64) (int, error) {
 		done += n
 	}
 	return done, nil
+}
+
+// StatsOpened: Ingest can fill IngestFile.Stat here.
+const StatsOpened = true
+
+// statOpened fills st from the open file rc (a rawFile: Ingest opens files
+// by path as rawFiles), refusing one that is not a regular file.
+func statOpened(rc io.Reader, st *FileStat) error {
+	f, ok := rc.(*rawFile)
+	if !ok {
+		return errors.New("stat: not a file opened by path")
+	}
+	var s syscall.Stat_t
+	for {
+		err := syscall.Fstat(f.fd, &s)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "stat", Path: f.path, Err: err}
+		}
+		break
+	}
+	if s.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return ErrNotRegular
+	}
+	*st = FileStat{Size: s.Size, MtimeNs: s.Mtim.Sec*1e9 + s.Mtim.Nsec, CtimeNs: s.Ctim.Sec*1e9 + s.Ctim.Nsec,
+		Inode: s.Ino, Exec: s.Mode&0o111 != 0}
+	return nil
 }
 
 // Size returns the file's size now.

@@ -3,9 +3,18 @@
 package store
 
 import (
+	"errors"
 	"io"
 	"os"
 )
+
+// StatsOpened: Ingest cannot fill IngestFile.Stat here (callers stat
+// files themselves).
+const StatsOpened = false
+
+func statOpened(io.Reader, *FileStat) error {
+	return errors.New("stat of an open file is not supported here")
+}
 
 func openRead(path string) (io.ReadCloser, error) {
 	f, err := os.Open(path)

@@ -35,6 +35,10 @@ type scanner struct {
 	// beneath them (directories on the way are scanned for them only).
 	only []string
 	sem  chan struct{} // slots for directories scanned in parallel
+	// deferFiles: regular files are not statted by the scan but when
+	// ingest opens them (their nodes are deferred), for a worktree whose
+	// every file will be read anyway (the stat cache is empty).
+	deferFiles bool
 	// tracked reports whether a path is in a tree the worktree is
 	// versioned against (HEAD's, and during a merge its result): an
 	// ignored path there is still scanned, as git keeps tracked files
@@ -172,7 +176,9 @@ type dirEntry struct {
 	mode dag.Mode
 	ok   bool // a kind dx versions
 	stat worktree.StatEntry
-	err  error
+	// deferred: a regular file not statted (see scanner.deferFiles).
+	deferred bool
+	err      error
 }
 
 // scanDir reads directory d and, in parallel where a slot is free, the
@@ -207,7 +213,7 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 		}
 		in, above := sc.wanted(sub(name))
 		return in || above
-	})
+	}, sc.deferFiles)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", displayPath(d.path), err)
 	}
@@ -251,7 +257,7 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 		n := &worktreeNode{name: e.name, path: p, mode: e.mode}
 		nodes[i] = n
 		if e.mode != dag.ModeDir {
-			n.stat = e.stat
+			n.stat, n.deferred = e.stat, e.deferred
 			n.size = uint64(e.stat.Size)
 			continue
 		}

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 )
 
-// readDir lists dir sorted by name and lstats every name keep accepts.
-func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
+// readDir lists dir sorted by name and lstats every name keep accepts
+// (deferFiles is for systems where Ingest stats open files: not these).
+func readDir(dir string, keep func(name string) bool, _ bool) ([]dirEntry, error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err

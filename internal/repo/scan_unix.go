@@ -5,6 +5,7 @@ package repo
 import (
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -15,27 +16,41 @@ import (
 
 // readDir lists dir sorted by name and lstats every name keep accepts,
 // relative to the open directory: the kernel resolves one name per call
-// instead of the whole path, and no os.FileInfo is built.
-func readDir(dir string, keep func(name string) bool) ([]dirEntry, error) {
+// instead of the whole path, and no os.FileInfo is built. Directories are
+// not statted (the entry's type says what they are), nor, with
+// deferFiles, regular files: their entries are deferred, to be statted
+// through the file descriptor that reads them.
+func readDir(dir string, keep func(name string) bool, deferFiles bool) ([]dirEntry, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	des, err := f.ReadDir(-1)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(names)
-	ents := make([]dirEntry, 0, len(names))
-	for _, n := range names {
-		if keep(n) {
-			ents = append(ents, dirEntry{name: n})
+	slices.SortFunc(des, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	ents := make([]dirEntry, 0, len(des))
+	var stat []int // the entries to lstat
+	for _, de := range des {
+		if !keep(de.Name()) {
+			continue
 		}
+		e := dirEntry{name: de.Name()}
+		switch t := de.Type(); {
+		case t.IsDir():
+			e.mode, e.ok = dag.ModeDir, true
+		case t.IsRegular() && deferFiles:
+			e.mode, e.ok, e.deferred = dag.ModeFile, true, true
+		default:
+			stat = append(stat, len(ents))
+		}
+		ents = append(ents, e)
 	}
 	fd := int(f.Fd())
-	parallel(len(ents), 256, func(i int) {
-		e := &ents[i]
+	parallel(len(stat), 256, func(i int) {
+		e := &ents[stat[i]]
 		var st unix.Stat_t
 		for {
 			e.err = unix.Fstatat(fd, e.name, &st, unix.AT_SYMLINK_NOFOLLOW)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/check"
+	"github.com/dxdata/dx/internal/progress"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
@@ -36,7 +37,10 @@ type worktreeNode struct {
 	// fromCache: id came from the stat cache, not from reading the file.
 	fromCache bool
 	size      uint64
-	children  []*worktreeNode // directories, sorted by name
+	// deferred: a regular file the scan did not stat; ingestFiles sets
+	// its stat, mode and size from the descriptor that reads it.
+	deferred bool
+	children []*worktreeNode // directories, sorted by name
 	// ingested checks a new table's rows as it is read (see verifyTable).
 	ingested *check.Ingested
 }
@@ -132,6 +136,15 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 	if err != nil {
 		return nil, err
 	}
+	// With no stat cache (a first commit), every file is read: none is
+	// statted twice.
+	if store.StatsOpened {
+		has, err := worktree.HasStats(ctx, r.Store)
+		if err != nil {
+			return nil, err
+		}
+		sc.deferFiles = !has
+	}
 	// Wall clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
 	startNs := time.Now().UnixNano()
 	root, err := sc.scan(ctx)
@@ -147,7 +160,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		paths[i] = f.path
 	}
 	err = worktree.LookupStats(ctx, r.Store, paths, func(i int, e worktree.StatEntry) {
-		if c := files[i]; e.Matches(c.stat) && e.Trusted() {
+		if c := files[i]; !c.deferred && e.Matches(c.stat) && e.Trusted() {
 			c.id, c.known, c.fromCache = e.File, true, true
 		}
 	})
@@ -361,17 +374,13 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 	if len(nodes) == 0 {
 		return nil
 	}
-	var total int64
-	for _, n := range nodes {
-		total += int64(n.size)
-	}
-	snap.ingestN += len(nodes)
-	snap.ingestB += total
 	res, err := r.ingestFiles(ctx, r.Root, mode, nodes, label, snap.checkNew)
 	if err != nil {
 		return err
 	}
+	snap.ingestN += len(nodes)
 	for i, n := range nodes {
+		snap.ingestB += int64(n.size)
 		// Cache only what was read whole and unchanged.
 		if n.mode == dag.ModeSymlink || res[i].Size == uint64(n.stat.Size) {
 			e := n.stat
@@ -389,7 +398,9 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 // (check.Ingested), for a commit that checks its tables.
 func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string, checkNew bool) ([]store.IngestResult, error) {
 	var total int64
+	deferred := 0
 	files := make([]store.IngestFile, len(nodes))
+	var stats []store.FileStat // of the deferred nodes, in order
 	// The attributes say which files are Parquet (hashing must cut them
 	// as storing does), and stored tables record their chunks' key
 	// ranges, for merges.
@@ -402,6 +413,13 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 		total += int64(n.size)
 		full := filepath.Join(base, filepath.FromSlash(n.path))
 		files[i] = store.IngestFile{Path: full, Name: n.path, Layout: layoutOf(attrs, n.path)}
+		if n.deferred {
+			if stats == nil {
+				stats = make([]store.FileStat, len(nodes))
+			}
+			files[i].Stat = &stats[i]
+			deferred++
+		}
 		if mode == store.IngestStore && (n.mode == dag.ModeFile || n.mode == dag.ModeExec) {
 			if spec, h, head, ok := tableHead(attrs, n.path, full); ok {
 				files[i].Keys = recordKeys(spec, h)
@@ -424,13 +442,32 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 			}
 		}
 	}
-	bar := r.opts.Progress.Start(label, total, true)
-	res, err := r.Store.Ingest(ctx, files, store.IngestOptions{Mode: mode, Progress: bar.Add, Warn: r.warn})
+	opts := store.IngestOptions{Mode: mode, Warn: r.warn}
+	var bar progress.Bar
+	if deferred > 0 {
+		// Sizes not statted are not known before the files are read:
+		// the bar counts files.
+		bar = r.opts.Progress.Start(label, int64(len(nodes)), false)
+		opts.FileDone = func() { bar.Add(1) }
+	} else {
+		bar = r.opts.Progress.Start(label, total, true)
+		opts.Progress = bar.Add
+	}
+	res, err := r.Store.Ingest(ctx, files, opts)
 	bar.Done()
 	if err != nil {
 		return nil, err
 	}
 	for i, n := range nodes {
+		if n.deferred {
+			st := stats[i]
+			n.mode = dag.ModeFile
+			if st.Exec {
+				n.mode = dag.ModeExec
+			}
+			n.stat = worktree.StatEntry{Size: st.Size, MtimeNs: st.MtimeNs, CtimeNs: st.CtimeNs, Inode: st.Inode, Mode: n.mode}
+			n.size, n.deferred = uint64(st.Size), false
+		}
 		n.id, n.known = res[i].ID, true
 		if n.mode == dag.ModeSymlink {
 			n.size = res[i].Size

@@ -49,6 +49,34 @@ func LookupStats(ctx context.Context, ix Index, paths []string, fn func(i int, e
 	return nil
 }
 
+// HasStats reports whether the stat cache may hold any entry: false only
+// when it certainly holds none (no file, or one that does not decode, and
+// no entry an older dx kept in the index), as before a first commit. A
+// scan then need not stat the files it will read anyway.
+func HasStats(ctx context.Context, ix Index) (bool, error) {
+	sf, err := openStatFile(ix.Dir())
+	switch {
+	case err != nil && !errors.Is(err, store.ErrCorrupt):
+		return false, fmt.Errorf("read stat cache: %w", err)
+	case sf != nil:
+		n := len(sf.blocks)
+		sf.close()
+		if n > 0 {
+			return true, nil
+		}
+	}
+	cache, err := ix.Derived(prefixStatCache)
+	if err != nil {
+		return false, fmt.Errorf("read stat cache: %w", err)
+	}
+	found := errors.New("found")
+	err = cache.Scan(ctx, func(_, _ []byte) error { return found })
+	if err != nil && !errors.Is(err, found) {
+		return false, fmt.Errorf("read stat cache: %w", err)
+	}
+	return err != nil, nil
+}
+
 // UpdateStatCache flushes the store, then sets and deletes stat entries:
 // the Files they name are stored first.
 func UpdateStatCache(ctx context.Context, ix Index, set map[string]StatEntry, del []string) error {
