@@ -218,6 +218,6 @@ func TestJournalIndexedAgainAfterAKill(t *testing.T) {
 func loseIndexed(s *Store) {
 	s.endFresh()
 	s.objs.mu.Lock()
-	clear(s.objs.mem)
+	s.objs.clearMem()
 	s.objs.mu.Unlock()
 }

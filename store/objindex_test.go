@@ -400,3 +400,88 @@ func TestWriteMemOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMemAddedLazily: entries added in memory reach the location file and
+// lookups alike, whether or not a lookup has put them in mem, and of an ID
+// added again, from another pack, the later entry wins in both.
+func TestMemAddedLazily(t *testing.T) {
+	packs := []dag.ID{dag.Hash(dag.KindChunk, []byte("pack a")), dag.Hash(dag.KindChunk, []byte("pack b")), dag.Hash(dag.KindChunk, []byte("pack c"))}
+	entries := func(from, n int, off uint64) []pack.Entry {
+		var es []pack.Entry
+		for i := from; i < from+n; i++ {
+			id := dag.Hash(dag.KindChunk, binary.LittleEndian.AppendUint64(nil, uint64(i)))
+			es = append(es, pack.Entry{ID: id, Kind: dag.KindChunk, Codec: pack.CodecZstd, Offset: off + uint64(i), Stored: 10, Raw: 20})
+		}
+		return es
+	}
+	written := func(x *objectIndex) map[dag.ID]Location {
+		t.Helper()
+		var buf bytes.Buffer
+		w, err := locfile.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := x.writeMem(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := locfile.Parse(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[dag.ID]Location{}
+		for i := range f.Len() {
+			e, err := f.At(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[e.ID] = locationOf(e)
+		}
+		if len(out) != f.Len() {
+			t.Fatalf("an ID written twice: %d entries, %d IDs", f.Len(), len(out))
+		}
+		return out
+	}
+	x := &objectIndex{mem: map[dag.ID]Location{}}
+	a, b := entries(0, 500, 0), entries(400, 200, 1000) // 100 IDs in both
+	x.add(packs[0], a)
+	x.add(packs[1], b)
+	got := written(x)
+	if len(got) != 600 {
+		t.Fatalf("%d entries written, want 600", len(got))
+	}
+	check := func(want map[dag.ID]Location) {
+		t.Helper()
+		for id, l := range want {
+			if got[id] != l {
+				t.Fatalf("%s written as %+v, want %+v", id.Short(), got[id], l)
+			}
+			found, ok, err := x.find(id)
+			if err != nil || !ok || found != l {
+				t.Fatalf("find %s: %+v %v %v, want %+v", id.Short(), found, ok, err, l)
+			}
+		}
+	}
+	want := map[dag.ID]Location{}
+	for i, es := range [][]pack.Entry{a, b} {
+		for _, e := range es {
+			want[e.ID] = Location{Pack: packs[i], Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
+		}
+	}
+	check(want) // (find settles added into mem)
+	if len(x.added) != 0 || len(x.mem) != 600 {
+		t.Fatalf("after a lookup: %d packs not in mem, %d entries in it", len(x.added), len(x.mem))
+	}
+	// Settled entries and entries added after them, some of the same IDs.
+	c := entries(550, 100, 5000)
+	x.add(packs[2], c)
+	for _, e := range c {
+		want[e.ID] = Location{Pack: packs[2], Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
+	}
+	if got = written(x); len(got) != 650 {
+		t.Fatalf("%d entries written, want 650", len(got))
+	}
+	check(want)
+}

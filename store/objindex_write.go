@@ -21,7 +21,7 @@ func (s *Store) persistIndex() error {
 	x := s.objs
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if len(x.mem) == 0 {
+	if x.nMem == 0 {
 		return nil
 	}
 	lf, err := s.writeLocFile(x.writeMem)
@@ -34,7 +34,8 @@ func (s *Store) persistIndex() error {
 		return fmt.Errorf("object index: %w", err)
 	}
 	closeAll(dups)
-	x.files, x.mem = files, map[dag.ID]Location{}
+	x.files = files
+	x.clearMem()
 	return s.mergeTiers()
 }
 

@@ -95,14 +95,15 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 	}()
 	batch := &objectIndex{mem: map[dag.ID]Location{}}
 	spill := func() error {
-		if len(batch.mem) == 0 {
+		if batch.nMem == 0 {
 			return nil
 		}
 		lf, err := s.writeLocFile(batch.writeMem)
 		if err != nil {
 			return err
 		}
-		parts, batch.mem = append(parts, lf), map[dag.ID]Location{}
+		parts = append(parts, lf)
+		batch.clearMem()
 		return nil
 	}
 	unreadable := map[dag.ID]bool{}
