@@ -71,6 +71,12 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 // decodeGo appends the Go decoder's decoding of frame to dst.
 func decodeGo(dst, frame []byte) ([]byte, error) { return goDecoder().DecodeAll(frame, dst) }
 
+// minCompress is the size under which an object is stored raw without
+// trying zstd: a File object of one or two chunks is mostly hashes, which
+// do not compress, and the call into zstd cost about a microsecond for
+// each of them.
+const minCompress = 128
+
 // StoredBound is the most bytes Compress can append for n bytes of input:
 // zstd's bound (n + n/256 + 64 at most, for its frame) with room to spare,
 // and at least n (stored raw).

@@ -47,11 +47,12 @@ func (p ctxPool) put(c czstd.Ctx) {
 }
 
 // Compress appends the stored form of src to dst and returns it with its
-// codec: zstd if that saves at least 1/32 of the size, raw otherwise.
+// codec: zstd if that saves at least 1/32 of the size, raw otherwise (and
+// for src under minCompress bytes).
 func (c *Compressor) Compress(dst, src []byte) ([]byte, Codec) {
 	base := len(dst)
-	if len(src) == 0 {
-		return dst, CodecRaw
+	if len(src) < minCompress {
+		return append(dst, src...), CodecRaw
 	}
 	bound := czstd.CompressBound(len(src))
 	dst = slices.Grow(dst, bound)

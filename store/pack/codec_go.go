@@ -33,6 +33,9 @@ func NewCompressor() *Compressor {
 // codec: zstd if that saves at least 1/32 of the size, raw otherwise.
 func (c *Compressor) Compress(dst, src []byte) ([]byte, Codec) {
 	base := len(dst)
+	if len(src) < minCompress {
+		return append(dst, src...), CodecRaw
+	}
 	out := c.enc.EncodeAll(src, dst)
 	if len(src) > 0 && len(out)-base < len(src)-len(src)/32 {
 		return out, CodecZstd

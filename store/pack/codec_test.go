@@ -82,3 +82,21 @@ func TestFramesReadEitherWay(t *testing.T) {
 		t.Fatalf("%d of the inputs stored as zstd, want the compressible ones", zstdObjects)
 	}
 }
+
+// TestSmallObjectsRaw: an object under minCompress bytes is stored raw,
+// however well it would compress, and one at minCompress is compressed
+// when that pays.
+func TestSmallObjectsRaw(t *testing.T) {
+	c := NewCompressor()
+	for _, n := range []int{1, 40, minCompress - 1} {
+		in := make([]byte, n) // zeros: zstd would shrink them
+		stored, codec := c.Compress([]byte("p"), in)
+		if codec != CodecRaw || !bytes.Equal(stored, append([]byte("p"), in...)) {
+			t.Errorf("%d zero bytes: codec %v, %d bytes stored; want raw", n, codec, len(stored)-1)
+		}
+	}
+	in := make([]byte, minCompress)
+	if _, codec := c.Compress(nil, in); codec != CodecZstd {
+		t.Errorf("%d zero bytes: codec %v, want zstd", minCompress, codec)
+	}
+}
