@@ -400,7 +400,7 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 	var total int64
 	deferred := 0
 	files := make([]store.IngestFile, len(nodes))
-	var stats []store.FileStat // of the deferred nodes, in order
+	var stats []store.FileStat // by node: the deferred nodes' stats
 	// The attributes say which files are Parquet (hashing must cut them
 	// as storing does), and stored tables record their chunks' key
 	// ranges, for merges.

@@ -307,3 +307,55 @@ func BenchmarkLookupStats(b *testing.B) {
 		}
 	}
 }
+
+// TestHasStats: a stat cache holds entries in its file or, as an older dx
+// kept them, in the index; HasStats says false only when neither has one
+// (a scan then stats no file it will read anyway).
+func TestHasStats(t *testing.T) {
+	ctx := context.Background()
+	has := func(s *store.Store) bool {
+		t.Helper()
+		ok, err := HasStats(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	e := StatEntry{Size: 3, MtimeNs: 1, Mode: dag.ModeFile, File: dag.Hash(dag.KindFile, []byte("x")), Recorded: 2}
+
+	s := openStore(t)
+	if has(s) {
+		t.Fatal("a new store has stats")
+	}
+	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"a": e}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !has(s) {
+		t.Fatal("no stats after an entry is written")
+	}
+	if err := UpdateStatCache(ctx, s, nil, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if has(s) {
+		t.Fatal("stats after the only entry is deleted")
+	}
+	// A file that does not decode holds nothing.
+	if err := os.WriteFile(filepath.Join(s.Dir(), statFileName), []byte("not a stat cache"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if has(s) {
+		t.Fatal("a damaged file has stats")
+	}
+
+	legacy := openStore(t)
+	idx, err := legacy.Derived('s')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Put(ctx, "old/entry", e.encode()); err != nil {
+		t.Fatal(err)
+	}
+	if !has(legacy) {
+		t.Fatal("an older dx's entry in the index is not seen")
+	}
+}
