@@ -73,7 +73,7 @@ func TestPrewriteMerged(t *testing.T) {
 				}
 				e := statEntry(fi, dag.ModeFile)
 				e.File, e.Recorded = ours, time.Now().UnixNano()
-				if err := worktree.UpdateStatCache(ctx, r.Store, map[string]worktree.StatEntry{"t.csv": e}, nil); err != nil {
+				if err := worktree.UpdateStatCache(ctx, r.Store, worktree.Stats(map[string]worktree.StatEntry{"t.csv": e}), nil); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -61,12 +61,12 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 // hash mode the Files were not stored, so only entries naming Files the
 // store already holds (unchanged content) are recorded.
 func (r *Repo) cacheHashed(ctx context.Context, snap *snapshot) error {
-	set := map[string]worktree.StatEntry{}
-	for p, e := range snap.hashed {
-		if ok, err := r.Store.Has(ctx, e.File); err != nil {
+	var set []worktree.PathStat
+	for _, ps := range snap.hashed {
+		if ok, err := r.Store.Has(ctx, ps.Entry.File); err != nil {
 			return err
 		} else if ok {
-			set[p] = e
+			set = append(set, ps)
 		}
 	}
 	if len(set) == 0 {

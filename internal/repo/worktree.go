@@ -96,8 +96,8 @@ func findNode(root *worktreeNode, p string) *worktreeNode {
 // snapshot is the worktree turned into a tree.
 type snapshot struct {
 	tree   dag.ID
-	getter dag.Getter                    // reads the snapshot's trees
-	hashed map[string]worktree.StatEntry // files whose content was read, for the stat cache
+	getter dag.Getter          // reads the snapshot's trees
+	hashed []worktree.PathStat // files whose content was read, for the stat cache
 	root   *worktreeNode
 	// diff is base → tree as changes, when takeSnapshot computed it
 	// (store mode); nil otherwise.
@@ -188,7 +188,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		ov := newOverlay(r.Store)
 		putter, getter = ov, ov
 	}
-	snap := &snapshot{getter: getter, hashed: map[string]worktree.StatEntry{}, root: root, checkNew: checkNew}
+	snap := &snapshot{getter: getter, root: root, checkNew: checkNew}
 	// Every file known from the stat cache: the tree cache may have the
 	// root tree of exactly these files.
 	whole := r.sparse == nil && len(only) == 0
@@ -386,7 +386,7 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 			e := n.stat
 			e.File = n.id
 			e.Recorded = startNs
-			snap.hashed[n.path] = e
+			snap.hashed = append(snap.hashed, worktree.PathStat{Path: n.path, Entry: e})
 		}
 	}
 	return nil

@@ -77,9 +77,25 @@ func HasStats(ctx context.Context, ix Index) (bool, error) {
 	return err != nil, nil
 }
 
+// PathStat is a stat cache entry to set: a worktree path and its entry.
+type PathStat struct {
+	Path  string
+	Entry StatEntry
+}
+
+// Stats lists the entries of m as PathStats, in no order.
+func Stats(m map[string]StatEntry) []PathStat {
+	out := make([]PathStat, 0, len(m))
+	for p, e := range m {
+		out = append(out, PathStat{p, e})
+	}
+	return out
+}
+
 // UpdateStatCache flushes the store, then sets and deletes stat entries:
-// the Files they name are stored first.
-func UpdateStatCache(ctx context.Context, ix Index, set map[string]StatEntry, del []string) error {
+// the Files they name are stored first. set names each path once; it is
+// sorted in place.
+func UpdateStatCache(ctx context.Context, ix Index, set []PathStat, del []string) error {
 	if err := ix.Flush(ctx); err != nil {
 		return err
 	}
@@ -94,7 +110,7 @@ func UpdateStatCache(ctx context.Context, ix Index, set map[string]StatEntry, de
 // (and reads those that are not), and fsck notes such entries, which gc
 // drops.
 // On a read-only store it writes nothing.
-func WriteStatCache(ctx context.Context, ix Index, set map[string]StatEntry, del []string) error {
+func WriteStatCache(ctx context.Context, ix Index, set []PathStat, del []string) error {
 	return writeStats(ctx, ix, set, del, false)
 }
 
@@ -103,7 +119,7 @@ func WriteStatCache(ctx context.Context, ix Index, set map[string]StatEntry, del
 // an older dx kept in the index: the file now holds what they held.
 // durable: the file is synced before it replaces the old one (gc's
 // Forget, which must outlast a crash once the Files are deleted).
-func writeStats(ctx context.Context, ix Index, set map[string]StatEntry, del []string, durable bool) error {
+func writeStats(ctx context.Context, ix Index, set []PathStat, del []string, durable bool) error {
 	if ix.ReadOnly() || (len(set) == 0 && len(del) == 0) {
 		return nil
 	}
@@ -113,16 +129,10 @@ func writeStats(ctx context.Context, ix Index, set map[string]StatEntry, del []s
 	return nil
 }
 
-func rewriteStats(ctx context.Context, ix Index, set map[string]StatEntry, del []string, durable bool) error {
-	type setEntry struct {
-		path string
-		e    *StatEntry
-	}
-	keys := make([]setEntry, 0, len(set))
-	for p, e := range set {
-		keys = append(keys, setEntry{p, &e})
-	}
-	slices.SortFunc(keys, func(a, b setEntry) int { return strings.Compare(a.path, b.path) })
+func rewriteStats(ctx context.Context, ix Index, set []PathStat, del []string, durable bool) error {
+	// (A snapshot lists its paths nearly in order already.)
+	keys := set
+	slices.SortFunc(keys, func(a, b PathStat) int { return strings.Compare(a.Path, b.Path) })
 	gone := make(map[string]bool, len(del))
 	for _, p := range del {
 		gone[p] = true
@@ -135,18 +145,18 @@ func rewriteStats(ctx context.Context, ix Index, set map[string]StatEntry, del [
 	next := 0
 	var value []byte
 	addNext := func() {
-		if k := keys[next]; len(gone) == 0 || !gone[k.path] {
-			value = k.e.appendTo(value[:0])
-			sw.add([]byte(k.path), value)
+		if k := &keys[next]; len(gone) == 0 || !gone[k.Path] {
+			value = k.Entry.appendTo(value[:0])
+			sw.add([]byte(k.Path), value)
 		}
 		next++
 	}
 	legacy, err := oldStats(ctx, ix, func(p, v []byte) error {
-		for next < len(keys) && keys[next].path < string(p) {
+		for next < len(keys) && keys[next].Path < string(p) {
 			addNext()
 		}
 		switch {
-		case next < len(keys) && keys[next].path == string(p):
+		case next < len(keys) && keys[next].Path == string(p):
 			addNext() // replaced
 		case len(gone) == 0 || !gone[string(p)]:
 			sw.add(p, v)

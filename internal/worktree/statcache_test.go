@@ -61,7 +61,7 @@ func TestStatCacheFormat(t *testing.T) {
 	// The first write moves it into the file and out of the index.
 	e2 := e
 	e2.Size = 7
-	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"z": e2}, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(map[string]StatEntry{"z": e2}), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := lookup("a/b.csv", "z"); got["a/b.csv"] != e || got["z"] != e2 || len(got) != 2 {
@@ -141,7 +141,7 @@ func TestLookupStats(t *testing.T) {
 	for i, p := range cached {
 		set[p] = StatEntry{Size: int64(i), File: dag.Hash(dag.KindChunk, []byte(p))}
 	}
-	if err := UpdateStatCache(ctx, s, set, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(set), nil); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -241,7 +241,7 @@ func TestStatCacheGCAndFsck(t *testing.T) {
 	}
 	missing := dag.Hash(dag.KindFile, []byte("never stored"))
 	set := map[string]StatEntry{"live": {File: live.ID}, "dead": {File: dead.ID}, "missing": {File: missing}}
-	if err := UpdateStatCache(ctx, s, set, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(set), nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -296,7 +296,7 @@ func BenchmarkLookupStats(b *testing.B) {
 	ctx := context.Background()
 	s := openStore(b)
 	paths, set := statSet(20000, func(i int) string { return fmt.Sprintf("d%02d/f%05d.csv", i%50, i) })
-	if err := UpdateStatCache(ctx, s, set, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(set), nil); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -327,7 +327,7 @@ func TestHasStats(t *testing.T) {
 	if has(s) {
 		t.Fatal("a new store has stats")
 	}
-	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"a": e}, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(map[string]StatEntry{"a": e}), nil); err != nil {
 		t.Fatal(err)
 	}
 	if !has(s) {

@@ -55,7 +55,7 @@ func TestStatFileOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := UpdateStatCache(ctx, s, set, del); err != nil {
+		if err := UpdateStatCache(ctx, s, Stats(set), del); err != nil {
 			t.Fatal(err)
 		}
 		maps.Copy(oracle, set)
@@ -112,7 +112,7 @@ func TestStatFileReadsWhatItNeeds(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	paths, set := statSet(50000, func(i int) string { return fmt.Sprintf("dir%03d/file%05d.csv", i%200, i) })
-	if err := WriteStatCache(ctx, s, set, nil); err != nil {
+	if err := WriteStatCache(ctx, s, Stats(set), nil); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(filepath.Join(s.Dir(), statFileName))
@@ -156,7 +156,7 @@ func TestStatFileDamage(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	paths, set := statSet(1000, func(i int) string { return fmt.Sprintf("f%04d", i) })
-	if err := WriteStatCache(ctx, s, set, nil); err != nil {
+	if err := WriteStatCache(ctx, s, Stats(set), nil); err != nil {
 		t.Fatal(err)
 	}
 	name := filepath.Join(s.Dir(), statFileName)
@@ -219,7 +219,7 @@ func TestStatFileDamage(t *testing.T) {
 			t.Fatalf("file cut to %d bytes: %d paths found", cut, len(got))
 		}
 	}
-	if err := WriteStatCache(ctx, s, map[string]StatEntry{"new": {Size: 1}}, nil); err != nil {
+	if err := WriteStatCache(ctx, s, Stats(map[string]StatEntry{"new": {Size: 1}}), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := found(); len(got) != 0 {
@@ -241,7 +241,7 @@ func TestStatCacheReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := UpdateStatCache(ctx, s, map[string]StatEntry{"a": {Size: 1}}, nil); err != nil {
+	if err := UpdateStatCache(ctx, s, Stats(map[string]StatEntry{"a": {Size: 1}}), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -254,7 +254,7 @@ func TestStatCacheReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteStatCache(ctx, ro, map[string]StatEntry{"b": {Size: 2}}, []string{"a"}); err != nil {
+	if err := WriteStatCache(ctx, ro, Stats(map[string]StatEntry{"b": {Size: 2}}), []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.ReadFile(filepath.Join(dir, statFileName))
@@ -274,7 +274,7 @@ func BenchmarkWriteStatCache200k(b *testing.B) {
 	s := openStore(b)
 	_, set := statSet(200000, func(i int) string { return fmt.Sprintf("a%02d/b%03d/f%03d.txt", i/10000, i/100%100, i%100) })
 	for b.Loop() {
-		if err := WriteStatCache(ctx, s, set, nil); err != nil {
+		if err := WriteStatCache(ctx, s, Stats(set), nil); err != nil {
 			b.Fatal(err)
 		}
 	}
