@@ -174,7 +174,7 @@ func (x *objectIndex) settle() {
 			x.mem[e.ID] = Location{Pack: a.id, Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
 		}
 	}
-	x.added = nil
+	x.added, x.nMem = nil, len(x.mem) // (an ID added twice is one entry now)
 }
 
 // clearMem forgets the entries indexed in memory (written out). The

@@ -398,7 +398,6 @@ func (r *Repo) ingestNodes(ctx context.Context, mode store.IngestMode, nodes []*
 // (check.Ingested), for a commit that checks its tables.
 func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMode, nodes []*worktreeNode, label string, checkNew bool) ([]store.IngestResult, error) {
 	var total int64
-	deferred := 0
 	files := make([]store.IngestFile, len(nodes))
 	var stats []store.FileStat // by node: the deferred nodes' stats
 	// The attributes say which files are Parquet (hashing must cut them
@@ -418,7 +417,6 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 				stats = make([]store.FileStat, len(nodes))
 			}
 			files[i].Stat = &stats[i]
-			deferred++
 		}
 		if mode == store.IngestStore && (n.mode == dag.ModeFile || n.mode == dag.ModeExec) {
 			if spec, h, head, ok := tableHead(attrs, n.path, full); ok {
@@ -444,7 +442,7 @@ func (r *Repo) ingestFiles(ctx context.Context, base string, mode store.IngestMo
 	}
 	opts := store.IngestOptions{Mode: mode, Warn: r.warn}
 	var bar progress.Bar
-	if deferred > 0 {
+	if stats != nil {
 		// Sizes not statted are not known before the files are read:
 		// the bar counts files.
 		bar = r.opts.Progress.Start(label, int64(len(nodes)), false)

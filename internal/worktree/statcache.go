@@ -131,8 +131,7 @@ func writeStats(ctx context.Context, ix Index, set []PathStat, del []string, dur
 
 func rewriteStats(ctx context.Context, ix Index, set []PathStat, del []string, durable bool) error {
 	// (A snapshot lists its paths nearly in order already.)
-	keys := set
-	slices.SortFunc(keys, func(a, b PathStat) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(set, func(a, b PathStat) int { return strings.Compare(a.Path, b.Path) })
 	gone := make(map[string]bool, len(del))
 	for _, p := range del {
 		gone[p] = true
@@ -145,18 +144,18 @@ func rewriteStats(ctx context.Context, ix Index, set []PathStat, del []string, d
 	next := 0
 	var value []byte
 	addNext := func() {
-		if k := &keys[next]; len(gone) == 0 || !gone[k.Path] {
+		if k := &set[next]; len(gone) == 0 || !gone[k.Path] {
 			value = k.Entry.appendTo(value[:0])
 			sw.add([]byte(k.Path), value)
 		}
 		next++
 	}
 	legacy, err := oldStats(ctx, ix, func(p, v []byte) error {
-		for next < len(keys) && keys[next].Path < string(p) {
+		for next < len(set) && set[next].Path < string(p) {
 			addNext()
 		}
 		switch {
-		case next < len(keys) && keys[next].Path == string(p):
+		case next < len(set) && set[next].Path == string(p):
 			addNext() // replaced
 		case len(gone) == 0 || !gone[string(p)]:
 			sw.add(p, v)
@@ -167,7 +166,7 @@ func rewriteStats(ctx context.Context, ix Index, set []PathStat, del []string, d
 		sw.abort()
 		return err
 	}
-	for next < len(keys) {
+	for next < len(set) {
 		addNext()
 	}
 	if err := sw.finish(ix.Dir(), durable); err != nil {
