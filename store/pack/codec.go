@@ -52,7 +52,10 @@ func Decompress(dst, stored []byte, codec Codec, raw int) ([]byte, error) {
 	case CodecZstd:
 		base := len(dst)
 		if cap(dst)-base < raw+DecodeSlack {
-			nd := make([]byte, base, base+raw+DecodeSlack)
+			// Grown as append grows a slice: a caller that appends
+			// object after object to one buffer copies each byte a few
+			// times, not once for every later object.
+			nd := make([]byte, base, max(base+raw+DecodeSlack, 2*cap(dst)))
 			copy(nd, dst)
 			dst = nd
 		}

@@ -100,3 +100,36 @@ func TestSmallObjectsRaw(t *testing.T) {
 		t.Errorf("%d zero bytes: codec %v, want zstd", minCompress, codec)
 	}
 }
+
+// TestDecompressAppendsAmortized: objects decoded one after another onto
+// one buffer (a table read whole, when its chunks are not cut at rows)
+// grow it as append does, so each byte is copied a few times; grown to
+// the exact size each time, the buffer was copied whole for every object,
+// which took seconds for a table of tens of MB.
+func TestDecompressAppendsAmortized(t *testing.T) {
+	c := NewCompressor()
+	obj := codecInputs()[3] // 128 KiB of CSV text
+	stored, codec := c.Compress(nil, obj)
+	if codec != CodecZstd {
+		t.Fatalf("codec %v, want zstd", codec)
+	}
+	const n = 256
+	var out []byte
+	allocs := testing.AllocsPerRun(3, func() {
+		out = nil
+		for range n {
+			var err error
+			if out, err = Decompress(out, stored, codec, len(obj)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if len(out) != n*len(obj) || !bytes.Equal(out[len(out)-len(obj):], obj) {
+		t.Fatalf("%d bytes decoded, want %d objects of %d", len(out), n, len(obj))
+	}
+	// Doubling from one object: log2(256) + 1 buffers, and a few of the
+	// Go decoder's own (built without cgo).
+	if allocs > n/8 {
+		t.Fatalf("%d objects appended to one buffer allocated %.0f times: regrown for each", n, allocs)
+	}
+}
