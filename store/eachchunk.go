@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/store/pack"
 )
 
 // Reading many chunks in order (a checkout of a big file): they are
@@ -140,6 +141,16 @@ func (s *Store) EachChunk(ctx context.Context, refs []dag.ChunkRef, workers int,
 // them into b.out; run is a buffer for the stored bytes, returned for the
 // next batch.
 func (s *Store) decodeBatch(l *Located, refs []dag.ChunkRef, b *eachBatch, run []byte) ([]byte, error) {
+	// Room for every chunk of the batch at once: grown chunk by chunk,
+	// each decode would copy the chunks before it to a new buffer. A new
+	// buffer fits any batch, so that recycled ones are never outgrown.
+	need := pack.DecodeSlack
+	for _, r := range refs[b.from:b.to] {
+		need += int(r.Len)
+	}
+	if cap(b.out) < need {
+		b.out = make([]byte, 0, max(need, eachBatchBytes+pack.DecodeSlack))
+	}
 	b.out, b.ends = b.out[:0], make([]int, 0, b.to-b.from)
 	for k := b.from; k < b.to; {
 		r, err := l.ReadRun(k, b.to, eachRunBytes, run)
