@@ -96,6 +96,9 @@ func checkRowEnds(t *testing.T, d Dialect, data []byte) {
 	}
 	// Splitting the bytes anywhere and carrying the state gives the same.
 	for cut := 0; cut <= len(data); cut++ {
+		if ends := d.EndsRow(data[:cut]); ends != slices.Contains(want, cut) {
+			t.Fatalf("%q up to %d: EndsRow %v, Record ends %v", data, cut, ends, want)
+		}
 		s := d.Advance(FieldStart, data[:cut])
 		i, _ := d.NextRowEnd(s, data[cut:])
 		next := -1

@@ -31,6 +31,13 @@ func (d Dialect) Advance(s State, b []byte) State {
 	return s
 }
 
+// EndsRow reports whether b, read from a record's start, ends just after
+// a row end: its last byte is a '\n' outside a quoted field. When every
+// chunk of a file but the last does, the file is cut only at row ends.
+func (d Dialect) EndsRow(b []byte) bool {
+	return len(b) > 0 && b[len(b)-1] == '\n' && d.Advance(FieldStart, b) == FieldStart
+}
+
 // LastRowEnd returns the index of the last '\n' at or after min in b
 // outside a quoted field, reading b from state s, or -1.
 func (d Dialect) LastRowEnd(s State, b []byte, min int) int {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/blockread"
@@ -35,6 +36,8 @@ type chunkSource struct {
 	ranges func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error)
 	// learner, if set, computes the ranges not found as chunks are read.
 	learner *rangeLearner
+	// verifiedBytes and verifiedChunks count what cutAtRowEnds read.
+	verifiedBytes, verifiedChunks atomic.Int64
 }
 
 // KeyRanges implements merge.KeyRanger.
@@ -65,8 +68,10 @@ func (s *chunkSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]byt
 // rowAligned reports whether the file was cut only at row ends (see
 // merge.DiffOptions): the chunker's mode for its name and first bytes must
 // respect the format's row ends. The chunker's CSV mode reads the default
-// dialect (csvdialect.Default): a CSV of another dialect is not aligned.
-func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec) (bool, error) {
+// dialect (csvdialect.Default); a CSV of another dialect, or cut in Lines
+// mode (a quoted field may hold a line end), is aligned if its chunks say
+// so (cutAtRowEnds, with what ends keeps of them).
+func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec, ends rowEnds) (bool, error) {
 	f := spec.Format
 	if len(s.chunks) <= 1 {
 		return true, nil
@@ -80,11 +85,18 @@ func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec) (bool, er
 	}
 	switch chunker.Sniff(s.name, head) {
 	case chunker.CSV:
-		return f != table.CSV || spec.CSVDialect() == csvdialect.Default, nil
+		if f != table.CSV || spec.CSVDialect() == csvdialect.Default {
+			return true, nil
+		}
 	case chunker.Lines:
-		return f != table.CSV, nil // a quoted CSV field may hold a line end
+		if f != table.CSV {
+			return true, nil
+		}
+	default:
+		return false, nil
 	}
-	return false, nil
+	ends.dialect = spec.CSVDialect()
+	return s.cutAtRowEnds(ctx, ends, lineModeMax())
 }
 
 func storeSource(ctx context.Context, st *store.Store, id dag.ID, name string) (*chunkSource, error) {
@@ -172,10 +184,10 @@ func (r *Repo) entrySource(ctx context.Context, e *dag.TreeEntry, name string) (
 
 // diffOptions says whether every version was cut only at row ends; if
 // so, in a line mode, whose chunks are at most the line-mode Max.
-func diffOptions(ctx context.Context, spec table.Spec, srcs ...*chunkSource) (merge.DiffOptions, error) {
+func (r *Repo) diffOptions(ctx context.Context, spec table.Spec, srcs ...*chunkSource) (merge.DiffOptions, error) {
 	aligned := make([]bool, len(srcs))
 	for i, src := range srcs {
-		ok, err := src.rowAligned(ctx, spec)
+		ok, err := src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
 		if err != nil {
 			return merge.DiffOptions{}, err
 		}
@@ -187,8 +199,11 @@ func diffOptions(ctx context.Context, spec table.Spec, srcs ...*chunkSource) (me
 // diffOptionsOf are the diff options for versions that were (or were not)
 // each cut only at row ends.
 func diffOptionsOf(aligned ...bool) merge.DiffOptions {
-	return merge.DiffOptions{Aligned: !slices.Contains(aligned, false), MaxChunk: chunker.DefaultOptions().ForMode(chunker.Lines).Max}
+	return merge.DiffOptions{Aligned: !slices.Contains(aligned, false), MaxChunk: lineModeMax()}
 }
+
+// lineModeMax is the most bytes a chunk cut in a line mode holds.
+func lineModeMax() int { return chunker.DefaultOptions().ForMode(chunker.Lines).Max }
 
 // checkedOut is a worktree file believed to hold a stored File: a merge
 // checks that the worktree is clean first, a commit has just read it into

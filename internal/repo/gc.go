@@ -31,7 +31,7 @@ func (r *Repo) GC(ctx context.Context, dryRun bool) (*store.GCReport, error) {
 
 // derivedNames are the derived tables whose entries were computed from
 // stored objects, for gc to drop those of the objects it collects: row
-// counts (by File) and value ranges (by chunk) end with the id, profiles
+// counts (by File), value ranges and row ends (by chunk) end with the id, profiles
 // say (profile.KeyNames).
 func derivedNames() []store.DerivedNames {
 	last := func(key []byte, fn func(dag.ID)) bool {
@@ -44,6 +44,7 @@ func derivedNames() []store.DerivedNames {
 	return []store.DerivedNames{
 		{Prefix: prefixRowCount, Names: last},
 		{Prefix: prefixValueRange, Names: last},
+		{Prefix: prefixRowEnds, Names: last},
 		{Prefix: prefixProfile, Files: true, Names: profile.KeyNames},
 	}
 }

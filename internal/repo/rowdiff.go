@@ -233,7 +233,15 @@ func (r *Repo) diffTable(ctx context.Context, s *diffSides, c Change, spec table
 	if spec.Format == table.Parquet {
 		return parquet.Diff(ctx, spec.Key, srcs[0], srcs[1])
 	}
-	return merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
+	rows, err := merge.DiffRows(ctx, table.New(spec), srcs[0], srcs[1], o)
+	if err == nil {
+		// Reading chunks to learn that their cuts are row ends is reading.
+		for _, src := range srcs {
+			rows.Stats.BytesRead += src.verifiedBytes.Load()
+			rows.Stats.ChunksRead += int(src.verifiedChunks.Load())
+		}
+	}
+	return rows, err
 }
 
 // tableSources are the two versions of a changed table, as a row diff
@@ -277,6 +285,6 @@ func (r *Repo) tableSources(ctx context.Context, s *diffSides, c Change, spec ta
 			srcs[k] = src
 		}
 	}
-	o, err = diffOptions(ctx, spec, srcs[:]...)
+	o, err = r.diffOptions(ctx, spec, srcs[:]...)
 	return srcs, o, close, err
 }

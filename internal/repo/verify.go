@@ -241,7 +241,7 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 
 // checkVersion describes a version of a table for internal/check.
 func (r *Repo) checkVersion(ctx context.Context, p string, spec table.Spec, src *chunkSource) (check.Version, error) {
-	o, err := diffOptions(ctx, spec, src)
+	o, err := r.diffOptions(ctx, spec, src)
 	if err != nil {
 		return check.Version{}, err
 	}

@@ -1,0 +1,207 @@
+package repo
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/csvdialect"
+	"github.com/dxdata/dx/store"
+)
+
+// A CSV is cut as the default dialect reads it (or at any line end, when
+// its content did not look like CSV). In another dialect, or where a
+// quoted field may hold a line end, its cuts are row ends only if each
+// chunk, read from a record's start, ends a row: reading every chunk once
+// tells, and what each one said is kept, so that a later version costs
+// the chunks it changed.
+
+// prefixRowEnds is the index's derived table of whether a chunk, read
+// from a record's start in a CSV dialect, ends just after a row end:
+// a<delimiter><quote><chunk id> → 1 or 0.
+const prefixRowEnds = 'a'
+
+// rowEnds is what the index keeps of chunks' row ends in one dialect; the
+// zero value keeps nothing.
+type rowEnds struct {
+	d       store.Derived
+	ok      bool
+	dialect csvdialect.Dialect
+}
+
+// rowEnds returns the kept row ends of chunks read in dialect d.
+func (r *Repo) rowEnds(d csvdialect.Dialect) rowEnds {
+	ix, err := r.Store.Derived(prefixRowEnds)
+	return rowEnds{d: ix, ok: err == nil, dialect: d}
+}
+
+func (e rowEnds) key(id dag.ID) string {
+	return string([]byte{e.dialect.Comma, e.dialect.Quote}) + string(id[:])
+}
+
+// get returns what is kept of chunks ids: 1 ends a row, 0 does not, -1
+// unknown.
+func (e rowEnds) get(ctx context.Context, ids []dag.ID) []int8 {
+	out := make([]int8, len(ids))
+	for i := range out {
+		out[i] = -1
+	}
+	if !e.ok || len(ids) == 0 {
+		return out
+	}
+	keys := make([]string, len(ids))
+	order := make([]int, len(ids))
+	for i, id := range ids {
+		keys[i], order[i] = e.key(id), i
+	}
+	sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	sorted := make([]string, len(ids))
+	for k, i := range order {
+		sorted[k] = keys[i]
+	}
+	_ = e.d.GetSorted(ctx, sorted, func(k int, v []byte) {
+		if len(v) == 1 && v[0] <= 1 {
+			out[order[k]] = int8(v[0])
+		}
+	})
+	return out
+}
+
+// put keeps what chunks said (a cache: a failed write costs a read later).
+func (e rowEnds) put(ctx context.Context, ids []dag.ID, ends []bool) {
+	if !e.ok || len(ids) == 0 {
+		return
+	}
+	_ = e.d.Update(ctx, func(b *store.DerivedBatch) error {
+		for i, id := range ids {
+			v := []byte{0}
+			if ends[i] {
+				v[0] = 1
+			}
+			if err := b.Set(e.key(id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// cutAtRowEnds reports whether every cut of the source is a row end of
+// the dialect, but those after a chunk of maxChunk bytes or more (a row
+// diff reads across those: see merge.DiffOptions). Chunks the index does
+// not know are read on all cores, one at a time each, until one says no.
+func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk int) (bool, error) {
+	// The runs of chunks that must end a row: each but the last, with
+	// those it reads across.
+	type run struct{ from, to int }
+	var runs []run
+	from := 0
+	for i, c := range s.chunks[:max(len(s.chunks)-1, 0)] {
+		if int(c.Len) >= maxChunk {
+			continue
+		}
+		runs = append(runs, run{from, i + 1})
+		from = i + 1
+	}
+	// Runs of one chunk are kept by the chunk's id.
+	var ids []dag.ID
+	var idRun []int
+	for k, rn := range runs {
+		if rn.to-rn.from == 1 {
+			ids, idRun = append(ids, s.chunks[rn.from].ID), append(idRun, k)
+		}
+	}
+	known := ends.get(ctx, ids)
+	unknown := make([]bool, len(runs))
+	for k, rn := range runs {
+		unknown[k] = rn.to-rn.from > 1
+	}
+	for j, v := range known {
+		switch v {
+		case 0:
+			return false, nil
+		case -1:
+			unknown[idRun[j]] = true
+		}
+	}
+	var todo []run
+	var prefetch []int
+	for k, rn := range runs {
+		if unknown[k] {
+			todo = append(todo, rn)
+			for i := rn.from; i < rn.to; i++ {
+				prefetch = append(prefetch, i)
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return true, nil
+	}
+	s.Prefetch(ctx, prefetch)
+	// said[k]: 1 if run k ends a row, 0 if not, -1 not read (one no
+	// stops the reading).
+	said := make([]int8, len(todo))
+	for k := range said {
+		said[k] = -1
+	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var next atomic.Int64
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			var buf []byte
+			for rctx.Err() == nil {
+				k := int(next.Add(1) - 1)
+				if k >= len(todo) {
+					return
+				}
+				buf = buf[:0]
+				var err error
+				for i := todo[k].from; i < todo[k].to && err == nil; i++ {
+					buf, err = s.AppendChunk(rctx, i, buf)
+				}
+				s.verifiedBytes.Add(int64(len(buf)))
+				s.verifiedChunks.Add(int64(todo[k].to - todo[k].from))
+				switch {
+				case err != nil:
+					errs[k] = err
+					stop()
+				case ends.dialect.EndsRow(buf):
+					said[k] = 1
+				default:
+					said[k] = 0
+					stop()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Keep what the runs of one chunk said.
+	var putIDs []dag.ID
+	var putEnds []bool
+	no := false
+	for k, rn := range todo {
+		if said[k] >= 0 && rn.to-rn.from == 1 {
+			putIDs, putEnds = append(putIDs, s.chunks[rn.from].ID), append(putEnds, said[k] == 1)
+		}
+		no = no || said[k] == 0
+	}
+	ends.put(context.WithoutCancel(ctx), putIDs, putEnds)
+	if no {
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,124 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dxdata/dx/merge"
+)
+
+// otherDialectTable writes data/t.csv in the dialect of .dxattributes (';'
+// and single quotes), rows 0..n-1 but those in skip, each with a quoted
+// field: row's sets one row's second field, and multiline puts a line end
+// inside every quoted field.
+func otherDialectTable(t *testing.T, dir string, n int, skip map[int]bool, row map[int]string, multiline bool) {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("id;name;note\n")
+	for i := 0; i < n; i++ {
+		if skip[i] {
+			continue
+		}
+		name := fmt.Sprintf("name %d", i*7919%100000)
+		if s, ok := row[i]; ok {
+			name = s
+		}
+		note := fmt.Sprintf("'a; quoted, %d'", i%977)
+		if multiline {
+			note = fmt.Sprintf("'line one %d\nline two'", i%977)
+		}
+		fmt.Fprintf(&b, "%d;%s;%s\n", i, name, note)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "t.csv"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOtherDialectRowEnds: a CSV in another dialect is cut as the default
+// dialect reads it. Where each chunk ends a row of its own dialect too, a
+// row diff reads only the changed chunks once the chunks are known (the
+// first diff reads each chunk once to learn it); where cuts fall inside
+// its quoted fields, it parses the tables whole. Either way the rows are
+// right.
+func TestOtherDialectRowEnds(t *testing.T) {
+	for _, multiline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("multiline=%v", multiline), func(t *testing.T) {
+			ctx := context.Background()
+			r, dir := newTestRepo(t)
+			if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte("*.csv table=csv delimiter=; quote=' key=id\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			const n = 120000
+			otherDialectTable(t, dir, n, nil, nil, multiline)
+			if _, err := r.Commit(ctx, CommitOptions{Message: "v1"}); err != nil {
+				t.Fatal(err)
+			}
+			otherDialectTable(t, dir, n+1, map[int]bool{70000: true}, map[int]string{50000: "'changed; name'"}, multiline)
+			if _, err := r.Commit(ctx, CommitOptions{Message: "v2"}); err != nil {
+				t.Fatal(err)
+			}
+			diffs, err := r.DiffRows(ctx, RowDiffOptions{Revs: []string{"HEAD~1", "HEAD"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(diffs) != 1 || diffs[0].Rows == nil {
+				t.Fatalf("%d changed files, want the table", len(diffs))
+			}
+			d := diffs[0].Rows
+			if a, rm, c := d.Counts(); a != 1 || rm != 1 || c != 1 {
+				t.Fatalf("%d added, %d removed, %d changed; want 1, 1, 1", a, rm, c)
+			}
+			for _, ch := range d.Changes {
+				if ch.Kind == merge.RowChanged && (ch.Key != "50000" || ch.New.Vals[1] != "changed; name") {
+					t.Fatalf("changed row %s: %q", ch.Key, ch.New.Vals)
+				}
+			}
+			if d.Stats.Chunks < 40 {
+				t.Fatalf("%d chunks in both versions: want many", d.Stats.Chunks)
+			}
+			// The commits learned the chunks (checking the tables read
+			// them): the diff reads what changed, or everything if the
+			// cuts are not row ends.
+			if d.Stats.FullParse != multiline {
+				t.Fatalf("multiline %v, but the diff parsed whole: %v", multiline, d.Stats.FullParse)
+			}
+			if !multiline && d.Stats.BytesRead > d.Stats.BytesTotal/20 {
+				t.Fatalf("read %d of %d bytes", d.Stats.BytesRead, d.Stats.BytesTotal)
+			}
+			// What the chunks say is kept: unkept, they are read again,
+			// each but the last, and say the same.
+			src, err := r.entrySource(ctx, diffs[0].Change.New, "data/t.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := diffs[0].Spec
+			for _, kept := range []bool{true, false} {
+				ends := rowEnds{}
+				if kept {
+					ends = r.rowEnds(spec.CSVDialect())
+				}
+				src.verifiedChunks.Store(0)
+				ok, err := src.rowAligned(ctx, spec, ends)
+				if err != nil || ok == multiline {
+					t.Fatalf("kept %v: aligned %v, %v; multiline %v", kept, ok, err, multiline)
+				}
+				read := src.verifiedChunks.Load()
+				switch {
+				case kept && read != 0:
+					t.Fatalf("kept: %d chunks read", read)
+				case !kept && !multiline && read != int64(len(src.chunks)-1):
+					t.Fatalf("not kept: %d chunks read of %d", read, len(src.chunks))
+				case !kept && read == 0:
+					t.Fatal("not kept: nothing read")
+				}
+			}
+		})
+	}
+}
