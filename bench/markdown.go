@@ -124,6 +124,7 @@ func (rep *Report) Markdown() string {
 		}
 		if dx := d.result("dx"); dx != nil {
 			contractMarkdown(p, dx.Contract)
+			dialectMarkdown(p, dx.Dialect, dx.RowDiff)
 			switchMarkdown(p, dx.Switch)
 			profileMarkdown(p, dx.Profile)
 		}

@@ -156,6 +156,9 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 			res.RowDiff.DuckDB = b.duckdbRowDiff(ds, repo, res.RowDiff)
 		}
 	}
+	if ds.name == "dolt" {
+		res.Dialect = b.otherDialect(ds, repo)
+	}
 	if ds.name == "table" && b.uiSelected() {
 		b.uiTable(b.rn.ctx, repo, ds.tablePath)
 	}

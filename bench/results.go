@@ -68,6 +68,7 @@ type Result struct {
 	Contract           *ContractResult `json:"contract,omitempty"`
 	Switch             *SwitchResult   `json:"switch,omitempty"`
 	Profile            *ProfileResult  `json:"profile,omitempty"`
+	Dialect            *DialectResult  `json:"other_dialect,omitempty"`
 	CachesDropped      bool            `json:"caches_dropped"`
 	Notes              []string        `json:"notes,omitempty"`
 }

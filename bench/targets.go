@@ -140,6 +140,7 @@ func (rep *Report) evaluate() {
 			}
 		}
 		evaluateContract(add, d.Name, dx.Contract)
+		evaluateDialect(add, d.Name, dx.Dialect, dx.RowDiff)
 		evaluateSwitch(add, d.Name, dx.Switch)
 		evaluateProfile(add, d.Name, dx.Profile)
 		// Row diff between the versions (tables).
