@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/csvdialect"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
@@ -113,4 +114,27 @@ func (in *Ingested) Result(spec table.Spec, n int) (rows int64, ok bool) {
 		}
 	}
 	return rows, true
+}
+
+// RowEnds says, of each of the file's n chunks, what the fast reading
+// learned of its end in dialect d: 1 it ends a row (it holds no quote and
+// ends with a line end), 0 it does not, -1 not known (not read so). It is
+// nil if the file was not read as a CSV of dialect d.
+func (in *Ingested) RowEnds(d csvdialect.Dialect, n int) []int8 {
+	if in == nil || in.t.Spec().Format != table.CSV || in.t.Spec().CSVDialect() != d {
+		return nil
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]int8, n)
+	for i := range out {
+		out[i] = -1
+		if c, seen := in.chunks[i]; seen {
+			out[i] = 0
+			if c.endsRow {
+				out[i] = 1
+			}
+		}
+	}
+	return out
 }

@@ -8,7 +8,9 @@ import (
 	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/check"
 	"github.com/dxdata/dx/internal/csvdialect"
+	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/store"
 )
 
@@ -204,4 +206,23 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk i
 		}
 	}
 	return true, nil
+}
+
+// keepIngested keeps what a commit's reading of a new table as it was
+// ingested (check.Ingested) learned of its chunks' ends in its dialect,
+// so that they need not be read again to learn it.
+func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.Spec, src *chunkSource) {
+	d := spec.CSVDialect()
+	if spec.Format != table.CSV || d == csvdialect.Default {
+		return // cut at its row ends: nothing to learn
+	}
+	said := in.RowEnds(d, len(src.chunks))
+	var ids []dag.ID
+	var ends []bool
+	for i, v := range said {
+		if v >= 0 {
+			ids, ends = append(ids, src.chunks[i].ID), append(ends, v == 1)
+		}
+	}
+	r.rowEnds(d).put(ctx, ids, ends)
 }

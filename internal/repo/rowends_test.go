@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/merge"
 )
 
@@ -16,6 +17,16 @@ import (
 // field: row's sets one row's second field, and multiline puts a line end
 // inside every quoted field.
 func otherDialectTable(t *testing.T, dir string, n int, skip map[int]bool, row map[int]string, multiline bool) {
+	otherDialectRows(t, dir, n, skip, row, func(i int) string {
+		if multiline {
+			return fmt.Sprintf("'line one %d\nline two'", i%977)
+		}
+		return fmt.Sprintf("'a; quoted, %d'", i%977)
+	})
+}
+
+// otherDialectRows writes the table with note(i) for row i's third field.
+func otherDialectRows(t *testing.T, dir string, n int, skip map[int]bool, row map[int]string, note func(i int) string) {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString("id;name;note\n")
@@ -27,11 +38,7 @@ func otherDialectTable(t *testing.T, dir string, n int, skip map[int]bool, row m
 		if s, ok := row[i]; ok {
 			name = s
 		}
-		note := fmt.Sprintf("'a; quoted, %d'", i%977)
-		if multiline {
-			note = fmt.Sprintf("'line one %d\nline two'", i%977)
-		}
-		fmt.Fprintf(&b, "%d;%s;%s\n", i, name, note)
+		fmt.Fprintf(&b, "%d;%s;%s\n", i, name, note(i))
 	}
 	if err := os.WriteFile(filepath.Join(dir, "data", "t.csv"), b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,5 +127,53 @@ func TestOtherDialectRowEnds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOtherDialectLearnedAsIngested: the first commit of a table in
+// another dialect reads it as it is ingested, and what that reading learns
+// of each chunk's end is kept: nothing is read again to learn it.
+func TestOtherDialectLearnedAsIngested(t *testing.T) {
+	ctx := context.Background()
+	r, dir := newTestRepo(t)
+	if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte("*.csv table=csv delimiter=; key=id\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	otherDialectRows(t, dir, 120000, nil, nil, func(i int) string { return fmt.Sprintf("note %d, unquoted", i%977) })
+	if _, err := r.Commit(ctx, CommitOptions{Message: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Resolve(ctx, "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dag.LookupPath(ctx, r.Store, head.Commit.Tree, "data/t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := r.treeAttributes(ctx, head.Commit.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ok := attrs.RowTable("data/t.csv")
+	if !ok {
+		t.Fatal("data/t.csv is not a table")
+	}
+	src, err := r.entrySource(ctx, &e, "data/t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.chunks) < 20 {
+		t.Fatalf("%d chunks: want many", len(src.chunks))
+	}
+	aligned, err := src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+	if err != nil || !aligned {
+		t.Fatalf("aligned %v, %v", aligned, err)
+	}
+	if n := src.verifiedChunks.Load(); n != 0 {
+		t.Fatalf("%d chunks of %d read again to learn their ends", n, len(src.chunks))
 	}
 }

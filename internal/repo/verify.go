@@ -169,6 +169,9 @@ func (r *Repo) verifyTable(ctx context.Context, run verifyRun, v tableVersion) (
 	if err != nil {
 		return err
 	}
+	if run.ingested != nil {
+		r.keepIngested(ctx, run.ingested(p, v.new.ID), spec, src)
+	}
 	if v.old == nil && v.rules == nil && run.ingested != nil {
 		// Checked as it was read, if the fast reading took all of it.
 		if rows, ok := run.ingested(p, v.new.ID).Result(spec, len(src.Chunks())); ok {
