@@ -226,3 +226,16 @@ func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.
 	}
 	r.rowEnds(d).put(ctx, ids, ends)
 }
+
+// CutAtRowEnds reports whether the stored file id, a table of spec at
+// path name, is cut only at row ends (but after chunks of the line modes'
+// greatest size), as a row diff, a merge or a check decides it: a reader
+// may then parse a run of its chunks alone.
+func (r *Repo) CutAtRowEnds(ctx context.Context, spec table.Spec, id dag.ID, name string) (bool, error) {
+	src, err := storeSource(ctx, r.Store, id, name)
+	if err != nil {
+		return false, err
+	}
+	defer src.close()
+	return src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+}

@@ -117,7 +117,9 @@ func loadTableBase(ctx context.Context, rv readView, rd *table.Reader, entry dag
 	if ti.header, ti.hlen, err = rd.Header(first, len(spans) == 1); err != nil {
 		return nil, fmt.Errorf("%s: header: %w", p, err)
 	}
-	ti.aligned = rowAligned(p, first, rd.Spec().Format)
+	if ti.aligned, err = rv.r.CutAtRowEnds(ctx, rd.Spec(), entry.ID, p); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
 	ti.tag, _, ti.hasTag = rd.ChunkKeys(ti.header)
 	ti.hasTag = ti.hasTag && ti.aligned
 	return ti, nil
@@ -322,21 +324,6 @@ func (ti *tableIndex) find(rd *table.Reader, lo, hi int, key string, chunk func(
 		return nil
 	})
 	return found, err
-}
-
-// rowAligned reports whether a table was cut only at row ends, from its
-// first bytes, as the chunker chose its mode.
-func rowAligned(name string, head []byte, f table.Format) bool {
-	if len(head) > chunker.SniffSize {
-		head = head[:chunker.SniffSize]
-	}
-	switch chunker.Sniff(name, head) {
-	case chunker.CSV:
-		return true
-	case chunker.Lines:
-		return f != table.CSV // a quoted CSV field may hold a line end
-	}
-	return false
 }
 
 // chunk reads a chunk through the shared cache under this view.
