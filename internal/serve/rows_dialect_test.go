@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,15 +18,7 @@ import (
 // written; where the cuts are row ends, a lookup reads a few chunks.
 func TestRowByKeyOtherDialect(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if _, err := repo.Init(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, data string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := newTablesRepo(t)
 	write(".dxattributes", "*.csv table=csv delimiter=; quote=' key=id\n")
 	const n = 40000
 	notes := map[string]map[string]string{"m.csv": {}, "p.csv": {}}

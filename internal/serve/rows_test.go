@@ -20,16 +20,8 @@ import (
 // by two fields in key order, where a lookup reads two chunks.
 func TestRowByKey(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if _, err := repo.Init(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
+	dir, write := newTablesRepo(t)
 	rng := rand.New(rand.NewPCG(12, 12))
-	write := func(name, data string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	write(".dxattributes", "*.csv table=csv key=id\n*.jsonl table=jsonl key=region,n\n")
 	csvRows := map[string]string{}
 	var b strings.Builder
@@ -162,5 +154,19 @@ func TestRowByKey(t *testing.T) {
 	}
 	if code, _ := lookup("e.jsonl", "north"); code != 400 {
 		t.Errorf("one key of two: %d", code)
+	}
+}
+
+// newTablesRepo makes a repository to commit tables in, and a function
+// that writes a file in its worktree.
+func newTablesRepo(t *testing.T) (dir string, write func(name, data string)) {
+	dir = t.TempDir()
+	if _, err := repo.Init(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
