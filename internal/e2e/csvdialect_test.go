@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,50 @@ func TestCSVOtherDialect(t *testing.T) {
 	res := r.fails(`.dxattributes:2: bad delimiter ";;"`, "commit", "-m", "bad")
 	if strings.Count(strings.TrimSpace(res.stderr), "\n") > 0 {
 		t.Errorf("not one line: %q", res.stderr)
+	}
+}
+
+// TestCSVOtherDialectCostsTheChange: a table of ';' and single quotes big
+// enough for many chunks, committed, changed in one row, diffed and
+// merged. Its chunks end rows of its dialect, which the commits learn: the
+// row diff reads a few of them, and the merge is the rows of both sides.
+func TestCSVOtherDialectCostsTheChange(t *testing.T) {
+	r := newRepo(t)
+	r.write(".dxattributes", "*.csv table=csv delimiter=; quote=' key=id\n")
+	table := func(edit map[int]string) string {
+		var b strings.Builder
+		b.WriteString("id;city;note\n")
+		for i := range 60000 {
+			city := fmt.Sprintf("'City; %d'", i%311)
+			if e, ok := edit[i]; ok {
+				city = e
+			}
+			fmt.Fprintf(&b, "%d;%s;'it''s row %d'\n", i, city, i)
+		}
+		return b.String()
+	}
+	r.write("t.csv", table(nil))
+	r.ok("commit", "-m", "v1")
+	r.write("t.csv", table(map[int]string{30000: "Basel"}))
+	d := r.diffRowsJSON()
+	if d.Changed != 1 || d.Added+d.Removed != 0 || d.Rows[0].New["city"] != "Basel" || d.Rows[0].Old["city"] != "City; 144" {
+		t.Fatalf("diff: %+v", d)
+	}
+	if d.Stats.BytesRead*10 > d.Stats.BytesTotal {
+		t.Fatalf("read %d of %d bytes for one changed row", d.Stats.BytesRead, d.Stats.BytesTotal)
+	}
+	r.ok("commit", "-m", "v2")
+	r.ok("branch", "side", "HEAD~1")
+	r.ok("checkout", "side")
+	r.write("t.csv", table(map[int]string{100: "'Bern; BE'"}))
+	r.ok("commit", "-m", "side")
+	r.ok("checkout", "main")
+	r.ok("merge", "side")
+	if got, err := os.ReadFile(r.path("t.csv")); err != nil || string(got) != table(map[int]string{100: "'Bern; BE'", 30000: "Basel"}) {
+		t.Fatalf("merged: %d bytes, %v", len(got), err)
+	}
+	d = r.diffRowsJSON("HEAD~1", "HEAD")
+	if d.Changed != 1 || d.Rows[0].New["city"] != "Bern; BE" || d.Stats.BytesRead*10 > d.Stats.BytesTotal {
+		t.Fatalf("merge's diff: %+v", d.Stats)
 	}
 }
