@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sort"
 	"sync"
@@ -200,12 +201,14 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk i
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	// The failure that stopped the others, not their being stopped.
+	var first error
 	for _, err := range errs {
-		if err != nil {
-			return false, err
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
 		}
 	}
-	return true, nil
+	return first == nil, first
 }
 
 // keepIngested keeps what a commit's reading of a new table as it was

@@ -3,10 +3,12 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/merge"
@@ -175,5 +177,26 @@ func TestOtherDialectLearnedAsIngested(t *testing.T) {
 	}
 	if n := src.verifiedChunks.Load(); n != 0 {
 		t.Fatalf("%d chunks of %d read again to learn their ends", n, len(src.chunks))
+	}
+	// A chunk that cannot be read is the error, not the others' being
+	// stopped by it: chunk 1 is read until the reading stops (or a while,
+	// with one worker), and chunk 2 cannot be.
+	bad := errors.New("unreadable chunk")
+	inner := src.read
+	src.read = func(ctx context.Context, i int, dst []byte) ([]byte, error) {
+		switch i {
+		case 1:
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(2 * time.Second):
+			}
+		case 2:
+			return nil, bad
+		}
+		return inner(ctx, i, dst)
+	}
+	if _, err := src.rowAligned(ctx, spec, rowEnds{}); !errors.Is(err, bad) {
+		t.Fatalf("a chunk unread: %v", err)
 	}
 }
