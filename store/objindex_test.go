@@ -470,7 +470,21 @@ func TestMemAddedLazily(t *testing.T) {
 			want[e.ID] = Location{Pack: packs[i], Kind: e.Kind, Codec: e.Codec, Offset: e.Offset, Stored: e.Stored, Raw: e.Raw}
 		}
 	}
-	check(want) // (find settles added into mem)
+	// A few lookups read the packs' lists and leave them unsettled; of an
+	// ID in both, the later pack's entry wins.
+	for _, e := range b[:10] {
+		found, ok, err := x.find(e.ID)
+		if err != nil || !ok || found != want[e.ID] || found.Pack != packs[1] {
+			t.Fatalf("find %s unsettled: %+v %v %v, want %+v", e.ID.Short(), found, ok, err, want[e.ID])
+		}
+	}
+	if _, ok, err := x.find(dag.Hash(dag.KindChunk, []byte("absent"))); ok || err != nil {
+		t.Fatalf("an absent ID found unsettled: %v %v", ok, err)
+	}
+	if len(x.added) != 2 || len(x.mem) != 0 {
+		t.Fatalf("after 11 lookups: %d packs unsettled, %d entries in mem; want 2 and 0", len(x.added), len(x.mem))
+	}
+	check(want) // (and past scansBeforeSettle lookups, find settles added into mem)
 	if len(x.added) != 0 || len(x.mem) != 600 {
 		t.Fatalf("after a lookup: %d packs not in mem, %d entries in it", len(x.added), len(x.mem))
 	}
