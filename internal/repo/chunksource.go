@@ -95,8 +95,7 @@ func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec, ends rowE
 	default:
 		return false, nil
 	}
-	ends.dialect = spec.CSVDialect()
-	return s.cutAtRowEnds(ctx, ends, lineModeMax())
+	return s.cutAtRowEnds(ctx, ends, spec.CSVDialect(), lineModeMax())
 }
 
 func storeSource(ctx context.Context, st *store.Store, id dag.ID, name string) (*chunkSource, error) {
@@ -187,7 +186,7 @@ func (r *Repo) entrySource(ctx context.Context, e *dag.TreeEntry, name string) (
 func (r *Repo) diffOptions(ctx context.Context, spec table.Spec, srcs ...*chunkSource) (merge.DiffOptions, error) {
 	aligned := make([]bool, len(srcs))
 	for i, src := range srcs {
-		ok, err := src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+		ok, err := src.rowAligned(ctx, spec, r.rowEnds())
 		if err != nil {
 			return merge.DiffOptions{}, err
 		}

@@ -60,7 +60,7 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 			src.rangesFrom(r.Store, spec)
 			src.learn(learner)
 			srcs[i] = src
-			aligned[i], errs[i] = src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+			aligned[i], errs[i] = src.rowAligned(ctx, spec, r.rowEnds())
 		}()
 	}
 	opened.Wait()

@@ -27,27 +27,26 @@ import (
 // a<delimiter><quote><chunk id> → 1 or 0.
 const prefixRowEnds = 'a'
 
-// rowEnds is what the index keeps of chunks' row ends in one dialect; the
-// zero value keeps nothing.
+// rowEnds is what the index keeps of chunks' row ends; the zero value
+// keeps nothing.
 type rowEnds struct {
-	d       store.Derived
-	ok      bool
-	dialect csvdialect.Dialect
+	d  store.Derived
+	ok bool
 }
 
-// rowEnds returns the kept row ends of chunks read in dialect d.
-func (r *Repo) rowEnds(d csvdialect.Dialect) rowEnds {
+// rowEnds returns the kept row ends of chunks.
+func (r *Repo) rowEnds() rowEnds {
 	ix, err := r.Store.Derived(prefixRowEnds)
-	return rowEnds{d: ix, ok: err == nil, dialect: d}
+	return rowEnds{d: ix, ok: err == nil}
 }
 
-func (e rowEnds) key(id dag.ID) string {
-	return string([]byte{e.dialect.Comma, e.dialect.Quote}) + string(id[:])
+func rowEndsKey(d csvdialect.Dialect, id dag.ID) string {
+	return string([]byte{d.Comma, d.Quote}) + string(id[:])
 }
 
-// get returns what is kept of chunks ids: 1 ends a row, 0 does not, -1
-// unknown.
-func (e rowEnds) get(ctx context.Context, ids []dag.ID) []int8 {
+// get returns what is kept of chunks ids read in dialect d: 1 ends a row,
+// 0 does not, -1 unknown.
+func (e rowEnds) get(ctx context.Context, d csvdialect.Dialect, ids []dag.ID) []int8 {
 	out := make([]int8, len(ids))
 	for i := range out {
 		out[i] = -1
@@ -58,7 +57,7 @@ func (e rowEnds) get(ctx context.Context, ids []dag.ID) []int8 {
 	keys := make([]string, len(ids))
 	order := make([]int, len(ids))
 	for i, id := range ids {
-		keys[i], order[i] = e.key(id), i
+		keys[i], order[i] = rowEndsKey(d, id), i
 	}
 	sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
 	sorted := make([]string, len(ids))
@@ -73,8 +72,9 @@ func (e rowEnds) get(ctx context.Context, ids []dag.ID) []int8 {
 	return out
 }
 
-// put keeps what chunks said (a cache: a failed write costs a read later).
-func (e rowEnds) put(ctx context.Context, ids []dag.ID, ends []bool) {
+// put keeps what chunks read in dialect d said (a cache: a failed write
+// costs a read later).
+func (e rowEnds) put(ctx context.Context, d csvdialect.Dialect, ids []dag.ID, ends []bool) {
 	if !e.ok || len(ids) == 0 {
 		return
 	}
@@ -84,7 +84,7 @@ func (e rowEnds) put(ctx context.Context, ids []dag.ID, ends []bool) {
 			if ends[i] {
 				v[0] = 1
 			}
-			if err := b.Set(e.key(id), v); err != nil {
+			if err := b.Set(rowEndsKey(d, id), v); err != nil {
 				return err
 			}
 		}
@@ -93,10 +93,10 @@ func (e rowEnds) put(ctx context.Context, ids []dag.ID, ends []bool) {
 }
 
 // cutAtRowEnds reports whether every cut of the source is a row end of
-// the dialect, but those after a chunk of maxChunk bytes or more (a row
+// dialect d, but those after a chunk of maxChunk bytes or more (a row
 // diff reads across those: see merge.DiffOptions). Chunks the index does
 // not know are read on all cores, one at a time each, until one says no.
-func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk int) (bool, error) {
+func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, d csvdialect.Dialect, maxChunk int) (bool, error) {
 	// The runs of chunks that must end a row: each but the last, with
 	// those it reads across.
 	type run struct{ from, to int }
@@ -109,35 +109,31 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk i
 		runs = append(runs, run{from, i + 1})
 		from = i + 1
 	}
-	// Runs of one chunk are kept by the chunk's id.
+	// Runs of one chunk are kept by the chunk's id; the others, and
+	// those not kept, are read.
 	var ids []dag.ID
-	var idRun []int
-	for k, rn := range runs {
+	for _, rn := range runs {
 		if rn.to-rn.from == 1 {
-			ids, idRun = append(ids, s.chunks[rn.from].ID), append(idRun, k)
+			ids = append(ids, s.chunks[rn.from].ID)
 		}
 	}
-	known := ends.get(ctx, ids)
-	unknown := make([]bool, len(runs))
-	for k, rn := range runs {
-		unknown[k] = rn.to-rn.from > 1
-	}
-	for j, v := range known {
-		switch v {
-		case 0:
-			return false, nil
-		case -1:
-			unknown[idRun[j]] = true
-		}
-	}
+	known := ends.get(ctx, d, ids)
 	var todo []run
 	var prefetch []int
-	for k, rn := range runs {
-		if unknown[k] {
-			todo = append(todo, rn)
-			for i := rn.from; i < rn.to; i++ {
-				prefetch = append(prefetch, i)
+	for _, rn := range runs {
+		if rn.to-rn.from == 1 {
+			v := known[0]
+			known = known[1:]
+			if v == 0 {
+				return false, nil
 			}
+			if v == 1 {
+				continue
+			}
+		}
+		todo = append(todo, rn)
+		for i := rn.from; i < rn.to; i++ {
+			prefetch = append(prefetch, i)
 		}
 	}
 	if len(todo) == 0 {
@@ -174,7 +170,7 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk i
 				case err != nil:
 					errs[k] = err
 					stop()
-				case ends.dialect.EndsRow(buf):
+				case d.EndsRow(buf):
 					said[k] = 1
 				default:
 					said[k] = 0
@@ -194,7 +190,7 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, maxChunk i
 		}
 		no = no || said[k] == 0
 	}
-	ends.put(context.WithoutCancel(ctx), putIDs, putEnds)
+	ends.put(context.WithoutCancel(ctx), d, putIDs, putEnds)
 	if no {
 		return false, nil
 	}
@@ -227,7 +223,7 @@ func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.
 			ids, ends = append(ids, src.chunks[i].ID), append(ends, v == 1)
 		}
 	}
-	r.rowEnds(d).put(ctx, ids, ends)
+	r.rowEnds().put(ctx, d, ids, ends)
 }
 
 // CutAtRowEnds reports whether the stored file id, a table of spec at
@@ -240,5 +236,5 @@ func (r *Repo) CutAtRowEnds(ctx context.Context, spec table.Spec, id dag.ID, nam
 		return false, err
 	}
 	defer src.close()
-	return src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+	return src.rowAligned(ctx, spec, r.rowEnds())
 }

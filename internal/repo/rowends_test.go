@@ -14,6 +14,20 @@ import (
 	"github.com/dxdata/dx/merge"
 )
 
+// newDialectRepo is a repository with attrs for .dxattributes and a data
+// directory.
+func newDialectRepo(t *testing.T, attrs string) (*Repo, string) {
+	t.Helper()
+	r, dir := newTestRepo(t)
+	if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte(attrs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
 // otherDialectTable writes data/t.csv in the dialect of .dxattributes (';'
 // and single quotes), rows 0..n-1 but those in skip, each with a quoted
 // field: row's sets one row's second field, and multiline puts a line end
@@ -57,13 +71,7 @@ func TestOtherDialectRowEnds(t *testing.T) {
 	for _, multiline := range []bool{false, true} {
 		t.Run(fmt.Sprintf("multiline=%v", multiline), func(t *testing.T) {
 			ctx := context.Background()
-			r, dir := newTestRepo(t)
-			if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte("*.csv table=csv delimiter=; quote=' key=id\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
-				t.Fatal(err)
-			}
+			r, dir := newDialectRepo(t, "*.csv table=csv delimiter=; quote=' key=id\n")
 			const n = 120000
 			otherDialectTable(t, dir, n, nil, nil, multiline)
 			if _, err := r.Commit(ctx, CommitOptions{Message: "v1"}); err != nil {
@@ -111,7 +119,7 @@ func TestOtherDialectRowEnds(t *testing.T) {
 			for _, kept := range []bool{true, false} {
 				ends := rowEnds{}
 				if kept {
-					ends = r.rowEnds(spec.CSVDialect())
+					ends = r.rowEnds()
 				}
 				src.verifiedChunks.Store(0)
 				ok, err := src.rowAligned(ctx, spec, ends)
@@ -137,13 +145,7 @@ func TestOtherDialectRowEnds(t *testing.T) {
 // of each chunk's end is kept: nothing is read again to learn it.
 func TestOtherDialectLearnedAsIngested(t *testing.T) {
 	ctx := context.Background()
-	r, dir := newTestRepo(t)
-	if err := os.WriteFile(filepath.Join(dir, ".dxattributes"), []byte("*.csv table=csv delimiter=; key=id\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	r, dir := newDialectRepo(t, "*.csv table=csv delimiter=; key=id\n")
 	otherDialectRows(t, dir, 120000, nil, nil, func(i int) string { return fmt.Sprintf("note %d, unquoted", i%977) })
 	if _, err := r.Commit(ctx, CommitOptions{Message: "v1"}); err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func TestOtherDialectLearnedAsIngested(t *testing.T) {
 	if len(src.chunks) < 20 {
 		t.Fatalf("%d chunks: want many", len(src.chunks))
 	}
-	aligned, err := src.rowAligned(ctx, spec, r.rowEnds(spec.CSVDialect()))
+	aligned, err := src.rowAligned(ctx, spec, r.rowEnds())
 	if err != nil || !aligned {
 		t.Fatalf("aligned %v, %v", aligned, err)
 	}

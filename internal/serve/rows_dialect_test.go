@@ -1,14 +1,11 @@
 package serve
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/dxdata/dx/internal/repo"
 )
 
 // TestRowByKeyOtherDialect looks up keys in tables of another dialect (';'
@@ -17,7 +14,6 @@ import (
 // inside, and one whose chunks each end a row. Every row is found as
 // written; where the cuts are row ends, a lookup reads a few chunks.
 func TestRowByKeyOtherDialect(t *testing.T) {
-	ctx := context.Background()
 	dir, write := newTablesRepo(t)
 	write(".dxattributes", "*.csv table=csv delimiter=; quote=' key=id\n")
 	const n = 40000
@@ -35,14 +31,7 @@ func TestRowByKeyOtherDialect(t *testing.T) {
 		}
 		write(name, b.String())
 	}
-	r, err := repo.Open(ctx, dir, repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Commit(ctx, repo.CommitOptions{Message: "tables"}); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
+	commitTables(t, dir)
 	_, hs := serveTest(t, &testRepo{dir: dir}, Options{Anonymous: true})
 	for name, rows := range notes {
 		read, chunks := 0, 0

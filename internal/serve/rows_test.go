@@ -19,7 +19,6 @@ import (
 // chunk (so cut inside rows) and quoted line ends, and in a JSONL keyed
 // by two fields in key order, where a lookup reads two chunks.
 func TestRowByKey(t *testing.T) {
-	ctx := context.Background()
 	dir, write := newTablesRepo(t)
 	rng := rand.New(rand.NewPCG(12, 12))
 	write(".dxattributes", "*.csv table=csv key=id\n*.jsonl table=jsonl key=region,n\n")
@@ -63,14 +62,7 @@ func TestRowByKey(t *testing.T) {
 		}
 	}
 	write("e.jsonl", b.String())
-	r, err := repo.Open(ctx, dir, repo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Commit(ctx, repo.CommitOptions{Message: "tables"}); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
+	commitTables(t, dir)
 	_, hs := serveTest(t, &testRepo{dir: dir}, Options{Anonymous: true})
 
 	type answer struct {
@@ -168,5 +160,18 @@ func newTablesRepo(t *testing.T) (dir string, write func(name, data string)) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// commitTables commits the worktree of dir.
+func commitTables(t *testing.T, dir string) {
+	t.Helper()
+	r, err := repo.Open(context.Background(), dir, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Commit(context.Background(), repo.CommitOptions{Message: "tables"}); err != nil {
+		t.Fatal(err)
 	}
 }
