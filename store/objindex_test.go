@@ -358,10 +358,10 @@ func putV1Entries(t *testing.T, s *Store, locs map[dag.ID]Location) {
 }
 
 // TestWriteMemOrder: the in-memory entries come out as a valid location
-// file holding exactly them, whatever their count (the buckets writeMem
+// file holding exactly them, whatever their count (the buckets encodeMem
 // sorts in depend on it), IDs sharing long prefixes included.
 func TestWriteMemOrder(t *testing.T) {
-	for _, n := range []int{0, 1, 5, 63, 64, 65, 1000, 70000} {
+	for _, n := range []int{0, 1, 5, 63, 64, 65, 1000, 70000, 140000} {
 		x := &objectIndex{mem: map[dag.ID]Location{}}
 		for i := range n {
 			id := dag.Hash(dag.KindChunk, binary.LittleEndian.AppendUint64(nil, uint64(i)))
@@ -371,20 +371,9 @@ func TestWriteMemOrder(t *testing.T) {
 			}
 			x.mem[id] = Location{Pack: dag.Hash(dag.KindChunk, []byte{byte(i % 3)}), Kind: dag.KindChunk, Codec: pack.CodecZstd, Offset: uint64(i), Stored: 10, Raw: 20}
 		}
-		var buf bytes.Buffer
-		w, err := locfile.NewWriter(&buf)
+		f, err := x.memFile()
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := x.writeMem(w); err != nil {
 			t.Fatalf("%d entries: %v", n, err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f, err := locfile.Parse(buf.Bytes())
-		if err != nil {
-			t.Fatal(err)
 		}
 		if f.Len() != len(x.mem) {
 			t.Fatalf("%d entries written of %d", f.Len(), len(x.mem))
@@ -416,18 +405,7 @@ func TestMemAddedLazily(t *testing.T) {
 	}
 	written := func(x *objectIndex) map[dag.ID]Location {
 		t.Helper()
-		var buf bytes.Buffer
-		w, err := locfile.NewWriter(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := x.writeMem(w); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f, err := locfile.Parse(buf.Bytes())
+		f, err := x.memFile()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -498,4 +476,55 @@ func TestMemAddedLazily(t *testing.T) {
 		t.Fatalf("%d entries written, want 650", len(got))
 	}
 	check(want)
+}
+
+// TestPersistIndexEarly: asked to, a store writes the many entries it
+// holds in memory as a listed location file before it closes, where they
+// are found, then and after a reopen; a few are left for the close.
+func TestPersistIndexEarly(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStore(t)
+	put := func(from, to int) []dag.ID {
+		var ids []dag.ID
+		for i := from; i < to; i++ {
+			id, err := s.Put(ctx, dag.KindChunk, binary.LittleEndian.AppendUint64([]byte("object "), uint64(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	few := put(0, 10)
+	if err := s.PersistIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.objs.files) != 0 || !s.objs.holds(len(few)) {
+		t.Fatalf("%d entries written early: %d files", len(few), len(s.objs.files))
+	}
+	ids := append(few, put(10, earlyPersist)...)
+	if err := s.PersistIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.objs.files) != 1 || s.objs.holds(1) || s.objs.files[0].f.Len() != len(ids) {
+		t.Fatalf("%d entries, not all written early: %d files, entries left in memory %v", len(ids), len(s.objs.files), s.objs.holds(1))
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, i := range []int{0, 9, 10, len(ids) / 2, len(ids) - 1} {
+			b, err := s.Get(ctx, dag.KindChunk, ids[i])
+			if err != nil || !bytes.Equal(b, binary.LittleEndian.AppendUint64([]byte("object "), uint64(i))) {
+				t.Fatalf("object %d: %q, %v", i, b, err)
+			}
+		}
+	}
+	check(s)
+	s = reopen(t, s, dir)
+	check(s)
+	if len(s.objs.files) != 1 {
+		t.Fatalf("%d files after the close, want the one written early", len(s.objs.files))
+	}
 }

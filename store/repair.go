@@ -98,7 +98,7 @@ func (s *Store) rebuildFromFooters(ctx context.Context, recs map[dag.ID]packReco
 		if batch.nMem == 0 {
 			return nil
 		}
-		lf, err := s.writeLocFile(batch.writeMem)
+		lf, err := s.writeMemFile(batch)
 		if err != nil {
 			return err
 		}
