@@ -121,13 +121,17 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err != nil {
 		return nil, err
 	}
-	// The stat cache is written while the packs are flushed (see
-	// worktree.WriteStatCache); both are done before the ref moves.
+	// The stat cache is written while the packs are flushed and the
+	// object index is written (see worktree.WriteStatCache); all are
+	// done before the ref moves.
 	scDone := make(chan error, 1)
 	go func() { scDone <- worktree.WriteStatCache(ctx, r.Store, snap.hashed, nil) }()
 	id, err := r.Store.Put(ctx, dag.KindCommit, enc)
 	if err == nil {
 		err = r.Store.Flush(ctx)
+	}
+	if err == nil {
+		err = r.Store.PersistIndex()
 	}
 	if scErr := <-scDone; err == nil {
 		err = scErr
