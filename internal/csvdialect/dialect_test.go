@@ -94,6 +94,26 @@ func checkRowEnds(t *testing.T, d Dialect, data []byte) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("%q: RowEnd ends %v, Record ends %v", data, got, want)
 	}
+	// Pieces read apart, each from every state, and composed from the
+	// start give the same row ends, wherever the text is cut.
+	for cut := 0; cut <= len(data); cut++ {
+		s := FieldStart
+		for from := 0; from < len(data); {
+			to := min(from+1+(cut+from)%7, len(data))
+			if cut > from && cut < to {
+				to = cut
+			}
+			tr := DecodeTransitions(d.Transitions(data[from:to]).Encode())
+			var end bool
+			if s, end = tr.Next(s); end != slices.Contains(want, to) {
+				t.Fatalf("%q in pieces (cut at %d): row end at %d %v, Record ends %v", data, cut, to, end, want)
+			}
+			from = to
+		}
+		if s != d.Advance(FieldStart, data) {
+			t.Fatalf("%q in pieces: state %d, read whole %d", data, s, d.Advance(FieldStart, data))
+		}
+	}
 	// Splitting the bytes anywhere and carrying the state gives the same.
 	for cut := 0; cut <= len(data); cut++ {
 		if ends := d.EndsRow(data[:cut]); ends != slices.Contains(want, cut) {

@@ -128,3 +128,50 @@ func (d Dialect) scan(s State, b []byte, stop bool) (int, State) {
 // starts reports whether a field starts after byte c read outside quotes:
 // a delimiter or a line end.
 func (d Dialect) starts(c byte) bool { return c == d.Comma || c == '\n' || c == '\r' }
+
+// Transitions is what a piece of CSV text does to the reading state,
+// whatever the state it is read from: so a file's row ends can be learned
+// from its pieces read apart (each once, in any order) and composed from
+// the file's start, even where a piece starts inside a quoted field.
+type Transitions struct {
+	// End is the state after the piece read from each state.
+	End [4]State
+	// NL: the piece ends in '\n' (a row end if the state after it is
+	// FieldStart).
+	NL bool
+}
+
+// Transitions reads b from each state.
+func (d Dialect) Transitions(b []byte) Transitions {
+	var t Transitions
+	for s := range t.End {
+		t.End[s] = d.Advance(State(s), b)
+	}
+	t.NL = len(b) > 0 && b[len(b)-1] == '\n'
+	return t
+}
+
+// Next returns the state after the piece, read from s, and whether the
+// piece then ends just after a row end.
+func (t Transitions) Next(s State) (State, bool) {
+	e := t.End[s&3]
+	return e, t.NL && e == FieldStart
+}
+
+// Encode packs t into a byte: two bits for each end state, NL in none of
+// them (it is the caller's to keep apart, see Decode).
+func (t Transitions) Encode() (ends byte, nl bool) {
+	for s, e := range t.End {
+		ends |= byte(e&3) << (2 * s)
+	}
+	return ends, t.NL
+}
+
+// DecodeTransitions is Encode's inverse.
+func DecodeTransitions(ends byte, nl bool) Transitions {
+	t := Transitions{NL: nl}
+	for s := range t.End {
+		t.End[s] = State(ends>>(2*s)) & 3
+	}
+	return t
+}
