@@ -24,6 +24,9 @@ type side struct {
 	header  Header
 	hdrLen  int
 	cache   map[int][]byte // chunks read for the header
+	// inside marks the cuts the source says fall inside a row (the cut
+	// after chunk i); nil if none.
+	inside []bool
 }
 
 func newSide(src Source) *side {
@@ -33,6 +36,14 @@ func newSide(src Source) *side {
 		s.offs[i] = s.size
 		s.size += int64(c.Len)
 		s.partner[i] = -1
+	}
+	if cuts := CutsInsideRows(src); len(cuts) > 0 {
+		s.inside = make([]bool, len(cs))
+		for _, i := range cuts {
+			if i >= 0 && i < len(cs) {
+				s.inside[i] = true
+			}
+		}
 	}
 	return s
 }
@@ -90,7 +101,7 @@ func (d *differ) markAll() {
 
 // trusted reports whether the boundary after chunk i of s is a row boundary.
 func (d *differ) trusted(s *side, i int) bool {
-	return d.opts.Aligned && (d.opts.MaxChunk <= 0 || int(s.chunks[i].Len) < d.opts.MaxChunk)
+	return d.opts.Aligned && (d.opts.MaxChunk <= 0 || int(s.chunks[i].Len) < d.opts.MaxChunk) && (s.inside == nil || !s.inside[i])
 }
 
 // mark makes chunk i of side k dirty, and its partner on the other side,
@@ -108,13 +119,21 @@ func (d *differ) mark(k, i int) bool {
 }
 
 // widen grows dirty runs over boundaries that may not be row boundaries,
-// until every run starts and ends at one.
+// until every run starts and ends at one. A clean chunk stays clean only
+// if it is read alike on both sides: each of its cuts is a row boundary on
+// both, or on neither with the chunks across it partners too. (Where a cut
+// is a row end depends on the bytes before it, not on the chunk alone: the
+// same chunk may start inside a quoted field on one side only.)
 func (d *differ) widen() {
 	for changed := true; changed; {
 		changed = false
 		for k, s := range d.sides {
+			o := d.sides[1-k]
 			for i := range s.dirty {
 				if !s.dirty[i] {
+					if j := s.partner[i]; j >= 0 && !d.alike(s, o, i, j) {
+						changed = d.mark(k, i) || changed
+					}
 					continue
 				}
 				if i > 0 && !s.dirty[i-1] && !d.trusted(s, i-1) {
@@ -126,6 +145,25 @@ func (d *differ) widen() {
 			}
 		}
 	}
+}
+
+// alike reports whether chunk i of s and its partner j of o are read
+// alike: before them the starts of both files or row boundaries on both
+// sides or partners across cuts that are not, and after them likewise.
+func (d *differ) alike(s, o *side, i, j int) bool {
+	before := func(x *side, i int) bool { return i == 0 || d.trusted(x, i-1) }
+	after := func(x *side, i int) bool { return i == len(x.chunks)-1 || d.trusted(x, i) }
+	switch {
+	case before(s, i) != before(o, j):
+		return false
+	case !before(s, i) && (i == 0 || j == 0 || s.partner[i-1] != j-1):
+		return false
+	case after(s, i) != after(o, j):
+		return false
+	case !after(s, i) && (i+1 == len(s.chunks) || j+1 == len(o.chunks) || s.partner[i+1] != j+1):
+		return false
+	}
+	return true
 }
 
 // headers parses both sides' headers from their first chunks. If they

@@ -95,8 +95,9 @@ func (d *RowDiff) Counts() (added, removed, changed int) {
 // DiffOptions tell DiffRows what it may assume about chunk boundaries.
 type DiffOptions struct {
 	// Aligned: the files were cut only at row ends, except after a chunk
-	// of exactly MaxChunk bytes (the chunker found no row end in range).
-	// Without it both files are parsed whole.
+	// of exactly MaxChunk bytes (the chunker found no row end in range)
+	// and where a Source says so (RowCutter). Without it both files are
+	// parsed whole.
 	Aligned  bool
 	MaxChunk int
 }
