@@ -154,7 +154,7 @@ func lookupIn(ctx context.Context, t *table.Reader, v Version, h merge.Header, k
 	}
 	hdrLen := -1
 	var buf []byte
-	for _, s := range spans(chunks, v.Cut) {
+	for _, s := range spans(v.Source, v.Cut) {
 		if !slices.Contains(candidate[s.from:s.to], true) || only != nil && !only(s) {
 			continue
 		}

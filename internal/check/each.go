@@ -37,7 +37,7 @@ func Each(ctx context.Context, t *table.Reader, v Version, fn func(line int, p c
 			return err
 		}
 	}
-	ss := spans(chunks, v.Cut)
+	ss := spans(v.Source, v.Cut)
 	batch := 2 * runtime.GOMAXPROCS(0)
 	base := 0
 	var rows int64

@@ -45,7 +45,7 @@ func seqKey(chunks []dag.ChunkRef, s span) string {
 // header's) only if it is the old version's first span too.
 func planFresh(old, new Version) freshPlan {
 	oc, nc := old.Source.Chunks(), new.Source.Chunks()
-	oldSpans := spans(oc, old.Cut)
+	oldSpans := spans(old.Source, old.Cut)
 	oldKeys := make([]string, len(oldSpans))
 	have := map[string]int{}
 	for i, s := range oldSpans {
@@ -56,7 +56,7 @@ func planFresh(old, new Version) freshPlan {
 	}
 	p := freshPlan{oldShared: map[int]bool{}}
 	shared := map[string]bool{}
-	for i, s := range spans(nc, new.Cut) {
+	for i, s := range spans(new.Source, new.Cut) {
 		k := seqKey(nc, s)
 		switch {
 		case i == 0 && k == oldKeys[0]:
@@ -93,6 +93,7 @@ func (p *freshPlan) sharedSpan(s span) bool { return p.oldShared[s.from] }
 func changedFresh(ctx context.Context, t *table.Reader, old, new Version) (bool, error) {
 	oc, nc := old.Source.Chunks(), new.Source.Chunks()
 	if !old.Cut.Aligned || !new.Cut.Aligned || len(oc) == 0 || len(nc) == 0 ||
+		len(merge.CutsInsideRows(old.Source)) > 0 || len(merge.CutsInsideRows(new.Source)) > 0 ||
 		new.Rules != nil && new.Rules.CountsRows() || len(uniqueColumns(new)) > 0 {
 		return false, nil
 	}
@@ -180,7 +181,7 @@ func freshKeys(ctx context.Context, t *table.Reader, old, new Version, p *pass, 
 		return err
 	}
 	var candBytes int64
-	for _, s := range spans(oc, old.Cut) {
+	for _, s := range spans(old.Source, old.Cut) {
 		if plan.sharedSpan(s) && slices.Contains(cand[s.from:s.to], true) {
 			for _, c := range oc[s.from:s.to] {
 				candBytes += int64(c.Len)
@@ -242,7 +243,7 @@ func dropOldKeys(ctx context.Context, t *table.Reader, old Version, h merge.Head
 	oc := old.Source.Chunks()
 	hdrLen := -1
 	var buf []byte
-	for _, s := range spans(oc, old.Cut) {
+	for _, s := range spans(old.Source, old.Cut) {
 		if !only(s) {
 			continue
 		}

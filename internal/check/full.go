@@ -60,7 +60,8 @@ type Rules interface {
 type span struct{ from, to int }
 
 // spans splits a version's chunks where a cut is a row boundary.
-func spans(chunks []dag.ChunkRef, cut merge.DiffOptions) []span {
+func spans(src merge.Source, cut merge.DiffOptions) []span {
+	chunks := src.Chunks()
 	if len(chunks) == 0 {
 		return nil
 	}
@@ -69,9 +70,9 @@ func spans(chunks []dag.ChunkRef, cut merge.DiffOptions) []span {
 	}
 	var out []span
 	start := 0
-	for i, c := range chunks {
-		if i < len(chunks)-1 && cut.MaxChunk > 0 && int(c.Len) >= cut.MaxChunk {
-			continue // the cut after a full-size chunk may fall inside a row
+	for i := range chunks {
+		if i < len(chunks)-1 && !cut.RowEnd(src, chunks, i) {
+			continue // a cut after a full-size chunk, or one the source says falls inside a row
 		}
 		out = append(out, span{start, i + 1})
 		start = i + 1
@@ -167,7 +168,7 @@ func Full(ctx context.Context, t *table.Reader, v Version) error {
 	if v.Rules != nil {
 		broken.add(1, v.Rules.Header(h.Cols))
 	}
-	ss := spans(chunks, v.Cut)
+	ss := spans(v.Source, v.Cut)
 	p := pass{t: t, v: v, h: h, hdrLen: hdrLen, ss: ss, seed: maphash.MakeSeed()}
 	// First without hashing keys: a table in key order (the usual) is
 	// then known unique without holding a hash a row.

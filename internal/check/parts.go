@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 
-	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/merge"
 )
@@ -14,8 +13,8 @@ type Span struct{ From, To int }
 
 // Spans splits a version's chunks where a cut is a row boundary (one span
 // of all the chunks when the cuts may fall inside rows).
-func Spans(chunks []dag.ChunkRef, cut merge.DiffOptions) []Span {
-	ss := spans(chunks, cut)
+func Spans(src merge.Source, cut merge.DiffOptions) []Span {
+	ss := spans(src, cut)
 	out := make([]Span, len(ss))
 	for i, s := range ss {
 		out[i] = Span{s.from, s.to}

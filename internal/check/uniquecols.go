@@ -101,8 +101,8 @@ func newValueCollector(t *table.Reader, v Version, cols []string, seed maphash.S
 	for i := s.from; i < s.to; i++ {
 		c.starts = append(c.starts, off-dataStart)
 		off += int64(chunks[i].Len)
-		startSure := i == s.from || trustedCut(chunks, v.Cut, i-1)
-		endSure := i == s.to-1 || trustedCut(chunks, v.Cut, i)
+		startSure := i == s.from || v.Cut.RowEnd(v.Source, chunks, i-1)
+		endSure := i == s.to-1 || v.Cut.RowEnd(v.Source, chunks, i)
 		sure := startSure && endSure && v.Cut.Aligned
 		c.sure = append(c.sure, sure)
 		if sure {
@@ -111,11 +111,6 @@ func newValueCollector(t *table.Reader, v Version, cols []string, seed maphash.S
 	}
 	c.starts = append(c.starts, off-dataStart)
 	return c
-}
-
-// trustedCut reports whether the cut after chunk i is a row boundary.
-func trustedCut(chunks []dag.ChunkRef, cut merge.DiffOptions, i int) bool {
-	return cut.Aligned && (cut.MaxChunk <= 0 || int(chunks[i].Len) < cut.MaxChunk)
 }
 
 func (c *valueCollector) row(r *merge.Row) {
@@ -318,7 +313,7 @@ func lookupValues(ctx context.Context, t *table.Reader, v Version, h merge.Heade
 	for i := range seen {
 		seen[i] = map[string]bool{}
 	}
-	for _, s := range spans(chunks, v.Cut) {
+	for _, s := range spans(v.Source, v.Cut) {
 		if !slices.ContainsFunc(chunks[s.from:s.to], candidate) {
 			continue
 		}

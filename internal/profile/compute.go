@@ -66,7 +66,7 @@ func Compute(ctx context.Context, t Table, cache Cache) (*Profile, Stats, error)
 	if len(chunks) == 0 {
 		return &Profile{}, Stats{}, nil
 	}
-	ss := check.Spans(chunks, t.Cut)
+	ss := check.Spans(t.Source, t.Cut)
 	st := Stats{Spans: len(ss)}
 	spec := t.Spec.String()
 	fileKey := ""

@@ -38,7 +38,8 @@ const maxChangedRows = 20_000
 func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, bool, error) {
 	b := t.Base
 	if b == nil || b.ID == (dag.ID{}) || b.Spec.String() != t.Spec.String() || t.Spec.Format == table.JSONL ||
-		!t.Cut.Aligned || !b.Cut.Aligned {
+		!t.Cut.Aligned || !b.Cut.Aligned ||
+		len(merge.CutsInsideRows(t.Source)) > 0 || len(merge.CutsInsideRows(b.Source)) > 0 {
 		return nil, false, nil
 	}
 	var base *Profile
@@ -47,7 +48,7 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 		return nil, false, nil
 	}
 	nc, oc := t.Source.Chunks(), b.Source.Chunks()
-	ns, os := check.Spans(nc, t.Cut), check.Spans(oc, b.Cut)
+	ns, os := check.Spans(t.Source, t.Cut), check.Spans(b.Source, b.Cut)
 	// Spans by their chunks: those of one version only.
 	left := map[string]int{}
 	for _, s := range os {
