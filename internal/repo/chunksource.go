@@ -36,7 +36,10 @@ type chunkSource struct {
 	ranges func(ctx context.Context, h merge.Header, idx []int) ([]dag.KeyRange, []bool, error)
 	// learner, if set, computes the ranges not found as chunks are read.
 	learner *rangeLearner
-	// verifiedBytes and verifiedChunks count what cutAtRowEnds read.
+	// inside lists the cuts that fall inside a row (merge.RowCutter), as
+	// rowAligned found them.
+	inside []int
+	// verifiedBytes and verifiedChunks count what cutsInsideRows read.
 	verifiedBytes, verifiedChunks atomic.Int64
 }
 
@@ -65,12 +68,16 @@ func (s *chunkSource) AppendChunk(ctx context.Context, i int, dst []byte) ([]byt
 	return s.read(ctx, i, dst)
 }
 
+// CutsInsideRows lists the cuts that fall inside a row (merge.RowCutter).
+func (s *chunkSource) CutsInsideRows() []int { return s.inside }
+
 // rowAligned reports whether the file was cut only at row ends (see
-// merge.DiffOptions): the chunker's mode for its name and first bytes must
-// respect the format's row ends. The chunker's CSV mode reads the default
-// dialect (csvdialect.Default); a CSV of another dialect, or cut in Lines
-// mode (a quoted field may hold a line end), is aligned if its chunks say
-// so (cutAtRowEnds, with what ends keeps of them).
+// merge.DiffOptions), but for the cuts it then lists in s.inside: the
+// chunker's mode for its name and first bytes must respect the format's
+// row ends. The chunker's CSV mode reads the default dialect
+// (csvdialect.Default); of a CSV of another dialect, or cut in Lines mode
+// (a quoted field may hold a line end), the chunks say which cuts are row
+// ends (cutsInsideRows, with what ends keeps of them).
 func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec, ends rowEnds) (bool, error) {
 	f := spec.Format
 	if len(s.chunks) <= 1 {
@@ -95,7 +102,12 @@ func (s *chunkSource) rowAligned(ctx context.Context, spec table.Spec, ends rowE
 	default:
 		return false, nil
 	}
-	return s.cutAtRowEnds(ctx, ends, spec.CSVDialect(), lineModeMax())
+	inside, err := s.cutsInsideRows(ctx, ends, spec.CSVDialect())
+	if err != nil {
+		return false, err
+	}
+	s.inside = inside
+	return true, nil
 }
 
 func storeSource(ctx context.Context, st *store.Store, id dag.ID, name string) (*chunkSource, error) {

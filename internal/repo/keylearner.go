@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/dxdata/dx/dag"
@@ -68,7 +69,13 @@ func keyRanges(ctx context.Context, st *store.Store, spec table.Spec, src *chunk
 	if err != nil {
 		return nil, nil, err
 	}
-	for k := range out {
+	for k, i := range idx {
+		if _, midRow := slices.BinarySearch(src.inside, i-1); midRow && i > 0 {
+			// A chunk's range is of the rows it holds read from its
+			// start: here it starts inside a row.
+			found[k] = false
+			continue
+		}
 		if !found[k] && src.learner != nil {
 			src.learner.want(tag, rangeOf, refs[k])
 		}

@@ -17,24 +17,30 @@ import (
 
 // A CSV is cut as the default dialect reads it (or at any line end, when
 // its content did not look like CSV). In another dialect, or where a
-// quoted field may hold a line end, its cuts are row ends only if each
-// chunk, read from a record's start, ends a row: reading every chunk once
-// tells, and what each one said is kept, so that a later version costs
-// the chunks it changed.
+// quoted field may hold a line end, a cut is a row end only if reading
+// the file from its start to the cut ends outside a quoted field, just
+// after a line end. What each chunk does to the reading state, from each
+// state (csvdialect.Transitions), is learned by reading it once and kept,
+// so that a version's cuts are composed from its chunks' kept transitions
+// and a later version costs the chunks it changed. The cuts that fall
+// inside a row are then known one by one: a row diff reads across those
+// alone (merge.RowCutter), not the whole file.
 
-// prefixRowEnds is the index's derived table of whether a chunk, read
-// from a record's start in a CSV dialect, ends just after a row end:
-// a<delimiter><quote><chunk id> → 1 or 0.
+// prefixRowEnds is the index's derived table of what a chunk does to the
+// reading state of a CSV dialect: a<delimiter><quote><chunk id> → two
+// bytes, 0x80|NL and the end states (csvdialect.Transitions.Encode).
+// (One byte, 1, was kept by earlier versions for a chunk that ends a row
+// read from a record's start.)
 const prefixRowEnds = 'a'
 
-// rowEnds is what the index keeps of chunks' row ends; the zero value
+// rowEnds is what the index keeps of chunks' transitions; the zero value
 // keeps nothing.
 type rowEnds struct {
 	d  store.Derived
 	ok bool
 }
 
-// rowEnds returns the kept row ends of chunks.
+// rowEnds returns the kept transitions of chunks.
 func (r *Repo) rowEnds() rowEnds {
 	ix, err := r.Store.Derived(prefixRowEnds)
 	return rowEnds{d: ix, ok: err == nil}
@@ -44,13 +50,30 @@ func rowEndsKey(d csvdialect.Dialect, id dag.ID) string {
 	return string([]byte{d.Comma, d.Quote}) + string(id[:])
 }
 
-// get returns what is kept of chunks ids read in dialect d: 1 ends a row,
-// 0 does not, -1 unknown.
-func (e rowEnds) get(ctx context.Context, d csvdialect.Dialect, ids []dag.ID) []int8 {
-	out := make([]int8, len(ids))
-	for i := range out {
-		out[i] = -1
+// keptEnds is what is kept of a chunk's transitions.
+type keptEnds struct {
+	t csvdialect.Transitions
+	// known: t is whole; fromStart: only that read from a record's start
+	// the chunk ends a row (an earlier version's entry).
+	known, fromStart bool
+}
+
+// next is the state after the chunk read from s and whether it then ends
+// a row; ok false if what is kept does not say.
+func (k keptEnds) next(s csvdialect.State) (csvdialect.State, bool, bool) {
+	switch {
+	case k.known:
+		e, end := k.t.Next(s)
+		return e, end, true
+	case k.fromStart && s == csvdialect.FieldStart:
+		return csvdialect.FieldStart, true, true
 	}
+	return 0, false, false
+}
+
+// get returns what is kept of chunks ids read in dialect d.
+func (e rowEnds) get(ctx context.Context, d csvdialect.Dialect, ids []dag.ID) []keptEnds {
+	out := make([]keptEnds, len(ids))
 	if !e.ok || len(ids) == 0 {
 		return out
 	}
@@ -65,24 +88,28 @@ func (e rowEnds) get(ctx context.Context, d csvdialect.Dialect, ids []dag.ID) []
 		sorted[k] = keys[i]
 	}
 	_ = e.d.GetSorted(ctx, sorted, func(k int, v []byte) {
-		if len(v) == 1 && v[0] <= 1 {
-			out[order[k]] = int8(v[0])
+		switch {
+		case len(v) == 2 && v[0]&0x7e == 0 && v[0]&0x80 != 0:
+			out[order[k]] = keptEnds{t: csvdialect.DecodeTransitions(v[1], v[0]&1 != 0), known: true}
+		case len(v) == 1 && v[0] == 1:
+			out[order[k]] = keptEnds{fromStart: true}
 		}
 	})
 	return out
 }
 
-// put keeps what chunks read in dialect d said (a cache: a failed write
-// costs a read later).
-func (e rowEnds) put(ctx context.Context, d csvdialect.Dialect, ids []dag.ID, ends []bool) {
+// put keeps the transitions of chunks read in dialect d (a cache: a
+// failed write costs a read later).
+func (e rowEnds) put(ctx context.Context, d csvdialect.Dialect, ids []dag.ID, ts []csvdialect.Transitions) {
 	if !e.ok || len(ids) == 0 {
 		return
 	}
 	_ = e.d.Update(ctx, func(b *store.DerivedBatch) error {
 		for i, id := range ids {
-			v := []byte{0}
-			if ends[i] {
-				v[0] = 1
+			ends, nl := ts[i].Encode()
+			v := []byte{0x80, ends}
+			if nl {
+				v[0] |= 1
 			}
 			if err := b.Set(rowEndsKey(d, id), v); err != nil {
 				return err
@@ -92,110 +119,90 @@ func (e rowEnds) put(ctx context.Context, d csvdialect.Dialect, ids []dag.ID, en
 	})
 }
 
-// cutAtRowEnds reports whether every cut of the source is a row end of
-// dialect d, but those after a chunk of maxChunk bytes or more (a row
-// diff reads across those: see merge.DiffOptions). Chunks the index does
-// not know are read on all cores, one at a time each, until one says no.
-func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, d csvdialect.Dialect, maxChunk int) (bool, error) {
-	// The runs of chunks that must end a row: each but the last, with
-	// those it reads across.
-	type run struct{ from, to int }
-	var runs []run
-	from := 0
-	for i, c := range s.chunks[:max(len(s.chunks)-1, 0)] {
-		if int(c.Len) >= maxChunk {
-			continue
-		}
-		runs = append(runs, run{from, i + 1})
-		from = i + 1
+// cutsInsideRows returns the cuts of the source that fall inside a row of
+// dialect d (i for the cut after chunk i). Chunks whose transitions the
+// index does not keep, or keeps only in part where that part does not
+// say, are read on all cores, each once, and theirs kept.
+func (s *chunkSource) cutsInsideRows(ctx context.Context, ends rowEnds, d csvdialect.Dialect) ([]int, error) {
+	n := max(len(s.chunks)-1, 0) // the last chunk's end is the file's
+	ids := make([]dag.ID, n)
+	for i := range ids {
+		ids[i] = s.chunks[i].ID
 	}
-	// Runs of one chunk are kept by the chunk's id; the others, and
-	// those not kept, are read.
-	var ids []dag.ID
-	for _, rn := range runs {
-		if rn.to-rn.from == 1 {
-			ids = append(ids, s.chunks[rn.from].ID)
-		}
-	}
-	known := ends.get(ctx, d, ids)
-	var todo []run
-	var prefetch []int
-	for _, rn := range runs {
-		if rn.to-rn.from == 1 {
-			v := known[0]
-			known = known[1:]
-			if v == 0 {
-				return false, nil
+	kept := ends.get(ctx, d, ids)
+	for {
+		// Compose from the file's start; a chunk that does not say, at
+		// the state it is read from, is read (with those after it that
+		// could not say either) and the composing starts again.
+		var inside, todo []int
+		st := csvdialect.FieldStart
+		stuck := false
+		for i := range n {
+			e, end, ok := kept[i].next(st)
+			if !ok {
+				stuck = true
 			}
-			if v == 1 {
+			if stuck {
+				if !kept[i].known {
+					todo = append(todo, i)
+				}
 				continue
 			}
+			if st = e; !end {
+				inside = append(inside, i)
+			}
 		}
-		todo = append(todo, rn)
-		for i := rn.from; i < rn.to; i++ {
-			prefetch = append(prefetch, i)
+		if !stuck {
+			return inside, nil
 		}
+		ts, err := s.readTransitions(ctx, d, todo)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range todo {
+			kept[i] = keptEnds{t: ts[k], known: true}
+		}
+		putIDs := make([]dag.ID, len(todo))
+		for k, i := range todo {
+			putIDs[k] = ids[i]
+		}
+		ends.put(context.WithoutCancel(ctx), d, putIDs, ts)
 	}
-	if len(todo) == 0 {
-		return true, nil
-	}
-	s.Prefetch(ctx, prefetch)
-	// said[k]: 1 if run k ends a row, 0 if not, -1 not read (one no
-	// stops the reading).
-	said := make([]int8, len(todo))
-	for k := range said {
-		said[k] = -1
-	}
+}
+
+// readTransitions reads chunks idx on all cores and returns what each
+// does to the reading state of dialect d.
+func (s *chunkSource) readTransitions(ctx context.Context, d csvdialect.Dialect, idx []int) ([]csvdialect.Transitions, error) {
+	s.Prefetch(ctx, idx)
+	out := make([]csvdialect.Transitions, len(idx))
+	errs := make([]error, len(idx))
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var next atomic.Int64
-	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+	for range min(runtime.GOMAXPROCS(0), len(idx)) {
 		wg.Go(func() {
 			var buf []byte
 			for rctx.Err() == nil {
 				k := int(next.Add(1) - 1)
-				if k >= len(todo) {
+				if k >= len(idx) {
 					return
 				}
-				buf = buf[:0]
 				var err error
-				for i := todo[k].from; i < todo[k].to && err == nil; i++ {
-					buf, err = s.AppendChunk(rctx, i, buf)
-				}
-				s.verifiedBytes.Add(int64(len(buf)))
-				s.verifiedChunks.Add(int64(todo[k].to - todo[k].from))
-				switch {
-				case err != nil:
+				if buf, err = s.AppendChunk(rctx, idx[k], buf[:0]); err != nil {
 					errs[k] = err
 					stop()
-				case d.EndsRow(buf):
-					said[k] = 1
-				default:
-					said[k] = 0
-					stop()
+					return
 				}
+				s.verifiedBytes.Add(int64(len(buf)))
+				s.verifiedChunks.Add(1)
+				out[k] = d.Transitions(buf)
 			}
 		})
 	}
 	wg.Wait()
-	// Keep what the runs of one chunk said.
-	var putIDs []dag.ID
-	var putEnds []bool
-	no := false
-	for k, rn := range todo {
-		if said[k] >= 0 && rn.to-rn.from == 1 {
-			putIDs, putEnds = append(putIDs, s.chunks[rn.from].ID), append(putEnds, said[k] == 1)
-		}
-		no = no || said[k] == 0
-	}
-	ends.put(context.WithoutCancel(ctx), d, putIDs, putEnds)
-	if no {
-		return false, nil
-	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return nil, err
 	}
 	// The failure that stopped the others, not their being stopped.
 	var first error
@@ -204,37 +211,42 @@ func (s *chunkSource) cutAtRowEnds(ctx context.Context, ends rowEnds, d csvdiale
 			first = err
 		}
 	}
-	return first == nil, first
+	return out, first
 }
 
 // keepIngested keeps what a commit's reading of a new table as it was
-// ingested (check.Ingested) learned of its chunks' ends in its dialect,
-// so that they need not be read again to learn it.
+// ingested (check.Ingested) learned of its chunks in its dialect, so that
+// they need not be read again to learn it: a chunk that holds no quote
+// and ends with a line end leaves a quoted field as it is and ends a row
+// from any other state.
 func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.Spec, src *chunkSource) {
 	d := spec.CSVDialect()
 	if spec.Format != table.CSV || d == csvdialect.Default {
 		return // cut at its row ends: nothing to learn
 	}
 	said := in.RowEnds(d, len(src.chunks))
+	plain := csvdialect.Transitions{NL: true}
+	plain.End = [4]csvdialect.State{csvdialect.FieldStart, csvdialect.FieldStart, csvdialect.InQuotes, csvdialect.FieldStart}
 	var ids []dag.ID
-	var ends []bool
+	var ts []csvdialect.Transitions
 	for i, v := range said {
-		if v >= 0 {
-			ids, ends = append(ids, src.chunks[i].ID), append(ends, v == 1)
+		if v == 1 {
+			ids, ts = append(ids, src.chunks[i].ID), append(ts, plain)
 		}
 	}
-	r.rowEnds().put(ctx, d, ids, ends)
+	r.rowEnds().put(ctx, d, ids, ts)
 }
 
 // CutAtRowEnds reports whether the stored file id, a table of spec at
 // path name, is cut only at row ends (but after chunks of the line modes'
-// greatest size), as a row diff, a merge or a check decides it: a reader
-// may then parse a run of its chunks alone.
+// greatest size), as a merge decides it: a reader may then parse a run of
+// its chunks alone.
 func (r *Repo) CutAtRowEnds(ctx context.Context, spec table.Spec, id dag.ID, name string) (bool, error) {
 	src, err := storeSource(ctx, r.Store, id, name)
 	if err != nil {
 		return false, err
 	}
 	defer src.close()
-	return src.rowAligned(ctx, spec, r.rowEnds())
+	ok, err := src.rowAligned(ctx, spec, r.rowEnds())
+	return ok && len(src.inside) == 0, err
 }
