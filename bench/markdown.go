@@ -124,7 +124,8 @@ func (rep *Report) Markdown() string {
 		}
 		if dx := d.result("dx"); dx != nil {
 			contractMarkdown(p, dx.Contract)
-			dialectMarkdown(p, dx.Dialect, dx.RowDiff)
+			dialectMarkdown(p, dx.Dialect, dx.RowDiff, false)
+			dialectMarkdown(p, dx.DialectQuoted, dx.RowDiff, true)
 			switchMarkdown(p, dx.Switch)
 			profileMarkdown(p, dx.Profile)
 		}

@@ -157,7 +157,8 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 		}
 	}
 	if ds.name == "dolt" {
-		res.Dialect = b.otherDialect(ds, repo)
+		res.Dialect = b.otherDialect(ds, repo, false)
+		res.DialectQuoted = b.otherDialect(ds, repo, true)
 	}
 	if ds.name == "table" && b.uiSelected() {
 		b.uiTable(b.rn.ctx, repo, ds.tablePath)

@@ -69,6 +69,7 @@ type Result struct {
 	Switch             *SwitchResult   `json:"switch,omitempty"`
 	Profile            *ProfileResult  `json:"profile,omitempty"`
 	Dialect            *DialectResult  `json:"other_dialect,omitempty"`
+	DialectQuoted      *DialectResult  `json:"other_dialect_quoted,omitempty"`
 	CachesDropped      bool            `json:"caches_dropped"`
 	Notes              []string        `json:"notes,omitempty"`
 }

@@ -140,7 +140,8 @@ func (rep *Report) evaluate() {
 			}
 		}
 		evaluateContract(add, d.Name, dx.Contract)
-		evaluateDialect(add, d.Name, dx.Dialect, dx.RowDiff)
+		evaluateDialect(add, d.Name, dx.Dialect, dx.RowDiff, false)
+		evaluateDialect(add, d.Name, dx.DialectQuoted, dx.RowDiff, true)
 		evaluateSwitch(add, d.Name, dx.Switch)
 		evaluateProfile(add, d.Name, dx.Profile)
 		// Row diff between the versions (tables).
