@@ -229,4 +229,21 @@ func TestCSVQuotedLineEndsCostTheChange(t *testing.T) {
 	}
 	r.write("t.csv", table(nil)+"77;City;\"again\nhere\"\n")
 	r.fails(`duplicate key "77"`, "commit", "-m", "dup")
+	// A merge of two one-row changes, one to a quoted note, is both.
+	r.write("t.csv", table(map[int]string{40005: "Basel"}))
+	r.ok("branch", "side", "HEAD~1")
+	r.ok("checkout", "side")
+	side := strings.Replace(table(nil), "\"row 700;\nsecond line\"", "\"row 700;\nthird line\"", 1)
+	r.write("t.csv", side)
+	r.ok("commit", "-m", "side")
+	r.ok("checkout", "main")
+	r.ok("merge", "side")
+	want := strings.Replace(table(map[int]string{40005: "Basel"}), "\"row 700;\nsecond line\"", "\"row 700;\nthird line\"", 1)
+	if got, err := os.ReadFile(r.path("t.csv")); err != nil || string(got) != want {
+		t.Fatalf("merged: %d bytes (want %d), %v", len(got), len(want), err)
+	}
+	d = r.diffRowsJSON("HEAD~1", "HEAD")
+	if d.Changed != 1 || d.Rows[0].New["note"] != "row 700;\nthird line" || d.Stats.BytesRead*10 > d.Stats.BytesTotal {
+		t.Fatalf("the merge's diff: %+v", d)
+	}
 }

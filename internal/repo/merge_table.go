@@ -61,9 +61,6 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 			src.learn(learner)
 			srcs[i] = src
 			aligned[i], errs[i] = src.rowAligned(ctx, spec, r.rowEnds())
-			// A merge takes runs of chunks whole and writes by them: it
-			// parses a version cut inside its rows whole.
-			aligned[i] = aligned[i] && len(src.inside) == 0
 		}()
 	}
 	opened.Wait()
