@@ -238,15 +238,16 @@ func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.
 }
 
 // CutAtRowEnds reports whether the stored file id, a table of spec at
-// path name, is cut only at row ends (but after chunks of the line modes'
-// greatest size), as a merge decides it: a reader may then parse a run of
-// its chunks alone.
-func (r *Repo) CutAtRowEnds(ctx context.Context, spec table.Spec, id dag.ID, name string) (bool, error) {
+// path name, is cut only at row ends, but after chunks of the line modes'
+// greatest size and the cuts inside lists (i for the cut after chunk i),
+// as a row diff, a merge or a check decides it: a reader may then parse
+// alone a run of its chunks that starts and ends at row ends.
+func (r *Repo) CutAtRowEnds(ctx context.Context, spec table.Spec, id dag.ID, name string) (aligned bool, inside []int, err error) {
 	src, err := storeSource(ctx, r.Store, id, name)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	defer src.close()
 	ok, err := src.rowAligned(ctx, spec, r.rowEnds())
-	return ok && len(src.inside) == 0, err
+	return ok, src.inside, err
 }

@@ -87,8 +87,9 @@ func apiRow(ctx context.Context, rv readView, spec string, q url.Values) (any, *
 type tableIndex struct {
 	spans   []span
 	header  merge.Header
-	hlen    int  // bytes of the first chunk the header takes
-	aligned bool // cut only at row ends
+	hlen    int    // bytes of the first chunk the header takes
+	aligned bool   // cut only at row ends, but after full-size chunks and where inside says
+	inside  []bool // the cuts that fall inside a row (after chunk i); nil if none
 	// ranges[i] is chunk i's recorded key range, if known[i]; known is
 	// nil when the table has no usable ranges (every chunk is a
 	// candidate).
@@ -117,8 +118,15 @@ func loadTableBase(ctx context.Context, rv readView, rd *table.Reader, entry dag
 	if ti.header, ti.hlen, err = rd.Header(first, len(spans) == 1); err != nil {
 		return nil, fmt.Errorf("%s: header: %w", p, err)
 	}
-	if ti.aligned, err = rv.r.CutAtRowEnds(ctx, rd.Spec(), entry.ID, p); err != nil {
+	var inside []int
+	if ti.aligned, inside, err = rv.r.CutAtRowEnds(ctx, rd.Spec(), entry.ID, p); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if len(inside) > 0 {
+		ti.inside = make([]bool, len(spans))
+		for _, i := range inside {
+			ti.inside[i] = true
+		}
 	}
 	ti.tag, _, ti.hasTag = rd.ChunkKeys(ti.header)
 	ti.hasTag = ti.hasTag && ti.aligned
@@ -203,8 +211,9 @@ func keyRanges(ctx context.Context, rv readView, tag [8]byte, spans []span) ([]d
 // candidates marks the chunks the row with key may start in: those whose
 // recorded range holds it, those with none recorded, and those on either
 // side of a boundary that may fall inside a row (a chunk of the chunker's
-// maximum size ends inside a row when it found no row end; the ranges
-// next to it were computed from part of a row).
+// maximum size ends inside a row when it found no row end, and a table of
+// another dialect may be cut inside a quoted field; the ranges next to it
+// were computed from part of a row).
 func (ti *tableIndex) candidates(key string) []bool {
 	c := make([]bool, len(ti.spans))
 	for i := range c {
@@ -216,9 +225,10 @@ func (ti *tableIndex) candidates(key string) []bool {
 }
 
 // untrusted reports whether the boundary after chunk i may fall inside a
-// row.
+// row: after a chunk of the chunker's greatest size, or where a table of
+// another dialect is cut inside a quoted field.
 func (ti *tableIndex) untrusted(i int) bool {
-	return int(ti.spans[i].ref.Len) >= chunker.DefaultOptions().ForMode(chunker.Lines).Max
+	return int(ti.spans[i].ref.Len) >= chunker.DefaultOptions().ForMode(chunker.Lines).Max || ti.inside != nil && ti.inside[i]
 }
 
 // lookupRow finds the row with key in the table file entry, reading the

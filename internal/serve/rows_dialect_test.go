@@ -12,7 +12,8 @@ import (
 // and single quotes), sorted by key: one whose quoted fields hold line
 // ends, which the chunker (cutting as the default dialect reads CSV) cuts
 // inside, and one whose chunks each end a row. Every row is found as
-// written; where the cuts are row ends, a lookup reads a few chunks.
+// written; where the cuts are row ends, a lookup reads a few chunks, and
+// where some fall inside rows, fewer than all.
 func TestRowByKeyOtherDialect(t *testing.T) {
 	dir, write := newTablesRepo(t)
 	write(".dxattributes", "*.csv table=csv delimiter=; quote=' key=id\n")
@@ -60,7 +61,10 @@ func TestRowByKeyOtherDialect(t *testing.T) {
 		if chunks < 20 {
 			t.Fatalf("%s: %d chunks, want many", name, chunks)
 		}
-		if name == "p.csv" && read > 60*4 {
+		// Every note of m.csv holds a line end, so about half its cuts
+		// fall inside rows: a lookup reads across those and cannot use
+		// the key ranges of the chunks beside them.
+		if name == "p.csv" && read > 60*4 || name == "m.csv" && read > 60*chunks*3/4 {
 			t.Errorf("%s: 60 lookups read %d chunks of %d: cuts at row ends not trusted", name, read, chunks)
 		}
 	}
