@@ -266,6 +266,13 @@ func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
 				break
 			}
 		}
+		tail := int64(0) // where the rows after the last edit start
+		if n := len(rr.edits); n > 0 {
+			tail = rr.edits[n-1].end - runOff
+		}
+		if ok && last && len(w.added) > 0 && openAtEnd(t, data[tail:]) {
+			ok = false // the last row is rewritten: see below
+		}
 		if ok {
 			pos := int64(0)
 			for _, e := range rr.edits {
@@ -294,6 +301,12 @@ func (w *rewriter) rewrite(ctx context.Context, rr *rewriteRun) error {
 	err = t.Parse(host.header, body, last, func(r Row) error {
 		c, ok := byKey[r.Key]
 		if !ok {
+			if last && len(w.added) > 0 && r.End == int64(len(body)) && openAtEnd(t, body[r.Off:r.End]) {
+				// The file ends inside this row's quoted field: rows
+				// added after it as it is would be read as part of it.
+				out = t.AppendRow(out, header, &r, eol)
+				return nil
+			}
 			out = append(out, body[r.Off:r.End]...)
 			return nil
 		}
@@ -326,6 +339,25 @@ func (w *rewriter) appendAdded(out []byte, last bool) []byte {
 		out = w.table.AppendRow(out, w.header, c.New, w.eol)
 	}
 	return out
+}
+
+// openAtEnd reports whether rows, which start at a row boundary and end
+// the file, end inside a quoted field even with a line end after them: a
+// row appended after them would be read as part of that field.
+func openAtEnd(t Table, rows []byte) bool {
+	re, ok := t.(RowEnder)
+	if !ok || !t.Quoted() || len(rows) == 0 {
+		return false
+	}
+	b := append(rows[:len(rows):len(rows)], '\n')
+	for p := 0; p < len(b); {
+		q := re.RowEnd(b, p)
+		if q < 0 {
+			return true
+		}
+		p = q
+	}
+	return false
 }
 
 // isRow reports whether b is exactly one row, the same as want.

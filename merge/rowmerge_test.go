@@ -527,3 +527,28 @@ func TestMergeRowsMovedRow(t *testing.T) {
 		t.Fatalf("the last row is %q, want the moved row %q", last, moved[0])
 	}
 }
+
+// TestMergeRowsAddedAfterOpenQuote: ours ends inside a quoted field (the
+// reader ends it at the end of the file) and theirs adds rows: the added
+// rows are rows of the merge, not text of that field, and the field keeps
+// its value; whether runs are taken whole, rows are located or parsed.
+func TestMergeRowsAddedAfterOpenQuote(t *testing.T) {
+	ctx := context.Background()
+	spec := table.Spec{Format: table.CSV, Key: []string{"id"}}
+	tab := table.New(spec)
+	base := byHand([][]byte{[]byte("id,v\n1,a\n2,b\n")})
+	ours := byHand([][]byte{[]byte("id,v\n1,A\n2,\"open\n")})
+	theirs := byHand([][]byte{[]byte("id,v\n1,a\n2,b\n3,c\n")})
+	want := []string{`["1" "A"]`, `["2" "open\n"]`, `["3" "c"]`}
+	for _, aligned := range []bool{true, false} {
+		for misplace := range int64(2) {
+			m, err := merge.MergeRowsForTest(ctx, tab, base, ours, theirs, merge.DiffOptions{Aligned: aligned}, misplace, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := changeRows(t, tab, assemble(t, m, base, ours, theirs)); !slices.Equal(got, want) {
+				t.Fatalf("aligned %v, misplaced %d: rows %q, want %q", aligned, misplace, got, want)
+			}
+		}
+	}
+}
