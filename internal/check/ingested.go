@@ -22,8 +22,13 @@ type Ingested struct {
 	h      merge.Header
 	header []byte // the file's bytes up to its first row
 
+	// d is the dialect of a CSV read in another than the chunker's: of
+	// each chunk, ends keeps what it does to the reading state.
+	d *csvdialect.Dialect
+
 	mu     sync.Mutex
 	chunks map[int]chunkRows
+	ends   map[int]csvdialect.Transitions
 	failed bool
 }
 
@@ -42,7 +47,11 @@ func NewIngested(t *table.Reader, h merge.Header, header []byte) *Ingested {
 	if f := t.Spec().Format; f != table.CSV && f != table.TSV || h.Implicit || len(h.Cols) == 0 {
 		return nil
 	}
-	return &Ingested{t: t, h: h, header: bytes.Clone(header), chunks: map[int]chunkRows{}}
+	in := &Ingested{t: t, h: h, header: bytes.Clone(header), chunks: map[int]chunkRows{}, ends: map[int]csvdialect.Transitions{}}
+	if d := t.Spec().CSVDialect(); t.Spec().Format == table.CSV && d != csvdialect.Default {
+		in.d = &d
+	}
+	return in
 }
 
 // Chunk checks chunk seq of the file. Every chunk but the last must end
@@ -51,6 +60,12 @@ func NewIngested(t *table.Reader, h merge.Header, header []byte) *Ingested {
 // returns the key range, as table.Reader.ChunkKeys reads it: its first
 // key and its last (ok false: none known).
 func (in *Ingested) Chunk(seq int, data []byte) (r dag.KeyRange, ok bool) {
+	if in.d != nil {
+		t := in.d.Transitions(data)
+		in.mu.Lock()
+		in.ends[seq] = t
+		in.mu.Unlock()
+	}
 	if seq == 0 {
 		if !bytes.HasPrefix(data, in.header) {
 			in.record(seq, chunkRows{}, false)
@@ -116,25 +131,19 @@ func (in *Ingested) Result(spec table.Spec, n int) (rows int64, ok bool) {
 	return rows, true
 }
 
-// RowEnds says, of each of the file's n chunks, what the fast reading
-// learned of its end in dialect d: 1 it ends a row (it holds no quote and
-// ends with a line end), 0 it does not, -1 not known (not read so). It is
-// nil if the file was not read as a CSV of dialect d.
-func (in *Ingested) RowEnds(d csvdialect.Dialect, n int) []int8 {
-	if in == nil || in.t.Spec().Format != table.CSV || in.t.Spec().CSVDialect() != d {
-		return nil
+// Transitions says, of each of the file's n chunks, what it does to the
+// reading state of dialect d (csvdialect.Transitions), and whether that is
+// known (read so). Both are nil if the file was not read as a CSV of
+// dialect d other than the default.
+func (in *Ingested) Transitions(d csvdialect.Dialect, n int) ([]csvdialect.Transitions, []bool) {
+	if in == nil || in.d == nil || *in.d != d {
+		return nil, nil
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	out := make([]int8, n)
+	out, known := make([]csvdialect.Transitions, n), make([]bool, n)
 	for i := range out {
-		out[i] = -1
-		if c, seen := in.chunks[i]; seen {
-			out[i] = 0
-			if c.endsRow {
-				out[i] = 1
-			}
-		}
+		out[i], known[i] = in.ends[i]
 	}
-	return out
+	return out, known
 }

@@ -215,23 +215,19 @@ func (s *chunkSource) readTransitions(ctx context.Context, d csvdialect.Dialect,
 }
 
 // keepIngested keeps what a commit's reading of a new table as it was
-// ingested (check.Ingested) learned of its chunks in its dialect, so that
-// they need not be read again to learn it: a chunk that holds no quote
-// and ends with a line end leaves a quoted field as it is and ends a row
-// from any other state.
+// ingested (check.Ingested) learned of its chunks' transitions in its
+// dialect, so that they need not be read again to learn them.
 func (r *Repo) keepIngested(ctx context.Context, in *check.Ingested, spec table.Spec, src *chunkSource) {
 	d := spec.CSVDialect()
 	if spec.Format != table.CSV || d == csvdialect.Default {
 		return // cut at its row ends: nothing to learn
 	}
-	said := in.RowEnds(d, len(src.chunks))
-	plain := csvdialect.Transitions{NL: true}
-	plain.End = [4]csvdialect.State{csvdialect.FieldStart, csvdialect.FieldStart, csvdialect.InQuotes, csvdialect.FieldStart}
+	all, known := in.Transitions(d, len(src.chunks))
 	var ids []dag.ID
 	var ts []csvdialect.Transitions
-	for i, v := range said {
-		if v == 1 {
-			ids, ts = append(ids, src.chunks[i].ID), append(ts, plain)
+	for i := range known {
+		if known[i] {
+			ids, ts = append(ids, src.chunks[i].ID), append(ts, all[i])
 		}
 	}
 	r.rowEnds().put(ctx, d, ids, ts)
