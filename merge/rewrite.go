@@ -345,19 +345,12 @@ func (w *rewriter) appendAdded(out []byte, last bool) []byte {
 // the file, end inside a quoted field even with a line end after them: a
 // row appended after them would be read as part of that field.
 func openAtEnd(t Table, rows []byte) bool {
-	re, ok := t.(RowEnder)
-	if !ok || !t.Quoted() || len(rows) == 0 {
+	c := cutterOf(t)
+	if !c.quoted || len(rows) == 0 {
 		return false
 	}
-	b := append(rows[:len(rows):len(rows)], '\n')
-	for p := 0; p < len(b); {
-		q := re.RowEnd(b, p)
-		if q < 0 {
-			return true
-		}
-		p = q
-	}
-	return false
+	_, ok := rowEnds(append(rows[:len(rows):len(rows)], '\n'), c, false)
+	return !ok
 }
 
 // isRow reports whether b is exactly one row, the same as want.
