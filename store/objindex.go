@@ -272,7 +272,7 @@ func (x *objectIndex) encodeMem(alloc func(size int) []byte) ([]byte, [32]byte, 
 	// without those a later entry of their ID replaces.
 	order := make([]uint32, len(es))
 	kept := make([]int, len(starts)-1)
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(es)/(64<<10)))
+	parts := memParts(len(es))
 	var wg sync.WaitGroup
 	for p := range parts {
 		wg.Go(func() {
@@ -310,6 +310,10 @@ func (x *objectIndex) encodeMem(alloc func(size int) []byte) ([]byte, [32]byte, 
 	return locfile.Encode(n, func(i int) *locfile.Entry { return &es[order[i]] }, alloc)
 }
 
+// memParts is how many cores share out n entries in memory: one for each
+// 64 Ki of them, at most one a core.
+func memParts(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n/(64<<10))) }
+
 // memKey is an entry's sort key in encodeMem.
 type memKey struct {
 	hi uint64 // the ID's first 8 bytes, big-endian
@@ -345,7 +349,7 @@ func (x *objectIndex) bucketed() (es []locfile.Entry, starts []int) {
 	// Each core places the entries of its share of the buckets: the
 	// stores, scattered over all of es, cost more than reading the
 	// entries once a core.
-	parts := max(1, min(runtime.GOMAXPROCS(0), n/(64<<10)))
+	parts := memParts(n)
 	var wg sync.WaitGroup
 	for p := range parts {
 		wg.Go(func() {

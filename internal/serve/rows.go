@@ -125,7 +125,9 @@ func loadTableBase(ctx context.Context, rv readView, rd *table.Reader, entry dag
 	if len(inside) > 0 {
 		ti.inside = make([]bool, len(spans))
 		for _, i := range inside {
-			ti.inside[i] = true
+			if i < len(spans) {
+				ti.inside[i] = true
+			}
 		}
 	}
 	ti.tag, _, ti.hasTag = rd.ChunkKeys(ti.header)
