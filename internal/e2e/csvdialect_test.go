@@ -143,16 +143,9 @@ func TestCSVOtherDialectCostsTheChange(t *testing.T) {
 	r := newRepo(t)
 	r.write(".dxattributes", "*.csv table=csv delimiter=; quote=' key=id\n")
 	table := func(edit map[int]string) string {
-		var b strings.Builder
-		b.WriteString("id;city;note\n")
-		for i := range 60000 {
-			city := fmt.Sprintf("'City; %d'", i%311)
-			if e, ok := edit[i]; ok {
-				city = e
-			}
-			fmt.Fprintf(&b, "%d;%s;'it''s row %d'\n", i, city, i)
-		}
-		return b.String()
+		return cityTable(60000, edit, func(i int) (string, string) {
+			return fmt.Sprintf("'City; %d'", i%311), fmt.Sprintf("'it''s row %d'", i)
+		})
 	}
 	r.write("t.csv", table(nil))
 	r.ok("commit", "-m", "v1")
@@ -190,20 +183,12 @@ func TestCSVQuotedLineEndsCostTheChange(t *testing.T) {
 	r := newRepo(t)
 	r.write(".dxattributes", "*.csv table=csv delimiter=; key=id\n")
 	table := func(edit map[int]string) string {
-		var b strings.Builder
-		b.WriteString("id;city;note\n")
-		for i := range 80000 {
-			city := fmt.Sprintf("City %d", i%311)
-			if e, ok := edit[i]; ok {
-				city = e
-			}
-			note := fmt.Sprintf("row %d", i)
+		return cityTable(80000, edit, func(i int) (string, string) {
 			if i%7 == 0 {
-				note = fmt.Sprintf("\"row %d;\nsecond line\"", i)
+				return fmt.Sprintf("City %d", i%311), fmt.Sprintf("\"row %d;\nsecond line\"", i)
 			}
-			fmt.Fprintf(&b, "%d;%s;%s\n", i, city, note)
-		}
-		return b.String()
+			return fmt.Sprintf("City %d", i%311), fmt.Sprintf("row %d", i)
+		})
 	}
 	r.write("t.csv", table(nil))
 	r.ok("commit", "-m", "v1")
@@ -246,4 +231,19 @@ func TestCSVQuotedLineEndsCostTheChange(t *testing.T) {
 	if d.Changed != 1 || d.Rows[0].New["note"] != "row 700;\nthird line" || d.Stats.BytesRead*10 > d.Stats.BytesTotal {
 		t.Fatalf("the merge's diff: %+v", d)
 	}
+}
+
+// cityTable is an id;city;note table of n rows, row i's fields as field
+// writes them, but the cities edit sets.
+func cityTable(n int, edit map[int]string, field func(i int) (city, note string)) string {
+	var b strings.Builder
+	b.WriteString("id;city;note\n")
+	for i := range n {
+		city, note := field(i)
+		if e, ok := edit[i]; ok {
+			city = e
+		}
+		fmt.Fprintf(&b, "%d;%s;%s\n", i, city, note)
+	}
+	return b.String()
 }
