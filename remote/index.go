@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,10 +113,13 @@ func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*
 		}
 		have[id] = true
 	}
-	ix := &Index{dir: dir, objs: map[dag.ID]Loc{}, packs: map[dag.ID][]pack.Entry{}, win: win}
+	// Read and decode on several goroutines, then fill the maps on one,
+	// sized once (growing them, under a lock, cost most of a load).
+	ids := slices.SortedFunc(maps.Keys(want), dag.ID.Compare)
+	loaded := make([][]pack.Entry, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for id := range want {
+	for i, id := range ids {
 		g.Go(func() error {
 			var b []byte
 			var err error
@@ -139,12 +144,20 @@ func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*
 					return fmt.Errorf("remote index cache: %w", err)
 				}
 			}
-			ix.add(id, entries)
+			loaded[i] = entries
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	n := 0
+	for _, entries := range loaded {
+		n += len(entries)
+	}
+	ix := &Index{dir: dir, objs: make(map[dag.ID]Loc, n), packs: make(map[dag.ID][]pack.Entry, len(ids)), win: win}
+	for i, id := range ids {
+		ix.add(id, loaded[i])
 	}
 	return ix, nil
 }

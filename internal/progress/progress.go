@@ -24,6 +24,14 @@ type Reporter interface {
 	Start(label string, total int64, bytes bool) Bar
 }
 
+// Grow adds n to b's total, where b's total can grow (a bar started
+// before all its work was known).
+func Grow(b Bar, n int64) {
+	if g, ok := b.(interface{ Grow(n int64) }); ok {
+		g.Grow(n)
+	}
+}
+
 // Nop reports nothing.
 type Nop struct{}
 
@@ -62,14 +70,23 @@ func (t Terminal) Start(label string, total int64, bytes bool) Bar {
 		opts = append(opts, progressbar.OptionShowBytes(true))
 	}
 	if total <= 0 {
-		total = -1
+		return &termBar{b: progressbar.NewOptions64(-1, opts...)}
 	}
-	return &termBar{b: progressbar.NewOptions64(total, opts...)}
+	return &termBar{b: progressbar.NewOptions64(total, opts...), total: total}
 }
 
 type termBar struct {
-	mu sync.Mutex
-	b  *progressbar.ProgressBar
+	mu    sync.Mutex
+	b     *progressbar.ProgressBar
+	total int64 // 0: unknown
+}
+
+// Grow adds n to the total (which a bar started with none then has).
+func (t *termBar) Grow(n int64) {
+	t.mu.Lock()
+	t.total += n
+	t.b.ChangeMax64(t.total)
+	t.mu.Unlock()
 }
 
 func (t *termBar) Add(n int64) {

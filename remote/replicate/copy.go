@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -15,56 +16,83 @@ import (
 	"github.com/dxdata/dx/store/pack"
 )
 
-// copier writes the planned packs and their indexes to the destination.
+// copier writes the planned packs and their indexes to the destination:
+// each pack's body as soon as the planner finds it (a pack of chunks then
+// its index), on parallel workers; then, once every body is written, the
+// metadata packs' indexes one by one, in order, so that an index never
+// names what the destination does not hold.
 type copier struct {
 	src, dst remote.Backend
 	dstIx    *remote.Index
 	parallel int
 	bar      progress.Bar
 
+	queue chan *packPlan
+	g     *errgroup.Group
+	gctx  context.Context
+
 	packs, indexes, objects atomic.Int64
 	packBytes, indexBytes   atomic.Int64
 }
 
-// run copies packs (in the order of order): the packs of chunks in
-// parallel, each followed by its index; then the bodies of the metadata
-// packs in parallel; then their indexes one by one, in order.
-func (c *copier) run(ctx context.Context, ordered []*packPlan) error {
-	var data, meta []*packPlan
-	for _, pp := range ordered {
-		if pp.meta {
-			meta = append(meta, pp)
-		} else {
-			data = append(data, pp)
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.parallel)
-	for _, pp := range data {
-		g.Go(func() error {
-			if err := c.body(gctx, pp); err != nil {
-				return err
+// start starts the workers, with room in the queue for capacity packs.
+func (c *copier) start(ctx context.Context, capacity int) {
+	c.queue = make(chan *packPlan, capacity)
+	c.g, c.gctx = errgroup.WithContext(ctx)
+	for range max(c.parallel, 1) {
+		c.g.Go(func() error {
+			for pp := range c.queue {
+				if err := c.body(c.gctx, pp); err != nil {
+					return err
+				}
+				if !pp.meta {
+					if err := c.index(c.gctx, pp); err != nil {
+						return err
+					}
+				}
 			}
-			return c.index(gctx, pp)
+			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+}
+
+// add queues a planned pack; the queue has room for every pack.
+func (c *copier) add(pp *packPlan) {
+	if !pp.onDst {
+		progress.Grow(c.bar, pp.size)
+	}
+	c.queue <- pp
+}
+
+// finish waits for the bodies and the indexes of the packs of chunks,
+// then writes the metadata packs' indexes in the order of ordered.
+func (c *copier) finish(ctx context.Context, ordered []*packPlan) error {
+	close(c.queue)
+	if err := c.g.Wait(); err != nil {
 		return err
 	}
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(c.parallel)
-	for _, pp := range meta {
-		g.Go(func() error { return c.body(gctx, pp) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	for _, pp := range meta {
-		if err := c.index(ctx, pp); err != nil {
-			return err
+	for _, pp := range ordered {
+		if pp.meta {
+			if err := c.index(ctx, pp); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// abort stops the workers after the pack each is copying (planning
+// failed).
+func (c *copier) abort() {
+	for drained := false; !drained; {
+		select {
+		case <-c.queue:
+		default:
+			drained = true
+		}
+	}
+	close(c.queue)
+	_ = c.g.Wait()
 }
 
 // body copies one pack unless an earlier run did: a metadata pack from
@@ -94,6 +122,8 @@ func (c *copier) body(ctx context.Context, pp *packPlan) error {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v: %w", c.src, remote.IndexKey(pp.id), err, remote.ErrIntegrity)
 		}
+		// The pack's objects are checked on all cores as it streams.
+		ck.Workers = runtime.GOMAXPROCS(0)
 		k = &checked{r: rc, c: ck, src: c.src, pp: pp}
 		r = &streamProgress{r: k, bar: c.bar}
 	}

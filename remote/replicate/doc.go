@@ -17,7 +17,10 @@
 //     way as a fetch checks them: every object decoded and hashed, the
 //     footer against the index, the pack against its name. A pack that
 //     fails is never completed on the destination (the upload is
-//     aborted), and no ref moves.
+//     aborted), and no ref moves. A pack of chunks is copied as soon as
+//     the walk of the metadata finds it, while the rest is still read;
+//     its objects are checked on all cores as it streams, and the last
+//     bytes go only once all are checked.
 //   - A pack's index is written after the pack, and the index of a
 //     metadata pack only after the indexes of every pack its objects name,
 //     so the destination's index never holds an object without what it

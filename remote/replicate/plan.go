@@ -47,6 +47,10 @@ type planner struct {
 	dstSizes     map[dag.ID]int64 // packs listed on the destination
 	tmp          string
 	parallel     int
+	// planned, if set, is told of each pack to copy once it may be: a
+	// pack of chunks as it is found (with mu held), a metadata pack once
+	// read into its file.
+	planned func(*packPlan)
 
 	mu    sync.Mutex
 	packs map[dag.ID]*packPlan
@@ -82,11 +86,14 @@ func (p *planner) cutParent(ctx context.Context, c, parent dag.ID) (bool, error)
 
 func newPlanner(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, parallel int) (*planner, error) {
 	p := &planner{src: src, dst: dst, srcIx: srcIx, dstIx: dstIx, tmp: tmp, parallel: parallel, packs: map[dag.ID]*packPlan{}}
-	var err error
-	if p.srcSizes, err = listPacks(ctx, src); err != nil {
-		return nil, err
-	}
-	if p.dstSizes, err = listPacks(ctx, dst); err != nil {
+	err := both(func() (err error) {
+		p.srcSizes, err = listPacks(ctx, src)
+		return err
+	}, func() (err error) {
+		p.dstSizes, err = listPacks(ctx, dst)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -122,7 +129,13 @@ func (p *planner) plan(ctx context.Context, roots []dag.ID) ([]*packPlan, error)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(p.parallel)
 		for _, pp := range level {
-			g.Go(func() error { return p.read(gctx, pp) })
+			g.Go(func() error {
+				if err := p.read(gctx, pp); err != nil {
+					return err
+				}
+				p.tell(pp)
+				return nil
+			})
 		}
 		if err := g.Wait(); err != nil {
 			return nil, err
@@ -191,7 +204,17 @@ func (p *planner) add(id dag.ID) (*packPlan, error) {
 		p.fresh = append(p.fresh, pp)
 	}
 	p.packs[id] = pp
+	if !pp.meta {
+		p.tell(pp)
+	}
 	return pp, nil
+}
+
+// tell passes a pack on to planned.
+func (p *planner) tell(pp *packPlan) {
+	if p.planned != nil {
+		p.planned(pp)
+	}
 }
 
 // read downloads a metadata pack into a temporary file, checking it, and

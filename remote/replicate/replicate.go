@@ -1,6 +1,7 @@
 package replicate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,23 +120,29 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	if !pending {
 		return nil
 	}
-	if err := remote.CheckFormat(ctx, src); err != nil {
-		return err
-	}
-	if err := remote.CheckFormat(ctx, dst); err != nil {
-		return err
-	}
-	// 2. Learn what each side holds; sort the refs that differ.
+	// 2. Learn what each side holds, both sides at once; sort the refs
+	// that differ.
 	tmp, err := tempDir(o.TempDir)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	srcIx, err := loadIndex(ctx, src, o.SrcCache, tmp, "src")
-	if err != nil {
+	var srcIx, dstIx *remote.Index
+	err = both(func() error {
+		if err := remote.CheckFormat(ctx, src); err != nil {
+			return err
+		}
+		ix, err := loadIndex(ctx, src, o.SrcCache, tmp, "src")
+		srcIx = ix
 		return err
-	}
-	dstIx, err := loadIndex(ctx, dst, o.DstCache, tmp, "dst")
+	}, func() error {
+		if err := remote.CheckFormat(ctx, dst); err != nil {
+			return err
+		}
+		ix, err := loadIndex(ctx, dst, o.DstCache, tmp, "dst")
+		dstIx = ix
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -182,26 +189,25 @@ func replicate(ctx context.Context, src, dst remote.Backend, o Options, res *Res
 	return moveRefs(ctx, dst, res.Refs, o.Now)
 }
 
-// copyPacks copies the packs that roots need and dst lacks, then their
-// indexes in order; it returns the commits whose history the source cut
-// (shallow there), for dst's shallow list.
+// copyPacks copies the packs that roots need and dst lacks, each as soon
+// as the planner finds it, then the metadata packs' indexes in order; it
+// returns the commits whose history the source cut (shallow there), for
+// dst's shallow list.
 func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, roots []dag.ID, o Options, res *Result) ([]dag.ID, error) {
 	pl, err := newPlanner(ctx, src, dst, srcIx, dstIx, tmp, o.Parallel)
 	if err != nil {
 		return nil, err
 	}
+	c := &copier{src: src, dst: dst, dstIx: dstIx, parallel: o.Parallel, bar: o.Progress.Start("replicate", 0, true)}
+	// Each source pack is planned at most once: the queue never fills.
+	c.start(ctx, len(pl.srcSizes)+1)
+	pl.planned = c.add
 	packs, err := pl.plan(ctx, roots)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = c.finish(ctx, order(packs))
+	} else {
+		c.abort()
 	}
-	var total int64
-	for _, pp := range packs {
-		if !pp.onDst {
-			total += pp.size
-		}
-	}
-	c := &copier{src: src, dst: dst, dstIx: dstIx, parallel: o.Parallel, bar: o.Progress.Start("replicate", total, true)}
-	err = c.run(ctx, order(packs))
 	c.bar.Done()
 	res.Packs, res.Indexes, res.Objects = int(c.packs.Load()), int(c.indexes.Load()), int(c.objects.Load())
 	res.PackBytes, res.IndexBytes = c.packBytes.Load(), c.indexBytes.Load()
@@ -209,6 +215,14 @@ func copyPacks(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remot
 		return nil, err
 	}
 	return pl.cut, nil
+}
+
+// both runs f and g at once and returns f's error, else g's.
+func both(f, g func() error) error {
+	gerr := make(chan error, 1)
+	go func() { gerr <- g() }()
+	ferr := f()
+	return cmp.Or(ferr, <-gerr)
 }
 
 // loadIndex loads a remote's indexes through cache, or a fresh directory

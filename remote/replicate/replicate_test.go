@@ -20,6 +20,17 @@ import (
 
 func openStore(t *testing.T) *store.Store { return storetest.Open(t) }
 
+// openDirAt opens a directory remote and returns its directory too.
+func openDirAt(t *testing.T) (remote.Backend, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "a")
+	be, err := remote.Open(context.Background(), remote.Config{URL: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be, dir
+}
+
 func openDir(t *testing.T) remote.Backend {
 	t.Helper()
 	be, err := remote.Open(context.Background(), remote.Config{URL: filepath.Join(t.TempDir(), "remote")})
@@ -218,11 +229,7 @@ func TestReplicateDiverged(t *testing.T) {
 func TestReplicateRefusesCorruptPack(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	dir := filepath.Join(t.TempDir(), "a")
-	a, err := remote.Open(ctx, remote.Config{URL: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, dir := openDirAt(t)
 	b := openDir(t)
 	push(t, st, a, "refs/heads/main", commit(t, st, 1, 8, dag.ZeroID))
 	for k, n := range sizes(t, a, "packs/") {
@@ -240,7 +247,7 @@ func TestReplicateRefusesCorruptPack(t *testing.T) {
 		}
 		break
 	}
-	_, err = Replicate(ctx, a, b, Options{})
+	_, err := Replicate(ctx, a, b, Options{})
 	if !errors.Is(err, remote.ErrIntegrity) {
 		t.Fatalf("err %v, want an integrity error", err)
 	}
@@ -474,5 +481,56 @@ func TestReplicateDeletes(t *testing.T) {
 	}
 	if checkValid(t, b)["refs/heads/dev"] != dev {
 		t.Fatal("dev was not re-created")
+	}
+}
+
+// TestReplicateDamagedMetadata: packs of chunks are copied while the
+// metadata packs are still being read; when one of those turns out
+// damaged, the run fails with the destination valid and its refs
+// unmoved, and the rerun (the pack repaired) completes without writing
+// any pack or index twice.
+func TestReplicateDamagedMetadata(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	a, dir := openDirAt(t)
+	push(t, st, a, "refs/heads/main", commit(t, st, 1, 40, dag.ZeroID))
+	want := checkValid(t, a)
+	var metaPath string
+	for k, n := range sizes(t, a, "packs/") {
+		if n < 256<<10 {
+			metaPath = filepath.Join(dir, filepath.FromSlash(k))
+		}
+	}
+	metaRaw, err := os.ReadFile(metaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), metaRaw...)
+	bad[len(bad)-200] ^= 1 // in its last objects, after those naming chunks
+	if err := os.WriteFile(metaPath, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := openDir(t)
+	f := &faulty{Backend: b, done: map[string]int{}}
+	if _, err := Replicate(ctx, a, f, Options{Parallel: 2}); !errors.Is(err, remote.ErrIntegrity) {
+		t.Fatalf("err %v, want an integrity error", err)
+	}
+	if refs := checkValid(t, b); len(refs) != 0 {
+		t.Fatalf("refs moved after a damaged metadata pack: %v", refs)
+	}
+	t.Logf("packs copied before the damage was found: %d", len(sizes(t, b, "packs/")))
+	if err := os.WriteFile(metaPath, metaRaw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Replicate(ctx, a, f, Options{Parallel: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkValid(t, b); got["refs/heads/main"] != want["refs/heads/main"] {
+		t.Fatalf("refs %v, want %v", got, want)
+	}
+	for k, c := range f.done {
+		if c > 1 && !strings.HasPrefix(k, "events/") {
+			t.Fatalf("%s was written %d times", k, c)
+		}
 	}
 }

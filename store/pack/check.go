@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/zeebo/blake3"
 
@@ -25,6 +26,13 @@ type Checker struct {
 	// OnObject, if set, is called with each object's decoded bytes
 	// once they are verified; raw is reused after the call.
 	OnObject func(e Entry, raw []byte) error
+	// Workers, if over 1 (and OnObject is nil), is how many objects are
+	// decoded and hashed at once, off the writer's goroutine, so that a
+	// stream is not held up by its checking; the write that completes
+	// the pack waits for them all, so a mismatch is still reported
+	// before the pack is whole.
+	Workers int
+	async   *asyncCheck
 
 	h       *blake3.Hasher
 	off     int64  // bytes seen
@@ -59,6 +67,11 @@ func (c *Checker) Write(p []byte) (int, error) {
 	n := len(p)
 	if int64(n) > c.size-c.off {
 		return 0, corrupt("pack %s is longer than its index says (%d bytes)", c.id.Short(), c.size)
+	}
+	if c.async != nil {
+		if err := c.async.failed(); err != nil {
+			return 0, err
+		}
 	}
 	_, _ = c.h.Write(p)
 	for len(p) > 0 {
@@ -106,12 +119,18 @@ func (c *Checker) object(p []byte) ([]byte, error) {
 	if len(c.blob) < int(e.Stored) {
 		return p[k:], nil
 	}
-	raw, err := Decompress(c.scratch[:0], c.blob, e.Codec, int(e.Raw))
-	if err == nil && dag.Hash(e.Kind, raw) != e.ID {
-		err = fmt.Errorf("content does not match its id")
+	if c.Workers > 1 && c.OnObject == nil {
+		if c.async == nil {
+			c.async = newAsyncCheck(c.Workers)
+		}
+		c.async.check(c.next, e, c.id, c.blob)
+		c.blob = c.blob[:0]
+		c.next++
+		return p[k:], nil
 	}
+	raw, err := checkObject(c.scratch[:0], e, c.id, c.blob)
 	if err != nil {
-		return nil, corrupt("object %s in pack %s: %v", e.ID.Short(), c.id.Short(), err)
+		return nil, err
 	}
 	if c.OnObject != nil {
 		if err := c.OnObject(e, raw); err != nil {
@@ -124,8 +143,27 @@ func (c *Checker) object(p []byte) ([]byte, error) {
 	return p[k:], nil
 }
 
-// finish checks the footer, the trailer and the whole file's hash.
+// checkObject decodes the stored bytes of object e of pack id into dst
+// and checks them against its id.
+func checkObject(dst []byte, e Entry, id dag.ID, stored []byte) ([]byte, error) {
+	raw, err := Decompress(dst, stored, e.Codec, int(e.Raw))
+	if err == nil && dag.Hash(e.Kind, raw) != e.ID {
+		err = fmt.Errorf("content does not match its id")
+	}
+	if err != nil {
+		return raw, corrupt("object %s in pack %s: %v", e.ID.Short(), id.Short(), err)
+	}
+	return raw, nil
+}
+
+// finish checks the objects checked aside, the footer, the trailer and
+// the whole file's hash.
 func (c *Checker) finish() error {
+	if c.async != nil {
+		if err := c.async.wait(); err != nil {
+			return err
+		}
+	}
 	if !bytes.Equal(c.tail[:len(c.footer)], c.footer) {
 		return corrupt("pack %s: footer differs from its index", c.id.Short())
 	}
@@ -143,4 +181,66 @@ func (c *Checker) finish() error {
 	}
 	c.done = true
 	return nil
+}
+
+// asyncCheck checks objects on up to n goroutines at once; the first
+// failure (in pack order) sticks.
+type asyncCheck struct {
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	bufs sync.Pool
+
+	mu    sync.Mutex
+	err   error
+	errAt int
+}
+
+func newAsyncCheck(n int) *asyncCheck {
+	return &asyncCheck{sem: make(chan struct{}, n), errAt: -1}
+}
+
+// check checks object i (e, stored) of pack id aside, once fewer than n
+// are being checked; stored is copied.
+func (a *asyncCheck) check(i int, e Entry, id dag.ID, stored []byte) {
+	a.sem <- struct{}{}
+	a.wg.Add(1)
+	b, _ := a.bufs.Get().(*[]byte)
+	if b == nil {
+		b = new([]byte)
+	}
+	*b = append((*b)[:0], stored...)
+	go func() {
+		defer func() {
+			a.bufs.Put(b)
+			<-a.sem
+			a.wg.Done()
+		}()
+		scratch, _ := a.bufs.Get().(*[]byte)
+		if scratch == nil {
+			scratch = new([]byte)
+		}
+		raw, err := checkObject((*scratch)[:0], e, id, *b)
+		*scratch = raw[:0]
+		a.bufs.Put(scratch)
+		if err != nil {
+			a.mu.Lock()
+			if a.errAt < 0 || i < a.errAt {
+				a.err, a.errAt = err, i
+			}
+			a.mu.Unlock()
+		}
+	}()
+}
+
+// failed returns a failure found so far.
+func (a *asyncCheck) failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// wait waits for every check and returns the first failure.
+func (a *asyncCheck) wait() error {
+	a.wg.Wait()
+	return a.failed()
 }

@@ -1,20 +1,28 @@
 package pack
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dxdata/dx/dag"
 )
 
 // feed streams b into a new Checker in random pieces and returns the first
-// error and whether the checker saw a complete, valid pack.
+// error and whether the checker saw a complete, valid pack. Odd seeds
+// check objects on several goroutines (Workers).
 func feed(t *testing.T, id dag.ID, footer, b []byte, seed uint64) (bool, error) {
 	t.Helper()
 	c, err := NewChecker(id, footer)
 	if err != nil {
 		return false, err
+	}
+	if seed%2 == 1 {
+		c.Workers = 3
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
 	for len(b) > 0 {
@@ -79,5 +87,63 @@ func TestCheckerRefusesDamage(t *testing.T) {
 	other[0].ID[0] ^= 1
 	if ok, err := feed(t, id, EncodeIndex(other), b, 1); ok || !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("wrong index: complete %v, err %v", ok, err)
+	}
+}
+
+// forgedPack is a pack whose name is its content's hash but whose objects
+// bad (indexes into objs) are stored under the id of other bytes: only
+// checking each object finds them.
+func forgedPack(t *testing.T, objs []obj, bad ...int) ([]byte, dag.ID, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := NewCompressor()
+	for i, o := range objs {
+		id := dag.Hash(o.kind, o.data)
+		data := o.data
+		if slices.Contains(bad, i) {
+			data = append([]byte("forged "), o.data...)
+		}
+		stored, codec := comp.Compress(nil, data)
+		if _, err := w.Add(id, o.kind, codec, stored, len(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, footer, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), id, footer
+}
+
+// TestCheckerRefusesForgedObject: a pack true to its name holding an
+// object that is not what its id says is refused, by the write that
+// would complete it at the latest, whether objects are checked in line
+// or on other goroutines; with two forged, the first is named.
+func TestCheckerRefusesForgedObject(t *testing.T) {
+	var objs []obj
+	for i := range 200 {
+		objs = append(objs, obj{dag.KindChunk, []byte(strings.Repeat(fmt.Sprintf("row %d,value %d\n", i, i*7), 50+i))})
+	}
+	for _, bad := range [][]int{{0}, {57}, {199}, {120, 30}} {
+		b, id, footer := forgedPack(t, objs, bad...)
+		first := objs[slices.Min(bad)]
+		want := dag.Hash(first.kind, first.data).Short()
+		for seed := range uint64(6) {
+			ok, err := feed(t, id, footer, b, seed)
+			if ok || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "object "+want) {
+				t.Fatalf("forged %v, seed %d: complete %v, err %v; want object %s named", bad, seed, ok, err, want)
+			}
+		}
+	}
+	// The same objects unforged pass with workers too.
+	b, id, footer := forgedPack(t, objs)
+	for seed := range uint64(6) {
+		if ok, err := feed(t, id, footer, b, seed); !ok || err != nil {
+			t.Fatalf("seed %d: complete %v, %v", seed, ok, err)
+		}
 	}
 }
