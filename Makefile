@@ -7,7 +7,7 @@ BIN      := bin/dx
 FUZZTIME ?= 20000x
 # Fuzz targets as package:Name pairs.
 FUZZ := ./dag:FuzzDecodeTreeNode ./dag:FuzzDecodeFileNode ./dag:FuzzDecodeCommit ./dag:FuzzDecodeModel ./dag:FuzzDecodeStageMove \
-        ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./store/internal/locfile:FuzzParse ./store/chunker:FuzzChunker ./store/chunker/parquetcut:FuzzPlan \
+        ./store/pack:FuzzDecodeIndex ./store/pack:FuzzReadIndex ./internal/locfile:FuzzParse ./store/chunker:FuzzChunker ./store/chunker/parquetcut:FuzzPlan \
         ./internal/table:FuzzChunkKeys ./internal/table:FuzzFastRows ./internal/table:FuzzFastFields \
         ./internal/profile:FuzzDecode ./internal/serve:FuzzParseRange ./internal/serve:FuzzSignature
 

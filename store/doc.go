@@ -7,7 +7,7 @@
 //   - Pack: an immutable file of compressed objects with a footer index
 //     (see store/pack). Data chunks and metadata go to separate packs.
 //   - Object index: where every object is, in location files (sorted
-//     tables, store/internal/locfile) listed in badger, and in memory for
+//     tables, internal/locfile) listed in badger, and in memory for
 //     what this process indexed since (objindex.go).
 //   - Index: badger, holding pack records, refs, the list of location
 //     files and callers' derived data (key layout in index.go).

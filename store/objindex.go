@@ -18,13 +18,13 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/internal/locfile"
 	"github.com/dxdata/dx/store/pack"
 )
 
 // The object index: where each object is stored. Objects this process
 // indexed are kept in memory (mem) until they are written as a location
-// file (store/internal/locfile): when the store closes, when mem passes
+// file (internal/locfile): when the store closes, when mem passes
 // memMax entries, and before gc replaces the files. The badger key
 // pfxLocFiles lists the files, newest first; a file not listed is a
 // leftover of a crash, removed by the next writer.

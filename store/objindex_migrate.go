@@ -6,7 +6,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/internal/locfile"
 )
 
 // migrateV1 moves a v1 store's object index, one badger entry per object,

@@ -13,7 +13,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/internal/locfile"
 )
 
 // persistIndex writes the objects indexed in memory as a location file,

@@ -11,7 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/internal/locfile"
 )
 
 // RepairReport says what RepairIndex did.

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dxdata/dx/dag"
-	"github.com/dxdata/dx/store/internal/locfile"
+	"github.com/dxdata/dx/internal/locfile"
 )
 
 // repairFixture is a store of two commits over several packs, closed:
