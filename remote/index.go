@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/locfile"
 	"github.com/dxdata/dx/store"
 	"github.com/dxdata/dx/store/pack"
 )
@@ -48,10 +49,15 @@ type Loc struct {
 // metadata packs children first). A walk may therefore stop at any object
 // the remote has.
 type Index struct {
-	dir   string
-	mu    sync.RWMutex
-	objs  map[dag.ID]Loc
-	packs map[dag.ID][]pack.Entry // pack → its entries by offset
+	dir string
+	mu  sync.RWMutex
+	// snap is the cache's snapshot (see indexsnap.go), if any, and the
+	// packs it covers; objs and packs hold the packs outside it, and
+	// packs the entries of those in it read since.
+	snap      *locfile.File
+	snapPacks map[dag.ID]bool
+	objs      map[dag.ID]Loc
+	packs     map[dag.ID][]pack.Entry // pack → its entries by offset
 	// win is how long a writer may rely on it, and the packs a
 	// collector condemned (see GCState); nil for a reader's.
 	win *writeWindow
@@ -105,6 +111,9 @@ func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*
 	}
 	have := map[dag.ID]bool{}
 	for _, e := range cached {
+		if e.Name() == snapName || isFreshTemp(e) {
+			continue
+		}
 		name, ok := strings.CutSuffix(e.Name(), ".idx")
 		id, err := dag.ParseID(name)
 		if !ok || err != nil || !want[id] {
@@ -113,9 +122,17 @@ func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*
 		}
 		have[id] = true
 	}
-	// Read and decode on several goroutines, then fill the maps on one,
-	// sized once (growing them, under a lock, cost most of a load).
-	ids := slices.SortedFunc(maps.Keys(want), dag.ID.Compare)
+	snap, covered := openSnapshot(dir, have)
+	// The indexes outside the snapshot: read and decode on several
+	// goroutines, then fill the maps on one, sized once (growing them,
+	// under a lock, cost most of a load).
+	var ids []dag.ID
+	for id := range want {
+		if !covered[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, dag.ID.Compare)
 	loaded := make([][]pack.Entry, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
@@ -155,11 +172,28 @@ func loadIndex(ctx context.Context, be Backend, dir string, win *writeWindow) (*
 	for _, entries := range loaded {
 		n += len(entries)
 	}
-	ix := &Index{dir: dir, objs: make(map[dag.ID]Loc, n), packs: make(map[dag.ID][]pack.Entry, len(ids)), win: win}
+	ix := &Index{dir: dir, snap: snap, snapPacks: covered, objs: make(map[dag.ID]Loc, n), packs: make(map[dag.ID][]pack.Entry, len(ids)), win: win}
+	if snap != nil {
+		// The mapping lives as long as the index.
+		runtime.AddCleanup(ix, func(f *locfile.File) { f.Close() }, snap)
+	}
 	for i, id := range ids {
 		ix.add(id, loaded[i])
 	}
+	if ix.snapshotDue() {
+		_ = ix.writeSnapshot() // a cache: the next load tries again
+	}
 	return ix, nil
+}
+
+// isFreshTemp reports whether e is a snapshot's temporary file that may
+// still be being written (one older than an hour a crashed writer left).
+func isFreshTemp(e os.DirEntry) bool {
+	if !strings.HasPrefix(e.Name(), "snapshot-") {
+		return false
+	}
+	info, err := e.Info()
+	return err != nil || time.Since(info.ModTime()) < time.Hour
 }
 
 func (ix *Index) add(packID dag.ID, entries []pack.Entry) {
@@ -177,8 +211,19 @@ func (ix *Index) add(packID dag.ID, entries []pack.Entry) {
 // packEntries returns a pack's entries in offset order.
 func (ix *Index) packEntries(packID dag.ID) []pack.Entry {
 	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.packs[packID]
+	es, ok := ix.packs[packID]
+	ix.mu.RUnlock()
+	if ok || !ix.snapPacks[packID] {
+		return es
+	}
+	es, err := ix.cachedEntries(packID)
+	if err != nil {
+		return nil
+	}
+	ix.mu.Lock()
+	ix.packs[packID] = es
+	ix.mu.Unlock()
+	return es
 }
 
 // record adds a pack this process uploaded (with its index) to the index
@@ -195,9 +240,14 @@ func (ix *Index) record(packID dag.ID, footer []byte, entries []pack.Entry) erro
 func (ix *Index) Packs() []dag.ID {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make([]dag.ID, 0, len(ix.packs))
-	for id := range ix.packs {
+	out := make([]dag.ID, 0, len(ix.packs)+len(ix.snapPacks))
+	for id := range ix.snapPacks {
 		out = append(out, id)
+	}
+	for id := range ix.packs {
+		if !ix.snapPacks[id] {
+			out = append(out, id)
+		}
 	}
 	return out
 }
@@ -214,18 +264,14 @@ func (ix *Index) Record(packID dag.ID, footer []byte, entries []pack.Entry) erro
 
 // Has reports whether the remote holds the object.
 func (ix *Index) Has(id dag.ID) bool {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	_, ok := ix.objs[id]
+	_, ok := ix.Lookup(id)
 	return ok
 }
 
 // Reusable reports whether a writer may rely on the remote holding the
 // object (and all it names): it is in a pack no collector condemned.
 func (ix *Index) Reusable(id dag.ID) bool {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	l, ok := ix.objs[id]
+	l, ok := ix.Lookup(id)
 	if !ok || ix.Condemned(l.Pack) {
 		return false
 	}
@@ -251,17 +297,19 @@ func (ix *Index) CheckWindow(ctx context.Context, be Backend, packs ...dag.ID) e
 	return ix.win.check(ctx, be)
 }
 
-// Lookup returns where the remote holds the object.
+// Lookup returns where the remote holds the object: in a pack not
+// condemned where there is one.
 func (ix *Index) Lookup(id dag.ID) (Loc, bool) {
 	ix.mu.RLock()
-	defer ix.mu.RUnlock()
 	l, ok := ix.objs[id]
+	ix.mu.RUnlock()
+	if ok && !ix.Condemned(l.Pack) || ix.snap == nil {
+		return l, ok
+	}
+	// An unreadable entry is not found: a writer then sends the object
+	// again, a reader fails as for any object the remote lacks.
+	if e, found, err := ix.snap.Find(id); err == nil && found && (!ok || !ix.Condemned(e.Pack)) {
+		return snapLoc(e), true
+	}
 	return l, ok
-}
-
-// Len is the number of objects the remote holds.
-func (ix *Index) Len() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return len(ix.objs)
 }
