@@ -54,6 +54,10 @@ type planner struct {
 
 	mu    sync.Mutex
 	packs map[dag.ID]*packPlan
+	// seen holds the objects need met: the pack copied for each, nil
+	// for one the destination holds. Versions share most objects; each
+	// is looked up once.
+	seen map[dag.ID]*packPlan
 	fresh []*packPlan // metadata packs added and not read yet
 	// shallow is the source's shallow list, read at the first commit
 	// missing from its index; cut the shallow commits whose missing
@@ -85,7 +89,7 @@ func (p *planner) cutParent(ctx context.Context, c, parent dag.ID) (bool, error)
 }
 
 func newPlanner(ctx context.Context, src, dst remote.Backend, srcIx, dstIx *remote.Index, tmp string, parallel int) (*planner, error) {
-	p := &planner{src: src, dst: dst, srcIx: srcIx, dstIx: dstIx, tmp: tmp, parallel: parallel, packs: map[dag.ID]*packPlan{}}
+	p := &planner{src: src, dst: dst, srcIx: srcIx, dstIx: dstIx, tmp: tmp, parallel: parallel, packs: map[dag.ID]*packPlan{}, seen: map[dag.ID]*packPlan{}}
 	err := both(func() (err error) {
 		p.srcSizes, err = listPacks(ctx, src)
 		return err
@@ -152,19 +156,29 @@ func (p *planner) plan(ctx context.Context, roots []dag.ID) ([]*packPlan, error)
 // need makes sure the destination will hold object id, named by an
 // object of pack from (nil for a root).
 func (p *planner) need(id dag.ID, from *packPlan) error {
-	if p.dstIx.Reusable(id) || from != nil && from.ids[id] {
+	if from != nil && from.ids[id] {
 		return nil
 	}
-	loc, ok := p.srcIx.Lookup(id)
-	if !ok {
-		return fmt.Errorf("%s: the remote does not hold %s (a damaged remote): %w", p.src, id.Short(), remote.ErrIntegrity)
-	}
-	pp, ok := p.packs[loc.Pack]
-	if !ok {
-		var err error
-		if pp, err = p.add(loc.Pack); err != nil {
-			return err
+	pp, seen := p.seen[id]
+	if !seen {
+		if p.dstIx.Reusable(id) {
+			p.seen[id] = nil
+			return nil
 		}
+		loc, ok := p.srcIx.Lookup(id)
+		if !ok {
+			return fmt.Errorf("%s: the remote does not hold %s (a damaged remote): %w", p.src, id.Short(), remote.ErrIntegrity)
+		}
+		if pp, ok = p.packs[loc.Pack]; !ok {
+			var err error
+			if pp, err = p.add(loc.Pack); err != nil {
+				return err
+			}
+		}
+		p.seen[id] = pp
+	}
+	if pp == nil {
+		return nil
 	}
 	if from != nil && pp.meta && pp != from {
 		from.deps[pp.id] = true
