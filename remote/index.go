@@ -308,7 +308,9 @@ func (ix *Index) Lookup(id dag.ID) (Loc, bool) {
 	}
 	// An unreadable entry is not found: a writer then sends the object
 	// again, a reader fails as for any object the remote lacks.
-	if e, found, err := ix.snap.Find(id); err == nil && found && (!ok || !ix.Condemned(e.Pack)) {
+	e, found, err := ix.snap.Find(id)
+	runtime.KeepAlive(ix) // (its cleanup unmaps the snapshot)
+	if err == nil && found && (!ok || !ix.Condemned(e.Pack)) {
 		return snapLoc(e), true
 	}
 	return l, ok

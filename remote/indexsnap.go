@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 
 	"github.com/dxdata/dx/dag"
@@ -69,6 +70,7 @@ func (ix *Index) snapshotDue() bool {
 func (ix *Index) writeSnapshot() error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	defer runtime.KeepAlive(ix) // (its cleanup unmaps the snapshot)
 	extra := make([]locfile.Entry, 0, len(ix.objs))
 	for _, l := range ix.objs {
 		extra = append(extra, locEntry(l))

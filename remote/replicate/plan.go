@@ -57,7 +57,7 @@ type planner struct {
 	// seen holds the objects need met: the pack copied for each, nil
 	// for one the destination holds. Versions share most objects; each
 	// is looked up once.
-	seen map[dag.ID]*packPlan
+	seen  map[dag.ID]*packPlan
 	fresh []*packPlan // metadata packs added and not read yet
 	// shallow is the source's shallow list, read at the first commit
 	// missing from its index; cut the shallow commits whose missing
