@@ -253,3 +253,38 @@ func TestIndexSnapshot(t *testing.T) {
 		load("after damage " + string(rune('a'+i)))
 	}
 }
+
+// TestIndexSnapshotTemp: a load leaves a snapshot's temporary file that
+// may still be being written, and removes one a crashed writer left an
+// hour ago or more.
+func TestIndexSnapshotTemp(t *testing.T) {
+	ctx := context.Background()
+	be, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := &snapRemote{be: be, packs: map[dag.ID][]pack.Entry{}}
+	sr.addPacks(t, rand.New(rand.NewPCG(1, 2)), 2, 50)
+	cache := t.TempDir()
+	fresh, stale := filepath.Join(cache, "snapshot-1.tmp"), filepath.Join(cache, "snapshot-2.tmp")
+	for _, p := range []string{fresh, stale} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := LoadIndex(ctx, be, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr.check(t, ix, nil, "with temporary files")
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("a fresh temporary file was removed: %v", err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("a stale temporary file was kept: %v", err)
+	}
+}
