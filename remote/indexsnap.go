@@ -56,11 +56,24 @@ func openSnapshot(dir string, have map[dag.ID]bool) (*locfile.File, map[dag.ID]b
 	return f, covered
 }
 
-// snapshotDue reports whether the entries outside the snapshot are enough
-// to write a new one.
+// snapshotDue reports whether the objects outside the snapshot are
+// enough to write a new one. Objects it holds already do not count: a
+// pack whose every object it locates elsewhere (condemned, repacked) is
+// outside it, decoded at each load until the remote drops it, and
+// writing the same snapshot again would not change that.
 func (ix *Index) snapshotDue() bool {
 	n := len(ix.objs)
-	return n >= snapMin && (ix.snap == nil || n >= ix.snap.Len()/snapShare)
+	if n < snapMin || ix.snap == nil {
+		return n >= snapMin
+	}
+	fresh := 0
+	for id := range ix.objs {
+		if _, found, _ := ix.snap.Find(id); !found {
+			fresh++
+		}
+	}
+	runtime.KeepAlive(ix)
+	return fresh >= snapMin && fresh >= ix.snap.Len()/snapShare
 }
 
 // writeSnapshot writes the snapshot and the entries outside it, merged,

@@ -22,6 +22,16 @@ type snapRemote struct {
 	ids   []dag.ID // every object ID, some in several packs
 }
 
+// newSnapRemote opens an empty directory remote.
+func newSnapRemote(t *testing.T) *snapRemote {
+	t.Helper()
+	be, err := Open(context.Background(), Config{URL: filepath.Join(t.TempDir(), "r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &snapRemote{be: be, packs: map[dag.ID][]pack.Entry{}}
+}
+
 // addPacks writes n indexes of packs of per objects each; about one
 // object in ten is also in an earlier pack.
 func (sr *snapRemote) addPacks(t *testing.T, r *rand.Rand, n, per int) []dag.ID {
@@ -131,11 +141,8 @@ func (sr *snapRemote) check(t *testing.T, ix *Index, condemned map[dag.ID]bool, 
 func TestIndexSnapshot(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(7, 8))
-	be, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "r")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr := &snapRemote{be: be, packs: map[dag.ID][]pack.Entry{}}
+	sr := newSnapRemote(t)
+	be := sr.be
 	cache := filepath.Join(t.TempDir(), "cache")
 	snapPath := filepath.Join(cache, snapName)
 	load := func(what string) *Index {
@@ -259,11 +266,8 @@ func TestIndexSnapshot(t *testing.T) {
 // hour ago or more.
 func TestIndexSnapshotTemp(t *testing.T) {
 	ctx := context.Background()
-	be, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "r")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr := &snapRemote{be: be, packs: map[dag.ID][]pack.Entry{}}
+	sr := newSnapRemote(t)
+	be := sr.be
 	sr.addPacks(t, rand.New(rand.NewPCG(1, 2)), 2, 50)
 	cache := t.TempDir()
 	fresh, stale := filepath.Join(cache, "snapshot-1.tmp"), filepath.Join(cache, "snapshot-2.tmp")
@@ -286,5 +290,87 @@ func TestIndexSnapshotTemp(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("a stale temporary file was kept: %v", err)
+	}
+}
+
+// TestIndexSnapshotMergeAvoidsCondemned: a writer's load that writes a
+// new snapshot keeps, for an object in a condemned pack and in a new one,
+// the new pack's location, so that a later load finds the object
+// reusable from the snapshot alone.
+func TestIndexSnapshotMergeAvoidsCondemned(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	sr := newSnapRemote(t)
+	be := sr.be
+	cache := t.TempDir()
+	old := sr.addPacks(t, r, 20, 300)
+	if _, err := LoadIndex(ctx, be, cache); err != nil { // writes the snapshot
+		t.Fatal(err)
+	}
+	ix, err := LoadIndex(ctx, be, cache)
+	if err != nil || ix.snap == nil || !ix.snapPacks[old[0]] {
+		t.Fatalf("no snapshot covering the old packs: %v", err)
+	}
+	// The old packs' objects again, in new packs (a collector's repack);
+	// the old packs condemned.
+	var moved []dag.ID
+	seen := map[dag.ID]bool{}
+	for _, p := range old {
+		for _, e := range sr.packs[p] {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				moved = append(moved, e.ID)
+			}
+		}
+	}
+	slices.Reverse(moved)
+	var repacks []dag.ID
+	for len(moved) > 0 {
+		n := min(len(moved), 1000)
+		repacks = append(repacks, sr.addPackOf(t, moved[:n]))
+		moved = moved[n:]
+	}
+	// Objects the snapshot does not hold yet, enough for the next load
+	// to write a new one (the repacked ones alone do not count).
+	sr.addPacks(t, r, 16, 300)
+	gs := GCState{Grace: time.Hour, PrevGrace: time.Hour, Condemned: old}
+	b := EncodeGCState(gs)
+	if err := be.Put(ctx, GCStateKey, bytes.NewReader(b), int64(len(b))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadIndexToWrite(ctx, be, cache); err != nil { // writes the merged snapshot
+		t.Fatal(err)
+	}
+	wix, err := LoadIndexToWrite(ctx, be, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wix.snap == nil || !wix.snapPacks[repacks[0]] {
+		t.Fatal("the repacks are not in the snapshot")
+	}
+	before, err := os.Stat(filepath.Join(cache, snapName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	condemned := map[dag.ID]bool{}
+	for _, p := range old {
+		condemned[p] = true
+	}
+	sr.check(t, wix, condemned, "merged")
+	for _, p := range old {
+		for _, e := range sr.packs[p] {
+			if !wix.Reusable(e.ID) {
+				t.Fatalf("%s: not reusable from the snapshot, though a repack holds it", e.ID.Short())
+			}
+		}
+	}
+	// The condemned packs, all of whose objects the snapshot locates in
+	// the repacks, are decoded at each load but do not make it write the
+	// same snapshot again.
+	if _, err := LoadIndexToWrite(ctx, be, cache); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(filepath.Join(cache, snapName)); err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the snapshot was written again (%v)", err)
 	}
 }
