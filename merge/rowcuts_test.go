@@ -153,6 +153,29 @@ func TestMergeRowsCutsInsideRows(t *testing.T) {
 	}
 }
 
+// quotedChunks is a small ';' table of rows rows, some with a quoted
+// field over two lines, cut by hand into chunks of one to two lines
+// (the header alone first): some cuts fall inside quoted fields.
+func quotedChunks(r *rand.Rand, rows int) [][]byte {
+	var lines [][]byte
+	for i := range rows {
+		if r.IntN(2) == 0 {
+			lines = append(lines, fmt.Appendf(nil, "%d;a%d;\"p\n", i, r.IntN(3)), fmt.Appendf(nil, "q%d\"\n", r.IntN(3)))
+		} else {
+			lines = append(lines, fmt.Appendf(nil, "%d;b%d;c\n", i, r.IntN(3)))
+		}
+	}
+	chunks := [][]byte{[]byte("id;v;w\n")}
+	for i := 0; i < len(lines); {
+		var c []byte
+		for k := 0; k <= r.IntN(2) && i < len(lines); k++ {
+			c, i = append(c, lines[i]...), i+1
+		}
+		chunks = append(chunks, c)
+	}
+	return chunks
+}
+
 // TestDiffRowsCutsInsideRowsMoved: small ';' tables cut by hand, some
 // cuts inside quoted fields, and their chunks swapped or replaced on one
 // side: a row diff reading across the cuts inside rows finds what parsing
@@ -166,22 +189,7 @@ func TestDiffRowsCutsInsideRowsMoved(t *testing.T) {
 	compared := 0
 	for seed := range uint64(4000) {
 		r := rand.New(rand.NewPCG(seed, 1))
-		var lines [][]byte
-		for i := range 6 + r.IntN(6) {
-			if r.IntN(2) == 0 {
-				lines = append(lines, fmt.Appendf(nil, "%d;a%d;\"p\n", i, r.IntN(3)), fmt.Appendf(nil, "q%d\"\n", r.IntN(3)))
-			} else {
-				lines = append(lines, fmt.Appendf(nil, "%d;b%d;c\n", i, r.IntN(3)))
-			}
-		}
-		a := [][]byte{[]byte("id;v;w\n")}
-		for i := 0; i < len(lines); {
-			var c []byte
-			for k := 0; k <= r.IntN(2) && i < len(lines); k++ {
-				c, i = append(c, lines[i]...), i+1
-			}
-			a = append(a, c)
-		}
+		a := quotedChunks(r, 6+r.IntN(6))
 		b := slices.Clone(a)
 		i, j := 1+r.IntN(len(b)-1), 1+r.IntN(len(b)-1)
 		b[i], b[j] = b[j], b[i]
@@ -244,22 +252,7 @@ func TestMergeRowsCutsInsideRowsMoved(t *testing.T) {
 	compared := 0
 	for seed := range uint64(3000) {
 		r := rand.New(rand.NewPCG(seed, 2))
-		var lines [][]byte
-		for i := range 8 + r.IntN(8) {
-			if r.IntN(2) == 0 {
-				lines = append(lines, fmt.Appendf(nil, "%d;a%d;\"p\n", i, r.IntN(3)), fmt.Appendf(nil, "q%d\"\n", r.IntN(3)))
-			} else {
-				lines = append(lines, fmt.Appendf(nil, "%d;b%d;c\n", i, r.IntN(3)))
-			}
-		}
-		base := [][]byte{[]byte("id;v;w\n")}
-		for i := 0; i < len(lines); {
-			var c []byte
-			for k := 0; k <= r.IntN(2) && i < len(lines); k++ {
-				c, i = append(c, lines[i]...), i+1
-			}
-			base = append(base, c)
-		}
+		base := quotedChunks(r, 8+r.IntN(8))
 		edit := func() [][]byte {
 			b := slices.Clone(base)
 			switch r.IntN(3) {

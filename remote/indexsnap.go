@@ -39,9 +39,7 @@ func openSnapshot(dir string, have map[dag.ID]bool) (*locfile.File, map[dag.ID]b
 	path := filepath.Join(dir, snapName)
 	f, err := locfile.Open(path)
 	if err != nil {
-		if !os.IsNotExist(err) {
-			os.Remove(path)
-		}
+		os.Remove(path) // damaged, or none (then this does nothing)
 		return nil, nil
 	}
 	covered := make(map[dag.ID]bool, len(f.Packs()))
