@@ -88,10 +88,22 @@ type IngestOptions struct {
 	// chunks compressed: all of them in IngestCompressOnly (the ceiling
 	// measurement), the new ones in IngestStore.
 	StoredBytes *atomic.Int64
+	// Sink, if set, compresses and keeps the chunks of IngestCompressOnly
+	// in place of the pipeline's scratch buffer (the ceiling's writes).
+	Sink ChunkSink
 	// Warn, if set, is told of a file that is stored otherwise than its
 	// layout says (a Parquet file that is not valid Parquet), once per
 	// file (IngestStore only).
 	Warn func(msg string)
+}
+
+// ChunkSink takes the chunks of IngestCompressOnly: Compress compresses
+// data with comp into the sink's own memory and returns the stored length.
+// worker numbers the calling ingest worker, from 0 below
+// IngestOptions.Workers (or GOMAXPROCS); one worker's calls come one at a
+// time.
+type ChunkSink interface {
+	Compress(worker int, data []byte, comp *pack.Compressor) (stored int, err error)
 }
 
 // Ingest turns files into stored File objects, reading, chunking, hashing
@@ -301,6 +313,10 @@ func (p *pipeline) chunk(ctx context.Context, worker int, j *chunkJob, seq int, 
 				}
 			}
 		case IngestCompressOnly:
+			if p.o.Sink != nil {
+				stored, d.err = p.o.Sink.Compress(worker, data, p.comp)
+				break
+			}
 			*cbuf, _ = p.comp.Compress((*cbuf)[:0], data)
 			stored = len(*cbuf)
 		}

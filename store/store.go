@@ -57,6 +57,9 @@ const (
 	ReadCaching
 )
 
+// defaultPackSize is Options.PackSize when zero.
+const defaultPackSize = 16 << 20
+
 func (a Access) String() string {
 	switch a {
 	case ReadWrite:
@@ -74,7 +77,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// store. Zero means 30 seconds.
 	LockTimeout time.Duration
-	// PackSize is the size at which a pack is finished. Zero means 16 MiB.
+	// PackSize is the size at which a pack is finished. Zero means 16 MiB
+	// (defaultPackSize).
 	// Packs are built in memory, so this bounds memory too.
 	PackSize int64
 	// Workers is the number of ingest workers. Zero means GOMAXPROCS.
@@ -236,7 +240,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		opts.LockTimeout = 30 * time.Second
 	}
 	if opts.PackSize == 0 {
-		opts.PackSize = 16 << 20
+		opts.PackSize = defaultPackSize
 	}
 	b, err := os.ReadFile(filepath.Join(dir, formatFile))
 	if err != nil {

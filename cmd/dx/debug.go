@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -17,14 +19,17 @@ import (
 
 func (a *app) debugCmd() *cobra.Command {
 	dbg := &cobra.Command{Use: "debug", Short: "Internal measurements", Hidden: true}
-	dbg.AddCommand(&cobra.Command{
+	var writeDir string
+	ceiling := &cobra.Command{
 		Use:   "ceiling PATH...",
-		Short: "Read, chunk, hash and compress files on all cores, storing nothing; print JSON",
+		Short: "Read, chunk, hash and compress files on all cores, storing nothing (or, with --write, only writing the compressed chunks in packs); print JSON",
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCeiling(cmd.Context(), args)
+			return a.runCeiling(cmd.Context(), args, writeDir)
 		},
-	})
+	}
+	ceiling.Flags().StringVar(&writeDir, "write", "", "also write the compressed chunks in packs, directly and synced as a commit writes them, into a temporary directory in `DIR` (removed after)")
+	dbg.AddCommand(ceiling)
 	dbg.AddCommand(&cobra.Command{
 		Use:   "restore-ceiling [REV]",
 		Short: "Write every file of REV (HEAD) from the store on all cores with nothing but the necessary work, into a temporary directory; print JSON",
@@ -49,8 +54,10 @@ func (a *app) debugCmd() *cobra.Command {
 
 // runCeiling reads, chunks, hashes and compresses the files under paths on
 // all cores, storing nothing, and prints what it did as JSON: the speed
-// dx could reach.
-func (a *app) runCeiling(ctx context.Context, paths []string) error {
+// dx could reach. With writeDir it also writes the compressed chunks the
+// way a commit writes packs (store.CeilingWriter), the disk writes a
+// commit cannot skip, into a temporary directory there.
+func (a *app) runCeiling(ctx context.Context, paths []string, writeDir string) error {
 	var files []store.IngestFile
 	for _, p := range paths {
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -71,12 +78,29 @@ func (a *app) runCeiling(ctx context.Context, paths []string) error {
 	}
 	var stored atomic.Int64
 	var n atomic.Int64
-	start := time.Now()
-	var s *store.Store
-	_, err := s.Ingest(ctx, files, store.IngestOptions{
+	o := store.IngestOptions{
 		Mode: store.IngestCompressOnly, StoredBytes: &stored,
 		Progress: func(k int64) { n.Add(k) },
-	})
+		Workers:  runtime.GOMAXPROCS(0),
+	}
+	var cw *store.CeilingWriter
+	if writeDir != "" {
+		tmp, err := os.MkdirTemp(writeDir, ".dx-ceiling-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		cw = store.NewCeilingWriter(tmp, o.Workers, 0)
+		o.Sink = cw
+	}
+	start := time.Now()
+	var s *store.Store
+	_, err := s.Ingest(ctx, files, o)
+	if cw != nil {
+		if cerr := cw.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -39,3 +39,36 @@ func TestRestoreCeiling(t *testing.T) {
 		t.Fatalf("restore-ceiling left %d entries in .dx/tmp", len(left))
 	}
 }
+
+// TestIngestCeilingWrite: dx debug ceiling --write compresses what the
+// plain ceiling does, and removes the packs it wrote; a directory that
+// does not exist is a one-line error.
+func TestIngestCeilingWrite(t *testing.T) {
+	r := newRepo(t)
+	var bytes int64
+	for i := range 40 {
+		data := fmt.Sprintf("row %d,%0*d\n", i, 2000+i*300, i)
+		r.write(fmt.Sprintf("d%d/f%02d.csv", i%3, i), data)
+		bytes += int64(len(data))
+	}
+	type result struct {
+		Files  int   `json:"files"`
+		Bytes  int64 `json:"bytes"`
+		Stored int64 `json:"stored_bytes"`
+	}
+	var plain, written result
+	if err := json.Unmarshal([]byte(r.ok("debug", "ceiling", r.path("d0"), r.path("d1"), r.path("d2"))), &plain); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := json.Unmarshal([]byte(r.ok("debug", "ceiling", "--write", out, r.path("d0"), r.path("d1"), r.path("d2"))), &written); err != nil {
+		t.Fatal(err)
+	}
+	if plain.Files != 40 || plain.Bytes != bytes || plain.Stored == 0 || written != plain {
+		t.Fatalf("ceiling %+v, with --write %+v; want 40 files of %d bytes both", plain, written, bytes)
+	}
+	if left, err := os.ReadDir(out); err != nil || len(left) != 0 {
+		t.Fatalf("--write left %d entries (%v)", len(left), err)
+	}
+	r.fails("missing", "debug", "ceiling", "--write", r.path("missing"), r.path("d0"))
+}
