@@ -6,18 +6,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
 // measureCeiling times `dx debug ceiling` on the v1 files (the median of
 // three when short) into ceil: what reading, chunking, hashing and
-// compressing them on all cores costs, without storing.
-func (b *bench) measureCeiling(ds *dataset, repo string, v1 genInfo, ceil *Result) {
-	r, dropped := b.timed(repo, append([]string{"debug", "ceiling"}, ds.paths...)...)
+// compressing them on all cores costs, without storing. With writeDir it
+// times `dx debug ceiling --write writeDir` instead: the same, and writing
+// the compressed chunks in packs as a commit must (a directory on the
+// repo's file system, outside the files read).
+func (b *bench) measureCeiling(ds *dataset, repo string, v1 genInfo, ceil *Result, writeDir string) {
+	args := []string{"debug", "ceiling"}
+	if writeDir != "" {
+		if err := os.MkdirAll(writeDir, 0o755); err != nil {
+			markFailed(ceil, "%v", err)
+			return
+		}
+		defer os.RemoveAll(writeDir)
+		args = append(args, "--write", writeDir)
+	}
+	args = append(args, ds.paths...)
+	r, dropped := b.timed(repo, args...)
 	if r.Err == nil && r.Seconds < shortRun {
 		var note string
 		r, note = b.median(r, func() (runResult, bool) {
-			return b.timed(repo, append([]string{"debug", "ceiling"}, ds.paths...)...)
+			return b.timed(repo, args...)
 		})
 		ceil.Notes = append(ceil.Notes, note)
 	}
@@ -39,7 +53,7 @@ func (b *bench) measureCeiling(ds *dataset, repo string, v1 genInfo, ceil *Resul
 		if cj.Bytes != v1.Bytes {
 			ceil.Notes = append(ceil.Notes, fmt.Sprintf("ceiling read %d bytes, data is %d", cj.Bytes, v1.Bytes))
 		}
-		logf("  ceiling: %.1f MB/s (%s in %.2fs, ingest alone %.2fs; would store %s)", *ceil.FirstMBps, human(cj.Bytes), r.Seconds, cj.Seconds, human(cj.StoredBytes))
+		logf("  %s: %.1f MB/s (%s in %.2fs, ingest alone %.2fs; would store %s)", ceil.Tool, *ceil.FirstMBps, human(cj.Bytes), r.Seconds, cj.Seconds, human(cj.StoredBytes))
 	}
 }
 

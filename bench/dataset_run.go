@@ -17,8 +17,8 @@ func (b *bench) runDataset(ctx context.Context, ds *dataset) {
 	os.RemoveAll(dsDir)
 	logf("=== dataset %s: %s", ds.name, ds.title)
 
-	dxr, ceil := b.measureDX(ds, dr, filepath.Join(dsDir, "dx"))
-	dr.Results = append(dr.Results, dxr, ceil)
+	dxr, ceil, storeCeil := b.measureDX(ds, dr, filepath.Join(dsDir, "dx"))
+	dr.Results = append(dr.Results, dxr, ceil, storeCeil)
 	b.cleanup(filepath.Join(dsDir, "dx"))
 
 	if ds.withPeers {

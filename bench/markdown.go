@@ -69,7 +69,10 @@ func (rep *Report) Markdown() string {
 		"the same backup) follows the first commit immediately. Peak RSS is the largest `ru_maxrss` of the " +
 		"tool's processes over all its runs on the dataset. The ceiling row is `dx debug ceiling` (read + chunk + " +
 		"hash + compress on all cores, no storing), timed like the rest by the wall clock of the whole command " +
-		"(its status notes the time of the ingest alone); its stored size is what it would store.\n\n")
+		"(its status notes the time of the ingest alone); its stored size is what it would store. The store-ceiling " +
+		"row is `dx debug ceiling --write`: the same, and writing the compressed chunks in packs of 16 MiB " +
+		"directly, synced and renamed into place as a commit writes them, with none of the store's other work: " +
+		"the disk writes no commit can skip.\n\n")
 
 	for _, d := range rep.Datasets {
 		p("## %s\n\n", d.Title)

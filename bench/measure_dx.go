@@ -10,14 +10,17 @@ import (
 	"strings"
 )
 
-// measureDX runs the dx sequence on ds in a fresh repo: init, v1, ceiling,
-// first commit, no-change re-commit, v2 + second commit, checkout + verify.
-func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, ceil *Result) {
+// measureDX runs the dx sequence on ds in a fresh repo: init, v1, the
+// ceilings, first commit, no-change re-commit, v2 + second commit,
+// checkout + verify.
+func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, ceil, storeCeil *Result) {
 	res = &Result{Tool: "dx", Version: b.rep.DXVersion, Status: "ok"}
 	ceil = &Result{Tool: "ceiling", Status: "ok"}
+	storeCeil = &Result{Tool: storeCeilingTool, Status: "ok"}
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		markFailed(res, "%v", err)
 		markFailed(ceil, "%v", err)
+		markFailed(storeCeil, "%v", err)
 		return
 	}
 	if r := b.rn.run(repo, nil, b.cfg.dx, "init"); r.Err != nil {
@@ -32,11 +35,13 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if err != nil {
 		markFailed(res, "generating v1: %v", err)
 		markFailed(ceil, "generating v1: %v", err)
+		markFailed(storeCeil, "generating v1: %v", err)
 		return
 	}
 	dr.V1Bytes, dr.V1Files, dr.V1Desc = v1.Bytes, v1.Files, v1.Edits
 
-	b.measureCeiling(ds, repo, v1, ceil)
+	b.measureCeiling(ds, repo, v1, ceil, "")
+	b.measureCeiling(ds, repo, v1, storeCeil, filepath.Join(filepath.Dir(repo), "ceiling-packs"))
 	if res.Status == "failed" {
 		return
 	}
