@@ -31,9 +31,11 @@ func LoadStateFile(path string, v any) (found bool, err error) {
 	return true, nil
 }
 
-// SaveStateFile writes v as the state file at path, durably.
+// SaveStateFile writes v as the state file at path, durably. The JSON is
+// compact: a worktree update's journal names every file it writes, and
+// indenting that for 20,000 files cost a checkout several milliseconds.
 func SaveStateFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
