@@ -130,6 +130,10 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 	if s != nil {
 		p.comp = s.comp
 		p.ownPackers = s.ownPackers(w)
+		if o.Mode == IngestStore {
+			// A chunk and a File object at least for each file.
+			s.pending.reserve(2 * len(files))
+		}
 	} else {
 		p.comp = pack.NewCompressor()
 	}

@@ -59,6 +59,24 @@ func (ps *pendingSet) shard(id dag.ID) *pendingShard {
 	return &ps.shards[id[0]%pendingShards]
 }
 
+// reserve sizes the empty shards for about n objects in all: a commit of
+// many small files, whose shards grew by doubling, allocated twice their
+// final size and rehashed each entry along the way.
+func (ps *pendingSet) reserve(n int) {
+	per := n / pendingShards
+	if per < 64 {
+		return
+	}
+	for i := range ps.shards {
+		sh := &ps.shards[i]
+		sh.mu.Lock()
+		if len(sh.m) == 0 {
+			sh.m = make(map[dag.ID]pendingObj, per)
+		}
+		sh.mu.Unlock()
+	}
+}
+
 // set records id's pending entry.
 func (ps *pendingSet) set(id dag.ID, p pendingObj) {
 	sh := ps.shard(id)

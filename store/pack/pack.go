@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/zeebo/blake3"
@@ -105,6 +106,13 @@ func NewWriter(w io.Writer) (*Writer, error) {
 		return nil, err
 	}
 	return pw, nil
+}
+
+// Expect makes room for n objects up front (a hint: more may be added).
+func (w *Writer) Expect(n int) {
+	if n > cap(w.entries) {
+		w.entries = slices.Grow(w.entries, n-len(w.entries))
+	}
 }
 
 // AssumeUnique tells w that its caller never adds an ID twice (the

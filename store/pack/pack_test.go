@@ -479,3 +479,29 @@ func TestAssumeUniqueStillCaughtOnRead(t *testing.T) {
 		t.Fatal("a pack repeating an ID was read")
 	}
 }
+
+// TestWriterExpect: room made up front holds the objects without growing,
+// and the pack is the same as one built without the hint.
+func TestWriterExpect(t *testing.T) {
+	var plain, hinted bytes.Buffer
+	pw, _ := NewWriter(&plain)
+	hw, _ := NewWriter(&hinted)
+	hw.Expect(100)
+	room := cap(hw.entries)
+	for i := range 100 {
+		data := []byte(fmt.Sprintf("object %d", i))
+		for _, w := range []*Writer{pw, hw} {
+			if _, err := w.Add(dag.Hash(dag.KindChunk, data), dag.KindChunk, CodecRaw, data, len(data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if room < 100 || cap(hw.entries) != room {
+		t.Errorf("room for %d objects before, %d after 100 added", room, cap(hw.entries))
+	}
+	pid, _, _ := pw.Finish()
+	hid, _, _ := hw.Finish()
+	if pid != hid || !bytes.Equal(plain.Bytes(), hinted.Bytes()) {
+		t.Error("the hint changed the pack")
+	}
+}
