@@ -132,7 +132,7 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		p.ownPackers = s.ownPackers(w)
 		if o.Mode == IngestStore {
 			// A chunk and a File object at least for each file.
-			s.pending.reserve(2 * len(files))
+			s.reservePending(2 * len(files))
 		}
 	} else {
 		p.comp = pack.NewCompressor()

@@ -142,7 +142,7 @@ func (p *packer) takePack() *packJob {
 	if p.w == nil {
 		return nil
 	}
-	if full := p.w.Size() >= p.store.opts.PackSize; full {
+	if p.w.Size() >= p.store.opts.PackSize {
 		p.lastCount.Store(int64(p.w.Count()))
 	}
 	j := &packJob{meta: p.meta, buf: p.buf, w: p.w}

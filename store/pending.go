@@ -59,6 +59,17 @@ func (ps *pendingSet) shard(id dag.ID) *pendingShard {
 	return &ps.shards[id[0]%pendingShards]
 }
 
+// reservePending makes room for about n objects about to be stored, where
+// they will all stay in the pending set: while the index is fresh, whose
+// markers stay (up to freshMax). Otherwise objects leave as their packs
+// are indexed, and the shards stay as small as that keeps them.
+func (s *Store) reservePending(n int) {
+	s.lookFresh()
+	if s.fresh.on.Load() {
+		s.pending.reserve(min(n, freshMax))
+	}
+}
+
 // reserve sizes the empty shards for about n objects in all: a commit of
 // many small files, whose shards grew by doubling, allocated twice their
 // final size and rehashed each entry along the way.
