@@ -34,7 +34,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
-	runs := dirRuns(len(files), func(i int) string { return files[i].step.path })
+	runs := dirRuns(len(files), stageRunMax, func(i int) string { return files[i].step.path })
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
@@ -69,18 +69,21 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 // dirRun is a run [lo, hi) of paths in one directory.
 type dirRun struct{ lo, hi int }
 
-// dirRunMax caps a run, so that a big directory is still shared out.
-const dirRunMax = 64
+// stageRunMax caps a run of files to write, so that a big directory is
+// still shared out: only the creation of a file takes its directory's
+// lock, not the writing of its content.
+const stageRunMax = 64
 
 // dirRuns cuts n paths in path order (pathOf(i)) into runs of one
-// directory each: workers that take a run at a time create and rename
-// files in different directories, not in turn under one directory's lock.
-func dirRuns(n int, pathOf func(i int) string) []dirRun {
+// directory each, of at most max paths: workers that take a run at a time
+// create and rename files in different directories, not in turn under one
+// directory's lock.
+func dirRuns(n, max int, pathOf func(i int) string) []dirRun {
 	var runs []dirRun
 	for i := 0; i < n; {
 		dir := path.Dir(pathOf(i))
 		j := i + 1
-		for j < n && j-i < dirRunMax && path.Dir(pathOf(j)) == dir {
+		for j < n && j-i < max && path.Dir(pathOf(j)) == dir {
 			j++
 		}
 		runs = append(runs, dirRun{i, j})
