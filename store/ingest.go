@@ -74,7 +74,7 @@ type IngestResult struct {
 // IngestOptions configure Ingest.
 type IngestOptions struct {
 	Mode    IngestMode
-	Workers int // zero: GOMAXPROCS
+	Workers int // zero: the store's Options.Workers, else GOMAXPROCS
 	// Chunking overrides the chunker sizes; the text mode is always sniffed
 	// per file. Zero value: chunker.DefaultOptions().
 	Chunking chunker.Options
@@ -114,6 +114,9 @@ func (s *Store) Ingest(ctx context.Context, files []IngestFile, o IngestOptions)
 		return nil, errors.New("store: ingest into a nil store")
 	}
 	w := o.Workers
+	if w <= 0 && s != nil {
+		w = s.opts.Workers // (the store's Options.Workers)
+	}
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
