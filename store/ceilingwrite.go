@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -101,15 +100,8 @@ func (c *CeilingWriter) write() {
 }
 
 func (c *CeilingWriter) writePack(b *alignedBuf) error {
-	tmp, err := writeFileDirect(c.dir, b)
-	if err != nil {
-		return err
-	}
 	c.packs++
-	if err := os.Rename(tmp, filepath.Join(c.dir, "ceiling-"+strconv.Itoa(c.packs)+".pack")); err != nil {
-		return err
-	}
-	return syncDir(c.dir)
+	return placeFileDirect(c.dir, b, filepath.Join(c.dir, "ceiling-"+strconv.Itoa(c.packs)+".pack"), c.dir)
 }
 
 func (c *CeilingWriter) failure() error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -365,16 +364,8 @@ func (s *Store) finishPack(j *packJob) error {
 		return fmt.Errorf("store: finish pack: %w", err)
 	}
 	err = s.space.claim(int64(len(j.buf.b)))
-	var tmp string
 	if err == nil {
-		tmp, err = writeFileDirect(filepath.Join(s.dir, tmpDir), j.buf)
-	}
-	final := s.packPath(id)
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err == nil {
-		err = syncDir(filepath.Join(s.dir, packsDir))
+		err = placeFileDirect(filepath.Join(s.dir, tmpDir), j.buf, s.packPath(id), filepath.Join(s.dir, packsDir))
 	}
 	if err == nil {
 		err = s.indexPack(id, j.meta, j.w.Entries(), j.w.Size())
@@ -384,9 +375,6 @@ func (s *Store) finishPack(j *packJob) error {
 	}
 	if err != nil {
 		s.dropPending(j.w.Entries()) // (indexing settles them: markIndexed)
-		if tmp != "" {
-			os.Remove(tmp)
-		}
 		return fmt.Errorf("store: finish pack: %w", noSpace(err))
 	}
 	s.stats.PacksWritten.Add(1)

@@ -113,6 +113,22 @@ func writeFileDirect(dir string, buf *alignedBuf) (string, error) {
 	return name, nil
 }
 
+// placeFileDirect writes buf as a new file in tmpDir (writeFileDirect),
+// renames it to final and syncs syncPath, the directory final's name is
+// in: the file durable under its name (a pack, or the ingest ceiling's
+// stand-in for one). A failed rename leaves no temporary behind.
+func placeFileDirect(tmpDir string, buf *alignedBuf, final, syncPath string) error {
+	tmp, err := writeFileDirect(tmpDir, buf)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(syncPath)
+}
+
 // writeDirect writes b, padded to the alignment, to the existing empty file
 // name opened with O_DIRECT. Any error means nothing usable was written
 // and the caller writes the normal way.
