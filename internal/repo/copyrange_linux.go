@@ -8,10 +8,54 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// cloneBlock is the block size a file system that shares extents (XFS,
+// btrfs) clones in: only whole blocks, at offsets that are multiples of
+// it in both files.
+const cloneBlock = 4096
+
 // copyRange copies n bytes of src from offset off to dst at its offset,
 // within the kernel (copy_file_range): no copy through user memory, and
-// a filesystem that shares blocks shares them.
+// a file system that shares extents shares them. Such a system clones
+// only whole, aligned blocks, so a run whose offsets in the two files
+// agree modulo the block (a row updated in place, the same length: the
+// runs around it do not move) first copies its head up to a block
+// boundary; the whole blocks after it are then shared, not copied.
 func copyRange(dst, src *os.File, off, n int64) error {
+	if head, ok := cloneHead(dst, off, n); ok {
+		if err := copyFileRange(dst, src, off, head); err != nil {
+			return err
+		}
+		off, n = off+head, n-head
+	}
+	return copyFileRange(dst, src, off, n)
+}
+
+// cloneHead returns the bytes of a run of n at off to copy before dst's
+// offset and off are both at a block boundary, when the rest of the run
+// then holds whole blocks to share (ok false: there is no such head).
+func cloneHead(dst *os.File, off, n int64) (head int64, ok bool) {
+	if n < 2*cloneBlock || off%cloneBlock == 0 {
+		return 0, false
+	}
+	pos, err := dst.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, false
+	}
+	return splitHead(pos, off, n)
+}
+
+// splitHead is cloneHead's arithmetic, for dst at pos.
+func splitHead(pos, off, n int64) (head int64, ok bool) {
+	if (pos-off)%cloneBlock != 0 {
+		return 0, false // the blocks of the two files never line up
+	}
+	head = (cloneBlock - off%cloneBlock) % cloneBlock
+	return head, head > 0 && n-head >= cloneBlock
+}
+
+// copyFileRange is one copy_file_range of n bytes, in as many calls as
+// the kernel takes, or a copy through a buffer where it has none.
+func copyFileRange(dst, src *os.File, off, n int64) error {
 	for n > 0 {
 		m, err := unix.CopyFileRange(int(src.Fd()), &off, int(dst.Fd()), nil, int(min(n, 1<<30)), 0)
 		switch {

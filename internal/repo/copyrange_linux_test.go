@@ -1,0 +1,85 @@
+package repo
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestSplitHead: a run is cut before a block boundary only where its
+// offsets in the two files agree modulo the block and whole blocks
+// follow the cut.
+func TestSplitHead(t *testing.T) {
+	for _, c := range []struct {
+		pos, off, n, head int64
+		ok                bool
+	}{
+		{pos: 100, off: 100, n: 3 * cloneBlock, head: cloneBlock - 100, ok: true},
+		{pos: 100 + 5*cloneBlock, off: 100, n: 3 * cloneBlock, head: cloneBlock - 100, ok: true},
+		{pos: 100, off: 101, n: 3 * cloneBlock}, // the blocks never line up
+		{pos: 0, off: 0, n: 3 * cloneBlock},     // aligned already: no head
+		{pos: 100, off: 100, n: cloneBlock},     // no whole block after the head
+		{pos: 100, off: 100, n: 2*cloneBlock - 100, head: cloneBlock - 100, ok: true},
+	} {
+		head, ok := splitHead(c.pos, c.off, c.n)
+		if ok != c.ok || (ok && head != c.head) {
+			t.Errorf("splitHead(%d, %d, %d) = %d, %v; want %d, %v", c.pos, c.off, c.n, head, ok, c.head, c.ok)
+		}
+	}
+}
+
+// TestCopyRange: runs copied at offsets that agree modulo the block
+// (cut at a block boundary) and that do not give the bytes a plain copy
+// gives.
+func TestCopyRange(t *testing.T) {
+	dir := t.TempDir()
+	data := make([]byte, 64*cloneBlock)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	srcPath := filepath.Join(dir, "src")
+	if err := os.WriteFile(srcPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open(srcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(filepath.Join(dir, "dst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	var want []byte
+	put := func(b []byte) {
+		if _, err := dst.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, b...)
+	}
+	run := func(off, n int64) {
+		if err := copyRange(dst, src, off, n); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, data[off:off+n]...)
+	}
+	put(data[:300])
+	run(300, 5*cloneBlock+17) // same offset, unaligned: cut
+	put([]byte("an edit of the same length"))
+	run(int64(len(want)), 3*cloneBlock) // same offset again
+	put([]byte("longer"))
+	run(1000, 9*cloneBlock+5) // shifted: copied whole
+	run(0, 100)               // short
+	run(7*cloneBlock, 2*cloneBlock)
+	got, err := os.ReadFile(dst.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("dst differs from the copy through memory (%d bytes, want %d)", len(got), len(want))
+	}
+}
