@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the peer tools the benchmark compares dx against: restic,
 # borgbackup and git-lfs, the aws CLI (the baseline of the remote
-# benchmark) and rclone (the regions benchmark), from the distribution's packages (apt-get).
+# benchmark), rclone (the regions benchmark) and mkfs.xfs (a file system
+# that shares extents, for the worktree benchmark), from the
+# distribution's packages (apt-get).
 #
 # Idempotent: tools already on PATH are skipped quietly. A failure is
 # reported clearly but does not abort the benchmark: `go run ./bench`
@@ -10,9 +12,9 @@
 # Usage: bash bench/install-peers.sh   (as root, or with sudo available)
 set -u
 
-declare -A pkg_for=([restic]=restic [borg]=borgbackup [git-lfs]=git-lfs [aws]=awscli [rclone]=rclone)
+declare -A pkg_for=([restic]=restic [borg]=borgbackup [git-lfs]=git-lfs [aws]=awscli [rclone]=rclone [mkfs.xfs]=xfsprogs)
 missing=()
-for bin in restic borg git-lfs aws rclone; do
+for bin in restic borg git-lfs aws rclone mkfs.xfs; do
 	command -v "$bin" >/dev/null 2>&1 || missing+=("${pkg_for[$bin]}")
 done
 # git-lfs is driven through git.

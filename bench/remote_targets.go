@@ -76,6 +76,9 @@ func (rep *Report) evaluateRemote(add func(target, ds, result, format string, ar
 				*dx.IncrSeconds, human(fromPtr(dx.IncrBytesSent)), human(fromPtr(dx.IncrLocalGrowth)),
 				*restic.IncrSeconds, human(fromPtr(restic.IncrRemoteGrowth)))
 		}
+		if td := rep.dataset(d.Dataset); td != nil && td.result("dx") != nil {
+			evaluatePullCp(add, d.Dataset, dx.PullSeconds, dx.PullBytesRead, td.result("dx").Switch)
+		}
 		// Correctness, which gates the numbers above.
 		for _, c := range []struct{ t, v string }{
 			{"remote: clone restores v1 byte-for-byte", dx.CloneVerify},

@@ -93,7 +93,11 @@ func (b *bench) switchVersions(repo, rel string) *SwitchResult {
 	return res
 }
 
-const targetSwitch = "worktree: checkout between v1 and v2 of the table ≤ 2× cp of the file"
+const (
+	targetSwitch  = "worktree: checkout between v1 and v2 of the table ≤ 2× cp of the file"
+	targetMergeCp = "worktree: merge of two branches' row updates into the table ≤ 2× cp of the file"
+	targetPullCp  = "worktree: pull of v2 into a clone at v1 ≤ 2× cp of the table's file"
+)
 
 // switchMarkdown writes the worktree switch paragraph of the table dataset.
 func switchMarkdown(p func(format string, args ...any), s *SwitchResult) {
@@ -104,8 +108,10 @@ func switchMarkdown(p func(format string, args ...any), s *SwitchResult) {
 		seconds(s.Seconds), s.Median, human(s.CopiedBytes), human(s.FileBytes), seconds(s.CpSeconds), s.CpMedian, s.Median/s.CpMedian)
 }
 
-// evaluateSwitch adds the worktree switch target of dataset d.
-func evaluateSwitch(add func(target, ds, result, format string, args ...any), d string, s *SwitchResult) {
+// evaluateSwitch adds the worktree switch target of dataset d, and the
+// same bound for its merge in the worktree (m, if measured), against the
+// same cp.
+func evaluateSwitch(add func(target, ds, result, format string, args ...any), d string, s *SwitchResult, m *MergeResult) {
 	if s == nil {
 		return
 	}
@@ -116,4 +122,26 @@ func evaluateSwitch(add func(target, ds, result, format string, args ...any), d 
 	ratio := s.Median / s.CpMedian
 	add(targetSwitch, d, passFail(ratio <= 2), "%.2f× (median %.2f s against cp %.2f s; %s of %s copied within the kernel)",
 		ratio, s.Median, s.CpMedian, human(s.CopiedBytes), human(s.FileBytes))
+	switch {
+	case m == nil:
+	case m.Error != "" || !m.Correct:
+		add(targetMergeCp, d, "FAIL", "%s", okOr(m.Error, "the merged table is wrong"))
+	default:
+		add(targetMergeCp, d, passFail(m.Seconds <= 2*s.CpMedian), "%.2f× (%.2f s, %d + %d rows updated on two branches, page cache dropped, against cp %.2f s)",
+			m.Seconds/s.CpMedian, m.Seconds, m.RowsOurs, m.RowsTheirs, s.CpMedian)
+	}
+}
+
+// evaluatePullCp adds the bound of a pull into a worktree against cp of
+// the table's file (s, the table dataset's switch).
+func evaluatePullCp(add func(target, ds, result, format string, args ...any), d string, pull *float64, pulled *int64, s *SwitchResult) {
+	if s == nil || s.Error != "" || len(s.CpSeconds) == 0 {
+		return
+	}
+	if pull == nil {
+		add(targetPullCp, d, "FAIL", "not measured")
+		return
+	}
+	add(targetPullCp, d, passFail(*pull <= 2*s.CpMedian), "%.2f× (%.2f s, %s received from MinIO, page cache dropped, against cp %.2f s)",
+		*pull/s.CpMedian, *pull, human(fromPtr(pulled)), s.CpMedian)
 }

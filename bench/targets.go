@@ -160,7 +160,8 @@ func (rep *Report) evaluate() {
 		evaluateContract(add, d.Name, dx.Contract)
 		evaluateDialect(add, d.Name, dx.Dialect, dx.RowDiff, false)
 		evaluateDialect(add, d.Name, dx.DialectQuoted, dx.RowDiff, true)
-		evaluateSwitch(add, d.Name, dx.Switch)
+		evaluateSwitch(add, d.Name, dx.Switch, dx.Merge)
+		evaluateExtents(add, d.Name, dx.Extents)
 		evaluateProfile(add, d.Name, dx.Profile)
 		// Row diff between the versions (tables).
 		if rd := dx.RowDiff; rd != nil {
