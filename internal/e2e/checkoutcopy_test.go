@@ -11,9 +11,9 @@ import (
 )
 
 // TestCheckoutCopiesSharedChunks: switching between two versions of a
-// big table that differ in one row copies the chunks both share from the
-// file in place, within the kernel, and writes the rest; the file is then
-// each version's exactly. A file edited in place with its size and mtime
+// big table that differ in one row, longer in one (so the rows after it
+// move), copies the chunks both share from the file in place, within the
+// kernel, and writes the rest; the file is then each version's exactly. A file edited in place with its size and mtime
 // kept is seen as changed all the same (its inode's change time moved):
 // the checkout refuses, and --force writes the version whole.
 func TestCheckoutCopiesSharedChunks(t *testing.T) {
@@ -24,7 +24,7 @@ func TestCheckoutCopiesSharedChunks(t *testing.T) {
 		fmt.Fprintf(&b, "%d,name %d with some words,%d.%02d\n", i, i%997, i%1000, i%100)
 	}
 	v1 := b.String()
-	v2 := strings.Replace(v1, "\n30000,name", "\n30000,NAME", 1)
+	v2 := strings.Replace(v1, "\n30000,name", "\n30000,NAMES", 1)
 	past := time.Now().Add(-time.Minute)
 	commit := func(data, msg string) {
 		t.Helper()
@@ -41,11 +41,15 @@ func TestCheckoutCopiesSharedChunks(t *testing.T) {
 	checkout := func(rev, want string) int64 {
 		t.Helper()
 		var res struct {
-			Bytes  int64 `json:"bytes_written"`
-			Copied int64 `json:"bytes_copied"`
+			Bytes   int64 `json:"bytes_written"`
+			Copied  int64 `json:"bytes_copied"`
+			Patched int   `json:"files_patched"`
 		}
 		if err := json.Unmarshal([]byte(r.ok("checkout", "--json", rev)), &res); err != nil {
 			t.Fatal(err)
+		}
+		if res.Patched != 0 {
+			t.Fatalf("checkout %s patched the file in place, though its rows moved", rev)
 		}
 		got, err := os.ReadFile(r.path("t.csv"))
 		if err != nil || string(got) != want {
@@ -95,16 +99,11 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 		fmt.Fprintf(&b, "%d,name %d with some words,%d.%02d\n", i, i%997, i%1000, i%100)
 	}
 	versions := []string{b.String()}
-	versions = append(versions, strings.Replace(versions[0], "\n200000,name", "\n200000,NAME", 1))
+	// One row longer: the rows after it move, so the file is copied, not
+	// patched in place (TestCrashDuringPatchingCheckout).
+	versions = append(versions, strings.Replace(versions[0], "\n200000,name", "\n200000,NAMES", 1))
 	past := time.Now().Add(-time.Minute)
-	r.write(".dxattributes", "*.csv table=csv key=id\n")
-	for i, v := range versions {
-		r.write("t.csv", v)
-		if err := os.Chtimes(r.path("t.csv"), past, past); err != nil {
-			t.Fatal(err)
-		}
-		r.ok("commit", "-m", fmt.Sprintf("v%d", i+1))
-	}
+	commitVersions(t, r, versions)
 	revs := []string{"main~1", "main"}
 	start := time.Now()
 	r.ok("checkout", revs[0])
@@ -113,30 +112,7 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 23))
 	for round := range 16 {
 		to := 1 - at
-		r.killedAfter(time.Duration(rng.Int64N(int64(full)*3/2)), "checkout", "--quiet", revs[to])
-		if res := r.run("fsck"); res.code != 0 {
-			t.Fatalf("round %d: fsck after a killed checkout:\n%s%s", round, res.stdout, res.stderr)
-		}
-		st := r.ok("status", "--short") // finishes a journal left behind
-		got, err := os.ReadFile(r.path("t.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch string(got) {
-		case versions[to]:
-			at = to
-		case versions[at]:
-		default:
-			t.Fatalf("round %d: t.csv is neither version (%d bytes)", round, len(got))
-		}
-		if st != "" {
-			t.Fatalf("round %d: status %q with the file whole at v%d", round, st, at+1)
-		}
-		// HEAD says the version the file holds.
-		r.ok("checkout", "--quiet", revs[at])
-		if st := r.ok("status", "--short"); st != "" {
-			t.Fatalf("round %d: status %q after a checkout of the version in place", round, st)
-		}
+		at = killedCheckout(t, r, round, time.Duration(rng.Int64N(int64(full)*3/2)), versions, revs, at, to)
 	}
 	// The rounds began as this one does (here made sure of: the file's
 	// mtime out of the racy window): with the file's stat recorded by a
@@ -151,4 +127,37 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.ok("checkout", "--json", revs[1-at])), &res); err != nil || res.Copied == 0 {
 		t.Fatalf("the checkout copied %d bytes within the kernel (%v)", res.Copied, err)
 	}
+}
+
+// killedCheckout kills a checkout of t.csv from version at to version to
+// (of versions, at revs) after d, then checks: fsck is clean, the next
+// command finds the file whole at one version or the other (never a
+// mix), and status says which, truthfully. It returns the version the
+// file holds, which HEAD then names.
+func killedCheckout(t *testing.T, r *repoDir, round int, d time.Duration, versions, revs []string, at, to int) int {
+	t.Helper()
+	r.killedAfter(d, "checkout", "--quiet", revs[to])
+	if res := r.run("fsck"); res.code != 0 {
+		t.Fatalf("round %d: fsck after a killed checkout:\n%s%s", round, res.stdout, res.stderr)
+	}
+	st := r.ok("status", "--short") // finishes a journal left behind
+	got, err := os.ReadFile(r.path("t.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch string(got) {
+	case versions[to]:
+		at = to
+	case versions[at]:
+	default:
+		t.Fatalf("round %d: t.csv is neither v%d nor v%d (%d bytes)", round, at+1, to+1, len(got))
+	}
+	if st != "" {
+		t.Fatalf("round %d: status %q with the file whole at v%d", round, st, at+1)
+	}
+	r.ok("checkout", "--quiet", revs[at]) // HEAD says the version the file holds
+	if st := r.ok("status", "--short"); st != "" {
+		t.Fatalf("round %d: status %q after a checkout of the version in place", round, st)
+	}
+	return at
 }

@@ -33,9 +33,13 @@ type CheckoutResult struct {
 	Removed int    `json:"files_removed"`
 	Bytes   int64  `json:"bytes_written"`
 	// Copied are the bytes of those copied within the kernel from the
-	// files they replaced (the chunks both versions share).
-	Copied   int64 `json:"bytes_copied"`
-	Detached bool  `json:"detached"`
+	// files they replaced, or kept where they were in the files patched
+	// in place (the chunks both versions share).
+	Copied int64 `json:"bytes_copied"`
+	// Patched: files written in place, only their changed ranges (the
+	// rest of their bytes are counted in Copied).
+	Patched  int  `json:"files_patched"`
+	Detached bool `json:"detached"`
 	// LeftBehind is the detached HEAD the checkout left, when no branch,
 	// tag or remote branch holds it: gc keeps it DetachedKeep.
 	LeftBehind dag.ID `json:"left_behind,omitzero"`

@@ -33,12 +33,22 @@ var ErrIncompleteUpdate = errors.New("an interrupted checkout could not be finis
 // show as the user's own edits.
 const journalFile = "WORKTREE_UPDATE"
 
+// journalVersion is the newest journal this dx finishes: 2 has Patches
+// (files patched in place). A journal without them is written as version
+// 1 was, with no version field, for a dx before patches to finish; one
+// with them says version 2, and a dx that meets a version it does not
+// know stops with one line rather than finish part of it.
+const journalVersion = 2
+
 // journal is a worktree update in progress.
 type journal struct {
+	Version int `json:"version,omitempty"`
 	// Removes lists the files to remove, before the renames.
 	Removes []string `json:"removes,omitempty"`
 	// Renames move each temporary into place.
 	Renames []journalRename `json:"renames,omitempty"`
+	// Patches are applied to files in place, after the renames.
+	Patches []journalPatch `json:"patches,omitempty"`
 	// Force: files and directories in the way of a rename are replaced.
 	Force bool `json:"force,omitempty"`
 	// IfHead, if set, is the commit HEAD must resolve to for the update
@@ -77,7 +87,12 @@ type journalRename struct {
 
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
 
-func (r *Repo) saveJournal(j *journal) error { return SaveStateFile(r.journalPath(), j) }
+func (r *Repo) saveJournal(j *journal) error {
+	if len(j.Patches) > 0 {
+		j.Version = journalVersion
+	}
+	return SaveStateFile(r.journalPath(), j)
+}
 
 func (r *Repo) dropJournal() error { return dropStateFile(r.journalPath()) }
 
@@ -85,6 +100,9 @@ func (r *Repo) loadJournal() (*journal, error) {
 	var j journal
 	if found, err := LoadStateFile(r.journalPath(), &j); !found || err != nil {
 		return nil, err
+	}
+	if j.Version > journalVersion {
+		return nil, fmt.Errorf("%s was written by a newer dx (version %d): finish it with that dx, or give it up with dx checkout --force HEAD", journalFile, j.Version)
 	}
 	for _, p := range j.Removes {
 		if err := checkPath(p); err != nil {
@@ -101,6 +119,14 @@ func (r *Repo) loadJournal() (*journal, error) {
 			return nil, fmt.Errorf("%s: %w", journalFile, err)
 		}
 		if err := checkTmpPath(rn.Tmp); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+	}
+	for _, pt := range j.Patches {
+		if err := checkPath(pt.Path); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+		if err := checkTmpPath(pt.Tmp); err != nil {
 			return nil, fmt.Errorf("%s: %w", journalFile, err)
 		}
 	}
@@ -164,6 +190,11 @@ func (r *Repo) undoJournal(root *os.Root, j *journal) error {
 	for _, rn := range j.Renames {
 		if fi, err := root.Lstat(rn.Tmp); err == nil && inodeOf(fi) == rn.Inode {
 			root.Remove(rn.Tmp)
+		}
+	}
+	for _, pt := range j.Patches {
+		if fi, err := root.Lstat(pt.Tmp); err == nil && inodeOf(fi) == pt.Inode {
+			root.Remove(pt.Tmp)
 		}
 	}
 	r.undoDirs(root, j.Dirs)
@@ -281,6 +312,18 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandle
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return cached, err
+	}
+	for _, pt := range j.Patches {
+		if err := ctx.Err(); err != nil {
+			return cached, err
+		}
+		st, ok, err := applyPatch(root, handles, pt, replay)
+		if err != nil {
+			return cached, err
+		}
+		if ok {
+			cached[pt.Path] = st
+		}
 	}
 	return cached, ctx.Err()
 }

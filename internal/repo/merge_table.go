@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -190,16 +189,6 @@ func writePieces(ctx context.Context, dst, src *os.File, merged mergedPieces) er
 		}
 	}
 	return nil
-}
-
-// copyRangeFallback copies n bytes of src from off to dst's offset through
-// a buffer.
-func copyRangeFallback(dst, src *os.File, off, n int64) error {
-	got, err := io.Copy(dst, io.NewSectionReader(src, off, n))
-	if err == nil && got != n {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // prewritten lists merged files written ahead, by worktree path.

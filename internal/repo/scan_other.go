@@ -36,5 +36,8 @@ func readDir(dir string, keep func(name string) bool, _ bool) ([]dirEntry, error
 // inodeOf is a file's inode number (0 where the system has none).
 func inodeOf(os.FileInfo) uint64 { return 0 }
 
+// linksOf is a file's number of hard links: none here.
+func linksOf(os.FileInfo) uint64 { return 0 }
+
 // inodeCtime is a file's inode number and change time: none here.
 func inodeCtime(os.FileInfo) (uint64, int64) { return 0, 0 }

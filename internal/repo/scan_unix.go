@@ -97,6 +97,14 @@ func inodeOf(fi os.FileInfo) uint64 {
 	return 0
 }
 
+// linksOf is a file's number of hard links (0 where the system has none).
+func linksOf(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 0
+}
+
 // inodeCtime is a file's inode number and change time in ns (0 where the
 // system has none).
 func inodeCtime(fi os.FileInfo) (uint64, int64) {

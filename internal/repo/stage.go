@@ -131,10 +131,20 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandle
 		f.n = int64(len(target))
 	case e.Mode == dag.ModeFile, e.Mode == dag.ModeExec:
 		old := f.step.old
+		var oldChunks, chunks []dag.ChunkRef
+		if old != nil && old.Mode.IsFile() {
+			var err error
+			if oldChunks, chunks, err = r.chunkLists(ctx, old.ID, e.ID); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			if ok, err := r.stagePatch(ctx, root, handles, f, tmp, oldChunks, chunks, bar); err != nil || ok {
+				return err
+			}
+		}
 		fi, err := writeTemp(handles, tmp, e.Mode, func(w *os.File) error {
 			var err error
 			if old != nil && old.Mode.IsFile() {
-				f.n, f.copied, err = r.patchFile(ctx, root, f.step, w, bar)
+				f.n, f.copied, err = r.patchFile(ctx, root, f.step, oldChunks, chunks, w, bar)
 			} else {
 				f.n, err = r.Store.CopyFile(ctx, e.ID, w, store.CopyOptions{Sparse: true, Progress: bar.Add})
 			}
@@ -192,18 +202,8 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 // store; copied counts the bytes copied within the kernel. A new
 // version of a big table then costs reading and hashing the old file, not
 // decompressing all of it.
-func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *os.File, bar interface{ Add(int64) }) (n, copied int64, err error) {
+func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, oldChunks, chunks []dag.ChunkRef, f *os.File, bar interface{ Add(int64) }) (n, copied int64, err error) {
 	p, old, id := step.path, step.old.ID, step.entry.ID
-	var oldChunks, chunks []dag.ChunkRef
-	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
-		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
-	}
-	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
-		return 0, 0, err
-	}
-	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
-		return 0, 0, err
-	}
 	at := make(map[dag.ID]int64, len(oldChunks))
 	var off int64
 	for _, c := range oldChunks {
@@ -261,6 +261,20 @@ func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, f *o
 		bar.Add(int64(len(b)))
 	}
 	return n, copied, w.Flush()
+}
+
+// chunkLists returns the chunks of Files old and id.
+func (r *Repo) chunkLists(ctx context.Context, old, id dag.ID) (oldChunks, chunks []dag.ChunkRef, err error) {
+	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
+		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
+	}
+	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
+		return nil, nil, err
+	}
+	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
+		return nil, nil, err
+	}
+	return oldChunks, chunks, nil
 }
 
 // holds reports whether the worktree file at p, open as f, holds File id

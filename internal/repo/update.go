@@ -65,6 +65,8 @@ type staged struct {
 	inode  uint64
 	n      int64 // bytes written
 	copied int64 // of which taken from the file it replaces
+	// patch, if set: tmp is a patch, applied to the file in place.
+	patch *journalPatch
 }
 
 // apply carries out a worktree update in three steps, so that a refusal
@@ -132,6 +134,10 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		}
 	}
 	for _, f := range files {
+		if f.patch != nil {
+			j.Patches = append(j.Patches, *f.patch)
+			continue
+		}
 		j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode, New: f.step.absent})
 	}
 	undo := func() {
@@ -166,6 +172,9 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 			res.Written++
 			res.Bytes += f.n
 			res.Copied += f.copied
+			if f.patch != nil {
+				res.Patched++
+			}
 		}
 	}
 	res.Removed += len(j.Removes)
