@@ -41,6 +41,9 @@ type faultScenario struct {
 	name  string
 	setup func(t *testing.T) *repoDir // builds "before" in a repository of its own
 	args  []string
+	// everyWrite: every write is faulted in the short run too (the
+	// scenario is about its writes).
+	everyWrite bool
 }
 
 // faultEnv pins the date, so that the command gives the same commit in
@@ -298,7 +301,8 @@ func runScenario(t *testing.T, self string, sc faultScenario, long bool) {
 	count, _, _ := runFaulted(t, self, copyRepo(t, tmpl), faultinject.Plan{Class: faultinject.Write}, sc.args)
 	var plans []faultinject.Plan
 	for _, class := range faultinject.Classes {
-		plans = append(plans, faultPlans(class, count.Counts[class], long)...)
+		all := long || sc.everyWrite && class == faultinject.Write
+		plans = append(plans, faultPlans(class, count.Counts[class], all)...)
 	}
 	t.Logf("dx %s: exit %d; calls %v; %d faults", strings.Join(sc.args, " "), refRes.code, count.Counts, len(plans))
 	strict := long || os.Getenv("DX_FAULT_STRICT") != ""
@@ -432,6 +436,38 @@ func editTable(r *repoDir, rows map[string][]string, col int, prefix string, eve
 	r.write("t.csv", b.String())
 }
 
+// inPlacePair: main holds a table of over 1 MiB; branch other has a few
+// of its rows updated at the same length and rows appended. HEAD is main,
+// and the stat cache trusts the file (a checkout of other patches it).
+func inPlacePair(t *testing.T) *repoDir {
+	t.Helper()
+	r := newRepo(t)
+	r.env = faultEnv
+	text, rows := genCSV(13, 45000)
+	r.write(".dxattributes", "*.csv table=csv key=id\n")
+	r.write("t.csv", text)
+	r.ok("commit", "-m", "base")
+	r.ok("branch", "other")
+	r.ok("checkout", "other")
+	var b strings.Builder
+	b.WriteString("id,name,amount,note\n")
+	for i := range len(rows) + 500 {
+		rec, ok := rows[fmt.Sprint(i)]
+		if !ok {
+			rec = []string{fmt.Sprint(i), fmt.Sprintf("added%d", i), "1.00", "new"}
+		} else if i%9000 == 4 {
+			rec = slices.Clone(rec)
+			rec[1] = strings.ToUpper(rec[1])
+		}
+		b.WriteString(csvLine(rec))
+	}
+	r.write("t.csv", b.String())
+	r.ok("commit", "-m", "other")
+	r.ok("checkout", "main")
+	settle(t, r)
+	return r
+}
+
 // conflicted: main and feature both changed row 2's name, keep.txt and
 // more; feature also added a file. HEAD is main.
 func conflicted(t *testing.T) *repoDir {
@@ -471,6 +507,9 @@ var faultScenarios = []faultScenario{
 		r.write("scratch.txt", "the user's, untracked\n")
 		return r
 	}},
+	// A table of over 1 MiB whose other version has rows updated at the
+	// same length and rows appended: checked out, it is patched in place.
+	{name: "checkout-inplace", args: []string{"checkout", "other"}, setup: inPlacePair, everyWrite: true},
 	{name: "merge-ff", args: []string{"merge", "ff"}, setup: func(t *testing.T) *repoDir {
 		r, rows := faultBase(t)
 		r.ok("branch", "ff")
