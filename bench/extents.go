@@ -1,11 +1,12 @@
 package main
 
-// The shared-extents worktree benchmark (issue 23): the table's worktree
-// on a file system that shares extents (XFS, reflink on, in a loop
-// image), dx checkout between the table and an update of 0.01% of its
-// rows in place (the same length: the bytes around each edit do not
-// move), page cache dropped before each, beside cp of the file, both with
-// the extents shared (cp's default, reflink=auto) and copied.
+// The in-place worktree benchmark (issue 23): dx checkout between the
+// table and an update of 0.01% of its rows in place (the same length: the
+// bytes around each edit do not move, and dx patches the file in place),
+// page cache dropped before each, beside cp of the file; on the bench's
+// own file system, and on one that shares extents (XFS, reflink on, in a
+// loop image), beside cp with the extents shared (cp's default there,
+// reflink=auto) and copied.
 
 import (
 	"bufio"
@@ -16,7 +17,7 @@ import (
 	"path/filepath"
 )
 
-// ExtentResult is the shared-extents worktree benchmark.
+// ExtentResult is the in-place worktree benchmark on one file system.
 type ExtentResult struct {
 	// Switch: dx checkout between the table and its update, and cp of
 	// the file (reflink=auto: the extents shared).
@@ -34,12 +35,11 @@ const (
 	editEvery = 10000
 	// targetExtentSeconds bounds that checkout where extents are shared.
 	targetExtentSeconds = 0.3
+	targetInPlace       = "worktree: checkout between the table and a 0.01% update in place < 0.3 s"
 	targetExtents       = "worktree on XFS (extents shared): checkout between the table and a 0.01% update in place < 0.3 s"
 )
 
-// extentSwitch copies the table at rel in repo onto a fresh XFS file
-// system, commits it and an update of 0.01% of its rows in place, and
-// times dx checkout between the two and cp of the file.
+// extentSwitch is inPlaceSwitch on a fresh XFS file system.
 func (b *bench) extentSwitch(repo, rel string) *ExtentResult {
 	res := &ExtentResult{}
 	fail := func(format string, args ...any) *ExtentResult {
@@ -73,13 +73,27 @@ func (b *bench) extentSwitch(repo, rel string) *ExtentResult {
 		return fail("mount of an XFS loop image (needs root): %s", r.errLine())
 	}
 	defer b.rn.run(base, nil, "umount", mnt)
+	return b.inPlaceSwitch(repo, rel, mnt, "on XFS")
+}
 
-	w := filepath.Join(mnt, "w")
+// inPlaceSwitch copies the table at rel in repo into a new repository in
+// dir, commits it and an update of 0.01% of its rows in place, and times
+// dx checkout between the two and cp of the file.
+func (b *bench) inPlaceSwitch(repo, rel, dir, where string) *ExtentResult {
+	res := &ExtentResult{}
+	fail := func(format string, args ...any) *ExtentResult {
+		res.Error = fmt.Sprintf(format, args...)
+		logf("  in place %s: %s", where, res.Error)
+		return res
+	}
+	src := filepath.Join(repo, filepath.FromSlash(rel))
+	w := filepath.Join(dir, "inplace")
+	defer os.RemoveAll(w)
 	dst := filepath.Join(w, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fail("%v", err)
 	}
-	if r := b.rn.run(base, nil, "cp", "--reflink=never", src, dst); r.Err != nil {
+	if r := b.rn.run(dir, nil, "cp", "--reflink=never", src, dst); r.Err != nil {
 		return fail("cp: %s", r.errLine())
 	}
 	for _, args := range [][]string{{"init"}, {"commit", "--quiet", "-m", "table"}} {
@@ -87,18 +101,20 @@ func (b *bench) extentSwitch(repo, rel string) *ExtentResult {
 			return fail("dx %s: %s", args[0], r.errLine())
 		}
 	}
-	if res.RowsEdited, err = editAmountsInPlace(dst, editEvery); err != nil {
+	n, err := editAmountsInPlace(dst, editEvery)
+	if err != nil {
 		return fail("editing the table in place: %v", err)
 	}
+	res.RowsEdited = n
 	if r := b.rn.run(w, nil, b.cfg.dx, "commit", "--quiet", "-m", "0.01% updated in place"); r.Err != nil {
 		return fail("dx commit: %s", r.errLine())
 	}
-	logf("  shared extents: %d rows updated in place on XFS", res.RowsEdited)
+	logf("  in place %s: %d rows updated", where, res.RowsEdited)
 	res.Switch = b.switchVersions(w, rel)
 	if res.Switch.Error != "" {
 		return fail("%s", res.Switch.Error)
 	}
-	tmp := filepath.Join(mnt, "copy.tmp")
+	tmp := filepath.Join(dir, "copy.tmp")
 	for range switchRuns {
 		os.Remove(tmp)
 		b.drop.drop()
@@ -110,8 +126,8 @@ func (b *bench) extentSwitch(repo, rel string) *ExtentResult {
 	}
 	os.Remove(tmp)
 	res.CopyMedian = median(res.CopySeconds)
-	logf("  shared extents: checkout median %.2fs; cp (reflink) %.2fs, cp --reflink=never %.2fs",
-		res.Switch.Median, res.Switch.CpMedian, res.CopyMedian)
+	logf("  in place %s: checkout median %.2fs; cp %.2fs, cp --reflink=never %.2fs",
+		where, res.Switch.Median, res.Switch.CpMedian, res.CopyMedian)
 	return res
 }
 
@@ -181,27 +197,41 @@ func amountEnd(row []byte) int {
 	return at
 }
 
-// extentMarkdown writes the shared-extents paragraph of the table dataset.
-func extentMarkdown(p func(format string, args ...any), e *ExtentResult) {
-	if e == nil || e.Error != "" || e.Switch == nil {
-		return
+// extentMarkdown writes the in-place paragraphs of the table dataset:
+// on the bench's file system (e) and on XFS (x).
+func extentMarkdown(p func(format string, args ...any), e, x *ExtentResult) {
+	for _, r := range []struct {
+		res       *ExtentResult
+		where, cp string
+	}{
+		{e, "", "`cp` of the file"},
+		{x, " on XFS (reflink on, a loop image)", "`cp` of the file, extents shared (reflink=auto)"},
+	} {
+		if r.res == nil || r.res.Error != "" || r.res.Switch == nil {
+			continue
+		}
+		s := r.res.Switch
+		p("dx checkout%s between the table and %d rows (0.01%%) updated in place, the same length (no byte moves, so dx patches the file in place: only the changed chunks are written), page cache dropped before each: %s (median %.2f s; the last kept %s of %s); %s: %s (median %.2f s); `cp --reflink=never`: %s (median %.2f s).\n\n",
+			r.where, r.res.RowsEdited, seconds(s.Seconds), s.Median, human(s.CopiedBytes), human(s.FileBytes),
+			r.cp, seconds(s.CpSeconds), s.CpMedian, seconds(r.res.CopySeconds), r.res.CopyMedian)
 	}
-	s := e.Switch
-	p("dx checkout on XFS (reflink on, a loop image), between the table and %d rows (0.01%%) updated in place, the same length (a run of chunks both versions share keeps its offset modulo the 4 KiB block: its whole blocks are shared, not copied), page cache dropped before each: %s (median %.2f s; the last took %s of %s from the old file within the kernel); `cp` of the file, extents shared (reflink=auto): %s (median %.2f s); `cp --reflink=never`: %s (median %.2f s).\n\n",
-		e.RowsEdited, seconds(s.Seconds), s.Median, human(s.CopiedBytes), human(s.FileBytes),
-		seconds(s.CpSeconds), s.CpMedian, seconds(e.CopySeconds), e.CopyMedian)
 }
 
-// evaluateExtents adds the shared-extents target of dataset d.
-func evaluateExtents(add func(target, ds, result, format string, args ...any), d string, e *ExtentResult) {
-	if e == nil {
-		return
+// evaluateExtents adds the in-place targets of dataset d: on the bench's
+// file system (e) and on XFS (x).
+func evaluateExtents(add func(target, ds, result, format string, args ...any), d string, e, x *ExtentResult) {
+	for _, r := range []struct {
+		res    *ExtentResult
+		target string
+	}{{e, targetInPlace}, {x, targetExtents}} {
+		switch {
+		case r.res == nil:
+		case r.res.Error != "" || r.res.Switch == nil || len(r.res.Switch.Seconds) == 0:
+			add(r.target, d, "FAIL", "%s", okOr(r.res.Error, "not measured"))
+		default:
+			s := r.res.Switch
+			add(r.target, d, passFail(s.Median < targetExtentSeconds), "median %.2f s (%s); cp --reflink=never %.2f s (%.2f×), cp %.2f s; %d rows updated, %s of %s kept in place",
+				s.Median, seconds(s.Seconds), r.res.CopyMedian, s.Median/r.res.CopyMedian, s.CpMedian, r.res.RowsEdited, human(s.CopiedBytes), human(s.FileBytes))
+		}
 	}
-	if e.Error != "" || e.Switch == nil || len(e.Switch.Seconds) == 0 {
-		add(targetExtents, d, "FAIL", "%s", okOr(e.Error, "not measured"))
-		return
-	}
-	s := e.Switch
-	add(targetExtents, d, passFail(s.Median < targetExtentSeconds), "median %.2f s (%s); cp --reflink=never %.2f s (%.2f×), cp with the extents shared %.2f s; %d rows updated, %s of %s taken from the old file",
-		s.Median, seconds(s.Seconds), e.CopyMedian, s.Median/e.CopyMedian, s.CpMedian, e.RowsEdited, human(s.CopiedBytes), human(s.FileBytes))
 }

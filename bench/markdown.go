@@ -130,7 +130,7 @@ func (rep *Report) Markdown() string {
 			dialectMarkdown(p, dx.Dialect, dx.RowDiff, false)
 			dialectMarkdown(p, dx.DialectQuoted, dx.RowDiff, true)
 			switchMarkdown(p, dx.Switch)
-			extentMarkdown(p, dx.Extents)
+			extentMarkdown(p, dx.InPlace, dx.Extents)
 			profileMarkdown(p, dx.Profile)
 		}
 		for _, n := range d.Notes {

@@ -213,6 +213,7 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	res.RestoreCeilingMBps = b.restoreCeiling(repo)
 	if ds.name == "table" {
 		res.Switch = b.switchVersions(repo, ds.tablePath)
+		res.InPlace = b.inPlaceSwitch(repo, ds.tablePath, filepath.Dir(repo), "here")
 		res.Extents = b.extentSwitch(repo, ds.tablePath)
 	}
 	if ds.writeBranches != nil {

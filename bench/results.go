@@ -67,6 +67,7 @@ type Result struct {
 	Merge              *MergeResult    `json:"merge,omitempty"`
 	Contract           *ContractResult `json:"contract,omitempty"`
 	Switch             *SwitchResult   `json:"switch,omitempty"`
+	InPlace            *ExtentResult   `json:"in_place,omitempty"`
 	Extents            *ExtentResult   `json:"shared_extents,omitempty"`
 	Profile            *ProfileResult  `json:"profile,omitempty"`
 	Dialect            *DialectResult  `json:"other_dialect,omitempty"`

@@ -161,7 +161,7 @@ func (rep *Report) evaluate() {
 		evaluateDialect(add, d.Name, dx.Dialect, dx.RowDiff, false)
 		evaluateDialect(add, d.Name, dx.DialectQuoted, dx.RowDiff, true)
 		evaluateSwitch(add, d.Name, dx.Switch, dx.Merge)
-		evaluateExtents(add, d.Name, dx.Extents)
+		evaluateExtents(add, d.Name, dx.InPlace, dx.Extents)
 		evaluateProfile(add, d.Name, dx.Profile)
 		// Row diff between the versions (tables).
 		if rd := dx.RowDiff; rd != nil {
