@@ -14,13 +14,3 @@ func copyRangeFallback(dst, src *os.File, off, n int64) error {
 	}
 	return err
 }
-
-// copyAtFallback copies n bytes of src at srcOff to dst at dstOff through
-// a buffer.
-func copyAtFallback(dst, src *os.File, srcOff, dstOff, n int64) error {
-	got, err := io.Copy(io.NewOffsetWriter(dst, dstOff), io.NewSectionReader(src, srcOff, n))
-	if err == nil && got != n {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
-}

@@ -22,12 +22,12 @@ const cloneBlock = 4096
 // boundary; the whole blocks after it are then shared, not copied.
 func copyRange(dst, src *os.File, off, n int64) error {
 	if head, ok := cloneHead(dst, off, n); ok {
-		if err := copyFileRange(dst, src, off, nil, head); err != nil {
+		if err := copyFileRange(dst, src, off, head); err != nil {
 			return err
 		}
 		off, n = off+head, n-head
 	}
-	return copyFileRange(dst, src, off, nil, n)
+	return copyFileRange(dst, src, off, n)
 }
 
 // cloneHead returns the bytes of a run of n at off to copy before dst's
@@ -53,25 +53,16 @@ func splitHead(pos, off, n int64) (head int64, ok bool) {
 	return head, head > 0 && n-head >= cloneBlock
 }
 
-// copyAt copies n bytes of src at srcOff to dst at dstOff, within the
-// kernel; neither file's offset moves.
-func copyAt(dst, src *os.File, srcOff, dstOff, n int64) error {
-	return copyFileRange(dst, src, srcOff, &dstOff, n)
-}
-
-// copyFileRange copies n bytes of src at off to dst at *dstOff (nil: at
-// dst's offset, which moves), within the kernel in as many calls as it
-// takes, or through a buffer where the kernel cannot.
-func copyFileRange(dst, src *os.File, off int64, dstOff *int64, n int64) error {
+// copyFileRange copies n bytes of src at off to dst at its offset,
+// within the kernel in as many calls as it takes, or through a buffer
+// where the kernel cannot.
+func copyFileRange(dst, src *os.File, off, n int64) error {
 	for n > 0 {
-		m, err := unix.CopyFileRange(int(src.Fd()), &off, int(dst.Fd()), dstOff, int(min(n, 1<<30)), 0)
+		m, err := unix.CopyFileRange(int(src.Fd()), &off, int(dst.Fd()), nil, int(min(n, 1<<30)), 0)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EXDEV), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EOPNOTSUPP):
-			if dstOff != nil {
-				return copyAtFallback(dst, src, off, *dstOff, n)
-			}
 			return copyRangeFallback(dst, src, off, n)
 		case err != nil:
 			return &os.PathError{Op: "copy_file_range", Path: src.Name(), Err: err}

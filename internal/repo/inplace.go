@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/worktree"
@@ -106,6 +110,7 @@ func (r *Repo) stagePatch(ctx context.Context, root *os.Root, handles *dirHandle
 		return false, nil
 	}
 	var fresh []dag.ChunkRef
+	var freshOff []int64
 	var off int64
 	k := 0
 	for _, c := range chunks {
@@ -113,25 +118,48 @@ func (r *Repo) stagePatch(ctx context.Context, root *os.Root, handles *dirHandle
 			k++
 		}
 		if k < len(ranges) && off >= ranges[k].Off {
-			fresh = append(fresh, c)
+			fresh, freshOff = append(fresh, c), append(freshOff, off)
 		}
 		off += int64(c.Len)
 	}
+	// Whole pages: the bytes around the changed chunks, up to page
+	// boundaries, are the file's own (gaps), read from it while the
+	// chunks are read from the store; each piece is written at its place
+	// in the patch (the aligned ranges back to back).
+	aligned := alignRanges(ranges, size)
+	gaps := gapsOf(aligned, ranges)
+	starts := make([]int64, len(aligned)+1)
+	for i, a := range aligned {
+		starts[i+1] = starts[i] + a.Len
+	}
+	at := func(x int64) int64 { // x's offset in the patch
+		k := sort.Search(len(aligned), func(i int) bool { return aligned[i].Off+aligned[i].Len > x })
+		return starts[k] + x - aligned[k].Off
+	}
+	patched = starts[len(aligned)]
 	pfi, err := writeTemp(handles, tmp, dag.ModeFile, func(w *os.File) error {
-		var n int64
+		var n atomic.Int64
+		gapsDone := make(chan error, 1)
+		go func() { gapsDone <- copyGaps(ctx, w, dst, gaps, at, &n) }()
+		j := 0
 		err := r.Store.EachChunk(ctx, fresh, 0, func(b []byte) error {
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-			n += int64(len(b))
-			return nil
+			m, err := w.WriteAt(b, at(freshOff[j]))
+			j++
+			n.Add(int64(m))
+			return err
 		})
-		if err == nil && n != patched {
-			err = fmt.Errorf("patch has %d bytes, its ranges %d", n, patched)
+		if gerr := <-gapsDone; gerr != nil {
+			return gerr
+		}
+		if err == nil && n.Load() != patched {
+			err = fmt.Errorf("patch has %d bytes, its ranges %d", n.Load(), patched)
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotVouched):
+		return false, nil // the file is not what the stat cache says: written whole
+	case err != nil:
 		return false, fmt.Errorf("%s: %w", p, err)
 	}
 	if !(&checkedOut{f: dst}).unchanged(was) {
@@ -142,9 +170,88 @@ func (r *Repo) stagePatch(ctx context.Context, root *os.Root, handles *dirHandle
 	}
 	f.tmp, f.inode, f.n, f.copied = tmp, inodeOf(pfi), size, size-patched
 	f.patch = &journalPatch{Tmp: tmp, Inode: f.inode, Path: p, Target: inodeOf(fi), Size: size,
-		Ranges: ranges, OldSize: was.Size, OldMtimeNs: was.MtimeNs, OldCtimeNs: was.CtimeNs}
+		Ranges: aligned, OldSize: was.Size, OldMtimeNs: was.MtimeNs, OldCtimeNs: was.CtimeNs}
 	bar.Add(size)
 	return true, nil
+}
+
+// pageSize is the page a patch writes whole: the kernel reads a page of
+// the file to change part of it, and those reads, one after the other
+// and cold, took most of the time of patching a 0.01% update into the
+// 1 GiB table (two for each changed run of chunks).
+const pageSize = 4096
+
+// alignRanges widens ranges to whole pages (the last cut at size) and
+// joins those that then meet.
+func alignRanges(ranges []patchRange, size int64) []patchRange {
+	var out []patchRange
+	for _, rg := range ranges {
+		a := rg.Off &^ (pageSize - 1)
+		b := min((rg.Off+rg.Len+pageSize-1)&^(pageSize-1), size)
+		if n := len(out); n > 0 && out[n-1].Off+out[n-1].Len >= a {
+			out[n-1].Len = max(out[n-1].Off+out[n-1].Len, b) - out[n-1].Off
+			continue
+		}
+		out = append(out, patchRange{Off: a, Len: b - a})
+	}
+	return out
+}
+
+// gapsOf returns the parts of aligned (ranges widened by alignRanges)
+// outside ranges, in order: bytes the file keeps, which the patch
+// carries so as to write whole pages.
+func gapsOf(aligned, ranges []patchRange) []patchRange {
+	var gaps []patchRange
+	k := 0
+	for _, al := range aligned {
+		at, end := al.Off, al.Off+al.Len
+		for ; k < len(ranges) && ranges[k].Off < end; k++ {
+			if ranges[k].Off > at {
+				gaps = append(gaps, patchRange{Off: at, Len: ranges[k].Off - at})
+			}
+			at = ranges[k].Off + ranges[k].Len
+		}
+		if at < end {
+			gaps = append(gaps, patchRange{Off: at, Len: end - at})
+		}
+	}
+	return gaps
+}
+
+// gapReaders is how many gaps copyGaps reads at once: each is a page or
+// less at its own place in a file the page cache may not hold.
+const gapReaders = 16
+
+// errNotVouched: the file does not hold what the stat cache says.
+var errNotVouched = errors.New("the file is not what the stat cache says")
+
+// copyGaps copies the gaps of f into the patch w, each at at(its
+// offset), gapReaders at a time, adding the bytes to n.
+func copyGaps(ctx context.Context, w, f *os.File, gaps []patchRange, at func(int64) int64, n *atomic.Int64) error {
+	errs := make([]error, len(gaps))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(gapReaders, len(gaps)) {
+		wg.Go(func() {
+			var buf []byte // a gap is under two pages: one's tail, the next's head
+			for i := int(next.Add(1) - 1); i < len(gaps) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				b := slices.Grow(buf[:0], int(gaps[i].Len))[:gaps[i].Len]
+				buf = b
+				if _, err := f.ReadAt(b, gaps[i].Off); err != nil {
+					errs[i] = fmt.Errorf("%w: %v", errNotVouched, err)
+					continue
+				}
+				m, err := w.WriteAt(b, at(gaps[i].Off))
+				n.Add(int64(m))
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }
 
 // untouched reports whether fi, the patch's target, has the stat it had
@@ -191,8 +298,9 @@ func applyPatch(root *os.Root, h *dirHandles, pt journalPatch, replay bool) (st 
 		return st, false, errors.Join(err, h.remove(pt.Tmp))
 	}
 	var at int64
+	buf := make([]byte, 1<<20)
 	for _, rg := range pt.Ranges {
-		if err := copyAt(dst, patch, at, rg.Off, rg.Len); err != nil {
+		if err := copyThrough(dst, patch, at, rg.Off, rg.Len, buf); err != nil {
 			return st, false, fmt.Errorf("%s: %w", pt.Path, err)
 		}
 		at += rg.Len
@@ -207,4 +315,22 @@ func applyPatch(root *os.Root, h *dirHandles, pt journalPatch, replay bool) (st 
 		return st, false, err
 	}
 	return movedStat(h, pt.Path)
+}
+
+// copyThrough copies n bytes of src at srcOff to dst at dstOff through
+// buf. A patch is copied, not cloned into its file: XFS would first write
+// the patch out to share its blocks (75 ms for the 40 MB patch of a 1 GiB
+// table), where a copy from the page cache costs a few.
+func copyThrough(dst, src *os.File, srcOff, dstOff, n int64, buf []byte) error {
+	for n > 0 {
+		b := buf[:min(n, int64(len(buf)))]
+		if _, err := src.ReadAt(b, srcOff); err != nil {
+			return err
+		}
+		if _, err := dst.WriteAt(b, dstOff); err != nil {
+			return err
+		}
+		srcOff, dstOff, n = srcOff+int64(len(b)), dstOff+int64(len(b)), n-int64(len(b))
+	}
+	return nil
 }

@@ -190,3 +190,54 @@ func TestJournalVersion(t *testing.T) {
 		t.Fatalf("a newer dx's journal given up: still there (%v)", err)
 	}
 }
+
+// TestAlignRanges: the ranges widened cover exactly the pages that hold
+// a byte of a range (the last cut at the file's size), and the gaps are
+// exactly their bytes outside the ranges, by an oracle byte by byte.
+func TestAlignRanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for round := range 300 {
+		size := int64(1 + rng.IntN(20*pageSize))
+		var ranges []patchRange
+		for off := int64(rng.IntN(3 * pageSize)); off < size; {
+			n := min(int64(1+rng.IntN(2*pageSize)), size-off)
+			ranges = append(ranges, patchRange{Off: off, Len: n})
+			off += n + int64(1+rng.IntN(3*pageSize))
+		}
+		in := make([]bool, size)
+		for _, rg := range ranges {
+			for b := rg.Off; b < rg.Off+rg.Len; b++ {
+				in[b] = true
+			}
+		}
+		pages := make([]bool, size/pageSize+1) // the page holds a byte of a range
+		for b := range size {
+			pages[b/pageSize] = pages[b/pageSize] || in[b]
+		}
+		page := func(b int64) bool { return pages[b/pageSize] }
+		aligned := alignRanges(ranges, size)
+		gaps := gapsOf(aligned, ranges)
+		covered, gap := make([]bool, size), make([]bool, size)
+		for i, a := range aligned {
+			if a.Off%pageSize != 0 || (a.Off+a.Len)%pageSize != 0 && a.Off+a.Len != size || i > 0 && aligned[i-1].Off+aligned[i-1].Len >= a.Off {
+				t.Fatalf("round %d: aligned %v (size %d) not whole pages, apart and in order", round, aligned, size)
+			}
+			for b := a.Off; b < a.Off+a.Len; b++ {
+				covered[b] = true
+			}
+		}
+		for i, g := range gaps {
+			if i > 0 && gaps[i-1].Off+gaps[i-1].Len > g.Off {
+				t.Fatalf("round %d: gaps %v out of order", round, gaps)
+			}
+			for b := g.Off; b < g.Off+g.Len; b++ {
+				gap[b] = true
+			}
+		}
+		for b := range size {
+			if covered[b] != page(b) || gap[b] != (covered[b] && !in[b]) {
+				t.Fatalf("round %d: byte %d: covered %v gap %v in a range %v; ranges %v aligned %v gaps %v", round, b, covered[b], gap[b], in[b], ranges, aligned, gaps)
+			}
+		}
+	}
+}
