@@ -1,16 +1,9 @@
 package repo
 
-import (
-	"io"
-	"os"
-)
+import "os"
 
-// copyRangeFallback copies n bytes of src from off to dst's offset through
+// copyRangeFallback copies n bytes of src at off to dst at dstOff through
 // a buffer.
-func copyRangeFallback(dst, src *os.File, off, n int64) error {
-	got, err := io.Copy(dst, io.NewSectionReader(src, off, n))
-	if err == nil && got != n {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
+func copyRangeFallback(dst, src *os.File, dstOff, off, n int64) error {
+	return copyThrough(dst, src, off, dstOff, n, make([]byte, min(n, 1<<20)))
 }

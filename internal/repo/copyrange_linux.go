@@ -13,38 +13,26 @@ import (
 // it in both files.
 const cloneBlock = 4096
 
-// copyRange copies n bytes of src from offset off to dst at its offset,
-// within the kernel (copy_file_range): no copy through user memory, and
-// a file system that shares extents shares them. Such a system clones
-// only whole, aligned blocks, so a run whose offsets in the two files
-// agree modulo the block (a row updated in place, the same length: the
-// runs around it do not move) first copies its head up to a block
-// boundary; the whole blocks after it are then shared, not copied.
-func copyRange(dst, src *os.File, off, n int64) error {
-	if head, ok := cloneHead(dst, off, n); ok {
-		if err := copyFileRange(dst, src, off, head); err != nil {
+// copyRangeAt copies n bytes of src at off to dst at dstOff, within the
+// kernel (copy_file_range): no copy through user memory, and a file
+// system that shares extents shares them. Such a system clones only
+// whole, aligned blocks, so a run whose offsets in the two files agree
+// modulo the block (a row updated in place, the same length: the runs
+// around it do not move) first copies its head up to a block boundary;
+// the whole blocks after it are then shared, not copied.
+func copyRangeAt(dst, src *os.File, dstOff, off, n int64) error {
+	if head, ok := splitHead(dstOff, off, n); ok && n >= 2*cloneBlock {
+		if err := copyFileRange(dst, src, dstOff, off, head); err != nil {
 			return err
 		}
-		off, n = off+head, n-head
+		dstOff, off, n = dstOff+head, off+head, n-head
 	}
-	return copyFileRange(dst, src, off, n)
+	return copyFileRange(dst, src, dstOff, off, n)
 }
 
-// cloneHead returns the bytes of a run of n at off to copy before dst's
-// offset and off are both at a block boundary, when the rest of the run
-// then holds whole blocks to share (ok false: there is no such head).
-func cloneHead(dst *os.File, off, n int64) (head int64, ok bool) {
-	if n < 2*cloneBlock || off%cloneBlock == 0 {
-		return 0, false
-	}
-	pos, err := dst.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, false
-	}
-	return splitHead(pos, off, n)
-}
-
-// splitHead is cloneHead's arithmetic, for dst at pos.
+// splitHead returns the head of a run of n bytes at off, copied to pos,
+// to copy before both offsets are at a block boundary, when whole blocks
+// follow it (ok false: there is no such head).
 func splitHead(pos, off, n int64) (head int64, ok bool) {
 	if (pos-off)%cloneBlock != 0 {
 		return 0, false // the blocks of the two files never line up
@@ -53,17 +41,17 @@ func splitHead(pos, off, n int64) (head int64, ok bool) {
 	return head, head > 0 && n-head >= cloneBlock
 }
 
-// copyFileRange copies n bytes of src at off to dst at its offset,
-// within the kernel in as many calls as it takes, or through a buffer
-// where the kernel cannot.
-func copyFileRange(dst, src *os.File, off, n int64) error {
+// copyFileRange copies n bytes of src at off to dst at dstOff, within
+// the kernel in as many calls as it takes, or through a buffer where the
+// kernel cannot.
+func copyFileRange(dst, src *os.File, dstOff, off, n int64) error {
 	for n > 0 {
-		m, err := unix.CopyFileRange(int(src.Fd()), &off, int(dst.Fd()), nil, int(min(n, 1<<30)), 0)
+		m, err := unix.CopyFileRange(int(src.Fd()), &off, int(dst.Fd()), &dstOff, int(min(n, 1<<30)), 0)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EXDEV), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EOPNOTSUPP):
-			return copyRangeFallback(dst, src, off, n)
+			return copyRangeFallback(dst, src, dstOff, off, n)
 		case err != nil:
 			return &os.PathError{Op: "copy_file_range", Path: src.Name(), Err: err}
 		case m == 0:

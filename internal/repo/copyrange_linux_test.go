@@ -56,13 +56,13 @@ func TestCopyRange(t *testing.T) {
 	defer dst.Close()
 	var want []byte
 	put := func(b []byte) {
-		if _, err := dst.Write(b); err != nil {
+		if _, err := dst.WriteAt(b, int64(len(want))); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, b...)
 	}
 	run := func(off, n int64) {
-		if err := copyRange(dst, src, off, n); err != nil {
+		if err := copyRangeAt(dst, src, int64(len(want)), off, n); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, data[off:off+n]...)

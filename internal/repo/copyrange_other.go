@@ -4,5 +4,7 @@ package repo
 
 import "os"
 
-// copyRange copies n bytes of src from offset off to dst at its offset.
-func copyRange(dst, src *os.File, off, n int64) error { return copyRangeFallback(dst, src, off, n) }
+// copyRangeAt copies n bytes of src at off to dst at dstOff.
+func copyRangeAt(dst, src *os.File, dstOff, off, n int64) error {
+	return copyRangeFallback(dst, src, dstOff, off, n)
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/progress"
 	"github.com/dxdata/dx/internal/table"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/merge"
@@ -143,7 +144,7 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, ours *dag.TreeEntry
 	}
 	defer root.Close()
 	tmp := r.tmpName(p)
-	_, err = writeTemp(rootFiles{root}, tmp, ours.Mode, func(f *os.File) error { return writePieces(ctx, f, ourFile.f, merged) })
+	_, err = writeTemp(rootFiles{root}, tmp, ours.Mode, func(f *os.File) error { return r.writePieces(ctx, f, ourFile.f, merged.pieces) })
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
@@ -155,40 +156,22 @@ func (r *Repo) prewriteMerged(ctx context.Context, p string, ours *dag.TreeEntry
 }
 
 // writePieces writes the pieces to dst: new bytes as they are, the other
-// side's chunks read with read, runs of chunks contiguous in src (the
-// built-on side's file) copied from it.
-func writePieces(ctx context.Context, dst, src *os.File, merged mergedPieces) error {
-	pieces, read := merged.pieces, merged.read
-	var buf []byte
-	for i := 0; i < len(pieces); {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		pc := pieces[i]
-		if pc.Chunk == nil || pc.Other {
-			data := pc.Data
-			if pc.Chunk != nil {
-				var err error
-				if buf, err = read(ctx, pc, buf); err != nil {
-					return err
-				}
-				data = buf
-			}
-			if _, err := dst.Write(data); err != nil {
-				return err
-			}
-			i++
-			continue
-		}
-		off, end := pc.Off, pc.Off+int64(pc.Chunk.Len)
-		for i++; i < len(pieces) && pieces[i].Chunk != nil && !pieces[i].Other && pieces[i].Off == end; i++ {
-			end += int64(pieces[i].Chunk.Len)
-		}
-		if err := copyRange(dst, src, off, end-off); err != nil {
-			return err
+// side's chunks from the store, runs of chunks contiguous in src (the
+// built-on side's file) copied from it (see assemble).
+func (r *Repo) writePieces(ctx context.Context, dst, src *os.File, pieces []merge.Piece) error {
+	parts := make([]filePart, len(pieces))
+	for i, pc := range pieces {
+		switch {
+		case pc.Chunk == nil:
+			parts[i] = filePart{data: pc.Data}
+		case pc.Other:
+			parts[i] = filePart{chunk: pc.Chunk}
+		default:
+			parts[i] = filePart{off: pc.Off, n: int64(pc.Chunk.Len)}
 		}
 	}
-	return nil
+	_, _, err := r.assemble(ctx, dst, src, parts, progress.Nop{}.Start("", 0, false))
+	return err
 }
 
 // prewritten lists merged files written ahead, by worktree path.

@@ -292,76 +292,17 @@ func (r *Repo) holds(ctx context.Context, p string, id dag.ID, f *os.File) (work
 
 // copyShared writes chunks to f: each run of them that lies contiguous
 // in src (at offsets at, src trusted to hold them) copied within the
-// kernel (copy_file_range: extents shared where the file system can), the
-// rest from the store, read ahead and decompressed on all cores while the
-// runs are copied. An update of a big table then costs the change and a
-// copy, not a read, hash and write of every byte.
+// kernel, the rest from the store (see assemble). An update of a big
+// table then costs the change and a copy, not a read, hash and write of
+// every byte.
 func (r *Repo) copyShared(ctx context.Context, f, src *os.File, chunks []dag.ChunkRef, at map[dag.ID]int64, bar interface{ Add(int64) }) (n, copied int64, err error) {
-	// The plan: runs of shared chunks, each before the store chunk it
-	// precedes (fresh[k]: the k-th chunk from the store).
-	type run struct{ off, end int64 }
-	var fresh []dag.ChunkRef
-	var before [][]run // before[k]: the runs to copy before fresh[k] (pending: after the last)
-	var pending []run
-	for i := 0; i < len(chunks); {
-		c := chunks[i]
-		off, ok := at[c.ID]
-		if !ok {
-			fresh = append(fresh, c)
-			before = append(before, pending)
-			pending = nil
-			i++
-			continue
+	parts := make([]filePart, len(chunks))
+	for i := range chunks {
+		if off, ok := at[chunks[i].ID]; ok {
+			parts[i] = filePart{off: off, n: int64(chunks[i].Len)}
+		} else {
+			parts[i] = filePart{chunk: &chunks[i]}
 		}
-		end := off + int64(c.Len)
-		for i++; i < len(chunks); i++ {
-			o, ok := at[chunks[i].ID]
-			if !ok || o != end {
-				break
-			}
-			end += int64(chunks[i].Len)
-		}
-		pending = append(pending, run{off, end})
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	copyRuns := func(rs []run) error {
-		if len(rs) == 0 {
-			return nil
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		for _, rn := range rs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := copyRange(f, src, rn.off, rn.end-rn.off); err != nil {
-				return err
-			}
-			n += rn.end - rn.off
-			copied += rn.end - rn.off
-			bar.Add(rn.end - rn.off)
-		}
-		return nil
-	}
-	k := 0
-	err = r.Store.EachChunk(ctx, fresh, 0, func(b []byte) error {
-		if err := copyRuns(before[k]); err != nil {
-			return err
-		}
-		k++
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		n += int64(len(b))
-		bar.Add(int64(len(b)))
-		return nil
-	})
-	if err != nil {
-		return n, copied, err
-	}
-	if err := copyRuns(pending); err != nil {
-		return n, copied, err
-	}
-	return n, copied, w.Flush()
+	return r.assemble(ctx, f, src, parts, bar)
 }
