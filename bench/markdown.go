@@ -118,8 +118,8 @@ func (rep *Report) Markdown() string {
 		}
 		if dx := d.result("dx"); dx != nil && dx.Merge != nil && dx.Merge.Error == "" {
 			m := dx.Merge
-			p("dx merge (`dx merge` of a branch into another, the two updating %d and %d disjoint rows of v1, the whole worktree file written anew (Dolt writes no file); page cache dropped): %.2f s, peak RSS %s MiB; %d rows applied and %d runs of changed chunks taken whole unread (key ranges showed no key changed on both sides), %d conflicts; merged table byte-identical to the expected: %v. The same merge again from the same state, page cache warm: %.2f s. Reference: Dolt %.2f s for a three-way merge with 200 disjoint row updates per branch on a 2M-row, 134 MB table (measured elsewhere).\n\n",
-				m.RowsOurs, m.RowsTheirs, m.Seconds, fmtMiB(&m.PeakRSSKiB, 1024), m.Applied, m.UnreadRuns, m.Conflicts, m.Correct, m.WarmSeconds, doltMergeSeconds)
+			p("dx merge (`dx merge` of a branch into another, the two updating %d and %d disjoint rows of v1, the whole worktree file written anew (Dolt writes no file); page cache dropped): %.2f s (%s), peak RSS %s MiB; %d rows applied and %d runs of changed chunks taken whole unread (key ranges showed no key changed on both sides), %d conflicts; merged table byte-identical to the expected: %v. The same merge again from the same state, page cache warm: %.2f s. Reference: Dolt %.2f s for a three-way merge with 200 disjoint row updates per branch on a 2M-row, 134 MB table (measured elsewhere).\n\n",
+				m.RowsOurs, m.RowsTheirs, m.Seconds, m.Note, fmtMiB(&m.PeakRSSKiB, 1024), m.Applied, m.UnreadRuns, m.Conflicts, m.Correct, m.WarmSeconds, doltMergeSeconds)
 			if in := m.Into; in != nil && in.Error == "" {
 				p("dx merge --into (the same merge into a branch that is not checked out, in the store alone, as Dolt's merge; page cache dropped): %.2f s (%s), peak RSS %s MiB; %d rows applied and %d runs taken unread; the same tree as the merge in the worktree: %v. Page cache warm: %.2f s (median of 3).\n\n",
 					in.Seconds, in.Note, fmtMiB(&in.PeakRSSKiB, 1024), in.Applied, in.UnreadRuns, in.Correct, in.WarmSeconds)

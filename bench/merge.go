@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 		logf("  dx merge FAILED: %s", m.Error)
 		return m
 	}
-	m.Seconds, m.PeakRSSKiB = r.Seconds, r.MaxRSSKiB
+	m.Seconds, m.PeakRSSKiB, m.Note = r.Seconds, r.MaxRSSKiB, "one run"
 	if m.Applied, m.UnreadRuns, m.Conflicts, err = mergeApplied(r.Stdout); err != nil {
 		m.Error = "dx merge --json: " + err.Error()
 		return m
@@ -66,6 +67,27 @@ func (b *bench) merge(ds *dataset, repo string) *MergeResult {
 	// Rows in runs taken unread are not counted: then fewer.
 	m.Correct = got == want && (m.Applied == m.RowsTheirs || m.UnreadRuns > 0 && m.Applied < m.RowsTheirs)
 	logf("  dx merge: %.2fs, %d rows applied and %d runs taken unread (branches %d + %d), %d conflicts, result exact: %v", m.Seconds, m.Applied, m.UnreadRuns, m.RowsOurs, m.RowsTheirs, m.Conflicts, m.Correct)
+	// Short, it is timed twice more, each from a fresh copy of merge-a0
+	// checked out, and the median taken (the VM's speed swings).
+	if m.Correct && m.Seconds < shortRun {
+		k := 0
+		again := func() (runResult, bool) {
+			k++
+			c := fmt.Sprintf("merge-c%d", k)
+			if !step("branch", c, "merge-a0") || !step("checkout", "--quiet", c) {
+				return runResult{Err: errors.New(m.Error)}, false
+			}
+			return b.timed(repo, "merge", "--json", "merge-b")
+		}
+		if r, m.Note = b.median(r, again); r.Err != nil {
+			m.Error = "dx merge: " + r.errLine()
+			return m
+		}
+		m.Seconds = r.Seconds
+		if !step("checkout", "--quiet", "merge-a") {
+			return m
+		}
+	}
 	m.Into = b.mergeInto(repo)
 	// The same merge again from the same state (a copy of merge-a from
 	// before it), the page cache left warm.

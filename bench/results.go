@@ -109,6 +109,8 @@ type MergeResult struct {
 	Conflicts  int   `json:"conflicts"`
 	Correct    bool  `json:"correct"` // the merged table is byte-identical to both edits applied
 	PeakRSSKiB int64 `json:"peak_rss_kib"`
+	// Note gives the times of the runs Seconds is the median of.
+	Note string `json:"note,omitempty"`
 	// WarmSeconds is the same merge again, from the same state, with the
 	// page cache as the first left it (0 if not measured).
 	WarmSeconds float64 `json:"warm_seconds,omitempty"`

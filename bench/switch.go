@@ -127,8 +127,8 @@ func evaluateSwitch(add func(target, ds, result, format string, args ...any), d 
 	case m.Error != "" || !m.Correct:
 		add(targetMergeCp, d, "FAIL", "%s", okOr(m.Error, "the merged table is wrong"))
 	default:
-		add(targetMergeCp, d, passFail(m.Seconds <= 2*s.CpMedian), "%.2f× (%.2f s, %d + %d rows updated on two branches, page cache dropped, against cp %.2f s)",
-			m.Seconds/s.CpMedian, m.Seconds, m.RowsOurs, m.RowsTheirs, s.CpMedian)
+		add(targetMergeCp, d, passFail(m.Seconds <= 2*s.CpMedian), "%.2f× (%.2f s, %s, %d + %d rows updated on two branches, page cache dropped, against cp %.2f s)",
+			m.Seconds/s.CpMedian, m.Seconds, m.Note, m.RowsOurs, m.RowsTheirs, s.CpMedian)
 	}
 }
 
