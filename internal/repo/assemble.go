@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/dxdata/dx/dag"
@@ -96,7 +97,8 @@ func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, 
 	if err != nil {
 		cancel(err)
 	}
-	if cerr := <-copyDone; err == nil {
+	// A copy's error, not the cancellation it caused the reads.
+	if cerr := <-copyDone; cerr != nil && (err == nil || errors.Is(err, context.Canceled)) {
 		err = cerr
 	}
 	if err != nil {

@@ -3,6 +3,8 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -101,5 +103,21 @@ func TestAssemble(t *testing.T) {
 		if _, _, err := r.assemble(ctx, f, src, parts, bar); err == nil {
 			t.Errorf("assemble of %d parts, one not to be had: no error", len(parts))
 		}
+	}
+	// A failed copy is the error, not the cancellation of the reads it
+	// stopped.
+	stored, err := r.Store.Put(ctx, dag.KindChunk, random(100000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Store.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	parts := []filePart{{off: int64(len(srcData)) - 10, n: 20}}
+	for range 50 {
+		parts = append(parts, filePart{chunk: &dag.ChunkRef{ID: stored, Len: 100000}})
+	}
+	if _, _, err := r.assemble(ctx, f, src, parts, bar); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a copy past the source's end: %v, want %v", err, io.ErrUnexpectedEOF)
 	}
 }
