@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"os"
 
 	"github.com/dxdata/dx/dag"
@@ -97,8 +96,9 @@ func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, 
 	if err != nil {
 		cancel(err)
 	}
-	// A copy's error, not the cancellation it caused the reads.
-	if cerr := <-copyDone; cerr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+	// (A failed copy cancels the reads with itself as the cause, which
+	// EachChunk returns: the copy's error either way.)
+	if cerr := <-copyDone; err == nil {
 		err = cerr
 	}
 	if err != nil {
