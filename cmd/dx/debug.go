@@ -49,6 +49,7 @@ func (a *app) debugCmd() *cobra.Command {
 		},
 	})
 	dbg.AddCommand(a.debugHistoryCmd())
+	dbg.AddCommand(a.emptyTrashCmd())
 	return dbg
 }
 

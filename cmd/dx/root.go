@@ -129,6 +129,7 @@ func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo
 	if err != nil {
 		return err
 	}
+	opts.DetachTrash = true
 	r, err := repo.Open(ctx, a.dir, opts)
 	if err != nil {
 		return err
@@ -140,6 +141,7 @@ func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo
 	} else {
 		cerr = r.Close()
 	}
+	freeTrash(r.Root)
 	if a.stats {
 		b, _ := json.Marshal(r.Store.Stats().Snapshot())
 		fmt.Fprintln(a.stderr, string(b))

@@ -5,7 +5,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +25,10 @@ type dirHandles struct {
 	root *os.Root
 	mu   sync.Mutex
 	m    map[string]dirHandle
+	// trash, if set, is where discard moves big files (see trash.go).
+	trash string
+	tag   string       // names the files this process puts in the trash
+	seq   atomic.Int64 // numbers them
 }
 
 // dirHandle is an open directory and its descriptor, taken once: each
@@ -33,6 +40,13 @@ type dirHandle struct {
 
 func newDirHandles(root *os.Root) *dirHandles {
 	return &dirHandles{root: root, m: map[string]dirHandle{}}
+}
+
+// withTrash has discard move big files into the repository's trash.
+func (h *dirHandles) withTrash() *dirHandles {
+	h.trash = path.Join(DirName, trashDir)
+	h.tag = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid())
+	return h
 }
 
 func (h *dirHandles) close() {
@@ -138,6 +152,32 @@ func (h *dirHandles) remove(p string) error {
 	return nil
 }
 
+// discard removes the file p, which held size bytes. With a trash, a
+// big file is moved there instead, to be freed after the command returns;
+// where that fails (the trash on another file system) it is removed.
+func (h *dirHandles) discard(p string, size int64) error {
+	if h.trash == "" || size < trashMinSize {
+		return h.remove(p)
+	}
+	from, err := h.dir(path.Dir(p))
+	if err != nil {
+		return err
+	}
+	to, err := h.dir(h.trash)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = h.root.Mkdir(h.trash, 0o777); err == nil || errors.Is(err, os.ErrExist) {
+			to, err = h.dir(h.trash)
+		}
+	}
+	if err == nil {
+		name := h.tag + "-" + strconv.FormatInt(h.seq.Add(1), 10)
+		if unix.Renameat2(from, path.Base(p), to, name, unix.RENAME_NOREPLACE) == nil {
+			return nil
+		}
+	}
+	return h.remove(p)
+}
+
 // replace moves the freshly written tmp over p. Where p exists it swaps
 // the two names in one step (RENAME_EXCHANGE) and then removes tmp, which
 // holds the old file. The result is as atomic as a rename over p, but ext4
@@ -146,9 +186,9 @@ func (h *dirHandles) remove(p string) error {
 // journal commit wait for them (a merge that rewrote a big table then
 // waited in the index's close for the table to reach the disk). Worktree
 // files are not synced (git does not sync them either); the store is.
-// exists says whether p was there a moment ago: where it was not, the
-// exchange, which would fail, is not tried.
-func (h *dirHandles) replace(tmp, p string, exists bool) error {
+// exists says whether p was there a moment ago, and oldSize how big it
+// was: where it was not, the exchange, which would fail, is not tried.
+func (h *dirHandles) replace(tmp, p string, exists bool, oldSize int64) error {
 	from, to, err := h.dirs(tmp, p)
 	if err != nil {
 		return err
@@ -159,7 +199,7 @@ func (h *dirHandles) replace(tmp, p string, exists bool) error {
 	}
 	switch {
 	case err == nil:
-		return h.remove(tmp)
+		return h.discard(tmp, oldSize)
 	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
 		// p does not exist, or the file system cannot exchange.
 		if err := unix.Renameat(from, path.Base(tmp), to, path.Base(p)); err != nil {

@@ -45,4 +45,10 @@ func (h *dirHandles) remove(p string) error {
 }
 
 // replace moves the freshly written tmp over p.
-func (h *dirHandles) replace(tmp, p string, _ bool) error { return h.root.Rename(tmp, p) }
+func (h *dirHandles) replace(tmp, p string, _ bool, _ int64) error { return h.root.Rename(tmp, p) }
+
+// withTrash does nothing here: a rename over a file frees it at once.
+func (h *dirHandles) withTrash() *dirHandles { return h }
+
+// discard removes the file p.
+func (h *dirHandles) discard(p string, _ int64) error { return h.remove(p) }

@@ -152,7 +152,7 @@ func (r *Repo) finishUpdate(ctx context.Context) error {
 		// state: its files are not wanted.
 		return r.undoJournal(root, j)
 	}
-	handles := newDirHandles(root)
+	handles := newDirHandles(root).withTrash()
 	defer handles.close()
 	if _, err := r.runJournal(ctx, root, handles, j, true); err != nil {
 		return fmt.Errorf("%w: %v (fix the cause and run the command again, or dx checkout --force HEAD)", ErrIncompleteUpdate, err)
@@ -254,10 +254,16 @@ func (r *Repo) afterMove(ctx context.Context, j *journal, replay bool) error {
 func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandles, j *journal, replay bool) (map[string]worktree.StatEntry, error) {
 	dirs := map[string]bool{}
 	for _, p := range j.Removes {
-		if fi, err := root.Lstat(p); err != nil || fi.IsDir() {
+		fi, err := root.Lstat(p)
+		if err != nil || fi.IsDir() {
 			continue // gone already (a directory here is the new tree's)
 		}
-		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if fi.Mode().IsRegular() {
+			err = handles.discard(p, fi.Size())
+		} else {
+			err = root.Remove(p)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("remove %s: %w", p, err)
 		}
 		dirs[path.Dir(p)] = true
@@ -348,7 +354,7 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 		case !t.exists:
 			return worktree.StatEntry{}, false, nil // moved into place already
 		case t.inode != rn.Inode:
-			return worktree.StatEntry{}, false, h.remove(rn.Tmp)
+			return worktree.StatEntry{}, false, h.discard(rn.Tmp, t.entry.Size)
 		}
 	}
 	if err := prepareParents(root, rn.Path, force, made); err != nil {
@@ -369,7 +375,7 @@ func moveIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, replay
 		}
 		t.exists = false
 	}
-	if err := h.replace(rn.Tmp, rn.Path, t.exists); err != nil {
+	if err := h.replace(rn.Tmp, rn.Path, t.exists, t.entry.Size); err != nil {
 		return worktree.StatEntry{}, false, fmt.Errorf("%s: %w", rn.Path, err)
 	}
 	return movedStat(h, rn.Path)

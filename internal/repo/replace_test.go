@@ -34,7 +34,7 @@ func TestReplaceFile(t *testing.T) {
 			defer root.Close()
 			h := newDirHandles(root)
 			defer h.close()
-			if err := h.replace("d/"+tmpMarker+"1", "d/f", tc.hint); err != nil {
+			if err := h.replace("d/"+tmpMarker+"1", "d/f", tc.hint, 3); err != nil {
 				t.Fatal(err)
 			}
 			if b, err := os.ReadFile(filepath.Join(dir, "d", "f")); err != nil || string(b) != "new" {

@@ -40,6 +40,10 @@ type Options struct {
 	// Warn reports something the user should know that is not an error
 	// (a file left out of a scan); default: nothing.
 	Warn func(string)
+	// DetachTrash: Close leaves the trash (big files an update replaced
+	// or removed, see trash.go) for the caller to free, in a process of
+	// its own, after the command returns; default: Close frees it.
+	DetachTrash bool
 }
 
 // Repo is an open repository: a worktree root and its store.
@@ -149,8 +153,15 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 
 func (r *Repo) warn(msg string) { r.opts.Warn(msg) }
 
-// Close flushes and releases the store.
-func (r *Repo) Close() error { return r.Store.Close() }
+// Close flushes and releases the store, and frees the trash unless the
+// caller said it will (Options.DetachTrash).
+func (r *Repo) Close() error {
+	err := r.Store.Close()
+	if !r.opts.DetachTrash {
+		err = errors.Join(err, EmptyTrash(r.Root))
+	}
+	return err
+}
 
 func defaultAuthor() string {
 	if a := os.Getenv("DX_AUTHOR"); a != "" {

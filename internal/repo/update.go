@@ -117,7 +117,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	}
 	// The directories the temporaries go in, held open from their
 	// writing to their renames.
-	handles := newDirHandles(root)
+	handles := newDirHandles(root).withTrash()
 	defer handles.close()
 	files, err := r.stage(ctx, root, handles, plan, made)
 	if err != nil {
