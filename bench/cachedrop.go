@@ -5,8 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // cacheDropper syncs and drops the page cache before timed operations.
@@ -15,10 +18,14 @@ type cacheDropper struct {
 	mu       sync.Mutex
 	ok, fail int
 	firstErr string
+	// The waits for dx's detached frees of replaced files (see settle).
+	waits   int
+	waitMax time.Duration
 }
 
 // drop returns whether the caches were dropped.
 func (c *cacheDropper) drop() bool {
+	c.settle()
 	syscall.Sync()
 	if c.level == 0 {
 		return false
@@ -38,7 +45,53 @@ func (c *cacheDropper) drop() bool {
 	return true
 }
 
+// settle waits (up to a minute) until no dx started by an earlier command
+// to free the big files it replaced (dx debug empty-trash, detached) is
+// running: as sync does for its writes, so that a timed run does not share
+// the disk with the one before it.
+func (c *cacheDropper) settle() {
+	start := time.Now()
+	for freeing() && time.Since(start) < time.Minute {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if d := time.Since(start); d > 5*time.Millisecond {
+		c.mu.Lock()
+		c.waits++
+		c.waitMax = max(c.waitMax, d)
+		c.mu.Unlock()
+	}
+}
+
+// freeing reports whether a dx debug empty-trash is running.
+func freeing() bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if args := strings.Split(string(b), "\x00"); len(args) > 3 && args[1] == "debug" && args[2] == "empty-trash" {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *cacheDropper) summary() string {
+	return c.dropSummary() + c.settleSummary()
+}
+
+func (c *cacheDropper) settleSummary() string {
+	if c.waits == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; before %d of them, waited for dx's detached free of the files a command replaced to finish (at most %.2f s after the next run was due)", c.waits, c.waitMax.Seconds())
+}
+
+func (c *cacheDropper) dropSummary() string {
 	switch {
 	case c.level == 0:
 		return "no (disabled with -drop-caches 0); `sync` before every timed run"
