@@ -2,6 +2,7 @@ package repo
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -163,12 +164,7 @@ func (h *dirHandles) discard(p string, size int64) error {
 	if err != nil {
 		return err
 	}
-	to, err := h.dir(h.trash)
-	if errors.Is(err, os.ErrNotExist) {
-		if err = h.root.Mkdir(h.trash, 0o777); err == nil || errors.Is(err, os.ErrExist) {
-			to, err = h.dir(h.trash)
-		}
-	}
+	to, err := h.trashDir()
 	if err == nil {
 		name := h.tag + "-" + strconv.FormatInt(h.seq.Add(1), 10)
 		if unix.Renameat2(from, path.Base(p), to, name, unix.RENAME_NOREPLACE) == nil {
@@ -176,6 +172,24 @@ func (h *dirHandles) discard(p string, size int64) error {
 		}
 	}
 	return h.remove(p)
+}
+
+// trashDir returns the open trash directory, made if missing. One that
+// is not a real directory (a symlink) is not used.
+func (h *dirHandles) trashDir() (int, error) {
+	fi, err := h.root.Lstat(h.trash)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = h.root.Mkdir(h.trash, 0o777); err == nil || errors.Is(err, os.ErrExist) {
+			fi, err = h.root.Lstat(h.trash)
+		}
+	}
+	if err != nil {
+		return -1, err
+	}
+	if !fi.IsDir() {
+		return -1, fmt.Errorf("%s: not a directory", h.trash)
+	}
+	return h.dir(h.trash)
 }
 
 // replace moves the freshly written tmp over p. Where p exists it swaps

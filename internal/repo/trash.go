@@ -2,6 +2,7 @@ package repo
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +28,12 @@ func TrashPath(root string) string { return filepath.Join(root, DirName, trashDi
 // TrashPending reports whether the trash of the worktree at root holds
 // files to free.
 func TrashPending(root string) bool {
-	f, err := os.Open(TrashPath(root))
+	t, err := openTrash(root)
+	if err != nil || t == nil {
+		return false
+	}
+	defer t.Close()
+	f, err := t.Open(".")
 	if err != nil {
 		return false
 	}
@@ -39,18 +45,42 @@ func TrashPending(root string) bool {
 // EmptyTrash frees the files in the trash of the worktree at root. Two
 // may run at once: a file the other freed is done.
 func EmptyTrash(root string) error {
-	dir := TrashPath(root)
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	} else if err != nil {
+	t, err := openTrash(root)
+	if err != nil || t == nil {
+		return err
+	}
+	defer t.Close()
+	f, err := t.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, e := range ents {
-		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, name := range names {
+		if err := t.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// openTrash opens the trash of the worktree at root (nil: there is
+// none). A trash that is a symlink is refused: emptying it would remove
+// the files of whatever it points at.
+func openTrash(root string) (*os.Root, error) {
+	dir := TrashPath(root)
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !fi.IsDir():
+		return nil, fmt.Errorf("%s: not a directory", dir)
+	}
+	return os.OpenRoot(dir)
 }

@@ -127,4 +127,33 @@ func TestTrash(t *testing.T) {
 	if got := inTrash(); len(got) != 0 {
 		t.Fatalf("Close left %v in the trash", got)
 	}
+
+	// A trash that is a symlink (a hostile repository) is neither filled
+	// nor emptied: what it points at is left as it is.
+	victim := t.TempDir()
+	if err := os.WriteFile(filepath.Join(victim, "precious"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(TrashPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, TrashPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newDirHandles(root).withTrash()
+	defer h2.close()
+	file("big4", trashMinSize)
+	if err := h2.discard("d/big4", trashMinSize); err != nil {
+		t.Fatal(err)
+	}
+	gone("big4")
+	if err := EmptyTrash(dir); err == nil {
+		t.Fatal("EmptyTrash of a trash that is a symlink: no error")
+	}
+	if TrashPending(dir) {
+		t.Fatal("TrashPending through a symlink")
+	}
+	if ents, _ := os.ReadDir(victim); len(ents) != 1 || ents[0].Name() != "precious" {
+		t.Fatalf("the directory a symlinked trash points at holds %v, want only precious", ents)
+	}
 }
