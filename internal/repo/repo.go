@@ -154,11 +154,15 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 func (r *Repo) warn(msg string) { r.opts.Warn(msg) }
 
 // Close flushes and releases the store, and frees the trash unless the
-// caller said it will (Options.DetachTrash).
+// caller said it will (Options.DetachTrash). The trash holds only
+// garbage: one that cannot be freed (a read-only file system) is left for
+// a later command, with a warning.
 func (r *Repo) Close() error {
 	err := r.Store.Close()
 	if !r.opts.DetachTrash {
-		err = errors.Join(err, EmptyTrash(r.Root))
+		if terr := EmptyTrash(r.Root); terr != nil {
+			r.warn("the trash is not freed: " + terr.Error())
+		}
 	}
 	return err
 }

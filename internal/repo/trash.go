@@ -18,8 +18,9 @@ import (
 // after the next command.
 const trashDir = "trash"
 
-// trashMinSize: smaller files are removed at once, their freeing costing
-// less than starting a process does.
+// trashMinSize: smaller files are removed at once. Freeing 16 MiB costs
+// about what starting the detached process does (5 ms, at a third of a
+// second a GiB).
 const trashMinSize = 16 << 20
 
 // TrashPath is the trash directory of the worktree at root.
