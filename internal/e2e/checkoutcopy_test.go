@@ -90,12 +90,14 @@ func TestCheckoutCopiesSharedChunks(t *testing.T) {
 // of a big table at random moments, while it copies the chunks they share
 // from the file in place: after each kill fsck is clean, the next command
 // finds the file whole at one version or the other (never a mix), and
-// status says which, truthfully.
+// status says which, truthfully. The table is over 16 MiB, so a replaced
+// version goes to the trash (freed after the command returns): kills land
+// around that move too, and the trash still empties after them.
 func TestCrashDuringCopyingCheckout(t *testing.T) {
 	r := newRepo(t)
 	var b strings.Builder
 	b.WriteString("id,name,amount\n")
-	for i := range 400000 {
+	for i := range 460000 {
 		fmt.Fprintf(&b, "%d,name %d with some words,%d.%02d\n", i, i%997, i%1000, i%100)
 	}
 	versions := []string{b.String()}
@@ -127,6 +129,10 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.ok("checkout", "--json", revs[1-at])), &res); err != nil || res.Copied == 0 {
 		t.Fatalf("the checkout copied %d bytes within the kernel (%v)", res.Copied, err)
 	}
+	if len(versions[0]) < 16<<20 {
+		t.Fatalf("the table is %d bytes, under the trash's 16 MiB", len(versions[0]))
+	}
+	waitTrashEmpty(t, r, "after the killed checkouts")
 }
 
 // killedCheckout kills a checkout of t.csv from version at to version to

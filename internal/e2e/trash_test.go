@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -50,25 +49,7 @@ func TestBigFilesFreedAfterReturn(t *testing.T) {
 	if _, err := os.Stat(r.path("gone.bin")); !os.IsNotExist(err) {
 		t.Fatalf("gone.bin is still there after a checkout of a version without it (%v)", err)
 	}
-	trash := r.path(".dx/trash")
-	waitEmpty := func(why string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			ents, err := os.ReadDir(trash)
-			if err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
-			}
-			if len(ents) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the trash still holds %d files after 20 s", why, len(ents))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitEmpty("after the checkout")
+	waitTrashEmpty(t, r, "after the checkout")
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(old.Fd()), &st); err != nil {
 		t.Fatal(err)
@@ -78,10 +59,31 @@ func TestBigFilesFreedAfterReturn(t *testing.T) {
 	}
 
 	// What a kill after the move into the trash leaves.
-	if err := os.WriteFile(filepath.Join(trash, "left-by-a-kill"), []byte(big(1<<20)), 0o644); err != nil {
+	if err := os.WriteFile(r.path(".dx/trash/left-by-a-kill"), []byte(big(1<<20)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r.ok("status")
-	waitEmpty("after dx status")
+	waitTrashEmpty(t, r, "after dx status")
 	r.ok("fsck")
+}
+
+// waitTrashEmpty waits (up to 20 s) for the repository's trash to be
+// empty: freed by the detached dx a command started.
+func waitTrashEmpty(t *testing.T, r *repoDir, why string) {
+	t.Helper()
+	trash := r.path(".dx/trash")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ents, err := os.ReadDir(trash)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if len(ents) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the trash still holds %d files after 20 s", why, len(ents))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
