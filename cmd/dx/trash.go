@@ -21,7 +21,10 @@ func freeTrash(root string) {
 		cmd := exec.Command(exe, "debug", "empty-trash", root)
 		cmd.SysProcAttr = detachedAttr()
 		if cmd.Start() == nil { // stdin, stdout and stderr: the null device
-			_ = cmd.Process.Release()
+			// Reaped if this process lives on (dx subscribe frees after
+			// every update), where a released child would stay a zombie;
+			// a command that exits first leaves it to init.
+			go func() { _ = cmd.Wait() }()
 			return
 		}
 	}
