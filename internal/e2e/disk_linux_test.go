@@ -18,6 +18,14 @@ import (
 func tmpfs(t *testing.T, size int64) string {
 	t.Helper()
 	dir := t.TempDir()
+	tmpfsAt(t, dir, size)
+	return dir
+}
+
+// tmpfsAt mounts a tmpfs of size bytes on dir, an empty directory, for the
+// test, as tmpfs does.
+func tmpfsAt(t *testing.T, dir string, size int64) {
+	t.Helper()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput()
 	if err != nil {
 		msg := fmt.Sprintf("mount -t tmpfs: %v %s: full-disk tests need root (or CAP_SYS_ADMIN)", err, strings.TrimSpace(string(out)))
@@ -31,7 +39,6 @@ func tmpfs(t *testing.T, size int64) string {
 			t.Errorf("umount %s: %v %s", dir, err, out)
 		}
 	})
-	return dir
 }
 
 // repoOnTmpfs makes a repository with one commit (of a.txt) on a new
