@@ -253,8 +253,13 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 				}
 				v = "ref: " + head.Ref
 			}
-			if err := txn.Set([]byte{pfxHead}, []byte(v)); err != nil {
-				return err
+			// HEAD as it was (a checkout of the branch checked out) is not
+			// written: a transaction that writes nothing leaves the index
+			// nothing to flush when it closes.
+			if old.Detached() != head.Detached() || old.Ref != head.Ref || old.ID != head.ID {
+				if err := txn.Set([]byte{pfxHead}, []byte(v)); err != nil {
+					return err
+				}
 			}
 			if head.Detached() || old.Detached() || old.Ref != head.Ref {
 				if err := appendLog(txn, "HEAD", ReflogEntry{Old: old.ID, New: head.ID, Time: now, Message: message}); err != nil {
