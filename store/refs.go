@@ -256,7 +256,7 @@ func (s *Store) Transaction(ctx context.Context, updates []RefUpdate, head *Head
 			// HEAD as it was (a checkout of the branch checked out) is not
 			// written: a transaction that writes nothing leaves the index
 			// nothing to flush when it closes.
-			if old.Detached() != head.Detached() || old.Ref != head.Ref || old.ID != head.ID {
+			if old != *head {
 				if err := txn.Set([]byte{pfxHead}, []byte(v)); err != nil {
 					return err
 				}

@@ -101,6 +101,9 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 		fmt.Fprintf(&b, "%d,name %d with some words,%d.%02d\n", i, i%997, i%1000, i%100)
 	}
 	versions := []string{b.String()}
+	if len(versions[0]) < 16<<20 {
+		t.Fatalf("the table is %d bytes, under the trash's 16 MiB", len(versions[0]))
+	}
 	// One row longer: the rows after it move, so the file is copied, not
 	// patched in place (TestCrashDuringPatchingCheckout).
 	versions = append(versions, strings.Replace(versions[0], "\n200000,name", "\n200000,NAMES", 1))
@@ -128,9 +131,6 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(r.ok("checkout", "--json", revs[1-at])), &res); err != nil || res.Copied == 0 {
 		t.Fatalf("the checkout copied %d bytes within the kernel (%v)", res.Copied, err)
-	}
-	if len(versions[0]) < 16<<20 {
-		t.Fatalf("the table is %d bytes, under the trash's 16 MiB", len(versions[0]))
 	}
 	waitTrashEmpty(t, r, "after the killed checkouts")
 }

@@ -3,6 +3,7 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,37 +30,21 @@ func TrashPath(root string) string { return filepath.Join(root, DirName, trashDi
 // TrashPending reports whether the trash of the worktree at root holds
 // files to free.
 func TrashPending(root string) bool {
-	t, err := openTrash(root)
-	if err != nil || t == nil {
-		return false
+	t, names, err := listTrash(root, 1)
+	if t != nil {
+		t.Close()
 	}
-	defer t.Close()
-	f, err := t.Open(".")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	names, _ := f.Readdirnames(1)
-	return len(names) > 0
+	return err == nil && len(names) > 0
 }
 
 // EmptyTrash frees the files in the trash of the worktree at root. Two
 // may run at once: a file the other freed is done.
 func EmptyTrash(root string) error {
-	t, err := openTrash(root)
-	if err != nil || t == nil {
+	t, names, err := listTrash(root, -1)
+	if t == nil || err != nil {
 		return err
 	}
 	defer t.Close()
-	f, err := t.Open(".")
-	if err != nil {
-		return err
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return err
-	}
 	var errs []error
 	for _, name := range names {
 		if err := t.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -67,6 +52,26 @@ func EmptyTrash(root string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listTrash opens the trash of the worktree at root and reads up to n
+// names in it (n < 0: all). The Root returned, unless nil (no trash),
+// is the caller's to close, even with an error.
+func listTrash(root string, n int) (*os.Root, []string, error) {
+	t, err := openTrash(root)
+	if t == nil || err != nil {
+		return nil, nil, err
+	}
+	f, err := t.Open(".")
+	if err != nil {
+		return t, nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(n)
+	if errors.Is(err, io.EOF) {
+		err = nil // an empty trash, read for one name
+	}
+	return t, names, err
 }
 
 // openTrash opens the trash of the worktree at root (nil: there is
