@@ -89,6 +89,9 @@ func (s *Store) EachChunk(ctx context.Context, refs []dag.ChunkRef, workers int,
 					i++
 				}
 				b.to = i
+				// Hinted as it is queued: a few batches ahead of
+				// its decoding.
+				l.WillNeed(b.from, b.to)
 				select {
 				case order <- b:
 				case <-ctx.Done():

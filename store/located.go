@@ -27,6 +27,11 @@ type Located struct {
 	releases []func()
 	packIdx  map[dag.ID]uint32
 	pending  map[int][]byte // stored bytes of objects not yet in a pack
+
+	// WillNeed's: where the last span it saw of each pack ended, and how
+	// it hints (willNeed; a test's recorder).
+	readTo map[uint32]uint64
+	hint   func(f *os.File, off, n int64)
 }
 
 // objLoc is a Location with its pack numbered in Located.packs.
@@ -45,7 +50,7 @@ const pendingPack = ^uint32(0)
 // NewLocated returns the objects ids of kind, none located yet. It keeps
 // ids, which the caller must not modify.
 func (s *Store) NewLocated(kind dag.Kind, ids []dag.ID) *Located {
-	return &Located{s: s, kind: kind, ids: ids, locs: make([]objLoc, len(ids)), packIdx: map[dag.ID]uint32{}}
+	return &Located{s: s, kind: kind, ids: ids, locs: make([]objLoc, len(ids)), packIdx: map[dag.ID]uint32{}, hint: willNeed}
 }
 
 // Len is the number of objects.
@@ -113,6 +118,53 @@ func (l *Located) Close() {
 		release()
 	}
 	l.packs, l.releases = nil, nil
+}
+
+// WillNeed asks the system to start reading the stored bytes of located
+// objects [i, j) where they do not follow the bytes read before them from
+// their pack: one hint for each such span. Objects scattered over packs,
+// read cold one after another, each wait for the disk in turn; hinted
+// together, their reads are in flight at once. A pack read in order (a
+// file's chunks, even interleaved over a few packs) is left to the
+// system's own read-ahead. Calls must be in order, from one goroutine; it
+// does nothing where the system takes no hint.
+func (l *Located) WillNeed(i, j int) {
+	type span struct {
+		start, end uint64
+		follows    bool // it starts where the pack's last span ended
+	}
+	if l.readTo == nil {
+		l.readTo = map[uint32]uint64{}
+	}
+	l.mu.Lock()
+	packs := l.packs
+	l.mu.Unlock()
+	open := map[uint32]*span{}
+	closeSpan := func(p uint32, sp *span) {
+		if !sp.follows && int(p) < len(packs) {
+			l.hint(packs[p], int64(sp.start), int64(sp.end-sp.start))
+		}
+		l.readTo[p] = sp.end
+	}
+	for k := i; k < j; k++ {
+		c := l.locs[k]
+		if c.pack == pendingPack {
+			continue
+		}
+		sp := open[c.pack]
+		if sp != nil && sp.end == c.offset {
+			sp.end += uint64(c.stored)
+			continue
+		}
+		if sp != nil {
+			closeSpan(c.pack, sp)
+		}
+		to, ok := l.readTo[c.pack]
+		open[c.pack] = &span{start: c.offset, end: c.offset + uint64(c.stored), follows: ok && to == c.offset}
+	}
+	for p, sp := range open {
+		closeSpan(p, sp)
+	}
 }
 
 // Run is the stored bytes of located objects read at once: an object and
