@@ -238,3 +238,60 @@ func TestRecursiveDiffExpandsDirectories(t *testing.T) {
 		t.Fatalf("got %v want %v", got, want)
 	}
 }
+
+// prefetchingMem is a memStore that records the prefetches WalkFile asks
+// of it, and the order of its reads.
+type prefetchingMem struct {
+	*memStore
+	prefetched map[ID]bool
+	early      int // objects read without a prefetch first
+}
+
+func (m *prefetchingMem) Prefetch(_ context.Context, ids []ID) {
+	for _, id := range ids {
+		m.prefetched[id] = true
+	}
+}
+
+func (m *prefetchingMem) Get(ctx context.Context, k Kind, id ID) ([]byte, error) {
+	if !m.prefetched[id] {
+		m.early++
+	}
+	return m.memStore.Get(ctx, k, id)
+}
+
+// TestWalkFilePrefetchesChildren: a Getter that prefetches is asked for
+// every node below the root before it is read, each once, and the walk
+// lists the same chunks.
+func TestWalkFilePrefetchesChildren(t *testing.T) {
+	ctx := context.Background()
+	s := &prefetchingMem{memStore: newMem(), prefetched: map[ID]bool{}}
+	fb := NewFileBuilder(ctx, s)
+	var want []ChunkRef
+	for i := range 50_000 {
+		c := ChunkRef{ID: Hash(KindChunk, []byte(fmt.Sprint(i))), Len: uint32(1 + i%1000)}
+		want = append(want, c)
+		if err := fb.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, _, err := fb.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := 0
+	if err := FileNodes(ctx, s.memStore, id, func(ID, *FileNode) error { nodes++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.resetCounts()
+	var got []ChunkRef
+	if err := WalkFile(ctx, s, id, func(c ChunkRef) error { got = append(got, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatal("the walk lists other chunks")
+	}
+	if nodes < 3 || s.reads != nodes || s.early != 1 || len(s.prefetched) != nodes-1 {
+		t.Fatalf("%d nodes: %d read, %d before their prefetch (want only the root), %d prefetched", nodes, s.reads, s.early, len(s.prefetched))
+	}
+}

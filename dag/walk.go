@@ -261,7 +261,15 @@ func WalkFile(ctx context.Context, g Getter, id ID, fn func(c ChunkRef) error) e
 	return WalkFileNode(ctx, g, n, fn)
 }
 
-// WalkFileNode is WalkFile from a node already loaded.
+// prefetcher is a Getter that can start reading objects ahead of their
+// Gets (the store: read cold one after another, a file's nodes would
+// each wait for the disk in turn).
+type prefetcher interface {
+	Prefetch(ctx context.Context, ids []ID)
+}
+
+// WalkFileNode is WalkFile from a node already loaded; a Getter that is
+// a prefetcher is asked for a node's children together.
 func WalkFileNode(ctx context.Context, g Getter, n *FileNode, fn func(c ChunkRef) error) error {
 	if n.Level == 0 {
 		for _, c := range n.Chunks {
@@ -270,6 +278,13 @@ func WalkFileNode(ctx context.Context, g Getter, n *FileNode, fn func(c ChunkRef
 			}
 		}
 		return nil
+	}
+	if pf, ok := g.(prefetcher); ok && len(n.Children) > 1 {
+		ids := make([]ID, len(n.Children))
+		for i, ch := range n.Children {
+			ids[i] = ch.ID
+		}
+		pf.Prefetch(ctx, ids)
 	}
 	for _, ch := range n.Children {
 		if err := ctx.Err(); err != nil {

@@ -268,10 +268,16 @@ func (r *Repo) chunkLists(ctx context.Context, old, id dag.ID) (oldChunks, chunk
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
 	}
-	if err := dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)); err != nil {
-		return nil, nil, err
-	}
-	if err := dag.WalkFile(ctx, r.Store, id, collect(&chunks)); err != nil {
+	// Both at once: each is a few reads one after another, cold.
+	var oldErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		oldErr = dag.WalkFile(ctx, r.Store, old, collect(&oldChunks))
+	}()
+	err = dag.WalkFile(ctx, r.Store, id, collect(&chunks))
+	<-done
+	if err = errors.Join(oldErr, err); err != nil {
 		return nil, nil, err
 	}
 	return oldChunks, chunks, nil
