@@ -140,7 +140,7 @@ func (r *Repo) stagePatch(ctx context.Context, root *os.Root, handles *dirHandle
 	pfi, err := writeTemp(handles, tmp, dag.ModeFile, func(w *os.File) error {
 		var n atomic.Int64
 		gapsDone := make(chan error, 1)
-		go func() { gapsDone <- copyGaps(ctx, w, dst, gaps, at, &n) }()
+		go func() { gapsDone <- copyGaps(ctx, w, dst, gaps, at, &n, willNeed) }()
 		j := 0
 		err := r.Store.EachChunk(ctx, fresh, 0, func(b []byte) error {
 			m, err := w.WriteAt(b, at(freshOff[j]))
@@ -226,11 +226,23 @@ const gapReaders = 16
 var errNotVouched = errors.New("the file is not what the stat cache says")
 
 // copyGaps copies the gaps of f into the patch w, each at at(its
-// offset), gapReaders at a time, adding the bytes to n.
-func copyGaps(ctx context.Context, w, f *os.File, gaps []patchRange, at func(int64) int64, n *atomic.Int64) error {
+// offset), gapReaders at a time, adding the bytes to n; hint (willNeed)
+// asks for them all first.
+func copyGaps(ctx context.Context, w, f *os.File, gaps []patchRange, at func(int64) int64, n *atomic.Int64, hint func(f *os.File, off, n int64)) error {
 	errs := make([]error, len(gaps))
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	// Every gap is hinted first, on a goroutine of its own: their reads
+	// are then in flight together, ahead of the readers, not gapReaders
+	// at a time.
+	wg.Go(func() {
+		for _, g := range gaps {
+			if ctx.Err() != nil {
+				return
+			}
+			hint(f, g.Off, g.Len)
+		}
+	})
 	for range min(gapReaders, len(gaps)) {
 		wg.Go(func() {
 			var buf []byte // a gap is under two pages: one's tail, the next's head

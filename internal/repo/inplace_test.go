@@ -2,10 +2,13 @@ package repo
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,5 +242,79 @@ func TestAlignRanges(t *testing.T) {
 				t.Fatalf("round %d: byte %d: covered %v gap %v in a range %v; ranges %v aligned %v gaps %v", round, b, covered[b], gap[b], in[b], ranges, aligned, gaps)
 			}
 		}
+	}
+}
+
+// TestCopyGaps: every gap is hinted once, as it is, and copied into the
+// patch at its place there; n counts the bytes copied.
+func TestCopyGaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	dir := t.TempDir()
+	data := make([]byte, 64*pageSize)
+	for i := range data {
+		data[i] = byte(rng.IntN(256))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "file"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := os.Create(filepath.Join(dir, "patch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var ranges []patchRange
+	for off := int64(100); off < int64(len(data))-3*pageSize; off += int64(2*pageSize + rng.IntN(3*pageSize)) {
+		ranges = append(ranges, patchRange{Off: off, Len: int64(1 + rng.IntN(pageSize))})
+	}
+	aligned := alignRanges(ranges, int64(len(data)))
+	gaps := gapsOf(aligned, ranges)
+	starts := []int64{0}
+	for _, a := range aligned {
+		starts = append(starts, starts[len(starts)-1]+a.Len)
+	}
+	at := func(x int64) int64 {
+		for k, a := range aligned {
+			if x < a.Off+a.Len {
+				return starts[k] + x - a.Off
+			}
+		}
+		t.Fatalf("%d is in no aligned range", x)
+		return 0
+	}
+	var mu sync.Mutex
+	hinted := map[patchRange]int{}
+	var n atomic.Int64
+	err = copyGaps(context.Background(), w, f, gaps, at, &n, func(h *os.File, off, n int64) {
+		if h != f {
+			t.Errorf("hint of %s", h.Name())
+		}
+		mu.Lock()
+		hinted[patchRange{Off: off, Len: n}]++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := os.ReadFile(filepath.Join(dir, "patch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, g := range gaps {
+		if hinted[g] != 1 {
+			t.Errorf("gap %v hinted %d times", g, hinted[g])
+		}
+		if p := at(g.Off); !bytes.Equal(patch[p:p+g.Len], data[g.Off:g.Off+g.Len]) {
+			t.Errorf("gap %v: not the file's bytes at %d in the patch", g, p)
+		}
+		want += g.Len
+	}
+	if len(gaps) < 10 || len(hinted) != len(gaps) || n.Load() != want {
+		t.Fatalf("%d gaps, %d hinted, %d bytes counted, want %d", len(gaps), len(hinted), n.Load(), want)
 	}
 }
