@@ -173,3 +173,59 @@ func TestCrashDuringPatchingCheckout(t *testing.T) {
 		t.Fatalf("the checkout of v2 patched %d files in place (%v)", res.Patched, err)
 	}
 }
+
+// TestMergePatchesInPlace: a merge in the worktree whose result keeps the
+// checked-out file's bytes where they are (the other branch updated a row
+// at the same length) patches the file in place, keeping its inode; one
+// whose rows moved writes it whole. Each time the file is the merge of
+// both branches' updates, and status and fsck are clean.
+func TestMergePatchesInPlace(t *testing.T) {
+	rows := 60000
+	v1 := inPlaceVersions(rows)[0]
+	update := func(s string, row int, to string) string {
+		from := fmt.Sprintf("\n%d,name", row)
+		if !strings.Contains(s, from) {
+			t.Fatalf("no row %d", row)
+		}
+		return strings.Replace(s, from, fmt.Sprintf("\n%d,%s", row, to), 1)
+	}
+	past := time.Now().Add(-time.Minute)
+	commit := func(r *repoDir, content, msg string) {
+		t.Helper()
+		r.write("t.csv", content)
+		if err := os.Chtimes(r.path("t.csv"), past, past); err != nil {
+			t.Fatal(err)
+		}
+		r.ok("commit", "-m", msg)
+	}
+	for _, c := range []struct {
+		name, theirs string // what the other branch writes over "name" in its row
+		inPlace      bool
+	}{{"same length", "NAME", true}, {"longer", "NAMES", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRepo(t)
+			r.write(".dxattributes", "*.csv table=csv key=id\n")
+			commit(r, v1, "v1")
+			r.ok("branch", "other")
+			ours := update(v1, rows/4, "NAME")
+			commit(r, ours, "ours")
+			r.ok("checkout", "other")
+			commit(r, update(v1, 3*rows/4, c.theirs), "theirs")
+			r.ok("checkout", "main")
+			r.ok("status") // records the file's stat, out of the racy window
+			before := inodeOfPath(t, r.path("t.csv"))
+			r.ok("merge", "other")
+			want := update(ours, 3*rows/4, c.theirs)
+			if got, err := os.ReadFile(r.path("t.csv")); err != nil || string(got) != want {
+				t.Fatalf("the merged file is not both updates (%v)", err)
+			}
+			if same := inodeOfPath(t, r.path("t.csv")) == before; same != c.inPlace {
+				t.Fatalf("the same inode after the merge: %v, want %v", same, c.inPlace)
+			}
+			if st := r.ok("status", "--short"); st != "" {
+				t.Fatalf("status after the merge: %q", st)
+			}
+			r.ok("fsck")
+		})
+	}
+}

@@ -101,7 +101,7 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 	var tmp string
 	var prewriteErr error
 	var prewriting sync.WaitGroup
-	if t.checkedOutOurs && !rowMerge.OnTheirs && r.inSparse(p) {
+	if t.checkedOutOurs && !rowMerge.OnTheirs && r.inSparse(p) && !keepsInPlace(rowMerge.Pieces) {
 		prewriting.Add(1)
 		go func() {
 			defer prewriting.Done()
@@ -121,6 +121,26 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 		return nil, nil, "", err
 	}
 	return &dag.TreeEntry{Name: filepath.Base(p), Mode: fileMode, ID: id, Size: size}, rowMerge, tmp, nil
+}
+
+// keepsInPlace reports whether merged pieces, built on ours, leave most
+// of ours' bytes where they are in its file (rows changed at the same
+// length, rows added at the end): the worktree update then patches the
+// file in place (stagePatch), at the cost of the change, where writing it
+// ahead would copy it whole.
+func keepsInPlace(pieces []merge.Piece) bool {
+	var size, moved int64
+	for _, pc := range pieces {
+		n := int64(len(pc.Data))
+		if pc.Chunk != nil {
+			n = int64(pc.Chunk.Len)
+		}
+		if pc.Chunk == nil || pc.Other || pc.Off != size {
+			moved += n
+		}
+		size += n
+	}
+	return size >= inPlaceMin && moved*inPlaceShare <= size
 }
 
 // prewriteMerged writes a merged table, built on ours, into a temporary
