@@ -54,7 +54,9 @@ func (a *app) rootCmd() *cobra.Command {
 	_ = pf.MarkHidden("trace")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if cmd.Annotations[heapAnnotation] == "big" {
-			hugeheap.Grow(bigHeapBytes)
+			// On a goroutine: its allocation and GC, several ms, overlap
+			// the repository's opening, which waits on the disk.
+			go hugeheap.Grow(bigHeapBytes)
 		}
 		if a.memprofile != "" {
 			runtime.MemProfileRate = 64 << 10
