@@ -54,7 +54,17 @@ func (b *bench) switchVersions(repo, rel string) *SwitchResult {
 	if err := json.Unmarshal([]byte(out), &head); err != nil || len(head.Parents) == 0 {
 		return fail("dx show --json HEAD: no parent (%v)", err)
 	}
-	// v1, then v2: HEAD ends where it was (detached).
+	file := filepath.Join(repo, filepath.FromSlash(rel))
+	fi, err := os.Stat(file)
+	if err != nil {
+		return fail("%v", err)
+	}
+	res.FileBytes = fi.Size()
+	dst := filepath.Join(filepath.Dir(repo), "switch-cp.tmp")
+	defer os.Remove(dst)
+	// v1, then v2, then cp of v2, and again: HEAD ends where it was
+	// (detached). The cp runs come between the checkouts, not after
+	// them, so that both meet the same phases of the machine.
 	ids := [2]string{head.Parents[0], head.ID}
 	for i := range 2 * switchRuns {
 		r, _ := b.timed(repo, "checkout", "--json", "--quiet", ids[i%2])
@@ -69,23 +79,16 @@ func (b *bench) switchVersions(repo, rel string) *SwitchResult {
 		}
 		res.Seconds = append(res.Seconds, r.Seconds)
 		res.CopiedBytes = out.Copied
-	}
-	file := filepath.Join(repo, filepath.FromSlash(rel))
-	fi, err := os.Stat(file)
-	if err != nil {
-		return fail("%v", err)
-	}
-	res.FileBytes = fi.Size()
-	dst := filepath.Join(filepath.Dir(repo), "switch-cp.tmp")
-	defer os.Remove(dst)
-	for range switchRuns {
+		if i%2 == 0 {
+			continue
+		}
 		os.Remove(dst)
 		b.drop.drop()
-		r := b.rn.run(repo, nil, "cp", file, dst)
-		if r.Err != nil {
-			return fail("cp: %s", r.errLine())
+		c := b.rn.run(repo, nil, "cp", file, dst)
+		if c.Err != nil {
+			return fail("cp: %s", c.errLine())
 		}
-		res.CpSeconds = append(res.CpSeconds, r.Seconds)
+		res.CpSeconds = append(res.CpSeconds, c.Seconds)
 	}
 	res.Median, res.CpMedian = median(res.Seconds), median(res.CpSeconds)
 	logf("  worktree switch v1↔v2: %s (median %.2fs), %s copied within the kernel; cp of the file %s (median %.2fs)",
