@@ -78,7 +78,14 @@ func inPlaceRanges(oldChunks, chunks []dag.ChunkRef) (ranges []patchRange, size,
 		patched += int64(c.Len)
 		size += int64(c.Len)
 	}
-	return ranges, size, patched, size >= inPlaceMin && patched*inPlaceShare <= size
+	return ranges, size, patched, patchable(size, patched)
+}
+
+// patchable reports whether a new file of size bytes, changed bytes of
+// which change place or content, is patched in place rather than written
+// whole.
+func patchable(size, changed int64) bool {
+	return size >= inPlaceMin && changed*inPlaceShare <= size
 }
 
 // stagePatch writes into tmp the patch that turns the worktree file at

@@ -126,8 +126,8 @@ func (r *Repo) mergeTable(ctx context.Context, t tableMerge) (*dag.TreeEntry, *m
 // keepsInPlace reports whether merged pieces, built on ours, leave most
 // of ours' bytes where they are in its file (rows changed at the same
 // length, rows added at the end): the worktree update then patches the
-// file in place (stagePatch), at the cost of the change, where writing it
-// ahead would copy it whole.
+// file in place (stagePatch, by the same rule), at the cost of the
+// change, where writing it ahead would copy it whole.
 func keepsInPlace(pieces []merge.Piece) bool {
 	var size, moved int64
 	for _, pc := range pieces {
@@ -140,7 +140,7 @@ func keepsInPlace(pieces []merge.Piece) bool {
 		}
 		size += n
 	}
-	return size >= inPlaceMin && moved*inPlaceShare <= size
+	return patchable(size, moved)
 }
 
 // prewriteMerged writes a merged table, built on ours, into a temporary

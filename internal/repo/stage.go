@@ -270,13 +270,10 @@ func (r *Repo) chunkLists(ctx context.Context, old, id dag.ID) (oldChunks, chunk
 	}
 	// Both at once: each is a few reads one after another, cold.
 	var oldErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		oldErr = dag.WalkFile(ctx, r.Store, old, collect(&oldChunks))
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { oldErr = dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)) })
 	err = dag.WalkFile(ctx, r.Store, id, collect(&chunks))
-	<-done
+	wg.Wait()
 	if err = errors.Join(oldErr, err); err != nil {
 		return nil, nil, err
 	}
