@@ -33,7 +33,8 @@ func (a *app) driftCmd() *cobra.Command {
 			"contract (drift: {psi, ks, nulls}; default psi 0.2, ks 0.1, nulls 0.05) is flagged;\n" +
 			"--fail then exits 1. With MODEL@VERSION, compares the data the model was trained on\n" +
 			"with HEAD. Profiles come from the index (see dx profile).",
-		Args: args(cobra.MinimumNArgs(1)),
+		Annotations: bigHeap,
+		Args:        args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runDrift(cmd.Context(), args, o)
 		},

@@ -21,7 +21,8 @@ func (a *app) duCmd() *cobra.Command {
 			"of REMOTE, read from its indexes and metadata without downloading data.\n" +
 			"--by path: for each file path, the bytes of its contents in every version held,\n" +
 			"those under no other path (exclusive) and those another path shares.",
-		Args: args(cobra.MaximumNArgs(1)),
+		Args:        args(cobra.MaximumNArgs(1)),
+		Annotations: bigHeap,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if by != repo.UsageByBranch && by != repo.UsageByModel && by != repo.UsageByPath {
 				return usageError{errors.New("--by takes branch, model or path")}

@@ -29,7 +29,8 @@ With --repair, a check that fails rebuilds the object index from the packs'
 own indexes (their footers), then checks again. Data in packs is never
 changed; the records of packs whose file is gone are dropped, so that their
 objects count as missing and a fetch can bring them back.`,
-		Args: args(cobra.NoArgs),
+		Args:        args(cobra.NoArgs),
+		Annotations: bigHeap,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runFsck(cmd.Context(), o)
 		},

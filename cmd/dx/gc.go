@@ -34,7 +34,8 @@ func (a *app) gcCmd() *cobra.Command {
 			"its tip, the commits within N of it and those made within D; tags, model versions\n" +
 			"and stages always keep the commits they name. Older commits and the data only\n" +
 			"they hold are collected; the remote lists where history is cut (shallow).",
-		Args: args(cobra.NoArgs),
+		Args:        args(cobra.NoArgs),
+		Annotations: bigHeap,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("remote") {
 				return a.runRemoteGC(cmd.Context(), o)

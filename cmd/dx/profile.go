@@ -31,7 +31,8 @@ func (a *app) profileCmd() *cobra.Command {
 			"deviation and quantiles (DDSketch, within 1%), for strings the lengths, and the top\n" +
 			"values with their counts (exact unless marked ≈). Each chunk's profile is kept in the\n" +
 			"index: a later version computes only the chunks that changed.",
-		Args: args(cobra.ExactArgs(1)),
+		Annotations: bigHeap,
+		Args:        args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !strings.Contains(args[0], ":") {
 				return usageError{fmt.Errorf("profile %q: want REV:PATH", args[0])}

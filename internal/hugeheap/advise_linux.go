@@ -25,3 +25,12 @@ func advise(b []byte) {
 	}
 	_ = unix.Madvise(b[off:off+n], unix.MADV_HUGEPAGE)
 }
+
+// memory is the machine's memory in bytes (0 if unknown).
+func memory() uint64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
+}

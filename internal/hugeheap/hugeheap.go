@@ -19,11 +19,21 @@ import "runtime"
 // Grow backs the next n bytes of Go heap with huge pages, where the system
 // allows it; elsewhere it does nothing. Call it once, early, in a command
 // that will allocate several MiB; a small command would pay more for it
-// (an allocation, a system call and a GC) than it saves.
+// (an allocation, a system call and a GC, the same whatever n) than it
+// saves. Memory the heap never uses costs nothing but address space, but
+// a system that counts it (strict overcommit) may refuse a big n, which
+// the runtime cannot survive: n is capped at an eighth of the machine's
+// memory.
 func Grow(n int) {
+	n = capped(n, memory())
 	if n <= 0 || !supported {
 		return
 	}
 	advise(make([]byte, n)) // garbage once advised
 	runtime.GC()
+}
+
+// capped is n, at most an eighth of mem bytes (0: unknown, so 0).
+func capped(n int, mem uint64) int {
+	return int(min(uint64(max(n, 0)), mem/8))
 }

@@ -66,3 +66,22 @@ func TestGrow(t *testing.T) {
 		}
 	}
 }
+
+// TestCapped: Grow asks for at most an eighth of the machine's memory,
+// and nothing where that is unknown.
+func TestCapped(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		mem  uint64
+		want int
+	}{
+		{512 << 20, 24 << 30, 512 << 20},
+		{512 << 20, 1 << 30, 128 << 20},
+		{32 << 20, 0, 0},
+		{-1, 1 << 30, 0},
+	} {
+		if got := capped(c.n, c.mem); got != c.want {
+			t.Errorf("capped(%d, %d) = %d, want %d", c.n, c.mem, got, c.want)
+		}
+	}
+}
