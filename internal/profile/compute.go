@@ -447,11 +447,16 @@ func (e *cacheEntries) merge(part *Profile, at int, key string, head, tail []byt
 	if err := part.mergeSpan(head, m, at); err != nil {
 		return err
 	}
+	e.add(key, head, tail)
+	return nil
+}
+
+// add adds a span's profile (head and tail) to the entries under key.
+func (e *cacheEntries) add(key string, head, tail []byte) {
 	e.keys, e.vals = append(e.keys, key), append(e.vals, head)
 	if tail != nil {
 		e.keys, e.vals = append(e.keys, tailKey(key)), append(e.vals, tail)
 	}
-	return nil
 }
 
 // spanChunks are the indices of spans ss's chunks.

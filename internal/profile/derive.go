@@ -92,11 +92,45 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	if err != nil {
 		return nil, false, nil
 	}
-	out, in, n, err := readRows(ctx, rd, b.Version, removed, oldHdrLen, t.Version, added, hdrLen)
+	// The spans added past as many as were removed in their gap (rows
+	// appended, the usual: past the file's old last span) are read first,
+	// and profiled while the others are read: rows cancel within a gap,
+	// so such a span is mostly whole. Those that turn out whole are taken
+	// from there.
+	early, rest := appended(addedGaps, removedGaps)
+	_, earlyIn, n, err := readRows(ctx, rd, b.Version, nil, oldHdrLen, t.Version, pick(added, early), hdrLen)
 	if err != nil {
 		return nil, false, err
 	}
 	st.Bytes += n
+	prefix := spanKeyPrefix(t.Spec.String(), h.Cols)
+	type encoded struct {
+		encs []spanEncoding
+		err  error
+	}
+	earlyDone := make(chan encoded, 1)
+	ectx, cancel := context.WithCancel(ctx)
+	go func() {
+		data := make([][]byte, len(earlyIn))
+		for i := range earlyIn {
+			data[i] = earlyIn[i].data
+		}
+		encs, err := encodeSpans(ectx, rd, h, prefix, nc, pick(added, early), data, cache)
+		earlyDone <- encoded{encs, err}
+	}()
+	defer func() { cancel(); <-earlyDone }() // not left running
+	out, restIn, n, err := readRows(ctx, rd, b.Version, removed, oldHdrLen, t.Version, pick(added, rest), hdrLen)
+	if err != nil {
+		return nil, false, err
+	}
+	st.Bytes += n
+	in := make([]spanRows, len(added))
+	for k, i := range early {
+		in[i] = earlyIn[k]
+	}
+	for k, i := range rest {
+		in[i] = restIn[k]
+	}
 	for i := range out {
 		out[i].gap = removedGaps[i]
 	}
@@ -116,13 +150,39 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 		return nil, false, nil // the spans' profiles say where
 	}
 	// New spans of which no row cancelled (rows appended, say) are
-	// profiled as spans, cached and merged as the spans' profiles are.
-	ws := make([]check.Span, len(whole))
-	wd := make([][]byte, len(whole))
-	for j, i := range whole {
-		ws[j], wd[j] = added[i], in[i].data
+	// profiled as spans, cached and merged as the spans' profiles are:
+	// from their early encodings where they have one.
+	ed := <-earlyDone
+	earlyDone <- encoded{}
+	if ed.err != nil {
+		return nil, false, nil
 	}
-	wp, err := profileWhole(ctx, rd, h, spanKeyPrefix(t.Spec.String(), h.Cols), nc, ws, wd, cache)
+	encs := make([]spanEncoding, len(whole))
+	var todo []int // indices into whole
+	k := 0
+	for j, i := range whole {
+		for k < len(early) && early[k] < i {
+			k++
+		}
+		if k < len(early) && early[k] == i {
+			encs[j] = ed.encs[k]
+		} else {
+			todo = append(todo, j)
+		}
+	}
+	ws := make([]check.Span, len(todo))
+	wd := make([][]byte, len(todo))
+	for j, w := range todo {
+		ws[j], wd[j] = added[whole[w]], in[whole[w]].data
+	}
+	late, err := encodeSpans(ctx, rd, h, prefix, nc, ws, wd, cache)
+	if err != nil {
+		return nil, false, nil
+	}
+	for j, w := range todo {
+		encs[w] = late[j]
+	}
+	wp, err := mergeEncodings(encs)
 	if err != nil {
 		return nil, false, nil
 	}
@@ -134,6 +194,35 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	st.RowsOut, st.RowsIn = rp.Rows, ap.Rows
 	st.From = b.ID.String()
 	return base, true, nil
+}
+
+// appended splits the indices of the added spans, whose gaps are
+// addedGaps, into those past as many added spans in their gap as there
+// are removed ones (removedGaps theirs: spans that may be the removed
+// ones changed), and the rest, each in order.
+func appended(addedGaps, removedGaps []int) (early, rest []int) {
+	removed := map[int]int{}
+	for _, g := range removedGaps {
+		removed[g]++
+	}
+	seen := map[int]int{}
+	for i, g := range addedGaps {
+		if seen[g]++; seen[g] > removed[g] {
+			early = append(early, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return early, rest
+}
+
+// pick returns ss[i] for each i of idx, in order.
+func pick(ss []check.Span, idx []int) []check.Span {
+	out := make([]check.Span, len(idx))
+	for k, i := range idx {
+		out[k] = ss[i]
+	}
+	return out
 }
 
 // spanID names span s of chunks by its chunks, and whether it is the
@@ -191,17 +280,21 @@ func readRows(ctx context.Context, rd *table.Reader, old check.Version, out []ch
 	return outRows, inRows, n, err
 }
 
-// profileWhole profiles spans ss of chunks (data theirs, past the
-// header) on all cores as Compute does, caching each span's profile
-// under prefix and its chunks, and returns their merge.
-func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix string, chunks []dag.ChunkRef, ss []check.Span, data [][]byte, cache Cache) (*Profile, error) {
+// spanEncoding is a span's profile as the cache keeps it (see
+// EncodeSpan).
+type spanEncoding struct{ head, tail []byte }
+
+// encodeSpans profiles spans ss of chunks (data theirs, past the header)
+// on all cores as Compute does, caching each span's profile under prefix
+// and its chunks, and returns their encodings.
+func encodeSpans(ctx context.Context, rd *table.Reader, h merge.Header, prefix string, chunks []dag.ChunkRef, ss []check.Span, data [][]byte, cache Cache) ([]spanEncoding, error) {
 	nw := workers(len(ss))
-	parts := make([]*Profile, nw)
 	sps := make([]*spanProfiler, nw)
 	puts := make([]cacheEntries, nw)
 	for w := range nw {
-		parts[w], sps[w] = &Profile{}, newSpanProfiler(h)
+		sps[w] = newSpanProfiler(h)
 	}
+	encs := make([]spanEncoding, len(ss))
 	var mu sync.Mutex
 	var first error
 	onCores(len(ss), func(w, j int) bool {
@@ -213,15 +306,14 @@ func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix 
 		if err == nil {
 			head, tail, err = p.EncodeSpan()
 		}
-		if err == nil {
-			err = puts[w].merge(parts[w], j, prefix+spanID(chunks, ss[j]), head, tail)
-		}
 		if err != nil {
 			mu.Lock()
 			first = cmp.Or(first, err)
 			mu.Unlock()
 			return false
 		}
+		encs[j] = spanEncoding{head, tail}
+		puts[w].add(prefix+spanID(chunks, ss[j]), head, tail)
 		return true
 	})
 	for _, e := range puts {
@@ -232,6 +324,31 @@ func profileWhole(ctx context.Context, rd *table.Reader, h merge.Header, prefix 
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	return encs, nil
+}
+
+// mergeEncodings merges spans' encoded profiles on all cores.
+func mergeEncodings(encs []spanEncoding) (*Profile, error) {
+	nw := workers(len(encs))
+	parts := make([]*Profile, nw)
+	for w := range nw {
+		parts[w] = &Profile{}
+	}
+	var mu sync.Mutex
+	var first error
+	onCores(len(encs), func(w, j int) bool {
+		m, _ := decodeTail(encs[j].tail) // (just encoded)
+		if err := parts[w].mergeSpan(encs[j].head, m, j); err != nil {
+			mu.Lock()
+			first = cmp.Or(first, err)
+			mu.Unlock()
+			return false
+		}
+		return true
+	})
+	if first != nil {
+		return nil, first
 	}
 	return mergeParts(parts), nil
 }

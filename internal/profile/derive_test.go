@@ -179,3 +179,58 @@ func writeCSV2(rows [][]string) []byte {
 }
 
 func blake(data []byte) [32]byte { return sha256.Sum256(data) }
+
+// TestDerivedRowMovedToTheEnd: rows appended to a version are profiled
+// whole while the rest is read, but one of them that cancels a row taken
+// out elsewhere (a row moved to the end, past the new ones) makes its
+// span not whole: the derived profile still counts every row once, as
+// profiling it from its rows does. Rows appended alone take the early
+// way, and agree too.
+func TestDerivedRowMovedToTheEnd(t *testing.T) {
+	for _, move := range []bool{true, false} {
+		rng := rand.New(rand.NewPCG(4, 4))
+		next := 0
+		rows := mixRows(rng, 4000, &next)
+		cache := newMemCache()
+		prev := versionTable(writeCSV2(rows), 8, nil)
+		if _, _, err := Compute(context.Background(), prev, cache); err != nil {
+			t.Fatal(err)
+		}
+		v2 := slices.Clone(rows)
+		moved := v2[1500]
+		if move {
+			v2 = slices.Delete(v2, 1500, 1501)
+		}
+		v2 = append(v2, mixRows(rng, 300, &next)...)
+		if move {
+			v2 = append(v2, moved) // in the last span, past the new rows
+		}
+		data := writeCSV2(v2)
+		inc, st, err := Compute(context.Background(), versionTable(data, 8, &prev), cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.From == "" {
+			t.Fatalf("move %v: not derived", move)
+		}
+		scratch, _, err := Compute(context.Background(), versionTable(data, 8, nil), newMemCache())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Summarize(inc, noTypes)
+		checkExact(t, data, a)
+		sameSummaryWithin(t, a, Summarize(scratch, noTypes), st.RowsOut+1)
+		if a.Rows != int64(len(v2)) {
+			t.Fatalf("move %v: %d rows, want %d", move, a.Rows, len(v2))
+		}
+	}
+}
+
+// TestAppended: the added spans past as many as were removed in their
+// gap are profiled early.
+func TestAppended(t *testing.T) {
+	early, rest := appended([]int{0, 3, 3, 3, 7}, []int{3, 7})
+	if !slices.Equal(early, []int{0, 2, 3}) || !slices.Equal(rest, []int{1, 4}) {
+		t.Errorf("appended: %v, %v", early, rest)
+	}
+}
