@@ -26,8 +26,14 @@ func advise(b []byte) {
 	_ = unix.Madvise(b[off:off+n], unix.MADV_HUGEPAGE)
 }
 
-// memory is the machine's memory in bytes (0 if unknown).
+// memory is the machine's memory in bytes; 0 if unknown, or if the
+// process's address space is limited (the runtime's own reservations
+// take much of it, and an allocation it refuses is fatal).
 func memory() uint64 {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_AS, &rl) != nil || rl.Cur != unix.RLIM_INFINITY {
+		return 0
+	}
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) != nil {
 		return 0

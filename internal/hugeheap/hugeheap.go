@@ -21,9 +21,10 @@ import "runtime"
 // that will allocate several MiB; a small command would pay more for it
 // (an allocation, a system call and a GC, the same whatever n) than it
 // saves. Memory the heap never uses costs nothing but address space, but
-// a system that counts it (strict overcommit) may refuse a big n, which
-// the runtime cannot survive: n is capped at an eighth of the machine's
-// memory.
+// a system that counts it may refuse a big n, which the runtime cannot
+// survive: n is capped at an eighth of the machine's memory (for strict
+// overcommit), and a process whose address space is limited does
+// without.
 func Grow(n int) {
 	n = capped(n, memory())
 	if n <= 0 || !supported {
