@@ -87,7 +87,7 @@ func (rep *Report) remoteMarkdown(p func(format string, args ...any)) {
 					ij.Objects, ij.Chunks, ij.Packs, human(ij.DataBytes), human(ij.MetaBytes), human(ij.BytesSent), human(fromPtr(dx.IncrLocalGrowth)))
 			}
 			if dx.PullBytesRead != nil {
-				p(" dx pull of v2 into the clone: %s received.", human(*dx.PullBytesRead))
+				p(" dx pull of v2 into the clone: %s received; timed %s (each from the clone at v1, page cache dropped).", human(*dx.PullBytesRead), seconds(dx.PullRuns))
 			}
 			p("\n\n")
 		}

@@ -66,7 +66,8 @@ type RemoteToolResult struct {
 	IncrBytesSent    *int64    `json:"incremental_bytes_sent"`          // as dx reports it
 	IncrRemoteGrowth *int64    `json:"incremental_remote_growth_bytes"` // growth of the tool's prefix
 	IncrLocalGrowth  *int64    `json:"incremental_local_growth_bytes"`  // growth of .dx/ committing v2
-	PullSeconds      *float64  `json:"pull_seconds"`
+	PullSeconds      *float64  `json:"pull_seconds"`                    // the median of PullRuns
+	PullRuns         []float64 `json:"pull_runs,omitempty"`
 	PullBytesRead    *int64    `json:"pull_bytes_read"`
 	PullVerify       string    `json:"pull_verify,omitempty"`
 	PeakRSSKiB       *int64    `json:"peak_rss_kib"`

@@ -137,7 +137,7 @@ func evaluateSwitch(add func(target, ds, result, format string, args ...any), d 
 
 // evaluatePullCp adds the bound of a pull into a worktree against cp of
 // the table's file (s, the table dataset's switch).
-func evaluatePullCp(add func(target, ds, result, format string, args ...any), d string, pull *float64, pulled *int64, s *SwitchResult) {
+func evaluatePullCp(add func(target, ds, result, format string, args ...any), d string, pull *float64, runs []float64, pulled *int64, s *SwitchResult) {
 	if s == nil || s.Error != "" || len(s.CpSeconds) == 0 {
 		return
 	}
@@ -145,6 +145,6 @@ func evaluatePullCp(add func(target, ds, result, format string, args ...any), d 
 		add(targetPullCp, d, "FAIL", "not measured")
 		return
 	}
-	add(targetPullCp, d, passFail(*pull <= 2*s.CpMedian), "%.2f× (%.2f s, %s received from MinIO, page cache dropped, against cp %.2f s)",
-		*pull/s.CpMedian, *pull, human(fromPtr(pulled)), s.CpMedian)
+	add(targetPullCp, d, passFail(*pull <= 2*s.CpMedian), "%.2f× (%.2f s, median of %s; %s received from MinIO, page cache dropped, against cp %.2f s)",
+		*pull/s.CpMedian, *pull, seconds(runs), human(fromPtr(pulled)), s.CpMedian)
 }
