@@ -488,12 +488,16 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 			var pj struct {
 				Fetch cloneJSON `json:"fetch"`
 			}
+			var jerr error
+			if r.Err == nil {
+				jerr = json.Unmarshal([]byte(r.Stdout), &pj)
+			}
 			switch {
 			case !ok(dx):
 			case r.Err != nil:
 				fail(dx, "dx pull: %s", r.errLine())
-			case json.Unmarshal([]byte(r.Stdout), &pj) != nil:
-				fail(dx, "dx pull --json: %s", firstOutputLine(r.Stdout))
+			case jerr != nil:
+				fail(dx, "dx pull --json: %v: %s", jerr, firstOutputLine(r.Stdout))
 			default:
 				dx.PullSeconds = new(median(secs))
 				dx.PullRuns = secs

@@ -443,12 +443,18 @@ type cacheEntries struct {
 // merge merges span at's just computed profile (head and tail, see
 // EncodeSpan) into part, and adds it to the entries under key.
 func (e *cacheEntries) merge(part *Profile, at int, key string, head, tail []byte) error {
-	m, _ := decodeTail(tail) // (just encoded)
-	if err := part.mergeSpan(head, m, at); err != nil {
+	if err := part.mergeJustEncoded(head, tail, at); err != nil {
 		return err
 	}
 	e.add(key, head, tail)
 	return nil
+}
+
+// mergeJustEncoded merges span at's profile, just encoded as head and
+// tail (see EncodeSpan), into p.
+func (p *Profile) mergeJustEncoded(head, tail []byte, at int) error {
+	m, _ := decodeTail(tail) // (just encoded)
+	return p.mergeSpan(head, m, at)
 }
 
 // add adds a span's profile (head and tail) to the entries under key.

@@ -104,19 +104,17 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	}
 	st.Bytes += n
 	prefix := spanKeyPrefix(t.Spec.String(), h.Cols)
-	type encoded struct {
-		encs []spanEncoding
-		err  error
-	}
-	earlyDone := make(chan encoded, 1)
+	var earlyEncs []spanEncoding
+	var earlyErr error
+	earlyDone := make(chan struct{})
 	ectx, cancel := context.WithCancel(ctx)
 	go func() {
+		defer close(earlyDone)
 		data := make([][]byte, len(earlyIn))
 		for i := range earlyIn {
 			data[i] = earlyIn[i].data
 		}
-		encs, err := encodeSpans(ectx, rd, h, prefix, nc, pick(added, early), data, cache)
-		earlyDone <- encoded{encs, err}
+		earlyEncs, earlyErr = encodeSpans(ectx, rd, h, prefix, nc, pick(added, early), data, cache)
 	}()
 	defer func() { cancel(); <-earlyDone }() // not left running
 	out, restIn, n, err := readRows(ctx, rd, b.Version, removed, oldHdrLen, t.Version, pick(added, rest), hdrLen)
@@ -152,20 +150,19 @@ func derive(ctx context.Context, t Table, cache Cache, st *Stats) (*Profile, boo
 	// New spans of which no row cancelled (rows appended, say) are
 	// profiled as spans, cached and merged as the spans' profiles are:
 	// from their early encodings where they have one.
-	ed := <-earlyDone
-	earlyDone <- encoded{}
-	if ed.err != nil {
+	<-earlyDone
+	if earlyErr != nil {
 		return nil, false, nil
+	}
+	encodedAt := make(map[int]spanEncoding, len(early)) // by added span
+	for k, i := range early {
+		encodedAt[i] = earlyEncs[k]
 	}
 	encs := make([]spanEncoding, len(whole))
 	var todo []int // indices into whole
-	k := 0
 	for j, i := range whole {
-		for k < len(early) && early[k] < i {
-			k++
-		}
-		if k < len(early) && early[k] == i {
-			encs[j] = ed.encs[k]
+		if e, ok := encodedAt[i]; ok {
+			encs[j] = e
 		} else {
 			todo = append(todo, j)
 		}
@@ -338,8 +335,7 @@ func mergeEncodings(encs []spanEncoding) (*Profile, error) {
 	var mu sync.Mutex
 	var first error
 	onCores(len(encs), func(w, j int) bool {
-		m, _ := decodeTail(encs[j].tail) // (just encoded)
-		if err := parts[w].mergeSpan(encs[j].head, m, j); err != nil {
+		if err := parts[w].mergeJustEncoded(encs[j].head, encs[j].tail, j); err != nil {
 			mu.Lock()
 			first = cmp.Or(first, err)
 			mu.Unlock()

@@ -197,8 +197,9 @@ func (h *dirHandles) trashDir() (int, error) {
 // holds the old file (into the trash, if it is big). The result is as
 // atomic as a rename over p, but ext4 does not take it for the
 // replace-by-rename pattern, which makes it allocate and start writing
-// the new file's blocks at once and the next journal commit wait for them (a merge that rewrote a big table then
-// waited in the index's close for the table to reach the disk). Worktree
+// the new file's blocks at once and the next journal commit wait for
+// them (a merge that rewrote a big table then waited in the index's
+// close for the table to reach the disk). Worktree
 // files are not synced (git does not sync them either); the store is.
 // exists says whether p was there a moment ago, and oldSize how big it
 // was: where it was not, the exchange, which would fail, is not tried.
