@@ -66,7 +66,7 @@ func TestCheckoutCopiesSharedChunks(t *testing.T) {
 	}
 	for _, step := range []struct{ rev, want string }{{"main~1", v1}, {"main", v2}, {"main~1", v1}} {
 		if copied := checkout(step.rev, step.want); copied < int64(len(step.want))*8/10 || copied >= int64(len(step.want)) {
-			t.Errorf("checkout %s copied %d of %d bytes within the kernel; want all but the changed chunks", step.rev, copied, len(step.want))
+			t.Errorf("checkout %s copied %d of %d bytes from the old file; want all but the changed chunks", step.rev, copied, len(step.want))
 		}
 	}
 	// Same size, same mtime, other bytes: the stat cache cannot tell, but
@@ -130,7 +130,7 @@ func TestCrashDuringCopyingCheckout(t *testing.T) {
 		Copied int64 `json:"bytes_copied"`
 	}
 	if err := json.Unmarshal([]byte(r.ok("checkout", "--json", revs[1-at])), &res); err != nil || res.Copied == 0 {
-		t.Fatalf("the checkout copied %d bytes within the kernel (%v)", res.Copied, err)
+		t.Fatalf("the checkout copied %d bytes from the old file (%v)", res.Copied, err)
 	}
 	waitTrashEmpty(t, r, "after the killed checkouts")
 }

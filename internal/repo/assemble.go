@@ -17,12 +17,12 @@ type filePart struct {
 }
 
 // assemble writes parts back to back into f from its start: the runs
-// copied from src within the kernel (copy_file_range: extents shared
-// where the file system can) on a goroutine of their own, each at its
-// place, while the store's chunks are read and decompressed on all cores
-// and written at theirs with the bytes given. The two costs overlap,
-// instead of a copy waiting for each chunk read cold and each read for
-// the copy before it. copied counts the bytes copied within the kernel.
+// copied from src (see copyRange: extents shared where the file system
+// can) on a goroutine of their own, each at its place, while the store's
+// chunks are read and decompressed on all cores and written at theirs
+// with the bytes given. The two costs overlap, instead of a copy waiting
+// for each chunk read cold and each read for the copy before it. copied
+// counts the bytes copied from src.
 func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, bar interface{ Add(int64) }) (n, copied int64, err error) {
 	type run struct{ dst, off, n int64 }
 	var runs []run
@@ -54,12 +54,13 @@ func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, 
 	defer cancel(nil)
 	copyDone := make(chan error, 1)
 	go func() {
+		var c rangeCopier
 		for _, rn := range runs {
 			if ctx.Err() != nil {
 				copyDone <- context.Cause(ctx)
 				return
 			}
-			if err := copyRangeAt(f, src, rn.dst, rn.off, rn.n); err != nil {
+			if err := c.copyRange(f, src, rn.dst, rn.off, rn.n); err != nil {
 				cancel(err)
 				copyDone <- err
 				return

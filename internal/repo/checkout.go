@@ -32,8 +32,8 @@ type CheckoutResult struct {
 	Written int    `json:"files_written"`
 	Removed int    `json:"files_removed"`
 	Bytes   int64  `json:"bytes_written"`
-	// Copied are the bytes of those copied within the kernel from the
-	// files they replaced, or kept where they were in the files patched
+	// Copied are the bytes of those copied unread (unverified, vouched for
+	// by the stat cache) from the files they replaced, or kept where they were in the files patched
 	// in place (the chunks both versions share).
 	Copied int64 `json:"bytes_copied"`
 	// Patched: files written in place, only their changed ranges (the

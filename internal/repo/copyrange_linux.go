@@ -13,14 +13,25 @@ import (
 // it in both files.
 const cloneBlock = 4096
 
-// copyRangeAt copies n bytes of src at off to dst at dstOff, within the
-// kernel (copy_file_range): no copy through user memory, and a file
-// system that shares extents shares them. Such a system clones only
-// whole, aligned blocks, so a run whose offsets in the two files agree
-// modulo the block (a row updated in place, the same length: the runs
-// around it do not move) first copies its head up to a block boundary;
-// the whole blocks after it are then shared, not copied.
-func copyRangeAt(dst, src *os.File, dstOff, off, n int64) error {
+// rangeCopier copies runs of one file into another, holding the buffer
+// for those that go through memory.
+type rangeCopier struct{ buf []byte }
+
+// copyRange copies n bytes of src at off to dst at dstOff. Where the two
+// offsets agree modulo the block (a row updated in place, the same
+// length: the runs around it do not move), within the kernel
+// (copy_file_range), and a file system that shares extents shares the
+// whole blocks: their head, up to a block boundary, is copied first.
+// Other runs can share nothing, and the kernel copies them page by page
+// across the destination's page boundaries, slower than read and write
+// through a buffer: they go through memory.
+func (c *rangeCopier) copyRange(dst, src *os.File, dstOff, off, n int64) error {
+	if (dstOff-off)%cloneBlock != 0 {
+		if c.buf == nil {
+			c.buf = make([]byte, copyBuffer)
+		}
+		return copyThrough(dst, src, off, dstOff, n, c.buf)
+	}
 	if head, ok := splitHead(dstOff, off, n); ok && n >= 2*cloneBlock {
 		if err := copyFileRange(dst, src, dstOff, off, head); err != nil {
 			return err
@@ -29,6 +40,10 @@ func copyRangeAt(dst, src *os.File, dstOff, off, n int64) error {
 	}
 	return copyFileRange(dst, src, dstOff, off, n)
 }
+
+// copyBuffer is the buffer of the runs copied through memory: as fast as
+// cp's copy within the kernel from 1 MiB up.
+const copyBuffer = 2 << 20
 
 // splitHead returns the head of a run of n bytes at off, copied to pos,
 // to copy before both offsets are at a block boundary, when whole blocks

@@ -31,11 +31,11 @@ func TestSplitHead(t *testing.T) {
 }
 
 // TestCopyRange: runs copied at offsets that agree modulo the block
-// (cut at a block boundary) and that do not give the bytes a plain copy
-// gives.
+// (cut at a block boundary) and that do not (through the buffer, longer
+// than it too) give the bytes a plain copy gives.
 func TestCopyRange(t *testing.T) {
 	dir := t.TempDir()
-	data := make([]byte, 64*cloneBlock)
+	data := make([]byte, 2*copyBuffer+64*cloneBlock)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range data {
 		data[i] = byte(rng.Uint32())
@@ -55,6 +55,7 @@ func TestCopyRange(t *testing.T) {
 	}
 	defer dst.Close()
 	var want []byte
+	var c rangeCopier
 	put := func(b []byte) {
 		if _, err := dst.WriteAt(b, int64(len(want))); err != nil {
 			t.Fatal(err)
@@ -62,7 +63,7 @@ func TestCopyRange(t *testing.T) {
 		want = append(want, b...)
 	}
 	run := func(off, n int64) {
-		if err := copyRangeAt(dst, src, int64(len(want)), off, n); err != nil {
+		if err := c.copyRange(dst, src, int64(len(want)), off, n); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, data[off:off+n]...)
@@ -75,6 +76,7 @@ func TestCopyRange(t *testing.T) {
 	run(1000, 9*cloneBlock+5) // shifted: copied whole
 	run(0, 100)               // short
 	run(7*cloneBlock, 2*cloneBlock)
+	run(77, int64(len(data))-77) // shifted, longer than the buffer
 	got, err := os.ReadFile(dst.Name())
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,13 @@ package repo
 
 import "os"
 
-// copyRangeAt copies n bytes of src at off to dst at dstOff.
-func copyRangeAt(dst, src *os.File, dstOff, off, n int64) error {
-	return copyRangeFallback(dst, src, dstOff, off, n)
+// rangeCopier copies runs of one file into another.
+type rangeCopier struct{ buf []byte }
+
+// copyRange copies n bytes of src at off to dst at dstOff.
+func (c *rangeCopier) copyRange(dst, src *os.File, dstOff, off, n int64) error {
+	if c.buf == nil {
+		c.buf = make([]byte, 1<<20)
+	}
+	return copyThrough(dst, src, off, dstOff, n, c.buf)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -343,7 +344,9 @@ func applyPatch(root *os.Root, h *dirHandles, pt journalPatch, replay bool) (st 
 func copyThrough(dst, src *os.File, srcOff, dstOff, n int64, buf []byte) error {
 	for n > 0 {
 		b := buf[:min(n, int64(len(buf)))]
-		if _, err := src.ReadAt(b, srcOff); err != nil {
+		if _, err := src.ReadAt(b, srcOff); errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF // shorter than the run
+		} else if err != nil {
 			return err
 		}
 		if _, err := dst.WriteAt(b, dstOff); err != nil {

@@ -145,7 +145,7 @@ func keepsInPlace(pieces []merge.Piece) bool {
 
 // prewriteMerged writes a merged table, built on ours, into a temporary
 // file beside its worktree file p, which holds ours (ourFile): the runs of
-// ours' chunks it keeps are copied from p within the kernel, the new
+// ours' chunks it keeps are copied from p unread, the new
 // bytes written. Done while the merge stores the same bytes, it leaves the
 // worktree update a rename. The name of the file is returned, "" if p was
 // not trusted to hold ours (the worktree update then writes p as usual).

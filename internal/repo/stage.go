@@ -197,9 +197,9 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 
 // patchFile writes the new File of step to f, taking every chunk it
 // shares with the worktree file at step.path (believed to hold step.old)
-// from that file, copied within the kernel where the stat cache vouches
-// for the file, else read and verified by its hash, and the rest from the
-// store; copied counts the bytes copied within the kernel. A new
+// from that file, copied unread where the stat cache vouches for the
+// file, else read and verified by its hash, and the rest from the store;
+// copied counts the bytes copied unread. A new
 // version of a big table then costs reading and hashing the old file, not
 // decompressing all of it.
 func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, oldChunks, chunks []dag.ChunkRef, f *os.File, bar interface{ Add(int64) }) (n, copied int64, err error) {
