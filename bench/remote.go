@@ -461,7 +461,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 			// checkout did, or the pull would read the table to be sure of
 			// it.
 			var r runResult
-			var secs []float64
+			var secs, cps []float64
 			for k := range pullRuns {
 				at := clone
 				if k < pullRuns-1 {
@@ -477,6 +477,12 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 					}
 				}
 				r, _ = timed(dx, "pull (v2 into the clone)", at, b.cfg.dx, "-q", "pull", "--json")
+				if r.Err == nil && ds.tablePath != "" {
+					// The bound of the pull's ≤ 2× cp row, in the same phase.
+					if c, err := b.cpTimed(rn, filepath.Join(at, ds.tablePath), filepath.Join(dir, "pull-cp.tmp")); err == nil {
+						cps = append(cps, c)
+					}
+				}
 				if at != clone {
 					os.RemoveAll(at)
 				}
@@ -500,7 +506,7 @@ func (b *bench) remoteDataset(ctx context.Context, srv *minioServer, ds *dataset
 				fail(dx, "dx pull --json: %v: %s", jerr, firstOutputLine(r.Stdout))
 			default:
 				dx.PullSeconds = new(median(secs))
-				dx.PullRuns = secs
+				dx.PullRuns, dx.PullCpRuns = secs, cps
 				dx.PullBytesRead = new(pj.Fetch.BytesRead)
 				dx.PullVerify = verifyTree(want2, clone, ".dx")
 				logf("  dx pull: %s (median %.2fs), received %s in %d requests; verify: %s", seconds(secs), median(secs), human(pj.Fetch.BytesRead), pj.Fetch.Requests, dx.PullVerify)

@@ -68,11 +68,14 @@ type RemoteToolResult struct {
 	IncrLocalGrowth  *int64    `json:"incremental_local_growth_bytes"`  // growth of .dx/ committing v2
 	PullSeconds      *float64  `json:"pull_seconds"`                    // the median of PullRuns
 	PullRuns         []float64 `json:"pull_runs,omitempty"`
-	PullBytesRead    *int64    `json:"pull_bytes_read"`
-	PullVerify       string    `json:"pull_verify,omitempty"`
-	PeakRSSKiB       *int64    `json:"peak_rss_kib"`
-	Push             *pushJSON `json:"push,omitempty"`             // dx push --json of v1
-	Incr             *pushJSON `json:"incremental_push,omitempty"` // and of v2
-	CachesDropped    bool      `json:"caches_dropped"`
-	Notes            []string  `json:"notes,omitempty"`
+	// PullCpRuns: cp of the table's file, page cache dropped, right after
+	// each pull (a table dataset's; the bound of its ≤ 2× cp row).
+	PullCpRuns    []float64 `json:"pull_cp_runs,omitempty"`
+	PullBytesRead *int64    `json:"pull_bytes_read"`
+	PullVerify    string    `json:"pull_verify,omitempty"`
+	PeakRSSKiB    *int64    `json:"peak_rss_kib"`
+	Push          *pushJSON `json:"push,omitempty"`             // dx push --json of v1
+	Incr          *pushJSON `json:"incremental_push,omitempty"` // and of v2
+	CachesDropped bool      `json:"caches_dropped"`
+	Notes         []string  `json:"notes,omitempty"`
 }

@@ -77,7 +77,7 @@ func (rep *Report) evaluateRemote(add func(target, ds, result, format string, ar
 				*restic.IncrSeconds, human(fromPtr(restic.IncrRemoteGrowth)))
 		}
 		if td := rep.dataset(d.Dataset); td != nil && td.result("dx") != nil {
-			evaluatePullCp(add, d.Dataset, dx.PullSeconds, dx.PullRuns, dx.PullBytesRead, td.result("dx").Switch)
+			evaluatePullCp(add, d.Dataset, dx, td.result("dx").Switch)
 		}
 		// Correctness, which gates the numbers above.
 		for _, c := range []struct{ t, v string }{

@@ -111,6 +111,9 @@ type MergeResult struct {
 	PeakRSSKiB int64 `json:"peak_rss_kib"`
 	// Note gives the times of the runs Seconds is the median of.
 	Note string `json:"note,omitempty"`
+	// CpSeconds: cp of the merged table's file, page cache dropped, timed
+	// right after each of those runs (the bound of the ≤ 2× cp row).
+	CpSeconds []float64 `json:"cp_seconds,omitempty"`
 	// WarmSeconds is the same merge again, from the same state, with the
 	// page cache as the first left it (0 if not measured).
 	WarmSeconds float64 `json:"warm_seconds,omitempty"`
