@@ -32,9 +32,16 @@ type FetchResult struct {
 func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []dag.Link, o Options) (*FetchResult, error) {
 	o = o.withDefaults()
 	f := &fetcher{st: st, be: be, ix: ix, o: o, stage: st.NewStaging(), res: &FetchResult{}}
+	if o.Ahead != nil {
+		f.meta = map[dag.ID]metaObject{}
+	}
 	if err := f.metadata(ctx, roots); err != nil {
 		f.stage.Abort()
 		return nil, err
+	}
+	if o.Ahead != nil {
+		o.Ahead(ctx, fetchedMeta{objs: f.meta, st: st})
+		f.meta = nil
 	}
 	if err := f.data(ctx); err != nil {
 		if errors.Is(err, ErrIntegrity) {
@@ -74,6 +81,28 @@ type fetcher struct {
 	// so (recorded as shallow in the local store).
 	shallow *Shallow
 	cut     []dag.ID
+	// meta keeps the metadata objects fetched, decoded, for
+	// Options.Ahead (nil: not kept).
+	meta map[dag.ID]metaObject
+}
+
+type metaObject struct {
+	kind dag.Kind
+	raw  []byte
+}
+
+// fetchedMeta reads the metadata objects a fetch has received, before
+// they are in the store, and the store's.
+type fetchedMeta struct {
+	objs map[dag.ID]metaObject
+	st   *store.Store
+}
+
+func (g fetchedMeta) Get(ctx context.Context, kind dag.Kind, id dag.ID) ([]byte, error) {
+	if o, ok := g.objs[id]; ok && o.kind == kind {
+		return o.raw, nil
+	}
+	return g.st.Get(ctx, kind, id)
 }
 
 // uncut drops from ws the parents of the remote's shallow commits that
@@ -278,6 +307,9 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 				return fmt.Errorf("%s: object %s (a %s named by %s) did not arrive: %w", f.be, w.l.ID.Short(), w.l.Kind, w.by.Short(), ErrIntegrity)
 			}
 			raw := gotRaw[o.ID]
+			if f.meta != nil {
+				f.meta[o.ID] = metaObject{kind: o.Kind, raw: raw}
+			}
 			if !staged[o.ID] {
 				if err := f.stage.Add(o); err != nil {
 					return err

@@ -42,6 +42,11 @@ type Options struct {
 	// Complete makes a fetch walk through metadata the local store has
 	// instead of stopping there: needed when the store is sparse.
 	Complete bool
+	// Ahead, if set, is called by a fetch once every commit, tree and
+	// File node is in, before the chunks are downloaded, with a Getter of
+	// those and of the local store's objects (for this call only): a pull
+	// starts writing the new versions' unchanged bytes meanwhile.
+	Ahead func(ctx context.Context, get dag.Getter)
 }
 
 func (o Options) withDefaults() Options {

@@ -49,9 +49,10 @@ func (a *app) runPull(ctx context.Context, o pullOptions) error {
 		}
 		if o.asJSON {
 			if jerr := a.printJSON(struct {
-				Fetch *repo.FetchResult `json:"fetch"`
-				Merge any               `json:"merge"`
-			}{res.Fetch, mergeJSON(orEmpty(res.Merge))}); jerr != nil {
+				Fetch        *repo.FetchResult `json:"fetch"`
+				Merge        any               `json:"merge"`
+				WrittenAhead int               `json:"written_ahead"`
+			}{res.Fetch, mergeJSON(orEmpty(res.Merge)), res.WrittenAhead}); jerr != nil {
 				return jerr
 			}
 		} else {

@@ -24,76 +24,11 @@ type filePart struct {
 // for each chunk read cold and each read for the copy before it. copied
 // counts the bytes copied from src.
 func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, bar interface{ Add(int64) }) (n, copied int64, err error) {
-	type run struct{ dst, off, n int64 }
-	var runs []run
-	var chunks []dag.ChunkRef
-	var chunkAt []int64
-	var data []filePart // parts of bytes, with off set to their place in f
-	var pos int64
-	for _, p := range parts {
-		switch {
-		case p.chunk != nil:
-			chunks, chunkAt = append(chunks, *p.chunk), append(chunkAt, pos)
-			pos += int64(p.chunk.Len)
-		case p.data != nil:
-			if len(p.data) > 0 {
-				data = append(data, filePart{data: p.data, off: pos})
-			}
-			pos += int64(len(p.data))
-		case p.n > 0:
-			if k := len(runs); k > 0 && runs[k-1].dst+runs[k-1].n == pos && runs[k-1].off+runs[k-1].n == p.off {
-				runs[k-1].n += p.n
-			} else {
-				runs = append(runs, run{dst: pos, off: p.off, n: p.n})
-			}
-			copied += p.n
-			pos += p.n
-		}
-	}
+	a := layOut(parts)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	copyDone := make(chan error, 1)
-	go func() {
-		var c rangeCopier
-		for _, rn := range runs {
-			if ctx.Err() != nil {
-				copyDone <- context.Cause(ctx)
-				return
-			}
-			if err := c.copyRange(f, src, rn.dst, rn.off, rn.n); err != nil {
-				cancel(err)
-				copyDone <- err
-				return
-			}
-			bar.Add(rn.n)
-		}
-		copyDone <- nil
-	}()
-	w := &offsetWriter{f: f, bar: bar}
-	d := 0 // the next part of bytes
-	writeData := func(before int64) error {
-		for ; d < len(data) && data[d].off < before; d++ {
-			if err := w.writeAt(data[d].data, data[d].off); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	k := 0
-	err = r.Store.EachChunk(ctx, chunks, 0, func(b []byte) error {
-		if err := writeData(chunkAt[k]); err != nil {
-			return err
-		}
-		err := w.writeAt(b, chunkAt[k])
-		k++
-		return err
-	})
-	if err == nil {
-		err = writeData(pos)
-	}
-	if err == nil {
-		err = w.flush()
-	}
+	copyDone := a.copyRuns(ctx, cancel, f, src, bar)
+	err = r.fill(ctx, f, a, bar)
 	if err != nil {
 		cancel(err)
 	}
@@ -105,7 +40,105 @@ func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, 
 	if err != nil {
 		return 0, 0, err
 	}
-	return pos, copied, nil
+	return a.size, a.copied, nil
+}
+
+// assembly is a file laid out from parts: the runs to copy from a source
+// file, the store's chunks and the bytes given, each at its place.
+type assembly struct {
+	runs    []copyRun
+	chunks  []dag.ChunkRef
+	chunkAt []int64
+	data    []filePart // parts of bytes, with off set to their place
+	size    int64
+	copied  int64 // the bytes of the runs
+}
+
+// copyRun is n bytes of the source at off, copied to dst in the file.
+type copyRun struct{ dst, off, n int64 }
+
+// layOut places parts back to back, joining the runs that follow one
+// another in both files.
+func layOut(parts []filePart) *assembly {
+	a := &assembly{}
+	var pos int64
+	for _, p := range parts {
+		switch {
+		case p.chunk != nil:
+			a.chunks, a.chunkAt = append(a.chunks, *p.chunk), append(a.chunkAt, pos)
+			pos += int64(p.chunk.Len)
+		case p.data != nil:
+			if len(p.data) > 0 {
+				a.data = append(a.data, filePart{data: p.data, off: pos})
+			}
+			pos += int64(len(p.data))
+		case p.n > 0:
+			if k := len(a.runs); k > 0 && a.runs[k-1].dst+a.runs[k-1].n == pos && a.runs[k-1].off+a.runs[k-1].n == p.off {
+				a.runs[k-1].n += p.n
+			} else {
+				a.runs = append(a.runs, copyRun{dst: pos, off: p.off, n: p.n})
+			}
+			a.copied += p.n
+			pos += p.n
+		}
+	}
+	a.size = pos
+	return a
+}
+
+// copyRuns copies the runs from src into f on a goroutine of its own,
+// which sends its error, nil once done, on the channel returned; a
+// failure cancels ctx (cancel) with itself as the cause.
+func (a *assembly) copyRuns(ctx context.Context, cancel context.CancelCauseFunc, f, src *os.File, bar interface{ Add(int64) }) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		var c rangeCopier
+		for _, rn := range a.runs {
+			if ctx.Err() != nil {
+				done <- context.Cause(ctx)
+				return
+			}
+			if err := c.copyRange(f, src, rn.dst, rn.off, rn.n); err != nil {
+				cancel(err)
+				done <- err
+				return
+			}
+			bar.Add(rn.n)
+		}
+		done <- nil
+	}()
+	return done
+}
+
+// fill writes the store's chunks and the bytes given into f at their
+// places.
+func (r *Repo) fill(ctx context.Context, f *os.File, a *assembly, bar interface{ Add(int64) }) error {
+	w := &offsetWriter{f: f, bar: bar}
+	d := 0 // the next part of bytes
+	writeData := func(before int64) error {
+		for ; d < len(a.data) && a.data[d].off < before; d++ {
+			if err := w.writeAt(a.data[d].data, a.data[d].off); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	k := 0
+	err := r.Store.EachChunk(ctx, a.chunks, 0, func(b []byte) error {
+		if err := writeData(a.chunkAt[k]); err != nil {
+			return err
+		}
+		err := w.writeAt(b, a.chunkAt[k])
+		k++
+		return err
+	})
+	if err == nil {
+		err = writeData(a.size)
+	}
+	if err == nil {
+		err = w.flush()
+	}
+	return err
 }
 
 // offsetWriter gathers writes at offsets that follow one another into

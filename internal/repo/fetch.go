@@ -35,12 +35,13 @@ type FetchResult struct {
 // their chains (versions, moves) when the remote's descend from the local
 // ones; other differences are kept and reported.
 func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, error) {
-	return r.fetch(ctx, remoteName, r.sparse)
+	return r.fetch(ctx, remoteName, r.sparse, nil)
 }
 
 // fetch fetches file content only under paths when paths is non-nil (a
-// sparse repository, or one becoming sparse).
-func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*FetchResult, error) {
+// sparse repository, or one becoming sparse); ahead, if set, starts
+// writing its branch's new files while their chunks download.
+func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string, ahead *pullAhead) (*FetchResult, error) {
 	name, be, ix, err := r.connect(ctx, remoteName, false)
 	if err != nil {
 		return nil, err
@@ -58,7 +59,13 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string) (*F
 	for _, rf := range refs {
 		roots = append(roots, dag.Link{ID: rf.ID, Kind: remote.RefKind(rf.Name)})
 	}
-	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, r.fetchOptions(paths))
+	opts := r.fetchOptions(paths)
+	for _, rf := range refs {
+		if ahead != nil && rf.Name == ahead.ref {
+			opts.Ahead = func(ctx context.Context, get dag.Getter) { ahead.start(ctx, get, rf.ID) }
+		}
+	}
+	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type MergeOptions struct {
 	// instead of HEAD: the worktree is not touched, and a conflict stops
 	// the merge with nothing written.
 	Into string
+	// pre: files of Rev's tree written ahead (a pull's), for a
+	// fast-forward.
+	pre prewritten
 }
 
 // ErrMergeConflicts: a merge into a branch that is not checked out met
@@ -100,7 +103,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	case head == nil || base == headID:
 		// Fast-forward: the worktree, then the ref.
 		res.FastForward, res.Commit = true, theirs.ID
-		move := branchMove{head: h, from: headID, to: theirs.ID, fromTree: treeOf(head), toTree: theirs.Commit.Tree, why: "merge " + o.Rev + ": fast-forward"}
+		move := branchMove{head: h, from: headID, to: theirs.ID, fromTree: treeOf(head), toTree: theirs.Commit.Tree, why: "merge " + o.Rev + ": fast-forward", pre: o.pre}
 		if err := r.moveTo(ctx, move, res); err != nil {
 			return nil, err
 		}

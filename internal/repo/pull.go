@@ -16,6 +16,9 @@ import (
 type PullResult struct {
 	Fetch *FetchResult `json:"fetch"`
 	Merge *MergeResult `json:"merge"`
+	// WrittenAhead counts the files of a fast-forward written while
+	// their chunks downloaded (see pullahead.go).
+	WrittenAhead int `json:"written_ahead"`
 }
 
 // Pull fetches and then merges the remote's copy of the current branch
@@ -53,7 +56,12 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 		}
 		want = append(slices.Clone(r.sparse), added...)
 	}
-	fetched, err := r.fetch(ctx, remoteName, want)
+	var ahead *pullAhead
+	if len(added) == 0 {
+		ahead = r.newPullAhead(headID, h.Ref)
+	}
+	defer ahead.discard()
+	fetched, err := r.fetch(ctx, remoteName, want, ahead)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +94,12 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 		res.Merge = &MergeResult{FastForward: true, Commit: theirs, Theirs: theirs}
 		return res, nil
 	}
-	merged, err := r.Merge(ctx, MergeOptions{Rev: track, Message: fmt.Sprintf("Merge %s/%s into %s", fetched.Remote, branch, branch)})
+	pre := ahead.finish(ctx)
+	merged, err := r.Merge(ctx, MergeOptions{Rev: track, Message: fmt.Sprintf("Merge %s/%s into %s", fetched.Remote, branch, branch), pre: pre})
 	res.Merge = merged
+	if err == nil && merged.FastForward {
+		res.WrittenAhead = len(pre)
+	}
 	return res, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,10 @@ type Repo struct {
 	id     string       // the repository's random id (see tmpfile.go)
 	pid    int          // this process's, in temporary names
 	tmpSeq atomic.Int64 // numbers temporary files
+	// ahead holds the names (base) of the temporary files this command
+	// writes ahead of its worktree update (see pullahead.go): its own
+	// scans keep them.
+	ahead sync.Map
 	// incomplete, if set, says why an interrupted worktree update could
 	// not be finished (see journal.go).
 	incomplete error

@@ -27,8 +27,10 @@ type scanner struct {
 	root   string
 	ignore *gitignore.GitIgnore
 	// tmpPrefix starts the names of this repository's temporary files,
-	// which a scan removes (see tmpfile.go).
+	// which a scan removes (see tmpfile.go), but those live says this
+	// command is writing.
 	tmpPrefix string
+	live      func(name string) bool
 	// warn reports a file the scan cannot version and leaves out.
 	warn func(string)
 	// only, if non-empty, limits the scan to these paths and what is
@@ -62,7 +64,7 @@ const scanBarDelay = 300 * time.Millisecond
 // or a model artifact's directory (nothing there is tracked).
 func (r *Repo) newScanner(ctx context.Context, root string, only []string) (*scanner, error) {
 	sc := &scanner{root: root, only: only, sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0)),
-		tmpPrefix: r.tmpPrefix(), warn: r.warn, progress: r.opts.Progress, barDelay: scanBarDelay}
+		tmpPrefix: r.tmpPrefix(), live: r.liveTemp, warn: r.warn, progress: r.opts.Progress, barDelay: scanBarDelay}
 	ig, err := gitignore.CompileIgnoreFile(filepath.Join(root, IgnoreFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", IgnoreFile, err)
@@ -202,10 +204,12 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 			return false
 		}
 		if strings.HasPrefix(name, sc.tmpPrefix) {
-			// A temporary file of this repository's killed command: every
-			// dx command that writes holds the repository alone, so none
-			// is live.
-			os.Remove(filepath.Join(dir, name))
+			// A temporary file of this repository's killed command (every
+			// dx command that writes holds the repository alone), or of
+			// this one.
+			if sc.live == nil || !sc.live(name) {
+				os.Remove(filepath.Join(dir, name))
+			}
 			return false
 		}
 		if len(sc.only) == 0 {

@@ -204,14 +204,7 @@ func stagingDir(root *os.Root, p string, made *madeDirs) string {
 // decompressing all of it.
 func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, oldChunks, chunks []dag.ChunkRef, f *os.File, bar interface{ Add(int64) }) (n, copied int64, err error) {
 	p, old, id := step.path, step.old.ID, step.entry.ID
-	at := make(map[dag.ID]int64, len(oldChunks))
-	var off int64
-	for _, c := range oldChunks {
-		if _, ok := at[c.ID]; !ok {
-			at[c.ID] = off
-		}
-		off += int64(c.Len)
-	}
+	at := shareOffsets(oldChunks)
 	src, err := root.Open(p)
 	if err != nil {
 		n, err := r.Store.CopyFile(ctx, id, f, store.CopyOptions{Sparse: true, Progress: bar.Add})
@@ -294,18 +287,10 @@ func (r *Repo) holds(ctx context.Context, p string, id dag.ID, f *os.File) (work
 }
 
 // copyShared writes chunks to f: each run of them that lies contiguous
-// in src (at offsets at, src trusted to hold them) copied within the
-// kernel, the rest from the store (see assemble). An update of a big
+// in src (at offsets at, src trusted to hold them) copied unread, the
+// rest from the store (see assemble). An update of a big
 // table then costs the change and a copy, not a read, hash and write of
 // every byte.
 func (r *Repo) copyShared(ctx context.Context, f, src *os.File, chunks []dag.ChunkRef, at map[dag.ID]int64, bar interface{ Add(int64) }) (n, copied int64, err error) {
-	parts := make([]filePart, len(chunks))
-	for i := range chunks {
-		if off, ok := at[chunks[i].ID]; ok {
-			parts[i] = filePart{off: off, n: int64(chunks[i].Len)}
-		} else {
-			parts[i] = filePart{chunk: &chunks[i]}
-		}
-	}
-	return r.assemble(ctx, f, src, parts, bar)
+	return r.assemble(ctx, f, src, sharedParts(chunks, at), bar)
 }

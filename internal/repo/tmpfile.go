@@ -68,6 +68,13 @@ func (r *Repo) tmpName(p string) string {
 	return path.Join(path.Dir(p), fmt.Sprintf("%s%d-%d", r.tmpPrefix(), r.pid, n))
 }
 
+// liveTemp reports whether name is a temporary file this command is
+// writing ahead (its base name).
+func (r *Repo) liveTemp(name string) bool {
+	_, ok := r.ahead.Load(name)
+	return ok
+}
+
 // tempFiles makes and removes temporary files in the worktree: through
 // the Root (rootFiles), or relative to directories held open (dirHandles).
 type tempFiles interface {
@@ -97,20 +104,33 @@ func writeTemp(tf tempFiles, tmp string, mode dag.Mode, fill func(f *os.File) er
 	if err != nil {
 		return nil, err
 	}
-	err = fill(f)
 	var fi os.FileInfo
-	if err == nil {
-		fi, err = f.Stat()
-	}
-	if err == nil && fi.Mode().Perm() != perm {
-		err = f.Chmod(perm) // the umask narrowed it
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err = fill(f); err == nil {
+		fi, err = finishTemp(f, mode)
+	} else {
+		f.Close()
 	}
 	if err != nil {
 		tf.remove(tmp)
 		return nil, err
 	}
 	return fi, nil
+}
+
+// finishTemp closes a temporary file written (mode: ModeFile or
+// ModeExec), its permissions set as the mode says whatever the umask, and
+// returns what an fstat of it said.
+func finishTemp(f *os.File, mode dag.Mode) (os.FileInfo, error) {
+	perm := os.FileMode(0o644)
+	if mode == dag.ModeExec {
+		perm = 0o755
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().Perm() != perm {
+		err = f.Chmod(perm) // the umask narrowed it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return fi, err
 }

@@ -1,0 +1,247 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path"
+
+	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/progress"
+	"github.com/dxdata/dx/internal/worktree"
+	"github.com/dxdata/dx/merge"
+)
+
+// A pull that fast-forwards writes the new versions of the big files
+// that changed while their chunks download: once the fetch has the new
+// commit's trees and File nodes, the runs each new version shares with
+// the worktree file it replaces are copied into a temporary file beside
+// it; once the chunks are in the store, they are written in between, and
+// the worktree update renames the file into place (prewritten, as a
+// merged table's). The pull then costs the larger of the download and
+// the copy, not their sum.
+
+// aheadMin is the size from which a changed file is written ahead, and
+// aheadMax how many files at most: each holds two open files until the
+// update.
+const (
+	aheadMin = 16 << 20
+	aheadMax = 64
+)
+
+// pullAhead writes files ahead of a pull's worktree update.
+type pullAhead struct {
+	r      *Repo
+	ref    string // the branch pulled (refs/heads/NAME)
+	head   dag.ID // the commit checked out
+	cancel context.CancelCauseFunc
+	files  []*aheadFile
+	copied chan struct{} // closed once every file's runs are copied (or not)
+}
+
+// aheadFile is one file written ahead.
+type aheadFile struct {
+	path, tmp string
+	entry     *dag.TreeEntry // the new version
+	f, src    *os.File       // the temporary, and the worktree file it copies from
+	was       worktree.StatEntry
+	asm       *assembly
+	copyErr   error
+	copyDone  chan struct{}
+}
+
+// newPullAhead prepares to write ahead what a fast-forward of branch ref
+// from head (zero: none; nothing is then written ahead) changes.
+func (r *Repo) newPullAhead(head dag.ID, ref string) *pullAhead {
+	if head.IsZero() {
+		return nil
+	}
+	return &pullAhead{r: r, ref: ref, head: head}
+}
+
+// start is called with the metadata of theirs fetched (get reads it): if
+// the pull is a fast-forward from a.head to theirs, it finds the big files
+// that change, opens a temporary beside each and starts copying the runs
+// they share with the worktree file. Nothing it cannot do is an error:
+// the update writes those files as usual.
+func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) {
+	if a == nil || theirs == a.head || a.copied != nil {
+		return
+	}
+	if base, err := merge.Base(ctx, get, a.head, theirs); err != nil || base != a.head {
+		return // not a fast-forward: a merge writes its tables itself
+	}
+	from, err := dag.LoadCommit(ctx, get, a.head)
+	if err != nil {
+		return
+	}
+	to, err := dag.LoadCommit(ctx, get, theirs)
+	if err != nil {
+		return
+	}
+	type change struct {
+		path     string
+		old, new *dag.TreeEntry
+	}
+	var changes []change
+	err = dag.DiffTrees(ctx, get, from.Tree, to.Tree, func(p string, old, e *dag.TreeEntry) error {
+		if old != nil && e != nil && old.Mode.IsFile() && e.Mode.IsFile() && e.Size >= aheadMin && a.r.inSparse(p) && len(changes) < aheadMax {
+			changes = append(changes, change{p, old, e})
+		}
+		return nil
+	})
+	if err != nil || len(changes) == 0 {
+		return
+	}
+	root, err := os.OpenRoot(a.r.Root)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	for _, c := range changes {
+		if f := a.open(ctx, root, get, c.path, c.old, c.new); f != nil {
+			a.files = append(a.files, f)
+		}
+	}
+	ctx, a.cancel = context.WithCancelCause(ctx)
+	a.copied = make(chan struct{})
+	go func() {
+		defer close(a.copied)
+		for _, f := range a.files {
+			f.copyErr = <-f.asm.copyRuns(ctx, a.cancel, f.f, f.src, progress.Nop{}.Start("", 0, false))
+			close(f.copyDone)
+		}
+	}()
+}
+
+// open lays out the new version e of p, replacing old, from the runs it
+// shares with the worktree file and opens its temporary: nil when the
+// worktree file is not vouched for by the stat cache, or the update would
+// patch it in place.
+func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p string, old, e *dag.TreeEntry) *aheadFile {
+	var oldChunks, chunks []dag.ChunkRef
+	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
+		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
+	}
+	if dag.WalkFile(ctx, get, old.ID, collect(&oldChunks)) != nil || dag.WalkFile(ctx, get, e.ID, collect(&chunks)) != nil {
+		return nil
+	}
+	if _, _, _, ok := inPlaceRanges(oldChunks, chunks); ok {
+		return nil
+	}
+	src, err := root.Open(p)
+	if err != nil {
+		return nil
+	}
+	was, ok := a.r.holds(ctx, p, old.ID, src)
+	if !ok {
+		src.Close()
+		return nil
+	}
+	tmp := a.r.tmpName(p)
+	perm := os.FileMode(0o644)
+	if e.Mode == dag.ModeExec {
+		perm = 0o755
+	}
+	a.r.ahead.Store(path.Base(tmp), true) // before it exists: a scan keeps it
+	f, err := rootFiles{root}.create(tmp, perm)
+	if err != nil {
+		a.r.ahead.Delete(path.Base(tmp))
+		src.Close()
+		return nil
+	}
+	return &aheadFile{path: p, tmp: tmp, entry: e, f: f, src: src, was: was,
+		asm: layOut(sharedParts(chunks, shareOffsets(oldChunks))), copyDone: make(chan struct{})}
+}
+
+// finish writes the chunks of the files started, now in the store, waits
+// for their copies and returns those complete, to be renamed into place.
+// A file that failed, or whose source changed, is dropped: the update
+// writes it as usual.
+func (a *pullAhead) finish(ctx context.Context) prewritten {
+	if a == nil || a.copied == nil {
+		return nil
+	}
+	pre := prewritten{}
+	for _, f := range a.files {
+		err := a.r.fill(ctx, f.f, f.asm, progress.Nop{}.Start("", 0, false))
+		if err != nil {
+			a.cancel(err)
+		}
+		<-f.copyDone
+		if err == nil {
+			err = f.copyErr
+		}
+		if err == nil && !(&checkedOut{f: f.src}).unchanged(f.was) {
+			err = errors.New("changed while copied")
+		}
+		if err == nil {
+			_, err = finishTemp(f.f, f.entry.Mode)
+		} else {
+			f.f.Close()
+		}
+		f.f = nil
+		f.src.Close()
+		if err == nil {
+			pre[f.path] = prewrittenFile{tmp: f.tmp, id: f.entry.ID}
+		}
+	}
+	return pre
+}
+
+// discard stops the copies still running, closes the files and removes
+// the temporaries that were not renamed into place, unless a worktree
+// update's journal lists them (the next command finishes it).
+func (a *pullAhead) discard() {
+	if a == nil || a.copied == nil {
+		return
+	}
+	a.cancel(context.Canceled)
+	<-a.copied
+	var tmps []string
+	for _, f := range a.files {
+		if f.f != nil {
+			f.f.Close()
+			f.src.Close()
+		}
+		tmps = append(tmps, f.tmp)
+	}
+	if j, err := a.r.loadJournal(); err == nil && j == nil {
+		if root, err := os.OpenRoot(a.r.Root); err == nil {
+			for _, t := range tmps {
+				_ = root.Remove(t) // gone once renamed into place
+			}
+			root.Close()
+		}
+	}
+	for _, t := range tmps {
+		a.r.ahead.Delete(path.Base(t))
+	}
+}
+
+// shareOffsets maps each chunk of a file to its first offset in it.
+func shareOffsets(chunks []dag.ChunkRef) map[dag.ID]int64 {
+	at := make(map[dag.ID]int64, len(chunks))
+	var off int64
+	for _, c := range chunks {
+		if _, ok := at[c.ID]; !ok {
+			at[c.ID] = off
+		}
+		off += int64(c.Len)
+	}
+	return at
+}
+
+// sharedParts lays chunks out as runs of the file whose chunks are at
+// offsets at, where it has them, and chunks from the store.
+func sharedParts(chunks []dag.ChunkRef, at map[dag.ID]int64) []filePart {
+	parts := make([]filePart, len(chunks))
+	for i := range chunks {
+		if off, ok := at[chunks[i].ID]; ok {
+			parts[i] = filePart{off: off, n: int64(chunks[i].Len)}
+		} else {
+			parts[i] = filePart{chunk: &chunks[i]}
+		}
+	}
+	return parts
+}
