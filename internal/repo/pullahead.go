@@ -116,9 +116,13 @@ func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) {
 
 // open lays out the new version e of p, replacing old, from the runs it
 // shares with the worktree file and opens its temporary: nil when the
-// worktree file is not vouched for by the stat cache, or the update would
-// patch it in place.
+// worktree file is not vouched for by the stat cache, the update would
+// patch it in place, or p is not a plain path through directories (the
+// update refuses the rest, as it would have without this).
 func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p string, old, e *dag.TreeEntry) *aheadFile {
+	if checkPath(p) != nil || !inDirs(root, p) {
+		return nil
+	}
 	var oldChunks, chunks []dag.ChunkRef
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
@@ -217,6 +221,16 @@ func (a *pullAhead) discard() {
 	for _, t := range tmps {
 		a.r.ahead.Delete(path.Base(t))
 	}
+}
+
+// inDirs reports whether every parent of p is a directory, not a symlink.
+func inDirs(root *os.Root, p string) bool {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if fi, err := root.Lstat(d); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // shareOffsets maps each chunk of a file to its first offset in it.
