@@ -206,11 +206,7 @@ func (r *Repo) ModelCheckout(ctx context.Context, spec, dir string) (*ModelVersi
 			}
 			return root.Symlink(string(t), p)
 		}
-		perm := os.FileMode(0o644)
-		if e.Mode == dag.ModeExec {
-			perm = 0o755
-		}
-		f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, permOf(e.Mode))
 		if err != nil {
 			return err
 		}

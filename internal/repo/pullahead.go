@@ -143,12 +143,8 @@ func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p s
 		return nil
 	}
 	tmp := a.r.tmpName(p)
-	perm := os.FileMode(0o644)
-	if e.Mode == dag.ModeExec {
-		perm = 0o755
-	}
 	a.r.ahead.Store(path.Base(tmp), true) // before it exists: a scan keeps it
-	f, err := rootFiles{root}.create(tmp, perm)
+	f, err := rootFiles{root}.create(tmp, permOf(e.Mode))
 	if err != nil {
 		a.r.ahead.Delete(path.Base(tmp))
 		src.Close()

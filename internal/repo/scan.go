@@ -27,8 +27,8 @@ type scanner struct {
 	root   string
 	ignore *gitignore.GitIgnore
 	// tmpPrefix starts the names of this repository's temporary files,
-	// which a scan removes (see tmpfile.go), but those live says this
-	// command is writing.
+	// which a scan removes (see tmpfile.go), except those live reports
+	// this command is writing.
 	tmpPrefix string
 	live      func(name string) bool
 	// warn reports a file the scan cannot version and leaves out.

@@ -96,11 +96,7 @@ func (r rootFiles) remove(p string) error { return r.root.Remove(p) }
 // with fill, and returns what an fstat of it said once filled; on an
 // error nothing is left.
 func writeTemp(tf tempFiles, tmp string, mode dag.Mode, fill func(f *os.File) error) (os.FileInfo, error) {
-	perm := os.FileMode(0o644)
-	if mode == dag.ModeExec {
-		perm = 0o755
-	}
-	f, err := tf.create(tmp, perm)
+	f, err := tf.create(tmp, permOf(mode))
 	if err != nil {
 		return nil, err
 	}
@@ -117,14 +113,20 @@ func writeTemp(tf tempFiles, tmp string, mode dag.Mode, fill func(f *os.File) er
 	return fi, nil
 }
 
+// permOf is the permissions of a regular file of mode (ModeFile or
+// ModeExec).
+func permOf(mode dag.Mode) os.FileMode {
+	if mode == dag.ModeExec {
+		return 0o755
+	}
+	return 0o644
+}
+
 // finishTemp closes a temporary file written (mode: ModeFile or
 // ModeExec), its permissions set as the mode says whatever the umask, and
 // returns what an fstat of it said.
 func finishTemp(f *os.File, mode dag.Mode) (os.FileInfo, error) {
-	perm := os.FileMode(0o644)
-	if mode == dag.ModeExec {
-		perm = 0o755
-	}
+	perm := permOf(mode)
 	fi, err := f.Stat()
 	if err == nil && fi.Mode().Perm() != perm {
 		err = f.Chmod(perm) // the umask narrowed it
