@@ -67,9 +67,13 @@ func noTemporaries(t *testing.T, dir string) {
 // while its chunks download (written_ahead), with rows removed near its
 // start so that its shared runs move; the clone then holds exactly what
 // was pushed. A pull that merges, or finds the file changed in the
-// worktree, writes nothing ahead and leaves no temporary.
+// worktree, writes nothing ahead and leaves no temporary. Against a
+// directory remote and a real MinIO.
 func TestPullWritesAhead(t *testing.T) {
-	rs := fileRemote(t)
+	bothRemotes(t, testPullWritesAhead)
+}
+
+func testPullWritesAhead(t *testing.T, rs remoteSetup) {
 	a := rs.repo(t)
 	writeBytes(t, a.path("data/table.csv"), aheadTable(nil, nil, 0, ""))
 	a.write("readme.txt", "v1\n")

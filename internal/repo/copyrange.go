@@ -2,6 +2,10 @@ package repo
 
 import "os"
 
+// copyBuffer is the buffer of the runs copied through memory: as fast as
+// cp's copy within the kernel from 1 MiB up.
+const copyBuffer = 2 << 20
+
 // copyRangeFallback copies n bytes of src at off to dst at dstOff through
 // a buffer.
 func copyRangeFallback(dst, src *os.File, dstOff, off, n int64) error {

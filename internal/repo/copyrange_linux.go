@@ -41,10 +41,6 @@ func (c *rangeCopier) copyRange(dst, src *os.File, dstOff, off, n int64) error {
 	return copyFileRange(dst, src, dstOff, off, n)
 }
 
-// copyBuffer is the buffer of the runs copied through memory: as fast as
-// cp's copy within the kernel from 1 MiB up.
-const copyBuffer = 2 << 20
-
 // splitHead returns the head of a run of n bytes at off, copied to pos,
 // to copy before both offsets are at a block boundary, when whole blocks
 // follow it (ok false: there is no such head).

@@ -10,7 +10,7 @@ type rangeCopier struct{ buf []byte }
 // copyRange copies n bytes of src at off to dst at dstOff.
 func (c *rangeCopier) copyRange(dst, src *os.File, dstOff, off, n int64) error {
 	if c.buf == nil {
-		c.buf = make([]byte, 1<<20)
+		c.buf = make([]byte, copyBuffer)
 	}
 	return copyThrough(dst, src, off, dstOff, n, c.buf)
 }

@@ -116,11 +116,7 @@ func (r *Repo) Merge(ctx context.Context, o MergeOptions) (*MergeResult, error) 
 	// Merged tables written ahead into temporary worktree files: the
 	// worktree update renames them into place. Those left are removed.
 	pre := prewritten{}
-	defer func() {
-		if j, err := r.loadJournal(); err == nil && j == nil {
-			pre.remove(r.Root) // else the journal's: the next command moves them
-		}
-	}()
+	defer r.removeUnmoved(pre)
 	tree, treeMerge, err := r.threeWay(ctx, threeWayMerge{attrs: attrs, base: base, ours: head.Tree, theirs: theirs.Commit.Tree, pre: pre}, res)
 	if err != nil {
 		return nil, err

@@ -202,6 +202,15 @@ type prewrittenFile struct {
 	id  dag.ID // the File it holds
 }
 
+// removeUnmoved removes the files written ahead that a worktree update
+// did not rename into place, unless its journal lists them: the next
+// command then moves them.
+func (r *Repo) removeUnmoved(pw prewritten) {
+	if j, err := r.loadJournal(); err == nil && j == nil {
+		pw.remove(r.Root)
+	}
+}
+
 // remove removes the temporary files not renamed into place.
 func (pw prewritten) remove(root string) {
 	if len(pw) == 0 {

@@ -123,11 +123,8 @@ func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p s
 	if checkPath(p) != nil || !inDirs(root, p) {
 		return nil
 	}
-	var oldChunks, chunks []dag.ChunkRef
-	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
-		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
-	}
-	if dag.WalkFile(ctx, get, old.ID, collect(&oldChunks)) != nil || dag.WalkFile(ctx, get, e.ID, collect(&chunks)) != nil {
+	oldChunks, chunks, err := chunkLists(ctx, get, old.ID, e.ID)
+	if err != nil {
 		return nil
 	}
 	if _, _, _, ok := inPlaceRanges(oldChunks, chunks); ok {
@@ -198,24 +195,17 @@ func (a *pullAhead) discard() {
 	}
 	a.cancel(context.Canceled)
 	<-a.copied
-	var tmps []string
+	written := prewritten{}
 	for _, f := range a.files {
 		if f.f != nil {
 			f.f.Close()
 			f.src.Close()
 		}
-		tmps = append(tmps, f.tmp)
+		written[f.path] = prewrittenFile{tmp: f.tmp, id: f.entry.ID}
 	}
-	if j, err := a.r.loadJournal(); err == nil && j == nil {
-		if root, err := os.OpenRoot(a.r.Root); err == nil {
-			for _, t := range tmps {
-				_ = root.Remove(t) // gone once renamed into place
-			}
-			root.Close()
-		}
-	}
-	for _, t := range tmps {
-		a.r.ahead.Delete(path.Base(t))
+	a.r.removeUnmoved(written)
+	for _, f := range a.files {
+		a.r.ahead.Delete(path.Base(f.tmp))
 	}
 }
 

@@ -134,7 +134,7 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandle
 		var oldChunks, chunks []dag.ChunkRef
 		if old != nil && old.Mode.IsFile() {
 			var err error
-			if oldChunks, chunks, err = r.chunkLists(ctx, old.ID, e.ID); err != nil {
+			if oldChunks, chunks, err = chunkLists(ctx, r.Store, old.ID, e.ID); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 			if ok, err := r.stagePatch(ctx, root, handles, f, tmp, oldChunks, chunks, bar); err != nil || ok {
@@ -256,16 +256,16 @@ func (r *Repo) patchFile(ctx context.Context, root *os.Root, step planStep, oldC
 	return n, copied, w.Flush()
 }
 
-// chunkLists returns the chunks of Files old and id.
-func (r *Repo) chunkLists(ctx context.Context, old, id dag.ID) (oldChunks, chunks []dag.ChunkRef, err error) {
+// chunkLists returns the chunks of Files old and id, read from g.
+func chunkLists(ctx context.Context, g dag.Getter, old, id dag.ID) (oldChunks, chunks []dag.ChunkRef, err error) {
 	collect := func(dst *[]dag.ChunkRef) func(c dag.ChunkRef) error {
 		return func(c dag.ChunkRef) error { *dst = append(*dst, c); return nil }
 	}
 	// Both at once: each is a few reads one after another, cold.
 	var oldErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { oldErr = dag.WalkFile(ctx, r.Store, old, collect(&oldChunks)) })
-	err = dag.WalkFile(ctx, r.Store, id, collect(&chunks))
+	wg.Go(func() { oldErr = dag.WalkFile(ctx, g, old, collect(&oldChunks)) })
+	err = dag.WalkFile(ctx, g, id, collect(&chunks))
 	wg.Wait()
 	if err = errors.Join(oldErr, err); err != nil {
 		return nil, nil, err
