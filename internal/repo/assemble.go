@@ -27,7 +27,7 @@ func (r *Repo) assemble(ctx context.Context, f, src *os.File, parts []filePart, 
 	a := layOut(parts)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	copyDone := a.copyRuns(ctx, cancel, f, src, bar)
+	copyDone := a.copyRuns(ctx, cancel, f, src, bar, nil)
 	err = r.fill(ctx, f, a, bar)
 	if err != nil {
 		cancel(err)
@@ -86,28 +86,16 @@ func layOut(parts []filePart) *assembly {
 	return a
 }
 
-// copyRuns copies the runs from src into f on a goroutine of its own,
-// which sends its error, nil once done, on the channel returned; a
-// failure cancels ctx (cancel) with itself as the cause.
-func (a *assembly) copyRuns(ctx context.Context, cancel context.CancelCauseFunc, f, src *os.File, bar interface{ Add(int64) }) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		var c rangeCopier
-		for _, rn := range a.runs {
-			if ctx.Err() != nil {
-				done <- context.Cause(ctx)
-				return
-			}
-			if err := c.copyRange(f, src, rn.dst, rn.off, rn.n); err != nil {
-				cancel(err)
-				done <- err
-				return
-			}
-			bar.Add(rn.n)
+// without returns a with only the chunks not done (by index).
+func (a *assembly) without(done []bool) *assembly {
+	rest := *a
+	rest.chunks, rest.chunkAt = nil, nil
+	for k, c := range a.chunks {
+		if !done[k] {
+			rest.chunks, rest.chunkAt = append(rest.chunks, c), append(rest.chunkAt, a.chunkAt[k])
 		}
-		done <- nil
-	}()
-	return done
+	}
+	return &rest
 }
 
 // fill writes the store's chunks and the bytes given into f at their

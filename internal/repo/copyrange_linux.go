@@ -13,25 +13,19 @@ import (
 // it in both files.
 const cloneBlock = 4096
 
-// rangeCopier copies runs of one file into another, holding the buffer
-// for those that go through memory.
-type rangeCopier struct{ buf []byte }
+// inKernel reports whether a run of the source at off copied to dstOff
+// goes within the kernel (copy_file_range): where the two offsets agree
+// modulo the block (a row updated in place, the same length: the runs
+// around it do not move), so that a file system that shares extents
+// shares its whole blocks. Other runs can share nothing, and the kernel
+// copies them page by page across the destination's page boundaries,
+// slower than read and write through a buffer: they go through memory.
+func inKernel(dstOff, off int64) bool { return (dstOff-off)%cloneBlock == 0 }
 
-// copyRange copies n bytes of src at off to dst at dstOff. Where the two
-// offsets agree modulo the block (a row updated in place, the same
-// length: the runs around it do not move), within the kernel
-// (copy_file_range), and a file system that shares extents shares the
-// whole blocks: their head, up to a block boundary, is copied first.
-// Other runs can share nothing, and the kernel copies them page by page
-// across the destination's page boundaries, slower than read and write
-// through a buffer: they go through memory.
-func (c *rangeCopier) copyRange(dst, src *os.File, dstOff, off, n int64) error {
-	if (dstOff-off)%cloneBlock != 0 {
-		if c.buf == nil {
-			c.buf = make([]byte, copyBuffer)
-		}
-		return copyThrough(dst, src, off, dstOff, n, c.buf)
-	}
+// copyInKernel copies n bytes of src at off to dst at dstOff (offsets
+// that agree modulo the block) within the kernel: the head, up to a
+// block boundary, first, then the whole blocks.
+func copyInKernel(dst, src *os.File, dstOff, off, n int64) error {
 	if head, ok := splitHead(dstOff, off, n); ok && n >= 2*cloneBlock {
 		if err := copyFileRange(dst, src, dstOff, off, head); err != nil {
 			return err

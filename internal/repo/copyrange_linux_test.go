@@ -2,10 +2,13 @@ package repo
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dxdata/dx/internal/progress"
 )
 
 // TestSplitHead: a run is cut before a block boundary only where its
@@ -31,8 +34,9 @@ func TestSplitHead(t *testing.T) {
 }
 
 // TestCopyRange: runs copied at offsets that agree modulo the block
-// (cut at a block boundary) and that do not (through the buffer, longer
-// than it too) give the bytes a plain copy gives.
+// (within the kernel, cut at a block boundary) and that do not (through
+// the buffers, many to a buffer, longer than one too) give the bytes a
+// plain copy gives, and between is called after each batch.
 func TestCopyRange(t *testing.T) {
 	dir := t.TempDir()
 	data := make([]byte, 2*copyBuffer+64*cloneBlock)
@@ -55,7 +59,7 @@ func TestCopyRange(t *testing.T) {
 	}
 	defer dst.Close()
 	var want []byte
-	var c rangeCopier
+	a := &assembly{}
 	put := func(b []byte) {
 		if _, err := dst.WriteAt(b, int64(len(want))); err != nil {
 			t.Fatal(err)
@@ -63,9 +67,7 @@ func TestCopyRange(t *testing.T) {
 		want = append(want, b...)
 	}
 	run := func(off, n int64) {
-		if err := c.copyRange(dst, src, int64(len(want)), off, n); err != nil {
-			t.Fatal(err)
-		}
+		a.runs = append(a.runs, copyRun{dst: int64(len(want)), off: off, n: n})
 		want = append(want, data[off:off+n]...)
 	}
 	put(data[:300])
@@ -77,6 +79,28 @@ func TestCopyRange(t *testing.T) {
 	run(0, 100)               // short
 	run(7*cloneBlock, 2*cloneBlock)
 	run(77, int64(len(data))-77) // shifted, longer than the buffer
+	for i := range 40 {
+		run(int64(i*1000+3), 999) // many to a buffer
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	betweens := 0
+	if err := <-a.copyRuns(ctx, cancel, dst, src, progress.Nop{}.Start("", 0, false), func() { betweens++ }); err != nil {
+		t.Fatal(err)
+	}
+	// A batch for each run within the kernel, and for each buffer of
+	// those through memory.
+	var kernel, memory int64
+	for _, r := range a.runs {
+		if inKernel(r.dst, r.off) {
+			kernel++
+		} else {
+			memory += r.n
+		}
+	}
+	if want := kernel + (memory+copyBuffer-1)/copyBuffer; kernel < 2 || int64(betweens) < want {
+		t.Errorf("between was called %d times, with %d runs within the kernel; want a call after each batch, at least %d", betweens, kernel, want)
+	}
 	got, err := os.ReadFile(dst.Name())
 	if err != nil {
 		t.Fatal(err)

@@ -108,7 +108,7 @@ func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) {
 	go func() {
 		defer close(a.copied)
 		for _, f := range a.files {
-			f.copyErr = <-f.asm.copyRuns(ctx, a.cancel, f.f, f.src, progress.Nop{}.Start("", 0, false))
+			f.copyErr = <-f.asm.copyRuns(ctx, a.cancel, f.f, f.src, progress.Nop{}.Start("", 0, false), nil)
 			close(f.copyDone)
 		}
 	}()

@@ -1,0 +1,178 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+)
+
+// The runs of an assembly are copied by two goroutines: a reader reads
+// those that go through memory into a few buffers while a writer writes
+// them, and copies the others within the kernel, in order. Reading the
+// source, cold, then overlaps writing the copy, and a write the kernel
+// holds back (dirty pages past their limit) no longer stops the reads: a
+// 1 GiB file shifted by 100 bytes, cold, copied in 0.29-0.34 s (cp of it
+// 0.31-0.38 s) where one goroutine reading then writing took 0.29-3.7 s.
+// The writer is the file's only writer while it runs.
+
+// copyBuffers is how many buffers of copyBuffer bytes the reader fills
+// ahead of the writer.
+const copyBuffers = 3
+
+// copyStep is the most a run copied within the kernel copies between two
+// calls of copyRuns' between.
+const copyStep = 8 << 20
+
+// copyPiece is n bytes of the source at off, to write at dst: b holds
+// them, or (nil) the kernel copies them.
+type copyPiece struct {
+	dst, off, n int64
+	b           []byte
+}
+
+// copyBatch is pieces of one buffer (nil: pieces the kernel copies).
+type copyBatch struct {
+	buf    []byte
+	pieces []copyPiece
+}
+
+// copyRuns copies the runs from src into f on goroutines of their own,
+// which send their error, nil once done, on the channel returned; a
+// failure cancels ctx (cancel) with itself as the cause. between, if set,
+// is called by the writer after each batch (a buffer, or at most copyStep
+// bytes within the kernel).
+func (a *assembly) copyRuns(ctx context.Context, cancel context.CancelCauseFunc, f, src *os.File, bar interface{ Add(int64) }, between func()) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := a.pipeRuns(ctx, f, src, bar, between)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			err = context.Cause(ctx)
+		case err != nil:
+			cancel(err)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// pipeRuns runs the reader and the writer.
+func (a *assembly) pipeRuns(ctx context.Context, f, src *os.File, bar interface{ Add(int64) }, between func()) error {
+	if len(a.runs) == 0 {
+		return nil
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	free := make(chan []byte, copyBuffers)
+	for range copyBuffers {
+		free <- nil // allocated when first used
+	}
+	batches := make(chan copyBatch, copyBuffers)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		readErr <- a.readRuns(ctx, src, free, batches)
+	}()
+	var err error
+	for b := range batches {
+		if err == nil {
+			if err = writeBatch(f, src, b, bar); err != nil {
+				stop() // the reader stops; the batches it sent are drained
+			} else if between != nil {
+				between()
+			}
+		}
+		if b.buf != nil {
+			free <- b.buf
+		}
+	}
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// readRuns reads the runs that go through memory into buffers taken from
+// free and sends them, in order with those the kernel copies, on batches.
+func (a *assembly) readRuns(ctx context.Context, src *os.File, free chan []byte, batches chan<- copyBatch) error {
+	var cur copyBatch
+	used := 0
+	send := func(b copyBatch) error {
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	flush := func() error {
+		if len(cur.pieces) == 0 {
+			return nil
+		}
+		err := send(cur)
+		cur, used = copyBatch{}, 0
+		return err
+	}
+	for _, rn := range a.runs {
+		dst, off, n := rn.dst, rn.off, rn.n
+		if inKernel(dst, off) {
+			if err := flush(); err != nil {
+				return err
+			}
+			for n > 0 {
+				k := min(n, copyStep-off%copyStep) // steps end on the source's blocks
+				if err := send(copyBatch{pieces: []copyPiece{{dst: dst, off: off, n: k}}}); err != nil {
+					return err
+				}
+				dst, off, n = dst+k, off+k, n-k
+			}
+			continue
+		}
+		for n > 0 {
+			if cur.buf == nil {
+				select {
+				case cur.buf = <-free:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				if cur.buf == nil {
+					cur.buf = make([]byte, copyBuffer)
+				}
+			}
+			k := min(n, int64(len(cur.buf)-used))
+			b := cur.buf[used : used+int(k)]
+			if _, err := src.ReadAt(b, off); errors.Is(err, io.EOF) {
+				return io.ErrUnexpectedEOF // shorter than the run
+			} else if err != nil {
+				return err
+			}
+			cur.pieces = append(cur.pieces, copyPiece{dst: dst, off: off, n: k, b: b})
+			if used += int(k); used == len(cur.buf) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			dst, off, n = dst+k, off+k, n-k
+		}
+	}
+	return flush()
+}
+
+// writeBatch writes a batch's pieces into f, or copies them within the
+// kernel.
+func writeBatch(f, src *os.File, b copyBatch, bar interface{ Add(int64) }) error {
+	for _, p := range b.pieces {
+		var err error
+		if p.b != nil {
+			_, err = f.WriteAt(p.b, p.dst)
+		} else {
+			err = copyInKernel(f, src, p.dst, p.off, p.n)
+		}
+		if err != nil {
+			return err
+		}
+		bar.Add(p.n)
+	}
+	return nil
+}
