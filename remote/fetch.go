@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ func Fetch(ctx context.Context, st *store.Store, be Backend, ix *Index, roots []
 		return nil, err
 	}
 	if o.Ahead != nil {
-		o.Ahead(ctx, fetchedMeta{objs: f.meta, st: st})
+		f.sink = o.Ahead(ctx, fetchedMeta{objs: f.meta, st: st})
 		f.meta = nil
 	}
 	if err := f.data(ctx); err != nil {
@@ -84,6 +85,8 @@ type fetcher struct {
 	// meta keeps the metadata objects fetched, decoded, for
 	// Options.Ahead (nil: not kept).
 	meta map[dag.ID]metaObject
+	// sink, if set, is given each chunk downloaded (Options.Ahead).
+	sink func(id dag.ID, raw []byte)
 }
 
 type metaObject struct {
@@ -172,9 +175,24 @@ type seenKey struct {
 	path  string
 }
 
-// children lists what w's object names that the fetch wants.
-func (f *fetcher) children(w want, raw []byte) ([]want, error) {
+// children lists what w's object names that the fetch wants, but the
+// chunks of a File node, whose ids it appends to chunks: a big file's
+// tens of thousands need neither a want each nor a class.
+func (f *fetcher) children(w want, raw []byte, chunks *[]dag.ID) ([]want, error) {
 	var out []want
+	if w.l.Kind == dag.KindFile {
+		n, err := dag.DecodeFileNode(raw)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range n.Children {
+			out = append(out, want{l: dag.Link{ID: c.ID, Kind: dag.KindFile}, by: w.l.ID, class: classAll})
+		}
+		for _, c := range n.Chunks {
+			*chunks = append(*chunks, c.ID)
+		}
+		return out, nil
+	}
 	if w.l.Kind != dag.KindTree || w.class == classAll {
 		links, err := dag.Links(w.l.Kind, raw, true)
 		if err != nil {
@@ -243,6 +261,7 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 	raws := map[dag.ID][]byte{} // trees fetched, for expanding again in another class
 	staged := map[dag.ID]bool{}
 	var frontier []want
+	var chunks []dag.ID // named by the File nodes walked
 	for _, r := range roots {
 		// A commit's class does not matter (its tree is classified);
 		// classAll keeps one visit per commit.
@@ -284,7 +303,7 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 		}
 		var next []want
 		expand := func(w want, raw []byte) error {
-			cs, err := f.children(w, raw)
+			cs, err := f.children(w, raw, &chunks)
 			if err != nil {
 				return fmt.Errorf("%s: object %s: %w", f.be, w.l.ID.Short(), err)
 			}
@@ -332,24 +351,15 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 				return err
 			}
 		}
-		frontier = frontier[:0]
-		var chunks []want
-		for _, w := range next {
-			if w.l.Kind == dag.KindChunk {
-				chunks = append(chunks, w)
-			} else {
-				frontier = append(frontier, w)
-			}
-		}
-		chunks, err = f.notLocal(ctx, chunks)
-		if err != nil {
-			return err
-		}
-		for _, w := range chunks {
-			f.chunks = append(f.chunks, w.l.ID)
-		}
+		frontier = append(frontier[:0], next...)
 	}
-	return nil
+	// The chunks named, once each, in order: the lookups of those the
+	// store has then walk its index from start to end.
+	slices.SortFunc(chunks, func(a, b dag.ID) int { return bytes.Compare(a[:], b[:]) })
+	chunks = slices.Compact(chunks)
+	var err error
+	f.chunks, err = f.notLocal(ctx, chunks)
+	return err
 }
 
 type localObj struct {
@@ -395,21 +405,16 @@ func (f *fetcher) split(ctx context.Context, ws []want, fetched map[dag.ID][]byt
 	return local, remote, nil
 }
 
-// notLocal drops the objects the local store has. The local store holds
-// everything an object it has names, so the walk stops there.
-func (f *fetcher) notLocal(ctx context.Context, ws []want) ([]want, error) {
-	ids := make([]dag.ID, len(ws))
-	for i, w := range ws {
-		ids[i] = w.l.ID
-	}
+// notLocal drops the chunks the local store has.
+func (f *fetcher) notLocal(ctx context.Context, ids []dag.ID) ([]dag.ID, error) {
 	has, err := f.st.HasMany(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := ws[:0]
-	for i, w := range ws {
+	out := ids[:0]
+	for i, id := range ids {
 		if !has[i] {
-			out = append(out, w)
+			out = append(out, id)
 		}
 	}
 	return out, nil
@@ -448,13 +453,16 @@ func (f *fetcher) data(ctx context.Context) error {
 	bar := f.o.Progress.Start("fetch", total, true)
 	defer bar.Done()
 	var mu sync.Mutex
-	return f.download(ctx, ws, dataGap, false, func(o store.Stored, _ []byte, needed bool) error {
+	return f.download(ctx, ws, dataGap, false, func(o store.Stored, raw []byte, needed bool) error {
 		if !needed {
 			return nil
 		}
 		bar.Add(int64(len(o.Stored)))
 		if err := f.stage.Add(o); err != nil {
 			return err
+		}
+		if f.sink != nil {
+			f.sink(o.ID, raw)
 		}
 		mu.Lock()
 		f.res.Objects++

@@ -73,9 +73,11 @@ func (f *fetcher) plan(ws []want, gap int64) []span {
 }
 
 // download reads the ranges covering ws with Parallel GETs, verifies every
-// object inside them, and calls fn for each (needed says whether it was
-// asked for, or merely lay inside the range). With all set, objects that
-// lie in the range but were not asked for are verified and passed on too.
+// object inside them as soon as its bytes are in (the rest of its range
+// still arriving), and calls fn for each with its bytes (a chunk's are
+// valid during the call only; needed says whether it was asked for, or
+// merely lay inside the range). With all set, objects that lie in the
+// range but were not asked for are verified and passed on too.
 func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, fn func(o store.Stored, raw []byte, needed bool) error) error {
 	if len(ws) == 0 {
 		return nil
@@ -89,15 +91,21 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 		g.Go(func() error {
 			buf, scratch := bufs.get(s.n)
 			defer func() { bufs.put(buf, scratch) }()
-			if err := f.getRange(gctx, s, buf); err != nil {
+			rd, err := f.openRange(gctx, s, buf)
+			if err != nil {
 				return err
 			}
+			defer rd.Close()
 			for _, e := range s.entries {
 				needed := s.needed[e.ID]
 				if !needed && !all {
 					continue
 				}
-				stored := buf[int64(e.Offset)-s.off : int64(e.Offset)-s.off+int64(e.Stored)]
+				at := int64(e.Offset) - s.off
+				if err := rd.through(at + int64(e.Stored)); err != nil {
+					return err
+				}
+				stored := buf[at : at+int64(e.Stored)]
 				raw, err := pack.Decompress(scratch[:0], stored, e.Codec, int(e.Raw))
 				if err == nil && dag.Hash(e.Kind, raw) != e.ID {
 					err = fmt.Errorf("content does not match its id")
@@ -110,16 +118,15 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 				}
 				scratch = raw[:0]
 				o := store.Stored{ID: e.ID, Kind: e.Kind, Codec: e.Codec, Raw: e.Raw, Stored: stored}
-				var keep []byte
 				if e.Kind.IsMeta() {
-					keep = append([]byte(nil), raw...)
+					raw = append([]byte(nil), raw...)
 					o.Stored = append([]byte(nil), stored...)
 				}
-				if err := fn(o, keep, needed); err != nil {
+				if err := fn(o, raw, needed); err != nil {
 					return err
 				}
 			}
-			return nil
+			return rd.through(s.n) // all of it: a pack cut short shows
 		})
 	}
 	return g.Wait()
@@ -174,21 +181,38 @@ func (r *rangeBufs) release() {
 	r.mappings, r.idle = nil, nil
 }
 
-// getRange reads one span whole into buf (len s.n).
-func (f *fetcher) getRange(ctx context.Context, s span, buf []byte) error {
+// rangeReader reads one span into buf (len s.n) as far as it is asked.
+type rangeReader struct {
+	io.ReadCloser
+	f    *fetcher
+	s    span
+	buf  []byte
+	have int64
+}
+
+// openRange starts the GET of one span.
+func (f *fetcher) openRange(ctx context.Context, s span, buf []byte) (*rangeReader, error) {
 	rc, err := f.be.GetRange(ctx, packKey(s.pack), s.off, s.n)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+		return nil, fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
 	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, buf)
-	f.read.Add(int64(n))
 	f.reqs.Add(1)
+	return &rangeReader{ReadCloser: rc, f: f, s: s, buf: buf}, nil
+}
+
+// through reads the span up to end.
+func (r *rangeReader) through(end int64) error {
+	if end <= r.have {
+		return nil
+	}
+	n, err := io.ReadFull(r.ReadCloser, r.buf[r.have:end])
+	r.have += int64(n)
+	r.f.read.Add(int64(n))
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		return fmt.Errorf("%s: %s is shorter than its index says: %w", f.be, packKey(s.pack), ErrIntegrity)
+		return fmt.Errorf("%s: %s is shorter than its index says: %w", r.f.be, packKey(r.s.pack), ErrIntegrity)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", f.be, packKey(s.pack), err)
+		return fmt.Errorf("%s: %s: %w", r.f.be, packKey(r.s.pack), err)
 	}
 	return nil
 }

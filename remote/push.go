@@ -45,8 +45,11 @@ type Options struct {
 	// Ahead, if set, is called by a fetch once every commit, tree and
 	// File node is in, before the chunks are downloaded, with a Getter of
 	// those and of the local store's objects (for this call only): a pull
-	// starts writing the new versions' unchanged bytes meanwhile.
-	Ahead func(ctx context.Context, get dag.Getter)
+	// starts writing the new versions' unchanged bytes meanwhile. It may
+	// return a sink, which the fetch then calls with each chunk it
+	// downloads, once verified, and its bytes (valid during the call
+	// only), from several goroutines at once.
+	Ahead func(ctx context.Context, get dag.Getter) (sink func(id dag.ID, raw []byte))
 }
 
 func (o Options) withDefaults() Options {

@@ -49,10 +49,12 @@ func (a *app) runPull(ctx context.Context, o pullOptions) error {
 		}
 		if o.asJSON {
 			if jerr := a.printJSON(struct {
-				Fetch        *repo.FetchResult `json:"fetch"`
-				Merge        any               `json:"merge"`
-				WrittenAhead int               `json:"written_ahead"`
-			}{res.Fetch, mergeJSON(orEmpty(res.Merge)), res.WrittenAhead}); jerr != nil {
+				Fetch             *repo.FetchResult `json:"fetch"`
+				Merge             any               `json:"merge"`
+				WrittenAhead      int               `json:"written_ahead"`
+				AheadFromDownload int64             `json:"ahead_from_download"`
+				AheadFromStore    int64             `json:"ahead_from_store"`
+			}{res.Fetch, mergeJSON(orEmpty(res.Merge)), res.WrittenAhead, res.AheadFromDownload, res.AheadFromStore}); jerr != nil {
 				return jerr
 			}
 		} else {

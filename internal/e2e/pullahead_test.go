@@ -31,17 +31,28 @@ func aheadTable(drop, edit map[int]bool, extra int, tag string) []byte {
 	return []byte(b.String())
 }
 
+// pullAhead is what dx pull --json says of the files written ahead.
+type pullAhead struct {
+	WrittenAhead *int  `json:"written_ahead"`
+	FromDownload int64 `json:"ahead_from_download"` // chunk bytes written as they downloaded
+	FromStore    int64 `json:"ahead_from_store"`    // and from the store after the fetch
+}
+
 // pullAheadJSON reads written_ahead from dx pull --json.
 func pullAheadJSON(t *testing.T, out string) int {
+	return pullAheadOf(t, out).n()
+}
+
+func pullAheadOf(t *testing.T, out string) pullAhead {
 	t.Helper()
-	var res struct {
-		WrittenAhead *int `json:"written_ahead"`
-	}
+	var res pullAhead
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.WrittenAhead == nil {
 		t.Fatalf("pull --json: %v (written_ahead missing?)\n%s", err, out)
 	}
-	return *res.WrittenAhead
+	return res
 }
+
+func (p pullAhead) n() int { return *p.WrittenAhead }
 
 // noTemporaries fails if a dx temporary file is left in the worktree.
 func noTemporaries(t *testing.T, dir string) {
@@ -66,7 +77,8 @@ func noTemporaries(t *testing.T, dir string) {
 // TestPullWritesAhead: a pull that fast-forwards writes a big changed file
 // while its chunks download (written_ahead), with rows removed near its
 // start so that its shared runs move; the clone then holds exactly what
-// was pushed. A pull that merges, or finds the file changed in the
+// was pushed. The chunks it downloads are written into the file as they
+// arrive; after a fetch, the pull writes those of the store. A pull that merges, or finds the file changed in the
 // worktree, writes nothing ahead and leaves no temporary. Against a
 // directory remote and a real MinIO.
 func TestPullWritesAhead(t *testing.T) {
@@ -86,8 +98,14 @@ func testPullWritesAhead(t *testing.T, rs remoteSetup) {
 	a.ok("commit", "-q", "-m", "v2")
 	a.ok("push", "-q")
 	settle(t, b) // a pull writes ahead from files the stat cache vouches for
-	if n := pullAheadJSON(t, b.ok("pull", "--json")); n != 1 {
-		t.Fatalf("the fast-forward wrote %d files ahead; want 1 (data/table.csv)", n)
+	v2 := aheadTable(map[int]bool{10: true, 11: true}, map[int]bool{5000: true, 200000: true, 599999: true}, 3000, "v2")
+	p := pullAheadOf(t, b.ok("pull", "--json"))
+	if p.n() != 1 {
+		t.Fatalf("the fast-forward wrote %d files ahead; want 1 (data/table.csv)", p.n())
+	}
+	// Its new chunks all came by the download; the rest is copied.
+	if p.FromStore != 0 || p.FromDownload == 0 || p.FromDownload > int64(len(v2)/2) {
+		t.Fatalf("the table's chunks were written %d bytes as downloaded and %d from the store; want all as downloaded, and far less than its %d bytes", p.FromDownload, p.FromStore, len(v2))
 	}
 	if d := diffManifests(manifest(t, a.dir), manifest(t, b.dir)); len(d) > 0 {
 		t.Fatalf("after the pull the clone differs: %v", d)
@@ -97,6 +115,22 @@ func testPullWritesAhead(t *testing.T, rs remoteSetup) {
 	}
 	noTemporaries(t, b.dir)
 	b.ok("fsck")
+
+	// Fetched before: the pull downloads nothing and writes the new
+	// chunks from the store.
+	writeBytes(t, a.path("data/table.csv"), aheadTable(map[int]bool{10: true, 11: true, 12: true}, map[int]bool{6000: true}, 3500, "v2b"))
+	a.ok("commit", "-q", "-m", "v2b")
+	a.ok("push", "-q")
+	b.ok("fetch", "-q")
+	settle(t, b)
+	p = pullAheadOf(t, b.ok("pull", "--json"))
+	if p.n() != 1 || p.FromDownload != 0 || p.FromStore == 0 {
+		t.Fatalf("a pull after a fetch wrote %d files ahead, %d bytes as downloaded and %d from the store; want 1, none and some", p.n(), p.FromDownload, p.FromStore)
+	}
+	if d := diffManifests(manifest(t, a.dir), manifest(t, b.dir)); len(d) > 0 {
+		t.Fatalf("after the pull that follows a fetch the clone differs: %v", d)
+	}
+	noTemporaries(t, b.dir)
 
 	// Merged, not fast-forwarded: the table comes by the worktree update.
 	writeBytes(t, a.path("data/table.csv"), aheadTable(map[int]bool{3: true}, map[int]bool{7: true}, 4000, "v3"))

@@ -62,7 +62,7 @@ func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string, ahe
 	opts := r.fetchOptions(paths)
 	for _, rf := range refs {
 		if ahead != nil && rf.Name == ahead.ref {
-			opts.Ahead = func(ctx context.Context, get dag.Getter) { ahead.start(ctx, get, rf.ID) }
+			opts.Ahead = func(ctx context.Context, get dag.Getter) func(dag.ID, []byte) { return ahead.start(ctx, get, rf.ID) }
 		}
 	}
 	fetched, err := remote.Fetch(ctx, r.Store, be, ix, roots, opts)

@@ -19,6 +19,11 @@ type PullResult struct {
 	// WrittenAhead counts the files of a fast-forward written while
 	// their chunks downloaded (see pullahead.go).
 	WrittenAhead int `json:"written_ahead"`
+	// AheadFromDownload and AheadFromStore count the bytes of chunks
+	// written into those files as they downloaded, and from the store
+	// once the fetch was done (chunks it did not download).
+	AheadFromDownload int64 `json:"ahead_from_download"`
+	AheadFromStore    int64 `json:"ahead_from_store"`
 }
 
 // Pull fetches and then merges the remote's copy of the current branch
@@ -97,8 +102,9 @@ func (r *Repo) Pull(ctx context.Context, remoteName string, paths []string) (*Pu
 	pre := ahead.finish(ctx)
 	merged, err := r.Merge(ctx, MergeOptions{Rev: track, Message: fmt.Sprintf("Merge %s/%s into %s", fetched.Remote, branch, branch), pre: pre})
 	res.Merge = merged
-	if err == nil && merged.FastForward {
+	if err == nil && merged.FastForward && ahead != nil {
 		res.WrittenAhead = len(pre)
+		res.AheadFromDownload, res.AheadFromStore = ahead.fromDownload(), ahead.fromStore.Load()
 	}
 	return res, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path"
+	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/progress"
@@ -16,10 +17,11 @@ import (
 // that changed while their chunks download: once the fetch has the new
 // commit's trees and File nodes, the runs each new version shares with
 // the worktree file it replaces are copied into a temporary file beside
-// it; once the chunks are in the store, they are written in between, and
-// the worktree update renames the file into place (prewritten, as a
-// merged table's). The pull then costs the larger of the download and
-// the copy, not their sum.
+// it, and each chunk downloaded is written at its places (aheadsink.go);
+// once the fetch is done, the chunks it did not download (the store had
+// them) are written in between, and the worktree update renames
+// the file into place (prewritten, as a merged table's). The pull then
+// costs the larger of the download and the copy, not their sum.
 
 // aheadMin is the size from which a changed file is written ahead, and
 // aheadMax how many files at most: each holds two open files until the
@@ -37,17 +39,22 @@ type pullAhead struct {
 	cancel context.CancelCauseFunc
 	files  []*aheadFile
 	copied chan struct{} // closed once every file's runs are copied (or not)
+	sink   *chunkSink
+	// fromStore counts the bytes of chunks written from the store after
+	// the fetch.
+	fromStore atomic.Int64
 }
 
 // aheadFile is one file written ahead.
 type aheadFile struct {
+	n         int // in pullAhead.files
 	path, tmp string
 	entry     *dag.TreeEntry // the new version
 	f, src    *os.File       // the temporary, and the worktree file it copies from
 	was       worktree.StatEntry
 	asm       *assembly
 	copyErr   error
-	copyDone  chan struct{}
+	written   []bool // by chunk of asm: written as downloaded
 }
 
 // newPullAhead prepares to write ahead what a fast-forward of branch ref
@@ -62,12 +69,33 @@ func (r *Repo) newPullAhead(head dag.ID, ref string) *pullAhead {
 // start is called with the metadata of theirs fetched (get reads it): if
 // the pull is a fast-forward from a.head to theirs, it finds the big files
 // that change, opens a temporary beside each and starts copying the runs
-// they share with the worktree file. Nothing it cannot do is an error:
-// the update writes those files as usual.
-func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) {
+// they share with the worktree file. It returns the sink of the chunks
+// downloaded (nil: none). Nothing it cannot do is an error: the update
+// writes those files as usual.
+func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) func(dag.ID, []byte) {
 	if a == nil || theirs == a.head || a.copied != nil {
-		return
+		return nil
 	}
+	a.open(ctx, get, theirs)
+	if len(a.files) == 0 {
+		return nil
+	}
+	a.sink = newChunkSink(a.files)
+	ctx, a.cancel = context.WithCancelCause(ctx)
+	a.copied = make(chan struct{})
+	go func() {
+		defer close(a.copied)
+		for _, f := range a.files {
+			f.copyErr = <-f.asm.copyRuns(ctx, a.cancel, f.f, f.src, progress.Nop{}.Start("", 0, false), a.sink.drain)
+		}
+		a.sink.copied(ctx.Err() == nil)
+	}()
+	return a.sink.put
+}
+
+// open opens the files to write ahead: the big files that a fast-forward
+// from a.head to theirs changes.
+func (a *pullAhead) open(ctx context.Context, get dag.Getter, theirs dag.ID) {
 	if base, err := merge.Base(ctx, get, a.head, theirs); err != nil || base != a.head {
 		return // not a fast-forward: a merge writes its tables itself
 	}
@@ -99,27 +127,19 @@ func (a *pullAhead) start(ctx context.Context, get dag.Getter, theirs dag.ID) {
 	}
 	defer root.Close()
 	for _, c := range changes {
-		if f := a.open(ctx, root, get, c.path, c.old, c.new); f != nil {
+		if f := a.openFile(ctx, root, get, c.path, c.old, c.new); f != nil {
+			f.n = len(a.files)
 			a.files = append(a.files, f)
 		}
 	}
-	ctx, a.cancel = context.WithCancelCause(ctx)
-	a.copied = make(chan struct{})
-	go func() {
-		defer close(a.copied)
-		for _, f := range a.files {
-			f.copyErr = <-f.asm.copyRuns(ctx, a.cancel, f.f, f.src, progress.Nop{}.Start("", 0, false), nil)
-			close(f.copyDone)
-		}
-	}()
 }
 
-// open lays out the new version e of p, replacing old, from the runs it
+// openFile lays out the new version e of p, replacing old, from the runs it
 // shares with the worktree file and opens its temporary: nil when the
 // worktree file is not vouched for by the stat cache, the update would
 // patch it in place, or p is not a plain path through directories (the
 // update refuses the rest, as it would have without this).
-func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p string, old, e *dag.TreeEntry) *aheadFile {
+func (a *pullAhead) openFile(ctx context.Context, root *os.Root, get dag.Getter, p string, old, e *dag.TreeEntry) *aheadFile {
 	if checkPath(p) != nil || !inDirs(root, p) {
 		return nil
 	}
@@ -148,26 +168,24 @@ func (a *pullAhead) open(ctx context.Context, root *os.Root, get dag.Getter, p s
 		return nil
 	}
 	return &aheadFile{path: p, tmp: tmp, entry: e, f: f, src: src, was: was,
-		asm: layOut(sharedParts(chunks, shareOffsets(oldChunks))), copyDone: make(chan struct{})}
+		asm: layOut(sharedParts(chunks, shareOffsets(oldChunks)))}
 }
 
-// finish writes the chunks of the files started, now in the store, waits
-// for their copies and returns those complete, to be renamed into place.
+// finish waits for the copies of the files started, writes the chunks
+// that the fetch did not (now in the store) and returns the files
+// complete, to be renamed into place.
 // A file that failed, or whose source changed, is dropped: the update
 // writes it as usual.
 func (a *pullAhead) finish(ctx context.Context) prewritten {
 	if a == nil || a.copied == nil {
 		return nil
 	}
+	<-a.copied
 	pre := prewritten{}
 	for _, f := range a.files {
-		err := a.r.fill(ctx, f.f, f.asm, progress.Nop{}.Start("", 0, false))
-		if err != nil {
-			a.cancel(err)
-		}
-		<-f.copyDone
+		err := f.copyErr
 		if err == nil {
-			err = f.copyErr
+			err = a.r.fill(ctx, f.f, f.asm.without(f.written), byteCount{&a.fromStore})
 		}
 		if err == nil && !(&checkedOut{f: f.src}).unchanged(f.was) {
 			err = errors.New("changed while copied")
@@ -244,4 +262,17 @@ func sharedParts(chunks []dag.ChunkRef, at map[dag.ID]int64) []filePart {
 		}
 	}
 	return parts
+}
+
+// byteCount counts the bytes a fill writes.
+type byteCount struct{ n *atomic.Int64 }
+
+func (c byteCount) Add(n int64) { c.n.Add(n) }
+
+// fromDownload counts the bytes of chunks written as they downloaded.
+func (a *pullAhead) fromDownload() int64 {
+	if a.sink == nil {
+		return 0
+	}
+	return a.sink.bytes.Load()
 }
