@@ -42,18 +42,9 @@ func (r *Repo) Fetch(ctx context.Context, remoteName string) (*FetchResult, erro
 // sparse repository, or one becoming sparse); ahead, if set, starts
 // writing its branch's new files while their chunks download.
 func (r *Repo) fetch(ctx context.Context, remoteName string, paths []string, ahead *pullAhead) (*FetchResult, error) {
-	name, be, ix, err := r.connect(ctx, remoteName, false)
+	name, be, refs, ix, err := r.connectRefs(ctx, remoteName)
 	if err != nil {
 		return nil, err
-	}
-	refs, err := remote.ListRefs(ctx, be)
-	if err != nil {
-		return nil, err
-	}
-	if len(refs) > 0 {
-		if err := remote.CheckFormat(ctx, be); err != nil {
-			return nil, err
-		}
 	}
 	var roots []dag.Link
 	for _, rf := range refs {
@@ -205,7 +196,7 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 	if err := modelstage.ValidName(stage); err != nil {
 		return nil, err
 	}
-	name, be, ix, err := r.connect(ctx, remoteName, false)
+	name, be, err := r.OpenRemote(ctx, remoteName)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +210,11 @@ func (r *Repo) FetchStage(ctx context.Context, remoteName, model, stage string) 
 		return out, nil
 	}
 	if err := remote.CheckFormat(ctx, be); err != nil {
+		return nil, err
+	}
+	// The index after the ref (see remote.ReadHeads).
+	ix, err := r.remoteIndex(ctx, name, be, false)
+	if err != nil {
 		return nil, err
 	}
 	fetched, err := remote.Fetch(ctx, r.Store, be, ix, []dag.Link{{ID: rf.ID, Kind: dag.KindStage}}, r.fetchOptions(r.sparse))

@@ -161,7 +161,8 @@ func (r *Repo) remoteNamed(name string) (string, remote.Config, error) {
 }
 
 // connect opens a remote's backend and loads what it holds, to read or
-// (write) to push to it.
+// (write) to push to it. A fetch reads the remote's refs first, then its
+// index (connectRefs).
 func (r *Repo) connect(ctx context.Context, name string, write bool) (string, remote.Backend, *remote.Index, error) {
 	name, c, err := r.remoteNamed(name)
 	if err != nil {
@@ -171,15 +172,38 @@ func (r *Repo) connect(ctx context.Context, name string, write bool) (string, re
 	if err != nil {
 		return "", nil, nil, err
 	}
-	load := remote.LoadIndex
-	if write {
-		load = remote.LoadIndexToWrite
-	}
-	ix, err := load(ctx, be, filepath.Join(r.remoteCache(name), "index"))
+	ix, err := r.remoteIndex(ctx, name, be, write)
 	if err != nil {
 		return "", nil, nil, err
 	}
 	return name, be, ix, nil
+}
+
+// connectRefs opens a remote to fetch from: its refs, then its index
+// (remote.ReadHeads).
+func (r *Repo) connectRefs(ctx context.Context, name string) (string, remote.Backend, []remote.Ref, *remote.Index, error) {
+	name, c, err := r.remoteNamed(name)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	be, err := remote.Open(ctx, c)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	refs, ix, err := remote.ReadHeads(ctx, be, filepath.Join(r.remoteCache(name), "index"))
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	return name, be, refs, ix, nil
+}
+
+// remoteIndex loads the index of remote name, to read or (write) to push.
+func (r *Repo) remoteIndex(ctx context.Context, name string, be remote.Backend, write bool) (*remote.Index, error) {
+	load := remote.LoadIndex
+	if write {
+		load = remote.LoadIndexToWrite
+	}
+	return load(ctx, be, filepath.Join(r.remoteCache(name), "index"))
 }
 
 // OpenRemote opens a configured remote's backend ("" means origin, or the
