@@ -2,6 +2,11 @@ package repo
 
 import "os"
 
+// cloneBlock is the block size a file system that shares extents (XFS,
+// btrfs) clones in: only whole blocks, at offsets that are multiples of
+// it in both files.
+const cloneBlock = 4096
+
 // copyBuffer is the buffer of the runs copied through memory: as fast as
 // cp's copy within the kernel from 1 MiB up.
 const copyBuffer = 2 << 20

@@ -8,11 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cloneBlock is the block size a file system that shares extents (XFS,
-// btrfs) clones in: only whole blocks, at offsets that are multiples of
-// it in both files.
-const cloneBlock = 4096
-
 // inKernel reports whether a run of the source at off copied to dstOff
 // goes within the kernel (copy_file_range): where the two offsets agree
 // modulo the block (a row updated in place, the same length: the runs
