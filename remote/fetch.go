@@ -74,7 +74,7 @@ type fetcher struct {
 	stage  *store.Staging
 	res    *FetchResult
 	mu     sync.Mutex
-	chunks []dag.ID
+	chunks []dag.ID // named by the File nodes walked (data drops those the store has)
 	read   atomic.Int64
 	reqs   atomic.Int64
 	// shallow is the remote's shallow list, read at the first commit
@@ -353,13 +353,8 @@ func (f *fetcher) metadata(ctx context.Context, roots []dag.Link) error {
 		}
 		frontier = append(frontier[:0], next...)
 	}
-	// The chunks named, once each, in order: the lookups of those the
-	// store has then walk its index from start to end.
-	slices.SortFunc(chunks, func(a, b dag.ID) int { return bytes.Compare(a[:], b[:]) })
-	chunks = slices.Compact(chunks)
-	var err error
-	f.chunks, err = f.notLocal(ctx, chunks)
-	return err
+	f.chunks = chunks
+	return nil
 }
 
 type localObj struct {
@@ -437,10 +432,17 @@ func (f *fetcher) locate(ws []want) error {
 	return nil
 }
 
-// data fetches the chunks the metadata named.
+// data fetches the chunks the metadata named that the store lacks.
 func (f *fetcher) data(ctx context.Context) error {
-	ws := make([]want, len(f.chunks))
-	for i, id := range f.chunks {
+	// The chunks named, once each, in order: the lookups of those the
+	// store has then walk its index from start to end.
+	slices.SortFunc(f.chunks, func(a, b dag.ID) int { return bytes.Compare(a[:], b[:]) })
+	chunks, err := f.notLocal(ctx, slices.Compact(f.chunks))
+	if err != nil {
+		return err
+	}
+	ws := make([]want, len(chunks))
+	for i, id := range chunks {
 		ws[i] = want{l: dag.Link{ID: id, Kind: dag.KindChunk}}
 	}
 	if err := f.locate(ws); err != nil {
