@@ -11,12 +11,11 @@ import (
 
 // The chunks a pull downloads go into the files it writes ahead, at their
 // places. Writes to a file another thread is writing wait for its inode's
-// lock, and the kernel spins for it on the cores the download needs
-// (2,000 writes of 32 KiB: 0.04 s alone, 0.19 s beside a sequential
-// writer): while the shared runs are copied, the chunks wait in memory
-// and the copy writes them between its steps, the only writer; once
-// every copy is done, or while more than queueMax bytes wait, they are
-// written as they arrive.
+// lock, and the kernel spins for it on the cores the download needs:
+// while the shared runs are copied, the chunks wait in memory and the
+// copy writes them between its steps, the only writer; once every copy
+// is done, or while more than queueMax bytes wait, they are written as
+// they arrive.
 
 // queueMax is the most the chunks waiting for the copy hold in memory.
 const queueMax = 64 << 20

@@ -11,9 +11,7 @@ import (
 // those that go through memory into a few buffers while a writer writes
 // them, and copies the others within the kernel, in order. Reading the
 // source, cold, then overlaps writing the copy, and a write the kernel
-// holds back (dirty pages past their limit) no longer stops the reads: a
-// 1 GiB file shifted by 100 bytes, cold, copied in 0.29-0.34 s (cp of it
-// 0.31-0.38 s) where one goroutine reading then writing took 0.29-3.7 s.
+// holds back (dirty pages past their limit) no longer stops the reads.
 // The writer is the file's only writer while it runs.
 
 // copyBuffers is how many buffers of copyBuffer bytes the reader fills
