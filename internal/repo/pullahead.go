@@ -237,33 +237,6 @@ func inDirs(root *os.Root, p string) bool {
 	return true
 }
 
-// shareOffsets maps each chunk of a file to its first offset in it.
-func shareOffsets(chunks []dag.ChunkRef) map[dag.ID]int64 {
-	at := make(map[dag.ID]int64, len(chunks))
-	var off int64
-	for _, c := range chunks {
-		if _, ok := at[c.ID]; !ok {
-			at[c.ID] = off
-		}
-		off += int64(c.Len)
-	}
-	return at
-}
-
-// sharedParts lays chunks out as runs of the file whose chunks are at
-// offsets at, where it has them, and chunks from the store.
-func sharedParts(chunks []dag.ChunkRef, at map[dag.ID]int64) []filePart {
-	parts := make([]filePart, len(chunks))
-	for i := range chunks {
-		if off, ok := at[chunks[i].ID]; ok {
-			parts[i] = filePart{off: off, n: int64(chunks[i].Len)}
-		} else {
-			parts[i] = filePart{chunk: &chunks[i]}
-		}
-	}
-	return parts
-}
-
 // byteCount counts the bytes a fill writes.
 type byteCount struct{ n *atomic.Int64 }
 
