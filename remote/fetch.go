@@ -77,6 +77,7 @@ type fetcher struct {
 	chunks []dag.ID // named by the File nodes walked (data drops those the store has)
 	read   atomic.Int64
 	reqs   atomic.Int64
+	behind int64 // bytes metadata spans reached back (reachBack)
 	// shallow is the remote's shallow list, read at the first commit
 	// missing from its index; cut the commits whose parents were missing
 	// so (recorded as shallow in the local store).

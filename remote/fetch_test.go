@@ -121,3 +121,65 @@ func fileOf(t *testing.T, st *store.Store, commit dag.ID) dag.ID {
 	}
 	return e.ID
 }
+
+// TestFetchMetadataReachesBack: a push writes a commit after the objects
+// it names, so the fetch of a commit whose new trees nest four deep takes
+// one GET, not one a level, and stores only what the local store lacked.
+func TestFetchMetadataReachesBack(t *testing.T) {
+	ctx := context.Background()
+	src, dst := openStore(t), openStore(t)
+	tree1 := storetest.RandomTree(t, src, 1, 4)
+	c1 := storetest.Commit(t, src, dag.Commit{Tree: tree1})
+	e, err := dag.LookupPath(ctx, src, tree1, "data.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same file in a/b/c/d: d's tree is the old root's; the root, a, b
+	// and c are new.
+	tree2, err := dag.EditTree(ctx, src, src, tree1, map[string]*dag.TreeEntry{"a/b/c/d/data.bin": &e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := storetest.Commit(t, src, dag.Commit{Tree: tree2, Parents: []dag.ID{c1}, Generation: 2})
+
+	be, err := Open(ctx, Config{URL: filepath.Join(t.TempDir(), "remote")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Parallel: 1}
+	push := func(c dag.ID) {
+		t.Helper()
+		ix, err := LoadIndexToWrite(ctx, be, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Push(ctx, src, be, ix, []Update{{Name: "refs/heads/main", New: c, Kind: dag.KindCommit}}, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fetch := func(c dag.ID) (*FetchResult, int64) {
+		t.Helper()
+		ix, err := LoadIndex(ctx, be, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Fetch(ctx, dst, be, ix, []dag.Link{{ID: c, Kind: dag.KindCommit}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, res.Requests
+	}
+	push(c1)
+	if res, gets := fetch(c1); gets != 2 {
+		t.Fatalf("the first fetch took %d GETs (%+v), want 2: one of metadata, one of chunks", gets, res)
+	}
+	push(c2)
+	res, gets := fetch(c2)
+	if gets != 1 || res.Objects != 5 || res.Chunks != 0 {
+		t.Fatalf("the fetch of four new trees took %d GETs and stored %d objects (%d chunks), want 1 GET and 5 objects: the commit and its trees", gets, res.Objects, res.Chunks)
+	}
+	rep, err := dst.Fsck(ctx, store.FsckOptions{Full: true, ExtraRoots: []dag.ID{c2}})
+	if err != nil || !rep.OK() {
+		t.Fatalf("fsck after the fetch: %v %v", err, rep.Problems)
+	}
+}

@@ -27,6 +27,16 @@ const (
 	maxRange = 16 << 20
 )
 
+// A push writes a pack's metadata children first and its commits last,
+// so what a pushed commit names lies before it in its pack: a metadata
+// span that holds a commit reaches back over the metadata entries before
+// it, up to metaBehind bytes (metaBehindMax over a fetch), and one GET
+// brings the commit's trees and file nodes rather than one GET a level.
+const (
+	metaBehind    = 4 << 20
+	metaBehindMax = 64 << 20
+)
+
 // span is one ranged GET: a run of one pack's entries.
 type span struct {
 	pack    dag.ID
@@ -72,6 +82,40 @@ func (f *fetcher) plan(ws []want, gap int64) []span {
 	return out
 }
 
+// reachBack extends the spans that hold a commit back over the metadata
+// entries before them in their pack, short of another span of it.
+func (f *fetcher) reachBack(spans []span) {
+	for i := range spans {
+		s := &spans[i]
+		if !slices.ContainsFunc(s.entries, func(e pack.Entry) bool { return e.Kind == dag.KindCommit && s.needed[e.ID] }) {
+			continue
+		}
+		floor := int64(0) // the end of the pack's last span before s
+		for _, o := range spans {
+			if o.pack == s.pack && o.off+o.n <= s.off {
+				floor = max(floor, o.off+o.n)
+			}
+		}
+		all := f.ix.packEntries(s.pack)
+		lo, _ := slices.BinarySearchFunc(all, s.off, func(e pack.Entry, off int64) int { return int(int64(e.Offset) - off) })
+		j := lo
+		for j > 0 {
+			e, start := all[j-1], int64(all[j-1].Offset)
+			if !e.Kind.IsMeta() || start < floor || s.off-start > metaBehind || s.off+s.n-start > maxRange || f.behind+s.off-start > metaBehindMax {
+				break
+			}
+			j--
+		}
+		if j == lo {
+			continue
+		}
+		add := s.off - int64(all[j].Offset)
+		f.behind += add
+		s.entries = append(slices.Clone(all[j:lo]), s.entries...)
+		s.off, s.n = s.off-add, s.n+add
+	}
+}
+
 // download reads the ranges covering ws with Parallel GETs, verifies every
 // object inside them as soon as its bytes are in (the rest of its range
 // still arriving), and calls fn for each with its bytes (a chunk's are
@@ -83,6 +127,9 @@ func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, 
 		return nil
 	}
 	spans := f.plan(ws, gap)
+	if all {
+		f.reachBack(spans)
+	}
 	bufs := newRangeBufs(f.o.Parallel)
 	defer bufs.release()
 	g, gctx := errgroup.WithContext(ctx)
