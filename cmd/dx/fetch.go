@@ -30,7 +30,7 @@ func (a *app) fetchCmd() *cobra.Command {
 
 // runFetch fetches from the remote name (the default remote when empty).
 func (a *app) runFetch(ctx context.Context, name string, asJSON bool) error {
-	return a.withRepo(ctx, func(r *repo.Repo) error {
+	return a.withRepoFetching(ctx, name, func(r *repo.Repo) error {
 		start := time.Now()
 		res, err := r.Fetch(ctx, name)
 		if err != nil {

@@ -41,7 +41,7 @@ func (a *app) pullCmd() *cobra.Command {
 // runPull fetches, then merges the remote's copy of the current branch;
 // like dx merge, it fails after printing the conflicts it stopped on.
 func (a *app) runPull(ctx context.Context, o pullOptions) error {
-	return a.withRepo(ctx, func(r *repo.Repo) error {
+	return a.withRepoFetching(ctx, o.remote, func(r *repo.Repo) error {
 		start := time.Now()
 		res, err := r.Pull(ctx, o.remote, o.paths)
 		if res == nil {

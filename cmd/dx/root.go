@@ -119,6 +119,13 @@ func (a *app) withRepo(ctx context.Context, fn func(r *repo.Repo) error) error {
 	return a.openRepo(ctx, store.ReadWrite, fn)
 }
 
+// withRepoFetching is withRepo for a command that fetches from remote
+// name ("" the default one): the remote's heads are read while the
+// repository opens.
+func (a *app) withRepoFetching(ctx context.Context, name string, fn func(r *repo.Repo) error) error {
+	return a.openRepoDialing(ctx, store.ReadWrite, &repo.Dial{Remote: name}, fn)
+}
+
 // withRepoRead opens the repository for a command that only reads it: such
 // commands share it and work on a full disk.
 func (a *app) withRepoRead(ctx context.Context, fn func(r *repo.Repo) error) error {
@@ -128,11 +135,17 @@ func (a *app) withRepoRead(ctx context.Context, fn func(r *repo.Repo) error) err
 // openRepo opens the repository for one command and closes it after,
 // printing store counters when --stats is set.
 func (a *app) openRepo(ctx context.Context, access store.Access, fn func(r *repo.Repo) error) error {
+	return a.openRepoDialing(ctx, access, nil, fn)
+}
+
+// openRepoDialing is openRepo that reads the heads of a remote the
+// command will fetch from (dial) while the repository opens.
+func (a *app) openRepoDialing(ctx context.Context, access store.Access, dial *repo.Dial, fn func(r *repo.Repo) error) error {
 	opts, err := a.repoOptions(access)
 	if err != nil {
 		return err
 	}
-	opts.DetachTrash = true
+	opts.DetachTrash, opts.Dial = true, dial
 	r, err := repo.Open(ctx, a.dir, opts)
 	if err != nil {
 		return err

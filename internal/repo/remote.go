@@ -136,7 +136,12 @@ func remoteCacheAt(root, name string) string {
 
 // remoteNamed resolves a remote name ("" means origin, or the only one).
 func (r *Repo) remoteNamed(name string) (string, remote.Config, error) {
-	cfg, err := r.loadConfig()
+	return remoteNamedAt(r.Root, name)
+}
+
+// remoteNamedAt resolves a remote name of the repository at root.
+func remoteNamedAt(root, name string) (string, remote.Config, error) {
+	cfg, err := readConfig(root)
 	if err != nil {
 		return "", remote.Config{}, err
 	}
@@ -180,9 +185,19 @@ func (r *Repo) connect(ctx context.Context, name string, write bool) (string, re
 }
 
 // connectRefs opens a remote to fetch from: its refs, then its index
-// (remote.ReadHeads).
+// (remote.ReadHeads), read while the repository opened when it was asked
+// to (Options.Dial).
 func (r *Repo) connectRefs(ctx context.Context, name string) (string, remote.Backend, []remote.Ref, *remote.Index, error) {
-	name, c, err := r.remoteNamed(name)
+	if d := r.takeDial(name); d != nil {
+		return d.wait()
+	}
+	return readHeads(ctx, r.Root, name)
+}
+
+// readHeads opens remote name of the repository at root and reads its
+// heads; it needs nothing of the store.
+func readHeads(ctx context.Context, root, name string) (string, remote.Backend, []remote.Ref, *remote.Index, error) {
+	name, c, err := remoteNamedAt(root, name)
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
@@ -190,7 +205,7 @@ func (r *Repo) connectRefs(ctx context.Context, name string) (string, remote.Bac
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
-	refs, ix, err := remote.ReadHeads(ctx, be, filepath.Join(r.remoteCache(name), "index"))
+	refs, ix, err := remote.ReadHeads(ctx, be, filepath.Join(remoteCacheAt(root, name), "index"))
 	if err != nil {
 		return "", nil, nil, nil, err
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	// or removed, see trash.go) for the caller to free, in a process of
 	// its own, after the command returns; default: Close frees it.
 	DetachTrash bool
+	// Dial, if set, names the remote the command will fetch from: its
+	// heads are read while the store opens (see dial.go).
+	Dial *Dial
 }
 
 // Repo is an open repository: a worktree root and its store.
@@ -63,6 +66,9 @@ type Repo struct {
 	// incomplete, if set, says why an interrupted worktree update could
 	// not be finished (see journal.go).
 	incomplete error
+	// dial holds the heads of Options.Dial's remote until a fetch takes
+	// them.
+	dial atomic.Pointer[dial]
 }
 
 // Init creates a repository in dir (created if missing).
@@ -106,7 +112,7 @@ func Find(dir string) (string, error) {
 }
 
 // Open opens the repository containing dir.
-func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
+func Open(ctx context.Context, dir string, o Options) (_ *Repo, err error) {
 	root, err := Find(dir)
 	if err != nil {
 		return nil, err
@@ -117,6 +123,15 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 	}
 	if sparse != nil {
 		o.Store.Partial = true
+	}
+	var d *dial
+	if o.Dial != nil {
+		d = startDial(ctx, root, o.Dial.Remote)
+		defer func() {
+			if err != nil {
+				d.cancel()
+			}
+		}()
 	}
 	st, err := store.Open(ctx, filepath.Join(root, DirName), o.Store)
 	if err != nil {
@@ -140,6 +155,7 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 		return nil, err
 	}
 	r := &Repo{Root: root, Store: st, opts: o, sparse: sparse, id: id, pid: os.Getpid()}
+	r.dial.Store(d)
 	// A worktree update a killed command left is finished first; one that
 	// cannot be stops every command that reads or writes the worktree. A
 	// reader leaves it to the next writer.
@@ -148,7 +164,7 @@ func Open(ctx context.Context, dir string, o Options) (*Repo, error) {
 			r.incomplete = fmt.Errorf("%w: it is finished by the next dx command that can write (the store is open read-only)", ErrIncompleteUpdate)
 		}
 	} else if r.incomplete = r.finishUpdate(ctx); r.incomplete == nil {
-		if err := r.finishContinue(ctx); err != nil {
+		if err = r.finishContinue(ctx); err != nil {
 			st.Abandon()
 			return nil, err
 		}
@@ -163,6 +179,7 @@ func (r *Repo) warn(msg string) { r.opts.Warn(msg) }
 // garbage: one that cannot be freed (a read-only file system) is left for
 // a later command, with a warning.
 func (r *Repo) Close() error {
+	r.stopDial()
 	err := r.Store.Close()
 	if !r.opts.DetachTrash {
 		if terr := EmptyTrash(r.Root); terr != nil {
