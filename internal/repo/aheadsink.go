@@ -28,7 +28,7 @@ type chunkSink struct {
 	queued int  // the bytes of queue
 	direct bool // every copy is done: write as they arrive
 	bufs   sync.Pool
-	joined []byte // drain's buffer of chunks that follow one another
+	vec    [][]byte // drain's chunks that follow one another, written in one call
 	// bytes counts the bytes written.
 	bytes atomic.Int64
 }
@@ -117,7 +117,7 @@ func (s *chunkSink) drain() {
 		}
 	}
 	// In order within each file, so that chunks that follow one another
-	// go in one write.
+	// go in one write (pwritev: not joined first, on the copy's thread).
 	slices.SortFunc(ps, func(a, b piece) int {
 		if a.p.f != b.p.f {
 			return cmp.Compare(a.p.f.n, b.p.f.n)
@@ -134,11 +134,11 @@ func (s *chunkSink) drain() {
 		if j == i+1 {
 			s.write(ps[i].p, ps[i].b)
 		} else {
-			s.joined = s.joined[:0]
+			s.vec = s.vec[:0]
 			for _, x := range ps[i:j] {
-				s.joined = append(s.joined, x.b...)
+				s.vec = append(s.vec, x.b)
 			}
-			if _, err := ps[i].p.f.f.WriteAt(s.joined, at); err == nil {
+			if err := writeVecAt(ps[i].p.f.f, s.vec, at); err == nil {
 				for _, x := range ps[i:j] {
 					s.done(x.p, len(x.b))
 				}

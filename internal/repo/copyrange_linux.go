@@ -61,3 +61,32 @@ func copyFileRange(dst, src *os.File, dstOff, off, n int64) error {
 	}
 	return nil
 }
+
+// iovMax is the most buffers one pwritev takes (IOV_MAX).
+const iovMax = 1024
+
+// writeVecAt writes bufs, one after another, into f at off with as few
+// calls as the kernel takes (pwritev), without joining them first.
+func writeVecAt(f *os.File, bufs [][]byte, off int64) error {
+	for len(bufs) > 0 {
+		n, err := unix.Pwritev(int(f.Fd()), bufs[:min(len(bufs), iovMax)], off)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "pwritev", Path: f.Name(), Err: err}
+		}
+		if n == 0 {
+			return io.ErrShortWrite
+		}
+		off += int64(n)
+		for n > 0 && len(bufs) > 0 {
+			k := min(n, len(bufs[0]))
+			n -= k
+			if bufs[0] = bufs[0][k:]; len(bufs[0]) == 0 {
+				bufs = bufs[1:]
+			}
+		}
+	}
+	return nil
+}

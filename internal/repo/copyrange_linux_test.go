@@ -109,3 +109,35 @@ func TestCopyRange(t *testing.T) {
 		t.Fatalf("dst differs from the copy through memory (%d bytes, want %d)", len(got), len(want))
 	}
 }
+
+// TestWriteVecAt: pieces of every length, empty ones too, land one after
+// another at the offset, as one joined write would put them.
+func TestWriteVecAt(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	var bufs [][]byte
+	var want []byte
+	for i := range 3000 { // more than one call takes
+		b := make([]byte, r.IntN(700)*(i%7))
+		for j := range b {
+			b[j] = byte(i + j*7)
+		}
+		bufs = append(bufs, b)
+		want = append(want, b...)
+	}
+	const off = 12345
+	if err := writeVecAt(f, bufs, off); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != off+len(want) || !bytes.Equal(got[off:], want) {
+		t.Fatalf("read back %d bytes, want %d after the offset, equal", len(got), off+len(want))
+	}
+}

@@ -11,3 +11,14 @@ func inKernel(dstOff, off int64) bool { return false }
 func copyInKernel(dst, src *os.File, dstOff, off, n int64) error {
 	return copyRangeFallback(dst, src, dstOff, off, n)
 }
+
+// writeVecAt writes bufs, one after another, into f at off.
+func writeVecAt(f *os.File, bufs [][]byte, off int64) error {
+	for _, b := range bufs {
+		if _, err := f.WriteAt(b, off); err != nil {
+			return err
+		}
+		off += int64(len(b))
+	}
+	return nil
+}
