@@ -85,15 +85,19 @@ func (f *fetcher) plan(ws []want, gap int64) []span {
 // reachBack extends the spans that hold a commit back over the metadata
 // entries before them in their pack, short of another span of it.
 func (f *fetcher) reachBack(spans []span) {
+	ends := map[dag.ID][]int64{} // where each pack's spans end
+	for _, s := range spans {
+		ends[s.pack] = append(ends[s.pack], s.off+s.n)
+	}
 	for i := range spans {
 		s := &spans[i]
 		if !slices.ContainsFunc(s.entries, func(e pack.Entry) bool { return e.Kind == dag.KindCommit && s.needed[e.ID] }) {
 			continue
 		}
 		floor := int64(0) // the end of the pack's last span before s
-		for _, o := range spans {
-			if o.pack == s.pack && o.off+o.n <= s.off {
-				floor = max(floor, o.off+o.n)
+		for _, end := range ends[s.pack] {
+			if end <= s.off {
+				floor = max(floor, end)
 			}
 		}
 		all := f.ix.packEntries(s.pack)
