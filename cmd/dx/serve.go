@@ -36,8 +36,9 @@ const fileCacheDir = repo.DirName + "/cache/serve"
 func (a *app) serveCmd() *cobra.Command {
 	var o serveOptions
 	c := &cobra.Command{
-		Use:   "serve [--listen 127.0.0.1:8080] [--anonymous] [--repo NAME=DIR]... [--credentials FILE]",
-		Short: "Serve every version of repositories through an S3-compatible read gateway",
+		Annotations: bigHeap,
+		Use:         "serve [--listen 127.0.0.1:8080] [--anonymous] [--repo NAME=DIR]... [--credentials FILE]",
+		Short:       "Serve every version of repositories through an S3-compatible read gateway",
 		Long: "Serves repositories as S3 buckets, read-only: the bucket is the repository (named after\n" +
 			"its directory, or NAME with --repo NAME=DIR, repeated for several); a key is REF/PATH,\n" +
 			"REF a branch, a tag, a full commit id or model:NAME@VERSION (the data it was trained on).\n" +
