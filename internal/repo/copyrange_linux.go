@@ -68,7 +68,13 @@ const iovMax = 1024
 // writeVecAt writes bufs, one after another, into f at off with as few
 // calls as the kernel takes (pwritev), without joining them first.
 func writeVecAt(f *os.File, bufs [][]byte, off int64) error {
-	for len(bufs) > 0 {
+	for {
+		for len(bufs) > 0 && len(bufs[0]) == 0 {
+			bufs = bufs[1:]
+		}
+		if len(bufs) == 0 {
+			return nil
+		}
 		n, err := unix.Pwritev(int(f.Fd()), bufs[:min(len(bufs), iovMax)], off)
 		if errors.Is(err, unix.EINTR) {
 			continue
@@ -80,7 +86,7 @@ func writeVecAt(f *os.File, bufs [][]byte, off int64) error {
 			return io.ErrShortWrite
 		}
 		off += int64(n)
-		for n > 0 && len(bufs) > 0 {
+		for n > 0 {
 			k := min(n, len(bufs[0]))
 			n -= k
 			if bufs[0] = bufs[0][k:]; len(bufs[0]) == 0 {
@@ -88,5 +94,4 @@ func writeVecAt(f *os.File, bufs [][]byte, off int64) error {
 			}
 		}
 	}
-	return nil
 }

@@ -129,6 +129,7 @@ func TestWriteVecAt(t *testing.T) {
 		bufs = append(bufs, b)
 		want = append(want, b...)
 	}
+	bufs = append(bufs, nil, []byte{}) // empty ones last too
 	const off = 12345
 	if err := writeVecAt(f, bufs, off); err != nil {
 		t.Fatal(err)
