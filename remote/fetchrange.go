@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -71,8 +72,7 @@ func (f *fetcher) plan(ws []want, gap int64) []span {
 			if s.pack != p {
 				continue
 			}
-			lo, _ := slices.BinarySearchFunc(all, s.off, func(e pack.Entry, off int64) int { return int(int64(e.Offset) - off) })
-			for j := lo; j < len(all) && int64(all[j].Offset) < s.off+s.n; j++ {
+			for j := entryAt(all, s.off); j < len(all) && int64(all[j].Offset) < s.off+s.n; j++ {
 				s.entries = append(s.entries, all[j])
 			}
 		}
@@ -80,6 +80,13 @@ func (f *fetcher) plan(ws []want, gap int64) []span {
 	// Largest first keeps the workers busy to the end.
 	slices.SortFunc(out, func(a, b span) int { return int(b.n - a.n) })
 	return out
+}
+
+// entryAt is the index of the first of a pack's entries (in offset
+// order) at or after off.
+func entryAt(all []pack.Entry, off int64) int {
+	i, _ := slices.BinarySearchFunc(all, off, func(e pack.Entry, off int64) int { return cmp.Compare(int64(e.Offset), off) })
+	return i
 }
 
 // reachBack extends the spans that hold a commit back over the metadata
@@ -101,7 +108,7 @@ func (f *fetcher) reachBack(spans []span) {
 			}
 		}
 		all := f.ix.packEntries(s.pack)
-		lo, _ := slices.BinarySearchFunc(all, s.off, func(e pack.Entry, off int64) int { return int(int64(e.Offset) - off) })
+		lo := entryAt(all, s.off)
 		j := lo
 		for j > 0 {
 			e, start := all[j-1], int64(all[j-1].Offset)
@@ -124,8 +131,10 @@ func (f *fetcher) reachBack(spans []span) {
 // object inside them as soon as its bytes are in (the rest of its range
 // still arriving), and calls fn for each with its bytes (a chunk's are
 // valid during the call only; needed says whether it was asked for, or
-// merely lay inside the range). With all set, objects that lie in the
-// range but were not asked for are verified and passed on too.
+// merely lay inside the range). With all set (metadata), objects that lie
+// in the range but were not asked for are verified and passed on too, and
+// a range that holds a commit reaches back over the metadata pushed with
+// it (reachBack).
 func (f *fetcher) download(ctx context.Context, ws []want, gap int64, all bool, fn func(o store.Stored, raw []byte, needed bool) error) error {
 	if len(ws) == 0 {
 		return nil

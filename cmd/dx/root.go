@@ -95,9 +95,10 @@ func (a *app) rootCmd() *cobra.Command {
 // lookup in a table lays out its tens of thousands of chunks) build heaps
 // of several MiB, up to hundreds, in a fraction of a second: their first
 // bigHeapBytes of heap are backed by huge pages (see internal/hugeheap),
-// which saves them most of their page faults. The range costs the same whatever its size,
-// and only what the heap uses of it is memory. A small command (log,
-// branch) would pay more for it than it saves, so it is not annotated.
+// which saves them most of their page faults. The range costs the same
+// whatever its size, and only what the heap uses of it is memory. A small
+// command (log, branch) would pay more for it than it saves, so it is not
+// annotated.
 var bigHeap = map[string]string{heapAnnotation: "big"}
 
 const (

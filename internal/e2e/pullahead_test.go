@@ -78,9 +78,9 @@ func noTemporaries(t *testing.T, dir string) {
 // while its chunks download (written_ahead), with rows removed near its
 // start so that its shared runs move; the clone then holds exactly what
 // was pushed. The chunks it downloads are written into the file as they
-// arrive; after a fetch, the pull writes those of the store. A pull that merges, or finds the file changed in the
-// worktree, writes nothing ahead and leaves no temporary. Against a
-// directory remote and a real MinIO.
+// arrive; after a fetch, the pull writes those of the store. A pull that
+// merges, or finds the file changed in the worktree, writes nothing ahead
+// and leaves no temporary. Against a directory remote and a real MinIO.
 func TestPullWritesAhead(t *testing.T) {
 	bothRemotes(t, testPullWritesAhead)
 }
