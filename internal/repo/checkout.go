@@ -212,30 +212,36 @@ func dedupe(s []string) []string {
 const settleMin = 32 << 20
 
 // settleRacy sets when the stat entries of files just written were
-// recorded. An entry is trusted only if its file's mtime is older than
-// that by the racy window (worktree.RacyWindowNs), and a file written a moment
-// ago is not: the next command would read it all again to be sure of it.
-// So when that is a lot of bytes, it waits the rest of the window first
-// (at most twice the window), which costs less than reading them. Wall
-// clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
-func settleRacy(entries map[string]worktree.StatEntry) {
-	var racy int64
-	var latest int64
-	now := time.Now().UnixNano()
+// recorded, by the file system's clock (worktree.Stamp). An entry is
+// trusted only if its file's mtime is older than that, and a file written
+// in the clock's current tick is not: the next command would read it all
+// again to be sure of it. So when that is a lot of bytes, it waits for
+// the clock to move past them (at most twice the racy window), which costs
+// less than reading them. Where timestamps are fine-grained the clock has
+// already moved, and nothing waits.
+func settleRacy(ix worktree.Index, entries map[string]worktree.StatEntry) {
+	stamp := worktree.Stamp(ix)
+	var racy, latest int64
 	for _, e := range entries {
-		if e.MtimeNs >= now-worktree.RacyWindowNs && e.Mode.IsFile() {
+		if e.Mode.IsFile() && !trustedAt(e, stamp) {
 			racy += e.Size
 			latest = max(latest, e.MtimeNs)
 		}
 	}
-	if racy >= settleMin {
-		if wait := time.Duration(latest + worktree.RacyWindowNs + 1e6 - now); wait > 0 && wait <= 2*time.Duration(worktree.RacyWindowNs) {
-			time.Sleep(wait)
+	if racy >= settleMin && latest-(stamp-worktree.RacyWindowNs) < 2*worktree.RacyWindowNs {
+		for deadline := time.Now().Add(2 * time.Duration(worktree.RacyWindowNs)); stamp-worktree.RacyWindowNs <= latest && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+			stamp = worktree.Stamp(ix)
 		}
-		now = time.Now().UnixNano()
 	}
 	for p, e := range entries {
-		e.Recorded = now
+		e.Recorded = stamp
 		entries[p] = e
 	}
+}
+
+// trustedAt reports whether e would be trusted if recorded at stamp.
+func trustedAt(e worktree.StatEntry, stamp int64) bool {
+	e.Recorded = stamp
+	return e.Trusted()
 }

@@ -178,7 +178,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		}
 	}
 	res.Removed += len(j.Removes)
-	settleRacy(cached)
+	settleRacy(r.Store, cached)
 	// Record what was written, even after an error, so a retry is cheap.
 	if serr := worktree.UpdateStatCache(ctx, r.Store, worktree.Stats(cached), j.Removes); err == nil {
 		err = serr

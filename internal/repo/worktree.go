@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/zeebo/blake3"
 
@@ -145,8 +144,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, mode store.IngestMode, only []s
 		}
 		sc.deferFiles = !has
 	}
-	// Wall clock, not opts.Now: DX_DATE pins commit times, not the racy-clean rule.
-	startNs := time.Now().UnixNano()
+	// The file system's clock, not opts.Now: DX_DATE pins commit times,
+	// not the racy-clean rule. Read before the scan's first lstat.
+	startNs := worktree.Stamp(r.Store)
 	root, err := sc.scan(ctx)
 	if err != nil {
 		return nil, err

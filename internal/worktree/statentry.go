@@ -10,8 +10,8 @@ import (
 
 // StatEntry caches what a worktree file looked like when its content was
 // last hashed. It is used only while every field still matches and the file
-// was not modified within RacyWindowNs of when the entry was recorded
-// (git's racy-clean rule: such a file is hashed again).
+// was last modified before the entry was recorded, by the file system's
+// clock (Stamp; git's racy-clean rule: any other file is hashed again).
 type StatEntry struct {
 	Size     int64
 	MtimeNs  int64
@@ -22,9 +22,10 @@ type StatEntry struct {
 	Recorded int64 // unix ns when the entry was recorded
 }
 
-// RacyWindowNs: a file whose mtime is this close to (or after) the moment
-// its entry was recorded may have changed within the filesystem's timestamp
-// granularity, so its entry is not trusted.
+// RacyWindowNs: a file whose mtime is this close to (or after) Recorded
+// may have changed within the file system's timestamp granularity, so its
+// entry is not trusted. Entries recorded by the wall clock keep this
+// margin; Stamp records the file system's clock plus it, which leaves none.
 const RacyWindowNs = int64(20e6)
 
 // Trusted reports whether the entry can stand for the file's content.
