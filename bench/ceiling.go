@@ -10,32 +10,37 @@ import (
 	"strings"
 )
 
-// measureCeiling times `dx debug ceiling` on the v1 files (the median of
-// three when short) into ceil: what reading, chunking, hashing and
-// compressing them on all cores costs, without storing. With writeDir it
-// times `dx debug ceiling --write writeDir` instead: the same, and writing
-// the compressed chunks in packs as a commit must (a directory on the
-// repo's file system, outside the files read).
-func (b *bench) measureCeiling(ds *dataset, repo string, v1 genInfo, ceil *Result, writeDir string) {
+// ceilingSeries times `dx debug ceiling` on the v1 files: what reading,
+// chunking, hashing and compressing them on all cores costs, without
+// storing. With writeDir it times `dx debug ceiling --write writeDir`
+// instead: the same, and writing the compressed chunks in packs as a
+// commit must (a directory on the repo's file system, outside the files
+// read), removed by done.
+func (b *bench) ceilingSeries(ds *dataset, repo, writeDir string) (s *series, done func()) {
 	args := []string{"debug", "ceiling"}
+	done = func() {}
 	if writeDir != "" {
-		if err := os.MkdirAll(writeDir, 0o755); err != nil {
-			markFailed(ceil, "%v", err)
-			return
-		}
-		defer os.RemoveAll(writeDir)
 		args = append(args, "--write", writeDir)
+		done = func() { os.RemoveAll(writeDir) }
 	}
 	args = append(args, ds.paths...)
-	r, dropped := b.timed(repo, args...)
-	if r.Err == nil && r.Seconds < shortRun {
-		var note string
-		r, note = b.median(r, func() (runResult, bool) {
-			return b.timed(repo, args...)
-		})
-		ceil.Notes = append(ceil.Notes, note)
+	return &series{run: func() (runResult, bool) {
+		if writeDir != "" {
+			if err := os.MkdirAll(writeDir, 0o755); err != nil {
+				return runResult{Err: err}, false
+			}
+		}
+		return b.timed(repo, args...)
+	}}, done
+}
+
+// recordCeiling records a ceiling series into ceil.
+func recordCeiling(s *series, v1 genInfo, ceil *Result) {
+	r := s.res
+	if s.note != "" {
+		ceil.Notes = append(ceil.Notes, s.note)
 	}
-	ceil.CachesDropped = dropped
+	ceil.CachesDropped = s.dropped
 	if r.Err != nil {
 		markFailed(ceil, "dx debug ceiling: %s", r.errLine())
 	} else if cj, err := parseCeiling(r.Stdout + "\n" + r.Stderr); err != nil {

@@ -40,37 +40,45 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	}
 	dr.V1Bytes, dr.V1Files, dr.V1Desc = v1.Bytes, v1.Files, v1.Edits
 
-	b.measureCeiling(ds, repo, v1, ceil, "")
-	b.measureCeiling(ds, repo, v1, storeCeil, filepath.Join(filepath.Dir(repo), "ceiling-packs"))
-	if res.Status == "failed" {
-		return
-	}
-
-	// First commit.
+	// The ceilings and the first commit, round by round (interleave): the
+	// rows compare them.
+	ceilS, _ := b.ceilingSeries(ds, repo, "")
+	storeS, dropPacks := b.ceilingSeries(ds, repo, filepath.Join(filepath.Dir(repo), "ceiling-packs"))
+	defer dropPacks()
 	dxDir := filepath.Join(repo, ".dx")
-	r, dropped := b.timed(repo, "commit", "--quiet", "-m", "v1")
-	res.CachesDropped = dropped
-	if r.Err != nil {
-		markFailed(res, "first commit: %s", r.errLine())
-		return
-	}
-	if r.Seconds < shortRun {
+	commits := 0
+	commitS := &series{run: func() (runResult, bool) {
 		// Again into a fresh store each time.
-		var note string
-		r, note = b.median(r, func() (runResult, bool) {
+		if commits++; commits > 1 {
 			if err := os.RemoveAll(dxDir); err != nil {
 				return runResult{Err: err}, false
 			}
 			if r := b.rn.run(repo, nil, b.cfg.dx, "init"); r.Err != nil {
 				return r, false
 			}
-			return b.timed(repo, "commit", "--quiet", "-m", "v1")
-		})
-		if r.Err != nil {
-			markFailed(res, "first commit, repeated: %s", r.errLine())
-			return
 		}
-		res.Notes = append(res.Notes, note)
+		return b.timed(repo, "commit", "--quiet", "-m", "v1")
+	}}
+	if res.Status == "failed" {
+		b.interleave(ceilS, storeS)
+	} else {
+		b.interleave(ceilS, storeS, commitS)
+	}
+	recordCeiling(ceilS, v1, ceil)
+	recordCeiling(storeS, v1, storeCeil)
+	if res.Status == "failed" {
+		return
+	}
+
+	// First commit.
+	r := commitS.res
+	res.CachesDropped = commitS.dropped
+	if r.Err != nil {
+		markFailed(res, "first commit: %s", r.errLine())
+		return
+	}
+	if commitS.note != "" {
+		res.Notes = append(res.Notes, commitS.note)
 	}
 	if ds.attributes != "" && r.Seconds < shortRun {
 		// The same, without the table check, into fresh stores.
@@ -174,31 +182,31 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	}
 
 	// Checkout into an emptied worktree (its files moved aside, deleted
-	// once this dataset's measurements are done), the median of three
-	// when short, as the restore ceiling.
+	// once this dataset's measurements are done), round by round with the
+	// restore ceiling (interleave), which its row compares it with.
 	var asides []func()
 	defer func() {
 		for _, drop := range asides {
 			drop()
 		}
 	}()
-	checkout := func() (runResult, bool) {
+	checkoutS := &series{run: func() (runResult, bool) {
 		drop, err := setAside(repo, ".dx")
 		if err != nil {
 			return runResult{Err: fmt.Errorf("emptying worktree: %w", err)}, false
 		}
 		asides = append(asides, drop)
 		return b.timed(repo, "checkout", "--quiet", "--force", "HEAD")
-	}
-	r, _ = checkout()
-	if r.Err == nil && r.Seconds < shortRun {
-		var note string
-		r, note = b.median(r, checkout)
-		res.Notes = append(res.Notes, "checkout "+note)
-	}
+	}}
+	restoreS, restored := b.restoreCeilingSeries(repo)
+	b.interleave(checkoutS, restoreS)
+	r = checkoutS.res
 	if r.Err != nil {
 		markFailed(res, "checkout: %s", r.errLine())
 		return
+	}
+	if checkoutS.note != "" {
+		res.Notes = append(res.Notes, "checkout "+checkoutS.note)
 	}
 	res.CheckoutSeconds = new(r.Seconds)
 	res.CheckoutMBps = new(mbps(v2.Bytes, r.Seconds))
@@ -210,7 +218,7 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 	if res.Verify != "OK" {
 		res.Status = "wrong checkout"
 	}
-	res.RestoreCeilingMBps = b.restoreCeiling(repo)
+	res.RestoreCeilingMBps = restored()
 	if ds.name == "table" {
 		res.Switch = b.switchVersions(repo, ds.tablePath)
 		res.InPlace = b.inPlaceSwitch(repo, ds.tablePath, filepath.Dir(repo), "here")
@@ -246,14 +254,14 @@ func (b *bench) verify(ds *dataset, repo string) string {
 	return "OK"
 }
 
-// restoreCeiling times dx debug restore-ceiling of HEAD (page cache
-// dropped, as for the checkout; the median of three when short): MB/s of
-// the files it wrote, by the wall clock of the whole command less the
-// removal of those files, which a checkout does not do; nil when it
-// failed.
-func (b *bench) restoreCeiling(repo string) *float64 {
+// restoreCeilingSeries times dx debug restore-ceiling of HEAD (page cache
+// dropped, as for the checkout) by the wall clock of the whole command
+// less the removal of the files it wrote, which a checkout does not do.
+// After the series has run, result gives the MB/s of its median run, or
+// nil when it failed.
+func (b *bench) restoreCeilingSeries(repo string) (s *series, result func() *float64) {
 	var bytes int64
-	run := func() (runResult, bool) {
+	s = &series{run: func() (runResult, bool) {
 		r, dropped := b.timed(repo, "debug", "restore-ceiling", "HEAD")
 		var out struct {
 			Bytes   int64   `json:"bytes"`
@@ -268,17 +276,15 @@ func (b *bench) restoreCeiling(repo string) *float64 {
 		bytes = out.Bytes
 		logf("  restore ceiling: %.2fs, and %.2fs removing the files", r.Seconds, out.Cleanup)
 		return r, dropped
+	}}
+	return s, func() *float64 {
+		r := s.res
+		if r.Err != nil {
+			logf("  restore ceiling: %s", r.errLine())
+			return nil
+		}
+		m := mbps(bytes, r.Seconds)
+		logf("  restore ceiling: %.1f MB/s (%s in %.2fs; %s)", m, human(bytes), r.Seconds, s.note)
+		return &m
 	}
-	r, _ := run()
-	note := ""
-	if r.Err == nil && r.Seconds < shortRun {
-		r, note = b.median(r, run)
-	}
-	if r.Err != nil {
-		logf("  restore ceiling: %s", r.errLine())
-		return nil
-	}
-	m := mbps(bytes, r.Seconds)
-	logf("  restore ceiling: %.1f MB/s (%s in %.2fs; %s)", m, human(bytes), r.Seconds, note)
-	return &m
 }

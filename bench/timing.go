@@ -50,3 +50,50 @@ func (b *bench) median(first runResult, again func() (runResult, bool)) (runResu
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Seconds < runs[j].Seconds })
 	return runs[1], fmt.Sprintf("median of 3 runs: %.2f, %.2f, %.2f s", runs[0].Seconds, runs[1].Seconds, runs[2].Seconds)
 }
+
+// series is one measurement to be repeated: run times it once.
+type series struct {
+	run func() (runResult, bool)
+	// res is the median run (or the only one, or the first failed one),
+	// note the times of all three.
+	res     runResult
+	dropped bool
+	note    string
+}
+
+// interleave runs each series once, in order, and then, for each whose
+// first run was short and did not fail, two more rounds in the same order,
+// taking each one's median. A ratio of two of them (dx against its ceiling)
+// then compares runs made seconds apart: measured in blocks, one after the
+// other, they were minutes apart, and the VM's speed moves by a third in
+// that time.
+func (b *bench) interleave(ss ...*series) {
+	runs := make([][]runResult, len(ss))
+	for i, s := range ss {
+		s.res, s.dropped = s.run()
+		runs[i] = []runResult{s.res}
+	}
+	again := func(i int) bool { return runs[i][0].Err == nil && runs[i][0].Seconds < shortRun }
+	for range 2 {
+		for i, s := range ss {
+			if !again(i) || s.res.Err != nil {
+				continue
+			}
+			r, _ := s.run()
+			if r.Err != nil {
+				s.res = r
+				continue
+			}
+			runs[i] = append(runs[i], r)
+		}
+	}
+	for i, s := range ss {
+		if !again(i) || s.res.Err != nil {
+			continue
+		}
+		rs := runs[i]
+		sort.Slice(rs, func(a, b int) bool { return rs[a].Seconds < rs[b].Seconds })
+		s.res = rs[1]
+		s.note = fmt.Sprintf("median of 3 runs: %.2f, %.2f, %.2f s", rs[0].Seconds, rs[1].Seconds, rs[2].Seconds)
+	}
+}
