@@ -62,9 +62,10 @@ type series struct {
 }
 
 // interleave runs each series once, in order, and then, for each whose
-// first run was short and did not fail, two more rounds in the same order,
-// taking each one's median. A ratio of two of them (dx against its ceiling)
-// then compares runs made seconds apart: measured in blocks, one after the
+// first run was short and did not fail, two more rounds, the second in the
+// reverse order (so that none always follows another's clean-up), taking
+// each one's median. A ratio of two of them (dx against its ceiling) then
+// compares runs made seconds apart: measured in blocks, one after the
 // other, they were minutes apart, and the VM's speed moves by a third in
 // that time.
 func (b *bench) interleave(ss ...*series) {
@@ -74,8 +75,13 @@ func (b *bench) interleave(ss ...*series) {
 		runs[i] = []runResult{s.res}
 	}
 	again := func(i int) bool { return runs[i][0].Err == nil && runs[i][0].Seconds < shortRun }
-	for range 2 {
-		for i, s := range ss {
+	for round := range 2 {
+		for k := range ss {
+			i := k
+			if round == 0 {
+				i = len(ss) - 1 - k
+			}
+			s := ss[i]
 			if !again(i) || s.res.Err != nil {
 				continue
 			}
