@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// cacheDropper syncs and drops the page cache before timed operations.
+// cacheDropper syncs, waits for the disks to go idle and drops the page
+// cache before timed operations.
 type cacheDropper struct {
 	level    int // 0 = never; 1 = page cache; 3 = page cache + dentries/inodes
 	mu       sync.Mutex
@@ -21,12 +22,21 @@ type cacheDropper struct {
 	// The waits for dx's detached frees of replaced files (see settle).
 	waits   int
 	waitMax time.Duration
+	// The waits for the disks to go idle after sync (waitDiskIdle).
+	idleWaits int
+	idleMax   time.Duration
 }
 
 // drop returns whether the caches were dropped.
 func (c *cacheDropper) drop() bool {
 	c.settle()
 	syscall.Sync()
+	if d := waitDiskIdle(); d > 100*time.Millisecond {
+		c.mu.Lock()
+		c.idleWaits++
+		c.idleMax = max(c.idleMax, d)
+		c.mu.Unlock()
+	}
 	if c.level == 0 {
 		return false
 	}
@@ -85,10 +95,14 @@ func (c *cacheDropper) summary() string {
 }
 
 func (c *cacheDropper) settleSummary() string {
-	if c.waits == 0 {
-		return ""
+	s := ""
+	if c.waits > 0 {
+		s = fmt.Sprintf("; before %d of them, waited for dx's detached free of the files a command replaced to finish (at most %.2f s after the next run was due)", c.waits, c.waitMax.Seconds())
 	}
-	return fmt.Sprintf("; before %d of them, waited for dx's detached free of the files a command replaced to finish (at most %.2f s after the next run was due)", c.waits, c.waitMax.Seconds())
+	if c.idleWaits > 0 {
+		s += fmt.Sprintf("; after the sync before %d of them, waited for the disks' discards to stop (at most %.2f s)", c.idleWaits, c.idleMax.Seconds())
+	}
+	return s
 }
 
 func (c *cacheDropper) dropSummary() string {
