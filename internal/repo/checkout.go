@@ -228,8 +228,10 @@ func settleRacy(ix worktree.Index, entries map[string]worktree.StatEntry) {
 			latest = max(latest, e.MtimeNs)
 		}
 	}
-	if racy >= settleMin && latest-(stamp-worktree.RacyWindowNs) < 2*worktree.RacyWindowNs {
-		for deadline := time.Now().Add(2 * time.Duration(worktree.RacyWindowNs)); stamp-worktree.RacyWindowNs <= latest && time.Now().Before(deadline); {
+	// An mtime set ahead of the clock by hand is not waited for.
+	newest := worktree.StatEntry{MtimeNs: latest}
+	if racy >= settleMin && latest < stamp+worktree.RacyWindowNs {
+		for deadline := time.Now().Add(2 * time.Duration(worktree.RacyWindowNs)); !trustedAt(newest, stamp) && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 			stamp = worktree.Stamp(ix)
 		}
