@@ -70,26 +70,49 @@ func Open(fd int, path string, size, from, room int64, keep int) *Reader {
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {
-		at := off + int64(n)
-		b := r.block(at &^ (blockSize - 1))
-		<-b.done
-		var err error
-		switch i := int(at - b.off); {
-		case b.err != nil:
-			err = b.err
-		case i >= b.n:
-			err = io.EOF
-		default:
-			n += copy(p[n:], b.buf[i:b.n])
-		}
-		r.mu.Lock()
-		b.users--
-		r.mu.Unlock()
+		b, i, end, err := r.view(off+int64(n), len(p)-n)
 		if err != nil {
 			return n, err
 		}
+		n += copy(p[n:], b.buf[i:end])
+		r.release(b)
 	}
 	return n, nil
+}
+
+// Span returns up to n bytes at off without copying them: a view of the
+// block that holds off, cut at its end, valid until release is called.
+// At or past the end of the file it returns io.EOF.
+func (r *Reader) Span(off int64, n int) (view []byte, release func(), err error) {
+	b, i, end, err := r.view(off, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.buf[i:end:end], func() { r.release(b) }, nil
+}
+
+// view returns the block that holds off, in use, and the bounds in it of
+// up to n bytes at off; at or past the end of the file, io.EOF.
+func (r *Reader) view(off int64, n int) (b *block, i, end int, err error) {
+	b = r.block(off &^ (blockSize - 1))
+	<-b.done
+	switch i = int(off - b.off); {
+	case b.err != nil:
+		err = b.err
+	case i >= b.n:
+		err = io.EOF
+	default:
+		return b, i, min(b.n, i+n), nil
+	}
+	r.release(b)
+	return nil, 0, 0, err
+}
+
+// release ends a use of b.
+func (r *Reader) release(b *block) {
+	r.mu.Lock()
+	b.users--
+	r.mu.Unlock()
 }
 
 // block returns the block at off, in use, being read or read; and starts

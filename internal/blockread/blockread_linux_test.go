@@ -126,3 +126,48 @@ func TestWarmFileReadThroughCache(t *testing.T) {
 		t.Fatal("a cached file read directly")
 	}
 }
+
+// TestSpanViews: views of a cold file, taken in turn, hold its bytes, cut
+// at the end of their block; a view held while the rest of the file is
+// read keeps its bytes (its block is not reused), and the blocks held
+// stay few once views are released. Past the end is io.EOF.
+func TestSpanViews(t *testing.T) {
+	data := randomBytes(6*blockSize+4321, 7)
+	f, path := coldFile(t, data)
+	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, 2)
+	if direct := directHere(t, f, path); (r != nil) != direct {
+		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
+	}
+	if r == nil {
+		return
+	}
+	defer r.Close()
+	held, releaseHeld, err := r.Span(100, 1000)
+	if err != nil || !bytes.Equal(held, data[100:1100]) {
+		t.Fatalf("first view: %d bytes, %v", len(held), err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for off := 1100; off < len(data); {
+		want := min(1+rng.IntN(3*blockSize/2), len(data)-off)
+		v, release, err := r.Span(int64(off), want)
+		if err != nil {
+			t.Fatalf("view at %d: %v", off, err)
+		}
+		blockEnd := (off/blockSize + 1) * blockSize
+		if n := min(want, blockEnd-off); len(v) != n || !bytes.Equal(v, data[off:off+n]) {
+			t.Fatalf("view at %d of %d: %d bytes, want %d (to the block's end)", off, want, len(v), n)
+		}
+		release()
+		off += len(v)
+	}
+	if !bytes.Equal(held, data[100:1100]) {
+		t.Fatal("a view held changed while later blocks were read")
+	}
+	releaseHeld()
+	if len(r.blocks) > r.keep+1 {
+		t.Fatalf("%d blocks held once every view was released", len(r.blocks))
+	}
+	if _, _, err := r.Span(int64(len(data)), 10); !errors.Is(err, io.EOF) {
+		t.Fatalf("a view at the end: %v, want io.EOF", err)
+	}
+}

@@ -17,6 +17,9 @@ func Open(fd int, path string, size, from, room int64, keep int) *Reader { retur
 // ReadAt is never called on a nil Reader.
 func (r *Reader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 
+// Span is never called on a nil Reader.
+func (r *Reader) Span(int64, int) ([]byte, func(), error) { return nil, nil, io.EOF }
+
 // Close does nothing.
 func (r *Reader) Close() error { return nil }
 

@@ -3,11 +3,14 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dxdata/dx/internal/blockread"
 	"github.com/dxdata/dx/internal/progress"
 )
 
@@ -33,26 +36,34 @@ func TestSplitHead(t *testing.T) {
 	}
 }
 
+// randomSource writes n random bytes to dir/src and returns them and the
+// file, open.
+func randomSource(t *testing.T, dir string, n int, seed uint64) ([]byte, *os.File) {
+	t.Helper()
+	data := make([]byte, n)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	path := filepath.Join(dir, "src")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return data, src
+}
+
 // TestCopyRange: runs copied at offsets that agree modulo the block
 // (within the kernel, cut at a block boundary) and that do not (through
 // the buffers, many to a buffer, longer than one too) give the bytes a
 // plain copy gives, and between is called after each batch.
 func TestCopyRange(t *testing.T) {
 	dir := t.TempDir()
-	data := make([]byte, 2*copyBuffer+64*cloneBlock)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range data {
-		data[i] = byte(rng.Uint32())
-	}
-	srcPath := filepath.Join(dir, "src")
-	if err := os.WriteFile(srcPath, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.Open(srcPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	data, src := randomSource(t, dir, 2*copyBuffer+64*cloneBlock, 1)
 	dst, err := os.Create(filepath.Join(dir, "dst"))
 	if err != nil {
 		t.Fatal(err)
@@ -140,5 +151,61 @@ func TestWriteVecAt(t *testing.T) {
 	}
 	if len(got) != off+len(want) || !bytes.Equal(got[off:], want) {
 		t.Fatalf("read back %d bytes, want %d after the offset, equal", len(got), off+len(want))
+	}
+}
+
+// TestCopyRunsCold: from a source the page cache does not hold, read
+// directly and written from the blocks read, shifted runs across the
+// reader's blocks, aligned ones and many short ones give the bytes a
+// plain copy gives; a run past the source's end is io.ErrUnexpectedEOF.
+func TestCopyRunsCold(t *testing.T) {
+	dir := t.TempDir()
+	data, src := randomSource(t, dir, 11<<20+333, 5)
+	rng := rand.New(rand.NewPCG(5, 6))
+	copyCold := func(a *assembly) error {
+		t.Helper()
+		if err := blockread.Evict(src); err != nil {
+			t.Fatal(err)
+		}
+		if d := a.direct(src); d == nil {
+			t.Log("the source is read through the page cache here (no direct reads)")
+		} else {
+			d.Close()
+		}
+		dst, err := os.Create(filepath.Join(dir, "dst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dst.Close()
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		return <-a.copyRuns(ctx, cancel, dst, src, progress.Nop{}.Start("", 0, false), nil)
+	}
+	var want []byte
+	a := &assembly{}
+	run := func(off, n int64) {
+		a.runs = append(a.runs, copyRun{dst: int64(len(want)), off: off, n: n})
+		want = append(want, data[off:off+n]...)
+	}
+	run(5, 3<<20)                       // shifted, within the first block
+	run(int64(len(want)), 6*cloneBlock) // same offset: within the kernel
+	run(4<<20-1000, 5<<20)              // shifted, across a block's end
+	for i := range 200 {
+		run(int64(i)*40_000+17, 1+int64(rng.IntN(9000))) // many to a buffer
+	}
+	run(2<<20, int64(len(data))-2<<20) // to the end, across the rest
+	if err := copyCold(a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "dst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("dst differs from the copy through memory (%d bytes, want %d)", len(got), len(want))
+	}
+	short := &assembly{runs: []copyRun{{dst: 7, off: int64(len(data)) - 5<<20, n: 5<<20 + 1}}}
+	if err := copyCold(short); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a run past the source's end: %v, want %v", err, io.ErrUnexpectedEOF)
 	}
 }

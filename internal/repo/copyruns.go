@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+
+	"github.com/dxdata/dx/internal/blockread"
 )
 
 // The runs of an assembly are copied by two goroutines: a reader reads
@@ -13,6 +15,12 @@ import (
 // source, cold, then overlaps writing the copy, and a write the kernel
 // holds back (dirty pages past their limit) no longer stops the reads.
 // The writer is the file's only writer while it runs.
+//
+// A source the page cache does not hold is read directly from the disk
+// (blockread), and the writer writes from the blocks read: its bytes are
+// copied once, into the new file's pages, not first into the cache and
+// then into a buffer: the copy leaves more of the cores to what runs
+// beside it (a pull's download).
 
 // copyBuffers is how many buffers of copyBuffer bytes the reader fills
 // ahead of the writer.
@@ -29,10 +37,14 @@ type copyPiece struct {
 	b           []byte
 }
 
-// copyBatch is pieces of one buffer (nil: pieces the kernel copies).
+// copyBatch is pieces of one buffer taken from the reader's free ones
+// (held), or pieces the kernel copies. buf is nil where the pieces are
+// views of blocks read directly, released once written.
 type copyBatch struct {
-	buf    []byte
-	pieces []copyPiece
+	buf     []byte
+	held    bool
+	pieces  []copyPiece
+	release []func()
 }
 
 // copyRuns copies the runs from src into f on goroutines of their own,
@@ -68,9 +80,11 @@ func (a *assembly) pipeRuns(ctx context.Context, f, src *os.File, bar interface{
 	}
 	batches := make(chan copyBatch, copyBuffers)
 	readErr := make(chan error, 1)
+	direct := a.direct(src)
+	defer direct.Close() // once the writer is done with its blocks
 	go func() {
 		defer close(batches)
-		readErr <- a.readRuns(ctx, src, free, batches)
+		readErr <- a.readRuns(ctx, src, direct, free, batches)
 	}()
 	var err error
 	for b := range batches {
@@ -81,7 +95,10 @@ func (a *assembly) pipeRuns(ctx context.Context, f, src *os.File, bar interface{
 				between()
 			}
 		}
-		if b.buf != nil {
+		for _, rel := range b.release {
+			rel()
+		}
+		if b.held {
 			free <- b.buf
 		}
 	}
@@ -91,9 +108,27 @@ func (a *assembly) pipeRuns(ctx context.Context, f, src *os.File, bar interface{
 	return err
 }
 
+// direct returns a reader of src straight from the disk when runs go
+// through memory and the page cache does not hold src; nil otherwise.
+func (a *assembly) direct(src *os.File) *blockread.Reader {
+	for _, rn := range a.runs {
+		if !inKernel(rn.dst, rn.off) {
+			fi, err := src.Stat()
+			if err != nil {
+				return nil
+			}
+			return blockread.Open(int(src.Fd()), src.Name(), fi.Size(), 0, 0, copyBuffers)
+		}
+	}
+	return nil
+}
+
 // readRuns reads the runs that go through memory into buffers taken from
 // free and sends them, in order with those the kernel copies, on batches.
-func (a *assembly) readRuns(ctx context.Context, src *os.File, free chan []byte, batches chan<- copyBatch) error {
+// With direct set, a batch's pieces are views of its blocks, and a buffer
+// taken from free (never allocated) only bounds how far the reader runs
+// ahead of the writer.
+func (a *assembly) readRuns(ctx context.Context, src *os.File, direct *blockread.Reader, free chan []byte, batches chan<- copyBatch) error {
 	var cur copyBatch
 	used := 0
 	send := func(b copyBatch) error {
@@ -128,25 +163,38 @@ func (a *assembly) readRuns(ctx context.Context, src *os.File, free chan []byte,
 			continue
 		}
 		for n > 0 {
-			if cur.buf == nil {
+			if !cur.held {
 				select {
 				case cur.buf = <-free:
+					cur.held = true
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-				if cur.buf == nil {
+				if cur.buf == nil && direct == nil {
 					cur.buf = make([]byte, copyBuffer)
 				}
 			}
-			k := min(n, int64(len(cur.buf)-used))
-			b := cur.buf[used : used+int(k)]
-			if _, err := src.ReadAt(b, off); errors.Is(err, io.EOF) {
-				return io.ErrUnexpectedEOF // shorter than the run
-			} else if err != nil {
-				return err
+			k := min(n, int64(copyBuffer-used))
+			var b []byte
+			if direct != nil {
+				v, release, err := direct.Span(off, int(k))
+				if errors.Is(err, io.EOF) {
+					return io.ErrUnexpectedEOF // shorter than the run
+				} else if err != nil {
+					return err
+				}
+				b, k = v, int64(len(v)) // cut at the end of a block
+				cur.release = append(cur.release, release)
+			} else {
+				b = cur.buf[used : used+int(k)]
+				if _, err := src.ReadAt(b, off); errors.Is(err, io.EOF) {
+					return io.ErrUnexpectedEOF
+				} else if err != nil {
+					return err
+				}
 			}
 			cur.pieces = append(cur.pieces, copyPiece{dst: dst, off: off, n: k, b: b})
-			if used += int(k); used == len(cur.buf) {
+			if used += int(k); used == copyBuffer {
 				if err := flush(); err != nil {
 					return err
 				}
