@@ -41,6 +41,22 @@ func splitHead(pos, off, n int64) (head int64, ok bool) {
 	return head, head > 0 && n-head >= cloneBlock
 }
 
+// preallocMin is the size from which a file assembled from another's
+// runs has its blocks allocated before it is written (preallocate).
+const preallocMin = 1 << 20
+
+// preallocate allocates the blocks of a file of size bytes about to be
+// written, keeping its size (it grows with the writes, so a short file
+// stays short): a buffered write then lands on blocks already allocated,
+// where ext4 would otherwise reserve a block for each page it writes
+// (delayed allocation). Refused (no fallocate here, a full disk), it
+// does nothing: the writes go as before, and fail as they would have.
+func preallocate(f *os.File, size int64) {
+	if size >= preallocMin {
+		_ = unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, size)
+	}
+}
+
 // copyFileRange copies n bytes of src at off to dst at dstOff, within
 // the kernel in as many calls as it takes, or through a buffer where the
 // kernel cannot.

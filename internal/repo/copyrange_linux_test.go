@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxdata/dx/internal/blockread"
 	"github.com/dxdata/dx/internal/progress"
+	"golang.org/x/sys/unix"
 )
 
 // TestSplitHead: a run is cut before a block boundary only where its
@@ -207,5 +208,52 @@ func TestCopyRunsCold(t *testing.T) {
 	short := &assembly{runs: []copyRun{{dst: 7, off: int64(len(data)) - 5<<20, n: 5<<20 + 1}}}
 	if err := copyCold(short); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("a run past the source's end: %v, want %v", err, io.ErrUnexpectedEOF)
+	}
+}
+
+// TestPreallocate: a file preallocated keeps its size (0, then what is
+// written), with its blocks allocated where the file system allows
+// fallocate; one under preallocMin gets none.
+func TestPreallocate(t *testing.T) {
+	dir := t.TempDir()
+	blocks := func(f *os.File) int64 {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Blocks * 512
+	}
+	f, err := os.Create(filepath.Join(dir, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const size = 8 << 20
+	preallocate(f, size)
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != 0 {
+		t.Fatalf("preallocated: size %v, %v; want 0", fi.Size(), err)
+	}
+	probe, err := os.Create(filepath.Join(dir, "probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	if unix.Fallocate(int(probe.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, 4096) == nil && blocks(f) < size {
+		t.Fatalf("%d bytes allocated, want %d", blocks(f), size)
+	}
+	if _, err := f.WriteAt([]byte("a short file stays short"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != 24 {
+		t.Fatalf("written: size %v, %v; want 24", fi.Size(), err)
+	}
+	small, err := os.Create(filepath.Join(dir, "small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	if preallocate(small, preallocMin-1); blocks(small) != 0 {
+		t.Fatalf("a file under preallocMin got %d bytes allocated", blocks(small))
 	}
 }

@@ -54,6 +54,9 @@ type copyBatch struct {
 // bytes within the kernel).
 func (a *assembly) copyRuns(ctx context.Context, cancel context.CancelCauseFunc, f, src *os.File, bar interface{ Add(int64) }, between func()) <-chan error {
 	done := make(chan error, 1)
+	if len(a.runs) > 0 {
+		preallocate(f, a.size) // before the copy's writes and the caller's
+	}
 	go func() {
 		err := a.pipeRuns(ctx, f, src, bar, between)
 		switch {
