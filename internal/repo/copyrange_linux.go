@@ -49,8 +49,9 @@ const preallocMin = 1 << 20
 // written, keeping its size (it grows with the writes, so a short file
 // stays short): a buffered write then lands on blocks already allocated,
 // where ext4 would otherwise reserve a block for each page it writes
-// (delayed allocation). Refused (no fallocate here, a full disk), it
-// does nothing: the writes go as before, and fail as they would have.
+// (delayed allocation). Where it is refused (no fallocate here, a full
+// disk: what it did allocate is the file's, freed with it), the writes
+// go as before, and fail as they would have.
 func preallocate(f *os.File, size int64) {
 	if size >= preallocMin {
 		_ = unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, size)
