@@ -17,11 +17,10 @@ const diskIdleMax = 30 * time.Second
 
 // diskActivity sums, over the whole disks in /proc/diskstats, the
 // discards completed and the requests in flight; ok is false where the
-// file cannot be read. Writes are not counted: a MinIO left running for
-// the remote rows writes now and then. On a file system mounted with discard, the
-// discards of a big removal (200,000 files) run on for seconds after sync
-// returns, and a run timed meanwhile slowed down 2.5-fold (run 14: a
-// restore ceiling of 8.8 s took 21.9 s right after another's removal).
+// file cannot be read. On a file system mounted with discard, the
+// discards of a big removal run on after sync returns and slow a run
+// timed meanwhile. Writes are not counted: a MinIO left running for the
+// remote rows writes now and then.
 func diskActivity() (sum uint64, inFlight uint64, ok bool) {
 	b, err := os.ReadFile("/proc/diskstats")
 	if err != nil {

@@ -50,6 +50,22 @@ func directHere(t *testing.T, f *os.File, path string) bool {
 	return true
 }
 
+// openCold writes data to a cold file and opens a Reader of it keeping
+// keep blocks, closed at the end of the test; nil where direct reads are
+// not allowed here (Open must then give nil).
+func openCold(t *testing.T, data []byte, keep int) *Reader {
+	t.Helper()
+	f, path := coldFile(t, data)
+	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, keep)
+	if direct := directHere(t, f, path); (r != nil) != direct {
+		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
+	}
+	if r != nil {
+		t.Cleanup(func() { r.Close() })
+	}
+	return r
+}
+
 func randomBytes(n int, seed uint64) []byte {
 	r := rand.New(rand.NewPCG(seed, seed))
 	b := make([]byte, n)
@@ -63,15 +79,10 @@ func randomBytes(n int, seed uint64) []byte {
 // table check does, read the file's bytes; past the end is io.EOF.
 func TestConcurrentSpans(t *testing.T) {
 	data := randomBytes(5*blockSize+777, 1)
-	f, path := coldFile(t, data)
-	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, 6)
-	if direct := directHere(t, f, path); (r != nil) != direct {
-		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
-	}
+	r := openCold(t, data, 6)
 	if r == nil {
 		return
 	}
-	defer r.Close()
 	rng := rand.New(rand.NewPCG(2, 3))
 	type span struct{ off, n int }
 	var spans []span
@@ -133,15 +144,10 @@ func TestWarmFileReadThroughCache(t *testing.T) {
 // stay few once views are released. Past the end is io.EOF.
 func TestSpanViews(t *testing.T) {
 	data := randomBytes(6*blockSize+4321, 7)
-	f, path := coldFile(t, data)
-	r := Open(int(f.Fd()), path, int64(len(data)), 0, 0, 2)
-	if direct := directHere(t, f, path); (r != nil) != direct {
-		t.Fatalf("Open gave a reader: %v; direct reads here: %v", r != nil, direct)
-	}
+	r := openCold(t, data, 2)
 	if r == nil {
 		return
 	}
-	defer r.Close()
 	held, releaseHeld, err := r.Span(100, 1000)
 	if err != nil || !bytes.Equal(held, data[100:1100]) {
 		t.Fatalf("first view: %d bytes, %v", len(held), err)

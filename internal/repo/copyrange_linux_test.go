@@ -168,11 +168,15 @@ func TestCopyRunsCold(t *testing.T) {
 		if err := blockread.Evict(src); err != nil {
 			t.Fatal(err)
 		}
-		if d := a.direct(src); d == nil {
-			t.Log("the source is read through the page cache here (no direct reads)")
-		} else {
-			d.Close()
+		// Where the file system takes direct reads, the copy must use them.
+		d := a.direct(src)
+		if fd, err := unix.Open(src.Name(), unix.O_RDONLY|unix.O_DIRECT, 0); err == nil {
+			unix.Close(fd)
+			if d == nil {
+				t.Fatal("a cold source, and direct reads allowed here, but the copy would read it through the page cache")
+			}
 		}
+		d.Close()
 		dst, err := os.Create(filepath.Join(dir, "dst"))
 		if err != nil {
 			t.Fatal(err)
