@@ -122,3 +122,68 @@ func TestCheckoutKilledAtEachRenameAndUnlink(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckoutIntoNewDirsKilled: a checkout that makes whole directories
+// (written under a temporary name, then renamed into place) killed at
+// any write, rename or removal leaves a repository whose next command
+// shows it before or after, with no temporary directory left behind, and
+// a retry completes it; uninterrupted, it makes one rename a directory,
+// not one a file.
+func TestCheckoutIntoNewDirsKilled(t *testing.T) {
+	build := func() *repoDir {
+		r := newRepo(t)
+		r.write("a.txt", "a\n")
+		r.ok("commit", "-m", "a")
+		r.ok("branch", "more")
+		r.ok("checkout", "more")
+		for i := range 12 {
+			r.write(fmt.Sprintf("d/e/%d.txt", i), strings.Repeat(fmt.Sprint(i), 100+i))
+		}
+		r.write("d/f/g/x.bin", strings.Repeat("x", 70000))
+		r.write("h/y.txt", "y\n")
+		r.ok("commit", "-m", "more")
+		return r
+	}
+	r := build()
+	want := manifest(t, r.dir)
+	r.ok("checkout", "main")
+	before := manifest(t, r.dir)
+	rep, out, _ := runFaulted(t, faultTracer(t), r, faultinject.Plan{Class: faultinject.Rename, N: 1 << 30}, []string{"checkout", "more"})
+	if rep.Fired {
+		t.Fatalf("counting renames killed the checkout:\n%s", out)
+	}
+	// Two directories made whole (d and h): two renames for 14 files,
+	// and the journal's and the stat cache's own.
+	t.Logf("renames: %d", rep.Calls)
+	if rep.Calls < 2 || rep.Calls >= 14 {
+		t.Fatalf("checkout into new directories made %d renames, want fewer than one a file", rep.Calls)
+	}
+	if d := diffManifests(want, manifest(t, r.dir)); len(d) > 0 {
+		t.Fatalf("checkout differs:\n%s", strings.Join(d, "\n"))
+	}
+	for _, class := range []faultinject.Class{faultinject.Write, faultinject.Rename, faultinject.Unlink} {
+		for n := 1; ; n++ {
+			r := build()
+			r.ok("checkout", "main")
+			if !r.runKilled(class, n, "checkout", "more") {
+				break
+			}
+			if st := r.ok("status", "--short"); st != "" {
+				t.Fatalf("kill at %s #%d: status shows changes:\n%s", class, n, st)
+			}
+			got := manifest(t, r.dir)
+			switch br := r.ok("branch"); {
+			case strings.Contains(br, "* more") && len(diffManifests(want, got)) == 0:
+			case strings.Contains(br, "* main") && len(diffManifests(before, got)) == 0:
+				r.ok("checkout", "more")
+				if d := diffManifests(want, manifest(t, r.dir)); len(d) > 0 {
+					t.Fatalf("kill at %s #%d: retried checkout differs:\n%s", class, n, strings.Join(d, "\n"))
+				}
+			default:
+				t.Fatalf("kill at %s #%d: neither before nor after:\n%s\n%s", class, n, br,
+					strings.Join(append(diffManifests(want, got), diffManifests(before, got)...), "\n"))
+			}
+			r.ok("fsck")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"os"
 	"testing"
 )
 
@@ -19,4 +20,20 @@ func newTestRepo(t *testing.T) (*Repo, string) {
 	}
 	t.Cleanup(func() { r.Close() })
 	return r, dir
+}
+
+// openHandles opens dir as a Root with its directory handles, both
+// closed when the test ends.
+func openHandles(t *testing.T, dir string) (*os.Root, *dirHandles) {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newDirHandles(root)
+	t.Cleanup(func() {
+		h.close()
+		root.Close()
+	})
+	return root, h
 }

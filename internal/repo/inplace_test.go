@@ -79,13 +79,7 @@ func TestInPlaceRanges(t *testing.T) {
 // staged as it is, removing the patch so that a replay does not apply it.
 func TestApplyPatch(t *testing.T) {
 	dir := t.TempDir()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	h := newDirHandles(root)
-	defer h.close()
+	root, h := openHandles(t, dir)
 	old := bytes.Repeat([]byte("0123456789"), 1000)
 	want := bytes.Clone(old[:9000])
 	copy(want[100:], "AAAA")
@@ -161,9 +155,10 @@ func TestApplyPatch(t *testing.T) {
 	check("changed, replayed", old, true)
 }
 
-// TestJournalVersion: a journal with patches says version 2 (a journal
-// without says none, as before patches); one of a version this dx does
-// not know is refused with one line, not finished in part.
+// TestJournalVersion: a journal with patches says version 2, one with
+// directories made whole version 3 (a journal without either says none,
+// as before patches); one of a version this dx does not know is refused
+// with one line, not finished in part.
 func TestJournalVersion(t *testing.T) {
 	r, _ := newTestRepo(t)
 	if err := r.saveJournal(&journal{Renames: []journalRename{{Tmp: ".dx-tmp-x-1", Path: "a"}}}); err != nil {
@@ -176,8 +171,25 @@ func TestJournalVersion(t *testing.T) {
 	if err := r.saveJournal(j); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.loadJournal(); err != nil || got.Version != journalVersion || len(got.Patches) != 1 {
+	if got, err := r.loadJournal(); err != nil || got.Version != 2 || len(got.Patches) != 1 {
 		t.Fatalf("journal with patches: %+v, %v", got, err)
+	}
+	for _, dj := range []*journal{
+		{Renames: []journalRename{{Tmp: ".dx-tmp-x-3", Path: "d", Dir: true}}, Patches: j.Patches},
+		{Undo: true, TmpDirs: []string{"sub/.dx-tmp-x-4"}},
+	} {
+		if err := r.saveJournal(dj); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r.loadJournal(); err != nil || got.Version != 3 {
+			t.Fatalf("journal with directories made whole: %+v, %v", got, err)
+		}
+	}
+	if err := SaveStateFile(r.journalPath(), &journal{Undo: true, TmpDirs: []string{"../x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.loadJournal(); err == nil {
+		t.Fatal("a journal removing a directory that is not a temporary was taken")
 	}
 	j.Version = journalVersion + 1
 	if err := SaveStateFile(r.journalPath(), j); err != nil {

@@ -34,11 +34,12 @@ var ErrIncompleteUpdate = errors.New("an interrupted checkout could not be finis
 const journalFile = "WORKTREE_UPDATE"
 
 // journalVersion is the newest journal this dx finishes: 2 has Patches
-// (files patched in place). A journal without them is written as version
-// 1 was, with no version field, for a dx before patches to finish; one
-// with them says version 2, and a dx that meets a version it does not
-// know stops with one line rather than finish part of it.
-const journalVersion = 2
+// (files patched in place), 3 directories made whole (renames of
+// directories, TmpDirs). A journal without them is written as version 1
+// was, with no version field, for an older dx to finish; one with them
+// says its version, and a dx that meets a version it does not know stops
+// with one line rather than finish part of it.
+const journalVersion = 3
 
 // journal is a worktree update in progress.
 type journal struct {
@@ -66,6 +67,10 @@ type journal struct {
 	// Dirs are the directories the update made for its temporaries:
 	// undone, it removes them where they hold nothing else.
 	Dirs []string `json:"dirs,omitempty"`
+	// TmpDirs are the temporary directories the update made whole
+	// directories as (newtrees.go): undone, they are removed with all
+	// they hold.
+	TmpDirs []string `json:"tmp_dirs,omitempty"`
 	// Undo: the update never went ahead (it was killed while it made
 	// Dirs and staged its files); the next command undoes it.
 	Undo bool              `json:"undo,omitempty"`
@@ -83,13 +88,23 @@ type journalRename struct {
 	// New: nothing was at Path when the update began; the rename is
 	// tried first as one that fails if something is there now.
 	New bool `json:"new,omitempty"`
+	// Dir: Tmp is a directory made whole, moved before the files.
+	Dir bool `json:"dir,omitempty"`
 }
 
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
 
 func (r *Repo) saveJournal(j *journal) error {
 	if len(j.Patches) > 0 {
-		j.Version = journalVersion
+		j.Version = 2
+	}
+	for _, rn := range j.Renames {
+		if rn.Dir {
+			j.Version = 3
+		}
+	}
+	if len(j.TmpDirs) > 0 {
+		j.Version = 3
 	}
 	return SaveStateFile(r.journalPath(), j)
 }
@@ -111,6 +126,11 @@ func (r *Repo) loadJournal() (*journal, error) {
 	}
 	for _, d := range j.Dirs {
 		if err := checkPath(d); err != nil {
+			return nil, fmt.Errorf("%s: %w", journalFile, err)
+		}
+	}
+	for _, d := range j.TmpDirs {
+		if err := checkTmpPath(d); err != nil {
 			return nil, fmt.Errorf("%s: %w", journalFile, err)
 		}
 	}
@@ -189,7 +209,11 @@ func (r *Repo) goesAhead(ctx context.Context, j *journal) (bool, error) {
 func (r *Repo) undoJournal(root *os.Root, j *journal) error {
 	for _, rn := range j.Renames {
 		if fi, err := root.Lstat(rn.Tmp); err == nil && inodeOf(fi) == rn.Inode {
-			root.Remove(rn.Tmp)
+			if rn.Dir {
+				root.RemoveAll(rn.Tmp)
+			} else {
+				root.Remove(rn.Tmp)
+			}
 		}
 	}
 	for _, pt := range j.Patches {
@@ -197,6 +221,7 @@ func (r *Repo) undoJournal(root *os.Root, j *journal) error {
 			root.Remove(pt.Tmp)
 		}
 	}
+	removeTemporaries(root, j.TmpDirs)
 	r.undoDirs(root, j.Dirs)
 	return r.dropJournal()
 }
@@ -279,17 +304,31 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandle
 	for _, d := range emptied {
 		_ = root.Remove(d) // fails harmlessly when not empty
 	}
+	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
+	// The directories made whole first: files renamed next may go in them.
+	var renames []journalRename
+	for _, rn := range j.Renames {
+		if !rn.Dir {
+			renames = append(renames, rn)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := moveDirIntoPlace(root, handles, rn, j.Force, replay, made); err != nil {
+			return nil, fmt.Errorf("%s: %w", rn.Path, err)
+		}
+	}
 	// The renames, on 4 workers: each is a few system calls, and a
 	// checkout of many small files makes thousands.
 	var mu sync.Mutex
 	cached := map[string]worktree.StatEntry{}
-	made := &madeDirs{set: map[string]bool{}} // directories known to be in place
-	errs := make([]error, len(j.Renames))
+	errs := make([]error, len(renames))
 	// A whole directory at a time (dirRuns, by the temporaries'
 	// directories): a rename holds its directory's lock throughout, so
 	// workers sharing one only spin on it (a checkout of 20,000 files in
 	// 229 directories renamed in 80 ms instead of 105 with runs of 64).
-	runs := dirRuns(len(j.Renames), math.MaxInt, func(i int) string { return j.Renames[i].Tmp })
+	runs := dirRuns(len(renames), math.MaxInt, func(i int) string { return renames[i].Tmp })
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(4, len(runs)) {
@@ -301,14 +340,14 @@ func (r *Repo) runJournal(ctx context.Context, root *os.Root, handles *dirHandle
 					if ctx.Err() != nil {
 						return
 					}
-					st, ok, err := moveIntoPlace(root, handles, j.Renames[i], j.Force, replay, made)
+					st, ok, err := moveIntoPlace(root, handles, renames[i], j.Force, replay, made)
 					if err != nil {
 						errs[i] = err
 						return
 					}
 					if ok {
 						mu.Lock()
-						cached[j.Renames[i].Path] = st
+						cached[renames[i].Path] = st
 						mu.Unlock()
 					}
 				}

@@ -18,16 +18,17 @@ const (
 )
 
 // makeDirs makes, before any file is staged, the missing directories the
-// plan's new files go in, so that each temporary is written beside its
-// path and renamed within its directory: the file system serializes
-// renames between directories, and thousands of temporaries in one
-// directory contend for it. It first saves a journal that only undoes:
-// killed meanwhile, the next command removes those directories, and
-// this command's temporaries in them, so an update that never went
-// ahead leaves no directory behind. A directory below a file or a
-// symlink that the update replaces is not made here; its files are
-// staged above it, as before.
-func (r *Repo) makeDirs(root *os.Root, plan []planStep, made *madeDirs) ([]string, error) {
+// plan's new files go in, so that each file is written where it will be
+// (or beside it) and moved within its directory: the file system
+// serializes renames between directories, and thousands of temporaries
+// in one directory contend for it. A missing directory whose parent is in
+// place is made under a temporary name beside it, the missing ones below
+// it inside that (newtrees.go). It first saves a journal that only undoes:
+// killed meanwhile, the next command removes those temporary directories
+// with all they hold, so an update that never went ahead leaves nothing
+// behind. A directory below a file or a symlink that the update replaces
+// is not made here; its files are staged above it, as before.
+func (r *Repo) makeDirs(root *os.Root, plan []planStep) (*newTrees, error) {
 	state := map[string]int{".": dirThere}
 	var missing []string
 	for _, s := range plan {
@@ -60,24 +61,27 @@ func (r *Repo) makeDirs(root *os.Root, plan []planStep, made *madeDirs) ([]strin
 	if len(missing) == 0 {
 		return nil, nil
 	}
-	if err := r.saveJournal(&journal{Undo: true, Dirs: missing}); err != nil {
+	trees := &newTrees{tops: map[string]string{}}
+	for _, d := range missing {
+		if state[path.Dir(d)] == dirThere {
+			trees.tops[d] = r.tmpName(d)
+		}
+	}
+	if err := r.saveJournal(&journal{Undo: true, TmpDirs: trees.temporaries()}); err != nil {
 		return nil, errors.Join(err, r.dropJournal())
 	}
-	for i, d := range missing {
-		err := root.Mkdir(d, 0o755)
-		if errors.Is(err, fs.ErrExist) {
-			if fi, lerr := root.Lstat(d); lerr == nil && fi.IsDir() {
-				err = nil // made meanwhile by someone else: not ours to remove
-				missing[i] = ""
-			}
+	// missing lists each directory after its parent.
+	for _, d := range missing {
+		at, ok := trees.tops[d]
+		if !ok {
+			at, _ = trees.place(d)
 		}
-		if err != nil {
-			r.undoDirs(root, missing[:i])
+		if err := root.Mkdir(at, 0o755); err != nil {
+			trees.removeAll(root)
 			return nil, errors.Join(fmt.Errorf("mkdir %s: %w", d, err), r.dropJournal())
 		}
-		made.add(d)
 	}
-	return slices.DeleteFunc(missing, func(d string) bool { return d == "" }), nil
+	return trees, nil
 }
 
 // undoDirs removes the directories an update made, deepest first, with

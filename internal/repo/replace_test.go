@@ -27,13 +27,7 @@ func TestReplaceFile(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "d", tmpMarker+"1"), []byte("new"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			root, err := os.OpenRoot(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer root.Close()
-			h := newDirHandles(root)
-			defer h.close()
+			_, h := openHandles(t, dir)
 			if err := h.replace("d/"+tmpMarker+"1", "d/f", tc.hint, 3); err != nil {
 				t.Fatal(err)
 			}

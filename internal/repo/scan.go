@@ -204,11 +204,11 @@ func (sc *scanner) scanDir(ctx context.Context, d *worktreeNode) error {
 			return false
 		}
 		if strings.HasPrefix(name, sc.tmpPrefix) {
-			// A temporary file of this repository's killed command (every
-			// dx command that writes holds the repository alone), or of
-			// this one.
+			// A temporary file or directory made whole (newtrees.go) of
+			// this repository's killed command (every dx command that
+			// writes holds the repository alone), or of this one.
 			if sc.live == nil || !sc.live(name) {
-				os.Remove(filepath.Join(dir, name))
+				os.RemoveAll(filepath.Join(dir, name))
 			}
 			return false
 		}

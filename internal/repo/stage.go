@@ -19,8 +19,9 @@ import (
 
 // stage writes the new files of a plan under temporary names, on 4
 // workers, in the directories made (the directories known to be in
-// place); on an error it removes what it wrote.
-func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, plan []planStep, made *madeDirs) ([]staged, error) {
+// place), or in place in the directories made whole (trees); on an error
+// it removes what it wrote.
+func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, plan []planStep, made *madeDirs, trees *newTrees) ([]staged, error) {
 	var files []staged
 	var total int64
 	for _, s := range plan {
@@ -47,7 +48,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 						errs[i] = ctx.Err()
 						continue
 					}
-					if errs[i] = r.stageEntry(ctx, root, handles, &files[i], made, bar); errs[i] != nil {
+					if errs[i] = r.stageEntry(ctx, root, handles, &files[i], made, trees, bar); errs[i] != nil {
 						cancel()
 					}
 				}
@@ -57,7 +58,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 	wg.Wait()
 	if err := firstError(ctx, errs); err != nil {
 		for _, f := range files {
-			if f.tmp != "" && f.tmp != f.step.pre {
+			if f.tmp != "" && f.tmp != f.step.pre && !f.direct {
 				root.Remove(f.tmp)
 			}
 		}
@@ -112,10 +113,14 @@ func firstError(ctx context.Context, errs []error) error {
 // name (or takes the one written ahead) and records its name and inode.
 // The temporary goes beside its path when the path's directory exists,
 // else in the nearest directory above that does: renamed into place,
-// later, once the files in the way are gone.
-func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandles, f *staged, made *madeDirs, bar interface{ Add(int64) }) error {
+// later, once the files in the way are gone. In a directory made whole,
+// the file is written under its own name.
+func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandles, f *staged, made *madeDirs, trees *newTrees, bar interface{ Add(int64) }) error {
 	p, e := f.step.path, *f.step.entry
-	tmp := path.Join(stagingDir(root, p, made), path.Base(r.tmpName(p)))
+	tmp, direct := trees.place(p)
+	if !direct || f.step.pre != "" {
+		tmp, direct = path.Join(stagingDir(root, p, made), path.Base(r.tmpName(p))), false
+	}
 	switch {
 	case f.step.pre != "":
 		tmp, f.n = f.step.pre, int64(e.Size)
@@ -157,16 +162,17 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandle
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		f.inode = inodeOf(fi) // (the open file: no walk from the root)
+		f.stat = directStat(fi)
 	default:
 		return fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
 	}
-	f.tmp = tmp
+	f.tmp, f.direct = tmp, direct
 	if f.inode == 0 {
 		fi, err := root.Lstat(tmp)
 		if err != nil {
 			return err
 		}
-		f.inode = inodeOf(fi)
+		f.inode, f.stat = inodeOf(fi), directStat(fi)
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ type staged struct {
 	copied int64 // of which taken from the file it replaces
 	// patch, if set: tmp is a patch, applied to the file in place.
 	patch *journalPatch
+	// direct: tmp is the file's place in a directory made whole
+	// (newtrees.go), which moves with it; stat is its stat entry.
+	direct bool
+	stat   worktree.StatEntry
 }
 
 // apply carries out a worktree update in three steps, so that a refusal
@@ -111,7 +115,7 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		return err
 	}
 	made := &madeDirs{set: map[string]bool{}}
-	dirs, err := r.makeDirs(root, plan, made)
+	trees, err := r.makeDirs(root, plan)
 	if err != nil {
 		return err
 	}
@@ -119,32 +123,40 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 	// writing to their renames.
 	handles := newDirHandles(root).withTrash()
 	defer handles.close()
-	files, err := r.stage(ctx, root, handles, plan, made)
+	files, err := r.stage(ctx, root, handles, plan, made, trees)
 	if err != nil {
-		if len(dirs) > 0 {
-			r.undoDirs(root, dirs)
+		if trees != nil {
+			trees.removeAll(root)
 			err = errors.Join(err, r.dropJournal())
 		}
 		return err
 	}
-	j := &journal{Force: o.Force, IfHead: o.IfHead, IfMergeState: o.IfMergeState, DropMergeState: o.DropMergeState, Head: o.Head, Refs: o.Refs, Why: o.Why, Dirs: dirs}
+	j := &journal{Force: o.Force, IfHead: o.IfHead, IfMergeState: o.IfMergeState, DropMergeState: o.DropMergeState, Head: o.Head, Refs: o.Refs, Why: o.Why}
 	for _, s := range plan {
 		if s.entry == nil {
 			j.Removes = append(j.Removes, s.path)
 		}
 	}
+	if err := trees.renames(root, j); err != nil {
+		trees.removeAll(root)
+		return errors.Join(err, r.dropJournal())
+	}
 	for _, f := range files {
-		if f.patch != nil {
+		switch {
+		case f.direct:
+		case f.patch != nil:
 			j.Patches = append(j.Patches, *f.patch)
-			continue
+		default:
+			j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode, New: f.step.absent})
 		}
-		j.Renames = append(j.Renames, journalRename{Tmp: f.tmp, Path: f.step.path, Inode: f.inode, New: f.step.absent})
 	}
 	undo := func() {
 		for _, f := range files {
-			root.Remove(f.tmp)
+			if !f.direct {
+				root.Remove(f.tmp)
+			}
 		}
-		r.undoDirs(root, dirs)
+		trees.removeAll(root)
 	}
 	if err := r.saveJournal(j); err != nil {
 		// It may be in place all the same (a failed sync of its
@@ -165,6 +177,13 @@ func (r *Repo) apply(ctx context.Context, plan []planStep, o updateOptions, res 
 		}
 	}
 	cached, err := r.runJournal(ctx, root, handles, j, false)
+	if err == nil {
+		for _, f := range files {
+			if f.direct {
+				cached[f.step.path] = f.stat // (its directory's rename changed nothing of it)
+			}
+		}
+	}
 	for _, f := range files {
 		if e, ok := cached[f.step.path]; ok {
 			e.File = f.step.entry.ID
