@@ -64,8 +64,9 @@ type journal struct {
 	DropMergeState bool `json:"drop_merge_state,omitempty"`
 	// Head and Refs move once the files are in place (a checkout).
 	Head *store.Head `json:"head,omitempty"`
-	// Dirs are the directories the update made for its temporaries:
-	// undone, it removes them where they hold nothing else.
+	// Dirs are the directories an update by a dx before TmpDirs made for
+	// its temporaries under their own names: undone, it removes them
+	// where they hold nothing else.
 	Dirs []string `json:"dirs,omitempty"`
 	// TmpDirs are the temporary directories the update made whole
 	// directories as (newtrees.go): undone, they are removed with all

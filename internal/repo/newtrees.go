@@ -9,8 +9,6 @@ import (
 	"path"
 	"slices"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dxdata/dx/internal/worktree"
 )
 
@@ -141,7 +139,7 @@ func mergeDir(root *os.Root, tmp, dst string, force bool) error {
 	for _, n := range names {
 		from, to := path.Join(tmp, n), path.Join(dst, n)
 		err := renameNoReplace(root, from, to)
-		if errors.Is(err, unix.EEXIST) || errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrExist) {
 			fi, ferr := root.Lstat(from)
 			switch {
 			case ferr != nil:
