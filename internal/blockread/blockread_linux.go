@@ -141,13 +141,15 @@ func (r *Reader) find(off int64) *block {
 }
 
 // start reads the block at off in the background, in place of the oldest
-// block no one uses once r.keep are held (under mu).
+// blocks no one uses, down to r.keep - 1 held (under mu).
 func (r *Reader) start(off int64) *block {
-	if len(r.blocks) >= r.keep {
-		if i := slices.IndexFunc(r.blocks, func(b *block) bool { return b.users == 0 }); i >= 0 {
-			r.free = append(r.free, r.blocks[i].buf)
-			r.blocks = slices.Delete(r.blocks, i, i+1)
+	for len(r.blocks) >= r.keep {
+		i := slices.IndexFunc(r.blocks, func(b *block) bool { return b.users == 0 })
+		if i < 0 {
+			break
 		}
+		r.free = append(r.free, r.blocks[i].buf)
+		r.blocks = slices.Delete(r.blocks, i, i+1)
 	}
 	var buf []byte
 	if n := len(r.free); n > 0 {
@@ -160,11 +162,12 @@ func (r *Reader) start(off int64) *block {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		b.n, b.err = r.readBlock(b.buf, off)
-		close(b.done)
+		n, err := r.readBlock(b.buf, off)
 		r.mu.Lock()
-		b.users--
+		b.n, b.err = n, err
+		b.users-- // before done: whoever waited for it sees the read over
 		r.mu.Unlock()
+		close(b.done)
 	}()
 	return b
 }
