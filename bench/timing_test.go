@@ -7,8 +7,9 @@ import (
 )
 
 // TestInterleave: three rounds, the second in reverse order; each series
-// takes the median of its runs; a long first run is not repeated, and a
-// failed run stands for its series.
+// takes the median of its runs; a long first run is repeated only with a
+// short one beside it (the series repeat together), long ones alone are
+// not, and a failed run stands for its series.
 func TestInterleave(t *testing.T) {
 	var order []string
 	mk := func(name string, secs ...float64) *series {
@@ -36,12 +37,19 @@ func TestInterleave(t *testing.T) {
 	}
 
 	order = nil
-	long, failing := mk("l", shortRun+1), mk("f", 1, -1, 1)
+	long, failing := mk("l", shortRun+1, shortRun+3, shortRun+2), mk("f", 1, -1, 1)
 	(&bench{}).interleave(long, failing)
-	if got := strings.Join(order, ""); got != "lff" {
-		t.Fatalf("order %s, want lff (the long run once, the failed series stopped)", got)
+	if got := strings.Join(order, ""); got != "lffll" {
+		t.Fatalf("order %s, want lffll (the long run repeated beside a short one, the failed series stopped)", got)
 	}
-	if long.res.Seconds != shortRun+1 || long.note != "" || failing.res.Err == nil || failing.note != "" {
+	if long.res.Seconds != shortRun+2 || long.note == "" || failing.res.Err == nil || failing.note != "" {
 		t.Fatalf("long %+v %q, failing %+v %q", long.res, long.note, failing.res, failing.note)
+	}
+
+	order = nil
+	l1, l2 := mk("x", shortRun+1), mk("y", shortRun+2)
+	(&bench{}).interleave(l1, l2)
+	if got := strings.Join(order, ""); got != "xy" || l1.note != "" || l2.note != "" {
+		t.Fatalf("order %s, want xy (long runs alone, once each)", got)
 	}
 }
