@@ -108,17 +108,7 @@ func TestCheckoutKilledAtEachRenameAndUnlink(t *testing.T) {
 			if !r.runKilled(class, n, "checkout", "theirs") {
 				break
 			}
-			if st := r.ok("status", "--short"); st != "" {
-				t.Fatalf("kill at %s #%d: status shows changes:\n%s", class, n, st)
-			}
-			got := manifest(t, r.dir)
-			switch br := r.ok("branch"); {
-			case strings.Contains(br, "* theirs") && len(diffManifests(want, got)) == 0:
-			case strings.Contains(br, "* main") && len(diffManifests(before, got)) == 0:
-			default:
-				t.Fatalf("kill at %s #%d: neither before nor after:\n%s\n%s", class, n, br,
-					strings.Join(append(diffManifests(want, got), diffManifests(before, got)...), "\n"))
-			}
+			r.beforeOrAfter(fmt.Sprintf("kill at %s #%d", class, n), "main", before, "theirs", want)
 		}
 	}
 }
@@ -168,22 +158,36 @@ func TestCheckoutIntoNewDirsKilled(t *testing.T) {
 			if !r.runKilled(class, n, "checkout", "more") {
 				break
 			}
-			if st := r.ok("status", "--short"); st != "" {
-				t.Fatalf("kill at %s #%d: status shows changes:\n%s", class, n, st)
-			}
-			got := manifest(t, r.dir)
-			switch br := r.ok("branch"); {
-			case strings.Contains(br, "* more") && len(diffManifests(want, got)) == 0:
-			case strings.Contains(br, "* main") && len(diffManifests(before, got)) == 0:
+			what := fmt.Sprintf("kill at %s #%d", class, n)
+			if !r.beforeOrAfter(what, "main", before, "more", want) {
 				r.ok("checkout", "more")
 				if d := diffManifests(want, manifest(t, r.dir)); len(d) > 0 {
-					t.Fatalf("kill at %s #%d: retried checkout differs:\n%s", class, n, strings.Join(d, "\n"))
+					t.Fatalf("%s: retried checkout differs:\n%s", what, strings.Join(d, "\n"))
 				}
-			default:
-				t.Fatalf("kill at %s #%d: neither before nor after:\n%s\n%s", class, n, br,
-					strings.Join(append(diffManifests(want, got), diffManifests(before, got)...), "\n"))
 			}
 			r.ok("fsck")
 		}
+	}
+}
+
+// beforeOrAfter checks, after a killed checkout from branch from (its
+// worktree before) to branch to (after), that status shows no change and
+// that the branch and the worktree are both before or both after; it
+// reports which.
+func (r *repoDir) beforeOrAfter(what, from string, before map[string]string, to string, after map[string]string) bool {
+	r.t.Helper()
+	if st := r.ok("status", "--short"); st != "" {
+		r.t.Fatalf("%s: status shows changes:\n%s", what, st)
+	}
+	got := manifest(r.t, r.dir)
+	switch br := r.ok("branch"); {
+	case strings.Contains(br, "* "+to) && len(diffManifests(after, got)) == 0:
+		return true
+	case strings.Contains(br, "* "+from) && len(diffManifests(before, got)) == 0:
+		return false
+	default:
+		r.t.Fatalf("%s: neither before nor after:\n%s\n%s", what, br,
+			strings.Join(append(diffManifests(after, got), diffManifests(before, got)...), "\n"))
+		return false
 	}
 }

@@ -72,11 +72,7 @@ func (t *newTrees) renames(root *os.Root, j *journal) error {
 }
 
 // removeAll removes the temporary directories and all they hold.
-func (t *newTrees) removeAll(root *os.Root) {
-	for _, tmp := range t.temporaries() {
-		_ = root.RemoveAll(tmp)
-	}
-}
+func (t *newTrees) removeAll(root *os.Root) { removeTemporaries(root, t.temporaries()) }
 
 // removeTemporaries removes temporary directories (checked to be dx's
 // names) whole.
@@ -107,12 +103,12 @@ func moveDirIntoPlace(root *os.Root, h *dirHandles, rn journalRename, force, rep
 	if h.moveNew(rn.Tmp, rn.Path) {
 		return nil
 	}
-	return mergeDir(root, rn.Tmp, rn.Path, force)
+	return mergeDir(root, h, rn.Tmp, rn.Path, force)
 }
 
 // mergeDir moves the entries of the directory tmp into dst, which is in
 // the way of its rename, and then removes tmp.
-func mergeDir(root *os.Root, tmp, dst string, force bool) error {
+func mergeDir(root *os.Root, h *dirHandles, tmp, dst string, force bool) error {
 	fi, err := root.Lstat(dst)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -138,14 +134,19 @@ func mergeDir(root *os.Root, tmp, dst string, force bool) error {
 	}
 	for _, n := range names {
 		from, to := path.Join(tmp, n), path.Join(dst, n)
-		err := renameNoReplace(root, from, to)
-		if errors.Is(err, fs.ErrExist) {
+		if h.moveNew(from, to) {
+			continue
+		}
+		var err error
+		if _, lerr := root.Lstat(to); errors.Is(lerr, fs.ErrNotExist) {
+			err = root.Rename(from, to) // where moveNew is not tried
+		} else {
 			fi, ferr := root.Lstat(from)
 			switch {
 			case ferr != nil:
 				err = ferr
 			case fi.IsDir():
-				err = mergeDir(root, from, to, force)
+				err = mergeDir(root, h, from, to, force)
 			case force:
 				err = root.Rename(from, to)
 			default:
@@ -157,14 +158,6 @@ func mergeDir(root *os.Root, tmp, dst string, force bool) error {
 		}
 	}
 	return root.Remove(tmp)
-}
-
-// renameNoReplace renames from to to within root, failing if to exists.
-func renameNoReplace(root *os.Root, from, to string) error {
-	if _, err := root.Lstat(to); err == nil {
-		return fs.ErrExist
-	}
-	return root.Rename(from, to)
 }
 
 // directStat is the stat entry of a file written in place in a directory
