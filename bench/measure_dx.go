@@ -198,7 +198,7 @@ func (b *bench) measureDX(ds *dataset, dr *DatasetResult, repo string) (res, cei
 		asides = append(asides, drop)
 		return b.timed(repo, "checkout", "--quiet", "--force", "HEAD")
 	}}
-	restoreS, restored := b.restoreCeilingSeries(repo)
+	restoreS, restored := b.restoreCeilingSeries(repo, &asides)
 	b.interleave(checkoutS, restoreS)
 	r = checkoutS.res
 	if r.Err != nil {
@@ -255,26 +255,29 @@ func (b *bench) verify(ds *dataset, repo string) string {
 }
 
 // restoreCeilingSeries times dx debug restore-ceiling of HEAD (page cache
-// dropped, as for the checkout) by the wall clock of the whole command
-// less the removal of the files it wrote, which a checkout does not do.
+// dropped, as for the checkout). Its files are kept, like the checkout's,
+// and removed with the asides once the dataset is done, so that no timed
+// run follows a mass removal (ext4's creates slow for minutes after one).
 // After the series has run, result gives the MB/s of its median run, or
 // nil when it failed.
-func (b *bench) restoreCeilingSeries(repo string) (s *series, result func() *float64) {
+func (b *bench) restoreCeilingSeries(repo string, asides *[]func()) (s *series, result func() *float64) {
 	var bytes int64
 	s = &series{run: func() (runResult, bool) {
-		r, dropped := b.timed(repo, "debug", "restore-ceiling", "HEAD")
+		r, dropped := b.timed(repo, "debug", "restore-ceiling", "--keep", "HEAD")
 		var out struct {
-			Bytes   int64   `json:"bytes"`
-			Cleanup float64 `json:"cleanup_seconds"`
+			Bytes int64  `json:"bytes"`
+			Dir   string `json:"dir"`
 		}
 		if r.Err == nil {
 			if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
 				r.Err = err
 			}
 		}
-		r.Seconds -= out.Cleanup
+		if out.Dir != "" {
+			*asides = append(*asides, func() { os.RemoveAll(out.Dir) })
+		}
 		bytes = out.Bytes
-		logf("  restore ceiling: %.2fs, and %.2fs removing the files", r.Seconds, out.Cleanup)
+		logf("  restore ceiling: %.2fs", r.Seconds)
 		return r, dropped
 	}}
 	return s, func() *float64 {

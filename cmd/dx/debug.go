@@ -30,7 +30,8 @@ func (a *app) debugCmd() *cobra.Command {
 	}
 	ceiling.Flags().StringVar(&writeDir, "write", "", "also write the compressed chunks in packs, directly and synced as a commit writes them, into a temporary directory in `DIR` (removed after)")
 	dbg.AddCommand(ceiling)
-	dbg.AddCommand(&cobra.Command{
+	var keep bool
+	restore := &cobra.Command{
 		Use:   "restore-ceiling [REV]",
 		Short: "Write every file of REV (HEAD) from the store on all cores with nothing but the necessary work, into a temporary directory; print JSON",
 		Args:  args(cobra.MaximumNArgs(1)),
@@ -40,14 +41,16 @@ func (a *app) debugCmd() *cobra.Command {
 				rev = args[0]
 			}
 			return a.withRepo(cmd.Context(), func(r *repo.Repo) error {
-				res, err := r.RestoreCeiling(cmd.Context(), rev)
+				res, err := r.RestoreCeiling(cmd.Context(), rev, keep)
 				if err != nil {
 					return err
 				}
 				return a.printJSON(res)
 			})
 		},
-	})
+	}
+	restore.Flags().BoolVar(&keep, "keep", false, "keep the files written (their directory is in the JSON's dir) for the caller to remove")
+	dbg.AddCommand(restore)
 	dbg.AddCommand(a.debugHistoryCmd())
 	dbg.AddCommand(a.emptyTrashCmd())
 	return dbg

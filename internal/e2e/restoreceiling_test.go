@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 // TestRestoreCeiling: dx debug restore-ceiling writes every file of the
 // revision (their count and bytes in its JSON, and the time their removal
-// took apart) and leaves nothing behind.
+// took apart) and leaves nothing behind; with --keep, the files stay in
+// the directory its JSON names, each with the committed bytes.
 func TestRestoreCeiling(t *testing.T) {
 	r := newRepo(t)
 	var bytes int64
@@ -37,6 +39,23 @@ func TestRestoreCeiling(t *testing.T) {
 	}
 	if len(left) != 0 {
 		t.Fatalf("restore-ceiling left %d entries in .dx/tmp", len(left))
+	}
+
+	var kept struct {
+		Files int    `json:"files"`
+		Dir   string `json:"dir"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("debug", "restore-ceiling", "--keep", "HEAD")), &kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept.Files != 30 || kept.Dir == "" {
+		t.Fatalf("restore-ceiling --keep: %+v, want 30 files and their directory", kept)
+	}
+	for i := range 30 {
+		got, err := os.ReadFile(filepath.Join(kept.Dir, fmt.Sprintf("d%d", i%4), fmt.Sprintf("f%02d.txt", i)))
+		if want := fmt.Sprintf("file %d\n%0*d\n", i, i*100, i); err != nil || string(got) != want {
+			t.Fatalf("kept file %d: %q, %v; want %q", i, got, err, want)
+		}
 	}
 }
 

@@ -18,14 +18,18 @@ type CeilingResult struct {
 	// CleanupSeconds is the time the files took to remove afterwards:
 	// not restore work, which a caller timing the whole command takes off.
 	CleanupSeconds float64 `json:"cleanup_seconds"`
+	// Dir is where the files are, when the caller asked to keep them.
+	Dir string `json:"dir,omitempty"`
 }
 
 // RestoreCeiling writes every file of rev from the store into a
 // temporary directory under .dx/tmp (the worktree's file system) with
 // only the necessary work (store.RestoreCeiling), times it, and removes
-// the directory (timed apart): the speed a checkout of rev could reach on
-// this machine.
-func (r *Repo) RestoreCeiling(ctx context.Context, rev string) (*CeilingResult, error) {
+// the directory (timed apart) unless keep is set: the speed a checkout of
+// rev could reach on this machine. A caller that times runs one after
+// another keeps the files, to remove them after its last run: a file
+// system's creates can slow for minutes after a mass removal.
+func (r *Repo) RestoreCeiling(ctx context.Context, rev string, keep bool) (*CeilingResult, error) {
 	c, err := r.Resolve(ctx, rev)
 	if err != nil {
 		return nil, err
@@ -51,6 +55,10 @@ func (r *Repo) RestoreCeiling(ctx context.Context, rev string) (*CeilingResult, 
 		n, err = r.Store.RestoreCeiling(ctx, files)
 	}
 	res := &CeilingResult{Files: len(files), Bytes: n, Seconds: time.Since(start).Seconds()}
+	if keep && err == nil {
+		res.Dir = dir
+		return res, nil
+	}
 	start = time.Now()
 	if rerr := os.RemoveAll(dir); err == nil {
 		err = rerr
