@@ -100,7 +100,7 @@ func (rep *Report) evaluate() {
 			add(tc, d.Name, "FAIL", "dx debug restore-ceiling failed")
 		default:
 			f := *dx.CheckoutMBps / *dx.RestoreCeilingMBps
-			add(tc, d.Name, passFail(f >= 0.8), "dx checkout %.1f MB/s = %.1f%% of the restore ceiling %.1f MB/s (read, decompress, verify and write on all cores, nothing else)",
+			add(tc, d.Name, passFail(f >= 0.8), "dx checkout %.1f MB/s = %.1f%% of the restore ceiling %.1f MB/s (read, decompress, verify and write, on as many workers as a checkout and by directory as it, nothing else)",
 				*dx.CheckoutMBps, 100*f, *dx.RestoreCeilingMBps)
 		}
 		// 1b. faster than every peer measured

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/dirruns"
 )
 
 // CeilingFile is a stored file to restore at the ceiling: its File id and
@@ -19,8 +21,19 @@ type CeilingFile struct {
 }
 
 // ceilingBatch is how many consecutive chunks one worker restores at a
-// time: enough to keep its pack reads sequential.
-const ceilingBatch = 64
+// time: enough to keep its pack reads sequential. A worker takes a run of
+// at most ceilingRun batches of files in one directory at a time, so that
+// workers create files in different directories, not in turn under one
+// directory's lock, as a checkout's workers do (dirruns).
+const (
+	ceilingBatch = 64
+	ceilingRun   = 64
+)
+
+// ceilingWorkers is how many workers restore: as many as a checkout's
+// (4), or one a core where there are more. Small files are bound by the
+// latency of their creation more than by the cores.
+func ceilingWorkers() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // ceilingOut is one file being written: opened by the first batch that
 // writes it, closed by the last.
@@ -45,7 +58,7 @@ func (o *ceilingOut) done() error {
 	return nil
 }
 
-// RestoreCeiling writes files from the store on all cores with nothing
+// RestoreCeiling writes files from the store on ceilingWorkers with nothing
 // but the necessary work (read each chunk from its pack, decompress,
 // verify its id, write it at its offset), and returns the bytes written:
 // what a checkout could reach at best. A file is open only while its
@@ -84,42 +97,26 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 	for o, n := range seen {
 		o.pending.Store(n)
 	}
+	runs := dirruns.Cut(len(batches), ceilingRun, func(i int) string { return filepath.Dir(batches[i].out.path) })
 	var next, written atomic.Int64
-	errs := make(chan error, runtime.GOMAXPROCS(0))
+	errs := make(chan error, ceilingWorkers())
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range ceilingWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(batches) || ctx.Err() != nil {
+				k := int(next.Add(1) - 1)
+				if k >= len(runs) || ctx.Err() != nil {
 					return
 				}
-				b := batches[i]
-				f, err := b.out.open()
-				off := b.off
-				for _, c := range b.refs {
-					if err != nil {
-						break
+				for _, b := range batches[runs[k].Lo:runs[k].Hi] {
+					var err error
+					if buf, err = s.restoreBatch(ctx, b.out, b.off, b.refs, buf, &written); err != nil {
+						errs <- err
+						return
 					}
-					buf, err = s.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0])
-					if err == nil && len(buf) != int(c.Len) {
-						err = fmt.Errorf("chunk %s: %d bytes, file says %d: %w", c.ID.Short(), len(buf), c.Len, ErrCorrupt)
-					}
-					if err == nil {
-						_, err = f.WriteAt(buf, off)
-					}
-					off += int64(c.Len)
-					written.Add(int64(c.Len))
-				}
-				if cerr := b.out.done(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					errs <- err
-					return
 				}
 			}
 		}()
@@ -130,4 +127,29 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 		return 0, err
 	}
 	return written.Load(), nil
+}
+
+// restoreBatch writes the chunks refs of out at off, read and verified
+// from the store into buf (returned for the next batch), and closes out
+// after its last batch.
+func (s *Store) restoreBatch(ctx context.Context, out *ceilingOut, off int64, refs []dag.ChunkRef, buf []byte, written *atomic.Int64) ([]byte, error) {
+	f, err := out.open()
+	for _, c := range refs {
+		if err != nil {
+			break
+		}
+		buf, err = s.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0])
+		if err == nil && len(buf) != int(c.Len) {
+			err = fmt.Errorf("chunk %s: %d bytes, file says %d: %w", c.ID.Short(), len(buf), c.Len, ErrCorrupt)
+		}
+		if err == nil {
+			_, err = f.WriteAt(buf, off)
+		}
+		off += int64(c.Len)
+		written.Add(int64(c.Len))
+	}
+	if cerr := out.done(); err == nil {
+		err = cerr
+	}
+	return buf, err
 }

@@ -33,7 +33,7 @@ func (a *app) debugCmd() *cobra.Command {
 	var keep bool
 	restore := &cobra.Command{
 		Use:   "restore-ceiling [REV]",
-		Short: "Write every file of REV (HEAD) from the store on all cores with nothing but the necessary work, into a temporary directory; print JSON",
+		Short: "Write every file of REV (HEAD) from the store, on as many workers as a checkout, with nothing but the necessary work, into a temporary directory; print JSON",
 		Args:  args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rev := "HEAD"

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dxdata/dx/dag"
+	"github.com/dxdata/dx/internal/dirruns"
 	"github.com/dxdata/dx/internal/worktree"
 	"github.com/dxdata/dx/store"
 )
@@ -35,7 +36,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(files))
-	runs := dirRuns(len(files), stageRunMax, func(i int) string { return files[i].step.path })
+	runs := dirruns.Cut(len(files), stageRunMax, func(i int) string { return path.Dir(files[i].step.path) })
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
@@ -43,7 +44,7 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 		go func() {
 			defer wg.Done()
 			for k := int(next.Add(1) - 1); k < len(runs); k = int(next.Add(1) - 1) {
-				for i := runs[k].lo; i < runs[k].hi; i++ {
+				for i := runs[k].Lo; i < runs[k].Hi; i++ {
 					if ctx.Err() != nil {
 						errs[i] = ctx.Err()
 						continue
@@ -67,31 +68,10 @@ func (r *Repo) stage(ctx context.Context, root *os.Root, handles *dirHandles, pl
 	return files, nil
 }
 
-// dirRun is a run [lo, hi) of paths in one directory.
-type dirRun struct{ lo, hi int }
-
 // stageRunMax caps a run of files to write, so that a big directory is
 // still shared out: only the creation of a file takes its directory's
 // lock, not the writing of its content.
 const stageRunMax = 64
-
-// dirRuns cuts n paths in path order (pathOf(i)) into runs of one
-// directory each, of at most max paths: workers that take a run at a time
-// create and rename files in different directories, not in turn under one
-// directory's lock.
-func dirRuns(n, max int, pathOf func(i int) string) []dirRun {
-	var runs []dirRun
-	for i := 0; i < n; {
-		dir := path.Dir(pathOf(i))
-		j := i + 1
-		for j < n && j-i < max && path.Dir(pathOf(j)) == dir {
-			j++
-		}
-		runs = append(runs, dirRun{i, j})
-		i = j
-	}
-	return runs
-}
 
 // firstError returns the first error that is not the cancellation that
 // another error caused.
