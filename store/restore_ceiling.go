@@ -22,7 +22,7 @@ type CeilingFile struct {
 
 // ceilingBatch is how many consecutive chunks one worker restores at a
 // time: enough to keep its pack reads sequential. A worker takes a run of
-// at most ceilingRun batches of files in one directory at a time, so that
+// at most ceilingRun small files in one directory at a time, so that
 // workers create files in different directories, not in turn under one
 // directory's lock, as a checkout's workers do (dirruns).
 const (
@@ -97,7 +97,14 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 	for o, n := range seen {
 		o.pending.Store(n)
 	}
-	runs := dirruns.Cut(len(batches), ceilingRun, func(i int) string { return filepath.Dir(batches[i].out.path) })
+	// A small file's batch goes in a run of its directory; each batch of
+	// a bigger file is a run of its own, shared out as the files are.
+	runs := dirruns.Cut(len(batches), ceilingRun, func(i int) string {
+		if seen[batches[i].out] > 1 {
+			return fmt.Sprint(i)
+		}
+		return filepath.Dir(batches[i].out.path)
+	})
 	var next, written atomic.Int64
 	errs := make(chan error, ceilingWorkers())
 	var wg sync.WaitGroup
