@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -97,16 +98,11 @@ type journalRename struct {
 func (r *Repo) journalPath() string { return filepath.Join(r.Root, DirName, journalFile) }
 
 func (r *Repo) saveJournal(j *journal) error {
-	if len(j.Patches) > 0 {
-		j.Version = 2
-	}
-	for _, rn := range j.Renames {
-		if rn.Dir {
-			j.Version = 3
-		}
-	}
-	if len(j.TmpDirs) > 0 {
+	switch {
+	case len(j.TmpDirs) > 0 || slices.ContainsFunc(j.Renames, func(rn journalRename) bool { return rn.Dir }):
 		j.Version = 3
+	case len(j.Patches) > 0:
+		j.Version = 2
 	}
 	return SaveStateFile(r.journalPath(), j)
 }

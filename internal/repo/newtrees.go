@@ -46,12 +46,7 @@ func (t *newTrees) temporaries() []string {
 	if t == nil {
 		return nil
 	}
-	var tmps []string
-	for _, tmp := range t.tops {
-		tmps = append(tmps, tmp)
-	}
-	slices.Sort(tmps)
-	return tmps
+	return slices.Sorted(maps.Values(t.tops))
 }
 
 // renames adds to j the renames of the temporary directories into place,

@@ -142,7 +142,9 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandle
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		f.inode = inodeOf(fi) // (the open file: no walk from the root)
-		f.stat = directStat(fi)
+		if direct {
+			f.stat = directStat(fi)
+		}
 	default:
 		return fmt.Errorf("%s: cannot check out mode %s", p, e.Mode)
 	}
@@ -152,7 +154,10 @@ func (r *Repo) stageEntry(ctx context.Context, root *os.Root, handles *dirHandle
 		if err != nil {
 			return err
 		}
-		f.inode, f.stat = inodeOf(fi), directStat(fi)
+		f.inode = inodeOf(fi)
+		if direct {
+			f.stat = directStat(fi)
+		}
 	}
 	return nil
 }
