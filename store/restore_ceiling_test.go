@@ -50,3 +50,22 @@ func TestRestoreCeilingWritesTheFiles(t *testing.T) {
 		t.Fatalf("reported %d bytes, wrote %d", n, total)
 	}
 }
+
+// TestRestoreCeilingMissingFile: a File object the store lacks fails the
+// ceiling, whichever worker lists it, and nothing is written.
+func TestRestoreCeilingMissingFile(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	dir := t.TempDir()
+	var files []store.CeilingFile
+	for i := range 20 {
+		id := dag.Hash(dag.KindFile, []byte{byte(i)}) // stored nowhere
+		files = append(files, store.CeilingFile{ID: id, Path: filepath.Join(dir, string(rune('a'+i)))})
+	}
+	if _, err := st.RestoreCeiling(ctx, files); err == nil {
+		t.Fatal("restored files the store does not hold")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("wrote %d files", len(ents))
+	}
+}
