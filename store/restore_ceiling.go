@@ -110,7 +110,7 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
+			var bufs ceilingBufs
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= len(runs) || ctx.Err() != nil {
@@ -118,7 +118,7 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 				}
 				for _, b := range batches[runs[k].Lo:runs[k].Hi] {
 					var err error
-					if buf, err = s.restoreBatch(ctx, b.out, b.off, b.refs, buf, &written); err != nil {
+					if bufs, err = s.restoreBatch(ctx, b.out, b.off, b.refs, bufs, &written); err != nil {
 						errs <- err
 						return
 					}
@@ -134,29 +134,48 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 	return written.Load(), nil
 }
 
-// restoreBatch writes the chunks refs of out at off, read and verified
-// from the store into buf (returned for the next batch), and closes out
-// after its last batch.
-func (s *Store) restoreBatch(ctx context.Context, out *ceilingOut, off int64, refs []dag.ChunkRef, buf []byte, written *atomic.Int64) ([]byte, error) {
+// restoreBatch writes the chunks refs of out at off, and closes out after
+// its last batch. The chunks are located in one pass, read from their
+// packs in runs (one read for neighbours) and decompressed and verified
+// into one buffer, written in one call: reading a small chunk at a time,
+// with a lookup each, the ceiling of a file of small chunks (Parquet's
+// pages) ran slower than the checkout it bounds. bufs are the worker's,
+// returned for its next batch.
+func (s *Store) restoreBatch(ctx context.Context, out *ceilingOut, off int64, refs []dag.ChunkRef, bufs ceilingBufs, written *atomic.Int64) (ceilingBufs, error) {
 	f, err := out.open()
-	for _, c := range refs {
-		if err != nil {
-			break
-		}
-		buf, err = s.AppendObject(ctx, dag.KindChunk, c.ID, buf[:0])
-		if err == nil && len(buf) != int(c.Len) {
-			err = fmt.Errorf("chunk %s: %d bytes, file says %d: %w", c.ID.Short(), len(buf), c.Len, ErrCorrupt)
-		}
-		if err == nil {
-			_, err = f.WriteAt(buf, off)
-		}
-		off += int64(c.Len)
-		written.Add(int64(c.Len))
+	bufs.out = bufs.out[:0] // (an empty file's batch writes nothing)
+	if err == nil && len(refs) > 0 {
+		bufs, err = s.decodeCeilingBatch(ctx, refs, bufs)
+	}
+	if err == nil {
+		_, err = f.WriteAt(bufs.out, off)
+		written.Add(int64(len(bufs.out)))
 	}
 	if cerr := out.done(); err == nil {
 		err = cerr
 	}
-	return buf, err
+	return bufs, err
+}
+
+// ceilingBufs are a ceiling worker's buffers: the stored bytes of a run
+// and the decoded batch.
+type ceilingBufs struct{ run, out []byte }
+
+// decodeCeilingBatch reads and verifies the chunks refs into bufs.out.
+func (s *Store) decodeCeilingBatch(ctx context.Context, refs []dag.ChunkRef, bufs ceilingBufs) (ceilingBufs, error) {
+	ids := make([]dag.ID, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	l := s.NewLocated(dag.KindChunk, ids)
+	defer l.Close()
+	if err := l.Locate(ctx, 0, len(refs)); err != nil {
+		return bufs, err
+	}
+	l.WillNeed(0, len(refs)) // the batch's runs read together
+	b := &eachBatch{from: 0, to: len(refs), out: bufs.out}
+	run, err := s.decodeBatch(l, refs, b, bufs.run)
+	return ceilingBufs{run: run, out: b.out}, err
 }
 
 // ceilingRefs lists the chunks of each file, read on ceilingWorkers.

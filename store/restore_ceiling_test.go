@@ -20,7 +20,10 @@ func TestRestoreCeilingWritesTheFiles(t *testing.T) {
 	dir := t.TempDir()
 	var files []store.CeilingFile
 	var want [][]byte
-	for i, n := range []int{0, 1, 200} { // an empty file, one chunk, several batches
+	// Empty files, one chunk, several batches: the small files in one
+	// directory are a run of one worker, in order, the empty ones after
+	// others.
+	for i, n := range []int{0, 1, 0, 200, 0, 3, 0} {
 		tree := storetest.RandomTree(t, st, uint64(i+1), n)
 		var id dag.ID
 		err := dag.WalkTree(ctx, st, tree, func(_ string, e dag.TreeEntry) error { id = e.ID; return nil })
