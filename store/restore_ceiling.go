@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/dxdata/dx/dag"
 	"github.com/dxdata/dx/internal/dirruns"
 )
@@ -86,52 +88,61 @@ func (s *Store) RestoreCeiling(ctx context.Context, files []CeilingFile) (int64,
 				off += int64(c.Len)
 			}
 			batches = append(batches, b)
+			out.pending.Add(1)
 		}
-	}
-	seen := map[*ceilingOut]int32{}
-	for _, b := range batches {
-		seen[b.out]++
-	}
-	for o, n := range seen {
-		o.pending.Store(n)
 	}
 	// A small file's batch goes in a run of its directory; each batch of
 	// a bigger file is a run of its own, shared out as the files are.
 	runs := dirruns.Cut(len(batches), ceilingRun, func(i int) string {
-		if seen[batches[i].out] > 1 {
+		if batches[i].out.pending.Load() > 1 {
 			return fmt.Sprint(i)
 		}
 		return filepath.Dir(batches[i].out.path)
 	})
-	var next, written atomic.Int64
-	errs := make(chan error, ceilingWorkers())
-	var wg sync.WaitGroup
-	for range ceilingWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var bufs ceilingBufs
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(runs) || ctx.Err() != nil {
-					return
-				}
-				for _, b := range batches[runs[k].Lo:runs[k].Hi] {
-					var err error
-					if bufs, err = s.restoreBatch(ctx, b.out, b.off, b.refs, bufs, &written); err != nil {
-						errs <- err
-						return
-					}
+	var written atomic.Int64
+	err = onWorkers(ctx, len(runs), func() func(k int) error {
+		var bufs ceilingBufs
+		return func(k int) error {
+			for _, b := range batches[runs[k].Lo:runs[k].Hi] {
+				var err error
+				if bufs, err = s.restoreBatch(ctx, b.out, b.off, b.refs, bufs, &written); err != nil {
+					return err
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+			return nil
+		}
+	})
+	if err != nil {
 		return 0, err
 	}
 	return written.Load(), nil
+}
+
+// onWorkers runs items 0 to n-1 on ceilingWorkers, each worker taking the
+// next item in turn and calling on it the function newWorker made for it
+// (with the worker's own buffers). The first error stops them all and is
+// returned; a cancelled ctx, its error.
+func onWorkers(ctx context.Context, n int, newWorker func() func(i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	var next atomic.Int64
+	for range ceilingWorkers() {
+		do := newWorker()
+		g.Go(func() error {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := do(i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // restoreBatch writes the chunks refs of out at off, and closes out after
@@ -161,8 +172,18 @@ func (s *Store) restoreBatch(ctx context.Context, out *ceilingOut, off int64, re
 // and the decoded batch.
 type ceilingBufs struct{ run, out []byte }
 
-// decodeCeilingBatch reads and verifies the chunks refs into bufs.out.
+// decodeCeilingBatch reads and verifies the chunks refs into bufs.out. A
+// file of one chunk is read alone: a located batch and its hint, for each
+// of many small files, slowed their ceiling to 14 s against 7-10 s.
 func (s *Store) decodeCeilingBatch(ctx context.Context, refs []dag.ChunkRef, bufs ceilingBufs) (ceilingBufs, error) {
+	if len(refs) == 1 {
+		var err error
+		bufs.out, err = s.AppendObject(ctx, dag.KindChunk, refs[0].ID, bufs.out[:0])
+		if err == nil && len(bufs.out) != int(refs[0].Len) {
+			err = fmt.Errorf("chunk %s: %d bytes, file says %d: %w", refs[0].ID.Short(), len(bufs.out), refs[0].Len, ErrCorrupt)
+		}
+		return bufs, err
+	}
 	ids := make([]dag.ID, len(refs))
 	for i, r := range refs {
 		ids[i] = r.ID
@@ -181,31 +202,13 @@ func (s *Store) decodeCeilingBatch(ctx context.Context, refs []dag.ChunkRef, buf
 // ceilingRefs lists the chunks of each file, read on ceilingWorkers.
 func (s *Store) ceilingRefs(ctx context.Context, files []CeilingFile) ([][]dag.ChunkRef, error) {
 	refs := make([][]dag.ChunkRef, len(files))
-	var next atomic.Int64
-	errs := make(chan error, ceilingWorkers())
-	var wg sync.WaitGroup
-	for range ceilingWorkers() {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) || ctx.Err() != nil {
-					return
-				}
-				err := dag.WalkFile(ctx, s, files[i].ID, func(c dag.ChunkRef) error {
-					refs[i] = append(refs[i], c)
-					return nil
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
-	}
-	return refs, ctx.Err()
+	err := onWorkers(ctx, len(files), func() func(i int) error {
+		return func(i int) error {
+			return dag.WalkFile(ctx, s, files[i].ID, func(c dag.ChunkRef) error {
+				refs[i] = append(refs[i], c)
+				return nil
+			})
+		}
+	})
+	return refs, err
 }
